@@ -1,0 +1,269 @@
+"""The ``promosim`` command line: parses, calls the library, maps errors to exit codes.
+
+Exit codes: 0 ok, 1 runtime failure, 2 bad input (scenario problems, bad options, an output
+folder that is not empty).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from sim import staffing
+from sim.config import scenario_json_schema
+from sim.experiment import RunResult, run_scenario
+from sim.loading import LoadedScenario, ScenarioError, load_scenario
+from sim.outputs import OutputError, check_target, default_run_dir, run_files, write_run
+from sim.stats import Stat
+
+app = typer.Typer(
+    name="promosim",
+    help="Simulate how a promotion creates customer-service contacts, and what they cost.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+# soft_wrap: a `file:line: field: message` line or a hash must never be broken by the width
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def _bad_input(message: str) -> typer.Exit:
+    err.print(message, markup=False, highlight=False)
+    return typer.Exit(code=2)
+
+
+def _load(path: Path, overrides: list[str]) -> LoadedScenario:
+    try:
+        return load_scenario(path, overrides)
+    except ScenarioError as e:
+        raise _bad_input(str(e)) from None
+
+
+# --------------------------------------------------------------------------- run
+
+
+def _fmt(stat: Stat | None, kind: str) -> str:
+    if stat is None:
+        return "–"
+    mean = stat["mean"]
+    ci = stat.get("ci95")
+    half = (ci[1] - ci[0]) / 2 if ci else None
+    if kind == "share":
+        text = f"{mean:.1%}"
+        return text + (f" ± {half:.1%}" if half is not None else "")
+    if kind == "seconds":
+        text = f"{mean:,.1f}"
+        return text + (f" ± {half:,.1f}" if half is not None else "")
+    text = f"{mean:,.0f}"
+    return text + (f" ± {half:,.0f}" if half is not None else "")
+
+
+HEADLINE = (
+    ("offered", "offered", "count"),
+    ("answered", "answered", "count"),
+    ("abandon_rate", "abandon rate", "share"),
+    ("service_level", "service level", "share"),
+    ("asa_seconds", "ASA (s)", "seconds"),
+    ("mean_wait_seconds", "mean wait (s)", "seconds"),
+    ("aht_seconds", "AHT (s)", "seconds"),
+    ("occupancy", "occupancy", "share"),
+    ("agents", "agents (avg)", "seconds"),
+)
+
+
+def headline_table(result: RunResult) -> Table:
+    """The service view: one column per channel and one for all, mean ± 95% CI half-width."""
+    s = result.scenario
+    summary = result.summary
+    n = s.replications
+    table = Table(title=f"{s.title or s.name} · {n} replication{'s' * (n != 1)} · mean ± 95% CI")
+    table.add_column("metric")
+    columns = [*s.channels, "all"] if len(s.channels) > 1 else list(s.channels)
+    for c in columns:
+        label = c if c == "all" else f"{c} (SL ≤ {s.channels[c].service_level_seconds:g}s)"
+        table.add_column(label, justify="right")
+    for key, label, kind in HEADLINE:
+        table.add_row(label, *(_fmt(summary.get(f"{c}.{key}"), kind) for c in columns))
+    return table
+
+
+@app.command()
+def run(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a field: path=value (repeatable)."),
+    ] = None,
+    replications: Annotated[
+        int | None, typer.Option(help="Replications (overrides the file's).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed (overrides the file's).")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes (default: one per core).", min=1)
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write the run's files into this new or empty folder."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option(help="No progress bar and no tables.")] = False,
+) -> None:
+    """Simulate a scenario and write its run folder."""
+    overrides = list(set_ or [])
+    if replications is not None:
+        overrides.append(f"replications={replications}")
+    if seed is not None:
+        overrides.append(f"seed={seed}")
+    loaded = _load(scenario, overrides)
+    s = loaded.scenario
+    try:
+        if out_dir is not None:
+            check_target(out_dir)
+    except OutputError as e:
+        raise _bad_input(f"promosim: {e}") from None
+    n_workers = workers or min(os.cpu_count() or 1, s.replications)
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=err,
+        disable=quiet,
+    ) as progress:
+        task = progress.add_task(f"{s.name}: replications", total=s.replications)
+        result = run_scenario(s, workers=n_workers, on_done=lambda _: progress.advance(task))
+    created = dt.datetime.now(dt.UTC)
+    target = out_dir or default_run_dir(Path("outputs"), loaded, created.astimezone())
+    files = run_files(loaded, result, command=sys.argv, created=created, workers=n_workers)
+    try:
+        write_run(target, files)
+    except OutputError as e:
+        raise _bad_input(f"promosim: {e}") from None
+    if not quiet:
+        out.print(headline_table(result))
+    out.print(f"run folder: {target}", highlight=False)
+
+
+# --------------------------------------------------------------------------- validate, schema
+
+
+@app.command()
+def validate(
+    scenarios: Annotated[list[Path], typer.Argument(help="Scenario YAML files.")],
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a field: path=value (repeatable)."),
+    ] = None,
+) -> None:
+    """Check scenario files; print each one's config hash. Exit 2 if any is invalid."""
+    bad = False
+    for path in scenarios:
+        try:
+            loaded = load_scenario(path, list(set_ or []))
+        except ScenarioError as e:
+            err.print(str(e), markup=False, highlight=False)
+            bad = True
+            continue
+        out.print(f"{path}: ok {loaded.hash}", markup=False, highlight=False)
+    if bad:
+        raise typer.Exit(code=2)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of scenario files (for editors and validators)."""
+    sys.stdout.write(json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False) + "\n")
+
+
+# --------------------------------------------------------------------------- erlang
+
+
+def _agent_counts(text: str) -> list[int]:
+    try:
+        if ":" in text:
+            lo, hi = (int(x) for x in text.split(":", 1))
+            counts = list(range(lo, hi + 1))
+        else:
+            counts = [int(text)]
+    except ValueError:
+        raise _bad_input(f"--agents: {text!r} is not a number or a range lo:hi") from None
+    if not counts or min(counts) < 1:
+        raise _bad_input(f"--agents: {text!r} must be at least 1 agent")
+    return counts
+
+
+@app.command()
+def erlang(
+    rate: Annotated[float, typer.Option(help="Contacts offered per hour.", min=0)],
+    aht: Annotated[float, typer.Option(help="Mean handle time, seconds.", min=0)],
+    agents: Annotated[str, typer.Option(help="Agents: a number, or a range lo:hi.")],
+    patience: Annotated[
+        float | None,
+        typer.Option(help="Mean patience, seconds (Erlang A); omit for Erlang C.", min=0),
+    ] = None,
+    threshold: Annotated[
+        float, typer.Option(help="Service-level threshold, seconds.", min=0)
+    ] = 20.0,
+) -> None:
+    """Exact Erlang C (no abandonment) or Erlang A (exponential patience) figures."""
+    if aht <= 0:
+        raise _bad_input("--aht: must be greater than 0 seconds")
+    if patience is not None and patience <= 0:
+        raise _bad_input("--patience: must be greater than 0 seconds (omit it for Erlang C)")
+    model = "Erlang C" if patience is None else f"Erlang A (patience {patience:g} s)"
+    load = rate * aht / 3600.0
+    table = Table(
+        title=f"{model} · {rate:g} contacts/h · AHT {aht:g} s · load {load:.2f} Erlang · "
+        f"SL threshold {threshold:g} s"
+    )
+    for col in (
+        "agents",
+        "P(wait)",
+        "service level",
+        "abandon rate",
+        "ASA (s)",
+        "mean wait (s)",
+        "occupancy",
+    ):
+        table.add_column(col, justify="right")
+    for n in _agent_counts(agents):
+        f = staffing.erlang_a(rate, aht, patience, n, threshold)
+        if not f.stable:
+            table.add_row(
+                str(n), "1", "unstable: load ≥ agents and nobody abandons", "", "", "", ""
+            )
+            continue
+        table.add_row(
+            str(n),
+            f"{f.prob_wait:.4f}",
+            f"{f.service_level:.2%}",
+            f"{f.abandon_rate:.2%}",
+            f"{f.asa_seconds:.1f}" if math.isfinite(f.asa_seconds) else "–",
+            f"{f.mean_wait_seconds:.1f}",
+            f"{f.occupancy:.2%}",
+        )
+    out.print(table)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

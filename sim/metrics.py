@@ -1,0 +1,279 @@
+"""Metrics of one replication, as pure functions of what the contact centre recorded.
+
+Two kinds, kept apart as in salabim's monitors:
+
+- **Tallies**: counts and means over contacts (offered, answered, waits, handle times). A
+  contact belongs to the interval in which it *arrived*, and counts only if it arrived after
+  the warm-up.
+- **Levels**: time-weighted averages (queue length, agents, occupancy), integrated over the
+  part of the horizon after the warm-up.
+
+Definitions and denominators (per channel; ``all`` aggregates every channel):
+
+==================  ===================================================================
+``offered``         contacts that arrived (after the warm-up, before the horizon)
+``answered``        of those, taken by an agent before the horizon
+``abandoned``       of those, left the queue when their patience ran out
+``open``            of those, still waiting at the horizon
+``abandon_rate``    abandoned ÷ offered
+``service_level``   answered with wait ≤ the channel's ``service_level_seconds`` ÷ offered
+                    (abandoned and open contacts count as failures)
+``asa_seconds``     mean wait of answered contacts
+``mean_wait_seconds`` mean time in queue of contacts that left it (answered or abandoned);
+                    open contacts are excluded because their wait is cut off by the horizon
+``aht_seconds``     mean handle time of answered contacts
+``occupancy``       busy agent-time on the channel ÷ staffed agent-time of the groups that
+                    serve it; a chat of a channel with concurrency k keeps 1/k of an agent
+                    busy. ``all.occupancy`` is total busy ÷ total staffed agent-time.
+``queue_length``    time-average number of contacts waiting
+``agents``          time-average staffed agents (scheduled plus overtime) able to serve it
+==================  ===================================================================
+
+Whole run: ``contacts`` (all offered), ``agent_hours`` (staffed agent-time, scheduled plus
+overtime, in hours), ``overtime_hours``. A metric without a denominator (no contact offered,
+none answered, no agent staffed) is absent, never zero-filled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sim.center import ABANDONED, ANSWERED, OPEN, CenterResult
+from sim.config import Scenario
+from sim.demand import Contacts
+
+INTERVAL_METRICS = (
+    "offered",
+    "answered",
+    "abandoned",
+    "service_level",
+    "asa_seconds",
+    "queue_length",
+    "agents",
+    "occupancy",
+)
+"""Per interval and channel, in ``intervals.csv`` column order."""
+
+
+GLOSSARY: dict[str, str] = {
+    "offered": "contacts that arrived after the warm-up and before the horizon",
+    "answered": "offered contacts taken by an agent before the horizon",
+    "abandoned": "offered contacts that left the queue when their patience ran out",
+    "open": "offered contacts still waiting at the horizon",
+    "abandon_rate": "abandoned ÷ offered",
+    "service_level": "answered within the channel's service_level_seconds ÷ offered "
+    "(abandoned and open contacts count as failures)",
+    "asa_seconds": "mean wait of answered contacts, seconds",
+    "mean_wait_seconds": "mean time in queue of answered and abandoned contacts, seconds "
+    "(open contacts excluded: their wait is cut off by the horizon)",
+    "aht_seconds": "mean handle time of answered contacts, seconds",
+    "occupancy": "busy agent-time ÷ staffed agent-time (scheduled plus overtime) of the groups "
+    "serving the channel; a chat holds 1/concurrency of an agent",
+    "queue_length": "time-average number of contacts waiting",
+    "agents": "time-average staffed agents (scheduled plus overtime) able to serve the channel",
+    "contacts": "all offered contacts",
+    "agent_hours": "staffed agent-time after the warm-up (scheduled plus overtime), hours",
+    "overtime_hours": "agent-time spent finishing contacts after a scheduled end, hours",
+}
+"""Each metric's definition and denominator, as written into summary.json and reports."""
+
+
+@dataclass(frozen=True)
+class ReplicationMetrics:
+    """Metrics of one replication.
+
+    Attributes:
+        overall: ``"<channel>.<metric>"`` and ``"all.<metric>"`` and whole-run keys; a metric
+            without a denominator is absent.
+        interval_starts: Start of each reported interval, seconds from the horizon's start
+            (intervals wholly inside the warm-up are not reported).
+        intervals: ``"<channel>.<metric>"`` → one value per reported interval; ``nan`` where
+            the metric has no denominator in that interval.
+    """
+
+    overall: dict[str, float]
+    interval_starts: NDArray[np.float64]
+    intervals: dict[str, NDArray[np.float64]]
+
+
+def overlap(
+    starts: NDArray[np.float64],
+    ends: NDArray[np.float64],
+    weights: NDArray[np.float64],
+    edges: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """Weighted time that spans ``[starts, ends)`` spend in each ``[edges[k], edges[k+1])``.
+
+    Vectorised and local: a span adds its partial first and last bins directly, and its
+    weight to the full bins between through a difference array, so no large cumulative
+    sums are subtracted (a level in a bin stays exact to rounding of the bin's own length).
+    """
+    n_bins = edges.size - 1
+    out = np.zeros(n_bins)
+    s = np.clip(starts, edges[0], edges[-1])
+    e = np.clip(ends, edges[0], edges[-1])
+    keep = e > s
+    s, e, w = s[keep], e[keep], weights[keep]
+    if s.size == 0:
+        return out
+    ks = np.clip(np.searchsorted(edges, s, side="right") - 1, 0, n_bins - 1)
+    ke = np.clip(np.searchsorted(edges, e, side="left") - 1, 0, n_bins - 1)
+    same = ks == ke
+    np.add.at(out, ks[same], w[same] * (e[same] - s[same]))
+    ks, ke, s, e, w = ks[~same], ke[~same], s[~same], e[~same], w[~same]
+    np.add.at(out, ks, w * (edges[ks + 1] - s))
+    np.add.at(out, ke, w * (e - edges[ke]))
+    between = np.zeros(n_bins + 1)
+    np.add.at(between, ks + 1, w)
+    np.add.at(between, ke, -w)
+    out += np.cumsum(between)[:n_bins] * np.diff(edges)
+    return out
+
+
+def _ratio(num: NDArray[np.float64], den: NDArray[np.float64]) -> NDArray[np.float64]:
+    out = np.full(num.shape, np.nan)
+    ok = den > 0
+    out[ok] = num[ok] / den[ok]
+    return out
+
+
+def replication_metrics(
+    scenario: Scenario, contacts: Contacts, result: CenterResult
+) -> ReplicationMetrics:
+    """Tallies and levels of one replication (see the module docstring for definitions)."""
+    cal = scenario.calendar
+    horizon, warmup, width = cal.horizon_seconds, cal.warmup_seconds, cal.interval_seconds
+    first = int(warmup // width)
+    starts = np.arange(first, cal.n_intervals, dtype=np.float64) * width
+    edges = np.concatenate([np.maximum(starts, warmup), [horizon]])
+    n_int = starts.size
+
+    arrival = contacts.arrival_seconds
+    counted = arrival >= warmup
+    bin_of = np.clip((arrival // width).astype(np.int64) - first, 0, n_int - 1)
+    wait = result.leave_queue_seconds - arrival
+    answered = result.outcome == ANSWERED
+    abandoned = result.outcome == ABANDONED
+    is_open = result.outcome == OPEN
+    end_queue = np.where(np.isnan(result.leave_queue_seconds), horizon, result.leave_queue_seconds)
+    capacity = np.asarray(result.group_capacity, dtype=np.float64)
+    busy_share = np.where(answered, result.units / capacity[np.maximum(result.group, 0)], 0.0)
+    service_end = np.where(answered, result.answer_seconds + contacts.handle_seconds, 0.0)
+    service_start = np.where(answered, result.answer_seconds, 0.0)
+
+    # staffed agent-time per group and interval: the schedule's step function plus overtime
+    staffed_g = []
+    for gi, lv in enumerate(result.scheduled):
+        t_end = np.concatenate([lv.times[1:], [horizon]])
+        s = overlap(lv.times, t_end, lv.agents, edges)
+        ot = result.overtime[result.overtime[:, 0] == gi]
+        s = s + overlap(ot[:, 1], ot[:, 2], np.ones(len(ot)), edges)
+        staffed_g.append(s)
+    busy_g = [
+        overlap(service_start[m], service_end[m], busy_share[m], edges)
+        for m in (answered & (result.group == gi) for gi in range(len(result.scheduled)))
+    ]
+    staffed_all = np.sum(staffed_g, axis=0)
+    busy_all = np.sum(busy_g, axis=0)
+    window = edges[-1] - edges[0]
+    overall: dict[str, float] = {}
+    intervals: dict[str, NDArray[np.float64]] = {}
+    serving = [
+        [gi for gi, g in enumerate(scenario.staffing.groups) if name in g.channels]
+        for name in contacts.channels
+    ]
+
+    totals = {"offered": 0, "answered": 0, "abandoned": 0, "open": 0, "within": 0}
+    wait_answered: list[NDArray[np.float64]] = []
+    wait_left: list[NDArray[np.float64]] = []
+    handle_answered: list[NDArray[np.float64]] = []
+    queue_all = np.zeros(n_int)
+
+    for ci, name in enumerate(contacts.channels):
+        threshold = scenario.channels[name].service_level_seconds
+        of_c = contacts.channel == ci
+        mine = of_c & counted
+        ans, ab, op = mine & answered, mine & abandoned, mine & is_open
+        within = ans & (wait <= threshold)
+        n = {
+            "offered": int(mine.sum()),
+            "answered": int(ans.sum()),
+            "abandoned": int(ab.sum()),
+            "open": int(op.sum()),
+            "within": int(within.sum()),
+        }
+        for k, v in n.items():
+            totals[k] += v
+        wait_answered.append(wait[ans])
+        wait_left.append(wait[ans | ab])
+        handle_answered.append(contacts.handle_seconds[ans])
+        key = f"{name}."
+        overall[key + "offered"] = n["offered"]
+        overall[key + "answered"] = n["answered"]
+        overall[key + "abandoned"] = n["abandoned"]
+        overall[key + "open"] = n["open"]
+        if n["offered"]:
+            overall[key + "abandon_rate"] = n["abandoned"] / n["offered"]
+            overall[key + "service_level"] = n["within"] / n["offered"]
+        if n["answered"]:
+            overall[key + "asa_seconds"] = float(wait[ans].mean())
+            overall[key + "aht_seconds"] = float(contacts.handle_seconds[ans].mean())
+        if n["answered"] + n["abandoned"]:
+            overall[key + "mean_wait_seconds"] = float(wait[ans | ab].mean())
+
+        busy_c = overlap(
+            service_start[of_c & answered],
+            service_end[of_c & answered],
+            busy_share[of_c & answered],
+            edges,
+        )
+        staffed_c = np.sum([staffed_g[gi] for gi in serving[ci]], axis=0)
+        queue_c = overlap(arrival[of_c], end_queue[of_c], np.ones(int(of_c.sum())), edges)
+        queue_all += queue_c
+        if staffed_c.sum() > 0:
+            overall[key + "occupancy"] = float(busy_c.sum() / staffed_c.sum())
+        overall[key + "queue_length"] = float(queue_c.sum() / window)
+        overall[key + "agents"] = float(staffed_c.sum() / window)
+
+        offered_i = np.bincount(bin_of[mine], minlength=n_int).astype(np.float64)
+        answered_i = np.bincount(bin_of[ans], minlength=n_int).astype(np.float64)
+        intervals[key + "offered"] = offered_i
+        intervals[key + "answered"] = answered_i
+        intervals[key + "abandoned"] = np.bincount(bin_of[ab], minlength=n_int).astype(np.float64)
+        intervals[key + "service_level"] = _ratio(
+            np.bincount(bin_of[within], minlength=n_int).astype(np.float64), offered_i
+        )
+        intervals[key + "asa_seconds"] = _ratio(
+            np.bincount(bin_of[ans], weights=wait[ans], minlength=n_int).astype(np.float64),
+            answered_i,
+        )
+        span = np.diff(edges)
+        intervals[key + "queue_length"] = queue_c / span
+        intervals[key + "agents"] = staffed_c / span
+        intervals[key + "occupancy"] = _ratio(busy_c, staffed_c)
+
+    overall["all.offered"] = totals["offered"]
+    overall["all.answered"] = totals["answered"]
+    overall["all.abandoned"] = totals["abandoned"]
+    overall["all.open"] = totals["open"]
+    if totals["offered"]:
+        overall["all.abandon_rate"] = totals["abandoned"] / totals["offered"]
+        overall["all.service_level"] = totals["within"] / totals["offered"]
+    if totals["answered"]:
+        overall["all.asa_seconds"] = float(np.concatenate(wait_answered).mean())
+        overall["all.aht_seconds"] = float(np.concatenate(handle_answered).mean())
+    if totals["answered"] + totals["abandoned"]:
+        overall["all.mean_wait_seconds"] = float(np.concatenate(wait_left).mean())
+    if staffed_all.sum() > 0:
+        overall["all.occupancy"] = float(busy_all.sum() / staffed_all.sum())
+    overall["all.queue_length"] = float(queue_all.sum() / window)
+    overall["all.agents"] = float(staffed_all.sum() / window)
+    overall["contacts"] = totals["offered"]
+    overall["agent_hours"] = float(staffed_all.sum() / 3600.0)
+    ot = result.overtime
+    ot_in = np.clip(ot[:, 2], warmup, horizon) - np.clip(ot[:, 1], warmup, horizon)
+    overall["overtime_hours"] = float(ot_in.sum() / 3600.0)
+    return ReplicationMetrics(overall, starts, intervals)

@@ -1,0 +1,234 @@
+"""Run folders: the only module that writes files.
+
+A run folder (DESIGN §4) is written atomically: every file goes into a hidden temporary
+folder beside the target, which is renamed into place at the end. An interrupted run leaves
+no half-written folder, and an existing run folder is never written into.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import math
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.experiment import RunResult
+from sim.loading import LoadedScenario, resolved_yaml
+from sim.metrics import GLOSSARY, INTERVAL_METRICS
+from sim.stats import describe
+
+DEPENDENCIES = ("simpy", "numpy", "scipy", "pydantic", "typer", "rich", "plotly", "PyYAML")
+
+
+class OutputError(Exception):
+    """A run folder could not be written where asked."""
+
+
+def default_run_dir(root: Path, loaded: LoadedScenario, now: dt.datetime) -> Path:
+    """``<root>/<name>/<YYYYmmdd-HHMMSS>-<hash8>``, with a suffix if that already exists."""
+    base = root / loaded.scenario.name / f"{now:%Y%m%d-%H%M%S}-{loaded.hash[:8]}"
+    candidate, k = base, 2
+    while candidate.exists():
+        candidate = base.with_name(f"{base.name}-{k}")
+        k += 1
+    return candidate
+
+
+def check_target(target: Path) -> None:
+    """Refuse a target that exists and is not an empty folder (nothing is overwritten)."""
+    if target.exists():
+        if not target.is_dir():
+            raise OutputError(f"{target}: exists and is not a folder")
+        if any(target.iterdir()):
+            raise OutputError(f"{target}: folder exists and is not empty; choose another --out")
+
+
+def write_run(target: Path, files: Mapping[str, str | bytes]) -> Path:
+    """Write ``files`` (name → content) as the folder ``target``, atomically.
+
+    Raises:
+        OutputError: ``target`` exists and is not an empty folder.
+    """
+    check_target(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    try:
+        for name, content in files.items():
+            path = tmp / name
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content, encoding="utf-8", newline="")
+        check_target(target)
+        if target.exists():
+            target.rmdir()  # empty, checked above; rename cannot replace it on every OS
+        os.rename(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target
+
+
+# --------------------------------------------------------------------------- file contents
+
+
+def _json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+
+
+def git_state(path: Path) -> dict[str, Any] | None:
+    """Commit and dirtiness of the git repository holding ``path``, if there is one."""
+    try:
+        cwd = path.resolve().parent
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10
+        )
+        if commit.returncode != 0:
+            return None
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--", str(path.resolve())],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+        return {"commit": commit.stdout.strip(), "dirty": bool(status.stdout.strip())}
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in ("promosim", *DEPENDENCIES):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def manifest(
+    loaded: LoadedScenario, command: Sequence[str], created: dt.datetime, workers: int
+) -> dict[str, Any]:
+    """Provenance of a run: what was run, with what, when, from which files."""
+    s = loaded.scenario
+    return {
+        "name": s.name,
+        "title": s.title,
+        "version": s.version,
+        "config_hash": loaded.hash,
+        "seed": s.seed,
+        "replications": s.replications,
+        "scenario_file": str(loaded.source),
+        "scenario_files": [str(p) for p in loaded.files],
+        "overrides": list(loaded.overrides),
+        "command": list(command),
+        "workers": workers,
+        "created_at": created.isoformat(timespec="seconds"),
+        "versions": _versions(),
+        "git": git_state(loaded.source),
+        "platform": platform.platform(),
+    }
+
+
+def summary(loaded: LoadedScenario, result: RunResult) -> dict[str, Any]:
+    """The stable ``summary.json``: every metric over replications, with its definition.
+
+    Holds nothing that depends on when, where or with how many workers the run happened.
+    """
+    s = loaded.scenario
+    metrics = result.summary
+    return {
+        "name": s.name,
+        "title": s.title,
+        "version": s.version,
+        "config_hash": loaded.hash,
+        "seed": s.seed,
+        "replications": s.replications,
+        "metrics": metrics,
+        "glossary": {
+            k: v for k, v in GLOSSARY.items() if any(m == k or m.endswith("." + k) for m in metrics)
+        },
+    }
+
+
+def replications_csv(result: RunResult) -> str:
+    """One row per replication × metric."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["replication", "metric", "value"])
+    for r, rep in enumerate(result.replications):
+        for key, value in rep.overall.items():
+            w.writerow([r, key, repr(float(value))])
+    return buf.getvalue()
+
+
+def _cell(x: float) -> str:
+    return "" if not np.isfinite(x) else repr(float(x))
+
+
+def intervals_csv(result: RunResult) -> str:
+    """Per interval × channel: each metric's mean over replications and its 95% CI."""
+    scenario = result.scenario
+    reps = result.replications
+    starts = reps[0].interval_starts
+    t0 = scenario.calendar.start
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    header = ["interval_start", "channel"]
+    for m in INTERVAL_METRICS:
+        header += [m, f"{m}_ci95_lo", f"{m}_ci95_hi"]
+    w.writerow(header)
+    for name in scenario.channels:
+        stacked = {
+            m: np.stack([r.intervals[f"{name}.{m}"] for r in reps]) for m in INTERVAL_METRICS
+        }
+        for k, start in enumerate(starts):
+            row = [(t0 + dt.timedelta(seconds=float(start))).isoformat(), name]
+            for m in INTERVAL_METRICS:
+                col = stacked[m][:, k]
+                col = col[np.isfinite(col)]
+                if col.size == 0:
+                    row += ["", "", ""]
+                    continue
+                d = describe(col)
+                lo, hi = d.get("ci95", [math.nan, math.nan])
+                row += [_cell(d["mean"]), _cell(lo), _cell(hi)]
+            w.writerow(row)
+    return buf.getvalue()
+
+
+def run_files(
+    loaded: LoadedScenario,
+    result: RunResult,
+    *,
+    command: Sequence[str] = (),
+    created: dt.datetime | None = None,
+    workers: int = 1,
+    report_html: str | None = None,
+) -> dict[str, str]:
+    """Every file of a run folder, by name."""
+    created = created or dt.datetime.now(dt.UTC)
+    files = {
+        "manifest.json": _json(manifest(loaded, command or sys.argv, created, workers)),
+        "scenario.resolved.yaml": resolved_yaml(loaded),
+        "summary.json": _json(summary(loaded, result)),
+        "replications.csv": replications_csv(result),
+        "intervals.csv": intervals_csv(result),
+    }
+    if report_html is not None:
+        files["report.html"] = report_html
+    return files

@@ -1,0 +1,63 @@
+"""Statistics over replications: means, standard deviations, confidence intervals.
+
+Replications are independent and identically distributed, so a metric's 95% confidence
+interval is the Student-t interval of its replication values. Values that are absent in a
+replication (the metric had no denominator there) are left out, and ``n`` says how many
+replications the figure rests on.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import NotRequired, TypedDict
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import stats as _st
+
+
+class Stat(TypedDict):
+    """A metric over replications: mean, 95% CI, standard deviation, replications used."""
+
+    mean: float
+    ci95: NotRequired[list[float]]
+    sd: NotRequired[float]
+    n: int
+
+
+def t_quantile(level: float, n: int) -> float:
+    """Two-sided Student-t multiplier for ``level`` confidence from ``n`` values."""
+    return float(_st.t.ppf(0.5 + level / 2, n - 1))
+
+
+def describe(values: Sequence[float] | NDArray[np.float64]) -> Stat:
+    """``{"mean", "ci95": [lo, hi], "sd", "n"}`` of replication values.
+
+    With one value, ``sd`` and ``ci95`` are absent (no spread can be estimated).
+    """
+    x = np.asarray(values, dtype=np.float64)
+    n = int(x.size)
+    mean = math.fsum(x.tolist()) / n
+    if n < 2:
+        return {"mean": mean, "n": n}
+    sd = float(np.std(x, ddof=1))
+    half = t_quantile(0.95, n) * sd / math.sqrt(n)
+    return {"mean": mean, "ci95": [mean - half, mean + half], "sd": sd, "n": n}
+
+
+def ci_halfwidth(values: Sequence[float] | NDArray[np.float64], level: float) -> float:
+    """Half-width of the Student-t confidence interval of the mean at ``level``."""
+    x = np.asarray(values, dtype=np.float64)
+    if x.size < 2:
+        return math.inf
+    return t_quantile(level, int(x.size)) * float(np.std(x, ddof=1)) / math.sqrt(x.size)
+
+
+def summarise(per_replication: Iterable[Mapping[str, float]]) -> dict[str, Stat]:
+    """Statistics of every metric over replications, keys in first-seen order."""
+    columns: dict[str, list[float]] = {}
+    for rep in per_replication:
+        for key, value in rep.items():
+            columns.setdefault(key, []).append(value)
+    return {key: describe(vals) for key, vals in columns.items()}

@@ -1,0 +1,204 @@
+"""The command line through typer's CliRunner: exit codes, files, messages."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from sim.cli import app
+from tests.conftest import CONFIGS, tiny_scenario
+
+runner = CliRunner()
+
+
+def write(path: Path, data: object) -> Path:
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> Path:
+    return write(tmp_path / "tiny.yaml", tiny_scenario())
+
+
+def test_run_writes_every_file_of_the_run_folder(tiny: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["run", str(tiny), "--out", str(out), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    names = {p.name for p in out.iterdir()}
+    assert {
+        "manifest.json",
+        "scenario.resolved.yaml",
+        "summary.json",
+        "replications.csv",
+        "intervals.csv",
+    } <= names
+    summary = json.loads((out / "summary.json").read_text())
+    metrics = summary["metrics"]
+    for key in (
+        "offered",
+        "answered",
+        "abandoned",
+        "abandon_rate",
+        "service_level",
+        "asa_seconds",
+        "mean_wait_seconds",
+        "occupancy",
+        "aht_seconds",
+    ):
+        assert f"phone.{key}" in metrics and f"all.{key}" in metrics, key
+        assert set(metrics[f"phone.{key}"]) >= {"mean", "ci95", "sd", "n"}
+    assert "contacts" in metrics and "agent_hours" in metrics
+    assert summary["glossary"]["service_level"].endswith("count as failures)")
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["config_hash"] == summary["config_hash"]
+    assert manifest["replications"] == 2 and manifest["seed"] == 7
+    assert "numpy" in manifest["versions"] and manifest["created_at"]
+    # the console shows the headline table
+    assert "service level" in result.output and "phone" in result.output
+    # intervals.csv: a row per interval and channel, blanks where there is no denominator
+    rows = (out / "intervals.csv").read_text().splitlines()
+    assert rows[0].startswith("interval_start,channel,offered,offered_ci95_lo")
+    assert len(rows) == 1 + 12  # 6 hours of 30-minute intervals, one channel
+
+
+def test_same_seed_same_summary_whatever_the_workers(tiny: Path, tmp_path: Path) -> None:
+    outs = []
+    for workers in (1, 2):
+        out = tmp_path / f"w{workers}"
+        result = runner.invoke(
+            app,
+            [
+                "run",
+                str(tiny),
+                "--out",
+                str(out),
+                "--workers",
+                str(workers),
+                "--quiet",
+                "--replications",
+                "3",
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        outs.append(out)
+    assert (outs[0] / "summary.json").read_bytes() == (outs[1] / "summary.json").read_bytes()
+    assert (outs[0] / "intervals.csv").read_bytes() == (outs[1] / "intervals.csv").read_bytes()
+    assert (outs[0] / "replications.csv").read_bytes() == (
+        outs[1] / "replications.csv"
+    ).read_bytes()
+
+
+def test_seed_and_set_change_the_result_and_the_hash(tiny: Path, tmp_path: Path) -> None:
+    def summary(name: str, *args: str) -> dict[str, object]:
+        out = tmp_path / name
+        result = runner.invoke(app, ["run", str(tiny), "--out", str(out), "--quiet", *args])
+        assert result.exit_code == 0, result.output
+        loaded: dict[str, object] = json.loads((out / "summary.json").read_text())
+        return loaded
+
+    base = summary("base")
+    other_seed = summary("seed", "--seed", "8")
+    more_agents = summary("agents", "--set", "staffing.groups.0.schedule.agents=5")
+    assert other_seed["config_hash"] != base["config_hash"]
+    assert other_seed["metrics"] != base["metrics"]
+    assert more_agents["config_hash"] != base["config_hash"]
+    resolved = yaml.safe_load((tmp_path / "agents" / "scenario.resolved.yaml").read_text())
+    assert resolved["staffing"]["groups"][0]["schedule"]["agents"] == 5
+
+
+def test_run_default_folder_is_named_after_scenario_and_hash(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for _ in range(2):
+        result = runner.invoke(app, ["run", str(tiny), "--quiet"])
+        assert result.exit_code == 0, result.output
+    runs = sorted((tmp_path / "outputs" / "tiny").iterdir())
+    assert len(runs) == 2  # a second run never writes into the first one's folder
+    assert all(re.fullmatch(r"\d{8}-\d{6}-[0-9a-f]{8}(-\d+)?", p.name) for p in runs)
+    assert not [p for p in (tmp_path / "outputs" / "tiny").iterdir() if p.name.startswith(".")]
+
+
+def test_out_into_a_non_empty_folder_is_refused(tiny: Path, tmp_path: Path) -> None:
+    out = tmp_path / "taken"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    result = runner.invoke(app, ["run", str(tiny), "--out", str(out)])
+    assert result.exit_code == 2
+    assert "not empty" in result.output
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+
+
+def test_out_into_an_empty_folder_is_fine(tiny: Path, tmp_path: Path) -> None:
+    out = tmp_path / "empty"
+    out.mkdir()
+    result = runner.invoke(app, ["run", str(tiny), "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert (out / "summary.json").exists()
+
+
+def test_bad_file_exits_2_with_file_line_and_field(tmp_path: Path) -> None:
+    data = tiny_scenario()
+    data["channels"]["phone"]["handle_time_seconds"] = {"dist": "weibull", "mean": 3}
+    data["staffing"]["groups"][0]["schedule"]["agents"] = -1
+    bad = write(tmp_path / "bad.yaml", data)
+    result = runner.invoke(app, ["run", str(bad)])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    lines = [ln for ln in result.output.splitlines() if ln.startswith(str(bad))]
+    assert len(lines) == 2, result.output
+    assert any("channels.phone.handle_time_seconds" in ln for ln in lines)
+    assert any("staffing.groups.0.schedule.agents" in ln for ln in lines)
+    assert all(re.match(re.escape(str(bad)) + r":\d+: ", ln) for ln in lines)
+
+
+def test_missing_file_exits_2(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["run", str(tmp_path / "nope.yaml")])
+    assert result.exit_code == 2
+    assert "nope.yaml" in result.output
+
+
+def test_validate_prints_hash_and_flags_bad_files(tiny: Path, tmp_path: Path) -> None:
+    ok = runner.invoke(app, ["validate", str(tiny)])
+    assert ok.exit_code == 0
+    assert re.search(r"ok [0-9a-f]{64}", ok.output)
+    bad = write(tmp_path / "bad.yaml", {**tiny_scenario(), "replicatons": 3})
+    result = runner.invoke(app, ["validate", str(tiny), str(bad)])
+    assert result.exit_code == 2
+    assert "replicatons" in result.output and "ok" in result.output
+
+
+def test_every_bundled_scenario_validates() -> None:
+    files = sorted(CONFIGS.rglob("*.yaml"))
+    assert len(files) >= 8
+    result = runner.invoke(app, ["validate", *map(str, files)])
+    assert result.exit_code == 0, result.output
+
+
+def test_schema_is_json_with_the_scenario_fields() -> None:
+    result = runner.invoke(app, ["schema"])
+    assert result.exit_code == 0
+    schema = json.loads(result.output)
+    assert {"calendar", "arrivals", "channels", "staffing"} <= set(schema["properties"])
+
+
+def test_erlang_prints_exact_figures() -> None:
+    # Call Centre Helper's worked example: 200 calls/h, 180 s, 14 agents -> SL 88.8 % in 20 s
+    result = runner.invoke(app, ["erlang", "--rate", "200", "--aht", "180", "--agents", "13:15"])
+    assert result.exit_code == 0, result.output
+    assert "88.8" in result.output or "88.9" in result.output
+    result = runner.invoke(
+        app, ["erlang", "--rate", "360", "--aht", "300", "--agents", "20", "--patience", "120"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Erlang A" in result.output
+    unstable = runner.invoke(app, ["erlang", "--rate", "360", "--aht", "300", "--agents", "20"])
+    assert unstable.exit_code == 0 and "unstable" in unstable.output
+    bad = runner.invoke(app, ["erlang", "--rate", "10", "--aht", "300", "--agents", "x"])
+    assert bad.exit_code == 2

@@ -1,0 +1,135 @@
+"""Metric definitions on hand-computed cases, and the level integrator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim.center import simulate_center
+from sim.config import Scenario
+from sim.demand import Contacts
+from sim.metrics import GLOSSARY, overlap, replication_metrics
+from sim.stats import describe, summarise
+from tests.conftest import tiny_scenario
+
+
+def hand_contacts(arrivals: list[float], handle: list[float], patience: list[float]) -> Contacts:
+    n = len(arrivals)
+    return Contacts(
+        arrival_seconds=np.array(arrivals, dtype=float),
+        channel=np.zeros(n, dtype=np.int32),
+        reason=np.zeros(n, dtype=np.int32),
+        handle_seconds=np.array(handle, dtype=float),
+        patience_seconds=np.array(patience, dtype=float),
+        channels=("phone",),
+        reasons=("general",),
+    )
+
+
+def one_agent(**calendar: Any) -> Scenario:
+    data = tiny_scenario(calendar={"days": 1 / 24, "interval_minutes": 30, **calendar})
+    data["staffing"]["groups"][0]["schedule"]["agents"] = 1
+    return Scenario.model_validate(data)
+
+
+def test_hand_computed_single_agent() -> None:
+    s = one_agent()
+    # three calls at 0, 10, 20 s of 100 s each; the third gives up after 150 s of waiting
+    c = hand_contacts([0, 10, 20], [100, 100, 100], [np.inf, np.inf, 150])
+    m = replication_metrics(s, c, simulate_center(s, c))
+    o = m.overall
+    assert (o["phone.offered"], o["phone.answered"], o["phone.abandoned"]) == (3, 2, 1)
+    assert o["phone.abandon_rate"] == pytest.approx(1 / 3)
+    assert o["phone.service_level"] == pytest.approx(1 / 3)  # only the first within 20 s
+    assert o["phone.asa_seconds"] == pytest.approx((0 + 90) / 2)
+    assert o["phone.mean_wait_seconds"] == pytest.approx((0 + 90 + 150) / 3)
+    assert o["phone.aht_seconds"] == pytest.approx(100)
+    assert o["phone.occupancy"] == pytest.approx(200 / 3600)
+    assert o["phone.queue_length"] == pytest.approx((90 + 150) / 3600)
+    assert o["agent_hours"] == pytest.approx(1.0)
+    assert m.intervals["phone.offered"].tolist() == [3, 0]
+    assert m.intervals["phone.queue_length"][0] == pytest.approx(240 / 1800)
+    assert m.intervals["phone.occupancy"].tolist() == pytest.approx([200 / 1800, 0])
+    assert np.isnan(m.intervals["phone.service_level"][1])  # nothing offered: no denominator
+    assert np.isnan(m.intervals["phone.asa_seconds"][1])
+
+
+def test_warmup_is_excluded_from_tallies_and_levels() -> None:
+    s = one_agent(warmup_hours=0.25)  # 900 s
+    # a long call from before the warm-up's end keeps the agent busy into the window
+    c = hand_contacts([0, 1000], [1200, 100], [np.inf, np.inf])
+    m = replication_metrics(s, c, simulate_center(s, c))
+    o = m.overall
+    assert o["phone.offered"] == 1  # the call at 0 s arrived in the warm-up
+    assert o["phone.asa_seconds"] == pytest.approx(200)  # waited from 1000 s to 1200 s
+    window = 3600 - 900
+    assert o["phone.occupancy"] == pytest.approx((300 + 100) / window)
+    assert o["phone.queue_length"] == pytest.approx(200 / window)
+    assert o["agent_hours"] == pytest.approx(window / 3600)
+    # the first interval is cut by the warm-up: its levels are over 900..1800 only
+    assert m.interval_starts.tolist() == [0.0, 1800.0]
+    assert m.intervals["phone.occupancy"][0] == pytest.approx((300 + 100) / 900)
+
+
+def test_open_contacts_at_the_horizon() -> None:
+    s = one_agent()
+    c = hand_contacts([0, 3500], [3600, 10], [np.inf, np.inf])
+    m = replication_metrics(s, c, simulate_center(s, c))
+    o = m.overall
+    assert (o["phone.answered"], o["phone.open"]) == (1, 1)
+    assert o["phone.service_level"] == pytest.approx(1 / 2)
+    assert o["phone.mean_wait_seconds"] == pytest.approx(0)  # the open one is excluded
+    assert o["phone.queue_length"] == pytest.approx(100 / 3600)  # but it queued for 100 s
+
+
+def test_glossary_covers_every_overall_metric() -> None:
+    s = one_agent()
+    c = hand_contacts([0], [10], [np.inf])
+    m = replication_metrics(s, c, simulate_center(s, c))
+    for key in m.overall:
+        assert key.rsplit(".", 1)[-1] in GLOSSARY, key
+
+
+spans = st.lists(
+    st.tuples(st.floats(-50, 150), st.floats(0, 80), st.floats(0, 3)), min_size=0, max_size=40
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(spans, st.lists(st.floats(0, 100), min_size=1, max_size=8, unique=True))
+def test_overlap_matches_brute_force(
+    items: list[tuple[float, float, float]], cuts: list[float]
+) -> None:
+    edges = np.array(sorted({0.0, 100.0, *cuts}))
+    s = np.array([a for a, _, _ in items])
+    e = np.array([a + d for a, d, _ in items])
+    w = np.array([x for _, _, x in items])
+    got = overlap(s, e, w, edges)
+    ref = np.array(
+        [
+            float(
+                np.sum(w * np.clip(np.minimum(e, edges[k + 1]) - np.maximum(s, edges[k]), 0, None))
+            )
+            for k in range(edges.size - 1)
+        ]
+    )
+    assert got == pytest.approx(ref, abs=1e-9)
+
+
+def test_describe_student_t_interval() -> None:
+    d = describe([1.0, 2.0, 3.0, 4.0])
+    assert d["mean"] == 2.5 and d["n"] == 4
+    sd = float(np.std([1, 2, 3, 4], ddof=1))
+    assert d["sd"] == pytest.approx(sd)
+    half = 3.182446305284263 * sd / 2  # t(0.975, 3)
+    assert d["ci95"] == pytest.approx([2.5 - half, 2.5 + half])
+    assert describe([5.0]) == {"mean": 5.0, "n": 1}  # no spread from one value
+
+
+def test_summarise_leaves_out_what_a_replication_lacks() -> None:
+    out = summarise([{"a": 1.0, "b": 2.0}, {"a": 3.0}])
+    assert out["a"]["n"] == 2 and out["b"] == {"mean": 2.0, "n": 1}
