@@ -13,14 +13,21 @@ Routing (the agent-driven dispatch used by real ACDs):
 - An arriving contact goes to the eligible agent with the most free units (ties: the agent
   who has been in that state longest, then the first group in the scenario's order); if no
   agent has room it joins the end of its channel's queue.
-- An agent who gains room (a contact ends, or a shift starts) takes the head of the first
-  channel in its priority order whose head fits, and repeats while it has room.
+- An agent who gains room (a contact ends, or a shift starts) looks at its channels in
+  priority order and takes the head of the first one with a contact waiting, and repeats
+  while it has room.
+- Priority is strict: while a contact of a higher-priority channel waits, an agent of a
+  group serving that channel takes no lower-priority contact, not even into a free chat
+  slot. It keeps the room it frees until it can take the waiting contact (a call needs an
+  agent with no chat in hand). Otherwise a steady flow of chats would keep every blended
+  agent partly busy and a waiting call could never be answered.
 
 Patience: a waiting contact abandons when its patience runs out. Abandonment is decided
 lazily but exactly: when a queue's head is looked at, contacts whose deadline (arrival +
 patience) has passed are removed as abandoned *at their deadline*. Under FCFS nothing else
 depends on whether an abandoned contact is still counted in the queue, so this needs no timer
-per contact. A contact whose wait equals its patience is answered.
+per contact. A contact that finds room on arrival is answered at once, even with zero
+patience; a waiting one abandons the instant its patience runs out.
 
 Schedules: ``constant`` and ``hourly`` schedules are levels. When the level falls, idle
 agents leave first, then the least loaded busy ones. ``shifts`` are crews: the agents of a
@@ -231,6 +238,14 @@ class _Center:
             self.groups.append(group)
             for c in units:
                 self.serving[c].append(group)
+        # channels each channel outranks in some group's priority order
+        self.outranks: list[set[int]] = [set() for _ in names]
+        for group in self.groups:
+            ranked = [c for c, _ in group.order]
+            for k, c in enumerate(ranked):
+                self.outranks[c].update(ranked[k + 1 :])
+        self.armed = [-1] * len(names)
+        self._release_due = False
         self.agents: list[_Agent] = []
         self.overtime: list[tuple[int, float, float]] = []
         self.actions = [
@@ -250,22 +265,28 @@ class _Center:
     def _arrive(self, event: simpy.Event) -> None:
         i = cast(int, event.value)
         c = int(self.channel[i])
+        now = float(self.arrival[i])
         best: _Agent | None = None
-        best_free = -1
-        for g in self.serving[c]:
-            need = g.units[c]
-            for free in range(g.capacity, need - 1, -1):
-                bucket = g.buckets[free]
-                if bucket:
-                    if free > best_free:
-                        best, best_free = next(iter(bucket)), free
-                    break
+        if self._live_head(c, now) is None:  # FCFS: nobody may overtake a waiting contact
+            best_free = -1
+            for g in self.serving[c]:
+                if self._reserved(g, c):
+                    continue
+                need = g.units[c]
+                for free in range(g.capacity, need - 1, -1):
+                    bucket = g.buckets[free]
+                    if bucket:
+                        if free > best_free:
+                            best, best_free = next(iter(bucket)), free
+                        break
         if best is None:
             self.queues[c].append(i)
+            self._arm(c)
         else:
-            self._start(i, c, best, float(self.arrival[i]))
+            self._start(i, c, best, now)
         if i + 1 < self.arrival.size:
             self._at(float(self.arrival[i + 1]) - self.env.now, self._arrive, i + 1)
+        self._settle()
 
     def _start(self, i: int, c: int, agent: _Agent, now: float) -> None:
         g = agent.group
@@ -294,21 +315,84 @@ class _Center:
         agent.free += need
         g.buckets[agent.free][agent] = None
         self._pull(agent)
+        self._settle()
+
+    def _live_head(self, c: int, now: float) -> int | None:
+        """The first contact of channel ``c`` still waiting at ``now``, dropping abandoners.
+
+        A waiting contact abandons the moment its patience runs out, before an agent who
+        frees up at that same instant could take it.
+        """
+        q = self.queues[c]
+        while q:
+            j = q[0]
+            if self.deadline[j] > now:
+                return j
+            q.popleft()
+            self.outcome[j] = ABANDONED
+            self.leave[j] = self.deadline[j]
+        return None
+
+    def _reserved(self, g: _Group, c: int) -> bool:
+        """Whether a contact of a channel that g ranks above ``c`` is waiting."""
+        now = self.env.now
+        for d, _ in g.order:
+            if d == c:
+                return False
+            if self._live_head(d, now) is not None:
+                return True
+        return False  # pragma: no cover - c is always among g's channels
 
     def _pull(self, agent: _Agent) -> None:
-        """Let an agent with room take waiting contacts, by channel priority, FCFS."""
+        """Let an agent with room take waiting contacts: strict channel priority, FCFS."""
         g = agent.group
         now = self.env.now
         for c, need in g.order:
-            q = self.queues[c]
-            while q and agent.free >= need:
-                j = q.popleft()
-                if self.deadline[j] < now:
-                    self.outcome[j] = ABANDONED
-                    self.leave[j] = self.deadline[j]
-                    continue
+            while (j := self._live_head(c, now)) is not None:
+                if agent.free < need:
+                    return  # keep the room for this higher-priority contact
+                self.queues[c].popleft()
                 # the clock's float steps may sit a hair before the arrival it was set for
                 self._start(j, c, agent, max(now, float(self.arrival[j])))
+                self._arm(c)
+            if agent.free == 0:
+                return
+
+    # ---- strict priority: when a waiting higher-priority contact stops blocking
+
+    def _arm(self, c: int) -> None:
+        """Watch the head of a channel that outranks others.
+
+        Agents hold room back while it waits. When it leaves the queue (answered, or
+        abandoned at its deadline: a timer for the head only, not for every contact), the
+        agents holding room back take lower-priority contacts again.
+        """
+        if not self.outranks[c]:
+            return
+        j = self._live_head(c, self.env.now)
+        if j is None:
+            if any(self.queues[d] for d in self.outranks[c]):
+                self._release_due = True
+        elif self.armed[c] != j:
+            self.armed[c] = j
+            if math.isfinite(self.deadline[j]):
+                self._at(max(0.0, float(self.deadline[j]) - self.env.now), self._wake, c)
+
+    def _wake(self, event: simpy.Event) -> None:
+        c = cast(int, event.value)
+        self.armed[c] = -1
+        self._arm(c)
+        self._settle()
+
+    def _settle(self) -> None:
+        """Let agents who held room back take work, once no higher-priority contact waits."""
+        while self._release_due:
+            self._release_due = False
+            for g in self.groups:
+                for free in range(g.capacity, 0, -1):
+                    for agent in list(g.buckets[free]):
+                        if agent.free > 0 and not agent.leaving:
+                            self._pull(agent)
 
     # ---- agents
 
@@ -361,6 +445,7 @@ class _Center:
             else:
                 for agent in g.crews.pop(crew):
                     self._send_off(agent)
+        self._settle()
 
     @staticmethod
     def _pick_leaver(g: _Group) -> _Agent:
@@ -380,7 +465,7 @@ class _Center:
         self.env.run(until=self.horizon)
         for q in self.queues:
             for j in q:
-                if self.deadline[j] < self.horizon:
+                if self.deadline[j] <= self.horizon:
                     self.outcome[j] = ABANDONED
                     self.leave[j] = self.deadline[j]
         for agent in list(self.agents):

@@ -39,8 +39,13 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-NonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+# strict: YAML's true/false must not pass as 1/0; bounds keep every draw finite.
+PositiveFloat = Annotated[float, Field(gt=0, le=1e9, allow_inf_nan=False, strict=True)]
+NonNegativeFloat = Annotated[float, Field(ge=0, le=1e9, allow_inf_nan=False, strict=True)]
+Rate = Annotated[float, Field(ge=0, le=1e7, allow_inf_nan=False, strict=True)]
+"""Contacts per hour."""
+Agents = Annotated[int, Field(ge=0, le=100_000, strict=True)]
+"""A number of agents."""
 
 
 # --------------------------------------------------------------------------- distributions
@@ -138,11 +143,11 @@ class Calendar(Model):
 
     start: dt.datetime = dt.datetime(2026, 11, 1)
     """Wall-clock time of simulation time 0 (naive local time; shop's time zone)."""
-    days: Annotated[float, Field(gt=0, le=3660)] = 1
+    days: Annotated[float, Field(gt=0, le=3660, strict=True)] = 1
     """Length of the horizon in days; contacts arriving after it are not simulated."""
     warmup_hours: NonNegativeFloat = 0
     """Excluded from every statistic: contacts arriving in it and time-weighted levels."""
-    interval_minutes: Annotated[int, Field(gt=0, le=1440)] = 30
+    interval_minutes: Annotated[int, Field(gt=0, le=1440, strict=True)] = 30
     """Reporting and staffing interval; must divide a day."""
 
     @field_validator("start")
@@ -216,7 +221,7 @@ class _ArrivalStream(Model):
         if self.channel_mix is not None:
             total = math.fsum(self.channel_mix.values())
             if not self.channel_mix or abs(total - 1) > 1e-6:
-                raise ValueError(f"channel_mix shares must sum to 1, got {total:g}")
+                raise ValueError(PathErrors([f"channel_mix: shares must sum to 1, got {total:g}"]))
         return self
 
     @property
@@ -232,7 +237,7 @@ class PoissonArrivals(_ArrivalStream):
     """A stationary Poisson stream of contacts."""
 
     kind: Literal["poisson"]
-    contacts_per_hour: NonNegativeFloat
+    contacts_per_hour: Rate
 
 
 class ProfileArrivals(_ArrivalStream):
@@ -244,7 +249,7 @@ class ProfileArrivals(_ArrivalStream):
     """
 
     kind: Literal["profile"]
-    contacts_per_hour: list[NonNegativeFloat] = Field(min_length=1)
+    contacts_per_hour: list[Rate] = Field(min_length=1)
 
 
 Arrivals = Annotated[PoissonArrivals | ProfileArrivals, Field(discriminator="kind")]
@@ -260,9 +265,9 @@ class Channel(Model):
     """Agent time a contact holds one slot, from answer to end."""
     patience_seconds: Distribution | None = None
     """Time a waiting customer stays before abandoning; null = infinite patience."""
-    service_level_seconds: NonNegativeFloat = 20
+    service_level_seconds: Annotated[float, Field(ge=0, le=86400, strict=True)] = 20
     """Threshold of ``service_level``: answered within it ÷ offered."""
-    concurrency: Annotated[int, Field(ge=1, le=20)] = 1
+    concurrency: Annotated[int, Field(ge=1, le=20, strict=True)] = 1
     """Contacts of this channel one agent can hold at once (chat: typically 2–4)."""
 
 
@@ -282,14 +287,14 @@ class ConstantSchedule(Model):
     """The same number of agents around the clock."""
 
     kind: Literal["constant"]
-    agents: Annotated[int, Field(ge=0)]
+    agents: Agents
 
 
 class HourlySchedule(Model):
     """Agents on duty in each hour of the day, 24 values, repeated every day."""
 
     kind: Literal["hourly"]
-    agents: list[Annotated[int, Field(ge=0)]]
+    agents: list[Agents]
 
     @field_validator("agents")
     @classmethod
@@ -308,7 +313,7 @@ class Shift(Model):
 
     start: str
     end: str
-    agents: Annotated[int, Field(ge=0)]
+    agents: Agents
 
     @field_validator("start", "end")
     @classmethod
@@ -384,8 +389,8 @@ class Scenario(Model):
     version: str = ""
     description: str = ""
     calendar: Calendar = Calendar()
-    seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
-    replications: Annotated[int, Field(ge=1, le=100_000)] = 20
+    seed: Annotated[int, Field(ge=0, lt=2**63, strict=True)] = 0
+    replications: Annotated[int, Field(ge=1, le=100_000, strict=True)] = 20
     arrivals: list[Arrivals] = Field(default_factory=list)
     channels: dict[str, Channel] = Field(min_length=1)
     staffing: Staffing

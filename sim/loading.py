@@ -363,7 +363,7 @@ def _read_chain(text: str, display: str, base_dir: Path, real: str | None) -> _C
         parsed = _parse(text, display)
         chain.problems += parsed.problems
         if not parsed.present:
-            chain.problems.append(Problem(display, None, "", "the file is empty"))
+            chain.problems.append(Problem(display, 1, "", "the file is empty"))
             return chain
         if not isinstance(parsed.data, dict):
             if not parsed.problems:

@@ -202,3 +202,84 @@ def test_erlang_prints_exact_figures() -> None:
     assert unstable.exit_code == 0 and "unstable" in unstable.output
     bad = runner.invoke(app, ["erlang", "--rate", "10", "--aht", "300", "--agents", "x"])
     assert bad.exit_code == 2
+
+
+MINIMAL = (Path(__file__).parent / "data" / "good" / "minimal.yaml").read_text(encoding="utf-8")
+
+# Each bad file of the foundation issue: (what to replace in minimal.yaml, with what,
+# the field path the message must name, the text of the line it must point at).
+BAD_FILES = {
+    "unknown key": (
+        "contacts_per_hour: 30",
+        "contacts_per_hourr: 30",
+        "arrivals.0.contacts_per_hourr",
+        "contacts_per_hourr",
+    ),
+    "wrong type": (
+        "agents: 3",
+        "agents: many",
+        "staffing.groups.0.schedule.agents",
+        "agents: many",
+    ),
+    "negative rate": (
+        "contacts_per_hour: 30",
+        "contacts_per_hour: -5",
+        "arrivals.0.contacts_per_hour",
+        "contacts_per_hour: -5",
+    ),
+    "shares not summing to 1": (
+        "  - channel: phone",
+        "  - channel_mix: {phone: 0.7}",
+        "arrivals.0.channel_mix",
+        "channel_mix",
+    ),
+    "schedule of the wrong length": (
+        "kind: constant\n        agents: 3",
+        "kind: hourly\n        agents: [3, 3, 3]",
+        "staffing.groups.0.schedule.agents",
+        "agents: [3, 3, 3]",
+    ),
+    "missing extends target": (
+        "schema_version: 1",
+        "schema_version: 1\nextends: nowhere.yaml",
+        "extends",
+        "extends: nowhere.yaml",
+    ),
+    "YAML syntax error": ("agents: 3", "agents: [3", "", "agents: [3"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FILES))
+def test_each_kind_of_bad_file_exits_2_naming_file_line_and_field(
+    case: str, tmp_path: Path
+) -> None:
+    old, new, field, line_text = BAD_FILES[case]
+    assert old in MINIMAL
+    text = MINIMAL.replace(old, new)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text, encoding="utf-8")
+    result = runner.invoke(app, ["run", str(bad), "--quiet"])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    found = [
+        re.match(re.escape(str(bad)) + r":(\d+): (.*)", ln) for ln in result.output.splitlines()
+    ]
+    assert found and all(found), result.output  # every line is file:line: ...
+    lines = text.splitlines()
+    if case == "YAML syntax error":  # the parser notices at the next line or the end
+        line = int(found[0].group(1))  # type: ignore[union-attr]
+        assert line >= next(i for i, t in enumerate(lines, 1) if line_text in t)
+        return
+    named = [m for m in found if m and m.group(2).startswith(f"{field}: ")]
+    assert named, result.output
+    line = int(named[0].group(1))
+    assert line_text in lines[line - 1], (line, lines[line - 1])
+
+
+@pytest.mark.parametrize("text", ["", "# only a comment\n", "\n\n"])
+def test_an_empty_file_exits_2(text: str, tmp_path: Path) -> None:
+    bad = tmp_path / "empty.yaml"
+    bad.write_text(text, encoding="utf-8")
+    result = runner.invoke(app, ["run", str(bad)])
+    assert result.exit_code == 2
+    assert result.output.startswith(f"{bad}:1: ") and "empty" in result.output

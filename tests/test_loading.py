@@ -139,10 +139,10 @@ def test_negative_rate(tmp_path: Path) -> None:
 
 
 def test_channel_mix_not_summing_to_one(tmp_path: Path) -> None:
-    # config.py's check of the mix is a model validator of the stream: it locates the stream.
+    # the stream's validator names the field relative to the stream (PathErrors)
     path, text = variant(tmp_path, "- channel: phone", "- channel_mix: {phone: 0.6}")
     p = only_problem(path)
-    assert_at(p, path, line_of(text, "channel_mix"), "arrivals.0", "sum to 1")
+    assert_at(p, path, line_of(text, "channel_mix"), "arrivals.0.channel_mix", "sum to 1")
 
 
 def test_hourly_schedule_needs_24_values(tmp_path: Path) -> None:
@@ -267,7 +267,7 @@ def test_yaml_syntax_error_line_is_exact(tmp_path: Path) -> None:
 def test_empty_file(tmp_path: Path) -> None:
     for text in ("", "\n\n", "# only a comment\n"):
         path = write(tmp_path, "empty.yaml", text)
-        assert_at(only_problem(path), path, None, "", "empty")
+        assert_at(only_problem(path), path, 1, "", "empty")
 
 
 @pytest.mark.parametrize("text", ["- a\n- b\n", "just text\n", "42\n", "null\n"])
@@ -784,13 +784,13 @@ def test_set_values_are_yaml() -> None:
 
 def test_yaml_1_2_scalars(tmp_path: Path) -> None:
     # yes/no/on/off are text and 10:30 is not the base-60 number 630: shift times and
-    # names need no quotes. 1e3 is a number.
+    # names need no quotes. 1e1 is a number, but not a whole number of agents.
     path, _ = variant(
         tmp_path,
         "kind: constant\n        agents: 3",
         "kind: shifts\n"
         "        shifts:\n"
-        "          - {start: 08:00, end: 16:30, agents: 1e1}\n"
+        "          - {start: 08:00, end: 16:30, agents: 10}\n"
         "          - {start: 16:30, end: 01:00, agents: 2}",
     )
     text = (
@@ -806,6 +806,8 @@ def test_yaml_1_2_scalars(tmp_path: Path) -> None:
     ]
     assert loaded.scenario.title == "yes"
     assert load_text(resolved_yaml(loaded)).hash == loaded.hash
+    with pytest.raises(ScenarioError, match="agents: Input should be a valid integer"):
+        load_scenario(write(tmp_path, "float.yaml", text.replace("agents: 10", "agents: 1e1")))
 
 
 @pytest.mark.parametrize(
