@@ -265,5 +265,17 @@ def erlang(
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: exit 130 on Ctrl-C, 1 on a runtime failure, no traceback.
+
+    Set ``PROMOSIM_DEBUG=1`` to see the traceback of a runtime failure.
+    """
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("promosim: interrupted; no run folder was written", highlight=False)
+        sys.exit(130)
+    except Exception as e:  # the last line of defence: report, don't dump a traceback
+        if os.environ.get("PROMOSIM_DEBUG"):
+            raise
+        err.print(f"promosim: runtime failure: {type(e).__name__}: {e}", markup=False)
+        sys.exit(1)
