@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -377,6 +378,302 @@ class Staffing(Model):
         return self
 
 
+# --------------------------------------------------------------------------- demand
+
+Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False, strict=True)]
+Yuan = Annotated[float, Field(ge=0, le=1e7, allow_inf_nan=False, strict=True)]
+Factor = Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False, strict=True)]
+Shares = dict[str, Probability]
+
+
+def _check_shares(shares: Mapping[str, float], what: str) -> None:
+    total = math.fsum(shares.values())
+    if not shares or abs(total - 1) > 1e-6:
+        raise ValueError(PathErrors([f"{what}: shares must sum to 1, got {total:g}"]))
+
+
+class Orders(Model):
+    """Orders per day and their shape; each order can bring contacts (``contact_reasons``).
+
+    The order rate in hour h of day d is ``per_day × weekday_factors[weekday(d)] × noise_d ×
+    intraday_profile[h] / sum(intraday_profile)``, where ``noise_d`` is a gamma variate
+    with mean 1 and shape ``overdispersion_shape`` (null: no day noise, pure Poisson).
+    """
+
+    per_day: Annotated[float, Field(ge=0, le=1e8, strict=True)]
+    intraday_profile: list[Annotated[float, Field(ge=0, le=1e6, strict=True)]] = Field(
+        default_factory=lambda: [1.0] * 24
+    )
+    """24 hourly weights, 00:00 to 23:00; only their proportions matter."""
+    weekday_factors: list[Factor] = Field(default_factory=lambda: [1.0] * 7)
+    """Multipliers Monday to Sunday."""
+    overdispersion_shape: Annotated[float, Field(gt=0, le=1e9, strict=True)] | None = None
+    item_price_yuan: Yuan = 0
+    unit_cost_yuan: Yuan = 0
+    lead_in_days: Annotated[int, Field(ge=0, le=60, strict=True)] = 0
+    """Days of orders simulated before the horizon, so after-sale contacts of earlier
+    orders arrive in its first days. Their contacts count from the horizon's start."""
+
+    @field_validator("intraday_profile")
+    @classmethod
+    def _profile(cls, v: list[float]) -> list[float]:
+        if len(v) != 24:
+            raise ValueError(f"needs 24 values, one per hour of the day, got {len(v)}")
+        if sum(v) <= 0:
+            raise ValueError("needs at least one positive weight")
+        return v
+
+    @field_validator("weekday_factors")
+    @classmethod
+    def _week(cls, v: list[float]) -> list[float]:
+        if len(v) != 7:
+            raise ValueError(f"needs 7 values, Monday to Sunday, got {len(v)}")
+        return v
+
+
+class Fulfilment(Model):
+    """From order to doorstep: ship delay, transit, and the delivery the shop promised."""
+
+    ship_delay_hours: Distribution = Lognormal(dist="lognormal", median=24, sigma=0.6)
+    transit_delay_hours: Distribution = Lognormal(dist="lognormal", median=48, sigma=0.5)
+    promised_delivery_hours: Annotated[float, Field(gt=0, le=24 * 90, strict=True)] = 96
+    """Expected delivery = order time + this; a parcel delivered later is *late*."""
+
+
+Anchor = Literal["order", "ship", "delivery", "expected_delivery", "price_drop"]
+"""What a contact's lag counts from; ``price_drop`` only for 价保 claims."""
+
+
+class ContactReason(Model):
+    """Why an order brings a contact, and when.
+
+    Each order has an issue of this reason with probability ``rate_per_order``; the contact
+    comes ``lag_hours`` after its ``anchor`` (or before it, with ``before_anchor``: pre-sale
+    questions). With ``only_if_undelivered`` it comes only if the parcel has not arrived
+    by then: WISMO asked after the expected delivery happens only for late parcels.
+    """
+
+    name: str = Field(pattern=NAME)
+    rate_per_order: Probability
+    anchor: Anchor = "delivery"
+    lag_hours: Distribution = Exponential(dist="exponential", mean=24)
+    before_anchor: bool = False
+    only_if_undelivered: bool = False
+    channel_mix: Shares
+    handle_time_factor: Factor = 1.0
+    resolution_probability: Probability = 1.0
+    """Share of this reason's contacts resolved at the first contact (used by the journey)."""
+
+    @model_validator(mode="after")
+    def _mix(self) -> ContactReason:
+        _check_shares(self.channel_mix, "channel_mix")
+        return self
+
+    @property
+    def after_sale(self) -> bool:
+        """A contact after the purchase (everything but pre-sale questions)."""
+        return not (self.before_anchor and self.anchor == "order")
+
+
+class CustomerType(Model):
+    """A temperament of the seed material and what it does to a contact."""
+
+    share: Probability
+    patience_factor: Factor = 1.0
+    handle_time_factor: Factor = 1.0
+    escalation_factor: Factor = 1.0
+    refund_insistence: Probability = 0.5
+    """Probability the customer insists on a refund when policy is ``if_insist``."""
+    satisfaction_shift: Annotated[float, Field(ge=-10, le=10, strict=True)] = 0.0
+    """Added to the log-odds of being satisfied."""
+    review_factor: Factor = 1.0
+    """Multiplier on the propensity to leave a bad review."""
+
+
+class Customers(Model):
+    """The mix of customer temperaments (easygoing, stubborn, domineering, vain, irritable)."""
+
+    types: dict[str, CustomerType] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _shares_sum(self) -> Customers:
+        total = math.fsum(t.share for t in self.types.values())
+        if abs(total - 1) > 1e-6:
+            raise ValueError(PathErrors([f"types: shares must sum to 1, got {total:g}"]))
+        return self
+
+
+# --------------------------------------------------------------------------- promotions
+
+
+class _Promotion(Model):
+    """What every promotion has: a window with an order uplift, and an optional peak day."""
+
+    start: dt.datetime
+    end: dt.datetime
+    order_uplift: Annotated[float, Field(ge=0, le=100, strict=True)] = 1.0
+    """Multiplier on the order rate inside ``[start, end)``."""
+    peak_day: dt.date | None = None
+    peak_day_factor: Annotated[float, Field(ge=0, le=100, strict=True)] = 1.0
+    """Multiplier on the order rate on ``peak_day`` (on top of ``order_uplift``)."""
+    transit_delay_factor: Annotated[float, Field(gt=0, le=10, strict=True)] = 1.0
+    """Multiplier on transit time of orders placed in the window (peak logistics)."""
+    rule_question_rate: Probability = 0.0
+    """Pre-sale "how does the deal work" contacts per order in the window."""
+    rule_question: ContactReason | None = None
+    """Timing and channels of rule questions (defaults: up to an hour before the order)."""
+
+    @model_validator(mode="after")
+    def _window(self) -> _Promotion:
+        if self.end <= self.start:
+            raise ValueError(PathErrors(["end: must be after start"]))
+        return self
+
+
+BUNDLE_MISS_PRESETS = {"clear": 0.005, "typical": 0.03, "confusing": 0.10}
+"""Share of eligible two-unit buyers who miss the bundle (domain model §8, all [X])."""
+
+
+class SecondItemDiscount(_Promotion):
+    """第二件X元: the second unit costs ``second_item_price_yuan`` if both are in one order.
+
+    Buyers who meant to buy two but ordered one unit, or two in separate orders, *miss the
+    bundle*; some notice, and some of those ask service for the difference (退差价).
+    Price-difference contacts per order in the window =
+    ``eligible_share × two_unit_intent × miss × notice_probability × contact_probability``.
+    """
+
+    kind: Literal["second_item_discount"]
+    second_item_price_yuan: Yuan = 1.0
+    eligible_share: Probability = 0.5
+    two_unit_intent: Probability = 0.6
+    bundle_clarity: Literal["clear", "typical", "confusing"] = "typical"
+    bundle_miss_rate: Probability | None = None
+    """Overrides the ``bundle_clarity`` preset."""
+    notice_probability: Probability = 0.5
+    contact_probability: Probability = 0.7
+    price_difference: ContactReason | None = None
+    """Timing, channels, handle time of price-difference contacts (defaults: after delivery)."""
+    auto_apply: bool = False
+    """The cart applies the bundle by itself: misses fall to ``auto_apply_miss_rate``."""
+    auto_apply_miss_rate: Probability = 0.005
+    auto_apply_rule_question_factor: Factor = 0.5
+    checkout_nudge: bool = False
+    """An "add one more for ¥X" prompt at checkout: misses × ``checkout_nudge_factor``."""
+    checkout_nudge_factor: Factor = 0.5
+    makeup_link: bool = False
+    """A ¥X make-up link: some who notice buy it themselves instead of contacting service."""
+    makeup_link_self_serve: Probability = 0.4
+
+    @property
+    def miss_rate(self) -> float:
+        """The bundle miss rate in force, after auto-apply and the checkout nudge."""
+        if self.auto_apply:
+            return self.auto_apply_miss_rate
+        base = (
+            self.bundle_miss_rate
+            if self.bundle_miss_rate is not None
+            else BUNDLE_MISS_PRESETS[self.bundle_clarity]
+        )
+        return min(1.0, base * (self.checkout_nudge_factor if self.checkout_nudge else 1.0))
+
+    @property
+    def contact_share(self) -> float:
+        """Price-difference contacts per order in the window."""
+        self_serve = self.makeup_link_self_serve if self.makeup_link else 0.0
+        return (
+            self.eligible_share
+            * self.two_unit_intent
+            * self.miss_rate
+            * self.notice_probability
+            * (1 - self_serve)
+            * self.contact_probability
+        )
+
+
+class ThresholdDiscount(_Promotion):
+    """满减: ``discount_yuan`` off an order of at least ``threshold_yuan``.
+
+    Near-miss buyers (just under the threshold) ask why the discount did not apply; buyers
+    who return part of a qualifying order dispute how much is refunded.
+    """
+
+    kind: Literal["threshold_discount"]
+    threshold_yuan: Yuan = 300
+    discount_yuan: Yuan = 50
+    qualifying_share: Probability = 0.4
+    near_miss_share: Probability = 0.1
+    near_miss_contact_probability: Probability = 0.2
+    partial_return_rate: Probability = 0.08
+    dispute_probability: Probability = 0.3
+    discount_not_applied: ContactReason | None = None
+    partial_return_dispute: ContactReason | None = None
+
+
+class Coupon(_Promotion):
+    """Coupons: a share of orders uses one; it fails by cause; some failures call service."""
+
+    kind: Literal["coupon"]
+    coupon_use_share: Probability = 0.5
+    failure_rates: dict[str, Probability] = Field(
+        default_factory=lambda: {
+            "expired": 0.01,
+            "wrong_scope": 0.01,
+            "stacking": 0.005,
+            "already_used": 0.005,
+        }
+    )
+    """Probability per coupon use that it fails for each cause (independent causes)."""
+    contact_probability: Probability = 0.5
+    coupon_failed: ContactReason | None = None
+
+    @property
+    def failure_probability(self) -> float:
+        """Probability that a coupon use fails for at least one cause."""
+        ok = 1.0
+        for p in self.failure_rates.values():
+            ok *= 1 - p
+        return 1 - ok
+
+
+class FlashSale(_Promotion):
+    """秒杀: a spike of orders that decays after the start, with stock and payment trouble.
+
+    Inside the window the order rate is multiplied by
+    ``order_uplift × (1 + (spike_factor − 1)·exp(−(t − start) / spike_decay_minutes))``.
+    """
+
+    kind: Literal["flash_sale"]
+    spike_factor: Annotated[float, Field(ge=1, le=100, strict=True)] = 10
+    spike_decay_minutes: Annotated[float, Field(gt=0, le=1e5, strict=True)] = 30
+    oversell_rate: Probability = 0.01
+    """Orders that cannot be filled (stock errors); each brings a contact."""
+    payment_issue_rate: Probability = 0.02
+    order_change_rate: Probability = 0.03
+    stock_issue: ContactReason | None = None
+    payment_issue: ContactReason | None = None
+    order_change: ContactReason | None = None
+
+
+class PriceProtection(_Promotion):
+    """价保: the price drops at ``price_drop_at``; buyers in the claim window claim the gap."""
+
+    kind: Literal["price_protection"]
+    price_drop_at: dt.datetime
+    price_drop_yuan: Yuan = 10
+    claim_window_days: Annotated[float, Field(gt=0, le=90, strict=True)] = 15
+    """Orders placed this many days before the drop may claim."""
+    claim_rate: Probability = 0.05
+    claim: ContactReason | None = None
+    """Timing after the drop and channels of claims."""
+
+
+Promotion = Annotated[
+    SecondItemDiscount | ThresholdDiscount | Coupon | FlashSale | PriceProtection,
+    Field(discriminator="kind"),
+]
+
+
 # --------------------------------------------------------------------------- scenario
 
 
@@ -392,6 +689,11 @@ class Scenario(Model):
     seed: Annotated[int, Field(ge=0, lt=2**63, strict=True)] = 0
     replications: Annotated[int, Field(ge=1, le=100_000, strict=True)] = 20
     arrivals: list[Arrivals] = Field(default_factory=list)
+    orders: Orders | None = None
+    fulfilment: Fulfilment = Fulfilment()
+    promotion: Promotion | None = None
+    contact_reasons: list[ContactReason] = Field(default_factory=list)
+    customers: Customers | None = None
     channels: dict[str, Channel] = Field(min_length=1)
     staffing: Staffing
 
@@ -424,6 +726,7 @@ class Scenario(Model):
                         f"{per_day} (one day of {self.calendar.interval_minutes}-minute "
                         f"intervals) or {whole} (the whole horizon), got {n}"
                     )
+        problems += self._demand_problems(channels)
         served: set[str] = set()
         for gi, g in enumerate(self.staffing.groups):
             for ci, c in enumerate(g.channels):
@@ -445,6 +748,166 @@ class Scenario(Model):
         if problems:
             raise ValueError(PathErrors(problems))
         return self
+
+    def _demand_problems(self, channels: set[str]) -> list[str]:
+        problems: list[str] = []
+        reasons: list[tuple[str, str, ContactReason]] = [
+            (f"contact_reasons.{i}", r.name, r) for i, r in enumerate(self.contact_reasons)
+        ]
+        if self.promotion is not None:
+            if self.orders is None:
+                problems.append("promotion: a promotion acts on orders; add an orders section")
+            for field, reason in promotion_reasons(self.promotion, tuple(self.channels)):
+                reasons.append((f"promotion.{field}", reason.name, reason))
+            lo = self.calendar.start - dt.timedelta(
+                days=self.orders.lead_in_days if self.orders else 0
+            )
+            hi = self.calendar.start + dt.timedelta(days=self.calendar.days)
+            if self.promotion.end <= lo or self.promotion.start >= hi:
+                problems.append("promotion: its window does not overlap the simulated time")
+            peak = self.promotion.peak_day
+            if peak is not None and not (
+                self.promotion.start.date() <= peak < self.promotion.end.date() + dt.timedelta(1)
+            ):
+                problems.append("promotion.peak_day: must fall inside the promotion's window")
+        if self.contact_reasons and self.orders is None:
+            problems.append("contact_reasons: reasons are rates per order; add an orders section")
+        seen: dict[str, str] = {}
+        arrival_reasons = {a.reason for a in self.arrivals}
+        for where, name, reason in reasons:
+            if name in seen:
+                problems.append(f"{where}.name: reason {name!r} is already defined at {seen[name]}")
+            seen[name] = where
+            if name in arrival_reasons:
+                problems.append(f"{where}.name: reason {name!r} is also a direct arrivals reason")
+            for c in reason.channel_mix:
+                if c not in channels:
+                    problems.append(f"{where}.channel_mix.{c}: unknown channel {c!r}")
+            if reason.anchor == "price_drop" and not (
+                isinstance(self.promotion, PriceProtection) and where == "promotion.claim"
+            ):
+                problems.append(f"{where}.anchor: price_drop is only for a price_protection claim")
+        return problems
+
+
+def default_mix(channels: tuple[str, ...]) -> dict[str, float]:
+    """Channel shares of a promotion's contacts when the scenario does not say.
+
+    On Taobao chat carries most contacts (domain model §1: chat ≫ phone [C]): 85% chat and
+    15% phone where both exist, else everything on the first channel.
+    """
+    if "chat" in channels and "phone" in channels:
+        return {"chat": 0.85, "phone": 0.15}
+    if "chat" in channels:
+        return {"chat": 1.0}
+    return {channels[0]: 1.0}
+
+
+def _reason(name: str, channels: tuple[str, ...], **fields: Any) -> ContactReason:
+    return ContactReason.model_validate(
+        {"name": name, "rate_per_order": 0.0, "channel_mix": default_mix(channels), **fields}
+    )
+
+
+def promotion_reasons(
+    promotion: Promotion, channels: tuple[str, ...]
+) -> list[tuple[str, ContactReason]]:
+    """The contact reasons a promotion generates: ``(field, reason)``, defaults filled in.
+
+    A reason's ``rate_per_order`` is not used here: each mechanic computes its own
+    probability per order (see the mechanics' docstrings). Default timings and handle-time
+    factors are domain-model §2.2 and §3.2 ([X] unless noted).
+    """
+    out: list[tuple[str, ContactReason]] = []
+
+    def pick(field: str, given: ContactReason | None, name: str = "", **default: Any) -> None:
+        reason = given if given is not None else _reason(name or field, channels, **default)
+        out.append((field, reason))
+
+    if promotion.rule_question_rate > 0 or promotion.rule_question is not None:
+        pick(
+            "rule_question",
+            promotion.rule_question,
+            anchor="order",
+            before_anchor=True,
+            lag_hours={"dist": "exponential", "mean": 0.5},
+            handle_time_factor=0.5,
+            resolution_probability=0.95,
+        )
+    match promotion:
+        case SecondItemDiscount():
+            pick(
+                "price_difference",
+                promotion.price_difference,
+                anchor="delivery",
+                lag_hours={"dist": "lognormal", "median": 10, "sigma": 1.2},
+                handle_time_factor=1.2,
+                resolution_probability=0.75,
+            )
+        case ThresholdDiscount():
+            pick(
+                "discount_not_applied",
+                promotion.discount_not_applied,
+                anchor="order",
+                lag_hours={"dist": "exponential", "mean": 2},
+                handle_time_factor=1.0,
+                resolution_probability=0.7,
+            )
+            pick(
+                "partial_return_dispute",
+                promotion.partial_return_dispute,
+                anchor="delivery",
+                lag_hours={"dist": "exponential", "mean": 72},
+                handle_time_factor=1.5,
+                resolution_probability=0.6,
+            )
+        case Coupon():
+            pick(
+                "coupon_failed",
+                promotion.coupon_failed,
+                anchor="order",
+                before_anchor=True,
+                lag_hours={"dist": "exponential", "mean": 0.25},
+                handle_time_factor=0.8,
+                resolution_probability=0.7,
+            )
+        case FlashSale():
+            pick(
+                "stock_issue",
+                promotion.stock_issue,
+                anchor="order",
+                lag_hours={"dist": "exponential", "mean": 6},
+                handle_time_factor=1.0,  # 4.2 min [C]
+                resolution_probability=0.8,
+            )
+            pick(
+                "payment_issue",
+                promotion.payment_issue,
+                anchor="order",
+                before_anchor=True,
+                lag_hours={"dist": "exponential", "mean": 0.1},
+                handle_time_factor=1.4,  # 6.8 min [C]
+                resolution_probability=0.8,
+            )
+            pick(
+                "order_change",
+                promotion.order_change,
+                anchor="order",
+                lag_hours={"dist": "exponential", "mean": 12},
+                handle_time_factor=0.8,
+                resolution_probability=0.9,
+            )
+        case PriceProtection():
+            pick(
+                "claim",
+                promotion.claim,
+                name="price_protection",
+                anchor="price_drop",
+                lag_hours={"dist": "exponential", "mean": 24},
+                handle_time_factor=0.8,
+                resolution_probability=0.9,
+            )
+    return out
 
 
 class PathErrors(list[str]):

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import special
 
 from sim.config import Deterministic, Distribution, Empirical, Exponential, Gamma, Lognormal
 
@@ -42,4 +43,28 @@ def variance(d: Distribution) -> float:
             return 0.0
         case Empirical(values=vs):
             return float(np.var(np.asarray(vs, dtype=np.float64)))
+    raise TypeError(d)  # pragma: no cover
+
+
+def quantile(d: Distribution, u: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The inverse CDF of ``d`` at ``u`` in [0, 1): a draw from one uniform.
+
+    Drawing through one uniform per contact keeps common random numbers exact: the same
+    contact gets the same quantile of its handle time in every arm, even when the arms give
+    it different distributions (another channel, a handle-time factor).
+    """
+    match d:
+        case Exponential(mean=m):
+            return -m * np.log1p(-u)
+        case Lognormal():
+            mu, sigma = d.mu_sigma
+            return np.exp(mu + sigma * np.asarray(special.ndtri(u), dtype=np.float64))
+        case Gamma(mean=m, cv=cv):
+            shape = 1.0 / cv**2
+            return np.asarray(special.gammaincinv(shape, u) * (m / shape), dtype=np.float64)
+        case Deterministic(value=v):
+            return np.full(u.shape, float(v))
+        case Empirical(values=vs):
+            values = np.asarray(vs, dtype=np.float64)
+            return values[np.minimum((u * values.size).astype(np.int64), values.size - 1)]
     raise TypeError(d)  # pragma: no cover
