@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.progress import (
@@ -28,10 +29,10 @@ from rich.table import Table
 
 from sim import staffing
 from sim.config import scenario_json_schema
-from sim.experiment import RunResult, run_scenario
+from sim.experiment import RunResult, paired_daily, run_scenario
 from sim.loading import LoadedScenario, ScenarioError, load_scenario
 from sim.outputs import OutputError, check_target, default_run_dir, run_files, write_run
-from sim.stats import Stat
+from sim.stats import Stat, describe
 
 app = typer.Typer(
     name="promosim",
@@ -94,7 +95,10 @@ def headline_table(result: RunResult) -> Table:
     s = result.scenario
     summary = result.summary
     n = s.replications
-    table = Table(title=f"{s.title or s.name} · {n} replication{'s' * (n != 1)} · mean ± 95% CI")
+    arm = " · with the promotion" if s.promotion is not None else ""
+    table = Table(
+        title=f"{s.title or s.name}{arm} · {n} replication{'s' * (n != 1)} · mean ± 95% CI"
+    )
     table.add_column("metric")
     columns = [*s.channels, "all"] if len(s.channels) > 1 else list(s.channels)
     for c in columns:
@@ -102,6 +106,76 @@ def headline_table(result: RunResult) -> Table:
         table.add_column(label, justify="right")
     for key, label, kind in HEADLINE:
         table.add_row(label, *(_fmt(summary.get(f"{c}.{key}"), kind) for c in columns))
+    return table
+
+
+EFFECT = (
+    ("orders", "orders", "count"),
+    ("contacts", "contacts", "count"),
+    ("contacts_per_100_orders", "contacts per 100 orders", "seconds"),
+    ("promo_contacts", "promotion-caused contacts", "count"),
+    ("promo_share_after_sale", "promotion's share of after-sale contacts", "share"),
+)
+
+
+def effect_table(result: RunResult) -> Table | None:
+    """The promotion against its baseline: each arm and the paired difference, with CIs."""
+    effect, base = result.effect_summary, result.baseline_summary
+    if effect is None or base is None:
+        return None
+    promo = result.summary
+    s = result.scenario
+    table = Table(
+        title="What the promotion does · promotion − baseline, paired on common random numbers"
+    )
+    for col in ("metric", "promotion", "baseline", "difference"):
+        table.add_column(col, justify="left" if col == "metric" else "right")
+    rows = list(EFFECT)
+    reasons = [k for k in promo if k.startswith("contacts.")]
+    rows += [(k, f"  {k.removeprefix('contacts.')}", "count") for k in reasons]
+    for c in [*s.channels, "all"]:
+        rows += [
+            (f"{c}.service_level", f"{c} service level", "share"),
+            (f"{c}.abandon_rate", f"{c} abandon rate", "share"),
+            (f"{c}.asa_seconds", f"{c} ASA (s)", "seconds"),
+            (f"{c}.occupancy", f"{c} occupancy", "share"),
+        ]
+    rows.append(("agent_hours", "agent-hours", "seconds"))
+    for key, label, kind in rows:
+        if key not in promo and key not in base:
+            continue
+        if (
+            key.startswith("contacts.")
+            and promo.get(key, {"mean": 0})["mean"] == 0
+            and (base.get(key, {"mean": 0})["mean"] == 0)
+        ):
+            continue
+        table.add_row(
+            label,
+            _fmt(promo.get(key), kind),
+            _fmt(base.get(key), kind),
+            _fmt(effect.get(key), kind),
+        )
+    return table
+
+
+def daily_effect_table(result: RunResult) -> Table | None:
+    """Extra contacts per day (promotion − baseline) by reason, mean ± 95% CI."""
+    if "baseline" not in result.arms:
+        return None
+    diffs = paired_daily(result.arms["promotion"], result.arms["baseline"])
+    keys = [k for k in diffs if k.startswith("contacts.") and np.any(diffs[k] != 0)]
+    table = Table(title="Extra contacts per day · promotion − baseline · mean ± 95% CI")
+    table.add_column("day")
+    table.add_column("all", justify="right")
+    for k in keys:
+        table.add_column(k.removeprefix("contacts."), justify="right")
+    cal = result.scenario.calendar
+    first_day = int(cal.warmup_seconds // 86400.0)
+    for d in range(diffs["contacts"].shape[1]):
+        day = (cal.start + dt.timedelta(days=first_day + d)).strftime("%m-%d %a")
+        cells = [_fmt(describe(diffs[k][:, d]), "count") for k in ["contacts", *keys]]
+        table.add_row(day, *cells)
     return table
 
 
@@ -160,6 +234,9 @@ def run(
         raise _bad_input(f"promosim: {e}") from None
     if not quiet:
         out.print(headline_table(result))
+        for extra in (effect_table(result), daily_effect_table(result)):
+            if extra is not None:
+                out.print(extra)
     out.print(f"run folder: {target}", highlight=False)
 
 

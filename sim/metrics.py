@@ -36,14 +36,15 @@ none answered, no agent staffed) is absent, never zero-filled.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 
 from sim.center import ABANDONED, ANSWERED, OPEN, CenterResult
 from sim.config import Scenario
-from sim.demand import Contacts
+from sim.demand import Contacts, Demand
 
 INTERVAL_METRICS = (
     "offered",
@@ -77,8 +78,22 @@ GLOSSARY: dict[str, str] = {
     "contacts": "all offered contacts",
     "agent_hours": "staffed agent-time after the warm-up (scheduled plus overtime), hours",
     "overtime_hours": "agent-time spent finishing contacts after a scheduled end, hours",
+    "orders": "orders placed after the warm-up and before the horizon",
+    "contacts_per_100_orders": "contacts offered ÷ orders placed in the same period × 100 "
+    "(contacts include those of orders placed before it)",
+    "promo_contacts": "contacts of the reasons the promotion's mechanic creates",
+    "promo_share_after_sale": "after-sale contacts of the promotion's reasons ÷ all "
+    "after-sale contacts (pre-sale questions excluded from both)",
+    "contacts.<reason>": "contacts offered for that reason",
 }
 """Each metric's definition and denominator, as written into summary.json and reports."""
+
+
+def glossary_key(metric: str) -> str:
+    """The GLOSSARY entry of a summary key: ``phone.asa_seconds`` → ``asa_seconds``."""
+    if metric.startswith("contacts."):
+        return "contacts.<reason>"
+    return metric.rsplit(".", 1)[-1]
 
 
 @dataclass(frozen=True)
@@ -97,6 +112,9 @@ class ReplicationMetrics:
     overall: dict[str, float]
     interval_starts: NDArray[np.float64]
     intervals: dict[str, NDArray[np.float64]]
+    daily: dict[str, NDArray[np.float64]] = field(default_factory=dict)
+    """``"contacts.<reason>"``, ``"contacts"``, ``"orders"`` → one count per calendar day
+    (days wholly inside the warm-up are not reported)."""
 
 
 def overlap(
@@ -106,6 +124,8 @@ def overlap(
     edges: NDArray[np.float64],
 ) -> NDArray[np.float64]:
     """Weighted time that spans ``[starts, ends)`` spend in each ``[edges[k], edges[k+1])``.
+
+    Weights must not be negative.
 
     Vectorised and local: a span adds its partial first and last bins directly, and its
     weight to the full bins between through a difference array, so no large cumulative
@@ -129,7 +149,8 @@ def overlap(
     between = np.zeros(n_bins + 1)
     np.add.at(between, ks + 1, w)
     np.add.at(between, ke, -w)
-    out += np.cumsum(between)[:n_bins] * np.diff(edges)
+    # weights are never negative: a negative running sum is rounding residue
+    out += np.maximum(np.cumsum(between)[:n_bins], 0.0) * np.diff(edges)
     return out
 
 
@@ -141,9 +162,16 @@ def _ratio(num: NDArray[np.float64], den: NDArray[np.float64]) -> NDArray[np.flo
 
 
 def replication_metrics(
-    scenario: Scenario, contacts: Contacts, result: CenterResult
+    scenario: Scenario,
+    contacts: Contacts,
+    result: CenterResult,
+    orders: Demand | None = None,
 ) -> ReplicationMetrics:
-    """Tallies and levels of one replication (see the module docstring for definitions)."""
+    """Tallies and levels of one replication (see the module docstring for definitions).
+
+    ``orders`` (the arm's demand) adds the order-driven metrics: orders, contacts by reason,
+    contacts per 100 orders, and the promotion's contacts and share.
+    """
     cal = scenario.calendar
     horizon, warmup, width = cal.horizon_seconds, cal.warmup_seconds, cal.interval_seconds
     first = int(warmup // width)
@@ -276,4 +304,44 @@ def replication_metrics(
     ot = result.overtime
     ot_in = np.clip(ot[:, 2], warmup, horizon) - np.clip(ot[:, 1], warmup, horizon)
     overall["overtime_hours"] = float(ot_in.sum() / 3600.0)
-    return ReplicationMetrics(overall, starts, intervals)
+    daily = _demand_metrics(scenario, contacts, orders, overall)
+    return ReplicationMetrics(overall, starts, intervals, daily)
+
+
+def _demand_metrics(
+    scenario: Scenario,
+    contacts: Contacts,
+    demand: Demand | None,
+    overall: dict[str, float],
+) -> dict[str, NDArray[np.float64]]:
+    """Order-driven tallies into ``overall``; per-day counts returned."""
+    cal = scenario.calendar
+    warmup, horizon = cal.warmup_seconds, cal.horizon_seconds
+    first_day = int(warmup // 86400.0)
+    n_days = math.ceil(horizon / 86400.0 - 1e-9) - first_day
+    counted = contacts.arrival_seconds >= warmup
+    day = (contacts.arrival_seconds[counted] // 86400.0).astype(np.int64) - first_day
+    reason = contacts.reason[counted]
+    daily: dict[str, NDArray[np.float64]] = {
+        "contacts": np.bincount(day, minlength=n_days).astype(np.float64)
+    }
+    for ri, name in enumerate(contacts.reasons):
+        mine = reason == ri
+        overall[f"contacts.{name}"] = int(mine.sum())
+        daily[f"contacts.{name}"] = np.bincount(day[mine], minlength=n_days).astype(np.float64)
+    if scenario.promotion is not None:
+        promo = contacts.promo[counted]
+        after = contacts.after_sale[counted]
+        overall["promo_contacts"] = int(promo.sum())
+        if after.any():
+            overall["promo_share_after_sale"] = float((promo & after).sum() / after.sum())
+    if demand is not None and scenario.orders is not None:
+        t = demand.order_seconds
+        placed = (t >= warmup) & (t < horizon)
+        n_orders = int(placed.sum())
+        overall["orders"] = n_orders
+        if n_orders:
+            overall["contacts_per_100_orders"] = 100.0 * int(counted.sum()) / n_orders
+        order_day = (t[placed] // 86400.0).astype(np.int64) - first_day
+        daily["orders"] = np.bincount(order_day, minlength=n_days).astype(np.float64)
+    return daily

@@ -24,11 +24,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
-from sim.experiment import RunResult
+from sim.experiment import RunResult, paired_daily
 from sim.loading import LoadedScenario, resolved_yaml
-from sim.metrics import GLOSSARY, INTERVAL_METRICS
-from sim.stats import describe
+from sim.metrics import GLOSSARY, INTERVAL_METRICS, glossary_key
+from sim.stats import describe, describe_columns
 
 DEPENDENCIES = ("simpy", "numpy", "scipy", "pydantic", "typer", "rich", "plotly", "PyYAML")
 
@@ -144,14 +145,21 @@ def manifest(
     }
 
 
+def _arm_label(result: RunResult, arm: str) -> str:
+    return arm if "baseline" in result.arms else "scenario"
+
+
 def summary(loaded: LoadedScenario, result: RunResult) -> dict[str, Any]:
     """The stable ``summary.json``: every metric over replications, with its definition.
 
-    Holds nothing that depends on when, where or with how many workers the run happened.
+    ``metrics`` is the scenario as written. With a promotion, ``baseline`` holds the same
+    scenario without it, and ``effect`` the paired differences promotion − baseline (per
+    replication, then mean and CI), on common random numbers. Holds nothing that depends
+    on when, where or with how many workers the run happened.
     """
     s = loaded.scenario
     metrics = result.summary
-    return {
+    out: dict[str, Any] = {
         "name": s.name,
         "title": s.title,
         "version": s.version,
@@ -159,20 +167,24 @@ def summary(loaded: LoadedScenario, result: RunResult) -> dict[str, Any]:
         "seed": s.seed,
         "replications": s.replications,
         "metrics": metrics,
-        "glossary": {
-            k: v for k, v in GLOSSARY.items() if any(m == k or m.endswith("." + k) for m in metrics)
-        },
     }
+    if result.baseline_summary is not None:
+        out["baseline"] = result.baseline_summary
+        out["effect"] = result.effect_summary
+    keys = {glossary_key(m) for m in metrics}
+    out["glossary"] = {k: v for k, v in GLOSSARY.items() if k in keys}
+    return out
 
 
 def replications_csv(result: RunResult) -> str:
-    """One row per replication × metric."""
+    """One row per arm × replication × metric."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["replication", "metric", "value"])
-    for r, rep in enumerate(result.replications):
-        for key, value in rep.overall.items():
-            w.writerow([r, key, repr(float(value))])
+    w.writerow(["arm", "replication", "metric", "value"])
+    for arm, reps in result.arms.items():
+        for r, rep in enumerate(reps):
+            for key, value in rep.overall.items():
+                w.writerow([_arm_label(result, arm), r, key, repr(float(value))])
     return buf.getvalue()
 
 
@@ -180,34 +192,72 @@ def _cell(x: float) -> str:
     return "" if not np.isfinite(x) else repr(float(x))
 
 
+def _stat_cells(values: NDArray[np.float64]) -> list[str]:
+    """Mean, CI low, CI high of the finite values (blanks where there are none)."""
+    col = values[np.isfinite(values)]
+    if col.size == 0:
+        return ["", "", ""]
+    d = describe(col)
+    lo, hi = d.get("ci95", [math.nan, math.nan])
+    return [_cell(d["mean"]), _cell(lo), _cell(hi)]
+
+
 def intervals_csv(result: RunResult) -> str:
-    """Per interval × channel: each metric's mean over replications and its 95% CI."""
+    """Per arm × channel × interval: each metric's mean over replications and its 95% CI."""
     scenario = result.scenario
-    reps = result.replications
-    starts = reps[0].interval_starts
     t0 = scenario.calendar.start
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    header = ["interval_start", "channel"]
+    header = ["arm", "interval_start", "channel"]
     for m in INTERVAL_METRICS:
         header += [m, f"{m}_ci95_lo", f"{m}_ci95_hi"]
     w.writerow(header)
-    for name in scenario.channels:
-        stacked = {
-            m: np.stack([r.intervals[f"{name}.{m}"] for r in reps]) for m in INTERVAL_METRICS
+    for arm, reps in result.arms.items():
+        starts = reps[0].interval_starts
+        for name in scenario.channels:
+            stacked = {
+                m: np.stack([r.intervals[f"{name}.{m}"] for r in reps]) for m in INTERVAL_METRICS
+            }
+            columns = {m: describe_columns(stacked[m]) for m in INTERVAL_METRICS}
+            for k, start in enumerate(starts):
+                row = [
+                    _arm_label(result, arm),
+                    (t0 + dt.timedelta(seconds=float(start))).isoformat(),
+                    name,
+                ]
+                for m in INTERVAL_METRICS:
+                    row += [_cell(float(col[k])) for col in columns[m]]
+                w.writerow(row)
+    return buf.getvalue()
+
+
+def daily_csv(result: RunResult) -> str:
+    """Per day × series (orders, contacts, contacts by reason) × arm: mean and 95% CI.
+
+    With a promotion the arms are ``promotion``, ``baseline`` and ``effect`` (the paired
+    difference promotion − baseline per replication).
+    """
+    scenario = result.scenario
+    first_day = int(scenario.calendar.warmup_seconds // 86400.0)
+    arms: dict[str, dict[str, NDArray[np.float64]]] = {
+        _arm_label(result, arm): {
+            key: np.stack([r.daily[key] for r in reps]) for key in reps[0].daily
         }
-        for k, start in enumerate(starts):
-            row = [(t0 + dt.timedelta(seconds=float(start))).isoformat(), name]
-            for m in INTERVAL_METRICS:
-                col = stacked[m][:, k]
-                col = col[np.isfinite(col)]
-                if col.size == 0:
-                    row += ["", "", ""]
-                    continue
-                d = describe(col)
-                lo, hi = d.get("ci95", [math.nan, math.nan])
-                row += [_cell(d["mean"]), _cell(lo), _cell(hi)]
-            w.writerow(row)
+        for arm, reps in result.arms.items()
+    }
+    if "baseline" in result.arms:
+        arms["effect"] = paired_daily(result.arms["promotion"], result.arms["baseline"])
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["day", "series", "arm", "mean", "ci95_lo", "ci95_hi"])
+    series = list(next(iter(arms.values())))
+    n_days = next(iter(arms.values()))[series[0]].shape[1]
+    for d in range(n_days):
+        day = (scenario.calendar.start + dt.timedelta(days=first_day + d)).date().isoformat()
+        for key in series:
+            for arm, data in arms.items():
+                if key in data:
+                    w.writerow([day, key, arm, *_stat_cells(data[key][:, d])])
     return buf.getvalue()
 
 
@@ -228,6 +278,7 @@ def run_files(
         "summary.json": _json(summary(loaded, result)),
         "replications.csv": replications_csv(result),
         "intervals.csv": intervals_csv(result),
+        "daily.csv": daily_csv(result),
     }
     if report_html is not None:
         files["report.html"] = report_html

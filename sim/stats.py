@@ -8,6 +8,7 @@ replications the figure rests on.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import NotRequired, TypedDict
@@ -26,6 +27,7 @@ class Stat(TypedDict):
     n: int
 
 
+@functools.cache
 def t_quantile(level: float, n: int) -> float:
     """Two-sided Student-t multiplier for ``level`` confidence from ``n`` values."""
     return float(_st.t.ppf(0.5 + level / 2, n - 1))
@@ -44,6 +46,26 @@ def describe(values: Sequence[float] | NDArray[np.float64]) -> Stat:
     sd = float(np.std(x, ddof=1))
     half = t_quantile(0.95, n) * sd / math.sqrt(n)
     return {"mean": mean, "ci95": [mean - half, mean + half], "sd": sd, "n": n}
+
+
+def describe_columns(
+    values: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Per column of a replications × k matrix: mean, CI low, CI high over finite values.
+
+    ``nan`` where a column has no finite value (mean) or fewer than two (CI).
+    """
+    finite = np.isfinite(values)
+    n = finite.sum(axis=0)
+    x = np.where(finite, values, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = x.sum(axis=0) / n
+        dev = np.where(finite, values - mean, 0.0)
+        sd = np.sqrt((dev**2).sum(axis=0) / (n - 1))
+        q = np.array([t_quantile(0.95, int(k)) if k > 1 else np.nan for k in n])
+        half = q * sd / np.sqrt(n)
+    mean = np.where(n > 0, mean, np.nan)
+    return mean, mean - half, mean + half
 
 
 def ci_halfwidth(values: Sequence[float] | NDArray[np.float64], level: float) -> float:

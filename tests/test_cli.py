@@ -63,7 +63,7 @@ def test_run_writes_every_file_of_the_run_folder(tiny: Path, tmp_path: Path) -> 
     assert "service level" in result.output and "phone" in result.output
     # intervals.csv: a row per interval and channel, blanks where there is no denominator
     rows = (out / "intervals.csv").read_text().splitlines()
-    assert rows[0].startswith("interval_start,channel,offered,offered_ci95_lo")
+    assert rows[0].startswith("arm,interval_start,channel,offered,offered_ci95_lo")
     assert len(rows) == 1 + 12  # 6 hours of 30-minute intervals, one channel
 
 
@@ -283,3 +283,76 @@ def test_an_empty_file_exits_2(text: str, tmp_path: Path) -> None:
     result = runner.invoke(app, ["run", str(bad)])
     assert result.exit_code == 2
     assert result.output.startswith(f"{bad}:1: ") and "empty" in result.output
+
+
+def promo_scenario() -> dict[str, object]:
+    data = tiny_scenario(
+        name="promo",
+        calendar={"start": "2026-11-03T00:00:00", "days": 3},
+        arrivals=[],
+        replications=3,
+    )
+    data["channels"]["chat"] = {
+        "handle_time_seconds": {"dist": "exponential", "mean": 240},
+        "concurrency": 3,
+        "service_level_seconds": 180,
+    }
+    data["staffing"]["groups"].append(
+        {"name": "chat", "channels": ["chat"], "schedule": {"kind": "constant", "agents": 3}}
+    )
+    data["orders"] = {"per_day": 2000, "lead_in_days": 2}
+    data["contact_reasons"] = [
+        {
+            "name": "wismo",
+            "rate_per_order": 0.05,
+            "anchor": "ship",
+            "channel_mix": {"chat": 0.8, "phone": 0.2},
+        },
+    ]
+    data["promotion"] = {
+        "kind": "second_item_discount",
+        "start": "2026-11-03T00:00:00",
+        "end": "2026-11-04T12:00:00",
+        "order_uplift": 1.5,
+        "rule_question_rate": 0.05,
+    }
+    return data
+
+
+def test_a_promotion_runs_both_arms_and_reports_the_paired_effect(tmp_path: Path) -> None:
+    scenario = write(tmp_path / "promo.yaml", promo_scenario())
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["run", str(scenario), "--out", str(out), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert {"metrics", "baseline", "effect"} <= set(summary)
+    m, b, e = summary["metrics"], summary["baseline"], summary["effect"]
+    assert m["promo_contacts"]["mean"] > 0 and b["promo_contacts"]["mean"] == 0
+    assert e["orders"]["mean"] == pytest.approx(m["orders"]["mean"] - b["orders"]["mean"])
+    assert e["contacts"]["mean"] > 0
+    # common random numbers: in every replication the promotion arm holds every baseline
+    # order and contact (uplift ≥ 1), so the paired differences are never negative
+    rows = [ln.split(",") for ln in (out / "replications.csv").read_text().splitlines()[1:]]
+    by = {(arm, rep, key): float(v) for arm, rep, key, v in rows}
+    for rep in ("0", "1", "2"):
+        for key in ("orders", "contacts", "contacts.wismo"):
+            assert by[("promotion", rep, key)] >= by[("baseline", rep, key)], (rep, key)
+    assert "What the promotion does" in result.output and "Extra contacts per day" in result.output
+    daily = (out / "daily.csv").read_text().splitlines()
+    assert daily[0] == "day,series,arm,mean,ci95_lo,ci95_hi"
+    assert {ln.split(",")[2] for ln in daily[1:]} == {"promotion", "baseline", "effect"}
+    assert any(ln.startswith("2026-11-03,contacts.rule_question,effect,") for ln in daily)
+    arms = {ln.split(",")[0] for ln in (out / "intervals.csv").read_text().splitlines()[1:]}
+    assert arms == {"promotion", "baseline"}
+
+
+def test_promotion_runs_are_identical_whatever_the_workers(tmp_path: Path) -> None:
+    scenario = write(tmp_path / "promo.yaml", promo_scenario())
+    outs = [tmp_path / "a", tmp_path / "b"]
+    for out, workers in zip(outs, ("1", "2"), strict=True):
+        result = runner.invoke(
+            app, ["run", str(scenario), "--out", str(out), "--workers", workers, "--quiet"]
+        )
+        assert result.exit_code == 0, result.output
+    for name in ("summary.json", "daily.csv", "intervals.csv", "replications.csv"):
+        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
