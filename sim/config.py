@@ -503,6 +503,65 @@ class Customers(Model):
         return self
 
 
+# --------------------------------------------------------------------------- satisfaction
+
+
+class Retention(Model):
+    """Share of customers who buy again after a problem, at two sizes of loss (TARP [B]).
+
+    Each outcome holds the retention at ``loss_yuan[0]`` and at ``loss_yuan[1]``; between
+    (and beyond) them it is interpolated linearly in log(loss), clipped to [0, 1].
+    """
+
+    loss_yuan: tuple[PositiveFloat, PositiveFloat] = (35.0, 700.0)
+    """About $5 and $100 at ¥7 per dollar, the table's two columns."""
+    did_not_complain: tuple[Probability, Probability] = (0.37, 0.09)
+    complained_unresolved: tuple[Probability, Probability] = (0.46, 0.19)
+    resolved: tuple[Probability, Probability] = (0.70, 0.54)
+    resolved_quickly: tuple[Probability, Probability] = (0.95, 0.82)
+
+    @model_validator(mode="after")
+    def _losses(self) -> Retention:
+        if self.loss_yuan[1] <= self.loss_yuan[0]:
+            raise ValueError(PathErrors(["loss_yuan: the second loss must be larger"]))
+        return self
+
+
+class Satisfaction(Model):
+    """Coefficients of the satisfaction, effort, review and churn model (domain model §5.2).
+
+    ``logit P(satisfied) = b0 + b_resolved·resolved + b_refund·refund
+    − b_wait_per_minute·max(0, first wait − tolerance)/60 − b_repeat·(contacts − 1)
+    − b_escalation·escalated − b_abandon·abandoned_any + type shift``.
+    """
+
+    b0: Annotated[float, Field(ge=-20, le=20, strict=True)] = -0.5
+    b_resolved: Annotated[float, Field(ge=0, le=20, strict=True)] = 2.2
+    b_refund: Annotated[float, Field(ge=0, le=20, strict=True)] = 1.0
+    b_wait_per_minute: Annotated[float, Field(ge=0, le=20, strict=True)] = 0.25
+    b_repeat: Annotated[float, Field(ge=0, le=20, strict=True)] = 0.6
+    b_escalation: Annotated[float, Field(ge=0, le=20, strict=True)] = 0.5
+    b_abandon: Annotated[float, Field(ge=0, le=20, strict=True)] = 0.4
+    wait_tolerance_seconds: dict[str, NonNegativeFloat] = Field(
+        default_factory=lambda: {"chat": 180.0, "phone": 60.0}
+    )
+    """Per channel: waits up to this cost no satisfaction (Comm100 [B], Dimension Data [C])."""
+    default_wait_tolerance_seconds: NonNegativeFloat = 120.0
+    p_bad_review_base: Probability = 0.006
+    """差评 probability of an ordinary satisfied order (eBay 0.6% [A])."""
+    k_dissatisfied: Annotated[float, Field(ge=0, le=20, strict=True)] = 3.5
+    bad_review_cap: Probability = 0.5
+    reason_review_factors: dict[str, Factor] = Field(
+        default_factory=lambda: {"price_difference": 1.5}
+    )
+    """Multiplier on the bad-review propensity by reason (money cases: Sun & Zhao [A])."""
+    review_window_days: Annotated[float, Field(gt=0, le=365, strict=True)] = 15
+    revision_probability: Probability = 0.3
+    revision_window_days: Annotated[float, Field(gt=0, le=365, strict=True)] = 30
+    quick_resolution_hours: Annotated[float, Field(gt=0, le=24 * 365, strict=True)] = 24
+    retention: Retention = Retention()
+
+
 # --------------------------------------------------------------------------- promotions
 
 
