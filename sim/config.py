@@ -454,7 +454,8 @@ class ContactReason(Model):
     """
 
     name: str = Field(pattern=NAME)
-    rate_per_order: Probability
+    rate_per_order: Probability = 0.0
+    """Required in ``contact_reasons``; a promotion's reasons get their rate from the mechanic."""
     anchor: Anchor = "delivery"
     lag_hours: Distribution = Exponential(dist="exponential", mean=24)
     before_anchor: bool = False
@@ -831,6 +832,16 @@ class Scenario(Model):
                 problems.append("promotion.peak_day: must fall inside the promotion's window")
         if self.contact_reasons and self.orders is None:
             problems.append("contact_reasons: reasons are rates per order; add an orders section")
+        for i, r in enumerate(self.contact_reasons):
+            if "rate_per_order" not in r.model_fields_set:
+                problems.append(f"contact_reasons.{i}.rate_per_order: Field required")
+        if self.promotion is not None:
+            for field, r in promotion_reasons(self.promotion, tuple(self.channels)):
+                if "rate_per_order" in r.model_fields_set and r.rate_per_order:
+                    problems.append(
+                        f"promotion.{field}.rate_per_order: not used; the mechanic's "
+                        "parameters set this reason's rate"
+                    )
         seen: dict[str, str] = {}
         arrival_reasons = {a.reason for a in self.arrivals}
         for where, name, reason in reasons:
