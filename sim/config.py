@@ -270,6 +270,11 @@ class Channel(Model):
     """Threshold of ``service_level``: answered within it ÷ offered."""
     concurrency: Annotated[int, Field(ge=1, le=20, strict=True)] = 1
     """Contacts of this channel one agent can hold at once (chat: typically 2–4)."""
+    silent_abandon_share: Annotated[float, Field(ge=0, le=1, strict=True)] = 0.0
+    """Of the contacts that abandon, the share who leave without a word (chat: 0.7,
+    Castellanos et al. [A]): the agent who reaches them holds a slot for
+    ``silent_detect_seconds`` before closing the chat."""
+    silent_detect_seconds: Annotated[float, Field(ge=0, le=86400, strict=True)] = 90.0
 
 
 # --------------------------------------------------------------------------- staffing
@@ -463,7 +468,16 @@ class ContactReason(Model):
     channel_mix: Shares
     handle_time_factor: Factor = 1.0
     resolution_probability: Probability = 1.0
-    """Share of this reason's contacts resolved at the first contact (used by the journey)."""
+    """Probability that an answered contact of this reason resolves its issue."""
+    resolution_by_channel: dict[str, Probability] | None = None
+    """Per channel, overrides ``resolution_probability``."""
+    refund_policy: Literal["always", "if_insist", "never"] = "never"
+    """``always``: the first answered contact refunds (and resolves); ``if_insist``: it
+    refunds if the customer insists (their type's ``refund_insistence``); ``never``."""
+    refund_yuan: Yuan | None = None
+    """Refund per granted issue; a promotion's reasons default to the money at stake."""
+    redial_probability: Probability | None = None
+    """Overrides the journey's ``redial_probability`` (money at stake: 0.8 [X])."""
 
     @model_validator(mode="after")
     def _mix(self) -> ContactReason:
@@ -502,6 +516,38 @@ class Customers(Model):
         if abs(total - 1) > 1e-6:
             raise ValueError(PathErrors([f"types: shares must sum to 1, got {total:g}"]))
         return self
+
+
+# --------------------------------------------------------------------------- journey
+
+
+class Journey(Model):
+    """What happens after a contact: repeats, redials and escalation (domain model §3–§4).
+
+    Every contact belongs to an *issue* (one customer, one problem). An answered contact
+    resolves its issue with its reason's resolution probability; an unresolved issue may be
+    escalated to a second tier, or come back later; an abandoned contact may redial.
+    Without a journey section nothing comes back: each issue is one contact.
+    """
+
+    repeat_probability: Probability = 0.0
+    """An answered but unresolved issue comes back (p_repeat_if_unresolved 0.7 [B])."""
+    repeat_lag_hours: Distribution = Exponential(dist="exponential", mean=4)
+    channel_switch_probability: Probability = 0.0
+    """A repeat comes on another channel of its reason's mix (SQM: 20% switch [B])."""
+    redial_probability: Probability = 0.0
+    """An abandoned contact comes back (p_redial 0.5 [C]/[X])."""
+    redial_lag_minutes: Distribution = Exponential(dist="exponential", mean=30)
+    escalation_probability: Probability = 0.0
+    """An answered, unresolved contact is passed to the second tier (p_escalate 0.10 [C]),
+    times the customer type's ``escalation_factor``."""
+    escalation_channel: str | None = None
+    """The channel (and so the queue and group) of the second tier."""
+    escalation_handle_time_factor: Factor = 2.5
+    escalation_resolution_probability: Probability = 0.9
+    platform_intervention_probability: Probability = 0.0
+    """An issue the second tier cannot resolve goes to the platform (小二介入)."""
+    max_contacts_per_issue: Annotated[int, Field(ge=1, le=100, strict=True)] = 10
 
 
 # --------------------------------------------------------------------------- satisfaction
@@ -575,7 +621,8 @@ class _Promotion(Model):
     """Multiplier on the order rate inside ``[start, end)``."""
     peak_day: dt.date | None = None
     peak_day_factor: Annotated[float, Field(ge=0, le=100, strict=True)] = 1.0
-    """Multiplier on the order rate on ``peak_day`` (on top of ``order_uplift``)."""
+    """Multiplier on the order rate on ``peak_day``, inside the window (on top of
+    ``order_uplift``)."""
     transit_delay_factor: Annotated[float, Field(gt=0, le=10, strict=True)] = 1.0
     """Multiplier on transit time of orders placed in the window (peak logistics)."""
     rule_question_rate: Probability = 0.0
@@ -754,6 +801,7 @@ class Scenario(Model):
     promotion: Promotion | None = None
     contact_reasons: list[ContactReason] = Field(default_factory=list)
     customers: Customers | None = None
+    journey: Journey = Journey()
     channels: dict[str, Channel] = Field(min_length=1)
     staffing: Staffing
 
@@ -826,10 +874,12 @@ class Scenario(Model):
             if self.promotion.end <= lo or self.promotion.start >= hi:
                 problems.append("promotion: its window does not overlap the simulated time")
             peak = self.promotion.peak_day
-            if peak is not None and not (
-                self.promotion.start.date() <= peak < self.promotion.end.date() + dt.timedelta(1)
-            ):
-                problems.append("promotion.peak_day: must fall inside the promotion's window")
+            if peak is not None:
+                day0 = dt.datetime.combine(peak, dt.time())
+                if not (
+                    day0 < self.promotion.end and day0 + dt.timedelta(1) > self.promotion.start
+                ):
+                    problems.append("promotion.peak_day: must overlap the promotion's window")
         if self.contact_reasons and self.orders is None:
             problems.append("contact_reasons: reasons are rates per order; add an orders section")
         for i, r in enumerate(self.contact_reasons):
@@ -857,6 +907,15 @@ class Scenario(Model):
                 isinstance(self.promotion, PriceProtection) and where == "promotion.claim"
             ):
                 problems.append(f"{where}.anchor: price_drop is only for a price_protection claim")
+        j = self.journey
+        if j.escalation_channel is not None and j.escalation_channel not in channels:
+            problems.append(f"journey.escalation_channel: unknown channel {j.escalation_channel!r}")
+        if j.escalation_probability > 0 and j.escalation_channel is None:
+            problems.append("journey.escalation_channel: needed when escalation_probability > 0")
+        for where, _, reason in reasons:
+            for c in reason.resolution_by_channel or {}:
+                if c not in channels:
+                    problems.append(f"{where}.resolution_by_channel.{c}: unknown channel {c!r}")
         return problems
 
 

@@ -176,7 +176,7 @@ def multiplier(
     m[inside] = promotion.order_uplift
     if promotion.peak_day is not None:
         day0 = _seconds(scenario, dt.datetime.combine(promotion.peak_day, dt.time()))
-        m[(t >= day0) & (t < day0 + DAY)] *= promotion.peak_day_factor
+        m[inside & (t >= day0) & (t < day0 + DAY)] *= promotion.peak_day_factor
     if isinstance(promotion, FlashSale):
         spike = 1 + (promotion.spike_factor - 1) * np.exp(
             -(t[inside] - start) / (promotion.spike_decay_minutes * 60.0)
@@ -189,7 +189,7 @@ def _breakpoints(scenario: Scenario, promotion: Promotion | None) -> list[float]
     """Times where an arm's multiplier may jump; its maximum on a day is at one of them."""
     if promotion is None:
         return []
-    points = [_seconds(scenario, promotion.start)]
+    points = [_seconds(scenario, promotion.start), _seconds(scenario, promotion.end)]
     if promotion.peak_day is not None:
         points.append(_seconds(scenario, dt.datetime.combine(promotion.peak_day, dt.time())))
     return points
@@ -309,9 +309,10 @@ def _order_contacts(
     weekday0 = cal.start.weekday()
     breaks = _breakpoints(scenario, promotion)
     horizon = cal.horizon_seconds
+    # the window is the scenario's, in both arms: order_in_window pairs across arms
     win = (
-        (_seconds(scenario, promotion.start), _seconds(scenario, promotion.end))
-        if promotion is not None
+        (_seconds(scenario, scenario.promotion.start), _seconds(scenario, scenario.promotion.end))
+        if scenario.promotion is not None
         else (math.inf, math.inf)
     )
     drop = (
