@@ -476,7 +476,8 @@ def promotion_scenarios(draw: st.DrawFn) -> dict[str, Any]:
         "rule_question_rate": draw(st.sampled_from([0.0, 0.1])),
     }
     if draw(st.booleans()):
-        span = (end.date() - start.date()).days
+        # a day that overlaps the window: from start's date to the date of its last instant
+        span = ((end - dt.timedelta(microseconds=1)).date() - start.date()).days
         promo["peak_day"] = start.date() + dt.timedelta(days=draw(st.integers(0, span)))
         promo["peak_day_factor"] = draw(st.floats(1.0, 3.0))
     if kind == "second_item_discount":
