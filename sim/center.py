@@ -314,7 +314,9 @@ class _Center:
         del g.buckets[agent.free][agent]
         agent.free += need
         g.buckets[agent.free][agent] = None
-        self._pull(agent)
+        # the recorded end, not the clock: the clock's float steps may differ from
+        # answer + handle by a hair, and the next contact must not start before it
+        self._pull(agent, float(self.answer[i] + self.handle[i]))
         self._settle()
 
     def _live_head(self, c: int, now: float) -> int | None:
@@ -343,10 +345,10 @@ class _Center:
                 return True
         return False  # pragma: no cover - c is always among g's channels
 
-    def _pull(self, agent: _Agent) -> None:
+    def _pull(self, agent: _Agent, now: float | None = None) -> None:
         """Let an agent with room take waiting contacts: strict channel priority, FCFS."""
         g = agent.group
-        now = self.env.now
+        now = self.env.now if now is None else max(now, self.env.now)
         for c, need in g.order:
             while (j := self._live_head(c, now)) is not None:
                 if agent.free < need:
