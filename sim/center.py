@@ -36,9 +36,21 @@ finishes what it holds, then leaves; the time from its scheduled end to then is 
 If a level rises again while such an agent is still finishing, it stays on as one of the
 new level's agents.
 
+The journey (``journey`` in the scenario): every contact belongs to an *issue*. When an
+answered contact ends, it resolves its issue (or grants the refund its reason's policy
+allows); an unresolved issue is escalated to the second tier's channel at once (a
+transfer), or comes back after a lag as a *repeat*, perhaps on another channel. An abandoned
+contact may *redial*: contacts that will redial get one timer at their deadline, so the
+redial starts exactly then; nobody else needs a timer. In a channel with silent abandonment
+some abandoners leave without a word: the agent who reaches them holds a slot for the
+detection time (a *ghost*), then closes the chat. Each contact carries its own uniforms for
+these decisions (drawn up front for first contacts; for later contacts from a stream of
+their issue), so an issue behaves the same in every arm as far as its contacts' fates allow.
+
 The simulation stops at the horizon: contacts still waiting then are *open* (or abandoned,
-if their deadline had passed). Nothing here prints or writes; simpy runs only what depends
-on the queue's state, with callbacks rather than a process per contact.
+if their deadline had passed); follow-ups due after it are not simulated. Nothing here
+prints or writes; simpy runs only what depends on the queue's state, with callbacks rather
+than a process per contact.
 """
 
 from __future__ import annotations
@@ -60,10 +72,22 @@ from sim.config import (
     Schedule,
     ShiftsSchedule,
 )
-from sim.demand import Contacts
+from sim.demand import ALWAYS, DECISIONS, IF_INSIST, Contacts, all_reasons
+from sim.distributions import quantile
 
 ANSWERED, ABANDONED, OPEN = 0, 1, 2
 """Outcome codes of a contact: answered by an agent, abandoned, still waiting at the horizon."""
+
+FIRST, REDIAL, REPEAT, ESCALATION = 0, 1, 2, 3
+"""Kinds of contact: an issue's first, a redial after abandoning, a repeat of an unresolved
+issue, a transfer to the second tier."""
+
+# columns of a contact's decision uniforms (sim.demand.DECISIONS of them)
+U_RESOLVE, U_INSIST, U_ESCALATE, U_REPEAT, U_REDIAL, U_SWITCH, U_SILENT = range(7)
+U_REVIEW, U_REVISE, U_CHURN = 7, 8, 9
+
+IssueStream = Callable[[int], np.random.Generator]
+"""Gives the random stream of an issue from its key (see :class:`sim.rng.Streams`)."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +135,24 @@ class CenterResult:
     overtime: NDArray[np.float64]
     spells: NDArray[np.float64]
     horizon_seconds: float
+    contacts: Contacts | None = None
+    """Every contact, first contacts and follow-ups, in the order they were created: the
+    first ``n`` are the input contacts, in their order."""
+    kind: NDArray[np.int8] | None = None
+    """``FIRST``, ``REDIAL``, ``REPEAT`` or ``ESCALATION``."""
+    issue: NDArray[np.int64] | None = None
+    """Index of the contact's issue: the index of the issue's first contact."""
+    attempt: NDArray[np.int16] | None = None
+    """0 for an issue's first contact, then 1, 2, …"""
+    resolved: NDArray[np.int8] | None = None
+    """1 if this contact resolved its issue, 0 if answered without resolving, -1 otherwise."""
+    refunded: NDArray[np.bool_] | None = None
+    """This contact granted a refund."""
+    platform: NDArray[np.bool_] | None = None
+    """This (second-tier) contact ended in a platform intervention (小二介入)."""
+    ghosts: NDArray[np.float64] | None = None
+    """``(group, channel, start, end, busy share)`` of agent time spent on silent
+    abandoners (clipped to the horizon only by the metrics)."""
 
 
 # --------------------------------------------------------------------------- schedules
@@ -209,21 +251,79 @@ def _lcm(values: list[int]) -> int:
     return out
 
 
-class _Center:
-    def __init__(self, scenario: Scenario, contacts: Contacts) -> None:
-        self.env = simpy.Environment()
-        self.horizon = scenario.calendar.horizon_seconds
-        self.arrival = contacts.arrival_seconds
-        self.deadline = contacts.arrival_seconds + contacts.patience_seconds
-        self.handle = contacts.handle_seconds
-        self.channel = contacts.channel
-        n = len(contacts)
-        self.outcome = np.full(n, OPEN, dtype=np.int8)
+class _Table:
+    """Growable per-contact arrays: the input contacts first, follow-ups appended."""
+
+    FLOAT = ("arrival", "deadline", "handle", "patience", "answer", "leave")
+    INT = ("channel", "reason", "ctype", "agent", "group", "units", "kind", "attempt")
+
+    def __init__(self, c: Contacts) -> None:
+        n = len(c)
+        self.n = n
+        self.arrival = c.arrival_seconds.astype(np.float64, copy=True)
+        self.handle = c.handle_seconds.astype(np.float64, copy=True)
+        self.patience = c.patience_seconds.astype(np.float64, copy=True)
+        self.deadline = self.arrival + self.patience
         self.answer = np.full(n, np.nan)
         self.leave = np.full(n, np.nan)
-        self.agent_of = np.full(n, -1, dtype=np.int32)
-        self.group_of = np.full(n, -1, dtype=np.int32)
-        self.units_of = np.zeros(n, dtype=np.int32)
+        self.channel = c.channel.astype(np.int32, copy=True)
+        self.reason = c.reason.astype(np.int32, copy=True)
+        ctype = c.customer_type if c.customer_type is not None else np.zeros(n, np.int32)
+        self.ctype = ctype.astype(np.int32, copy=True)
+        self.agent = np.full(n, -1, dtype=np.int32)
+        self.group = np.full(n, -1, dtype=np.int32)
+        self.units = np.zeros(n, dtype=np.int32)
+        self.kind = np.zeros(n, dtype=np.int32)
+        self.attempt = np.zeros(n, dtype=np.int32)
+        self.outcome = np.full(n, OPEN, dtype=np.int8)
+        self.resolved = np.full(n, -1, dtype=np.int8)
+        self.refunded = np.zeros(n, dtype=bool)
+        self.platform = np.zeros(n, dtype=bool)
+        self.issue = np.arange(n, dtype=np.int64)
+        self.decide = (
+            c.decide.astype(np.float64, copy=True)
+            if c.decide is not None
+            else np.full((n, DECISIONS), 0.5)
+        )
+
+    def append(self) -> int:
+        """Room for one more contact; returns its index."""
+        i = self.n
+        if i == self.arrival.size:
+            grow = max(16, i // 2)
+            for name in (
+                *self.FLOAT,
+                *self.INT,
+                "outcome",
+                "resolved",
+                "refunded",
+                "platform",
+                "issue",
+                "decide",
+            ):
+                a = getattr(self, name)
+                extra = np.zeros((grow, *a.shape[1:]), dtype=a.dtype)
+                setattr(self, name, np.concatenate([a, extra]))
+        self.n += 1
+        self.outcome[i] = OPEN
+        self.resolved[i] = -1
+        self.agent[i] = -1
+        self.group[i] = -1
+        self.answer[i] = np.nan
+        self.leave[i] = np.nan
+        return i
+
+
+class _Center:
+    def __init__(
+        self, scenario: Scenario, contacts: Contacts, issue_stream: IssueStream | None
+    ) -> None:
+        self.env = simpy.Environment()
+        self.scenario = scenario
+        self.contacts = contacts
+        self.horizon = scenario.calendar.horizon_seconds
+        self.n_first = len(contacts)
+        self.t = _Table(contacts)
         names = list(scenario.channels)
         self.queues: list[deque[int]] = [deque() for _ in names]
         priority = scenario.staffing.channel_priority
@@ -248,12 +348,33 @@ class _Center:
         self._release_due = False
         self.agents: list[_Agent] = []
         self.overtime: list[tuple[int, float, float]] = []
+        self.ghosts: list[tuple[int, int, float, float, float]] = []
         self.actions = [
             schedule_actions(g.schedule, self.horizon) for g in scenario.staffing.groups
         ]
         self.levels = tuple(
             schedule_levels(g.schedule, self.horizon) for g in scenario.staffing.groups
         )
+        # the journey
+        j = scenario.journey
+        self.journey = j
+        self.reasons = all_reasons(scenario)
+        self.channel_specs = [scenario.channels[c] for c in names]
+        types = list(scenario.customers.types.values()) if scenario.customers else []
+        self.insist = [t.refund_insistence for t in types] or [0.5]
+        self.escalation_factor = [t.escalation_factor for t in types] or [1.0]
+        self.type_handle = [t.handle_time_factor for t in types] or [1.0]
+        self.type_patience = [t.patience_factor for t in types] or [1.0]
+        self.tier2 = names.index(j.escalation_channel) if j.escalation_channel else -1
+        self.issue_stream = issue_stream
+        self.issue_rng: dict[int, np.random.Generator] = {}
+        self.issue_key = (
+            contacts.issue_key
+            if contacts.issue_key is not None
+            else np.arange(len(contacts), dtype=np.int64)
+        )
+        self.contacts_of_issue = np.ones(len(contacts), dtype=np.int32)
+        self.issue_refunded = np.zeros(len(contacts), dtype=bool)
 
     # ---- scheduling helpers
 
@@ -262,10 +383,21 @@ class _Center:
 
     # ---- contacts
 
-    def _arrive(self, event: simpy.Event) -> None:
+    def _arrive_first(self, event: simpy.Event) -> None:
         i = cast(int, event.value)
-        c = int(self.channel[i])
-        now = float(self.arrival[i])
+        self._route(i, float(self.t.arrival[i]))
+        if i + 1 < self.n_first:
+            self._at(float(self.t.arrival[i + 1]) - self.env.now, self._arrive_first, i + 1)
+        self._settle()
+
+    def _arrive_followup(self, event: simpy.Event) -> None:
+        i = cast(int, event.value)
+        self._route(i, float(self.t.arrival[i]))
+        self._settle()
+
+    def _route(self, i: int, now: float) -> None:
+        t = self.t
+        c = int(t.channel[i])
         best: _Agent | None = None
         if self._live_head(c, now) is None:  # FCFS: nobody may overtake a waiting contact
             best_free = -1
@@ -282,58 +414,76 @@ class _Center:
         if best is None:
             self.queues[c].append(i)
             self._arm(c)
+            if self._will_redial(i) and math.isfinite(t.deadline[i]):
+                self._at(float(t.deadline[i]) - self.env.now, self._patience_out, i)
         else:
             self._start(i, c, best, now)
-        if i + 1 < self.arrival.size:
-            self._at(float(self.arrival[i + 1]) - self.env.now, self._arrive, i + 1)
-        self._settle()
 
-    def _start(self, i: int, c: int, agent: _Agent, now: float) -> None:
+    def _start(self, i: int, c: int, agent: _Agent, now: float, ghost: bool = False) -> None:
         g = agent.group
         need = g.units[c]
         del g.buckets[agent.free][agent]
         agent.free -= need
         g.buckets[agent.free][agent] = None
-        self.answer[i] = now
-        self.leave[i] = now
-        self.outcome[i] = ANSWERED
-        self.agent_of[i] = agent.id
-        self.group_of[i] = g.index
-        self.units_of[i] = need
-        self._at(float(self.handle[i]), self._finish, (i, agent))
+        t = self.t
+        if ghost:
+            # a silent abandoner: the agent finds nobody and closes the chat after a while
+            hold = self.channel_specs[c].silent_detect_seconds
+            self.ghosts.append((g.index, c, now, now + hold, need / g.capacity))
+            self._at(hold, self._finish, (i, agent, True))
+            return
+        t.answer[i] = now
+        t.leave[i] = now
+        t.outcome[i] = ANSWERED
+        t.agent[i] = agent.id
+        t.group[i] = g.index
+        t.units[i] = need
+        self._at(float(t.handle[i]), self._finish, (i, agent, False))
 
     def _finish(self, event: simpy.Event) -> None:
-        i, agent = cast(tuple[int, _Agent], event.value)
+        i, agent, ghost = cast(tuple[int, _Agent, bool], event.value)
         g = agent.group
-        need = g.units[int(self.channel[i])]
+        need = g.units[int(self.t.channel[i])]
+        if not ghost:
+            self._after_answer(i)
         if agent.leaving:
             agent.free += need
             if agent.free == g.capacity:
                 self._log_off(agent)
+            self._settle()
             return
         del g.buckets[agent.free][agent]
         agent.free += need
         g.buckets[agent.free][agent] = None
         # the recorded end, not the clock: the clock's float steps may differ from
         # answer + handle by a hair, and the next contact must not start before it
-        self._pull(agent, float(self.answer[i] + self.handle[i]))
+        end = self.env.now if ghost else float(self.t.answer[i] + self.t.handle[i])
+        self._pull(agent, end)
         self._settle()
 
     def _live_head(self, c: int, now: float) -> int | None:
-        """The first contact of channel ``c`` still waiting at ``now``, dropping abandoners.
+        """The first contact of channel ``c`` an agent would take at ``now``.
 
-        A waiting contact abandons the moment its patience runs out, before an agent who
-        frees up at that same instant could take it.
+        Contacts whose patience ran out are dropped as abandoned at their deadline, except
+        silent abandoners, which stay at the head until an agent finds them (ghosts).
         """
         q = self.queues[c]
+        t = self.t
         while q:
             j = q[0]
-            if self.deadline[j] > now:
+            if t.deadline[j] > now:
+                return j
+            if t.outcome[j] == OPEN:
+                t.outcome[j] = ABANDONED
+                t.leave[j] = t.deadline[j]
+            if self._silent(j):
                 return j
             q.popleft()
-            self.outcome[j] = ABANDONED
-            self.leave[j] = self.deadline[j]
         return None
+
+    def _silent(self, j: int) -> bool:
+        share = self.channel_specs[int(self.t.channel[j])].silent_abandon_share
+        return share > 0 and bool(self.t.decide[j, U_SILENT] < share)
 
     def _reserved(self, g: _Group, c: int) -> bool:
         """Whether a contact of a channel that g ranks above ``c`` is waiting."""
@@ -349,16 +499,138 @@ class _Center:
         """Let an agent with room take waiting contacts: strict channel priority, FCFS."""
         g = agent.group
         now = self.env.now if now is None else max(now, self.env.now)
+        t = self.t
         for c, need in g.order:
             while (j := self._live_head(c, now)) is not None:
                 if agent.free < need:
                     return  # keep the room for this higher-priority contact
                 self.queues[c].popleft()
-                # the clock's float steps may sit a hair before the arrival it was set for
-                self._start(j, c, agent, max(now, float(self.arrival[j])))
+                if t.outcome[j] == ABANDONED:
+                    self._start(j, c, agent, now, ghost=True)
+                else:
+                    # the clock's float steps may sit a hair before the arrival it was set for
+                    self._start(j, c, agent, max(now, float(t.arrival[j])))
                 self._arm(c)
             if agent.free == 0:
                 return
+
+    # ---- the journey
+
+    def _will_redial(self, i: int) -> bool:
+        r = self.reasons[int(self.t.reason[i])]
+        p = r.redial_probability
+        p = self.journey.redial_probability if p is None else p
+        return p > 0 and bool(self.t.decide[i, U_REDIAL] < p) and self._room_for_more(i)
+
+    def _room_for_more(self, i: int) -> bool:
+        issue = int(self.t.issue[i])
+        return bool(self.contacts_of_issue[issue] < self.journey.max_contacts_per_issue)
+
+    def _patience_out(self, event: simpy.Event) -> None:
+        """The deadline of a waiting contact that will redial if it abandons."""
+        i = cast(int, event.value)
+        t = self.t
+        if t.outcome[i] != OPEN:
+            return  # answered in time (or already found abandoned)
+        t.outcome[i] = ABANDONED
+        t.leave[i] = t.deadline[i]
+        u = self._issue_draws(i)
+        lag = float(quantile(self.journey.redial_lag_minutes, u[2:3])[0]) * 60.0
+        self._follow_up(i, REDIAL, int(t.channel[i]), float(t.deadline[i]) + lag, u)
+        self._settle()
+
+    def _after_answer(self, i: int) -> None:
+        """Resolution, refund, escalation or repeat when an answered contact ends."""
+        t = self.t
+        j = self.journey
+        u = t.decide[i]
+        r = self.reasons[int(t.reason[i])]
+        c = int(t.channel[i])
+        ctype = int(t.ctype[i])
+        issue = int(t.issue[i])
+        resolved = refunded = False
+        if not self.issue_refunded[issue]:
+            if r.refund_policy == ALWAYS or (
+                r.refund_policy == IF_INSIST and u[U_INSIST] < self.insist[ctype]
+            ):
+                resolved = refunded = True
+        if not resolved:
+            p = j.escalation_resolution_probability if t.kind[i] == ESCALATION else r.resolution[c]
+            resolved = bool(u[U_RESOLVE] < p)
+        if not resolved and t.kind[i] == ESCALATION:
+            if u[U_ESCALATE] < j.platform_intervention_probability:
+                t.platform[i] = True
+                resolved = True
+        t.resolved[i] = 1 if resolved else 0
+        t.refunded[i] = refunded
+        if refunded:
+            self.issue_refunded[issue] = True
+        end = float(t.answer[i] + t.handle[i])
+        if resolved or not self._room_for_more(i):
+            return
+        if (
+            self.tier2 >= 0
+            and t.kind[i] != ESCALATION
+            and u[U_ESCALATE] < min(1.0, j.escalation_probability * self.escalation_factor[ctype])
+        ):
+            self._follow_up(i, ESCALATION, self.tier2, end, self._issue_draws(i))
+        elif u[U_REPEAT] < j.repeat_probability:
+            v = self._issue_draws(i)
+            lag = float(quantile(j.repeat_lag_hours, v[2:3])[0]) * 3600.0
+            channel = c
+            mix = np.asarray(r.mix)
+            mix[c] = 0.0
+            if mix.sum() > 0 and u[U_SWITCH] < j.channel_switch_probability:
+                cum = np.cumsum(mix) / mix.sum()
+                channel = int(np.searchsorted(cum, v[3 + U_SWITCH], side="right"))
+            self._follow_up(i, REPEAT, channel, end + lag, v)
+
+    def _issue_draws(self, i: int) -> NDArray[np.float64]:
+        """The next row of uniforms of contact i's issue: handle, patience, lag, decisions."""
+        issue = int(self.t.issue[i])
+        rng = self.issue_rng.get(issue)
+        if rng is None:
+            key = int(self.issue_key[issue])
+            rng = (
+                self.issue_stream(key)
+                if self.issue_stream is not None
+                else np.random.default_rng(key & 0x7FFFFFFFFFFFFFFF)
+            )
+            self.issue_rng[issue] = rng
+        return rng.random(3 + DECISIONS)
+
+    def _follow_up(
+        self, i: int, kind: int, channel: int, when: float, u: NDArray[np.float64]
+    ) -> None:
+        """A new contact of contact i's issue, arriving at ``when`` on ``channel``."""
+        if when >= self.horizon:
+            return
+        t = self.t
+        k = t.append()
+        issue = int(t.issue[i])
+        self.contacts_of_issue[issue] += 1
+        spec = self.channel_specs[channel]
+        r = self.reasons[int(t.reason[i])]
+        ctype = int(t.ctype[i])
+        factor = r.handle_time_factor * self.type_handle[ctype]
+        if kind == ESCALATION:
+            factor *= self.journey.escalation_handle_time_factor
+        t.arrival[k] = when
+        t.handle[k] = float(quantile(spec.handle_time_seconds, u[0:1])[0]) * factor
+        t.patience[k] = (
+            float(quantile(spec.patience_seconds, u[1:2])[0]) * self.type_patience[ctype]
+            if spec.patience_seconds is not None
+            else math.inf
+        )
+        t.deadline[k] = when + t.patience[k]
+        t.channel[k] = channel
+        t.reason[k] = t.reason[i]
+        t.ctype[k] = ctype
+        t.kind[k] = kind
+        t.attempt[k] = t.attempt[i] + 1
+        t.issue[k] = issue
+        t.decide[k] = u[3:]
+        self._at(when - self.env.now, self._arrive_followup, k)
 
     # ---- strict priority: when a waiting higher-priority contact stops blocking
 
@@ -377,8 +649,9 @@ class _Center:
                 self._release_due = True
         elif self.armed[c] != j:
             self.armed[c] = j
-            if math.isfinite(self.deadline[j]):
-                self._at(max(0.0, float(self.deadline[j]) - self.env.now), self._wake, c)
+            deadline = float(self.t.deadline[j])
+            if math.isfinite(deadline) and deadline > self.env.now:
+                self._at(deadline - self.env.now, self._wake, c)
 
     def _wake(self, event: simpy.Event) -> None:
         c = cast(int, event.value)
@@ -460,16 +733,17 @@ class _Center:
 
     def run(self) -> CenterResult:
         for gi, actions in enumerate(self.actions):
-            for t, acts in actions:
-                self._at(t, self._schedule, (gi, acts))
-        if self.arrival.size:
-            self._at(float(self.arrival[0]), self._arrive, 0)
+            for when, acts in actions:
+                self._at(when, self._schedule, (gi, acts))
+        if self.n_first:
+            self._at(float(self.t.arrival[0]), self._arrive_first, 0)
         self.env.run(until=self.horizon)
+        t = self.t
         for q in self.queues:
             for j in q:
-                if self.deadline[j] <= self.horizon:
-                    self.outcome[j] = ABANDONED
-                    self.leave[j] = self.deadline[j]
+                if t.outcome[j] == OPEN and t.deadline[j] <= self.horizon:
+                    t.outcome[j] = ABANDONED
+                    t.leave[j] = t.deadline[j]
         for agent in list(self.agents):
             if agent.leaving:
                 self.overtime.append((agent.group.index, agent.off_since, self.horizon))
@@ -485,21 +759,56 @@ class _Center:
             ],
             dtype=np.float64,
         ).reshape(-1, 4)
+        n = t.n
+        c = self.contacts
+        full = Contacts(
+            arrival_seconds=t.arrival[:n].copy(),
+            channel=t.channel[:n].copy(),
+            reason=t.reason[:n].copy(),
+            handle_seconds=t.handle[:n].copy(),
+            patience_seconds=t.patience[:n].copy(),
+            channels=c.channels,
+            reasons=c.reasons,
+            customer_type=t.ctype[:n].copy(),
+            order=None if c.order is None else c.order[t.issue[:n]],
+            promo_reasons=c.promo_reasons,
+            after_sale_reasons=c.after_sale_reasons,
+            customer_types=c.customer_types,
+            decide=t.decide[:n].copy(),
+            issue_key=None if c.issue_key is None else c.issue_key[t.issue[:n]],
+        )
         return CenterResult(
-            outcome=self.outcome,
-            answer_seconds=self.answer,
-            leave_queue_seconds=self.leave,
-            agent=self.agent_of,
-            group=self.group_of,
-            units=self.units_of,
+            outcome=t.outcome[:n].copy(),
+            answer_seconds=t.answer[:n].copy(),
+            leave_queue_seconds=t.leave[:n].copy(),
+            agent=t.agent[:n].copy(),
+            group=t.group[:n].copy(),
+            units=t.units[:n].copy(),
             group_capacity=tuple(g.capacity for g in self.groups),
             scheduled=self.levels,
             overtime=np.array(self.overtime, dtype=np.float64).reshape(-1, 3),
             spells=spells,
             horizon_seconds=self.horizon,
+            contacts=full,
+            kind=t.kind[:n].astype(np.int8),
+            issue=t.issue[:n].copy(),
+            attempt=t.attempt[:n].astype(np.int16),
+            resolved=t.resolved[:n].copy(),
+            refunded=t.refunded[:n].copy(),
+            platform=t.platform[:n].copy(),
+            ghosts=np.array(self.ghosts, dtype=np.float64).reshape(-1, 5),
         )
 
 
-def simulate_center(scenario: Scenario, contacts: Contacts) -> CenterResult:
-    """Run the contact centre of ``scenario`` on ``contacts`` to the horizon."""
-    return _Center(scenario, contacts).run()
+def simulate_center(
+    scenario: Scenario, contacts: Contacts, issue_stream: IssueStream | None = None
+) -> CenterResult:
+    """Run the contact centre of ``scenario`` on ``contacts`` to the horizon.
+
+    Args:
+        scenario: The scenario.
+        contacts: The first contacts of every issue, sorted by arrival.
+        issue_stream: Random stream of an issue, for its follow-up contacts; without it a
+            generator seeded by the issue's key (tests only).
+    """
+    return _Center(scenario, contacts, issue_stream).run()

@@ -609,6 +609,50 @@ class Satisfaction(Model):
     retention: Retention = Retention()
 
 
+# --------------------------------------------------------------------------- economics
+
+
+class Economics(Model):
+    """What service work, reviews, churn and fulfilment cost (domain model §6).
+
+    Every yuan of the money view traces to a counted event: an agent-hour staffed, an
+    overtime hour, a platform intervention, a bad review, a churned customer, an order
+    fulfilled. Source grades as in the domain model: [A] peer-reviewed, [B] industry study,
+    [C] trade press or vendor figure, [X] our assumption (sweep it).
+    """
+
+    agent_monthly_wage_yuan: Yuan = 5000.0
+    """Gross monthly wage of one agent, ¥ per month (range 3,000–7,500) [C]."""
+    loading_factor: Annotated[float, Field(ge=1, le=5, allow_inf_nan=False, strict=True)] = 1.4
+    """Social insurance and overhead on top of the wage, × (range 1.25–1.6) [X]."""
+    paid_hours_per_month: Annotated[
+        float, Field(gt=0, le=744, allow_inf_nan=False, strict=True)
+    ] = 174.0
+    """Paid hours per agent and month, h (range 160–208 with 6-day weeks) [X]."""
+    group_hourly_cost_yuan: dict[Annotated[str, Field(pattern=NAME)], Yuan] | None = None
+    """Per staffing group name: cost of one staffed agent-hour, ¥ per hour; overrides
+    wage × loading ÷ paid hours for that group (e.g. an outsourced or senior tier) [X]."""
+    overtime_premium: Annotated[float, Field(ge=1, le=10, allow_inf_nan=False, strict=True)] = 1.5
+    """An overtime hour costs this many times a regular hour, × [X]."""
+    surge_agent_cost_per_day_yuan: Yuan = 190.0
+    """A temporary surge agent, ¥ per agent-day (¥28k / 10 agents / 15 days; range
+    100–300) [C]; used by staffing suggestions."""
+    value_of_bad_review_yuan: Yuan = 200.0
+    """Margin lost per 差评 through conversion and traffic, ¥ per review (range 0–2,000) [X]."""
+    clv_margin_yuan: Yuan = 60.0
+    """Margin of a retained customer over 12 months, lost per churned customer, ¥ (range
+    0–500) [X]."""
+    platform_intervention_cost_yuan: Yuan = 50.0
+    """Handling and penalty per platform intervention (小二介入), ¥ per intervention [X]."""
+    fulfilment_cost_per_order_yuan: Yuan = 5.0
+    """Picking, packing and shipping one order, ¥ per order (F in domain model §6.1) [X]."""
+
+    @property
+    def default_hourly_cost_yuan(self) -> float:
+        """Loaded cost of a staffed agent-hour, ¥ per hour: wage × loading ÷ paid hours."""
+        return self.agent_monthly_wage_yuan * self.loading_factor / self.paid_hours_per_month
+
+
 # --------------------------------------------------------------------------- promotions
 
 
@@ -722,6 +766,9 @@ class Coupon(_Promotion):
 
     kind: Literal["coupon"]
     coupon_use_share: Probability = 0.5
+    coupon_value_yuan: Yuan = 10.0
+    """Discount of one coupon that works, ¥ per order using it [X]; a failed coupon gives
+    none (service's compensation, if any, is a refund counted by the journey)."""
     failure_rates: dict[str, Probability] = Field(
         default_factory=lambda: {
             "expired": 0.01,
@@ -753,6 +800,8 @@ class FlashSale(_Promotion):
     kind: Literal["flash_sale"]
     spike_factor: Annotated[float, Field(ge=1, le=100, strict=True)] = 10
     spike_decay_minutes: Annotated[float, Field(gt=0, le=1e5, strict=True)] = 30
+    discount_yuan: Yuan = 10.0
+    """Price cut per order placed in the window, ¥ per order [X]."""
     oversell_rate: Probability = 0.01
     """Orders that cannot be filled (stock errors); each brings a contact."""
     payment_issue_rate: Probability = 0.02
@@ -802,6 +851,7 @@ class Scenario(Model):
     contact_reasons: list[ContactReason] = Field(default_factory=list)
     customers: Customers | None = None
     journey: Journey = Journey()
+    economics: Economics = Economics()
     channels: dict[str, Channel] = Field(min_length=1)
     staffing: Staffing
 
@@ -972,6 +1022,8 @@ def promotion_reasons(
                 lag_hours={"dist": "lognormal", "median": 10, "sigma": 1.2},
                 handle_time_factor=1.2,
                 resolution_probability=0.75,
+                refund_policy="if_insist",  # the seed: refunded to avoid a bad review
+                redial_probability=0.8,  # money at stake raises persistence [X]
             )
         case ThresholdDiscount():
             pick(
@@ -981,6 +1033,7 @@ def promotion_reasons(
                 lag_hours={"dist": "exponential", "mean": 2},
                 handle_time_factor=1.0,
                 resolution_probability=0.7,
+                refund_policy="if_insist",
             )
             pick(
                 "partial_return_dispute",
@@ -1035,6 +1088,7 @@ def promotion_reasons(
                 lag_hours={"dist": "exponential", "mean": 24},
                 handle_time_factor=0.8,
                 resolution_probability=0.9,
+                refund_policy="always",  # a valid claim is paid
             )
     return out
 

@@ -56,6 +56,10 @@ Arm = Literal["promotion", "baseline"]
 
 _T = TypeVar("_T", bound=np.generic)
 
+DECISIONS = 10
+"""Uniforms each contact carries for what happens after it (see :mod:`sim.center`):
+resolve, insist, escalate, repeat, redial, switch, silent, review, revise, churn."""
+
 DAY = 86400.0
 HOUR = 3600.0
 
@@ -92,6 +96,10 @@ class Contacts:
     promo_reasons: tuple[bool, ...] = ()
     after_sale_reasons: tuple[bool, ...] = ()
     customer_types: tuple[str, ...] = ("any",)
+    decide: NDArray[np.float64] | None = None
+    """Per contact, ``DECISIONS`` uniforms for the journey (``n × DECISIONS``)."""
+    issue_key: NDArray[np.int64] | None = None
+    """Per contact, a number that names its issue the same way in every arm."""
 
     def __len__(self) -> int:
         return int(self.arrival_seconds.size)
@@ -127,27 +135,85 @@ class Demand:
 # --------------------------------------------------------------------------- reasons
 
 
+NEVER, IF_INSIST, ALWAYS = 0, 1, 2
+"""Refund policies of a reason."""
+
+
 @dataclass(frozen=True)
-class _Reason:
+class Reason:
+    """A reason as the engine uses it: factors and journey rules, by channel index.
+
+    Attributes:
+        name: The reason's name.
+        handle_time_factor: Multiplier on the channel's handle time.
+        promo: Caused by the promotion's mechanic.
+        after_sale: Comes after the purchase.
+        resolution: Per channel, probability that an answered contact resolves the issue.
+        refund_policy: ``NEVER``, ``IF_INSIST`` or ``ALWAYS``.
+        refund_yuan: Refund per granted issue.
+        redial_probability: Overrides the journey's, or None.
+        mix: Per channel, the reason's channel shares (where a repeat may switch to);
+            all zero for direct arrivals' reasons, which never switch.
+    """
+
     name: str
     handle_time_factor: float
     promo: bool
     after_sale: bool
+    resolution: tuple[float, ...]
+    refund_policy: int
+    refund_yuan: float
+    redial_probability: float | None
+    mix: tuple[float, ...]
 
 
-def all_reasons(scenario: Scenario) -> list[_Reason]:
+_POLICY = {"never": NEVER, "if_insist": IF_INSIST, "always": ALWAYS}
+
+
+def _money_at_stake(scenario: Scenario, field: str | None) -> float:
+    """Default refund of a promotion's reason: what the customer feels owed."""
+    promo, orders = scenario.promotion, scenario.orders
+    price = orders.item_price_yuan if orders is not None else 0.0
+    match promo:
+        case SecondItemDiscount() if field == "price_difference":
+            return max(0.0, price - promo.second_item_price_yuan)
+        case PriceProtection() if field == "claim":
+            return promo.price_drop_yuan
+        case ThresholdDiscount() if field == "discount_not_applied":
+            return promo.discount_yuan
+    return 0.0
+
+
+def _rules(scenario: Scenario, spec: ContactReason, promo: bool, field: str | None) -> Reason:
+    channels = tuple(scenario.channels)
+    by = spec.resolution_by_channel or {}
+    return Reason(
+        name=spec.name,
+        handle_time_factor=spec.handle_time_factor,
+        promo=promo,
+        after_sale=spec.after_sale,
+        resolution=tuple(by.get(c, spec.resolution_probability) for c in channels),
+        refund_policy=_POLICY[spec.refund_policy],
+        refund_yuan=(
+            spec.refund_yuan if spec.refund_yuan is not None else _money_at_stake(scenario, field)
+        ),
+        redial_probability=spec.redial_probability,
+        mix=tuple(spec.channel_mix.get(c, 0.0) for c in channels),
+    )
+
+
+def all_reasons(scenario: Scenario) -> list[Reason]:
     """Every reason of the scenario (promotion arm), in contact-index order."""
+    n_channels = len(scenario.channels)
     out = [
-        _Reason(name, 1.0, False, True)
+        Reason(name, 1.0, False, True, (1.0,) * n_channels, NEVER, 0.0, None, (0.0,) * n_channels)
         for name in dict.fromkeys(a.reason for a in scenario.arrivals)
     ]
-    out += [
-        _Reason(r.name, r.handle_time_factor, False, r.after_sale) for r in scenario.contact_reasons
-    ]
+    out += [_rules(scenario, r, False, None) for r in scenario.contact_reasons]
     if scenario.promotion is not None:
         out += [
-            _Reason(r.name, r.handle_time_factor, True, r.after_sale)
-            for _, r in promotion_reasons(scenario.promotion, tuple(scenario.channels))
+            _rules(scenario, r, True, field)
+            for field, r in promotion_reasons(scenario.promotion, tuple(scenario.channels))
         ]
     return out
 
@@ -251,6 +317,8 @@ class _Parts:
     order: list[NDArray[np.int64]]
     u_handle: list[NDArray[np.float64]]
     u_patience: list[NDArray[np.float64]]
+    u_decide: list[NDArray[np.float64]]
+    key: list[NDArray[np.int64]]
 
     def add(
         self,
@@ -260,6 +328,7 @@ class _Parts:
         ctype: NDArray[np.float64],
         order: NDArray[np.int64],
         u: NDArray[np.float64],
+        key: NDArray[np.int64],
     ) -> None:
         self.time.append(time)
         self.channel.append(channel)
@@ -268,6 +337,8 @@ class _Parts:
         self.order.append(order)
         self.u_handle.append(u[0])
         self.u_patience.append(u[1])
+        self.u_decide.append(u[2:].T)
+        self.key.append(key)
 
 
 def _pick_channel(
@@ -357,7 +428,7 @@ def _order_contacts(
                 else:
                     p = _mechanic_probability(scenario, promotion, field, t)
                 # issue uniform, channel, handle and patience uniforms: one stream, one shape
-                u = streams(f"{block}.{reason.name}.u").random((4, n))
+                u = streams(f"{block}.{reason.name}.u").random((4 + DECISIONS, n))
                 lag = draw(reason.lag_hours, streams(f"{block}.{reason.name}.lag"), n) * HOUR
                 anchor = {
                     "order": t,
@@ -379,6 +450,8 @@ def _order_contacts(
                     u_type[fire],
                     ids[fire],
                     u[2:, fire],
+                    # an issue is (order, reason): the same in every arm
+                    (ids[fire] << 6) | (first_reason + ri),
                 )
     times = np.concatenate(arm_times) if arm_times else np.zeros(0)
     window = np.concatenate(arm_window) if arm_window else np.zeros(0, dtype=bool)
@@ -429,7 +502,7 @@ def _direct_contacts(scenario: Scenario, streams: Streams, parts: _Parts) -> Non
             chan = np.full(times.size, channels.index(next(iter(mix))), dtype=np.int32)
         else:
             chan = _pick_channel(mix, channels, streams(f"arrivals.{i}.channel").random(times.size))
-        u = streams(f"arrivals.{i}.u").random((3, times.size))
+        u = streams(f"arrivals.{i}.u").random((3 + DECISIONS, times.size))
         parts.add(
             times,
             chan,
@@ -437,6 +510,7 @@ def _direct_contacts(scenario: Scenario, streams: Streams, parts: _Parts) -> Non
             u[0],
             np.full(times.size, -1, dtype=np.int64),
             u[1:],
+            (np.int64(1) << 62) | (np.int64(i) << 32) | np.arange(times.size, dtype=np.int64),
         )
 
 
@@ -453,7 +527,7 @@ def generate(scenario: Scenario, streams: Streams, arm: Arm = "promotion") -> De
     """
     reasons = all_reasons(scenario)
     channels = scenario_channels(scenario)
-    parts = _Parts([], [], [], [], [], [], [])
+    parts = _Parts([], [], [], [], [], [], [], [], [])
     _direct_contacts(scenario, streams, parts)
     if scenario.orders is not None:
         n_direct = len(dict.fromkeys(a.reason for a in scenario.arrivals))
@@ -473,6 +547,8 @@ def generate(scenario: Scenario, streams: Streams, arm: Arm = "promotion") -> De
     u_type = _cat(parts.ctype, np.float64)[sort]
     u_handle = _cat(parts.u_handle, np.float64)[sort]
     u_patience = _cat(parts.u_patience, np.float64)[sort]
+    decide = np.concatenate(parts.u_decide)[sort] if parts.u_decide else np.zeros((0, DECISIONS))
+    issue_key = _cat(parts.key, np.int64)[sort]
 
     ctype = np.minimum(
         np.searchsorted(_type_cum(scenario), u_type, side="right"), _n_types(scenario) - 1
@@ -504,6 +580,8 @@ def generate(scenario: Scenario, streams: Streams, arm: Arm = "promotion") -> De
         promo_reasons=tuple(r.promo for r in reasons),
         after_sale_reasons=tuple(r.after_sale for r in reasons),
         customer_types=tuple(scenario.customers.types) if scenario.customers else ("any",),
+        decide=decide,
+        issue_key=issue_key,
     )
     return Demand(contacts, order_seconds, order_in_window)
 

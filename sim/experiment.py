@@ -39,8 +39,9 @@ def arms_of(scenario: Scenario) -> tuple[Arm, ...]:
 
 def run_arm(scenario: Scenario, replication: int, arm: Arm = "promotion") -> ReplicationMetrics:
     """Simulate one arm of replication ``replication`` (from 0) of ``scenario``."""
-    demand = generate(scenario, Streams(scenario.seed, replication), arm)
-    result = simulate_center(scenario, demand.contacts)
+    streams = Streams(scenario.seed, replication)
+    demand = generate(scenario, streams, arm)
+    result = simulate_center(scenario, demand.contacts, streams.issue)
     return replication_metrics(scenario, demand.contacts, result, demand)
 
 

@@ -42,9 +42,18 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.center import ABANDONED, ANSWERED, OPEN, CenterResult
+from sim.center import (
+    ABANDONED,
+    ANSWERED,
+    ESCALATION,
+    FIRST,
+    OPEN,
+    REDIAL,
+    REPEAT,
+    CenterResult,
+)
 from sim.config import Scenario
-from sim.demand import Contacts, Demand
+from sim.demand import Contacts, Demand, all_reasons
 
 INTERVAL_METRICS = (
     "offered",
@@ -85,6 +94,16 @@ GLOSSARY: dict[str, str] = {
     "promo_share_after_sale": "after-sale contacts of the promotion's reasons ÷ all "
     "after-sale contacts (pre-sale questions excluded from both)",
     "contacts.<reason>": "contacts offered for that reason",
+    "issues": "customer issues whose first contact arrived after the warm-up",
+    "contacts_per_issue": "contacts of those issues (before the horizon) ÷ issues",
+    "resolution_rate": "issues resolved by any contact before the horizon ÷ issues",
+    "fcr": "issues resolved by their first contact ÷ issues whose first contact was answered",
+    "repeat_contacts": "contacts of unresolved issues coming back",
+    "redials": "contacts of customers coming back after abandoning",
+    "escalations": "transfers of unresolved issues to the second tier",
+    "platform_interventions": "second-tier issues ending in a platform intervention (小二介入)",
+    "refunds": "refunds granted (at most one per issue)",
+    "refunds_yuan": "refunds granted, yuan",
 }
 """Each metric's definition and denominator, as written into summary.json and reports."""
 
@@ -172,6 +191,8 @@ def replication_metrics(
     ``orders`` (the arm's demand) adds the order-driven metrics: orders, contacts by reason,
     contacts per 100 orders, and the promotion's contacts and share.
     """
+    if result.contacts is not None:
+        contacts = result.contacts  # first contacts and their follow-ups
     cal = scenario.calendar
     horizon, warmup, width = cal.horizon_seconds, cal.warmup_seconds, cal.interval_seconds
     first = int(warmup // width)
@@ -200,9 +221,11 @@ def replication_metrics(
         ot = result.overtime[result.overtime[:, 0] == gi]
         s = s + overlap(ot[:, 1], ot[:, 2], np.ones(len(ot)), edges)
         staffed_g.append(s)
+    ghosts = result.ghosts if result.ghosts is not None else np.zeros((0, 5))
     busy_g = [
         overlap(service_start[m], service_end[m], busy_share[m], edges)
-        for m in (answered & (result.group == gi) for gi in range(len(result.scheduled)))
+        + overlap(*_ghost_spans(ghosts, ghosts[:, 0] == gi), edges)
+        for gi, m in ((gi, answered & (result.group == gi)) for gi in range(len(result.scheduled)))
     ]
     staffed_all = np.sum(staffed_g, axis=0)
     busy_all = np.sum(busy_g, axis=0)
@@ -257,7 +280,7 @@ def replication_metrics(
             service_end[of_c & answered],
             busy_share[of_c & answered],
             edges,
-        )
+        ) + overlap(*_ghost_spans(ghosts, ghosts[:, 1] == ci), edges)
         staffed_c = np.sum([staffed_g[gi] for gi in serving[ci]], axis=0)
         queue_c = overlap(arrival[of_c], end_queue[of_c], np.ones(int(of_c.sum())), edges)
         queue_all += queue_c
@@ -304,8 +327,55 @@ def replication_metrics(
     ot = result.overtime
     ot_in = np.clip(ot[:, 2], warmup, horizon) - np.clip(ot[:, 1], warmup, horizon)
     overall["overtime_hours"] = float(ot_in.sum() / 3600.0)
+    _journey_metrics(scenario, contacts, result, overall)
     daily = _demand_metrics(scenario, contacts, orders, overall)
     return ReplicationMetrics(overall, starts, intervals, daily)
+
+
+def _ghost_spans(
+    ghosts: NDArray[np.float64], mask: NDArray[np.bool_]
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Start, end and busy share of the ghost spans selected by ``mask``."""
+    g = ghosts[mask]
+    return g[:, 2], g[:, 3], g[:, 4]
+
+
+def _journey_metrics(
+    scenario: Scenario, contacts: Contacts, result: CenterResult, overall: dict[str, float]
+) -> None:
+    """Issue tallies into ``overall``: issues whose first contact came after the warm-up."""
+    if result.issue is None or result.kind is None or result.resolved is None:
+        return
+    warmup = scenario.calendar.warmup_seconds
+    issue = result.issue
+    n_issues = int(issue.max()) + 1 if issue.size else 0
+    first = result.kind == FIRST
+    counted_issue = np.zeros(n_issues, dtype=bool)
+    counted_issue[issue[first]] = contacts.arrival_seconds[first] >= warmup
+    mine = counted_issue[issue]
+    n = int(counted_issue.sum())
+    overall["issues"] = n
+    if n == 0:
+        return
+    overall["contacts_per_issue"] = int(mine.sum()) / n
+    resolved_by = result.resolved == 1
+    resolved_issue = np.zeros(n_issues, dtype=bool)
+    resolved_issue[issue[resolved_by]] = True
+    overall["resolution_rate"] = float(resolved_issue[counted_issue].mean())
+    first_answered = first & mine & (result.outcome == ANSWERED)
+    if first_answered.any():
+        overall["fcr"] = float((resolved_by[first_answered]).mean())
+    kind = result.kind
+    overall["repeat_contacts"] = int((mine & (kind == REPEAT)).sum())
+    overall["redials"] = int((mine & (kind == REDIAL)).sum())
+    overall["escalations"] = int((mine & (kind == ESCALATION)).sum())
+    if result.platform is not None:
+        overall["platform_interventions"] = int((mine & result.platform).sum())
+    if result.refunded is not None:
+        refunded = mine & result.refunded
+        amounts = np.array([r.refund_yuan for r in all_reasons(scenario)] or [0.0])
+        overall["refunds"] = int(refunded.sum())
+        overall["refunds_yuan"] = float(amounts[contacts.reason[refunded]].sum())
 
 
 def _demand_metrics(

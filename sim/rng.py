@@ -21,6 +21,10 @@ def stream_key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:4], "big")
 
 
+ISSUE_KEY = 0x155_0E
+"""Spawn-key part that sets issue streams apart from named streams (whose keys are sha256)."""
+
+
 class Streams:
     """The named random streams of one replication.
 
@@ -43,4 +47,17 @@ class Streams:
             raise ValueError(f"random stream {name!r} was already handed out")
         self._made.add(name)
         ss = np.random.SeedSequence(self.seed, spawn_key=(self.replication, stream_key(name)))
+        return np.random.Generator(np.random.PCG64(ss))
+
+    def issue(self, key: int) -> np.random.Generator:
+        """The stream of one customer issue, named by its key (a non-negative int64).
+
+        An issue's follow-up contacts (redials, repeats, transfers) draw from it in their
+        own order, which is the same in every arm: the issue's history, not the order of
+        events in the contact centre, decides what it draws.
+        """
+        ss = np.random.SeedSequence(
+            self.seed,
+            spawn_key=(self.replication, ISSUE_KEY, (key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF),
+        )
         return np.random.Generator(np.random.PCG64(ss))

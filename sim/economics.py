@@ -1,0 +1,364 @@
+"""Money: labour, order margins, the money view and the break-even miss rate (domain model §6).
+
+Pure functions of counted events and the scenario's prices; no I/O. Every yuan in the money
+view traces to something the simulation counted: a staffed agent-hour, an overtime hour, an
+order and its units, a refund granted, a platform intervention, a bad review, a churned
+customer. Expected values (floats) work as well as counts (ints) wherever a count goes in.
+
+The coefficients live in :class:`sim.config.Economics`; prices in :class:`sim.config.Orders`
+and the promotion models.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sim.config import (
+    Coupon,
+    Economics,
+    FlashSale,
+    PriceProtection,
+    Scenario,
+    SecondItemDiscount,
+    ThresholdDiscount,
+)
+
+MONEY_KEYS = (
+    "gmv_yuan",
+    "gross_profit_yuan",
+    "labour_cost_yuan",
+    "platform_cost_yuan",
+    "service_cost_yuan",
+    "refunds_yuan",
+    "bad_review_cost_yuan",
+    "churn_cost_yuan",
+    "net_yuan",
+)
+"""The keys of :func:`money_view`, in order: the ``summary.json`` metric names."""
+
+_HOURS_TOLERANCE = 1e-9
+"""Relative slack when checking that overtime hours lie inside agent-hours."""
+
+
+# --------------------------------------------------------------------------- labour
+
+
+def hourly_cost_yuan(e: Economics, group: str) -> float:
+    """Cost of one staffed agent-hour of a group.
+
+    Args:
+        e: The economics coefficients.
+        group: A staffing group's name.
+
+    Returns:
+        ¥ per agent-hour: the group's entry in ``e.group_hourly_cost_yuan`` if there is one,
+        else wage × loading ÷ paid hours (defaults: 5000 × 1.4 ÷ 174 ≈ ¥40.2 per hour).
+    """
+    if e.group_hourly_cost_yuan is not None and group in e.group_hourly_cost_yuan:
+        return e.group_hourly_cost_yuan[group]
+    return e.default_hourly_cost_yuan
+
+
+def labour_cost_yuan(
+    e: Economics,
+    agent_hours_by_group: Mapping[str, float],
+    overtime_hours_by_group: Mapping[str, float],
+) -> float:
+    """Cost of the staffed agent-hours, overtime premium included.
+
+    ``Σ_g hours_g × rate_g + overtime_g × rate_g × (premium − 1)``.
+
+    Overtime hours are *already inside* the agent-hours (an agent on overtime is a staffed
+    agent like any other), so they are paid once at the regular rate through ``hours_g``;
+    the second term adds only the premium's extra part. With premium 1.5 an overtime hour
+    costs 1.5 regular hours in all, not 2.5.
+
+    Args:
+        e: The economics coefficients.
+        agent_hours_by_group: Staffed agent-hours per group name, h (overtime included).
+        overtime_hours_by_group: Of those, the overtime hours per group name, h.
+
+    Returns:
+        Labour cost, ¥.
+
+    Raises:
+        ValueError: Hours that are negative or not finite, or a group with more overtime
+            hours than agent-hours (overtime outside agent-hours would be paid only the
+            premium's extra part).
+    """
+    for name, hours in (*agent_hours_by_group.items(), *overtime_hours_by_group.items()):
+        if not (math.isfinite(hours) and hours >= 0):
+            raise ValueError(f"group {name!r}: hours must be finite and ≥ 0, got {hours!r}")
+    terms: list[float] = []
+    for group in sorted(set(agent_hours_by_group) | set(overtime_hours_by_group)):
+        hours = agent_hours_by_group.get(group, 0.0)
+        overtime = overtime_hours_by_group.get(group, 0.0)
+        if overtime > hours * (1 + _HOURS_TOLERANCE) + _HOURS_TOLERANCE:
+            raise ValueError(
+                f"group {group!r}: {overtime:g} overtime hours exceed its {hours:g} "
+                "agent-hours; overtime must be counted inside agent-hours"
+            )
+        rate = hourly_cost_yuan(e, group)
+        terms.append(hours * rate)
+        terms.append(overtime * rate * (e.overtime_premium - 1.0))
+    return math.fsum(terms)
+
+
+# --------------------------------------------------------------------------- order margin
+
+
+@dataclass(frozen=True)
+class OrderMargin:
+    """Expected money and units of one order.
+
+    Attributes:
+        revenue_yuan: What the buyer pays, ¥ per order (GMV after the promotion's discount).
+        cost_yuan: Goods and fulfilment, ¥ per order: units × unit cost + fulfilment cost.
+        units: Units shipped per order.
+    """
+
+    revenue_yuan: float
+    cost_yuan: float
+    units: float
+
+    @property
+    def margin_yuan(self) -> float:
+        """Gross profit of the order, ¥: revenue − cost."""
+        return self.revenue_yuan - self.cost_yuan
+
+
+def order_margin(scenario: Scenario, in_window: bool, promotion_active: bool) -> OrderMargin:
+    """Expected revenue, cost and units of one order, by promotion mechanic.
+
+    With P = ``orders.item_price_yuan``, C = ``orders.unit_cost_yuan`` and
+    F = ``economics.fulfilment_cost_per_order_yuan``:
+
+    - no promotion, an order outside the window, or ``promotion_active`` False (the baseline
+      arm): 1 unit, revenue P, cost C + F;
+    - ``second_item_discount``: a share s = eligible_share × two_unit_intent of orders are
+      two-unit buyers. Of those, (1 − miss) get the bundle (2 units, revenue P + X, cost
+      2C + F) and a share miss pays full price for both (2 units, revenue 2P, cost 2C + F;
+      a buyer who split them into two orders counts as one order here); the others buy
+      1 unit at P, cost C + F. So revenue = P + s·((1 − miss)·X + miss·P), cost =
+      (1 + s)·C + F, units = 1 + s. X = ``second_item_price_yuan``, miss = ``miss_rate``.
+      A 退差价 refund of a miss is counted from the journey's refunds, not here;
+    - ``threshold_discount``: revenue P − qualifying_share × discount_yuan, cost C + F
+      (the order's basket is not modelled: ``qualifying_share`` says how many qualify);
+    - ``coupon``: revenue P − coupon_use_share × (1 − failure_probability) ×
+      coupon_value_yuan, cost C + F (a failed coupon gives no discount; compensation by
+      service is a refund counted by the journey);
+    - ``flash_sale``: revenue P − discount_yuan, cost C + F;
+    - ``price_protection``: revenue P, cost C + F (claims are refunds, counted by the
+      journey).
+
+    A discount never exceeds the price of the order it applies to: each cut is
+    min(cut, P), so no revenue is negative.
+
+    Args:
+        scenario: The scenario; it must have an ``orders`` section.
+        in_window: The order was placed inside the promotion's window.
+        promotion_active: False for the baseline arm of a comparison (no promotion at all).
+
+    Returns:
+        The expected margin of one such order (¥ per order, units per order).
+
+    Raises:
+        ValueError: The scenario has no ``orders`` section.
+    """
+    if scenario.orders is None:
+        raise ValueError("order margins need an orders section (item price and unit cost)")
+    p = scenario.orders.item_price_yuan
+    c = scenario.orders.unit_cost_yuan
+    f = scenario.economics.fulfilment_cost_per_order_yuan
+    promotion = scenario.promotion
+    if promotion is None or not in_window or not promotion_active:
+        return OrderMargin(revenue_yuan=p, cost_yuan=c + f, units=1.0)
+    match promotion:
+        case SecondItemDiscount():
+            s = promotion.eligible_share * promotion.two_unit_intent
+            miss = promotion.miss_rate
+            x = promotion.second_item_price_yuan
+            return OrderMargin(
+                revenue_yuan=p + s * ((1.0 - miss) * x + miss * p),
+                cost_yuan=(1.0 + s) * c + f,
+                units=1.0 + s,
+            )
+        case ThresholdDiscount():
+            cut = promotion.qualifying_share * min(promotion.discount_yuan, p)
+            return OrderMargin(revenue_yuan=p - cut, cost_yuan=c + f, units=1.0)
+        case Coupon():
+            works = promotion.coupon_use_share * (1.0 - promotion.failure_probability)
+            cut = works * min(promotion.coupon_value_yuan, p)
+            return OrderMargin(revenue_yuan=p - cut, cost_yuan=c + f, units=1.0)
+        case FlashSale():
+            cut = min(promotion.discount_yuan, p)
+            return OrderMargin(revenue_yuan=p - cut, cost_yuan=c + f, units=1.0)
+        case PriceProtection():
+            return OrderMargin(revenue_yuan=p, cost_yuan=c + f, units=1.0)
+    raise TypeError(promotion)  # pragma: no cover
+
+
+# --------------------------------------------------------------------------- money view
+
+
+def money_view(
+    *,
+    gmv_yuan: float,
+    goods_cost_yuan: float,
+    labour_yuan: float,
+    refunds_yuan: float,
+    bad_reviews: float,
+    churned: float,
+    platform_interventions: float,
+    e: Economics,
+) -> dict[str, float]:
+    """The money of a run (or an arm, or a difference of arms), under ``summary.json`` names.
+
+    - ``gross_profit_yuan`` = gmv − goods cost (goods cost includes fulfilment);
+    - ``platform_cost_yuan`` = interventions × ``platform_intervention_cost_yuan``;
+    - ``service_cost_yuan`` = labour + platform cost;
+    - ``bad_review_cost_yuan`` = bad reviews × ``value_of_bad_review_yuan``;
+    - ``churn_cost_yuan`` = churned customers × ``clv_margin_yuan``;
+    - ``net_yuan`` = gross profit − service cost − refunds − bad-review cost − churn cost.
+
+    Every output is linear in the inputs, so the view of a paired difference of two arms is
+    the difference of their views.
+
+    Args:
+        gmv_yuan: What buyers paid, ¥.
+        goods_cost_yuan: Units × unit cost + fulfilment, ¥.
+        labour_yuan: Agent labour (:func:`labour_cost_yuan`), ¥.
+        refunds_yuan: Refunds granted by service, ¥.
+        bad_reviews: Bad reviews (差评) left, a count or an expected count.
+        churned: Customers lost, a count or an expected count.
+        platform_interventions: Platform interventions (小二介入), a count or expected count.
+        e: The economics coefficients.
+
+    Returns:
+        Exactly the keys of :data:`MONEY_KEYS`, ¥ each.
+    """
+    gross_profit = gmv_yuan - goods_cost_yuan
+    platform = platform_interventions * e.platform_intervention_cost_yuan
+    service = labour_yuan + platform
+    bad_review_cost = bad_reviews * e.value_of_bad_review_yuan
+    churn_cost = churned * e.clv_margin_yuan
+    net = math.fsum((gross_profit, -service, -refunds_yuan, -bad_review_cost, -churn_cost))
+    return {
+        "gmv_yuan": gmv_yuan,
+        "gross_profit_yuan": gross_profit,
+        "labour_cost_yuan": labour_yuan,
+        "platform_cost_yuan": platform,
+        "service_cost_yuan": service,
+        "refunds_yuan": refunds_yuan,
+        "bad_review_cost_yuan": bad_review_cost,
+        "churn_cost_yuan": churn_cost,
+        "net_yuan": net,
+    }
+
+
+# --------------------------------------------------------------------------- break-even
+
+
+def break_even_miss_rate(
+    *, net_at_current: float, miss_current: float, net_slope_per_miss: float
+) -> float | None:
+    """The bundle miss rate at which the promotion's net impact is zero (linear model).
+
+    ``net(m) = net_at_current + slope × (m − miss_current)``, so the root is
+    ``m* = miss_current − net_at_current ÷ slope``.
+
+    Args:
+        net_at_current: Net impact of the promotion (promotion arm − baseline arm), ¥, at
+            the current miss rate.
+        miss_current: The current bundle miss rate, a share in [0, 1].
+        net_slope_per_miss: d(net impact)/d(miss), ¥ per unit of miss rate (see
+            :func:`miss_slope_second_item`).
+
+    Returns:
+        The miss rate m* in [0, 1], or None when the slope is 0 (net impact does not depend
+        on the miss rate), when an input is not finite, or when the root lies outside
+        [0, 1] (no miss rate breaks even).
+    """
+    values = (net_at_current, miss_current, net_slope_per_miss)
+    if net_slope_per_miss == 0 or not all(math.isfinite(v) for v in values):
+        return None
+    root = miss_current - net_at_current / net_slope_per_miss
+    if not (math.isfinite(root) and 0.0 <= root <= 1.0):
+        return None
+    return root
+
+
+def price_difference_refund_yuan(scenario: Scenario) -> float:
+    """The 退差价 refund of one granted price-difference issue, ¥.
+
+    The ``price_difference`` reason's ``refund_yuan`` when the scenario sets it, else the
+    money at stake: P − X (the second unit's full price minus the bundle price), not below 0.
+
+    Raises:
+        ValueError: The scenario's promotion is not a ``second_item_discount`` or it has no
+            ``orders`` section.
+    """
+    promotion = scenario.promotion
+    if not isinstance(promotion, SecondItemDiscount) or scenario.orders is None:
+        raise ValueError("needs a second_item_discount promotion and an orders section")
+    reason = promotion.price_difference
+    if reason is not None and reason.refund_yuan is not None:
+        return reason.refund_yuan
+    return max(0.0, scenario.orders.item_price_yuan - promotion.second_item_price_yuan)
+
+
+def miss_slope_second_item(
+    scenario: Scenario,
+    orders_in_window: float,
+    cost_per_price_difference_issue_yuan: float,
+    refund_share: float,
+) -> float:
+    """d(net impact)/d(miss) of a 第二件X元 promotion, ¥ per unit of miss rate.
+
+    Derivation. Of ``orders_in_window`` orders, a share s = eligible × intent are two-unit
+    buyers, so raising the miss rate by dm turns ``orders_in_window × s × dm`` bundle orders
+    into missed ones. Each such order
+
+    - pays full price for the second unit: revenue + (P − X), cost unchanged (two units
+      either way, see :func:`order_margin`);
+    - with probability q = notice × (1 − self_serve) × contact brings a price-difference
+      issue (self_serve: the make-up link's share, 0 without one), which costs
+      ``cost_per_price_difference_issue_yuan`` (labour, platform, bad reviews and churn per
+      issue, as the simulation measured them) and with probability ``refund_share`` a refund
+      R (:func:`price_difference_refund_yuan`, P − X by default).
+
+    Hence ``slope = orders_in_window × s × [(P − X) − q × (cost_per_issue + refund_share ×
+    R)]``.
+
+    The paradox this shows: a miss that nobody notices is pure revenue — the buyer simply
+    paid full price. The slope is negative only when q × (cost per issue + refund_share × R)
+    exceeds P − X; with the defaults (q = 0.5 × 0.7 = 0.35) a shop that refunds every issue
+    (R = P − X) needs cost per issue above (P − X)(1/q − 1) ≈ 1.86 (P − X) before misses
+    hurt. This is why shops tolerate confusing deals: the cost lands on service, in
+    contacts, reviews and churn, while the extra revenue lands on operations.
+
+    Args:
+        scenario: A scenario with a ``second_item_discount`` promotion and ``orders``.
+        orders_in_window: Orders placed in the promotion's window (a count or expectation).
+        cost_per_price_difference_issue_yuan: Service, bad-review and churn cost per
+            price-difference issue, ¥ (measured by the simulation).
+        refund_share: Refunds granted per price-difference issue (measured), in [0, 1].
+
+    Returns:
+        The slope, ¥ of net impact per unit of miss rate (per 1.0, i.e. per 100 points).
+
+    Raises:
+        ValueError: Not a ``second_item_discount`` scenario with orders.
+    """
+    refund = price_difference_refund_yuan(scenario)
+    promotion = scenario.promotion
+    assert isinstance(promotion, SecondItemDiscount) and scenario.orders is not None
+    p = scenario.orders.item_price_yuan
+    x = promotion.second_item_price_yuan
+    s = promotion.eligible_share * promotion.two_unit_intent
+    self_serve = promotion.makeup_link_self_serve if promotion.makeup_link else 0.0
+    q = promotion.notice_probability * (1.0 - self_serve) * promotion.contact_probability
+    per_miss = (p - x) - q * (cost_per_price_difference_issue_yuan + refund_share * refund)
+    return orders_in_window * s * per_miss

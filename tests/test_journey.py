@@ -1,0 +1,294 @@
+"""The customer journey: repeats, redials, escalation, silent abandonment, refunds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from sim import staffing
+from sim.center import (
+    ABANDONED,
+    ANSWERED,
+    ESCALATION,
+    FIRST,
+    REDIAL,
+    REPEAT,
+    CenterResult,
+    simulate_center,
+)
+from sim.config import Scenario
+from sim.demand import Contacts, generate
+from sim.experiment import run_scenario
+from sim.rng import Streams
+from sim.stats import ci_halfwidth
+from tests.conftest import tiny_scenario
+
+
+def order_scenario(**journey: Any) -> dict[str, Any]:
+    """Orders with one reason on phone, plenty of agents, no abandonment."""
+    data = tiny_scenario(calendar={"days": 3}, arrivals=[], replications=20)
+    data["channels"]["phone"]["patience_seconds"] = None
+    data["channels"]["chat"] = {"handle_time_seconds": {"dist": "exponential", "mean": 200}}
+    data["staffing"]["groups"][0]["schedule"]["agents"] = 40
+    data["staffing"]["groups"].append(
+        {"name": "chat", "channels": ["chat"], "schedule": {"kind": "constant", "agents": 40}}
+    )
+    data["orders"] = {"per_day": 20000}
+    data["contact_reasons"] = [
+        {
+            "name": "question",
+            "rate_per_order": 0.1,
+            "anchor": "order",
+            "lag_hours": {"dist": "exponential", "mean": 1},
+            "channel_mix": {"phone": 0.5, "chat": 0.5},
+            "resolution_probability": 0.6,
+        }
+    ]
+    data["journey"] = journey
+    return data
+
+
+def simulate(data: dict[str, Any], replication: int = 0) -> tuple[Contacts, CenterResult]:
+    s = Scenario.model_validate(data)
+    streams = Streams(s.seed, replication)
+    demand = generate(s, streams)
+    return demand.contacts, simulate_center(s, demand.contacts, streams.issue)
+
+
+def test_contacts_per_issue_follow_the_geometric_law() -> None:
+    """With resolution r, repeat p and no abandonment: E[contacts] = 1 / (1 − (1 − r)·p)."""
+    r, p = 0.6, 0.5
+    data = order_scenario(
+        repeat_probability=p, repeat_lag_hours={"dist": "exponential", "mean": 0.5}
+    )
+    horizon = 3 * 86400.0
+    per_rep = []
+    for rep in range(20):
+        _, res = simulate(data, rep)
+        assert res.issue is not None and res.kind is not None and res.contacts is not None
+        assert np.all(res.outcome == ANSWERED)
+        first = res.kind == FIRST
+        # issues that start a day before the horizon: their repeats cannot be cut off
+        # (a chain of ten 0.5 h lags and 300 s calls is far shorter than a day)
+        early = np.zeros(int(res.issue.max()) + 1, dtype=bool)
+        early[res.issue[first]] = res.contacts.arrival_seconds[first] < horizon - 86400.0
+        counts = np.bincount(res.issue[early[res.issue]], minlength=early.size)
+        per_rep.append(counts[early].mean())
+    values = np.array(per_rep)
+    expected = 1.0 / (1.0 - (1.0 - r) * p)
+    assert abs(values.mean() - expected) <= ci_halfwidth(values, 0.99) + 0.002, (
+        values.mean(),
+        expected,
+    )
+
+
+def test_repeats_switch_channels_as_often_as_configured() -> None:
+    data = order_scenario(
+        repeat_probability=1.0,
+        channel_switch_probability=0.3,
+        repeat_lag_hours={"dist": "exponential", "mean": 0.2},
+    )
+    _, res = simulate(data)
+    assert res.issue is not None and res.kind is not None and res.contacts is not None
+    repeats = np.flatnonzero(res.kind == REPEAT)
+    # the contact each repeat follows is the issue's previous one
+    prev = {}
+    is_repeat = set(repeats.tolist())
+    for k in np.argsort(res.contacts.arrival_seconds, kind="stable").tolist():
+        i = int(res.issue[k])
+        if k in is_repeat:
+            assert i in prev
+        prev[i] = k
+    assert repeats.size > 1000
+    # with two channels, "another channel" is the other one: 30% of repeats switch
+    by_issue_first_channel = np.full(int(res.issue.max()) + 1, -1)
+    first = res.kind == FIRST
+    by_issue_first_channel[res.issue[first]] = res.contacts.channel[first]
+    attempt = res.attempt
+    assert attempt is not None
+    second = repeats[attempt[repeats] == 1]
+    switched = res.contacts.channel[second] != by_issue_first_channel[res.issue[second]]
+    share = float(switched.mean())
+    assert abs(share - 0.3) < 4 * np.sqrt(0.3 * 0.7 / second.size)
+
+
+def test_redials_raise_offered_contacts_to_the_fixed_point() -> None:
+    """Stationary Erlang A with redials: offered λ* = λ + λ*·P_ab(λ*)·p_redial.
+
+    The fixed point treats redials as a Poisson stream independent of the congestion they
+    left; that is exact in the limit of long redial lags, so the check uses a 3-hour mean
+    lag (with 30 minutes redials return to the same busy spell and abandonment is ~3%
+    higher than the fixed point says). λ* is found by iterating Erlang A.
+    """
+    lam, aht, patience, agents, p = 100.0, 300.0, 120.0, 8, 0.6
+    data = tiny_scenario(calendar={"days": 4, "warmup_hours": 4}, replications=20)
+    data["arrivals"][0]["contacts_per_hour"] = lam
+    data["channels"]["phone"]["handle_time_seconds"] = {"dist": "exponential", "mean": aht}
+    data["channels"]["phone"]["patience_seconds"] = {"dist": "exponential", "mean": patience}
+    data["staffing"]["groups"][0]["schedule"]["agents"] = agents
+    data["journey"] = {
+        "redial_probability": p,
+        "redial_lag_minutes": {"dist": "exponential", "mean": 180},
+    }
+    res = run_scenario(Scenario.model_validate(data))
+    rate = lam
+    for _ in range(200):
+        rate = lam + rate * staffing.erlang_a(rate, aht, patience, agents, 20).abandon_rate * p
+    exact = staffing.erlang_a(rate, aht, patience, agents, 20)
+    hours = 4 * 24 - 4
+    offered = np.array([r.overall["phone.offered"] for r in res.replications]) / hours
+    abandon = np.array([r.overall["phone.abandon_rate"] for r in res.replications])
+    assert rate > lam * 1.15  # redials matter here
+    assert abs(offered.mean() - rate) <= ci_halfwidth(offered, 0.99) + 0.005 * rate
+    assert abs(abandon.mean() - exact.abandon_rate) <= ci_halfwidth(abandon, 0.99) + 0.005
+    assert all(r.overall["redials"] > 0 for r in res.replications)
+
+
+def test_escalations_go_to_the_second_tier_with_longer_handling() -> None:
+    data = order_scenario(
+        escalation_probability=0.5,
+        escalation_channel="chat",
+        escalation_handle_time_factor=2.0,
+        escalation_resolution_probability=0.0,
+        platform_intervention_probability=0.4,
+    )
+    data["contact_reasons"][0]["channel_mix"] = {"phone": 1.0}
+    _, res = simulate(data)
+    assert res.kind is not None and res.contacts is not None and res.platform is not None
+    esc = res.kind == ESCALATION
+    assert esc.sum() > 500
+    assert np.all(res.contacts.channel[esc] == res.contacts.channels.index("chat"))
+    # first contacts fail with 0.4 (r = 0.6); half of those are escalated
+    first = res.kind == FIRST
+    assert abs(esc.sum() / first.sum() - 0.4 * 0.5) < 0.02
+    # handle: the channel's exponential (mean 200) x 2: mean 400
+    assert abs(res.contacts.handle_seconds[esc].mean() - 400) < 4 * 400 / np.sqrt(esc.sum())
+    answered_esc = esc & (res.outcome == ANSWERED) & (res.resolved >= 0)  # type: ignore[operator]
+    platform_share = res.platform[answered_esc].mean()
+    assert abs(platform_share - 0.4) < 4 * np.sqrt(0.24 / answered_esc.sum())
+    # the second tier never escalates again
+    assert res.attempt is not None
+    assert not np.any(esc[np.flatnonzero(esc)] & (res.attempt[esc] > 1))
+
+
+@pytest.mark.parametrize("policy", ["always", "if_insist", "never"])
+def test_refund_policy(policy: str) -> None:
+    data = order_scenario()
+    data["contact_reasons"][0].update(refund_policy=policy, refund_yuan=58.0)
+    data["customers"] = {
+        "types": {
+            "easygoing": {"share": 0.5, "refund_insistence": 0.2},
+            "stubborn": {"share": 0.5, "refund_insistence": 0.9},
+        }
+    }
+    _, res = simulate(data)
+    assert res.refunded is not None and res.contacts is not None and res.resolved is not None
+    # decided when the contact ends: those still in service at the horizon are undecided
+    answered = (res.outcome == ANSWERED) & (res.resolved >= 0)
+    share = res.refunded[answered].mean()
+    if policy == "always":
+        assert share == 1.0
+        assert np.all(res.resolved[answered] == 1)
+    elif policy == "never":
+        assert share == 0.0
+    else:
+        ctype = res.contacts.customer_type
+        assert ctype is not None
+        for k, insist in ((0, 0.2), (1, 0.9)):
+            mine = answered & (ctype == k)
+            got = res.refunded[mine].mean()
+            assert abs(got - insist) < 4 * np.sqrt(insist * (1 - insist) / mine.sum())
+
+
+def test_silent_abandoners_hold_a_slot_for_the_detection_time() -> None:
+    data = tiny_scenario(calendar={"days": 1}, replications=1)
+    data["arrivals"] = [{"kind": "poisson", "channel": "chat", "contacts_per_hour": 120}]
+    data["channels"] = {
+        "chat": {
+            "handle_time_seconds": {"dist": "exponential", "mean": 300},
+            "patience_seconds": {"dist": "exponential", "mean": 60},
+            "concurrency": 2,
+            "silent_abandon_share": 0.7,
+            "silent_detect_seconds": 90,
+        }
+    }
+    data["staffing"] = {
+        "groups": [
+            {"name": "g", "channels": ["chat"], "schedule": {"kind": "constant", "agents": 4}}
+        ]
+    }
+    _, res = simulate(data)
+    assert res.ghosts is not None and res.contacts is not None
+    abandoned = int((res.outcome == ABANDONED).sum())
+    assert abandoned > 100
+    ghosts = res.ghosts
+    assert ghosts.shape[0] > 0.5 * abandoned  # most abandoners were silent and found
+    assert np.allclose(ghosts[:, 3] - ghosts[:, 2], 90.0)
+    assert np.allclose(ghosts[:, 4], 0.5)  # one of two chat slots
+    # capacity holds with the ghosts counted: per agent at most 2 chats or ghosts at once
+    # (ghosts are recorded per group; the group's slots are 4 agents x 2)
+    ans = res.outcome == ANSWERED
+    starts = np.concatenate([res.answer_seconds[ans], ghosts[:, 2]])
+    ends = np.concatenate(
+        [res.answer_seconds[ans] + res.contacts.handle_seconds[ans], ghosts[:, 3]]
+    )
+    times = np.concatenate([starts, ends])
+    delta = np.concatenate([np.ones(starts.size), -np.ones(ends.size)])
+    order = np.lexsort((delta, times))
+    assert np.cumsum(delta[order]).max() <= 8
+
+
+def test_redials_only_come_from_abandoned_contacts_at_their_deadline() -> None:
+    data = tiny_scenario(calendar={"days": 1}, replications=1)
+    data["arrivals"][0]["contacts_per_hour"] = 60
+    data["journey"] = {
+        "redial_probability": 1.0,
+        "redial_lag_minutes": {"dist": "deterministic", "value": 10},
+    }
+    _, res = simulate(data)
+    assert res.kind is not None and res.issue is not None and res.contacts is not None
+    redial = np.flatnonzero(res.kind == REDIAL)
+    assert redial.size > 20
+    # each redial comes 10 minutes after the previous contact of its issue abandoned
+    for k in redial:
+        issue = res.issue[k]
+        earlier = np.flatnonzero(
+            (res.issue == issue) & (res.contacts.arrival_seconds < res.contacts.arrival_seconds[k])
+        )
+        last = earlier[-1]
+        assert res.outcome[last] == ABANDONED
+        assert res.leave_queue_seconds[last] + 600 == pytest.approx(res.contacts.arrival_seconds[k])
+
+
+def test_an_issue_behaves_the_same_in_both_arms() -> None:
+    """CRN: a baseline issue's whole history is in the promotion arm when nothing queues."""
+    data = order_scenario(
+        repeat_probability=0.7, repeat_lag_hours={"dist": "exponential", "mean": 2}
+    )
+    data["promotion"] = {
+        "kind": "coupon",
+        "start": "2026-11-02T00:00:00",
+        "end": "2026-11-03T00:00:00",
+        "order_uplift": 1.5,
+    }
+    data["calendar"]["start"] = "2026-11-01T00:00:00"
+    s = Scenario.model_validate(data)
+    runs = {}
+    for arm in ("promotion", "baseline"):
+        streams = Streams(s.seed, 0)
+        demand = generate(s, streams, arm)
+        res = simulate_center(s, demand.contacts, streams.issue)
+        assert res.contacts is not None and res.contacts.issue_key is not None
+        runs[arm] = {
+            (int(k), round(float(t), 6), int(ch))
+            for k, t, ch in zip(
+                res.contacts.issue_key,
+                res.contacts.arrival_seconds,
+                res.contacts.channel,
+                strict=True,
+            )
+        }
+    assert runs["baseline"] <= runs["promotion"]
+    assert len(runs["promotion"]) > len(runs["baseline"])
