@@ -70,6 +70,12 @@ def _fmt(stat: Stat | None, kind: str) -> str:
     if kind == "share":
         text = f"{mean:.1%}"
         return text + (f" ± {half:.1%}" if half is not None else "")
+    if kind == "yuan":
+        text = f"¥{mean:,.0f}"
+        return text + (f" ± {half:,.0f}" if half is not None else "")
+    if kind == "cents":
+        text = f"{mean:,.2f}"
+        return text + (f" ± {half:,.2f}" if half is not None else "")
     if kind == "seconds":
         text = f"{mean:,.1f}"
         return text + (f" ± {half:,.1f}" if half is not None else "")
@@ -109,54 +115,95 @@ def headline_table(result: RunResult) -> Table:
     return table
 
 
-EFFECT = (
-    ("orders", "orders", "count"),
-    ("contacts", "contacts", "count"),
-    ("contacts_per_100_orders", "contacts per 100 orders", "seconds"),
-    ("promo_contacts", "promotion-caused contacts", "count"),
-    ("promo_share_after_sale", "promotion's share of after-sale contacts", "share"),
-)
+Row = tuple[str, str, str]
 
 
-def effect_table(result: RunResult) -> Table | None:
-    """The promotion against its baseline: each arm and the paired difference, with CIs."""
-    effect, base = result.effect_summary, result.baseline_summary
-    if effect is None or base is None:
-        return None
-    promo = result.summary
+def _view_rows(result: RunResult) -> dict[str, list[Row]]:
+    """The three views of DESIGN §1: operations, service, customer."""
     s = result.scenario
-    table = Table(
-        title="What the promotion does · promotion − baseline, paired on common random numbers"
-    )
-    for col in ("metric", "promotion", "baseline", "difference"):
-        table.add_column(col, justify="left" if col == "metric" else "right")
-    rows = list(EFFECT)
-    reasons = [k for k in promo if k.startswith("contacts.")]
-    rows += [(k, f"  {k.removeprefix('contacts.')}", "count") for k in reasons]
+    operations: list[Row] = [
+        ("orders", "orders", "count"),
+        ("gmv_yuan", "GMV (¥)", "yuan"),
+        ("gross_profit_yuan", "gross profit (¥)", "yuan"),
+        ("refunds_yuan", "refunds (¥)", "yuan"),
+        ("service_cost_yuan", "service cost (¥)", "yuan"),
+        ("bad_review_cost_yuan", "bad-review cost (¥)", "yuan"),
+        ("churn_cost_yuan", "churn cost (¥)", "yuan"),
+        ("net_yuan", "net (¥)", "yuan"),
+        ("promo_gross_profit_yuan", "promotion's gross profit (¥)", "yuan"),
+        ("net_impact_yuan", "promotion's net impact (¥)", "yuan"),
+        ("service_cost_per_promo_order_yuan", "service cost per promotion order (¥)", "cents"),
+        ("break_even_miss_rate", "break-even bundle miss rate", "share"),
+    ]
+    service: list[Row] = [
+        ("contacts", "contacts", "count"),
+        ("contacts_per_100_orders", "contacts per 100 orders", "seconds"),
+        ("promo_contacts", "promotion-caused contacts", "count"),
+        ("promo_share_after_sale", "promotion's share of after-sale contacts", "share"),
+    ]
+    service += [
+        (k, f"  {k.removeprefix('contacts.')}", "count")
+        for k in result.summary
+        if k.startswith("contacts.")
+    ]
+    service += [
+        ("fcr", "first-contact resolution", "share"),
+        ("contacts_per_issue", "contacts per issue", "cents"),
+        ("repeat_contacts", "repeat contacts", "count"),
+        ("redials", "redials", "count"),
+        ("escalations", "escalations", "count"),
+    ]
     for c in [*s.channels, "all"]:
-        rows += [
+        service += [
             (f"{c}.service_level", f"{c} service level", "share"),
             (f"{c}.abandon_rate", f"{c} abandon rate", "share"),
             (f"{c}.asa_seconds", f"{c} ASA (s)", "seconds"),
-            (f"{c}.occupancy", f"{c} occupancy", "share"),
         ]
-    rows.append(("agent_hours", "agent-hours", "seconds"))
-    for key, label, kind in rows:
-        if key not in promo and key not in base:
-            continue
-        if (
-            key.startswith("contacts.")
-            and promo.get(key, {"mean": 0})["mean"] == 0
-            and (base.get(key, {"mean": 0})["mean"] == 0)
-        ):
-            continue
-        table.add_row(
-            label,
-            _fmt(promo.get(key), kind),
-            _fmt(base.get(key), kind),
-            _fmt(effect.get(key), kind),
-        )
-    return table
+    for g in s.staffing.groups:
+        service += [
+            (f"group.{g.name}.occupancy", f"{g.name} occupancy", "share"),
+            (f"group.{g.name}.intervals_over_90", f"{g.name} intervals > 90% busy", "share"),
+        ]
+    service += [
+        ("agent_hours", "agent-hours", "seconds"),
+        ("overtime_hours", "overtime hours", "seconds"),
+    ]
+    customer: list[Row] = [
+        ("issues", "issues", "count"),
+        ("csat_mean", "CSAT (share satisfied)", "share"),
+        ("effort_mean", "effort score (1-5)", "cents"),
+        ("bad_reviews", "bad reviews (差评)", "count"),
+        ("churned_customers", "customers lost", "count"),
+    ]
+    return {"Operations": operations, "Service": service, "Customer": customer}
+
+
+def view_tables(result: RunResult) -> list[Table]:
+    """Operations, service and customer views; with a promotion each arm and the difference."""
+    promo = result.summary
+    base, effect = result.baseline_summary, result.effect_summary
+    arms = (
+        [("promotion", promo), ("baseline", base), ("difference", effect)]
+        if base is not None and effect is not None
+        else [("value", promo)]
+    )
+    suffix = (
+        " · promotion vs baseline, paired on common random numbers · mean ± 95% CI"
+        if len(arms) > 1
+        else " · mean ± 95% CI"
+    )
+    tables = []
+    for view, rows in _view_rows(result).items():
+        table = Table(title=view + suffix)
+        table.add_column("metric")
+        for name, _ in arms:
+            table.add_column(name, justify="right")
+        for key, label, kind in rows:
+            if not any(key in stats for _, stats in arms):
+                continue
+            table.add_row(label, *(_fmt(stats.get(key), kind) for _, stats in arms))
+        tables.append(table)
+    return tables
 
 
 def daily_effect_table(result: RunResult) -> Table | None:
@@ -234,7 +281,7 @@ def run(
         raise _bad_input(f"promosim: {e}") from None
     if not quiet:
         out.print(headline_table(result))
-        for extra in (effect_table(result), daily_effect_table(result)):
+        for extra in [*view_tables(result), daily_effect_table(result)]:
             if extra is not None:
                 out.print(extra)
     out.print(f"run folder: {target}", highlight=False)

@@ -851,6 +851,7 @@ class Scenario(Model):
     contact_reasons: list[ContactReason] = Field(default_factory=list)
     customers: Customers | None = None
     journey: Journey = Journey()
+    satisfaction: Satisfaction = Satisfaction()
     economics: Economics = Economics()
     channels: dict[str, Channel] = Field(min_length=1)
     staffing: Staffing
@@ -858,10 +859,11 @@ class Scenario(Model):
     @field_validator("channels")
     @classmethod
     def _channel_names(cls, v: dict[str, Channel]) -> dict[str, Channel]:
-        bad = [k for k in v if not re.match(NAME, k) or k == "all"]
+        bad = [k for k in v if not re.match(NAME, k) or k in ("all", "group", "contacts")]
         if bad:
             raise ValueError(
-                f"channel names must be lower-case identifiers other than 'all': {bad}"
+                "channel names must be lower-case identifiers other than 'all', 'group' "
+                f"and 'contacts' (metric prefixes): {bad}"
             )
         return v
 

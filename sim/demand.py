@@ -130,6 +130,8 @@ class Demand:
     contacts: Contacts
     order_seconds: NDArray[np.float64]
     order_in_window: NDArray[np.bool_]
+    promotion_active: bool = False
+    """The arm runs the scenario's promotion (False in the baseline arm)."""
 
 
 # --------------------------------------------------------------------------- reasons
@@ -583,7 +585,8 @@ def generate(scenario: Scenario, streams: Streams, arm: Arm = "promotion") -> De
         decide=decide,
         issue_key=issue_key,
     )
-    return Demand(contacts, order_seconds, order_in_window)
+    active = arm == "promotion" and scenario.promotion is not None
+    return Demand(contacts, order_seconds, order_in_window, active)
 
 
 def _cat(xs: Sequence[NDArray[_T]], dtype: type[_T]) -> NDArray[_T]:

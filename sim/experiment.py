@@ -23,8 +23,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.center import simulate_center
-from sim.config import Scenario
+from sim.config import Scenario, SecondItemDiscount
 from sim.demand import Arm, generate
+from sim.economics import break_even_miss_rate, miss_slope_second_item
 from sim.metrics import ReplicationMetrics, replication_metrics
 from sim.rng import Streams
 from sim.stats import Stat, summarise
@@ -98,7 +99,42 @@ class RunResult:
         """Paired differences promotion − baseline, over replications."""
         if "baseline" not in self.arms:
             return None
-        return summarise(paired(self.arms["promotion"], self.arms["baseline"]))
+        diffs = paired(self.arms["promotion"], self.arms["baseline"])
+        for d, promo in zip(diffs, self.arms["promotion"], strict=True):
+            d.update(_effect_figures(self.scenario, d, promo.overall))
+        return summarise(diffs)
+
+
+def _effect_figures(
+    scenario: Scenario, diff: dict[str, float], promo: dict[str, float]
+) -> dict[str, float]:
+    """The operations view of one replication's paired difference (DESIGN §4 names)."""
+    out: dict[str, float] = {}
+    if "gross_profit_yuan" in diff:
+        out["promo_gross_profit_yuan"] = diff["gross_profit_yuan"]
+    if "net_yuan" in diff:
+        out["net_impact_yuan"] = diff["net_yuan"]
+    in_window = promo.get("orders_in_window", 0)
+    if in_window and "service_cost_yuan" in diff:
+        extra = diff["service_cost_yuan"] + diff.get("refunds_yuan", 0.0)
+        out["service_cost_per_promo_order_yuan"] = extra / in_window
+    promotion = scenario.promotion
+    cost_key = "reason.price_difference.cost_per_issue_yuan"
+    if isinstance(promotion, SecondItemDiscount) and cost_key in promo and "net_yuan" in diff:
+        slope = miss_slope_second_item(
+            scenario,
+            in_window,
+            promo[cost_key],
+            promo["reason.price_difference.refund_share"],
+        )
+        root = break_even_miss_rate(
+            net_at_current=diff["net_yuan"],
+            miss_current=promotion.miss_rate,
+            net_slope_per_miss=slope,
+        )
+        if root is not None:
+            out["break_even_miss_rate"] = root
+    return out
 
 
 def run_scenario(

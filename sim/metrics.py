@@ -50,10 +50,20 @@ from sim.center import (
     OPEN,
     REDIAL,
     REPEAT,
+    U_CHURN,
+    U_REVIEW,
+    U_REVISE,
     CenterResult,
 )
-from sim.config import Scenario
+from sim.config import Scenario, SecondItemDiscount
 from sim.demand import Contacts, Demand, all_reasons
+from sim.economics import hourly_cost_yuan, money_view, order_margin
+from sim.satisfaction import (
+    bad_review_probability,
+    churn_probability,
+    effort_score,
+    satisfaction_probability,
+)
 
 INTERVAL_METRICS = (
     "offered",
@@ -104,6 +114,41 @@ GLOSSARY: dict[str, str] = {
     "platform_interventions": "second-tier issues ending in a platform intervention (小二介入)",
     "refunds": "refunds granted (at most one per issue)",
     "refunds_yuan": "refunds granted, yuan",
+    "csat_mean": "mean probability that an issue's customer is satisfied (logistic model, "
+    "domain model §5.2), over issues",
+    "effort_mean": "mean customer effort score (1 effortless … 5), over issues",
+    "bad_reviews": "bad reviews (差评) left and not revised, drawn per issue",
+    "bad_reviews_revised": "bad reviews revised after a later contact resolved the issue",
+    "churned_customers": "customers lost after their issue (TARP retention table), drawn per issue",
+    "group.<group>.agent_hours": "the group's staffed agent-time (scheduled plus overtime), hours",
+    "group.<group>.overtime_hours": "the group's agent-time finishing contacts after a "
+    "scheduled end, hours",
+    "group.<group>.occupancy": "the group's busy agent-time ÷ its staffed agent-time",
+    "group.<group>.intervals_over_90": "share of the group's staffed intervals with occupancy "
+    "above 90%",
+    "orders_in_window": "orders placed inside the promotion's window (and after the warm-up)",
+    "gmv_yuan": "what buyers paid for the orders, yuan (expected per order by mechanic)",
+    "gross_profit_yuan": "GMV − unit costs − fulfilment, yuan",
+    "labour_cost_yuan": "agent time the contacts used (busy agent-hours, silent abandoners "
+    "included) at the loaded hourly cost, plus the overtime premium, yuan",
+    "payroll_yuan": "staffed agent-hours at the loaded hourly cost plus the overtime "
+    "premium: what the rota costs, yuan",
+    "platform_cost_yuan": "platform interventions × their cost, yuan",
+    "service_cost_yuan": "labour_cost_yuan + platform_cost_yuan",
+    "bad_review_cost_yuan": "bad reviews × the value of a bad review, yuan",
+    "churn_cost_yuan": "churned customers × the margin of a retained customer, yuan",
+    "net_yuan": "gross profit − service cost − refunds − bad-review cost − churn cost, yuan",
+    "reason.price_difference.issues": "price-difference (退差价) issues",
+    "reason.price_difference.refund_share": "refunds granted ÷ price-difference issues",
+    "reason.price_difference.cost_per_issue_yuan": "labour, bad-review and churn cost of "
+    "price-difference issues ÷ their number, yuan",
+    "promo_gross_profit_yuan": "gross profit of the promotion arm − the baseline's, yuan",
+    "net_impact_yuan": "net of the promotion arm − the baseline's: what the promotion earns "
+    "after its service, refund, review and churn costs, yuan",
+    "service_cost_per_promo_order_yuan": "(extra service cost + extra refunds) ÷ orders in "
+    "the promotion's window, yuan",
+    "break_even_miss_rate": "bundle miss rate at which the promotion's net impact is zero "
+    "(linear in the miss rate; absent outside [0, 1])",
 }
 """Each metric's definition and denominator, as written into summary.json and reports."""
 
@@ -112,6 +157,10 @@ def glossary_key(metric: str) -> str:
     """The GLOSSARY entry of a summary key: ``phone.asa_seconds`` → ``asa_seconds``."""
     if metric.startswith("contacts."):
         return "contacts.<reason>"
+    if metric.startswith(("reason.", "promo_", "net_impact", "service_cost_per", "break_even")):
+        return metric
+    if metric.startswith("group."):
+        return "group.<group>." + metric.rsplit(".", 1)[-1]
     return metric.rsplit(".", 1)[-1]
 
 
@@ -324,11 +373,35 @@ def replication_metrics(
     overall["all.agents"] = float(staffed_all.sum() / window)
     overall["contacts"] = totals["offered"]
     overall["agent_hours"] = float(staffed_all.sum() / 3600.0)
+    groups = scenario.staffing.groups
     ot = result.overtime
     ot_in = np.clip(ot[:, 2], warmup, horizon) - np.clip(ot[:, 1], warmup, horizon)
     overall["overtime_hours"] = float(ot_in.sum() / 3600.0)
     _journey_metrics(scenario, contacts, result, overall)
     daily = _demand_metrics(scenario, contacts, orders, overall)
+    busy_hours = {g.name: float(busy_g[gi].sum() / 3600.0) for gi, g in enumerate(groups)}
+    overtime_hours = {
+        g.name: float(
+            (
+                np.clip(ot[ot[:, 0] == gi, 2], warmup, horizon)
+                - np.clip(ot[ot[:, 0] == gi, 1], warmup, horizon)
+            ).sum()
+            / 3600.0
+        )
+        for gi, g in enumerate(groups)
+    }
+    for gi, g in enumerate(groups):
+        key = f"group.{g.name}."
+        overall[key + "agent_hours"] = float(staffed_g[gi].sum() / 3600.0)
+        overall[key + "overtime_hours"] = overtime_hours[g.name]
+        if staffed_g[gi].sum() > 0:
+            overall[key + "occupancy"] = float(busy_g[gi].sum() / staffed_g[gi].sum())
+            occ = _ratio(busy_g[gi], staffed_g[gi])
+            staffed_intervals = np.isfinite(occ)
+            overall[key + "intervals_over_90"] = float((occ[staffed_intervals] > 0.9).mean())
+        intervals[key + "occupancy"] = _ratio(busy_g[gi], staffed_g[gi])
+    _customer_metrics(scenario, contacts, result, overall)
+    _money_metrics(scenario, orders, overall, busy_hours, overtime_hours)
     return ReplicationMetrics(overall, starts, intervals, daily)
 
 
@@ -376,6 +449,214 @@ def _journey_metrics(
         amounts = np.array([r.refund_yuan for r in all_reasons(scenario)] or [0.0])
         overall["refunds"] = int(refunded.sum())
         overall["refunds_yuan"] = float(amounts[contacts.reason[refunded]].sum())
+
+
+def _issue_table(
+    scenario: Scenario, contacts: Contacts, result: CenterResult
+) -> dict[str, NDArray[np.float64]] | None:
+    """Per counted issue (first contact after the warm-up): what the customer went through."""
+    if result.issue is None or result.kind is None or result.resolved is None:
+        return None
+    warmup, horizon = scenario.calendar.warmup_seconds, scenario.calendar.horizon_seconds
+    issue = result.issue
+    n_issues = int(issue.max()) + 1 if issue.size else 0
+    first = np.flatnonzero(result.kind == FIRST)
+    first_of = np.full(n_issues, -1, dtype=np.int64)
+    first_of[issue[first]] = first
+    counted = first_of >= 0
+    counted[counted] = contacts.arrival_seconds[first_of[counted]] >= warmup
+    arrival = contacts.arrival_seconds
+    leave = np.where(np.isnan(result.leave_queue_seconds), horizon, result.leave_queue_seconds)
+    wait = leave - arrival
+
+    def per_issue(values: NDArray[np.float64]) -> NDArray[np.float64]:
+        out = np.bincount(issue, weights=values, minlength=n_issues).astype(np.float64)
+        return out[counted]
+
+    ones = np.ones(issue.size)
+    # when each issue's last contact ended: answered at answer + handle, else leaving the queue
+    ended = np.where(
+        result.outcome == ANSWERED, result.answer_seconds + contacts.handle_seconds, leave
+    )
+    last_end = np.full(n_issues, -np.inf)
+    np.maximum.at(last_end, issue, ended)
+    f = first_of[counted]
+    decide = contacts.decide if contacts.decide is not None else np.full((arrival.size, 10), 0.5)
+    first_channel = contacts.channel[f]
+    switched = (contacts.channel != contacts.channel[first_of[issue]]).astype(np.float64)
+    refunded = result.refunded if result.refunded is not None else np.zeros(issue.size, bool)
+    e = scenario.economics
+    rate = np.array([hourly_cost_yuan(e, g.name) for g in scenario.staffing.groups])
+    answered = result.outcome == ANSWERED
+    handled = np.where(
+        answered, contacts.handle_seconds / 3600.0 * rate[np.maximum(result.group, 0)], 0.0
+    )
+    return {
+        "labour_yuan": per_issue(handled),
+        "contacts": per_issue(ones),
+        "resolved": (per_issue((result.resolved == 1).astype(np.float64)) > 0).astype(float),
+        "refunded": (per_issue(refunded.astype(np.float64)) > 0).astype(np.float64),
+        "first_wait": wait[f],
+        "total_wait": per_issue(wait),
+        "escalated": (per_issue((result.kind == ESCALATION).astype(np.float64)) > 0).astype(
+            np.float64
+        ),
+        "transfers": per_issue((result.kind == ESCALATION).astype(np.float64)),
+        "abandoned_any": (per_issue((result.outcome == ABANDONED).astype(np.float64)) > 0).astype(
+            np.float64
+        ),
+        "switched": (per_issue(switched) > 0).astype(np.float64),
+        "first_channel": first_channel.astype(np.float64),
+        "reason": contacts.reason[f].astype(np.float64),
+        "ctype": (
+            contacts.customer_type[f] if contacts.customer_type is not None else np.zeros(f.size)
+        ).astype(np.float64),
+        "first_arrival": arrival[f],
+        "last_end": last_end[counted],
+        "u_review": decide[f, U_REVIEW],
+        "u_revise": decide[f, U_REVISE],
+        "u_churn": decide[f, U_CHURN],
+    }
+
+
+def _customer_metrics(
+    scenario: Scenario, contacts: Contacts, result: CenterResult, overall: dict[str, float]
+) -> None:
+    """The customer view: CSAT, effort, bad reviews and churn per issue (domain model §5.2).
+
+    Bad reviews and churn are drawn per issue with the issue's own uniforms; CSAT is the
+    mean probability of being satisfied (its expectation, which has less noise).
+    """
+    table = _issue_table(scenario, contacts, result)
+    if table is None or table["contacts"].size == 0:
+        return
+    sat = scenario.satisfaction
+    channels = contacts.channels
+    tolerance = np.array(
+        [sat.wait_tolerance_seconds.get(c, sat.default_wait_tolerance_seconds) for c in channels]
+    )[table["first_channel"].astype(np.int64)]
+    types = list(scenario.customers.types.values()) if scenario.customers else []
+    ctype = table["ctype"].astype(np.int64)
+    shift = np.array([t.satisfaction_shift for t in types] or [0.0])[ctype]
+    review_factor = np.array([t.review_factor for t in types] or [1.0])[ctype]
+    reasons = all_reasons(scenario)
+    reason = table["reason"].astype(np.int64)
+    reason_factor = np.array([sat.reason_review_factors.get(r.name, 1.0) for r in reasons])[reason]
+    p_sat = satisfaction_probability(
+        sat,
+        resolved=table["resolved"],
+        refund=table["refunded"],
+        first_wait_seconds=table["first_wait"],
+        tolerance_seconds=tolerance,
+        contacts=table["contacts"],
+        escalated=table["escalated"],
+        abandoned_any=table["abandoned_any"],
+        type_shift=shift,
+    )
+    effort = effort_score(
+        contacts=table["contacts"],
+        transfers=table["transfers"],
+        total_wait_seconds=table["total_wait"],
+        tolerance_seconds=tolerance,
+        channel_switch=table["switched"],
+    )
+    p_bad = p_sat * bad_review_probability(
+        sat, satisfied=1.0, type_factor=review_factor, reason_factor=reason_factor
+    ) + (1 - p_sat) * bad_review_probability(
+        sat, satisfied=0.0, type_factor=review_factor, reason_factor=reason_factor
+    )
+    bad = table["u_review"] < p_bad
+    settled = table["last_end"] - table["first_arrival"] <= sat.revision_window_days * 86400.0
+    revised = (
+        bad
+        & (table["resolved"] > 0)
+        & (table["contacts"] > 1)
+        & settled
+        & (table["u_revise"] < sat.revision_probability)
+    )
+    quick = table["last_end"] - table["first_arrival"] <= sat.quick_resolution_hours * 3600.0
+    outcome = np.where(table["resolved"] > 0, np.where(quick, 3, 2), 1)
+    price = scenario.orders.item_price_yuan if scenario.orders is not None else 0.0
+    stake = np.array([r.refund_yuan or price or 35.0 for r in reasons])[reason]
+    # the TARP table is about problems: pre-sale questions lose no customer
+    after_sale = np.array([r.after_sale for r in reasons])[reason]
+    churned = after_sale & (table["u_churn"] < churn_probability(sat.retention, outcome, stake))
+    names = [r.name for r in reasons]
+    pd_name = (
+        scenario.promotion.price_difference.name
+        if isinstance(scenario.promotion, SecondItemDiscount)
+        and scenario.promotion.price_difference is not None
+        else "price_difference"
+    )
+    if isinstance(scenario.promotion, SecondItemDiscount) and pd_name in names:
+        # what one price-difference issue costs, for the break-even miss rate
+        pd = reason == names.index(pd_name)
+        if pd.any():
+            e = scenario.economics
+            cost = (
+                table["labour_yuan"][pd].sum()
+                + (bad[pd].sum() - revised[pd].sum()) * e.value_of_bad_review_yuan
+                + churned[pd].sum() * e.clv_margin_yuan
+            )
+            overall["reason.price_difference.issues"] = int(pd.sum())
+            overall["reason.price_difference.refund_share"] = float(table["refunded"][pd].mean())
+            overall["reason.price_difference.cost_per_issue_yuan"] = float(cost / pd.sum())
+    overall["csat_mean"] = float(p_sat.mean())
+    overall["effort_mean"] = float(effort.mean())
+    overall["bad_reviews"] = int(bad.sum() - revised.sum())
+    overall["bad_reviews_revised"] = int(revised.sum())
+    overall["churned_customers"] = int(churned.sum())
+
+
+def _money_metrics(
+    scenario: Scenario,
+    demand: Demand | None,
+    overall: dict[str, float],
+    busy_hours: dict[str, float],
+    overtime_hours: dict[str, float],
+) -> None:
+    """The operations view in yuan (see :func:`sim.economics.money_view`).
+
+    ``labour_cost_yuan`` values the agent time the contacts used (busy agent-hours, ghosts
+    included, at each group's loaded hourly cost, plus the overtime premium): what the
+    contacts cost whatever the rota. ``payroll_yuan`` is what the rota itself costs.
+    """
+    e = scenario.economics
+    labour = math.fsum(
+        busy_hours[g] * hourly_cost_yuan(e, g)
+        + overtime_hours[g] * hourly_cost_yuan(e, g) * (e.overtime_premium - 1.0)
+        for g in busy_hours
+    )
+    overall["payroll_yuan"] = math.fsum(
+        overall[f"group.{g}.agent_hours"] * hourly_cost_yuan(e, g)
+        + overtime_hours[g] * hourly_cost_yuan(e, g) * (e.overtime_premium - 1.0)
+        for g in busy_hours
+    )
+    gmv = goods = 0.0
+    if demand is not None and scenario.orders is not None:
+        t = demand.order_seconds
+        cal = scenario.calendar
+        placed = (t >= cal.warmup_seconds) & (t < cal.horizon_seconds)
+        active = demand.promotion_active
+        n_in = int((placed & demand.order_in_window).sum())
+        n_out = int(placed.sum()) - n_in
+        inside = order_margin(scenario, in_window=True, promotion_active=active)
+        outside = order_margin(scenario, in_window=False, promotion_active=active)
+        gmv = n_in * inside.revenue_yuan + n_out * outside.revenue_yuan
+        goods = n_in * inside.cost_yuan + n_out * outside.cost_yuan
+        overall["orders_in_window"] = n_in
+    overall.update(
+        money_view(
+            gmv_yuan=gmv,
+            goods_cost_yuan=goods,
+            labour_yuan=labour,
+            refunds_yuan=overall.get("refunds_yuan", 0.0),
+            bad_reviews=overall.get("bad_reviews", 0),
+            churned=overall.get("churned_customers", 0),
+            platform_interventions=overall.get("platform_interventions", 0),
+            e=e,
+        )
+    )
 
 
 def _demand_metrics(

@@ -337,7 +337,9 @@ def test_a_promotion_runs_both_arms_and_reports_the_paired_effect(tmp_path: Path
     for rep in ("0", "1", "2"):
         for key in ("orders", "contacts", "contacts.wismo"):
             assert by[("promotion", rep, key)] >= by[("baseline", rep, key)], (rep, key)
-    assert "What the promotion does" in result.output and "Extra contacts per day" in result.output
+    for title in ("Operations", "Service", "Customer", "Extra contacts per day"):
+        assert title in result.output, title
+    assert "promotion vs baseline" in result.output
     daily = (out / "daily.csv").read_text().splitlines()
     assert daily[0] == "day,series,arm,mean,ci95_lo,ci95_hi"
     assert {ln.split(",")[2] for ln in daily[1:]} == {"promotion", "baseline", "effect"}
