@@ -776,6 +776,9 @@ class _Center:
             customer_types=c.customer_types,
             decide=t.decide[:n].copy(),
             issue_key=None if c.issue_key is None else c.issue_key[t.issue[:n]],
+            delivery_seconds=(
+                None if c.delivery_seconds is None else c.delivery_seconds[t.issue[:n]]
+            ),
         )
         return CenterResult(
             outcome=t.outcome[:n].copy(),

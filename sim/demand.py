@@ -100,6 +100,8 @@ class Contacts:
     """Per contact, ``DECISIONS`` uniforms for the journey (``n × DECISIONS``)."""
     issue_key: NDArray[np.int64] | None = None
     """Per contact, a number that names its issue the same way in every arm."""
+    delivery_seconds: NDArray[np.float64] | None = None
+    """Per contact, when its order's parcel arrives (``nan`` for direct arrivals)."""
 
     def __len__(self) -> int:
         return int(self.arrival_seconds.size)
@@ -321,6 +323,7 @@ class _Parts:
     u_patience: list[NDArray[np.float64]]
     u_decide: list[NDArray[np.float64]]
     key: list[NDArray[np.int64]]
+    delivery: list[NDArray[np.float64]]
 
     def add(
         self,
@@ -331,6 +334,7 @@ class _Parts:
         order: NDArray[np.int64],
         u: NDArray[np.float64],
         key: NDArray[np.int64],
+        delivery: NDArray[np.float64] | None = None,
     ) -> None:
         self.time.append(time)
         self.channel.append(channel)
@@ -341,6 +345,7 @@ class _Parts:
         self.u_patience.append(u[1])
         self.u_decide.append(u[2:].T)
         self.key.append(key)
+        self.delivery.append(np.full(time.size, np.nan) if delivery is None else delivery)
 
 
 def _pick_channel(
@@ -454,6 +459,7 @@ def _order_contacts(
                     u[2:, fire],
                     # an issue is (order, reason): the same in every arm
                     (ids[fire] << 6) | (first_reason + ri),
+                    delivery[fire],
                 )
     times = np.concatenate(arm_times) if arm_times else np.zeros(0)
     window = np.concatenate(arm_window) if arm_window else np.zeros(0, dtype=bool)
@@ -529,7 +535,7 @@ def generate(scenario: Scenario, streams: Streams, arm: Arm = "promotion") -> De
     """
     reasons = all_reasons(scenario)
     channels = scenario_channels(scenario)
-    parts = _Parts([], [], [], [], [], [], [], [], [])
+    parts = _Parts([], [], [], [], [], [], [], [], [], [])
     _direct_contacts(scenario, streams, parts)
     if scenario.orders is not None:
         n_direct = len(dict.fromkeys(a.reason for a in scenario.arrivals))
@@ -551,6 +557,7 @@ def generate(scenario: Scenario, streams: Streams, arm: Arm = "promotion") -> De
     u_patience = _cat(parts.u_patience, np.float64)[sort]
     decide = np.concatenate(parts.u_decide)[sort] if parts.u_decide else np.zeros((0, DECISIONS))
     issue_key = _cat(parts.key, np.int64)[sort]
+    delivery = _cat(parts.delivery, np.float64)[sort]
 
     ctype = np.minimum(
         np.searchsorted(_type_cum(scenario), u_type, side="right"), _n_types(scenario) - 1
@@ -584,6 +591,7 @@ def generate(scenario: Scenario, streams: Streams, arm: Arm = "promotion") -> De
         customer_types=tuple(scenario.customers.types) if scenario.customers else ("any",),
         decide=decide,
         issue_key=issue_key,
+        delivery_seconds=delivery,
     )
     active = arm == "promotion" and scenario.promotion is not None
     return Demand(contacts, order_seconds, order_in_window, active)

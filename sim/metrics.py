@@ -114,10 +114,15 @@ GLOSSARY: dict[str, str] = {
     "platform_interventions": "second-tier issues ending in a platform intervention (小二介入)",
     "refunds": "refunds granted (at most one per issue)",
     "refunds_yuan": "refunds granted, yuan",
+    "issue_wait_seconds": "mean total time in queue of an issue's contacts, seconds, over issues",
+    "transfers_per_issue": "transfers to the second tier ÷ issues",
+    "channel_switch_share": "issues with a contact on another channel than the first ÷ issues",
+    "refund_share": "issues refunded ÷ issues",
     "csat_mean": "mean probability that an issue's customer is satisfied (logistic model, "
     "domain model §5.2), over issues",
     "effort_mean": "mean customer effort score (1 effortless … 5), over issues",
-    "bad_reviews": "bad reviews (差评) left and not revised, drawn per issue",
+    "bad_reviews": "bad reviews (差评) left and not revised, drawn per issue; only while the "
+    "platform takes reviews (review_window_days after delivery)",
     "bad_reviews_revised": "bad reviews revised after a later contact resolved the issue",
     "churned_customers": "customers lost after their issue (TARP retention table), drawn per issue",
     "group.<group>.agent_hours": "the group's staffed agent-time (scheduled plus overtime), hours",
@@ -512,6 +517,11 @@ def _issue_table(
             contacts.customer_type[f] if contacts.customer_type is not None else np.zeros(f.size)
         ).astype(np.float64),
         "first_arrival": arrival[f],
+        "delivery": (
+            contacts.delivery_seconds[f]
+            if contacts.delivery_seconds is not None
+            else np.full(f.size, np.nan)
+        ),
         "last_end": last_end[counted],
         "u_review": decide[f, U_REVIEW],
         "u_revise": decide[f, U_REVISE],
@@ -565,7 +575,11 @@ def _customer_metrics(
     ) + (1 - p_sat) * bad_review_probability(
         sat, satisfied=0.0, type_factor=review_factor, reason_factor=reason_factor
     )
-    bad = table["u_review"] < p_bad
+    # the platform takes reviews until review_window_days after delivery (contacts without
+    # an order can always lead to one)
+    closes = table["delivery"] + sat.review_window_days * 86400.0
+    reviewable = np.isnan(closes) | (table["first_arrival"] <= closes)
+    bad = reviewable & (table["u_review"] < p_bad)
     settled = table["last_end"] - table["first_arrival"] <= sat.revision_window_days * 86400.0
     revised = (
         bad
@@ -602,6 +616,10 @@ def _customer_metrics(
             overall["reason.price_difference.refund_share"] = float(table["refunded"][pd].mean())
             overall["reason.price_difference.cost_per_issue_yuan"] = float(cost / pd.sum())
     overall["csat_mean"] = float(p_sat.mean())
+    overall["issue_wait_seconds"] = float(table["total_wait"].mean())
+    overall["transfers_per_issue"] = float(table["transfers"].mean())
+    overall["channel_switch_share"] = float(table["switched"].mean())
+    overall["refund_share"] = float(table["refunded"].mean())
     overall["effort_mean"] = float(effort.mean())
     overall["bad_reviews"] = int(bad.sum() - revised.sum())
     overall["bad_reviews_revised"] = int(revised.sum())

@@ -203,7 +203,10 @@ def _stat_cells(values: NDArray[np.float64]) -> list[str]:
 
 
 def intervals_csv(result: RunResult) -> str:
-    """Per arm × channel × interval: each metric's mean over replications and its 95% CI."""
+    """Per arm × channel × interval: each metric's mean over replications and its 95% CI.
+
+    Each staffing group also gets rows (``channel`` = ``group.<name>``) with its occupancy.
+    """
     scenario = result.scenario
     t0 = scenario.calendar.start
     buf = io.StringIO()
@@ -227,6 +230,22 @@ def intervals_csv(result: RunResult) -> str:
                 ]
                 for m in INTERVAL_METRICS:
                     row += [_cell(float(col[k])) for col in columns[m]]
+                w.writerow(row)
+        for g in scenario.staffing.groups:
+            # a group's own row: only its occupancy (the other columns are per channel)
+            occ = describe_columns(
+                np.stack([r.intervals[f"group.{g.name}.occupancy"] for r in reps])
+            )
+            for k, start in enumerate(starts):
+                row = [
+                    _arm_label(result, arm),
+                    (t0 + dt.timedelta(seconds=float(start))).isoformat(),
+                    f"group.{g.name}",
+                ]
+                for m in INTERVAL_METRICS:
+                    row += (
+                        [_cell(float(col[k])) for col in occ] if m == "occupancy" else ["", "", ""]
+                    )
                 w.writerow(row)
     return buf.getvalue()
 

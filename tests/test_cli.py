@@ -64,7 +64,8 @@ def test_run_writes_every_file_of_the_run_folder(tiny: Path, tmp_path: Path) -> 
     # intervals.csv: a row per interval and channel, blanks where there is no denominator
     rows = (out / "intervals.csv").read_text().splitlines()
     assert rows[0].startswith("arm,interval_start,channel,offered,offered_ci95_lo")
-    assert len(rows) == 1 + 12  # 6 hours of 30-minute intervals, one channel
+    assert len(rows) == 1 + 12 + 12  # 6 hours of 30-minute intervals: the channel, the group
+    assert rows[-1].split(",")[2] == "group.agents"
 
 
 def test_same_seed_same_summary_whatever_the_workers(tiny: Path, tmp_path: Path) -> None:
