@@ -31,7 +31,14 @@ from sim import staffing
 from sim.config import scenario_json_schema
 from sim.experiment import RunResult, paired_daily, run_scenario
 from sim.loading import LoadedScenario, ScenarioError, load_scenario
-from sim.outputs import OutputError, check_target, default_run_dir, run_files, write_run
+from sim.outputs import (
+    DiskCache,
+    OutputError,
+    check_target,
+    default_run_dir,
+    run_files,
+    write_run,
+)
 from sim.stats import Stat, describe
 
 app = typer.Typer(
@@ -245,8 +252,21 @@ def run(
         typer.Option("--out", help="Write the run's files into this new or empty folder."),
     ] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar and no tables.")] = False,
+    backend: Annotated[
+        str, typer.Option(help="Where replications run: local (process pool) or dask.")
+    ] = "local",
+    address: Annotated[
+        str | None,
+        typer.Option(help="Dask scheduler tcp://host:port (default: a LocalCluster)."),
+    ] = None,
 ) -> None:
-    """Simulate a scenario and write its run folder."""
+    """Simulate a scenario and write its run folder.
+
+    Finished replications are kept until the run folder is written, so running the same
+    command again after an interruption resumes where it stopped.
+    """
+    if backend not in ("local", "dask"):
+        raise _bad_input(f"--backend: {backend!r} is not local or dask")
     overrides = list(set_ or [])
     if replications is not None:
         overrides.append(f"replications={replications}")
@@ -271,7 +291,16 @@ def run(
         disable=quiet,
     ) as progress:
         task = progress.add_task(f"{s.name}: replications", total=s.replications)
-        result = run_scenario(s, workers=n_workers, on_done=lambda _: progress.advance(task))
+        cache_root = (out_dir.parent if out_dir else Path("outputs")) / ".promosim-cache"
+        cache = DiskCache(cache_root, loaded.hash)
+        result = run_scenario(
+            s,
+            workers=n_workers,
+            on_done=lambda _: progress.advance(task),
+            backend="dask" if backend == "dask" else "local",
+            address=address,
+            cache=cache,
+        )
     created = dt.datetime.now(dt.UTC)
     target = out_dir or default_run_dir(Path("outputs"), loaded, created.astimezone())
     files = run_files(loaded, result, command=sys.argv, created=created, workers=n_workers)
@@ -279,6 +308,7 @@ def run(
         write_run(target, files)
     except OutputError as e:
         raise _bad_input(f"promosim: {e}") from None
+    cache.clear()
     if not quiet:
         out.print(headline_table(result))
         for extra in [*view_tables(result), daily_effect_table(result)]:
@@ -396,7 +426,11 @@ def main() -> None:
     try:
         app()
     except KeyboardInterrupt:
-        err.print("promosim: interrupted; no run folder was written", highlight=False)
+        err.print(
+            "promosim: interrupted; no run folder was written. Finished replications are "
+            "kept: run the same command again to resume.",
+            highlight=False,
+        )
         sys.exit(130)
     except Exception as e:  # the last line of defence: report, don't dump a traceback
         if os.environ.get("PROMOSIM_DEBUG"):

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Literal, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -137,36 +138,113 @@ def _effect_figures(
     return out
 
 
+class ReplicationCache(Protocol):
+    """Where finished replications are kept, so an interrupted run resumes (see outputs)."""
+
+    def get(self, replication: int) -> dict[Arm, ReplicationMetrics] | None:
+        """The replication's arms if it finished before, else None."""
+
+    def put(self, replication: int, arms: dict[Arm, ReplicationMetrics]) -> None:
+        """Keep a finished replication."""
+
+
+Backend = Literal["local", "dask"]
+"""Where replications run: a local process pool, or Dask distributed."""
+
+
 def run_scenario(
     scenario: Scenario,
     *,
     workers: int = 1,
     on_done: Callable[[int], None] | None = None,
+    backend: Backend = "local",
+    address: str | None = None,
+    cache: ReplicationCache | None = None,
 ) -> RunResult:
     """Run every replication (and arm) of ``scenario``.
 
+    Results do not depend on the backend, the number of workers or the order replications
+    finish in: replication r depends only on the scenario and r.
+
     Args:
         scenario: The validated scenario.
-        workers: Worker processes; 1 runs in this process.
-        on_done: Called with the replication number as each one finishes (for progress).
+        workers: Worker processes (local) or workers of the LocalCluster (dask without an
+            address); 1 runs locally in this process.
+        on_done: Called with the replication number as each one finishes (for progress),
+            cached ones included.
+        backend: ``local`` (a process pool) or ``dask`` (the ``promosim[dask]`` extra).
+        address: A Dask scheduler, ``tcp://host:port``; without it a LocalCluster.
+        cache: Finished replications are taken from and given to it.
     """
     n = scenario.replications
     results: list[dict[Arm, ReplicationMetrics] | None] = [None] * n
-    if workers <= 1 or n == 1:
-        for r in range(n):
-            results[r] = run_replication(scenario, r)
+    todo = []
+    for r in range(n):
+        hit = cache.get(r) if cache is not None else None
+        if hit is not None:
+            results[r] = hit
             if on_done:
                 on_done(r)
+        else:
+            todo.append(r)
+
+    def done(r: int, arms: dict[Arm, ReplicationMetrics]) -> None:
+        results[r] = arms
+        if cache is not None:
+            cache.put(r, arms)
+        if on_done:
+            on_done(r)
+
+    if backend == "dask":
+        _run_dask(scenario, todo, workers, address, done)
+    elif workers <= 1 or len(todo) <= 1:
+        for r in todo:
+            done(r, run_replication(scenario, r))
     else:
         # spawn: workers start clean, with no state inherited from the parent process
         ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(workers, n), mp_context=ctx) as pool:
-            futures = {pool.submit(run_replication, scenario, r): r for r in range(n)}
+        with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx) as pool:
+            futures = {pool.submit(run_replication, scenario, r): r for r in todo}
             for future in as_completed(futures):
-                r = futures[future]
-                results[r] = future.result()
-                if on_done:
-                    on_done(r)
-    done = [r for r in results if r is not None]
-    assert len(done) == n
-    return RunResult(scenario, {arm: [d[arm] for d in done] for arm in arms_of(scenario)})
+                done(futures[future], future.result())
+    finished = [r for r in results if r is not None]
+    assert len(finished) == n
+    return RunResult(scenario, {arm: [d[arm] for d in finished] for arm in arms_of(scenario)})
+
+
+def _run_dask(
+    scenario: Scenario,
+    todo: list[int],
+    workers: int,
+    address: str | None,
+    done: Callable[[int, dict[Arm, ReplicationMetrics]], None],
+) -> None:
+    """Run replications on Dask distributed: a scheduler at ``address``, or a LocalCluster."""
+    try:
+        from distributed import Client, LocalCluster
+        from distributed import as_completed as dask_completed
+    except ImportError as e:  # pragma: no cover - the optional extra is missing
+        raise RuntimeError(
+            "the dask backend needs the optional extra: pip install 'promosim[dask]'"
+        ) from e
+    cluster = (
+        None
+        if address
+        else LocalCluster(
+            n_workers=max(1, workers),
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+        )
+    )
+    try:
+        with Client(address or cluster) as client:
+            futures = {
+                client.submit(run_replication, scenario, r, pure=False, key=f"replication-{r}"): r
+                for r in todo
+            }
+            for future in dask_completed(list(futures)):
+                done(futures[future], future.result())
+    finally:
+        if cluster is not None:
+            cluster.close()

@@ -7,12 +7,14 @@ no half-written folder, and an existing run folder is never written into.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
 import json
 import math
 import os
+import pickle
 import platform
 import shutil
 import subprocess
@@ -81,6 +83,58 @@ def write_run(target: Path, files: Mapping[str, str | bytes]) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target
+
+
+# --------------------------------------------------------------------------- replication cache
+
+CACHE_VERSION = 1
+
+
+class DiskCache:
+    """Finished replications of one scenario on disk, so an interrupted run resumes.
+
+    ``<root>/<config hash>/rep-<r>.pkl``, each written atomically. A replication depends
+    only on the resolved scenario (its hash) and its number, so a cached one is exactly what
+    a new run would compute. Only promosim writes these files; they are read back with
+    pickle, so the folder must not take files from elsewhere.
+    """
+
+    def __init__(self, root: Path, config_hash: str) -> None:
+        self.folder = root / config_hash
+        self.config_hash = config_hash
+
+    def _path(self, replication: int) -> Path:
+        return self.folder / f"rep-{replication}.pkl"
+
+    def get(self, replication: int) -> Any:
+        """The cached arms of a replication, or None."""
+        path = self._path(replication)
+        try:
+            with path.open("rb") as f:
+                version, config_hash, rep, arms = pickle.load(f)
+        except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError):
+            return None
+        if (version, config_hash, rep) != (CACHE_VERSION, self.config_hash, replication):
+            return None
+        return arms
+
+    def put(self, replication: int, arms: Any) -> None:
+        """Keep a finished replication (atomically: a temporary file renamed)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".rep-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                pickle.dump((CACHE_VERSION, self.config_hash, replication, arms), f)
+            os.replace(tmp, self._path(replication))
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def clear(self) -> None:
+        """Forget this scenario's replications (after its run folder is written)."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            self.folder.parent.rmdir()  # only if no other scenario's cache is left
 
 
 # --------------------------------------------------------------------------- file contents
