@@ -29,12 +29,12 @@ depends on whether an abandoned contact is still counted in the queue, so this n
 per contact. A contact that finds room on arrival is answered at once, even with zero
 patience; a waiting one abandons the instant its patience runs out.
 
-Schedules: ``constant`` and ``hourly`` schedules are levels. When the level falls, idle
-agents leave first, then the least loaded busy ones. ``shifts`` are crews: the agents of a
-shift leave when it ends. Either way an agent who must leave while busy takes no new contact,
-finishes what it holds, then leaves; the time from its scheduled end to then is *overtime*.
-If a level rises again while such an agent is still finishing, it stays on as one of the
-new level's agents.
+Schedules: ``constant``, ``hourly`` and ``intervals`` schedules are levels. When the level
+falls, idle agents leave first, then the least loaded busy ones. ``shifts`` are crews: the
+agents of a shift leave when it ends. Either way an agent who must leave while busy takes no
+new contact, finishes what it holds, then leaves; the time from its scheduled end to then is
+*overtime*. If a level rises again while such an agent is still finishing, it stays on as one
+of the new level's agents.
 
 The journey (``journey`` in the scenario): every contact belongs to an *issue*. When an
 answered contact ends, it resolves its issue (or grants the refund its reason's policy
@@ -68,6 +68,7 @@ from numpy.typing import NDArray
 from sim.config import (
     ConstantSchedule,
     HourlySchedule,
+    IntervalSchedule,
     Scenario,
     Schedule,
     ShiftsSchedule,
@@ -162,8 +163,18 @@ class CenterResult:
 _Action = tuple[str, int | None, int]
 
 
-def schedule_actions(schedule: Schedule, horizon: float) -> list[tuple[float, list[_Action]]]:
-    """The on/off actions of a schedule over ``[0, horizon)``, by time."""
+def schedule_actions(
+    schedule: Schedule, horizon: float, interval_seconds: float | None = None
+) -> list[tuple[float, list[_Action]]]:
+    """The on/off actions of a schedule over ``[0, horizon)``, by time.
+
+    ``interval_seconds`` is the calendar's interval, which an ``intervals`` schedule needs
+    (its levels change at interval boundaries); the other kinds ignore it.
+
+    Raises:
+        ValueError: For an ``intervals`` schedule without ``interval_seconds``, or whose
+            length is neither one day's nor the whole horizon's intervals.
+    """
     at: dict[float, list[_Action]] = {}
 
     def add(t: float, action: _Action) -> None:
@@ -181,6 +192,24 @@ def schedule_actions(schedule: Schedule, horizon: float) -> list[tuple[float, li
                     add(h * 3600.0, ("on", None, want - level))
                 elif want < level:
                     add(h * 3600.0, ("off", None, level - want))
+                level = want
+        case IntervalSchedule(agents=levels):
+            if interval_seconds is None or interval_seconds <= 0:
+                raise ValueError("an intervals schedule needs the calendar's interval length")
+            steps = math.ceil(horizon / interval_seconds - 1e-9)
+            daily = len(levels) * interval_seconds == 86400.0
+            if not daily and len(levels) < steps:
+                raise ValueError(
+                    f"an intervals schedule needs {round(86400.0 / interval_seconds)} or "
+                    f"{steps} values, got {len(levels)}"
+                )
+            level = 0
+            for k in range(steps):
+                want = levels[k % len(levels)] if daily else levels[k]
+                if want > level:
+                    add(k * interval_seconds, ("on", None, want - level))
+                elif want < level:
+                    add(k * interval_seconds, ("off", None, level - want))
                 level = want
         case ShiftsSchedule(shifts=shifts):
             crew = 0
@@ -201,10 +230,15 @@ def schedule_actions(schedule: Schedule, horizon: float) -> list[tuple[float, li
     return out
 
 
-def schedule_levels(schedule: Schedule, horizon: float) -> ScheduleLevels:
-    """The scheduled number of agents of a schedule as a step function."""
+def schedule_levels(
+    schedule: Schedule, horizon: float, interval_seconds: float | None = None
+) -> ScheduleLevels:
+    """The scheduled number of agents of a schedule as a step function.
+
+    ``interval_seconds``: the calendar's interval, needed by an ``intervals`` schedule.
+    """
     times, agents, level = [0.0], [0.0], 0
-    for t, actions in schedule_actions(schedule, horizon):
+    for t, actions in schedule_actions(schedule, horizon, interval_seconds):
         for kind, _, n in actions:
             level += n if kind == "on" else -n
         if t == times[-1]:
@@ -349,11 +383,12 @@ class _Center:
         self.agents: list[_Agent] = []
         self.overtime: list[tuple[int, float, float]] = []
         self.ghosts: list[tuple[int, int, float, float, float]] = []
+        width = scenario.calendar.interval_seconds
         self.actions = [
-            schedule_actions(g.schedule, self.horizon) for g in scenario.staffing.groups
+            schedule_actions(g.schedule, self.horizon, width) for g in scenario.staffing.groups
         ]
         self.levels = tuple(
-            schedule_levels(g.schedule, self.horizon) for g in scenario.staffing.groups
+            schedule_levels(g.schedule, self.horizon, width) for g in scenario.staffing.groups
         )
         # the journey
         j = scenario.journey

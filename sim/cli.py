@@ -30,13 +30,14 @@ from rich.table import Table
 from sim import staffing
 from sim.config import scenario_json_schema
 from sim.experiment import RunResult, paired_daily, run_scenario
-from sim.loading import LoadedScenario, ScenarioError, load_scenario
+from sim.loading import LoadedScenario, ScenarioError, load_scenario, resolved_yaml
 from sim.outputs import (
     DiskCache,
     OutputError,
     check_target,
     default_run_dir,
     run_files,
+    schedule_yaml,
     write_run,
 )
 from sim.stats import Stat, describe
@@ -315,6 +316,143 @@ def run(
             if extra is not None:
                 out.print(extra)
     out.print(f"run folder: {target}", highlight=False)
+
+
+# --------------------------------------------------------------------------- staff
+
+
+def _progress(quiet: bool) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=err,
+        disable=quiet,
+    )
+
+
+def _overrides(set_: list[str] | None, replications: int | None, seed: int | None) -> list[str]:
+    overrides = list(set_ or [])
+    if replications is not None:
+        overrides.append(f"replications={replications}")
+    if seed is not None:
+        overrides.append(f"seed={seed}")
+    return overrides
+
+
+@app.command()
+def staff(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    target: Annotated[
+        list[str],
+        typer.Option(help="A target, e.g. 'chat.service_level>=0.9' (repeatable)."),
+    ],
+    overall: Annotated[
+        bool,
+        typer.Option(
+            "--overall/--per-interval",
+            help="Meet the targets over the whole run, or in every interval (default).",
+        ),
+    ] = False,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a field: path=value (repeatable)."),
+    ] = None,
+    replications: Annotated[int | None, typer.Option(help="Replications per simulation.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed (overrides the file's).")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes (default: one per core).", min=1)
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write the plan's files into this new or empty folder."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option(help="No progress bar and no tables.")] = False,
+) -> None:
+    """Agents per interval and group meeting every target at the least agent-hours.
+
+    Starts from Erlang A per interval, refines by simulation under common random numbers,
+    and writes staffing.csv (interval × group), the extra agent-hours and their cost against
+    the scenario's own schedule, and schedule blocks (hourly and shifts) to paste into it.
+    """
+    loaded = _load(scenario, _overrides(set_, replications, seed))
+    s = loaded.scenario
+    try:
+        targets = [staffing.parse_target(t) for t in target]
+        staffing.check_targets(s, targets)
+    except ScenarioError as e:
+        raise _bad_input(str(e)) from None
+    try:
+        if out_dir is not None:
+            check_target(out_dir)
+    except OutputError as e:
+        raise _bad_input(f"promosim: {e}") from None
+    n_workers = workers or min(os.cpu_count() or 1, s.replications)
+    with _progress(quiet) as progress:
+        task = progress.add_task("as-is", total=s.replications)
+        current = {"stage": "as-is"}
+
+        def on_done(stage: str, _: int) -> None:
+            if stage != current["stage"]:
+                current["stage"] = stage
+                progress.reset(task, description=f"{s.name}: {stage}", total=s.replications)
+            progress.advance(task)
+
+        plan = staffing.staff(
+            s, targets, per_interval=not overall, workers=n_workers, on_done=on_done
+        )
+    blocks = {
+        g: {"hourly": staffing.schedule_block(plan, g), "shifts": staffing.shifts_block(plan, g)}
+        for g in plan.required
+    }
+    summary = {
+        "name": s.name,
+        "config_hash": loaded.hash,
+        "targets": [str(t) for t in targets],
+        "per_interval": not overall,
+        "met": plan.met,
+        "simulations": plan.simulations,
+        "overall": plan.overall,
+        "intervals_met_share": {str(t): plan.intervals_met_share(t) for t in targets},
+        "extra_agent_hours": plan.extra_agent_hours,
+        "extra_cost_yuan": plan.extra_cost_yuan,
+        "total_extra_agent_hours": plan.total_extra_agent_hours,
+        "total_extra_cost_yuan": plan.total_extra_cost_yuan,
+    }
+    created = dt.datetime.now(dt.UTC)
+    target_dir = out_dir or default_run_dir(
+        Path("outputs"), loaded, created.astimezone(), kind="staff"
+    )
+    files = {
+        "staffing.csv": staffing.staffing_csv(plan),
+        "staffing.json": json.dumps(summary, ensure_ascii=False, indent=2, allow_nan=False) + "\n",
+        "schedule.yaml": schedule_yaml(blocks),
+        "scenario.resolved.yaml": resolved_yaml(loaded),
+    }
+    try:
+        write_run(target_dir, files)
+    except OutputError as e:
+        raise _bad_input(f"promosim: {e}") from None
+    if not quiet:
+        table = Table(title=f"Staffing for {', '.join(str(t) for t in targets)}")
+        for col in ("group", "plan agent-hours", "scheduled", "extra", "extra cost (¥)"):
+            table.add_column(col, justify="left" if col == "group" else "right")
+        for g in plan.required:
+            table.add_row(
+                g,
+                f"{plan.required_agent_hours(g):,.0f}",
+                f"{plan.scheduled_agent_hours(g):,.0f}",
+                f"{plan.extra_agent_hours[g]:+,.0f}",
+                f"{plan.extra_cost_yuan[g]:+,.0f}",
+            )
+        out.print(table)
+        verdict = "met" if plan.met else "NOT met (iteration cap reached)"
+        out.print(f"targets {verdict} after {plan.simulations} simulations", highlight=False)
+        out.print(schedule_yaml(blocks), markup=False, highlight=False)
+    out.print(f"staffing folder: {target_dir}", highlight=False)
 
 
 # --------------------------------------------------------------------------- validate, schema

@@ -346,8 +346,21 @@ class ShiftsSchedule(Model):
     shifts: list[Shift] = Field(min_length=1)
 
 
+class IntervalSchedule(Model):
+    """Agents on duty in each calendar interval, as a level (like ``hourly``).
+
+    ``agents`` holds one value per calendar interval of a day (``interval_minutes`` long,
+    repeated every day) or one per calendar interval of the whole horizon; the scenario
+    checks the length against its calendar. ``promosim staff`` writes this kind.
+    """
+
+    kind: Literal["intervals"]
+    agents: list[Agents] = Field(min_length=1)
+
+
 Schedule = Annotated[
-    ConstantSchedule | HourlySchedule | ShiftsSchedule, Field(discriminator="kind")
+    ConstantSchedule | HourlySchedule | ShiftsSchedule | IntervalSchedule,
+    Field(discriminator="kind"),
 ]
 
 
@@ -889,6 +902,15 @@ class Scenario(Model):
         problems += self._demand_problems(channels)
         served: set[str] = set()
         for gi, g in enumerate(self.staffing.groups):
+            if isinstance(g.schedule, IntervalSchedule):
+                n = len(g.schedule.agents)
+                per_day, whole = self.calendar.intervals_per_day, self.calendar.n_intervals
+                if n not in (per_day, whole):
+                    problems.append(
+                        f"staffing.groups.{gi}.schedule.agents: needs {per_day} values (one "
+                        f"per {self.calendar.interval_minutes}-minute interval of a day) or "
+                        f"{whole} (the whole horizon), got {n}"
+                    )
             for ci, c in enumerate(g.channels):
                 if c not in channels:
                     problems.append(f"staffing.groups.{gi}.channels.{ci}: unknown channel {c!r}")

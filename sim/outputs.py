@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 from numpy.typing import NDArray
 
 from sim.experiment import RunResult, paired_daily
@@ -40,9 +41,10 @@ class OutputError(Exception):
     """A run folder could not be written where asked."""
 
 
-def default_run_dir(root: Path, loaded: LoadedScenario, now: dt.datetime) -> Path:
-    """``<root>/<name>/<YYYYmmdd-HHMMSS>-<hash8>``, with a suffix if that already exists."""
-    base = root / loaded.scenario.name / f"{now:%Y%m%d-%H%M%S}-{loaded.hash[:8]}"
+def default_run_dir(root: Path, loaded: LoadedScenario, now: dt.datetime, kind: str = "") -> Path:
+    """``<root>/<name>/<YYYYmmdd-HHMMSS>-<hash8>[-kind]``, with a suffix if that exists."""
+    tail = f"-{kind}" if kind else ""
+    base = root / loaded.scenario.name / f"{now:%Y%m%d-%H%M%S}-{loaded.hash[:8]}{tail}"
     candidate, k = base, 2
     while candidate.exists():
         candidate = base.with_name(f"{base.name}-{k}")
@@ -83,6 +85,28 @@ def write_run(target: Path, files: Mapping[str, str | bytes]) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target
+
+
+def schedule_yaml(blocks: Mapping[str, Mapping[str, Any]]) -> str:
+    """Schedule blocks per group as YAML to paste under ``staffing.groups[].schedule``."""
+    lines = ["# promosim staff: paste one block per group as its `schedule:`"]
+    for group, kinds in blocks.items():
+        for kind, block in kinds.items():
+            lines.append(f"# group {group}, as {kind}:")
+            lines.append("schedule:")
+            lines.append(f"  kind: {block['kind']}")
+            if "agents" in block:
+                lines.append(f"  agents: {list(block['agents'])}")
+            for shift in block.get("shifts", []):
+                if not lines[-1].startswith(("  shifts:", "    - ")):
+                    lines.append("  shifts:")
+                lines.append(
+                    f'    - {{start: "{shift["start"]}", end: "{shift["end"]}", '
+                    f"agents: {shift['agents']}}}"
+                )
+    text = "\n".join(lines) + "\n"
+    assert yaml.safe_load(text) is not None  # well-formed
+    return text
 
 
 # --------------------------------------------------------------------------- replication cache
@@ -356,3 +380,81 @@ def run_files(
     if report_html is not None:
         files["report.html"] = report_html
     return files
+
+
+# --------------------------------------------------------------------------- compare and sweep
+
+# Imported here, not at the top, to keep this section self-contained (sim.compare does not
+# import this module, so there is no cycle).
+from sim.compare import Comparison, Sweep  # noqa: E402
+from sim.stats import Stat  # noqa: E402
+
+
+def _stat_row(stat: Stat | None) -> list[str]:
+    """Mean, CI low, CI high of a statistic (blanks where missing)."""
+    if stat is None:
+        return ["", "", ""]
+    lo, hi = stat.get("ci95", [math.nan, math.nan])
+    return [_cell(stat["mean"]), _cell(lo), _cell(hi)]
+
+
+def comparison_csv(c: Comparison) -> str:
+    """One row per metric × arm: mean and 95% CI, and the paired difference to the first arm.
+
+    The difference columns are blank for the first arm; ``significant`` is ``true`` when the
+    difference's 95% CI excludes 0. Metrics in the comparison's order, numbers as repr().
+    """
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(
+        [
+            "metric",
+            "arm",
+            "mean",
+            "ci95_lo",
+            "ci95_hi",
+            "diff_mean",
+            "diff_ci95_lo",
+            "diff_ci95_hi",
+            "significant",
+        ]
+    )
+    for metric in c.metrics:
+        stats, diffs = c.stats[metric], c.diffs[metric]
+        for arm in c.arms:
+            diff = diffs.get(arm)
+            significant = "" if diff is None else str(diff["significant"]).lower()
+            w.writerow([metric, arm, *_stat_row(stats.get(arm)), *_stat_row(diff), significant])
+    return buf.getvalue()
+
+
+def _value_cell(value: Any) -> str:
+    """A varied value as a CSV cell: numbers as Python writes them, text as is."""
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, str | int):
+        return str(value)
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def sweep_csv(s: Sweep) -> str:
+    """One row per point × metric: the varied values (a column per path), then mean and CI.
+
+    The mean and 95% CI are blank where the point lacks the metric.
+    With a promotion the paired differences promotion − baseline are metrics
+    ``effect.<metric>``.
+    """
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow([*s.paths, "metric", "mean", "ci95_lo", "ci95_hi"])
+    metrics = s.metrics
+    for point in s.points:
+        values = [_value_cell(point.values[p]) for p in s.paths]
+        stats = point.stats
+        for metric in metrics:
+            w.writerow([*values, metric, *_stat_row(stats.get(metric))])
+    return buf.getvalue()

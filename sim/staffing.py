@@ -37,17 +37,39 @@ independently advances (prob. r_i/(r_i + θ)) or abandons. The rates r_i + θ = 
 cμ/θ, form an arithmetic progression, so e^{−θH} is a product of independent Beta(β + i, 1)
 variables, i.e. Beta(β, j + 1), and P(H <= t) = I_{1 − e^{−θt}}(j + 1, β), the regularised
 incomplete beta function: exact and cheap for every j at once.
+
+The second half is the search behind ``promosim staff`` (:func:`staff`): targets such as
+``chat.service_level>=0.9`` (:func:`parse_target`), an Erlang A start per group and interval
+from the offered load of a simulation of the scenario as it is, refined by simulation on
+common random numbers with the groups on ``intervals`` schedules, and the resulting
+:class:`StaffPlan` with its CSV (:func:`staffing_csv`) and schedule blocks ready to paste into
+a scenario (:func:`schedule_block`, :func:`shifts_block`).
 """
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
 import math
+import multiprocessing
 import operator
+import re
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy.special import betainc
+
+from sim.center import schedule_levels
+from sim.config import IntervalSchedule, Scenario, dist_mean
+from sim.economics import hourly_cost_yuan
+from sim.experiment import run_arm
+from sim.loading import Problem, ScenarioError
+from sim.metrics import ReplicationMetrics, overlap
 
 _SECONDS_PER_HOUR = 3600.0
 
@@ -462,3 +484,963 @@ def agents_for_targets(
         else:
             low = mid
     return high
+
+
+# ====================================================================== promosim staff
+#
+# The staffing search behind ``promosim staff``: agents per interval and group meeting
+# every target at the least agent-hours. Erlang A per interval gives the start; simulation
+# under common random numbers refines it. See :func:`staff`.
+
+TARGET_METRICS: dict[str, str] = {
+    "service_level": ">=",
+    "abandon_rate": "<=",
+    "asa_seconds": "<=",
+    "occupancy": "<=",
+}
+"""The per-channel metrics a target may name, with the one direction each may take."""
+
+_TARGET_RE = re.compile(
+    r"^\s*(?P<channel>[a-z][a-z0-9_]*)\.(?P<metric>[a-z_]+)\s*"
+    r"(?P<op>>=|<=|≥|≤)\s*(?P<value>[-+0-9.eE]+)\s*$"
+)
+
+_TARGET_FILE = "--target"
+
+_DEFAULT_MAX_ITERATIONS = 8
+_TRIM_PASSES = 2
+
+
+@dataclass(frozen=True)
+class Target:
+    """A service target on one channel: ``chat.service_level >= 0.9``.
+
+    Attributes:
+        metric: ``"<channel>.<metric>"``, the metric one of :data:`TARGET_METRICS`.
+        op: ``">="`` (service level) or ``"<="`` (the others).
+        value: The bound: a fraction for service level, abandon rate and occupancy,
+            seconds for ASA.
+    """
+
+    metric: str
+    op: str
+    value: float
+
+    @property
+    def channel(self) -> str:
+        """The channel the target is on."""
+        return self.metric.split(".", 1)[0]
+
+    @property
+    def name(self) -> str:
+        """The per-channel metric: ``service_level``, ``abandon_rate``, and so on."""
+        return self.metric.split(".", 1)[1]
+
+    def met(self, x: float) -> bool:
+        """Whether a figure meets the target; ``nan`` (nothing measured) counts as met."""
+        if math.isnan(x):
+            return True
+        return x >= self.value if self.op == ">=" else x <= self.value
+
+    def __str__(self) -> str:
+        return f"{self.metric}{self.op}{self.value:g}"
+
+
+def _target_error(path: str, message: str) -> ScenarioError:
+    return ScenarioError([Problem(file=_TARGET_FILE, line=None, path=path, message=message)])
+
+
+def parse_target(text: str) -> Target:
+    """Parse ``CHANNEL.METRIC>=VALUE`` or ``CHANNEL.METRIC<=VALUE`` (``≥``/``≤`` also work).
+
+    Metrics and their direction: ``service_level >=``, ``abandon_rate <=``,
+    ``asa_seconds <=`` (seconds), ``occupancy <=``. Fractions must lie in [0, 1] (occupancy
+    in (0, 1]); ASA must be finite and >= 0. Whether the channel exists is checked against
+    the scenario by :func:`staff`.
+
+    Raises:
+        ScenarioError: One :class:`~sim.loading.Problem` whose file is ``--target``.
+    """
+    m = _TARGET_RE.match(text)
+    if m is None:
+        raise _target_error("", f"{text!r} is not CHANNEL.METRIC>=VALUE or CHANNEL.METRIC<=VALUE")
+    key = f"{m['channel']}.{m['metric']}"
+    metric = m["metric"]
+    op = {"≥": ">=", "≤": "<="}.get(m["op"], m["op"])
+    if metric not in TARGET_METRICS:
+        raise _target_error(
+            key, f"unknown metric {metric!r}; use one of {', '.join(TARGET_METRICS)}"
+        )
+    if op != TARGET_METRICS[metric]:
+        raise _target_error(key, f"{metric} takes a bound with {TARGET_METRICS[metric]}")
+    try:
+        value = float(m["value"])
+    except ValueError:
+        raise _target_error(key, f"{m['value']!r} is not a number") from None
+    if not math.isfinite(value):
+        raise _target_error(key, f"{m['value']!r} is not a finite number")
+    if metric == "asa_seconds":
+        if value < 0:
+            raise _target_error(key, f"must be >= 0 seconds, got {value:g}")
+    elif metric == "occupancy":
+        if not 0 < value <= 1:
+            raise _target_error(key, f"must be a fraction in (0, 1], got {value:g}")
+    elif not 0 <= value <= 1:
+        raise _target_error(key, f"must be a fraction in [0, 1], got {value:g}")
+    return Target(key, op, value)
+
+
+def check_targets(scenario: Scenario, targets: Sequence[Target]) -> None:
+    """Check that there is a target and that every target's channel is in the scenario.
+
+    Raises:
+        ScenarioError: With one ``--target`` problem per unknown channel.
+    """
+    if not targets:
+        raise _target_error("", "give at least one target, e.g. chat.service_level>=0.9")
+    problems = [
+        Problem(
+            file=_TARGET_FILE,
+            line=None,
+            path=t.metric,
+            message=f"unknown channel {t.channel!r}; the scenario has "
+            + ", ".join(scenario.channels),
+        )
+        for t in targets
+        if t.channel not in scenario.channels
+    ]
+    if problems:
+        raise ScenarioError(problems)
+
+
+# --------------------------------------------------------------------------- the plan
+
+
+@dataclass(frozen=True)
+class StaffPlan:
+    """Required agents per group and calendar interval, and what they achieve.
+
+    Arrays run over every calendar interval of the horizon (warm-up included).
+
+    Attributes:
+        scenario: The scenario as given (its own schedules).
+        targets: The targets.
+        per_interval: True: every target in every interval; False: overall targets.
+        interval_starts: Start of each calendar interval, seconds from the horizon's start.
+        interval_seconds: Length of a calendar interval.
+        required: Planned group → required agents per interval. Groups serving no channel
+            with a target are not planned and keep their own schedule (``unplanned``).
+        unplanned: Groups kept on their scenario schedule.
+        erlang: Planned group → the Erlang A start of the search, per interval.
+        scheduled: Every group → the scenario's scheduled agents per interval (time average
+            over the interval of :func:`sim.center.schedule_levels`).
+        metrics: Target metric → its simulated value with the plan per interval: the mean
+            over replications of each replication's interval value (``nan`` in the warm-up
+            and where no replication has a value).
+        overall: Target metric → mean over replications of its whole-run value.
+        met: Whether the plan meets every target (per interval or overall, as asked) in
+            the simulation.
+        iterations: Refinement simulations before every target was met or the cap hit.
+        simulations: Every simulation run (the scenario as it is, refinement, trimming).
+        scale: With ``per_interval`` False, the uniform factor on the Erlang start.
+        hourly_cost_yuan: Group → cost of one agent-hour (``scenario.economics``).
+    """
+
+    scenario: Scenario
+    targets: tuple[Target, ...]
+    per_interval: bool
+    interval_starts: NDArray[np.float64]
+    interval_seconds: float
+    required: dict[str, NDArray[np.int64]]
+    unplanned: tuple[str, ...]
+    erlang: dict[str, NDArray[np.int64]]
+    scheduled: dict[str, NDArray[np.float64]]
+    metrics: dict[str, NDArray[np.float64]]
+    overall: dict[str, float]
+    met: bool
+    iterations: int
+    simulations: int
+    scale: float | None
+    hourly_cost_yuan: dict[str, float]
+
+    def required_agent_hours(self, group: str) -> float:
+        """Agent-hours of the plan for a planned group over the whole horizon."""
+        return float(self.required[group].sum()) * self.interval_seconds / _SECONDS_PER_HOUR
+
+    def scheduled_agent_hours(self, group: str) -> float:
+        """Scheduled agent-hours of the scenario's own schedule (no overtime)."""
+        return float(self.scheduled[group].sum()) * self.interval_seconds / _SECONDS_PER_HOUR
+
+    @property
+    def extra_agent_hours(self) -> dict[str, float]:
+        """Planned group → plan's agent-hours − the scenario's scheduled agent-hours.
+
+        Negative where the plan needs fewer than the scenario schedules.
+        """
+        return {
+            g: self.required_agent_hours(g) - self.scheduled_agent_hours(g) for g in self.required
+        }
+
+    @property
+    def extra_cost_yuan(self) -> dict[str, float]:
+        """Planned group → extra agent-hours × the group's hourly cost, ¥."""
+        return {g: h * self.hourly_cost_yuan[g] for g, h in self.extra_agent_hours.items()}
+
+    @property
+    def total_extra_agent_hours(self) -> float:
+        """Extra agent-hours summed over the planned groups."""
+        return math.fsum(self.extra_agent_hours.values())
+
+    @property
+    def total_extra_cost_yuan(self) -> float:
+        """Extra cost summed over the planned groups, ¥."""
+        return math.fsum(self.extra_cost_yuan.values())
+
+    def intervals_met_share(self, target: Target) -> float:
+        """Share of the intervals with a simulated value where ``target`` is met."""
+        values = self.metrics[target.metric]
+        measured = values[~np.isnan(values)]
+        if measured.size == 0:
+            return 1.0
+        return float(np.mean([target.met(float(x)) for x in measured]))
+
+
+# --------------------------------------------------------------------------- simulation
+
+OnDone = Callable[[str, int], None]
+"""Progress callback of :func:`staff`: ``(stage, replication)`` as each replication of each
+simulation finishes; stage is ``"as-is"``, ``"refine 1"``, ``"refine 2"``, … or
+``"trim 1"``, …"""
+
+
+class _Runner:
+    """Runs the scenario arm's replications, in this process or on a pool kept open."""
+
+    def __init__(self, workers: int, on_done: OnDone | None) -> None:
+        self.workers = workers
+        self.on_done = on_done
+        self.pool: ProcessPoolExecutor | None = None
+        self.runs = 0
+
+    def __enter__(self) -> _Runner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+
+    def run(self, scenario: Scenario, stage: str) -> list[ReplicationMetrics]:
+        self.runs += 1
+        n = scenario.replications
+        out: list[ReplicationMetrics | None] = [None] * n
+        if self.workers <= 1 or n == 1:
+            for r in range(n):
+                out[r] = run_arm(scenario, r, "promotion")
+                if self.on_done:
+                    self.on_done(stage, r)
+        else:
+            if self.pool is None:
+                ctx = multiprocessing.get_context("spawn")
+                self.pool = ProcessPoolExecutor(max_workers=min(self.workers, n), mp_context=ctx)
+            futures = {self.pool.submit(run_arm, scenario, r, "promotion"): r for r in range(n)}
+            for future in as_completed(futures):
+                r = futures[future]
+                out[r] = future.result()
+                if self.on_done:
+                    self.on_done(stage, r)
+        done = [x for x in out if x is not None]
+        assert len(done) == n
+        return done
+
+
+def _nanmean(stack: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Mean over axis 0 ignoring nan (nan where every value is nan), without warnings."""
+    ok = ~np.isnan(stack)
+    count = ok.sum(axis=0)
+    total = np.where(ok, stack, 0.0).sum(axis=0)
+    out = np.full(count.shape, np.nan)
+    np.divide(total, count, out=out, where=count > 0)
+    return out
+
+
+def _interval_values(rep: ReplicationMetrics, target: Target) -> NDArray[np.float64]:
+    """One replication's per-interval value of a target metric (reported intervals)."""
+    c, iv = target.channel, rep.intervals
+    offered = iv[f"{c}.offered"]
+    match target.name:
+        case "abandon_rate":
+            out = np.full(offered.shape, np.nan)
+            np.divide(iv[f"{c}.abandoned"], offered, out=out, where=offered > 0)
+            return out
+        case "asa_seconds":
+            # every contact abandoned or still waiting: no ASA, but surely not met
+            return np.where(
+                (offered > 0) & (iv[f"{c}.answered"] == 0), np.inf, iv[f"{c}.asa_seconds"]
+            )
+        case name:
+            return np.asarray(iv[f"{c}.{name}"], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class _Measured:
+    """What one simulation of a plan says about the targets."""
+
+    interval: dict[str, NDArray[np.float64]]  # per calendar interval, nan in the warm-up
+    overall: dict[str, float]
+
+
+def _measure(
+    scenario: Scenario, reps: list[ReplicationMetrics], targets: Sequence[Target]
+) -> _Measured:
+    cal = scenario.calendar
+    first = int(cal.warmup_seconds // cal.interval_seconds)
+    interval: dict[str, NDArray[np.float64]] = {}
+    overall: dict[str, float] = {}
+    for t in targets:
+        if t.metric in interval:
+            continue
+        values = np.full(cal.n_intervals, np.nan)
+        values[first:] = _nanmean(np.stack([_interval_values(r, t) for r in reps]))
+        interval[t.metric] = values
+        whole = np.array([r.overall.get(t.metric, math.nan) for r in reps], dtype=np.float64)
+        overall[t.metric] = float(_nanmean(whole[:, None])[0])
+    return _Measured(interval, overall)
+
+
+def _misses(measured: _Measured, targets: Sequence[Target]) -> list[tuple[Target, int]]:
+    """(target, calendar interval) pairs whose simulated mean misses the target."""
+    return [
+        (t, k)
+        for t in targets
+        for k, x in enumerate(measured.interval[t.metric])
+        if not t.met(float(x))
+    ]
+
+
+def _overall_met(measured: _Measured, targets: Sequence[Target]) -> bool:
+    return all(t.met(measured.overall[t.metric]) for t in targets)
+
+
+# --------------------------------------------------------------------------- Erlang start
+
+
+@dataclass(frozen=True)
+class _Load:
+    """Offered load per channel and interval as the Erlang models see it."""
+
+    rate: dict[str, NDArray[np.float64]]  # contacts per hour, per calendar interval
+    aht: dict[str, float]  # seconds
+    patience: dict[str, float | None]  # mean seconds; None: infinite (Erlang C)
+    share: dict[tuple[str, str], float]  # (group, channel) → the group's share of the load
+
+
+def _estimate_load(scenario: Scenario, reps: list[ReplicationMetrics]) -> _Load:
+    """Offered load of the scenario as it is: mean offered contacts per interval → rate.
+
+    Intervals inside the warm-up have no figures: they take the rate of the same time of
+    day on the first later day reported, else the first reported interval's.
+    """
+    cal = scenario.calendar
+    width, n = cal.interval_seconds, cal.n_intervals
+    first = int(cal.warmup_seconds // width)
+    starts = np.arange(first, n, dtype=np.float64) * width
+    edges = np.concatenate([np.maximum(starts, cal.warmup_seconds), [cal.horizon_seconds]])
+    hours = np.diff(edges) / _SECONDS_PER_HOUR
+    types = list(scenario.customers.types.values()) if scenario.customers else []
+    patience_factor = math.fsum(t.share * t.patience_factor for t in types) if types else 1.0
+    handle_factor = math.fsum(t.share * t.handle_time_factor for t in types) if types else 1.0
+    rate: dict[str, NDArray[np.float64]] = {}
+    aht: dict[str, float] = {}
+    patience: dict[str, float | None] = {}
+    per_day = cal.intervals_per_day
+    for name, ch in scenario.channels.items():
+        offered = np.mean(np.stack([r.intervals[f"{name}.offered"] for r in reps]), axis=0)
+        reported = np.where(hours > 0, offered / np.where(hours > 0, hours, 1.0), 0.0)
+        full = np.empty(n)
+        full[first:] = reported
+        for k in range(first):
+            later = [j for j in range(k + per_day, n, per_day) if j >= first]
+            full[k] = full[later[0]] if later else reported[0]
+        rate[name] = full
+        measured = [
+            r.overall[f"{name}.aht_seconds"] for r in reps if f"{name}.aht_seconds" in r.overall
+        ]
+        mean_handle = (
+            math.fsum(measured) / len(measured)
+            if measured
+            else dist_mean(ch.handle_time_seconds) * handle_factor
+        )
+        aht[name] = max(mean_handle, 1e-3)
+        if ch.patience_seconds is None:
+            patience[name] = None
+        else:
+            patience[name] = max(dist_mean(ch.patience_seconds) * patience_factor, 1e-3)
+    # a channel served by several groups: split in proportion to their scheduled agent-hours
+    horizon = cal.horizon_seconds
+    hours_of: dict[str, float] = {}
+    for group in scenario.staffing.groups:
+        lv = schedule_levels(group.schedule, horizon, width)
+        ends = np.concatenate([lv.times[1:], [horizon]])
+        hours_of[group.name] = float(np.sum(lv.agents * (ends - lv.times)))
+    share: dict[tuple[str, str], float] = {}
+    for name in scenario.channels:
+        serving = [g.name for g in scenario.staffing.groups if name in g.channels]
+        total = math.fsum(hours_of[g] for g in serving)
+        for g in serving:
+            share[(g, name)] = hours_of[g] / total if total > 0 else 1.0 / len(serving)
+    return _Load(rate, aht, patience, share)
+
+
+_KWARG = {
+    "service_level": "min_service_level",
+    "abandon_rate": "max_abandon_rate",
+    "asa_seconds": "max_asa_seconds",
+    "occupancy": "max_occupancy",
+}
+
+
+def _figure(f: QueueFigures, metric: str) -> float:
+    value: float = getattr(f, metric)
+    return value
+
+
+class _Model:
+    """Erlang A per group and interval (DESIGN: the analytic start of ``staff``).
+
+    A group serving one channel: Erlang A on ``agents × concurrency`` servers with the
+    channel's handle time (a chat holds one slot of an agent). A group serving several
+    channels: one pooled queue whose load is the sum of the channels' loads in
+    agent-equivalents (a chat of concurrency k counts 1/k of its handle time), arrival rate
+    the sum of the rates, abandonment rate per waiting contact the rate-weighted mean of
+    the channels' (infinite patience counts 0), and each channel's targets applied to the
+    pooled queue with the channel's threshold. This ignores channel priority and treats a
+    chat slot as a fraction of an agent's time; the simulation corrects both.
+    """
+
+    def __init__(self, scenario: Scenario, load: _Load, targets: Sequence[Target]) -> None:
+        self.scenario = scenario
+        self.load = load
+        self.targets = targets
+        self.channels = {g.name: list(g.channels) for g in scenario.staffing.groups}
+
+    def _pooled(self, group: str, k: int) -> tuple[float, float, float | None]:
+        ld = self.load
+        rates = {c: ld.share[(group, c)] * float(ld.rate[c][k]) for c in self.channels[group]}
+        lam = math.fsum(rates.values())
+        work = math.fsum(
+            r * ld.aht[c] / self.scenario.channels[c].concurrency for c, r in rates.items()
+        )
+        theta = math.fsum(r / p for c, r in rates.items() if (p := ld.patience[c]) is not None)
+        handle = work / lam if lam > 0 else 1.0
+        return lam, handle, (lam / theta if theta > 0 else None)
+
+    def figures(self, group: str, k: int, channel: str, agents: int) -> QueueFigures:
+        """Erlang A figures of ``channel`` in interval ``k`` with ``agents`` in ``group``."""
+        thr = self.scenario.channels[channel].service_level_seconds
+        if len(self.channels[group]) == 1:
+            ld = self.load
+            conc = self.scenario.channels[channel].concurrency
+            rate = ld.share[(group, channel)] * float(ld.rate[channel][k])
+            return erlang_a(rate, ld.aht[channel], ld.patience[channel], agents * conc, thr)
+        lam, handle, patience = self._pooled(group, k)
+        return erlang_a(lam, handle, patience, agents, thr)
+
+    def least_agents(self, group: str, k: int) -> int:
+        """The least agents of ``group`` meeting its channels' targets in interval ``k``."""
+        need = 0
+        for c in self.channels[group]:
+            mine = [t for t in self.targets if t.channel == c]
+            if not mine:
+                continue
+            kwargs: dict[str, float] = {}
+            for t in mine:  # the strictest of repeated targets
+                key = _KWARG[t.name]
+                old = kwargs.get(key)
+                strict = min if t.op == "<=" else max
+                kwargs[key] = t.value if old is None else strict(old, t.value)
+            thr = self.scenario.channels[c].service_level_seconds
+            if len(self.channels[group]) == 1:
+                ld = self.load
+                rate = ld.share[(group, c)] * float(ld.rate[c][k])
+                conc = self.scenario.channels[c].concurrency
+                rate_handle_patience: tuple[float, float, float | None] = (
+                    rate,
+                    ld.aht[c],
+                    ld.patience[c],
+                )
+            else:
+                conc = 1
+                rate_handle_patience = self._pooled(group, k)
+            rate, handle, patience = rate_handle_patience
+            if rate <= 0:
+                continue  # nothing expected: no agent needed for this channel
+            try:
+                servers = agents_for_targets(
+                    rate,
+                    handle,
+                    patience,
+                    thr,
+                    min_service_level=kwargs.get("min_service_level"),
+                    max_abandon_rate=kwargs.get("max_abandon_rate"),
+                    max_asa_seconds=kwargs.get("max_asa_seconds"),
+                    max_occupancy=kwargs.get("max_occupancy"),
+                )
+            except ValueError as e:
+                raise _target_error(
+                    ", ".join(t.metric for t in mine), f"cannot be met: {e}"
+                ) from None
+            need = max(need, -(-servers // conc))
+        return need
+
+    def step(self, group: str, k: int, target: Target, agents: int, simulated: float) -> int:
+        """Agents to add to ``group`` in interval ``k`` for a missed target.
+
+        The least count whose Erlang figure, shifted by the simulation's bias at the
+        current count, meets the target; at least 1, at most max(1, agents // 2).
+        """
+        cap = max(1, agents // 2)
+        if not math.isfinite(simulated):
+            return 1
+        base = _figure(self.figures(group, k, target.channel, agents), target.name)
+        if not math.isfinite(base):
+            return 1
+        bias = simulated - base
+        for extra in range(1, cap + 1):
+            f = _figure(self.figures(group, k, target.channel, agents + extra), target.name)
+            if target.met(f + bias):
+                return extra
+        return cap
+
+    def slack(self, group: str, k: int, target: Target, agents: int, simulated: float) -> bool:
+        """Whether the target would still hold with one agent fewer.
+
+        True when the simulated figure, worsened by Erlang's change from ``agents`` to
+        ``agents − 1``, still meets it.
+        """
+        if agents <= 0:
+            return False
+        now = _figure(self.figures(group, k, target.channel, agents), target.name)
+        fewer = _figure(self.figures(group, k, target.channel, agents - 1), target.name)
+        if math.isnan(simulated):
+            return target.met(fewer) and not math.isnan(fewer)
+        change = abs(fewer - now)
+        if not math.isfinite(change):
+            return False
+        worse = simulated - change if target.op == ">=" else simulated + change
+        return target.met(worse)
+
+
+# --------------------------------------------------------------------------- the search
+
+
+def _with_plan(scenario: Scenario, plan: Mapping[str, NDArray[np.int64]]) -> Scenario:
+    """The scenario with each planned group on an ``intervals`` schedule of the plan."""
+    groups = [
+        g.model_copy(
+            update={
+                "schedule": IntervalSchedule(
+                    kind="intervals", agents=[int(x) for x in plan[g.name]]
+                )
+            }
+        )
+        if g.name in plan
+        else g
+        for g in scenario.staffing.groups
+    ]
+    staffing = scenario.staffing.model_copy(update={"groups": groups})
+    return scenario.model_copy(update={"staffing": staffing})
+
+
+def scheduled_agents(scenario: Scenario) -> dict[str, NDArray[np.float64]]:
+    """Group → the scenario's own scheduled agents per calendar interval.
+
+    The time average over each interval of :func:`sim.center.schedule_levels` (a shift
+    starting mid-interval counts for its share of the interval); overtime is not included.
+    """
+    cal = scenario.calendar
+    edges = np.minimum(
+        np.arange(cal.n_intervals + 1, dtype=np.float64) * cal.interval_seconds,
+        cal.horizon_seconds,
+    )
+    out = {}
+    for g in scenario.staffing.groups:
+        lv = schedule_levels(g.schedule, cal.horizon_seconds, cal.interval_seconds)
+        ends = np.concatenate([lv.times[1:], [cal.horizon_seconds]])
+        out[g.name] = overlap(lv.times, ends, lv.agents, edges) / np.diff(edges)
+    return out
+
+
+def _pick_group(scenario: Scenario, channel: str, planned: Sequence[str]) -> str:
+    """The group that gets the agent for a channel's miss.
+
+    The cheapest agent-hour among the planned groups serving it, then the fewest channels,
+    then the scenario's order.
+    """
+    e = scenario.economics
+    serving = [
+        (hourly_cost_yuan(e, g.name), len(g.channels), i, g.name)
+        for i, g in enumerate(scenario.staffing.groups)
+        if channel in g.channels and g.name in planned
+    ]
+    return min(serving)[3]
+
+
+def staff(
+    scenario: Scenario,
+    targets: Sequence[Target],
+    *,
+    per_interval: bool = True,
+    workers: int = 1,
+    on_done: OnDone | None = None,
+    max_iterations: int = _DEFAULT_MAX_ITERATIONS,
+) -> StaffPlan:
+    """Agents per interval and group meeting every target at the least agent-hours.
+
+    The search:
+
+    1. **Load.** Simulate the scenario as it is (its own schedules, its seed and
+       replications). Per channel and calendar interval, the mean offered contacts over
+       replications ÷ the interval's length is the arrival rate (follow-ups included);
+       the handle time is the run's mean ``aht_seconds``; the patience is the channel's
+       distribution mean × the customers' mean patience factor (no patience: Erlang C).
+       A channel served by several groups is split between them in proportion to their
+       scheduled agent-hours (equally if none).
+    2. **Erlang start.** Per planned group and interval, the least agents meeting the
+       targets of its channels by :func:`agents_for_targets`. One channel of concurrency
+       k: Erlang A on ``agents × k`` servers (a chat holds one slot). Several channels
+       (an approximation): one pooled queue whose load is the sum of the channels' loads
+       in agent-equivalents (a chat counts 1/k of its handle time), abandonment rate the
+       rate-weighted mean, each channel's targets applied with its own threshold; it
+       ignores channel priority and that a call needs an agent with no chat in hand.
+       Groups serving no channel with a target keep their own schedule.
+    3. **Refine** by simulation on common random numbers (the same seed, so every plan
+       sees the same contacts): each planned group gets an ``intervals`` schedule of the
+       plan. ``per_interval``: wherever a target's simulated interval value (mean over
+       replications) misses, the interval's cheapest serving group gets agents (one, or
+       more when Erlang, shifted by the simulation's bias, says one is not enough), until
+       every target holds in every interval or ``max_iterations`` simulations have run.
+       Then up to two trimming passes take one agent out of every (group, interval) where
+       every target has slack (the simulated value worsened by Erlang's change for one
+       agent fewer still meets it), keeping the removals only if the targets still hold.
+       Otherwise (``per_interval`` False): the least uniform factor ``s`` on the Erlang
+       start (agents ``ceil(s × start)`` in every interval) whose simulation meets the
+       overall targets, by bracketing and bisection within ``max_iterations`` simulations.
+
+    Limits: a miss is fixed in its own interval by the cheapest group serving the channel;
+    load is never moved between groups, so with blended groups the plan meets the targets
+    but need not be the cheapest mix. The plan is judged on the search's replications; on
+    fresh replications an interval sitting right at a target can land a little below it.
+
+    Args:
+        scenario: The validated scenario.
+        targets: Targets from :func:`parse_target`.
+        per_interval: Every target in every interval (True) or over the whole run.
+        workers: Worker processes for the replications.
+        on_done: Progress, see :data:`OnDone`.
+        max_iterations: Cap on refinement simulations.
+
+    Returns:
+        The plan and the simulated figures of exactly that plan.
+
+    Raises:
+        ScenarioError: For an unknown channel in a target, or targets Erlang cannot meet.
+    """
+    targets = tuple(targets)
+    check_targets(scenario, targets)
+    cal = scenario.calendar
+    n = cal.n_intervals
+    targeted = {t.channel for t in targets}
+    planned = [g.name for g in scenario.staffing.groups if targeted & set(g.channels)]
+    unplanned = tuple(g.name for g in scenario.staffing.groups if g.name not in planned)
+    e = scenario.economics
+    with _Runner(workers, on_done) as runner:
+        as_is = runner.run(scenario, "as-is")
+        model = _Model(scenario, _estimate_load(scenario, as_is), targets)
+        erlang = {
+            g: np.array([model.least_agents(g, k) for k in range(n)], dtype=np.int64)
+            for g in planned
+        }
+        if per_interval:
+            plan, measured, met, iterations = _refine_per_interval(
+                scenario, targets, model, erlang, planned, runner, max_iterations
+            )
+            scale = None
+        else:
+            plan, measured, met, iterations, scale = _refine_overall(
+                scenario, targets, erlang, runner, max_iterations
+            )
+        simulations = runner.runs
+    return StaffPlan(
+        scenario=scenario,
+        targets=targets,
+        per_interval=per_interval,
+        interval_starts=np.arange(n, dtype=np.float64) * cal.interval_seconds,
+        interval_seconds=cal.interval_seconds,
+        required=plan,
+        unplanned=unplanned,
+        erlang=erlang,
+        scheduled=scheduled_agents(scenario),
+        metrics=measured.interval,
+        overall=measured.overall,
+        met=met,
+        iterations=iterations,
+        simulations=simulations,
+        scale=scale,
+        hourly_cost_yuan={g: hourly_cost_yuan(e, g) for g in planned},
+    )
+
+
+def _refine_per_interval(
+    scenario: Scenario,
+    targets: Sequence[Target],
+    model: _Model,
+    erlang: dict[str, NDArray[np.int64]],
+    planned: Sequence[str],
+    runner: _Runner,
+    max_iterations: int,
+) -> tuple[dict[str, NDArray[np.int64]], _Measured, bool, int]:
+    plan = {g: a.copy() for g, a in erlang.items()}
+
+    def simulate(p: dict[str, NDArray[np.int64]], stage: str) -> _Measured:
+        return _measure(scenario, runner.run(_with_plan(scenario, p), stage), targets)
+
+    iterations = 1
+    measured = simulate(plan, "refine 1")
+    misses = _misses(measured, targets)
+    while misses and iterations < max(1, max_iterations):
+        add: dict[tuple[str, int], int] = {}
+        for t, k in misses:
+            g = _pick_group(scenario, t.channel, planned)
+            x = float(measured.interval[t.metric][k])
+            step = model.step(g, k, t, int(plan[g][k]), x)
+            add[(g, k)] = max(add.get((g, k), 0), step)
+        for (g, k), step in add.items():
+            plan[g][k] += step
+        iterations += 1
+        measured = simulate(plan, f"refine {iterations}")
+        misses = _misses(measured, targets)
+    if misses:
+        return plan, measured, False, iterations
+
+    channels = {g.name: g.channels for g in scenario.staffing.groups}
+
+    def holds(m: _Measured, g: str, k: int) -> bool:
+        return all(
+            t.met(float(m.interval[t.metric][k])) for t in targets if t.channel in channels[g]
+        )
+
+    for trim in range(1, _TRIM_PASSES + 1):
+        candidates = [
+            (g, k)
+            for g in planned
+            for k in range(len(plan[g]))
+            if plan[g][k] > 0
+            and all(
+                model.slack(g, k, t, int(plan[g][k]), float(measured.interval[t.metric][k]))
+                for t in targets
+                if t.channel in channels[g]
+            )
+        ]
+        if not candidates:
+            break
+        trial = {g: a.copy() for g, a in plan.items()}
+        for g, k in candidates:
+            trial[g][k] -= 1
+        tried = simulate(trial, f"trim {trim}")
+        if not _misses(tried, targets):
+            plan, measured = trial, tried
+            continue
+        keep = [(g, k) for g, k in candidates if holds(tried, g, k)]
+        if not keep:
+            break
+        trial = {g: a.copy() for g, a in plan.items()}
+        for g, k in keep:
+            trial[g][k] -= 1
+        tried = simulate(trial, f"trim {trim}")
+        if _misses(tried, targets):
+            break
+        plan, measured = trial, tried
+    return plan, measured, True, iterations
+
+
+def _refine_overall(
+    scenario: Scenario,
+    targets: Sequence[Target],
+    erlang: dict[str, NDArray[np.int64]],
+    runner: _Runner,
+    max_iterations: int,
+) -> tuple[dict[str, NDArray[np.int64]], _Measured, bool, int, float]:
+    def scaled(s: float) -> dict[str, NDArray[np.int64]]:
+        return {
+            g: np.ceil(s * a.astype(np.float64) - 1e-9).astype(np.int64) for g, a in erlang.items()
+        }
+
+    tried: dict[float, tuple[bool, _Measured]] = {}
+    iterations = 0
+
+    def ok(s: float) -> bool:
+        nonlocal iterations
+        iterations += 1
+        p = scaled(s)
+        reps = runner.run(_with_plan(scenario, p), f"refine {iterations}")
+        m = _measure(scenario, reps, targets)
+        tried[s] = (_overall_met(m, targets), m)
+        return tried[s][0]
+
+    def same(a: float, b: float) -> bool:
+        pa, pb = scaled(a), scaled(b)
+        return all(np.array_equal(pa[g], pb[g]) for g in pa)
+
+    cap = max(1, max_iterations)
+    lo, hi = 0.0, 1.0  # lo: fails (or untried 0), hi: meets once found
+    if not ok(1.0):
+        lo, hi = 1.0, math.nan
+        s = 1.0
+        while iterations < cap:
+            s *= 1.5
+            if ok(s):
+                hi = s
+                break
+            lo = s
+    if math.isnan(hi):
+        return scaled(lo), tried[lo][1], False, iterations, lo
+    while iterations < cap:
+        mid = (lo + hi) / 2
+        if same(mid, hi) or same(mid, lo):
+            # no distinct plan strictly between: try the next plan down from hi directly
+            break
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid
+    return scaled(hi), tried[hi][1], True, iterations, hi
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+def staffing_csv(plan: StaffPlan) -> str:
+    """The plan as CSV: one row per calendar interval × planned group.
+
+    Columns: ``interval_start`` (ISO local time), ``group``, ``required_agents``,
+    ``scheduled_agents`` (the scenario's, time average over the interval) and each target
+    metric's simulated value with the plan (mean over replications; empty where there is
+    none, e.g. in the warm-up).
+    """
+    t0 = plan.scenario.calendar.start
+    keys = list(dict.fromkeys(t.metric for t in plan.targets))
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["interval_start", "group", "required_agents", "scheduled_agents", *keys])
+
+    def cell(x: float) -> str:
+        return "" if math.isnan(x) else f"{x:.6g}"
+
+    for k, start in enumerate(plan.interval_starts):
+        when = (t0 + dt.timedelta(seconds=float(start))).isoformat()
+        for g, agents in plan.required.items():
+            w.writerow(
+                [
+                    when,
+                    g,
+                    int(agents[k]),
+                    cell(float(plan.scheduled[g][k])),
+                    *(cell(float(plan.metrics[m][k])) for m in keys),
+                ]
+            )
+    return buf.getvalue()
+
+
+def _daily_slots(plan: StaffPlan, group: str, slot_minutes: int) -> NDArray[np.int64]:
+    """The group's required agents per ``slot_minutes`` slot of the day.
+
+    The most over the calendar intervals overlapping the slot on any day (slots beyond a
+    horizon shorter than a day: 0).
+    """
+    per_day = 1440 // slot_minutes
+    out = np.zeros(per_day, dtype=np.int64)
+    width = plan.interval_seconds
+    slot = slot_minutes * 60.0
+    for k, start in enumerate(plan.interval_starts):
+        tod = float(start) % 86400.0
+        first = int(tod // slot)
+        last = math.ceil((tod + width) / slot - 1e-9)
+        for s in range(first, min(last, per_day)):
+            out[s] = max(out[s], int(plan.required[group][k]))
+    return out
+
+
+def schedule_block(plan: StaffPlan, group: str) -> dict[str, Any]:
+    """A YAML-ready ``hourly`` schedule of a planned group.
+
+    For each hour of the day, the most agents the plan requires in any interval
+    overlapping that hour, on any day.
+    """
+    return {"kind": "hourly", "agents": [int(x) for x in _daily_slots(plan, group, 60)]}
+
+
+def _hhmm(minute: int) -> str:
+    minute %= 1440
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def shifts_block(
+    plan: StaffPlan, group: str, lengths_hours: Sequence[float] = (8, 9)
+) -> dict[str, Any]:
+    """A YAML-ready ``shifts`` schedule covering a planned group's daily requirement.
+
+    The requirement per slot of the day is the most agents any interval over that slot
+    requires on any day (slots of the gcd of the interval and the shift lengths). The cover
+    is greedy, not optimal: cut the day at its least-staffed slot, walk forward around the
+    clock, and wherever coverage falls short start that many agents on the allowed length
+    that wastes the least (useful agent-slots ÷ agent-slots started; ties: the shorter).
+    Shifts may cross midnight. Every slot is covered; agent-hours may exceed the hourly
+    requirement's.
+
+    Raises:
+        ValueError: If a length is not a positive whole number of minutes up to 24 hours.
+    """
+    lengths: list[int] = []
+    for h in lengths_hours:
+        m = round(float(h) * 60)
+        if abs(float(h) * 60 - m) > 1e-9 or not 0 < m <= 1440:
+            raise ValueError(f"shift lengths must be whole minutes in (0, 24] hours, got {h!r}")
+        lengths.append(m)
+    if not lengths:
+        raise ValueError("give at least one shift length")
+    interval_minutes = round(plan.interval_seconds / 60)
+    slot = math.gcd(interval_minutes, 1440, *lengths)
+    need = _daily_slots(plan, group, slot)
+    per_day = need.size
+    cover = np.zeros(per_day, dtype=np.int64)
+    shifts: dict[tuple[int, int], int] = {}
+    cut = int(np.argmin(need))
+    for i in range(per_day):
+        s = (cut + i) % per_day
+        short = int(need[s] - cover[s])
+        if short <= 0:
+            continue
+        best: tuple[float, int] | None = None  # (efficiency, −length)
+        for length in lengths:
+            idx = (s + np.arange(length // slot)) % per_day
+            useful = np.minimum(short, np.maximum(need[idx] - cover[idx], 0)).sum()
+            score = (float(useful) / (short * idx.size), -length)
+            if best is None or score > best:
+                best = score
+        assert best is not None
+        length = -best[1]
+        idx = (s + np.arange(length // slot)) % per_day
+        np.add.at(cover, idx, short)
+        shifts[(s * slot, length)] = shifts.get((s * slot, length), 0) + short
+    if not shifts:
+        return {
+            "kind": "shifts",
+            "shifts": [{"start": "00:00", "end": _hhmm(min(lengths)), "agents": 0}],
+        }
+    return {
+        "kind": "shifts",
+        "shifts": [
+            {"start": _hhmm(start), "end": _hhmm(start + length), "agents": agents}
+            for (start, length), agents in sorted(shifts.items())
+        ],
+    }

@@ -359,3 +359,42 @@ def test_promotion_runs_are_identical_whatever_the_workers(tmp_path: Path) -> No
         assert result.exit_code == 0, result.output
     for name in ("summary.json", "daily.csv", "intervals.csv", "replications.csv"):
         assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
+
+
+def test_staff_writes_a_plan_and_a_pasteable_schedule(tiny: Path, tmp_path: Path) -> None:
+    out = tmp_path / "plan"
+    result = runner.invoke(
+        app,
+        [
+            "staff",
+            str(tiny),
+            "--target",
+            "phone.service_level>=0.8",
+            "--out",
+            str(out),
+            "--workers",
+            "1",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in out.iterdir()} >= {"staffing.csv", "staffing.json", "schedule.yaml"}
+    plan = json.loads((out / "staffing.json").read_text())
+    assert plan["targets"] == ["phone.service_level>=0.8"] and plan["met"] is True
+    blocks = (out / "schedule.yaml").read_text()
+    # each block validates as a schedule of the scenario
+    for block in blocks.split("# group")[1:]:
+        body = yaml.safe_load(block.split("\n", 1)[1])
+        data = tiny_scenario()
+        data["staffing"]["groups"][0]["schedule"] = body["schedule"]
+        write(tmp_path / "pasted.yaml", data)
+        check = runner.invoke(app, ["validate", str(tmp_path / "pasted.yaml")])
+        assert check.exit_code == 0, check.output
+    assert "extra" in result.output
+
+
+def test_staff_rejects_a_bad_target(tiny: Path) -> None:
+    result = runner.invoke(app, ["staff", str(tiny), "--target", "phone.service_level<=0.8"])
+    assert result.exit_code == 2
+    assert result.output.startswith("--target")
+    result = runner.invoke(app, ["staff", str(tiny), "--target", "fax.service_level>=0.8"])
+    assert result.exit_code == 2
