@@ -27,6 +27,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from sim import compare as comparelib
 from sim import staffing
 from sim.config import scenario_json_schema
 from sim.experiment import RunResult, paired_daily, run_scenario
@@ -35,9 +36,11 @@ from sim.outputs import (
     DiskCache,
     OutputError,
     check_target,
+    comparison_csv,
     default_run_dir,
     run_files,
     schedule_yaml,
+    sweep_csv,
     write_run,
 )
 from sim.stats import Stat, describe
@@ -316,6 +319,205 @@ def run(
             if extra is not None:
                 out.print(extra)
     out.print(f"run folder: {target}", highlight=False)
+
+
+# --------------------------------------------------------------------------- compare, sweep
+
+
+@app.command()
+def compare(
+    scenarios: Annotated[
+        list[Path], typer.Argument(help="Scenario files; the first is the reference.")
+    ],
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a field in every scenario (repeatable)."),
+    ] = None,
+    replications: Annotated[int | None, typer.Option(help="Replications (all arms).")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed (all arms).")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes (default: one per core).", min=1)
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write comparison.csv into this new or empty folder."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option(help="No progress bar and no tables.")] = False,
+) -> None:
+    """Scenarios side by side on common random numbers, with paired differences to the first.
+
+    Every arm runs with the first scenario's seed and replications, so replication r of
+    every arm sees the same draws; differences marked * have a 95% CI that excludes 0.
+    """
+    overrides = _overrides(set_, replications, seed)
+    loaded = [_load(p, overrides) for p in scenarios]
+    if out_dir is not None:
+        try:
+            check_target(out_dir)
+        except OutputError as e:
+            raise _bad_input(f"promosim: {e}") from None
+    plan = comparelib.plan_comparison(loaded)
+    for note in plan.notes:
+        err.print(f"note: {note}", markup=False, highlight=False)
+    n_workers = workers or (os.cpu_count() or 1)
+    with _progress(quiet) as progress:
+        task = progress.add_task("compare: replications", total=plan.total_replications)
+        result = comparelib.run_comparison(
+            plan, workers=n_workers, on_done=lambda _: progress.advance(task)
+        )
+    created = dt.datetime.now(dt.UTC)
+    target_dir = out_dir or default_run_dir(
+        Path("outputs"), loaded[0], created.astimezone(), kind="compare"
+    )
+    files = {
+        "comparison.csv": comparison_csv(result),
+        "arms.json": json.dumps(
+            {"arms": list(result.arms), "hashes": result.hashes, "notes": list(result.notes)},
+            ensure_ascii=False,
+            indent=2,
+        )
+        + "\n",
+    }
+    try:
+        write_run(target_dir, files)
+    except OutputError as e:
+        raise _bad_input(f"promosim: {e}") from None
+    if not quiet:
+        table = Table(
+            title=f"Compare · {plan.replications} replications on common random numbers · "
+            "mean ± 95% CI; Δ to the first arm, * where its CI excludes 0"
+        )
+        table.add_column("metric")
+        for i, arm in enumerate(result.arms):
+            table.add_column(arm, justify="right")
+            if i:
+                table.add_column(f"Δ {arm}", justify="right")
+        kinds = {
+            "service_level": "share",
+            "abandon_rate": "share",
+            "occupancy": "share",
+            "fcr": "share",
+            "csat_mean": "share",
+            "asa_seconds": "seconds",
+        }
+        for row in comparelib.headline(result):
+            kind = next((k for s_, k in kinds.items() if row.metric.endswith(s_)), "count")
+            if row.metric.endswith("_yuan"):
+                kind = "yuan"
+            cells = []
+            for i, cell in enumerate(row.cells):
+                cells.append(_fmt(cell.stat, kind))
+                if i:
+                    mark = " *" if cell.diff is not None and cell.diff["significant"] else ""
+                    cells.append(_fmt(cell.diff, kind) + mark)
+            table.add_row(row.metric, *cells)
+        out.print(table)
+    out.print(f"comparison folder: {target_dir}", highlight=False)
+
+
+@app.command()
+def sweep(
+    scenario: Annotated[Path, typer.Argument(help="Base scenario file.")],
+    vary: Annotated[
+        list[str],
+        typer.Option(help="path=lo:hi:n or path=a,b,c (repeatable)."),
+    ],
+    one_at_a_time: Annotated[
+        bool,
+        typer.Option(
+            "--one-at-a-time/--grid",
+            help="Vary each path alone around the base (tornado), or the full grid.",
+        ),
+    ] = False,
+    metric: Annotated[
+        str, typer.Option(help="Output metric for the tornado (effect.<metric> for a promotion).")
+    ] = "all.service_level",
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a field (repeatable)."),
+    ] = None,
+    replications: Annotated[int | None, typer.Option(help="Replications per point.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed (all points).")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes (default: one per core).", min=1)
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write sweep.csv into this new or empty folder."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option(help="No progress bar and no tables.")] = False,
+) -> None:
+    """Run a scenario over a grid, or one parameter at a time (sensitivity, tornado)."""
+    overrides = _overrides(set_, replications, seed)
+    mode: comparelib.Mode = "one-at-a-time" if one_at_a_time else "grid"
+    try:
+        plan = comparelib.plan_sweep(scenario, overrides, vary, mode)
+    except ScenarioError as e:
+        raise _bad_input(str(e)) from None
+    if out_dir is not None:
+        try:
+            check_target(out_dir)
+        except OutputError as e:
+            raise _bad_input(f"promosim: {e}") from None
+    n_workers = workers or (os.cpu_count() or 1)
+    with _progress(quiet) as progress:
+        task = progress.add_task(f"sweep: {len(plan.points)} points", total=plan.total_replications)
+        result = comparelib.run_sweep(
+            plan, workers=n_workers, on_done=lambda _: progress.advance(task)
+        )
+    files = {"sweep.csv": sweep_csv(result)}
+    bars = comparelib.tornado(result, metric) if one_at_a_time else []
+    if one_at_a_time:
+        files["tornado.json"] = (
+            json.dumps(
+                {
+                    "metric": metric,
+                    "bars": [
+                        {
+                            "path": b.path,
+                            "low_value": b.low_value,
+                            "high_value": b.high_value,
+                            "base_value": b.base_value,
+                            "low_mean": b.low_mean,
+                            "high_mean": b.high_mean,
+                            "base_mean": b.base_mean,
+                            "swing": b.swing,
+                        }
+                        for b in bars
+                    ],
+                },
+                ensure_ascii=False,
+                indent=2,
+                default=str,
+            )
+            + "\n"
+        )
+    created = dt.datetime.now(dt.UTC)
+    base = plan.loaded[0]
+    target_dir = out_dir or default_run_dir(
+        Path("outputs"), base, created.astimezone(), kind="sweep"
+    )
+    try:
+        write_run(target_dir, files)
+    except OutputError as e:
+        raise _bad_input(f"promosim: {e}") from None
+    if not quiet and bars:
+        table = Table(title=f"Tornado · {metric} at each path's lowest and highest value")
+        for col in ("path", "low", "high", "swing"):
+            table.add_column(col, justify="left" if col == "path" else "right")
+        for b in bars:
+
+            def num(x: float | None) -> str:
+                return "–" if x is None else f"{x:,.4g}"
+
+            table.add_row(
+                b.path,
+                f"{b.low_value} → {num(b.low_mean)}",
+                f"{b.high_value} → {num(b.high_mean)}",
+                num(b.swing),
+            )
+        out.print(table)
+    out.print(f"sweep folder: {target_dir} ({len(plan.points)} points)", highlight=False)
 
 
 # --------------------------------------------------------------------------- staff

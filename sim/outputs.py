@@ -29,10 +29,11 @@ import numpy as np
 import yaml
 from numpy.typing import NDArray
 
+from sim.compare import Comparison, Sweep
 from sim.experiment import RunResult, paired_daily
 from sim.loading import LoadedScenario, resolved_yaml
 from sim.metrics import GLOSSARY, INTERVAL_METRICS, glossary_key
-from sim.stats import describe, describe_columns
+from sim.stats import Stat, describe, describe_columns
 
 DEPENDENCIES = ("simpy", "numpy", "scipy", "pydantic", "typer", "rich", "plotly", "PyYAML")
 
@@ -383,11 +384,6 @@ def run_files(
 
 
 # --------------------------------------------------------------------------- compare and sweep
-
-# Imported here, not at the top, to keep this section self-contained (sim.compare does not
-# import this module, so there is no cycle).
-from sim.compare import Comparison, Sweep  # noqa: E402
-from sim.stats import Stat  # noqa: E402
 
 
 def _stat_row(stat: Stat | None) -> list[str]:

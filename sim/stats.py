@@ -15,7 +15,6 @@ from typing import NotRequired, TypedDict
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats as _st
 
 
 class Stat(TypedDict):
@@ -30,7 +29,11 @@ class Stat(TypedDict):
 @functools.cache
 def t_quantile(level: float, n: int) -> float:
     """Two-sided Student-t multiplier for ``level`` confidence from ``n`` values."""
-    return float(_st.t.ppf(0.5 + level / 2, n - 1))
+    # imported here: scipy.stats takes half a second to import, and worker processes that
+    # only simulate never need it
+    from scipy import stats
+
+    return float(stats.t.ppf(0.5 + level / 2, n - 1))
 
 
 def describe(values: Sequence[float] | NDArray[np.float64]) -> Stat:

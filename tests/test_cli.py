@@ -398,3 +398,81 @@ def test_staff_rejects_a_bad_target(tiny: Path) -> None:
     assert result.output.startswith("--target")
     result = runner.invoke(app, ["staff", str(tiny), "--target", "fax.service_level>=0.8"])
     assert result.exit_code == 2
+
+
+def test_compare_marks_significant_differences_and_writes_the_csv(
+    tiny: Path, tmp_path: Path
+) -> None:
+    more = write(
+        tmp_path / "more.yaml",
+        {
+            **tiny_scenario(name="more"),
+            "staffing": {
+                "groups": [
+                    {
+                        "name": "agents",
+                        "channels": ["phone"],
+                        "schedule": {"kind": "constant", "agents": 6},
+                    }
+                ]
+            },
+        },
+    )
+    out = tmp_path / "cmp"
+    result = runner.invoke(
+        app,
+        [
+            "compare",
+            str(tiny),
+            str(more),
+            "--out",
+            str(out),
+            "--workers",
+            "1",
+            "--replications",
+            "4",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    rows = (out / "comparison.csv").read_text().splitlines()
+    assert rows[0].startswith("metric,arm,mean,ci95_lo,ci95_hi,diff_mean")
+    asa = [r.split(",") for r in rows if r.startswith("all.asa_seconds,more,")]
+    assert asa and float(asa[0][5]) < 0 and asa[0][-1] == "true"
+    assert " *" in result.output
+
+
+def test_sweep_one_at_a_time_writes_the_tornado(tiny: Path, tmp_path: Path) -> None:
+    out = tmp_path / "sw"
+    result = runner.invoke(
+        app,
+        [
+            "sweep",
+            str(tiny),
+            "--vary",
+            "staffing.groups.0.schedule.agents=2:5:4",
+            "--vary",
+            "arrivals.0.contacts_per_hour=20,40",
+            "--one-at-a-time",
+            "--metric",
+            "phone.asa_seconds",
+            "--out",
+            str(out),
+            "--workers",
+            "1",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    tornado = json.loads((out / "tornado.json").read_text())
+    assert next(b["path"] for b in tornado["bars"]) in (
+        "staffing.groups.0.schedule.agents",
+        "arrivals.0.contacts_per_hour",
+    )
+    header = (out / "sweep.csv").read_text().splitlines()[0]
+    assert header.startswith(
+        "staffing.groups.0.schedule.agents,arrivals.0.contacts_per_hour,metric"
+    )
+    bad = runner.invoke(app, ["sweep", str(tiny), "--vary", "staffing.groups.0.schedule.agents"])
+    assert bad.exit_code == 2 and bad.output.startswith("--vary")
+    # a value the field rejects is reported like a --set
+    bad = runner.invoke(app, ["sweep", str(tiny), "--vary", "staffing.groups.0.schedule.agents=x"])
+    assert bad.exit_code == 2 and "--set" in bad.output
