@@ -29,9 +29,16 @@ from rich.table import Table
 
 from sim import compare as comparelib
 from sim import staffing
-from sim.config import scenario_json_schema
-from sim.experiment import RunResult, paired_daily, run_scenario
-from sim.loading import LoadedScenario, ScenarioError, load_scenario, resolved_yaml
+from sim.config import Scenario, scenario_json_schema
+from sim.demand import Arm
+from sim.experiment import Runner, RunResult, paired_daily, run_scenario
+from sim.loading import (
+    LoadedScenario,
+    ScenarioError,
+    config_hash,
+    load_scenario,
+    resolved_yaml,
+)
 from sim.outputs import (
     DiskCache,
     OutputError,
@@ -324,6 +331,43 @@ def run(
 # --------------------------------------------------------------------------- compare, sweep
 
 
+class _Backend:
+    """The CLI's runner: backend options plus an on-disk cache of finished replications.
+
+    Every job (a scenario and its arms) gets its own cache folder, keyed by the resolved
+    scenario's hash; all of them are cleared once the command's folder is written.
+    """
+
+    def __init__(self, workers: int, backend: str, address: str | None, root: Path) -> None:
+        if backend not in ("local", "dask"):
+            raise _bad_input(f"--backend: {backend!r} is not local or dask")
+        self.caches: list[DiskCache] = []
+
+        def cache_for(scenario: Scenario, arms: tuple[Arm, ...]) -> DiskCache:
+            cache = DiskCache(root, f"{config_hash(scenario)}-{'+'.join(arms)}")
+            self.caches.append(cache)
+            return cache
+
+        self.runner = Runner(
+            workers=workers,
+            backend="dask" if backend == "dask" else "local",
+            address=address,
+            cache_for=cache_for,
+        )
+
+    def clear(self) -> None:
+        for cache in self.caches:
+            cache.clear()
+
+
+BackendOption = Annotated[
+    str, typer.Option(help="Where replications run: local (process pool) or dask.")
+]
+AddressOption = Annotated[
+    str | None, typer.Option(help="Dask scheduler tcp://host:port (default: a LocalCluster).")
+]
+
+
 @app.command()
 def compare(
     scenarios: Annotated[
@@ -343,6 +387,8 @@ def compare(
         typer.Option("--out", help="Write comparison.csv into this new or empty folder."),
     ] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar and no tables.")] = False,
+    backend: BackendOption = "local",
+    address: AddressOption = None,
 ) -> None:
     """Scenarios side by side on common random numbers, with paired differences to the first.
 
@@ -360,10 +406,11 @@ def compare(
     for note in plan.notes:
         err.print(f"note: {note}", markup=False, highlight=False)
     n_workers = workers or (os.cpu_count() or 1)
-    with _progress(quiet) as progress:
+    engine = _Backend(n_workers, backend, address, _cache_root(out_dir))
+    with _progress(quiet) as progress, engine.runner:
         task = progress.add_task("compare: replications", total=plan.total_replications)
         result = comparelib.run_comparison(
-            plan, workers=n_workers, on_done=lambda _: progress.advance(task)
+            plan, on_done=lambda _: progress.advance(task), runner=engine.runner
         )
     created = dt.datetime.now(dt.UTC)
     target_dir = out_dir or default_run_dir(
@@ -382,6 +429,7 @@ def compare(
         write_run(target_dir, files)
     except OutputError as e:
         raise _bad_input(f"promosim: {e}") from None
+    engine.clear()
     if not quiet:
         table = Table(
             title=f"Compare · {plan.replications} replications on common random numbers · "
@@ -446,6 +494,8 @@ def sweep(
         typer.Option("--out", help="Write sweep.csv into this new or empty folder."),
     ] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar and no tables.")] = False,
+    backend: BackendOption = "local",
+    address: AddressOption = None,
 ) -> None:
     """Run a scenario over a grid, or one parameter at a time (sensitivity, tornado)."""
     overrides = _overrides(set_, replications, seed)
@@ -460,10 +510,11 @@ def sweep(
         except OutputError as e:
             raise _bad_input(f"promosim: {e}") from None
     n_workers = workers or (os.cpu_count() or 1)
-    with _progress(quiet) as progress:
+    engine = _Backend(n_workers, backend, address, _cache_root(out_dir))
+    with _progress(quiet) as progress, engine.runner:
         task = progress.add_task(f"sweep: {len(plan.points)} points", total=plan.total_replications)
         result = comparelib.run_sweep(
-            plan, workers=n_workers, on_done=lambda _: progress.advance(task)
+            plan, on_done=lambda _: progress.advance(task), runner=engine.runner
         )
     files = {"sweep.csv": sweep_csv(result)}
     bars = comparelib.tornado(result, metric) if one_at_a_time else []
@@ -501,6 +552,7 @@ def sweep(
         write_run(target_dir, files)
     except OutputError as e:
         raise _bad_input(f"promosim: {e}") from None
+    engine.clear()
     if not quiet and bars:
         table = Table(title=f"Tornado · {metric} at each path's lowest and highest value")
         for col in ("path", "low", "high", "swing"):
@@ -534,6 +586,11 @@ def _progress(quiet: bool) -> Progress:
         console=err,
         disable=quiet,
     )
+
+
+def _cache_root(out_dir: Path | None) -> Path:
+    """Where finished replications wait until the command's folder is written."""
+    return (out_dir.parent if out_dir else Path("outputs")) / ".promosim-cache"
 
 
 def _overrides(set_: list[str] | None, replications: int | None, seed: int | None) -> list[str]:
@@ -573,6 +630,12 @@ def staff(
         typer.Option("--out", help="Write the plan's files into this new or empty folder."),
     ] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar and no tables.")] = False,
+    shift_hours: Annotated[
+        list[float] | None,
+        typer.Option(help="Allowed shift lengths for the shifts block, hours (repeatable)."),
+    ] = None,
+    backend: BackendOption = "local",
+    address: AddressOption = None,
 ) -> None:
     """Agents per interval and group meeting every target at the least agent-hours.
 
@@ -603,11 +666,16 @@ def staff(
                 progress.reset(task, description=f"{s.name}: {stage}", total=s.replications)
             progress.advance(task)
 
-        plan = staffing.staff(
-            s, targets, per_interval=not overall, workers=n_workers, on_done=on_done
-        )
+        engine = _Backend(n_workers, backend, address, _cache_root(out_dir))
+        with engine.runner:
+            plan = staffing.staff(
+                s, targets, per_interval=not overall, on_done=on_done, runner=engine.runner
+            )
     blocks = {
-        g: {"hourly": staffing.schedule_block(plan, g), "shifts": staffing.shifts_block(plan, g)}
+        g: {
+            "hourly": staffing.schedule_block(plan, g),
+            "shifts": staffing.shifts_block(plan, g, tuple(shift_hours or (8, 9))),
+        }
         for g in plan.required
     }
     summary = {
@@ -638,6 +706,7 @@ def staff(
         write_run(target_dir, files)
     except OutputError as e:
         raise _bad_input(f"promosim: {e}") from None
+    engine.clear()
     if not quiet:
         table = Table(title=f"Staffing for {', '.join(str(t) for t in targets)}")
         for col in ("group", "plan agent-hours", "scheduled", "extra", "extra cost (¥)"):

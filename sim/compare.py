@@ -23,21 +23,20 @@ Nothing here writes files; the CSV text of both lives in :mod:`sim.outputs`.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import json
 import math
-import multiprocessing
 import re
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
 
 from sim.config import Scenario
 from sim.demand import Arm
-from sim.experiment import RunResult, arms_of, paired, run_arm
+from sim.experiment import Runner, RunResult, arms_of, paired
 from sim.loading import (
     LoadedScenario,
     Problem,
@@ -116,55 +115,31 @@ HEADLINE_METRICS: tuple[str, ...] = (
 _Job = tuple[Scenario, tuple[Arm, ...]]
 
 
-def _run_task(
-    scenario: Scenario, replication: int, arms: tuple[Arm, ...]
-) -> list[ReplicationMetrics]:
-    """The given arms of one replication (a worker's unit of work; picklable)."""
-    return [run_arm(scenario, replication, arm) for arm in arms]
-
-
 def _run_jobs(
     jobs: Sequence[_Job],
     *,
-    workers: int,
+    runner: Runner,
     on_done: OnDone | None,
     on_job: Callable[[int, dict[Arm, list[ReplicationMetrics]]], None],
 ) -> None:
     """Run every replication of every job; ``on_job(j, arms)`` when job ``j`` is complete.
 
-    All replications of all jobs share one pool of ``workers`` processes (spawned clean),
-    so a sweep of many small points keeps every worker busy.
+    All replications of all jobs go to one runner (one pool, or Dask), so a sweep of many
+    small points keeps every worker busy; a job's replications are handed on, and let go,
+    as soon as it is complete.
     """
-    pending: list[list[list[ReplicationMetrics] | None]] = [
-        [None] * s.replications for s, _ in jobs
-    ]
-    left = [s.replications for s, _ in jobs]
     done = 0
 
-    def record(j: int, r: int, metrics: list[ReplicationMetrics]) -> None:
+    def tick(_j: int, _r: int) -> None:
         nonlocal done
-        pending[j][r] = metrics
-        left[j] -= 1
         done += 1
         if on_done is not None:
             on_done(done)
-        if left[j] == 0:
-            reps = [m for m in pending[j] if m is not None]
-            arms = jobs[j][1]
-            on_job(j, {arm: [m[i] for m in reps] for i, arm in enumerate(arms)})
-            pending[j] = []  # free the replications once the job has them
 
-    tasks = [(j, r) for j, (s, _) in enumerate(jobs) for r in range(s.replications)]
-    if workers <= 1 or len(tasks) <= 1:
-        for j, r in tasks:
-            record(j, r, _run_task(jobs[j][0], r, jobs[j][1]))
-        return
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=ctx) as pool:
-        futures = {pool.submit(_run_task, jobs[j][0], r, jobs[j][1]): (j, r) for j, r in tasks}
-        for future in as_completed(futures):
-            j, r = futures[future]
-            record(j, r, future.result())
+    def complete(j: int, reps: list[dict[Arm, ReplicationMetrics]]) -> None:
+        on_job(j, {arm: [rep[arm] for rep in reps] for arm in jobs[j][1]})
+
+    runner.run(jobs, on_done=tick, on_job=complete)
 
 
 # --------------------------------------------------------------------------- compare
@@ -286,7 +261,11 @@ def plan_comparison(loaded: Sequence[LoadedScenario]) -> ComparisonPlan:
 
 
 def run_comparison(
-    plan: ComparisonPlan, *, workers: int = 1, on_done: OnDone | None = None
+    plan: ComparisonPlan,
+    *,
+    workers: int = 1,
+    on_done: OnDone | None = None,
+    runner: Runner | None = None,
 ) -> Comparison:
     """Run a comparison's arms and summarise them; see :func:`compare`."""
     runs: dict[str, list[ReplicationMetrics]] = {}
@@ -295,7 +274,9 @@ def run_comparison(
     def keep(j: int, arms: dict[Arm, list[ReplicationMetrics]]) -> None:
         runs[plan.arms[j]] = arms["promotion"]
 
-    _run_jobs(jobs, workers=workers, on_done=on_done, on_job=keep)
+    with contextlib.ExitStack() as stack:
+        r = runner or stack.enter_context(Runner(workers=workers))
+        _run_jobs(jobs, runner=r, on_done=on_done, on_job=keep)
     runs = {a: runs[a] for a in plan.arms}
     per_arm = {a: summarise(r.overall for r in reps) for a, reps in runs.items()}
     first = plan.arms[0]
@@ -596,8 +577,11 @@ class SweepPlan:
 
     @property
     def total_replications(self) -> int:
-        """Replications to run over all points (the length of the progress bar)."""
-        return sum(ls.scenario.replications * len(arms_of(ls.scenario)) for ls in self.loaded)
+        """Replications to run over all points (the length of the progress bar).
+
+        A replication of a point with a promotion runs both its arms in one piece of work.
+        """
+        return sum(ls.scenario.replications for ls in self.loaded)
 
 
 @dataclass(frozen=True)
@@ -710,7 +694,13 @@ def plan_sweep(
     )
 
 
-def run_sweep(plan: SweepPlan, *, workers: int = 1, on_done: OnDone | None = None) -> Sweep:
+def run_sweep(
+    plan: SweepPlan,
+    *,
+    workers: int = 1,
+    on_done: OnDone | None = None,
+    runner: Runner | None = None,
+) -> Sweep:
     """Run every point of a sweep; see :func:`sweep`."""
     results: dict[int, SweepPoint] = {}
     jobs: list[_Job] = [(ls.scenario, arms_of(ls.scenario)) for ls in plan.loaded]
@@ -727,7 +717,9 @@ def run_sweep(plan: SweepPlan, *, workers: int = 1, on_done: OnDone | None = Non
             effect=result.effect_summary,
         )
 
-    _run_jobs(jobs, workers=workers, on_done=on_done, on_job=keep)
+    with contextlib.ExitStack() as stack:
+        r = runner or stack.enter_context(Runner(workers=workers))
+        _run_jobs(jobs, runner=r, on_done=on_done, on_job=keep)
     return Sweep(plan=plan, points=tuple(results[j] for j in range(len(jobs))))
 
 

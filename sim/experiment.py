@@ -14,11 +14,11 @@ promotion's effect with a confidence interval much tighter than two independent 
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -47,9 +47,11 @@ def run_arm(scenario: Scenario, replication: int, arm: Arm = "promotion") -> Rep
     return replication_metrics(scenario, demand.contacts, result, demand)
 
 
-def run_replication(scenario: Scenario, replication: int) -> dict[Arm, ReplicationMetrics]:
-    """Every arm of one replication."""
-    return {arm: run_arm(scenario, replication, arm) for arm in arms_of(scenario)}
+def run_replication(
+    scenario: Scenario, replication: int, arms: tuple[Arm, ...] | None = None
+) -> dict[Arm, ReplicationMetrics]:
+    """The arms (by default every arm) of one replication; a worker's unit of work."""
+    return {arm: run_arm(scenario, replication, arm) for arm in (arms or arms_of(scenario))}
 
 
 def paired(a: list[ReplicationMetrics], b: list[ReplicationMetrics]) -> list[dict[str, float]]:
@@ -152,6 +154,158 @@ Backend = Literal["local", "dask"]
 """Where replications run: a local process pool, or Dask distributed."""
 
 
+Job = tuple[Scenario, tuple[Arm, ...]]
+"""A scenario and the arms to run of each of its replications."""
+
+CacheFor = Callable[[Scenario, tuple[Arm, ...]], ReplicationCache | None]
+"""Gives the cache of a job (or None): finished replications are kept there."""
+
+
+class Runner:
+    """Runs jobs' replications on one backend, kept open across calls (staff iterates).
+
+    ``local`` with one worker runs in this process; with more, on a pool of spawned
+    processes; ``dask`` on a LocalCluster of ``workers`` processes or the scheduler at
+    ``address``. A replication depends only on its scenario and number, so the results
+    are the same on every backend and in any order.
+    """
+
+    def __init__(
+        self,
+        *,
+        workers: int = 1,
+        backend: Backend = "local",
+        address: str | None = None,
+        cache_for: CacheFor | None = None,
+    ) -> None:
+        self.workers = workers
+        self.backend = backend
+        self.address = address
+        self.cache_for = cache_for
+        self._pool: ProcessPoolExecutor | None = None
+        self._client: Any = None
+        self._cluster: Any = None
+
+    def __enter__(self) -> Runner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Shut the pool or the Dask client and cluster down."""
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+    def run(
+        self,
+        jobs: Sequence[Job],
+        on_done: Callable[[int, int], None] | None = None,
+        on_job: Callable[[int, list[dict[Arm, ReplicationMetrics]]], None] | None = None,
+    ) -> list[list[dict[Arm, ReplicationMetrics]]]:
+        """Every replication of every job: ``out[j][r]`` maps arm to metrics.
+
+        ``on_done(j, r)`` is called as each finishes (cached ones first). With ``on_job``,
+        each job's replications go to ``on_job(j, reps)`` as soon as the job is complete
+        and are not kept (``out[j]`` is empty): a sweep of many points stays small.
+        """
+        out: list[list[dict[Arm, ReplicationMetrics] | None]] = [
+            [None] * s.replications for s, _ in jobs
+        ]
+        left = [s.replications for s, _ in jobs]
+
+        def complete(j: int) -> None:
+            left[j] -= 1
+            if left[j] == 0 and on_job is not None:
+                reps = [x for x in out[j] if x is not None]
+                out[j] = []
+                on_job(j, reps)
+
+        caches = [self.cache_for(s, arms) if self.cache_for else None for s, arms in jobs]
+        todo: list[tuple[int, int]] = []
+        for j, (s, _) in enumerate(jobs):
+            for r in range(s.replications):
+                cache = caches[j]
+                hit = cache.get(r) if cache is not None else None
+                if hit is not None:
+                    out[j][r] = hit
+                    if on_done:
+                        on_done(j, r)
+                    complete(j)
+                else:
+                    todo.append((j, r))
+
+        def done(j: int, r: int, arms: dict[Arm, ReplicationMetrics]) -> None:
+            out[j][r] = arms
+            cache = caches[j]
+            if cache is not None:
+                cache.put(r, arms)
+            if on_done:
+                on_done(j, r)
+            complete(j)
+
+        if self.backend == "dask":
+            self._run_dask(jobs, todo, done)
+        elif self.workers <= 1 or len(todo) <= 1:
+            for j, r in todo:
+                done(j, r, run_replication(jobs[j][0], r, jobs[j][1]))
+        else:
+            if self._pool is None:
+                # spawn: workers start clean, with no state inherited from this process
+                ctx = multiprocessing.get_context("spawn")
+                self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+            futures = {
+                self._pool.submit(run_replication, jobs[j][0], r, jobs[j][1]): (j, r)
+                for j, r in todo
+            }
+            for future in as_completed(futures):
+                j, r = futures[future]
+                done(j, r, future.result())
+        result = []
+        for row in out:
+            finished = [x for x in row if x is not None]
+            assert len(finished) == len(row)
+            result.append(finished)
+        return result
+
+    def _run_dask(
+        self,
+        jobs: Sequence[Job],
+        todo: list[tuple[int, int]],
+        done: Callable[[int, int, dict[Arm, ReplicationMetrics]], None],
+    ) -> None:
+        try:
+            from distributed import Client, LocalCluster
+            from distributed import as_completed as dask_completed
+        except ImportError as e:  # pragma: no cover - the optional extra is missing
+            raise RuntimeError(
+                "the dask backend needs the optional extra: pip install 'promosim[dask]'"
+            ) from e
+        if self._client is None:
+            if not self.address:
+                self._cluster = LocalCluster(
+                    n_workers=max(1, self.workers),
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                )
+            self._client = Client(self.address or self._cluster)
+        futures = {
+            self._client.submit(run_replication, jobs[j][0], r, jobs[j][1], pure=False): (j, r)
+            for j, r in todo
+        }
+        for future in dask_completed(list(futures)):
+            j, r = futures[future]
+            done(j, r, future.result())
+
+
 def run_scenario(
     scenario: Scenario,
     *,
@@ -176,75 +330,12 @@ def run_scenario(
         address: A Dask scheduler, ``tcp://host:port``; without it a LocalCluster.
         cache: Finished replications are taken from and given to it.
     """
-    n = scenario.replications
-    results: list[dict[Arm, ReplicationMetrics] | None] = [None] * n
-    todo = []
-    for r in range(n):
-        hit = cache.get(r) if cache is not None else None
-        if hit is not None:
-            results[r] = hit
-            if on_done:
-                on_done(r)
-        else:
-            todo.append(r)
-
-    def done(r: int, arms: dict[Arm, ReplicationMetrics]) -> None:
-        results[r] = arms
-        if cache is not None:
-            cache.put(r, arms)
-        if on_done:
-            on_done(r)
-
-    if backend == "dask":
-        _run_dask(scenario, todo, workers, address, done)
-    elif workers <= 1 or len(todo) <= 1:
-        for r in todo:
-            done(r, run_replication(scenario, r))
-    else:
-        # spawn: workers start clean, with no state inherited from the parent process
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx) as pool:
-            futures = {pool.submit(run_replication, scenario, r): r for r in todo}
-            for future in as_completed(futures):
-                done(futures[future], future.result())
-    finished = [r for r in results if r is not None]
-    assert len(finished) == n
-    return RunResult(scenario, {arm: [d[arm] for d in finished] for arm in arms_of(scenario)})
-
-
-def _run_dask(
-    scenario: Scenario,
-    todo: list[int],
-    workers: int,
-    address: str | None,
-    done: Callable[[int, dict[Arm, ReplicationMetrics]], None],
-) -> None:
-    """Run replications on Dask distributed: a scheduler at ``address``, or a LocalCluster."""
-    try:
-        from distributed import Client, LocalCluster
-        from distributed import as_completed as dask_completed
-    except ImportError as e:  # pragma: no cover - the optional extra is missing
-        raise RuntimeError(
-            "the dask backend needs the optional extra: pip install 'promosim[dask]'"
-        ) from e
-    cluster = (
-        None
-        if address
-        else LocalCluster(
-            n_workers=max(1, workers),
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-        )
-    )
-    try:
-        with Client(address or cluster) as client:
-            futures = {
-                client.submit(run_replication, scenario, r, pure=False, key=f"replication-{r}"): r
-                for r in todo
-            }
-            for future in dask_completed(list(futures)):
-                done(futures[future], future.result())
-    finally:
-        if cluster is not None:
-            cluster.close()
+    arms = arms_of(scenario)
+    with Runner(
+        workers=min(workers, scenario.replications),
+        backend=backend,
+        address=address,
+        cache_for=(lambda _s, _a: cache) if cache is not None else None,
+    ) as runner:
+        (reps,) = runner.run([(scenario, arms)], (lambda _j, r: on_done(r)) if on_done else None)
+    return RunResult(scenario, {arm: [d[arm] for d in reps] for arm in arms})

@@ -48,15 +48,14 @@ a scenario (:func:`schedule_block`, :func:`shifts_block`).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
 import math
-import multiprocessing
 import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,7 +66,7 @@ from scipy.special import betainc
 from sim.center import schedule_levels
 from sim.config import IntervalSchedule, Scenario, dist_mean
 from sim.economics import hourly_cost_yuan
-from sim.experiment import run_arm
+from sim.experiment import Runner
 from sim.loading import Problem, ScenarioError
 from sim.metrics import ReplicationMetrics, overlap
 
@@ -714,43 +713,23 @@ simulation finishes; stage is ``"as-is"``, ``"refine 1"``, ``"refine 2"``, … o
 
 
 class _Runner:
-    """Runs the scenario arm's replications, in this process or on a pool kept open."""
+    """Runs the scenario arm's replications on an :class:`sim.experiment.Runner`."""
 
-    def __init__(self, workers: int, on_done: OnDone | None) -> None:
-        self.workers = workers
+    def __init__(self, runner: Runner, on_done: OnDone | None) -> None:
+        self.runner = runner
         self.on_done = on_done
-        self.pool: ProcessPoolExecutor | None = None
         self.runs = 0
-
-    def __enter__(self) -> _Runner:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.pool is not None:
-            self.pool.shutdown()
 
     def run(self, scenario: Scenario, stage: str) -> list[ReplicationMetrics]:
         self.runs += 1
-        n = scenario.replications
-        out: list[ReplicationMetrics | None] = [None] * n
-        if self.workers <= 1 or n == 1:
-            for r in range(n):
-                out[r] = run_arm(scenario, r, "promotion")
-                if self.on_done:
-                    self.on_done(stage, r)
-        else:
-            if self.pool is None:
-                ctx = multiprocessing.get_context("spawn")
-                self.pool = ProcessPoolExecutor(max_workers=min(self.workers, n), mp_context=ctx)
-            futures = {self.pool.submit(run_arm, scenario, r, "promotion"): r for r in range(n)}
-            for future in as_completed(futures):
-                r = futures[future]
-                out[r] = future.result()
-                if self.on_done:
-                    self.on_done(stage, r)
-        done = [x for x in out if x is not None]
-        assert len(done) == n
-        return done
+        on_done = self.on_done
+
+        def tick(_j: int, r: int) -> None:
+            if on_done is not None:
+                on_done(stage, r)
+
+        (reps,) = self.runner.run([(scenario, ("promotion",))], on_done=tick)
+        return [rep["promotion"] for rep in reps]
 
 
 def _nanmean(stack: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -1093,6 +1072,7 @@ def staff(
     workers: int = 1,
     on_done: OnDone | None = None,
     max_iterations: int = _DEFAULT_MAX_ITERATIONS,
+    runner: Runner | None = None,
 ) -> StaffPlan:
     """Agents per interval and group meeting every target at the least agent-hours.
 
@@ -1138,6 +1118,8 @@ def staff(
         workers: Worker processes for the replications.
         on_done: Progress, see :data:`OnDone`.
         max_iterations: Cap on refinement simulations.
+        runner: Where simulations run (a pool, Dask, a cache); by default a local pool of
+            ``workers``, closed at the end.
 
     Returns:
         The plan and the simulated figures of exactly that plan.
@@ -1153,8 +1135,10 @@ def staff(
     planned = [g.name for g in scenario.staffing.groups if targeted & set(g.channels)]
     unplanned = tuple(g.name for g in scenario.staffing.groups if g.name not in planned)
     e = scenario.economics
-    with _Runner(workers, on_done) as runner:
-        as_is = runner.run(scenario, "as-is")
+    with contextlib.ExitStack() as stack:
+        engine = runner or stack.enter_context(Runner(workers=workers))
+        sims = _Runner(engine, on_done)
+        as_is = sims.run(scenario, "as-is")
         model = _Model(scenario, _estimate_load(scenario, as_is), targets)
         erlang = {
             g: np.array([model.least_agents(g, k) for k in range(n)], dtype=np.int64)
@@ -1162,14 +1146,14 @@ def staff(
         }
         if per_interval:
             plan, measured, met, iterations = _refine_per_interval(
-                scenario, targets, model, erlang, planned, runner, max_iterations
+                scenario, targets, model, erlang, planned, sims, max_iterations
             )
             scale = None
         else:
             plan, measured, met, iterations, scale = _refine_overall(
-                scenario, targets, erlang, runner, max_iterations
+                scenario, targets, erlang, sims, max_iterations
             )
-        simulations = runner.runs
+        simulations = sims.runs
     return StaffPlan(
         scenario=scenario,
         targets=targets,

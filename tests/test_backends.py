@@ -102,3 +102,44 @@ def test_the_cli_resumes_from_kept_replications_and_cleans_up(tmp_path: Path) ->
     result = runner.invoke(app, ["run", str(path), "--out", str(straight), "--quiet"])
     assert result.exit_code == 0, result.output
     assert (out / "summary.json").read_bytes() == (straight / "summary.json").read_bytes()
+
+
+def test_an_interrupted_sweep_resumes_and_dask_agrees(tmp_path: Path) -> None:
+    from sim.compare import plan_sweep, run_sweep
+    from sim.experiment import Runner
+    from sim.loading import config_hash
+    from sim.outputs import sweep_csv
+
+    base = write(tmp_path / "base.yaml", promo_scenario())
+    plan = plan_sweep(base, ["replications=2"], ["orders.per_day=1500,2500"], "grid")
+    straight = sweep_csv(run_sweep(plan))
+    root = tmp_path / "cache"
+    budget = {"left": 3}
+
+    def interrupting(scenario: Scenario, arms: tuple[str, ...]) -> Any:
+        cache = DiskCache(root, f"{config_hash(scenario)}-{'+'.join(arms)}")
+
+        class Once(Interrupting):
+            def put(self, replication: int, result: Any) -> None:
+                self.inner.put(replication, result)
+                budget["left"] -= 1
+                if budget["left"] == 0:
+                    raise KeyboardInterrupt
+
+        return Once(cache, after=-1)
+
+    with pytest.raises(KeyboardInterrupt), Runner(cache_for=interrupting) as runner:
+        run_sweep(plan, runner=runner)
+    kept = sorted(p.name for p in root.rglob("rep-*.pkl"))
+    assert len(kept) == 3
+
+    def plain(scenario: Scenario, arms: tuple[str, ...]) -> DiskCache:
+        return DiskCache(root, f"{config_hash(scenario)}-{'+'.join(arms)}")
+
+    ran: list[int] = []
+    with Runner(cache_for=plain) as runner:
+        resumed = sweep_csv(run_sweep(plan, runner=runner, on_done=ran.append))
+    assert resumed == straight
+    assert len(ran) == plan.total_replications  # cached ones count for progress too
+    with Runner(workers=2, backend="dask") as runner:
+        assert sweep_csv(run_sweep(plan, runner=runner)) == straight
