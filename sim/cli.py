@@ -64,6 +64,19 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 
+SetOption = Annotated[
+    list[str] | None, typer.Option("--set", help="Override a field: path=value (repeatable).")
+]
+ReplicationsOption = Annotated[
+    int | None, typer.Option(help="Replications (overrides the file's).")
+]
+SeedOption = Annotated[int | None, typer.Option(help="Seed (overrides the file's).")]
+WorkersOption = Annotated[
+    int | None, typer.Option(help="Worker processes (default: one per core).", min=1)
+]
+QuietOption = Annotated[bool, typer.Option(help="No progress bar and no tables.")]
+
+
 def _bad_input(message: str) -> typer.Exit:
     err.print(message, markup=False, highlight=False)
     return typer.Exit(code=2)
@@ -247,22 +260,15 @@ def daily_effect_table(result: RunResult) -> Table | None:
 @app.command()
 def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
-    set_: Annotated[
-        list[str] | None,
-        typer.Option("--set", help="Override a field: path=value (repeatable)."),
-    ] = None,
-    replications: Annotated[
-        int | None, typer.Option(help="Replications (overrides the file's).")
-    ] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed (overrides the file's).")] = None,
-    workers: Annotated[
-        int | None, typer.Option(help="Worker processes (default: one per core).", min=1)
-    ] = None,
+    set_: SetOption = None,
+    replications: ReplicationsOption = None,
+    seed: SeedOption = None,
+    workers: WorkersOption = None,
     out_dir: Annotated[
         Path | None,
         typer.Option("--out", help="Write the run's files into this new or empty folder."),
     ] = None,
-    quiet: Annotated[bool, typer.Option(help="No progress bar and no tables.")] = False,
+    quiet: QuietOption = False,
     backend: Annotated[
         str, typer.Option(help="Where replications run: local (process pool) or dask.")
     ] = "local",
@@ -278,29 +284,11 @@ def run(
     """
     if backend not in ("local", "dask"):
         raise _bad_input(f"--backend: {backend!r} is not local or dask")
-    overrides = list(set_ or [])
-    if replications is not None:
-        overrides.append(f"replications={replications}")
-    if seed is not None:
-        overrides.append(f"seed={seed}")
-    loaded = _load(scenario, overrides)
+    loaded = _load(scenario, _overrides(set_, replications, seed))
     s = loaded.scenario
-    try:
-        if out_dir is not None:
-            check_target(out_dir)
-    except OutputError as e:
-        raise _bad_input(f"promosim: {e}") from None
+    _check_out(out_dir)
     n_workers = workers or min(os.cpu_count() or 1, s.replications)
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        console=err,
-        disable=quiet,
-    ) as progress:
+    with _progress(quiet) as progress:
         task = progress.add_task(f"{s.name}: replications", total=s.replications)
         cache_root = (out_dir.parent if out_dir else Path("outputs")) / ".promosim-cache"
         cache = DiskCache(cache_root, loaded.hash)
@@ -315,10 +303,7 @@ def run(
     created = dt.datetime.now(dt.UTC)
     target = out_dir or default_run_dir(Path("outputs"), loaded, created.astimezone())
     files = run_files(loaded, result, command=sys.argv, created=created, workers=n_workers)
-    try:
-        write_run(target, files)
-    except OutputError as e:
-        raise _bad_input(f"promosim: {e}") from None
+    _write(target, files)
     cache.clear()
     if not quiet:
         out.print(headline_table(result))
@@ -373,20 +358,15 @@ def compare(
     scenarios: Annotated[
         list[Path], typer.Argument(help="Scenario files; the first is the reference.")
     ],
-    set_: Annotated[
-        list[str] | None,
-        typer.Option("--set", help="Override a field in every scenario (repeatable)."),
-    ] = None,
-    replications: Annotated[int | None, typer.Option(help="Replications (all arms).")] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed (all arms).")] = None,
-    workers: Annotated[
-        int | None, typer.Option(help="Worker processes (default: one per core).", min=1)
-    ] = None,
+    set_: SetOption = None,
+    replications: ReplicationsOption = None,
+    seed: SeedOption = None,
+    workers: WorkersOption = None,
     out_dir: Annotated[
         Path | None,
         typer.Option("--out", help="Write comparison.csv into this new or empty folder."),
     ] = None,
-    quiet: Annotated[bool, typer.Option(help="No progress bar and no tables.")] = False,
+    quiet: QuietOption = False,
     backend: BackendOption = "local",
     address: AddressOption = None,
 ) -> None:
@@ -397,11 +377,7 @@ def compare(
     """
     overrides = _overrides(set_, replications, seed)
     loaded = [_load(p, overrides) for p in scenarios]
-    if out_dir is not None:
-        try:
-            check_target(out_dir)
-        except OutputError as e:
-            raise _bad_input(f"promosim: {e}") from None
+    _check_out(out_dir)
     plan = comparelib.plan_comparison(loaded)
     for note in plan.notes:
         err.print(f"note: {note}", markup=False, highlight=False)
@@ -425,10 +401,7 @@ def compare(
         )
         + "\n",
     }
-    try:
-        write_run(target_dir, files)
-    except OutputError as e:
-        raise _bad_input(f"promosim: {e}") from None
+    _write(target_dir, files)
     engine.clear()
     if not quiet:
         table = Table(
@@ -480,20 +453,15 @@ def sweep(
     metric: Annotated[
         str, typer.Option(help="Output metric for the tornado (effect.<metric> for a promotion).")
     ] = "all.service_level",
-    set_: Annotated[
-        list[str] | None,
-        typer.Option("--set", help="Override a field (repeatable)."),
-    ] = None,
-    replications: Annotated[int | None, typer.Option(help="Replications per point.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed (all points).")] = None,
-    workers: Annotated[
-        int | None, typer.Option(help="Worker processes (default: one per core).", min=1)
-    ] = None,
+    set_: SetOption = None,
+    replications: ReplicationsOption = None,
+    seed: SeedOption = None,
+    workers: WorkersOption = None,
     out_dir: Annotated[
         Path | None,
         typer.Option("--out", help="Write sweep.csv into this new or empty folder."),
     ] = None,
-    quiet: Annotated[bool, typer.Option(help="No progress bar and no tables.")] = False,
+    quiet: QuietOption = False,
     backend: BackendOption = "local",
     address: AddressOption = None,
 ) -> None:
@@ -504,11 +472,7 @@ def sweep(
         plan = comparelib.plan_sweep(scenario, overrides, vary, mode)
     except ScenarioError as e:
         raise _bad_input(str(e)) from None
-    if out_dir is not None:
-        try:
-            check_target(out_dir)
-        except OutputError as e:
-            raise _bad_input(f"promosim: {e}") from None
+    _check_out(out_dir)
     n_workers = workers or (os.cpu_count() or 1)
     engine = _Backend(n_workers, backend, address, _cache_root(out_dir))
     with _progress(quiet) as progress, engine.runner:
@@ -548,10 +512,7 @@ def sweep(
     target_dir = out_dir or default_run_dir(
         Path("outputs"), base, created.astimezone(), kind="sweep"
     )
-    try:
-        write_run(target_dir, files)
-    except OutputError as e:
-        raise _bad_input(f"promosim: {e}") from None
+    _write(target_dir, files)
     engine.clear()
     if not quiet and bars:
         table = Table(title=f"Tornado · {metric} at each path's lowest and highest value")
@@ -588,6 +549,23 @@ def _progress(quiet: bool) -> Progress:
     )
 
 
+def _check_out(out_dir: Path | None) -> None:
+    """Refuse an --out folder that exists and is not empty, before any work."""
+    try:
+        if out_dir is not None:
+            check_target(out_dir)
+    except OutputError as e:
+        raise _bad_input(f"promosim: {e}") from None
+
+
+def _write(target: Path, files: dict[str, str]) -> None:
+    """Write a command's folder atomically; a taken --out is bad input."""
+    try:
+        write_run(target, files)
+    except OutputError as e:
+        raise _bad_input(f"promosim: {e}") from None
+
+
 def _cache_root(out_dir: Path | None) -> Path:
     """Where finished replications wait until the command's folder is written."""
     return (out_dir.parent if out_dir else Path("outputs")) / ".promosim-cache"
@@ -616,20 +594,15 @@ def staff(
             help="Meet the targets over the whole run, or in every interval (default).",
         ),
     ] = False,
-    set_: Annotated[
-        list[str] | None,
-        typer.Option("--set", help="Override a field: path=value (repeatable)."),
-    ] = None,
-    replications: Annotated[int | None, typer.Option(help="Replications per simulation.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed (overrides the file's).")] = None,
-    workers: Annotated[
-        int | None, typer.Option(help="Worker processes (default: one per core).", min=1)
-    ] = None,
+    set_: SetOption = None,
+    replications: ReplicationsOption = None,
+    seed: SeedOption = None,
+    workers: WorkersOption = None,
     out_dir: Annotated[
         Path | None,
         typer.Option("--out", help="Write the plan's files into this new or empty folder."),
     ] = None,
-    quiet: Annotated[bool, typer.Option(help="No progress bar and no tables.")] = False,
+    quiet: QuietOption = False,
     shift_hours: Annotated[
         list[float] | None,
         typer.Option(help="Allowed shift lengths for the shifts block, hours (repeatable)."),
@@ -650,11 +623,7 @@ def staff(
         staffing.check_targets(s, targets)
     except ScenarioError as e:
         raise _bad_input(str(e)) from None
-    try:
-        if out_dir is not None:
-            check_target(out_dir)
-    except OutputError as e:
-        raise _bad_input(f"promosim: {e}") from None
+    _check_out(out_dir)
     n_workers = workers or min(os.cpu_count() or 1, s.replications)
     with _progress(quiet) as progress:
         task = progress.add_task("as-is", total=s.replications)
@@ -702,10 +671,7 @@ def staff(
         "schedule.yaml": schedule_yaml(blocks),
         "scenario.resolved.yaml": resolved_yaml(loaded),
     }
-    try:
-        write_run(target_dir, files)
-    except OutputError as e:
-        raise _bad_input(f"promosim: {e}") from None
+    _write(target_dir, files)
     engine.clear()
     if not quiet:
         table = Table(title=f"Staffing for {', '.join(str(t) for t in targets)}")
@@ -732,10 +698,7 @@ def staff(
 @app.command()
 def validate(
     scenarios: Annotated[list[Path], typer.Argument(help="Scenario YAML files.")],
-    set_: Annotated[
-        list[str] | None,
-        typer.Option("--set", help="Override a field: path=value (repeatable)."),
-    ] = None,
+    set_: SetOption = None,
 ) -> None:
     """Check scenario files; print each one's config hash. Exit 2 if any is invalid."""
     bad = False
