@@ -609,6 +609,6 @@ def _n_types(scenario: Scenario) -> int:
     return len(scenario.customers.types) if scenario.customers else 1
 
 
-def direct_contacts(scenario: Scenario, streams: Streams) -> Contacts:
-    """The contacts of a scenario's promotion arm (kept for callers that need only these)."""
+def first_contacts(scenario: Scenario, streams: Streams) -> Contacts:
+    """The first contact of every issue of the scenario as written (its promotion arm)."""
     return generate(scenario, streams).contacts

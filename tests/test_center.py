@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from sim.center import ABANDONED, ANSWERED, OPEN, CenterResult, schedule_levels, simulate_center
 from sim.config import HourlySchedule, Scenario, ShiftsSchedule
-from sim.demand import Contacts, direct_contacts
+from sim.demand import Contacts, first_contacts
 from sim.metrics import replication_metrics
 from sim.rng import Streams
 from tests.conftest import tiny_scenario
@@ -25,7 +25,7 @@ from tests.conftest import tiny_scenario
 
 def simulate(data: dict[str, Any], replication: int = 0) -> tuple[Scenario, Contacts, CenterResult]:
     s = Scenario.model_validate(data)
-    contacts = direct_contacts(s, Streams(s.seed, replication))
+    contacts = first_contacts(s, Streams(s.seed, replication))
     return s, contacts, simulate_center(s, contacts)
 
 

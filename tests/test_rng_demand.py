@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 from sim.config import Scenario
-from sim.demand import direct_contacts
+from sim.demand import first_contacts
 from sim.distributions import draw, variance
 from sim.rng import Streams, stream_key
 from tests.conftest import tiny_scenario
@@ -47,8 +47,8 @@ def test_adding_a_stream_does_not_move_the_others() -> None:
         {"kind": "poisson", "channel": "phone", "reason": "x", "contacts_per_hour": 50},
     ]
     two = Scenario.model_validate(more)
-    a = direct_contacts(one, Streams(1, 0))
-    b = direct_contacts(two, Streams(1, 0))
+    a = first_contacts(one, Streams(1, 0))
+    b = first_contacts(two, Streams(1, 0))
     general = b.reason == b.reasons.index("general")
     assert np.array_equal(a.arrival_seconds, b.arrival_seconds[general])
 
@@ -88,7 +88,7 @@ def test_profile_counts_follow_the_rates_and_stay_in_their_steps() -> None:
         arrivals=[{"kind": "profile", "channel": "phone", "contacts_per_hour": rates}],
     )
     s = Scenario.model_validate(data)
-    c = direct_contacts(s, Streams(3, 0))
+    c = first_contacts(s, Streams(3, 0))
     hours = (c.arrival_seconds // 3600) % 24
     assert set(hours) == {9}
     assert abs(len(c) - 7200) < 4 * math.sqrt(7200)
@@ -122,7 +122,7 @@ def test_channel_mix_splits_by_share() -> None:
             ]
         },
     )
-    c = direct_contacts(Scenario.model_validate(data), Streams(2, 0))
+    c = first_contacts(Scenario.model_validate(data), Streams(2, 0))
     share = float(np.mean(c.channel == c.channels.index("phone")))
     assert abs(share - 0.2) < 4 * math.sqrt(0.2 * 0.8 / len(c))
 
@@ -130,6 +130,6 @@ def test_channel_mix_splits_by_share() -> None:
 def test_poisson_stream_is_poisson() -> None:
     """Interarrival times of a constant-rate stream are exponential with mean 3600/rate."""
     data = tiny_scenario(calendar={"days": 5})
-    c = direct_contacts(Scenario.model_validate(data), Streams(9, 0))
+    c = first_contacts(Scenario.model_validate(data), Streams(9, 0))
     gaps = np.diff(c.arrival_seconds)
     assert stats.kstest(gaps, "expon", args=(0, 120.0)).pvalue > 0.001

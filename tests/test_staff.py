@@ -32,7 +32,7 @@ from sim.config import (
     Scenario,
     ShiftsSchedule,
 )
-from sim.demand import direct_contacts
+from sim.demand import first_contacts
 from sim.economics import hourly_cost_yuan
 from sim.experiment import run_scenario
 from sim.loading import ScenarioError, load_text
@@ -195,7 +195,7 @@ def test_intervals_schedule_runs_like_the_same_hourly_schedule() -> None:
         data["arrivals"][0]["contacts_per_hour"] = 25
         data["staffing"]["groups"][0]["schedule"] = schedule
         s = Scenario.model_validate(data)
-        c = direct_contacts(s, Streams(s.seed, 0))
+        c = first_contacts(s, Streams(s.seed, 0))
         r = simulate_center(s, c)
         check_invariants(s, c, r)
         runs.append((s, c, r))
@@ -218,7 +218,7 @@ def test_intervals_schedule_on_a_fractional_day_runs() -> None:
     data = tiny_scenario(calendar={"days": 0.25, "interval_minutes": 30})  # 12 intervals
     data["staffing"]["groups"][0]["schedule"] = {"kind": "intervals", "agents": [3, 4] * 6}
     s = Scenario.model_validate(data)
-    c = direct_contacts(s, Streams(s.seed, 0))
+    c = first_contacts(s, Streams(s.seed, 0))
     r = simulate_center(s, c)
     check_invariants(s, c, r)
     assert list(r.scheduled[0].agents) == [3, 4] * 6

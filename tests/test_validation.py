@@ -20,7 +20,7 @@ import pytest
 from sim import staffing
 from sim.center import ANSWERED, simulate_center
 from sim.config import Exponential, PoissonArrivals, ProfileArrivals
-from sim.demand import direct_contacts
+from sim.demand import first_contacts
 from sim.experiment import run_scenario
 from sim.loading import load_scenario
 from sim.rng import Streams
@@ -112,7 +112,7 @@ def test_time_varying_infinite_server_matches_mt_m_infinity() -> None:
     )
     counts = []
     for r in range(s.replications):
-        contacts = direct_contacts(s, Streams(s.seed, r))
+        contacts = first_contacts(s, Streams(s.seed, r))
         res = simulate_center(s, contacts)
         assert np.all(res.outcome == ANSWERED), "infinite-server case: nobody may wait"
         start = res.answer_seconds
