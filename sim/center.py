@@ -613,9 +613,13 @@ class _Center:
             v = self._issue_draws(i)
             lag = float(quantile(j.repeat_lag_hours, v[2:3])[0]) * 3600.0
             channel = c
-            mix = np.asarray(r.mix)
-            mix[c] = 0.0
-            if mix.sum() > 0 and u[U_SWITCH] < j.channel_switch_probability:
+            mix = np.array(r.mix, dtype=np.float64)
+            # after the second tier the customer comes back through the reason's own
+            # channels; otherwise on the same channel, or another with the switch probability
+            switch = t.kind[i] == ESCALATION or u[U_SWITCH] < j.channel_switch_probability
+            if t.kind[i] != ESCALATION:
+                mix[c] = 0.0
+            if switch and mix.sum() > 0:
                 cum = np.cumsum(mix) / mix.sum()
                 channel = int(np.searchsorted(cum, v[3 + U_SWITCH], side="right"))
             self._follow_up(i, REPEAT, channel, end + lag, v)

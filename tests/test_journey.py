@@ -293,3 +293,23 @@ def test_an_issue_behaves_the_same_in_both_arms() -> None:
         }
     assert runs["baseline"] <= runs["promotion"]
     assert len(runs["promotion"]) > len(runs["baseline"])
+
+
+def test_after_the_second_tier_the_customer_comes_back_through_the_front() -> None:
+    data = order_scenario(
+        escalation_probability=1.0,
+        escalation_channel="chat",
+        escalation_resolution_probability=0.0,
+        platform_intervention_probability=0.0,
+        repeat_probability=1.0,
+        repeat_lag_hours={"dist": "exponential", "mean": 0.5},
+        max_contacts_per_issue=3,
+    )
+    data["contact_reasons"][0]["channel_mix"] = {"phone": 1.0}
+    _, res = simulate(data)
+    assert res.kind is not None and res.contacts is not None and res.attempt is not None
+    repeats = res.kind == REPEAT
+    assert repeats.sum() > 100
+    # the issue went phone → second tier (chat) → back on phone, its reason's channel
+    assert np.all(res.contacts.channel[repeats] == res.contacts.channels.index("phone"))
+    assert np.all(res.attempt[repeats] == 2)
