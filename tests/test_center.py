@@ -30,7 +30,9 @@ def simulate(data: dict[str, Any], replication: int = 0) -> tuple[Scenario, Cont
 
 
 def check_invariants(s: Scenario, c: Contacts, r: CenterResult) -> None:
-    """Every invariant the engine promises, on one replication."""
+    """Every invariant the engine promises, on one replication (follow-ups included)."""
+    if r.contacts is not None:
+        c = r.contacts
     horizon = s.calendar.horizon_seconds
     assert set(np.unique(r.outcome)) <= {ANSWERED, ABANDONED, OPEN}
     ans, ab, op = r.outcome == ANSWERED, r.outcome == ABANDONED, r.outcome == OPEN
@@ -50,6 +52,7 @@ def check_invariants(s: Scenario, c: Contacts, r: CenterResult) -> None:
     # arrived before it has already left the queue
     for ci in range(len(c.channels)):
         idx = np.flatnonzero(c.channel == ci)
+        idx = idx[np.argsort(c.arrival_seconds[idx], kind="stable")]  # follow-ups come last
         leave = np.where(op[idx], np.inf, r.leave_queue_seconds[idx])
         before = np.concatenate([[-np.inf], np.maximum.accumulate(leave)[:-1]])
         mine = ans[idx]
@@ -308,7 +311,19 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         groups.append(
             {"name": "extra", "channels": list(reversed(names)), "schedule": draw(schedules())}
         )
+    if "chat" in channels and draw(st.booleans()):
+        channels["chat"]["silent_abandon_share"] = draw(st.sampled_from([0.3, 1.0]))
+        channels["chat"]["silent_detect_seconds"] = draw(st.sampled_from([0.0, 90.0]))
+    journey = {
+        "repeat_probability": draw(st.sampled_from([0.0, 0.5, 1.0])),
+        "repeat_lag_hours": {"dist": "exponential", "mean": 0.2},
+        "channel_switch_probability": draw(st.sampled_from([0.0, 0.5])),
+        "redial_probability": draw(st.sampled_from([0.0, 0.6])),
+        "redial_lag_minutes": {"dist": "exponential", "mean": 5},
+        "max_contacts_per_issue": draw(st.integers(1, 4)),
+    }
     return {
+        "journey": journey,
         "calendar": {
             "days": draw(st.sampled_from([0.25, 0.5, 1.0])),
             "warmup_hours": draw(st.sampled_from([0, 1])),
