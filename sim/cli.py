@@ -257,6 +257,14 @@ def daily_effect_table(result: RunResult) -> Table | None:
     return table
 
 
+LangOption = Annotated[str, typer.Option(help="Language of report.html: en or zh.")]
+
+
+def _check_lang(lang: str) -> None:
+    if lang not in ("en", "zh"):
+        raise _bad_input(f"--lang: {lang!r} is not en or zh")
+
+
 @app.command()
 def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
@@ -276,6 +284,7 @@ def run(
         str | None,
         typer.Option(help="Dask scheduler tcp://host:port (default: a LocalCluster)."),
     ] = None,
+    lang: LangOption = "en",
 ) -> None:
     """Simulate a scenario and write its run folder.
 
@@ -284,6 +293,7 @@ def run(
     """
     if backend not in ("local", "dask"):
         raise _bad_input(f"--backend: {backend!r} is not local or dask")
+    _check_lang(lang)
     loaded = _load(scenario, _overrides(set_, replications, seed))
     s = loaded.scenario
     _check_out(out_dir)
@@ -302,7 +312,9 @@ def run(
         )
     created = dt.datetime.now(dt.UTC)
     target = out_dir or default_run_dir(Path("outputs"), loaded, created.astimezone())
-    files = run_files(loaded, result, command=sys.argv, created=created, workers=n_workers)
+    files = run_files(
+        loaded, result, command=sys.argv, created=created, workers=n_workers, report_lang=lang
+    )
     _write(target, files)
     cache.clear()
     if not quiet:
@@ -311,6 +323,28 @@ def run(
             if extra is not None:
                 out.print(extra)
     out.print(f"run folder: {target}", highlight=False)
+
+
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder written by promosim run.")],
+    lang: LangOption = "en",
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write the report here instead of RUN_DIR/report.html."),
+    ] = None,
+) -> None:
+    """Rebuild a run folder's report.html from its files (the same bytes the run wrote)."""
+    from sim.report import ReportError, build_report  # plotly only for this command
+
+    _check_lang(lang)
+    try:
+        text = build_report(run_dir, lang)
+    except ReportError as e:
+        raise _bad_input(f"promosim: {e}") from None
+    target = out_file or run_dir / "report.html"
+    target.write_text(text, encoding="utf-8", newline="")
+    out.print(f"report: {target}", highlight=False)
 
 
 # --------------------------------------------------------------------------- compare, sweep

@@ -367,8 +367,13 @@ def run_files(
     created: dt.datetime | None = None,
     workers: int = 1,
     report_html: str | None = None,
+    report_lang: str | None = None,
 ) -> dict[str, str]:
-    """Every file of a run folder, by name."""
+    """Every file of a run folder, by name.
+
+    With ``report_lang`` (and no ``report_html``), ``report.html`` is built from the other
+    files in that language, exactly as ``promosim report`` rebuilds it from the folder.
+    """
     created = created or dt.datetime.now(dt.UTC)
     files = {
         "manifest.json": _json(manifest(loaded, command or sys.argv, created, workers)),
@@ -378,6 +383,10 @@ def run_files(
         "intervals.csv": intervals_csv(result),
         "daily.csv": daily_csv(result),
     }
+    if report_html is None and report_lang is not None:
+        from sim.report import report_from_files  # plotly only when a report is wanted
+
+        report_html = report_from_files(files, report_lang)
     if report_html is not None:
         files["report.html"] = report_html
     return files

@@ -1,0 +1,773 @@
+"""The run report: one self-contained HTML page built only from a run folder's files.
+
+This is the only module that imports plotly. The page is deterministic: the same run folder
+gives byte-identical HTML (no timestamps, fixed div ids, plotly.js embedded once), so
+``promosim report RUN_DIR`` rewrites exactly what ``promosim run`` wrote.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import plotly.graph_objects as go
+import yaml
+from plotly.subplots import make_subplots
+
+LANGS = ("en", "zh")
+
+# Every text of the report that is not data, by key. One dict, both languages.
+LABELS: dict[str, dict[str, str]] = {
+    "report_title": {"en": "Run report", "zh": "运行报告"},
+    "seed": {"en": "seed", "zh": "随机种子"},
+    "replications": {"en": "replications", "zh": "重复次数"},
+    "config_hash": {"en": "config hash", "zh": "配置哈希"},
+    "note_ci": {
+        "en": "Mean over replications with its 95% confidence interval.",
+        "zh": "各次重复的均值及其 95% 置信区间。",
+    },
+    "note_paired": {
+        "en": "Promotion vs baseline: the same orders and draws without the promotion "
+        "(common random numbers); the effect is the paired difference.",
+        "zh": "促销与基线对比：基线为去掉促销后的同一批订单与随机数（公共随机数），"
+        "效应为配对差值。",
+    },
+    "sec_headline": {"en": "Headline", "zh": "核心指标"},
+    "sec_contacts": {"en": "Contacts by reason per day", "zh": "每日各原因进线量"},
+    "sec_sl": {"en": "Service level per interval", "zh": "各时段服务水平"},
+    "sec_asa": {"en": "Average speed of answer per interval", "zh": "各时段平均应答时长"},
+    "sec_queue": {"en": "Queue length per interval", "zh": "各时段排队长度"},
+    "sec_occupancy": {"en": "Agent occupancy by day and hour", "zh": "按日期与小时的坐席占用率"},
+    "sec_waterfall": {"en": "From gross profit to net", "zh": "从毛利到净利"},
+    "sec_waterfall_promo": {
+        "en": "What the promotion adds: from gross profit to net impact",
+        "zh": "促销带来的增量：从毛利到净影响",
+    },
+    "sec_glossary": {"en": "Glossary", "zh": "指标释义"},
+    "view_operations": {"en": "Operations", "zh": "经营"},
+    "view_service": {"en": "Service", "zh": "服务"},
+    "view_customer": {"en": "Customer", "zh": "客户"},
+    "orders": {"en": "Orders", "zh": "订单数"},
+    "gross_profit_yuan": {"en": "Gross profit", "zh": "毛利"},
+    "net_yuan": {"en": "Net", "zh": "净利"},
+    "net_impact_yuan": {"en": "Net impact of the promotion", "zh": "促销净影响"},
+    "contacts": {"en": "Contacts", "zh": "进线量"},
+    "service_level": {"en": "Service level", "zh": "服务水平"},
+    "abandon_rate": {"en": "Abandon rate", "zh": "放弃率"},
+    "occupancy": {"en": "Occupancy", "zh": "占用率"},
+    "csat_mean": {"en": "CSAT (share satisfied)", "zh": "满意度（满意占比）"},
+    "bad_reviews": {"en": "Bad reviews", "zh": "差评数"},
+    "ci95": {"en": "95% CI", "zh": "95% 置信区间"},
+    "arm_promotion": {"en": "promotion", "zh": "促销"},
+    "arm_baseline": {"en": "baseline", "zh": "基线"},
+    "arm_effect": {"en": "effect", "zh": "效应"},
+    "arm_scenario": {"en": "scenario", "zh": "场景"},
+    "promo_caused": {"en": "caused by the promotion", "zh": "促销引起"},
+    "total_contacts": {"en": "all contacts", "zh": "全部进线"},
+    "axis_day": {"en": "Day", "zh": "日期"},
+    "axis_time": {"en": "Time", "zh": "时间"},
+    "axis_hour": {"en": "Hour of day", "zh": "小时"},
+    "axis_contacts": {"en": "Contacts per day", "zh": "每日进线量"},
+    "axis_sl": {"en": "Service level", "zh": "服务水平"},
+    "axis_asa": {"en": "ASA (seconds)", "zh": "平均应答时长（秒）"},
+    "axis_queue": {"en": "Contacts waiting", "zh": "排队数"},
+    "axis_yuan": {"en": "Yuan", "zh": "金额（元）"},
+    "sl_threshold": {"en": "answered within {s} s", "zh": "{s} 秒内接通"},
+    "sl_reference": {"en": "reference 80%", "zh": "参考线 80%"},
+    "sl_note": {
+        "en": "The dashed line at 80% is a reference only: a scenario sets each channel's "
+        "service-level threshold (seconds), not a service-level target.",
+        "zh": "80% 虚线仅供参考：场景只设定各渠道的服务水平时限（秒），未设定服务水平目标。",
+    },
+    "band_note": {
+        "en": "Shaded: 95% CI over replications, clipped to the possible range.",
+        "zh": "阴影：各次重复的 95% 置信区间，已截断到可能取值范围。",
+    },
+    "occupancy_note": {
+        "en": "Busy agent-time ÷ staffed agent-time per staffing group, hourly mean.",
+        "zh": "各坐席组忙碌时长 ÷ 在班时长，按小时取均值。",
+    },
+    "group": {"en": "group", "zh": "坐席组"},
+    "refunds_yuan": {"en": "Refunds", "zh": "退款"},
+    "service_cost_yuan": {"en": "Service cost", "zh": "客服成本"},
+    "bad_review_cost_yuan": {"en": "Bad-review cost", "zh": "差评成本"},
+    "churn_cost_yuan": {"en": "Churn cost", "zh": "流失成本"},
+    "promo_gross_profit_yuan": {"en": "Promotion's gross profit", "zh": "促销毛利增量"},
+    "glossary_metric": {"en": "Metric", "zh": "指标"},
+    "glossary_definition": {"en": "Definition", "zh": "定义"},
+    "glossary_note": {
+        "en": "Definitions as the run folder's summary.json gives them.",
+        "zh": "定义取自运行目录中的 summary.json（英文原文）。",
+    },
+    "not_available": {"en": "Not in this run.", "zh": "本次运行无此数据。"},
+}
+
+PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
+PALETTE = (
+    "#4c78a8",
+    "#f58518",
+    "#54a24b",
+    "#e45756",
+    "#72b7b2",
+    "#b279a2",
+    "#eeca3b",
+    "#9d755d",
+    "#ff9da6",
+    "#bab0ac",
+)
+
+
+class ReportError(Exception):
+    """A run folder is missing or does not hold what a report needs."""
+
+
+REQUIRED = ("summary.json", "scenario.resolved.yaml", "intervals.csv", "daily.csv")
+
+
+class _Text:
+    """Translates label keys into one language and records which keys were used."""
+
+    def __init__(self, lang: str) -> None:
+        if lang not in LANGS:
+            raise ReportError(f"language {lang!r} is not one of {', '.join(LANGS)}")
+        self.lang = lang
+        self.used: set[str] = set()
+
+    def __call__(self, key: str, **fields: object) -> str:
+        self.used.add(key)
+        text = LABELS[key][self.lang]
+        return text.format(**fields) if fields else text
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+def _num(cell: str) -> float | None:
+    return float(cell) if cell else None
+
+
+def fmt(value: float | None, kind: str) -> str:
+    """A number as the report shows it: ¥ for money, % for shares."""
+    if value is None or not math.isfinite(value):
+        return "–"
+    if kind == "yuan":
+        sign = "-" if value < 0 else ""
+        return f"{sign}¥{abs(value):,.0f}"
+    if kind == "share":
+        return f"{value:.1%}"
+    if kind == "decimal":
+        return f"{value:,.1f}"
+    return f"{value:,.0f}"
+
+
+def _signed(value: float, kind: str) -> str:
+    text = fmt(value, kind)
+    return text if value < 0 else "+" + text
+
+
+def _round(values: Sequence[float | None], digits: int = 4) -> list[float | None]:
+    """Four significant digits: keeps the page small and stable."""
+    out: list[float | None] = []
+    for v in values:
+        out.append(None if v is None else float(f"{v:.{digits}g}"))
+    return out
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_run(run_dir: Path) -> dict[str, str]:
+    """The run folder's files a report is built from, by name.
+
+    Raises:
+        ReportError: the folder or one of its files is missing.
+    """
+    if not run_dir.is_dir():
+        raise ReportError(f"{run_dir}: not a run folder (no such folder)")
+    files: dict[str, str] = {}
+    for name in REQUIRED:
+        path = run_dir / name
+        if not path.is_file():
+            raise ReportError(f"{run_dir}: not a run folder ({name} is missing)")
+        files[name] = path.read_text(encoding="utf-8")
+    return files
+
+
+class _Run:
+    """The parsed contents of a run folder."""
+
+    def __init__(self, files: Mapping[str, str]) -> None:
+        try:
+            self.summary: dict[str, Any] = json.loads(files["summary.json"])
+            self.scenario: dict[str, Any] = yaml.safe_load(files["scenario.resolved.yaml"])
+            self.intervals = list(csv.DictReader(io.StringIO(files["intervals.csv"])))
+            self.daily = list(csv.DictReader(io.StringIO(files["daily.csv"])))
+        except (KeyError, ValueError, yaml.YAMLError) as e:
+            raise ReportError(f"not a readable run folder: {e}") from None
+        if not isinstance(self.summary, dict) or "metrics" not in self.summary:
+            raise ReportError("summary.json has no metrics")
+        self.promo = "effect" in self.summary and "baseline" in self.summary
+        self.main_arm = "promotion" if self.promo else "scenario"
+        self.channels: list[str] = list((self.scenario or {}).get("channels") or {})
+
+    def stat(self, arm: str, key: str) -> dict[str, Any] | None:
+        block = self.summary.get(arm) or {}
+        value = block.get(key)
+        return value if isinstance(value, dict) else None
+
+
+# --------------------------------------------------------------------------- headline cards
+
+CARDS: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
+    (
+        "view_operations",
+        (
+            ("orders", "orders", "count"),
+            ("gross_profit_yuan", "gross_profit_yuan", "yuan"),
+            ("net_yuan", "net_yuan", "yuan"),
+        ),
+    ),
+    (
+        "view_service",
+        (
+            ("contacts", "contacts", "count"),
+            ("all.service_level", "service_level", "share"),
+            ("all.abandon_rate", "abandon_rate", "share"),
+            ("all.occupancy", "occupancy", "share"),
+        ),
+    ),
+    (
+        "view_customer",
+        (
+            ("csat_mean", "csat_mean", "share"),
+            ("bad_reviews", "bad_reviews", "count"),
+        ),
+    ),
+)
+
+
+def _ci_text(stat: Mapping[str, Any], kind: str, t: _Text) -> str:
+    ci = stat.get("ci95")
+    if not ci:
+        return ""
+    return f"{t('ci95')} [{fmt(ci[0], kind)}, {fmt(ci[1], kind)}]"
+
+
+def _card(label: str, main: Mapping[str, Any], kind: str, extra: str, t: _Text) -> str:
+    return (
+        '<div class="card">'
+        f'<div class="label">{html.escape(label)}</div>'
+        f'<div class="value">{html.escape(fmt(main["mean"], kind))}</div>'
+        f'<div class="ci">{html.escape(_ci_text(main, kind, t))}</div>'
+        f'<div class="extra">{extra}</div>'
+        "</div>"
+    )
+
+
+def _cards(run: _Run, t: _Text) -> str:
+    parts = []
+    for view, cards in CARDS:
+        items = []
+        rows = list(cards)
+        if run.promo and view == "view_operations":
+            rows.append(("net_impact_yuan", "net_impact_yuan", "yuan"))
+        for key, label, kind in rows:
+            if key == "net_impact_yuan":
+                eff = run.stat("effect", key)
+                if eff is not None:
+                    items.append(_card(t(label), eff, kind, "", t))
+                continue
+            main = run.stat("metrics", key)
+            if main is None:
+                continue
+            extra = ""
+            if run.promo:
+                base, eff = run.stat("baseline", key), run.stat("effect", key)
+                bits = []
+                if base is not None:
+                    bits.append(f"{t('arm_baseline')} {fmt(base['mean'], kind)}")
+                if eff is not None:
+                    bits.append(f"{t('arm_effect')} {_signed(eff['mean'], kind)}")
+                    ci = eff.get("ci95")
+                    if ci:
+                        bits[-1] += f" [{fmt(ci[0], kind)}, {fmt(ci[1], kind)}]"
+                extra = html.escape(" · ".join(bits))
+            items.append(_card(t(label), main, kind, extra, t))
+        body = "".join(items) or f'<p class="note">{html.escape(t("not_available"))}</p>'
+        parts.append(f'<h3>{html.escape(t(view))}</h3><div class="cards">{body}</div>')
+    return "".join(parts)
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def _layout(fig: go.Figure, height: int, **extra: Any) -> None:
+    fig.update_layout(
+        template="plotly_white",
+        height=height,
+        margin={"l": 70, "r": 30, "t": 40, "b": 50},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        font={"family": "system-ui, 'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif"},
+        **extra,
+    )
+
+
+def _contacts_figure(run: _Run, t: _Text) -> go.Figure | None:
+    rows = [r for r in run.daily if r["series"].startswith("contacts.")]
+    if not rows:
+        return None
+    reasons = list(dict.fromkeys(r["series"].removeprefix("contacts.") for r in rows))
+    days = list(dict.fromkeys(r["day"] for r in run.daily))
+    table = {(r["day"], r["series"], r["arm"]): r for r in run.daily}
+
+    def series(key: str, arm: str, col: str = "mean") -> list[float | None]:
+        out = []
+        for d in days:
+            row = table.get((d, key, arm))
+            out.append(_num(row[col]) if row else None)
+        return _round(out)
+
+    fig = go.Figure()
+    stack_arm = "baseline" if run.promo else "scenario"
+    for i, reason in enumerate(reasons):
+        color = PALETTE[i % len(PALETTE)]
+        name = reason if not run.promo else f"{reason} · {t('arm_baseline')}"
+        fig.add_trace(
+            go.Bar(
+                x=days,
+                y=series(f"contacts.{reason}", stack_arm),
+                name=name,
+                legendgroup=reason,
+                marker={"color": color},
+            )
+        )
+    if run.promo:
+        for i, reason in enumerate(reasons):
+            y = series(f"contacts.{reason}", "effect")
+            if not any(v for v in y):
+                continue
+            fig.add_trace(
+                go.Bar(
+                    x=days,
+                    y=y,
+                    name=f"{reason} · {t('promo_caused')}",
+                    legendgroup=reason,
+                    marker={
+                        "color": PALETTE[i % len(PALETTE)],
+                        "pattern": {"shape": "/", "fgcolor": "white", "solidity": 0.4},
+                    },
+                )
+            )
+    mean = series("contacts", run.main_arm)
+    lo = series("contacts", run.main_arm, "ci95_lo")
+    hi = series("contacts", run.main_arm, "ci95_hi")
+    up = [None if m is None or h is None else h - m for m, h in zip(mean, hi, strict=True)]
+    down = [None if m is None or w is None else m - w for m, w in zip(mean, lo, strict=True)]
+    fig.add_trace(
+        go.Scatter(
+            x=days,
+            y=mean,
+            mode="markers",
+            name=f"{t('total_contacts')} ({t('ci95')})",
+            marker={"color": "#222", "size": 6, "symbol": "diamond"},
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": up,
+                "arrayminus": down,
+                "color": "#222",
+            },
+        )
+    )
+    _layout(fig, 460, barmode="relative", bargap=0.15)
+    fig.update_xaxes(title_text=t("axis_day"), tickformat="%m-%d")
+    fig.update_yaxes(title_text=t("axis_contacts"))
+    return fig
+
+
+def _interval_series(
+    run: _Run, arm: str, channel: str, metric: str
+) -> tuple[list[str], list[float | None], list[float | None], list[float | None]]:
+    rows = [r for r in run.intervals if r["arm"] == arm and r["channel"] == channel]
+    x = [r["interval_start"] for r in rows]
+    mean = _round([_num(r[metric]) for r in rows])
+    lo = _round([_num(r[f"{metric}_ci95_lo"]) for r in rows])
+    hi = _round([_num(r[f"{metric}_ci95_hi"]) for r in rows])
+    return x, mean, lo, hi
+
+
+def _clip(values: list[float | None], lo: float, hi: float | None) -> list[float | None]:
+    out: list[float | None] = []
+    for v in values:
+        if v is None:
+            out.append(None)
+        else:
+            out.append(max(lo, v) if hi is None else min(hi, max(lo, v)))
+    return out
+
+
+def _band(
+    x: list[str], lo: list[float | None], hi: list[float | None]
+) -> tuple[list[str | None], list[float | None]]:
+    """A CI band as closed shapes, one per run of intervals where both bounds exist."""
+    bx: list[str | None] = []
+    by: list[float | None] = []
+    k = 0
+    while k < len(x):
+        if lo[k] is None or hi[k] is None:
+            k += 1
+            continue
+        end = k
+        while end < len(x) and lo[end] is not None and hi[end] is not None:
+            end += 1
+        bx += [*x[k:end], *reversed(x[k:end]), None]
+        by += [*hi[k:end], *reversed(lo[k:end]), None]
+        k = end
+    return bx, by
+
+
+def _interval_figure(
+    run: _Run, t: _Text, metric: str, axis: str, upper: float | None, reference: bool
+) -> go.Figure | None:
+    channels = [c for c in run.channels if any(r["channel"] == c for r in run.intervals)]
+    if not channels:
+        return None
+    thresholds = {
+        c: (run.scenario["channels"][c] or {}).get("service_level_seconds") for c in channels
+    }
+
+    def title(c: str) -> str:
+        s = thresholds[c]
+        if metric == "service_level" and isinstance(s, int | float):
+            return f"{c} · {t('sl_threshold', s=f'{s:g}')}"
+        return c
+
+    fig = make_subplots(
+        rows=len(channels),
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.08 if len(channels) > 1 else 0.0,
+        subplot_titles=[title(c) for c in channels],
+    )
+    arm_name = t(f"arm_{run.main_arm}")
+    for row, c in enumerate(channels, start=1):
+        x, mean, lo, hi = _interval_series(run, run.main_arm, c, metric)
+        first = row == 1
+        band_x, band_y = _band(x, _clip(lo, 0.0, upper), _clip(hi, 0.0, upper))
+        fig.add_trace(
+            go.Scatter(
+                x=band_x,
+                y=band_y,
+                mode="lines",
+                line={"width": 0},
+                fill="toself",
+                fillcolor="rgba(76,120,168,0.25)",
+                name=t("ci95"),
+                hoverinfo="skip",
+                showlegend=first,
+                legendgroup="ci",
+            ),
+            row=row,
+            col=1,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=mean,
+                mode="lines",
+                line={"color": PALETTE[0], "width": 1.5},
+                name=arm_name,
+                showlegend=first,
+                legendgroup="main",
+            ),
+            row=row,
+            col=1,
+        )
+        if run.promo:
+            _, base, _, _ = _interval_series(run, "baseline", c, metric)
+            fig.add_trace(
+                go.Scatter(
+                    x=x,
+                    y=base,
+                    mode="lines",
+                    line={"color": "#888", "width": 1, "dash": "dot"},
+                    name=t("arm_baseline"),
+                    showlegend=first,
+                    legendgroup="base",
+                ),
+                row=row,
+                col=1,
+            )
+        fig.update_yaxes(title_text=t(axis), row=row, col=1)
+        if metric == "service_level":
+            fig.update_yaxes(tickformat=".0%", range=[0, 1.05], row=row, col=1)
+    if reference:
+        fig.add_hline(
+            y=0.8,
+            line={"color": "#e45756", "dash": "dash", "width": 1},
+            row="all",
+            col=1,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="lines",
+                line={"color": "#e45756", "dash": "dash", "width": 1},
+                name=t("sl_reference"),
+            ),
+            row=1,
+            col=1,
+        )
+    fig.update_xaxes(tickformat="%m-%d %H:%M")
+    fig.update_xaxes(title_text=t("axis_time"), row=len(channels), col=1)
+    _layout(fig, 120 + 230 * len(channels), hovermode="x unified")
+    return fig
+
+
+def _occupancy_figure(run: _Run, t: _Text) -> go.Figure | None:
+    groups = list(
+        dict.fromkeys(
+            r["channel"]
+            for r in run.intervals
+            if r["channel"].startswith("group.") and r["arm"] == run.main_arm
+        )
+    )
+    if not groups:
+        return None
+    fig = make_subplots(
+        rows=1,
+        cols=len(groups),
+        shared_yaxes=True,
+        horizontal_spacing=0.03,
+        subplot_titles=[f"{t('group')} {g.removeprefix('group.')}" for g in groups],
+    )
+    for col, g in enumerate(groups, start=1):
+        cells: dict[tuple[str, int], list[float]] = {}
+        for r in run.intervals:
+            if r["arm"] != run.main_arm or r["channel"] != g or not r["occupancy"]:
+                continue
+            day, clock = r["interval_start"].split("T")
+            cells.setdefault((day, int(clock[:2])), []).append(float(r["occupancy"]))
+        days = sorted({d for d, _ in cells})
+        hours = sorted({h for _, h in cells})
+        z = [
+            _round(
+                [
+                    sum(cells[(d, h)]) / len(cells[(d, h)]) if (d, h) in cells else None
+                    for h in hours
+                ],
+                3,
+            )
+            for d in days
+        ]
+        fig.add_trace(
+            go.Heatmap(
+                x=hours,
+                y=days,
+                z=z,
+                zmin=0,
+                zmax=1,
+                colorscale="YlOrRd",
+                showscale=col == 1,
+                colorbar={"tickformat": ".0%", "title": {"text": t("occupancy")}},
+                hovertemplate="%{y} %{x}:00 · %{z:.0%}<extra></extra>",
+            ),
+            row=1,
+            col=col,
+        )
+        fig.update_xaxes(title_text=t("axis_hour"), dtick=3, range=[-0.5, 23.5], row=1, col=col)
+    fig.update_yaxes(type="category", autorange="reversed")
+    fig.update_yaxes(title_text=t("axis_day"), row=1, col=1)
+    n_days = len({r["interval_start"][:10] for r in run.intervals})
+    _layout(fig, max(260, 140 + 22 * n_days))
+    return fig
+
+
+WATERFALL_STEPS = ("refunds_yuan", "service_cost_yuan", "bad_review_cost_yuan", "churn_cost_yuan")
+
+
+def _waterfall_figure(run: _Run, t: _Text) -> go.Figure | None:
+    if run.promo:
+        arm, start, end = "effect", "promo_gross_profit_yuan", "net_impact_yuan"
+    else:
+        arm, start, end = "metrics", "gross_profit_yuan", "net_yuan"
+    keys = [start, *WATERFALL_STEPS, end]
+    stats = {k: run.stat(arm, k) for k in keys}
+    if stats[start] is None or stats[end] is None:
+        return None
+    values = [0.0 if stats[k] is None else float(stats[k]["mean"]) for k in keys]  # type: ignore[index]
+    y = [values[0], *(-v for v in values[1:-1]), values[-1]]
+    fig = go.Figure(
+        go.Waterfall(
+            x=[t(k) for k in keys],
+            y=_round(y, 8),
+            measure=["absolute", *["relative"] * len(WATERFALL_STEPS), "total"],
+            text=[fmt(v, "yuan") for v in y],
+            textposition="outside",
+            connector={"line": {"color": "#aaa"}},
+            increasing={"marker": {"color": PALETTE[2]}},
+            decreasing={"marker": {"color": PALETTE[3]}},
+            totals={"marker": {"color": PALETTE[0]}},
+            cliponaxis=False,
+        )
+    )
+    _layout(fig, 420, showlegend=False)
+    fig.update_yaxes(title_text=t("axis_yuan"), tickprefix="¥", tickformat=",.0f")
+    return fig
+
+
+# --------------------------------------------------------------------------- page
+
+CSS = """
+body{font-family:system-ui,'Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:0;
+background:#f6f7f9;color:#222}
+main{max-width:1200px;margin:0 auto;padding:24px}
+h1{margin:0 0 4px;font-size:26px}h2{margin:32px 0 8px;font-size:20px;
+border-bottom:1px solid #ddd;padding-bottom:4px}h3{margin:16px 0 8px;font-size:15px;color:#555}
+.meta,.note{color:#666;font-size:13px;margin:4px 0}
+.cards{display:flex;flex-wrap:wrap;gap:12px}
+.card{background:#fff;border:1px solid #e3e5e8;border-radius:8px;padding:12px 16px;
+min-width:200px;flex:1 1 200px}
+.card .label{font-size:13px;color:#555}.card .value{font-size:24px;font-weight:600;margin:4px 0}
+.card .ci,.card .extra{font-size:12px;color:#777}
+.plot{background:#fff;border:1px solid #e3e5e8;border-radius:8px;padding:8px;margin:8px 0}
+table.glossary{border-collapse:collapse;background:#fff;width:100%;font-size:13px}
+table.glossary th,table.glossary td{border:1px solid #e3e5e8;padding:6px 10px;text-align:left;
+vertical-align:top}
+table.glossary th{background:#eef0f3}
+table.glossary td:first-child{font-family:ui-monospace,monospace;white-space:nowrap}
+"""
+
+
+def _glossary(run: _Run, t: _Text) -> str:
+    glossary = run.summary.get("glossary") or {}
+    rows = "".join(
+        f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>"
+        for k, v in glossary.items()
+    )
+    return (
+        f'<p class="note">{html.escape(t("glossary_note"))}</p>'
+        '<table class="glossary"><thead><tr>'
+        f"<th>{html.escape(t('glossary_metric'))}</th>"
+        f"<th>{html.escape(t('glossary_definition'))}</th>"
+        f"</tr></thead><tbody>{rows}</tbody></table>"
+    )
+
+
+def _render(run: _Run, t: _Text) -> str:
+    plots_done = 0
+
+    def plot(fig: go.Figure | None, div_id: str) -> str:
+        nonlocal plots_done
+        if fig is None:
+            return f'<p class="note">{html.escape(t("not_available"))}</p>'
+        fig_html: str = fig.to_html(
+            full_html=False,
+            include_plotlyjs=plots_done == 0,
+            div_id=div_id,
+            config=PLOTLY_CONFIG,
+        )
+        plots_done += 1
+        return f'<div class="plot">{fig_html}</div>'
+
+    s = run.summary
+    title = str(s.get("title") or s.get("name") or "")
+    meta = " · ".join(
+        [
+            str(s.get("name", "")),
+            f"{t('seed')} {s.get('seed', '')}",
+            f"{t('replications')} {s.get('replications', '')}",
+            f"{t('config_hash')} {str(s.get('config_hash', ''))[:12]}",
+        ]
+    )
+    sections: list[tuple[str, str, Callable[[], str]]] = [
+        ("headline", "sec_headline", lambda: _cards(run, t)),
+        ("contacts", "sec_contacts", lambda: plot(_contacts_figure(run, t), "fig-contacts")),
+        (
+            "service-level",
+            "sec_sl",
+            lambda: (
+                f'<p class="note">{html.escape(t("sl_note"))} {html.escape(t("band_note"))}</p>'
+                + plot(
+                    _interval_figure(run, t, "service_level", "axis_sl", 1.0, True),
+                    "fig-service-level",
+                )
+            ),
+        ),
+        (
+            "asa",
+            "sec_asa",
+            lambda: plot(
+                _interval_figure(run, t, "asa_seconds", "axis_asa", None, False), "fig-asa"
+            ),
+        ),
+        (
+            "queue",
+            "sec_queue",
+            lambda: plot(
+                _interval_figure(run, t, "queue_length", "axis_queue", None, False), "fig-queue"
+            ),
+        ),
+        (
+            "occupancy",
+            "sec_occupancy",
+            lambda: (
+                f'<p class="note">{html.escape(t("occupancy_note"))}</p>'
+                + plot(_occupancy_figure(run, t), "fig-occupancy")
+            ),
+        ),
+        (
+            "waterfall",
+            "sec_waterfall_promo" if run.promo else "sec_waterfall",
+            lambda: plot(_waterfall_figure(run, t), "fig-waterfall"),
+        ),
+        ("glossary", "sec_glossary", lambda: _glossary(run, t)),
+    ]
+    body = []
+    for anchor, key, render in sections:
+        body.append(f'<section id="{anchor}"><h2>{html.escape(t(key))}</h2>{render()}</section>')
+    notes = [t("note_ci")] + ([t("note_paired")] if run.promo else [])
+    html_lang = "zh-CN" if t.lang == "zh" else "en"
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="{html_lang}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)} · {html.escape(t('report_title'))}</title>"
+        f"<style>{CSS}</style></head><body><main>"
+        f"<h1>{html.escape(title)} · {html.escape(t('report_title'))}</h1>"
+        f'<p class="meta">{html.escape(meta)}</p>'
+        + "".join(f'<p class="note">{html.escape(n)}</p>' for n in notes)
+        + "\n".join(body)
+        + "</main></body></html>\n"
+    )
+
+
+def report_from_files(files: Mapping[str, str], lang: str = "en") -> str:
+    """The report of a run folder given as its files' contents (name → text)."""
+    return _build(files, lang)[0]
+
+
+def _build(files: Mapping[str, str], lang: str) -> tuple[str, set[str]]:
+    t = _Text(lang)
+    return _render(_Run(files), t), t.used
+
+
+def build_report(run_dir: Path, lang: str = "en") -> str:
+    """The self-contained HTML report of a run folder, built only from its files.
+
+    Raises:
+        ReportError: ``run_dir`` is not a readable run folder, or ``lang`` is unknown.
+    """
+    return report_from_files(read_run(run_dir), lang)
+
+
+def used_labels(run_dir: Path, lang: str = "en") -> set[str]:
+    """The label keys a run folder's report uses (for checking the translations)."""
+    return _build(read_run(run_dir), lang)[1]

@@ -1,0 +1,65 @@
+"""The run report in a real browser: no console errors, every plot draws."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from sim.cli import app
+from tests.test_cli import promo_scenario
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="/usr/bin/chromium is missing: apt-get install -y chromium fonts-noto-cjk",
+)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_report_draws_every_plot_without_console_errors(lang: str, tmp_path: Path) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    scenario = tmp_path / "promo.yaml"
+    scenario.write_text(json.dumps(promo_scenario()), encoding="utf-8")
+    out = tmp_path / "run"
+    result = CliRunner().invoke(
+        app, ["run", str(scenario), "--out", str(out), "--workers", "1", "--quiet"]
+    )
+    assert result.exit_code == 0, result.output
+    report = out / "report.html"
+    if lang != "en":
+        result = CliRunner().invoke(app, ["report", str(out), "--lang", lang])
+        assert result.exit_code == 0, result.output
+    plot_ids = re.findall(r'<div id="(fig-[a-z-]+)" class="plotly-graph-div"', report.read_text())
+    assert len(plot_ids) == 6
+
+    errors: list[str] = []
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(report.as_uri())
+            for div_id in plot_ids:
+                page.wait_for_selector(f"#{div_id} .main-svg", state="attached", timeout=30_000)
+            shot = tmp_path / f"report-{lang}.png"
+            page.screenshot(path=str(shot), full_page=True)
+        finally:
+            browser.close()
+    assert errors == []
+    assert shot.stat().st_size > 10_000
