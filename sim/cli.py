@@ -28,7 +28,7 @@ from rich.progress import (
 from rich.table import Table
 
 from sim import compare as comparelib
-from sim import staffing
+from sim import review, staffing
 from sim.config import Scenario, scenario_json_schema
 from sim.demand import Arm
 from sim.experiment import Runner, RunResult, paired_daily, run_scenario
@@ -48,9 +48,13 @@ from sim.outputs import (
     run_files,
     schedule_yaml,
     sweep_csv,
+    write_new_file,
     write_run,
 )
 from sim.stats import Stat, describe
+
+CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+"""The bundled scenarios (a checkout's configs/ folder)."""
 
 app = typer.Typer(
     name="promosim",
@@ -724,6 +728,105 @@ def staff(
         out.print(f"targets {verdict} after {plan.simulations} simulations", highlight=False)
         out.print(schedule_yaml(blocks), markup=False, highlight=False)
     out.print(f"staffing folder: {target_dir}", highlight=False)
+
+
+# --------------------------------------------------------------------------- review
+
+
+@app.command()
+def diff(
+    a: Annotated[Path, typer.Argument(help="Scenario file or run folder.")],
+    b: Annotated[Path, typer.Argument(help="Scenario file or run folder.")],
+    set_: SetOption = None,
+    format_: Annotated[
+        str, typer.Option("--format", help="table, json or markdown (pastes into a review).")
+    ] = "table",
+) -> None:
+    """Resolved parameters that differ (after extends, defaults, overrides); exit 1 if any.
+
+    Like diff(1): exit 0 when the two resolve to the same scenario, 1 when they differ,
+    2 for bad input.
+    """
+    if format_ not in ("table", "json", "markdown"):
+        raise _bad_input(f"--format: {format_!r} is not table, json or markdown")
+    try:
+        resolved_a, label_a = review.resolved_of(a, list(set_ or []))
+        resolved_b, label_b = review.resolved_of(b, list(set_ or []))
+    except ScenarioError as e:
+        raise _bad_input(str(e)) from None
+    rows = review.diff_resolved(resolved_a, resolved_b)
+    if format_ == "json":
+        sys.stdout.write(review.diff_json(rows))
+    elif format_ == "markdown":
+        sys.stdout.write(review.diff_markdown(rows, label_a, label_b))
+    elif rows:
+        table = Table(title=f"{len(rows)} resolved field(s) differ")
+        for col in ("field", label_a, label_b):
+            table.add_column(col, overflow="fold")
+        for path, va, vb in review.diff_table_rows(rows):
+            table.add_row(path, va, vb)
+        out.print(table)
+    else:
+        out.print("no differences", highlight=False)
+    if rows:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def runs(
+    name: Annotated[str | None, typer.Option(help="Only this scenario's runs.")] = None,
+    root: Annotated[Path, typer.Option(help="Where run folders live.")] = Path("outputs"),
+) -> None:
+    """Past runs, newest first: name, version label, hash, created, headline metrics."""
+    found = review.list_runs(root, name)
+    table = Table(title=f"{len(found)} run(s) under {root}")
+    for col in ("folder", "name", "version", "hash", "created", *review.HEADLINE_METRICS):
+        table.add_column(col, overflow="fold")
+    for run_info in found:
+        table.add_row(
+            str(run_info.folder),
+            run_info.name,
+            run_info.version,
+            run_info.config_hash[:8],
+            run_info.created_at,
+            *(
+                f"{run_info.metrics[m]:,.4g}" if m in run_info.metrics else "–"
+                for m in review.HEADLINE_METRICS
+            ),
+        )
+    out.print(table)
+
+
+@app.command()
+def show(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder.")],
+) -> None:
+    """One run: its manifest (what, when, from which files and commit) and headline metrics."""
+    try:
+        info = review.show_run(run_dir)
+    except ValueError as e:
+        raise _bad_input(f"promosim: {e}") from None
+    sys.stdout.write(json.dumps(info, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+@app.command()
+def init(
+    name: Annotated[str, typer.Argument(help="The new scenario's name (a slug).")],
+    from_: Annotated[
+        str, typer.Option("--from", help="Bundled scenario to extend, e.g. second_item_1yuan.")
+    ],
+    folder: Annotated[Path, typer.Option("--dir", help="Where to write NAME.yaml.")] = Path("."),
+) -> None:
+    """Write a new scenario that extends a bundled one, its usual campaign fields commented."""
+    dest = folder / f"{name}.yaml"
+    try:
+        text = review.init_scenario(name, from_, CONFIGS, dest)
+        write_new_file(dest, text)
+    except ValueError as e:
+        raise _bad_input(f"promosim: {e}") from None
+    except OutputError as e:
+        raise _bad_input(f"promosim: {e}") from None
+    out.print(f"wrote {dest}", highlight=False)
 
 
 # --------------------------------------------------------------------------- validate, schema

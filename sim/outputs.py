@@ -62,6 +62,21 @@ def check_target(target: Path) -> None:
             raise OutputError(f"{target}: folder exists and is not empty; choose another --out")
 
 
+def write_new_file(path: Path, text: str) -> Path:
+    """Write ``text`` to a file that must not exist yet (nothing is overwritten).
+
+    Raises:
+        OutputError: ``path`` exists.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with path.open("x", encoding="utf-8", newline="") as f:
+            f.write(text)
+    except FileExistsError:
+        raise OutputError(f"{path}: exists; choose another name or folder") from None
+    return path
+
+
 def write_run(target: Path, files: Mapping[str, str | bytes]) -> Path:
     """Write ``files`` (name → content) as the folder ``target``, atomically.
 

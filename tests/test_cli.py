@@ -476,3 +476,43 @@ def test_sweep_one_at_a_time_writes_the_tornado(tiny: Path, tmp_path: Path) -> N
     # a value the field rejects is reported like a --set
     bad = runner.invoke(app, ["sweep", str(tiny), "--vary", "staffing.groups.0.schedule.agents=x"])
     assert bad.exit_code == 2 and "--set" in bad.output
+
+
+def test_diff_of_a_scenario_and_its_parent_and_exit_codes(tmp_path: Path) -> None:
+    child, parent = CONFIGS / "second_item_1yuan.yaml", CONFIGS / "baseline.yaml"
+    same = runner.invoke(app, ["diff", str(parent), str(parent)])
+    assert same.exit_code == 0 and "no differences" in same.output
+    result = runner.invoke(app, ["diff", str(parent), str(child), "--format", "json"])
+    assert result.exit_code == 1
+    paths = {row["path"] for row in json.loads(result.output)}
+    assert "promotion.kind" in paths and "name" in paths
+    assert not any(p.startswith(("staffing", "channels", "orders")) for p in paths)
+    md = runner.invoke(app, ["diff", str(parent), str(child), "--format", "markdown"])
+    assert md.exit_code == 1 and md.output.startswith("|")
+    bad = runner.invoke(app, ["diff", str(parent), str(tmp_path / "nope.yaml")])
+    assert bad.exit_code == 2
+
+
+def test_runs_show_and_init(tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for seed in ("1", "2"):
+        result = runner.invoke(app, ["run", str(tiny), "--quiet", "--seed", seed])
+        assert result.exit_code == 0, result.output
+    listed = runner.invoke(app, ["runs"])
+    assert listed.exit_code == 0 and "2 run(s)" in listed.output
+    folder = next((tmp_path / "outputs" / "tiny").iterdir())
+    shown = runner.invoke(app, ["show", str(folder)])
+    assert shown.exit_code == 0 and json.loads(shown.output)["name"] == "tiny"
+    mine = tmp_path / "mine"
+    made = runner.invoke(
+        app, ["init", "my-deal", "--from", "second_item_1yuan", "--dir", str(mine)]
+    )
+    assert made.exit_code == 0, made.output
+    check = runner.invoke(app, ["validate", str(mine / "my-deal.yaml")])
+    assert check.exit_code == 0, check.output
+    again = runner.invoke(
+        app, ["init", "my-deal", "--from", "second_item_1yuan", "--dir", str(mine)]
+    )
+    assert again.exit_code == 2  # nothing is overwritten
+    unknown = runner.invoke(app, ["init", "x", "--from", "nope"])
+    assert unknown.exit_code == 2
