@@ -49,6 +49,7 @@ from sim.outputs import (
     schedule_yaml,
     sweep_csv,
     write_new_file,
+    write_report,
     write_run,
 )
 from sim.stats import Stat, describe
@@ -338,17 +339,35 @@ def report(
         typer.Option("--out", help="Write the report here instead of RUN_DIR/report.html."),
     ] = None,
 ) -> None:
-    """Rebuild a run folder's report.html from its files (the same bytes the run wrote)."""
-    from sim.report import ReportError, build_report  # plotly only for this command
+    """Rebuild a folder's report.html from its files (the same bytes the command wrote).
 
+    Works on the folders of run, compare, sweep and staff.
+    """
     _check_lang(lang)
-    try:
-        text = build_report(run_dir, lang)
-    except ReportError as e:
-        raise _bad_input(f"promosim: {e}") from None
     target = out_file or run_dir / "report.html"
-    target.write_text(text, encoding="utf-8", newline="")
+    write_report(target, _build_report(run_dir, lang))
     out.print(f"report: {target}", highlight=False)
+
+
+def _build_report(folder: Path, lang: str) -> str:
+    """The report of any command's folder, by what it holds (plotly only when called)."""
+    from sim import report as reports
+
+    try:
+        if (folder / "comparison.csv").exists():
+            return reports.build_compare_report(folder, lang)
+        if (folder / "sweep.csv").exists():
+            return reports.build_sweep_report(folder, lang)
+        if (folder / "staffing.csv").exists():
+            return reports.build_staff_report(folder, lang)
+        return reports.build_report(folder, lang)
+    except reports.ReportError as e:
+        raise _bad_input(f"promosim: {e}") from None
+
+
+def _add_report(folder: Path, lang: str) -> None:
+    """Write report.html into a command's freshly written folder."""
+    write_report(folder / "report.html", _build_report(folder, lang))
 
 
 # --------------------------------------------------------------------------- compare, sweep
@@ -407,12 +426,14 @@ def compare(
     quiet: QuietOption = False,
     backend: BackendOption = "local",
     address: AddressOption = None,
+    lang: LangOption = "en",
 ) -> None:
     """Scenarios side by side on common random numbers, with paired differences to the first.
 
     Every arm runs with the first scenario's seed and replications, so replication r of
     every arm sees the same draws; differences marked * have a 95% CI that excludes 0.
     """
+    _check_lang(lang)
     overrides = _overrides(set_, replications, seed)
     loaded = [_load(p, overrides) for p in scenarios]
     _check_out(out_dir)
@@ -441,6 +462,7 @@ def compare(
     }
     _write(target_dir, files)
     engine.clear()
+    _add_report(target_dir, lang)
     if not quiet:
         table = Table(
             title=f"Compare · {plan.replications} replications on common random numbers · "
@@ -502,8 +524,10 @@ def sweep(
     quiet: QuietOption = False,
     backend: BackendOption = "local",
     address: AddressOption = None,
+    lang: LangOption = "en",
 ) -> None:
     """Run a scenario over a grid, or one parameter at a time (sensitivity, tornado)."""
+    _check_lang(lang)
     overrides = _overrides(set_, replications, seed)
     mode: comparelib.Mode = "one-at-a-time" if one_at_a_time else "grid"
     try:
@@ -552,6 +576,7 @@ def sweep(
     )
     _write(target_dir, files)
     engine.clear()
+    _add_report(target_dir, lang)
     if not quiet and bars:
         table = Table(title=f"Tornado · {metric} at each path's lowest and highest value")
         for col in ("path", "low", "high", "swing"):
@@ -647,6 +672,7 @@ def staff(
     ] = None,
     backend: BackendOption = "local",
     address: AddressOption = None,
+    lang: LangOption = "en",
 ) -> None:
     """Agents per interval and group meeting every target at the least agent-hours.
 
@@ -654,6 +680,7 @@ def staff(
     and writes staffing.csv (interval × group), the extra agent-hours and their cost against
     the scenario's own schedule, and schedule blocks (hourly and shifts) to paste into it.
     """
+    _check_lang(lang)
     loaded = _load(scenario, _overrides(set_, replications, seed))
     s = loaded.scenario
     try:
@@ -711,6 +738,7 @@ def staff(
     }
     _write(target_dir, files)
     engine.clear()
+    _add_report(target_dir, lang)
     if not quiet:
         table = Table(title=f"Staffing for {', '.join(str(t) for t in targets)}")
         for col in ("group", "plan agent-hours", "scheduled", "extra", "extra cost (¥)"):

@@ -62,6 +62,24 @@ def check_target(target: Path) -> None:
             raise OutputError(f"{target}: folder exists and is not empty; choose another --out")
 
 
+def write_report(path: Path, text: str) -> Path:
+    """Write a report file atomically (a temporary file renamed over it).
+
+    Reports are rebuilt from a folder's own files, so replacing one changes nothing but
+    its language or layout.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
 def write_new_file(path: Path, text: str) -> Path:
     """Write ``text`` to a file that must not exist yet (nothing is overwritten).
 

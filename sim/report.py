@@ -12,6 +12,7 @@ import html
 import io
 import json
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -106,6 +107,77 @@ LABELS: dict[str, dict[str, str]] = {
         "zh": "定义取自运行目录中的 summary.json（英文原文）。",
     },
     "not_available": {"en": "Not in this run.", "zh": "本次运行无此数据。"},
+    # compare, sweep and staff reports
+    "compare_title": {"en": "Comparison report", "zh": "方案对比报告"},
+    "sweep_title": {"en": "Sweep report", "zh": "参数扫描报告"},
+    "staff_title": {"en": "Staffing report", "zh": "排班测算报告"},
+    "arms": {"en": "arms", "zh": "方案"},
+    "points": {"en": "points", "zh": "参数组合数"},
+    "metric": {"en": "metric", "zh": "指标"},
+    "asa_seconds": {"en": "ASA (seconds)", "zh": "平均应答时长（秒）"},
+    "sec_compare_arms": {"en": "Arms side by side", "zh": "各方案并列对比"},
+    "sec_compare_diff": {"en": "Difference from the first arm", "zh": "与第一个方案的差值"},
+    "sec_compare_table": {"en": "All metrics", "zh": "全部指标"},
+    "compare_note": {
+        "en": "All arms run on common random numbers; a difference is the paired "
+        "difference of each later arm minus the first.",
+        "zh": "各方案使用公共随机数；差值为后续各方案减去第一个方案的配对差值。",
+    },
+    "diff_note": {
+        "en": "Error bars: 95% CI of the paired difference; significant when it excludes 0.",
+        "zh": "误差线：配对差值的 95% 置信区间；不含 0 即为显著。",
+    },
+    "significant": {"en": "significant", "zh": "显著"},
+    "not_significant": {"en": "not significant", "zh": "不显著"},
+    "minus_first": {"en": "{arm} − {first}", "zh": "{arm} 减 {first}"},
+    "table_note": {
+        "en": "Each cell: mean [95% CI]; * marks a significant difference.",
+        "zh": "每格：均值 [95% 置信区间]；* 表示差值显著。",
+    },
+    "sec_tornado": {"en": "Tornado: what moves the metric most", "zh": "龙卷风图：影响最大的参数"},
+    "tornado_note": {
+        "en": "Each parameter alone at its lowest and highest value, the others at the base; "
+        "the line is the base.",
+        "zh": "每次只改变一个参数（取最低值与最高值），其余参数保持基准；竖线为基准值。",
+    },
+    "at_low": {"en": "at the lowest value", "zh": "取最低值"},
+    "at_high": {"en": "at the highest value", "zh": "取最高值"},
+    "base": {"en": "base", "zh": "基准"},
+    "sec_response": {"en": "Response curves", "zh": "响应曲线"},
+    "response_note": {
+        "en": "The metric against each varied parameter, one line per value of the other "
+        "parameters; error bars: 95% CI.",
+        "zh": "指标随各扫描参数的变化，其他参数每个取值一条线；误差线为 95% 置信区间。",
+    },
+    "no_tornado": {
+        "en": "No tornado: the sweep ran a full grid.",
+        "zh": "无龙卷风图：本次扫描为全组合网格。",
+    },
+    "sec_staff_cards": {"en": "Extra staffing and its cost", "zh": "新增人力及其成本"},
+    "sec_staff_agents": {
+        "en": "Required and scheduled agents per interval",
+        "zh": "各时段所需与已排坐席数",
+    },
+    "sec_staff_targets": {
+        "en": "Simulated target metrics per interval",
+        "zh": "各时段目标指标模拟值",
+    },
+    "required_agents": {"en": "required", "zh": "所需"},
+    "scheduled_agents": {"en": "scheduled", "zh": "已排"},
+    "axis_agents": {"en": "Agents", "zh": "坐席数"},
+    "target": {"en": "target", "zh": "目标"},
+    "targets_met": {"en": "All targets met", "zh": "全部目标达成"},
+    "targets_not_met": {"en": "Targets not met", "zh": "目标未达成"},
+    "extra_agent_hours": {"en": "Extra agent-hours", "zh": "新增坐席工时"},
+    "extra_cost_yuan": {"en": "Extra cost", "zh": "新增成本"},
+    "total": {"en": "total", "zh": "合计"},
+    "overall_value": {"en": "over the whole run", "zh": "全程"},
+    "staff_note": {
+        "en": "Required: the least agents per interval meeting every target (Erlang A, refined "
+        "by simulation); scheduled: the scenario's own schedule.",
+        "zh": "所需：满足全部目标的各时段最少坐席数（Erlang A 初算，经模拟修正）；"
+        "已排：场景自身的排班。",
+    },
 }
 
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
@@ -643,6 +715,8 @@ table.glossary th,table.glossary td{border:1px solid #e3e5e8;padding:6px 10px;te
 vertical-align:top}
 table.glossary th{background:#eef0f3}
 table.glossary td:first-child{font-family:ui-monospace,monospace;white-space:nowrap}
+table.glossary td.num{text-align:right;white-space:nowrap}
+.card.bad .value{color:#c0392b}.card.good .value{color:#2e7d32}
 """
 
 
@@ -734,14 +808,19 @@ def _render(run: _Run, t: _Text) -> str:
     for anchor, key, render in sections:
         body.append(f'<section id="{anchor}"><h2>{html.escape(t(key))}</h2>{render()}</section>')
     notes = [t("note_ci")] + ([t("note_paired")] if run.promo else [])
+    return _page(f"{title} · {t('report_title')}", meta, notes, body, t)
+
+
+def _page(heading: str, meta: str, notes: Sequence[str], body: Sequence[str], t: _Text) -> str:
+    """The whole HTML page around its sections."""
     html_lang = "zh-CN" if t.lang == "zh" else "en"
     return (
         "<!DOCTYPE html>\n"
         f'<html lang="{html_lang}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title)} · {html.escape(t('report_title'))}</title>"
+        f"<title>{html.escape(heading)}</title>"
         f"<style>{CSS}</style></head><body><main>"
-        f"<h1>{html.escape(title)} · {html.escape(t('report_title'))}</h1>"
+        f"<h1>{html.escape(heading)}</h1>"
         f'<p class="meta">{html.escape(meta)}</p>'
         + "".join(f'<p class="note">{html.escape(n)}</p>' for n in notes)
         + "\n".join(body)
@@ -771,3 +850,691 @@ def build_report(run_dir: Path, lang: str = "en") -> str:
 def used_labels(run_dir: Path, lang: str = "en") -> set[str]:
     """The label keys a run folder's report uses (for checking the translations)."""
     return _build(read_run(run_dir), lang)[1]
+
+
+# --------------------------------------------------------------------------- compare, sweep, staff
+
+
+class _Plots:
+    """Figures as page fragments: plotly.js embedded with the first one only."""
+
+    def __init__(self, t: _Text) -> None:
+        self.t = t
+        self.done = 0
+
+    def __call__(self, fig: go.Figure | None, div_id: str) -> str:
+        if fig is None:
+            return f'<p class="note">{html.escape(self.t("not_available"))}</p>'
+        fig_html: str = fig.to_html(
+            full_html=False,
+            include_plotlyjs=self.done == 0,
+            div_id=div_id,
+            config=PLOTLY_CONFIG,
+        )
+        self.done += 1
+        return f'<div class="plot">{fig_html}</div>'
+
+
+def _section(anchor: str, heading: str, content: str) -> str:
+    return f'<section id="{anchor}"><h2>{html.escape(heading)}</h2>{content}</section>'
+
+
+def _note(text: str) -> str:
+    return f'<p class="note">{html.escape(text)}</p>'
+
+
+def _read_folder(folder: Path, what: str, required: Sequence[str]) -> dict[str, str]:
+    """The named files of a command's output folder (optional ones only if present)."""
+    if not folder.is_dir():
+        raise ReportError(f"{folder}: not a {what} folder (no such folder)")
+    files: dict[str, str] = {}
+    for name in required:
+        path = folder / name
+        if not path.is_file():
+            raise ReportError(f"{folder}: not a {what} folder ({name} is missing)")
+        files[name] = path.read_text(encoding="utf-8")
+    return files
+
+
+def _read_json(folder: Path, name: str, what: str) -> dict[str, Any]:
+    try:
+        data = json.loads((folder / name).read_text(encoding="utf-8"))
+    except ValueError as e:
+        raise ReportError(f"{folder}: {name} is not readable JSON: {e}") from None
+    if not isinstance(data, dict):
+        raise ReportError(f"{folder}: {name} does not hold a {what} description")
+    return data
+
+
+def _read_csv(text: str, name: str, columns: Sequence[str]) -> list[dict[str, str]]:
+    rows = list(csv.DictReader(io.StringIO(text)))
+    header = csv.DictReader(io.StringIO(text)).fieldnames or []
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise ReportError(f"{name} has no column {', '.join(missing)}")
+    return rows
+
+
+def _kind(metric: str) -> str:
+    """How a metric's numbers are shown, from its name."""
+    name = metric.rsplit(".", 1)[-1]
+    if name.endswith("_yuan"):
+        return "yuan"
+    shares = ("service_level", "abandon_rate", "occupancy", "csat_mean", "fcr")
+    if name in shares or name.endswith(("_share", "_rate")):
+        return "share"
+    if name.endswith(("_seconds", "_hours", "_mean")) or name in ("queue_length", "agents"):
+        return "decimal"
+    return "count"
+
+
+def _axis_format(fig: go.Figure, kind: str, **where: Any) -> None:
+    if kind == "share":
+        fig.update_yaxes(tickformat=".0%", **where)
+    elif kind == "yuan":
+        fig.update_yaxes(tickprefix="¥", tickformat=",.0f", **where)
+
+
+def _top_legend(fig: go.Figure, lines: int) -> None:
+    """The legend at the very top of a figure of subplots, clear of their titles."""
+    fig.update_layout(
+        legend={"yref": "container", "y": 1.0, "yanchor": "top"},
+        margin={"t": 50 + 22 * lines},
+    )
+
+
+def _grid(n: int, cols: int) -> tuple[int, int]:
+    cols = max(1, min(cols, n))
+    return (n + cols - 1) // cols, cols
+
+
+def _cell(row: Mapping[str, str], prefix: str, kind: str) -> str:
+    mean, lo, hi = (_num(row.get(f"{prefix}{c}", "")) for c in ("mean", "ci95_lo", "ci95_hi"))
+    if mean is None:
+        return "–"
+    ci = f" [{fmt(lo, kind)}, {fmt(hi, kind)}]" if lo is not None and hi is not None else ""
+    return fmt(mean, kind) + ci
+
+
+def _error_bars(
+    mean: Sequence[float | None],
+    lo: Sequence[float | None],
+    hi: Sequence[float | None],
+    kind: str = "",
+) -> dict[str, Any]:
+    """Asymmetric plotly error bars from means and CI bounds (shares clipped to [0, 1])."""
+    if kind == "share":
+        lo, hi = _clip(list(lo), 0.0, 1.0), _clip(list(hi), 0.0, 1.0)
+    up = [None if m is None or h is None else h - m for m, h in zip(mean, hi, strict=True)]
+    down = [None if m is None or w is None else m - w for m, w in zip(mean, lo, strict=True)]
+    return {"type": "data", "symmetric": False, "array": _round(up), "arrayminus": _round(down)}
+
+
+# compare ----------------------------------------------------------------------------
+
+COMPARE_HEADLINE: tuple[tuple[str, str], ...] = (
+    ("contacts", "contacts"),
+    ("all.service_level", "service_level"),
+    ("all.abandon_rate", "abandon_rate"),
+    ("all.asa_seconds", "asa_seconds"),
+    ("all.occupancy", "occupancy"),
+    ("csat_mean", "csat_mean"),
+    ("bad_reviews", "bad_reviews"),
+    ("refunds_yuan", "refunds_yuan"),
+    ("net_yuan", "net_yuan"),
+)
+
+
+class _Comparison:
+    def __init__(self, folder: Path) -> None:
+        files = _read_folder(folder, "comparison", ("comparison.csv", "arms.json"))
+        self.info = _read_json(folder, "arms.json", "comparison")
+        rows = _read_csv(
+            files["comparison.csv"],
+            "comparison.csv",
+            ("metric", "arm", "mean", "ci95_lo", "ci95_hi", "diff_mean", "significant"),
+        )
+        arms = [str(a) for a in self.info.get("arms") or []]
+        self.arms = arms or list(dict.fromkeys(r["arm"] for r in rows))
+        if not self.arms:
+            raise ReportError(f"{folder}: comparison.csv has no arms")
+        self.metrics = list(dict.fromkeys(r["metric"] for r in rows))
+        self.rows = {(r["metric"], r["arm"]): r for r in rows}
+
+
+def _compare_arms_figure(c: _Comparison, t: _Text, metrics: Sequence[tuple[str, str]]) -> go.Figure:
+    n_rows, n_cols = _grid(len(metrics), 3)
+    fig = make_subplots(
+        rows=n_rows,
+        cols=n_cols,
+        subplot_titles=[t(label) for _, label in metrics],
+        vertical_spacing=0.5 / n_rows if n_rows > 1 else 0.0,
+        horizontal_spacing=0.08,
+    )
+    for k, (metric, _) in enumerate(metrics):
+        row, col = k // n_cols + 1, k % n_cols + 1
+        for i, arm in enumerate(c.arms):
+            r = c.rows.get((metric, arm))
+            if r is None:
+                continue
+            mean, lo, hi = _num(r["mean"]), _num(r["ci95_lo"]), _num(r["ci95_hi"])
+            fig.add_trace(
+                go.Bar(
+                    x=[arm],
+                    y=_round([mean]),
+                    name=arm,
+                    legendgroup=arm,
+                    showlegend=k == 0,
+                    marker={"color": PALETTE[i % len(PALETTE)]},
+                    error_y={**_error_bars([mean], [lo], [hi], _kind(metric)), "color": "#222"},
+                ),
+                row=row,
+                col=col,
+            )
+        _axis_format(fig, _kind(metric), row=row, col=col)
+    fig.update_xaxes(showticklabels=False)
+    _layout(fig, 80 + 260 * n_rows, bargap=0.3)
+    _top_legend(fig, 1)
+    return fig
+
+
+def _compare_diff_figure(
+    c: _Comparison, t: _Text, metrics: Sequence[tuple[str, str]]
+) -> go.Figure | None:
+    later = c.arms[1:]
+    if not later:
+        return None
+    n_rows, n_cols = _grid(len(metrics), 3)
+    fig = make_subplots(
+        rows=n_rows,
+        cols=n_cols,
+        subplot_titles=[t(label) for _, label in metrics],
+        vertical_spacing=0.5 / n_rows if n_rows > 1 else 0.0,
+        horizontal_spacing=0.08,
+    )
+    styles = {
+        True: ("significant", PALETTE[3], "diamond"),
+        False: ("not_significant", "#999", "circle-open"),
+    }
+    for k, (metric, _) in enumerate(metrics):
+        row, col = k // n_cols + 1, k % n_cols + 1
+        for arm in later:
+            r = c.rows.get((metric, arm))
+            mean = None if r is None else _num(r["diff_mean"])
+            if r is None or mean is None:
+                continue
+            lo, hi = _num(r.get("diff_ci95_lo", "")), _num(r.get("diff_ci95_hi", ""))
+            label, color, symbol = styles[r["significant"].strip().lower() == "true"]
+            fig.add_trace(
+                go.Scatter(
+                    x=[t("minus_first", arm=arm, first=c.arms[0])],
+                    y=_round([mean]),
+                    mode="markers",
+                    name=t(label),
+                    legendgroup=label,
+                    showlegend=False,
+                    marker={"color": color, "size": 11, "symbol": symbol},
+                    error_y={
+                        "type": "data",
+                        "symmetric": False,
+                        "array": _round([None if hi is None else hi - mean]),
+                        "arrayminus": _round([None if lo is None else mean - lo]),
+                        "color": color,
+                    },
+                ),
+                row=row,
+                col=col,
+            )
+        _axis_format(fig, _kind(metric), row=row, col=col)
+    fig.add_hline(y=0, line={"color": "#555", "width": 1}, row="all", col="all")
+    for label, color, symbol in styles.values():  # one legend entry per style
+        fig.add_trace(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="markers",
+                name=t(label),
+                marker={"color": color, "size": 11, "symbol": symbol},
+            ),
+            row=1,
+            col=1,
+        )
+    _layout(fig, 80 + 260 * n_rows)
+    _top_legend(fig, 1)
+    return fig
+
+
+def _compare_table(c: _Comparison, t: _Text) -> str:
+    first, later = c.arms[0], c.arms[1:]
+    head = [t("glossary_metric"), *c.arms, *(t("minus_first", arm=a, first=first) for a in later)]
+    rows = []
+    for metric in c.metrics:
+        kind = _kind(metric)
+        cells = [f"<td>{html.escape(metric)}</td>"]
+        for arm in c.arms:
+            r = c.rows.get((metric, arm))
+            cells.append(f'<td class="num">{html.escape(_cell(r or {}, "", kind))}</td>')
+        for arm in later:
+            r = c.rows.get((metric, arm)) or {}
+            text = _cell(r, "diff_", kind)
+            if r.get("significant", "").strip().lower() == "true":
+                text += " *"
+            cells.append(f'<td class="num">{html.escape(text)}</td>')
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    header = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    return (
+        _note(t("table_note"))
+        + f'<table class="glossary"><thead><tr>{header}</tr></thead>'
+        + f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _compare(folder: Path, lang: str) -> tuple[str, set[str]]:
+    t = _Text(lang)
+    c = _Comparison(folder)
+    plot = _Plots(t)
+    metrics = [(m, label) for m, label in COMPARE_HEADLINE if m in c.metrics]
+    arms_fig = _compare_arms_figure(c, t, metrics) if metrics else None
+    diff_fig = _compare_diff_figure(c, t, metrics) if metrics else None
+    body = [
+        _section(
+            "arms",
+            t("sec_compare_arms"),
+            _note(t("note_ci")) + plot(arms_fig, "fig-compare-arms"),
+        ),
+        _section(
+            "difference",
+            t("sec_compare_diff"),
+            _note(t("diff_note")) + plot(diff_fig, "fig-compare-diff"),
+        ),
+        _section("metrics", t("sec_compare_table"), _compare_table(c, t)),
+    ]
+    meta = f"{t('arms')}: " + " · ".join(
+        f"{a} ({str((c.info.get('hashes') or {}).get(a, ''))[:12]})" for a in c.arms
+    )
+    notes = [t("compare_note"), *(str(n) for n in c.info.get("notes") or [])]
+    return _page(t("compare_title"), meta, notes, body, t), t.used
+
+
+def build_compare_report(folder: Path, lang: str = "en") -> str:
+    """The self-contained HTML report of a ``promosim compare`` folder.
+
+    Built from ``comparison.csv`` and ``arms.json``: the headline metrics of the arms side by
+    side, each later arm's difference from the first, and a table of every metric.
+
+    Raises:
+        ReportError: ``folder`` is not a readable comparison folder, or ``lang`` is unknown.
+    """
+    return _compare(folder, lang)[0]
+
+
+# sweep ------------------------------------------------------------------------------
+
+
+class _Sweep:
+    def __init__(self, folder: Path) -> None:
+        files = _read_folder(folder, "sweep", ("sweep.csv",))
+        rows = _read_csv(files["sweep.csv"], "sweep.csv", ("metric", "mean", "ci95_lo", "ci95_hi"))
+        header = csv.DictReader(io.StringIO(files["sweep.csv"])).fieldnames or []
+        self.paths = list(header[: header.index("metric")])
+        self.rows = rows
+        self.tornado = (
+            _read_json(folder, "tornado.json", "tornado")
+            if (folder / "tornado.json").is_file()
+            else None
+        )
+        metric = (self.tornado or {}).get("metric")
+        self.metric = str(metric) if metric else "all.service_level"
+        self.points = len({tuple(r[p] for p in self.paths) for r in rows})
+
+
+def _value_key(text: str) -> tuple[int, float, str]:
+    """Sort numbers by value, anything else after them by text."""
+    try:
+        return 0, float(text), text
+    except ValueError:
+        return 1, 0.0, text
+
+
+def _tornado_figure(s: _Sweep, t: _Text) -> go.Figure | None:
+    bars = [b for b in (s.tornado or {}).get("bars") or [] if isinstance(b, dict)]
+    if not bars:
+        return None
+    bars = sorted(bars, key=lambda b: -float(b.get("swing") or 0.0))
+    paths = [str(b["path"]) for b in bars]
+    base = float(bars[0]["base_mean"])
+    kind = _kind(s.metric)
+    fig = go.Figure()
+    for end, label, color in (("low", "at_low", PALETTE[0]), ("high", "at_high", PALETTE[1])):
+        means = [float(b[f"{end}_mean"]) for b in bars]
+        bases = [float(b["base_mean"]) for b in bars]
+        fig_x = [m - b for m, b in zip(means, bases, strict=True)]
+        fig.add_trace(
+            go.Bar(
+                y=paths,
+                x=_round(fig_x, 6),
+                base=_round(bases, 6),
+                orientation="h",
+                name=t(label),
+                marker={"color": color},
+                text=[
+                    f"{b[f'{end}_value']} → {fmt(m, kind)}"
+                    for b, m in zip(bars, means, strict=True)
+                ],
+                textposition="auto",
+                hovertemplate="%{y}: %{text}<extra></extra>",
+            )
+        )
+    fig.add_vline(x=base, line={"color": "#222", "width": 1.5})
+    fig.add_trace(
+        go.Scatter(
+            x=[None],
+            y=[None],
+            mode="lines",
+            line={"color": "#222", "width": 1.5},
+            name=f"{t('base')} {fmt(base, kind)}",
+        )
+    )
+    _layout(fig, 140 + 50 * len(bars), barmode="overlay", bargap=0.35)
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    fig.update_xaxes(title_text=s.metric)
+    if kind == "share":
+        fig.update_xaxes(tickformat=".0%")
+    elif kind == "yuan":
+        fig.update_xaxes(tickprefix="¥", tickformat=",.0f")
+    return fig
+
+
+def _response_figure(s: _Sweep, t: _Text) -> go.Figure | None:
+    rows = [r for r in s.rows if r["metric"] == s.metric]
+    if not rows or not s.paths:
+        return None
+    n_rows, n_cols = _grid(len(s.paths), 2)
+    fig = make_subplots(
+        rows=n_rows,
+        cols=n_cols,
+        subplot_titles=s.paths,
+        vertical_spacing=0.4 / n_rows if n_rows > 1 else 0.0,
+        horizontal_spacing=0.1,
+    )
+    kind = _kind(s.metric)
+    shown: list[str] = []
+    for k, path in enumerate(s.paths):
+        others = [p for p in s.paths if p != path]
+        lines: dict[tuple[str, ...], list[dict[str, str]]] = {}
+        for r in rows:
+            lines.setdefault(tuple(r[p] for p in others), []).append(r)
+        if any(len(v) > 1 for v in lines.values()):  # one-at-a-time: drop the single points
+            lines = {key: v for key, v in lines.items() if len(v) > 1}
+        numeric = all(_value_key(r[path])[0] == 0 for r in rows)
+        for key in sorted(lines, key=lambda x: [_value_key(v) for v in x]):
+            line = sorted(lines[key], key=lambda r: _value_key(r[path]))
+            name = ", ".join(f"{p}={v}" for p, v in zip(others, key, strict=True)) or s.metric
+            mean = [_num(r["mean"]) for r in line]
+            lo = [_num(r["ci95_lo"]) for r in line]
+            hi = [_num(r["ci95_hi"]) for r in line]
+            x: list[float] | list[str] = (
+                [float(r[path]) for r in line] if numeric else [r[path] for r in line]
+            )
+            fig.add_trace(
+                go.Scatter(
+                    x=x,
+                    y=_round(mean),
+                    mode="lines+markers",
+                    name=name,
+                    legendgroup=name,
+                    showlegend=True,
+                    line={"color": PALETTE[len(shown) % len(PALETTE)]},
+                    error_y=_error_bars(mean, lo, hi, kind),
+                ),
+                row=k // n_cols + 1,
+                col=k % n_cols + 1,
+            )
+            shown.append(name)
+        _axis_format(fig, kind, row=k // n_cols + 1, col=k % n_cols + 1)
+        fig.update_yaxes(title_text=s.metric, row=k // n_cols + 1, col=k % n_cols + 1)
+    _layout(fig, 120 + 320 * n_rows)
+    _top_legend(fig, (len(shown) + 2) // 3)
+    return fig
+
+
+def _sweep(folder: Path, lang: str) -> tuple[str, set[str]]:
+    t = _Text(lang)
+    s = _Sweep(folder)
+    plot = _Plots(t)
+    try:
+        tornado = _tornado_figure(s, t)
+    except (KeyError, TypeError, ValueError) as e:
+        raise ReportError(f"{folder}: tornado.json has an unreadable bar: {e!r}") from None
+    body = [
+        _section(
+            "tornado",
+            t("sec_tornado"),
+            _note(t("tornado_note")) + plot(tornado, "fig-tornado")
+            if tornado is not None
+            else _note(t("no_tornado")),
+        ),
+        _section(
+            "response",
+            t("sec_response"),
+            _note(t("response_note")) + plot(_response_figure(s, t), "fig-response"),
+        ),
+    ]
+    meta = f"{t('metric')} {s.metric} · {t('points')} {s.points}"
+    return _page(t("sweep_title"), meta, [t("note_ci")], body, t), t.used
+
+
+def build_sweep_report(folder: Path, lang: str = "en") -> str:
+    """The self-contained HTML report of a ``promosim sweep`` folder.
+
+    Built from ``sweep.csv`` and, if present, ``tornado.json``: the tornado chart and the
+    response curves of the tornado's metric (``all.service_level`` without a tornado).
+
+    Raises:
+        ReportError: ``folder`` is not a readable sweep folder, or ``lang`` is unknown.
+    """
+    return _sweep(folder, lang)[0]
+
+
+# staff ------------------------------------------------------------------------------
+
+_TARGET = re.compile(r"^\s*([A-Za-z0-9_.]+)\s*(>=|<=|>|<)\s*([-+0-9.eE]+)\s*$")
+
+
+class _Staffing:
+    def __init__(self, folder: Path) -> None:
+        files = _read_folder(folder, "staffing", ("staffing.csv", "staffing.json"))
+        self.info = _read_json(folder, "staffing.json", "staffing")
+        fixed = ("interval_start", "group", "required_agents", "scheduled_agents")
+        self.rows = _read_csv(files["staffing.csv"], "staffing.csv", fixed)
+        header = csv.DictReader(io.StringIO(files["staffing.csv"])).fieldnames or []
+        self.metrics = [c for c in header if c not in fixed]
+        self.groups = list(dict.fromkeys(r["group"] for r in self.rows))
+        self.targets: list[tuple[str, str, float]] = []
+        for text in self.info.get("targets") or []:
+            m = _TARGET.match(str(text))
+            if m:
+                self.targets.append((m[1], m[2], float(m[3])))
+
+
+def _staff_cards(s: _Staffing, t: _Text) -> str:
+    info = s.info
+    met = bool(info.get("met"))
+    cards = [
+        f'<div class="card {"good" if met else "bad"}">'
+        f'<div class="label">{html.escape(t("target"))}</div>'
+        f'<div class="value">{html.escape(t("targets_met" if met else "targets_not_met"))}</div>'
+        f'<div class="ci">{html.escape(" · ".join(str(x) for x in info.get("targets") or []))}'
+        "</div></div>"
+    ]
+    hours = info.get("extra_agent_hours") or {}
+    cost = info.get("extra_cost_yuan") or {}
+    for label, total, per_group, kind in (
+        ("extra_agent_hours", info.get("total_extra_agent_hours"), hours, "decimal"),
+        ("extra_cost_yuan", info.get("total_extra_cost_yuan"), cost, "yuan"),
+    ):
+        if not isinstance(total, int | float):
+            continue
+        extra = " · ".join(
+            f"{t('group')} {g} {fmt(float(v), kind)}"
+            for g, v in per_group.items()
+            if isinstance(v, int | float)
+        )
+        cards.append(
+            '<div class="card">'
+            f'<div class="label">{html.escape(t(label))} · {html.escape(t("total"))}</div>'
+            f'<div class="value">{html.escape(fmt(float(total), kind))}</div>'
+            f'<div class="extra">{html.escape(extra)}</div></div>'
+        )
+    for metric, value in (info.get("overall") or {}).items():
+        if isinstance(value, int | float):
+            cards.append(
+                '<div class="card">'
+                f'<div class="label">{html.escape(str(metric))}</div>'
+                f'<div class="value">{html.escape(fmt(float(value), _kind(str(metric))))}</div>'
+                f'<div class="extra">{html.escape(t("overall_value"))}</div></div>'
+            )
+    return f'<div class="cards">{"".join(cards)}</div>'
+
+
+def _staff_agents_figure(s: _Staffing, t: _Text) -> go.Figure | None:
+    if not s.groups:
+        return None
+    fig = make_subplots(
+        rows=len(s.groups),
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.08 if len(s.groups) > 1 else 0.0,
+        subplot_titles=[f"{t('group')} {g}" for g in s.groups],
+    )
+    for row, g in enumerate(s.groups, start=1):
+        rows = [r for r in s.rows if r["group"] == g]
+        x = [r["interval_start"] for r in rows]
+        for col, label, line in (
+            ("required_agents", "required_agents", {"color": PALETTE[3], "width": 2}),
+            ("scheduled_agents", "scheduled_agents", {"color": PALETTE[0], "dash": "dash"}),
+        ):
+            fig.add_trace(
+                go.Scatter(
+                    x=x,
+                    y=_round([_num(r[col]) for r in rows]),
+                    mode="lines",
+                    line={**line, "shape": "hv"},
+                    name=t(label),
+                    legendgroup=label,
+                    showlegend=row == 1,
+                ),
+                row=row,
+                col=1,
+            )
+        fig.update_yaxes(title_text=t("axis_agents"), rangemode="tozero", row=row, col=1)
+    fig.update_xaxes(tickformat="%m-%d %H:%M")
+    fig.update_xaxes(title_text=t("axis_time"), row=len(s.groups), col=1)
+    _layout(fig, 120 + 230 * len(s.groups), hovermode="x unified")
+    return fig
+
+
+def _staff_targets_figure(s: _Staffing, t: _Text) -> go.Figure | None:
+    if not s.metrics:
+        return None
+    fig = make_subplots(
+        rows=len(s.metrics),
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.08 if len(s.metrics) > 1 else 0.0,
+        subplot_titles=s.metrics,
+    )
+    shown = False
+    for row, metric in enumerate(s.metrics, start=1):
+        values: dict[str, float | None] = {}
+        for r in s.rows:  # the metric repeats on every group's row of an interval
+            if values.get(r["interval_start"]) is None:
+                values[r["interval_start"]] = _num(r[metric])
+        fig.add_trace(
+            go.Scatter(
+                x=list(values),
+                y=_round(list(values.values())),
+                mode="lines+markers",
+                line={"color": PALETTE[0]},
+                marker={"size": 4},
+                name=metric,
+                showlegend=False,
+            ),
+            row=row,
+            col=1,
+        )
+        for target, op, level in s.targets:
+            if target != metric:
+                continue
+            line = {"color": PALETTE[3], "dash": "dash", "width": 1.5}
+            fig.add_hline(y=level, line=line, row=row, col=1)
+            fig.add_trace(
+                go.Scatter(
+                    x=[None],
+                    y=[None],
+                    mode="lines",
+                    line=line,
+                    name=f"{t('target')} {op} {level:g}",
+                ),
+                row=row,
+                col=1,
+            )
+            shown = True
+        kind = _kind(metric)
+        _axis_format(fig, kind, row=row, col=1)
+        if kind == "share":
+            fig.update_yaxes(range=[0, 1.05], row=row, col=1)
+    fig.update_xaxes(tickformat="%m-%d %H:%M")
+    fig.update_xaxes(title_text=t("axis_time"), row=len(s.metrics), col=1)
+    _layout(fig, 120 + 230 * len(s.metrics), showlegend=shown)
+    return fig
+
+
+def _staff(folder: Path, lang: str) -> tuple[str, set[str]]:
+    t = _Text(lang)
+    s = _Staffing(folder)
+    plot = _Plots(t)
+    body = [
+        _section("extra", t("sec_staff_cards"), _staff_cards(s, t)),
+        _section(
+            "agents",
+            t("sec_staff_agents"),
+            _note(t("staff_note")) + plot(_staff_agents_figure(s, t), "fig-staff-agents"),
+        ),
+        _section(
+            "targets",
+            t("sec_staff_targets"),
+            plot(_staff_targets_figure(s, t), "fig-staff-targets"),
+        ),
+    ]
+    info = s.info
+    meta = " · ".join(
+        [str(info.get("name", "")), f"{t('config_hash')} {str(info.get('config_hash', ''))[:12]}"]
+    )
+    title = f"{info['name']} · {t('staff_title')}" if info.get("name") else t("staff_title")
+    return _page(title, meta, [], body, t), t.used
+
+
+def build_staff_report(folder: Path, lang: str = "en") -> str:
+    """The self-contained HTML report of a ``promosim staff`` folder.
+
+    Built from ``staffing.csv`` and ``staffing.json``: required against scheduled agents per
+    interval and group, the simulated target metrics per interval with their targets, and the
+    extra agent-hours and their cost.
+
+    Raises:
+        ReportError: ``folder`` is not a readable staffing folder, or ``lang`` is unknown.
+    """
+    return _staff(folder, lang)[0]
+
+
+_KINDS: dict[str, Callable[[Path, str], tuple[str, set[str]]]] = {
+    "compare": _compare,
+    "sweep": _sweep,
+    "staff": _staff,
+}
+
+
+def used_folder_labels(folder: Path, kind: str, lang: str = "en") -> set[str]:
+    """The label keys a compare, sweep or staff folder's report uses (kind: the command)."""
+    return _KINDS[kind](folder, lang)[1]

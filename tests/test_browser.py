@@ -10,7 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from sim.cli import app
+from sim.report import build_compare_report, build_staff_report, build_sweep_report
 from tests.test_cli import promo_scenario
+from tests.test_report import command_folders
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -32,7 +34,7 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_report_draws_every_plot_without_console_errors(lang: str, tmp_path: Path) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
+    pytest.importorskip("playwright.sync_api")
     scenario = tmp_path / "promo.yaml"
     scenario.write_text(json.dumps(promo_scenario()), encoding="utf-8")
     out = tmp_path / "run"
@@ -47,6 +49,15 @@ def test_report_draws_every_plot_without_console_errors(lang: str, tmp_path: Pat
     plot_ids = re.findall(r'<div id="(fig-[a-z-]+)" class="plotly-graph-div"', report.read_text())
     assert len(plot_ids) == 6
 
+    shot = tmp_path / f"report-{lang}.png"
+    errors = _open_in_browser(report, plot_ids, shot)
+    assert errors == []
+    assert shot.stat().st_size > 10_000
+
+
+def _open_in_browser(report: Path, plot_ids: list[str], shot: Path) -> list[str]:
+    """Open a report, wait for an svg in every plot, take a screenshot: the console errors."""
+    sync_api = pytest.importorskip("playwright.sync_api")
     errors: list[str] = []
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -57,9 +68,28 @@ def test_report_draws_every_plot_without_console_errors(lang: str, tmp_path: Pat
             page.goto(report.as_uri())
             for div_id in plot_ids:
                 page.wait_for_selector(f"#{div_id} .main-svg", state="attached", timeout=30_000)
-            shot = tmp_path / f"report-{lang}.png"
             page.screenshot(path=str(shot), full_page=True)
         finally:
             browser.close()
-    assert errors == []
-    assert shot.stat().st_size > 10_000
+    return errors
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_compare_sweep_and_staff_reports_draw_every_plot(lang: str, tmp_path: Path) -> None:
+    pytest.importorskip("playwright.sync_api")
+    folders = command_folders(tmp_path)
+    builders = {
+        "compare": build_compare_report,
+        "sweep": build_sweep_report,
+        "staff": build_staff_report,
+    }
+    for kind, build in builders.items():
+        report = tmp_path / f"{kind}-{lang}.html"
+        report.write_text(build(folders[kind], lang), encoding="utf-8")
+        plot_ids = re.findall(
+            r'<div id="(fig-[a-z-]+)" class="plotly-graph-div"', report.read_text()
+        )
+        assert len(plot_ids) == 2, kind
+        shot = tmp_path / f"{kind}-{lang}.png"
+        assert _open_in_browser(report, plot_ids, shot) == [], kind
+        assert shot.stat().st_size > 10_000, kind

@@ -439,6 +439,11 @@ def test_compare_marks_significant_differences_and_writes_the_csv(
     asa = [r.split(",") for r in rows if r.startswith("all.asa_seconds,more,")]
     assert asa and float(asa[0][5]) < 0 and asa[0][-1] == "true"
     assert " *" in result.output
+    # the folder has its report, and `report` rebuilds the same bytes
+    written = (out / "report.html").read_bytes()
+    rebuilt = runner.invoke(app, ["report", str(out), "--out", str(tmp_path / "again.html")])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert (tmp_path / "again.html").read_bytes() == written
 
 
 def test_sweep_one_at_a_time_writes_the_tornado(tiny: Path, tmp_path: Path) -> None:

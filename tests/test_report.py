@@ -10,7 +10,16 @@ import pytest
 from typer.testing import CliRunner
 
 from sim.cli import app
-from sim.report import LABELS, build_report, used_labels
+from sim.report import (
+    LABELS,
+    ReportError,
+    build_compare_report,
+    build_report,
+    build_staff_report,
+    build_sweep_report,
+    used_folder_labels,
+    used_labels,
+)
 from tests.conftest import tiny_scenario
 from tests.test_cli import promo_scenario
 
@@ -157,3 +166,160 @@ def test_report_refuses_an_unknown_language(runs: dict[str, Path]) -> None:
     result = runner.invoke(app, ["report", str(runs["tiny"]), "--lang", "fr"])
     assert result.exit_code == 2
     assert "--lang" in result.output
+
+
+# --------------------------------------------------------------------------- compare, sweep, staff
+
+FOLDER_SECTIONS = {
+    "compare": ("sec_compare_arms", "sec_compare_diff", "sec_compare_table"),
+    "sweep": ("sec_tornado", "sec_response"),
+    "staff": ("sec_staff_cards", "sec_staff_agents", "sec_staff_targets"),
+}
+FOLDER_PLOTS = {
+    "compare": ("compare-arms", "compare-diff"),
+    "sweep": ("tornado", "response"),
+    "staff": ("staff-agents", "staff-targets"),
+}
+BUILDERS = {
+    "compare": build_compare_report,
+    "sweep": build_sweep_report,
+    "staff": build_staff_report,
+}
+
+
+def command_folders(root: Path) -> dict[str, Path]:
+    """A compare, a one-at-a-time sweep and a staff folder of tiny scenarios, by the CLI."""
+    light, heavy = root / "light.yaml", root / "heavy.yaml"
+    light.write_text(json.dumps(tiny_scenario(name="light")), encoding="utf-8")
+    heavy_data = tiny_scenario(name="heavy")
+    heavy_data["arrivals"][0]["contacts_per_hour"] = 45
+    heavy.write_text(json.dumps(heavy_data), encoding="utf-8")
+    common = ["--replications", "2", "--workers", "1", "--quiet"]
+    commands = {
+        "compare": ["compare", str(light), str(heavy)],
+        "sweep": [
+            "sweep",
+            str(light),
+            "--vary",
+            "staffing.groups.0.schedule.agents=2:4:3",
+            "--vary",
+            "arrivals.0.contacts_per_hour=20,40",
+            "--one-at-a-time",
+            "--metric",
+            "phone.service_level",
+        ],
+        "staff": ["staff", str(light), "--target", "phone.service_level>=0.8"],
+    }
+    out = {}
+    for name, args in commands.items():
+        folder = root / name
+        result = runner.invoke(app, [*args, *common, "--out", str(folder)])
+        assert result.exit_code == 0, result.output
+        out[name] = folder
+    return out
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return command_folders(tmp_path_factory.mktemp("commands"))
+
+
+@pytest.mark.parametrize("kind", ["compare", "sweep", "staff"])
+def test_command_reports_have_every_section_and_are_deterministic(
+    folders: dict[str, Path], kind: str
+) -> None:
+    build = BUILDERS[kind]
+    page = build(folders[kind])
+    assert page == build(folders[kind])
+    titles = _titles(page)
+    for key in FOLDER_SECTIONS[kind]:
+        assert LABELS[key]["en"] in titles, key
+    for div_id in FOLDER_PLOTS[kind]:
+        assert f'id="fig-{div_id}"' in page, div_id
+    assert len(re.findall(r"\* plotly\.js v\d", page)) == 1
+    assert "<script src=" not in page
+    assert len(page.encode()) < 10_000_000
+
+
+def test_the_compare_report_shows_arms_differences_and_every_metric(
+    folders: dict[str, Path],
+) -> None:
+    page = build_compare_report(folders["compare"])
+    rest = _non_library(page)
+    titles = _titles(page)
+    for label in ("contacts", "service_level", "abandon_rate", "asa_seconds", "occupancy"):
+        assert LABELS[label]["en"] in titles, label
+    assert "heavy − light" in titles
+    assert LABELS["significant"]["en"] in titles
+    metrics = {
+        line.split(",")[0]
+        for line in (folders["compare"] / "comparison.csv").read_text().splitlines()[1:]
+    }
+    for metric in metrics:
+        assert f"<td>{metric}</td>" in rest, metric
+    # more contacts in the heavy arm: a significant difference, marked in the table
+    assert re.search(r"<td>contacts</td>(<td[^>]*>[^<]*</td>){2}<td[^>]*>[^<]* \*</td>", rest)
+
+
+def test_the_sweep_report_draws_a_tornado_widest_on_top_or_says_there_is_none(
+    folders: dict[str, Path], tmp_path: Path
+) -> None:
+    page = build_sweep_report(folders["sweep"])
+    tornado = json.loads((folders["sweep"] / "tornado.json").read_text())
+    widest = max(tornado["bars"], key=lambda b: b["swing"])["path"]
+    bars = re.search(r'"orientation":"h".*?"y":(\[[^\]]*\])', _non_library(page))
+    assert bars is not None
+    assert json.loads(bars.group(1))[0] == widest
+    assert "phone.service_level" in page
+    # a grid sweep has no tornado.json: response curves of all.service_level only
+    grid = tmp_path / "grid"
+    grid.mkdir()
+    (grid / "sweep.csv").write_text((folders["sweep"] / "sweep.csv").read_text())
+    page = build_sweep_report(grid)
+    assert LABELS["no_tornado"]["en"] in _titles(page)
+    assert 'id="fig-tornado"' not in page
+    assert 'id="fig-response"' in page
+    assert "all.service_level" in page
+
+
+def test_the_staff_report_shows_the_extra_hours_cost_and_target(folders: dict[str, Path]) -> None:
+    page = build_staff_report(folders["staff"])
+    info = json.loads((folders["staff"] / "staffing.json").read_text())
+    titles = _titles(page)
+    assert f"{LABELS['extra_agent_hours']['en']} · {LABELS['total']['en']}" in titles
+    assert f"{LABELS['extra_cost_yuan']['en']} · {LABELS['total']['en']}" in titles
+    assert LABELS["required_agents"]["en"] in titles
+    assert LABELS["scheduled_agents"]["en"] in titles
+    assert "target >= 0.8" in titles
+    assert f"{info['total_extra_agent_hours']:,.1f}" in page
+    assert "¥" in page
+
+
+@pytest.mark.parametrize("kind", ["compare", "sweep", "staff"])
+def test_the_chinese_command_reports_have_no_untranslated_label(
+    folders: dict[str, Path], kind: str
+) -> None:
+    used = used_folder_labels(folders[kind], kind, "zh")
+    assert used <= set(LABELS)
+    assert used == used_folder_labels(folders[kind], kind, "en")
+    page = BUILDERS[kind](folders[kind], "zh")
+    titles = _titles(page)
+    for key in used:
+        en, zh = LABELS[key]["en"], LABELS[key]["zh"]
+        assert en != zh, key
+        en_text = en.split("{")[0].strip()
+        if en_text:
+            assert all(en_text not in title for title in titles), (key, en_text)
+    assert LABELS[FOLDER_SECTIONS[kind][0]]["zh"] in titles
+    assert '<html lang="zh-CN">' in page
+
+
+@pytest.mark.parametrize("kind", ["compare", "sweep", "staff"])
+def test_command_reports_refuse_a_wrong_folder(folders: dict[str, Path], kind: str) -> None:
+    with pytest.raises(ReportError, match="no such folder"):
+        BUILDERS[kind](folders[kind] / "missing")
+    other = "sweep" if kind != "sweep" else "staff"
+    with pytest.raises(ReportError, match="is missing"):
+        BUILDERS[kind](folders[other])
+    with pytest.raises(ReportError, match="language"):
+        BUILDERS[kind](folders[kind], "fr")
