@@ -12,7 +12,7 @@ import math
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import numpy as np
 import typer
@@ -80,6 +80,16 @@ WorkersOption = Annotated[
     int | None, typer.Option(help="Worker processes (default: one per core).", min=1)
 ]
 QuietOption = Annotated[bool, typer.Option(help="No progress bar and no tables.")]
+BackendOption = Annotated[
+    str, typer.Option(help="Where replications run: local (process pool) or dask.")
+]
+AddressOption = Annotated[
+    str | None, typer.Option(help="Dask scheduler tcp://host:port (default: a LocalCluster).")
+]
+ImagesOption = Annotated[
+    str | None,
+    typer.Option(help="Also write each figure as a picture: png or svg (needs Chromium)."),
+]
 
 
 def _bad_input(message: str) -> typer.Exit:
@@ -282,14 +292,10 @@ def run(
         typer.Option("--out", help="Write the run's files into this new or empty folder."),
     ] = None,
     quiet: QuietOption = False,
-    backend: Annotated[
-        str, typer.Option(help="Where replications run: local (process pool) or dask.")
-    ] = "local",
-    address: Annotated[
-        str | None,
-        typer.Option(help="Dask scheduler tcp://host:port (default: a LocalCluster)."),
-    ] = None,
+    backend: BackendOption = "local",
+    address: AddressOption = None,
     lang: LangOption = "en",
+    images: ImagesOption = None,
 ) -> None:
     """Simulate a scenario and write its run folder.
 
@@ -322,6 +328,8 @@ def run(
     )
     _write(target, files)
     cache.clear()
+    if images is not None:
+        _add_report(target, lang, images)  # the same report.html, and its pictures
     if not quiet:
         out.print(headline_table(result))
         for extra in [*view_tables(result), daily_effect_table(result)]:
@@ -338,36 +346,50 @@ def report(
         Path | None,
         typer.Option("--out", help="Write the report here instead of RUN_DIR/report.html."),
     ] = None,
+    images: ImagesOption = None,
 ) -> None:
     """Rebuild a folder's report.html from its files (the same bytes the command wrote).
 
     Works on the folders of run, compare, sweep and staff.
     """
     _check_lang(lang)
-    target = out_file or run_dir / "report.html"
-    write_report(target, _build_report(run_dir, lang))
-    out.print(f"report: {target}", highlight=False)
+    if out_file is None:
+        _add_report(run_dir, lang, images)
+        out.print(f"report: {run_dir / 'report.html'}", highlight=False)
+        return
+    write_report(out_file, _build_report(run_dir, lang))
+    out.print(f"report: {out_file}", highlight=False)
 
 
-def _build_report(folder: Path, lang: str) -> str:
+def _build_report(folder: Path, lang: str, figures: dict[str, Any] | None = None) -> str:
     """The report of any command's folder, by what it holds (plotly only when called)."""
     from sim import report as reports
 
     try:
         if (folder / "comparison.csv").exists():
-            return reports.build_compare_report(folder, lang)
+            return reports.build_compare_report(folder, lang, figures)
         if (folder / "sweep.csv").exists():
-            return reports.build_sweep_report(folder, lang)
+            return reports.build_sweep_report(folder, lang, figures)
         if (folder / "staffing.csv").exists():
-            return reports.build_staff_report(folder, lang)
-        return reports.build_report(folder, lang)
+            return reports.build_staff_report(folder, lang, figures)
+        return reports.build_report(folder, lang, figures)
     except reports.ReportError as e:
         raise _bad_input(f"promosim: {e}") from None
 
 
-def _add_report(folder: Path, lang: str) -> None:
-    """Write report.html into a command's freshly written folder."""
-    write_report(folder / "report.html", _build_report(folder, lang))
+def _add_report(folder: Path, lang: str, images: str | None = None) -> None:
+    """Write report.html (and with ``images``, each figure as a picture) into a folder."""
+    from sim import report as reports
+
+    figures: dict[str, Any] = {}
+    write_report(folder / "report.html", _build_report(folder, lang, figures))
+    if images is not None:
+        try:
+            pictures = reports.figure_images(figures, images)
+        except reports.ReportError as e:
+            raise _bad_input(f"promosim: {e}") from None
+        for name, content in pictures.items():
+            write_report(folder / "images" / name, content)
 
 
 # --------------------------------------------------------------------------- compare, sweep
@@ -402,14 +424,6 @@ class _Backend:
             cache.clear()
 
 
-BackendOption = Annotated[
-    str, typer.Option(help="Where replications run: local (process pool) or dask.")
-]
-AddressOption = Annotated[
-    str | None, typer.Option(help="Dask scheduler tcp://host:port (default: a LocalCluster).")
-]
-
-
 @app.command()
 def compare(
     scenarios: Annotated[
@@ -427,6 +441,7 @@ def compare(
     backend: BackendOption = "local",
     address: AddressOption = None,
     lang: LangOption = "en",
+    images: ImagesOption = None,
 ) -> None:
     """Scenarios side by side on common random numbers, with paired differences to the first.
 
@@ -462,7 +477,7 @@ def compare(
     }
     _write(target_dir, files)
     engine.clear()
-    _add_report(target_dir, lang)
+    _add_report(target_dir, lang, images)
     if not quiet:
         table = Table(
             title=f"Compare · {plan.replications} replications on common random numbers · "
@@ -525,6 +540,7 @@ def sweep(
     backend: BackendOption = "local",
     address: AddressOption = None,
     lang: LangOption = "en",
+    images: ImagesOption = None,
 ) -> None:
     """Run a scenario over a grid, or one parameter at a time (sensitivity, tornado)."""
     _check_lang(lang)
@@ -576,7 +592,7 @@ def sweep(
     )
     _write(target_dir, files)
     engine.clear()
-    _add_report(target_dir, lang)
+    _add_report(target_dir, lang, images)
     if not quiet and bars:
         table = Table(title=f"Tornado · {metric} at each path's lowest and highest value")
         for col in ("path", "low", "high", "swing"):
@@ -673,6 +689,7 @@ def staff(
     backend: BackendOption = "local",
     address: AddressOption = None,
     lang: LangOption = "en",
+    images: ImagesOption = None,
 ) -> None:
     """Agents per interval and group meeting every target at the least agent-hours.
 
@@ -738,7 +755,7 @@ def staff(
     }
     _write(target_dir, files)
     engine.clear()
-    _add_report(target_dir, lang)
+    _add_report(target_dir, lang, images)
     if not quiet:
         table = Table(title=f"Staffing for {', '.join(str(t) for t in targets)}")
         for col in ("group", "plan agent-hours", "scheduled", "extra", "extra cost (¥)"):

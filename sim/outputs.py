@@ -62,8 +62,8 @@ def check_target(target: Path) -> None:
             raise OutputError(f"{target}: folder exists and is not empty; choose another --out")
 
 
-def write_report(path: Path, text: str) -> Path:
-    """Write a report file atomically (a temporary file renamed over it).
+def write_report(path: Path, content: str | bytes) -> Path:
+    """Write a report file (HTML, or a picture) atomically: a temporary file renamed over it.
 
     Reports are rebuilt from a folder's own files, so replacing one changes nothing but
     its language or layout.
@@ -71,8 +71,9 @@ def write_report(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(content.encode("utf-8") if isinstance(content, str) else content)
+        os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide a report from colleagues
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

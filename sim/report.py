@@ -12,7 +12,9 @@ import html
 import io
 import json
 import math
+import os
 import re
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -735,21 +737,8 @@ def _glossary(run: _Run, t: _Text) -> str:
     )
 
 
-def _render(run: _Run, t: _Text) -> str:
-    plots_done = 0
-
-    def plot(fig: go.Figure | None, div_id: str) -> str:
-        nonlocal plots_done
-        if fig is None:
-            return f'<p class="note">{html.escape(t("not_available"))}</p>'
-        fig_html: str = fig.to_html(
-            full_html=False,
-            include_plotlyjs=plots_done == 0,
-            div_id=div_id,
-            config=PLOTLY_CONFIG,
-        )
-        plots_done += 1
-        return f'<div class="plot">{fig_html}</div>'
+def _render(run: _Run, t: _Text, figures: dict[str, go.Figure] | None = None) -> str:
+    plot = _Plots(t, figures)
 
     s = run.summary
     title = str(s.get("title") or s.get("name") or "")
@@ -828,23 +817,32 @@ def _page(heading: str, meta: str, notes: Sequence[str], body: Sequence[str], t:
     )
 
 
-def report_from_files(files: Mapping[str, str], lang: str = "en") -> str:
-    """The report of a run folder given as its files' contents (name → text)."""
-    return _build(files, lang)[0]
+def report_from_files(
+    files: Mapping[str, str], lang: str = "en", figures: dict[str, go.Figure] | None = None
+) -> str:
+    """The report of a run folder given as its files' contents (name → text).
+
+    ``figures``, if given, receives every figure by its div id (for pictures).
+    """
+    return _build(files, lang, figures)[0]
 
 
-def _build(files: Mapping[str, str], lang: str) -> tuple[str, set[str]]:
+def _build(
+    files: Mapping[str, str], lang: str, figures: dict[str, go.Figure] | None = None
+) -> tuple[str, set[str]]:
     t = _Text(lang)
-    return _render(_Run(files), t), t.used
+    return _render(_Run(files), t, figures), t.used
 
 
-def build_report(run_dir: Path, lang: str = "en") -> str:
+def build_report(
+    run_dir: Path, lang: str = "en", figures: dict[str, go.Figure] | None = None
+) -> str:
     """The self-contained HTML report of a run folder, built only from its files.
 
     Raises:
         ReportError: ``run_dir`` is not a readable run folder, or ``lang`` is unknown.
     """
-    return report_from_files(read_run(run_dir), lang)
+    return report_from_files(read_run(run_dir), lang, figures)
 
 
 def used_labels(run_dir: Path, lang: str = "en") -> set[str]:
@@ -858,13 +856,16 @@ def used_labels(run_dir: Path, lang: str = "en") -> set[str]:
 class _Plots:
     """Figures as page fragments: plotly.js embedded with the first one only."""
 
-    def __init__(self, t: _Text) -> None:
+    def __init__(self, t: _Text, figures: dict[str, go.Figure] | None = None) -> None:
         self.t = t
         self.done = 0
+        self.figures = figures
 
     def __call__(self, fig: go.Figure | None, div_id: str) -> str:
         if fig is None:
             return f'<p class="note">{html.escape(self.t("not_available"))}</p>'
+        if self.figures is not None:
+            self.figures[div_id] = fig
         fig_html: str = fig.to_html(
             full_html=False,
             include_plotlyjs=self.done == 0,
@@ -1129,10 +1130,12 @@ def _compare_table(c: _Comparison, t: _Text) -> str:
     )
 
 
-def _compare(folder: Path, lang: str) -> tuple[str, set[str]]:
+def _compare(
+    folder: Path, lang: str, figures: dict[str, go.Figure] | None = None
+) -> tuple[str, set[str]]:
     t = _Text(lang)
     c = _Comparison(folder)
-    plot = _Plots(t)
+    plot = _Plots(t, figures)
     metrics = [(m, label) for m, label in COMPARE_HEADLINE if m in c.metrics]
     arms_fig = _compare_arms_figure(c, t, metrics) if metrics else None
     diff_fig = _compare_diff_figure(c, t, metrics) if metrics else None
@@ -1156,7 +1159,9 @@ def _compare(folder: Path, lang: str) -> tuple[str, set[str]]:
     return _page(t("compare_title"), meta, notes, body, t), t.used
 
 
-def build_compare_report(folder: Path, lang: str = "en") -> str:
+def build_compare_report(
+    folder: Path, lang: str = "en", figures: dict[str, go.Figure] | None = None
+) -> str:
     """The self-contained HTML report of a ``promosim compare`` folder.
 
     Built from ``comparison.csv`` and ``arms.json``: the headline metrics of the arms side by
@@ -1165,7 +1170,7 @@ def build_compare_report(folder: Path, lang: str = "en") -> str:
     Raises:
         ReportError: ``folder`` is not a readable comparison folder, or ``lang`` is unknown.
     """
-    return _compare(folder, lang)[0]
+    return _compare(folder, lang, figures)[0]
 
 
 # sweep ------------------------------------------------------------------------------
@@ -1298,10 +1303,12 @@ def _response_figure(s: _Sweep, t: _Text) -> go.Figure | None:
     return fig
 
 
-def _sweep(folder: Path, lang: str) -> tuple[str, set[str]]:
+def _sweep(
+    folder: Path, lang: str, figures: dict[str, go.Figure] | None = None
+) -> tuple[str, set[str]]:
     t = _Text(lang)
     s = _Sweep(folder)
-    plot = _Plots(t)
+    plot = _Plots(t, figures)
     try:
         tornado = _tornado_figure(s, t)
     except (KeyError, TypeError, ValueError) as e:
@@ -1324,7 +1331,9 @@ def _sweep(folder: Path, lang: str) -> tuple[str, set[str]]:
     return _page(t("sweep_title"), meta, [t("note_ci")], body, t), t.used
 
 
-def build_sweep_report(folder: Path, lang: str = "en") -> str:
+def build_sweep_report(
+    folder: Path, lang: str = "en", figures: dict[str, go.Figure] | None = None
+) -> str:
     """The self-contained HTML report of a ``promosim sweep`` folder.
 
     Built from ``sweep.csv`` and, if present, ``tornado.json``: the tornado chart and the
@@ -1333,7 +1342,7 @@ def build_sweep_report(folder: Path, lang: str = "en") -> str:
     Raises:
         ReportError: ``folder`` is not a readable sweep folder, or ``lang`` is unknown.
     """
-    return _sweep(folder, lang)[0]
+    return _sweep(folder, lang, figures)[0]
 
 
 # staff ------------------------------------------------------------------------------
@@ -1490,10 +1499,12 @@ def _staff_targets_figure(s: _Staffing, t: _Text) -> go.Figure | None:
     return fig
 
 
-def _staff(folder: Path, lang: str) -> tuple[str, set[str]]:
+def _staff(
+    folder: Path, lang: str, figures: dict[str, go.Figure] | None = None
+) -> tuple[str, set[str]]:
     t = _Text(lang)
     s = _Staffing(folder)
-    plot = _Plots(t)
+    plot = _Plots(t, figures)
     body = [
         _section("extra", t("sec_staff_cards"), _staff_cards(s, t)),
         _section(
@@ -1515,7 +1526,9 @@ def _staff(folder: Path, lang: str) -> tuple[str, set[str]]:
     return _page(title, meta, [], body, t), t.used
 
 
-def build_staff_report(folder: Path, lang: str = "en") -> str:
+def build_staff_report(
+    folder: Path, lang: str = "en", figures: dict[str, go.Figure] | None = None
+) -> str:
     """The self-contained HTML report of a ``promosim staff`` folder.
 
     Built from ``staffing.csv`` and ``staffing.json``: required against scheduled agents per
@@ -1525,7 +1538,7 @@ def build_staff_report(folder: Path, lang: str = "en") -> str:
     Raises:
         ReportError: ``folder`` is not a readable staffing folder, or ``lang`` is unknown.
     """
-    return _staff(folder, lang)[0]
+    return _staff(folder, lang, figures)[0]
 
 
 _KINDS: dict[str, Callable[[Path, str], tuple[str, set[str]]]] = {
@@ -1538,3 +1551,40 @@ _KINDS: dict[str, Callable[[Path, str], tuple[str, set[str]]]] = {
 def used_folder_labels(folder: Path, kind: str, lang: str = "en") -> set[str]:
     """The label keys a compare, sweep or staff folder's report uses (kind: the command)."""
     return _KINDS[kind](folder, lang)[1]
+
+
+# --------------------------------------------------------------------------- pictures
+
+
+def figure_images(figures: Mapping[str, go.Figure], fmt: str) -> dict[str, bytes]:
+    """Each figure as a ``png`` or ``svg`` picture (kaleido, with the system's Chromium).
+
+    Kaleido drives a headless Chrome; where ``BROWSER_PATH`` is unset, Debian's Chromium at
+    /usr/bin/chromium is used (install it with ``apt-get install chromium``).
+
+    Raises:
+        ReportError: An unknown format, or no browser to render with.
+    """
+    if fmt not in ("png", "svg"):
+        raise ReportError(f"--images: {fmt!r} is not png or svg")
+    if "BROWSER_PATH" not in os.environ and Path("/usr/bin/chromium").exists():
+        os.environ["BROWSER_PATH"] = "/usr/bin/chromium"
+    import kaleido  # only for pictures
+
+    out: dict[str, bytes] = {}
+    try:
+        with warnings.catch_warnings():
+            # plotly notes that its kaleido options do not apply to a running server
+            warnings.simplefilter("ignore", UserWarning)
+            # one browser for all the figures, not one each (seconds apiece)
+            kaleido.start_sync_server(silence_warnings=True)
+            try:
+                for div_id, fig in figures.items():
+                    out[f"{div_id}.{fmt}"] = fig.to_image(
+                        format=fmt, width=1200, height=fig.layout.height or 500
+                    )
+            finally:
+                kaleido.stop_sync_server(silence_warnings=True)
+    except Exception as e:  # kaleido reports a missing browser in several ways
+        raise ReportError(f"--images: could not render pictures ({type(e).__name__}: {e})") from e
+    return out

@@ -7,10 +7,12 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from sim.cli import app
 from sim.report import build_compare_report, build_staff_report, build_sweep_report
+from tests.conftest import tiny_scenario
 from tests.test_cli import promo_scenario
 from tests.test_report import command_folders
 
@@ -93,3 +95,24 @@ def test_compare_sweep_and_staff_reports_draw_every_plot(lang: str, tmp_path: Pa
         shot = tmp_path / f"{kind}-{lang}.png"
         assert _open_in_browser(report, plot_ids, shot) == [], kind
         assert shot.stat().st_size > 10_000, kind
+
+
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs Debian's Chromium")
+@pytest.mark.parametrize("fmt", ["png", "svg"])
+def test_images_writes_every_figure_as_a_picture(tmp_path: Path, fmt: str) -> None:
+    scenario = tmp_path / "tiny.yaml"
+    scenario.write_text(yaml.safe_dump(tiny_scenario()), encoding="utf-8")
+    out = tmp_path / "run"
+    result = CliRunner().invoke(
+        app, ["run", str(scenario), "--out", str(out), "--quiet", "--workers", "1", "--images", fmt]
+    )
+    assert result.exit_code == 0, result.output
+    pictures = sorted((out / "images").iterdir())
+    html_ids = (out / "report.html").read_text(encoding="utf-8")
+    assert pictures and all(f'id="{p.stem}"' in html_ids for p in pictures)
+    head = pictures[0].read_bytes()[:8]
+    assert (
+        head.startswith(b"\x89PNG") if fmt == "png" else b"<svg" in pictures[0].read_bytes()[:200]
+    )
+    bad = CliRunner().invoke(app, ["report", str(out), "--images", "gif"])
+    assert bad.exit_code == 2
