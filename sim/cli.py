@@ -353,12 +353,9 @@ def report(
     Works on the folders of run, compare, sweep and staff.
     """
     _check_lang(lang)
-    if out_file is None:
-        _add_report(run_dir, lang, images)
-        out.print(f"report: {run_dir / 'report.html'}", highlight=False)
-        return
-    write_report(out_file, _build_report(run_dir, lang))
-    out.print(f"report: {out_file}", highlight=False)
+    target = out_file or run_dir / "report.html"
+    _add_report(run_dir, lang, images, target)
+    out.print(f"report: {target}", highlight=False)
 
 
 def _build_report(folder: Path, lang: str, figures: dict[str, Any] | None = None) -> str:
@@ -377,19 +374,25 @@ def _build_report(folder: Path, lang: str, figures: dict[str, Any] | None = None
         raise _bad_input(f"promosim: {e}") from None
 
 
-def _add_report(folder: Path, lang: str, images: str | None = None) -> None:
-    """Write report.html (and with ``images``, each figure as a picture) into a folder."""
+def _add_report(
+    folder: Path, lang: str, images: str | None = None, target: Path | None = None
+) -> None:
+    """Write a folder's report (to ``target``, by default its report.html).
+
+    With ``images``, each figure is also written as a picture in ``images/`` beside it.
+    """
     from sim import report as reports
 
+    target = target or folder / "report.html"
     figures: dict[str, Any] = {}
-    write_report(folder / "report.html", _build_report(folder, lang, figures))
+    write_report(target, _build_report(folder, lang, figures))
     if images is not None:
         try:
             pictures = reports.figure_images(figures, images)
         except reports.ReportError as e:
             raise _bad_input(f"promosim: {e}") from None
         for name, content in pictures.items():
-            write_report(folder / "images" / name, content)
+            write_report(target.parent / "images" / name, content)
 
 
 # --------------------------------------------------------------------------- compare, sweep
