@@ -1227,9 +1227,7 @@ def _refine_per_interval(
         ]
         if not candidates:
             break
-        trial = {g: a.copy() for g, a in plan.items()}
-        for g, k in candidates:
-            trial[g][k] -= 1
+        trial = _minus_one(plan, candidates)
         tried = simulate(trial, f"trim {trim}")
         if not _misses(tried, targets):
             plan, measured = trial, tried
@@ -1237,14 +1235,22 @@ def _refine_per_interval(
         keep = [(g, k) for g, k in candidates if holds(tried, g, k)]
         if not keep:
             break
-        trial = {g: a.copy() for g, a in plan.items()}
-        for g, k in keep:
-            trial[g][k] -= 1
+        trial = _minus_one(plan, keep)
         tried = simulate(trial, f"trim {trim}")
         if _misses(tried, targets):
             break
         plan, measured = trial, tried
     return plan, measured, True, iterations
+
+
+def _minus_one(
+    plan: Mapping[str, NDArray[np.int64]], cells: Sequence[tuple[str, int]]
+) -> dict[str, NDArray[np.int64]]:
+    """A copy of ``plan`` with one agent fewer in each (group, interval) of ``cells``."""
+    trial = {g: a.copy() for g, a in plan.items()}
+    for g, k in cells:
+        trial[g][k] -= 1
+    return trial
 
 
 def _refine_overall(
