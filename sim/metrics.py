@@ -55,7 +55,7 @@ from sim.center import (
     U_REVISE,
     CenterResult,
 )
-from sim.config import Scenario, SecondItemDiscount
+from sim.config import Satisfaction, Scenario, SecondItemDiscount
 from sim.demand import Contacts, Demand, all_reasons
 from sim.economics import hourly_cost_yuan, money_view, order_margin
 from sim.satisfaction import (
@@ -152,6 +152,13 @@ GLOSSARY: dict[str, str] = {
     "after its service, refund, review and churn costs, yuan",
     "service_cost_per_promo_order_yuan": "(extra service cost + extra refunds) ÷ orders in "
     "the promotion's window, yuan",
+    "csat_dist.<band>": "issues whose probability of being satisfied falls in the band "
+    "(percent) ÷ issues",
+    "issues_with.<driver>": "issues the driver touched ÷ issues: wait (first contact waited "
+    "beyond the channel's tolerance), repeat (more than one contact), unresolved, escalation, "
+    "abandonment (any contact abandoned)",
+    "csat_lost.<driver>": "mean probability of being satisfied with the driver removed from "
+    "every issue, minus csat_mean: the satisfaction the driver costs, share of issues",
     "break_even_miss_rate": "bundle miss rate at which the promotion's net impact is zero "
     "(linear in the miss rate; absent outside [0, 1])",
 }
@@ -164,6 +171,8 @@ def glossary_key(metric: str) -> str:
         return "contacts.<reason>"
     if metric.startswith(("reason.", "promo_", "net_impact", "service_cost_per", "break_even")):
         return metric
+    if metric.startswith(("csat_dist.", "issues_with.", "csat_lost.")):
+        return metric.split(".", 1)[0] + (".<band>" if metric.startswith("csat_d") else ".<driver>")
     if metric.startswith("group."):
         return "group.<group>." + metric.rsplit(".", 1)[-1]
     return metric.rsplit(".", 1)[-1]
@@ -186,8 +195,9 @@ class ReplicationMetrics:
     interval_starts: NDArray[np.float64]
     intervals: dict[str, NDArray[np.float64]]
     daily: dict[str, NDArray[np.float64]] = field(default_factory=dict)
-    """``"contacts.<reason>"``, ``"contacts"``, ``"orders"`` → one count per calendar day
-    (days wholly inside the warm-up are not reported)."""
+    """``"contacts.<reason>"``, ``"contacts"``, ``"orders"``, ``"abandoned"``, ``"redials"``
+    → one count per calendar day of arrival (days wholly inside the warm-up are not
+    reported)."""
 
 
 def overlap(
@@ -384,6 +394,7 @@ def replication_metrics(
     overall["overtime_hours"] = float(ot_in.sum() / 3600.0)
     _journey_metrics(scenario, contacts, result, overall)
     daily = _demand_metrics(scenario, contacts, orders, overall)
+    _daily_outcomes(scenario, contacts, result, daily)
     busy_hours = {g.name: float(busy_g[gi].sum() / 3600.0) for gi, g in enumerate(groups)}
     overtime_hours = {
         g.name: float(
@@ -616,6 +627,7 @@ def _customer_metrics(
             overall["reason.price_difference.refund_share"] = float(table["refunded"][pd].mean())
             overall["reason.price_difference.cost_per_issue_yuan"] = float(cost / pd.sum())
     overall["csat_mean"] = float(p_sat.mean())
+    _csat_breakdown(sat, table, tolerance, shift, p_sat, overall)
     overall["issue_wait_seconds"] = float(table["total_wait"].mean())
     overall["transfers_per_issue"] = float(table["transfers"].mean())
     overall["channel_switch_share"] = float(table["switched"].mean())
@@ -624,6 +636,71 @@ def _customer_metrics(
     overall["bad_reviews"] = int(bad.sum() - revised.sum())
     overall["bad_reviews_revised"] = int(revised.sum())
     overall["churned_customers"] = int(churned.sum())
+
+
+CSAT_BANDS = 10
+"""Bands of P(satisfied) for ``csat_dist.<band>``: ten bands of ten percentage points."""
+
+CSAT_DRIVERS = ("wait", "repeat", "unresolved", "escalation", "abandonment")
+"""What costs satisfaction in the logistic model, for ``csat_lost`` and ``issues_with``."""
+
+
+def csat_band(k: int) -> str:
+    """The name of band ``k`` of :data:`CSAT_BANDS`: ``00-10`` … ``90-100`` (percent)."""
+    step = 100 // CSAT_BANDS
+    return f"{k * step:02d}-{(k + 1) * step}"
+
+
+def _csat_breakdown(
+    sat: Satisfaction,
+    table: dict[str, NDArray[np.float64]],
+    tolerance: NDArray[np.float64],
+    shift: NDArray[np.float64],
+    p_sat: NDArray[np.float64],
+    overall: dict[str, float],
+) -> None:
+    """How CSAT is distributed over issues, and what each driver costs it.
+
+    ``csat_dist.<band>``: share of issues whose P(satisfied) falls in the band.
+    ``issues_with.<driver>``: share of issues the driver touched. ``csat_lost.<driver>``:
+    mean P(satisfied) with that driver removed from every issue (no wait over tolerance, one
+    contact, resolved, not escalated, nothing abandoned) minus ``csat_mean`` — the
+    satisfaction the driver takes away, as a share of issues.
+    """
+    band = np.minimum((p_sat * CSAT_BANDS).astype(np.int64), CSAT_BANDS - 1)
+    shares = np.bincount(band, minlength=CSAT_BANDS) / p_sat.size
+    for k in range(CSAT_BANDS):
+        overall[f"csat_dist.{csat_band(k)}"] = float(shares[k])
+    base = {
+        "resolved": table["resolved"],
+        "refund": table["refunded"],
+        "first_wait_seconds": table["first_wait"],
+        "contacts": table["contacts"],
+        "escalated": table["escalated"],
+        "abandoned_any": table["abandoned_any"],
+    }
+    removed: dict[str, tuple[str, NDArray[np.float64], NDArray[np.bool_]]] = {
+        "wait": (
+            "first_wait_seconds",
+            np.minimum(table["first_wait"], tolerance),
+            table["first_wait"] > tolerance,
+        ),
+        "repeat": ("contacts", np.ones_like(table["contacts"]), table["contacts"] > 1),
+        "unresolved": ("resolved", np.ones_like(table["resolved"]), table["resolved"] == 0),
+        "escalation": ("escalated", np.zeros_like(table["escalated"]), table["escalated"] > 0),
+        "abandonment": (
+            "abandoned_any",
+            np.zeros_like(table["abandoned_any"]),
+            table["abandoned_any"] > 0,
+        ),
+    }
+    for driver in CSAT_DRIVERS:
+        field_name, value, touched = removed[driver]
+        without = satisfaction_probability(
+            sat, **{**base, field_name: value}, tolerance_seconds=tolerance, type_shift=shift
+        )
+        overall[f"issues_with.{driver}"] = float(touched.mean())
+        overall[f"csat_lost.{driver}"] = float(without.mean() - p_sat.mean())
 
 
 def _money_metrics(
@@ -675,6 +752,25 @@ def _money_metrics(
             e=e,
         )
     )
+
+
+def _daily_outcomes(
+    scenario: Scenario,
+    contacts: Contacts,
+    result: CenterResult,
+    daily: dict[str, NDArray[np.float64]],
+) -> None:
+    """Abandoned contacts and redials per day of arrival into ``daily``."""
+    cal = scenario.calendar
+    first_day = int(cal.warmup_seconds // 86400.0)
+    n_days = daily["contacts"].size
+    counted = contacts.arrival_seconds >= cal.warmup_seconds
+    day = (contacts.arrival_seconds // 86400.0).astype(np.int64) - first_day
+    abandoned = counted & (result.outcome == ABANDONED)
+    daily["abandoned"] = np.bincount(day[abandoned], minlength=n_days).astype(np.float64)
+    if result.kind is not None:
+        redial = counted & (result.kind == REDIAL)
+        daily["redials"] = np.bincount(day[redial], minlength=n_days).astype(np.float64)
 
 
 def _demand_metrics(

@@ -53,6 +53,37 @@ LABELS: dict[str, dict[str, str]] = {
         "zh": "促销带来的增量：从毛利到净影响",
     },
     "sec_glossary": {"en": "Glossary", "zh": "指标释义"},
+    "sec_abandonment": {"en": "Abandonment and redials per day", "zh": "每日放弃与重拨"},
+    "abandonment_note": {
+        "en": "Bars: contacts that abandoned the queue and redials (customers calling back "
+        "after abandoning), by day of arrival, with their 95% CI. Line: abandoned ÷ contacts "
+        "of the day (ratio of the means over replications).",
+        "zh": "柱：放弃排队的进线与重拨（放弃后再次进线），按进线日期统计，含 95% 置信区间。"
+        "折线：当日放弃数 ÷ 进线数（各次重复均值之比）。",
+    },
+    "abandoned": {"en": "abandoned", "zh": "放弃"},
+    "redials": {"en": "redials", "zh": "重拨"},
+    "abandoned_share": {"en": "abandoned ÷ contacts", "zh": "放弃数 ÷ 进线数"},
+    "axis_per_day": {"en": "Contacts per day", "zh": "每日进线数"},
+    "sec_csat": {"en": "Satisfaction: distribution and drivers", "zh": "满意度：分布与驱动因素"},
+    "csat_note": {
+        "en": "Left: how issues spread over their probability of being satisfied. Right: what "
+        "each driver costs — the CSAT gained if no issue had it — with the share of issues it "
+        "touched. Error bars: 95% CI over replications.",
+        "zh": "左：各问题的满意概率分布。右：各驱动因素造成的满意度损失（若所有问题都没有该因素，"
+        "满意度可提高多少），并标出受影响问题的占比。误差线：各次重复的 95% 置信区间。",
+    },
+    "axis_issue_share": {"en": "Share of issues", "zh": "问题占比"},
+    "axis_p_satisfied": {"en": "Probability of being satisfied", "zh": "满意概率"},
+    "axis_csat_lost": {"en": "CSAT lost (share of issues)", "zh": "满意度损失（问题占比）"},
+    "csat_distribution": {"en": "Distribution", "zh": "分布"},
+    "csat_drivers": {"en": "Drivers", "zh": "驱动因素"},
+    "issues_touched": {"en": "touched {share} of issues", "zh": "影响 {share} 的问题"},
+    "driver_wait": {"en": "waited beyond tolerance", "zh": "等待超出容忍时长"},
+    "driver_repeat": {"en": "more than one contact", "zh": "多次进线"},
+    "driver_unresolved": {"en": "unresolved", "zh": "未解决"},
+    "driver_escalation": {"en": "escalated", "zh": "升级转接"},
+    "driver_abandonment": {"en": "abandoned a contact", "zh": "曾放弃排队"},
     "view_operations": {"en": "Operations", "zh": "经营"},
     "view_service": {"en": "Service", "zh": "服务"},
     "view_customer": {"en": "Customer", "zh": "客户"},
@@ -195,6 +226,8 @@ PALETTE = (
     "#ff9da6",
     "#bab0ac",
 )
+LIGHT = ("#a5bcd4", "#fac28b", "#a9d0a5", "#f1abaa", "#b8dbd8", "#d8bcd0")
+"""Lighter PALETTE colours, for a baseline beside its promotion arm."""
 
 
 class ReportError(Exception):
@@ -697,6 +730,148 @@ def _waterfall_figure(run: _Run, t: _Text) -> go.Figure | None:
     return fig
 
 
+def _daily(run: _Run, key: str, arm: str) -> tuple[list[str], dict[str, list[float | None]]]:
+    """Days and the ``mean``, ``ci95_lo``, ``ci95_hi`` columns of one daily series."""
+    days = list(dict.fromkeys(r["day"] for r in run.daily))
+    rows = {r["day"]: r for r in run.daily if r["series"] == key and r["arm"] == arm}
+    cols = {
+        c: _round([_num(rows[d][c]) if d in rows else None for d in days])
+        for c in ("mean", "ci95_lo", "ci95_hi")
+    }
+    return days, cols
+
+
+def _abandonment_figure(run: _Run, t: _Text) -> go.Figure | None:
+    if not any(r["series"] == "abandoned" for r in run.daily):
+        return None
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    arms = [run.main_arm, "baseline"] if run.promo else [run.main_arm]
+    for k, series in enumerate(("abandoned", "redials")):
+        for arm in arms:
+            days, col = _daily(run, series, arm)
+            if all(v is None for v in col["mean"]):
+                continue
+            name = t(series) + (f" · {t(f'arm_{arm}')}" if run.promo else "")
+            fig.add_trace(
+                go.Bar(
+                    x=days,
+                    y=col["mean"],
+                    name=name,
+                    marker={"color": PALETTE[3 + k] if arm == run.main_arm else LIGHT[3 + k]},
+                    error_y=_error_bars(col["mean"], col["ci95_lo"], col["ci95_hi"], "count"),
+                ),
+                secondary_y=False,
+            )
+    for arm in arms:
+        days, ab = _daily(run, "abandoned", arm)
+        _, n = _daily(run, "contacts", arm)
+        share = [
+            None if a is None or c is None or c <= 0 else a / c
+            for a, c in zip(ab["mean"], n["mean"], strict=True)
+        ]
+        fig.add_trace(
+            go.Scatter(
+                x=days,
+                y=_round(share),
+                mode="lines+markers",
+                name=t("abandoned_share") + (f" · {t(f'arm_{arm}')}" if run.promo else ""),
+                line={"color": "#222", "dash": "solid" if arm == run.main_arm else "dot"},
+            ),
+            secondary_y=True,
+        )
+    _layout(fig, 420, barmode="group", bargap=0.15)
+    fig.update_xaxes(title_text=t("axis_day"), tickformat="%m-%d")
+    fig.update_yaxes(title_text=t("axis_per_day"), rangemode="tozero", secondary_y=False)
+    fig.update_yaxes(
+        title_text=t("abandoned_share"),
+        tickformat=".0%",
+        rangemode="tozero",
+        tickmode="auto",
+        showgrid=False,
+        secondary_y=True,
+    )
+    return fig
+
+
+def _driver_label(run: _Run, t: _Text, driver: str) -> str:
+    """A driver's name over the share of issues it touched (promotion / baseline)."""
+    blocks = ("metrics", "baseline") if run.promo else ("metrics",)
+    shares = [run.stat(b, f"issues_with.{driver}") for b in blocks]
+    share = " / ".join(fmt(s["mean"] if s else None, "share") for s in shares)
+    return f"{t(f'driver_{driver}')}<br><sub>{t('issues_touched', share=share)}</sub>"
+
+
+def _csat_figure(run: _Run, t: _Text) -> go.Figure | None:
+    bands = [k for k in (run.summary.get("metrics") or {}) if k.startswith("csat_dist.")]
+    drivers = [k for k in (run.summary.get("metrics") or {}) if k.startswith("csat_lost.")]
+    if not bands:
+        return None
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        column_widths=[0.55, 0.45],
+        horizontal_spacing=0.2,
+        subplot_titles=(t("csat_distribution"), t("csat_drivers")),
+    )
+    arms = (
+        [("metrics", run.main_arm), ("baseline", "baseline")]
+        if run.promo
+        else [("metrics", run.main_arm)]
+    )
+    for i, (block, arm) in enumerate(arms):
+        color = PALETTE[0] if i == 0 else "#9aa5b1"
+        name = t(f"arm_{arm}")
+        stats = [run.stat(block, k) or {} for k in bands]
+        mean = [s.get("mean") for s in stats]
+        lo = [(s.get("ci95") or [None, None])[0] for s in stats]
+        hi = [(s.get("ci95") or [None, None])[1] for s in stats]
+        labels = [
+            "–".join(str(int(b)) for b in k.removeprefix("csat_dist.").split("-")) + "%"
+            for k in bands
+        ]
+        fig.add_trace(
+            go.Bar(
+                x=labels,
+                y=_round(mean),
+                name=name,
+                legendgroup=arm,
+                marker={"color": color},
+                error_y=_error_bars(mean, lo, hi, "share"),
+            ),
+            row=1,
+            col=1,
+        )
+        if not drivers:
+            continue
+        names = [k.removeprefix("csat_lost.") for k in drivers]
+        lost = [run.stat(block, k) or {} for k in drivers]
+        fig.add_trace(
+            go.Bar(
+                y=[_driver_label(run, t, n) for n in names],
+                x=_round([s.get("mean") for s in lost]),
+                orientation="h",
+                name=name,
+                legendgroup=arm,
+                showlegend=False,
+                marker={"color": color},
+                error_x=_error_bars(
+                    [s.get("mean") for s in lost],
+                    [(s.get("ci95") or [None, None])[0] for s in lost],
+                    [(s.get("ci95") or [None, None])[1] for s in lost],
+                ),
+            ),
+            row=1,
+            col=2,
+        )
+    _layout(fig, 440, barmode="group", bargap=0.2)
+    fig.update_xaxes(title_text=t("axis_p_satisfied"), row=1, col=1)
+    fig.update_yaxes(title_text=t("axis_issue_share"), tickformat=".0%", row=1, col=1)
+    fig.update_xaxes(title_text=t("axis_csat_lost"), tickformat=".1%", row=1, col=2)
+    fig.update_yaxes(autorange="reversed", row=1, col=2)
+    _top_legend(fig, 1)
+    return fig
+
+
 # --------------------------------------------------------------------------- page
 
 CSS = """
@@ -784,6 +959,22 @@ def _render(run: _Run, t: _Text, figures: dict[str, go.Figure] | None = None) ->
             lambda: (
                 f'<p class="note">{html.escape(t("occupancy_note"))}</p>'
                 + plot(_occupancy_figure(run, t), "fig-occupancy")
+            ),
+        ),
+        (
+            "abandonment",
+            "sec_abandonment",
+            lambda: (
+                f'<p class="note">{html.escape(t("abandonment_note"))}</p>'
+                + plot(_abandonment_figure(run, t), "fig-abandonment")
+            ),
+        ),
+        (
+            "satisfaction",
+            "sec_csat",
+            lambda: (
+                f'<p class="note">{html.escape(t("csat_note"))}</p>'
+                + plot(_csat_figure(run, t), "fig-satisfaction")
             ),
         ),
         (
@@ -966,6 +1157,8 @@ def _error_bars(
     """Asymmetric plotly error bars from means and CI bounds (shares clipped to [0, 1])."""
     if kind == "share":
         lo, hi = _clip(list(lo), 0.0, 1.0), _clip(list(hi), 0.0, 1.0)
+    elif kind == "count":
+        lo = _clip(list(lo), 0.0, None)
     up = [None if m is None or h is None else h - m for m, h in zip(mean, hi, strict=True)]
     down = [None if m is None or w is None else m - w for m, w in zip(mean, lo, strict=True)]
     return {"type": "data", "symmetric": False, "array": _round(up), "arrayminus": _round(down)}

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
 
-from sim.config import Retention, Satisfaction
+from sim.config import Retention, Satisfaction, Scenario
+from sim.experiment import run_arm
+from sim.metrics import CSAT_BANDS, CSAT_DRIVERS, csat_band
 from sim.satisfaction import (
     OUTCOMES,
     bad_review_probability,
@@ -16,6 +19,7 @@ from sim.satisfaction import (
     retention_probability,
     satisfaction_probability,
 )
+from tests.conftest import tiny_scenario
 
 C = Satisfaction()
 
@@ -150,3 +154,70 @@ def test_a_better_outcome_never_lowers_retention() -> None:
     for loss in (10.0, 35.0, 100.0, 700.0, 2000.0):
         r = retention_probability(t, np.arange(4), np.full(4, loss))
         assert np.all(np.diff(r) >= 0), loss
+
+
+# --------------------------------------------------------------------------- CSAT breakdown
+
+
+def _busy_journey(**satisfaction: float) -> dict[str, Any]:
+    """Orders with repeats, redials and escalation on too few agents: every driver at work."""
+    data = tiny_scenario(calendar={"days": 2}, arrivals=[], replications=1)
+    data["channels"]["phone"]["patience_seconds"] = {"dist": "exponential", "mean": 240}
+    data["channels"]["chat"] = {"handle_time_seconds": {"dist": "exponential", "mean": 400}}
+    data["staffing"]["groups"][0]["schedule"]["agents"] = 6
+    data["staffing"]["groups"].append(
+        {"name": "tier2", "channels": ["chat"], "schedule": {"kind": "constant", "agents": 3}}
+    )
+    data["orders"] = {"per_day": 4000}
+    data["contact_reasons"] = [
+        {
+            "name": "question",
+            "rate_per_order": 0.2,
+            "anchor": "order",
+            "lag_hours": {"dist": "exponential", "mean": 1},
+            "channel_mix": {"phone": 1.0},
+            "resolution_probability": 0.6,
+        }
+    ]
+    data["journey"] = {
+        "repeat_probability": 0.5,
+        "redial_probability": 0.5,
+        "escalation_probability": 0.3,
+        "escalation_channel": "chat",
+    }
+    if satisfaction:
+        data["satisfaction"] = satisfaction
+    return data
+
+
+def test_csat_breakdown_is_a_distribution_and_drivers_cost_what_the_model_says() -> None:
+    m = run_arm(Scenario.model_validate(_busy_journey()), 0, "promotion").overall
+    bands = [m[f"csat_dist.{csat_band(k)}"] for k in range(CSAT_BANDS)]
+    assert sum(bands) == pytest.approx(1.0)
+    assert list(m).count("csat_dist.90-100") == 1
+    for driver in CSAT_DRIVERS:
+        # every driver touched some issue here, and removing it can only raise satisfaction
+        assert 0.0 < m[f"issues_with.{driver}"] < 1.0, driver
+        assert m[f"csat_lost.{driver}"] > 0.0, driver
+        assert m["csat_mean"] + m[f"csat_lost.{driver}"] <= 1.0
+
+
+def test_a_driver_with_no_weight_costs_nothing_and_others_are_unchanged() -> None:
+    base = run_arm(Scenario.model_validate(_busy_journey()), 0, "promotion").overall
+    free = run_arm(
+        Scenario.model_validate(_busy_journey(b_wait_per_minute=0.0)), 0, "promotion"
+    ).overall
+    # the same contacts and waits (satisfaction does not feed back into the queue) ...
+    assert free["issues_with.wait"] == base["issues_with.wait"] > 0
+    # ... but waiting now costs nothing, and CSAT rises by exactly what it used to cost
+    assert free["csat_lost.wait"] == pytest.approx(0.0, abs=1e-15)
+    assert free["csat_mean"] - base["csat_mean"] == pytest.approx(base["csat_lost.wait"])
+    for driver in ("repeat", "unresolved", "escalation", "abandonment"):
+        assert free[f"issues_with.{driver}"] == base[f"issues_with.{driver}"], driver
+
+
+def test_daily_abandoned_and_redials_add_up_to_the_run_totals() -> None:
+    m = run_arm(Scenario.model_validate(_busy_journey()), 0, "promotion")
+    assert m.daily["abandoned"].sum() == m.overall["all.abandoned"] > 0
+    assert m.daily["redials"].sum() == m.overall["redials"] > 0
+    assert m.daily["abandoned"].size == m.daily["contacts"].size
