@@ -43,6 +43,13 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "sec_headline": {"en": "Headline", "zh": "核心指标"},
     "sec_contacts": {"en": "Contacts by reason per day", "zh": "每日各原因进线量"},
+    "sec_offered": {"en": "Contacts per interval by channel", "zh": "各渠道每时段进线量"},
+    "offered_note": {
+        "en": "Contacts offered in each interval (by arrival), promotion arm against the "
+        "baseline; the gap between the lines is what the promotion brings, hour by hour.",
+        "zh": "每个时段到达的进线量，促销方案与基线对比；两线之间的差距即促销逐时段带来的进线。",
+    },
+    "axis_offered": {"en": "Contacts", "zh": "进线量"},
     "sec_sl": {"en": "Service level per interval", "zh": "各时段服务水平"},
     "sec_asa": {"en": "Average speed of answer per interval", "zh": "各时段平均应答时长"},
     "sec_queue": {"en": "Queue length per interval", "zh": "各时段排队长度"},
@@ -928,6 +935,17 @@ def _render(run: _Run, t: _Text, figures: dict[str, go.Figure] | None = None) ->
     sections: list[tuple[str, str, Callable[[], str]]] = [
         ("headline", "sec_headline", lambda: _cards(run, t)),
         ("contacts", "sec_contacts", lambda: plot(_contacts_figure(run, t), "fig-contacts")),
+        (
+            "offered",
+            "sec_offered",
+            lambda: (
+                (f'<p class="note">{html.escape(t("offered_note"))}</p>' if run.promo else "")
+                + plot(
+                    _interval_figure(run, t, "offered", "axis_offered", None, False),
+                    "fig-offered",
+                )
+            ),
+        ),
         (
             "service-level",
             "sec_sl",

@@ -51,6 +51,7 @@ def test_report_draws_every_plot_without_console_errors(lang: str, tmp_path: Pat
     plot_ids = re.findall(r'<div id="(fig-[a-z-]+)" class="plotly-graph-div"', report.read_text())
     assert plot_ids == [
         "fig-contacts",
+        "fig-offered",
         "fig-service-level",
         "fig-asa",
         "fig-queue",
