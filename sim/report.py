@@ -147,6 +147,15 @@ LABELS: dict[str, dict[str, str]] = {
         "zh": "定义取自运行目录中的 summary.json（英文原文）。",
     },
     "not_available": {"en": "Not in this run.", "zh": "本次运行无此数据。"},
+    "absent_card": {
+        "en": "Absent: nothing to count it over in any replication (no denominator), so no "
+        "value is shown rather than a zero.",
+        "zh": "无数据：各次重复中都没有可计算的基数（无分母），因此不显示数值，而非记为 0。",
+    },
+    "partial_card": {
+        "en": "over {n} of {m} replications; absent in the others (no denominator)",
+        "zh": "基于 {m} 次重复中的 {n} 次；其余各次无分母，不计入",
+    },
     # compare, sweep and staff reports
     "compare_title": {"en": "Comparison report", "zh": "方案对比报告"},
     "sweep_title": {"en": "Sweep report", "zh": "参数扫描报告"},
@@ -384,6 +393,25 @@ def _card(label: str, main: Mapping[str, Any], kind: str, extra: str, t: _Text) 
     )
 
 
+def _absent_card(label: str, t: _Text) -> str:
+    """A headline metric the run does not have, and why."""
+    return (
+        '<div class="card absent">'
+        f'<div class="label">{html.escape(label)}</div>'
+        '<div class="value">–</div>'
+        f'<div class="extra">{html.escape(t("absent_card"))}</div>'
+        "</div>"
+    )
+
+
+def _partial(run: _Run, stat: Mapping[str, Any], t: _Text) -> str:
+    """A note when a metric exists in only some replications (HTML, may be empty)."""
+    n, m = stat.get("n"), run.summary.get("replications")
+    if isinstance(n, int) and isinstance(m, int) and n < m:
+        return f"<div>{html.escape(t('partial_card', n=n, m=m))}</div>"
+    return ""
+
+
 def _cards(run: _Run, t: _Text) -> str:
     parts = []
     for view, cards in CARDS:
@@ -399,8 +427,9 @@ def _cards(run: _Run, t: _Text) -> str:
                 continue
             main = run.stat("metrics", key)
             if main is None:
+                items.append(_absent_card(t(label), t))
                 continue
-            extra = ""
+            extra = _partial(run, main, t)
             if run.promo:
                 base, eff = run.stat("baseline", key), run.stat("effect", key)
                 bits = []
@@ -411,7 +440,7 @@ def _cards(run: _Run, t: _Text) -> str:
                     ci = eff.get("ci95")
                     if ci:
                         bits[-1] += f" [{fmt(ci[0], kind)}, {fmt(ci[1], kind)}]"
-                extra = html.escape(" · ".join(bits))
+                extra += html.escape(" · ".join(bits))
             items.append(_card(t(label), main, kind, extra, t))
         body = "".join(items) or f'<p class="note">{html.escape(t("not_available"))}</p>'
         parts.append(f'<h3>{html.escape(t(view))}</h3><div class="cards">{body}</div>')

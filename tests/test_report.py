@@ -32,6 +32,9 @@ SECTIONS = (
     "sec_asa",
     "sec_queue",
     "sec_occupancy",
+    "sec_offered",
+    "sec_abandonment",
+    "sec_csat",
     "sec_glossary",
 )
 
@@ -323,3 +326,31 @@ def test_command_reports_refuse_a_wrong_folder(folders: dict[str, Path], kind: s
         BUILDERS[kind](folders[other])
     with pytest.raises(ReportError, match="language"):
         BUILDERS[kind](folders[kind], "fr")
+
+
+def test_an_absent_headline_metric_says_why_and_a_partial_one_says_over_how_many(
+    runs: dict[str, Path], tmp_path: Path
+) -> None:
+    # the tiny scenario has no orders: the card is there, with no number and the reason
+    page = (runs["tiny"] / "report.html").read_text(encoding="utf-8")
+    card = re.search(
+        r'<div class="card absent"><div class="label">Orders</div>(.*?)</div></div>', page
+    )
+    assert card is not None
+    assert '<div class="value">–</div>' in card.group(0)
+    assert LABELS["absent_card"]["en"] in card.group(0)
+    # a contact every 10 hours over 6 hours: some replications offer nothing, so the service
+    # level exists in only some of them and its card says over how many
+    data = tiny_scenario(replications=12)
+    data["arrivals"][0]["contacts_per_hour"] = 0.1
+    scenario = tmp_path / "sparse.yaml"
+    scenario.write_text(json.dumps(data), encoding="utf-8")
+    out = tmp_path / "sparse"
+    result = runner.invoke(
+        app, ["run", str(scenario), "--out", str(out), "--workers", "1", "--quiet"]
+    )
+    assert result.exit_code == 0, result.output
+    n = json.loads((out / "summary.json").read_text())["metrics"]["all.service_level"]["n"]
+    assert 0 < n < 12
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert LABELS["partial_card"]["en"].format(n=n, m=12) in page
