@@ -44,15 +44,15 @@ def _reason(name: str, rate: float, anchor: str, **fields: Any) -> dict[str, Any
     return {"name": name, "rate_per_order": rate, "anchor": anchor, "channel_mix": MIX, **fields}
 
 
-def scenario() -> Scenario:
-    """The benchmark scenario."""
+def scenario(scale: float = 1.0) -> Scenario:
+    """The benchmark scenario; ``scale`` multiplies the orders (1: about a million)."""
     return Scenario.model_validate(
         {
             "name": "bench-demand",
             "calendar": {"start": START, "days": DAYS},
             "seed": 20261102,
             "orders": {
-                "per_day": float(PER_DAY),
+                "per_day": float(PER_DAY) * scale,
                 "intraday_profile": PROFILE,
                 "weekday_factors": [1.0, 1.0, 1.0, 1.0, 1.05, 1.1, 1.1],
                 "overdispersion_shape": 50.0,
@@ -123,8 +123,8 @@ def scenario() -> Scenario:
     )
 
 
-def bench(s: Scenario, arm: Arm, repeats: int) -> None:
-    """Time ``repeats`` generations of one arm (replications 0, 1, …) and print the median."""
+def measure(s: Scenario, arm: Arm, repeats: int) -> tuple[int, int, list[float]]:
+    """Orders, contacts and seconds of ``repeats`` generations of one arm (replications 0, 1, …)."""
     seconds: list[float] = []
     orders = contacts = 0
     for r in range(repeats):
@@ -132,6 +132,12 @@ def bench(s: Scenario, arm: Arm, repeats: int) -> None:
         demand = generate(s, Streams(s.seed, r), arm)
         seconds.append(time.perf_counter() - t0)
         orders, contacts = demand.order_seconds.size, len(demand.contacts)
+    return orders, contacts, seconds
+
+
+def bench(s: Scenario, arm: Arm, repeats: int) -> None:
+    """Time ``repeats`` generations of one arm and print the median."""
+    orders, contacts, seconds = measure(s, arm, repeats)
     median = statistics.median(seconds)
     per_million = median / orders * 1e6
     print(

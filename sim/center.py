@@ -51,6 +51,12 @@ The simulation stops at the horizon: contacts still waiting then are *open* (or 
 if their deadline had passed); follow-ups due after it are not simulated. Nothing here
 prints or writes; simpy runs only what depends on the queue's state, with callbacks rather
 than a process per contact.
+
+Speed (see benchmarks/README.md): the engine's timed calls (arrivals, ends of service,
+timers) are bare entries in simpy's own event queue, in the order ``Timeout`` events would
+have (:class:`_Clock`); an arrival that comes before everything queued is handled without
+queueing it; per-contact columns are Python lists while the engine runs; what a first
+contact's own uniforms decide is computed for all of them at once with numpy.
 """
 
 from __future__ import annotations
@@ -59,11 +65,13 @@ import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from heapq import heappop, heappush
+from typing import Any
 
 import numpy as np
 import simpy
 from numpy.typing import NDArray
+from simpy.events import NORMAL
 
 from sim.config import (
     ConstantSchedule,
@@ -252,6 +260,60 @@ def schedule_levels(
 # --------------------------------------------------------------------------- engine
 
 
+class _Clock(simpy.Environment):
+    """simpy's environment with cheap timed calls for the engine's own events.
+
+    :meth:`call_later` puts a bare ``(time, priority, id, function, argument)`` entry into
+    simpy's event queue, ordered exactly like a ``Timeout`` created at the same moment (time,
+    then priority, then creation order: the id comes from simpy's own counter), and
+    :meth:`step` calls it directly instead of going through an event object and its callback
+    list: the same order of events, a third of the cost. Ordinary simpy events in the queue
+    (``(time, priority, id, event)``) are processed as usual.
+    """
+
+    def call_later(self, delay: float, fn: Callable[[Any], None], value: Any = None) -> None:
+        """Call ``fn(value)`` ``delay`` seconds from now."""
+        if delay < 0:
+            raise ValueError(f"negative delay {delay}")
+        queue: list[Any] = self._queue
+        heappush(queue, (self._now + delay, NORMAL, next(self._eid), fn, value))
+
+    def reserve(self, delay: float) -> tuple[float, int, int]:
+        """The place in the queue of a call scheduled now, ``delay`` seconds ahead."""
+        if delay < 0:
+            raise ValueError(f"negative delay {delay}")
+        return (self._now + delay, NORMAL, next(self._eid))
+
+    def enter(self, place: tuple[float, int, int], fn: Callable[[Any], None], value: Any) -> bool:
+        """Whether a reserved call comes before everything queued.
+
+        If it does, the clock moves to it and the caller makes the call itself (True);
+        otherwise the call is queued at its place (False).
+        """
+        queue: list[Any] = self._queue
+        if not queue or place < queue[0]:
+            self._now = place[0]
+            return True
+        heappush(queue, (*place, fn, value))
+        return False
+
+    def discard(self) -> None:
+        """Drop every call still queued (they hold the engine, which holds its tables)."""
+        self._queue.clear()
+
+    def step(self) -> None:
+        """Run the due timed calls, then process the next simpy event."""
+        queue: list[Any] = self._queue
+        while queue:
+            head = queue[0]
+            if len(head) != 5:  # a simpy event: (time, priority, id, event)
+                break
+            heappop(queue)
+            self._now = head[0]
+            head[3](head[4])
+        super().step()
+
+
 class _Agent:
     __slots__ = ("crew", "free", "group", "id", "leaving", "off_since", "on_since")
 
@@ -286,83 +348,75 @@ def _lcm(values: list[int]) -> int:
 
 
 class _Table:
-    """Growable per-contact arrays: the input contacts first, follow-ups appended."""
+    """Per-contact columns: the input contacts first, follow-ups appended.
 
-    FLOAT = ("arrival", "deadline", "handle", "patience", "answer", "leave")
-    INT = ("channel", "reason", "ctype", "agent", "group", "units", "kind", "attempt")
+    Plain Python lists while the engine runs: reading or writing an element of a list costs
+    a fifth of a numpy element access, and the engine does little else. Only what the engine
+    reads or decides is kept per contact; what follows from it (the group and units of an
+    answer, when a contact left the queue) and the input contacts' own columns are put
+    together as numpy arrays in the result.
+    """
 
-    def __init__(self, c: Contacts) -> None:
+    def __init__(self, c: Contacts, decide: NDArray[np.float64]) -> None:
         n = len(c)
         self.n = n
-        self.arrival = c.arrival_seconds.astype(np.float64, copy=True)
-        self.handle = c.handle_seconds.astype(np.float64, copy=True)
-        self.patience = c.patience_seconds.astype(np.float64, copy=True)
-        self.deadline = self.arrival + self.patience
-        self.answer = np.full(n, np.nan)
-        self.leave = np.full(n, np.nan)
-        self.channel = c.channel.astype(np.int32, copy=True)
-        self.reason = c.reason.astype(np.int32, copy=True)
-        ctype = c.customer_type if c.customer_type is not None else np.zeros(n, np.int32)
-        self.ctype = ctype.astype(np.int32, copy=True)
-        self.agent = np.full(n, -1, dtype=np.int32)
-        self.group = np.full(n, -1, dtype=np.int32)
-        self.units = np.zeros(n, dtype=np.int32)
-        self.kind = np.zeros(n, dtype=np.int32)
-        self.attempt = np.zeros(n, dtype=np.int32)
-        self.outcome = np.full(n, OPEN, dtype=np.int8)
-        self.resolved = np.full(n, -1, dtype=np.int8)
-        self.refunded = np.zeros(n, dtype=bool)
-        self.platform = np.zeros(n, dtype=bool)
-        self.issue = np.arange(n, dtype=np.int64)
-        self.decide = (
-            c.decide.astype(np.float64, copy=True)
-            if c.decide is not None
-            else np.full((n, DECISIONS), 0.5)
-        )
+        arrival = c.arrival_seconds.astype(np.float64, copy=False)
+        self.arrival: list[float] = arrival.tolist()
+        self.handle: list[float] = c.handle_seconds.astype(np.float64, copy=False).tolist()
+        self.deadline: list[float] = (
+            arrival + c.patience_seconds.astype(np.float64, copy=False)
+        ).tolist()
+        self.channel: list[int] = c.channel.tolist()
+        self.reason: list[int] = c.reason.tolist()
+        self.ctype: list[int] = c.customer_type.tolist() if c.customer_type is not None else [0] * n
+        self.issue: list[int] = list(range(n))
+        self.kind: list[int] = [FIRST] * n
+        self.attempt: list[int] = [0] * n
+        self.answer: list[float] = [math.nan] * n
+        self.agent: list[int] = [-1] * n
+        self.outcome: list[int] = [OPEN] * n
+        self.resolved: list[int] = [-1] * n
+        self.refunded: list[int] = []
+        """Contacts that granted a refund."""
+        self.platform: list[int] = []
+        """Second-tier contacts that ended in a platform intervention."""
+        # decided when the contact is created (see _Center._decide_first and _follow_up)
+        self.silent: list[bool] = []
+        self.redial: list[bool] = []
+        self.decide = decide
+        """Decision uniforms of the input contacts."""
+        self.patience: list[float] = []
+        """Patience of the follow-ups, in order."""
+        self.extra: list[NDArray[np.float64]] = []
+        """Decision uniforms of the follow-ups, in order."""
 
-    def append(self) -> int:
-        """Room for one more contact; returns its index."""
-        i = self.n
-        if i == self.arrival.size:
-            grow = max(16, i // 2)
-            for name in (
-                *self.FLOAT,
-                *self.INT,
-                "outcome",
-                "resolved",
-                "refunded",
-                "platform",
-                "issue",
-                "decide",
-            ):
-                a = getattr(self, name)
-                extra = np.zeros((grow, *a.shape[1:]), dtype=a.dtype)
-                setattr(self, name, np.concatenate([a, extra]))
-        self.n += 1
-        self.outcome[i] = OPEN
-        self.resolved[i] = -1
-        self.agent[i] = -1
-        self.group[i] = -1
-        self.answer[i] = np.nan
-        self.leave[i] = np.nan
-        return i
+    def decisions(self, i: int) -> NDArray[np.float64]:
+        """Contact i's decision uniforms."""
+        first: int = self.decide.shape[0]
+        return self.decide[i] if i < first else self.extra[i - first]
 
 
 class _Center:
     def __init__(
         self, scenario: Scenario, contacts: Contacts, issue_stream: IssueStream | None
     ) -> None:
-        self.env = simpy.Environment()
+        self.env = _Clock()
+        self._later = self.env.call_later
         self.scenario = scenario
         self.contacts = contacts
         self.horizon = scenario.calendar.horizon_seconds
-        self.n_first = len(contacts)
-        self.t = _Table(contacts)
+        n = len(contacts)
+        self.n_first = n
+        decide = (
+            contacts.decide.astype(np.float64, copy=False)
+            if contacts.decide is not None
+            else np.full((n, DECISIONS), 0.5)
+        )
+        self.t = _Table(contacts, decide)
         names = list(scenario.channels)
         self.queues: list[deque[int]] = [deque() for _ in names]
         priority = scenario.staffing.channel_priority
         self.groups: list[_Group] = []
-        self.serving: list[list[_Group]] = [[] for _ in names]
         for gi, g in enumerate(scenario.staffing.groups):
             capacity = _lcm([scenario.channels[c].concurrency for c in g.channels])
             ordered = [c for c in priority if c in g.channels] if priority else g.channels
@@ -370,8 +424,13 @@ class _Center:
             group = _Group(gi, capacity, list(units.items()), units)
             group.buckets = [{} for _ in range(capacity + 1)]
             self.groups.append(group)
-            for c in units:
-                self.serving[c].append(group)
+        # per channel, the groups serving it: (group, units a contact takes, the channels
+        # the group ranks above it)
+        self.serving: list[list[tuple[_Group, int, tuple[int, ...]]]] = [[] for _ in names]
+        for group in self.groups:
+            ranked = [c for c, _ in group.order]
+            for k, (c, need) in enumerate(group.order):
+                self.serving[c].append((group, need, tuple(ranked[:k])))
         # channels each channel outranks in some group's priority order
         self.outranks: list[set[int]] = [set() for _ in names]
         for group in self.groups:
@@ -401,100 +460,210 @@ class _Center:
         self.type_handle = [t.handle_time_factor for t in types] or [1.0]
         self.type_patience = [t.patience_factor for t in types] or [1.0]
         self.tier2 = names.index(j.escalation_channel) if j.escalation_channel else -1
+        self.silent_share = [spec.silent_abandon_share for spec in self.channel_specs]
+        self.redial_p = [
+            j.redial_probability if r.redial_probability is None else r.redial_probability
+            for r in self.reasons
+        ]
+        self.max_contacts = j.max_contacts_per_issue
         self.issue_stream = issue_stream
         self.issue_rng: dict[int, np.random.Generator] = {}
         self.issue_key = (
-            contacts.issue_key
-            if contacts.issue_key is not None
-            else np.arange(len(contacts), dtype=np.int64)
+            contacts.issue_key if contacts.issue_key is not None else np.arange(n, dtype=np.int64)
         )
-        self.contacts_of_issue = np.ones(len(contacts), dtype=np.int32)
-        self.issue_refunded = np.zeros(len(contacts), dtype=bool)
+        self.contacts_of_issue = [1] * n
+        self.issue_refunded = [False] * n
+        self._decide_first(contacts, decide)
+
+    def _decide_first(self, c: Contacts, u: NDArray[np.float64]) -> None:
+        """What the input contacts' own uniforms decide, for all of them at once.
+
+        Whether a contact abandons silently and whether it would redial are fixed when it
+        is created. When a first contact ends answered, its issue has no other contact yet
+        (a follow-up comes only after it ends, or after it abandons), so what it resolves
+        or refunds depends on its uniforms alone: ``ended`` holds, per first contact, 0
+        (resolved), 1 (resolved with a refund), 2 (unresolved, nothing follows) or 3
+        (unresolved, an escalation or a repeat may follow: decided when it ends).
+        """
+        n = len(c)
+        t = self.t
+        channel = c.channel.astype(np.intp, copy=False)
+        reason = c.reason.astype(np.intp, copy=False)
+        ctype = (
+            c.customer_type.astype(np.intp, copy=False)
+            if c.customer_type is not None
+            else np.zeros(n, dtype=np.intp)
+        )
+        share = np.array(self.silent_share, dtype=np.float64)[channel]
+        t.silent = ((share > 0) & (u[:, U_SILENT] < share)).tolist()
+        p = np.array(self.redial_p, dtype=np.float64)[reason]
+        t.redial = ((p > 0) & (u[:, U_REDIAL] < p)).tolist()
+        if not self.reasons:
+            self.ended: list[int] = []
+            return
+        j = self.journey
+        policy = np.array([r.refund_policy for r in self.reasons])[reason]
+        insist = np.array(self.insist, dtype=np.float64)[ctype]
+        refund = (policy == ALWAYS) | ((policy == IF_INSIST) & (u[:, U_INSIST] < insist))
+        resolution = np.array([r.resolution for r in self.reasons], dtype=np.float64)
+        resolved = refund | (u[:, U_RESOLVE] < resolution[reason, channel])
+        factor = np.array(self.escalation_factor, dtype=np.float64)[ctype]
+        follow = (u[:, U_ESCALATE] < np.minimum(1.0, j.escalation_probability * factor)) & (
+            self.tier2 >= 0
+        )
+        follow |= u[:, U_REPEAT] < j.repeat_probability
+        follow &= self.max_contacts > 1
+        ended = np.where(resolved, refund.astype(np.int8), np.where(follow, 3, 2))
+        self.ended = ended.tolist()
 
     # ---- scheduling helpers
 
-    def _at(self, delay: float, fn: Callable[[simpy.Event], None], value: Any = None) -> None:
-        self.env.timeout(delay, value).callbacks.append(fn)
+    def _at(self, delay: float, fn: Callable[[Any], None], value: Any = None) -> None:
+        self._later(delay, fn, value)
 
     # ---- contacts
 
-    def _arrive_first(self, event: simpy.Event) -> None:
-        i = cast(int, event.value)
-        self._route(i, float(self.t.arrival[i]))
-        if i + 1 < self.n_first:
-            self._at(float(self.t.arrival[i + 1]) - self.env.now, self._arrive_first, i + 1)
-        self._settle()
+    def _arrive_first(self, i: int) -> None:
+        """Input contact i arrives, and the next ones too while nothing comes before them."""
+        env = self.env
+        arrival = self.t.arrival
+        last = self.n_first - 1
+        while True:
+            self._route(i, arrival[i])
+            if i == last:
+                if self._release_due:
+                    self._settle()
+                return
+            i += 1
+            place = env.reserve(arrival[i] - env.now)
+            if self._release_due:
+                self._settle()
+            if not env.enter(place, self._arrive_first, i):
+                return
 
-    def _arrive_followup(self, event: simpy.Event) -> None:
-        i = cast(int, event.value)
-        self._route(i, float(self.t.arrival[i]))
+    def _arrive_followup(self, i: int) -> None:
+        self._route(i, self.t.arrival[i])
         self._settle()
 
     def _route(self, i: int, now: float) -> None:
         t = self.t
-        c = int(t.channel[i])
+        c = t.channel[i]
         best: _Agent | None = None
-        if self._live_head(c, now) is None:  # FCFS: nobody may overtake a waiting contact
+        if not self.queues[c] or self._live_head(c, now) is None:
+            # FCFS: nobody may overtake a waiting contact
             best_free = -1
-            for g in self.serving[c]:
-                if self._reserved(g, c):
+            for g, need, above in self.serving[c]:
+                if above and self._reserved(above):
                     continue
-                need = g.units[c]
+                buckets = g.buckets
                 for free in range(g.capacity, need - 1, -1):
-                    bucket = g.buckets[free]
+                    bucket = buckets[free]
                     if bucket:
                         if free > best_free:
                             best, best_free = next(iter(bucket)), free
                         break
-        if best is None:
-            self.queues[c].append(i)
+        if best is not None:
+            # the agent takes it (as in _start)
+            g = best.group
+            need = g.units[c]
+            buckets = g.buckets
+            del buckets[best.free][best]
+            best.free -= need
+            buckets[best.free][best] = None
+            t.answer[i] = now
+            t.outcome[i] = ANSWERED
+            t.agent[i] = best.id
+            self._later(t.handle[i], self._finish, (i, best))
+            return
+        self.queues[c].append(i)
+        if self.outranks[c]:
             self._arm(c)
-            if self._will_redial(i) and math.isfinite(t.deadline[i]):
-                self._at(float(t.deadline[i]) - self.env.now, self._patience_out, i)
-        else:
-            self._start(i, c, best, now)
+        if (
+            t.redial[i]
+            and self.contacts_of_issue[t.issue[i]] < self.max_contacts
+            and math.isfinite(t.deadline[i])
+        ):
+            self._at(t.deadline[i] - self.env.now, self._patience_out, i)
 
-    def _start(self, i: int, c: int, agent: _Agent, now: float, ghost: bool = False) -> None:
+    def _start(self, i: int, c: int, agent: _Agent, now: float) -> None:
+        """Agent takes contact i of channel c at ``now``."""
+        g = agent.group
+        need = g.units[c]
+        buckets = g.buckets
+        del buckets[agent.free][agent]
+        agent.free -= need
+        buckets[agent.free][agent] = None
+        t = self.t
+        t.answer[i] = now
+        t.outcome[i] = ANSWERED
+        t.agent[i] = agent.id
+        self._later(t.handle[i], self._finish, (i, agent))
+
+    def _start_ghost(self, i: int, c: int, agent: _Agent, now: float) -> None:
+        """Agent reaches a silent abandoner: finds nobody, closes the chat after a while."""
         g = agent.group
         need = g.units[c]
         del g.buckets[agent.free][agent]
         agent.free -= need
         g.buckets[agent.free][agent] = None
-        t = self.t
-        if ghost:
-            # a silent abandoner: the agent finds nobody and closes the chat after a while
-            hold = self.channel_specs[c].silent_detect_seconds
-            self.ghosts.append((g.index, c, now, now + hold, need / g.capacity))
-            self._at(hold, self._finish, (i, agent, True))
-            return
-        t.answer[i] = now
-        t.leave[i] = now
-        t.outcome[i] = ANSWERED
-        t.agent[i] = agent.id
-        t.group[i] = g.index
-        t.units[i] = need
-        self._at(float(t.handle[i]), self._finish, (i, agent, False))
+        hold = self.channel_specs[c].silent_detect_seconds
+        self.ghosts.append((g.index, c, now, now + hold, need / g.capacity))
+        self._at(hold, self._finish_ghost, (agent, need))
 
-    def _finish(self, event: simpy.Event) -> None:
-        i, agent, ghost = cast(tuple[int, _Agent, bool], event.value)
-        g = agent.group
-        need = g.units[int(self.t.channel[i])]
-        if not ghost:
+    def _finish(self, value: tuple[int, _Agent]) -> None:
+        """An answered contact ends."""
+        i, agent = value
+        t = self.t
+        code = self.ended[i]
+        if code == 3:
             self._after_answer(i)
+        elif code == 2:
+            t.resolved[i] = 0
+        else:
+            t.resolved[i] = 1
+            if code:
+                t.refunded.append(i)
+                self.issue_refunded[i] = True
+        g = agent.group
+        need = g.units[t.channel[i]]
+        if agent.leaving:
+            self._free(agent, need, 0.0)
+            return
+        # (as in _free)
+        buckets = g.buckets
+        del buckets[agent.free][agent]
+        agent.free += need
+        buckets[agent.free][agent] = None
+        # the recorded end, not the clock: the clock's float steps may differ from
+        # answer + handle by a hair, and the next contact must not start before it
+        self._pull(agent, t.answer[i] + t.handle[i])
+        if self._release_due:
+            self._settle()
+
+    def _finish_ghost(self, value: tuple[_Agent, int]) -> None:
+        agent, need = value
+        self._free(agent, need, self.env.now)
+
+    def _free(self, agent: _Agent, need: int, end: float) -> None:
+        """Agent gives back ``need`` units at ``end`` and takes waiting work.
+
+        An agent who is leaving takes none: it logs off once it holds nothing (``end`` is
+        not used then).
+        """
+        g = agent.group
         if agent.leaving:
             agent.free += need
             if agent.free == g.capacity:
                 self._log_off(agent)
             self._settle()
             return
-        del g.buckets[agent.free][agent]
+        buckets = g.buckets
+        del buckets[agent.free][agent]
         agent.free += need
-        g.buckets[agent.free][agent] = None
-        # the recorded end, not the clock: the clock's float steps may differ from
-        # answer + handle by a hair, and the next contact must not start before it
-        end = self.env.now if ghost else float(self.t.answer[i] + self.t.handle[i])
+        buckets[agent.free][agent] = None
         self._pull(agent, end)
-        self._settle()
+        if self._release_due:
+            self._settle()
 
     def _live_head(self, c: int, now: float) -> int | None:
         """The first contact of channel ``c`` an agent would take at ``now``.
@@ -509,80 +678,69 @@ class _Center:
             if t.deadline[j] > now:
                 return j
             if t.outcome[j] == OPEN:
-                t.outcome[j] = ABANDONED
-                t.leave[j] = t.deadline[j]
-            if self._silent(j):
+                t.outcome[j] = ABANDONED  # at its deadline
+            if t.silent[j]:
                 return j
             q.popleft()
         return None
 
-    def _silent(self, j: int) -> bool:
-        share = self.channel_specs[int(self.t.channel[j])].silent_abandon_share
-        return share > 0 and bool(self.t.decide[j, U_SILENT] < share)
-
-    def _reserved(self, g: _Group, c: int) -> bool:
-        """Whether a contact of a channel that g ranks above ``c`` is waiting."""
+    def _reserved(self, above: tuple[int, ...]) -> bool:
+        """Whether a contact of one of these (higher-priority) channels is waiting."""
         now = self.env.now
-        for d, _ in g.order:
-            if d == c:
-                return False
+        for d in above:
             if self._live_head(d, now) is not None:
                 return True
-        return False  # pragma: no cover - c is always among g's channels
+        return False
 
     def _pull(self, agent: _Agent, now: float | None = None) -> None:
         """Let an agent with room take waiting contacts: strict channel priority, FCFS."""
         g = agent.group
-        now = self.env.now if now is None else max(now, self.env.now)
+        clock = self.env.now
+        now = clock if now is None or now < clock else now
         t = self.t
+        queues = self.queues
         for c, need in g.order:
-            while (j := self._live_head(c, now)) is not None:
+            q = queues[c]
+            while q and (j := self._live_head(c, now)) is not None:
                 if agent.free < need:
                     return  # keep the room for this higher-priority contact
-                self.queues[c].popleft()
+                q.popleft()
                 if t.outcome[j] == ABANDONED:
-                    self._start(j, c, agent, now, ghost=True)
+                    self._start_ghost(j, c, agent, now)
                 else:
                     # the clock's float steps may sit a hair before the arrival it was set for
-                    self._start(j, c, agent, max(now, float(t.arrival[j])))
-                self._arm(c)
+                    arrival = t.arrival[j]
+                    self._start(j, c, agent, arrival if arrival > now else now)
+                if self.outranks[c]:
+                    self._arm(c)
             if agent.free == 0:
                 return
 
     # ---- the journey
 
-    def _will_redial(self, i: int) -> bool:
-        r = self.reasons[int(self.t.reason[i])]
-        p = r.redial_probability
-        p = self.journey.redial_probability if p is None else p
-        return p > 0 and bool(self.t.decide[i, U_REDIAL] < p) and self._room_for_more(i)
-
-    def _room_for_more(self, i: int) -> bool:
-        issue = int(self.t.issue[i])
-        return bool(self.contacts_of_issue[issue] < self.journey.max_contacts_per_issue)
-
-    def _patience_out(self, event: simpy.Event) -> None:
+    def _patience_out(self, i: int) -> None:
         """The deadline of a waiting contact that will redial if it abandons."""
-        i = cast(int, event.value)
         t = self.t
-        if t.outcome[i] != OPEN:
-            return  # answered in time (or already found abandoned)
+        if t.outcome[i] == ANSWERED:
+            return  # answered in time
+        # it may already be marked abandoned: a priority channel's head timer fires at the
+        # same instant and can look at the queue first; the customer still calls back
         t.outcome[i] = ABANDONED
-        t.leave[i] = t.deadline[i]
         u = self._issue_draws(i)
         lag = float(quantile(self.journey.redial_lag_minutes, u[2:3])[0]) * 60.0
-        self._follow_up(i, REDIAL, int(t.channel[i]), float(t.deadline[i]) + lag, u)
+        self._follow_up(i, REDIAL, t.channel[i], t.deadline[i] + lag, u)
         self._settle()
 
     def _after_answer(self, i: int) -> None:
         """Resolution, refund, escalation or repeat when an answered contact ends."""
         t = self.t
         j = self.journey
-        u = t.decide[i]
-        r = self.reasons[int(t.reason[i])]
-        c = int(t.channel[i])
-        ctype = int(t.ctype[i])
-        issue = int(t.issue[i])
+        u = t.decisions(i)
+        r = self.reasons[t.reason[i]]
+        c = t.channel[i]
+        ctype = t.ctype[i]
+        issue = t.issue[i]
+        kind = t.kind[i]
         resolved = refunded = False
         if not self.issue_refunded[issue]:
             if r.refund_policy == ALWAYS or (
@@ -590,22 +748,22 @@ class _Center:
             ):
                 resolved = refunded = True
         if not resolved:
-            p = j.escalation_resolution_probability if t.kind[i] == ESCALATION else r.resolution[c]
+            p = j.escalation_resolution_probability if kind == ESCALATION else r.resolution[c]
             resolved = bool(u[U_RESOLVE] < p)
-        if not resolved and t.kind[i] == ESCALATION:
+        if not resolved and kind == ESCALATION:
             if u[U_ESCALATE] < j.platform_intervention_probability:
-                t.platform[i] = True
+                t.platform.append(i)
                 resolved = True
         t.resolved[i] = 1 if resolved else 0
-        t.refunded[i] = refunded
         if refunded:
+            t.refunded.append(i)
             self.issue_refunded[issue] = True
-        end = float(t.answer[i] + t.handle[i])
-        if resolved or not self._room_for_more(i):
+        end = t.answer[i] + t.handle[i]
+        if resolved or not self.contacts_of_issue[issue] < self.max_contacts:
             return
         if (
             self.tier2 >= 0
-            and t.kind[i] != ESCALATION
+            and kind != ESCALATION
             and u[U_ESCALATE] < min(1.0, j.escalation_probability * self.escalation_factor[ctype])
         ):
             self._follow_up(i, ESCALATION, self.tier2, end, self._issue_draws(i))
@@ -616,8 +774,8 @@ class _Center:
             mix = np.array(r.mix, dtype=np.float64)
             # after the second tier the customer comes back through the reason's own
             # channels; otherwise on the same channel, or another with the switch probability
-            switch = t.kind[i] == ESCALATION or u[U_SWITCH] < j.channel_switch_probability
-            if t.kind[i] != ESCALATION:
+            switch = kind == ESCALATION or u[U_SWITCH] < j.channel_switch_probability
+            if kind != ESCALATION:
                 mix[c] = 0.0
             if switch and mix.sum() > 0:
                 cum = np.cumsum(mix) / mix.sum()
@@ -626,7 +784,7 @@ class _Center:
 
     def _issue_draws(self, i: int) -> NDArray[np.float64]:
         """The next row of uniforms of contact i's issue: handle, patience, lag, decisions."""
-        issue = int(self.t.issue[i])
+        issue = self.t.issue[i]
         rng = self.issue_rng.get(issue)
         if rng is None:
             key = int(self.issue_key[issue])
@@ -645,30 +803,43 @@ class _Center:
         if when >= self.horizon:
             return
         t = self.t
-        k = t.append()
-        issue = int(t.issue[i])
+        k = t.n
+        t.n += 1
+        issue = t.issue[i]
         self.contacts_of_issue[issue] += 1
         spec = self.channel_specs[channel]
-        r = self.reasons[int(t.reason[i])]
-        ctype = int(t.ctype[i])
+        reason = t.reason[i]
+        r = self.reasons[reason]
+        ctype = t.ctype[i]
         factor = r.handle_time_factor * self.type_handle[ctype]
         if kind == ESCALATION:
             factor *= self.journey.escalation_handle_time_factor
-        t.arrival[k] = when
-        t.handle[k] = float(quantile(spec.handle_time_seconds, u[0:1])[0]) * factor
-        t.patience[k] = (
+        patience = (
             float(quantile(spec.patience_seconds, u[1:2])[0]) * self.type_patience[ctype]
             if spec.patience_seconds is not None
             else math.inf
         )
-        t.deadline[k] = when + t.patience[k]
-        t.channel[k] = channel
-        t.reason[k] = t.reason[i]
-        t.ctype[k] = ctype
-        t.kind[k] = kind
-        t.attempt[k] = t.attempt[i] + 1
-        t.issue[k] = issue
-        t.decide[k] = u[3:]
+        decide = u[3:]
+        t.arrival.append(when)
+        t.handle.append(float(quantile(spec.handle_time_seconds, u[0:1])[0]) * factor)
+        t.patience.append(patience)
+        t.deadline.append(when + patience)
+        t.channel.append(channel)
+        t.reason.append(reason)
+        t.ctype.append(ctype)
+        t.issue.append(issue)
+        t.kind.append(kind)
+        t.attempt.append(t.attempt[i] + 1)
+        t.answer.append(math.nan)
+        t.agent.append(-1)
+        t.outcome.append(OPEN)
+        t.resolved.append(-1)
+        share = self.silent_share[channel]
+        t.silent.append(share > 0 and bool(decide[U_SILENT] < share))
+        p = self.redial_p[reason]
+        t.redial.append(p > 0 and bool(decide[U_REDIAL] < p))
+        t.extra.append(decide)
+        self.ended.append(3)  # decided when it ends
         self._at(when - self.env.now, self._arrive_followup, k)
 
     # ---- strict priority: when a waiting higher-priority contact stops blocking
@@ -688,12 +859,11 @@ class _Center:
                 self._release_due = True
         elif self.armed[c] != j:
             self.armed[c] = j
-            deadline = float(self.t.deadline[j])
+            deadline = self.t.deadline[j]
             if math.isfinite(deadline) and deadline > self.env.now:
                 self._at(deadline - self.env.now, self._wake, c)
 
-    def _wake(self, event: simpy.Event) -> None:
-        c = cast(int, event.value)
+    def _wake(self, c: int) -> None:
         self.armed[c] = -1
         self._arm(c)
         self._settle()
@@ -736,8 +906,8 @@ class _Center:
         agent.off_since = now
         agent.free = -1  # off duty for good
 
-    def _schedule(self, event: simpy.Event) -> None:
-        gi, actions = cast(tuple[int, list[_Action]], event.value)
+    def _schedule(self, value: tuple[int, list[_Action]]) -> None:
+        gi, actions = value
         g = self.groups[gi]
         for kind, crew, n in actions:
             if kind == "on":
@@ -775,14 +945,17 @@ class _Center:
             for when, acts in actions:
                 self._at(when, self._schedule, (gi, acts))
         if self.n_first:
-            self._at(float(self.t.arrival[0]), self._arrive_first, 0)
+            self._at(self.t.arrival[0], self._arrive_first, 0)
         self.env.run(until=self.horizon)
+        # what was due after the horizon refers back to this engine: without it the engine
+        # and its per-contact tables are freed as soon as the result is built, not whenever
+        # the cyclic garbage collector runs
+        self.env.discard()
         t = self.t
         for q in self.queues:
             for j in q:
                 if t.outcome[j] == OPEN and t.deadline[j] <= self.horizon:
                     t.outcome[j] = ABANDONED
-                    t.leave[j] = t.deadline[j]
         for agent in list(self.agents):
             if agent.leaving:
                 self.overtime.append((agent.group.index, agent.off_since, self.horizon))
@@ -798,46 +971,85 @@ class _Center:
             ],
             dtype=np.float64,
         ).reshape(-1, 4)
-        n = t.n
+        return self._result(spells)
+
+    def _result(self, spells: NDArray[np.float64]) -> CenterResult:
+        t = self.t
         c = self.contacts
+        nf = self.n_first
+
+        def column(first: NDArray[Any], extra: list[Any], dtype: type[np.generic]) -> NDArray[Any]:
+            """An input contacts' column and the follow-ups' values after it."""
+            head = first.astype(dtype, copy=True)
+            return np.concatenate([head, np.array(extra, dtype=dtype)]) if extra else head
+
+        ctype = c.customer_type if c.customer_type is not None else np.zeros(nf, dtype=np.int32)
+        issue = column(np.arange(nf, dtype=np.int64), t.issue[nf:], np.int64)
+        arrival = column(c.arrival_seconds, t.arrival[nf:], np.float64)
+        patience = column(c.patience_seconds, t.patience, np.float64)
+        channel = column(c.channel, t.channel[nf:], np.int32)
+        decide = (
+            np.concatenate([t.decide, np.array(t.extra).reshape(-1, DECISIONS)])
+            if t.extra
+            else t.decide.copy()
+        )
         full = Contacts(
-            arrival_seconds=t.arrival[:n].copy(),
-            channel=t.channel[:n].copy(),
-            reason=t.reason[:n].copy(),
-            handle_seconds=t.handle[:n].copy(),
-            patience_seconds=t.patience[:n].copy(),
+            arrival_seconds=arrival,
+            channel=channel,
+            reason=column(c.reason, t.reason[nf:], np.int32),
+            handle_seconds=column(c.handle_seconds, t.handle[nf:], np.float64),
+            patience_seconds=patience,
             channels=c.channels,
             reasons=c.reasons,
-            customer_type=t.ctype[:n].copy(),
-            order=None if c.order is None else c.order[t.issue[:n]],
+            customer_type=column(ctype, t.ctype[nf:], np.int32),
+            order=None if c.order is None else c.order[issue],
             promo_reasons=c.promo_reasons,
             after_sale_reasons=c.after_sale_reasons,
             customer_types=c.customer_types,
-            decide=t.decide[:n].copy(),
-            issue_key=None if c.issue_key is None else c.issue_key[t.issue[:n]],
-            delivery_seconds=(
-                None if c.delivery_seconds is None else c.delivery_seconds[t.issue[:n]]
-            ),
+            decide=decide,
+            issue_key=None if c.issue_key is None else c.issue_key[issue],
+            delivery_seconds=None if c.delivery_seconds is None else c.delivery_seconds[issue],
         )
+        outcome = np.array(t.outcome, dtype=np.int8)
+        answer = np.array(t.answer, dtype=np.float64)
+        agent = np.array(t.agent, dtype=np.int32)
+        answered = outcome == ANSWERED
+        # the group of each agent, and the units a contact of each channel takes of an agent
+        # of each group; index -1 (not answered) reads the last row: -1 and 0
+        group_of = np.array([a.group.index for a in self.agents] + [-1], dtype=np.int32)
+        units_of = np.zeros((len(self.groups) + 1, len(self.queues)), dtype=np.int32)
+        for g in self.groups:
+            for ch, need in g.units.items():
+                units_of[g.index, ch] = need
+        group = group_of[agent]
+        leave = np.where(
+            answered,
+            answer,
+            np.where(outcome == ABANDONED, arrival + patience, math.nan),
+        )
+        refunded = np.zeros(t.n, dtype=np.bool_)
+        refunded[t.refunded] = True
+        platform = np.zeros(t.n, dtype=np.bool_)
+        platform[t.platform] = True
         return CenterResult(
-            outcome=t.outcome[:n].copy(),
-            answer_seconds=t.answer[:n].copy(),
-            leave_queue_seconds=t.leave[:n].copy(),
-            agent=t.agent[:n].copy(),
-            group=t.group[:n].copy(),
-            units=t.units[:n].copy(),
+            outcome=outcome,
+            answer_seconds=answer,
+            leave_queue_seconds=leave,
+            agent=agent,
+            group=group,
+            units=units_of[group, channel],
             group_capacity=tuple(g.capacity for g in self.groups),
             scheduled=self.levels,
             overtime=np.array(self.overtime, dtype=np.float64).reshape(-1, 3),
             spells=spells,
             horizon_seconds=self.horizon,
             contacts=full,
-            kind=t.kind[:n].astype(np.int8),
-            issue=t.issue[:n].copy(),
-            attempt=t.attempt[:n].astype(np.int16),
-            resolved=t.resolved[:n].copy(),
-            refunded=t.refunded[:n].copy(),
-            platform=t.platform[:n].copy(),
+            kind=column(np.zeros(nf, dtype=np.int8), t.kind[nf:], np.int8),
+            issue=issue,
+            attempt=column(np.zeros(nf, dtype=np.int16), t.attempt[nf:], np.int16),
+            resolved=np.array(t.resolved, dtype=np.int8),
+            refunded=refunded,
+            platform=platform,
             ghosts=np.array(self.ghosts, dtype=np.float64).reshape(-1, 5),
         )
 

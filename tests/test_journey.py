@@ -263,6 +263,49 @@ def test_redials_only_come_from_abandoned_contacts_at_their_deadline() -> None:
         assert res.leave_queue_seconds[last] + 600 == pytest.approx(res.contacts.arrival_seconds[k])
 
 
+def test_every_abandoner_of_a_priority_channel_may_redial() -> None:
+    """Regression: a priority channel's head timer fires at the head's deadline too.
+
+    When it looked at the queue first, the customer was dropped without calling back.
+    """
+    data = tiny_scenario(calendar={"days": 1}, replications=1)
+    data["arrivals"] = [
+        {"kind": "poisson", "channel": "phone", "contacts_per_hour": 40},
+        {"kind": "poisson", "channel": "chat", "contacts_per_hour": 40},
+    ]
+    data["channels"]["chat"] = {
+        "handle_time_seconds": {"dist": "exponential", "mean": 300},
+        "patience_seconds": {"dist": "exponential", "mean": 120},
+    }
+    data["staffing"] = {
+        "groups": [
+            {
+                "name": "mixed",
+                "channels": ["phone", "chat"],
+                "schedule": {"kind": "constant", "agents": 5},
+            }
+        ],
+        "channel_priority": ["phone", "chat"],
+    }
+    data["journey"] = {
+        "redial_probability": 1.0,
+        "redial_lag_minutes": {"dist": "deterministic", "value": 10},
+        "max_contacts_per_issue": 100,
+    }
+    _, res = simulate(data)
+    assert res.kind is not None and res.issue is not None and res.contacts is not None
+    horizon = 86400.0
+    phone = res.contacts.channels.index("phone")
+    for c in (phone, 1 - phone):
+        mine = res.contacts.channel == c
+        abandoned = mine & (res.outcome == ABANDONED) & (res.leave_queue_seconds + 600 < horizon)
+        assert abandoned.sum() > 20, c
+        # with redial probability 1 every abandoner comes back 10 minutes later
+        came_back = {int(res.issue[k]) for k in np.flatnonzero(res.kind == REDIAL)}
+        missing = [k for k in np.flatnonzero(abandoned) if int(res.issue[k]) not in came_back]
+        assert missing == [], (c, len(missing), int(abandoned.sum()))
+
+
 def test_an_issue_behaves_the_same_in_both_arms() -> None:
     """CRN: a baseline issue's whole history is in the promotion arm when nothing queues."""
     data = order_scenario(

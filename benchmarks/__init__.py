@@ -1,0 +1,1 @@
+"""Benchmarks of promosim: ``python -m benchmarks [--quick] [--only a,b]`` (see README.md)."""

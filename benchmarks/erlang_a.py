@@ -1,0 +1,250 @@
+"""Workload (a): Erlang A, promosim against the naive simpy reference, in the same run.
+
+M/M/50+M: Poisson arrivals at 576 an hour (9.6 a minute), exponential handle time with mean
+5 minutes, exponential patience with mean 3 minutes, 50 agents: 48 Erlang offered. The
+horizon holds the requested number of contacts on average (1,000,000 ≈ 72 days).
+
+Both sides draw their own contacts from their own seeds and are timed on the same workload;
+each side's answers (abandon rate, ASA, service level within 20 s) get a 99% confidence
+interval by batch means (20 batches of arrival time after a 2-hour warm-up) and are set
+beside the exact Erlang A figures of :func:`sim.staffing.erlang_a`. Then promosim's engine
+runs once more on the reference's very contacts, which must give the same outcome for every
+contact (answer times equal to a microsecond).
+
+What is timed:
+
+- promosim: ``sim.demand.generate`` + ``sim.center.simulate_center`` (the simulation, what
+  the reference does); the replication's full metrics (``replication_metrics``: intervals,
+  journey, satisfaction, money) are timed apart and reported as well.
+- reference: drawing the inputs + the simpy run (:mod:`benchmarks.naive_simpy`).
+
+Each side runs ``repeats`` times, alternately, and the fastest run counts (the least
+disturbed by other work on a shared machine).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from benchmarks import naive_simpy
+from sim.center import ABANDONED, ANSWERED, simulate_center
+from sim.config import Scenario
+from sim.demand import Contacts, generate
+from sim.metrics import replication_metrics
+from sim.rng import Streams
+from sim.staffing import erlang_a
+from sim.stats import ci_halfwidth
+
+RATE_PER_HOUR = 576.0
+HANDLE = 300.0
+PATIENCE = 180.0
+AGENTS = 50
+THRESHOLD = 20.0
+WARMUP_HOURS = 2.0
+BATCHES = 20
+LEVEL = 0.99
+METRICS = ("abandon_rate", "asa_seconds", "service_level")
+
+
+def scenario(contacts: int, seed: int = 20261122) -> Scenario:
+    """The promosim scenario: the horizon (whole 30-minute intervals) holds ``contacts``."""
+    intervals = max(8, round(contacts / RATE_PER_HOUR * 2))
+    return Scenario.model_validate(
+        {
+            "name": "bench-erlang-a",
+            "calendar": {
+                "days": intervals / 48,
+                "warmup_hours": WARMUP_HOURS,
+                "interval_minutes": 30,
+            },
+            "seed": seed,
+            "replications": 1,
+            "arrivals": [
+                {"kind": "poisson", "channel": "phone", "contacts_per_hour": RATE_PER_HOUR}
+            ],
+            "channels": {
+                "phone": {
+                    "handle_time_seconds": {"dist": "exponential", "mean": HANDLE},
+                    "patience_seconds": {"dist": "exponential", "mean": PATIENCE},
+                    "service_level_seconds": THRESHOLD,
+                }
+            },
+            "staffing": {
+                "groups": [
+                    {
+                        "name": "agents",
+                        "channels": ["phone"],
+                        "schedule": {"kind": "constant", "agents": AGENTS},
+                    }
+                ]
+            },
+        }
+    )
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A metric's batch-means estimate: mean and half-width of its 99% CI."""
+
+    mean: float
+    half: float
+
+
+def batch_means(
+    arrival: NDArray[np.float64],
+    answer: NDArray[np.float64],
+    abandoned: NDArray[np.bool_],
+    horizon: float,
+) -> dict[str, Estimate]:
+    """Abandon rate, ASA and service level with 99% CIs from batches of arrival time.
+
+    Contacts arriving in the warm-up are left out; the rest of the horizon is cut into
+    ``BATCHES`` equal spans, each span's contacts give one value per metric. Contacts still
+    waiting at the horizon count as offered and not answered (as in promosim's metrics).
+    """
+    start = WARMUP_HOURS * 3600.0
+    keep = (arrival >= start) & (arrival < horizon)
+    batch = ((arrival[keep] - start) / (horizon - start) * BATCHES).astype(np.int64)
+    wait = answer[keep] - arrival[keep]
+    answered = ~np.isnan(wait)
+    offered = np.bincount(batch, minlength=BATCHES).astype(np.float64)
+    gave_up = np.bincount(batch, weights=abandoned[keep], minlength=BATCHES)
+    n_answered = np.bincount(batch, weights=answered, minlength=BATCHES)
+    wait_sum = np.bincount(batch[answered], weights=wait[answered], minlength=BATCHES)
+    within = np.bincount(batch, weights=answered & (wait <= THRESHOLD), minlength=BATCHES)
+    values = {
+        "abandon_rate": gave_up / offered,
+        "asa_seconds": wait_sum / n_answered,
+        "service_level": within / offered,
+    }
+    return {k: Estimate(float(v.mean()), ci_halfwidth(v, LEVEL)) for k, v in values.items()}
+
+
+@dataclass(frozen=True)
+class Result:
+    """Timings (fastest run, seconds), sizes and answers of both sides."""
+
+    contacts: int
+    reference_contacts: int
+    promosim_seconds: float
+    metrics_seconds: float
+    reference_seconds: float
+    promosim: dict[str, Estimate]
+    reference: dict[str, Estimate]
+    exact: dict[str, float]
+    same_inputs_identical: bool
+
+    @property
+    def ratio(self) -> float:
+        """Reference time per contact ÷ promosim time per contact (simulation only)."""
+        return (self.reference_seconds / self.reference_contacts) / (
+            self.promosim_seconds / self.contacts
+        )
+
+    @property
+    def ratio_with_metrics(self) -> float:
+        """The same with promosim's full replication metrics counted in."""
+        return (self.reference_seconds / self.reference_contacts) / (
+            (self.promosim_seconds + self.metrics_seconds) / self.contacts
+        )
+
+    def agree(self, metric: str) -> bool:
+        """Whether both sides' estimates differ by less than the 99% CI of the difference."""
+        a, b = self.promosim[metric], self.reference[metric]
+        return abs(a.mean - b.mean) <= math.hypot(a.half, b.half)
+
+    def near_exact(self, side: dict[str, Estimate], metric: str) -> bool:
+        """Whether a side's 99% CI holds the exact Erlang A figure."""
+        return abs(side[metric].mean - self.exact[metric]) <= side[metric].half
+
+    @property
+    def answers_agree(self) -> bool:
+        """Every metric agrees between the two sides, and both identical on same inputs."""
+        return all(self.agree(m) for m in METRICS) and self.same_inputs_identical
+
+
+def _same_inputs(
+    s: Scenario, inputs: naive_simpy.Inputs, ref: naive_simpy.Outputs, horizon: float
+) -> bool:
+    """Run the engine on the reference's own contacts: the same outcome per contact?"""
+    n = inputs.arrival.size
+    contacts = Contacts(
+        arrival_seconds=inputs.arrival,
+        channel=np.zeros(n, dtype=np.int32),
+        reason=np.zeros(n, dtype=np.int32),
+        handle_seconds=inputs.handle,
+        patience_seconds=inputs.patience,
+        channels=("phone",),
+        reasons=("general",),
+    )
+    mine = simulate_center(s, contacts)
+    inside = inputs.arrival < horizon
+    answered = mine.outcome == ANSWERED
+    same_answered = np.array_equal(answered[inside], ~np.isnan(ref.answer[inside]))
+    # a contact still waiting at the horizon whose deadline is exactly the horizon is the
+    # only case where the two may differ; it does not happen with continuous times
+    same_abandoned = np.array_equal((mine.outcome == ABANDONED)[inside], ref.abandoned[inside])
+    same_times = bool(
+        np.allclose(
+            mine.answer_seconds[inside & answered],
+            ref.answer[inside & answered],
+            rtol=0.0,
+            atol=1e-6,
+        )
+    )
+    return same_answered and same_abandoned and same_times
+
+
+def run(contacts: int, repeats: int = 2, seed: int = 20261122) -> Result:
+    """Time both sides ``repeats`` times, alternately; estimate and compare their answers."""
+    s = scenario(contacts, seed)
+    horizon = s.calendar.horizon_seconds
+    rate = RATE_PER_HOUR / 3600.0
+    # the reference draws a few more contacts than promosim's horizon holds on average (so
+    # that arrivals run to the horizon); those past it are not simulated
+    n_ref = round(horizon * rate * 1.01) + 1000
+    best_p = best_m = best_r = math.inf
+    n_p = 0
+    promosim: dict[str, Estimate] = {}
+    reference: dict[str, Estimate] = {}
+    inputs = naive_simpy.draw(n_ref, rate, HANDLE, PATIENCE, seed)
+    out = naive_simpy.Outputs(np.zeros(0), np.zeros(0, dtype=np.bool_))
+    for _ in range(repeats):
+        streams = Streams(s.seed, 0)
+        t0 = time.perf_counter()
+        demand = generate(s, streams)
+        result = simulate_center(s, demand.contacts, streams.issue)
+        t1 = time.perf_counter()
+        replication_metrics(s, demand.contacts, result, demand)
+        t2 = time.perf_counter()
+        best_p, best_m = min(best_p, t1 - t0), min(best_m, t2 - t1)
+        n_p = len(demand.contacts)
+        promosim = batch_means(
+            demand.contacts.arrival_seconds,
+            result.answer_seconds,
+            result.outcome == ABANDONED,
+            horizon,
+        )
+        del demand, result
+        t0 = time.perf_counter()
+        inputs = naive_simpy.draw(n_ref, rate, HANDLE, PATIENCE, seed)
+        out = naive_simpy.simulate(inputs, AGENTS, horizon)
+        best_r = min(best_r, time.perf_counter() - t0)
+        reference = batch_means(inputs.arrival, out.answer, out.abandoned, horizon)
+    exact = erlang_a(RATE_PER_HOUR, HANDLE, PATIENCE, AGENTS, THRESHOLD)
+    return Result(
+        contacts=n_p,
+        reference_contacts=int(np.count_nonzero(inputs.arrival < horizon)),
+        promosim_seconds=best_p,
+        metrics_seconds=best_m,
+        reference_seconds=best_r,
+        promosim=promosim,
+        reference=reference,
+        exact={m: float(getattr(exact, m)) for m in METRICS},
+        same_inputs_identical=_same_inputs(s, inputs, out, horizon),
+    )

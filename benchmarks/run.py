@@ -1,0 +1,387 @@
+"""The benchmark suite: every workload of issue 9 in one run, a table, ``RESULTS.md``.
+
+    .venv/bin/python -m benchmarks [--quick] [--only a,c] [--out FILE] [--workers N]
+
+Workloads:
+
+a. Erlang A, 1,000,000 contacts, 50 agents: promosim against a naive simpy reference (one
+   process per contact), time per contact and the same answers (see ``erlang_a.py``);
+b. the default promotion scenario (``configs/second_item_1yuan.yaml``, both arms):
+   contacts per second of a replication (demand, engine and metrics, one process);
+c. demand generation for about 1,000,000 orders (see ``bench_demand.py``);
+d. peak memory of ``promosim run`` on the baseline over 30, 90, 180 and 365 days (the
+   soak), and over 90 days with ``--event-log`` (see ``memory.py``);
+e. the parallel speed-up of a 64-run sweep (see ``bench_sweep.py``).
+
+Targets are ratios measured in this one run, so a loaded machine moves both sides alike.
+``--quick`` scales every workload down (a smoke test: seconds, not minutes) and writes no
+file unless ``--out`` is given; its numbers are not meant to meet the targets. The full run
+writes ``benchmarks/RESULTS.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import simpy
+
+from benchmarks import bench_demand, bench_sweep, erlang_a, memory
+from sim.demand import generate
+from sim.experiment import run_replication
+from sim.loading import load_scenario
+from sim.rng import Streams
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "RESULTS.md"
+DEFAULT_SCENARIO = HERE.parent / "configs" / "second_item_1yuan.yaml"
+
+
+@dataclass
+class Row:
+    """One line of the table."""
+
+    workload: str
+    promosim: str
+    reference: str = "—"
+    ratio: str = "—"
+    target: str = "—"
+    passed: bool | None = None
+
+    @property
+    def verdict(self) -> str:
+        """PASS, FAIL, or — when there is no target (or it is not checked in this mode)."""
+        return "—" if self.passed is None else ("PASS" if self.passed else "FAIL")
+
+
+@dataclass
+class Suite:
+    """What the run measured: the table's rows and the detail sections of RESULTS.md."""
+
+    quick: bool
+    rows: list[Row]
+    details: list[str]
+
+
+def _mb(x: float) -> str:
+    return f"{x:,.0f} MB"
+
+
+def bench_a(suite: Suite) -> None:
+    """Erlang A against the naive simpy reference."""
+    contacts = 20_000 if suite.quick else 1_000_000
+    r = erlang_a.run(contacts, repeats=1 if suite.quick else 2)
+    us_p = r.promosim_seconds / r.contacts * 1e6
+    us_m = (r.promosim_seconds + r.metrics_seconds) / r.contacts * 1e6
+    us_r = r.reference_seconds / r.reference_contacts * 1e6
+    same = r.answers_agree
+    suite.rows.append(
+        Row(
+            f"a. Erlang A, {r.contacts:,} contacts, 50 agents",
+            f"{us_p:.2f} µs/contact ({r.promosim_seconds:.1f} s)",
+            f"{us_r:.2f} µs/contact ({r.reference_seconds:.1f} s)",
+            f"{r.ratio:.2f}×",
+            "≥ 4× and same answers",
+            None if suite.quick else (r.ratio >= 4.0 and same),
+        )
+    )
+    suite.rows.append(
+        Row(
+            "a'. the same, promosim with all its metrics",
+            f"{us_m:.2f} µs/contact ({r.promosim_seconds + r.metrics_seconds:.1f} s)",
+            f"{us_r:.2f} µs/contact",
+            f"{r.ratio_with_metrics:.2f}×",
+        )
+    )
+    lines = [
+        "### (a) Erlang A answers",
+        "",
+        f"M/M/50+M, λ = 9.6/min, mean handle time 5 min, mean patience 3 min (48 Erlang); "
+        f"promosim {r.contacts:,} contacts, reference {r.reference_contacts:,} (each its own "
+        f"draws, same horizon). Mean ± 99% CI half-width by batch means "
+        f"({erlang_a.BATCHES} batches after a {erlang_a.WARMUP_HOURS:g}-hour warm-up).",
+        "",
+        "| metric | exact (Erlang A) | promosim | naive simpy | agree within CI |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for m in erlang_a.METRICS:
+        p, q = r.promosim[m], r.reference[m]
+        lines.append(
+            f"| {m} | {r.exact[m]:.4f} | {p.mean:.4f} ± {p.half:.4f}"
+            f"{'' if r.near_exact(r.promosim, m) else ' (exact outside CI)'} "
+            f"| {q.mean:.4f} ± {q.half:.4f}"
+            f"{'' if r.near_exact(r.reference, m) else ' (exact outside CI)'} "
+            f"| {'yes' if r.agree(m) else 'NO'} |"
+        )
+    lines += [
+        "",
+        "promosim's engine run on the reference's own contacts gives "
+        + (
+            "the same outcome for every contact (answer times equal to 1 µs)."
+            if r.same_inputs_identical
+            else "DIFFERENT outcomes: a bug in one of them."
+        ),
+        "",
+        f"Timed: promosim = demand generation + engine ({r.promosim_seconds:.2f} s), its "
+        f"replication metrics apart ({r.metrics_seconds:.2f} s); reference = drawing the "
+        f"inputs + the simpy run ({r.reference_seconds:.2f} s). Fastest of "
+        f"{1 if suite.quick else 2} alternating runs each.",
+    ]
+    suite.details.append("\n".join(lines))
+
+
+def bench_b(suite: Suite) -> None:
+    """Contacts per second of the default promotion scenario."""
+    s = load_scenario(DEFAULT_SCENARIO).scenario
+    reps = 1 if suite.quick else 4
+    contacts = 0.0
+    t0 = time.perf_counter()
+    for r in range(reps):
+        for metrics in run_replication(s, r).values():
+            contacts += metrics.overall["contacts"]
+    seconds = time.perf_counter() - t0
+    suite.rows.append(
+        Row(
+            f"b. default promotion scenario, {reps} replication(s) × 2 arms",
+            f"{contacts / seconds:,.0f} contacts/s ({seconds:.1f} s)",
+        )
+    )
+    suite.details.append(
+        "### (b) default promotion scenario\n\n"
+        f"`{DEFAULT_SCENARIO.relative_to(HERE.parent)}` ({s.calendar.days:g} days), "
+        f"replications 0–{reps - 1}, both arms, in this process: {contacts:,.0f} contacts "
+        f"offered in {seconds:.2f} s = {contacts / seconds:,.0f} contacts per second "
+        "(demand, engine and every metric)."
+    )
+
+
+def bench_c(suite: Suite) -> None:
+    """Demand generation for about a million orders."""
+    s = bench_demand.scenario(0.1 if suite.quick else 1.0)
+    repeats = 1 if suite.quick else 5
+    if not suite.quick:
+        generate(s, Streams(s.seed, 999))  # warm-up: imports, caches
+    lines = ["### (c) demand generation", ""]
+    worst = 0.0
+    for arm in ("promotion", "baseline"):
+        orders, contacts, seconds = bench_demand.measure(s, arm, repeats)
+        per_million = statistics.median(seconds) / orders * 1e6
+        worst = max(worst, per_million)
+        lines.append(
+            f"- {arm}: {orders:,} orders, {contacts:,} contacts, median "
+            f"{statistics.median(seconds):.3f} s of {repeats} = {per_million:.3f} s per "
+            "million orders"
+        )
+    suite.rows.append(
+        Row(
+            f"c. demand generation, ≈ {0.1 if suite.quick else 1:g} million orders",
+            f"{worst:.2f} s per million orders",
+            target="< 1 s per million",
+            passed=None if suite.quick else worst < 1.0,
+        )
+    )
+    suite.details.append("\n".join(lines))
+
+
+def bench_d(suite: Suite) -> None:
+    """Peak memory by horizon, with and without the event log."""
+    # 365 days is the soak of issue 10: a year's run ends with bounded memory
+    days = (2.0,) if suite.quick else (30.0, 90.0, 180.0, 365.0)
+    mid = days[-1] if suite.quick else 90.0
+    points = [memory.peak(d) for d in days]
+    logged = memory.peak(mid, event_log=True) if memory.has_event_log() else None
+    at_mid = next(p for p in points if p.days == mid)
+    slope = memory.slope_mb_per_100k(points)
+    slope_orders = memory.slope_mb_per_100k(points, "orders")
+    suite.rows.append(
+        Row(
+            f"d. peak memory, baseline over {mid:g} days",
+            f"{_mb(at_mid.mb)} ({at_mid.contacts:,.0f} contacts)",
+            "with --event-log: " + (_mb(logged.mb) if logged else "n/a (not implemented)"),
+            target="< 300 MB without the log",
+            passed=None if suite.quick else at_mid.mb < 300.0,
+        )
+    )
+    lines = [
+        "### (d) peak memory of `promosim run configs/baseline.yaml`",
+        "",
+        "One replication, one worker, `--set calendar.days=D`; peak resident set of the "
+        "child process (the whole command: imports, demand, engine, metrics, report).",
+        "",
+        "| days | event log | contacts | orders | peak | CPU time |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for p in [*points, *([logged] if logged else [])]:
+        lines.append(
+            f"| {p.days:g} | {'yes' if p.event_log else 'no'} | {p.contacts:,.0f} | "
+            f"{p.orders:,.0f} | {_mb(p.mb)} | {p.seconds:.1f} s |"
+        )
+    if len(points) > 1:
+        lines += [
+            "",
+            f"Growth (least squares over the runs without the log): {slope:.1f} MB per "
+            f"100,000 contacts, or equivalently {slope_orders:.1f} MB per 100,000 orders "
+            "(orders and contacts grow together here).",
+        ]
+    if not logged:
+        lines.append("\n`--event-log` is not in this tree's command line: rerun when it is.")
+    suite.details.append("\n".join(lines))
+
+
+def bench_e(suite: Suite, workers: int) -> None:
+    """Parallel speed-up of the sweep."""
+    m = bench_sweep.measure(workers, quick=suite.quick, repeats=1 if suite.quick else 2)
+    suite.rows.append(
+        Row(
+            f"e. {m.points}-run sweep on {workers} workers",
+            f"{m.parallel_seconds:.1f} s parallel",
+            f"{m.serial_seconds:.1f} s serial",
+            f"{m.per_worker:.2f} × workers",
+            "≥ 0.8 × workers, same results",
+            None if suite.quick else (m.per_worker >= 0.8 and m.same_results),
+        )
+    )
+    suite.details.append(
+        f"### (e) sweep\n\n{m.points} points, one replication each, fastest of "
+        f"{1 if suite.quick else 2} alternating runs each: serial "
+        f"{m.serial_seconds:.2f} s, {workers} workers {m.parallel_seconds:.2f} s: speed-up "
+        f"{m.serial_seconds / m.parallel_seconds:.2f}× = {m.per_worker:.2f} × workers; "
+        f"serial and parallel sweep.csv {'identical' if m.same_results else 'DIFFERENT'}. "
+        f"The worker processes used {m.worker_cpu_seconds:.2f} s of CPU time in the parallel "
+        f"run: they had {m.cores_had:.2f} of the {workers} cores on average (other work on "
+        "the machine, and start-up, take the rest). Serial time ÷ the workers' CPU time = "
+        f"{m.cpu_efficiency:.2f}: the most speed-up ÷ workers this CPU cost allows (workers' "
+        "start-up and task overhead; CPU time itself runs high when both logical cores are "
+        "busy)."
+    )
+
+
+def machine() -> list[str]:
+    """The machine's description: CPU, cores, memory, versions, date, load."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram = "?"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                ram = f"{int(line.split()[1]) / 1024**2:.1f} GiB"
+                break
+    except OSError:
+        pass
+    return [
+        f"- CPU: {cpu}, {os.cpu_count()} logical cores; RAM {ram}",
+        f"- {platform.system()} {platform.release()}; Python {platform.python_version()}, "
+        f"numpy {np.__version__}, simpy {simpy.__version__}",
+    ]
+
+
+def host_speed(seconds: float = 0.5) -> float:
+    """Millions of iterations per second of a bare Python loop: how fast the host runs now.
+
+    On a shared virtual machine the speed of a core drifts (other guests on the host), and
+    the absolute figures with it; ratios measured in one run move much less.
+    """
+    n = 0
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        n += 1
+    return n / seconds / 1e6
+
+
+def table(rows: list[Row]) -> str:
+    """The rows as a Markdown table."""
+    out = [
+        "| workload | promosim | reference | ratio | target | result |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    out += [
+        f"| {r.workload} | {r.promosim} | {r.reference} | {r.ratio} | {r.target} | {r.verdict} |"
+        for r in rows
+    ]
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the selected workloads, print the table and write the results file."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="scaled-down smoke test")
+    parser.add_argument("--only", default="a,b,c,d,e", help="comma-separated workloads")
+    parser.add_argument("--out", type=Path, help="results file (full run: RESULTS.md)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args(argv)
+    only = {x.strip() for x in args.only.split(",") if x.strip()}
+    unknown = only - set("abcde")
+    if unknown:
+        parser.error(f"unknown workloads: {', '.join(sorted(unknown))}")
+    suite = Suite(args.quick, [], [])
+    started = dt.datetime.now(dt.UTC)
+    load_before = os.getloadavg()
+    speed_before = host_speed()
+    t0 = time.perf_counter()
+    steps = {
+        "a": lambda: bench_a(suite),
+        "b": lambda: bench_b(suite),
+        "c": lambda: bench_c(suite),
+        "d": lambda: bench_d(suite),
+        "e": lambda: bench_e(suite, args.workers),
+    }
+    for key in "abcde":
+        if key in only:
+            print(f"running {key} …", end=" ", file=sys.stderr, flush=True)
+            t = time.perf_counter()
+            steps[key]()
+            print(f"{time.perf_counter() - t:.1f} s", file=sys.stderr, flush=True)
+    elapsed = time.perf_counter() - t0
+    load_after = os.getloadavg()
+    speed_after = host_speed()
+    text = table(suite.rows)
+    print(text)
+    busy = max(load_before[0], load_after[0]) > 0.5
+    head = [
+        "# Benchmark results" + (" (quick smoke test: not for the targets)" if args.quick else ""),
+        "",
+        f"Measured {started:%Y-%m-%d %H:%M} UTC by `python -m benchmarks"
+        f"{' --quick' if args.quick else ''}"
+        f"{'' if only == set('abcde') else ' --only ' + ','.join(sorted(only))}` "
+        f"in {elapsed / 60:.1f} min.",
+        "",
+        *machine(),
+        f"- Load average (1 min) {load_before[0]:.2f} at the start, {load_after[0]:.2f} at "
+        "the end"
+        + (
+            ": a shared machine, other work was running. Ratios compare runs made in the "
+            "same process minutes apart, so they move less than the absolute times."
+            if busy
+            else "."
+        ),
+        f"- Host speed (a bare Python loop, see `host_speed`): {speed_before:.1f} M "
+        f"iterations/s at the start, {speed_after:.1f} at the end; this virtual machine's "
+        "cores have run between about 2.7 and 5.7 today, and absolute times scale with it.",
+        "",
+        text,
+        "",
+    ]
+    out = args.out or (None if args.quick else RESULTS)
+    if out is not None:
+        body = "\n\n".join(suite.details)
+        out.write_text("\n".join(head) + "\n" + body + "\n", encoding="utf-8")
+        print(f"wrote {out}", file=sys.stderr)
+    return 0 if all(r.passed is not False for r in suite.rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
