@@ -10,12 +10,15 @@ import datetime as dt
 import json
 import math
 import os
+import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
 import typer
+import yaml
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -29,14 +32,15 @@ from rich.table import Table
 
 from sim import compare as comparelib
 from sim import review, staffing
-from sim.config import Scenario, scenario_json_schema
+from sim.config import SCHEMA_VERSION, Scenario, scenario_json_schema
 from sim.demand import Arm
-from sim.experiment import Runner, RunResult, paired_daily, run_scenario
+from sim.experiment import Runner, RunResult, event_log_of, paired_daily, run_scenario
 from sim.loading import (
     LoadedScenario,
     ScenarioError,
     config_hash,
     load_scenario,
+    migrate_file,
     resolved_yaml,
 )
 from sim.outputs import (
@@ -45,6 +49,7 @@ from sim.outputs import (
     check_target,
     comparison_csv,
     default_run_dir,
+    replace_file,
     run_files,
     schedule_yaml,
     sweep_csv,
@@ -64,9 +69,10 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-# soft_wrap: a `file:line: field: message` line or a hash must never be broken by the width
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+# soft_wrap: a `file:line: field: message` line or a hash must never be broken by the width;
+# emoji off: rich would print `file.yaml:100: …` as `file.yaml💯 …`
+out = Console(soft_wrap=True, emoji=False)
+err = Console(stderr=True, soft_wrap=True, emoji=False)
 
 
 SetOption = Annotated[
@@ -90,6 +96,14 @@ ImagesOption = Annotated[
     str | None,
     typer.Option(help="Also write each figure as a picture: png or svg (needs Chromium)."),
 ]
+ForceOption = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Replace a non-empty --out folder that promosim wrote (the new one is written "
+        "in full first, then swapped in).",
+    ),
+]
 
 
 def _bad_input(message: str) -> typer.Exit:
@@ -99,9 +113,17 @@ def _bad_input(message: str) -> typer.Exit:
 
 def _load(path: Path, overrides: list[str]) -> LoadedScenario:
     try:
-        return load_scenario(path, overrides)
+        loaded = load_scenario(path, overrides)
     except ScenarioError as e:
         raise _bad_input(str(e)) from None
+    _notices(loaded)
+    return loaded
+
+
+def _notices(loaded: LoadedScenario) -> None:
+    """Tell the user which files were upgraded from an older format on load."""
+    for notice in loaded.notices:
+        err.print(f"notice: {notice}", markup=False, highlight=False)
 
 
 # --------------------------------------------------------------------------- run
@@ -158,7 +180,16 @@ def headline_table(result: RunResult) -> Table:
         table.add_column(label, justify="right")
     for key, label, kind in HEADLINE:
         table.add_row(label, *(_fmt(summary.get(f"{c}.{key}"), kind) for c in columns))
+    if any(f"{c}.{key}" not in summary for c in columns for key, _, _ in HEADLINE):
+        table.caption = ABSENT
     return table
+
+
+ABSENT = (
+    "– absent: no value in any replication (no denominator: nothing offered, answered or "
+    "staffed; a break-even miss rate outside [0, 1])"
+)
+"""Why a cell shows – instead of a number (a metric without a denominator is absent)."""
 
 
 Row = tuple[str, str, str]
@@ -248,6 +279,8 @@ def view_tables(result: RunResult) -> list[Table]:
             if not any(key in stats for _, stats in arms):
                 continue
             table.add_row(label, *(_fmt(stats.get(key), kind) for _, stats in arms))
+            if any(key not in stats for _, stats in arms):
+                table.caption = ABSENT
         tables.append(table)
     return tables
 
@@ -296,6 +329,14 @@ def run(
     address: AddressOption = None,
     lang: LangOption = "en",
     images: ImagesOption = None,
+    force: ForceOption = False,
+    event_log: Annotated[
+        bool,
+        typer.Option(
+            "--event-log",
+            help="Also write orders.csv and contacts.csv (calibrate's formats) of replication 0.",
+        ),
+    ] = False,
 ) -> None:
     """Simulate a scenario and write its run folder.
 
@@ -307,7 +348,7 @@ def run(
     _check_lang(lang)
     loaded = _load(scenario, _overrides(set_, replications, seed))
     s = loaded.scenario
-    _check_out(out_dir)
+    _check_out(out_dir, force)
     n_workers = workers or min(os.cpu_count() or 1, s.replications)
     with _progress(quiet) as progress:
         task = progress.add_task(f"{s.name}: replications", total=s.replications)
@@ -321,15 +362,22 @@ def run(
             address=address,
             cache=cache,
         )
+    _note_resumed([cache])
     created = dt.datetime.now(dt.UTC)
     target = out_dir or default_run_dir(Path("outputs"), loaded, created.astimezone())
     files = run_files(
-        loaded, result, command=sys.argv, created=created, workers=n_workers, report_lang=lang
+        loaded,
+        result,
+        command=sys.argv,
+        created=created,
+        workers=n_workers,
+        report_lang=lang,
+        event_log=event_log_of(s) if event_log else None,
     )
-    _write(target, files)
+    # with --images: the same report.html, and its pictures, in the folder before it appears
+    finish = None if images is None else (lambda tmp: _add_report(tmp, lang, images))
+    target = _write(target, files, force=force, unique=out_dir is None, finish=finish)
     cache.clear()
-    if images is not None:
-        _add_report(target, lang, images)  # the same report.html, and its pictures
     if not quiet:
         out.print(headline_table(result))
         for extra in [*view_tables(result), daily_effect_table(result)]:
@@ -445,6 +493,7 @@ def compare(
     address: AddressOption = None,
     lang: LangOption = "en",
     images: ImagesOption = None,
+    force: ForceOption = False,
 ) -> None:
     """Scenarios side by side on common random numbers, with paired differences to the first.
 
@@ -454,7 +503,7 @@ def compare(
     _check_lang(lang)
     overrides = _overrides(set_, replications, seed)
     loaded = [_load(p, overrides) for p in scenarios]
-    _check_out(out_dir)
+    _check_out(out_dir, force)
     plan = comparelib.plan_comparison(loaded)
     for note in plan.notes:
         err.print(f"note: {note}", markup=False, highlight=False)
@@ -465,6 +514,7 @@ def compare(
         result = comparelib.run_comparison(
             plan, on_done=lambda _: progress.advance(task), runner=engine.runner
         )
+    _note_resumed(engine.caches)
     created = dt.datetime.now(dt.UTC)
     target_dir = out_dir or default_run_dir(
         Path("outputs"), loaded[0], created.astimezone(), kind="compare"
@@ -478,9 +528,14 @@ def compare(
         )
         + "\n",
     }
-    _write(target_dir, files)
+    target_dir = _write(
+        target_dir,
+        files,
+        force=force,
+        unique=out_dir is None,
+        finish=lambda tmp: _add_report(tmp, lang, images),
+    )
     engine.clear()
-    _add_report(target_dir, lang, images)
     if not quiet:
         table = Table(
             title=f"Compare · {plan.replications} replications on common random numbers · "
@@ -544,6 +599,7 @@ def sweep(
     address: AddressOption = None,
     lang: LangOption = "en",
     images: ImagesOption = None,
+    force: ForceOption = False,
 ) -> None:
     """Run a scenario over a grid, or one parameter at a time (sensitivity, tornado)."""
     _check_lang(lang)
@@ -553,7 +609,8 @@ def sweep(
         plan = comparelib.plan_sweep(scenario, overrides, vary, mode)
     except ScenarioError as e:
         raise _bad_input(str(e)) from None
-    _check_out(out_dir)
+    _notices(plan.base)
+    _check_out(out_dir, force)
     n_workers = workers or (os.cpu_count() or 1)
     engine = _Backend(n_workers, backend, address, _cache_root(out_dir))
     with _progress(quiet) as progress, engine.runner:
@@ -561,6 +618,7 @@ def sweep(
         result = comparelib.run_sweep(
             plan, on_done=lambda _: progress.advance(task), runner=engine.runner
         )
+    _note_resumed(engine.caches)
     files = {"sweep.csv": sweep_csv(result)}
     bars = comparelib.tornado(result, metric) if one_at_a_time else []
     if one_at_a_time:
@@ -593,9 +651,14 @@ def sweep(
     target_dir = out_dir or default_run_dir(
         Path("outputs"), base, created.astimezone(), kind="sweep"
     )
-    _write(target_dir, files)
+    target_dir = _write(
+        target_dir,
+        files,
+        force=force,
+        unique=out_dir is None,
+        finish=lambda tmp: _add_report(tmp, lang, images),
+    )
     engine.clear()
-    _add_report(target_dir, lang, images)
     if not quiet and bars:
         table = Table(title=f"Tornado · {metric} at each path's lowest and highest value")
         for col in ("path", "low", "high", "swing"):
@@ -631,21 +694,44 @@ def _progress(quiet: bool) -> Progress:
     )
 
 
-def _check_out(out_dir: Path | None) -> None:
-    """Refuse an --out folder that exists and is not empty, before any work."""
+def _check_out(out_dir: Path | None, force: bool = False) -> None:
+    """Refuse an --out folder that exists and is not empty (unless --force), before any work."""
     try:
         if out_dir is not None:
-            check_target(out_dir)
+            check_target(out_dir, force)
     except OutputError as e:
         raise _bad_input(f"promosim: {e}") from None
 
 
-def _write(target: Path, files: dict[str, str]) -> None:
-    """Write a command's folder atomically; a taken --out is bad input."""
+def _write(
+    target: Path,
+    files: dict[str, str],
+    *,
+    force: bool = False,
+    unique: bool = False,
+    finish: Callable[[Path], None] | None = None,
+) -> Path:
+    """Write a command's folder atomically and return it; a taken --out is bad input.
+
+    ``unique`` for a default folder name (a taken one gets a suffix); ``finish`` adds files
+    built from the others (the report) before the folder appears.
+    """
     try:
-        write_run(target, files)
+        written = write_run(target, files, force=force, unique=unique, finish=finish)
     except OutputError as e:
         raise _bad_input(f"promosim: {e}") from None
+    _written.append(written)
+    return written
+
+
+def _note_resumed(caches: list[DiskCache]) -> None:
+    """Say so when finished replications of an interrupted run were reused."""
+    hits = sum(c.hits for c in caches)
+    if hits:
+        err.print(
+            f"resumed: {hits} replication(s) finished by an interrupted run were reused",
+            highlight=False,
+        )
 
 
 def _cache_root(out_dir: Path | None) -> Path:
@@ -693,6 +779,7 @@ def staff(
     address: AddressOption = None,
     lang: LangOption = "en",
     images: ImagesOption = None,
+    force: ForceOption = False,
 ) -> None:
     """Agents per interval and group meeting every target at the least agent-hours.
 
@@ -708,7 +795,7 @@ def staff(
         staffing.check_targets(s, targets)
     except ScenarioError as e:
         raise _bad_input(str(e)) from None
-    _check_out(out_dir)
+    _check_out(out_dir, force)
     n_workers = workers or min(os.cpu_count() or 1, s.replications)
     with _progress(quiet) as progress:
         task = progress.add_task("as-is", total=s.replications)
@@ -725,6 +812,7 @@ def staff(
             plan = staffing.staff(
                 s, targets, per_interval=not overall, on_done=on_done, runner=engine.runner
             )
+    _note_resumed(engine.caches)
     blocks = {
         g: {
             "hourly": staffing.schedule_block(plan, g),
@@ -756,9 +844,14 @@ def staff(
         "schedule.yaml": schedule_yaml(blocks),
         "scenario.resolved.yaml": resolved_yaml(loaded),
     }
-    _write(target_dir, files)
+    target_dir = _write(
+        target_dir,
+        files,
+        force=force,
+        unique=out_dir is None,
+        finish=lambda tmp: _add_report(tmp, lang, images),
+    )
     engine.clear()
-    _add_report(target_dir, lang, images)
     if not quiet:
         table = Table(title=f"Staffing for {', '.join(str(t) for t in targets)}")
         for col in ("group", "plan agent-hours", "scheduled", "extra", "extra cost (¥)"):
@@ -798,11 +891,13 @@ def diff(
     if format_ not in ("table", "json", "markdown"):
         raise _bad_input(f"--format: {format_!r} is not table, json or markdown")
     try:
-        resolved_a, label_a = review.resolved_of(a, list(set_ or []))
-        resolved_b, label_b = review.resolved_of(b, list(set_ or []))
+        loaded_a, label_a = review.load_target(a, list(set_ or []))
+        loaded_b, label_b = review.load_target(b, list(set_ or []))
     except ScenarioError as e:
         raise _bad_input(str(e)) from None
-    rows = review.diff_resolved(resolved_a, resolved_b)
+    _notices(loaded_a)
+    _notices(loaded_b)
+    rows = review.diff_resolved(loaded_a.resolved, loaded_b.resolved)
     if format_ == "json":
         sys.stdout.write(review.diff_json(rows))
     elif format_ == "markdown":
@@ -894,6 +989,7 @@ def validate(
             err.print(str(e), markup=False, highlight=False)
             bad = True
             continue
+        _notices(loaded)
         out.print(f"{path}: ok {loaded.hash}", markup=False, highlight=False)
     if bad:
         raise typer.Exit(code=2)
@@ -901,8 +997,60 @@ def validate(
 
 @app.command()
 def schema() -> None:
-    """Print the JSON Schema of scenario files (for editors and validators)."""
+    """Print the JSON Schema of scenario files (for editors and validators).
+
+    It checks a file as written: a file that extends another may leave any field to its
+    parent, so none is required here; `promosim validate` checks the resolved scenario.
+    """
     sys.stdout.write(json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False) + "\n")
+
+
+@app.command()
+def migrate(
+    files: Annotated[list[Path], typer.Argument(help="Scenario YAML files.")],
+    check: Annotated[
+        bool, typer.Option("--check", help="Write nothing; exit 1 if a file needs upgrading.")
+    ] = False,
+) -> None:
+    """Upgrade scenario files to the current schema_version in place, keeping comments.
+
+    Only the files named are rewritten (a parent named by extends is migrated on its own).
+    Exit 0 when every file is current or was upgraded, 1 with --check when one needs
+    upgrading (for CI), 2 for bad input (that file is left as it was).
+    """
+    bad = stale = False
+    for path in files:
+        try:
+            done = migrate_file(path)
+        except ScenarioError as e:
+            err.print(str(e), markup=False, highlight=False)
+            bad = True
+            continue
+        if not done.needed:
+            out.print(
+                f"{path}: schema_version {done.source} is current", markup=False, highlight=False
+            )
+            continue
+        what = "needs upgrading" if check else "upgraded"
+        out.print(
+            f"{path}: {what} from schema_version {done.source} to {SCHEMA_VERSION}",
+            markup=False,
+            highlight=False,
+        )
+        for notice in done.notices:
+            out.print(f"  {notice}", markup=False, highlight=False)
+        if check:
+            stale = True
+            continue
+        try:
+            replace_file(path, done.migrated)
+        except OutputError as e:
+            err.print(f"promosim: {e}", markup=False, highlight=False)
+            bad = True
+    if bad:
+        raise typer.Exit(code=2)
+    if stale:
+        raise typer.Exit(code=1)
 
 
 # --------------------------------------------------------------------------- erlang
@@ -975,20 +1123,142 @@ def erlang(
     out.print(table)
 
 
+# --------------------------------------------------------------------------- calibrate
+
+
+@app.command()
+def calibrate(
+    orders: Annotated[Path, typer.Option("--orders", help="orders.csv export.")],
+    contacts: Annotated[Path, typer.Option("--contacts", help="contacts.csv export.")],
+    out_file: Annotated[
+        Path, typer.Option("--out", help="Write the fitted scenario fragment here (new file).")
+    ],
+    report_file: Annotated[
+        Path | None,
+        typer.Option("--report", help="Fit report (default: beside --out, .report.html)."),
+    ] = None,
+    map_orders: Annotated[
+        list[str] | None,
+        typer.Option("--map-orders", help="column=export header for orders.csv (repeatable)."),
+    ] = None,
+    map_contacts: Annotated[
+        list[str] | None,
+        typer.Option("--map-contacts", help="column=export header for contacts.csv (repeatable)."),
+    ] = None,
+    map_file: Annotated[
+        Path | None,
+        typer.Option("--map-file", help="YAML: orders, contacts, channels, reasons mappings."),
+    ] = None,
+    satisfied_from: Annotated[
+        float | None, typer.Option(help="A CSAT score at least this is satisfied (default 4).")
+    ] = None,
+    lang: LangOption = "en",
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace an existing --out (and report) file atomically."),
+    ] = False,
+) -> None:
+    """Fit a scenario fragment to a shop's orders and contacts exports.
+
+    The fragment (orders, contact reasons, channels' handle time and patience, journey,
+    satisfaction; each value with its 95% CI and n in a comment) is for a scenario to
+    `extends`; the report shows fitted against observed.
+    """
+    from sim import calibrate as cal
+    from sim import report as reports
+
+    _check_lang(lang)
+    report_path = report_file or out_file.with_name(out_file.stem + ".report.html")
+    for path in (out_file, report_path):
+        if path.exists() and not (force and path.is_file()):
+            raise _bad_input(
+                f"promosim: {path}: exists; choose another name or folder, or add --force"
+            )
+    try:
+        data = None
+        if map_file is not None:
+            try:
+                data = yaml.safe_load(map_file.read_text(encoding="utf-8"))
+            except (OSError, yaml.YAMLError) as e:
+                raise cal.ExportError([f"{map_file}: cannot read the mapping: {e}"]) from None
+        mapping = cal.column_map(
+            data, map_orders or [], map_contacts or [], satisfied_from, str(map_file)
+        )
+        exports = cal.load_exports(orders, contacts, mapping)
+    except cal.ExportError as e:
+        raise _bad_input(str(e)) from None
+    fitted = cal.fit(exports, satisfied_from=mapping.satisfied_from)
+    fragment = cal.fragment_yaml(fitted, f"{orders}, {contacts}")
+    try:
+        if force and out_file.exists():  # a temporary file renamed over it: never half-written
+            replace_file(out_file, fragment)
+        else:
+            write_new_file(out_file, fragment)
+    except OutputError as e:
+        raise _bad_input(f"promosim: {e}") from None
+    write_report(report_path, reports.build_calibration_report(fitted, lang))
+    out.print(
+        f"fitted {fitted.n_orders} orders and {fitted.n_contacts} contacts "
+        f"(contacts observed {fitted.window_start:%Y-%m-%d} to {fitted.window_end:%Y-%m-%d})",
+        highlight=False,
+    )
+    for why, k in fitted.excluded.items():
+        out.print(f"excluded: {k} {why}", markup=False, highlight=False)
+    for note in fitted.notes:
+        out.print(f"note: {note}", markup=False, highlight=False)
+    out.print(f"fragment: {out_file}\nreport: {report_path}", highlight=False)
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM arrived: unwind (workers stop, temporary folders go), then exit.
+
+    Not a KeyboardInterrupt: typer would turn that into a silent exit 130 before
+    :func:`main` could say what was kept.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signal = signal.Signals(signum)
+
+
+_written: list[Path] = []
+"""Folders this command has written (an interruption after that loses nothing)."""
+
+
+def _on_signal(signum: int, _frame: object) -> None:
+    # a second SIGTERM must not cut the cleanup short; a second Ctrl-C still stops at once
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    raise Interrupted(signum)
+
+
 def main() -> None:
     """Console-script entry point: exit 130 on Ctrl-C, 1 on a runtime failure, no traceback.
 
+    SIGTERM (a scheduler or ``kill`` stopping the command) is handled like Ctrl-C: worker
+    processes are stopped, the temporary folder is removed, finished replications stay in
+    the cache, and the exit code is 128 + the signal's number (130, 143).
+
     Set ``PROMOSIM_DEBUG=1`` to see the traceback of a runtime failure.
     """
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
     try:
         app()
-    except KeyboardInterrupt:
+    except (Interrupted, KeyboardInterrupt) as e:
+        received = e.signal if isinstance(e, Interrupted) else signal.SIGINT
+        kept = (
+            f"the folder {_written[-1]} was already complete and is kept"
+            if _written
+            else "no folder was written"
+        )
         err.print(
-            "promosim: interrupted; no run folder was written. Finished replications are "
+            f"promosim: interrupted ({received.name}); {kept}. Finished replications are "
             "kept: run the same command again to resume.",
+            markup=False,
             highlight=False,
         )
-        sys.exit(130)
+        sys.exit(128 + received.value)
     except Exception as e:  # the last line of defence: report, don't dump a traceback
         if os.environ.get("PROMOSIM_DEBUG"):
             raise

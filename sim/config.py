@@ -849,7 +849,15 @@ Promotion = Annotated[
 class Scenario(Model):
     """A whole scenario: everything one run needs, after ``extends`` and overrides."""
 
-    schema_version: Literal[1] = 1
+    schema_version: Literal[1] = Field(
+        1,
+        description=(
+            "The file format. A file without it is read as the current format; older files "
+            "(schema_version: 0) are upgraded on load, and `promosim migrate FILE` rewrites them."
+        ),
+    )
+    """The file format (:data:`SCHEMA_VERSION`). The loader upgrades older files before
+    validation (:mod:`sim.migrations`), so a model only ever sees the current one."""
     name: str = Field("scenario", pattern=SLUG)
     title: str = ""
     version: str = ""
@@ -1127,9 +1135,64 @@ class PathErrors(list[str]):
         return "; ".join(self)
 
 
-def scenario_json_schema() -> dict[str, Any]:
-    """The JSON Schema of a scenario file, for editors and external validators."""
+def resolved_json_schema() -> dict[str, Any]:
+    """The JSON Schema of a whole scenario, after ``extends`` (what the models validate)."""
     schema = Scenario.model_json_schema(mode="validation")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "promosim scenario"
+    schema["title"] = "promosim scenario (resolved)"
     return schema
+
+
+def scenario_json_schema() -> dict[str, Any]:
+    """The JSON Schema of a scenario file as written, for editors and external validators.
+
+    A file that ``extends`` another is a partial document: mappings merge into the parent's,
+    so any field — a required one, or a union's ``kind``/``dist`` — may come from the parent.
+    An editor checking the file alone must not flag those, so this schema is the resolved
+    one (:func:`resolved_json_schema`) with every ``required`` dropped and every tagged
+    union (``oneOf`` + ``discriminator``, which needs the tag present) relaxed to ``anyOf``
+    of its members, whose ``kind``/``dist`` constants still reject a wrong tag. It still
+    catches unknown fields, wrong types, out-of-range numbers and unknown tags; missing
+    fields are the loader's to report, on the resolved scenario. ``extends`` is a field
+    of files only (the loader removes it), so it is added here. Date-times are local
+    (``2026-11-01T00:00:00``, no zone), which the RFC 3339 ``date-time`` format that editors
+    check rejects, so they are given as a pattern instead.
+    """
+    schema: dict[str, Any] = _as_written(resolved_json_schema())
+    schema["title"] = "promosim scenario file"
+    schema["properties"] = {
+        "extends": {
+            "type": "string",
+            "description": "Path of the scenario file this one extends, relative to this file. "
+            "Mappings merge into its values, lists replace them.",
+        },
+        **schema["properties"],
+    }
+    return schema
+
+
+_LOCAL_DATE_TIME = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?)?"
+    r"([Zz]|[+-][0-9]{2}:?[0-9]{2})?$"
+)
+"""What a date-time field reads: a date, optionally a time (the model checks the rest)."""
+
+
+def _as_written(node: Any, names: bool = False) -> Any:
+    """``node`` without ``required``, ``oneOf`` as ``anyOf``; ``names``: a name → schema map."""
+    if isinstance(node, list):
+        return [_as_written(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    if names:  # the keys of "properties" or "$defs" are field names, not keywords
+        return {k: _as_written(v) for k, v in node.items()}
+    out = {}
+    for key, value in node.items():
+        if key in ("required", "discriminator"):
+            continue
+        if key == "format" and value == "date-time":
+            out["pattern"] = _LOCAL_DATE_TIME
+            continue
+        nested = key in ("properties", "patternProperties", "$defs")
+        out["anyOf" if key == "oneOf" else key] = _as_written(value, nested)
+    return out

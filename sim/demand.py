@@ -120,6 +120,25 @@ class Contacts:
 
 
 @dataclass(frozen=True)
+class OrderRows:
+    """Every order of one arm with its fulfilment times, for the event log (seconds).
+
+    Attributes:
+        id: The order's id (the same in every arm; contacts' ``order`` refers to it).
+        created_seconds: When it was placed (negative: in the lead-in).
+        ship_seconds: When it shipped.
+        delivery_seconds: When its parcel arrived.
+        in_window: Placed inside the promotion's window.
+    """
+
+    id: NDArray[np.int64]
+    created_seconds: NDArray[np.float64]
+    ship_seconds: NDArray[np.float64]
+    delivery_seconds: NDArray[np.float64]
+    in_window: NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
 class Demand:
     """What one arm of one replication brings: its orders and its contacts.
 
@@ -134,6 +153,9 @@ class Demand:
     order_in_window: NDArray[np.bool_]
     promotion_active: bool = False
     """The arm runs the scenario's promotion (False in the baseline arm)."""
+    rows: OrderRows | None = None
+    """The arm's orders with their ids and fulfilment times, only when asked for
+    (``generate(..., order_rows=True)``): the event log's orders."""
 
 
 # --------------------------------------------------------------------------- reasons
@@ -358,9 +380,18 @@ def _pick_channel(
 
 
 def _order_contacts(
-    scenario: Scenario, streams: Streams, arm: Arm, parts: _Parts, first_reason: int
+    scenario: Scenario,
+    streams: Streams,
+    arm: Arm,
+    parts: _Parts,
+    first_reason: int,
+    rows: list[tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]] | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
-    """Add every order-caused contact of the arm to ``parts``; return the arm's orders."""
+    """Add every order-caused contact of the arm to ``parts``; return the arm's orders.
+
+    With ``rows``, each (layer, day) block also appends its arm's order ids, ship and
+    delivery times there (no extra draws: they are drawn for every candidate anyway).
+    """
     orders = scenario.orders
     assert orders is not None
     cal = scenario.calendar
@@ -427,6 +458,8 @@ def _order_contacts(
             expected = t + scenario.fulfilment.promised_delivery_hours * HOUR
             arm_times.append(t[inside])
             arm_window.append(in_window[inside])
+            if rows is not None:
+                rows.append((ids[inside], ship[inside], delivery[inside]))
             for ri, (reason, field) in enumerate(reasons):
                 if field is None:
                     p: NDArray[np.float64] | float = reason.rate_per_order
@@ -529,23 +562,43 @@ def _direct_contacts(scenario: Scenario, streams: Streams, parts: _Parts) -> Non
 # --------------------------------------------------------------------------- assembly
 
 
-def generate(scenario: Scenario, streams: Streams, arm: Arm = "promotion") -> Demand:
+def generate(
+    scenario: Scenario, streams: Streams, arm: Arm = "promotion", *, order_rows: bool = False
+) -> Demand:
     """Orders and contacts of one arm of one replication.
 
     Args:
         scenario: The scenario as written (the promotion arm).
         streams: A fresh set of the replication's streams (one per arm).
         arm: ``"promotion"``, or ``"baseline"`` for the same scenario without its promotion.
+        order_rows: Also keep every order's id, ship and delivery times (``Demand.rows``),
+            for the event log; the draws are the same either way.
     """
     reasons = all_reasons(scenario)
     channels = scenario_channels(scenario)
     parts = _Parts([], [], [], [], [], [], [], [], [], [])
     _direct_contacts(scenario, streams, parts)
+    kept: list[tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]] | None = (
+        [] if order_rows else None
+    )
     if scenario.orders is not None:
         n_direct = len(dict.fromkeys(a.reason for a in scenario.arrivals))
-        order_seconds, order_in_window = _order_contacts(scenario, streams, arm, parts, n_direct)
+        order_seconds, order_in_window = _order_contacts(
+            scenario, streams, arm, parts, n_direct, kept
+        )
     else:
         order_seconds, order_in_window = np.zeros(0), np.zeros(0, dtype=bool)
+    rows = (
+        OrderRows(
+            id=_cat([k[0] for k in kept], np.int64),
+            created_seconds=order_seconds,
+            ship_seconds=_cat([k[1] for k in kept], np.float64),
+            delivery_seconds=_cat([k[2] for k in kept], np.float64),
+            in_window=order_in_window,
+        )
+        if kept is not None
+        else None
+    )
 
     order_key = _cat(parts.order, np.int64)
     reason_key = _cat(parts.reason, np.int32)
@@ -598,7 +651,7 @@ def generate(scenario: Scenario, streams: Streams, arm: Arm = "promotion") -> De
         delivery_seconds=delivery,
     )
     active = arm == "promotion" and scenario.promotion is not None
-    return Demand(contacts, order_seconds, order_in_window, active)
+    return Demand(contacts, order_seconds, order_in_window, active, rows)
 
 
 def _cat(xs: Sequence[NDArray[_T]], dtype: type[_T]) -> NDArray[_T]:

@@ -13,8 +13,10 @@ promotion's effect with a confidence interval much tighter than two independent 
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
-from collections.abc import Callable, Sequence
+import signal
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from functools import cached_property
@@ -27,6 +29,7 @@ from sim.center import simulate_center
 from sim.config import Scenario, SecondItemDiscount
 from sim.demand import Arm, generate
 from sim.economics import break_even_miss_rate, miss_slope_second_item
+from sim.eventlog import EventLog, event_log
 from sim.metrics import ReplicationMetrics, replication_metrics
 from sim.rng import Streams
 from sim.stats import Stat, summarise
@@ -45,6 +48,20 @@ def run_arm(scenario: Scenario, replication: int, arm: Arm = "promotion") -> Rep
     demand = generate(scenario, streams, arm)
     result = simulate_center(scenario, demand.contacts, streams.issue)
     return replication_metrics(scenario, demand.contacts, result, demand)
+
+
+def event_log_of(scenario: Scenario, replication: int = 0, arm: Arm = "promotion") -> EventLog:
+    """The orders and contacts of one arm of one replication, as calibrate's CSV files.
+
+    The replication is simulated again here, in the calling process, rather than carried
+    back from the workers: a run without ``--event-log`` keeps nothing per order or contact,
+    and the log is the same whatever the number of workers (replication r depends only on
+    the scenario and r).
+    """
+    streams = Streams(scenario.seed, replication)
+    demand = generate(scenario, streams, arm, order_rows=True)
+    result = simulate_center(scenario, demand.contacts, streams.issue)
+    return event_log(scenario, demand, result, streams)
 
 
 def run_replication(
@@ -161,6 +178,31 @@ CacheFor = Callable[[Scenario, tuple[Arm, ...]], ReplicationCache | None]
 """Gives the cache of a job (or None): finished replications are kept there."""
 
 
+def _ignore_sigint() -> None:
+    """In a worker: leave Ctrl-C to the main process, which stops the workers itself.
+
+    A terminal sends SIGINT to the whole process group; a worker would otherwise die with a
+    traceback of its own. Workers start with SIGINT blocked (see :func:`_sigint_blocked`),
+    so one that arrives while a worker starts up is discarded here, not raised.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+@contextlib.contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """Hold SIGINT back in this thread (and in processes started meanwhile), then deliver it."""
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - Windows
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 class Runner:
     """Runs jobs' replications on one backend, kept open across calls (staff iterates).
 
@@ -189,13 +231,25 @@ class Runner:
     def __enter__(self) -> Runner:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        self.close(abort=exc_type is not None)
 
-    def close(self) -> None:
-        """Shut the pool or the Dask client and cluster down."""
+    def close(self, abort: bool = False) -> None:
+        """Shut the pool or the Dask client and cluster down.
+
+        With ``abort`` (an interruption or a failure), the local workers are terminated at
+        once instead of finishing the replications they hold: nothing is left running.
+        """
         if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
+            if abort:
+                workers = list((self._pool._processes or {}).values())
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                for process in workers:
+                    process.terminate()
+                for process in workers:
+                    process.join(timeout=10)
+            else:
+                self._pool.shutdown(cancel_futures=True)
             self._pool = None
         if self._client is not None:
             self._client.close()
@@ -260,11 +314,14 @@ class Runner:
             if self._pool is None:
                 # spawn: workers start clean, with no state inherited from this process
                 ctx = multiprocessing.get_context("spawn")
-                self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
-            futures = {
-                self._pool.submit(run_replication, jobs[j][0], r, jobs[j][1]): (j, r)
-                for j, r in todo
-            }
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self.workers, mp_context=ctx, initializer=_ignore_sigint
+                )
+            with _sigint_blocked():  # workers start (on submit) with Ctrl-C held back
+                futures = {
+                    self._pool.submit(run_replication, jobs[j][0], r, jobs[j][1]): (j, r)
+                    for j, r in todo
+                }
             for future in as_completed(futures):
                 j, r = futures[future]
                 done(j, r, future.result())

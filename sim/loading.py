@@ -1,4 +1,4 @@
-"""Reading scenario files: YAML with line numbers, ``extends``, ``--set`` overrides, hashing.
+"""Reading scenario files: YAML with line numbers, ``extends``, migrations, ``--set``, hashing.
 
 A scenario file is read with PyYAML's safe loader, but the values are constructed here from
 the composed node tree so that every mapping key and list item keeps the file and line it
@@ -9,7 +9,10 @@ came from. Validation errors of the pydantic models are then mapped back to
 The stages:
 
 1. read the file and its ``extends`` chain (paths relative to the file that names them);
-   YAML-level problems of every file in the chain are collected together;
+   YAML-level problems of every file in the chain are collected together; each file written
+   in an older ``schema_version`` is upgraded on its own, before merging
+   (:mod:`sim.migrations`), its source map re-keyed so that later errors still point at its
+   lines, and a notice names the file and each change;
 2. deep-merge the chain, parent first: mappings merge key by key (the child wins), lists and
    scalars replace. A mapping whose discriminator (``kind``, ``dist``) differs from the
    parent's replaces the parent's mapping instead of merging into it, so that switching
@@ -31,27 +34,34 @@ from __future__ import annotations
 import difflib
 import functools
 import hashlib
+import io
 import json
 import os
 import re
 import types
 from collections.abc import Iterator, Sequence
+from copy import deepcopy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, NamedTuple, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.representer import RoundTripRepresenter
 
+from sim import migrations
 from sim.config import PathErrors, Scenario
 
 __all__ = [
+    "FileMigration",
     "LoadedScenario",
     "Problem",
     "ScenarioError",
     "config_hash",
     "load_scenario",
     "load_text",
+    "migrate_file",
     "parse_override",
     "resolved_yaml",
 ]
@@ -90,8 +100,20 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
+        """``file:line: field.path: message`` on one line (control characters escaped)."""
         where = self.file if self.line is None else f"{self.file}:{self.line}"
-        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+        text = f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+        return _printable(text)
+
+
+def _printable(text: str) -> str:
+    """``text`` with characters that are not printable (newlines, controls) as escapes.
+
+    A key or file name holding a newline must not split a problem's line in two.
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class ScenarioError(Exception):
@@ -124,6 +146,29 @@ class LoadedScenario:
     """``scenario.model_dump(mode="json")``: the canonical resolved form."""
     hash: str
     """sha256 (hex) of the canonical JSON of ``resolved``."""
+    notices: tuple[str, ...] = ()
+    """One line per older-format file upgraded and per change made (``file:line: path:
+    renamed to …``), in the order the files were read; for the user, not errors."""
+
+
+@dataclass(frozen=True)
+class FileMigration:
+    """What ``promosim migrate`` would do to one file (see :func:`migrate_file`)."""
+
+    path: Path
+    source: int
+    """The ``schema_version`` the file is written in."""
+    text: str
+    """The file as read."""
+    migrated: str
+    """The file upgraded to the current format: equal to ``text`` when it is current."""
+    notices: tuple[str, ...]
+    """What changed, one line each, located in the file as read."""
+
+    @property
+    def needed(self) -> bool:
+        """Whether the file is in an older format."""
+        return self.source < migrations.CURRENT
 
 
 # --------------------------------------------------------------------------- public functions
@@ -157,6 +202,37 @@ def load_text(text: str, name: str = "<string>", overrides: Sequence[str] = ()) 
         ScenarioError: With every problem found.
     """
     return _guarded(text, name, Path(name), is_file=False, overrides=overrides)
+
+
+def migrate_file(path: str | Path) -> FileMigration:
+    """Upgrade one scenario file's text to the current format, keeping comments and order.
+
+    Only this file is read (not its ``extends`` chain: a parent is migrated on its own).
+    The edits are made in the file's own text at the places the round-trip parser
+    (ruamel.yaml) found, so everything else — comments, key order, quoting, line breaks
+    inside lists — stays byte for byte; an edit that cannot be made there (an oddly written
+    key) falls back to ruamel's round-trip output, which keeps comments and order. Either
+    way the new text must read as the upgraded data, or nothing is returned. Writes nothing.
+
+    Raises:
+        ScenarioError: The file cannot be read, is not a YAML mapping, has a
+            ``schema_version`` this release cannot read, or a migration conflicts.
+    """
+    display = str(path)
+    try:
+        fs_path = Path(path)
+        text, error, line = _read(fs_path)
+    except Exception as exc:
+        raise ScenarioError([Problem(display, None, "", f"cannot read the file: {exc}")]) from exc
+    if text is None:
+        raise ScenarioError([Problem(display, line, "", error or "cannot read the file")])
+    try:
+        return _migrate_text(text, display, fs_path)
+    except ScenarioError:
+        raise
+    except Exception as exc:
+        msg = f"internal error while migrating ({type(exc).__name__}: {exc}); please report this"
+        raise ScenarioError([Problem(display, None, "", msg)]) from exc
 
 
 def parse_override(text: str) -> tuple[list[str | int], Any]:
@@ -285,6 +361,7 @@ def _load(
         overrides=overrides,
         resolved=resolved,
         hash=digest,
+        notices=tuple(chain.notices),
     )
 
 
@@ -353,10 +430,11 @@ class _Chain:
     order: list[str]
     """Display names of the files met, child first."""
     problems: list[Problem]
+    notices: list[str]
 
 
 def _read_chain(text: str, display: str, base_dir: Path, real: str | None) -> _Chain:
-    chain = _Chain(docs=[], files=[], order=[], problems=[])
+    chain = _Chain(docs=[], files=[], order=[], problems=[], notices=[])
     seen: dict[str, int] = {} if real is None else {real: 0}
     while True:
         chain.order.append(display)
@@ -373,6 +451,9 @@ def _read_chain(text: str, display: str, base_dir: Path, real: str | None) -> _C
             return chain
         data: dict[str, Any] = parsed.data
         smap = parsed.smap
+        problems, notices = _upgrade(data, smap, display)
+        chain.problems += problems
+        chain.notices += notices
         has_extends = "extends" in data
         target_name = data.pop("extends", None)
         ext_loc = smap.get(("extends",), _Loc(display, None))
@@ -398,6 +479,10 @@ def _read_chain(text: str, display: str, base_dir: Path, real: str | None) -> _C
         if len(chain.docs) >= MAX_EXTENDS:
             problem(f"the extends chain is longer than {MAX_EXTENDS} files")
             return chain
+        if target.exists() and not target.is_file() and not target.is_dir():
+            # reading a pipe or a device (/dev/stdin, a FIFO) would wait forever
+            problem(f"cannot read {target_display}: not a regular file (a pipe or a device)")
+            return chain
         target_text, error, line = _read(target)
         if target_text is None:
             if line is None:
@@ -409,6 +494,148 @@ def _read_chain(text: str, display: str, base_dir: Path, real: str | None) -> _C
         seen[target_real] = len(chain.order)
         chain.files.append(target)
         text, display, base_dir = target_text, target_display, target.parent
+
+
+# --------------------------------------------------------------------------- migrations
+
+
+def _upgrade(
+    data: dict[str, Any], smap: dict[FieldPath, _Loc], file: str
+) -> tuple[list[Problem], list[str]]:
+    """Upgrade one file's data in place and re-key its source map; problems and notices."""
+    version_line = smap.get(("schema_version",), _Loc(file, None)).line
+    try:
+        done = migrations.upgrade(data)
+    except migrations.VersionError as exc:
+        return [Problem(file, version_line, "schema_version", str(exc))], []
+    problems = [
+        Problem(file, _locate(c.path, smap).line, _dotted(c.path), c.message)
+        for c in done.conflicts
+    ]
+    notices = []
+    for change in done.changes:
+        line = _locate(change.old, smap).line
+        notices.append(Problem(file, line, _dotted(change.old), change.message))
+        # the renamed values keep the lines they were written on, so a later validation
+        # error names the new path but points into the file as written
+        n = len(change.old)
+        for p in [p for p in smap if p[:n] == change.old]:
+            smap[(*change.new, *p[n:])] = smap.pop(p)
+    if problems or not done.needed:
+        return problems, []
+    head = Problem(
+        file,
+        version_line,
+        "schema_version",
+        f"{done.source} is an older file format, upgraded to {migrations.CURRENT} while "
+        f"loading ({len(done.changes)} change(s)); `promosim migrate {file}` updates the file",
+    )
+    return [], [str(head), *(str(n) for n in sorted(notices, key=lambda n: n.line or 0))]
+
+
+def _migrate_text(text: str, display: str, fs_path: Path) -> FileMigration:
+    parsed = _parse(text, display)
+    problems = list(parsed.problems)
+    if not parsed.present:
+        problems.append(Problem(display, 1, "", "the file is empty"))
+    elif not problems and not isinstance(parsed.data, dict):
+        problems.append(Problem(display, 1, "", "a scenario is a mapping of fields (name: value)"))
+    if problems:
+        raise ScenarioError(problems)
+    expected: dict[str, Any] = deepcopy(parsed.data)
+    problems, notices = _upgrade(expected, dict(parsed.smap), display)
+    if problems:
+        raise ScenarioError(problems)
+    source = migrations.file_version(parsed.data)
+    if source == migrations.CURRENT:
+        return FileMigration(fs_path, source, text, text, ())
+    migrated = _rewrite(text)
+    check = _parse(migrated, display)
+    # repr, not ==: the same data must print the same (NaN included, key order too)
+    if check.problems or repr(check.data) != repr(expected):
+        msg = (
+            "internal error: the migrated file would not read as the upgraded one; "
+            "nothing was written; please report this"
+        )
+        raise ScenarioError([Problem(display, None, "", msg)])
+    return FileMigration(fs_path, source, text, migrated, tuple(notices[1:]))
+
+
+def _round_trip() -> YAML:
+    rt = YAML(typ="rt")
+    rt.preserve_quotes = True
+    rt.width = 4096  # never re-fold a long line
+    rt.indent(mapping=2, sequence=4, offset=2)  # the bundled files' layout
+    rt.representer.add_representer(type(None), _represent_null)
+    return rt
+
+
+def _represent_null(representer: RoundTripRepresenter, _: None) -> Any:
+    # ruamel writes an empty value for null; the bundled files say null
+    return representer.represent_scalar(_TAG + "null", "null")
+
+
+def _rewrite(text: str) -> str:
+    """``text`` upgraded: edits spliced into the text, else ruamel's round-trip output."""
+    rt = _round_trip()
+    original = rt.load(text)
+    tree = rt.load(text)
+    done = migrations.upgrade(tree)
+    edits: list[tuple[int, int, str]] = []  # (start, end, replacement) in text
+    starts = [0, *(i + 1 for i, ch in enumerate(text) if ch == "\n")]
+
+    def span(node: Any, key: str, value: bool, token: str) -> tuple[int, int] | None:
+        try:  # a key that came in through a merge key (<<) has no place of its own
+            line, col = node.lc.value(key) if value else node.lc.key(key)
+        except (AttributeError, KeyError, TypeError, ValueError):
+            return None
+        if line >= len(starts):
+            return None
+        at = starts[line] + col
+        for quote in ("", "'", '"'):
+            written = f"{quote}{token}{quote}"
+            after = text[at + len(written) : at + len(written) + 1]
+            # the whole token, not the start of a longer one (``00`` for a version 0)
+            longer = after != "" and (after.isalnum() or after in "_-.+")
+            if text.startswith(written, at) and not longer:
+                return at + len(quote), at + len(quote) + len(token)
+        return None
+
+    ok = True
+    for change in done.changes:
+        parent = _node(original, change.old[:-1])
+        old, new = change.old[-1], change.new[-1]
+        if change.old[:-1] != change.new[:-1] or not isinstance(new, str):
+            ok = False
+            break
+        where = span(parent, old, False, old) if isinstance(old, str) else None
+        if where is None:
+            ok = False
+            break
+        edits.append((*where, new))
+    version = original.get("schema_version")
+    where = span(original, "schema_version", True, str(version))
+    if where is None:
+        ok = False
+    else:
+        edits.append((*where, str(tree["schema_version"])))
+    if not ok:
+        out = io.StringIO()
+        rt.dump(tree, out)
+        return out.getvalue()
+    for start, end, replacement in sorted(edits, reverse=True):
+        text = text[:start] + replacement + text[end:]
+    return text
+
+
+def _node(tree: Any, path: FieldPath) -> Any:
+    """The round-trip node at ``path``, or None."""
+    for seg in path:
+        try:
+            tree = tree[seg]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return tree
 
 
 # --------------------------------------------------------------------------- YAML → data

@@ -10,6 +10,9 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
+import errno
+import functools
+import hashlib
 import io
 import json
 import math
@@ -20,7 +23,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -30,6 +33,7 @@ import yaml
 from numpy.typing import NDArray
 
 from sim.compare import Comparison, Sweep
+from sim.eventlog import EventLog
 from sim.experiment import RunResult, paired_daily
 from sim.loading import LoadedScenario, resolved_yaml
 from sim.metrics import GLOSSARY, INTERVAL_METRICS, glossary_key
@@ -53,13 +57,36 @@ def default_run_dir(root: Path, loaded: LoadedScenario, now: dt.datetime, kind: 
     return candidate
 
 
-def check_target(target: Path) -> None:
-    """Refuse a target that exists and is not an empty folder (nothing is overwritten)."""
-    if target.exists():
-        if not target.is_dir():
-            raise OutputError(f"{target}: exists and is not a folder")
-        if any(target.iterdir()):
-            raise OutputError(f"{target}: folder exists and is not empty; choose another --out")
+OUTPUT_MARKERS = ("manifest.json", "comparison.csv", "sweep.csv", "staffing.csv")
+"""Files by which a folder is known as one promosim wrote (run, compare, sweep, staff)."""
+
+
+def check_target(target: Path, force: bool = False) -> None:
+    """Refuse a target that exists and is not an empty folder (nothing is overwritten).
+
+    With ``force`` a non-empty folder may be replaced, but only one that promosim wrote
+    (it holds one of :data:`OUTPUT_MARKERS`) and that does not hold the working directory:
+    ``--force`` never deletes a folder of the user's own files.
+    """
+    if not target.exists():
+        return
+    if not target.is_dir():
+        raise OutputError(f"{target}: exists and is not a folder")
+    if not any(target.iterdir()):
+        return
+    if not force:
+        raise OutputError(
+            f"{target}: folder exists and is not empty; choose another --out, "
+            "or add --force to replace a folder promosim wrote"
+        )
+    if not any((target / m).is_file() for m in OUTPUT_MARKERS):
+        raise OutputError(
+            f"{target}: --force replaces only a folder promosim wrote (with "
+            f"{', '.join(OUTPUT_MARKERS)}); this one is not, so it is left alone"
+        )
+    here, there = Path.cwd().resolve(), target.resolve()
+    if there == here or there in here.parents:
+        raise OutputError(f"{target}: holds the working directory; --force will not replace it")
 
 
 def write_report(path: Path, content: str | bytes) -> Path:
@@ -96,15 +123,71 @@ def write_new_file(path: Path, text: str) -> Path:
     return path
 
 
-def write_run(target: Path, files: Mapping[str, str | bytes]) -> Path:
-    """Write ``files`` (name → content) as the folder ``target``, atomically.
+def replace_file(path: Path, text: str) -> Path:
+    """Replace an existing file's content atomically (``promosim migrate``).
+
+    The text goes to a temporary file beside the target, which is renamed over it: an
+    interruption leaves the old file whole. The file keeps its permissions; a symbolic
+    link stays a link (the file it points to is replaced).
 
     Raises:
-        OutputError: ``target`` exists and is not an empty folder.
+        OutputError: ``path`` is not an existing file, or cannot be replaced.
     """
-    check_target(target)
+    target = Path(os.path.realpath(path))
+    try:
+        mode = target.stat().st_mode & 0o7777
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot replace it: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise OutputError(f"{path}: cannot replace it: {exc.strerror or exc}") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_run(
+    target: Path,
+    files: Mapping[str, str | bytes],
+    *,
+    force: bool = False,
+    unique: bool = False,
+    finish: Callable[[Path], None] | None = None,
+) -> Path:
+    """Write ``files`` (name → content) as the folder ``target``, atomically; return it.
+
+    Every file goes into a hidden temporary folder beside ``target``, which is renamed into
+    place only when complete; an interruption or failure removes it.
+
+    Args:
+        target: The folder to create.
+        files: Its files, name → content.
+        force: Replace ``target`` if it is a folder promosim wrote (see
+            :func:`check_target`): the new folder is written in full first, then the old
+            one is moved aside, the new one renamed into place, and the old one deleted.
+        unique: ``target`` is a default name: if it is taken (another run in the same
+            second), use ``<target>-2``, ``-3`` … instead, never an existing folder.
+        finish: Called with the temporary folder once the files are in it, to add files
+            built from them (a report) before the folder appears.
+
+    Raises:
+        OutputError: ``target`` exists and is not an empty folder (without ``force``).
+    """
+    if not unique:
+        check_target(target, force)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    # mkdtemp's 0700 would keep a run folder from colleagues; honour the umask like mkdir
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)
     try:
         for name, content in files.items():
             path = tmp / name
@@ -112,14 +195,49 @@ def write_run(target: Path, files: Mapping[str, str | bytes]) -> Path:
                 path.write_bytes(content)
             else:
                 path.write_text(content, encoding="utf-8", newline="")
-        check_target(target)
-        if target.exists():
-            target.rmdir()  # empty, checked above; rename cannot replace it on every OS
-        os.rename(tmp, target)
+        if finish is not None:
+            finish(tmp)
+        if unique:
+            return _rename_unique(tmp, target)
+        check_target(target, force)
+        if target.exists() and any(target.iterdir()):
+            _swap(tmp, target)
+        else:
+            if target.exists():
+                target.rmdir()  # empty, checked above; rename cannot replace it on every OS
+            os.rename(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target
+
+
+def _rename_unique(tmp: Path, target: Path) -> Path:
+    """Rename ``tmp`` to ``target``, or to the first of ``target-2``, ``-3`` … not taken."""
+    candidate, k = target, 2
+    while True:
+        if not candidate.exists() and not candidate.is_symlink():
+            try:
+                os.rename(tmp, candidate)
+                return candidate
+            except OSError as e:  # taken between the check and the rename
+                if e.errno not in (errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR, errno.EISDIR):
+                    raise
+        candidate = target.with_name(f"{target.name}-{k}")
+        k += 1
+
+
+def _swap(tmp: Path, target: Path) -> None:
+    """Put the complete folder ``tmp`` in the place of the folder ``target`` (--force)."""
+    aside = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
+    os.rename(target, aside / target.name)
+    try:
+        os.rename(tmp, target)
+    except BaseException:
+        os.rename(aside / target.name, target)  # the old folder stays as it was
+        aside.rmdir()
+        raise
+    shutil.rmtree(aside, ignore_errors=True)
 
 
 def schedule_yaml(blocks: Mapping[str, Mapping[str, Any]]) -> str:
@@ -146,21 +264,36 @@ def schedule_yaml(blocks: Mapping[str, Mapping[str, Any]]) -> str:
 
 # --------------------------------------------------------------------------- replication cache
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """sha256 of the ``sim`` package's source files.
+
+    A replication cached by other code (an upgrade, an edit between an interruption and
+    the resumed run) is not reused: results never mix two versions of the model.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
+        digest.update(path.name.encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 class DiskCache:
     """Finished replications of one scenario on disk, so an interrupted run resumes.
 
     ``<root>/<config hash>/rep-<r>.pkl``, each written atomically. A replication depends
-    only on the resolved scenario (its hash) and its number, so a cached one is exactly what
-    a new run would compute. Only promosim writes these files; they are read back with
-    pickle, so the folder must not take files from elsewhere.
+    only on the resolved scenario (its hash), its number and the code (its fingerprint), so
+    a cached one is exactly what a new run would compute. Only promosim writes these files;
+    they are read back with pickle, so the folder must not take files from elsewhere.
     """
 
     def __init__(self, root: Path, config_hash: str) -> None:
         self.folder = root / config_hash
         self.config_hash = config_hash
+        self.hits = 0
+        """Replications found here (finished by an earlier, interrupted run)."""
 
     def _path(self, replication: int) -> Path:
         return self.folder / f"rep-{replication}.pkl"
@@ -170,12 +303,16 @@ class DiskCache:
         path = self._path(replication)
         try:
             with path.open("rb") as f:
-                version, config_hash, rep, arms = pickle.load(f)
-        except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError):
+                if pickle.load(f) != self._header(replication):
+                    return None  # another scenario, format or version of the code
+                arms = pickle.load(f)
+        except Exception:  # unreadable, truncated, or classes that no longer exist
             return None
-        if (version, config_hash, rep) != (CACHE_VERSION, self.config_hash, replication):
-            return None
+        self.hits += 1
         return arms
+
+    def _header(self, replication: int) -> tuple[int, str, str, int]:
+        return (CACHE_VERSION, code_fingerprint(), self.config_hash, replication)
 
     def put(self, replication: int, arms: Any) -> None:
         """Keep a finished replication (atomically: a temporary file renamed)."""
@@ -183,7 +320,8 @@ class DiskCache:
         fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".rep-", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as f:
-                pickle.dump((CACHE_VERSION, self.config_hash, replication, arms), f)
+                pickle.dump(self._header(replication), f)
+                pickle.dump(arms, f)
             os.replace(tmp, self._path(replication))
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -402,11 +540,13 @@ def run_files(
     workers: int = 1,
     report_html: str | None = None,
     report_lang: str | None = None,
+    event_log: EventLog | None = None,
 ) -> dict[str, str]:
     """Every file of a run folder, by name.
 
     With ``report_lang`` (and no ``report_html``), ``report.html`` is built from the other
     files in that language, exactly as ``promosim report`` rebuilds it from the folder.
+    With ``event_log``, ``orders.csv`` and ``contacts.csv`` (calibrate's formats) are added.
     """
     created = created or dt.datetime.now(dt.UTC)
     files = {
@@ -417,6 +557,9 @@ def run_files(
         "intervals.csv": intervals_csv(result),
         "daily.csv": daily_csv(result),
     }
+    if event_log is not None:
+        files["orders.csv"] = event_log.orders_csv
+        files["contacts.csv"] = event_log.contacts_csv
     if report_html is None and report_lang is not None:
         from sim.report import report_from_files  # plotly only when a report is wanted
 

@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from sim.config import SLUG
-from sim.loading import Problem, ScenarioError, load_scenario
+from sim.config import SCHEMA_VERSION, SLUG
+from sim.loading import LoadedScenario, Problem, ScenarioError, load_scenario
 
 __all__ = [
     "HEADLINE_METRICS",
     "MISSING",
+    "SCHEMA_FILE",
     "DiffRow",
     "RunInfo",
     "diff_json",
@@ -33,11 +34,18 @@ __all__ = [
     "init_scenario",
     "is_run_folder",
     "list_runs",
+    "load_target",
     "resolved_of",
+    "schema_header",
     "show_run",
     "template_names",
 ]
 
+SCHEMA_FILE = "scenario.schema.json"
+"""The JSON Schema of scenario files as written (``promosim schema`` prints the same; a test
+keeps them equal). It lives in configs/, beside the files it describes: their modelines are
+then a short relative path that survives moving the folder, and ``init`` finds it in the
+same folder it takes templates from."""
 RESOLVED_FILE = "scenario.resolved.yaml"
 MANIFEST_FILE = "manifest.json"
 SUMMARY_FILE = "summary.json"
@@ -139,8 +147,21 @@ def is_run_folder(path: Path) -> bool:
 def resolved_of(target: Path, overrides: Sequence[str] = ()) -> tuple[dict[str, Any], str]:
     """The resolved scenario of a scenario file or a run folder, and a label for it.
 
+    See :func:`load_target`.
+
+    Raises:
+        ScenarioError: The file does not load, or a folder is not a run folder.
+    """
+    loaded, label = load_target(target, overrides)
+    return loaded.resolved, label
+
+
+def load_target(target: Path, overrides: Sequence[str] = ()) -> tuple[LoadedScenario, str]:
+    """A scenario file or a run folder, loaded, and a label for it.
+
     A run folder's ``scenario.resolved.yaml`` is loaded (validated and hashed) like any
-    scenario file; ``overrides`` apply on top in both cases.
+    scenario file; ``overrides`` apply on top in both cases. The loaded scenario's
+    ``notices`` say which files were upgraded from an older format.
 
     Raises:
         ScenarioError: The file does not load, or a folder is not a run folder.
@@ -156,7 +177,7 @@ def resolved_of(target: Path, overrides: Sequence[str] = ()) -> tuple[dict[str, 
         loaded = load_scenario(target, overrides)
     if overrides:
         label += " " + " ".join(f"--set {o}" for o in overrides)
-    return loaded.resolved, label
+    return loaded, label
 
 
 def _compact(value: Any) -> str:
@@ -427,6 +448,21 @@ def _staffing_lines(staffing: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def _relative(target: Path, dest: Path) -> str:
+    """``target`` as a path relative to the folder of the file ``dest``, with ``/``."""
+    return Path(os.path.relpath(Path(target).resolve(), Path(dest).resolve().parent)).as_posix()
+
+
+def schema_header(schema: Path, dest: Path) -> str:
+    """The modeline that points editors (yaml-language-server) at the scenario schema.
+
+    Args:
+        schema: The JSON Schema file (``configs/scenario.schema.json``).
+        dest: The scenario file that will carry the line; the path is relative to it.
+    """
+    return f"# yaml-language-server: $schema={_relative(schema, dest)}"
+
+
 def init_scenario(name: str, template: str, configs: Path, dest: Path) -> str:
     """The text of a new scenario file at ``dest`` that ``extends`` a bundled scenario.
 
@@ -456,15 +492,16 @@ def init_scenario(name: str, template: str, configs: Path, dest: Path) -> str:
         raise ValueError(f"unknown template {template!r}; available: {', '.join(known)}")
     source = Path(configs) / f"{stem}.yaml"
     resolved = load_scenario(source).resolved
-    extends = Path(os.path.relpath(source.resolve(), Path(dest).resolve().parent)).as_posix()
+    extends = _relative(source, dest)
 
     lines = [
+        schema_header(Path(configs) / SCHEMA_FILE, dest),
         f"# promosim scenario {name}: starts from {stem}.yaml ({resolved['title'] or stem}).",
         "# Everything not set here comes from the file it extends. The fields a campaign",
         "# usually changes are below, commented out with their current values: uncomment",
         "# (with their parent lines) and edit. Check with `promosim validate`, and see what",
         f"# changed with `promosim diff {extends} <this file>`.",
-        "schema_version: 1",
+        f"schema_version: {SCHEMA_VERSION}",
         f"name: {name}",
         f"extends: {_value(extends)}",
         "",

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,20 @@ def write(path: Path, data: object) -> Path:
 @pytest.fixture
 def tiny(tmp_path: Path) -> Path:
     return write(tmp_path / "tiny.yaml", tiny_scenario())
+
+
+def test_a_run_folder_is_readable_like_any_folder_the_user_makes(
+    tiny: Path, tmp_path: Path
+) -> None:
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / "run"
+        result = runner.invoke(app, ["run", str(tiny), "--out", str(out), "--workers", "1"])
+        assert result.exit_code == 0, result.output
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o755
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o644 for p in out.iterdir())
 
 
 def test_run_writes_every_file_of_the_run_folder(tiny: Path, tmp_path: Path) -> None:
