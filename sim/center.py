@@ -563,7 +563,7 @@ class _Center:
                             best, best_free = next(iter(bucket)), free
                         break
         if best is not None:
-            # the agent takes it (as in _start)
+            # the agent takes it: _start inlined, this is the hottest path of the engine
             g = best.group
             need = g.units[c]
             buckets = g.buckets

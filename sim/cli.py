@@ -47,6 +47,7 @@ from sim.outputs import (
     DiskCache,
     OutputError,
     check_target,
+    clean_leftovers,
     comparison_csv,
     default_run_dir,
     replace_file,
@@ -716,6 +717,8 @@ def _write(
     ``unique`` for a default folder name (a taken one gets a suffix); ``finish`` adds files
     built from the others (the report) before the folder appears.
     """
+    for line in clean_leftovers(target.parent):
+        err.print(f"notice: {line}", markup=False, highlight=False)
     try:
         written = write_run(target, files, force=force, unique=unique, finish=finish)
     except OutputError as e:

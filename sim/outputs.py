@@ -19,7 +19,9 @@ import math
 import os
 import pickle
 import platform
+import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -183,7 +185,7 @@ def write_run(
     if not unique:
         check_target(target, force)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=_hidden_prefix(target), suffix=".tmp", dir=target.parent))
     # mkdtemp's 0700 would keep a run folder from colleagues; honour the umask like mkdir
     umask = os.umask(0)
     os.umask(umask)
@@ -212,6 +214,58 @@ def write_run(
     return target
 
 
+def _host() -> str:
+    """This machine's name as a token of a hidden folder's name (letters, digits, _)."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", socket.gethostname().split(".")[0]) or "host"
+
+
+def _hidden_prefix(target: Path) -> str:
+    """``.<name>.<host>-<pid>.``: who owns a hidden folder, for :func:`clean_leftovers`."""
+    return f".{target.name}.{_host()}-{os.getpid()}."
+
+
+_HIDDEN = re.compile(r"^\.(?P<name>.+)\.(?P<host>\w+)-(?P<pid>\d+)\.\w+\.(?P<kind>tmp|old)$")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def clean_leftovers(folder: Path) -> list[str]:
+    """Tidy the hidden folders a killed command (SIGKILL, power loss) left in ``folder``.
+
+    Only folders of this machine whose process is gone are touched: a temporary folder
+    (``.tmp``) is deleted; a folder moved aside by ``--force`` (``.old``) is put back when
+    the new one never arrived, and deleted when it did. Returns what was done, one line each.
+    """
+    done: list[str] = []
+    if not folder.is_dir():
+        return done
+    host = _host()
+    for entry in sorted(folder.iterdir()):
+        m = _HIDDEN.match(entry.name)
+        if m is None or m["host"] != host or _alive(int(m["pid"])) or not entry.is_dir():
+            continue
+        if m["kind"] == "tmp":
+            shutil.rmtree(entry, ignore_errors=True)
+            done.append(f"removed {entry}, left half-written by a stopped command")
+            continue
+        kept = next((p for p in entry.iterdir() if p.is_dir()), None)
+        if kept is not None and not (folder / kept.name).exists():
+            os.rename(kept, folder / kept.name)
+            done.append(f"restored {folder / kept.name}, moved aside by an interrupted --force")
+        else:
+            done.append(f"removed {entry}, the old folder a --force had replaced")
+        shutil.rmtree(entry, ignore_errors=True)
+    return done
+
+
 def _rename_unique(tmp: Path, target: Path) -> Path:
     """Rename ``tmp`` to ``target``, or to the first of ``target-2``, ``-3`` … not taken."""
     candidate, k = target, 2
@@ -229,7 +283,7 @@ def _rename_unique(tmp: Path, target: Path) -> Path:
 
 def _swap(tmp: Path, target: Path) -> None:
     """Put the complete folder ``tmp`` in the place of the folder ``target`` (--force)."""
-    aside = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
+    aside = Path(tempfile.mkdtemp(prefix=_hidden_prefix(target), suffix=".old", dir=target.parent))
     os.rename(target, aside / target.name)
     try:
         os.rename(tmp, target)

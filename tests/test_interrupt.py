@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -352,3 +353,60 @@ def test_replications_cached_by_other_code_are_not_reused(
     other = DiskCache(tmp_path, "hash")
     assert other.get(0) is None and other.hits == 0  # the model's code changed: run it again
     outputs.code_fingerprint.cache_clear()
+
+
+def _killed_writer(code: str) -> None:
+    """Run ``code`` (outputs' hidden-folder steps) in a process that is then SIGKILLed."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", f"import os, signal, sys\n{code}\nos.kill(os.getpid(), 9)"],
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert child.wait(timeout=60) == -signal.SIGKILL
+
+
+def test_a_killed_command_leaves_hidden_folders_the_next_one_tidies(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (runs / "done").mkdir()
+    (runs / "done" / "manifest.json").write_text("{}")
+    # SIGKILL while writing, and while --force had the old folder moved aside
+    _killed_writer(
+        "from pathlib import Path\nfrom sim import outputs\n"
+        f"runs = Path({str(runs)!r})\n"
+        "import tempfile\n"
+        "tmp = tempfile.mkdtemp(prefix=outputs._hidden_prefix(runs / 'new'), suffix='.tmp', "
+        "dir=runs)\n"
+        "Path(tmp, 'summary.json').write_text('{')\n"
+        "aside = Path(tempfile.mkdtemp(prefix=outputs._hidden_prefix(runs / 'done'), "
+        "suffix='.old', dir=runs))\n"
+        "os.rename(runs / 'done', aside / 'done')",
+    )
+    hidden = sorted(p.name for p in runs.iterdir())
+    assert len(hidden) == 2 and all(n.startswith(".") for n in hidden), hidden
+    # a live process's hidden folders are never touched
+    mine = Path(
+        tempfile.mkdtemp(prefix=outputs._hidden_prefix(runs / "x"), suffix=".tmp", dir=runs)
+    )
+    done = outputs.clean_leftovers(runs)
+    assert len(done) == 2, done
+    assert any(line.startswith("removed") and ".tmp" in line for line in done)
+    assert any(line.startswith(f"restored {runs / 'done'}") for line in done)
+    assert sorted(p.name for p in runs.iterdir()) == sorted(["done", mine.name])
+    assert (runs / "done" / "manifest.json").read_text() == "{}"
+    assert outputs.clean_leftovers(runs) == []
+
+
+def test_the_next_run_says_what_it_tidied(tmp_path: Path) -> None:
+    out = tmp_path / "runs" / "a"
+    out.parent.mkdir()
+    _killed_writer(
+        "from pathlib import Path\nimport tempfile\nfrom sim import outputs\n"
+        f"tempfile.mkdtemp(prefix=outputs._hidden_prefix(Path({str(out)!r})), suffix='.tmp', "
+        f"dir={str(out.parent)!r})",
+    )
+    scenario = tmp_path / "tiny.yaml"
+    scenario.write_text(json.dumps(tiny_scenario()), encoding="utf-8")
+    result = CliRunner().invoke(app, ["run", str(scenario), "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "notice: removed" in result.output
+    assert [p.name for p in out.parent.iterdir()] == ["a"]
