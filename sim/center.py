@@ -563,17 +563,7 @@ class _Center:
                             best, best_free = next(iter(bucket)), free
                         break
         if best is not None:
-            # the agent takes it: _start inlined, this is the hottest path of the engine
-            g = best.group
-            need = g.units[c]
-            buckets = g.buckets
-            del buckets[best.free][best]
-            best.free -= need
-            buckets[best.free][best] = None
-            t.answer[i] = now
-            t.outcome[i] = ANSWERED
-            t.agent[i] = best.id
-            self._later(t.handle[i], self._finish, (i, best))
+            self._start(i, c, best, now)
             return
         self.queues[c].append(i)
         if self.outranks[c]:
@@ -624,21 +614,9 @@ class _Center:
             if code:
                 t.refunded.append(i)
                 self.issue_refunded[i] = True
-        g = agent.group
-        need = g.units[t.channel[i]]
-        if agent.leaving:
-            self._free(agent, need, 0.0)
-            return
-        # (as in _free)
-        buckets = g.buckets
-        del buckets[agent.free][agent]
-        agent.free += need
-        buckets[agent.free][agent] = None
         # the recorded end, not the clock: the clock's float steps may differ from
         # answer + handle by a hair, and the next contact must not start before it
-        self._pull(agent, t.answer[i] + t.handle[i])
-        if self._release_due:
-            self._settle()
+        self._free(agent, agent.group.units[t.channel[i]], t.answer[i] + t.handle[i])
 
     def _finish_ghost(self, value: tuple[_Agent, int]) -> None:
         agent, need = value

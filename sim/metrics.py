@@ -393,8 +393,7 @@ def replication_metrics(
     ot_in = np.clip(ot[:, 2], warmup, horizon) - np.clip(ot[:, 1], warmup, horizon)
     overall["overtime_hours"] = float(ot_in.sum() / 3600.0)
     _journey_metrics(scenario, contacts, result, overall)
-    daily = _demand_metrics(scenario, contacts, orders, overall)
-    _daily_outcomes(scenario, contacts, result, daily)
+    daily = _demand_metrics(scenario, contacts, result, orders, overall)
     busy_hours = {g.name: float(busy_g[gi].sum() / 3600.0) for gi, g in enumerate(groups)}
     overtime_hours = {
         g.name: float(
@@ -754,32 +753,14 @@ def _money_metrics(
     )
 
 
-def _daily_outcomes(
-    scenario: Scenario,
-    contacts: Contacts,
-    result: CenterResult,
-    daily: dict[str, NDArray[np.float64]],
-) -> None:
-    """Abandoned contacts and redials per day of arrival into ``daily``."""
-    cal = scenario.calendar
-    first_day = int(cal.warmup_seconds // 86400.0)
-    n_days = daily["contacts"].size
-    counted = contacts.arrival_seconds >= cal.warmup_seconds
-    day = (contacts.arrival_seconds // 86400.0).astype(np.int64) - first_day
-    abandoned = counted & (result.outcome == ABANDONED)
-    daily["abandoned"] = np.bincount(day[abandoned], minlength=n_days).astype(np.float64)
-    if result.kind is not None:
-        redial = counted & (result.kind == REDIAL)
-        daily["redials"] = np.bincount(day[redial], minlength=n_days).astype(np.float64)
-
-
 def _demand_metrics(
     scenario: Scenario,
     contacts: Contacts,
+    result: CenterResult,
     demand: Demand | None,
     overall: dict[str, float],
 ) -> dict[str, NDArray[np.float64]]:
-    """Order-driven tallies into ``overall``; per-day counts returned."""
+    """Order-driven tallies into ``overall``; per-day counts returned (by day of arrival)."""
     cal = scenario.calendar
     warmup, horizon = cal.warmup_seconds, cal.horizon_seconds
     first_day = int(warmup // 86400.0)
@@ -787,13 +768,17 @@ def _demand_metrics(
     counted = contacts.arrival_seconds >= warmup
     day = (contacts.arrival_seconds[counted] // 86400.0).astype(np.int64) - first_day
     reason = contacts.reason[counted]
+
+    def per_day(mask: NDArray[np.bool_]) -> NDArray[np.float64]:
+        return np.bincount(day[mask], minlength=n_days).astype(np.float64)
+
     daily: dict[str, NDArray[np.float64]] = {
         "contacts": np.bincount(day, minlength=n_days).astype(np.float64)
     }
     for ri, name in enumerate(contacts.reasons):
         mine = reason == ri
         overall[f"contacts.{name}"] = int(mine.sum())
-        daily[f"contacts.{name}"] = np.bincount(day[mine], minlength=n_days).astype(np.float64)
+        daily[f"contacts.{name}"] = per_day(mine)
     if scenario.promotion is not None:
         promo = contacts.promo[counted]
         after = contacts.after_sale[counted]
@@ -809,4 +794,7 @@ def _demand_metrics(
             overall["contacts_per_100_orders"] = 100.0 * int(counted.sum()) / n_orders
         order_day = (t[placed] // 86400.0).astype(np.int64) - first_day
         daily["orders"] = np.bincount(order_day, minlength=n_days).astype(np.float64)
+    daily["abandoned"] = per_day(result.outcome[counted] == ABANDONED)
+    if result.kind is not None:
+        daily["redials"] = per_day(result.kind[counted] == REDIAL)
     return daily

@@ -332,6 +332,8 @@ class _Run:
             self.scenario: dict[str, Any] = yaml.safe_load(files["scenario.resolved.yaml"])
             self.intervals = list(csv.DictReader(io.StringIO(files["intervals.csv"])))
             self.daily = list(csv.DictReader(io.StringIO(files["daily.csv"])))
+            self.days = list(dict.fromkeys(r["day"] for r in self.daily))
+            self.daily_rows = {(r["day"], r["series"], r["arm"]): r for r in self.daily}
         except (KeyError, ValueError, yaml.YAMLError) as e:
             raise ReportError(f"not a readable run folder: {e}") from None
         if not isinstance(self.summary, dict) or "metrics" not in self.summary:
@@ -467,15 +469,10 @@ def _contacts_figure(run: _Run, t: _Text) -> go.Figure | None:
     if not rows:
         return None
     reasons = list(dict.fromkeys(r["series"].removeprefix("contacts.") for r in rows))
-    days = list(dict.fromkeys(r["day"] for r in run.daily))
-    table = {(r["day"], r["series"], r["arm"]): r for r in run.daily}
+    days = run.days
 
     def series(key: str, arm: str, col: str = "mean") -> list[float | None]:
-        out = []
-        for d in days:
-            row = table.get((d, key, arm))
-            out.append(_num(row[col]) if row else None)
-        return _round(out)
+        return _daily(run, key, arm)[1][col]
 
     fig = go.Figure()
     stack_arm = "baseline" if run.promo else "scenario"
@@ -769,13 +766,12 @@ def _waterfall_figure(run: _Run, t: _Text) -> go.Figure | None:
 
 def _daily(run: _Run, key: str, arm: str) -> tuple[list[str], dict[str, list[float | None]]]:
     """Days and the ``mean``, ``ci95_lo``, ``ci95_hi`` columns of one daily series."""
-    days = list(dict.fromkeys(r["day"] for r in run.daily))
-    rows = {r["day"]: r for r in run.daily if r["series"] == key and r["arm"] == arm}
+    rows = [run.daily_rows.get((d, key, arm)) for d in run.days]
     cols = {
-        c: _round([_num(rows[d][c]) if d in rows else None for d in days])
+        c: _round([_num(row[c]) if row else None for row in rows])
         for c in ("mean", "ci95_lo", "ci95_hi")
     }
-    return days, cols
+    return run.days, cols
 
 
 def _abandonment_figure(run: _Run, t: _Text) -> go.Figure | None:
@@ -838,6 +834,15 @@ def _driver_label(run: _Run, t: _Text, driver: str) -> str:
     return f"{t(f'driver_{driver}')}<br><sub>{t('issues_touched', share=share)}</sub>"
 
 
+def _stat_columns(
+    run: _Run, block: str, keys: Sequence[str]
+) -> tuple[list[float | None], list[float | None], list[float | None]]:
+    """Mean, CI low and CI high of summary metrics (``None`` where absent)."""
+    stats = [run.stat(block, k) or {} for k in keys]
+    cis = [s.get("ci95") or [None, None] for s in stats]
+    return [s.get("mean") for s in stats], [c[0] for c in cis], [c[1] for c in cis]
+
+
 def _csat_figure(run: _Run, t: _Text) -> go.Figure | None:
     bands = [k for k in (run.summary.get("metrics") or {}) if k.startswith("csat_dist.")]
     drivers = [k for k in (run.summary.get("metrics") or {}) if k.startswith("csat_lost.")]
@@ -858,10 +863,7 @@ def _csat_figure(run: _Run, t: _Text) -> go.Figure | None:
     for i, (block, arm) in enumerate(arms):
         color = PALETTE[0] if i == 0 else "#9aa5b1"
         name = t(f"arm_{arm}")
-        stats = [run.stat(block, k) or {} for k in bands]
-        mean = [s.get("mean") for s in stats]
-        lo = [(s.get("ci95") or [None, None])[0] for s in stats]
-        hi = [(s.get("ci95") or [None, None])[1] for s in stats]
+        mean, lo, hi = _stat_columns(run, block, bands)
         labels = [
             "–".join(str(int(b)) for b in k.removeprefix("csat_dist.").split("-")) + "%"
             for k in bands
@@ -880,22 +882,17 @@ def _csat_figure(run: _Run, t: _Text) -> go.Figure | None:
         )
         if not drivers:
             continue
-        names = [k.removeprefix("csat_lost.") for k in drivers]
-        lost = [run.stat(block, k) or {} for k in drivers]
+        mean, lo, hi = _stat_columns(run, block, drivers)
         fig.add_trace(
             go.Bar(
-                y=[_driver_label(run, t, n) for n in names],
-                x=_round([s.get("mean") for s in lost]),
+                y=[_driver_label(run, t, k.removeprefix("csat_lost.")) for k in drivers],
+                x=_round(mean),
                 orientation="h",
                 name=name,
                 legendgroup=arm,
                 showlegend=False,
                 marker={"color": color},
-                error_x=_error_bars(
-                    [s.get("mean") for s in lost],
-                    [(s.get("ci95") or [None, None])[0] for s in lost],
-                    [(s.get("ci95") or [None, None])[1] for s in lost],
-                ),
+                error_x=_error_bars(mean, lo, hi),
             ),
             row=1,
             col=2,

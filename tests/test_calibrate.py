@@ -434,20 +434,16 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_calibrate_writes_a_fragment_a_scenario_extends_and_a_report(exported: Path) -> None:
     run = exported / "run"
     out = exported / "fitted.yaml"
-    result = runner.invoke(
-        app,
-        [
-            "calibrate",
-            "--orders",
-            str(run / "orders.csv"),
-            "--contacts",
-            str(run / "contacts.csv"),
-            "--out",
-            str(out),
-            "--lang",
-            "zh",
-        ],
-    )
+    args = [
+        "calibrate",
+        "--orders",
+        str(run / "orders.csv"),
+        "--contacts",
+        str(run / "contacts.csv"),
+        "--out",
+        str(out),
+    ]
+    result = runner.invoke(app, [*args, "--lang", "zh"])
     assert result.exit_code == 0, result.output
     assert "excluded:" in result.output
     text = out.read_text(encoding="utf-8")
@@ -470,18 +466,7 @@ def test_calibrate_writes_a_fragment_a_scenario_extends_and_a_report(exported: P
         assert f'id="fig-cal-{div}"' in page
     assert "校准报告" in page
     # nothing is overwritten
-    again = runner.invoke(
-        app,
-        [
-            "calibrate",
-            "--orders",
-            str(run / "orders.csv"),
-            "--contacts",
-            str(run / "contacts.csv"),
-            "--out",
-            str(out),
-        ],
-    )
+    again = runner.invoke(app, args)
     assert again.exit_code == 2 and "exists" in again.output
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from sim import staffing
+from sim import center, staffing
 from sim.center import (
     ABANDONED,
     ANSWERED,
@@ -356,3 +356,54 @@ def test_after_the_second_tier_the_customer_comes_back_through_the_front() -> No
     # the issue went phone → second tier (chat) → back on phone, its reason's channel
     assert np.all(res.contacts.channel[repeats] == res.contacts.channels.index("phone"))
     assert np.all(res.attempt[repeats] == 2)
+
+
+@pytest.mark.parametrize("policy", ["always", "if_insist", "never"])
+def test_first_contacts_decided_up_front_end_as_the_per_contact_rule_says(
+    policy: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both ways the engine decides how an answered contact ends must agree.
+
+    It decides for all first contacts at once (numpy, for speed) and for a follow-up one by
+    one when it ends (``_after_answer``).
+    """
+    data = order_scenario(
+        repeat_probability=0.4,
+        escalation_probability=0.3,
+        escalation_channel="chat",
+        platform_intervention_probability=0.2,
+    )
+    data.update(calendar={"days": 1}, replications=1)
+    data["contact_reasons"][0].update(refund_policy=policy, refund_yuan=20.0)
+    data["customers"] = {
+        "types": {
+            "calm": {"share": 0.5, "refund_insistence": 0.2, "escalation_factor": 0.5},
+            "pushy": {"share": 0.5, "refund_insistence": 0.9, "escalation_factor": 2.0},
+        }
+    }
+    _, fast = simulate(data)
+    decide_first = center._Center._decide_first
+
+    def every_one_when_it_ends(self: center._Center, c: Contacts, u: np.ndarray) -> None:
+        decide_first(self, c, u)
+        self.ended = [3] * len(self.ended)  # 3: decided by _after_answer when it ends
+
+    monkeypatch.setattr(center._Center, "_decide_first", every_one_when_it_ends)
+    _, slow = simulate(data)
+    assert fast.kind is not None and fast.refunded is not None
+    # every rule at work: refunds, and (unless every contact is refunded) follow-ups
+    assert fast.refunded.sum() > 50 or policy == "never"
+    assert (fast.kind != FIRST).sum() > 50 or policy == "always"
+    for name in (
+        "outcome",
+        "answer_seconds",
+        "agent",
+        "kind",
+        "issue",
+        "resolved",
+        "refunded",
+        "platform",
+    ):
+        a, b = getattr(fast, name), getattr(slow, name)
+        assert a is not None and b is not None, name
+        np.testing.assert_array_equal(a, b, err_msg=name)
