@@ -348,71 +348,100 @@ def _lcm(values: list[int]) -> int:
 
 
 class _Table:
-    """Per-contact columns: the input contacts first, follow-ups appended.
+    """Per-contact columns; inputs are fed in chunks, follow-ups appended as created.
 
     Plain Python lists while the engine runs: reading or writing an element of a list costs
-    a fifth of a numpy element access, and the engine does little else. Only what the engine
-    reads or decides is kept per contact; what follows from it (the group and units of an
-    answer, when a contact left the queue) and the input contacts' own columns are put
-    together as numpy arrays in the result.
+    a fifth of a numpy element access, and the engine does little else. What follows from
+    the run (the group and units of an answer, when a contact left the queue) is put together
+    as numpy arrays when contacts are handed out (:meth:`_Center._batch`).
+
+    An issue is named by the index of its first contact; the per-issue columns
+    (``contacts_of_issue`` … ``delivery``) hold their value at that index (placeholders at
+    other contacts' indices).
     """
 
-    def __init__(self, c: Contacts, decide: NDArray[np.float64]) -> None:
-        n = len(c)
-        self.n = n
-        arrival = c.arrival_seconds.astype(np.float64, copy=False)
-        self.arrival: list[float] = arrival.tolist()
-        self.handle: list[float] = c.handle_seconds.astype(np.float64, copy=False).tolist()
-        self.deadline: list[float] = (
-            arrival + c.patience_seconds.astype(np.float64, copy=False)
-        ).tolist()
-        self.channel: list[int] = c.channel.tolist()
-        self.reason: list[int] = c.reason.tolist()
-        self.ctype: list[int] = c.customer_type.tolist() if c.customer_type is not None else [0] * n
-        self.issue: list[int] = list(range(n))
-        self.kind: list[int] = [FIRST] * n
-        self.attempt: list[int] = [0] * n
-        self.answer: list[float] = [math.nan] * n
-        self.agent: list[int] = [-1] * n
-        self.outcome: list[int] = [OPEN] * n
-        self.resolved: list[int] = [-1] * n
+    def __init__(self) -> None:
+        self.n = 0
+        self.arrival: list[float] = []
+        self.handle: list[float] = []
+        self.patience: list[float] = []
+        self.deadline: list[float] = []
+        self.channel: list[int] = []
+        self.reason: list[int] = []
+        self.ctype: list[int] = []
+        self.issue: list[int] = []
+        self.kind: list[int] = []
+        self.attempt: list[int] = []
+        self.answer: list[float] = []
+        self.agent: list[int] = []
+        self.outcome: list[int] = []
+        self.resolved: list[int] = []
         self.refunded: list[int] = []
         """Contacts that granted a refund."""
         self.platform: list[int] = []
         """Second-tier contacts that ended in a platform intervention."""
-        # decided when the contact is created (see _Center._decide_first and _follow_up)
+        # decided when the contact is created (see _Center._decide_inputs and _follow_up)
         self.silent: list[bool] = []
         self.redial: list[bool] = []
-        self.decide = decide
-        """Decision uniforms of the input contacts."""
-        self.patience: list[float] = []
-        """Patience of the follow-ups, in order."""
+        self.ended: list[int] = []
+        """Per input contact, what it does when it ends answered (see _decide_inputs); 3
+        (decided when it ends) for follow-ups."""
+        self.decide: NDArray[np.float64] = np.zeros((0, DECISIONS))
+        """Decision uniforms of the first ``len(decide)`` contacts."""
         self.extra: list[NDArray[np.float64]] = []
-        """Decision uniforms of the follow-ups, in order."""
+        """Decision uniforms of the contacts after them, in order."""
+        # per issue
+        self.contacts_of_issue: list[int] = []
+        self.issue_refunded: list[bool] = []
+        self.key: list[int] = []
+        self.order: list[int] = []
+        self.delivery: list[float] = []
 
     def decisions(self, i: int) -> NDArray[np.float64]:
         """Contact i's decision uniforms."""
         first: int = self.decide.shape[0]
         return self.decide[i] if i < first else self.extra[i - first]
 
+    LISTS = (
+        "arrival",
+        "handle",
+        "patience",
+        "deadline",
+        "channel",
+        "reason",
+        "ctype",
+        "issue",
+        "kind",
+        "attempt",
+        "answer",
+        "agent",
+        "outcome",
+        "resolved",
+        "silent",
+        "redial",
+        "ended",
+        "contacts_of_issue",
+        "issue_refunded",
+        "key",
+        "order",
+        "delivery",
+    )
+    """The per-contact list columns."""
+
 
 class _Center:
-    def __init__(
-        self, scenario: Scenario, contacts: Contacts, issue_stream: IssueStream | None
-    ) -> None:
+    def __init__(self, scenario: Scenario, issue_stream: IssueStream | None) -> None:
         self.env = _Clock()
         self._later = self.env.call_later
         self.scenario = scenario
-        self.contacts = contacts
         self.horizon = scenario.calendar.horizon_seconds
-        n = len(contacts)
-        self.n_first = n
-        decide = (
-            contacts.decide.astype(np.float64, copy=False)
-            if contacts.decide is not None
-            else np.full((n, DECISIONS), 0.5)
-        )
-        self.t = _Table(contacts, decide)
+        self.t = _Table()
+        self.meta: Contacts | None = None
+        """The first chunk fed: the contacts' names and which optional columns they have."""
+        self.last_input = -1
+        """Index of the last input contact fed."""
+        self.n_inputs = 0
+        """Input contacts fed so far."""
         names = list(scenario.channels)
         self.queues: list[deque[int]] = [deque() for _ in names]
         priority = scenario.staffing.channel_priority
@@ -468,15 +497,82 @@ class _Center:
         self.max_contacts = j.max_contacts_per_issue
         self.issue_stream = issue_stream
         self.issue_rng: dict[int, np.random.Generator] = {}
-        self.issue_key = (
-            contacts.issue_key if contacts.issue_key is not None else np.arange(n, dtype=np.int64)
-        )
-        self.contacts_of_issue = [1] * n
-        self.issue_refunded = [False] * n
-        self._decide_first(contacts, decide)
+        self.agent_group: list[int] = []
+        """Group of each agent, by agent id."""
+        self.agenda: list[tuple[Any, ...]] = []
+        """Schedule actions not yet in the event queue, the next one last (see start)."""
+        self._agent_group = np.zeros(0, dtype=np.int32)
+        # the groups' units of a contact of each channel; row -1 (no agent) reads 0
+        self.units_of = np.zeros((len(self.groups) + 1, len(self.queues)), dtype=np.int32)
+        for group in self.groups:
+            for ch, need in group.units.items():
+                self.units_of[group.index, ch] = need
 
-    def _decide_first(self, c: Contacts, u: NDArray[np.float64]) -> None:
-        """What the input contacts' own uniforms decide, for all of them at once.
+    def feed(self, c: Contacts) -> None:
+        """Add input contacts (sorted by arrival, all after those fed before).
+
+        Only between runs, and only when no follow-up was created since the last
+        :meth:`compact` (or the start), so that the input rows of the decision uniforms stay
+        in front of the follow-ups'. The first contacts fed while no input is on its way are
+        scheduled here; later ones are reached by the chain of arrivals (each arrival
+        schedules the next input contact), so their order among simultaneous events is the
+        same however the inputs were fed.
+        """
+        t = self.t
+        if t.extra:
+            raise RuntimeError("feed: follow-ups were created since the last compaction")
+        if self.meta is None:
+            self.meta = c
+        n = len(c)
+        if n == 0:
+            return
+        k = t.n
+        arrival = c.arrival_seconds.astype(np.float64, copy=False)
+        patience = c.patience_seconds.astype(np.float64, copy=False)
+        t.arrival.extend(arrival.tolist())
+        t.handle.extend(c.handle_seconds.astype(np.float64, copy=False).tolist())
+        t.patience.extend(patience.tolist())
+        t.deadline.extend((arrival + patience).tolist())
+        t.channel.extend(c.channel.tolist())
+        t.reason.extend(c.reason.tolist())
+        t.ctype.extend(c.customer_type.tolist() if c.customer_type is not None else [0] * n)
+        t.issue.extend(range(k, k + n))
+        t.kind.extend([FIRST] * n)
+        t.attempt.extend([0] * n)
+        t.answer.extend([math.nan] * n)
+        t.agent.extend([-1] * n)
+        t.outcome.extend([OPEN] * n)
+        t.resolved.extend([-1] * n)
+        t.contacts_of_issue.extend([1] * n)
+        t.issue_refunded.extend([False] * n)
+        t.key.extend(
+            c.issue_key.tolist()
+            if c.issue_key is not None
+            else range(self.n_inputs, self.n_inputs + n)
+        )
+        t.order.extend(c.order.tolist() if c.order is not None else [-1] * n)
+        t.delivery.extend(
+            c.delivery_seconds.tolist() if c.delivery_seconds is not None else [math.nan] * n
+        )
+        decide = (
+            c.decide.astype(np.float64, copy=False)
+            if c.decide is not None
+            else np.full((n, DECISIONS), 0.5)
+        )
+        t.decide = np.concatenate([t.decide, decide]) if t.decide.size else decide
+        self._decide_inputs(c, decide)
+        t.n += n
+        self.n_inputs += n
+        if self.last_input < 0 or not self._input_due():
+            self._at(t.arrival[k] - self.env.now, self._arrive_first, k)
+        self.last_input = t.n - 1
+
+    def _input_due(self) -> bool:
+        """Whether the arrival of an input contact is queued (the chain goes on)."""
+        return any(len(e) == 5 and e[3] == self._arrive_first for e in self.env._queue)
+
+    def _decide_inputs(self, c: Contacts, u: NDArray[np.float64]) -> None:
+        """What input contacts' own uniforms decide, for a chunk of them at once.
 
         Whether a contact abandons silently and whether it would redial are fixed when it
         is created. When a first contact ends answered, its issue has no other contact yet
@@ -495,11 +591,11 @@ class _Center:
             else np.zeros(n, dtype=np.intp)
         )
         share = np.array(self.silent_share, dtype=np.float64)[channel]
-        t.silent = ((share > 0) & (u[:, U_SILENT] < share)).tolist()
+        t.silent.extend(((share > 0) & (u[:, U_SILENT] < share)).tolist())
         p = np.array(self.redial_p, dtype=np.float64)[reason]
-        t.redial = ((p > 0) & (u[:, U_REDIAL] < p)).tolist()
+        t.redial.extend(((p > 0) & (u[:, U_REDIAL] < p)).tolist())
         if not self.reasons:
-            self.ended: list[int] = []
+            t.ended.extend([2] * n)  # never read: without reasons nothing is answered
             return
         j = self.journey
         policy = np.array([r.refund_policy for r in self.reasons])[reason]
@@ -514,7 +610,7 @@ class _Center:
         follow |= u[:, U_REPEAT] < j.repeat_probability
         follow &= self.max_contacts > 1
         ended = np.where(resolved, refund.astype(np.int8), np.where(follow, 3, 2))
-        self.ended = ended.tolist()
+        t.ended.extend(ended.tolist())
 
     # ---- scheduling helpers
 
@@ -527,7 +623,7 @@ class _Center:
         """Input contact i arrives, and the next ones too while nothing comes before them."""
         env = self.env
         arrival = self.t.arrival
-        last = self.n_first - 1
+        last = self.last_input
         while True:
             self._route(i, arrival[i])
             if i == last:
@@ -570,7 +666,7 @@ class _Center:
             self._arm(c)
         if (
             t.redial[i]
-            and self.contacts_of_issue[t.issue[i]] < self.max_contacts
+            and self.t.contacts_of_issue[t.issue[i]] < self.max_contacts
             and math.isfinite(t.deadline[i])
         ):
             self._at(t.deadline[i] - self.env.now, self._patience_out, i)
@@ -604,7 +700,7 @@ class _Center:
         """An answered contact ends."""
         i, agent = value
         t = self.t
-        code = self.ended[i]
+        code = t.ended[i]
         if code == 3:
             self._after_answer(i)
         elif code == 2:
@@ -613,7 +709,7 @@ class _Center:
             t.resolved[i] = 1
             if code:
                 t.refunded.append(i)
-                self.issue_refunded[i] = True
+                self.t.issue_refunded[i] = True
         # the recorded end, not the clock: the clock's float steps may differ from
         # answer + handle by a hair, and the next contact must not start before it
         self._free(agent, agent.group.units[t.channel[i]], t.answer[i] + t.handle[i])
@@ -720,7 +816,7 @@ class _Center:
         issue = t.issue[i]
         kind = t.kind[i]
         resolved = refunded = False
-        if not self.issue_refunded[issue]:
+        if not self.t.issue_refunded[issue]:
             if r.refund_policy == ALWAYS or (
                 r.refund_policy == IF_INSIST and u[U_INSIST] < self.insist[ctype]
             ):
@@ -735,9 +831,9 @@ class _Center:
         t.resolved[i] = 1 if resolved else 0
         if refunded:
             t.refunded.append(i)
-            self.issue_refunded[issue] = True
+            self.t.issue_refunded[issue] = True
         end = t.answer[i] + t.handle[i]
-        if resolved or not self.contacts_of_issue[issue] < self.max_contacts:
+        if resolved or not self.t.contacts_of_issue[issue] < self.max_contacts:
             return
         if (
             self.tier2 >= 0
@@ -765,7 +861,7 @@ class _Center:
         issue = self.t.issue[i]
         rng = self.issue_rng.get(issue)
         if rng is None:
-            key = int(self.issue_key[issue])
+            key = self.t.key[issue]
             rng = (
                 self.issue_stream(key)
                 if self.issue_stream is not None
@@ -784,7 +880,7 @@ class _Center:
         k = t.n
         t.n += 1
         issue = t.issue[i]
-        self.contacts_of_issue[issue] += 1
+        self.t.contacts_of_issue[issue] += 1
         spec = self.channel_specs[channel]
         reason = t.reason[i]
         r = self.reasons[reason]
@@ -817,7 +913,12 @@ class _Center:
         p = self.redial_p[reason]
         t.redial.append(p > 0 and bool(decide[U_REDIAL] < p))
         t.extra.append(decide)
-        self.ended.append(3)  # decided when it ends
+        t.ended.append(3)  # decided when it ends
+        t.contacts_of_issue.append(0)
+        t.issue_refunded.append(False)
+        t.key.append(-1)
+        t.order.append(-1)
+        t.delivery.append(math.nan)
         self._at(when - self.env.now, self._arrive_followup, k)
 
     # ---- strict priority: when a waiting higher-priority contact stops blocking
@@ -861,6 +962,7 @@ class _Center:
     def _log_on(self, g: _Group, crew: int | None) -> None:
         agent = _Agent(len(self.agents), g, crew, self.env.now)
         self.agents.append(agent)
+        self.agent_group.append(g.index)
         if crew is not None:
             g.crews.setdefault(crew, []).append(agent)
         g.buckets[agent.free][agent] = None
@@ -918,12 +1020,38 @@ class _Center:
 
     # ---- run
 
-    def run(self) -> CenterResult:
-        for gi, actions in enumerate(self.actions):
-            for when, acts in actions:
-                self._at(when, self._schedule, (gi, acts))
-        if self.n_first:
-            self._at(self.t.arrival[0], self._arrive_first, 0)
+    def start(self) -> None:
+        """Put the schedules' actions on the agenda, before any contact.
+
+        Each action gets its place in the event queue now, as if queued at once, but only
+        the next one is in the queue at any time (:meth:`_scheduled` puts in its successor):
+        the same order of events, and a queue as long as what is going on, not as the
+        horizon's schedule.
+        """
+        env = self.env
+        agenda = [
+            (*env.reserve(when), self._scheduled, (gi, acts))
+            for gi, actions in enumerate(self.actions)
+            for when, acts in actions
+        ]
+        agenda.sort(key=lambda e: e[:3], reverse=True)  # the next one last
+        self.agenda = agenda
+        queue: list[Any] = env._queue
+        if agenda:
+            heappush(queue, agenda.pop())
+
+    def _scheduled(self, value: tuple[int, list[_Action]]) -> None:
+        queue: list[Any] = self.env._queue
+        if self.agenda:
+            heappush(queue, self.agenda.pop())
+        self._schedule(value)
+
+    def advance(self, until: float) -> None:
+        """Run to ``until`` (before the horizon); what is due at ``until`` itself waits."""
+        self.env.run(until=until)
+
+    def finish(self) -> CenterResult:
+        """Run to the horizon; every contact still held, the agents' overtime and spells."""
         self.env.run(until=self.horizon)
         # what was due after the horizon refers back to this engine: without it the engine
         # and its per-contact tables are freed as soon as the result is built, not whenever
@@ -949,98 +1077,265 @@ class _Center:
             ],
             dtype=np.float64,
         ).reshape(-1, 4)
-        return self._result(spells)
+        cols = self._columns()
+        return self._batch(
+            cols,
+            np.arange(t.n),
+            np.array(self.overtime, dtype=np.float64).reshape(-1, 3),
+            spells,
+        )
 
-    def _result(self, spells: NDArray[np.float64]) -> CenterResult:
+    def compact(self) -> CenterResult:
+        """Hand out the issues that are over, and renumber the contacts kept.
+
+        An issue is over when none of its contacts waits, is in service, is due to arrive
+        or has a redial timer: nothing can add to it any more. Its contacts (in the order
+        they were created) go into the result, with the ghosts since the last compaction;
+        everything else stays, renumbered in the same order except that the input contacts
+        still to arrive go last (new inputs are fed right after them).
+        """
         t = self.t
-        c = self.contacts
-        nf = self.n_first
+        n = t.n
+        refs = [j for q in self.queues for j in q]
+        queue: list[Any] = self.env._queue
+        finish, follow, redial, first = (
+            self._finish,
+            self._arrive_followup,
+            self._patience_out,
+            self._arrive_first,
+        )
+        next_input = -1
+        for e in queue:
+            if len(e) != 5:
+                continue
+            fn = e[3]
+            if fn == finish:
+                refs.append(e[4][0])
+            elif fn == follow or fn == redial:
+                refs.append(e[4])
+            elif fn == first:
+                next_input = e[4]
+        cols = self._columns()
+        issue = cols["issue"]
+        live_issue = np.zeros(n, dtype=bool)
+        live_issue[issue[np.array(refs, dtype=np.int64)]] = True
+        pending = np.zeros(n, dtype=bool)
+        if next_input >= 0:
+            pending[next_input : self.last_input + 1] = True  # their own issues
+        keep = live_issue[issue] & ~pending
+        order = np.concatenate([np.flatnonzero(keep), np.flatnonzero(pending)])
+        keep |= pending
+        out = self._batch(cols, np.flatnonzero(~keep), np.zeros((0, 3)), np.zeros((0, 4)))
+        new = np.full(n + 1, -1, dtype=np.int64)  # new[-1]: "none" stays -1
+        new[order] = np.arange(order.size)
+        cols["issue"] = new[issue]
+        for name in _Table.LISTS:
+            setattr(t, name, cols[name][order].tolist())
+        t.decide = cols["decide"][order]
+        t.extra = []
+        t.refunded = [int(new[i]) for i in t.refunded if new[i] >= 0]
+        t.platform = [int(new[i]) for i in t.platform if new[i] >= 0]
+        t.n = int(order.size)
+        for c, q in enumerate(self.queues):
+            self.queues[c] = deque(new[list(q)].tolist()) if q else q
+        for k, e in enumerate(queue):
+            if len(e) != 5:
+                continue
+            fn = e[3]
+            if fn == finish:
+                queue[k] = (*e[:4], (int(new[e[4][0]]), e[4][1]))
+            elif fn == follow or fn == redial or fn == first:
+                queue[k] = (*e[:4], int(new[e[4]]))
+        self.armed = [int(new[a]) for a in self.armed]
+        self.issue_rng = {int(new[k]): g for k, g in self.issue_rng.items() if new[k] >= 0}
+        self.last_input = int(new[self.last_input]) if next_input >= 0 else -1
+        return out
 
-        def column(first: NDArray[Any], extra: list[Any], dtype: type[np.generic]) -> NDArray[Any]:
-            """An input contacts' column and the follow-ups' values after it."""
-            head = first.astype(dtype, copy=True)
-            return np.concatenate([head, np.array(extra, dtype=dtype)]) if extra else head
-
-        ctype = c.customer_type if c.customer_type is not None else np.zeros(nf, dtype=np.int32)
-        issue = column(np.arange(nf, dtype=np.int64), t.issue[nf:], np.int64)
-        arrival = column(c.arrival_seconds, t.arrival[nf:], np.float64)
-        patience = column(c.patience_seconds, t.patience, np.float64)
-        channel = column(c.channel, t.channel[nf:], np.int32)
-        decide = (
+    def _columns(self) -> dict[str, NDArray[Any]]:
+        """The table's columns as numpy arrays, and ``decide`` for every contact."""
+        t = self.t
+        cols = {name: np.array(getattr(t, name), dtype=_DTYPES[name]) for name in _Table.LISTS}
+        cols["decide"] = (
             np.concatenate([t.decide, np.array(t.extra).reshape(-1, DECISIONS)])
             if t.extra
-            else t.decide.copy()
+            else t.decide
         )
-        full = Contacts(
+        return cols
+
+    def _batch(
+        self,
+        cols: dict[str, NDArray[Any]],
+        idx: NDArray[np.intp],
+        overtime: NDArray[np.float64],
+        spells: NDArray[np.float64],
+    ) -> CenterResult:
+        """The result of the contacts at ``idx`` (whole issues, ascending) and new ghosts."""
+        t = self.t
+        meta = self.meta
+        assert meta is not None, "no contacts were fed"
+        local = np.full(t.n, -1, dtype=np.int64)
+        local[idx] = np.arange(idx.size)
+        head = cols["issue"][idx]  # each contact's issue, as the index of its first contact
+        issue = local[head]
+        arrival = cols["arrival"][idx]
+        patience = cols["patience"][idx]
+        channel = cols["channel"][idx]
+        contacts = Contacts(
             arrival_seconds=arrival,
             channel=channel,
-            reason=column(c.reason, t.reason[nf:], np.int32),
-            handle_seconds=column(c.handle_seconds, t.handle[nf:], np.float64),
+            reason=cols["reason"][idx],
+            handle_seconds=cols["handle"][idx],
             patience_seconds=patience,
-            channels=c.channels,
-            reasons=c.reasons,
-            customer_type=column(ctype, t.ctype[nf:], np.int32),
-            order=None if c.order is None else c.order[issue],
-            promo_reasons=c.promo_reasons,
-            after_sale_reasons=c.after_sale_reasons,
-            customer_types=c.customer_types,
-            decide=decide,
-            issue_key=None if c.issue_key is None else c.issue_key[issue],
-            delivery_seconds=None if c.delivery_seconds is None else c.delivery_seconds[issue],
+            channels=meta.channels,
+            reasons=meta.reasons,
+            customer_type=cols["ctype"][idx],
+            order=None if meta.order is None else cols["order"][head],
+            promo_reasons=meta.promo_reasons,
+            after_sale_reasons=meta.after_sale_reasons,
+            customer_types=meta.customer_types,
+            decide=cols["decide"][idx],
+            issue_key=None if meta.issue_key is None else cols["key"][head],
+            delivery_seconds=None if meta.delivery_seconds is None else cols["delivery"][head],
         )
-        outcome = np.array(t.outcome, dtype=np.int8)
-        answer = np.array(t.answer, dtype=np.float64)
-        agent = np.array(t.agent, dtype=np.int32)
-        answered = outcome == ANSWERED
-        # the group of each agent, and the units a contact of each channel takes of an agent
-        # of each group; index -1 (not answered) reads the last row: -1 and 0
-        group_of = np.array([a.group.index for a in self.agents] + [-1], dtype=np.int32)
-        units_of = np.zeros((len(self.groups) + 1, len(self.queues)), dtype=np.int32)
-        for g in self.groups:
-            for ch, need in g.units.items():
-                units_of[g.index, ch] = need
-        group = group_of[agent]
+        outcome = cols["outcome"][idx]
+        answer = cols["answer"][idx]
+        agent = cols["agent"][idx]
+        if len(self.agent_group) >= self._agent_group.size:  # it ends with -1
+            self._agent_group = np.array([*self.agent_group, -1], dtype=np.int32)
+        group = self._agent_group[agent]  # agent -1 (not answered) reads -1
         leave = np.where(
-            answered,
+            outcome == ANSWERED,
             answer,
             np.where(outcome == ABANDONED, arrival + patience, math.nan),
         )
-        refunded = np.zeros(t.n, dtype=np.bool_)
-        refunded[t.refunded] = True
-        platform = np.zeros(t.n, dtype=np.bool_)
-        platform[t.platform] = True
+        flags = np.zeros((2, t.n), dtype=np.bool_)
+        flags[0, t.refunded] = True
+        flags[1, t.platform] = True
+        ghosts = np.array(self.ghosts, dtype=np.float64).reshape(-1, 5)
+        self.ghosts = []
         return CenterResult(
             outcome=outcome,
             answer_seconds=answer,
             leave_queue_seconds=leave,
             agent=agent,
             group=group,
-            units=units_of[group, channel],
+            units=self.units_of[group, channel],
             group_capacity=tuple(g.capacity for g in self.groups),
             scheduled=self.levels,
-            overtime=np.array(self.overtime, dtype=np.float64).reshape(-1, 3),
+            overtime=overtime,
             spells=spells,
             horizon_seconds=self.horizon,
-            contacts=full,
-            kind=column(np.zeros(nf, dtype=np.int8), t.kind[nf:], np.int8),
+            contacts=contacts,
+            kind=cols["kind"][idx],
             issue=issue,
-            attempt=column(np.zeros(nf, dtype=np.int16), t.attempt[nf:], np.int16),
-            resolved=np.array(t.resolved, dtype=np.int8),
-            refunded=refunded,
-            platform=platform,
-            ghosts=np.array(self.ghosts, dtype=np.float64).reshape(-1, 5),
+            attempt=cols["attempt"][idx],
+            resolved=cols["resolved"][idx],
+            refunded=flags[0, idx],
+            platform=flags[1, idx],
+            ghosts=ghosts,
         )
+
+
+_DTYPES: dict[str, type[np.generic]] = {
+    "arrival": np.float64,
+    "handle": np.float64,
+    "patience": np.float64,
+    "deadline": np.float64,
+    "channel": np.int32,
+    "reason": np.int32,
+    "ctype": np.int32,
+    "issue": np.int64,
+    "kind": np.int8,
+    "attempt": np.int16,
+    "answer": np.float64,
+    "agent": np.int32,
+    "outcome": np.int8,
+    "resolved": np.int8,
+    "silent": np.bool_,
+    "redial": np.bool_,
+    "ended": np.int8,
+    "contacts_of_issue": np.int32,
+    "issue_refunded": np.bool_,
+    "key": np.int64,
+    "order": np.int64,
+    "delivery": np.float64,
+}
+"""numpy types of the table's columns."""
 
 
 def simulate_center(
     scenario: Scenario, contacts: Contacts, issue_stream: IssueStream | None = None
 ) -> CenterResult:
-    """Run the contact centre of ``scenario`` on ``contacts`` to the horizon.
+    """Run the contact centre of ``scenario`` on ``contacts`` to the horizon, in one piece.
 
     Args:
         scenario: The scenario.
         contacts: The first contacts of every issue, sorted by arrival.
         issue_stream: Random stream of an issue, for its follow-up contacts; without it a
             generator seeded by the issue's key (tests only).
+
+    Returns:
+        Every contact, the input contacts first in their order, then the follow-ups in the
+        order they were created.
     """
-    return _Center(scenario, contacts, issue_stream).run()
+    center = _Center(scenario, issue_stream)
+    center.start()
+    center.feed(contacts)
+    return center.finish()
+
+
+SEGMENT_SECONDS = 86400.0
+"""How often :func:`stream_center` hands out the issues that are over (simulated time)."""
+
+
+def stream_center(
+    scenario: Scenario,
+    take: Callable[[float], Contacts],
+    issue_stream: IssueStream | None,
+    hand_out: Callable[[CenterResult], None],
+    segment_seconds: float = SEGMENT_SECONDS,
+) -> None:
+    """Run the contact centre segment by segment, keeping only what is still going on.
+
+    The same simulation as :func:`simulate_center` on all of ``take``'s contacts (every
+    contact meets the same fate), in bounded memory: input contacts are fed a segment
+    ahead, and at the end of every segment the issues that are over are handed out
+    (:meth:`_Center.compact`), so the engine holds the queues, the agents, the contacts in
+    service or due, and the issues they belong to — not the horizon's contacts.
+
+    Args:
+        scenario: The scenario.
+        take: ``take(before)`` gives the input contacts arriving before ``before`` that
+            were not taken yet, sorted by arrival (``before`` grows; ``inf`` at the end).
+        issue_stream: Random stream of an issue (see :func:`simulate_center`).
+        hand_out: Called with the contacts of issues that are over (whole issues, in the
+            order their contacts were created, issues renumbered from 0 in each call) and
+            the ghosts since the last call; the last call has every contact left and the
+            agents' overtime and spells.
+        segment_seconds: Simulated time between hand-outs.
+    """
+    horizon = scenario.calendar.horizon_seconds
+    center = _Center(scenario, issue_stream)
+    center.start()
+    fed = 0.0  # every input contact arriving before this was fed
+
+    def feed_past(until: float) -> None:
+        """Feed every input before ``until`` and one at or after it (or all there are).
+
+        The last input before ``until`` schedules its successor when it arrives.
+        """
+        nonlocal fed
+        while fed < math.inf and (
+            fed <= until or center.last_input < 0 or center.t.arrival[center.last_input] < until
+        ):
+            fed = fed + segment_seconds if fed + segment_seconds < horizon else math.inf
+            center.feed(take(fed))
+
+    until = segment_seconds
+    while until < horizon:
+        feed_past(until)
+        center.advance(until)
+        hand_out(center.compact())
+        until += segment_seconds
+    feed_past(math.inf)
+    hand_out(center.finish())

@@ -22,6 +22,12 @@ with a lower one. Every attribute of a candidate (fulfilment times, customer typ
 and when each reason brings a contact, the contact's uniforms) is drawn for the candidate
 whatever the arm, so the same order behaves the same in both arms. With an uplift of at
 least 1, the baseline's contacts are a subset of the promotion arm's.
+
+**Streaming.** :func:`generate` returns a whole arm at once; :class:`DemandStream` makes
+the same draws and hands the same contacts out in arrival order, a segment at a time,
+drawing each order day only when its contacts may be due and counting orders
+(:class:`OrderTally`) instead of keeping them, so memory does not grow with the horizon.
+Both draw through :class:`_OrderDays`.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, TypeVar
 
 import numpy as np
@@ -38,6 +44,8 @@ from numpy.typing import NDArray
 from sim.config import (
     ContactReason,
     Coupon,
+    Distribution,
+    Empirical,
     FlashSale,
     PoissonArrivals,
     PriceProtection,
@@ -329,45 +337,120 @@ def _mechanic_probability(
     return np.where(in_window, min(1.0, p), 0.0)
 
 
+def _mechanic_span(scenario: Scenario, promotion: Promotion, field: str) -> tuple[float, float]:
+    """Order times ``[lo, hi)`` outside which the mechanic's reason ``field`` never fires.
+
+    Follows :func:`_mechanic_probability`: 价保 claims come from orders of the claim window
+    before the drop, every other mechanic's from orders of the promotion's window.
+    """
+    if isinstance(promotion, PriceProtection) and field != "rule_question":
+        drop = _seconds(scenario, promotion.price_drop_at)
+        return drop - promotion.claim_window_days * DAY, drop
+    return _seconds(scenario, promotion.start), _seconds(scenario, promotion.end)
+
+
+# --------------------------------------------------------------------------- contacts by source
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """Contacts before sorting: of a direct stream, of a reason of one block, or several."""
+
+    time: NDArray[np.float64]
+    channel: NDArray[np.int32]
+    reason: NDArray[np.int32]
+    u_type: NDArray[np.float64]  # uniform for the customer type
+    order: NDArray[np.int64]
+    u_handle: NDArray[np.float64]
+    u_patience: NDArray[np.float64]
+    decide: NDArray[np.float64]  # n × DECISIONS
+    key: NDArray[np.int64]
+    delivery: NDArray[np.float64]
+    ascending: bool
+    """``time`` is sorted (direct streams are): split by bisection, without a copy."""
+
+    def __len__(self) -> int:
+        return int(self.time.size)
+
+    def split(self, before: float) -> tuple[_Chunk, _Chunk]:
+        """The contacts arriving before ``before`` (seconds) and the others, each in order."""
+        if self.ascending:
+            k = int(np.searchsorted(self.time, before, side="left"))
+            return self._pick(slice(0, k)), self._pick(slice(k, None))
+        early = self.time < before
+        return self._pick(early), self._pick(~early)
+
+    def by_time(self) -> _Chunk:
+        """The same contacts sorted by arrival time (stable: ties keep their order)."""
+        if self.ascending:
+            return self
+        return replace(self._pick(np.argsort(self.time, kind="stable")), ascending=True)
+
+    def _pick(self, index: slice | NDArray[np.bool_] | NDArray[np.intp]) -> _Chunk:
+        return _Chunk(
+            self.time[index],
+            self.channel[index],
+            self.reason[index],
+            self.u_type[index],
+            self.order[index],
+            self.u_handle[index],
+            self.u_patience[index],
+            self.decide[index],
+            self.key[index],
+            self.delivery[index],
+            self.ascending,
+        )
+
+    @staticmethod
+    def join(chunks: Sequence[_Chunk]) -> _Chunk:
+        """The chunks' contacts in one chunk, in the chunks' order."""
+        if len(chunks) == 1:
+            return chunks[0]
+        return _Chunk(
+            np.concatenate([c.time for c in chunks]),
+            np.concatenate([c.channel for c in chunks]),
+            np.concatenate([c.reason for c in chunks]),
+            np.concatenate([c.u_type for c in chunks]),
+            np.concatenate([c.order for c in chunks]),
+            np.concatenate([c.u_handle for c in chunks]),
+            np.concatenate([c.u_patience for c in chunks]),
+            np.concatenate([c.decide for c in chunks]),
+            np.concatenate([c.key for c in chunks]),
+            np.concatenate([c.delivery for c in chunks]),
+            False,
+        )
+
+
+def _chunk(
+    time: NDArray[np.float64],
+    channel: NDArray[np.int32],
+    reason: int,
+    u_type: NDArray[np.float64],
+    order: NDArray[np.int64],
+    u: NDArray[np.float64],
+    key: NDArray[np.int64],
+    delivery: NDArray[np.float64] | None = None,
+) -> _Chunk:
+    """A chunk from its columns; ``u`` holds the handle, patience and decision uniforms."""
+    return _Chunk(
+        time,
+        channel,
+        np.full(time.size, reason, dtype=np.int32),
+        u_type,
+        order,
+        u[0],
+        u[1],
+        u[2:].T,
+        key,
+        np.full(time.size, np.nan) if delivery is None else delivery,
+        bool(np.all(time[1:] >= time[:-1])),
+    )
+
+
 # --------------------------------------------------------------------------- orders
 
-
-@dataclass
-class _Parts:
-    """Contacts collected from several sources before sorting."""
-
-    time: list[NDArray[np.float64]]
-    channel: list[NDArray[np.int32]]
-    reason: list[NDArray[np.int32]]
-    ctype: list[NDArray[np.float64]]  # uniforms for the customer type
-    order: list[NDArray[np.int64]]
-    u_handle: list[NDArray[np.float64]]
-    u_patience: list[NDArray[np.float64]]
-    u_decide: list[NDArray[np.float64]]
-    key: list[NDArray[np.int64]]
-    delivery: list[NDArray[np.float64]]
-
-    def add(
-        self,
-        time: NDArray[np.float64],
-        channel: NDArray[np.int32],
-        reason: int,
-        ctype: NDArray[np.float64],
-        order: NDArray[np.int64],
-        u: NDArray[np.float64],
-        key: NDArray[np.int64],
-        delivery: NDArray[np.float64] | None = None,
-    ) -> None:
-        self.time.append(time)
-        self.channel.append(channel)
-        self.reason.append(np.full(time.size, reason, dtype=np.int32))
-        self.ctype.append(ctype)
-        self.order.append(order)
-        self.u_handle.append(u[0])
-        self.u_patience.append(u[1])
-        self.u_decide.append(u[2:].T)
-        self.key.append(key)
-        self.delivery.append(np.full(time.size, np.nan) if delivery is None else delivery)
+_Rows = tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]
+"""One block's orders of the arm: ids, ship and delivery times."""
 
 
 def _pick_channel(
@@ -379,88 +462,133 @@ def _pick_channel(
     return idx[np.minimum(np.searchsorted(cum, u, side="right"), idx.size - 1)]
 
 
-def _order_contacts(
-    scenario: Scenario,
-    streams: Streams,
-    arm: Arm,
-    parts: _Parts,
-    first_reason: int,
-    rows: list[tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]] | None = None,
-) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
-    """Add every order-caused contact of the arm to ``parts``; return the arm's orders.
+TAIL = 1e-12
+"""Chance per contact that a pre-sale lag exceeds :func:`lag_bound_hours`."""
 
-    With ``rows``, each (layer, day) block also appends its arm's order ids, ship and
-    delivery times there (no extra draws: they are drawn for every candidate anyway).
+
+def lag_bound_hours(d: Distribution) -> float:
+    """A lag drawn from ``d`` is below this (hours) but for a chance of ``TAIL``.
+
+    The quantile at ``1 - TAIL``; exact for deterministic and empirical lags.
     """
-    orders = scenario.orders
-    assert orders is not None
-    cal = scenario.calendar
-    promotion = scenario.promotion if arm == "promotion" else None
-    reasons: list[tuple[ContactReason, str | None]] = [(r, None) for r in scenario.contact_reasons]
-    if scenario.promotion is not None:
-        # listed in both arms so that reason indices agree between arms
-        reasons += [
-            (r, field)
-            for field, r in promotion_reasons(scenario.promotion, tuple(scenario.channels))
-        ]
-    lead = orders.lead_in_days
-    n_days = math.ceil(cal.days - 1e-9)
-    days = np.arange(-lead, n_days)
-    noise = (
-        streams("orders.day_noise").gamma(
-            orders.overdispersion_shape, 1.0 / orders.overdispersion_shape, days.size
-        )
-        if orders.overdispersion_shape is not None
-        else np.ones(days.size)
-    )
-    weights = np.asarray(orders.intraday_profile, dtype=np.float64)
-    weights = weights / weights.sum()
-    weekday0 = cal.start.weekday()
-    breaks = _breakpoints(scenario, promotion)
-    horizon = cal.horizon_seconds
-    # the window is the scenario's, in both arms: order_in_window pairs across arms
-    win = (
-        (_seconds(scenario, scenario.promotion.start), _seconds(scenario, scenario.promotion.end))
-        if scenario.promotion is not None
-        else (math.inf, math.inf)
-    )
-    drop = (
-        _seconds(scenario, promotion.price_drop_at)
-        if isinstance(promotion, PriceProtection)
-        else math.nan
-    )
-    arm_times: list[NDArray[np.float64]] = []
-    arm_window: list[NDArray[np.bool_]] = []
+    if isinstance(d, Empirical):
+        return max(d.values)  # its quantile function reads the values as listed, unsorted
+    return float(quantile(d, np.array([1.0 - TAIL]))[0])
 
-    for di, d in enumerate(days):
+
+@dataclass(frozen=True)
+class _Day:
+    """One calendar day's (layer, day) blocks of an arm, per layer where it says so."""
+
+    chunks: list[_Chunk]
+    times: list[NDArray[np.float64]]  # the arm's orders, per layer
+    in_window: list[NDArray[np.bool_]]
+    rows: list[_Rows]  # empty unless asked for
+
+
+class _OrderDays:
+    """An arm's orders and the contacts they cause, drawable one calendar day at a time.
+
+    Every (layer, day) block draws from its own named streams, so a day's draws do not
+    depend on which days were drawn before it, nor in which order.
+
+    Args:
+        scenario: The scenario as written.
+        streams: The replication's streams; the day noise is drawn here, for every day.
+        arm: The arm.
+        first_reason: Index of the first contact reason (after the direct arrivals').
+    """
+
+    def __init__(self, scenario: Scenario, streams: Streams, arm: Arm, first_reason: int) -> None:
+        orders = scenario.orders
+        assert orders is not None
+        self.scenario, self.streams, self.first_reason = scenario, streams, first_reason
+        self.promotion = scenario.promotion if arm == "promotion" else None
+        self.reasons: list[tuple[ContactReason, str | None]] = [
+            (r, None) for r in scenario.contact_reasons
+        ]
+        if scenario.promotion is not None:
+            # listed in both arms so that reason indices agree between arms
+            self.reasons += [
+                (r, field)
+                for field, r in promotion_reasons(scenario.promotion, tuple(scenario.channels))
+            ]
+        self.lead = orders.lead_in_days
+        self.days = np.arange(-self.lead, math.ceil(scenario.calendar.days - 1e-9))
+        """Order days, from the first lead-in day (negative) to the horizon's last."""
+        self.noise = (
+            streams("orders.day_noise").gamma(
+                orders.overdispersion_shape, 1.0 / orders.overdispersion_shape, self.days.size
+            )
+            if orders.overdispersion_shape is not None
+            else np.ones(self.days.size)
+        )
+        weights = np.asarray(orders.intraday_profile, dtype=np.float64)
+        self.weights = weights / weights.sum()
+        self.weekday0 = scenario.calendar.start.weekday()
+        self.breaks = _breakpoints(scenario, self.promotion)
+        self.horizon = scenario.calendar.horizon_seconds
+        # the window is the scenario's, in both arms: order_in_window pairs across arms
+        self.win = (
+            (
+                _seconds(scenario, scenario.promotion.start),
+                _seconds(scenario, scenario.promotion.end),
+            )
+            if scenario.promotion is not None
+            else (math.inf, math.inf)
+        )
+        self.drop = (
+            _seconds(scenario, self.promotion.price_drop_at)
+            if isinstance(self.promotion, PriceProtection)
+            else math.nan
+        )
+
+    def __len__(self) -> int:
+        return int(self.days.size)
+
+    def draw(self, di: int, rows: bool = False) -> _Day:
+        """Every (layer, day) block of day index ``di``; with ``rows``, the orders' rows."""
+        scenario, streams, promotion, orders = (
+            self.scenario,
+            self.streams,
+            self.promotion,
+            self.scenario.orders,
+        )
+        assert orders is not None
+        d = self.days[di]
+        out = _Day([], [], [], [])
         day0 = float(d) * DAY
-        probe = np.array([day0, *[b for b in breaks if day0 <= b < day0 + DAY]])
+        probe = np.array([day0, *[b for b in self.breaks if day0 <= b < day0 + DAY]])
         layers = max(1, math.ceil(float(multiplier(scenario, promotion, probe).max()) - 1e-12))
-        rate = orders.per_day * orders.weekday_factors[(weekday0 + int(d)) % 7] * noise[di]
+        rate = (
+            orders.per_day * orders.weekday_factors[(self.weekday0 + int(d)) % 7] * self.noise[di]
+        )
         for k in range(layers):
             block = f"orders.L{k}.D{int(d)}"
             rng = streams(block)
             n = int(rng.poisson(rate))
-            hours = rng.choice(24, n, p=weights)
+            hours = rng.choice(24, n, p=self.weights)
             t = day0 + (hours + rng.random(n)) * HOUR
             mark = rng.random(n)
             inside = k + mark < multiplier(scenario, promotion, t)
-            ids = (np.int64(k) << 40) + (np.int64(d + lead) << 24) + np.arange(n, dtype=np.int64)
+            ids = (
+                (np.int64(k) << 40) + (np.int64(d + self.lead) << 24) + np.arange(n, dtype=np.int64)
+            )
             u_type = streams(f"{block}.type").random(n)
             ship = (
                 t + draw(scenario.fulfilment.ship_delay_hours, streams(f"{block}.ship"), n) * HOUR
             )
             transit = draw(scenario.fulfilment.transit_delay_hours, streams(f"{block}.transit"), n)
-            in_window = (t >= win[0]) & (t < win[1])
+            in_window = (t >= self.win[0]) & (t < self.win[1])
             if promotion is not None and promotion.transit_delay_factor != 1.0:
                 transit = np.where(in_window, transit * promotion.transit_delay_factor, transit)
             delivery = ship + transit * HOUR
             expected = t + scenario.fulfilment.promised_delivery_hours * HOUR
-            arm_times.append(t[inside])
-            arm_window.append(in_window[inside])
-            if rows is not None:
-                rows.append((ids[inside], ship[inside], delivery[inside]))
-            for ri, (reason, field) in enumerate(reasons):
+            out.times.append(t[inside])
+            out.in_window.append(in_window[inside])
+            if rows:
+                out.rows.append((ids[inside], ship[inside], delivery[inside]))
+            for ri, (reason, field) in enumerate(self.reasons):
                 if field is None:
                     p: NDArray[np.float64] | float = reason.rate_per_order
                 elif promotion is None:
@@ -476,10 +604,10 @@ def _order_contacts(
                     "ship": ship,
                     "delivery": delivery,
                     "expected_delivery": expected,
-                    "price_drop": np.full(n, drop),
+                    "price_drop": np.full(n, self.drop),
                 }[reason.anchor]
                 when = anchor - lag if reason.before_anchor else anchor + lag
-                fire = inside & (u[0] < p) & (when >= 0) & (when < horizon)
+                fire = inside & (u[0] < p) & (when >= 0) & (when < self.horizon)
                 if reason.only_if_undelivered:
                     fire &= when < delivery
                 if not fire.any():
@@ -487,20 +615,53 @@ def _order_contacts(
                 decide = streams(f"{block}.{reason.name}.decide").random(
                     (DECISIONS, n), dtype=np.float32
                 )[:, fire]
-                parts.add(
-                    when[fire],
-                    _pick_channel(reason.channel_mix, scenario_channels(scenario), u[1][fire]),
-                    first_reason + ri,
-                    u_type[fire],
-                    ids[fire],
-                    np.concatenate([u[2:, fire], decide]),
-                    # an issue is (order, reason): the same in every arm
-                    (ids[fire] << 6) | (first_reason + ri),
-                    delivery[fire],
+                out.chunks.append(
+                    _chunk(
+                        when[fire],
+                        _pick_channel(reason.channel_mix, scenario_channels(scenario), u[1][fire]),
+                        self.first_reason + ri,
+                        u_type[fire],
+                        ids[fire],
+                        np.concatenate([u[2:, fire], decide]),
+                        # an issue is (order, reason): the same in every arm
+                        (ids[fire] << 6) | (self.first_reason + ri),
+                        delivery[fire],
+                    )
                 )
-    times = np.concatenate(arm_times) if arm_times else np.zeros(0)
-    window = np.concatenate(arm_window) if arm_window else np.zeros(0, dtype=bool)
-    return times, window
+        return out
+
+    def earliest(self, di: int) -> float:
+        """A lower bound (seconds) of the arrivals of the contacts of day index ``di``.
+
+        Every anchor but the price drop comes at or after the order (delays are never
+        negative), so a reason's contacts arrive from the day's start on; a pre-sale
+        reason's (``before_anchor``) up to :func:`lag_bound_hours` earlier. A reason that
+        cannot fire on the day (no rate, a mechanic outside its span, the baseline arm)
+        sets no bound. ``inf``: the day brings no contact.
+        """
+        day0 = float(self.days[di]) * DAY
+        low = math.inf
+        for reason, field in self.reasons:
+            if field is None:
+                if reason.rate_per_order <= 0:
+                    continue
+            elif self.promotion is None:
+                continue
+            else:
+                lo, hi = _mechanic_span(self.scenario, self.promotion, field)
+                # closed on both ends: an order time may round up onto the next midnight
+                if not (day0 <= hi and day0 + DAY >= lo):
+                    continue
+            if reason.anchor == "price_drop":
+                if math.isnan(self.drop):
+                    continue  # no drop, no contact
+                base = self.drop
+            else:
+                base = day0
+            if reason.before_anchor:
+                base -= lag_bound_hours(reason.lag_hours) * HOUR
+            low = min(low, base)
+        return max(low, 0.0)  # contacts before the horizon's start are dropped
 
 
 def scenario_channels(scenario: Scenario) -> tuple[str, ...]:
@@ -537,9 +698,11 @@ def _stream_times(
     return np.sort(times)
 
 
-def _direct_contacts(scenario: Scenario, streams: Streams, parts: _Parts) -> None:
+def _direct_contacts(scenario: Scenario, streams: Streams) -> list[_Chunk]:
+    """Every direct arrival of the horizon, one chunk per ``arrivals`` stream."""
     channels = scenario_channels(scenario)
     names = list(dict.fromkeys(a.reason for a in scenario.arrivals))
+    out = []
     for i, spec in enumerate(scenario.arrivals):
         times = _stream_times(spec, scenario, streams(f"arrivals.{i}.times"))
         mix = spec.mix
@@ -548,18 +711,90 @@ def _direct_contacts(scenario: Scenario, streams: Streams, parts: _Parts) -> Non
         else:
             chan = _pick_channel(mix, channels, streams(f"arrivals.{i}.channel").random(times.size))
         u = streams(f"arrivals.{i}.u").random((3 + DECISIONS, times.size))
-        parts.add(
-            times,
-            chan,
-            names.index(spec.reason),
-            u[0],
-            np.full(times.size, -1, dtype=np.int64),
-            u[1:],
-            (np.int64(1) << 62) | (np.int64(i) << 32) | np.arange(times.size, dtype=np.int64),
+        out.append(
+            _chunk(
+                times,
+                chan,
+                names.index(spec.reason),
+                u[0],
+                np.full(times.size, -1, dtype=np.int64),
+                u[1:],
+                (np.int64(1) << 62) | (np.int64(i) << 32) | np.arange(times.size, dtype=np.int64),
+            )
         )
+    return out
 
 
 # --------------------------------------------------------------------------- assembly
+
+
+class _Layout:
+    """What turns chunks into :class:`Contacts`: the metadata and per-contact factors."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        reasons = all_reasons(scenario)
+        self.channels = scenario_channels(scenario)
+        self.specs = [scenario.channels[name] for name in self.channels]
+        self.reasons = tuple(r.name for r in reasons)
+        self.promo_reasons = tuple(r.promo for r in reasons)
+        self.after_sale_reasons = tuple(r.after_sale for r in reasons)
+        self.customer_types = tuple(scenario.customers.types) if scenario.customers else ("any",)
+        self.type_cum = _type_cum(scenario)
+        self.reason_factor = np.array([r.handle_time_factor for r in reasons] or [1.0])
+        types = list(scenario.customers.types.values()) if scenario.customers else []
+        self.type_handle = np.array([t.handle_time_factor for t in types] or [1.0])
+        self.type_patience = np.array([t.patience_factor for t in types] or [1.0])
+
+    def contacts(self, chunks: Sequence[_Chunk]) -> Contacts:
+        """The chunks' contacts, sorted as :func:`generate` sorts them."""
+        order_key = _cat([c.order for c in chunks], np.int64)
+        reason_key = _cat([c.reason for c in chunks], np.int32)
+        time_key = _cat([c.time for c in chunks], np.float64)
+        # time first; ties (a deterministic lag) broken by order and reason, never by draw order
+        sort = np.lexsort((reason_key, order_key, time_key))
+        time = time_key[sort]
+        channel = _cat([c.channel for c in chunks], np.int32)[sort]
+        reason = reason_key[sort]
+        u_handle = _cat([c.u_handle for c in chunks], np.float64)[sort]
+        u_patience = _cat([c.u_patience for c in chunks], np.float64)[sort]
+        decide = (
+            np.concatenate([c.decide for c in chunks])[sort] if chunks else np.zeros((0, DECISIONS))
+        )
+        u_type = _cat([c.u_type for c in chunks], np.float64)[sort]
+        ctype = np.minimum(
+            np.searchsorted(self.type_cum, u_type, side="right"), len(self.customer_types) - 1
+        ).astype(np.int32)
+        handle = np.empty(time.size)
+        patience = np.full(time.size, np.inf)
+        for ci, spec in enumerate(self.specs):
+            mask = channel == ci
+            handle[mask] = quantile(spec.handle_time_seconds, u_handle[mask])
+            if spec.patience_seconds is not None:
+                patience[mask] = quantile(spec.patience_seconds, u_patience[mask])
+        handle *= self.reason_factor[reason] * self.type_handle[ctype]
+        patience *= self.type_patience[ctype]
+        return Contacts(
+            arrival_seconds=time,
+            channel=channel,
+            reason=reason,
+            handle_seconds=handle,
+            patience_seconds=patience,
+            channels=self.channels,
+            reasons=self.reasons,
+            customer_type=ctype,
+            order=order_key[sort],
+            promo_reasons=self.promo_reasons,
+            after_sale_reasons=self.after_sale_reasons,
+            customer_types=self.customer_types,
+            decide=decide,
+            issue_key=_cat([c.key for c in chunks], np.int64)[sort],
+            delivery_seconds=_cat([c.delivery for c in chunks], np.float64)[sort],
+        )
+
+
+def _first_reason(scenario: Scenario) -> int:
+    """Index of the first order-caused reason: after the direct arrivals' reasons."""
+    return len(dict.fromkeys(a.reason for a in scenario.arrivals))
 
 
 def generate(
@@ -574,20 +809,20 @@ def generate(
         order_rows: Also keep every order's id, ship and delivery times (``Demand.rows``),
             for the event log; the draws are the same either way.
     """
-    reasons = all_reasons(scenario)
-    channels = scenario_channels(scenario)
-    parts = _Parts([], [], [], [], [], [], [], [], [], [])
-    _direct_contacts(scenario, streams, parts)
-    kept: list[tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]] | None = (
-        [] if order_rows else None
-    )
+    chunks = _direct_contacts(scenario, streams)
+    times: list[NDArray[np.float64]] = []
+    window: list[NDArray[np.bool_]] = []
+    kept: list[_Rows] = []
     if scenario.orders is not None:
-        n_direct = len(dict.fromkeys(a.reason for a in scenario.arrivals))
-        order_seconds, order_in_window = _order_contacts(
-            scenario, streams, arm, parts, n_direct, kept
-        )
-    else:
-        order_seconds, order_in_window = np.zeros(0), np.zeros(0, dtype=bool)
+        days = _OrderDays(scenario, streams, arm, _first_reason(scenario))
+        for di in range(len(days)):
+            day = days.draw(di, rows=order_rows)
+            chunks += day.chunks
+            times += day.times
+            window += day.in_window
+            kept += day.rows
+    order_seconds = np.concatenate(times) if times else np.zeros(0)
+    order_in_window = np.concatenate(window) if window else np.zeros(0, dtype=bool)
     rows = (
         OrderRows(
             id=_cat([k[0] for k in kept], np.int64),
@@ -596,72 +831,217 @@ def generate(
             delivery_seconds=_cat([k[2] for k in kept], np.float64),
             in_window=order_in_window,
         )
-        if kept is not None
+        if order_rows
         else None
     )
-
-    order_key = _cat(parts.order, np.int64)
-    reason_key = _cat(parts.reason, np.int32)
-    time_key = _cat(parts.time, np.float64)
-    # time first; ties (a deterministic lag) broken by order and reason, never by draw order
-    sort = np.lexsort((reason_key, order_key, time_key))
-    time = time_key[sort]
-    channel = _cat(parts.channel, np.int32)[sort]
-    reason = reason_key[sort]
-    order = order_key[sort]
-    u_type = _cat(parts.ctype, np.float64)[sort]
-    u_handle = _cat(parts.u_handle, np.float64)[sort]
-    u_patience = _cat(parts.u_patience, np.float64)[sort]
-    decide = np.concatenate(parts.u_decide)[sort] if parts.u_decide else np.zeros((0, DECISIONS))
-    issue_key = _cat(parts.key, np.int64)[sort]
-    delivery = _cat(parts.delivery, np.float64)[sort]
-
-    ctype = np.minimum(
-        np.searchsorted(_type_cum(scenario), u_type, side="right"), _n_types(scenario) - 1
-    ).astype(np.int32)
-    handle = np.empty(time.size)
-    patience = np.full(time.size, np.inf)
-    reason_factor = np.array([r.handle_time_factor for r in reasons] or [1.0])
-    types = list(scenario.customers.types.values()) if scenario.customers else []
-    type_handle = np.array([t.handle_time_factor for t in types] or [1.0])
-    type_patience = np.array([t.patience_factor for t in types] or [1.0])
-    for ci, name in enumerate(channels):
-        mask = channel == ci
-        spec = scenario.channels[name]
-        handle[mask] = quantile(spec.handle_time_seconds, u_handle[mask])
-        if spec.patience_seconds is not None:
-            patience[mask] = quantile(spec.patience_seconds, u_patience[mask])
-    handle *= reason_factor[reason] * type_handle[ctype]
-    patience *= type_patience[ctype]
-    contacts = Contacts(
-        arrival_seconds=time,
-        channel=channel,
-        reason=reason,
-        handle_seconds=handle,
-        patience_seconds=patience,
-        channels=channels,
-        reasons=tuple(r.name for r in reasons),
-        customer_type=ctype,
-        order=order,
-        promo_reasons=tuple(r.promo for r in reasons),
-        after_sale_reasons=tuple(r.after_sale for r in reasons),
-        customer_types=tuple(scenario.customers.types) if scenario.customers else ("any",),
-        decide=decide,
-        issue_key=issue_key,
-        delivery_seconds=delivery,
-    )
+    contacts = _Layout(scenario).contacts(chunks)
     active = arm == "promotion" and scenario.promotion is not None
     return Demand(contacts, order_seconds, order_in_window, active, rows)
 
 
 def _cat(xs: Sequence[NDArray[_T]], dtype: type[_T]) -> NDArray[_T]:
-    return np.concatenate(xs).astype(dtype) if xs else np.zeros(0, dtype=dtype)
-
-
-def _n_types(scenario: Scenario) -> int:
-    return len(scenario.customers.types) if scenario.customers else 1
+    return np.concatenate(xs).astype(dtype, copy=False) if xs else np.zeros(0, dtype=dtype)
 
 
 def first_contacts(scenario: Scenario, streams: Streams) -> Contacts:
     """The first contact of every issue of the scenario as written (its promotion arm)."""
     return generate(scenario, streams).contacts
+
+
+# --------------------------------------------------------------------------- orders tally
+
+
+@dataclass(frozen=True)
+class OrderTally:
+    """What the metrics need of an arm's orders: counts, not the orders.
+
+    Attributes:
+        placed: Orders placed after the warm-up and inside the horizon
+            (``warmup_seconds <= t < horizon_seconds``).
+        placed_in_window: Of those, placed inside the promotion's window.
+        per_day: Placed orders per calendar day from the warm-up's day (index
+            ``int(t // 86400) - int(warmup_seconds // 86400)``).
+    """
+
+    placed: int
+    placed_in_window: int
+    per_day: NDArray[np.float64]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, OrderTally):
+            return NotImplemented
+        return (
+            self.placed == other.placed
+            and self.placed_in_window == other.placed_in_window
+            and np.array_equal(self.per_day, other.per_day)
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # holds an array
+
+
+class _Counts:
+    """Running counts of :class:`OrderTally`, fed one batch of orders at a time."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        cal = scenario.calendar
+        self.warmup, self.horizon = cal.warmup_seconds, cal.horizon_seconds
+        self.first_day = int(self.warmup // DAY)
+        self.placed = self.in_window = 0
+        self.per_day = np.zeros(math.ceil(self.horizon / DAY - 1e-9) - self.first_day, np.int64)
+
+    def add(self, t: NDArray[np.float64], in_window: NDArray[np.bool_]) -> None:
+        """Count the orders placed at times ``t`` (seconds)."""
+        placed = (t >= self.warmup) & (t < self.horizon)
+        self.placed += int(placed.sum())
+        self.in_window += int((placed & in_window).sum())
+        day = (t[placed] // DAY).astype(np.int64) - self.first_day
+        counts = np.bincount(day, minlength=self.per_day.size)
+        if counts.size > self.per_day.size:  # cannot happen with t < horizon; keep bincount's
+            self.per_day = np.pad(self.per_day, (0, counts.size - self.per_day.size))
+        self.per_day[: counts.size] += counts
+
+    def tally(self) -> OrderTally:
+        return OrderTally(self.placed, self.in_window, self.per_day.astype(np.float64))
+
+
+def order_tally(scenario: Scenario, demand: Demand) -> OrderTally:
+    """The tally of a whole arm's orders (all zero without an orders section)."""
+    counts = _Counts(scenario)
+    counts.add(demand.order_seconds, demand.order_in_window)
+    return counts.tally()
+
+
+# --------------------------------------------------------------------------- streaming
+
+
+class LateContact(Exception):
+    """A contact drawn late arrives before a time the stream has already handed out.
+
+    The stream's lookahead bound was wrong for it (a pre-sale lag beyond
+    :func:`lag_bound_hours`): the stream's output is no longer :func:`generate`'s. Rerun
+    the replication with :func:`generate` and fresh streams.
+    """
+
+
+class DemandStream:
+    """One arm of one replication's contacts, handed out in arrival order, segment by segment.
+
+    The same draws as :func:`generate` (same named streams), and the same contacts in the
+    same order: successive :meth:`take` calls partition ``generate(...).contacts``. Memory
+    holds only the contacts drawn but not yet handed out, and counts of the orders.
+
+    Orders are drawn one calendar day at a time (every layer of the day), as late as
+    possible: before handing out the contacts before ``t``, every day whose contacts may
+    arrive before ``t`` (:meth:`_OrderDays.earliest`) is drawn. Lead-in days may bring
+    contacts from the horizon's start, so they are drawn at the first take. A drawn day
+    with a contact before a time already handed out raises :class:`LateContact`. A pre-sale
+    reason with a heavy-tailed lag looks further ahead (a lognormal's bound is about
+    e^(7σ) medians): still exact, less lazy.
+
+    Direct ``arrivals`` are drawn whole at construction (each stream's draws cover the
+    horizon and cannot be split without changing them) and handed out by slices: they count
+    in :attr:`peak_buffered`.
+
+    Args:
+        scenario: The scenario as written (the promotion arm).
+        streams: A fresh set of the replication's streams, used up as :func:`generate` would
+            (a fallback to :func:`generate` needs fresh ones).
+        arm: ``"promotion"``, or ``"baseline"``.
+    """
+
+    def __init__(self, scenario: Scenario, streams: Streams, arm: Arm = "promotion") -> None:
+        self._layout = _Layout(scenario)
+        self.channels = self._layout.channels
+        self.reasons = self._layout.reasons
+        self.promo_reasons = self._layout.promo_reasons
+        self.after_sale_reasons = self._layout.after_sale_reasons
+        self.customer_types = self._layout.customer_types
+        self.promotion_active = arm == "promotion" and scenario.promotion is not None
+        """The arm runs the scenario's promotion (as :attr:`Demand.promotion_active`)."""
+        # Ties of (time, order, reason) can only be between direct arrivals (an order's
+        # contacts differ by reason, orders by id), so only the direct streams' relative
+        # order matters to the stable sort: they stay first and in the scenario's order.
+        self._direct = [c for c in _direct_contacts(scenario, streams) if len(c)]
+        self._pending: list[_Chunk] = []
+        """Order-caused contacts drawn and not handed out, in the order drawn."""
+        self._days = (
+            _OrderDays(scenario, streams, arm, _first_reason(scenario))
+            if scenario.orders is not None
+            else None
+        )
+        n = len(self._days) if self._days is not None else 0
+        self._earliest = np.array(
+            [self._days.earliest(di) for di in range(n)] if self._days is not None else []
+        )
+        self._drawn = np.zeros(n, dtype=bool)
+        self._counts = _Counts(scenario)
+        self._handed = -math.inf
+        self.peak_buffered = 0
+        """The most contacts held at once: drawn, not yet handed out."""
+        self._held()
+
+    @property
+    def handed_out(self) -> float:
+        """Every contact before this time (seconds) has been handed out (-inf: none)."""
+        return self._handed
+
+    def take(self, before: float) -> Contacts:
+        """Every contact arriving before ``before`` (seconds) not handed out yet, in order.
+
+        Raises:
+            ValueError: ``before`` is smaller than a previous call's (or NaN).
+            LateContact: A day drawn now has a contact before a previous call's ``before``.
+        """
+        if not before >= self._handed:
+            raise ValueError(f"take({before}) after take({self._handed}): times must not go back")
+        wanted = ~self._drawn if before == math.inf else ~self._drawn & (self._earliest < before)
+        for di in np.flatnonzero(wanted):
+            self._draw(int(di))
+        self._held()
+        out: list[_Chunk] = []
+        direct: list[_Chunk] = []
+        for chunk in self._direct:
+            head, rest = chunk.split(before)
+            out += [head] if len(head) else []
+            direct += [rest] if len(rest) else []
+        self._direct = direct
+        if self._pending:
+            # one chunk for everything pending, sorted when days were added: a take is a
+            # bisection and views, however often it is called
+            head, rest = _Chunk.join(self._pending).by_time().split(before)
+            out += [head] if len(head) else []
+            self._pending = [rest] if len(rest) else []
+        self._handed = before
+        return self._layout.contacts(out)
+
+    @property
+    def orders(self) -> OrderTally | None:
+        """The arm's order tally (None without an orders section).
+
+        Draws the days not drawn yet; their contacts wait for :meth:`take`.
+        """
+        if self._days is None:
+            return None
+        for di in np.flatnonzero(~self._drawn):
+            self._draw(int(di))
+        self._held()
+        return self._counts.tally()
+
+    def _held(self) -> None:
+        held = sum(len(c) for c in self._direct) + sum(len(c) for c in self._pending)
+        self.peak_buffered = max(self.peak_buffered, held)
+
+    def _draw(self, di: int) -> None:
+        assert self._days is not None
+        day = self._days.draw(di)
+        for chunk in day.chunks:
+            if chunk.time.min() < self._handed:
+                raise LateContact(
+                    f"a contact of reason {self.reasons[int(chunk.reason[0])]!r} of order day "
+                    f"{int(self._days.days[di])} arrives at {float(chunk.time.min()):.1f} s, "
+                    f"before {self._handed:.1f} s, already handed out"
+                )
+        for t, w in zip(day.times, day.in_window, strict=True):
+            self._counts.add(t, w)
+        self._drawn[di] = True
+        self._pending += day.chunks

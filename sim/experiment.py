@@ -26,12 +26,12 @@ from typing import Any, Literal, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.center import simulate_center
+from sim.center import CenterResult, simulate_center, stream_center
 from sim.config import Scenario, SecondItemDiscount
-from sim.demand import Arm, generate
+from sim.demand import Arm, DemandStream, LateContact, generate
 from sim.economics import break_even_miss_rate, miss_slope_second_item
 from sim.eventlog import EventLog, event_log
-from sim.metrics import ReplicationMetrics, replication_metrics
+from sim.metrics import ReplicationMetrics, Tally, replication_metrics
 from sim.rng import Streams
 from sim.stats import Stat, summarise
 
@@ -44,11 +44,35 @@ def arms_of(scenario: Scenario) -> tuple[Arm, ...]:
 
 
 def run_arm(scenario: Scenario, replication: int, arm: Arm = "promotion") -> ReplicationMetrics:
-    """Simulate one arm of replication ``replication`` (from 0) of ``scenario``."""
-    streams = Streams(scenario.seed, replication)
-    demand = generate(scenario, streams, arm)
-    result = simulate_center(scenario, demand.contacts, streams.issue)
-    return replication_metrics(scenario, demand.contacts, result, demand)
+    """Simulate one arm of replication ``replication`` (from 0) of ``scenario``.
+
+    Streamed: contacts are drawn, simulated and counted a day at a time, so memory holds
+    what is going on (queues, agents, open issues, contacts drawn but not yet arrived), not
+    the horizon's orders and contacts. If a pre-sale contact is drawn later than the
+    stream's lookahead allowed (:class:`~sim.demand.LateContact`: a lag beyond the
+    distribution's 1 − 10⁻¹² quantile), the replication is simulated again in one piece,
+    with the same draws; either way the result is the same.
+    """
+    try:
+        return _streamed_arm(scenario, Streams(scenario.seed, replication), arm)
+    except LateContact:
+        streams = Streams(scenario.seed, replication)
+        demand = generate(scenario, streams, arm)
+        result = simulate_center(scenario, demand.contacts, streams.issue)
+        return replication_metrics(scenario, demand.contacts, result, demand)
+
+
+def _streamed_arm(scenario: Scenario, streams: Streams, arm: Arm) -> ReplicationMetrics:
+    demand = DemandStream(scenario, streams, arm)
+    tally = Tally(scenario)
+    last: list[CenterResult] = []
+
+    def hand_out(result: CenterResult) -> None:
+        tally.add(result)
+        last[:] = [result]  # the last one carries the agents' overtime
+
+    stream_center(scenario, demand.take, streams.issue, hand_out)
+    return tally.finish(last[0], demand.orders, demand.promotion_active)
 
 
 def event_log_of(scenario: Scenario, replication: int = 0, arm: Arm = "promotion") -> EventLog:

@@ -56,7 +56,7 @@ from sim.center import (
     CenterResult,
 )
 from sim.config import Satisfaction, Scenario, SecondItemDiscount
-from sim.demand import Contacts, Demand, all_reasons
+from sim.demand import Contacts, Demand, OrderTally, Reason, all_reasons, order_tally
 from sim.economics import hourly_cost_yuan, money_view, order_margin
 from sim.satisfaction import (
     bad_review_probability,
@@ -255,169 +255,503 @@ def replication_metrics(
     ``orders`` (the arm's demand) adds the order-driven metrics: orders, contacts by reason,
     contacts per 100 orders, and the promotion's contacts and share.
     """
-    if result.contacts is not None:
-        contacts = result.contacts  # first contacts and their follow-ups
-    cal = scenario.calendar
-    horizon, warmup, width = cal.horizon_seconds, cal.warmup_seconds, cal.interval_seconds
-    first = int(warmup // width)
-    starts = np.arange(first, cal.n_intervals, dtype=np.float64) * width
-    edges = np.concatenate([np.maximum(starts, warmup), [horizon]])
-    n_int = starts.size
+    tally = Tally(scenario)
+    tally.add(result, contacts)
+    return tally.finish(
+        result,
+        order_tally(scenario, orders) if orders is not None else None,
+        orders is not None and orders.promotion_active,
+    )
 
-    arrival = contacts.arrival_seconds
-    counted = arrival >= warmup
-    bin_of = np.clip((arrival // width).astype(np.int64) - first, 0, n_int - 1)
-    wait = result.leave_queue_seconds - arrival
-    answered = result.outcome == ANSWERED
-    abandoned = result.outcome == ABANDONED
-    is_open = result.outcome == OPEN
-    end_queue = np.where(np.isnan(result.leave_queue_seconds), horizon, result.leave_queue_seconds)
-    capacity = np.asarray(result.group_capacity, dtype=np.float64)
-    busy_share = np.where(answered, result.units / capacity[np.maximum(result.group, 0)], 0.0)
-    service_end = np.where(answered, result.answer_seconds + contacts.handle_seconds, 0.0)
-    service_start = np.where(answered, result.answer_seconds, 0.0)
 
-    # staffed agent-time per group and interval: the schedule's step function plus overtime
-    staffed_g = []
-    for gi, lv in enumerate(result.scheduled):
-        t_end = np.concatenate([lv.times[1:], [horizon]])
-        s = overlap(lv.times, t_end, lv.agents, edges)
-        ot = result.overtime[result.overtime[:, 0] == gi]
-        s = s + overlap(ot[:, 1], ot[:, 2], np.ones(len(ot)), edges)
-        staffed_g.append(s)
-    ghosts = result.ghosts if result.ghosts is not None else np.zeros((0, 5))
-    busy_g = [
-        overlap(service_start[m], service_end[m], busy_share[m], edges)
-        + overlap(*_ghost_spans(ghosts, ghosts[:, 0] == gi), edges)
-        for gi, m in ((gi, answered & (result.group == gi)) for gi in range(len(result.scheduled)))
-    ]
-    staffed_all = np.sum(staffed_g, axis=0)
-    busy_all = np.sum(busy_g, axis=0)
-    window = edges[-1] - edges[0]
-    overall: dict[str, float] = {}
-    intervals: dict[str, NDArray[np.float64]] = {}
-    serving = [
-        [gi for gi, g in enumerate(scenario.staffing.groups) if name in g.channels]
-        for name in contacts.channels
-    ]
+class Tally:
+    """The metrics of one replication, fed in pieces.
 
-    totals = {"offered": 0, "answered": 0, "abandoned": 0, "open": 0, "within": 0}
-    wait_answered: list[NDArray[np.float64]] = []
-    wait_left: list[NDArray[np.float64]] = []
-    handle_answered: list[NDArray[np.float64]] = []
-    queue_all = np.zeros(n_int)
+    :meth:`add` takes the contacts of whole issues (as :func:`sim.center.stream_center`
+    hands them out, or every contact at once), :meth:`finish` the agents' time. In between
+    only counts and sums are held — per interval and channel, per group, per day and over
+    issues — never anything per contact, so memory does not grow with the horizon's
+    contacts. Means are sums ÷ counts at the end.
+    """
 
-    for ci, name in enumerate(contacts.channels):
-        threshold = scenario.channels[name].service_level_seconds
-        of_c = contacts.channel == ci
-        mine = of_c & counted
-        ans, ab, op = mine & answered, mine & abandoned, mine & is_open
-        within = ans & (wait <= threshold)
-        n = {
-            "offered": int(mine.sum()),
-            "answered": int(ans.sum()),
-            "abandoned": int(ab.sum()),
-            "open": int(op.sum()),
-            "within": int(within.sum()),
-        }
-        for k, v in n.items():
-            totals[k] += v
-        wait_answered.append(wait[ans])
-        wait_left.append(wait[ans | ab])
-        handle_answered.append(contacts.handle_seconds[ans])
-        key = f"{name}."
-        overall[key + "offered"] = n["offered"]
-        overall[key + "answered"] = n["answered"]
-        overall[key + "abandoned"] = n["abandoned"]
-        overall[key + "open"] = n["open"]
-        if n["offered"]:
-            overall[key + "abandon_rate"] = n["abandoned"] / n["offered"]
-            overall[key + "service_level"] = n["within"] / n["offered"]
-        if n["answered"]:
-            overall[key + "asa_seconds"] = float(wait[ans].mean())
-            overall[key + "aht_seconds"] = float(contacts.handle_seconds[ans].mean())
-        if n["answered"] + n["abandoned"]:
-            overall[key + "mean_wait_seconds"] = float(wait[ans | ab].mean())
+    def __init__(self, scenario: Scenario) -> None:
+        cal = scenario.calendar
+        self.scenario = scenario
+        self.horizon, self.warmup = cal.horizon_seconds, cal.warmup_seconds
+        self.width = cal.interval_seconds
+        self.first_interval = int(self.warmup // self.width)
+        self.starts = np.arange(self.first_interval, cal.n_intervals, dtype=np.float64) * self.width
+        self.edges = np.concatenate([np.maximum(self.starts, self.warmup), [self.horizon]])
+        self.channels = tuple(scenario.channels)
+        self.reasons = all_reasons(scenario)
+        n_int, n_ch, n_g = self.starts.size, len(self.channels), len(scenario.staffing.groups)
+        self.first_day = int(self.warmup // 86400.0)
+        self.n_days = math.ceil(self.horizon / 86400.0 - 1e-9) - self.first_day
+        # per channel: offered, answered, abandoned, open, answered within the threshold
+        self.counts = np.zeros((5, n_ch), dtype=np.int64)
+        # per channel: wait of the answered, their handle time, wait of those who left
+        self.sums = np.zeros((3, n_ch))
+        # per channel and interval: offered, answered, abandoned, within, wait of the answered
+        self.per_interval = np.zeros((5, n_ch, n_int))
+        self.busy_c = np.zeros((n_ch, n_int))
+        self.queue_c = np.zeros((n_ch, n_int))
+        self.busy_g = np.zeros((n_g, n_int))
+        # per day: contacts of each reason, abandoned, redials
+        self.daily = np.zeros((len(self.reasons) + 2, self.n_days), dtype=np.int64)
+        self.promo = np.zeros(3, dtype=np.int64)  # promotion's, after-sale, both
+        self.journey: dict[str, float] | None = None
+        self.has_kind = False
+        self.customer: dict[str, float] = {}
 
-        busy_c = overlap(
-            service_start[of_c & answered],
-            service_end[of_c & answered],
-            busy_share[of_c & answered],
-            edges,
-        ) + overlap(*_ghost_spans(ghosts, ghosts[:, 1] == ci), edges)
-        staffed_c = np.sum([staffed_g[gi] for gi in serving[ci]], axis=0)
-        queue_c = overlap(arrival[of_c], end_queue[of_c], np.ones(int(of_c.sum())), edges)
-        queue_all += queue_c
-        if staffed_c.sum() > 0:
-            overall[key + "occupancy"] = float(busy_c.sum() / staffed_c.sum())
-        overall[key + "queue_length"] = float(queue_c.sum() / window)
-        overall[key + "agents"] = float(staffed_c.sum() / window)
+    # ---- contacts
 
-        offered_i = np.bincount(bin_of[mine], minlength=n_int).astype(np.float64)
-        answered_i = np.bincount(bin_of[ans], minlength=n_int).astype(np.float64)
-        intervals[key + "offered"] = offered_i
-        intervals[key + "answered"] = answered_i
-        intervals[key + "abandoned"] = np.bincount(bin_of[ab], minlength=n_int).astype(np.float64)
-        intervals[key + "service_level"] = _ratio(
-            np.bincount(bin_of[within], minlength=n_int).astype(np.float64), offered_i
+    def add(self, result: CenterResult, contacts: Contacts | None = None) -> None:
+        """Count the contacts of ``result`` (whole issues) and its ghosts.
+
+        ``contacts``: the contacts the result is about, if it does not carry them.
+        """
+        if result.contacts is not None:
+            contacts = result.contacts  # first contacts and their follow-ups
+        assert contacts is not None
+        warmup, horizon = self.warmup, self.horizon
+        n_int = self.starts.size
+        arrival = contacts.arrival_seconds
+        counted = arrival >= warmup
+        bin_of = np.clip(
+            (arrival // self.width).astype(np.int64) - self.first_interval, 0, n_int - 1
         )
-        intervals[key + "asa_seconds"] = _ratio(
-            np.bincount(bin_of[ans], weights=wait[ans], minlength=n_int).astype(np.float64),
-            answered_i,
+        wait = result.leave_queue_seconds - arrival
+        answered = result.outcome == ANSWERED
+        abandoned = result.outcome == ABANDONED
+        is_open = result.outcome == OPEN
+        end_queue = np.where(
+            np.isnan(result.leave_queue_seconds), horizon, result.leave_queue_seconds
         )
+        capacity = np.asarray(result.group_capacity, dtype=np.float64)
+        busy_share = np.where(answered, result.units / capacity[np.maximum(result.group, 0)], 0.0)
+        service_end = np.where(answered, result.answer_seconds + contacts.handle_seconds, 0.0)
+        service_start = np.where(answered, result.answer_seconds, 0.0)
+        ghosts = result.ghosts if result.ghosts is not None else np.zeros((0, 5))
+        lo, hi = (int(bin_of.min()), int(bin_of.max()) + 1) if bin_of.size else (0, 0)
+        for gi in range(self.busy_g.shape[0]):
+            m = answered & (result.group == gi)
+            self._overlap(self.busy_g[gi], service_start[m], service_end[m], busy_share[m])
+            self._overlap(self.busy_g[gi], *_ghost_spans(ghosts, ghosts[:, 0] == gi))
+        for ci, name in enumerate(self.channels):
+            threshold = self.scenario.channels[name].service_level_seconds
+            of_c = contacts.channel == ci
+            mine = of_c & counted
+            ans, ab, op = mine & answered, mine & abandoned, mine & is_open
+            within = ans & (wait <= threshold)
+            for k, m in enumerate((mine, ans, ab, op, within)):
+                self.counts[k, ci] += int(m.sum())
+            self.sums[:, ci] += (
+                wait[ans].sum(),
+                contacts.handle_seconds[ans].sum(),
+                wait[ans | ab].sum(),
+            )
+            # only the intervals this batch reaches: a day's contacts need not touch a year's
+            for k, m in enumerate((mine, ans, ab, within)):
+                self.per_interval[k, ci, lo:hi] += np.bincount(bin_of[m] - lo, minlength=hi - lo)
+            self.per_interval[4, ci, lo:hi] += np.bincount(
+                bin_of[ans] - lo, weights=wait[ans], minlength=hi - lo
+            )
+            served = of_c & answered
+            self._overlap(
+                self.busy_c[ci], service_start[served], service_end[served], busy_share[served]
+            )
+            self._overlap(self.busy_c[ci], *_ghost_spans(ghosts, ghosts[:, 1] == ci))
+            self._overlap(
+                self.queue_c[ci], arrival[of_c], end_queue[of_c], np.ones(int(of_c.sum()))
+            )
+        self._add_days(contacts, result, counted)
+        self._add_journey(contacts, result)
+        self._add_customers(contacts, result)
+
+    def _overlap(
+        self,
+        out: NDArray[np.float64],
+        starts: NDArray[np.float64],
+        ends: NDArray[np.float64],
+        weights: NDArray[np.float64],
+    ) -> None:
+        """``out += overlap(starts, ends, weights, edges)``, over the bins the spans reach.
+
+        The same numbers as over every bin (no span starts before the first bin taken or
+        ends after the last), except that the rounding residue of overlap's running sum
+        (≈ 1e-16 of a weight) is not carried on past the last span.
+        """
+        if starts.size == 0:
+            return
+        edges = self.edges
+        lo = max(int(np.searchsorted(edges, starts.min(), side="right")) - 1, 0)
+        hi = min(max(int(np.searchsorted(edges, ends.max(), side="left")), lo + 1), edges.size - 1)
+        out[lo:hi] += overlap(starts, ends, weights, edges[lo : hi + 1])
+
+    def _add_days(
+        self, contacts: Contacts, result: CenterResult, counted: NDArray[np.bool_]
+    ) -> None:
+        """Contacts by reason and day of arrival, abandoned and redials per day."""
+        day = (contacts.arrival_seconds[counted] // 86400.0).astype(np.int64) - self.first_day
+        n_r, n_days = len(self.reasons), self.n_days
+        reason = contacts.reason[counted].astype(np.int64)
+        self.daily[:n_r] += np.bincount(reason * n_days + day, minlength=n_r * n_days).reshape(
+            n_r, n_days
+        )
+        self.daily[n_r] += np.bincount(day[result.outcome[counted] == ABANDONED], minlength=n_days)
+        if result.kind is not None:
+            self.has_kind = True
+            self.daily[n_r + 1] += np.bincount(
+                day[result.kind[counted] == REDIAL], minlength=n_days
+            )
+        if self.scenario.promotion is not None:
+            promo = contacts.promo[counted]
+            after = contacts.after_sale[counted]
+            self.promo += (int(promo.sum()), int(after.sum()), int((promo & after).sum()))
+
+    def _add_journey(self, contacts: Contacts, result: CenterResult) -> None:
+        """Issue tallies: issues whose first contact came after the warm-up."""
+        if result.issue is None or result.kind is None or result.resolved is None:
+            return
+        j = self.journey
+        if j is None:
+            j = self.journey = dict.fromkeys(
+                (
+                    "issues",
+                    "contacts",
+                    "resolved",
+                    "first_answered",
+                    "first_resolved",
+                    "repeat_contacts",
+                    "redials",
+                    "escalations",
+                    "platform_interventions",
+                    "refunds",
+                    "refunds_yuan",
+                ),
+                0,
+            )
+        issue = result.issue
+        n_issues = int(issue.max()) + 1 if issue.size else 0
+        first = result.kind == FIRST
+        counted_issue = np.zeros(n_issues, dtype=bool)
+        counted_issue[issue[first]] = contacts.arrival_seconds[first] >= self.warmup
+        mine = counted_issue[issue]
+        resolved_by = result.resolved == 1
+        resolved_issue = np.zeros(n_issues, dtype=bool)
+        resolved_issue[issue[resolved_by]] = True
+        first_answered = first & mine & (result.outcome == ANSWERED)
+        kind = result.kind
+        j["issues"] += int(counted_issue.sum())
+        j["contacts"] += int(mine.sum())
+        j["resolved"] += int(resolved_issue[counted_issue].sum())
+        j["first_answered"] += int(first_answered.sum())
+        j["first_resolved"] += int(resolved_by[first_answered].sum())
+        j["repeat_contacts"] += int((mine & (kind == REPEAT)).sum())
+        j["redials"] += int((mine & (kind == REDIAL)).sum())
+        j["escalations"] += int((mine & (kind == ESCALATION)).sum())
+        if result.platform is not None:
+            j["platform_interventions"] += int((mine & result.platform).sum())
+        else:
+            j.pop("platform_interventions", None)
+        if result.refunded is not None:
+            refunded = mine & result.refunded
+            amounts = np.array([r.refund_yuan for r in self.reasons] or [0.0])
+            j["refunds"] += int(refunded.sum())
+            j["refunds_yuan"] += float(amounts[contacts.reason[refunded]].sum())
+        else:
+            j.pop("refunds", None)
+            j.pop("refunds_yuan", None)
+
+    def _add_customers(self, contacts: Contacts, result: CenterResult) -> None:
+        """The customer view per issue (domain model §5.2), summed over issues.
+
+        Bad reviews and churn are drawn per issue with the issue's own uniforms; CSAT is the
+        mean probability of being satisfied (its expectation, which has less noise).
+        """
+        table = _issue_table(self.scenario, contacts, result)
+        if table is None or table["contacts"].size == 0:
+            return
+        scenario = self.scenario
+        sat = scenario.satisfaction
+        tolerance = np.array(
+            [
+                sat.wait_tolerance_seconds.get(c, sat.default_wait_tolerance_seconds)
+                for c in self.channels
+            ]
+        )[table["first_channel"].astype(np.int64)]
+        types = list(scenario.customers.types.values()) if scenario.customers else []
+        ctype = table["ctype"].astype(np.int64)
+        shift = np.array([t.satisfaction_shift for t in types] or [0.0])[ctype]
+        review_factor = np.array([t.review_factor for t in types] or [1.0])[ctype]
+        reasons = self.reasons
+        reason = table["reason"].astype(np.int64)
+        reason_factor = np.array([sat.reason_review_factors.get(r.name, 1.0) for r in reasons])[
+            reason
+        ]
+        p_sat = satisfaction_probability(
+            sat,
+            resolved=table["resolved"],
+            refund=table["refunded"],
+            first_wait_seconds=table["first_wait"],
+            tolerance_seconds=tolerance,
+            contacts=table["contacts"],
+            escalated=table["escalated"],
+            abandoned_any=table["abandoned_any"],
+            type_shift=shift,
+        )
+        effort = effort_score(
+            contacts=table["contacts"],
+            transfers=table["transfers"],
+            total_wait_seconds=table["total_wait"],
+            tolerance_seconds=tolerance,
+            channel_switch=table["switched"],
+        )
+        p_bad = p_sat * bad_review_probability(
+            sat, satisfied=1.0, type_factor=review_factor, reason_factor=reason_factor
+        ) + (1 - p_sat) * bad_review_probability(
+            sat, satisfied=0.0, type_factor=review_factor, reason_factor=reason_factor
+        )
+        # the platform takes reviews until review_window_days after delivery (contacts
+        # without an order can always lead to one)
+        closes = table["delivery"] + sat.review_window_days * 86400.0
+        reviewable = np.isnan(closes) | (table["first_arrival"] <= closes)
+        bad = reviewable & (table["u_review"] < p_bad)
+        settled = table["last_end"] - table["first_arrival"] <= sat.revision_window_days * 86400.0
+        revised = (
+            bad
+            & (table["resolved"] > 0)
+            & (table["contacts"] > 1)
+            & settled
+            & (table["u_revise"] < sat.revision_probability)
+        )
+        quick = table["last_end"] - table["first_arrival"] <= sat.quick_resolution_hours * 3600.0
+        outcome = np.where(table["resolved"] > 0, np.where(quick, 3, 2), 1)
+        price = scenario.orders.item_price_yuan if scenario.orders is not None else 0.0
+        stake = np.array([r.refund_yuan or price or 35.0 for r in reasons])[reason]
+        # the TARP table is about problems: pre-sale questions lose no customer
+        after_sale = np.array([r.after_sale for r in reasons])[reason]
+        churned = after_sale & (table["u_churn"] < churn_probability(sat.retention, outcome, stake))
+        c = self.customer
+
+        def add(key: str, value: float) -> None:
+            c[key] = c.get(key, 0) + value
+
+        pd = _price_difference_reason(scenario, reasons)
+        if pd is not None:
+            # what price-difference issues cost, for the break-even miss rate
+            of_pd = reason == pd
+            add("pd.issues", int(of_pd.sum()))
+            add("pd.refunded", float(table["refunded"][of_pd].sum()))
+            add("pd.labour_yuan", float(table["labour_yuan"][of_pd].sum()))
+            add("pd.bad_reviews", int(bad[of_pd].sum() - revised[of_pd].sum()))
+            add("pd.churned", int(churned[of_pd].sum()))
+        add("issues", int(p_sat.size))
+        add("p_sat", float(p_sat.sum()))
+        band = np.minimum((p_sat * CSAT_BANDS).astype(np.int64), CSAT_BANDS - 1)
+        for k, count in enumerate(np.bincount(band, minlength=CSAT_BANDS).tolist()):
+            add(f"band.{k}", count)
+        for driver, (touched, without) in _csat_drivers(sat, table, tolerance, shift).items():
+            add(f"touched.{driver}", int(touched.sum()))
+            add(f"without.{driver}", float(without.sum()))
+        add("total_wait", float(table["total_wait"].sum()))
+        add("transfers", float(table["transfers"].sum()))
+        add("switched", float(table["switched"].sum()))
+        add("refunded", float(table["refunded"].sum()))
+        add("effort", float(effort.sum()))
+        add("bad", int(bad.sum() - revised.sum()))
+        add("revised", int(revised.sum()))
+        add("churned", int(churned.sum()))
+
+    # ---- the end
+
+    def finish(
+        self,
+        agents: CenterResult,
+        orders: OrderTally | None = None,
+        promotion_active: bool = False,
+    ) -> ReplicationMetrics:
+        """The replication's metrics, once every contact was added.
+
+        Args:
+            agents: The result that carries the schedules and the overtime (the last one
+                handed out).
+            orders: The arm's orders, for the order-driven metrics.
+            promotion_active: The arm runs the scenario's promotion.
+        """
+        scenario = self.scenario
+        warmup, horizon, edges = self.warmup, self.horizon, self.edges
+        # staffed agent-time per group and interval: the schedule's step function plus overtime
+        staffed_g = []
+        ot = agents.overtime
+        for gi, lv in enumerate(agents.scheduled):
+            t_end = np.concatenate([lv.times[1:], [horizon]])
+            s = overlap(lv.times, t_end, lv.agents, edges)
+            mine = ot[ot[:, 0] == gi]
+            s = s + overlap(mine[:, 1], mine[:, 2], np.ones(len(mine)), edges)
+            staffed_g.append(s)
+        staffed_all = np.sum(staffed_g, axis=0)
+        busy_all = self.busy_g.sum(axis=0)
+        window = edges[-1] - edges[0]
         span = np.diff(edges)
-        intervals[key + "queue_length"] = queue_c / span
-        intervals[key + "agents"] = staffed_c / span
-        intervals[key + "occupancy"] = _ratio(busy_c, staffed_c)
+        overall: dict[str, float] = {}
+        intervals: dict[str, NDArray[np.float64]] = {}
+        serving = [
+            [gi for gi, g in enumerate(scenario.staffing.groups) if name in g.channels]
+            for name in self.channels
+        ]
+        for ci, name in enumerate(self.channels):
+            offered, answered, abandoned, still_open, within = self.counts[:, ci].tolist()
+            key = f"{name}."
+            overall[key + "offered"] = offered
+            overall[key + "answered"] = answered
+            overall[key + "abandoned"] = abandoned
+            overall[key + "open"] = still_open
+            if offered:
+                overall[key + "abandon_rate"] = abandoned / offered
+                overall[key + "service_level"] = within / offered
+            if answered:
+                overall[key + "asa_seconds"] = float(self.sums[0, ci] / answered)
+                overall[key + "aht_seconds"] = float(self.sums[1, ci] / answered)
+            if answered + abandoned:
+                overall[key + "mean_wait_seconds"] = float(
+                    self.sums[2, ci] / (answered + abandoned)
+                )
+            busy_c, queue_c = self.busy_c[ci], self.queue_c[ci]
+            staffed_c = np.sum([staffed_g[gi] for gi in serving[ci]], axis=0)
+            if staffed_c.sum() > 0:
+                overall[key + "occupancy"] = float(busy_c.sum() / staffed_c.sum())
+            overall[key + "queue_length"] = float(queue_c.sum() / window)
+            overall[key + "agents"] = float(staffed_c.sum() / window)
+            offered_i, answered_i, abandoned_i, within_i, wait_i = self.per_interval[:, ci]
+            intervals[key + "offered"] = offered_i
+            intervals[key + "answered"] = answered_i
+            intervals[key + "abandoned"] = abandoned_i
+            intervals[key + "service_level"] = _ratio(within_i, offered_i)
+            intervals[key + "asa_seconds"] = _ratio(wait_i, answered_i)
+            intervals[key + "queue_length"] = queue_c / span
+            intervals[key + "agents"] = staffed_c / span
+            intervals[key + "occupancy"] = _ratio(busy_c, staffed_c)
 
-    overall["all.offered"] = totals["offered"]
-    overall["all.answered"] = totals["answered"]
-    overall["all.abandoned"] = totals["abandoned"]
-    overall["all.open"] = totals["open"]
-    if totals["offered"]:
-        overall["all.abandon_rate"] = totals["abandoned"] / totals["offered"]
-        overall["all.service_level"] = totals["within"] / totals["offered"]
-    if totals["answered"]:
-        overall["all.asa_seconds"] = float(np.concatenate(wait_answered).mean())
-        overall["all.aht_seconds"] = float(np.concatenate(handle_answered).mean())
-    if totals["answered"] + totals["abandoned"]:
-        overall["all.mean_wait_seconds"] = float(np.concatenate(wait_left).mean())
-    if staffed_all.sum() > 0:
-        overall["all.occupancy"] = float(busy_all.sum() / staffed_all.sum())
-    overall["all.queue_length"] = float(queue_all.sum() / window)
-    overall["all.agents"] = float(staffed_all.sum() / window)
-    overall["contacts"] = totals["offered"]
-    overall["agent_hours"] = float(staffed_all.sum() / 3600.0)
-    groups = scenario.staffing.groups
-    ot = result.overtime
-    ot_in = np.clip(ot[:, 2], warmup, horizon) - np.clip(ot[:, 1], warmup, horizon)
-    overall["overtime_hours"] = float(ot_in.sum() / 3600.0)
-    _journey_metrics(scenario, contacts, result, overall)
-    daily = _demand_metrics(scenario, contacts, result, orders, overall)
-    busy_hours = {g.name: float(busy_g[gi].sum() / 3600.0) for gi, g in enumerate(groups)}
-    overtime_hours = {
-        g.name: float(
-            (
-                np.clip(ot[ot[:, 0] == gi, 2], warmup, horizon)
-                - np.clip(ot[ot[:, 0] == gi, 1], warmup, horizon)
-            ).sum()
-            / 3600.0
-        )
-        for gi, g in enumerate(groups)
-    }
-    for gi, g in enumerate(groups):
-        key = f"group.{g.name}."
-        overall[key + "agent_hours"] = float(staffed_g[gi].sum() / 3600.0)
-        overall[key + "overtime_hours"] = overtime_hours[g.name]
-        if staffed_g[gi].sum() > 0:
-            overall[key + "occupancy"] = float(busy_g[gi].sum() / staffed_g[gi].sum())
-            occ = _ratio(busy_g[gi], staffed_g[gi])
-            staffed_intervals = np.isfinite(occ)
-            overall[key + "intervals_over_90"] = float((occ[staffed_intervals] > 0.9).mean())
-        intervals[key + "occupancy"] = _ratio(busy_g[gi], staffed_g[gi])
-    _customer_metrics(scenario, contacts, result, overall)
-    _money_metrics(scenario, orders, overall, busy_hours, overtime_hours)
-    return ReplicationMetrics(overall, starts, intervals, daily)
+        offered, answered, abandoned, still_open, within = self.counts.sum(axis=1).tolist()
+        overall["all.offered"] = offered
+        overall["all.answered"] = answered
+        overall["all.abandoned"] = abandoned
+        overall["all.open"] = still_open
+        if offered:
+            overall["all.abandon_rate"] = abandoned / offered
+            overall["all.service_level"] = within / offered
+        if answered:
+            overall["all.asa_seconds"] = float(self.sums[0].sum() / answered)
+            overall["all.aht_seconds"] = float(self.sums[1].sum() / answered)
+        if answered + abandoned:
+            overall["all.mean_wait_seconds"] = float(self.sums[2].sum() / (answered + abandoned))
+        if staffed_all.sum() > 0:
+            overall["all.occupancy"] = float(busy_all.sum() / staffed_all.sum())
+        overall["all.queue_length"] = float(self.queue_c.sum() / window)
+        overall["all.agents"] = float(staffed_all.sum() / window)
+        overall["contacts"] = offered
+        overall["agent_hours"] = float(staffed_all.sum() / 3600.0)
+        ot_in = np.clip(ot[:, 2], warmup, horizon) - np.clip(ot[:, 1], warmup, horizon)
+        overall["overtime_hours"] = float(ot_in.sum() / 3600.0)
+        self._finish_journey(overall)
+        daily = self._finish_days(overall, orders)
+        groups = scenario.staffing.groups
+        busy_hours = {g.name: float(self.busy_g[gi].sum() / 3600.0) for gi, g in enumerate(groups)}
+        overtime_hours = {
+            g.name: float(ot_in[ot[:, 0] == gi].sum() / 3600.0) for gi, g in enumerate(groups)
+        }
+        for gi, g in enumerate(groups):
+            key = f"group.{g.name}."
+            overall[key + "agent_hours"] = float(staffed_g[gi].sum() / 3600.0)
+            overall[key + "overtime_hours"] = overtime_hours[g.name]
+            occ = _ratio(self.busy_g[gi], staffed_g[gi])
+            if staffed_g[gi].sum() > 0:
+                overall[key + "occupancy"] = float(self.busy_g[gi].sum() / staffed_g[gi].sum())
+                staffed_intervals = np.isfinite(occ)
+                overall[key + "intervals_over_90"] = float((occ[staffed_intervals] > 0.9).mean())
+            intervals[key + "occupancy"] = occ
+        self._finish_customers(overall)
+        _money_metrics(scenario, orders, promotion_active, overall, busy_hours, overtime_hours)
+        return ReplicationMetrics(overall, self.starts, intervals, daily)
+
+    def _finish_journey(self, overall: dict[str, float]) -> None:
+        j = self.journey
+        if j is None:
+            return
+        n = int(j["issues"])
+        overall["issues"] = n
+        if n == 0:
+            return
+        overall["contacts_per_issue"] = j["contacts"] / n
+        overall["resolution_rate"] = j["resolved"] / n
+        if j["first_answered"]:
+            overall["fcr"] = j["first_resolved"] / j["first_answered"]
+        for key in ("repeat_contacts", "redials", "escalations", "platform_interventions"):
+            if key in j:
+                overall[key] = int(j[key])
+        if "refunds" in j:
+            overall["refunds"] = int(j["refunds"])
+            overall["refunds_yuan"] = float(j["refunds_yuan"])
+
+    def _finish_days(
+        self, overall: dict[str, float], orders: OrderTally | None
+    ) -> dict[str, NDArray[np.float64]]:
+        """Order-driven tallies into ``overall``; per-day counts returned (by day of arrival)."""
+        n_r = len(self.reasons)
+        by_reason = self.daily[:n_r].astype(np.float64)
+        daily: dict[str, NDArray[np.float64]] = {"contacts": by_reason.sum(axis=0)}
+        for ri, r in enumerate(self.reasons):
+            overall[f"contacts.{r.name}"] = int(self.daily[ri].sum())
+            daily[f"contacts.{r.name}"] = by_reason[ri]
+        if self.scenario.promotion is not None:
+            promo, after, both = self.promo.tolist()
+            overall["promo_contacts"] = promo
+            if after:
+                overall["promo_share_after_sale"] = both / after
+        if orders is not None and self.scenario.orders is not None:
+            overall["orders"] = orders.placed
+            if orders.placed:
+                overall["contacts_per_100_orders"] = (
+                    100.0 * int(self.counts[0].sum()) / orders.placed
+                )
+            daily["orders"] = orders.per_day.astype(np.float64)
+        daily["abandoned"] = self.daily[n_r].astype(np.float64)
+        if self.has_kind:
+            daily["redials"] = self.daily[n_r + 1].astype(np.float64)
+        return daily
+
+    def _finish_customers(self, overall: dict[str, float]) -> None:
+        c = self.customer
+        n = int(c.get("issues", 0))
+        if n == 0:
+            return
+        if c.get("pd.issues", 0) > 0:
+            e = self.scenario.economics
+            n_pd = int(c["pd.issues"])
+            cost = (
+                c["pd.labour_yuan"]
+                + c["pd.bad_reviews"] * e.value_of_bad_review_yuan
+                + c["pd.churned"] * e.clv_margin_yuan
+            )
+            overall["reason.price_difference.issues"] = n_pd
+            overall["reason.price_difference.refund_share"] = float(c["pd.refunded"] / n_pd)
+            overall["reason.price_difference.cost_per_issue_yuan"] = float(cost / n_pd)
+        csat = c["p_sat"] / n
+        overall["csat_mean"] = float(csat)
+        for k in range(CSAT_BANDS):
+            overall[f"csat_dist.{csat_band(k)}"] = c[f"band.{k}"] / n
+        for driver in CSAT_DRIVERS:
+            overall[f"issues_with.{driver}"] = c[f"touched.{driver}"] / n
+            overall[f"csat_lost.{driver}"] = float(c[f"without.{driver}"] / n - csat)
+        overall["issue_wait_seconds"] = float(c["total_wait"] / n)
+        overall["transfers_per_issue"] = float(c["transfers"] / n)
+        overall["channel_switch_share"] = float(c["switched"] / n)
+        overall["refund_share"] = float(c["refunded"] / n)
+        overall["effort_mean"] = float(c["effort"] / n)
+        overall["bad_reviews"] = int(c["bad"])
+        overall["bad_reviews_revised"] = int(c["revised"])
+        overall["churned_customers"] = int(c["churned"])
 
 
 def _ghost_spans(
@@ -426,44 +760,6 @@ def _ghost_spans(
     """Start, end and busy share of the ghost spans selected by ``mask``."""
     g = ghosts[mask]
     return g[:, 2], g[:, 3], g[:, 4]
-
-
-def _journey_metrics(
-    scenario: Scenario, contacts: Contacts, result: CenterResult, overall: dict[str, float]
-) -> None:
-    """Issue tallies into ``overall``: issues whose first contact came after the warm-up."""
-    if result.issue is None or result.kind is None or result.resolved is None:
-        return
-    warmup = scenario.calendar.warmup_seconds
-    issue = result.issue
-    n_issues = int(issue.max()) + 1 if issue.size else 0
-    first = result.kind == FIRST
-    counted_issue = np.zeros(n_issues, dtype=bool)
-    counted_issue[issue[first]] = contacts.arrival_seconds[first] >= warmup
-    mine = counted_issue[issue]
-    n = int(counted_issue.sum())
-    overall["issues"] = n
-    if n == 0:
-        return
-    overall["contacts_per_issue"] = int(mine.sum()) / n
-    resolved_by = result.resolved == 1
-    resolved_issue = np.zeros(n_issues, dtype=bool)
-    resolved_issue[issue[resolved_by]] = True
-    overall["resolution_rate"] = float(resolved_issue[counted_issue].mean())
-    first_answered = first & mine & (result.outcome == ANSWERED)
-    if first_answered.any():
-        overall["fcr"] = float((resolved_by[first_answered]).mean())
-    kind = result.kind
-    overall["repeat_contacts"] = int((mine & (kind == REPEAT)).sum())
-    overall["redials"] = int((mine & (kind == REDIAL)).sum())
-    overall["escalations"] = int((mine & (kind == ESCALATION)).sum())
-    if result.platform is not None:
-        overall["platform_interventions"] = int((mine & result.platform).sum())
-    if result.refunded is not None:
-        refunded = mine & result.refunded
-        amounts = np.array([r.refund_yuan for r in all_reasons(scenario)] or [0.0])
-        overall["refunds"] = int(refunded.sum())
-        overall["refunds_yuan"] = float(amounts[contacts.reason[refunded]].sum())
 
 
 def _issue_table(
@@ -539,102 +835,18 @@ def _issue_table(
     }
 
 
-def _customer_metrics(
-    scenario: Scenario, contacts: Contacts, result: CenterResult, overall: dict[str, float]
-) -> None:
-    """The customer view: CSAT, effort, bad reviews and churn per issue (domain model §5.2).
-
-    Bad reviews and churn are drawn per issue with the issue's own uniforms; CSAT is the
-    mean probability of being satisfied (its expectation, which has less noise).
-    """
-    table = _issue_table(scenario, contacts, result)
-    if table is None or table["contacts"].size == 0:
-        return
-    sat = scenario.satisfaction
-    channels = contacts.channels
-    tolerance = np.array(
-        [sat.wait_tolerance_seconds.get(c, sat.default_wait_tolerance_seconds) for c in channels]
-    )[table["first_channel"].astype(np.int64)]
-    types = list(scenario.customers.types.values()) if scenario.customers else []
-    ctype = table["ctype"].astype(np.int64)
-    shift = np.array([t.satisfaction_shift for t in types] or [0.0])[ctype]
-    review_factor = np.array([t.review_factor for t in types] or [1.0])[ctype]
-    reasons = all_reasons(scenario)
-    reason = table["reason"].astype(np.int64)
-    reason_factor = np.array([sat.reason_review_factors.get(r.name, 1.0) for r in reasons])[reason]
-    p_sat = satisfaction_probability(
-        sat,
-        resolved=table["resolved"],
-        refund=table["refunded"],
-        first_wait_seconds=table["first_wait"],
-        tolerance_seconds=tolerance,
-        contacts=table["contacts"],
-        escalated=table["escalated"],
-        abandoned_any=table["abandoned_any"],
-        type_shift=shift,
+def _price_difference_reason(scenario: Scenario, reasons: list[Reason]) -> int | None:
+    """Index of the price-difference (退差价) reason of a 第二件X元 promotion, if any."""
+    promotion = scenario.promotion
+    if not isinstance(promotion, SecondItemDiscount):
+        return None
+    name = (
+        promotion.price_difference.name
+        if promotion.price_difference is not None
+        else ("price_difference")
     )
-    effort = effort_score(
-        contacts=table["contacts"],
-        transfers=table["transfers"],
-        total_wait_seconds=table["total_wait"],
-        tolerance_seconds=tolerance,
-        channel_switch=table["switched"],
-    )
-    p_bad = p_sat * bad_review_probability(
-        sat, satisfied=1.0, type_factor=review_factor, reason_factor=reason_factor
-    ) + (1 - p_sat) * bad_review_probability(
-        sat, satisfied=0.0, type_factor=review_factor, reason_factor=reason_factor
-    )
-    # the platform takes reviews until review_window_days after delivery (contacts without
-    # an order can always lead to one)
-    closes = table["delivery"] + sat.review_window_days * 86400.0
-    reviewable = np.isnan(closes) | (table["first_arrival"] <= closes)
-    bad = reviewable & (table["u_review"] < p_bad)
-    settled = table["last_end"] - table["first_arrival"] <= sat.revision_window_days * 86400.0
-    revised = (
-        bad
-        & (table["resolved"] > 0)
-        & (table["contacts"] > 1)
-        & settled
-        & (table["u_revise"] < sat.revision_probability)
-    )
-    quick = table["last_end"] - table["first_arrival"] <= sat.quick_resolution_hours * 3600.0
-    outcome = np.where(table["resolved"] > 0, np.where(quick, 3, 2), 1)
-    price = scenario.orders.item_price_yuan if scenario.orders is not None else 0.0
-    stake = np.array([r.refund_yuan or price or 35.0 for r in reasons])[reason]
-    # the TARP table is about problems: pre-sale questions lose no customer
-    after_sale = np.array([r.after_sale for r in reasons])[reason]
-    churned = after_sale & (table["u_churn"] < churn_probability(sat.retention, outcome, stake))
     names = [r.name for r in reasons]
-    pd_name = (
-        scenario.promotion.price_difference.name
-        if isinstance(scenario.promotion, SecondItemDiscount)
-        and scenario.promotion.price_difference is not None
-        else "price_difference"
-    )
-    if isinstance(scenario.promotion, SecondItemDiscount) and pd_name in names:
-        # what one price-difference issue costs, for the break-even miss rate
-        pd = reason == names.index(pd_name)
-        if pd.any():
-            e = scenario.economics
-            cost = (
-                table["labour_yuan"][pd].sum()
-                + (bad[pd].sum() - revised[pd].sum()) * e.value_of_bad_review_yuan
-                + churned[pd].sum() * e.clv_margin_yuan
-            )
-            overall["reason.price_difference.issues"] = int(pd.sum())
-            overall["reason.price_difference.refund_share"] = float(table["refunded"][pd].mean())
-            overall["reason.price_difference.cost_per_issue_yuan"] = float(cost / pd.sum())
-    overall["csat_mean"] = float(p_sat.mean())
-    _csat_breakdown(sat, table, tolerance, shift, p_sat, overall)
-    overall["issue_wait_seconds"] = float(table["total_wait"].mean())
-    overall["transfers_per_issue"] = float(table["transfers"].mean())
-    overall["channel_switch_share"] = float(table["switched"].mean())
-    overall["refund_share"] = float(table["refunded"].mean())
-    overall["effort_mean"] = float(effort.mean())
-    overall["bad_reviews"] = int(bad.sum() - revised.sum())
-    overall["bad_reviews_revised"] = int(revised.sum())
-    overall["churned_customers"] = int(churned.sum())
+    return names.index(name) if name in names else None
 
 
 CSAT_BANDS = 10
@@ -650,26 +862,18 @@ def csat_band(k: int) -> str:
     return f"{k * step:02d}-{(k + 1) * step}"
 
 
-def _csat_breakdown(
+def _csat_drivers(
     sat: Satisfaction,
     table: dict[str, NDArray[np.float64]],
     tolerance: NDArray[np.float64],
     shift: NDArray[np.float64],
-    p_sat: NDArray[np.float64],
-    overall: dict[str, float],
-) -> None:
-    """How CSAT is distributed over issues, and what each driver costs it.
+) -> dict[str, tuple[NDArray[np.bool_], NDArray[np.float64]]]:
+    """Per driver, the issues it touched and their P(satisfied) without it.
 
-    ``csat_dist.<band>``: share of issues whose P(satisfied) falls in the band.
-    ``issues_with.<driver>``: share of issues the driver touched. ``csat_lost.<driver>``:
-    mean P(satisfied) with that driver removed from every issue (no wait over tolerance, one
-    contact, resolved, not escalated, nothing abandoned) minus ``csat_mean`` — the
-    satisfaction the driver takes away, as a share of issues.
+    Without a driver: no wait over tolerance, one contact, resolved, not escalated,
+    nothing abandoned. ``csat_lost.<driver>`` is the mean of the latter minus ``csat_mean``:
+    the satisfaction the driver takes away, as a share of issues.
     """
-    band = np.minimum((p_sat * CSAT_BANDS).astype(np.int64), CSAT_BANDS - 1)
-    shares = np.bincount(band, minlength=CSAT_BANDS) / p_sat.size
-    for k in range(CSAT_BANDS):
-        overall[f"csat_dist.{csat_band(k)}"] = float(shares[k])
     base = {
         "resolved": table["resolved"],
         "refund": table["refunded"],
@@ -693,18 +897,20 @@ def _csat_breakdown(
             table["abandoned_any"] > 0,
         ),
     }
+    out = {}
     for driver in CSAT_DRIVERS:
         field_name, value, touched = removed[driver]
         without = satisfaction_probability(
             sat, **{**base, field_name: value}, tolerance_seconds=tolerance, type_shift=shift
         )
-        overall[f"issues_with.{driver}"] = float(touched.mean())
-        overall[f"csat_lost.{driver}"] = float(without.mean() - p_sat.mean())
+        out[driver] = (touched, without)
+    return out
 
 
 def _money_metrics(
     scenario: Scenario,
-    demand: Demand | None,
+    orders: OrderTally | None,
+    promotion_active: bool,
     overall: dict[str, float],
     busy_hours: dict[str, float],
     overtime_hours: dict[str, float],
@@ -727,15 +933,11 @@ def _money_metrics(
         for g in busy_hours
     )
     gmv = goods = 0.0
-    if demand is not None and scenario.orders is not None:
-        t = demand.order_seconds
-        cal = scenario.calendar
-        placed = (t >= cal.warmup_seconds) & (t < cal.horizon_seconds)
-        active = demand.promotion_active
-        n_in = int((placed & demand.order_in_window).sum())
-        n_out = int(placed.sum()) - n_in
-        inside = order_margin(scenario, in_window=True, promotion_active=active)
-        outside = order_margin(scenario, in_window=False, promotion_active=active)
+    if orders is not None and scenario.orders is not None:
+        n_in = orders.placed_in_window
+        n_out = orders.placed - n_in
+        inside = order_margin(scenario, in_window=True, promotion_active=promotion_active)
+        outside = order_margin(scenario, in_window=False, promotion_active=promotion_active)
         gmv = n_in * inside.revenue_yuan + n_out * outside.revenue_yuan
         goods = n_in * inside.cost_yuan + n_out * outside.cost_yuan
         overall["orders_in_window"] = n_in
@@ -751,50 +953,3 @@ def _money_metrics(
             e=e,
         )
     )
-
-
-def _demand_metrics(
-    scenario: Scenario,
-    contacts: Contacts,
-    result: CenterResult,
-    demand: Demand | None,
-    overall: dict[str, float],
-) -> dict[str, NDArray[np.float64]]:
-    """Order-driven tallies into ``overall``; per-day counts returned (by day of arrival)."""
-    cal = scenario.calendar
-    warmup, horizon = cal.warmup_seconds, cal.horizon_seconds
-    first_day = int(warmup // 86400.0)
-    n_days = math.ceil(horizon / 86400.0 - 1e-9) - first_day
-    counted = contacts.arrival_seconds >= warmup
-    day = (contacts.arrival_seconds[counted] // 86400.0).astype(np.int64) - first_day
-    reason = contacts.reason[counted]
-
-    def per_day(mask: NDArray[np.bool_]) -> NDArray[np.float64]:
-        return np.bincount(day[mask], minlength=n_days).astype(np.float64)
-
-    daily: dict[str, NDArray[np.float64]] = {
-        "contacts": np.bincount(day, minlength=n_days).astype(np.float64)
-    }
-    for ri, name in enumerate(contacts.reasons):
-        mine = reason == ri
-        overall[f"contacts.{name}"] = int(mine.sum())
-        daily[f"contacts.{name}"] = per_day(mine)
-    if scenario.promotion is not None:
-        promo = contacts.promo[counted]
-        after = contacts.after_sale[counted]
-        overall["promo_contacts"] = int(promo.sum())
-        if after.any():
-            overall["promo_share_after_sale"] = float((promo & after).sum() / after.sum())
-    if demand is not None and scenario.orders is not None:
-        t = demand.order_seconds
-        placed = (t >= warmup) & (t < horizon)
-        n_orders = int(placed.sum())
-        overall["orders"] = n_orders
-        if n_orders:
-            overall["contacts_per_100_orders"] = 100.0 * int(counted.sum()) / n_orders
-        order_day = (t[placed] // 86400.0).astype(np.int64) - first_day
-        daily["orders"] = np.bincount(order_day, minlength=n_days).astype(np.float64)
-    daily["abandoned"] = per_day(result.outcome[counted] == ABANDONED)
-    if result.kind is not None:
-        daily["redials"] = per_day(result.kind[counted] == REDIAL)
-    return daily

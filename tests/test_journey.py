@@ -382,13 +382,13 @@ def test_first_contacts_decided_up_front_end_as_the_per_contact_rule_says(
         }
     }
     _, fast = simulate(data)
-    decide_first = center._Center._decide_first
+    decide_inputs = center._Center._decide_inputs
 
     def every_one_when_it_ends(self: center._Center, c: Contacts, u: np.ndarray) -> None:
-        decide_first(self, c, u)
-        self.ended = [3] * len(self.ended)  # 3: decided by _after_answer when it ends
+        decide_inputs(self, c, u)
+        self.t.ended = [3] * len(self.t.ended)  # 3: decided by _after_answer when it ends
 
-    monkeypatch.setattr(center._Center, "_decide_first", every_one_when_it_ends)
+    monkeypatch.setattr(center._Center, "_decide_inputs", every_one_when_it_ends)
     _, slow = simulate(data)
     assert fast.kind is not None and fast.refunded is not None
     # every rule at work: refunds, and (unless every contact is refunded) follow-ups

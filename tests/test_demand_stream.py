@@ -1,0 +1,301 @@
+"""DemandStream against generate(): the same contacts, handed out segment by segment.
+
+Every check is exact: the streamed contacts, concatenated, are generate()'s byte for byte,
+and the stream's order tally is the one computed from generate()'s orders.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+
+import sim.demand
+from sim.config import Distribution, Scenario
+from sim.demand import (
+    Arm,
+    Contacts,
+    Demand,
+    DemandStream,
+    LateContact,
+    OrderTally,
+    generate,
+    order_tally,
+)
+from sim.loading import load_scenario
+from sim.rng import Streams
+from tests.conftest import CONFIGS, tiny_scenario
+
+DAY = 86400.0
+HOUR = 3600.0
+COLUMNS = (
+    "arrival_seconds",
+    "channel",
+    "reason",
+    "handle_seconds",
+    "patience_seconds",
+    "customer_type",
+    "order",
+    "decide",
+    "issue_key",
+    "delivery_seconds",
+)
+METADATA = ("channels", "reasons", "promo_reasons", "after_sale_reasons", "customer_types")
+
+
+@cache
+def bundled(stem: str, overrides: tuple[str, ...] = ()) -> Scenario:
+    return load_scenario(CONFIGS / f"{stem}.yaml", list(overrides)).scenario
+
+
+@cache
+def generated(stem: str, arm: Arm, replication: int) -> Demand:
+    s = bundled(stem)
+    return generate(s, Streams(s.seed, replication), arm)
+
+
+def arms(path: Path) -> list[Arm]:
+    return ["promotion", "baseline"] if bundled(path.stem).promotion else ["promotion"]
+
+
+CASES = [
+    (path.stem, arm, replication)
+    for path in sorted(CONFIGS.glob("*.yaml"))
+    for arm in arms(path)
+    # the promotion configs' baseline arms draw what baseline.yaml draws: one replication
+    for replication in ((0, 1) if arm == "promotion" else (0,))
+]
+
+
+def every(step: float) -> Callable[[Scenario, int], list[float]]:
+    """Cut points every ``step`` seconds to the horizon's end."""
+
+    def cuts(s: Scenario, replication: int) -> list[float]:
+        n = math.ceil(s.calendar.horizon_seconds / step - 1e-9)
+        return [float(x) for x in np.arange(1, n + 1) * step]
+
+    return cuts
+
+
+def fine(s: Scenario, replication: int) -> list[float]:
+    """Every midnight, every hour of the first day and a half, random points, one twice.
+
+    Holding every midnight, it is at least as strict as taking day by day: a contact
+    arriving before its day's lookahead bound would raise LateContact here too.
+    """
+    rng = np.random.default_rng(1000 + replication)
+    horizon = s.calendar.horizon_seconds
+    extra = rng.uniform(0.0, horizon, 6)
+    cuts = np.sort(np.concatenate([every(DAY)(s, replication), every(HOUR)(s, 0)[:36], extra]))
+    return [float(c) for c in np.insert(cuts, 3, cuts[3])]
+
+
+SEGMENTATIONS: dict[str, Callable[[Scenario, int], list[float]]] = {
+    "fine": fine,
+    "hour": every(HOUR),
+    "day": every(DAY),
+    "week": every(7 * DAY),
+    "whole": lambda s, r: [],
+}
+"""Cut points of ``take`` calls, then ``take(inf)``."""
+
+
+def same_bytes(a: NDArray[Any] | None, b: NDArray[Any] | None) -> bool:
+    """Equal dtype, shape and bytes (NaN delivery times of direct arrivals included)."""
+    assert a is not None and b is not None
+    return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+
+
+def streamed(stream: DemandStream, cuts: list[float]) -> list[Contacts]:
+    """Segments of ``stream`` at ``cuts`` and a last one to the end; each checked in range."""
+    out, low = [], -math.inf
+    for before in [*cuts, math.inf]:
+        part = stream.take(before)
+        assert ((part.arrival_seconds >= low) & (part.arrival_seconds < before)).all()
+        for name in METADATA:
+            assert getattr(part, name) == getattr(stream, name), name
+        out.append(part)
+        low = before
+    return out
+
+
+def assert_same_contacts(parts: list[Contacts], want: Contacts) -> None:
+    for name in COLUMNS:
+        got = np.concatenate([getattr(p, name) for p in parts])
+        assert same_bytes(got, getattr(want, name)), name
+    for name in METADATA:
+        assert getattr(parts[0], name) == getattr(want, name), name
+
+
+# A stream run costs a generate() (the same draws): "fine" for every bundled scenario and
+# arm, the others on a direct-arrival scenario, the baseline and a price drop.
+RUNS = [
+    *[(*case, "fine") for case in CASES],
+    *[(stem, "promotion", 0, seg) for stem in ("default", "baseline") for seg in SEGMENTATIONS],
+    ("price_protection", "promotion", 0, "week"),
+]
+
+
+@pytest.mark.parametrize(("stem", "arm", "replication", "segmentation"), RUNS)
+def test_stream_partitions_generate(
+    stem: str, arm: Arm, replication: int, segmentation: str
+) -> None:
+    s = bundled(stem)
+    want = generated(stem, arm, replication)
+    stream = DemandStream(s, Streams(s.seed, replication), arm)
+    # day by day this also shows the lookahead bound holds: no LateContact
+    parts = streamed(stream, SEGMENTATIONS[segmentation](s, replication))
+    assert_same_contacts(parts, want.contacts)
+    assert stream.promotion_active == want.promotion_active
+    if s.orders is None:
+        assert stream.orders is None
+    else:
+        assert stream.orders == order_tally(s, want)
+    assert stream.take(math.inf).arrival_seconds.size == 0
+
+
+def test_order_tally_counts_the_orders_as_the_metrics_do() -> None:
+    """Placed orders by day, with a warm-up and a horizon ending mid-day."""
+    s = Scenario.model_validate(presale(days=2.5, warmup_hours=30))
+    demand = generate(s, Streams(s.seed, 0))
+    tally = order_tally(s, demand)
+    t = demand.order_seconds
+    placed = [x for x in t.tolist() if 30 * HOUR <= x < 2.5 * DAY]
+    assert tally.placed == len(placed) > 0
+    assert tally.placed_in_window == 0  # no promotion
+    # days 1 and 2 of the horizon: the warm-up ends in day 1
+    assert tally.per_day.dtype == np.float64
+    assert tally.per_day.tolist() == [
+        sum(1 for x in placed if 1 * DAY <= x < 2 * DAY),
+        sum(1 for x in placed if 2 * DAY <= x < 3 * DAY),
+    ]
+    promo = bundled("second_item_1yuan")
+    with_window = order_tally(promo, generated("second_item_1yuan", "promotion", 0))
+    assert 0 < with_window.placed_in_window < with_window.placed
+    assert with_window != OrderTally(0, 0, np.zeros(0))
+
+
+def test_generate_keeps_its_order_rows() -> None:
+    """order_rows=True: the same contacts, one row per order of the arm."""
+    s = bundled("baseline")
+    plain = generated("baseline", "promotion", 0)
+    full = generate(s, Streams(s.seed, 0), "promotion", order_rows=True)
+    assert plain.rows is None and full.rows is not None
+    assert_same_contacts([full.contacts], plain.contacts)
+    assert same_bytes(full.order_seconds, plain.order_seconds)
+    assert same_bytes(full.rows.created_seconds, plain.order_seconds)
+    assert full.rows.id.size == plain.order_seconds.size == np.unique(full.rows.id).size
+    assert (full.rows.ship_seconds >= full.rows.created_seconds).all()
+    assert (full.rows.delivery_seconds >= full.rows.ship_seconds).all()
+
+
+# --------------------------------------------------------------------------- lookahead
+
+
+def presale(lag: dict[str, Any] | None = None, **calendar: Any) -> dict[str, Any]:
+    """Orders with a pre-sale question ``lag`` before each order, and a direct stream."""
+    data = tiny_scenario(calendar={"days": 3, **calendar})
+    data["arrivals"][0]["contacts_per_hour"] = 5
+    data["orders"] = {"per_day": 2000, "lead_in_days": 1}
+    data["customers"] = {"types": {"calm": {"share": 0.7}, "cross": {"share": 0.3}}}
+    data["contact_reasons"] = [
+        {
+            "name": "question",
+            "rate_per_order": 0.2,
+            "anchor": "order",
+            "before_anchor": True,
+            "lag_hours": lag or {"dist": "deterministic", "value": 2},
+            "channel_mix": {"phone": 1.0},
+        },
+        {
+            "name": "wismo",
+            "rate_per_order": 0.1,
+            "anchor": "delivery",
+            "lag_hours": {"dist": "exponential", "mean": 12},
+            "channel_mix": {"phone": 1.0},
+        },
+    ]
+    return data
+
+
+@pytest.mark.parametrize(
+    "lag",
+    [
+        {"dist": "deterministic", "value": 2},
+        {"dist": "empirical", "values": [30, 0.5, 7]},  # the largest first
+        {"dist": "exponential", "mean": 3},
+    ],
+)
+def test_pre_sale_contacts_stream_exactly(lag: dict[str, Any]) -> None:
+    """Contacts before their order's day, some of a lead-in day's, streamed by the hour."""
+    s = Scenario.model_validate(presale(lag))
+    want = generate(s, Streams(s.seed, 0))
+    c = want.contacts
+    assert c.order is not None
+    order_day = (c.order >> 24 & 0xFFFF) - 1  # an id holds its day + lead_in_days
+    early = (c.reason == c.reasons.index("question")) & (c.arrival_seconds // DAY < order_day)
+    assert early.any()  # contacts of day d (id day d + lead) arrive before day d
+    stream = DemandStream(s, Streams(s.seed, 0))
+    assert_same_contacts(streamed(stream, every(HOUR)(s, 0)), want.contacts)
+    assert stream.orders == order_tally(s, want)
+
+
+def test_a_wrong_bound_raises_late_contact(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no room for pre-sale lags, a day drawn just in time holds contacts too early."""
+
+    def no_lag(d: Distribution) -> float:
+        return 0.0
+
+    monkeypatch.setattr(sim.demand, "lag_bound_hours", no_lag)
+    for s in (Scenario.model_validate(presale()), bundled("price_protection")):
+        stream = DemandStream(s, Streams(s.seed, 0))
+        with pytest.raises(LateContact, match="question"):
+            streamed(stream, every(DAY)(s, 0))
+    # one take of everything draws every day first: nothing was handed out too early
+    s = bundled("price_protection")
+    stream = DemandStream(s, Streams(s.seed, 0))
+    assert_same_contacts(
+        streamed(stream, []), generated("price_protection", "promotion", 0).contacts
+    )
+
+
+def test_time_must_not_go_back() -> None:
+    s = Scenario.model_validate(presale())
+    stream = DemandStream(s, Streams(s.seed, 0))
+    stream.take(DAY)
+    assert len(stream.take(DAY)) == 0  # the same point again: nothing new
+    with pytest.raises(ValueError, match="must not go back"):
+        stream.take(DAY - 1)
+    with pytest.raises(ValueError, match="must not go back"):
+        stream.take(math.nan)
+
+
+def test_streams_are_used_up_as_generate_uses_them() -> None:
+    s = bundled("baseline")
+    streams = Streams(s.seed, 0)
+    DemandStream(s, streams).take(math.inf)
+    with pytest.raises(ValueError, match="already handed out"):
+        generate(s, streams)
+
+
+# --------------------------------------------------------------------------- memory
+
+
+def test_memory_does_not_grow_with_the_horizon() -> None:
+    """Day by day, the stream holds a few days of contacts, whatever the horizon."""
+    peaks, per_day = {}, {}
+    for days in (30, 90):
+        s = bundled("baseline", (f"calendar.days={days}",))
+        stream = DemandStream(s, Streams(s.seed, 0))
+        total = sum(len(stream.take(d * DAY)) for d in range(1, days + 1))
+        total += len(stream.take(math.inf))
+        peaks[days], per_day[days] = stream.peak_buffered, total / days
+    # orders to contact: ~3.5 days to delivery, a day's lag, and the lead-in week
+    assert peaks[90] < 8 * per_day[90]
+    assert peaks[90] < 1.5 * peaks[30]
