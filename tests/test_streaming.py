@@ -21,9 +21,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from numpy.typing import NDArray
 
+import sim.demand
+import sim.experiment
 from sim.center import FIRST, CenterResult, simulate_center, stream_center
 from sim.config import Scenario
-from sim.demand import Contacts, generate
+from sim.demand import Contacts, DemandStream, LateContact, generate
 from sim.experiment import arms_of, run_arm
 from sim.loading import load_scenario
 from sim.metrics import ReplicationMetrics, Tally, overlap, replication_metrics
@@ -242,3 +244,31 @@ def test_memory_does_not_grow_with_the_horizon_contacts() -> None:
     one_piece_growth = peaks[40][1] - peaks[10][1]
     assert one_piece_growth > 10e6  # ≈ 1.2 kB per contact: the test can tell them apart
     assert streamed_growth < one_piece_growth / 20, peaks
+
+
+def test_a_late_pre_sale_contact_reruns_the_replication_in_one_piece(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A lookahead too short for the pre-sale lags: run_arm simulates in one piece instead.
+
+    The stream meets a contact before a time it has handed out; the replication is simulated
+    again from fresh streams with ``generate``, and gives the one-piece answer exactly.
+    """
+    scenario = load_scenario(CONFIGS / "second_item_1yuan.yaml", ["calendar.days=6"]).scenario
+    want = one_piece(scenario, 0, "promotion")
+    monkeypatch.setattr(sim.demand, "lag_bound_hours", lambda d: 0.0)
+    late: list[str] = []
+    real = simulate_center
+
+    def one_piece_center(*args: Any) -> CenterResult:
+        late.append("one piece")
+        return real(*args)
+
+    monkeypatch.setattr(sim.experiment, "simulate_center", one_piece_center)
+    stream = DemandStream(scenario, Streams(scenario.seed, 0))
+    with pytest.raises(LateContact):
+        for day in range(1, 7):
+            stream.take(day * 86400.0)
+    got = run_arm(scenario, 0, "promotion")
+    assert late == ["one piece"]
+    assert got.overall == want.overall
