@@ -63,8 +63,27 @@ def has_event_log() -> bool:
     return "--event-log" in out.stdout
 
 
-def peak(days: float, event_log: bool = False) -> Peak:
-    """Run the baseline scenario over ``days`` in a child process; its peak memory."""
+# runs one replication of the baseline (sim.experiment.run_arm: demand, engine, metrics; no
+# command line, no files, no report) and writes its VmHWM (kB) and contacts
+_SIMULATION = """
+import json, os, sys
+from pathlib import Path
+from sim.experiment import run_arm
+from sim.loading import load_scenario
+scenario = load_scenario(Path(sys.argv[1]), sys.argv[2:]).scenario
+m = run_arm(scenario, 0)
+with open("/proc/self/status") as f:
+    kb = next(line.split()[1] for line in f if line.startswith("VmHWM:"))
+with open(os.environ["PROMOSIM_BENCH_PEAK"], "w") as f:
+    json.dump({"kb": float(kb), **{k: m.overall[k] for k in ("contacts", "orders")}}, f)
+"""
+
+
+def peak(days: float, event_log: bool = False, per_day: float | None = None) -> Peak:
+    """Run the baseline scenario over ``days`` in a child process; its peak memory.
+
+    ``per_day``: orders a day instead of the scenario's (more contacts, same intervals).
+    """
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "run"
         argv = [
@@ -75,6 +94,7 @@ def peak(days: float, event_log: bool = False) -> Peak:
             str(BASELINE),
             "--set",
             f"calendar.days={days:g}",
+            *(["--set", f"orders.per_day={per_day:g}"] if per_day is not None else []),
             "--replications",
             "1",
             "--workers",
@@ -100,6 +120,33 @@ def peak(days: float, event_log: bool = False) -> Peak:
         mb=kb / 1024.0,
         contacts=float(metrics["contacts"]["mean"]),
         orders=float(metrics["orders"]["mean"]) if "orders" in metrics else float("nan"),
+        seconds=usage.ru_utime + usage.ru_stime,
+    )
+
+
+def simulation_peak(days: float, per_day: float | None = None) -> Peak:
+    """Peak memory of the simulation alone: one replication in a fresh child process.
+
+    What ``promosim run`` adds (files, the plotly report: both grow with the horizon's
+    intervals, not its contacts) is left out.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        peak_file = Path(tmp) / "peak"
+        argv = [sys.executable, "-c", _SIMULATION, str(BASELINE), f"calendar.days={days:g}"]
+        if per_day is not None:
+            argv.append(f"orders.per_day={per_day:g}")
+        env = {**os.environ, "PROMOSIM_BENCH_PEAK": str(peak_file)}
+        child = subprocess.Popen(argv, cwd=ROOT, env=env)
+        _, status, usage = os.wait4(child.pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise RuntimeError(f"simulation of {days:g} days failed: exit status {status}")
+        got = json.loads(peak_file.read_text(encoding="utf-8"))
+    return Peak(
+        days=days,
+        event_log=False,
+        mb=got["kb"] / 1024.0,
+        contacts=float(got["contacts"]),
+        orders=float(got["orders"]),
         seconds=usage.ru_utime + usage.ru_stime,
     )
 

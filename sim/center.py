@@ -438,8 +438,11 @@ class _Center:
         self.t = _Table()
         self.meta: Contacts | None = None
         """The first chunk fed: the contacts' names and which optional columns they have."""
-        self.last_input = -1
-        """Index of the last input contact fed."""
+        self.inputs: list[int] = []
+        """Input contacts fed since the last compaction still to arrive, by arrival: their
+        indices (``_arrive_first`` walks them by position)."""
+        self.next_input = -1
+        """Position in ``inputs`` of the input whose arrival is queued (-1: none is)."""
         self.n_inputs = 0
         """Input contacts fed so far."""
         names = list(scenario.channels)
@@ -509,18 +512,13 @@ class _Center:
                 self.units_of[group.index, ch] = need
 
     def feed(self, c: Contacts) -> None:
-        """Add input contacts (sorted by arrival, all after those fed before).
+        """Add input contacts (sorted by arrival, none before those fed before); between runs.
 
-        Only between runs, and only when no follow-up was created since the last
-        :meth:`compact` (or the start), so that the input rows of the decision uniforms stay
-        in front of the follow-ups'. The first contacts fed while no input is on its way are
-        scheduled here; later ones are reached by the chain of arrivals (each arrival
-        schedules the next input contact), so their order among simultaneous events is the
-        same however the inputs were fed.
+        The first contacts fed while no input is on its way are scheduled here; later ones
+        are reached by the chain of arrivals (each arrival schedules the next input), so
+        their order among simultaneous events is the same however the inputs were fed.
         """
         t = self.t
-        if t.extra:
-            raise RuntimeError("feed: follow-ups were created since the last compaction")
         if self.meta is None:
             self.meta = c
         n = len(c)
@@ -559,17 +557,22 @@ class _Center:
             if c.decide is not None
             else np.full((n, DECISIONS), 0.5)
         )
-        t.decide = np.concatenate([t.decide, decide]) if t.decide.size else decide
+        # the decision rows of the follow-ups created so far go in front of the new inputs'
+        t.decide = np.concatenate([t.decide, *self._extra_rows(), decide])
+        t.extra = []
         self._decide_inputs(c, decide)
         t.n += n
         self.n_inputs += n
-        if self.last_input < 0 or not self._input_due():
-            self._at(t.arrival[k] - self.env.now, self._arrive_first, k)
-        self.last_input = t.n - 1
+        first = len(self.inputs)
+        self.inputs.extend(range(k, k + n))
+        if self.next_input < 0:
+            self.next_input = first
+            self._at(t.arrival[k] - self.env.now, self._arrive_first, first)
 
-    def _input_due(self) -> bool:
-        """Whether the arrival of an input contact is queued (the chain goes on)."""
-        return any(len(e) == 5 and e[3] == self._arrive_first for e in self.env._queue)
+    def _extra_rows(self) -> list[NDArray[np.float64]]:
+        """The follow-ups' decision rows as one array (none if there are none)."""
+        extra = self.t.extra
+        return [np.array(extra).reshape(-1, DECISIONS)] if extra else []
 
     def _decide_inputs(self, c: Contacts, u: NDArray[np.float64]) -> None:
         """What input contacts' own uniforms decide, for a chunk of them at once.
@@ -619,22 +622,26 @@ class _Center:
 
     # ---- contacts
 
-    def _arrive_first(self, i: int) -> None:
-        """Input contact i arrives, and the next ones too while nothing comes before them."""
+    def _arrive_first(self, p: int) -> None:
+        """The input at position p arrives, and the next ones while nothing comes first."""
         env = self.env
         arrival = self.t.arrival
-        last = self.last_input
+        inputs = self.inputs
+        last = len(inputs) - 1
         while True:
+            i = inputs[p]
             self._route(i, arrival[i])
-            if i == last:
+            if p == last:
+                self.next_input = -1
                 if self._release_due:
                     self._settle()
                 return
-            i += 1
-            place = env.reserve(arrival[i] - env.now)
+            p += 1
+            place = env.reserve(arrival[inputs[p]] - env.now)
             if self._release_due:
                 self._settle()
-            if not env.enter(place, self._arrive_first, i):
+            if not env.enter(place, self._arrive_first, p):
+                self.next_input = p
                 return
 
     def _arrive_followup(self, i: int) -> None:
@@ -1091,20 +1098,16 @@ class _Center:
         An issue is over when none of its contacts waits, is in service, is due to arrive
         or has a redial timer: nothing can add to it any more. Its contacts (in the order
         they were created) go into the result, with the ghosts since the last compaction;
-        everything else stays, renumbered in the same order except that the input contacts
-        still to arrive go last (new inputs are fed right after them).
+        everything else stays, renumbered in the same order, and the engine's references
+        (queues, queued calls, the chain of input arrivals, issue streams) follow.
         """
         t = self.t
         n = t.n
         refs = [j for q in self.queues for j in q]
+        if self.next_input >= 0:
+            refs += self.inputs[self.next_input :]  # still to arrive: their own issues
         queue: list[Any] = self.env._queue
-        finish, follow, redial, first = (
-            self._finish,
-            self._arrive_followup,
-            self._patience_out,
-            self._arrive_first,
-        )
-        next_input = -1
+        finish, follow, redial = self._finish, self._arrive_followup, self._patience_out
         for e in queue:
             if len(e) != 5:
                 continue
@@ -1113,18 +1116,12 @@ class _Center:
                 refs.append(e[4][0])
             elif fn == follow or fn == redial:
                 refs.append(e[4])
-            elif fn == first:
-                next_input = e[4]
         cols = self._columns()
         issue = cols["issue"]
         live_issue = np.zeros(n, dtype=bool)
         live_issue[issue[np.array(refs, dtype=np.int64)]] = True
-        pending = np.zeros(n, dtype=bool)
-        if next_input >= 0:
-            pending[next_input : self.last_input + 1] = True  # their own issues
-        keep = live_issue[issue] & ~pending
-        order = np.concatenate([np.flatnonzero(keep), np.flatnonzero(pending)])
-        keep |= pending
+        keep = live_issue[issue]
+        order = np.flatnonzero(keep)
         out = self._batch(cols, np.flatnonzero(~keep), np.zeros((0, 3)), np.zeros((0, 4)))
         new = np.full(n + 1, -1, dtype=np.int64)  # new[-1]: "none" stays -1
         new[order] = np.arange(order.size)
@@ -1138,28 +1135,30 @@ class _Center:
         t.n = int(order.size)
         for c, q in enumerate(self.queues):
             self.queues[c] = deque(new[list(q)].tolist()) if q else q
+        arrived = self.next_input if self.next_input >= 0 else len(self.inputs)
+        self.inputs = new[self.inputs[arrived:]].tolist()
+        first = self._arrive_first
         for k, e in enumerate(queue):
             if len(e) != 5:
                 continue
             fn = e[3]
             if fn == finish:
                 queue[k] = (*e[:4], (int(new[e[4][0]]), e[4][1]))
-            elif fn == follow or fn == redial or fn == first:
+            elif fn == follow or fn == redial:
                 queue[k] = (*e[:4], int(new[e[4]]))
+            elif fn == first:
+                queue[k] = (*e[:4], e[4] - arrived)  # a position in the inputs
+        if self.next_input >= 0:
+            self.next_input -= arrived
         self.armed = [int(new[a]) for a in self.armed]
         self.issue_rng = {int(new[k]): g for k, g in self.issue_rng.items() if new[k] >= 0}
-        self.last_input = int(new[self.last_input]) if next_input >= 0 else -1
         return out
 
     def _columns(self) -> dict[str, NDArray[Any]]:
         """The table's columns as numpy arrays, and ``decide`` for every contact."""
         t = self.t
         cols = {name: np.array(getattr(t, name), dtype=_DTYPES[name]) for name in _Table.LISTS}
-        cols["decide"] = (
-            np.concatenate([t.decide, np.array(t.extra).reshape(-1, DECISIONS)])
-            if t.extra
-            else t.decide
-        )
+        cols["decide"] = np.concatenate([t.decide, *self._extra_rows()]) if t.extra else t.decide
         return cols
 
     def _batch(
@@ -1285,7 +1284,12 @@ def simulate_center(
 
 
 SEGMENT_SECONDS = 86400.0
-"""How often :func:`stream_center` hands out the issues that are over (simulated time)."""
+"""How far :func:`stream_center` runs between looks at its table (simulated time)."""
+
+BATCH_CONTACTS = 10_000
+"""Contacts :func:`stream_center` lets its table gain before it hands out the issues that
+are over: the table stays within this (plus what is going on), and each hand-out (a
+compaction, a batch of metrics) is paid once for many contacts."""
 
 
 def stream_center(
@@ -1294,14 +1298,16 @@ def stream_center(
     issue_stream: IssueStream | None,
     hand_out: Callable[[CenterResult], None],
     segment_seconds: float = SEGMENT_SECONDS,
+    batch_contacts: int | None = None,
 ) -> None:
     """Run the contact centre segment by segment, keeping only what is still going on.
 
     The same simulation as :func:`simulate_center` on all of ``take``'s contacts (every
     contact meets the same fate), in bounded memory: input contacts are fed a segment
-    ahead, and at the end of every segment the issues that are over are handed out
-    (:meth:`_Center.compact`), so the engine holds the queues, the agents, the contacts in
-    service or due, and the issues they belong to — not the horizon's contacts.
+    ahead, and at the end of a segment in which the table grew by ``batch_contacts`` the
+    issues that are over are handed out (:meth:`_Center.compact`), so the engine holds the
+    queues, the agents, the contacts in service or due, the issues they belong to, and at
+    most ``batch_contacts`` others — not the horizon's contacts.
 
     Args:
         scenario: The scenario.
@@ -1312,8 +1318,12 @@ def stream_center(
             order their contacts were created, issues renumbered from 0 in each call) and
             the ghosts since the last call; the last call has every contact left and the
             agents' overtime and spells.
-        segment_seconds: Simulated time between hand-outs.
+        segment_seconds: Simulated time between looks at the table (and feeds).
+        batch_contacts: Growth of the table that triggers a hand-out (0: every segment;
+            default :data:`BATCH_CONTACTS`).
     """
+    if batch_contacts is None:
+        batch_contacts = BATCH_CONTACTS
     horizon = scenario.calendar.horizon_seconds
     center = _Center(scenario, issue_stream)
     center.start()
@@ -1326,16 +1336,19 @@ def stream_center(
         """
         nonlocal fed
         while fed < math.inf and (
-            fed <= until or center.last_input < 0 or center.t.arrival[center.last_input] < until
+            fed <= until or not center.inputs or center.t.arrival[center.inputs[-1]] < until
         ):
             fed = fed + segment_seconds if fed + segment_seconds < horizon else math.inf
             center.feed(take(fed))
 
     until = segment_seconds
+    kept = 0  # contacts in the table after the last hand-out
     while until < horizon:
         feed_past(until)
         center.advance(until)
-        hand_out(center.compact())
+        if center.t.n - kept >= batch_contacts:
+            hand_out(center.compact())
+            kept = center.t.n
         until += segment_seconds
     feed_past(math.inf)
     hand_out(center.finish())
