@@ -63,7 +63,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from heapq import heappop, heappush
 from typing import Any
@@ -162,6 +162,9 @@ class CenterResult:
     ghosts: NDArray[np.float64] | None = None
     """``(group, channel, start, end, busy share)`` of agent time spent on silent
     abandoners (clipped to the horizon only by the metrics)."""
+    complete_before: float = math.inf
+    """Every contact arriving before this time (seconds) is in this result or an earlier
+    one of the same run (see :func:`stream_center`)."""
 
 
 # --------------------------------------------------------------------------- schedules
@@ -1122,7 +1125,9 @@ class _Center:
         live_issue[issue[np.array(refs, dtype=np.int64)]] = True
         keep = live_issue[issue]
         order = np.flatnonzero(keep)
-        out = self._batch(cols, np.flatnonzero(~keep), np.zeros((0, 3)), np.zeros((0, 4)))
+        # contacts still to come arrive from now on (the inputs before now were all fed)
+        complete = min(self.env.now, float(cols["arrival"][order].min(initial=math.inf)))
+        out = self._batch(cols, np.flatnonzero(~keep), np.zeros((0, 3)), np.zeros((0, 4)), complete)
         new = np.full(n + 1, -1, dtype=np.int64)  # new[-1]: "none" stays -1
         new[order] = np.arange(order.size)
         cols["issue"] = new[issue]
@@ -1167,6 +1172,7 @@ class _Center:
         idx: NDArray[np.intp],
         overtime: NDArray[np.float64],
         spells: NDArray[np.float64],
+        complete_before: float = math.inf,
     ) -> CenterResult:
         """The result of the contacts at ``idx`` (whole issues, ascending) and new ghosts."""
         t = self.t
@@ -1232,6 +1238,7 @@ class _Center:
             refunded=flags[0, idx],
             platform=flags[1, idx],
             ghosts=ghosts,
+            complete_before=complete_before,
         )
 
 
@@ -1292,14 +1299,28 @@ are over: the table stays within this (plus what is going on), and each hand-out
 compaction, a batch of metrics) is paid once for many contacts."""
 
 
+def feed_times(horizon: float, segment_seconds: float = SEGMENT_SECONDS) -> Iterator[float]:
+    """The ``before`` of each of :func:`stream_center`'s ``take`` calls, in order.
+
+    Every segment's end inside the horizon, then ``inf``: the calls depend on the horizon
+    alone (not on what the contact centre does), so a demand stream's run of them can be
+    repeated without the engine (``sim.experiment.event_log_of`` does, to learn up front
+    whether a stream would meet a late contact).
+    """
+    k = 1
+    while k * segment_seconds < horizon:
+        yield k * segment_seconds
+        k += 1
+    yield math.inf
+
+
 def stream_center(
     scenario: Scenario,
     take: Callable[[float], Contacts],
     issue_stream: IssueStream | None,
-    hand_out: Callable[[CenterResult], None],
     segment_seconds: float = SEGMENT_SECONDS,
     batch_contacts: int | None = None,
-) -> None:
+) -> Iterator[CenterResult]:
     """Run the contact centre segment by segment, keeping only what is still going on.
 
     The same simulation as :func:`simulate_center` on all of ``take``'s contacts (every
@@ -1314,19 +1335,22 @@ def stream_center(
         take: ``take(before)`` gives the input contacts arriving before ``before`` that
             were not taken yet, sorted by arrival (``before`` grows; ``inf`` at the end).
         issue_stream: Random stream of an issue (see :func:`simulate_center`).
-        hand_out: Called with the contacts of issues that are over (whole issues, in the
-            order their contacts were created, issues renumbered from 0 in each call) and
-            the ghosts since the last call; the last call has every contact left and the
-            agents' overtime and spells.
         segment_seconds: Simulated time between looks at the table (and feeds).
         batch_contacts: Growth of the table that triggers a hand-out (0: every segment;
             default :data:`BATCH_CONTACTS`).
+
+    Yields:
+        The contacts of issues that are over (whole issues, in the order their contacts
+        were created, issues numbered from 0 in each result), the ghosts since the last
+        result, and ``complete_before``; the last result has every contact left and the
+        agents' overtime and spells.
     """
     if batch_contacts is None:
         batch_contacts = BATCH_CONTACTS
     horizon = scenario.calendar.horizon_seconds
     center = _Center(scenario, issue_stream)
     center.start()
+    feeds = feed_times(horizon, segment_seconds)
     fed = 0.0  # every input contact arriving before this was fed
 
     def feed_past(until: float) -> None:
@@ -1338,17 +1362,16 @@ def stream_center(
         while fed < math.inf and (
             fed <= until or not center.inputs or center.t.arrival[center.inputs[-1]] < until
         ):
-            fed = fed + segment_seconds if fed + segment_seconds < horizon else math.inf
+            fed = next(feeds)
             center.feed(take(fed))
 
-    until = segment_seconds
     kept = 0  # contacts in the table after the last hand-out
-    while until < horizon:
+    for until in feed_times(horizon, segment_seconds):
         feed_past(until)
+        if until == math.inf:
+            break
         center.advance(until)
         if center.t.n - kept >= batch_contacts:
-            hand_out(center.compact())
+            yield center.compact()
             kept = center.t.n
-        until += segment_seconds
-    feed_past(math.inf)
-    hand_out(center.finish())
+    yield center.finish()

@@ -12,7 +12,7 @@ import math
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -45,6 +45,7 @@ from sim.loading import (
 )
 from sim.outputs import (
     DiskCache,
+    FileContent,
     OutputError,
     check_target,
     clean_leftovers,
@@ -706,7 +707,7 @@ def _check_out(out_dir: Path | None, force: bool = False) -> None:
 
 def _write(
     target: Path,
-    files: dict[str, str],
+    files: Mapping[str, FileContent],
     *,
     force: bool = False,
     unique: bool = False,

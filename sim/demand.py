@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal, TypeVar
 
@@ -129,7 +129,7 @@ class Contacts:
 
 @dataclass(frozen=True)
 class OrderRows:
-    """Every order of one arm with its fulfilment times, for the event log (seconds).
+    """Orders of one arm with their fulfilment times, for the event log (seconds).
 
     Attributes:
         id: The order's id (the same in every arm; contacts' ``order`` refers to it).
@@ -161,9 +161,6 @@ class Demand:
     order_in_window: NDArray[np.bool_]
     promotion_active: bool = False
     """The arm runs the scenario's promotion (False in the baseline arm)."""
-    rows: OrderRows | None = None
-    """The arm's orders with their ids and fulfilment times, only when asked for
-    (``generate(..., order_rows=True)``): the event log's orders."""
 
 
 # --------------------------------------------------------------------------- reasons
@@ -797,46 +794,56 @@ def _first_reason(scenario: Scenario) -> int:
     return len(dict.fromkeys(a.reason for a in scenario.arrivals))
 
 
-def generate(
-    scenario: Scenario, streams: Streams, arm: Arm = "promotion", *, order_rows: bool = False
-) -> Demand:
+def generate(scenario: Scenario, streams: Streams, arm: Arm = "promotion") -> Demand:
     """Orders and contacts of one arm of one replication.
 
     Args:
         scenario: The scenario as written (the promotion arm).
         streams: A fresh set of the replication's streams (one per arm).
         arm: ``"promotion"``, or ``"baseline"`` for the same scenario without its promotion.
-        order_rows: Also keep every order's id, ship and delivery times (``Demand.rows``),
-            for the event log; the draws are the same either way.
     """
     chunks = _direct_contacts(scenario, streams)
     times: list[NDArray[np.float64]] = []
     window: list[NDArray[np.bool_]] = []
-    kept: list[_Rows] = []
     if scenario.orders is not None:
         days = _OrderDays(scenario, streams, arm, _first_reason(scenario))
         for di in range(len(days)):
-            day = days.draw(di, rows=order_rows)
+            day = days.draw(di)
             chunks += day.chunks
             times += day.times
             window += day.in_window
-            kept += day.rows
     order_seconds = np.concatenate(times) if times else np.zeros(0)
     order_in_window = np.concatenate(window) if window else np.zeros(0, dtype=bool)
-    rows = (
-        OrderRows(
-            id=_cat([k[0] for k in kept], np.int64),
-            created_seconds=order_seconds,
-            ship_seconds=_cat([k[1] for k in kept], np.float64),
-            delivery_seconds=_cat([k[2] for k in kept], np.float64),
-            in_window=order_in_window,
-        )
-        if order_rows
-        else None
-    )
     contacts = _Layout(scenario).contacts(chunks)
     active = arm == "promotion" and scenario.promotion is not None
-    return Demand(contacts, order_seconds, order_in_window, active, rows)
+    return Demand(contacts, order_seconds, order_in_window, active)
+
+
+def orders_by_day(
+    scenario: Scenario, streams: Streams, arm: Arm = "promotion"
+) -> Iterator[tuple[float, OrderRows]]:
+    """The arm's orders with their ids and fulfilment times, a calendar day at a time.
+
+    For the event log. Yields ``(end, rows)`` per order day from the first lead-in day:
+    ``end`` (seconds) is the day's end, and no later day has an order placed before it. The
+    same draws as :func:`generate` (the same streams): concatenated, ``created_seconds`` is
+    its ``order_seconds``; the contacts drawn alongside are dropped.
+    """
+    if scenario.orders is None:
+        return
+    days = _OrderDays(scenario, streams, arm, _first_reason(scenario))
+    for di in range(len(days)):
+        day = days.draw(di, rows=True)
+        yield (
+            float(days.days[di] + 1) * DAY,
+            OrderRows(
+                id=_cat([r[0] for r in day.rows], np.int64),
+                created_seconds=_cat(day.times, np.float64),
+                ship_seconds=_cat([r[1] for r in day.rows], np.float64),
+                delivery_seconds=_cat([r[2] for r in day.rows], np.float64),
+                in_window=_cat(day.in_window, np.bool_),
+            ),
+        )
 
 
 def _cat(xs: Sequence[NDArray[_T]], dtype: type[_T]) -> NDArray[_T]:

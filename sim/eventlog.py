@@ -2,8 +2,10 @@
 
 ``promosim run --event-log`` writes ``orders.csv`` and ``contacts.csv`` in exactly the formats
 ``promosim calibrate`` reads (README, "Calibration from a shop's own history"), so a fit can
-be checked on the model's own output. This module builds their text; it reads and writes no
-file (:mod:`sim.outputs` does).
+be checked on the model's own output. This module builds their text piece by piece, as the
+orders are drawn a day at a time and the contact centre hands out the issues that are over
+(a long run's log is never held whole); it reads and writes no file (:mod:`sim.outputs`
+does).
 
 What the model does not decide per order or per customer is drawn here, from streams of
 their own (``eventlog.orders``, ``eventlog.csat``), so asking for the log shifts no draw of
@@ -21,15 +23,19 @@ the simulation:
 from __future__ import annotations
 
 import csv
+import heapq
 import io
+import math
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.center import ABANDONED, ANSWERED, ESCALATION, CenterResult
+from sim.center import ABANDONED, ANSWERED, ESCALATION, FIRST, CenterResult
 from sim.config import Coupon, FlashSale, Scenario, SecondItemDiscount, ThresholdDiscount
-from sim.demand import Demand
+from sim.demand import Contacts, OrderRows
 from sim.rng import Streams
 from sim.satisfaction import satisfaction_probability
 
@@ -60,16 +66,27 @@ SATISFIED_SCORE, DISSATISFIED_SCORE = 5, 1
 
 @dataclass(frozen=True)
 class EventLog:
-    """The two CSV files' text.
+    """The two CSV files, as text made piece by piece each time they are iterated.
 
     Attributes:
-        orders_csv: ``orders.csv``: one row per order of the arm (lead-in orders included).
-        contacts_csv: ``contacts.csv``: one row per contact, first contacts and follow-ups,
-            by arrival.
+        orders: ``orders.csv``: one row per order of the arm (lead-in orders included), by
+            time placed.
+        contacts: ``contacts.csv``: one row per contact, first contacts and follow-ups, by
+            arrival.
     """
 
-    orders_csv: str
-    contacts_csv: str
+    orders: Callable[[], Iterator[str]]
+    contacts: Callable[[], Iterator[str]]
+
+    @property
+    def orders_csv(self) -> str:
+        """``orders.csv`` whole (tests; a command writes the pieces)."""
+        return "".join(self.orders())
+
+    @property
+    def contacts_csv(self) -> str:
+        """``contacts.csv`` whole (tests; a command writes the pieces)."""
+        return "".join(self.contacts())
 
 
 def _times(scenario: Scenario, seconds: NDArray[np.float64]) -> list[str]:
@@ -111,38 +128,66 @@ def _items_amount(
     return items, amount
 
 
-def _orders_csv(scenario: Scenario, demand: Demand, streams: Streams) -> str:
-    rows = demand.rows
+def _csv(rows: Iterable[Sequence[object]]) -> str:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(ORDER_COLUMNS)
-    if rows is None or rows.id.size == 0:
-        return buf.getvalue()
-    u = streams("eventlog.orders").random(rows.id.size)
-    items, amount = _items_amount(scenario, rows.in_window, demand.promotion_active, u)
-    flag = (rows.in_window & demand.promotion_active).astype(np.int64)
-    by_time = np.lexsort((rows.id, rows.created_seconds))
-    # in blocks: a Python string per field of every order at once would take several times
-    # the memory of the text itself
-    for k in range(0, by_time.size, ORDER_BLOCK):
-        idx = by_time[k : k + ORDER_BLOCK]
-        w.writerows(
-            zip(
-                rows.id[idx].tolist(),
-                _times(scenario, rows.created_seconds[idx]),
-                items[idx].tolist(),
-                [f"{a:.2f}" for a in amount[idx].tolist()],
-                flag[idx].tolist(),
-                _times(scenario, rows.ship_seconds[idx]),
-                _times(scenario, rows.delivery_seconds[idx]),
-                strict=True,
-            )
-        )
+    csv.writer(buf, lineterminator="\n").writerows(rows)
     return buf.getvalue()
 
 
+def order_lines(
+    scenario: Scenario,
+    days: Iterable[tuple[float, OrderRows]],
+    active: bool,
+    streams: Streams,
+) -> Iterator[str]:
+    """``orders.csv`` piece by piece, from the orders a day at a time.
+
+    Args:
+        scenario: The scenario.
+        days: ``(end, rows)`` per order day (:func:`sim.demand.orders_by_day`).
+        active: The arm runs the scenario's promotion.
+        streams: The replication's streams (``eventlog.orders`` is drawn from, a uniform
+            per order in the order drawn).
+    """
+    yield _csv([ORDER_COLUMNS])
+    rng = streams("eventlog.orders")
+    held: list[NDArray[Any]] = []  # orders placed at or after the day's end, for later
+    for end, rows in days:
+        u = rng.random(rows.id.size)
+        items, amount = _items_amount(scenario, rows.in_window, active, u)
+        flag = (rows.in_window & active).astype(np.int64)
+        day = [rows.id, rows.created_seconds, items, amount, flag]
+        day += [rows.ship_seconds, rows.delivery_seconds]
+        cols = [np.concatenate([h, d]) for h, d in zip(held, day, strict=True)] if held else day
+        by_time = np.lexsort((cols[0], cols[1]))
+        # every later order is placed at or after ``end``: what comes before is final
+        done = int(np.searchsorted(cols[1][by_time], end, side="left"))
+        held = [c[by_time[done:]] for c in cols]
+        for k in range(0, done, ORDER_BLOCK):
+            yield _order_text(scenario, [c[by_time[k : min(k + ORDER_BLOCK, done)]] for c in cols])
+    if held and held[0].size:
+        yield _order_text(scenario, held)
+
+
+def _order_text(scenario: Scenario, cols: list[NDArray[Any]]) -> str:
+    ids, created, items, amount, flag, ship, delivered = cols
+    return _csv(
+        zip(
+            ids.tolist(),
+            _times(scenario, created),
+            items.tolist(),
+            [f"{a:.2f}" for a in amount.tolist()],
+            flag.tolist(),
+            _times(scenario, ship),
+            _times(scenario, delivered),
+            strict=True,
+        )
+    )
+
+
 ORDER_BLOCK = 50_000
-"""Orders formatted at a time."""
+"""Orders formatted at a time: a Python string per field of a day's orders at once would
+take several times the memory of their text."""
 
 
 def _csat(
@@ -199,66 +244,105 @@ def _csat(
     return score
 
 
-def _contacts_csv(scenario: Scenario, result: CenterResult, streams: Streams) -> str:
-    c = result.contacts
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(CONTACT_COLUMNS)
-    if c is None or result.issue is None or len(c) == 0:
-        return buf.getvalue()
-    n = len(c)
-    answered = result.outcome == ANSWERED
-    abandoned = result.outcome == ABANDONED
-    ended = np.where(
-        answered,
-        result.answer_seconds + c.handle_seconds,
-        np.where(abandoned, result.leave_queue_seconds, np.nan),
-    )
-    first = np.flatnonzero(np.arange(n) == result.issue)
-    u = streams("eventlog.csat").random(first.size)
-    score = _csat(scenario, result, ended, u)
-    order = c.order if c.order is not None else np.full(n, -1, dtype=np.int64)
-    key = c.issue_key if c.issue_key is not None else result.issue
-    # one customer per order; a direct arrival's customer is its issue
-    customer = np.where(order >= 0, order, key)
-    arrived = _times(scenario, c.arrival_seconds)
-    answered_at = _times(scenario, np.where(answered, result.answer_seconds, np.nan))
-    ended_at = _times(scenario, ended)
-    resolved = result.resolved if result.resolved is not None else np.full(n, -1, np.int8)
-    refunded = result.refunded if result.refunded is not None else np.zeros(n, dtype=bool)
-    by_time = np.lexsort((np.arange(n), c.arrival_seconds))
-    for cid, i in enumerate(by_time.tolist(), start=1):
-        decided = answered[i] and resolved[i] >= 0
-        w.writerow(
-            (
-                cid,
-                int(order[i]) if order[i] >= 0 else "",
-                int(customer[i]),
-                c.channels[c.channel[i]],
-                c.reasons[c.reason[i]],
-                arrived[i],
-                answered_at[i],
-                ended_at[i],
-                int(resolved[i]) if decided else "",
-                int(score[i]) if score[i] else "",
-                int(refunded[i]) if decided else "",
-            )
-        )
-    return buf.getvalue()
+class ContactLines:
+    """``contacts.csv`` piece by piece, from the contact centre's results as it hands them out.
 
-
-def event_log(
-    scenario: Scenario, demand: Demand, result: CenterResult, streams: Streams
-) -> EventLog:
-    """The orders and contacts of one simulated arm, as CSV text.
-
-    Args:
-        scenario: The scenario.
-        demand: The arm's demand, generated with ``order_rows=True``.
-        result: What the contact centre did with its contacts.
-        streams: The replication's streams (only ``eventlog.*`` are drawn from).
+    Call :meth:`inputs` with the first contacts as they are fed to the engine (their CSAT
+    uniforms are drawn then, one per issue in the order of arrival, from ``eventlog.csat``),
+    :meth:`add` with each result handed out, and :meth:`close` at the end. Rows wait until
+    every contact arriving before them has been handed out, then go out by arrival (ties:
+    first contacts first, then by issue and attempt), numbered from 1.
     """
-    return EventLog(
-        orders_csv=_orders_csv(scenario, demand, streams),
-        contacts_csv=_contacts_csv(scenario, result, streams),
-    )
+
+    def __init__(self, scenario: Scenario, streams: Streams) -> None:
+        self.scenario = scenario
+        self.rng = streams("eventlog.csat")
+        self.u: dict[int, float] = {}
+        """Each issue's CSAT uniform, by its key, until the issue is written."""
+        self.waiting: list[tuple[float, int, int, int, tuple[object, ...]]] = []
+        self.next_id = 1
+
+    def header(self) -> str:
+        """The header line."""
+        return _csv([CONTACT_COLUMNS])
+
+    def inputs(self, c: Contacts) -> Contacts:
+        """Draw the CSAT uniforms of first contacts fed to the engine; return them."""
+        assert c.issue_key is not None, "the event log needs the contacts' issue keys"
+        self.u.update(zip(c.issue_key.tolist(), self.rng.random(len(c)).tolist(), strict=True))
+        return c
+
+    def add(self, result: CenterResult) -> str:
+        """Rows of a result (whole issues); the text of those that may go out now."""
+        c = result.contacts
+        assert c is not None and result.issue is not None and c.issue_key is not None
+        n = len(c)
+        if n:
+            answered = result.outcome == ANSWERED
+            abandoned = result.outcome == ABANDONED
+            ended = np.where(
+                answered,
+                result.answer_seconds + c.handle_seconds,
+                np.where(abandoned, result.leave_queue_seconds, np.nan),
+            )
+            first = np.flatnonzero(np.arange(n) == result.issue)
+            u = np.array([self.u.pop(k) for k in c.issue_key[first].tolist()])
+            score = _csat(self.scenario, result, ended, u)
+            order = c.order if c.order is not None else np.full(n, -1, dtype=np.int64)
+            key = c.issue_key
+            # one customer per order; a direct arrival's customer is its issue
+            customer = np.where(order >= 0, order, key)
+            times = _times(
+                self.scenario,
+                np.concatenate(
+                    [c.arrival_seconds, np.where(answered, result.answer_seconds, np.nan), ended]
+                ),
+            )
+            resolved = result.resolved if result.resolved is not None else np.full(n, -1, np.int8)
+            refunded = result.refunded if result.refunded is not None else np.zeros(n, bool)
+            decided = answered & (resolved >= 0)
+            attempt = result.attempt if result.attempt is not None else np.zeros(n, np.int16)
+            kind = result.kind if result.kind is not None else np.zeros(n, np.int8)
+            for i, (arrival, follow, k, a, o, cu, ch, r, s, d, rs, rf) in enumerate(
+                zip(
+                    c.arrival_seconds.tolist(),
+                    (kind != FIRST).tolist(),
+                    key.tolist(),
+                    attempt.tolist(),
+                    order.tolist(),
+                    customer.tolist(),
+                    c.channel.tolist(),
+                    c.reason.tolist(),
+                    score.tolist(),
+                    decided.tolist(),
+                    resolved.tolist(),
+                    refunded.tolist(),
+                    strict=True,
+                )
+            ):
+                row = (
+                    o if o >= 0 else "",
+                    cu,
+                    c.channels[ch],
+                    c.reasons[r],
+                    times[i],
+                    times[n + i],
+                    times[2 * n + i],
+                    rs if d else "",
+                    s if s else "",
+                    int(rf) if d else "",
+                )
+                heapq.heappush(self.waiting, (arrival, int(follow), k, a, row))
+        return self._out(result.complete_before)
+
+    def close(self) -> str:
+        """The rows still waiting."""
+        return self._out(math.inf)
+
+    def _out(self, before: float) -> str:
+        rows = []
+        waiting = self.waiting
+        while waiting and waiting[0][0] < before:
+            rows.append((self.next_id, *heapq.heappop(waiting)[4]))
+            self.next_id += 1
+        return _csv(rows)

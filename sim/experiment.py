@@ -26,11 +26,11 @@ from typing import Any, Literal, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.center import CenterResult, simulate_center, stream_center
+from sim.center import feed_times, simulate_center, stream_center
 from sim.config import Scenario, SecondItemDiscount
-from sim.demand import Arm, DemandStream, LateContact, generate
+from sim.demand import Arm, Contacts, DemandStream, LateContact, generate, orders_by_day
 from sim.economics import break_even_miss_rate, miss_slope_second_item
-from sim.eventlog import EventLog, event_log
+from sim.eventlog import ContactLines, EventLog, order_lines
 from sim.metrics import ReplicationMetrics, Tally, replication_metrics
 from sim.rng import Streams
 from sim.stats import Stat, summarise
@@ -65,14 +65,10 @@ def run_arm(scenario: Scenario, replication: int, arm: Arm = "promotion") -> Rep
 def _streamed_arm(scenario: Scenario, streams: Streams, arm: Arm) -> ReplicationMetrics:
     demand = DemandStream(scenario, streams, arm)
     tally = Tally(scenario)
-    last: list[CenterResult] = []
-
-    def hand_out(result: CenterResult) -> None:
+    for result in stream_center(scenario, demand.take, streams.issue):
         tally.add(result)
-        last[:] = [result]  # the last one carries the agents' overtime
-
-    stream_center(scenario, demand.take, streams.issue, hand_out)
-    return tally.finish(last[0], demand.orders, demand.promotion_active)
+    # the last result carries the agents' overtime
+    return tally.finish(result, demand.orders, demand.promotion_active)
 
 
 def event_log_of(scenario: Scenario, replication: int = 0, arm: Arm = "promotion") -> EventLog:
@@ -81,12 +77,49 @@ def event_log_of(scenario: Scenario, replication: int = 0, arm: Arm = "promotion
     The replication is simulated again here, in the calling process, rather than carried
     back from the workers: a run without ``--event-log`` keeps nothing per order or contact,
     and the log is the same whatever the number of workers (replication r depends only on
-    the scenario and r).
+    the scenario and r). Each file is made as it is written, streamed like a replication
+    (orders a day at a time; contacts as the engine hands out issues that are over), so
+    the log of a long run is never held whole.
     """
-    streams = Streams(scenario.seed, replication)
-    demand = generate(scenario, streams, arm, order_rows=True)
-    result = simulate_center(scenario, demand.contacts, streams.issue)
-    return event_log(scenario, demand, result, streams)
+    active = arm == "promotion" and scenario.promotion is not None
+
+    def orders() -> Iterator[str]:
+        streams = Streams(scenario.seed, replication)
+        yield from order_lines(scenario, orders_by_day(scenario, streams, arm), active, streams)
+
+    def contacts() -> Iterator[str]:
+        lines = ContactLines(scenario, Streams(scenario.seed, replication))
+        yield lines.header()
+        streams = Streams(scenario.seed, replication)
+        if _meets_late_contact(scenario, replication, arm):
+            # the stream would fail after rows were written: simulate in one piece
+            first = lines.inputs(generate(scenario, streams, arm).contacts)
+            yield lines.add(simulate_center(scenario, first, streams.issue))
+        else:
+            demand = DemandStream(scenario, streams, arm)
+
+            def take(before: float) -> Contacts:
+                return lines.inputs(demand.take(before))
+
+            for result in stream_center(scenario, take, streams.issue):
+                yield lines.add(result)
+        yield lines.close()
+
+    return EventLog(orders, contacts)
+
+
+def _meets_late_contact(scenario: Scenario, replication: int, arm: Arm) -> bool:
+    """Whether streaming the arm's demand would meet a late contact (demand alone, no engine).
+
+    The stream's ``take`` calls depend on the horizon only (:func:`sim.center.feed_times`).
+    """
+    stream = DemandStream(scenario, Streams(scenario.seed, replication), arm)
+    try:
+        for before in feed_times(scenario.calendar.horizon_seconds):
+            stream.take(before)
+    except LateContact:
+        return True
+    return False
 
 
 def run_replication(

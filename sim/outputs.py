@@ -25,7 +25,7 @@ import socket
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -155,9 +155,13 @@ def replace_file(path: Path, text: str) -> Path:
     return path
 
 
+FileContent = str | bytes | Iterator[str]
+"""A file's text, bytes, or text made piece by piece as it is written (an event log)."""
+
+
 def write_run(
     target: Path,
-    files: Mapping[str, str | bytes],
+    files: Mapping[str, FileContent],
     *,
     force: bool = False,
     unique: bool = False,
@@ -170,7 +174,7 @@ def write_run(
 
     Args:
         target: The folder to create.
-        files: Its files, name → content.
+        files: Its files, name → content (pieces of text are written as they come).
         force: Replace ``target`` if it is a folder promosim wrote (see
             :func:`check_target`): the new folder is written in full first, then the old
             one is moved aside, the new one renamed into place, and the old one deleted.
@@ -195,8 +199,12 @@ def write_run(
             path = tmp / name
             if isinstance(content, bytes):
                 path.write_bytes(content)
-            else:
+            elif isinstance(content, str):
                 path.write_text(content, encoding="utf-8", newline="")
+            else:
+                with path.open("w", encoding="utf-8", newline="") as f:
+                    for piece in content:
+                        f.write(piece)
         if finish is not None:
             finish(tmp)
         if unique:
@@ -595,15 +603,16 @@ def run_files(
     report_html: str | None = None,
     report_lang: str | None = None,
     event_log: EventLog | None = None,
-) -> dict[str, str]:
+) -> dict[str, FileContent]:
     """Every file of a run folder, by name.
 
     With ``report_lang`` (and no ``report_html``), ``report.html`` is built from the other
     files in that language, exactly as ``promosim report`` rebuilds it from the folder.
-    With ``event_log``, ``orders.csv`` and ``contacts.csv`` (calibrate's formats) are added.
+    With ``event_log``, ``orders.csv`` and ``contacts.csv`` (calibrate's formats) are added,
+    as pieces of text made while they are written.
     """
     created = created or dt.datetime.now(dt.UTC)
-    files = {
+    files: dict[str, FileContent] = {
         "manifest.json": _json(manifest(loaded, command or sys.argv, created, workers)),
         "scenario.resolved.yaml": resolved_yaml(loaded),
         "summary.json": _json(summary(loaded, result)),
@@ -611,13 +620,15 @@ def run_files(
         "intervals.csv": intervals_csv(result),
         "daily.csv": daily_csv(result),
     }
-    if event_log is not None:
-        files["orders.csv"] = event_log.orders_csv
-        files["contacts.csv"] = event_log.contacts_csv
     if report_html is None and report_lang is not None:
         from sim.report import report_from_files  # plotly only when a report is wanted
 
-        report_html = report_from_files(files, report_lang)
+        report_html = report_from_files(
+            {k: v for k, v in files.items() if isinstance(v, str)}, report_lang
+        )
+    if event_log is not None:
+        files["orders.csv"] = event_log.orders()
+        files["contacts.csv"] = event_log.contacts()
     if report_html is not None:
         files["report.html"] = report_html
     return files

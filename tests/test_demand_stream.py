@@ -181,20 +181,6 @@ def test_order_tally_counts_the_orders_as_the_metrics_do() -> None:
     assert with_window != OrderTally(0, 0, np.zeros(0))
 
 
-def test_generate_keeps_its_order_rows() -> None:
-    """order_rows=True: the same contacts, one row per order of the arm."""
-    s = bundled("baseline")
-    plain = generated("baseline", "promotion", 0)
-    full = generate(s, Streams(s.seed, 0), "promotion", order_rows=True)
-    assert plain.rows is None and full.rows is not None
-    assert_same_contacts([full.contacts], plain.contacts)
-    assert same_bytes(full.order_seconds, plain.order_seconds)
-    assert same_bytes(full.rows.created_seconds, plain.order_seconds)
-    assert full.rows.id.size == plain.order_seconds.size == np.unique(full.rows.id).size
-    assert (full.rows.ship_seconds >= full.rows.created_seconds).all()
-    assert (full.rows.delivery_seconds >= full.rows.ship_seconds).all()
-
-
 # --------------------------------------------------------------------------- lookahead
 
 

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from sim import calibrate as cal
 from sim.cli import app
 from sim.config import Scenario
-from sim.demand import generate
+from sim.demand import generate, orders_by_day
 from sim.eventlog import CONTACT_COLUMNS, ORDER_COLUMNS, EventLog
 from sim.experiment import event_log_of, run_arm
 from sim.loading import load_text
@@ -43,18 +43,23 @@ def _rows(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text)))
 
 
-def test_keeping_order_rows_draws_nothing_else() -> None:
+def test_the_orders_of_the_log_are_the_simulated_orders() -> None:
+    """orders_by_day: the orders generate draws, a day at a time, with their rows."""
     s = _promo()
     for arm in ("promotion", "baseline"):
         plain = generate(s, Streams(s.seed, 0), arm)
-        kept = generate(s, Streams(s.seed, 0), arm, order_rows=True)
-        assert plain.rows is None and kept.rows is not None
-        for name in ("arrival_seconds", "channel", "reason", "order", "handle_seconds"):
-            assert np.array_equal(getattr(plain.contacts, name), getattr(kept.contacts, name))
-        assert np.array_equal(plain.order_seconds, kept.rows.created_seconds)
-        assert kept.rows.id.size == np.unique(kept.rows.id).size
-        assert np.all(kept.rows.ship_seconds > kept.rows.created_seconds)
-        assert np.all(kept.rows.delivery_seconds > kept.rows.ship_seconds)
+        days = list(orders_by_day(s, Streams(s.seed, 0), arm))
+        created = np.concatenate([rows.created_seconds for _, rows in days])
+        assert np.array_equal(plain.order_seconds, created)
+        assert np.array_equal(plain.order_in_window, np.concatenate([r.in_window for _, r in days]))
+        ids = np.concatenate([rows.id for _, rows in days])
+        assert ids.size == np.unique(ids).size == created.size
+        for end, rows in days:
+            # a day's orders are placed before its end, and after the previous day's
+            assert np.all(rows.created_seconds < end)
+            assert np.all(rows.created_seconds >= end - 86400.0)
+            assert np.all(rows.ship_seconds > rows.created_seconds)
+            assert np.all(rows.delivery_seconds > rows.ship_seconds)
 
 
 def test_the_log_holds_what_the_replication_counted(promo: tuple[Scenario, EventLog]) -> None:

@@ -26,8 +26,8 @@ import sim.demand
 import sim.experiment
 from sim.center import FIRST, CenterResult, simulate_center, stream_center
 from sim.config import Scenario
-from sim.demand import Contacts, DemandStream, LateContact, generate
-from sim.experiment import arms_of, run_arm
+from sim.demand import Contacts, DemandStream, LateContact, generate, orders_by_day
+from sim.experiment import arms_of, event_log_of, run_arm
 from sim.loading import load_scenario
 from sim.metrics import ReplicationMetrics, Tally, overlap, replication_metrics
 from sim.rng import Streams
@@ -86,9 +86,7 @@ def fates(r: CenterResult) -> dict[str, NDArray[Any]]:
 def streamed(
     scenario: Scenario, contacts: Contacts, streams: Streams, segment: float, batch: int
 ) -> list[CenterResult]:
-    out: list[CenterResult] = []
-    stream_center(scenario, slices(contacts), streams.issue, out.append, segment, batch)
-    return out
+    return list(stream_center(scenario, slices(contacts), streams.issue, segment, batch))
 
 
 def concatenated(results: list[CenterResult]) -> dict[str, NDArray[Any]]:
@@ -283,3 +281,28 @@ def test_a_late_pre_sale_contact_reruns_the_replication_in_one_piece(
     got = run_arm(scenario, 0, "promotion")
     assert late == ["one piece"]
     assert got.overall == want.overall
+
+
+def test_the_event_log_streamed_is_the_event_log_in_one_piece(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """contacts.csv made as issues are handed out equals the one made from one result.
+
+    Many small batches, so that rows wait for earlier arrivals of issues still open;
+    orders.csv, made a day at a time, is sorted and whole.
+    """
+    scenario = load_scenario(CONFIGS / "second_item_1yuan.yaml", ["calendar.days=6"]).scenario
+    monkeypatch.setattr(sim.center, "BATCH_CONTACTS", 500)
+    log = event_log_of(scenario)
+    streamed_text = log.contacts_csv
+    monkeypatch.setattr(sim.experiment, "_meets_late_contact", lambda *a: True)
+    assert streamed_text == log.contacts_csv
+    rows = streamed_text.splitlines()
+    assert len(rows) > 3000
+    ids = [int(r.split(",", 1)[0]) for r in rows[1:]]
+    assert ids == list(range(1, len(rows)))
+    orders = log.orders_csv.splitlines()[1:]
+    created = [r.split(",")[1] for r in orders]
+    assert created == sorted(created)
+    placed = sum(rows.id.size for _, rows in orders_by_day(scenario, Streams(scenario.seed, 0)))
+    assert len(orders) == placed
