@@ -138,8 +138,9 @@ def simulation_peak(days: float, per_day: float | None = None) -> Peak:
         env = {**os.environ, "PROMOSIM_BENCH_PEAK": str(peak_file)}
         child = subprocess.Popen(argv, cwd=ROOT, env=env)
         _, status, usage = os.wait4(child.pid, 0)
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise RuntimeError(f"simulation of {days:g} days failed: exit status {status}")
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode != 0:
+            raise RuntimeError(f"simulation of {days:g} days failed: exit {child.returncode}")
         got = json.loads(peak_file.read_text(encoding="utf-8"))
     return Peak(
         days=days,

@@ -214,7 +214,7 @@ def bench_d(suite: Suite) -> None:
         Row(
             f"d. peak memory, baseline over {mid:g} days",
             f"{_mb(at_mid.mb)} ({at_mid.contacts:,.0f} contacts); "
-            f"+{slope:.1f} MB per 100,000 more contacts",
+            f"{slope:+.1f} MB per 100,000 more contacts",
             "with --event-log: " + (_mb(logged.mb) if logged else "n/a (not implemented)"),
             target="< 300 MB without the log, not growing with contacts (< 10 MB per 100,000)",
             passed=None if suite.quick else passed,

@@ -57,6 +57,13 @@ timers) are bare entries in simpy's own event queue, in the order ``Timeout`` ev
 have (:class:`_Clock`); an arrival that comes before everything queued is handled without
 queueing it; per-contact columns are Python lists while the engine runs; what a first
 contact's own uniforms decide is computed for all of them at once with numpy.
+
+Memory: :func:`simulate_center` runs the horizon in one piece and returns every contact.
+:func:`stream_center` runs the same simulation in segments, feeding input contacts a
+segment ahead and handing out the issues that are over every ``BATCH_CONTACTS`` contacts
+(:meth:`_Center.compact` renumbers what stays); schedule actions wait on an agenda, only the
+next one in the event queue. So the engine holds the queues, the agents, the contacts in
+service or due, the issues they belong to and a batch, not the horizon's contacts.
 """
 
 from __future__ import annotations

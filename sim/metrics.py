@@ -1,4 +1,8 @@
-"""Metrics of one replication, as pure functions of what the contact centre recorded.
+"""Metrics of one replication, counted from what the contact centre recorded.
+
+:class:`Tally` takes the contacts of whole issues as the engine hands them out (or all of
+them at once: :func:`replication_metrics`) and keeps only counts and sums, so a streamed
+replication's memory does not grow with its contacts; means are sums ÷ counts at the end.
 
 Two kinds, kept apart as in salabim's monitors:
 
