@@ -449,8 +449,9 @@ class _Center:
         self.meta: Contacts | None = None
         """The first chunk fed: the contacts' names and which optional columns they have."""
         self.inputs: list[int] = []
-        """Input contacts fed since the last compaction still to arrive, by arrival: their
-        indices (``_arrive_first`` walks them by position)."""
+        """Indices of the input contacts fed since the last compaction, by arrival: those
+        from position ``next_input`` on are still to arrive (``_arrive_first`` walks them
+        by position)."""
         self.next_input = -1
         """Position in ``inputs`` of the input whose arrival is queued (-1: none is)."""
         self.n_inputs = 0
@@ -683,7 +684,7 @@ class _Center:
             self._arm(c)
         if (
             t.redial[i]
-            and self.t.contacts_of_issue[t.issue[i]] < self.max_contacts
+            and t.contacts_of_issue[t.issue[i]] < self.max_contacts
             and math.isfinite(t.deadline[i])
         ):
             self._at(t.deadline[i] - self.env.now, self._patience_out, i)
@@ -726,7 +727,7 @@ class _Center:
             t.resolved[i] = 1
             if code:
                 t.refunded.append(i)
-                self.t.issue_refunded[i] = True
+                t.issue_refunded[i] = True
         # the recorded end, not the clock: the clock's float steps may differ from
         # answer + handle by a hair, and the next contact must not start before it
         self._free(agent, agent.group.units[t.channel[i]], t.answer[i] + t.handle[i])
@@ -833,7 +834,7 @@ class _Center:
         issue = t.issue[i]
         kind = t.kind[i]
         resolved = refunded = False
-        if not self.t.issue_refunded[issue]:
+        if not t.issue_refunded[issue]:
             if r.refund_policy == ALWAYS or (
                 r.refund_policy == IF_INSIST and u[U_INSIST] < self.insist[ctype]
             ):
@@ -848,9 +849,9 @@ class _Center:
         t.resolved[i] = 1 if resolved else 0
         if refunded:
             t.refunded.append(i)
-            self.t.issue_refunded[issue] = True
+            t.issue_refunded[issue] = True
         end = t.answer[i] + t.handle[i]
-        if resolved or not self.t.contacts_of_issue[issue] < self.max_contacts:
+        if resolved or not t.contacts_of_issue[issue] < self.max_contacts:
             return
         if (
             self.tier2 >= 0
@@ -897,7 +898,7 @@ class _Center:
         k = t.n
         t.n += 1
         issue = t.issue[i]
-        self.t.contacts_of_issue[issue] += 1
+        t.contacts_of_issue[issue] += 1
         spec = self.channel_specs[channel]
         reason = t.reason[i]
         r = self.reasons[reason]
