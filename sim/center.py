@@ -363,12 +363,31 @@ class _Table:
     Plain Python lists while the engine runs: reading or writing an element of a list costs
     a fifth of a numpy element access, and the engine does little else. What follows from
     the run (the group and units of an answer, when a contact left the queue) is put together
-    as numpy arrays when contacts are handed out (:meth:`_Center._batch`).
+    as numpy arrays when contacts are handed out (:meth:`_Center._batch`). The columns that
+    never change once a contact exists (:data:`FIXED`, and ``decide``) are also kept as numpy
+    arrays, for the first ``n_fixed`` contacts (:meth:`seal` adds the follow-ups created
+    since), so that handing out does not convert them back from lists.
 
     An issue is named by the index of its first contact; the per-issue columns
-    (``contacts_of_issue`` … ``delivery``) hold their value at that index (placeholders at
-    other contacts' indices).
+    (``contacts_of_issue``, ``issue_refunded``, ``key``, and ``order`` and ``delivery``,
+    kept only as arrays) hold their value at that index (placeholders at other contacts').
     """
+
+    FIXED = (
+        "arrival",
+        "handle",
+        "patience",
+        "channel",
+        "reason",
+        "ctype",
+        "issue",
+        "kind",
+        "attempt",
+        "key",
+    )
+    """List columns that never change once a contact exists (``issue`` only renumbered)."""
+    HEADS = ("order", "delivery")
+    """Columns kept only as arrays: values at issue heads, placeholders elsewhere."""
 
     def __init__(self) -> None:
         self.n = 0
@@ -404,13 +423,47 @@ class _Table:
         self.contacts_of_issue: list[int] = []
         self.issue_refunded: list[bool] = []
         self.key: list[int] = []
-        self.order: list[int] = []
-        self.delivery: list[float] = []
+        self.n_fixed = 0
+        self.fixed: dict[str, NDArray[Any]] = {
+            name: np.zeros(0, dtype=_DTYPES[name]) for name in (*self.FIXED, *self.HEADS)
+        }
 
     def decisions(self, i: int) -> NDArray[np.float64]:
         """Contact i's decision uniforms."""
         first: int = self.decide.shape[0]
         return self.decide[i] if i < first else self.extra[i - first]
+
+    def grow(self, name: str, values: list[Any]) -> None:
+        """Append values to a list column (an empty one takes the list itself: no copy)."""
+        column: list[Any] = getattr(self, name)
+        if column:
+            column.extend(values)
+        else:
+            setattr(self, name, values)
+
+    def seal(self, more: dict[str, NDArray[Any]] | None = None) -> None:
+        """Bring the arrays of fixed columns and ``decide`` up to every contact.
+
+        ``more``: new contacts' arrays (every fixed and head column, and ``decide``) to put
+        after them, for contacts the caller adds to the lists itself.
+        """
+        tail = self.n - self.n_fixed
+        for name in self.FIXED:
+            parts = [self.fixed[name]]
+            if tail:
+                parts.append(np.array(getattr(self, name)[self.n_fixed :], dtype=_DTYPES[name]))
+            if more is not None:
+                parts.append(more[name])
+            self.fixed[name] = np.concatenate(parts) if len(parts) > 1 else parts[0]
+        for name, blank in (("order", -1), ("delivery", math.nan)):
+            parts = [self.fixed[name], np.full(tail, blank, dtype=_DTYPES[name])]
+            if more is not None:
+                parts.append(more[name])
+            self.fixed[name] = np.concatenate(parts)
+        extra = [np.array(self.extra).reshape(-1, DECISIONS)] if self.extra else []
+        self.decide = np.concatenate([self.decide, *extra, *([more["decide"]] if more else [])])
+        self.extra = []
+        self.n_fixed = self.n + (len(more["decide"]) if more is not None else 0)
 
     LISTS = (
         "arrival",
@@ -433,8 +486,6 @@ class _Table:
         "contacts_of_issue",
         "issue_refunded",
         "key",
-        "order",
-        "delivery",
     )
     """The per-contact list columns."""
 
@@ -450,10 +501,8 @@ class _Center:
         """The first chunk fed: the contacts' names and which optional columns they have."""
         self.inputs: list[int] = []
         """Indices of the input contacts fed since the last compaction, by arrival: those
-        from position ``next_input`` on are still to arrive (``_arrive_first`` walks them
-        by position)."""
-        self.next_input = -1
-        """Position in ``inputs`` of the input whose arrival is queued (-1: none is)."""
+        from the position whose arrival is queued on are still to arrive
+        (``_arrive_first`` walks them by position; see :meth:`_next_input`)."""
         self.n_inputs = 0
         """Input contacts fed so far."""
         names = list(scenario.channels)
@@ -536,54 +585,65 @@ class _Center:
         if n == 0:
             return
         k = t.n
-        arrival = c.arrival_seconds.astype(np.float64, copy=False)
-        patience = c.patience_seconds.astype(np.float64, copy=False)
-        t.arrival.extend(arrival.tolist())
-        t.handle.extend(c.handle_seconds.astype(np.float64, copy=False).tolist())
-        t.patience.extend(patience.tolist())
-        t.deadline.extend((arrival + patience).tolist())
-        t.channel.extend(c.channel.tolist())
-        t.reason.extend(c.reason.tolist())
-        t.ctype.extend(c.customer_type.tolist() if c.customer_type is not None else [0] * n)
-        t.issue.extend(range(k, k + n))
-        t.kind.extend([FIRST] * n)
-        t.attempt.extend([0] * n)
-        t.answer.extend([math.nan] * n)
-        t.agent.extend([-1] * n)
-        t.outcome.extend([OPEN] * n)
-        t.resolved.extend([-1] * n)
-        t.contacts_of_issue.extend([1] * n)
-        t.issue_refunded.extend([False] * n)
-        t.key.extend(
-            c.issue_key.tolist()
-            if c.issue_key is not None
-            else range(self.n_inputs, self.n_inputs + n)
-        )
-        t.order.extend(c.order.tolist() if c.order is not None else [-1] * n)
-        t.delivery.extend(
-            c.delivery_seconds.tolist() if c.delivery_seconds is not None else [math.nan] * n
-        )
-        decide = (
-            c.decide.astype(np.float64, copy=False)
-            if c.decide is not None
-            else np.full((n, DECISIONS), 0.5)
-        )
-        # the decision rows of the follow-ups created so far go in front of the new inputs'
-        t.decide = np.concatenate([t.decide, *self._extra_rows(), decide])
-        t.extra = []
-        self._decide_inputs(c, decide)
+        new: dict[str, NDArray[Any]] = {
+            "arrival": c.arrival_seconds.astype(np.float64, copy=False),
+            "handle": c.handle_seconds.astype(np.float64, copy=False),
+            "patience": c.patience_seconds.astype(np.float64, copy=False),
+            "channel": c.channel.astype(np.int32, copy=False),
+            "reason": c.reason.astype(np.int32, copy=False),
+            "ctype": (
+                c.customer_type.astype(np.int32, copy=False)
+                if c.customer_type is not None
+                else np.zeros(n, dtype=np.int32)
+            ),
+            "issue": np.arange(k, k + n, dtype=np.int64),
+            "kind": np.full(n, FIRST, dtype=np.int8),
+            "attempt": np.zeros(n, dtype=np.int16),
+            "key": (
+                c.issue_key.astype(np.int64, copy=False)
+                if c.issue_key is not None
+                else np.arange(self.n_inputs, self.n_inputs + n, dtype=np.int64)
+            ),
+            "order": (
+                c.order.astype(np.int64, copy=False)
+                if c.order is not None
+                else np.full(n, -1, dtype=np.int64)
+            ),
+            "delivery": (
+                c.delivery_seconds.astype(np.float64, copy=False)
+                if c.delivery_seconds is not None
+                else np.full(n, math.nan)
+            ),
+            "decide": (
+                c.decide.astype(np.float64, copy=False)
+                if c.decide is not None
+                else np.full((n, DECISIONS), 0.5)
+            ),
+        }
+        # the follow-ups created so far go in front of the new inputs in the arrays
+        t.seal(new)
+        for name in _Table.FIXED:
+            t.grow(name, new[name].tolist())
+        t.grow("deadline", (new["arrival"] + new["patience"]).tolist())
+        t.grow("answer", [math.nan] * n)
+        t.grow("agent", [-1] * n)
+        t.grow("outcome", [OPEN] * n)
+        t.grow("resolved", [-1] * n)
+        t.grow("contacts_of_issue", [1] * n)
+        t.grow("issue_refunded", [False] * n)
+        self._decide_inputs(c, new["decide"])
         t.n += n
         self.n_inputs += n
         first = len(self.inputs)
         self.inputs.extend(range(k, k + n))
-        if self.next_input < 0:
-            self.next_input = first
+        if self._next_input() < 0:
             self._at(t.arrival[k] - self.env.now, self._arrive_first, first)
 
-    def _extra_rows(self) -> list[NDArray[np.float64]]:
-        """The follow-ups' decision rows as one array (none if there are none)."""
-        extra = self.t.extra
-        return [np.array(extra).reshape(-1, DECISIONS)] if extra else []
+    def _next_input(self) -> int:
+        """Position in ``inputs`` of the input whose arrival is queued (-1: none is)."""
+        first = self._arrive_first
+        queue: list[Any] = self.env._queue
+        return next((e[4] for e in queue if len(e) == 5 and e[3] == first), -1)
 
     def _decide_inputs(self, c: Contacts, u: NDArray[np.float64]) -> None:
         """What input contacts' own uniforms decide, for a chunk of them at once.
@@ -605,11 +665,11 @@ class _Center:
             else np.zeros(n, dtype=np.intp)
         )
         share = np.array(self.silent_share, dtype=np.float64)[channel]
-        t.silent.extend(((share > 0) & (u[:, U_SILENT] < share)).tolist())
+        t.grow("silent", ((share > 0) & (u[:, U_SILENT] < share)).tolist())
         p = np.array(self.redial_p, dtype=np.float64)[reason]
-        t.redial.extend(((p > 0) & (u[:, U_REDIAL] < p)).tolist())
+        t.grow("redial", ((p > 0) & (u[:, U_REDIAL] < p)).tolist())
         if not self.reasons:
-            t.ended.extend([2] * n)  # never read: without reasons nothing is answered
+            t.grow("ended", [2] * n)  # never read: without reasons nothing is answered
             return
         j = self.journey
         policy = np.array([r.refund_policy for r in self.reasons])[reason]
@@ -624,7 +684,7 @@ class _Center:
         follow |= u[:, U_REPEAT] < j.repeat_probability
         follow &= self.max_contacts > 1
         ended = np.where(resolved, refund.astype(np.int8), np.where(follow, 3, 2))
-        t.ended.extend(ended.tolist())
+        t.grow("ended", ended.tolist())
 
     # ---- scheduling helpers
 
@@ -643,7 +703,6 @@ class _Center:
             i = inputs[p]
             self._route(i, arrival[i])
             if p == last:
-                self.next_input = -1
                 if self._release_due:
                     self._settle()
                 return
@@ -652,7 +711,6 @@ class _Center:
             if self._release_due:
                 self._settle()
             if not env.enter(place, self._arrive_first, p):
-                self.next_input = p
                 return
 
     def _arrive_followup(self, i: int) -> None:
@@ -935,8 +993,6 @@ class _Center:
         t.contacts_of_issue.append(0)
         t.issue_refunded.append(False)
         t.key.append(-1)
-        t.order.append(-1)
-        t.delivery.append(math.nan)
         self._at(when - self.env.now, self._arrive_followup, k)
 
     # ---- strict priority: when a waiting higher-priority contact stops blocking
@@ -1095,10 +1151,9 @@ class _Center:
             ],
             dtype=np.float64,
         ).reshape(-1, 4)
-        cols = self._columns()
         return self._batch(
-            cols,
-            np.arange(t.n),
+            self._columns(_RESULT_COLUMNS),
+            None,
             np.array(self.overtime, dtype=np.float64).reshape(-1, 3),
             spells,
         )
@@ -1115,8 +1170,9 @@ class _Center:
         t = self.t
         n = t.n
         refs = [j for q in self.queues for j in q]
-        if self.next_input >= 0:
-            refs += self.inputs[self.next_input :]  # still to arrive: their own issues
+        next_input = self._next_input()
+        if next_input >= 0:
+            refs += self.inputs[next_input:]  # still to arrive: their own issues
         queue: list[Any] = self.env._queue
         finish, follow, redial = self._finish, self._arrive_followup, self._patience_out
         for e in queue:
@@ -1141,14 +1197,16 @@ class _Center:
         cols["issue"] = new[issue]
         for name in _Table.LISTS:
             setattr(t, name, cols[name][order].tolist())
+        for name in t.fixed:
+            t.fixed[name] = cols[name][order]
+        t.n_fixed = int(order.size)
         t.decide = cols["decide"][order]
-        t.extra = []
         t.refunded = [int(new[i]) for i in t.refunded if new[i] >= 0]
         t.platform = [int(new[i]) for i in t.platform if new[i] >= 0]
         t.n = int(order.size)
         for c, q in enumerate(self.queues):
             self.queues[c] = deque(new[list(q)].tolist()) if q else q
-        arrived = self.next_input if self.next_input >= 0 else len(self.inputs)
+        arrived = next_input if next_input >= 0 else len(self.inputs)
         self.inputs = new[self.inputs[arrived:]].tolist()
         first = self._arrive_first
         for k, e in enumerate(queue):
@@ -1161,58 +1219,68 @@ class _Center:
                 queue[k] = (*e[:4], int(new[e[4]]))
             elif fn == first:
                 queue[k] = (*e[:4], e[4] - arrived)  # a position in the inputs
-        if self.next_input >= 0:
-            self.next_input -= arrived
         self.armed = [int(new[a]) for a in self.armed]
         self.issue_rng = {int(new[k]): g for k, g in self.issue_rng.items() if new[k] >= 0}
         return out
 
-    def _columns(self) -> dict[str, NDArray[Any]]:
-        """The table's columns as numpy arrays, and ``decide`` for every contact."""
+    def _columns(self, names: tuple[str, ...] = _Table.LISTS) -> dict[str, NDArray[Any]]:
+        """The table's columns (these, and every array column) as numpy arrays."""
         t = self.t
-        cols = {name: np.array(getattr(t, name), dtype=_DTYPES[name]) for name in _Table.LISTS}
-        cols["decide"] = np.concatenate([t.decide, *self._extra_rows()]) if t.extra else t.decide
+        t.seal()
+        cols = {
+            name: t.fixed[name] if name in t.fixed else np.array(getattr(t, name), _DTYPES[name])
+            for name in names
+        }
+        cols.update((name, t.fixed[name]) for name in _Table.HEADS)
+        cols["decide"] = t.decide
         return cols
 
     def _batch(
         self,
         cols: dict[str, NDArray[Any]],
-        idx: NDArray[np.intp],
+        idx: NDArray[np.intp] | None,
         overtime: NDArray[np.float64],
         spells: NDArray[np.float64],
         complete_before: float = math.inf,
     ) -> CenterResult:
-        """The result of the contacts at ``idx`` (whole issues, ascending) and new ghosts."""
+        """The contacts at ``idx`` (whole issues, ascending; None: all) and new ghosts."""
         t = self.t
         meta = self.meta
         assert meta is not None, "no contacts were fed"
-        local = np.full(t.n, -1, dtype=np.int64)
-        local[idx] = np.arange(idx.size)
-        head = cols["issue"][idx]  # each contact's issue, as the index of its first contact
-        issue = local[head]
-        arrival = cols["arrival"][idx]
-        patience = cols["patience"][idx]
-        channel = cols["channel"][idx]
+
+        def at(name: str) -> NDArray[Any]:
+            return cols[name] if idx is None else cols[name][idx]
+
+        head = at("issue")  # each contact's issue, as the index of its first contact
+        if idx is None:
+            issue = head
+        else:
+            local = np.full(t.n, -1, dtype=np.int64)
+            local[idx] = np.arange(idx.size)
+            issue = local[head]
+        arrival = at("arrival")
+        patience = at("patience")
+        channel = at("channel")
         contacts = Contacts(
             arrival_seconds=arrival,
             channel=channel,
-            reason=cols["reason"][idx],
-            handle_seconds=cols["handle"][idx],
+            reason=at("reason"),
+            handle_seconds=at("handle"),
             patience_seconds=patience,
             channels=meta.channels,
             reasons=meta.reasons,
-            customer_type=cols["ctype"][idx],
+            customer_type=at("ctype"),
             order=None if meta.order is None else cols["order"][head],
             promo_reasons=meta.promo_reasons,
             after_sale_reasons=meta.after_sale_reasons,
             customer_types=meta.customer_types,
-            decide=cols["decide"][idx],
+            decide=at("decide"),
             issue_key=None if meta.issue_key is None else cols["key"][head],
             delivery_seconds=None if meta.delivery_seconds is None else cols["delivery"][head],
         )
-        outcome = cols["outcome"][idx]
-        answer = cols["answer"][idx]
-        agent = cols["agent"][idx]
+        outcome = at("outcome")
+        answer = at("answer")
+        agent = at("agent")
         if len(self.agent_group) >= self._agent_group.size:  # it ends with -1
             self._agent_group = np.array([*self.agent_group, -1], dtype=np.int32)
         group = self._agent_group[agent]  # agent -1 (not answered) reads -1
@@ -1239,12 +1307,12 @@ class _Center:
             spells=spells,
             horizon_seconds=self.horizon,
             contacts=contacts,
-            kind=cols["kind"][idx],
+            kind=at("kind"),
             issue=issue,
-            attempt=cols["attempt"][idx],
-            resolved=cols["resolved"][idx],
-            refunded=flags[0, idx],
-            platform=flags[1, idx],
+            attempt=at("attempt"),
+            resolved=at("resolved"),
+            refunded=flags[0] if idx is None else flags[0, idx],
+            platform=flags[1] if idx is None else flags[1, idx],
             ghosts=ghosts,
             complete_before=complete_before,
         )
@@ -1275,6 +1343,9 @@ _DTYPES: dict[str, type[np.generic]] = {
     "delivery": np.float64,
 }
 """numpy types of the table's columns."""
+
+_RESULT_COLUMNS = (*_Table.FIXED, "answer", "agent", "outcome", "resolved")
+"""The list columns a result is made of (the rest only steers the engine)."""
 
 
 def simulate_center(
