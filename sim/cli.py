@@ -434,9 +434,10 @@ def _add_report(
     from sim import report as reports
 
     target = target or folder / "report.html"
-    figures: dict[str, Any] = {}
+    # the figures are kept only for pictures: a year's figures hold tens of MB
+    figures: dict[str, Any] | None = {} if images is not None else None
     write_report(target, _build_report(folder, lang, figures))
-    if images is not None:
+    if images is not None and figures is not None:
         try:
             pictures = reports.figure_images(figures, images)
         except reports.ReportError as e:
