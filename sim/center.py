@@ -388,6 +388,20 @@ class _Table:
     """List columns that never change once a contact exists (``issue`` only renumbered)."""
     HEADS = ("order", "delivery")
     """Columns kept only as arrays: values at issue heads, placeholders elsewhere."""
+    LISTS = (
+        *FIXED,
+        "deadline",
+        "answer",
+        "agent",
+        "outcome",
+        "resolved",
+        "silent",
+        "redial",
+        "ended",
+        "contacts_of_issue",
+        "issue_refunded",
+    )
+    """The per-contact list columns."""
 
     def __init__(self) -> None:
         self.n = 0
@@ -464,30 +478,6 @@ class _Table:
         self.decide = np.concatenate([self.decide, *extra, *([more["decide"]] if more else [])])
         self.extra = []
         self.n_fixed = self.n + (len(more["decide"]) if more is not None else 0)
-
-    LISTS = (
-        "arrival",
-        "handle",
-        "patience",
-        "deadline",
-        "channel",
-        "reason",
-        "ctype",
-        "issue",
-        "kind",
-        "attempt",
-        "answer",
-        "agent",
-        "outcome",
-        "resolved",
-        "silent",
-        "redial",
-        "ended",
-        "contacts_of_issue",
-        "issue_refunded",
-        "key",
-    )
-    """The per-contact list columns."""
 
 
 class _Center:
