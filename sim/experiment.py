@@ -49,10 +49,11 @@ def run_arm(scenario: Scenario, replication: int, arm: Arm = "promotion") -> Rep
     Streamed: orders are drawn a day at a time, the contact centre runs a day at a time and
     hands out the issues that are over (:func:`sim.center.stream_center`), and the metrics
     count them as they come, so memory holds what is going on (queues, agents, open issues,
-    contacts drawn but not yet arrived), not the horizon's orders and contacts. If a pre-sale contact is drawn later than the
-    stream's lookahead allowed (:class:`~sim.demand.LateContact`: a lag beyond the
-    distribution's 1 − 10⁻¹² quantile), the replication is simulated again in one piece,
-    with the same draws; either way the result is the same.
+    contacts drawn but not yet arrived), not the horizon's orders and contacts. If a
+    pre-sale contact is drawn later than the stream's lookahead allowed
+    (:class:`~sim.demand.LateContact`: a lag beyond the distribution's 1 − 10⁻¹²
+    quantile), the replication is simulated again in one piece, with the same draws;
+    either way the result is the same.
     """
     try:
         return _streamed_arm(scenario, Streams(scenario.seed, replication), arm)
