@@ -36,7 +36,7 @@ import datetime as dt
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -695,31 +695,66 @@ def _stream_times(
     return np.sort(times)
 
 
-def _direct_contacts(scenario: Scenario, streams: Streams) -> list[_Chunk]:
-    """Every direct arrival of the horizon, one chunk per ``arrivals`` stream."""
-    channels = scenario_channels(scenario)
-    names = list(dict.fromkeys(a.reason for a in scenario.arrivals))
-    out = []
-    for i, spec in enumerate(scenario.arrivals):
-        times = _stream_times(spec, scenario, streams(f"arrivals.{i}.times"))
-        mix = spec.mix
-        if len(mix) == 1:
-            chan = np.full(times.size, channels.index(next(iter(mix))), dtype=np.int32)
-        else:
-            chan = _pick_channel(mix, channels, streams(f"arrivals.{i}.channel").random(times.size))
-        u = streams(f"arrivals.{i}.u").random((3 + DECISIONS, times.size))
-        out.append(
-            _chunk(
-                times,
-                chan,
-                names.index(spec.reason),
-                u[0],
-                np.full(times.size, -1, dtype=np.int64),
-                u[1:],
-                (np.int64(1) << 62) | (np.int64(i) << 32) | np.arange(times.size, dtype=np.int64),
-            )
+class _Direct:
+    """One ``arrivals`` stream of an arm, handed out in arrival order.
+
+    Its times are drawn whole (a sorted sample of the horizon: 8 bytes a contact); every
+    other column when handed out, from the stream's generators moved on to the contacts'
+    place (``PCG64.advance``: each double is one step of the generator, so these are the
+    very numbers drawing them all at once gives).
+    """
+
+    def __init__(self, scenario: Scenario, streams: Streams, i: int) -> None:
+        spec = scenario.arrivals[i]
+        channels = scenario_channels(scenario)
+        self.i = i
+        self.reason = list(dict.fromkeys(a.reason for a in scenario.arrivals)).index(spec.reason)
+        self.times = _stream_times(spec, scenario, streams(f"arrivals.{i}.times"))
+        self.mix = spec.mix
+        self.channels = channels
+        # the generators' states (PCG64's dicts), to draw from any place later
+        self.channel_state: Any = (
+            streams(f"arrivals.{i}.channel").bit_generator.state if len(self.mix) > 1 else None
         )
-    return out
+        self.u_state: Any = streams(f"arrivals.{i}.u").bit_generator.state
+        self.done = 0
+        """Contacts handed out."""
+
+    def __len__(self) -> int:
+        """Contacts not handed out yet."""
+        return int(self.times.size) - self.done
+
+    def take(self, before: float) -> _Chunk:
+        """The contacts arriving before ``before`` (seconds) not handed out yet."""
+        n = self.times.size
+        a = self.done
+        b = n if before == math.inf else int(np.searchsorted(self.times, before, side="left"))
+        b = max(a, b)
+        self.done = b
+        m = b - a
+        if self.channel_state is None:
+            chan = np.full(m, self.channels.index(next(iter(self.mix))), dtype=np.int32)
+        else:
+            chan = _pick_channel(self.mix, self.channels, _draws(self.channel_state, a, m))
+        # the uniforms were drawn as one (3 + DECISIONS) × n array, row after row
+        u = np.stack([_draws(self.u_state, r * n + a, m) for r in range(3 + DECISIONS)])
+        return _chunk(
+            self.times[a:b],
+            chan,
+            self.reason,
+            u[0],
+            np.full(m, -1, dtype=np.int64),
+            u[1:],
+            (np.int64(1) << 62) | (np.int64(self.i) << 32) | np.arange(a, b, dtype=np.int64),
+        )
+
+
+def _draws(state: Any, skip: int, count: int) -> NDArray[np.float64]:
+    """``count`` doubles of a PCG64 stream from its ``state``, after ``skip`` of them."""
+    bits = np.random.PCG64()
+    bits.state = state
+    bits.advance(skip)
+    return np.random.Generator(bits).random(count)
 
 
 # --------------------------------------------------------------------------- assembly
@@ -802,7 +837,7 @@ def generate(scenario: Scenario, streams: Streams, arm: Arm = "promotion") -> De
         streams: A fresh set of the replication's streams (one per arm).
         arm: ``"promotion"``, or ``"baseline"`` for the same scenario without its promotion.
     """
-    chunks = _direct_contacts(scenario, streams)
+    chunks = [_Direct(scenario, streams, i).take(math.inf) for i in range(len(scenario.arrivals))]
     times: list[NDArray[np.float64]] = []
     window: list[NDArray[np.bool_]] = []
     if scenario.orders is not None:
@@ -945,9 +980,9 @@ class DemandStream:
     reason with a heavy-tailed lag looks further ahead (a lognormal's bound is about
     e^(7σ) medians): still exact, less lazy.
 
-    Direct ``arrivals`` are drawn whole at construction (each stream's draws cover the
-    horizon and cannot be split without changing them) and handed out by slices: they count
-    in :attr:`peak_buffered`.
+    Direct ``arrivals``: each stream's times are drawn whole at construction (a sorted sample
+    of the horizon, 8 bytes a contact, counted in :attr:`peak_buffered`), the rest of their
+    columns as they are handed out (:class:`_Direct`).
 
     Args:
         scenario: The scenario as written (the promotion arm).
@@ -968,7 +1003,7 @@ class DemandStream:
         # Ties of (time, order, reason) can only be between direct arrivals (an order's
         # contacts differ by reason, orders by id), so only the direct streams' relative
         # order matters to the stable sort: they stay first and in the scenario's order.
-        self._direct = [c for c in _direct_contacts(scenario, streams) if len(c)]
+        self._direct = [_Direct(scenario, streams, i) for i in range(len(scenario.arrivals))]
         self._pending: list[_Chunk] = []
         """Order-caused contacts drawn and not handed out, in the order drawn."""
         self._days = (
@@ -1005,13 +1040,7 @@ class DemandStream:
         for di in np.flatnonzero(wanted):
             self._draw(int(di))
         self._held()
-        out: list[_Chunk] = []
-        direct: list[_Chunk] = []
-        for chunk in self._direct:
-            head, rest = chunk.split(before)
-            out += [head] if len(head) else []
-            direct += [rest] if len(rest) else []
-        self._direct = direct
+        out = [head for d in self._direct if len(head := d.take(before))]
         if self._pending:
             # one chunk for everything pending, sorted when days were added: a take is a
             # bisection and views, however often it is called
