@@ -285,3 +285,40 @@ def test_memory_does_not_grow_with_the_horizon() -> None:
     # orders to contact: ~3.5 days to delivery, a day's lag, and the lead-in week
     assert peaks[90] < 8 * per_day[90]
     assert peaks[90] < 1.5 * peaks[30]
+
+
+def test_direct_streams_drawn_piece_by_piece_are_the_streams_drawn_at_once() -> None:
+    """A direct stream's columns, drawn when handed out (PCG64 moved on), are its draws."""
+    s = bundled("default")
+    streams = Streams(s.seed, 1)
+    direct = sim.demand._Direct(s, streams, 0)
+    n = direct.times.size
+    pieces = [direct.take(t * 3600.0) for t in (0.5, 0.5, 2.0, 7.25)] + [direct.take(math.inf)]
+    assert len(direct) == 0 and sum(len(p) for p in pieces) == n > 100
+    again = Streams(s.seed, 1)
+    again("arrivals.0.times")
+    u = again("arrivals.0.u").random((3 + sim.demand.DECISIONS, n))  # as drawn at once
+    got = sim.demand._Chunk.join(pieces)
+    assert np.array_equal(got.u_type, u[0])
+    assert np.array_equal(got.u_handle, u[1])
+    assert np.array_equal(got.u_patience, u[2])
+    assert np.array_equal(got.decide, u[3:].T)
+    assert np.array_equal(got.time, direct.times)
+
+
+def test_a_direct_stream_s_channel_mix_drawn_piece_by_piece() -> None:
+    data = tiny_scenario(calendar={"days": 1})
+    data["channels"]["chat"] = {"handle_time_seconds": {"dist": "exponential", "mean": 200}}
+    data["staffing"]["groups"][0]["channels"] = ["phone", "chat"]
+    data["arrivals"] = [
+        {"kind": "poisson", "channel_mix": {"phone": 0.3, "chat": 0.7}, "contacts_per_hour": 60}
+    ]
+    s = Scenario.model_validate(data)
+    direct = sim.demand._Direct(s, Streams(s.seed, 0), 0)
+    n = direct.times.size
+    pieces = [direct.take(h * 3600.0) for h in (1.0, 6.5, 6.5, 20.0)] + [direct.take(math.inf)]
+    again = Streams(s.seed, 0)
+    u = again("arrivals.0.channel").random(n)
+    want = sim.demand._pick_channel({"phone": 0.3, "chat": 0.7}, ("phone", "chat"), u)
+    got = np.concatenate([p.channel for p in pieces])
+    assert np.array_equal(got, want) and 0 < (got == 0).sum() < n
