@@ -1022,11 +1022,6 @@ class DemandStream:
         """The most contacts held at once: drawn, not yet handed out."""
         self._held()
 
-    @property
-    def handed_out(self) -> float:
-        """Every contact before this time (seconds) has been handed out (-inf: none)."""
-        return self._handed
-
     def take(self, before: float) -> Contacts:
         """Every contact arriving before ``before`` (seconds) not handed out yet, in order.
 

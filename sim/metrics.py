@@ -288,6 +288,7 @@ class Tally:
         self.edges = np.concatenate([np.maximum(self.starts, self.warmup), [self.horizon]])
         self.channels = tuple(scenario.channels)
         self.reasons = all_reasons(scenario)
+        self.price_difference = _price_difference_reason(scenario, self.reasons)
         n_int, n_ch, n_g = self.starts.size, len(self.channels), len(scenario.staffing.groups)
         self.first_day = int(self.warmup // 86400.0)
         self.n_days = math.ceil(self.horizon / 86400.0 - 1e-9) - self.first_day
@@ -419,22 +420,13 @@ class Tally:
             return
         j = self.journey
         if j is None:
-            j = self.journey = dict.fromkeys(
-                (
-                    "issues",
-                    "contacts",
-                    "resolved",
-                    "first_answered",
-                    "first_resolved",
-                    "repeat_contacts",
-                    "redials",
-                    "escalations",
-                    "platform_interventions",
-                    "refunds",
-                    "refunds_yuan",
-                ),
-                0,
-            )
+            keys = ["issues", "contacts", "resolved", "first_answered", "first_resolved"]
+            keys += ["repeat_contacts", "redials", "escalations"]
+            if result.platform is not None:
+                keys.append("platform_interventions")
+            if result.refunded is not None:
+                keys += ["refunds", "refunds_yuan"]
+            j = self.journey = dict.fromkeys(keys, 0)
         issue = result.issue
         n_issues = int(issue.max()) + 1 if issue.size else 0
         first = result.kind == FIRST
@@ -456,16 +448,11 @@ class Tally:
         j["escalations"] += int((mine & (kind == ESCALATION)).sum())
         if result.platform is not None:
             j["platform_interventions"] += int((mine & result.platform).sum())
-        else:
-            j.pop("platform_interventions", None)
         if result.refunded is not None:
             refunded = mine & result.refunded
             amounts = np.array([r.refund_yuan for r in self.reasons] or [0.0])
             j["refunds"] += int(refunded.sum())
             j["refunds_yuan"] += float(amounts[contacts.reason[refunded]].sum())
-        else:
-            j.pop("refunds", None)
-            j.pop("refunds_yuan", None)
 
     def _add_customers(self, contacts: Contacts, result: CenterResult) -> None:
         """The customer view per issue (domain model §5.2), summed over issues.
@@ -541,7 +528,7 @@ class Tally:
         def add(key: str, value: float) -> None:
             c[key] = c.get(key, 0) + value
 
-        pd = _price_difference_reason(scenario, reasons)
+        pd = self.price_difference
         if pd is not None:
             # what price-difference issues cost, for the break-even miss rate
             of_pd = reason == pd
