@@ -12,7 +12,7 @@ import math
 import os
 import signal
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -34,7 +34,14 @@ from sim import compare as comparelib
 from sim import review, staffing
 from sim.config import SCHEMA_VERSION, Scenario, scenario_json_schema
 from sim.demand import Arm
-from sim.experiment import Runner, RunResult, event_log_of, paired_daily, run_scenario
+from sim.experiment import (
+    Runner,
+    RunResult,
+    arms_of,
+    event_log_of,
+    paired_daily,
+    run_scenario,
+)
 from sim.loading import (
     LoadedScenario,
     ScenarioError,
@@ -47,14 +54,18 @@ from sim.outputs import (
     DiskCache,
     FileContent,
     OutputError,
+    check_file_target,
+    check_paths,
     check_target,
     clean_leftovers,
     comparison_csv,
     default_run_dir,
+    folder_manifest,
     replace_file,
     run_files,
     schedule_yaml,
     sweep_csv,
+    write_file,
     write_new_file,
     write_report,
     write_run,
@@ -350,12 +361,12 @@ def run(
     _check_lang(lang)
     loaded = _load(scenario, _overrides(set_, replications, seed))
     s = loaded.scenario
-    _check_out(out_dir, force)
+    _check_out(out_dir, force, loaded.files)
     n_workers = workers or min(os.cpu_count() or 1, s.replications)
     with _progress(quiet) as progress:
         task = progress.add_task(f"{s.name}: replications", total=s.replications)
         cache_root = (out_dir.parent if out_dir else Path("outputs")) / ".promosim-cache"
-        cache = DiskCache(cache_root, loaded.hash)
+        cache = DiskCache(cache_root, loaded.hash, arms_of(s))
         result = run_scenario(
             s,
             workers=n_workers,
@@ -397,6 +408,10 @@ def report(
         typer.Option("--out", help="Write the report here instead of RUN_DIR/report.html."),
     ] = None,
     images: ImagesOption = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace an existing --out file that is a promosim report."),
+    ] = False,
 ) -> None:
     """Rebuild a folder's report.html from its files (the same bytes the command wrote).
 
@@ -404,7 +419,14 @@ def report(
     """
     _check_lang(lang)
     target = out_file or run_dir / "report.html"
-    _add_report(run_dir, lang, images, target)
+    if out_file is not None:
+        inputs = list(run_dir.iterdir()) if run_dir.is_dir() else []
+        try:
+            check_paths([out_file], [p for p in inputs if p.name != "report.html"])
+            check_file_target(out_file, "report", force=force)
+        except OutputError as e:
+            raise _bad_input(f"promosim: {e}") from None
+    _add_report(run_dir, lang, images, target, replace=out_file is None or force)
     out.print(f"report: {target}", highlight=False)
 
 
@@ -425,25 +447,36 @@ def _build_report(folder: Path, lang: str, figures: dict[str, Any] | None = None
 
 
 def _add_report(
-    folder: Path, lang: str, images: str | None = None, target: Path | None = None
+    folder: Path,
+    lang: str,
+    images: str | None = None,
+    target: Path | None = None,
+    replace: bool = True,
 ) -> None:
     """Write a folder's report (to ``target``, by default its report.html).
 
     With ``images``, each figure is also written as a picture in ``images/`` beside it.
+    Without ``replace`` no existing file is written over.
     """
     from sim import report as reports
 
     target = target or folder / "report.html"
     # the figures are kept only for pictures: a year's figures hold tens of MB
     figures: dict[str, Any] | None = {} if images is not None else None
-    write_report(target, _build_report(folder, lang, figures))
+    try:
+        write_report(target, _build_report(folder, lang, figures), replace=replace)
+    except OutputError as e:
+        raise _bad_input(f"promosim: {e}") from None
     if images is not None and figures is not None:
         try:
             pictures = reports.figure_images(figures, images)
         except reports.ReportError as e:
             raise _bad_input(f"promosim: {e}") from None
         for name, content in pictures.items():
-            write_report(target.parent / "images" / name, content)
+            try:
+                write_report(target.parent / "images" / name, content, replace=replace)
+            except OutputError as e:
+                raise _bad_input(f"promosim: {e}") from None
 
 
 # --------------------------------------------------------------------------- compare, sweep
@@ -462,7 +495,7 @@ class _Backend:
         self.caches: list[DiskCache] = []
 
         def cache_for(scenario: Scenario, arms: tuple[Arm, ...]) -> DiskCache:
-            cache = DiskCache(root, f"{config_hash(scenario)}-{'+'.join(arms)}")
+            cache = DiskCache(root, f"{config_hash(scenario)}-{'+'.join(arms)}", arms)
             self.caches.append(cache)
             return cache
 
@@ -506,7 +539,7 @@ def compare(
     _check_lang(lang)
     overrides = _overrides(set_, replications, seed)
     loaded = [_load(p, overrides) for p in scenarios]
-    _check_out(out_dir, force)
+    _check_out(out_dir, force, [f for one in loaded for f in one.files])
     plan = comparelib.plan_comparison(loaded)
     for note in plan.notes:
         err.print(f"note: {note}", markup=False, highlight=False)
@@ -523,6 +556,7 @@ def compare(
         Path("outputs"), loaded[0], created.astimezone(), kind="compare"
     )
     files = {
+        "manifest.json": folder_manifest("compare", sys.argv, created, n_workers),
         "comparison.csv": comparison_csv(result),
         "arms.json": json.dumps(
             {"arms": list(result.arms), "hashes": result.hashes, "notes": list(result.notes)},
@@ -613,7 +647,7 @@ def sweep(
     except ScenarioError as e:
         raise _bad_input(str(e)) from None
     _notices(plan.base)
-    _check_out(out_dir, force)
+    _check_out(out_dir, force, plan.base.files)
     n_workers = workers or (os.cpu_count() or 1)
     engine = _Backend(n_workers, backend, address, _cache_root(out_dir))
     with _progress(quiet) as progress, engine.runner:
@@ -622,7 +656,11 @@ def sweep(
             plan, on_done=lambda _: progress.advance(task), runner=engine.runner
         )
     _note_resumed(engine.caches)
-    files = {"sweep.csv": sweep_csv(result)}
+    created = dt.datetime.now(dt.UTC)
+    files = {
+        "manifest.json": folder_manifest("sweep", sys.argv, created, n_workers),
+        "sweep.csv": sweep_csv(result),
+    }
     bars = comparelib.tornado(result, metric) if one_at_a_time else []
     if one_at_a_time:
         files["tornado.json"] = (
@@ -649,7 +687,6 @@ def sweep(
             )
             + "\n"
         )
-    created = dt.datetime.now(dt.UTC)
     base = plan.loaded[0]
     target_dir = out_dir or default_run_dir(
         Path("outputs"), base, created.astimezone(), kind="sweep"
@@ -697,10 +734,14 @@ def _progress(quiet: bool) -> Progress:
     )
 
 
-def _check_out(out_dir: Path | None, force: bool = False) -> None:
-    """Refuse an --out folder that exists and is not empty (unless --force), before any work."""
+def _check_out(out_dir: Path | None, force: bool = False, inputs: Sequence[Path] = ()) -> None:
+    """Refuse an --out folder that exists and is not empty (unless --force), before any work.
+
+    Nor may it be (or hold) one of the command's inputs.
+    """
     try:
         if out_dir is not None:
+            check_paths([out_dir], inputs)
             check_target(out_dir, force)
     except OutputError as e:
         raise _bad_input(f"promosim: {e}") from None
@@ -730,7 +771,10 @@ def _write(
 
 
 def _note_resumed(caches: list[DiskCache]) -> None:
-    """Say so when finished replications of an interrupted run were reused."""
+    """Say so when finished replications of an interrupted run were reused (or ignored)."""
+    for cache in caches:
+        for notice in cache.notices:
+            err.print(f"notice: {notice}", markup=False, highlight=False)
     hits = sum(c.hits for c in caches)
     if hits:
         err.print(
@@ -800,7 +844,7 @@ def staff(
         staffing.check_targets(s, targets)
     except ScenarioError as e:
         raise _bad_input(str(e)) from None
-    _check_out(out_dir, force)
+    _check_out(out_dir, force, loaded.files)
     n_workers = workers or min(os.cpu_count() or 1, s.replications)
     with _progress(quiet) as progress:
         task = progress.add_task("as-is", total=s.replications)
@@ -844,6 +888,7 @@ def staff(
         Path("outputs"), loaded, created.astimezone(), kind="staff"
     )
     files = {
+        "manifest.json": folder_manifest("staff", sys.argv, created, n_workers),
         "staffing.csv": staffing.staffing_csv(plan),
         "staffing.json": json.dumps(summary, ensure_ascii=False, indent=2, allow_nan=False) + "\n",
         "schedule.yaml": schedule_yaml(blocks),
@@ -1174,11 +1219,12 @@ def calibrate(
 
     _check_lang(lang)
     report_path = report_file or out_file.with_name(out_file.stem + ".report.html")
-    for path in (out_file, report_path):
-        if path.exists() and not (force and path.is_file()):
-            raise _bad_input(
-                f"promosim: {path}: exists; choose another name or folder, or add --force"
-            )
+    try:
+        check_paths([out_file, report_path], [orders, contacts, *([map_file] if map_file else [])])
+        check_file_target(out_file, "fragment", force=force)
+        check_file_target(report_path, "report", force=force)
+    except OutputError as e:
+        raise _bad_input(f"promosim: {e}") from None
     try:
         data = None
         if map_file is not None:
@@ -1194,14 +1240,11 @@ def calibrate(
         raise _bad_input(str(e)) from None
     fitted = cal.fit(exports, satisfied_from=mapping.satisfied_from)
     fragment = cal.fragment_yaml(fitted, f"{orders}, {contacts}")
-    try:
-        if force and out_file.exists():  # a temporary file renamed over it: never half-written
-            replace_file(out_file, fragment)
-        else:
-            write_new_file(out_file, fragment)
+    try:  # whole or not at all: a temporary file linked (new) or renamed (--force) into place
+        write_file(out_file, fragment, replace=force)
+        write_report(report_path, reports.build_calibration_report(fitted, lang), replace=force)
     except OutputError as e:
         raise _bad_input(f"promosim: {e}") from None
-    write_report(report_path, reports.build_calibration_report(fitted, lang))
     out.print(
         f"fitted {fitted.n_orders} orders and {fitted.n_contacts} contacts "
         f"(contacts observed {fitted.window_start:%Y-%m-%d} to {fitted.window_end:%Y-%m-%d})",

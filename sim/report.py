@@ -1152,6 +1152,7 @@ def _page(heading: str, meta: str, notes: Sequence[str], body: Sequence[str], t:
         "<!DOCTYPE html>\n"
         f'<html lang="{html_lang}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="generator" content="promosim">'  # --force replaces only such a file
         f"<title>{html.escape(heading)}</title>"
         f"<style>{CSS}</style></head><body><main>"
         f"<h1>{html.escape(heading)}</h1>"

@@ -280,8 +280,8 @@ def _headline(folder: Path) -> dict[str, float]:
 
 def _info(folder: Path) -> RunInfo | None:
     manifest = _read_json(folder / MANIFEST_FILE)
-    if not isinstance(manifest, dict):
-        return None
+    if not isinstance(manifest, dict) or manifest.get("kind", "run") != "run":
+        return None  # compare, sweep and staff folders have a manifest too
 
     def text(key: str) -> str:
         value = manifest.get(key)

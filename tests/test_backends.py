@@ -66,7 +66,7 @@ def test_an_interrupted_run_resumes_with_identical_results(tmp_path: Path) -> No
     cache = DiskCache(tmp_path / "cache", loaded.hash)
     with pytest.raises(KeyboardInterrupt):
         run_scenario(s, cache=Interrupting(cache, after=3))
-    assert sorted(p.name for p in cache.folder.iterdir()) == ["rep-0.pkl", "rep-1.pkl", "rep-2.pkl"]
+    assert sorted(p.name for p in cache.folder.iterdir()) == ["rep-0.npz", "rep-1.npz", "rep-2.npz"]
     fresh: list[int] = []
     resumed = run_scenario(s, cache=cache, on_done=fresh.append)
     assert sorted(fresh) == [0, 1, 2, 3, 4]  # progress counts the cached ones too
@@ -82,7 +82,7 @@ def test_a_cache_of_another_scenario_is_never_used(tmp_path: Path) -> None:
     run_scenario(a.scenario, cache=cache_a)
     assert DiskCache(tmp_path / "cache", b.hash).get(0) is None
     # a damaged file is recomputed, not trusted
-    (cache_a.folder / "rep-1.pkl").write_bytes(b"not a pickle")
+    (cache_a.folder / "rep-1.npz").write_bytes(b"not a pickle")
     assert cache_a.get(1) is None
 
 
@@ -130,7 +130,7 @@ def test_an_interrupted_sweep_resumes_and_dask_agrees(tmp_path: Path) -> None:
 
     with pytest.raises(KeyboardInterrupt), Runner(cache_for=interrupting) as runner:
         run_sweep(plan, runner=runner)
-    kept = sorted(p.name for p in root.rglob("rep-*.pkl"))
+    kept = sorted(p.name for p in root.rglob("rep-*.npz"))
     assert len(kept) == 3
 
     def plain(scenario: Scenario, arms: tuple[str, ...]) -> DiskCache:
