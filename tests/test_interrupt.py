@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -349,7 +350,9 @@ def test_calibrate_out_needs_force_which_replaces_the_file(tmp_path: Path) -> No
 def test_replications_cached_by_other_code_are_not_reused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    arms = {"promotion": ReplicationMetrics({"offered": 3}, np.zeros(2), {}, {})}
+    arms: dict[Any, ReplicationMetrics] = {
+        "promotion": ReplicationMetrics({"offered": 3}, np.zeros(2), {}, {})
+    }
     cache = DiskCache(tmp_path, "hash")
     cache.put(0, arms)
     got = DiskCache(tmp_path, "hash").get(0)
