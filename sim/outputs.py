@@ -537,7 +537,6 @@ CACHE_FORMAT = "promosim replication cache"
 
 _CACHE_META_MAX_BYTES = 16 << 20
 _ARMS: tuple[Arm, ...] = ("promotion", "baseline")
-_NUMERIC_DTYPES = frozenset({"<f8", "<f4", "<i8", "<i4", "<u8", "<u4", "|b1"})
 
 
 @functools.cache
@@ -590,7 +589,7 @@ def _encode_arms(
             }
         )
     for name, values in arrays.items():
-        if values.ndim != 1 or values.dtype.str not in _NUMERIC_DTYPES:
+        if values.ndim != 1 or values.dtype != (np.int64 if name.endswith(".oi") else np.float64):
             raise TypeError(f"cache: {name} is not a column of numbers")
     meta = json.dumps({**header, "arms": described}, ensure_ascii=False).encode("utf-8")
     return {"meta": np.frombuffer(meta, dtype=np.uint8), **arrays}
@@ -638,15 +637,13 @@ def _decode_arms(
     wanted: set[str] = {"meta"}
     out: dict[Arm, ReplicationMetrics] = {}
 
-    def column(name: str, dtype: str | None = None) -> NDArray[Any]:
+    def column(name: str, dtype: type[np.generic] = np.float64) -> NDArray[Any]:
         wanted.add(name)
         if name not in npz.files:
             raise CacheFileError(f"{name} missing")
         values: NDArray[Any] = npz[name]
-        if values.ndim != 1 or values.dtype.str not in _NUMERIC_DTYPES:
-            raise CacheFileError(f"{name} is not a column of numbers")
-        if dtype is not None and values.dtype.str != dtype:
-            raise CacheFileError(f"{name} is not {dtype}")
+        if values.ndim != 1 or values.dtype != dtype:
+            raise CacheFileError(f"{name} is not a column of {dtype.__name__}")
         return values
 
     for k, d in enumerate(described):
@@ -659,11 +656,11 @@ def _decode_arms(
         ):
             raise CacheFileError(f"arm {k}: overall is not names and kinds")
         keys = _names([x[0] for x in kinds], f"arm {k}: overall")
-        floats = iter(column(f"a{k}.of", "<f8").tolist())
-        ints = iter(column(f"a{k}.oi", "<i8").tolist())
+        of, oi = column(f"a{k}.of"), column(f"a{k}.oi", np.int64)
         n_floats = sum(x[1] == "f" for x in kinds)
-        if len(npz[f"a{k}.of"]) != n_floats or len(npz[f"a{k}.oi"]) != len(kinds) - n_floats:
+        if len(of) != n_floats or len(oi) != len(kinds) - n_floats:
             raise CacheFileError(f"arm {k}: overall has other lengths")
+        floats, ints = iter(of.tolist()), iter(oi.tolist())  # Python floats and ints, as kept
         overall = {
             key: next(floats) if kind == "f" else next(ints)
             for key, (_, kind) in zip(keys, kinds, strict=True)
