@@ -78,9 +78,7 @@ _MANIFEST_MAX_BYTES = 1 << 20
 _HEAD_BYTES = 4096
 
 
-def folder_manifest(
-    kind: str, command: Sequence[str], created: dt.datetime, workers: int
-) -> str:
+def folder_manifest(kind: str, command: Sequence[str], created: dt.datetime, workers: int) -> str:
     """manifest.json of a compare, sweep or staff folder: who wrote it, what, when, how."""
     return _json(
         {

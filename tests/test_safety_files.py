@@ -255,9 +255,7 @@ def _foreign(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("kind", ["old", "tmp"])
 @pytest.mark.parametrize("forged", [False, True])
-def test_a_symlinked_leftover_never_moves_anything(
-    tmp_path: Path, kind: str, forged: bool
-) -> None:
+def test_a_symlinked_leftover_never_moves_anything(tmp_path: Path, kind: str, forged: bool) -> None:
     foreign = _foreign(tmp_path)
     runs = tmp_path / "runs"
     runs.mkdir()
