@@ -59,6 +59,7 @@ __all__ = [
     "Problem",
     "ScenarioError",
     "config_hash",
+    "load_data_file",
     "load_scenario",
     "load_text",
     "migrate_file",
@@ -242,6 +243,36 @@ def migrate_file(path: str | Path) -> FileMigration:
     except Exception as exc:
         msg = f"internal error while migrating ({type(exc).__name__}: {exc}); please report this"
         raise ScenarioError([Problem(display, None, "", msg)]) from exc
+
+
+def load_data_file(path: str | Path) -> Any:
+    """A small YAML data file (e.g. ``calibrate --map-file``) read as PyYAML's safe_load does.
+
+    The same limits as a scenario file: at most :data:`MAX_BYTES`, checked before reading,
+    and :data:`MAX_NODES` nodes (aliases counted as what they repeat), checked while
+    composing. Tags beyond plain data are errors.
+
+    Raises:
+        ScenarioError: The file cannot be read, is not YAML or is too large, located.
+    """
+    display = str(path)
+    text, error, line = _read(Path(path))
+    if text is None:
+        raise ScenarioError([Problem(display, line, "", error or "cannot read the file")])
+    loader = _BoundedLoader(text)
+    try:
+        return loader.get_single_data()
+    except yaml.YAMLError as exc:
+        raise ScenarioError([_yaml_problem(exc, display, text, True)]) from None
+    except _TooLarge as exc:
+        raise ScenarioError([Problem(display, exc.line, "", exc.message)]) from None
+    except RecursionError:
+        raise ScenarioError([Problem(display, None, "", "nested too deeply to read")]) from None
+    except (ValueError, OverflowError) as exc:  # a date like 2026-13-45
+        message = f"cannot read a value: {_clip(str(exc), 80)}"
+        raise ScenarioError([Problem(display, None, "", message)]) from None
+    finally:
+        loader.dispose()
 
 
 def parse_override(text: str) -> tuple[list[str | int], Any]:
