@@ -19,11 +19,13 @@ import numpy as np
 from sim.config import FlashSale, PriceProtection, ProfileArrivals, Scenario, promotion_reasons
 from sim.demand import _mechanic_probability
 
-WARN_CONTACTS = 5_000_000
+WARN_CONTACTS = 10_000_000
 """Contacts × replications (× arms or points) above which a simulating command warns.
 
 The engine simulates about 30,000 contacts a second on one core (benchmarks/RESULTS.md):
-5 million are ~3 minutes of one core, about what a user waits for without being told."""
+10 million are ~6 minutes of one core. The estimate is upper-ish (the bundled
+threshold_discount.yaml is estimated at ~2.5× the contacts it offers), so the bundled
+scenarios, at up to ~3 million, stay well below it."""
 REFUSE_CONTACTS = 200_000_000
 """Contacts × replications above which a simulating command refuses unless ``--yes``:
 ~2 hours of one core (~1 hour on this 2-core machine), and beyond it the estimate's error
@@ -81,11 +83,17 @@ def estimate(scenario: Scenario) -> WorkSize:
             lo = cal.start - dt.timedelta(days=o.lead_in_days)
             hi = cal.start + dt.timedelta(days=cal.days)
             overlap = max(0.0, (min(p.end, hi) - max(p.start, lo)).total_seconds() / 86400.0)
-            peak = p.peak_day_factor if p.peak_day is not None else 1.0
-            spike = 0.0
-            if isinstance(p, FlashSale):  # ∫ (spike − 1)·exp(−t/τ) dt = (spike − 1)·τ
-                spike = (p.spike_factor - 1) * p.spike_decay_minutes / 1440.0
-            window = top * p.order_uplift * peak * (overlap + spike)
+            # the peak day adds (factor − 1) days of orders, a flash sale's spike
+            # ∫ (spike − 1)·exp(−t/τ) dt = (spike − 1)·τ; both at most as the window is long
+            extra = 0.0
+            if p.peak_day is not None:
+                extra += (p.peak_day_factor - 1) * min(1.0, overlap)
+            if isinstance(p, FlashSale):
+                extra += (p.spike_factor - 1) * min(p.spike_decay_minutes / 1440.0, overlap)
+            # a window shorter than a day may sit in the day's busiest hours
+            profile = o.intraday_profile
+            busiest = max(profile) * len(profile) / math.fsum(profile) if overlap < 1 else 1.0
+            window = top * p.order_uplift * (overlap * busiest + extra)
             orders += max(0.0, window - top * overlap)
             for field, _ in promotion_reasons(p, tuple(scenario.channels)):
                 if isinstance(p, PriceProtection) and field == "claim":
