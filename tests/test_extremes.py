@@ -261,7 +261,7 @@ def _located_refusal(tmp_path: Path, data: dict[str, Any], where: str) -> str:
         ({"dist": "lognormal", "median": 300, "sigma": 1000}, "sigma"),  # an infinite mean
         ({"dist": "lognormal", "mean": 300, "cv": 1e6}, "cv"),
         ({"dist": "gamma", "mean": 300, "cv": 1e-300}, "cv"),  # shape 1/cv² divides by zero
-        ({"dist": "gamma", "mean": 300, "cv": 1e200}, "cv"),
+        ({"dist": "gamma", "mean": 300, "cv": 1000}, "cv"),  # shape 1e-6: every draw 0
     ],
 )
 def test_distribution_parameters_beyond_finite_draws_are_located(
