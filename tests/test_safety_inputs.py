@@ -99,11 +99,8 @@ def test_set_values_and_map_files_have_the_same_limits(tmp_path: Path) -> None:
     )
     with pytest.raises(ScenarioError, match=r"map\.yaml:2: the document holds more than"):
         load_data_file(mapping)
-    result = runner.invoke(
-        app,
-        ["calibrate", "--orders", "o.csv", "--contacts", "c.csv", "--out", str(tmp_path / "f")]
-        + ["--map-file", str(mapping)],
-    )
+    args = ["--orders", "o.csv", "--contacts", "c.csv", "--out", str(tmp_path / "f")]
+    result = runner.invoke(app, ["calibrate", *args, "--map-file", str(mapping)])
     assert result.exit_code == 2 and "map.yaml:2: the document holds more than" in result.output
 
 
@@ -175,11 +172,8 @@ CONTACTS = (
 def calibrate(tmp_path: Path, contacts: bytes) -> tuple[int, str]:
     (tmp_path / "o.csv").write_text(ORDERS, encoding="utf-8")
     (tmp_path / "c.csv").write_bytes(contacts)
-    result = runner.invoke(
-        app,
-        ["calibrate", "--orders", str(tmp_path / "o.csv"), "--contacts", str(tmp_path / "c.csv")]
-        + ["--out", str(tmp_path / "f.yaml")],
-    )
+    args = ["--orders", str(tmp_path / "o.csv"), "--contacts", str(tmp_path / "c.csv")]
+    result = runner.invoke(app, ["calibrate", *args, "--out", str(tmp_path / "f.yaml")])
     assert "Traceback" not in result.output
     return result.exit_code, result.output
 
