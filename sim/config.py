@@ -323,7 +323,7 @@ _HHMM = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
 def _minutes(v: str) -> int:
     m = _HHMM.fullmatch(v)
     if not m or (m.group(1) == "24" and m.group(2) != "00"):
-        raise ValueError(f"{v!r} is not a time of day HH:MM (00:00 to 24:00)")
+        raise ValueError(f"{_q(v)} is not a time of day HH:MM (00:00 to 24:00)")
     return int(m.group(1)) * 60 + int(m.group(2))
 
 
@@ -426,7 +426,7 @@ class Staffing(Model):
             raise ValueError(f"group names must be unique; repeated: {', '.join(dup)}")
         for g in self.groups:
             if len(set(g.channels)) != len(g.channels):
-                raise ValueError(f"group {g.name!r} lists a channel twice")
+                raise ValueError(f"group {_q(g.name)} lists a channel twice")
         if self.channel_priority is not None and len(set(self.channel_priority)) != len(
             self.channel_priority
         ):
@@ -933,7 +933,7 @@ class Scenario(Model):
         if bad:
             raise ValueError(
                 "channel names must be lower-case identifiers other than 'all', 'group' "
-                f"and 'contacts' (metric prefixes): {', '.join(_shown(k) for k in bad)}"
+                f"and 'contacts' (metric prefixes): {', '.join(_q(k) for k in bad)}"
             )
         return v
 
@@ -943,10 +943,10 @@ class Scenario(Model):
         channels = set(self.channels)
         for i, a in enumerate(self.arrivals):
             if a.channel is not None and a.channel not in channels:
-                problems.append(f"arrivals.{i}.channel: unknown channel {a.channel!r}")
+                problems.append(f"arrivals.{i}.channel: unknown channel {_q(a.channel)}")
             for c in a.channel_mix or {}:
                 if c not in channels:
-                    problems.append(f"arrivals.{i}.channel_mix.{c}: unknown channel {c!r}")
+                    problems.append(f"arrivals.{i}.channel_mix.{c}: unknown channel {_q(c)}")
             if isinstance(a, ProfileArrivals):
                 n = len(a.contacts_per_hour)
                 per_day, whole = self.calendar.intervals_per_day, self.calendar.n_intervals
@@ -970,7 +970,7 @@ class Scenario(Model):
                     )
             for ci, c in enumerate(g.channels):
                 if c not in channels:
-                    problems.append(f"staffing.groups.{gi}.channels.{ci}: unknown channel {c!r}")
+                    problems.append(f"staffing.groups.{gi}.channels.{ci}: unknown channel {_q(c)}")
                 served.add(c)
         for c in sorted(channels - served):
             problems.append(f"channels.{c}: no staffing group serves this channel")
@@ -978,7 +978,7 @@ class Scenario(Model):
         if prio is not None:
             for i, c in enumerate(prio):
                 if c not in channels:
-                    problems.append(f"staffing.channel_priority.{i}: unknown channel {c!r}")
+                    problems.append(f"staffing.channel_priority.{i}: unknown channel {_q(c)}")
             missing = sorted(served - set(prio))
             if missing:
                 problems.append(
@@ -1027,26 +1027,29 @@ class Scenario(Model):
         arrival_reasons = {a.reason for a in self.arrivals}
         for where, name, reason in reasons:
             if name in seen:
-                problems.append(f"{where}.name: reason {name!r} is already defined at {seen[name]}")
+                problems.append(
+                    f"{where}.name: reason {_q(name)} is already defined at {seen[name]}"
+                )
             seen[name] = where
             if name in arrival_reasons:
-                problems.append(f"{where}.name: reason {name!r} is also a direct arrivals reason")
+                problems.append(f"{where}.name: reason {_q(name)} is also a direct arrivals reason")
             for c in reason.channel_mix:
                 if c not in channels:
-                    problems.append(f"{where}.channel_mix.{c}: unknown channel {c!r}")
+                    problems.append(f"{where}.channel_mix.{c}: unknown channel {_q(c)}")
             if reason.anchor == "price_drop" and not (
                 isinstance(self.promotion, PriceProtection) and where == "promotion.claim"
             ):
                 problems.append(f"{where}.anchor: price_drop is only for a price_protection claim")
         j = self.journey
         if j.escalation_channel is not None and j.escalation_channel not in channels:
-            problems.append(f"journey.escalation_channel: unknown channel {j.escalation_channel!r}")
+            unknown = _q(j.escalation_channel)
+            problems.append(f"journey.escalation_channel: unknown channel {unknown}")
         if j.escalation_probability > 0 and j.escalation_channel is None:
             problems.append("journey.escalation_channel: needed when escalation_probability > 0")
         for where, _, reason in reasons:
             for c in reason.resolution_by_channel or {}:
                 if c not in channels:
-                    problems.append(f"{where}.resolution_by_channel.{c}: unknown channel {c!r}")
+                    problems.append(f"{where}.resolution_by_channel.{c}: unknown channel {_q(c)}")
         return problems
 
 
@@ -1174,7 +1177,7 @@ def promotion_reasons(
     return out
 
 
-def _shown(text: str, limit: int = 40) -> str:
+def _q(text: str, limit: int = 40) -> str:
     """``repr(text)`` cut to ``limit`` characters (a name from a file echoed in a message)."""
     r = repr(text)
     return r if len(r) <= limit else r[: limit - 1] + "…"

@@ -27,6 +27,11 @@ the ``extends`` layout do not change it, while any resolved value does.
 
 Nothing here executes code from a file: tags beyond plain data are errors, never
 constructed. No input text makes this module raise anything but :class:`ScenarioError`.
+The work is bounded before the document is built: a file is at most :data:`MAX_BYTES`
+(checked before reading), a document at most :data:`MAX_NODES` nodes (checked while
+composing, aliases counted as what they repeat). A file that does not parse as a scenario
+(see :func:`_not_a_scenario`) is refused without echoing any of it, and keys and values of
+one that does are echoed cut to :data:`SHOWN` characters.
 """
 
 from __future__ import annotations
