@@ -72,6 +72,10 @@ POOR_KS = 0.1
 MIN_HANDLE = 5
 """Answered contacts a channel or reason needs to enter the handle-time fit."""
 
+MIN_SPREAD = 1e-6
+"""A lognormal sigma (of the log) below this is no spread: every value the same, which a
+lognormal cannot fit (sigma 0, log of 0); such a sample is left out with a notice."""
+
 KM_MIN_AT_RISK = 50
 """The Kaplan–Meier curve is compared with the fit only where this many are at risk."""
 
@@ -141,12 +145,33 @@ class Exports:
     refunded: NDArray[np.float64]
 
 
-def decode(data: bytes) -> str:
-    """An export's text: UTF-8 (with or without BOM), else GB18030 (Excel in China)."""
+def decode(data: bytes, name: str = "export") -> str:
+    """An export's text: UTF-8 (with or without BOM), else GB18030 (Excel in China).
+
+    Raises:
+        ExportError: UTF-16 (a byte-order mark says so), or text that is neither: the file,
+            the line of the first byte UTF-8 cannot read, and what is expected.
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ExportError(
+            [
+                f"{name}:1: UTF-16 text (it starts with a UTF-16 byte-order mark); "
+                "save the export as CSV in UTF-8 (with or without BOM) or GB18030"
+            ]
+        )
     try:
         return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("gb18030")
+    except UnicodeDecodeError as utf8:
+        try:
+            return data.decode("gb18030")
+        except UnicodeDecodeError:
+            line = data.count(b"\n", 0, utf8.start) + 1
+            raise ExportError(
+                [
+                    f"{name}:{line}: neither UTF-8 nor GB18030 text (byte 0x{data[utf8.start]:02x} "
+                    "is not UTF-8); save the export as CSV in UTF-8 (with or without BOM)"
+                ]
+            ) from None
 
 
 def load_exports(orders: Path, contacts: Path, mapping: ColumnMap | None = None) -> Exports:
@@ -158,7 +183,7 @@ def load_exports(orders: Path, contacts: Path, mapping: ColumnMap | None = None)
     texts = []
     for path in (orders, contacts):
         try:
-            texts.append(decode(path.read_bytes()))
+            texts.append(decode(path.read_bytes(), str(path)))
         except OSError as e:
             raise ExportError([f"{path}: cannot read: {e.strerror or e}"]) from None
     return read_exports(texts[0], texts[1], mapping, str(orders), str(contacts))
@@ -186,7 +211,11 @@ class _Table:
         self.unreadable = False
         """A required column is missing: the rows cannot be read."""
         reader = csv.reader(io.StringIO(text))
-        header = [h.strip() for h in next(reader, [])]
+        try:
+            header = [h.strip() for h in next(reader, [])]
+        except csv.Error as e:
+            problems.append(_csv_problem(text, name, 0, reader.line_num, [], e))
+            header, self.unreadable = [], True
         unknown = sorted(set(mapping) - set(columns))
         for k in unknown:
             problems.append(f"{name}: column mapping: {k!r} is not a column of this file")
@@ -206,7 +235,17 @@ class _Table:
         self.rows: list[list[str]] = []
         self.lines: list[int] = []
         self.width = len(header)
-        for r in reader:
+        done = reader.line_num
+        while not self.unreadable:
+            try:
+                r = next(reader, None)
+            except csv.Error as e:  # the rest of the file cannot be split into cells
+                problems.append(_csv_problem(text, name, done, reader.line_num, header, e))
+                self.unreadable = True
+                break
+            if r is None:
+                break
+            done = reader.line_num
             if not r:
                 continue
             self.rows.append(r)
@@ -271,6 +310,38 @@ class _Table:
             else:
                 seen[cell] = r
         return cells
+
+
+def _csv_problem(
+    text: str, name: str, done: int, line: int, header: Sequence[str], error: csv.Error
+) -> str:
+    """``file:line: column: message`` for a row csv cannot read (``done``: lines read before).
+
+    csv refuses a cell longer than its field size limit (131,072 characters): the row is
+    read again, alone, with a limit its size allows, to name the cell's column.
+    """
+    limit = csv.field_size_limit()
+    if "field larger than field limit" not in str(error):
+        return f"{name}:{line}: cannot split the row into cells: {error}"
+    rows = text.split("\n")[done:line]
+    start = done + 1
+    while rows and not rows[0].strip():  # blank lines before the row
+        rows.pop(0)
+        start += 1
+    chunk = "\n".join(rows)
+    csv.field_size_limit(max(limit, len(chunk) + 1))
+    try:
+        cells = next(csv.reader(io.StringIO(chunk)), [])
+    except csv.Error:
+        cells = []
+    finally:
+        csv.field_size_limit(limit)
+    long = [i for i, cell in enumerate(cells) if len(cell) > limit]
+    column = ""
+    if long:
+        i = long[0]
+        column = f"{header[i]}: " if i < len(header) and header[i] else f"cell {i + 1}: "
+    return f"{name}:{start}: {column}cell longer than {limit:,} characters"
 
 
 def read_exports(
@@ -954,6 +1025,9 @@ def _fit_fulfilment(x: Exports, exclude: Any) -> dict[str, tuple[Estimate, Estim
             continue
         logs = np.log(hours[ok])
         sigma = float(logs.std())
+        if not sigma > MIN_SPREAD:  # one length for every order: no lognormal to fit
+            exclude(f"orders whose {name} are all the same (no spread: not fitted)", n)
+            continue
         out[name] = (
             _log_wald(float(logs.mean()), sigma / math.sqrt(n), n),
             _log_wald(math.log(sigma), 1.0 / math.sqrt(2.0 * n), n),
@@ -1031,6 +1105,17 @@ def _fit_handle(
         mu = float(beta[j] + shift)
         n = int((c == ci).sum())
         sigma = math.sqrt(sig2[ci])
+        if not sigma > MIN_SPREAD:
+            # every contact of the channel took the same time (per reason): a lognormal
+            # has no sigma to fit, and log(0) has no value; leave it to the scenario
+            seconds = np.unique(np.round(handle[use][c == ci], 6))
+            same = f"{seconds[0]:g} s" if seconds.size == 1 else "one time per reason"
+            notes.append(
+                f"handle time: the {n} answered {channels[ci]} contacts have no spread "
+                f"({same}): not fitted; set its handle_time_seconds yourself, e.g. "
+                "{dist: deterministic, value: …}"
+            )
+            continue
         cells = {}
         for k, ri in enumerate(used_r):
             m = (c == ci) & (r == ri)

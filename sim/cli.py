@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import math
 import os
+import re
 import signal
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -18,7 +19,6 @@ from typing import Annotated, Any
 
 import numpy as np
 import typer
-import yaml
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -31,7 +31,7 @@ from rich.progress import (
 from rich.table import Table
 
 from sim import compare as comparelib
-from sim import review, staffing
+from sim import review, staffing, worksize
 from sim.config import SCHEMA_VERSION, Scenario, scenario_json_schema
 from sim.demand import Arm
 from sim.experiment import (
@@ -46,6 +46,7 @@ from sim.loading import (
     LoadedScenario,
     ScenarioError,
     config_hash,
+    load_data_file,
     load_scenario,
     migrate_file,
     resolved_yaml,
@@ -102,8 +103,34 @@ QuietOption = Annotated[bool, typer.Option(help="No progress bar and no tables."
 BackendOption = Annotated[
     str, typer.Option(help="Where replications run: local (process pool) or dask.")
 ]
+
+
+def _check_address(address: str | None) -> str | None:
+    """``--address`` as Dask reads it, ``[tcp|tls://]host:port``; bad input otherwise."""
+    if address is not None and not re.fullmatch(_ADDRESS, address):
+        raise typer.BadParameter(
+            f"{address[:60]!r} is not a Dask scheduler address tcp://host:port (port 1-65535)"
+        )
+    if address is not None and not 0 < int(address.rsplit(":", 1)[1]) < 65536:
+        raise typer.BadParameter(f"{address!r}: the port must be 1 to 65535")
+    return address
+
+
+_ADDRESS = (
+    r"(?:(?:tcp|tls)://)?(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\[[0-9A-Fa-f:.]+\]):[0-9]{1,5}"
+)
 AddressOption = Annotated[
-    str | None, typer.Option(help="Dask scheduler tcp://host:port (default: a LocalCluster).")
+    str | None,
+    typer.Option(
+        help="Dask scheduler tcp://host:port (default: a LocalCluster).",
+        callback=_check_address,
+    ),
+]
+YesOption = Annotated[
+    bool,
+    typer.Option(
+        "--yes", help="Run even when the work-size estimate is above the refusal threshold."
+    ),
 ]
 ImagesOption = Annotated[
     str | None,
@@ -131,6 +158,15 @@ def _load(path: Path, overrides: list[str]) -> LoadedScenario:
         raise _bad_input(str(e)) from None
     _notices(loaded)
     return loaded
+
+
+def _check_work(runs: list[tuple[Scenario, int]], yes: bool) -> None:
+    """Refuse (exit 2) or warn before simulating work this large (:mod:`sim.worksize`)."""
+    decision, line = worksize.assess(runs)
+    if decision == "refuse" and not yes:
+        raise _bad_input(f"promosim: refused: too large to simulate: {line}; add --yes to run it")
+    if decision != "ok":
+        err.print(f"warning: a large run: {line}", markup=False, highlight=False)
 
 
 def _notices(loaded: LoadedScenario) -> None:
@@ -343,6 +379,7 @@ def run(
     lang: LangOption = "en",
     images: ImagesOption = None,
     force: ForceOption = False,
+    yes: YesOption = False,
     event_log: Annotated[
         bool,
         typer.Option(
@@ -362,6 +399,7 @@ def run(
     loaded = _load(scenario, _overrides(set_, replications, seed))
     s = loaded.scenario
     _check_out(out_dir, force, loaded.files)
+    _check_work([(s, s.replications)], yes)
     n_workers = workers or min(os.cpu_count() or 1, s.replications)
     with _progress(quiet) as progress:
         task = progress.add_task(f"{s.name}: replications", total=s.replications)
@@ -530,6 +568,7 @@ def compare(
     lang: LangOption = "en",
     images: ImagesOption = None,
     force: ForceOption = False,
+    yes: YesOption = False,
 ) -> None:
     """Scenarios side by side on common random numbers, with paired differences to the first.
 
@@ -543,6 +582,7 @@ def compare(
     plan = comparelib.plan_comparison(loaded)
     for note in plan.notes:
         err.print(f"note: {note}", markup=False, highlight=False)
+    _check_work([(sc, plan.replications) for sc in plan.scenarios.values()], yes)
     n_workers = workers or (os.cpu_count() or 1)
     engine = _Backend(n_workers, backend, address, _cache_root(out_dir))
     with _progress(quiet) as progress, engine.runner:
@@ -637,6 +677,7 @@ def sweep(
     lang: LangOption = "en",
     images: ImagesOption = None,
     force: ForceOption = False,
+    yes: YesOption = False,
 ) -> None:
     """Run a scenario over a grid, or one parameter at a time (sensitivity, tornado)."""
     _check_lang(lang)
@@ -648,6 +689,7 @@ def sweep(
         raise _bad_input(str(e)) from None
     _notices(plan.base)
     _check_out(out_dir, force, plan.base.files)
+    _check_work([(ls.scenario, ls.scenario.replications) for ls in plan.loaded], yes)
     n_workers = workers or (os.cpu_count() or 1)
     engine = _Backend(n_workers, backend, address, _cache_root(out_dir))
     with _progress(quiet) as progress, engine.runner:
@@ -829,6 +871,7 @@ def staff(
     lang: LangOption = "en",
     images: ImagesOption = None,
     force: ForceOption = False,
+    yes: YesOption = False,
 ) -> None:
     """Agents per interval and group meeting every target at the least agent-hours.
 
@@ -845,6 +888,7 @@ def staff(
     except ScenarioError as e:
         raise _bad_input(str(e)) from None
     _check_out(out_dir, force, loaded.files)
+    _check_work([(s, s.replications)], yes)  # per simulation; staff runs several
     n_workers = workers or min(os.cpu_count() or 1, s.replications)
     with _progress(quiet) as progress:
         task = progress.add_task("as-is", total=s.replications)
@@ -1041,6 +1085,10 @@ def validate(
             continue
         _notices(loaded)
         out.print(f"{path}: ok {loaded.hash}", markup=False, highlight=False)
+        s = loaded.scenario
+        decision, line = worksize.assess([(s, s.replications)])
+        verdict = {"ok": "", "warn": " (a large run: warned)", "refuse": " (refused without --yes)"}
+        out.print(f"{path}: work: {line}{verdict[decision]}", markup=False, highlight=False)
     if bad:
         raise typer.Exit(code=2)
 
@@ -1229,9 +1277,9 @@ def calibrate(
         data = None
         if map_file is not None:
             try:
-                data = yaml.safe_load(map_file.read_text(encoding="utf-8"))
-            except (OSError, yaml.YAMLError) as e:
-                raise cal.ExportError([f"{map_file}: cannot read the mapping: {e}"]) from None
+                data = load_data_file(map_file)
+            except ScenarioError as e:
+                raise cal.ExportError([str(p) for p in e.problems]) from None
         mapping = cal.column_map(
             data, map_orders or [], map_contacts or [], satisfied_from, str(map_file)
         )

@@ -433,7 +433,7 @@ def parse_vary(text: str) -> Vary:
     if not rest:
         raise _vary_error(text, path, "no values after '='")
     parts = rest.split(":")
-    if "," not in rest and len(parts) == 3 and all(_NUMBER.match(p.strip()) for p in parts[:2]):
+    if "," not in rest and len(parts) == 3 and all(_NUMBER.fullmatch(p.strip()) for p in parts[:2]):
         return Vary(path, _range(text, path, *(p.strip() for p in parts)), text)
     values: list[Any] = []
     for item in (i.strip() for i in rest.split(",")):

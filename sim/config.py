@@ -31,7 +31,11 @@ SCHEMA_VERSION = 1
 
 SLUG = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 NAME = r"^[a-z][a-z0-9_]*$"
-"""Names of channels, groups and reasons: lower-case identifiers, usable as metric keys."""
+"""Names of channels, groups and reasons: lower-case identifiers, usable as metric keys.
+
+Written for pydantic's and JSON Schema's regex engines, where ``$`` is the end of the text;
+in Python match them with :func:`re.fullmatch` only (Python's ``$`` also matches before a
+trailing newline, so ``re.match(NAME, "phone\\n")`` would pass)."""
 
 
 class Model(BaseModel):
@@ -59,14 +63,23 @@ class Exponential(Model):
     mean: NonNegativeFloat
 
 
+LogSigma = Annotated[float, Field(gt=0, le=5, allow_inf_nan=False, strict=True)]
+"""σ of a lognormal's log: at 5 the mean is e^12.5 ≈ 270,000 × the median already; beyond
+it the mean and variance overflow towards infinity (σ = 1000 gave an infinite mean)."""
+Cv = Annotated[float, Field(ge=0.001, le=100, allow_inf_nan=False, strict=True)]
+"""A coefficient of variation (sd ÷ mean): a gamma's shape is 1/cv², so cv in [0.001, 100]
+keeps the shape in [1e-4, 1e6] and its scale finite (cv = 1e-300 divided by zero); a
+lognormal's cv of 100 is σ ≈ 3.0."""
+
+
 class Lognormal(Model):
     """Lognormal given either ``mean`` and ``cv`` or ``median`` and ``sigma`` (of the log)."""
 
     dist: Literal["lognormal"]
     mean: PositiveFloat | None = None
-    cv: PositiveFloat | None = None
+    cv: Cv | None = None
     median: PositiveFloat | None = None
-    sigma: PositiveFloat | None = None
+    sigma: LogSigma | None = None
 
     @model_validator(mode="after")
     def _one_parametrisation(self) -> Lognormal:
@@ -98,7 +111,7 @@ class Gamma(Model):
 
     dist: Literal["gamma"]
     mean: PositiveFloat
-    cv: PositiveFloat
+    cv: Cv
 
 
 class Deterministic(Model):
@@ -139,6 +152,22 @@ def dist_mean(d: Distribution) -> float:
 # --------------------------------------------------------------------------- calendar
 
 
+EARLIEST = dt.datetime(1900, 1, 1)
+LATEST = dt.datetime(3000, 1, 1)
+"""The horizon lies in [EARLIEST, LATEST]: dates far from both ends, so that the lead-in
+days before it and the review windows after it stay valid dates (9999-12-31 overflowed)."""
+
+
+def _in_range(v: dt.datetime | dt.date | None) -> dt.datetime | dt.date | None:
+    """``v`` if it lies within [EARLIEST, LATEST] (or is None)."""
+    if v is None:
+        return v
+    as_time = v if isinstance(v, dt.datetime) else dt.datetime.combine(v, dt.time())
+    if not EARLIEST <= as_time <= LATEST:
+        raise ValueError(f"must lie between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}")
+    return v
+
+
 class Calendar(Model):
     """The simulated horizon and its reporting intervals."""
 
@@ -167,6 +196,15 @@ class Calendar(Model):
 
     @model_validator(mode="after")
     def _warmup_inside(self) -> Calendar:
+        if not EARLIEST <= self.start <= LATEST - dt.timedelta(days=self.days):
+            raise ValueError(
+                PathErrors(
+                    [
+                        f"start: the horizon must lie between {EARLIEST:%Y-%m-%d} and "
+                        f"{LATEST:%Y-%m-%d} (start plus days)"
+                    ]
+                )
+            )
         if self.warmup_hours >= self.days * 24:
             raise ValueError("warmup_hours must be shorter than the horizon")
         n = self.days * 1440 / self.interval_minutes
@@ -283,9 +321,9 @@ _HHMM = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
 
 
 def _minutes(v: str) -> int:
-    m = _HHMM.match(v)
+    m = _HHMM.fullmatch(v)
     if not m or (m.group(1) == "24" and m.group(2) != "00"):
-        raise ValueError(f"{v!r} is not a time of day HH:MM (00:00 to 24:00)")
+        raise ValueError(f"{_q(v)} is not a time of day HH:MM (00:00 to 24:00)")
     return int(m.group(1)) * 60 + int(m.group(2))
 
 
@@ -388,7 +426,7 @@ class Staffing(Model):
             raise ValueError(f"group names must be unique; repeated: {', '.join(dup)}")
         for g in self.groups:
             if len(set(g.channels)) != len(g.channels):
-                raise ValueError(f"group {g.name!r} lists a channel twice")
+                raise ValueError(f"group {_q(g.name)} lists a channel twice")
         if self.channel_priority is not None and len(set(self.channel_priority)) != len(
             self.channel_priority
         ):
@@ -687,6 +725,11 @@ class _Promotion(Model):
     rule_question: ContactReason | None = None
     """Timing and channels of rule questions (defaults: up to an hour before the order)."""
 
+    @field_validator("start", "end", "peak_day")
+    @classmethod
+    def _sane_date(cls, v: dt.datetime | dt.date | None) -> dt.datetime | dt.date | None:
+        return _in_range(v)
+
     @model_validator(mode="after")
     def _window(self) -> _Promotion:
         if self.end <= self.start:
@@ -836,6 +879,12 @@ class PriceProtection(_Promotion):
     claim: ContactReason | None = None
     """Timing after the drop and channels of claims."""
 
+    @field_validator("price_drop_at")
+    @classmethod
+    def _sane_drop(cls, v: dt.datetime) -> dt.datetime:
+        _in_range(v)
+        return v
+
 
 Promotion = Annotated[
     SecondItemDiscount | ThresholdDiscount | Coupon | FlashSale | PriceProtection,
@@ -880,11 +929,11 @@ class Scenario(Model):
     @field_validator("channels")
     @classmethod
     def _channel_names(cls, v: dict[str, Channel]) -> dict[str, Channel]:
-        bad = [k for k in v if not re.match(NAME, k) or k in ("all", "group", "contacts")]
+        bad = [k for k in v if not re.fullmatch(NAME, k) or k in ("all", "group", "contacts")]
         if bad:
             raise ValueError(
                 "channel names must be lower-case identifiers other than 'all', 'group' "
-                f"and 'contacts' (metric prefixes): {bad}"
+                f"and 'contacts' (metric prefixes): {', '.join(_q(k) for k in bad)}"
             )
         return v
 
@@ -894,10 +943,10 @@ class Scenario(Model):
         channels = set(self.channels)
         for i, a in enumerate(self.arrivals):
             if a.channel is not None and a.channel not in channels:
-                problems.append(f"arrivals.{i}.channel: unknown channel {a.channel!r}")
+                problems.append(f"arrivals.{i}.channel: unknown channel {_q(a.channel)}")
             for c in a.channel_mix or {}:
                 if c not in channels:
-                    problems.append(f"arrivals.{i}.channel_mix.{c}: unknown channel {c!r}")
+                    problems.append(f"arrivals.{i}.channel_mix.{c}: unknown channel {_q(c)}")
             if isinstance(a, ProfileArrivals):
                 n = len(a.contacts_per_hour)
                 per_day, whole = self.calendar.intervals_per_day, self.calendar.n_intervals
@@ -921,7 +970,7 @@ class Scenario(Model):
                     )
             for ci, c in enumerate(g.channels):
                 if c not in channels:
-                    problems.append(f"staffing.groups.{gi}.channels.{ci}: unknown channel {c!r}")
+                    problems.append(f"staffing.groups.{gi}.channels.{ci}: unknown channel {_q(c)}")
                 served.add(c)
         for c in sorted(channels - served):
             problems.append(f"channels.{c}: no staffing group serves this channel")
@@ -929,7 +978,7 @@ class Scenario(Model):
         if prio is not None:
             for i, c in enumerate(prio):
                 if c not in channels:
-                    problems.append(f"staffing.channel_priority.{i}: unknown channel {c!r}")
+                    problems.append(f"staffing.channel_priority.{i}: unknown channel {_q(c)}")
             missing = sorted(served - set(prio))
             if missing:
                 problems.append(
@@ -978,26 +1027,29 @@ class Scenario(Model):
         arrival_reasons = {a.reason for a in self.arrivals}
         for where, name, reason in reasons:
             if name in seen:
-                problems.append(f"{where}.name: reason {name!r} is already defined at {seen[name]}")
+                problems.append(
+                    f"{where}.name: reason {_q(name)} is already defined at {seen[name]}"
+                )
             seen[name] = where
             if name in arrival_reasons:
-                problems.append(f"{where}.name: reason {name!r} is also a direct arrivals reason")
+                problems.append(f"{where}.name: reason {_q(name)} is also a direct arrivals reason")
             for c in reason.channel_mix:
                 if c not in channels:
-                    problems.append(f"{where}.channel_mix.{c}: unknown channel {c!r}")
+                    problems.append(f"{where}.channel_mix.{c}: unknown channel {_q(c)}")
             if reason.anchor == "price_drop" and not (
                 isinstance(self.promotion, PriceProtection) and where == "promotion.claim"
             ):
                 problems.append(f"{where}.anchor: price_drop is only for a price_protection claim")
         j = self.journey
         if j.escalation_channel is not None and j.escalation_channel not in channels:
-            problems.append(f"journey.escalation_channel: unknown channel {j.escalation_channel!r}")
+            unknown = _q(j.escalation_channel)
+            problems.append(f"journey.escalation_channel: unknown channel {unknown}")
         if j.escalation_probability > 0 and j.escalation_channel is None:
             problems.append("journey.escalation_channel: needed when escalation_probability > 0")
         for where, _, reason in reasons:
             for c in reason.resolution_by_channel or {}:
                 if c not in channels:
-                    problems.append(f"{where}.resolution_by_channel.{c}: unknown channel {c!r}")
+                    problems.append(f"{where}.resolution_by_channel.{c}: unknown channel {_q(c)}")
         return problems
 
 
@@ -1123,6 +1175,12 @@ def promotion_reasons(
                 refund_policy="always",  # a valid claim is paid
             )
     return out
+
+
+def _q(text: str, limit: int = 40) -> str:
+    """``repr(text)`` cut to ``limit`` characters (a name from a file echoed in a message)."""
+    r = repr(text)
+    return r if len(r) <= limit else r[: limit - 1] + "…"
 
 
 class PathErrors(list[str]):

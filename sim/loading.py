@@ -27,6 +27,11 @@ the ``extends`` layout do not change it, while any resolved value does.
 
 Nothing here executes code from a file: tags beyond plain data are errors, never
 constructed. No input text makes this module raise anything but :class:`ScenarioError`.
+The work is bounded before the document is built: a file is at most :data:`MAX_BYTES`
+(checked before reading), a document at most :data:`MAX_NODES` nodes (checked while
+composing, aliases counted as what they repeat). A file that does not parse as a scenario
+(see :func:`_not_a_scenario`) is refused without echoing any of it, and keys and values of
+one that does are echoed cut to :data:`SHOWN` characters.
 """
 
 from __future__ import annotations
@@ -59,6 +64,7 @@ __all__ = [
     "Problem",
     "ScenarioError",
     "config_hash",
+    "load_data_file",
     "load_scenario",
     "load_text",
     "migrate_file",
@@ -74,14 +80,20 @@ SET = "--set"
 
 MAX_DEPTH = 64
 """Deepest nesting of mappings and lists accepted (a real scenario needs fewer than 10)."""
-MAX_VALUES = 1_000_000
-"""Most values one file may hold."""
-MAX_ALIASED = 100_000
-"""Most values one file may repeat through YAML aliases (``*name``): no alias bombs."""
-MAX_BYTES = 64 * 2**20
-"""Largest scenario file read."""
+MAX_NODES = 100_000
+"""Most YAML nodes (keys, values, list items) one file or ``--set`` value may hold, an alias
+(``*name``) counted as every node it repeats. Checked while the document is composed, before
+anything is built from it: composing costs ~30 µs and ~1 KB a node, so 100,000 nodes are a
+few seconds and ~100 MB at most. A year of 30-minute intervals is 17,520 values."""
+MAX_BYTES = 2 * 2**20
+"""Largest scenario (or ``--map-file``) file read, 2 MiB: the bundled scenarios are under
+20 KiB; the size is checked before reading, and no more than this is ever read."""
 MAX_EXTENDS = 32
 """Longest ``extends`` chain followed."""
+MAX_PATH = 1024
+"""Longest ``extends`` path accepted, in characters (file systems allow 4,096 at most)."""
+SHOWN = 40
+"""Most characters of a key or value from a file echoed in a problem (then an ellipsis)."""
 
 
 # --------------------------------------------------------------------------- public types
@@ -201,6 +213,9 @@ def load_text(text: str, name: str = "<string>", overrides: Sequence[str] = ()) 
     Raises:
         ScenarioError: With every problem found.
     """
+    if len(text) > MAX_BYTES:
+        message = f"the text is longer than {MAX_BYTES // 2**20} MiB, the most a scenario may be"
+        raise ScenarioError([Problem(name, 1, "", message)])
     return _guarded(text, name, Path(name), is_file=False, overrides=overrides)
 
 
@@ -233,6 +248,36 @@ def migrate_file(path: str | Path) -> FileMigration:
     except Exception as exc:
         msg = f"internal error while migrating ({type(exc).__name__}: {exc}); please report this"
         raise ScenarioError([Problem(display, None, "", msg)]) from exc
+
+
+def load_data_file(path: str | Path) -> Any:
+    """A small YAML data file (e.g. ``calibrate --map-file``) read as PyYAML's safe_load does.
+
+    The same limits as a scenario file: at most :data:`MAX_BYTES`, checked before reading,
+    and :data:`MAX_NODES` nodes (aliases counted as what they repeat), checked while
+    composing. Tags beyond plain data are errors.
+
+    Raises:
+        ScenarioError: The file cannot be read, is not YAML or is too large, located.
+    """
+    display = str(path)
+    text, error, line = _read(Path(path))
+    if text is None:
+        raise ScenarioError([Problem(display, line, "", error or "cannot read the file")])
+    loader = _BoundedLoader(text)
+    try:
+        return loader.get_single_data()
+    except yaml.YAMLError as exc:
+        raise ScenarioError([_yaml_problem(exc, display, text, True)]) from None
+    except _TooLarge as exc:
+        raise ScenarioError([Problem(display, exc.line, "", exc.message)]) from None
+    except RecursionError:
+        raise ScenarioError([Problem(display, None, "", "nested too deeply to read")]) from None
+    except (ValueError, OverflowError) as exc:  # a date like 2026-13-45
+        message = f"cannot read a value: {_clip(str(exc), 80)}"
+        raise ScenarioError([Problem(display, None, "", message)]) from None
+    finally:
+        loader.dispose()
 
 
 def parse_override(text: str) -> tuple[list[str | int], Any]:
@@ -385,9 +430,19 @@ def _sorted(problems: list[Problem], order: list[str]) -> list[Problem]:
 
 
 def _read(path: Path) -> tuple[str | None, str | None, int | None]:
-    """``(text, None, None)``, or ``(None, message, line or None)`` when it cannot be read."""
+    """``(text, None, None)``, or ``(None, message, line or None)`` when it cannot be read.
+
+    The size is checked before reading (a larger file is not read at all), and no more than
+    :data:`MAX_BYTES` + 1 bytes are read (a file growing meanwhile, or one whose size the
+    file system does not tell).
+    """
+    too_large = f"the file is larger than {MAX_BYTES // 2**20} MiB, the most a scenario file may be"
     try:
+        if len(str(path)) > MAX_PATH:
+            return None, f"the path is longer than {MAX_PATH} characters", None
         with path.open("rb") as f:
+            if os.fstat(f.fileno()).st_size > MAX_BYTES:
+                return None, too_large, 1
             raw = f.read(MAX_BYTES + 1)
     except FileNotFoundError:
         return None, "file not found", None
@@ -398,7 +453,7 @@ def _read(path: Path) -> tuple[str | None, str | None, int | None]:
     except (OSError, ValueError) as exc:
         return None, f"cannot read the file: {getattr(exc, 'strerror', None) or exc}", None
     if len(raw) > MAX_BYTES:
-        return None, f"the file is larger than {MAX_BYTES // 2**20} MiB", None
+        return None, too_large, 1
     try:
         return raw.decode("utf-8-sig"), None, None
     except UnicodeDecodeError as exc:
@@ -439,15 +494,17 @@ def _read_chain(text: str, display: str, base_dir: Path, real: str | None) -> _C
     while True:
         chain.order.append(display)
         parsed = _parse(text, display)
-        chain.problems += parsed.problems
         if not parsed.present:
             chain.problems.append(Problem(display, 1, "", "the file is empty"))
             return chain
+        refused = _not_a_scenario(parsed)
+        if refused is not None:
+            # nothing of a file that is not a scenario is echoed: it may be any file
+            # (``extends: /etc/shadow``), and its lines may be secrets
+            chain.problems.append(Problem(display, 1, "", refused))
+            return chain
+        chain.problems += parsed.problems
         if not isinstance(parsed.data, dict):
-            if not parsed.problems:
-                chain.problems.append(
-                    Problem(display, 1, "", "a scenario is a mapping of fields (name: value)")
-                )
             return chain
         data: dict[str, Any] = parsed.data
         smap = parsed.smap
@@ -469,6 +526,10 @@ def _read_chain(text: str, display: str, base_dir: Path, real: str | None) -> _C
         if not isinstance(target_name, str) or not target_name.strip():
             problem("must be the path of the scenario file this one extends")
             return chain
+        if len(target_name) > MAX_PATH or "\0" in target_name:
+            what = "holds a NUL character" if "\0" in target_name else "is too long"
+            problem(f"the path {what} (at most {MAX_PATH} characters): {_clip(target_name)}")
+            return chain
         target = base_dir / target_name
         target_display = str(target)
         target_real = _real(target)
@@ -479,7 +540,12 @@ def _read_chain(text: str, display: str, base_dir: Path, real: str | None) -> _C
         if len(chain.docs) >= MAX_EXTENDS:
             problem(f"the extends chain is longer than {MAX_EXTENDS} files")
             return chain
-        if target.exists() and not target.is_file() and not target.is_dir():
+        try:
+            special = target.exists() and not target.is_file() and not target.is_dir()
+        except (OSError, ValueError) as exc:  # a name too long for the file system, …
+            problem(f"cannot read {target_display}: {getattr(exc, 'strerror', None) or exc}")
+            return chain
+        if special:
             # reading a pipe or a device (/dev/stdin, a FIFO) would wait forever
             problem(f"cannot read {target_display}: not a regular file (a pipe or a device)")
             return chain
@@ -494,6 +560,46 @@ def _read_chain(text: str, display: str, base_dir: Path, real: str | None) -> _C
         seen[target_real] = len(chain.order)
         chain.files.append(target)
         text, display, base_dir = target_text, target_display, target.parent
+
+
+def _not_a_scenario(parsed: _Parsed) -> str | None:
+    """Why a parsed file is refused without echoing any of it, or None if it may be echoed.
+
+    A file *parses as a scenario* when its document is a mapping that is empty or of whose
+    top-level keys at least a third are scenario fields (``name``, ``calendar``,
+    ``channels``, …, or ``extends``): a scenario with a typo or two still shows them. Only
+    then are its problems shown, keys and values cut to :data:`SHOWN` characters. Any other
+    file — a list, a text, a mapping of unknown keys such as ``/etc/shadow``'s
+    ``user:hash:…:`` lines — gets one message naming no part of it. A file that does not
+    parse (invalid YAML, too large) keeps its problems: they name a line and a kind of
+    error, never the text.
+    """
+    data = parsed.data
+    if data is None and parsed.problems:
+        return None
+    if not isinstance(data, dict):
+        kind = _kind(data)
+        return f"not a scenario: a scenario is a mapping of fields (name: value), this is {kind}"
+    if not data:
+        return None
+    known = sum(1 for k in data if k in _TOP_LEVEL)
+    if 3 * known >= len(data):
+        return None
+    return (
+        f"not a scenario: {known} of its {len(data)} top-level keys are scenario fields "
+        f"(such as name, calendar, channels, staffing); nothing of it is shown"
+    )
+
+
+_TOP_LEVEL = frozenset([*Scenario.model_fields, "extends"])
+
+
+def _kind(data: Any) -> str:
+    if isinstance(data, list):
+        return "a list"
+    if isinstance(data, str):
+        return "text"
+    return "a single value"
 
 
 # --------------------------------------------------------------------------- migrations
@@ -538,8 +644,8 @@ def _migrate_text(text: str, display: str, fs_path: Path) -> FileMigration:
     problems = list(parsed.problems)
     if not parsed.present:
         problems.append(Problem(display, 1, "", "the file is empty"))
-    elif not problems and not isinstance(parsed.data, dict):
-        problems.append(Problem(display, 1, "", "a scenario is a mapping of fields (name: value)"))
+    elif (refused := _not_a_scenario(parsed)) is not None:
+        problems = [Problem(display, 1, "", refused)]
     if problems:
         raise ScenarioError(problems)
     expected: dict[str, Any] = deepcopy(parsed.data)
@@ -647,7 +753,60 @@ _SCALAR_TAGS = frozenset(
 )
 
 
-class _Loader(yaml.SafeLoader):
+class _TooLarge(Exception):
+    """A document grew past :data:`MAX_NODES` or :data:`MAX_DEPTH` while being composed."""
+
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's SafeLoader whose composer stops a document that grows too large.
+
+    Nodes are counted as they are composed, before anything is constructed from them: an
+    alias (``*name``) counts as every node of what it names, so an alias bomb ("billion
+    laughs": ten aliases of ten aliases of …) stops after :data:`MAX_NODES` nodes, as a
+    flow list of millions of items does; nesting stops past :data:`MAX_DEPTH` levels.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.nodes = 0
+        self.depth = 0
+        self.sizes: dict[str, int] = {}
+        """Nodes an anchor's value expands to, aliases within it included."""
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        """Compose one node, counting it (or what an alias repeats) against the limits."""
+        event: Any = self.peek_event()  # type: ignore[no-untyped-call]
+        line = event.start_mark.line + 1
+        if isinstance(event, yaml.AliasEvent):
+            self._count(self.sizes.get(str(event.anchor), 1), line)
+            return super().compose_node(parent, index)
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _TooLarge(f"nested too deeply (more than {MAX_DEPTH} levels)", line)
+        start = self.nodes
+        self._count(1, line)
+        node = super().compose_node(parent, index)
+        self.depth -= 1
+        if event.anchor is not None:
+            self.sizes[str(event.anchor)] = self.nodes - start
+        return node
+
+    def _count(self, n: int, line: int) -> None:
+        self.nodes += n
+        if self.nodes > MAX_NODES:
+            raise _TooLarge(
+                f"the document holds more than {MAX_NODES:,} values (keys, values and list "
+                "items, an alias *name counted as often as it repeats them)",
+                line,
+            )
+
+
+class _Loader(_BoundedLoader):
     """PyYAML's SafeLoader with two YAML 1.1 surprises removed (as YAML 1.2 did).
 
     Only ``true``/``false`` are booleans (``yes``, ``no``, ``on``, ``off`` stay text, so a
@@ -666,7 +825,7 @@ _Loader.yaml_implicit_resolvers = {
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _Loader.add_implicit_resolver(
-    _TAG + "bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+    _TAG + "bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)\Z"), list("tTfF")
 )
 _Loader.add_implicit_resolver(
     _TAG + "int",
@@ -674,7 +833,7 @@ _Loader.add_implicit_resolver(
         r"""^(?:[-+]?0b[0-1_]+
             |[-+]?0[0-7_]+
             |[-+]?(?:0|[1-9][0-9_]*)
-            |[-+]?0x[0-9a-fA-F_]+)$""",
+            |[-+]?0x[0-9a-fA-F_]+)\Z""",
         re.X,
     ),
     list("-+0123456789"),
@@ -683,7 +842,7 @@ _FLOAT = re.compile(
     r"""^(?:[-+]?[0-9][0-9_]*(?:\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[eE][-+]?[0-9]+)
         |[-+]?\.[0-9][0-9_]*(?:[eE][-+]?[0-9]+)?
         |[-+]?\.(?:inf|Inf|INF)
-        |\.(?:nan|NaN|NAN))$""",
+        |\.(?:nan|NaN|NAN))\Z""",
     re.X,
 )
 """Floats as YAML 1.2 writes them (``1e3`` too), without base-60 ``1:30.5``."""
@@ -707,9 +866,6 @@ class _Builder:
         self.with_lines = with_lines
         self.smap: dict[FieldPath, _Loc] = {}
         self.problems: list[Problem] = []
-        self.count = 0
-        self.built: set[int] = set()
-        self.repeated = 0
 
     def loc(self, node: yaml.Node) -> _Loc:
         return _Loc(self.file, node.start_mark.line + 1 if self.with_lines else None)
@@ -718,18 +874,8 @@ class _Builder:
         self.problems.append(Problem(self.file, self.loc(node).line, _dotted(path), message))
 
     def value(self, node: yaml.Node, path: FieldPath, depth: int) -> Any:
-        self.count += 1
-        if id(node) in self.built:
-            self.repeated += 1
-        else:
-            self.built.add(id(node))
-        if self.count > MAX_VALUES or self.repeated > MAX_ALIASED:
-            message = (
-                f"the document holds more than {MAX_VALUES} values"
-                if self.count > MAX_VALUES
-                else f"aliases (*name) repeat more than {MAX_ALIASED} values"
-            )
-            raise _Abort(Problem(self.file, self.loc(node).line, _dotted(path), message))
+        # the composer has bounded the nodes (aliases expanded) and the depth already; the
+        # depth is checked again here because merge keys (<<) add a level of their own
         if depth > MAX_DEPTH:
             raise _Abort(
                 Problem(
@@ -794,7 +940,7 @@ class _Builder:
                 continue
             line = key_node.start_mark.line + 1
             if key in first_line:
-                msg = f"duplicate key {key!r} (first given at line {first_line[key]})"
+                msg = f"duplicate key {_short(key)} (first given at line {first_line[key]})"
                 self.problem(key_node, (*path, key), msg)
                 continue
             first_line[key] = line
@@ -820,7 +966,7 @@ class _Builder:
             self.problem(
                 node,
                 path,
-                f"the key {node.value!r} is read as {what}, not as a name; put it in quotes",
+                f"the key {_short(node.value)} is read as {what}, not as a name; put it in quotes",
             )
         return None
 
@@ -850,6 +996,9 @@ def _parse(text: str, file: str, base: FieldPath = (), with_lines: bool = True) 
             loader.dispose()
     except yaml.YAMLError as exc:
         problems.append(_yaml_problem(exc, file, text, with_lines))
+        return _Parsed(True, None, {}, problems)
+    except _TooLarge as exc:
+        problems.append(Problem(file, exc.line if with_lines else None, "", exc.message))
         return _Parsed(True, None, {}, problems)
     except RecursionError:
         problems.append(Problem(file, None, "", "nested too deeply to read"))
@@ -893,7 +1042,7 @@ def _yaml_problem(exc: yaml.YAMLError, file: str, text: str, with_lines: bool) -
 
 
 def _tag_message(tag: str | None) -> str:
-    shown = "!!" + tag.removeprefix(_TAG) if tag and tag.startswith(_TAG) else str(tag)
+    shown = _clip("!!" + tag.removeprefix(_TAG) if tag and tag.startswith(_TAG) else str(tag))
     return (
         f"the tag {shown} is not allowed: a scenario holds plain data only "
         "(mappings, lists, text, numbers, booleans, dates, null)"
@@ -959,6 +1108,8 @@ def _parse_override(text: str) -> _Override:
 
     if not isinstance(text, str):
         return fail(f"{text!r}: an override is a string field.path=value")
+    if len(text) > MAX_BYTES:
+        return fail(f"{_short(text)}: longer than {MAX_BYTES // 2**20} MiB")
     name, eq, value_text = text.partition("=")
     name = name.strip()
     if not eq or not name:
@@ -1077,7 +1228,7 @@ def _validation_problems(
             tags = _union_tags(end, disc)
             expected = f"one of: {', '.join(tags)}" if tags else "see the documentation"
             if kind == "union_tag_invalid":
-                add((*path, disc), f"unknown {disc} {ctx.get('tag')!r}; expected {expected}")
+                add((*path, disc), f"unknown {disc} {_short(ctx.get('tag'))}; expected {expected}")
             else:
                 add((*path, disc), f"required field missing: which {disc}, {expected}")
         elif kind in ("model_type", "model_attributes_type", "dict_type"):
@@ -1217,15 +1368,21 @@ def _unknown_field(key: str, model: Any) -> str:
 
 
 def _dotted(path: FieldPath) -> str:
-    return ".".join(str(s) for s in path)
+    """``path`` as ``a.b.0.c``, each key cut to :data:`SHOWN` characters."""
+    return ".".join(_clip(str(s)) for s in path)
 
 
-def _short(value: Any, limit: int = 60) -> str:
+def _clip(text: str, limit: int = SHOWN) -> str:
+    """``text`` cut to ``limit`` characters, the last an ellipsis when cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _short(value: Any, limit: int = SHOWN) -> str:
     try:
         text = repr(value)
     except Exception:  # pragma: no cover - e.g. an int too long to print
         text = f"<{type(value).__name__}>"
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return _clip(text, limit)
 
 
 def _got(value: Any) -> str:

@@ -560,7 +560,7 @@ def parse_target(text: str) -> Target:
     Raises:
         ScenarioError: One :class:`~sim.loading.Problem` whose file is ``--target``.
     """
-    m = _TARGET_RE.match(text)
+    m = _TARGET_RE.fullmatch(text)
     if m is None:
         raise _target_error("", f"{text!r} is not CHANNEL.METRIC>=VALUE or CHANNEL.METRIC<=VALUE")
     key = f"{m['channel']}.{m['metric']}"

@@ -14,6 +14,7 @@ import csv
 import io
 import json
 import math
+import re
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -236,3 +237,75 @@ def test_a_365_day_horizon(tmp_path: Path) -> None:
     assert rows[-1].startswith("2026-12-31,")
     intervals = (tmp_path / "run" / "intervals.csv").read_text("utf-8").splitlines()
     assert len(intervals) == 1 + 2 * 24 * 365  # the channel and the group, every hour
+
+
+# --------------------------------------------------------------------------- beyond the bounds
+
+
+def _located_refusal(tmp_path: Path, data: dict[str, Any], where: str) -> str:
+    """``promosim run`` of ``data`` exits 2 before running, naming ``file:line: where``."""
+    scenario = tmp_path / "extreme.yaml"
+    scenario.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["run", str(scenario), "--out", str(out), "--workers", "1"])
+    assert result.exit_code == 2, result.output
+    assert re.search(rf"extreme\.yaml:\d+: {re.escape(where)}: ", result.output), result.output
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    assert not out.exists()
+    return result.output
+
+
+@pytest.mark.parametrize(
+    ("dist", "field"),
+    [
+        ({"dist": "lognormal", "median": 300, "sigma": 1000}, "sigma"),  # an infinite mean
+        ({"dist": "lognormal", "mean": 300, "cv": 1e6}, "cv"),
+        ({"dist": "gamma", "mean": 300, "cv": 1e-300}, "cv"),  # shape 1/cv² divides by zero
+        ({"dist": "gamma", "mean": 300, "cv": 1000}, "cv"),  # shape 1e-6: every draw 0
+    ],
+)
+def test_distribution_parameters_beyond_finite_draws_are_located(
+    dist: dict[str, Any], field: str, tmp_path: Path
+) -> None:
+    data = phone(scenario(), handle_time_seconds=dist)
+    _located_refusal(tmp_path, data, f"channels.phone.handle_time_seconds.{field}")
+
+
+@pytest.mark.parametrize("start", ["9999-12-31T12:00:00", "0001-01-01T00:00:00"])
+def test_a_horizon_at_the_end_of_the_calendar_is_located(start: str, tmp_path: Path) -> None:
+    data = scenario(calendar={"start": start, "days": 1, "interval_minutes": 30})
+    output = _located_refusal(tmp_path, data, "calendar.start")
+    assert "between 1900-01-01 and 3000-01-01" in output
+
+
+def test_a_promotion_at_the_end_of_the_calendar_is_located(tmp_path: Path) -> None:
+    data = scenario(
+        calendar={"start": "2026-11-03T00:00:00", "days": 1, "interval_minutes": 60},
+        orders={"per_day": 100},
+        promotion={
+            "kind": "second_item_discount",
+            "start": "2026-11-03T00:00:00",
+            "end": "9999-12-31T23:00:00",
+            "peak_day": "9999-12-31",
+        },
+    )
+    _located_refusal(tmp_path, data, "promotion.end")
+
+
+def test_an_overlong_extends_path_is_located(tmp_path: Path) -> None:
+    output = _located_refusal(tmp_path, {"extends": "a" * 6000 + ".yaml", **scenario()}, "extends")
+    assert "a" * 100 not in output
+
+
+@pytest.mark.parametrize("where", ["channel", "shift"])
+def test_a_name_or_time_with_a_trailing_newline_is_refused(where: str, tmp_path: Path) -> None:
+    data = scenario()
+    if where == "channel":
+        data["channels"] = {"phone\n": data["channels"]["phone"]}
+        data["arrivals"][0]["channel"] = "phone\n"
+        data["staffing"]["groups"][0]["channels"] = ["phone\n"]
+        _located_refusal(tmp_path, data, "channels")
+    else:
+        shifts = [{"start": "08:00\n", "end": "16:00", "agents": 3}]
+        data["staffing"]["groups"][0]["schedule"] = {"kind": "shifts", "shifts": shifts}
+        _located_refusal(tmp_path, data, "staffing.groups.0.schedule.shifts.0.start")
