@@ -1583,8 +1583,7 @@ def _reason_lines(r: ReasonFit) -> list[str]:
     mix = _flow({c: _num(v) for c, v in _mix(r).items()})
     out = [
         f"  - name: {_str(r.name)}",
-        f"    rate_per_order: {_num(min(1.0, r.rate_per_order.value))}  "
-        f"# {_ci(r.rate_per_order)}",
+        f"    rate_per_order: {_num(min(1.0, r.rate_per_order.value))}  # {_ci(r.rate_per_order)}",
         f"    anchor: {_str(lag.anchor)}  # best of {len(r.lag_candidates)} anchor × family fits",
         f"    lag_hours: {dist}  # {why}; KS {_g(lag.ks)}",
     ]

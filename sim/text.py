@@ -46,6 +46,5 @@ def json_dumps(value: Any, **options: Any) -> str:
     if text.replace("\n", "").isprintable():
         return text
     return "".join(
-        c if c == "\n" or c.isprintable() else json.dumps(c, ensure_ascii=True)[1:-1]
-        for c in text
+        c if c == "\n" or c.isprintable() else json.dumps(c, ensure_ascii=True)[1:-1] for c in text
     )

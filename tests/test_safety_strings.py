@@ -139,9 +139,7 @@ def test_runs_and_show_print_planted_manifest_fields_escaped(tmp_path: Path) -> 
     assert info["version"] == HOSTILE and info["folder"] == str(folder)
 
 
-def test_diff_in_every_format_prints_values_escaped(
-    hostile_scenario: Path, tmp_path: Path
-) -> None:
+def test_diff_in_every_format_prints_values_escaped(hostile_scenario: Path, tmp_path: Path) -> None:
     other = write(tmp_path / "other.yaml", tiny_scenario())
     for fmt in ("table", "markdown", "json"):
         result = invoke("diff", str(other), str(hostile_scenario), "--format", fmt)
@@ -153,7 +151,7 @@ def test_diff_in_every_format_prints_values_escaped(
 
 
 def test_validate_and_migrate_print_file_names_escaped(tmp_path: Path) -> None:
-    good = write(hostile_dir(tmp_path, "good") , tiny_scenario())
+    good = write(hostile_dir(tmp_path, "good"), tiny_scenario())
     bad = write(hostile_dir(tmp_path, "bad"), {**tiny_scenario(), HOSTILE: 1})
     result = invoke("validate", str(good), str(bad))
     assert result.exit_code == 2
@@ -168,7 +166,11 @@ def test_compare_sweep_staff_print_paths_and_values_escaped(
     other = write(tmp_path / "other.yaml", tiny_scenario(name="other", replications=1))
     common = ("--workers", "1")
     result = invoke(
-        "compare", str(hostile_scenario), str(other), "--out", str(hostile_dir(tmp_path, "c")),
+        "compare",
+        str(hostile_scenario),
+        str(other),
+        "--out",
+        str(hostile_dir(tmp_path, "c")),
         *common,
     )
     assert result.exit_code == 0, result.output
