@@ -50,6 +50,7 @@ import yaml
 from numpy.typing import NDArray
 from scipy import optimize, special, stats
 
+from sim import config
 from sim.config import Satisfaction
 from sim.eventlog import CONTACT_COLUMNS, ORDER_COLUMNS
 from sim.text import shown
@@ -377,8 +378,8 @@ def read_exports(
     )
 
 
-NAME = re.compile(r"[a-z][a-z0-9_]*")
-"""A scenario's channel and reason names (whole string): what the fragment may hold."""
+NAME = re.compile(config.NAME)
+"""A scenario's channel and reason names (matched whole): what the fragment may hold."""
 RESERVED_CHANNELS = ("all", "group", "contacts")
 """Channel names a scenario refuses (metric prefixes)."""
 SHOWN_CHARS = 40
