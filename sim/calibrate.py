@@ -39,17 +39,21 @@ import csv
 import datetime as dt
 import io
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 from numpy.typing import NDArray
 from scipy import optimize, special, stats
 
+from sim import config
 from sim.config import Satisfaction
 from sim.eventlog import CONTACT_COLUMNS, ORDER_COLUMNS
+from sim.text import shown
 
 Z95 = 1.959963984540054
 """Two-sided 95% normal quantile."""
@@ -388,6 +392,8 @@ def read_exports(
         for r, v in enumerate(values):
             if not v:
                 c.problem(r, col, "empty")
+    _check_names(c, "channel", c.cells("channel"), channel)
+    _check_names(c, "reason", c.cells("reason"), reason)
 
     stamps = [t for t in (*created_t, *arrived_t) if t is not None]
     epoch = (
@@ -441,6 +447,49 @@ def read_exports(
         csat=csat,
         refunded=refunded,
     )
+
+
+NAME = re.compile(config.NAME)
+"""A scenario's channel and reason names (matched whole): what the fragment may hold."""
+RESERVED_CHANNELS = ("all", "group", "contacts")
+"""Channel names a scenario refuses (metric prefixes)."""
+SHOWN_CHARS = 40
+"""An export value is quoted in a problem only this long."""
+
+
+def _quoted(value: str) -> str:
+    return repr(value if len(value) <= SHOWN_CHARS else value[: SHOWN_CHARS - 1] + "…")
+
+
+def _check_names(table: _Table, col: str, raw: list[str], names: list[str]) -> None:
+    r"""Each distinct value that is not a scenario name: one problem at its first line.
+
+    The fragment writes these values as names (``- name:``, ``channel_mix`` keys, channel
+    keys), and a scenario extending it accepts only names: a value like ``x\neconomics: …``
+    must never reach it. Real exports hold labels such as 退差价: the mapping file turns them
+    into names; nothing is renamed behind the planner's back.
+    """
+    first: dict[str, int] = {}
+    count: dict[str, int] = {}
+    for r, v in enumerate(names):
+        if v and not (NAME.fullmatch(v) and not (col == "channel" and v in RESERVED_CHANNELS)):
+            first.setdefault(v, r)
+            count[v] = count.get(v, 0) + 1
+    key = "channels" if col == "channel" else "reasons"
+    for v, r in first.items():
+        source = raw[r]
+        mapped = source != v
+        what = f"{_quoted(v)} (mapped from {_quoted(source)})" if mapped else _quoted(v)
+        rule = (
+            f"{what} is a name a scenario keeps for metrics ({', '.join(RESERVED_CHANNELS)})"
+            if NAME.fullmatch(v)
+            else f"{what} is not a scenario name (a lower-case letter, then lower-case "
+            "letters, digits or _)"
+        )
+        fix = "change its mapping" if mapped else "map it to a name"
+        more = count[v] - 1
+        rows = f" (and {more} more row{'s' * (more != 1)})" if more else ""
+        table.problem(r, col, f"{rule}: {fix} in --map-file, under {key}{rows}")
 
 
 # --------------------------------------------------------------------------- small statistics
@@ -1319,6 +1368,171 @@ def _ci(e: Estimate) -> str:
     return f"95% CI [{_g(e.lo)}, {_g(e.hi)}], n = {e.n}"
 
 
+def _round(v: float) -> float:
+    """A fitted value as the fragment holds it: 6 significant digits."""
+    return float(f"{v:.6g}")
+
+
+def _num(v: float) -> str:
+    """:func:`_round` of ``v`` as YAML that YAML 1.1 and 1.2 readers both take as that float.
+
+    ``1e-09`` is text to YAML 1.1 (PyYAML): its floats need a dot (``1.0e-09``).
+    """
+    v = _round(v)
+    if math.isnan(v):
+        return ".nan"
+    if math.isinf(v):
+        return ".inf" if v > 0 else "-.inf"
+    text = f"{v:.6g}"
+    if "e" in text and "." not in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}.0e{exponent}"
+    return text
+
+
+def _str(s: str) -> str:
+    """A string as a YAML flow scalar, written by the YAML emitter.
+
+    It is quoted wherever plain text would read as something else (``yes``, ``null``,
+    ``1e3``) or break the line's structure.
+    """
+    # anything but a name is double-quoted: escapes keep it on one line, and YAML 1.1 and
+    # 1.2 readers (1e3: text or a number) read it alike
+    style = None if NAME.fullmatch(s) else '"'
+    text = yaml.safe_dump(
+        [s], default_flow_style=True, default_style=style, allow_unicode=True, width=2**30
+    )
+    if not (text.startswith("[") and text.endswith("]\n")) or "\n" in text[:-1]:
+        raise RuntimeError(f"internal error: {s!r} does not fit on one YAML line")
+    return text[1:-2]
+
+
+def _flow(items: Mapping[str, str]) -> str:
+    """A flow mapping of names to values already written as YAML."""
+    return "{" + ", ".join(f"{_str(k)}: {v}" for k, v in items.items()) + "}"
+
+
+def _comment(text: str) -> str:
+    """A YAML comment line: control characters and line breaks escaped (a break ends it)."""
+    return "# " + shown(text)
+
+
+def _lognormal(median: float, sigma: float) -> dict[str, Any]:
+    return {"dist": "lognormal", "median": _round(median), "sigma": _round(sigma)}
+
+
+def _exponential(mean: float) -> dict[str, Any]:
+    return {"dist": "exponential", "mean": _round(mean)}
+
+
+def _plain_reasons(f: Fit) -> list[ReasonFit]:
+    """Reasons the fragment lists in ``contact_reasons`` (the others are comments)."""
+    return [r for r in f.reasons if not r.promotion and r.lag is not None and r.rate_per_order]
+
+
+def _mix(r: ReasonFit) -> dict[str, float]:
+    total = sum(e.value for e in r.channel_mix.values()) or 1.0
+    return {c: e.value / total for c, e in r.channel_mix.items()}
+
+
+def _csat_value(term: str, est: Estimate) -> float:
+    return est.value if term == "b0" else max(0.0, est.value)  # the model takes these ≥ 0
+
+
+def fragment_data(f: Fit) -> dict[str, Any]:
+    """The values :func:`fragment_yaml` writes, as data (what the fragment must read back as)."""
+    data: dict[str, Any] = {}
+    o = f.orders
+    if o is not None:
+        orders: dict[str, Any] = {
+            "per_day": _round(o.per_day.value),
+            "intraday_profile": [_round(s.value) for s in o.intraday_share],
+        }
+        if o.weekday_factors is not None:
+            orders["weekday_factors"] = [_round(max(w.value, 1e-9)) for w in o.weekday_factors]
+        shape = o.overdispersion_shape
+        orders["overdispersion_shape"] = _round(shape) if shape else None
+        data["orders"] = orders
+    if f.fulfilment:
+        data["fulfilment"] = {
+            name: _lognormal(median.value, sigma.value)
+            for name, (median, sigma) in f.fulfilment.items()
+        }
+    reasons = []
+    for r in _plain_reasons(f):
+        assert r.lag is not None and r.rate_per_order is not None
+        lag = r.lag
+        reason: dict[str, Any] = {
+            "name": r.name,
+            "rate_per_order": _round(min(1.0, r.rate_per_order.value)),
+            "anchor": lag.anchor,
+            "lag_hours": _lognormal(lag.params["median"].value, lag.params["sigma"].value)
+            if lag.family == "lognormal"
+            else _exponential(lag.params["mean"].value),
+        }
+        if lag.before:
+            reason["before_anchor"] = True
+        reason["channel_mix"] = {c: _round(v) for c, v in _mix(r).items()}
+        if r.handle_time_factor is not None:
+            reason["handle_time_factor"] = _round(r.handle_time_factor.value)
+        if r.resolution is not None and math.isfinite(r.resolution.value):
+            reason["resolution_probability"] = _round(r.resolution.value)
+        reasons.append(reason)
+    if reasons:
+        data["contact_reasons"] = reasons
+    if f.handle or f.patience:
+        channels: dict[str, Any] = {}
+        for name in sorted(set(f.handle) | set(f.patience)):
+            channel: dict[str, Any] = {}
+            h = f.handle.get(name)
+            if h is not None:
+                channel["handle_time_seconds"] = _lognormal(h.median.value, h.sigma.value)
+            p = f.patience.get(name)
+            if p is not None and p.abandoned:
+                channel["patience_seconds"] = _exponential(p.mean.value)
+            channels[name] = channel or None
+        data["channels"] = channels
+    journey: dict[str, Any] = {}
+    if f.repeat is not None:
+        journey["repeat_probability"] = _round(f.repeat.value)
+        if f.repeat_lag_hours is not None:
+            journey["repeat_lag_hours"] = _exponential(f.repeat_lag_hours.value)
+    if f.redial is not None:
+        journey["redial_probability"] = _round(f.redial.value)
+        if f.redial_lag_minutes is not None:
+            journey["redial_lag_minutes"] = _exponential(f.redial_lag_minutes.value)
+    if journey:
+        data["journey"] = journey
+    if f.csat is not None:
+        data["satisfaction"] = {
+            term: _round(_csat_value(term, est)) for term, est in f.csat.coef.items()
+        }
+    return data
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal as data: same types (a bool is not 1, a name not ``True``), NaN equal to NaN."""
+    if isinstance(a, dict) or isinstance(b, dict):
+        return (
+            isinstance(a, dict)
+            and isinstance(b, dict)
+            and a.keys() == b.keys()
+            and all(_same(a[k], b[k]) for k in a)
+        )
+    if isinstance(a, list) or isinstance(b, list):
+        return (
+            isinstance(a, list)
+            and isinstance(b, list)
+            and len(a) == len(b)
+            and all(_same(x, y) for x, y in zip(a, b, strict=True))
+        )
+    if isinstance(a, bool) or isinstance(b, bool) or isinstance(a, str) or isinstance(b, str):
+        return type(a) is type(b) and a == b
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return a == b or (math.isnan(a) and math.isnan(b))
+    return a is None and b is None
+
+
 def fragment_yaml(f: Fit, source: str = "") -> str:
     """The fit as a scenario fragment that a scenario can ``extends`` (YAML with comments).
 
@@ -1328,35 +1542,41 @@ def fragment_yaml(f: Fit, source: str = "") -> str:
     ``journey`` and ``satisfaction`` coefficients. Each value's comment gives its 95% CI
     and n. Reasons caused by a promotion's mechanic are comments only: their rate is per
     promotion order, which the mechanic's own probabilities must reproduce.
+
+    Every name is written by the YAML emitter and every comment with its control
+    characters escaped; the text is read back before it is returned.
+
+    Raises:
+        RuntimeError: The text does not read back as :func:`fragment_data` (a bug).
     """
     lines = [
         "# generated by promosim calibrate: a scenario fragment; use it with `extends:`",
-        f"# exports: {source}" if source else "# exports: (text)",
+        _comment(f"exports: {source}" if source else "exports: (text)"),
         f"# contacts observed {f.window_start:%Y-%m-%d %H:%M} to {f.window_end:%Y-%m-%d %H:%M}; "
         f"{f.n_orders} orders, {f.n_contacts} contacts",
     ]
     for why, k in f.excluded.items():
-        lines.append(f"# excluded: {k} {why}")
+        lines.append(_comment(f"excluded: {k} {why}"))
     for note in f.notes:
-        lines.append(f"# note: {note}")
+        lines.append(_comment(f"note: {note}"))
     o = f.orders
     if o is not None:
-        lines += ["orders:", f"  per_day: {_g(o.per_day.value)}  # {_ci(o.per_day)} days"]
+        lines += ["orders:", f"  per_day: {_num(o.per_day.value)}  # {_ci(o.per_day)} days"]
         lines.append(
             "  intraday_profile: ["
-            + ", ".join(_g(s.value) for s in o.intraday_share)
+            + ", ".join(_num(s.value) for s in o.intraday_share)
             + f"]  # hour shares, n = {o.intraday_share[0].n} orders"
         )
         if o.weekday_factors is not None:
             lines.append(
                 "  weekday_factors: ["
-                + ", ".join(_g(max(w.value, 1e-9)) for w in o.weekday_factors)
+                + ", ".join(_num(max(w.value, 1e-9)) for w in o.weekday_factors)
                 + "]  # Mon..Sun; CIs "
                 + "; ".join(f"[{_g(w.lo)}, {_g(w.hi)}]" for w in o.weekday_factors)
             )
         else:
             lines.append("  # weekday_factors: not fitted (some weekday has no day)")
-        shape = _g(o.overdispersion_shape) if o.overdispersion_shape else "null"
+        shape = _num(o.overdispersion_shape) if o.overdispersion_shape else "null"
         lines.append(
             f"  overdispersion_shape: {shape}"
             f"  # by moments; dispersion index {_g(o.dispersion_index)}"
@@ -1367,64 +1587,72 @@ def fragment_yaml(f: Fit, source: str = "") -> str:
         lines.append("fulfilment:")
         for name, (median, sigma) in f.fulfilment.items():
             lines.append(
-                f"  {name}: {{dist: lognormal, median: {_g(median.value)}, "
-                f"sigma: {_g(sigma.value)}}}  # median {_ci(median)}; "
+                f"  {_str(name)}: {{dist: lognormal, median: {_num(median.value)}, "
+                f"sigma: {_num(sigma.value)}}}  # median {_ci(median)}; "
                 f"sigma [{_g(sigma.lo)}, {_g(sigma.hi)}]"
             )
-    plain = [r for r in f.reasons if not r.promotion and r.lag is not None and r.rate_per_order]
+    plain = _plain_reasons(f)
     if plain:
         lines.append("contact_reasons:")
         for r in plain:
-            assert r.lag is not None and r.rate_per_order is not None
             lines += _reason_lines(r)
     for r in f.reasons:
         if r.promotion and r.rate_per_order is not None:
             lines.append(
-                f"# promotion reason {r.name}: {_g(r.rate_per_order.value)} contacts per "
-                f"promotion order ({_ci(r.rate_per_order)}); set the mechanic's probabilities "
-                "so its contact share matches"
+                _comment(
+                    f"promotion reason {r.name}: {_g(r.rate_per_order.value)} contacts per "
+                    f"promotion order ({_ci(r.rate_per_order)}); set the mechanic's "
+                    "probabilities so its contact share matches"
+                )
             )
     if f.handle or f.patience:
         lines.append("channels:")
         for name in sorted(set(f.handle) | set(f.patience)):
-            lines.append(f"  {name}:")
+            lines.append(f"  {_str(name)}:")
             h = f.handle.get(name)
             if h is not None:
                 lines.append(
-                    f"    handle_time_seconds: {{dist: lognormal, median: {_g(h.median.value)}, "
-                    f"sigma: {_g(h.sigma.value)}}}"
+                    f"    handle_time_seconds: {{dist: lognormal, median: {_num(h.median.value)}, "
+                    f"sigma: {_num(h.sigma.value)}}}"
                     f"  # median {_ci(h.median)}; sigma [{_g(h.sigma.lo)}, {_g(h.sigma.hi)}]"
                 )
             p = f.patience.get(name)
             if p is not None and p.abandoned:
                 lines.append(
-                    f"    patience_seconds: {{dist: exponential, mean: {_g(p.mean.value)}}}"
+                    f"    patience_seconds: {{dist: exponential, mean: {_num(p.mean.value)}}}"
                     f"  # censored MLE, {_ci(p.mean)} abandonments, {p.censored} censored"
                 )
     journey = []
     if f.repeat is not None:
-        journey.append(f"  repeat_probability: {_g(f.repeat.value)}  # {_ci(f.repeat)}")
+        journey.append(f"  repeat_probability: {_num(f.repeat.value)}  # {_ci(f.repeat)}")
         if f.repeat_lag_hours is not None:
             e = f.repeat_lag_hours
             journey.append(
-                f"  repeat_lag_hours: {{dist: exponential, mean: {_g(e.value)}}}  # {_ci(e)}"
+                f"  repeat_lag_hours: {{dist: exponential, mean: {_num(e.value)}}}  # {_ci(e)}"
             )
     if f.redial is not None:
-        journey.append(f"  redial_probability: {_g(f.redial.value)}  # {_ci(f.redial)}")
+        journey.append(f"  redial_probability: {_num(f.redial.value)}  # {_ci(f.redial)}")
         if f.redial_lag_minutes is not None:
             e = f.redial_lag_minutes
             journey.append(
-                f"  redial_lag_minutes: {{dist: exponential, mean: {_g(e.value)}}}  # {_ci(e)}"
+                f"  redial_lag_minutes: {{dist: exponential, mean: {_num(e.value)}}}  # {_ci(e)}"
             )
     if journey:
         lines += ["journey:", *journey]
     if f.csat is not None:
         lines.append("satisfaction:  # logistic regression on surveyed issues")
         for term, est in f.csat.coef.items():
-            v = est.value if term == "b0" else max(0.0, est.value)  # the model takes these ≥ 0
+            v = _csat_value(term, est)
             clip = "" if v == est.value else " (fitted value below 0, set to 0)"
-            lines.append(f"  {term}: {_g(v)}  # {_ci(est)}{clip}")
-    return "\n".join(lines) + "\n"
+            lines.append(f"  {_str(term)}: {_num(v)}  # {_ci(est)}{clip}")
+    text = "\n".join(lines) + "\n"
+    try:
+        back = yaml.safe_load(text)
+    except yaml.YAMLError:
+        back = "(not YAML)"
+    if not _same({} if back is None else back, fragment_data(f)):
+        raise RuntimeError("internal error: the fragment does not read back as the fitted values")
+    return text
 
 
 def _reason_lines(r: ReasonFit) -> list[str]:
@@ -1432,29 +1660,28 @@ def _reason_lines(r: ReasonFit) -> list[str]:
     lag = r.lag
     if lag.family == "lognormal":
         md, sg = lag.params["median"], lag.params["sigma"]
-        dist = f"{{dist: lognormal, median: {_g(md.value)}, sigma: {_g(sg.value)}}}"
+        dist = f"{{dist: lognormal, median: {_num(md.value)}, sigma: {_num(sg.value)}}}"
         why = f"median {_ci(md)}; sigma [{_g(sg.lo)}, {_g(sg.hi)}]"
     else:
         mean = lag.params["mean"]
-        dist = f"{{dist: exponential, mean: {_g(mean.value)}}}"
+        dist = f"{{dist: exponential, mean: {_num(mean.value)}}}"
         why = f"mean {_ci(mean)}"
-    total = sum(e.value for e in r.channel_mix.values()) or 1.0
-    mix = ", ".join(f"{c}: {_g(e.value / total)}" for c, e in r.channel_mix.items())
+    mix = _flow({c: _num(v) for c, v in _mix(r).items()})
     out = [
-        f"  - name: {r.name}",
-        f"    rate_per_order: {_g(min(1.0, r.rate_per_order.value))}  # {_ci(r.rate_per_order)}",
-        f"    anchor: {lag.anchor}  # best of {len(r.lag_candidates)} anchor × family fits",
+        f"  - name: {_str(r.name)}",
+        f"    rate_per_order: {_num(min(1.0, r.rate_per_order.value))}  # {_ci(r.rate_per_order)}",
+        f"    anchor: {_str(lag.anchor)}  # best of {len(r.lag_candidates)} anchor × family fits",
         f"    lag_hours: {dist}  # {why}; KS {_g(lag.ks)}",
     ]
     if lag.before:
         out.append("    before_anchor: true")
-    out.append(f"    channel_mix: {{{mix}}}  # first contacts, n = {r.issues}")
+    out.append(f"    channel_mix: {mix}  # first contacts, n = {r.issues}")
     if r.handle_time_factor is not None:
         e = r.handle_time_factor
-        out.append(f"    handle_time_factor: {_g(e.value)}  # {_ci(e)}")
+        out.append(f"    handle_time_factor: {_num(e.value)}  # {_ci(e)}")
     if r.resolution is not None and math.isfinite(r.resolution.value):
         e = r.resolution
-        out.append(f"    resolution_probability: {_g(e.value)}  # {_ci(e)}")
+        out.append(f"    resolution_probability: {_num(e.value)}  # {_ci(e)}")
     return out
 
 

@@ -72,6 +72,7 @@ from sim.outputs import (
     write_run,
 )
 from sim.stats import Stat, describe
+from sim.text import json_dumps, shown
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 """The bundled scenarios (a checkout's configs/ folder)."""
@@ -84,9 +85,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 # soft_wrap: a `file:line: field: message` line or a hash must never be broken by the width;
-# emoji off: rich would print `file.yaml:100: …` as `file.yaml💯 …`
-out = Console(soft_wrap=True, emoji=False)
-err = Console(stderr=True, soft_wrap=True, emoji=False)
+# emoji off: rich would print `file.yaml:100: …` as `file.yaml💯 …`;
+# markup off: a name or title from a shared file holding `[link=…]` or `[bold red]` is shown
+# as typed, never as a link or a style (control characters: every such string is `shown`)
+out = Console(soft_wrap=True, emoji=False, markup=False)
+err = Console(stderr=True, soft_wrap=True, emoji=False, markup=False)
 
 
 SetOption = Annotated[
@@ -147,7 +150,7 @@ ForceOption = Annotated[
 
 
 def _bad_input(message: str) -> typer.Exit:
-    err.print(message, markup=False, highlight=False)
+    err.print(shown(message, lines=True), markup=False, highlight=False)
     return typer.Exit(code=2)
 
 
@@ -166,13 +169,13 @@ def _check_work(runs: list[tuple[Scenario, int]], yes: bool) -> None:
     if decision == "refuse" and not yes:
         raise _bad_input(f"promosim: refused: too large to simulate: {line}; add --yes to run it")
     if decision != "ok":
-        err.print(f"warning: a large run: {line}", markup=False, highlight=False)
+        err.print(f"warning: a large run: {shown(line)}", markup=False, highlight=False)
 
 
 def _notices(loaded: LoadedScenario) -> None:
     """Tell the user which files were upgraded from an older format on load."""
     for notice in loaded.notices:
-        err.print(f"notice: {notice}", markup=False, highlight=False)
+        err.print(f"notice: {shown(notice)}", markup=False, highlight=False)
 
 
 # --------------------------------------------------------------------------- run
@@ -220,13 +223,13 @@ def headline_table(result: RunResult) -> Table:
     n = s.replications
     arm = " · with the promotion" if s.promotion is not None else ""
     table = Table(
-        title=f"{s.title or s.name}{arm} · {n} replication{'s' * (n != 1)} · mean ± 95% CI"
+        title=f"{shown(s.title or s.name)}{arm} · {n} replication{'s' * (n != 1)} · mean ± 95% CI"
     )
     table.add_column("metric")
     columns = [*s.channels, "all"] if len(s.channels) > 1 else list(s.channels)
     for c in columns:
         label = c if c == "all" else f"{c} (SL ≤ {s.channels[c].service_level_seconds:g}s)"
-        table.add_column(label, justify="right")
+        table.add_column(shown(label), justify="right")
     for key, label, kind in HEADLINE:
         table.add_row(label, *(_fmt(summary.get(f"{c}.{key}"), kind) for c in columns))
     if any(f"{c}.{key}" not in summary for c in columns for key, _, _ in HEADLINE):
@@ -327,7 +330,7 @@ def view_tables(result: RunResult) -> list[Table]:
         for key, label, kind in rows:
             if not any(key in stats for _, stats in arms):
                 continue
-            table.add_row(label, *(_fmt(stats.get(key), kind) for _, stats in arms))
+            table.add_row(shown(label), *(_fmt(stats.get(key), kind) for _, stats in arms))
             if any(key not in stats for _, stats in arms):
                 table.caption = ABSENT
         tables.append(table)
@@ -344,7 +347,7 @@ def daily_effect_table(result: RunResult) -> Table | None:
     table.add_column("day")
     table.add_column("all", justify="right")
     for k in keys:
-        table.add_column(k.removeprefix("contacts."), justify="right")
+        table.add_column(shown(k.removeprefix("contacts.")), justify="right")
     cal = result.scenario.calendar
     first_day = int(cal.warmup_seconds // 86400.0)
     for d in range(diffs["contacts"].shape[1]):
@@ -402,7 +405,7 @@ def run(
     _check_work([(s, s.replications)], yes)
     n_workers = workers or min(os.cpu_count() or 1, s.replications)
     with _progress(quiet) as progress:
-        task = progress.add_task(f"{s.name}: replications", total=s.replications)
+        task = progress.add_task(f"{shown(s.name)}: replications", total=s.replications)
         cache_root = (out_dir.parent if out_dir else Path("outputs")) / ".promosim-cache"
         cache = DiskCache(cache_root, loaded.hash, arms_of(s))
         result = run_scenario(
@@ -434,7 +437,7 @@ def run(
         for extra in [*view_tables(result), daily_effect_table(result)]:
             if extra is not None:
                 out.print(extra)
-    out.print(f"run folder: {target}", highlight=False)
+    out.print(f"run folder: {shown(target)}", highlight=False)
 
 
 @app.command()
@@ -465,7 +468,7 @@ def report(
         except OutputError as e:
             raise _bad_input(f"promosim: {e}") from None
     _add_report(run_dir, lang, images, target, replace=out_file is None or force)
-    out.print(f"report: {target}", highlight=False)
+    out.print(f"report: {shown(target)}", highlight=False)
 
 
 def _build_report(folder: Path, lang: str, figures: dict[str, Any] | None = None) -> str:
@@ -581,7 +584,7 @@ def compare(
     _check_out(out_dir, force, [f for one in loaded for f in one.files])
     plan = comparelib.plan_comparison(loaded)
     for note in plan.notes:
-        err.print(f"note: {note}", markup=False, highlight=False)
+        err.print(f"note: {shown(note)}", markup=False, highlight=False)
     _check_work([(sc, plan.replications) for sc in plan.scenarios.values()], yes)
     n_workers = workers or (os.cpu_count() or 1)
     engine = _Backend(n_workers, backend, address, _cache_root(out_dir))
@@ -620,9 +623,9 @@ def compare(
         )
         table.add_column("metric")
         for i, arm in enumerate(result.arms):
-            table.add_column(arm, justify="right")
+            table.add_column(shown(arm), justify="right")
             if i:
-                table.add_column(f"Δ {arm}", justify="right")
+                table.add_column(f"Δ {shown(arm)}", justify="right")
         kinds = {
             "service_level": "share",
             "abandon_rate": "share",
@@ -641,9 +644,9 @@ def compare(
                 if i:
                     mark = " *" if cell.diff is not None and cell.diff["significant"] else ""
                     cells.append(_fmt(cell.diff, kind) + mark)
-            table.add_row(row.metric, *cells)
+            table.add_row(shown(row.metric), *cells)
         out.print(table)
-    out.print(f"comparison folder: {target_dir}", highlight=False)
+    out.print(f"comparison folder: {shown(target_dir)}", highlight=False)
 
 
 @app.command()
@@ -742,7 +745,7 @@ def sweep(
     )
     engine.clear()
     if not quiet and bars:
-        table = Table(title=f"Tornado · {metric} at each path's lowest and highest value")
+        table = Table(title=f"Tornado · {shown(metric)} at each path's lowest and highest value")
         for col in ("path", "low", "high", "swing"):
             table.add_column(col, justify="left" if col == "path" else "right")
         for b in bars:
@@ -751,13 +754,13 @@ def sweep(
                 return "–" if x is None else f"{x:,.4g}"
 
             table.add_row(
-                b.path,
-                f"{b.low_value} → {num(b.low_mean)}",
-                f"{b.high_value} → {num(b.high_mean)}",
+                shown(b.path),
+                f"{shown(b.low_value)} → {num(b.low_mean)}",
+                f"{shown(b.high_value)} → {num(b.high_mean)}",
                 num(b.swing),
             )
         out.print(table)
-    out.print(f"sweep folder: {target_dir} ({len(plan.points)} points)", highlight=False)
+    out.print(f"sweep folder: {shown(target_dir)} ({len(plan.points)} points)", highlight=False)
 
 
 # --------------------------------------------------------------------------- staff
@@ -765,7 +768,7 @@ def sweep(
 
 def _progress(quiet: bool) -> Progress:
     return Progress(
-        TextColumn("[bold]{task.description}"),
+        TextColumn("{task.description}", style="bold", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -803,7 +806,7 @@ def _write(
     built from the others (the report) before the folder appears.
     """
     for line in clean_leftovers(target.parent):
-        err.print(f"notice: {line}", markup=False, highlight=False)
+        err.print(f"notice: {shown(line)}", markup=False, highlight=False)
     try:
         written = write_run(target, files, force=force, unique=unique, finish=finish)
     except OutputError as e:
@@ -816,7 +819,7 @@ def _note_resumed(caches: list[DiskCache]) -> None:
     """Say so when finished replications of an interrupted run were reused (or ignored)."""
     for cache in caches:
         for notice in cache.notices:
-            err.print(f"notice: {notice}", markup=False, highlight=False)
+            err.print(f"notice: {shown(notice)}", markup=False, highlight=False)
     hits = sum(c.hits for c in caches)
     if hits:
         err.print(
@@ -897,7 +900,9 @@ def staff(
         def on_done(stage: str, _: int) -> None:
             if stage != current["stage"]:
                 current["stage"] = stage
-                progress.reset(task, description=f"{s.name}: {stage}", total=s.replications)
+                progress.reset(
+                    task, description=f"{shown(s.name)}: {shown(stage)}", total=s.replications
+                )
             progress.advance(task)
 
         engine = _Backend(n_workers, backend, address, _cache_root(out_dir))
@@ -947,12 +952,12 @@ def staff(
     )
     engine.clear()
     if not quiet:
-        table = Table(title=f"Staffing for {', '.join(str(t) for t in targets)}")
+        table = Table(title=f"Staffing for {', '.join(shown(t) for t in targets)}")
         for col in ("group", "plan agent-hours", "scheduled", "extra", "extra cost (¥)"):
             table.add_column(col, justify="left" if col == "group" else "right")
         for g in plan.required:
             table.add_row(
-                g,
+                shown(g),
                 f"{plan.required_agent_hours(g):,.0f}",
                 f"{plan.scheduled_agent_hours(g):,.0f}",
                 f"{plan.extra_agent_hours[g]:+,.0f}",
@@ -961,8 +966,8 @@ def staff(
         out.print(table)
         verdict = "met" if plan.met else "NOT met (iteration cap reached)"
         out.print(f"targets {verdict} after {plan.simulations} simulations", highlight=False)
-        out.print(schedule_yaml(blocks), markup=False, highlight=False)
-    out.print(f"staffing folder: {target_dir}", highlight=False)
+        out.print(shown(schedule_yaml(blocks), lines=True), markup=False, highlight=False)
+    out.print(f"staffing folder: {shown(target_dir)}", highlight=False)
 
 
 # --------------------------------------------------------------------------- review
@@ -999,9 +1004,9 @@ def diff(
     elif rows:
         table = Table(title=f"{len(rows)} resolved field(s) differ")
         for col in ("field", label_a, label_b):
-            table.add_column(col, overflow="fold")
+            table.add_column(shown(col), overflow="fold")
         for path, va, vb in review.diff_table_rows(rows):
-            table.add_row(path, va, vb)
+            table.add_row(shown(path), shown(va), shown(vb))
         out.print(table)
     else:
         out.print("no differences", highlight=False)
@@ -1016,16 +1021,17 @@ def runs(
 ) -> None:
     """Past runs, newest first: name, version label, hash, created, headline metrics."""
     found = review.list_runs(root, name)
-    table = Table(title=f"{len(found)} run(s) under {root}")
+    table = Table(title=f"{len(found)} run(s) under {shown(root)}")
     for col in ("folder", "name", "version", "hash", "created", *review.HEADLINE_METRICS):
         table.add_column(col, overflow="fold")
     for run_info in found:
+        # every field is read from a folder anyone with write access may have planted
         table.add_row(
-            str(run_info.folder),
-            run_info.name,
-            run_info.version,
-            run_info.config_hash[:8],
-            run_info.created_at,
+            shown(run_info.folder),
+            shown(run_info.name),
+            shown(run_info.version),
+            shown(run_info.config_hash[:8]),
+            shown(run_info.created_at),
             *(
                 f"{run_info.metrics[m]:,.4g}" if m in run_info.metrics else "–"
                 for m in review.HEADLINE_METRICS
@@ -1043,7 +1049,7 @@ def show(
         info = review.show_run(run_dir)
     except ValueError as e:
         raise _bad_input(f"promosim: {e}") from None
-    sys.stdout.write(json.dumps(info, ensure_ascii=False, indent=2, default=str) + "\n")
+    sys.stdout.write(json_dumps(info, indent=2, default=str) + "\n")
 
 
 @app.command()
@@ -1063,7 +1069,7 @@ def init(
         raise _bad_input(f"promosim: {e}") from None
     except OutputError as e:
         raise _bad_input(f"promosim: {e}") from None
-    out.print(f"wrote {dest}", highlight=False)
+    out.print(f"wrote {shown(dest)}", highlight=False)
 
 
 # --------------------------------------------------------------------------- validate, schema
@@ -1080,15 +1086,15 @@ def validate(
         try:
             loaded = load_scenario(path, list(set_ or []))
         except ScenarioError as e:
-            err.print(str(e), markup=False, highlight=False)
+            err.print(shown(e, lines=True), markup=False, highlight=False)
             bad = True
             continue
         _notices(loaded)
-        out.print(f"{path}: ok {loaded.hash}", markup=False, highlight=False)
+        out.print(f"{shown(path)}: ok {loaded.hash}", markup=False, highlight=False)
         s = loaded.scenario
         decision, line = worksize.assess([(s, s.replications)])
         verdict = {"ok": "", "warn": " (a large run: warned)", "refuse": " (refused without --yes)"}
-        out.print(f"{path}: work: {line}{verdict[decision]}", markup=False, highlight=False)
+        out.print(f"{shown(path)}: work: {line}{verdict[decision]}", markup=False, highlight=False)
     if bad:
         raise typer.Exit(code=2)
 
@@ -1121,29 +1127,31 @@ def migrate(
         try:
             done = migrate_file(path)
         except ScenarioError as e:
-            err.print(str(e), markup=False, highlight=False)
+            err.print(shown(e, lines=True), markup=False, highlight=False)
             bad = True
             continue
         if not done.needed:
             out.print(
-                f"{path}: schema_version {done.source} is current", markup=False, highlight=False
+                f"{shown(path)}: schema_version {done.source} is current",
+                markup=False,
+                highlight=False,
             )
             continue
         what = "needs upgrading" if check else "upgraded"
         out.print(
-            f"{path}: {what} from schema_version {done.source} to {SCHEMA_VERSION}",
+            f"{shown(path)}: {what} from schema_version {done.source} to {SCHEMA_VERSION}",
             markup=False,
             highlight=False,
         )
         for notice in done.notices:
-            out.print(f"  {notice}", markup=False, highlight=False)
+            out.print(f"  {shown(notice)}", markup=False, highlight=False)
         if check:
             stale = True
             continue
         try:
             replace_file(path, done.migrated)
         except OutputError as e:
-            err.print(f"promosim: {e}", markup=False, highlight=False)
+            err.print(f"promosim: {shown(e)}", markup=False, highlight=False)
             bad = True
     if bad:
         raise typer.Exit(code=2)
@@ -1299,10 +1307,10 @@ def calibrate(
         highlight=False,
     )
     for why, k in fitted.excluded.items():
-        out.print(f"excluded: {k} {why}", markup=False, highlight=False)
+        out.print(f"excluded: {k} {shown(why)}", markup=False, highlight=False)
     for note in fitted.notes:
-        out.print(f"note: {note}", markup=False, highlight=False)
-    out.print(f"fragment: {out_file}\nreport: {report_path}", highlight=False)
+        out.print(f"note: {shown(note)}", markup=False, highlight=False)
+    out.print(f"fragment: {shown(out_file)}\nreport: {shown(report_path)}", highlight=False)
 
 
 class Interrupted(BaseException):
@@ -1344,7 +1352,7 @@ def main() -> None:
     except (Interrupted, KeyboardInterrupt) as e:
         received = e.signal if isinstance(e, Interrupted) else signal.SIGINT
         kept = (
-            f"the folder {_written[-1]} was already complete and is kept"
+            f"the folder {shown(_written[-1])} was already complete and is kept"
             if _written
             else "no folder was written"
         )
@@ -1358,5 +1366,9 @@ def main() -> None:
     except Exception as e:  # the last line of defence: report, don't dump a traceback
         if os.environ.get("PROMOSIM_DEBUG"):
             raise
-        err.print(f"promosim: runtime failure: {type(e).__name__}: {e}", markup=False)
+        err.print(
+            f"promosim: runtime failure: {type(e).__name__}: {shown(e)}",
+            markup=False,
+            highlight=False,
+        )
         sys.exit(1)

@@ -57,6 +57,7 @@ from ruamel.yaml.representer import RoundTripRepresenter
 
 from sim import migrations
 from sim.config import PathErrors, Scenario
+from sim.text import shown as _printable  # the one escaping rule for shown text
 
 __all__ = [
     "FileMigration",
@@ -116,16 +117,6 @@ class Problem:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
         text = f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
         return _printable(text)
-
-
-def _printable(text: str) -> str:
-    """``text`` with characters that are not printable (newlines, controls) as escapes.
-
-    A key or file name holding a newline must not split a problem's line in two.
-    """
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class ScenarioError(Exception):

@@ -2049,6 +2049,15 @@ CAL_LABELS: dict[str, dict[str, str]] = {
 LABELS.update(CAL_LABELS)
 
 
+def _plotly_text(name: str) -> str:
+    """An export's name as plotly text: entities, which plotly shows as the characters.
+
+    Plotly reads ``<a href>``, ``<b>`` and ``<span style>`` in titles, trace names and hover
+    text as live links and styles; escaped, they are shown as typed.
+    """
+    return html.escape(name, quote=False)  # plotly knows &lt; &gt; &amp;, not &quot;
+
+
 def _cal_rows(f: Any) -> list[tuple[str, Any]]:
     """(parameter, estimate) rows of a calibration fit, in fragment order."""
     rows: list[tuple[str, Any]] = []
@@ -2185,7 +2194,7 @@ def _cal_lag_figure(f: Any, t: _Text) -> go.Figure | None:
     titles = [
         t(
             "cal_lag_title",
-            reason=r.name,
+            reason=_plotly_text(r.name),
             anchor=r.lag.anchor,
             family=r.lag.family,
             ks=r.lag.ks,
@@ -2234,7 +2243,7 @@ def _cal_handle_figure(f: Any, t: _Text) -> go.Figure | None:
         return None
     names = list(f.handle)
     rows, cols = _grid(len(names), 2)
-    titles = [t("cal_handle_title", channel=c, ks=f.handle[c].ks) for c in names]
+    titles = [t("cal_handle_title", channel=_plotly_text(c), ks=f.handle[c].ks) for c in names]
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles)
     for i, c in enumerate(names):
         h = f.handle[c]
@@ -2281,7 +2290,8 @@ def _cal_patience_figure(f: Any, t: _Text) -> go.Figure | None:
     if not fits:
         return None
     fig = go.Figure()
-    for i, (c, p) in enumerate(fits.items()):
+    for i, (name, p) in enumerate(fits.items()):
+        c = _plotly_text(name)
         color = PALETTE[i % len(PALETTE)]
         fig.add_scatter(
             x=p.km_time.tolist(),

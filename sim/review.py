@@ -20,6 +20,7 @@ from typing import Any, Final
 
 from sim.config import SCHEMA_VERSION, SLUG
 from sim.loading import LoadedScenario, Problem, ScenarioError, load_scenario
+from sim.text import json_dumps, shown
 
 __all__ = [
     "HEADLINE_METRICS",
@@ -183,7 +184,7 @@ def load_target(target: Path, overrides: Sequence[str] = ()) -> tuple[LoadedScen
 def _compact(value: Any) -> str:
     if value is MISSING:
         return MISSING_TEXT
-    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    return json_dumps(value, separators=(", ", ": "))
 
 
 def diff_table_rows(rows: Sequence[DiffRow]) -> list[tuple[str, str, str]]:
@@ -201,7 +202,7 @@ def diff_json(rows: Sequence[DiffRow]) -> str:
         if r.b is not MISSING:
             item["b"] = r.b
         out.append(item)
-    return json.dumps(out, ensure_ascii=False, indent=2) + "\n"
+    return json_dumps(out, indent=2) + "\n"
 
 
 def _md_code(text: str) -> str:
@@ -215,7 +216,7 @@ def _md_code(text: str) -> str:
 
 
 def _md_text(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    return shown(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
 def diff_markdown(rows: Sequence[DiffRow], a_label: str, b_label: str) -> str:
@@ -231,7 +232,7 @@ def diff_markdown(rows: Sequence[DiffRow], a_label: str, b_label: str) -> str:
     ]
     for r in rows:
         cells = [
-            _md_code(r.path),
+            _md_code(shown(r.path)),
             *(MISSING_TEXT if v is MISSING else _md_code(_compact(v)) for v in (r.a, r.b)),
         ]
         lines.append("| " + " | ".join(cells) + " |")
@@ -398,8 +399,12 @@ def template_names(configs: Path) -> list[str]:
 
 
 def _value(value: Any) -> str:
-    """A value as one line of YAML (JSON is YAML; strings stay quoted, ``"08:00"`` too)."""
-    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    r"""A value as one line of YAML (JSON is YAML; strings stay quoted, ``"08:00"`` too).
+
+    Line breaks YAML knows besides newline (``\u2028``, ``\x85``) are escaped too: the line
+    is a comment, and a break would end it.
+    """
+    return json_dumps(value, separators=(", ", ": "))
 
 
 def _commented(line: str, note: str = "") -> str:
@@ -496,7 +501,8 @@ def init_scenario(name: str, template: str, configs: Path, dest: Path) -> str:
 
     lines = [
         schema_header(Path(configs) / SCHEMA_FILE, dest),
-        f"# promosim scenario {name}: starts from {stem}.yaml ({resolved['title'] or stem}).",
+        f"# promosim scenario {name}: starts from {stem}.yaml "
+        f"({shown(resolved['title'] or stem)}).",
         "# Everything not set here comes from the file it extends. The fields a campaign",
         "# usually changes are below, commented out with their current values: uncomment",
         "# (with their parent lines) and edit. Check with `promosim validate`, and see what",

@@ -7,14 +7,24 @@ bombs) and feeds them to ``promosim validate`` and, for small scenarios, ``promo
 through typer's CliRunner, in this process. The only outcomes allowed are exit 0, or exit
 2 with every line of stderr in ``file[:line]: [field: ]message`` form; never a traceback,
 another exit code, an internal error or a hang.
+
+Hostile strings (terminal escapes, newlines, YAML-looking values, rich markup, HTML) go into
+every field that is printed or written (title, version, description, names, reasons,
+channels, groups, ``--set`` values, the export columns ``calibrate`` reads): nothing but
+printable characters, newlines and tabs may reach the terminal, and a fitted fragment holds
+only the sections a fit writes.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import csv
+import io
+import json
 import os
 import re
+import shutil
 import signal
 from collections.abc import Iterator
 from datetime import timedelta
@@ -28,8 +38,12 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
+from sim import calibrate as cal
 from sim.cli import app
+from sim.experiment import event_log_of
+from sim.loading import load_text
 from tests.conftest import CONFIGS
+from tests.test_calibrate import scenario_data
 
 runner = CliRunner()
 
@@ -59,6 +73,33 @@ def _names(data: dict[str, Any]) -> list[str]:
     return sorted({str(p[-1]) for p in _paths(data) if p and isinstance(p[-1], str)})
 
 
+HOSTILE = [
+    "\x1b]52;c;cHduZWQ=\x07",  # OSC 52: write the clipboard
+    "\x1b]0;title\x07",  # set the window title
+    "\x1b[2J\x1b[H",  # clear the screen
+    "\x9b31m\x85\u2028\u202e\r\x00",  # C1 CSI, NEL, line separator, RTL override, CR, NUL
+    "a\nb: 1",
+    "zz\neconomics: {value_of_bad_review_yuan: 0}\n#",
+    "{x: 1}",
+    "&a",
+    "*a",
+    "!!python/object/apply:os.system ['touch {marker}']",
+    "[bold red]red[/]",
+    "[link=https://evil.example]link[/link]",
+    "<a href='https://evil.example'>x</a>",
+    '<span style="font-size:90px">big</span>',
+    "yes",
+    "null",
+    "1e3",
+    "~",
+]
+hostile_text = st.one_of(
+    st.sampled_from(HOSTILE),
+    st.lists(st.sampled_from(HOSTILE), min_size=2, max_size=3).map("".join),
+    st.text(st.characters(max_codepoint=0x2030), max_size=12),
+)
+"""Strings that would act if shown or written raw."""
+
 nasty_numbers = st.sampled_from(
     [-1, -0.0, 0, -(10**40), 10**40, 1e308, -1e308, 5e-324, 2**63, 10**9 + 1]
 )
@@ -78,11 +119,14 @@ scalars = st.one_of(
     st.datetimes(),
     st.just(PYTAG),
     st.sampled_from(["phone", "chat", "constant", "hourly", "poisson", "lognormal"]),
+    hostile_text,
 )
 
 
 def documents(names: list[str]) -> st.SearchStrategy[Any]:
-    keys = st.one_of(st.sampled_from(names), st.text(max_size=8), st.integers(), st.booleans())
+    keys = st.one_of(
+        st.sampled_from(names), st.text(max_size=8), st.integers(), st.booleans(), hostile_text
+    )
     return st.recursive(
         scalars,
         lambda children: (
@@ -223,6 +267,13 @@ LINE = re.compile(r"(?::\d+)?: .")
 """After the file's name: an optional ``:line``, then ``": "`` and the field or message."""
 
 
+def assert_printable(result: Result) -> None:
+    """Only printable characters, newlines and tabs reach the terminal."""
+    for text in (result.stdout, result.stderr):
+        bad = sorted({c for c in text if c not in "\n\t" and not c.isprintable()})
+        assert not bad, f"unsafe characters {bad!r} reach the terminal:\n{text!r}"
+
+
 def check_outcome(result: Result, folder: Path) -> None:
     assert result.exception is None or isinstance(result.exception, SystemExit), (
         f"uncaught {type(result.exception).__name__}: {result.exception}\n{result.output}"
@@ -231,6 +282,7 @@ def check_outcome(result: Result, folder: Path) -> None:
     assert "Traceback" not in result.output
     assert "internal error" not in result.output, result.output
     assert not (folder / "PWNED").exists(), "a YAML tag ran a command"
+    assert_printable(result)
     if result.exit_code == 2:
         lines = result.stderr.splitlines()
         assert lines, result.output
@@ -252,6 +304,8 @@ override_values = st.one_of(
     st.text(max_size=12),
     st.sampled_from(["7", "-1", "1e400", ".nan", "null", "[1, 2]", "{a: 1}", "!!python/none ''"]),
     st.sampled_from(["&a [*a]", "2026-02-30", "'", "{", "0x10", "1_000", "~"]),
+    hostile_text,
+    hostile_text.map(json.dumps),  # the same, as a YAML string that reads back as it
 )
 overrides = st.lists(
     st.one_of(
@@ -298,6 +352,7 @@ small_values = st.one_of(
     bad_dates,
     st.just(PYTAG),
     st.sampled_from(["phone", "chat", "constant", "hourly", "poisson", "exponential"]),
+    hostile_text,
 )
 
 
@@ -371,3 +426,119 @@ def test_known_nasty_files_exit_2(text: str, extends: str, tmp_path: Path) -> No
         result = runner.invoke(app, ["validate", str(main)])
     assert result.exit_code == 2, result.output
     check_outcome(result, tmp_path)
+
+
+# --------------------------------------------------------------------------- hostile strings
+
+PRINTED: list[tuple[Any, ...]] = [
+    ("title",),
+    ("version",),
+    ("description",),
+    ("name",),
+    ("arrivals", 0, "reason"),
+    ("arrivals", 0, "channel"),
+    ("staffing", "groups", 0, "name"),
+    ("staffing", "groups", 0, "channels", 0),
+]
+"""Fields a command prints (in tables, titles, progress, messages) or writes."""
+
+
+@st.composite
+def hostile_scenarios(draw: st.DrawFn) -> dict[str, Any]:
+    """The minimal scenario with hostile strings in printed fields, a channel key or both."""
+    doc = copy.deepcopy(MINIMAL)
+    doc["replications"] = 1
+    doc["calendar"]["days"] = 0.25
+    for path in draw(st.lists(st.sampled_from(PRINTED), min_size=1, max_size=3, unique=True)):
+        parent: Any = doc
+        for seg in path[:-1]:
+            parent = parent[seg]
+        parent[path[-1]] = draw(hostile_text)
+    if draw(st.booleans()):
+        doc["channels"][draw(hostile_text)] = doc["channels"]["phone"]
+    text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+    return {"data": text.encode("utf-8", "surrogatepass"), "extends": "none"}
+
+
+@settings(
+    max_examples=20,
+    deadline=timedelta(seconds=30),
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(example=hostile_scenarios())
+def test_hostile_strings_in_printed_fields_never_reach_the_terminal_raw(
+    example: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    folder = _folder(tmp_path_factory, "hostile")
+    main = write_example(folder, example)
+    out = tmp_path_factory.getbasetemp() / "fuzz-hostile-out"
+    shutil.rmtree(out, ignore_errors=True)
+    with time_limit(60):
+        checked = runner.invoke(app, ["validate", str(main)])
+        ran = runner.invoke(app, ["run", str(main), "--workers", "1", "--out", str(out)])
+    check_outcome(checked, folder)
+    check_outcome(ran, folder)
+    assert ran.exit_code == checked.exit_code, ran.output
+    event(f"exit {ran.exit_code}")
+
+
+SECTIONS = {"orders", "fulfilment", "contact_reasons", "channels", "journey", "satisfaction"}
+"""Everything a fitted fragment may set."""
+
+
+@pytest.fixture(scope="module")
+def small_exports(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, list[list[str]]]:
+    """orders.csv's text and contacts.csv's rows (header first) of a week of a small shop."""
+    d = scenario_data()
+    d["calendar"]["days"] = 7
+    d["orders"]["per_day"] = 300
+    log = event_log_of(load_text(yaml.safe_dump(d)).scenario)
+    rows = list(csv.reader(io.StringIO(log.contacts_csv)))
+    return log.orders_csv, rows
+
+
+@settings(
+    max_examples=20,
+    deadline=timedelta(seconds=30),
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    values=st.lists(st.tuples(st.sampled_from(["channel", "reason"]), hostile_text), max_size=3),
+    mapped=st.dictionaries(st.sampled_from(["wismo", "returns"]), hostile_text, max_size=1),
+)
+def test_calibrate_any_export_strings_are_refused_or_stay_names(
+    values: list[tuple[str, str]],
+    mapped: dict[str, str],
+    small_exports: tuple[str, list[list[str]]],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    folder = _folder(tmp_path_factory, "calibrate")
+    for p in folder.iterdir():
+        p.unlink()
+    orders, rows = small_exports
+    rows = [list(r) for r in rows]
+    for k, (column, value) in enumerate(values):  # every 7th row from k on gets the value
+        index = rows[0].index(column)
+        for row in rows[1 + k :: 7]:
+            row[index] = value
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows(rows)
+    (folder / "orders.csv").write_text(orders, encoding="utf-8")
+    (folder / "contacts.csv").write_text(text.getvalue(), encoding="utf-8", errors="surrogatepass")
+    (folder / "map.yaml").write_text(json.dumps({"reasons": mapped}), encoding="utf-8")
+    args = ["--orders", str(folder / "orders.csv"), "--contacts", str(folder / "contacts.csv")]
+    args += ["--map-file", str(folder / "map.yaml"), "--out", str(folder / "fitted.yaml")]
+    with time_limit(60):
+        result = runner.invoke(app, ["calibrate", *args])
+    check_outcome(result, folder)
+    event(f"exit {result.exit_code}")
+    if result.exit_code == 2:
+        assert not (folder / "fitted.yaml").exists()
+        return
+    fragment = yaml.safe_load((folder / "fitted.yaml").read_text(encoding="utf-8"))
+    assert set(fragment) <= SECTIONS
+    names = [r["name"] for r in fragment.get("contact_reasons", [])]
+    names += list(fragment.get("channels", {}))
+    assert all(isinstance(n, str) and cal.NAME.fullmatch(n) for n in names), names
+    page = (folder / "fitted.report.html").read_text(encoding="utf-8")
+    assert "evil.example" not in page

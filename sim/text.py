@@ -1,0 +1,50 @@
+r"""Text from scenario files, run folders and exports, made safe to show or to embed.
+
+Such text travels through shared repositories and folders, so it is written by whoever
+could write there. A terminal obeys what it prints: ESC starts sequences that write the
+clipboard (OSC 52), set the window title or clear the screen, and a newline in a value forges
+a line of output. Every such string is passed through :func:`shown` before it is printed
+(promosim's consoles never read rich markup, so ``[link=…]`` in a name is shown as typed).
+
+One rule decides what is unsafe: a character that is not printable (``str.isprintable``:
+C0 and C1 controls, DEL, line and paragraph separators, bidirectional overrides, …).
+:func:`shown` writes it as a Python escape (``\x1b``); :func:`json_dumps` as a JSON escape
+(``\u001b``), so that JSON output stays valid JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+__all__ = ["json_dumps", "shown"]
+
+
+def shown(text: object, *, lines: bool = False) -> str:
+    r"""``text`` with every character that is not printable as an escape (``\n``, ``\x1b``).
+
+    Args:
+        text: Any value; it is shown as ``str(text)``.
+        lines: Keep newlines (a message of several lines, each of them already built from
+            shown values); every other control character is still escaped.
+    """
+    s = str(text)
+    if s.isprintable():
+        return s
+    if lines:
+        return "\n".join(shown(part) for part in s.split("\n"))
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in s)
+
+
+def json_dumps(value: Any, **options: Any) -> str:
+    r"""``json.dumps(value, ensure_ascii=False, **options)`` with unsafe characters escaped.
+
+    Non-printable characters can only stand inside strings in JSON text (its own layout is
+    spaces and newlines), so escaping them as ``\uXXXX`` keeps it valid and equal in value.
+    """
+    text = json.dumps(value, ensure_ascii=False, **options)
+    if text.replace("\n", "").isprintable():
+        return text
+    return "".join(
+        c if c == "\n" or c.isprintable() else json.dumps(c, ensure_ascii=True)[1:-1] for c in text
+    )
