@@ -34,7 +34,14 @@ from sim import compare as comparelib
 from sim import review, staffing
 from sim.config import SCHEMA_VERSION, Scenario, scenario_json_schema
 from sim.demand import Arm
-from sim.experiment import Runner, RunResult, event_log_of, paired_daily, run_scenario
+from sim.experiment import (
+    ClusterError,
+    Runner,
+    RunResult,
+    event_log_of,
+    paired_daily,
+    run_scenario,
+)
 from sim.loading import (
     LoadedScenario,
     ScenarioError,
@@ -1264,6 +1271,14 @@ def main() -> None:
             highlight=False,
         )
         sys.exit(128 + received.value)
+    except ClusterError as e:  # Dask's traceback is no help: say what failed, in one line
+        err.print(
+            f"promosim: {e}. Finished replications are kept: run the same command again "
+            "to resume.",
+            markup=False,
+            highlight=False,
+        )
+        sys.exit(1)
     except Exception as e:  # the last line of defence: report, don't dump a traceback
         if os.environ.get("PROMOSIM_DEBUG"):
             raise
