@@ -620,7 +620,7 @@ class Runner:
                 time.sleep(0.05)
             for future in batch:
                 j, r = futures[future]
-                done(j, r, _dask_result(future, where))
+                done(j, r, _dask_result(future, where, no_workers))
 
 
 @contextlib.contextmanager
@@ -639,15 +639,24 @@ def _cluster_errors(where: str) -> Iterator[None]:
         raise ClusterError(f"lost the connection to {where}") from e
 
 
-def _dask_result(future: Any, where: str) -> dict[Arm, ReplicationMetrics]:
-    """A finished replication's arms; an error of the replication's own is raised as is."""
+def _dask_result(future: Any, where: str, no_workers: _NoWorkers) -> dict[Arm, ReplicationMetrics]:
+    """A finished replication's arms; an error of the replication's own is raised as is.
+
+    Fetched a second at a time: a result still on a worker that has died is computed
+    again, which never happens if no worker is left.
+    """
     from distributed import KilledWorker
 
     if future.status == "error" and not isinstance(future.exception(), KilledWorker):
         future.result()  # raises the replication's exception, with its traceback
     with _cluster_errors(where):
-        result: dict[Arm, ReplicationMetrics] = future.result()
-    return result
+        while True:
+            try:
+                result: dict[Arm, ReplicationMetrics] = future.result(timeout=1)
+            except TimeoutError:
+                no_workers.check()
+            else:
+                return result
 
 def run_scenario(
     scenario: Scenario,
