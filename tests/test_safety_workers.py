@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -20,9 +21,16 @@ from pathlib import Path
 
 import pytest
 
+from sim.experiment import (
+    DASK_TIMEOUT_ENV,
+    ClusterError,
+    _cluster_errors,
+    _dask_timeout,
+    _foreign_logs_quiet,
+)
 from tests.test_interrupt import PROMOSIM, descendants, heavy, running, write
 
-pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="needs Linux /proc")
+LINUX = pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="needs Linux /proc")
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -34,8 +42,8 @@ def long_scenario(folder: Path) -> Path:
 
 
 def cached(work: Path) -> list[Path]:
-    """Replications the run has finished (in the cache beside its default folder)."""
-    return sorted((work / "outputs" / ".promosim-cache").glob("*/rep-*"))
+    """Replications a command has finished (in a cache beside its output folder)."""
+    return sorted(work.glob("**/.promosim-cache/*/rep-*"))
 
 
 def start(args: list[str], work: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
@@ -77,12 +85,25 @@ def kill_all(pids: list[int]) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
-@pytest.mark.parametrize("backend", ["local", "dask"])
+COMMANDS = {
+    "run": ["run", "{a}"],
+    "compare": ["compare", "{a}", "{a}", "--out", "out"],
+    "sweep": ["sweep", "{a}", "--vary", "staffing.groups.0.schedule.agents=58,62", "--out", "out"],
+    "staff": ["staff", "{a}", "--target", "phone.service_level>=0.8", "--overall", "--out", "out"],
+}
+"""Every command that runs replications on worker processes, on a long scenario."""
+
+
+@LINUX
+@pytest.mark.parametrize(
+    ("command", "backend"), [*((c, "local") for c in COMMANDS), ("run", "dask")]
+)
 def test_sigkill_of_the_main_process_leaves_no_process_behind(
-    backend: str, tmp_path: Path
+    command: str, backend: str, tmp_path: Path
 ) -> None:
     scenario = long_scenario(tmp_path)
-    proc = start(["run", str(scenario), "--workers", "2", "--backend", backend], tmp_path)
+    args = [x.format(a=scenario) for x in COMMANDS[command]]
+    proc = start([*args, "--quiet", "--workers", "2", "--backend", backend], tmp_path)
     left: list[int] = []
     try:
         wait_for("a finished replication", lambda: cached(tmp_path), proc)
@@ -177,18 +198,21 @@ def one_line(stderr: str) -> str:
     return lines[0]
 
 
+@LINUX
 @pytest.mark.slow
 def test_a_cluster_whose_workers_all_die_fails_in_one_line(tmp_path: Path) -> None:
     line = one_line(failed_run("workers", tmp_path))
     assert "no worker for 3 s" in line and "run the same command again" in line, line
 
 
+@LINUX
 @pytest.mark.slow
 def test_a_lost_scheduler_fails_in_one_line(tmp_path: Path) -> None:
     line = one_line(failed_run("scheduler", tmp_path))
     assert "lost the connection to the Dask scheduler" in line, line
 
 
+@LINUX
 def test_an_unreachable_scheduler_fails_in_bounded_time_in_one_line(tmp_path: Path) -> None:
     import socket
 
@@ -208,3 +232,54 @@ def test_an_unreachable_scheduler_fails_in_bounded_time_in_one_line(tmp_path: Pa
     assert proc.returncode == 1, stderr
     line = one_line(stderr)
     assert f"cannot reach the Dask scheduler at {address} within 2 s" in line, line
+
+
+def test_dask_failures_become_one_line_and_a_replications_own_error_does_not() -> None:
+    from distributed import KilledWorker
+    from distributed.comm.core import CommClosedError
+
+    last = type("WorkerState", (), {"address": "tcp://127.0.0.1:1"})()
+    with pytest.raises(ClusterError, match=r"^the Dask workers running a replication died 3 "):
+        with _cluster_errors("the LocalCluster"):
+            raise KilledWorker("run_replication-0", last, 2)
+    for lost in (CommClosedError("in <TCP>: Stream is closed"), TimeoutError("30 s")):
+        with pytest.raises(ClusterError, match=r"^lost the connection to the LocalCluster$"):
+            with _cluster_errors("the LocalCluster"):
+                raise lost
+    with pytest.raises(ZeroDivisionError), _cluster_errors("the LocalCluster"):
+        raise ZeroDivisionError
+
+
+def handlers_reached(name: str) -> list[logging.Handler]:
+    """The handlers a record logged on ``name`` reaches (its logger's, then its parents')."""
+    out: list[logging.Handler] = []
+    logger: logging.Logger | None = logging.getLogger(name)
+    while logger is not None:
+        out += logger.handlers
+        logger = logger.parent if logger.propagate else None
+    return out
+
+
+def test_dask_log_lines_stay_off_the_console_and_are_given_back() -> None:
+    import distributed  # noqa: F401 - sets up its loggers' console handler
+
+    names = ["distributed.client", "distributed.comm.tcp", "tornado.application", "asyncio"]
+    before = {n: handlers_reached(n) for n in names}
+    assert any(isinstance(h, logging.StreamHandler) for h in before["distributed.client"])
+    with _foreign_logs_quiet():
+        for name in names:
+            reached = handlers_reached(name)
+            # a record no handler takes would go to logging.lastResort, i.e. stderr
+            assert reached and all(isinstance(h, logging.NullHandler) for h in reached), name
+    assert {n: handlers_reached(n) for n in names} == before
+
+
+@pytest.mark.parametrize("raw", ["abc", "0", "-1", "inf", "nan"])
+def test_a_bad_dask_timeout_in_the_environment_is_refused(
+    raw: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(DASK_TIMEOUT_ENV, raw)
+    with pytest.raises(ValueError, match=DASK_TIMEOUT_ENV):
+        _dask_timeout()
+    monkeypatch.setenv(DASK_TIMEOUT_ENV, "2.5")
+    assert _dask_timeout() == 2.5
