@@ -34,14 +34,7 @@ from sim import compare as comparelib
 from sim import review, staffing
 from sim.config import SCHEMA_VERSION, Scenario, scenario_json_schema
 from sim.demand import Arm
-from sim.experiment import (
-    ClusterError,
-    Runner,
-    RunResult,
-    event_log_of,
-    paired_daily,
-    run_scenario,
-)
+from sim.experiment import ClusterError, Runner, RunResult, event_log_of, paired_daily, run_scenario
 from sim.loading import (
     LoadedScenario,
     ScenarioError,

@@ -639,7 +639,9 @@ def _cluster_errors(where: str) -> Iterator[None]:
         raise ClusterError(f"lost the connection to {where}") from e
 
 
-def _dask_result(future: Any, where: str, no_workers: _NoWorkers) -> dict[Arm, ReplicationMetrics]:
+def _dask_result(
+    future: Any, where: str, no_workers: _NoWorkers
+) -> dict[Arm, ReplicationMetrics]:
     """A finished replication's arms; an error of the replication's own is raised as is.
 
     Fetched a second at a time: a result still on a worker that has died is computed
@@ -657,6 +659,7 @@ def _dask_result(future: Any, where: str, no_workers: _NoWorkers) -> dict[Arm, R
                 no_workers.check()
             else:
                 return result
+
 
 def run_scenario(
     scenario: Scenario,
