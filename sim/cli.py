@@ -1266,8 +1266,7 @@ def main() -> None:
         sys.exit(128 + received.value)
     except ClusterError as e:  # Dask's traceback is no help: say what failed, in one line
         err.print(
-            f"promosim: {e}. Finished replications are kept: run the same command again "
-            "to resume.",
+            f"promosim: {e}. Finished replications are kept: run the same command again to resume.",
             markup=False,
             highlight=False,
         )

@@ -602,8 +602,7 @@ class Runner:
                     self._client = Client(self.address, timeout=timeout)
                 except (OSError, TimeoutError) as e:
                     raise ClusterError(
-                        f"cannot reach the Dask scheduler at {self.address} "
-                        f"within {timeout:g} s"
+                        f"cannot reach the Dask scheduler at {self.address} within {timeout:g} s"
                     ) from e
         where = f"the Dask scheduler at {self.address}" if self.address else "the LocalCluster"
         futures = {
@@ -639,9 +638,7 @@ def _cluster_errors(where: str) -> Iterator[None]:
         raise ClusterError(f"lost the connection to {where}") from e
 
 
-def _dask_result(
-    future: Any, where: str, no_workers: _NoWorkers
-) -> dict[Arm, ReplicationMetrics]:
+def _dask_result(future: Any, where: str, no_workers: _NoWorkers) -> dict[Arm, ReplicationMetrics]:
     """A finished replication's arms; an error of the replication's own is raised as is.
 
     Fetched a second at a time: a result still on a worker that has died is computed
