@@ -35,6 +35,7 @@ from sim import review, staffing, worksize
 from sim.config import SCHEMA_VERSION, Scenario, scenario_json_schema
 from sim.demand import Arm
 from sim.experiment import (
+    ClusterError,
     Runner,
     RunResult,
     arms_of,
@@ -1363,6 +1364,14 @@ def main() -> None:
             highlight=False,
         )
         sys.exit(128 + received.value)
+    except ClusterError as e:  # Dask's traceback is no help: say what failed, in one line
+        err.print(
+            f"promosim: {shown(e)}. Finished replications are kept: "
+            "run the same command again to resume.",
+            markup=False,
+            highlight=False,
+        )
+        sys.exit(1)
     except Exception as e:  # the last line of defence: report, don't dump a traceback
         if os.environ.get("PROMOSIM_DEBUG"):
             raise

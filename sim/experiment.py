@@ -14,11 +14,15 @@ promotion's effect with a confidence interval much tighter than two independent 
 from __future__ import annotations
 
 import contextlib
+import logging
 import multiprocessing
+import multiprocessing.connection
 import os
 import signal
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import CancelledError, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal, Protocol
@@ -238,6 +242,12 @@ CacheFor = Callable[[Scenario, tuple[Arm, ...]], ReplicationCache | None]
 """Gives the cache of a job (or None): finished replications are kept there."""
 
 
+def _start_worker() -> None:
+    """A pool worker's initializer: Ctrl-C left to the main process; exit when it is gone."""
+    _ignore_sigint()
+    _watch_parent()
+
+
 def _ignore_sigint() -> None:
     """In a worker: leave Ctrl-C to the main process, which stops the workers itself.
 
@@ -248,6 +258,51 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+PARENT_CHECK_SECONDS = 0.5
+"""How often a pool worker's watchdog looks for its parent besides waiting on its pipe."""
+
+
+def _parent_gone(wait: float = 0.0) -> bool:
+    """Whether this worker's parent (the main process) has ended; waits up to ``wait`` s.
+
+    A spawned worker holds the read end of a pipe whose write end only the parent holds
+    (``multiprocessing.parent_process().sentinel``): it becomes ready when the parent
+    dies, however it dies (SIGKILL, the OOM killer). A changed parent pid (the worker
+    handed to init or a subreaper) is checked too, in case the pipe is not there.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:  # not a multiprocessing child: nothing to watch
+        return False
+    if multiprocessing.connection.wait([parent.sentinel], timeout=wait):
+        return True
+    return parent.pid is not None and os.getppid() != parent.pid
+
+
+def _watch_parent() -> None:
+    """In a worker: a daemon thread ends the process at once when the main process is gone.
+
+    Without it, a main process killed by SIGKILL leaves its workers (and, through them,
+    multiprocessing's resource tracker) running their replications and then waiting for
+    work for ever. ``os._exit``: nothing of the worker's is worth cleaning up.
+    """
+
+    def watch() -> None:
+        while not _parent_gone(PARENT_CHECK_SECONDS):
+            pass
+        os._exit(1)
+
+    threading.Thread(target=watch, name="promosim-parent-watch", daemon=True).start()
+
+
+def _pool_replication(
+    scenario: Scenario, replication: int, arms: tuple[Arm, ...]
+) -> dict[Arm, ReplicationMetrics]:
+    """:func:`run_replication` in a pool worker, which first checks its parent is alive."""
+    if _parent_gone():
+        os._exit(1)
+    return run_replication(scenario, replication, arms)
 
 
 @contextlib.contextmanager
@@ -286,6 +341,93 @@ def _single_threaded_children() -> Iterator[None]:
             os.environ.pop(k, None)
 
 
+DASK_TIMEOUT_SECONDS = 30.0
+"""How long a Dask run waits to reach its scheduler, and for a worker when none is left."""
+
+DASK_TIMEOUT_ENV = "PROMOSIM_DASK_TIMEOUT"
+"""Environment variable that replaces :data:`DASK_TIMEOUT_SECONDS` (seconds)."""
+
+FOREIGN_LOGGERS = ("distributed", "tornado", "bokeh", "asyncio")
+"""Libraries under Dask whose log lines (and tracebacks) would otherwise reach the console."""
+
+
+class ClusterError(RuntimeError):
+    """The Dask cluster failed: scheduler unreachable or lost, no workers, workers killed.
+
+    The message is one line. Replications finished before the failure are in the cache.
+    """
+
+
+@contextlib.contextmanager
+def _foreign_logs_quiet() -> Iterator[None]:
+    """Dask's loggers write nowhere meanwhile; they are given back as they were.
+
+    A lost scheduler makes the client log a 35-line traceback to stderr before the run can
+    say in one line what happened; the failure is reported as a :class:`ClusterError`.
+    """
+    manager = logging.Logger.manager
+    names = {
+        name
+        for name, logger in manager.loggerDict.items()
+        if isinstance(logger, logging.Logger)
+        and logger.handlers
+        and name.split(".")[0] in FOREIGN_LOGGERS
+    }
+    saved = []
+    for name in sorted(names | set(FOREIGN_LOGGERS)):
+        logger = logging.getLogger(name)
+        saved.append((logger, logger.handlers, logger.propagate))
+        # a NullHandler, not none: a record no handler takes goes to stderr (lastResort)
+        logger.handlers = [logging.NullHandler()]
+        logger.propagate = False
+    try:
+        yield
+    finally:
+        for logger, handlers, propagate in saved:
+            logger.handlers = handlers
+            logger.propagate = propagate
+
+
+class _NoWorkers:
+    """Raises :class:`ClusterError` once the cluster has had no worker for ``timeout`` s.
+
+    A scheduler whose workers have all died keeps the tasks and waits for workers for ever;
+    asked at most once a second (one message to the scheduler).
+    """
+
+    def __init__(self, client: Any, timeout: float) -> None:
+        self.client = client
+        self.timeout = timeout
+        self.since: float | None = None
+        self.next_check = 0.0
+
+    def check(self) -> None:
+        now = time.monotonic()
+        if now < self.next_check:
+            return
+        self.next_check = now + min(1.0, self.timeout / 4)
+        if sum(self.client.nthreads().values()) > 0:
+            self.since = None
+        elif self.since is None:
+            self.since = now
+        elif now - self.since >= self.timeout:
+            raise ClusterError(f"the Dask cluster has had no worker for {self.timeout:g} s")
+
+
+def _dask_timeout() -> float:
+    """:data:`DASK_TIMEOUT_SECONDS`, or the environment's :data:`DASK_TIMEOUT_ENV`."""
+    raw = os.environ.get(DASK_TIMEOUT_ENV)
+    if raw is None:
+        return DASK_TIMEOUT_SECONDS
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < float("inf"):
+        raise ValueError(f"{DASK_TIMEOUT_ENV}={raw!r} is not a positive number of seconds")
+    return value
+
+
 class Runner:
     """Runs jobs' replications on one backend, kept open across calls (staff iterates).
 
@@ -293,6 +435,13 @@ class Runner:
     processes; ``dask`` on a LocalCluster of ``workers`` processes or the scheduler at
     ``address``. A replication depends only on its scenario and number, so the results
     are the same on every backend and in any order.
+
+    Pool workers exit by themselves when this process dies (even by SIGKILL), and so do a
+    LocalCluster's (Dask's worker processes watch their nanny, which runs in this
+    process). A Dask run fails with a one-line :class:`ClusterError` if the scheduler
+    cannot be reached or is lost, or the cluster has no worker for ``dask_timeout``
+    seconds (default :data:`DASK_TIMEOUT_SECONDS`, or :data:`DASK_TIMEOUT_ENV`);
+    Dask's own log lines stay off the console while the run is open.
     """
 
     def __init__(
@@ -302,14 +451,17 @@ class Runner:
         backend: Backend = "local",
         address: str | None = None,
         cache_for: CacheFor | None = None,
+        dask_timeout: float | None = None,
     ) -> None:
         self.workers = workers
         self.backend = backend
         self.address = address
         self.cache_for = cache_for
+        self.dask_timeout = dask_timeout
         self._pool: ProcessPoolExecutor | None = None
         self._client: Any = None
         self._cluster: Any = None
+        self._quiet = contextlib.ExitStack()
 
     def __enter__(self) -> Runner:
         return self
@@ -334,12 +486,16 @@ class Runner:
             else:
                 self._pool.shutdown(cancel_futures=True)
             self._pool = None
-        if self._client is not None:
-            self._client.close()
-            self._client = None
-        if self._cluster is not None:
-            self._cluster.close()
-            self._cluster = None
+        try:
+            if self._client is not None:
+                client, self._client = self._client, None
+                with contextlib.suppress(OSError, TimeoutError, CancelledError):
+                    client.close()
+            if self._cluster is not None:
+                cluster, self._cluster = self._cluster, None
+                cluster.close()
+        finally:
+            self._quiet.close()
 
     def run(
         self,
@@ -398,12 +554,12 @@ class Runner:
                 # spawn: workers start clean, with no state inherited from this process
                 ctx = multiprocessing.get_context("spawn")
                 self._pool = ProcessPoolExecutor(
-                    max_workers=self.workers, mp_context=ctx, initializer=_ignore_sigint
+                    max_workers=self.workers, mp_context=ctx, initializer=_start_worker
                 )
             # workers start (on submit) with Ctrl-C held back and one BLAS thread each
             with _sigint_blocked(), _single_threaded_children():
                 futures = {
-                    self._pool.submit(run_replication, jobs[j][0], r, jobs[j][1]): (j, r)
+                    self._pool.submit(_pool_replication, jobs[j][0], r, jobs[j][1]): (j, r)
                     for j, r in todo
                 }
             for future in as_completed(futures):
@@ -429,22 +585,77 @@ class Runner:
             raise RuntimeError(
                 "the dask backend needs the optional extra: pip install 'promosim[dask]'"
             ) from e
+        timeout = self.dask_timeout or _dask_timeout()
         if self._client is None:
+            self._quiet.enter_context(_foreign_logs_quiet())
             if not self.address:
                 self._cluster = LocalCluster(
                     n_workers=max(1, self.workers),
                     threads_per_worker=1,
                     processes=True,
                     dashboard_address=None,
+                    silence_logs=logging.CRITICAL,
                 )
-            self._client = Client(self.address or self._cluster)
+                self._client = Client(self._cluster)
+            else:
+                try:
+                    self._client = Client(self.address, timeout=timeout)
+                except (OSError, TimeoutError) as e:
+                    raise ClusterError(
+                        f"cannot reach the Dask scheduler at {self.address} within {timeout:g} s"
+                    ) from e
+        where = f"the Dask scheduler at {self.address}" if self.address else "the LocalCluster"
         futures = {
             self._client.submit(run_replication, jobs[j][0], r, jobs[j][1], pure=False): (j, r)
             for j, r in todo
         }
-        for future in dask_completed(list(futures)):
-            j, r = futures[future]
-            done(j, r, future.result())
+        pending = dask_completed(list(futures))
+        no_workers = _NoWorkers(self._client, timeout)
+        while not pending.is_empty():
+            batch = pending.next_batch(block=False)
+            if not batch:
+                with _cluster_errors(where):
+                    no_workers.check()
+                time.sleep(0.05)
+            for future in batch:
+                j, r = futures[future]
+                done(j, r, _dask_result(future, where, no_workers))
+
+
+@contextlib.contextmanager
+def _cluster_errors(where: str) -> Iterator[None]:
+    """Dask's failures of the cluster itself, as a one-line :class:`ClusterError`."""
+    from distributed import KilledWorker
+
+    try:
+        yield
+    except KilledWorker as e:
+        raise ClusterError(
+            f"the Dask workers running a replication died {e.allowed_failures + 1} times "
+            "(out of memory?)"
+        ) from e
+    except (OSError, TimeoutError, CancelledError) as e:
+        raise ClusterError(f"lost the connection to {where}") from e
+
+
+def _dask_result(future: Any, where: str, no_workers: _NoWorkers) -> dict[Arm, ReplicationMetrics]:
+    """A finished replication's arms; an error of the replication's own is raised as is.
+
+    Fetched a second at a time: a result still on a worker that has died is computed
+    again, which never happens if no worker is left.
+    """
+    from distributed import KilledWorker
+
+    if future.status == "error" and not isinstance(future.exception(), KilledWorker):
+        future.result()  # raises the replication's exception, with its traceback
+    with _cluster_errors(where):
+        while True:
+            try:
+                result: dict[Arm, ReplicationMetrics] = future.result(timeout=1)
+            except TimeoutError:
+                no_workers.check()
+            else:
+                return result
 
 
 def run_scenario(
