@@ -108,15 +108,20 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a planted FIFO must not block the read
 
 
-def promosim_kind(folder: Path) -> str | None:
-    """The kind of a folder promosim wrote (its manifest.json says so), else None."""
-    data = _read_head(folder / "manifest.json", _MANIFEST_MAX_BYTES)
-    if data is None or len(data) > _MANIFEST_MAX_BYTES:
+def _read_json(path: Path, limit: int) -> Any:
+    """The JSON in a regular file of at most ``limit`` bytes (never through a link), or None."""
+    data = _read_head(path, limit)
+    if data is None or len(data) > limit:
         return None
     try:
-        manifest = json.loads(data.decode("utf-8"))
+        return json.loads(data.decode("utf-8"))
     except ValueError:
         return None
+
+
+def promosim_kind(folder: Path) -> str | None:
+    """The kind of a folder promosim wrote (its manifest.json says so), else None."""
+    manifest = _read_json(folder / "manifest.json", _MANIFEST_MAX_BYTES)
     if not isinstance(manifest, dict) or manifest.get("tool") != TOOL:
         return None
     kind = manifest.get("kind")
@@ -420,13 +425,7 @@ def _marked(entry: Path, m: re.Match[str]) -> bool:
     """Whether ``entry`` is a real folder promosim made with the name it has (not a link)."""
     if entry.is_symlink() or not entry.is_dir():
         return False
-    data = _read_head(entry / HIDDEN_MARKER, _HEAD_BYTES)
-    if data is None or len(data) > _HEAD_BYTES:
-        return False
-    try:
-        marker = json.loads(data.decode("utf-8"))
-    except ValueError:
-        return False
+    marker = _read_json(entry / HIDDEN_MARKER, _HEAD_BYTES)
     expected = {
         "tool": TOOL,
         "host": m["host"],
