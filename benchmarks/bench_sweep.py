@@ -1,4 +1,4 @@
-"""Parallel speed-up of a 64-run sweep (issue 5): target ≥ 0.8 × the number of workers.
+"""Parallel speed-up of a 64-run sweep: target ≥ 0.8 × the number of workers.
 
 A grid of 8 staffing levels × 8 arrival rates of a three-day, two-channel scenario, one
 replication per point (64 runs), timed serially and on ``--workers`` processes in the same

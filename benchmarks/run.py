@@ -1,4 +1,4 @@
-"""The benchmark suite: every workload of issue 9 in one run, a table, ``RESULTS.md``.
+"""The benchmark suite: every workload in one run, a table, ``RESULTS.md``.
 
     .venv/bin/python -m benchmarks [--quick] [--only a,c] [--out FILE] [--workers N]
 
@@ -193,7 +193,7 @@ def bench_c(suite: Suite) -> None:
 
 def bench_d(suite: Suite) -> None:
     """Peak memory by horizon and by order rate, with and without the event log."""
-    # 365 days is the soak of issue 10: a year's run ends with bounded memory
+    # 365 days is the soak: a year's run ends with bounded memory
     days = (2.0,) if suite.quick else (30.0, 90.0, 180.0, 365.0)
     mid = days[-1] if suite.quick else 90.0
     points = [memory.peak(d) for d in days]
@@ -257,7 +257,7 @@ def bench_d(suite: Suite) -> None:
     if soak is not None:
         lines += [
             "",
-            f"Soak (issue 10): the 365-day run ends normally at {_mb(soak.mb)} peak.",
+            f"Soak: the 365-day run ends normally at {_mb(soak.mb)} peak.",
         ]
     if not logged:
         lines.append("\n`--event-log` is not in this tree's command line: rerun when it is.")

@@ -249,7 +249,7 @@ Row = tuple[str, str, str]
 
 
 def _view_rows(result: RunResult) -> dict[str, list[Row]]:
-    """The three views of DESIGN §1: operations, service, customer."""
+    """The three views (docs/model.md#causal-chain): operations, service, customer."""
     s = result.scenario
     operations: list[Row] = [
         ("orders", "orders", "count"),

@@ -1,4 +1,4 @@
-"""Comparisons and sweeps of scenarios on common random numbers (DESIGN §5).
+"""Comparisons and sweeps of scenarios on common random numbers (docs/architecture.md#experiments).
 
 **Compare.** Several scenarios are run as the *arms* of one experiment: every arm is
 simulated with the first scenario's seed and number of replications, so replication ``r``

@@ -1,4 +1,4 @@
-"""The scenario: pydantic models of a scenario file (DESIGN §2).
+"""The scenario: pydantic models of a scenario file (docs/scenarios.md).
 
 A scenario is validated once, here, at the boundary; the engine takes the frozen models as
 plain values. Units live in field names (``_seconds``, ``_minutes``, ``_hours``,
@@ -573,7 +573,7 @@ class Customers(Model):
 
 
 class Journey(Model):
-    """What happens after a contact: repeats, redials and escalation (domain model §3–§4).
+    """What happens after a contact: repeats, redials and escalation (docs/model.md#journey).
 
     Every contact belongs to an *issue* (one customer, one problem). An answered contact
     resolves its issue with its reason's resolution probability; an unresolved issue may be
@@ -626,7 +626,7 @@ class Retention(Model):
 
 
 class Satisfaction(Model):
-    """Coefficients of the satisfaction, effort, review and churn model (domain model §5.2).
+    """Coefficients of the satisfaction, effort, review and churn model (docs/model.md#satisfaction).
 
     ``logit P(satisfied) = b0 + b_resolved·resolved + b_refund·refund
     − b_wait_per_minute·max(0, first wait − tolerance)/60 − b_repeat·(contacts − 1)
@@ -664,11 +664,11 @@ class Satisfaction(Model):
 
 
 class Economics(Model):
-    """What service work, reviews, churn and fulfilment cost (domain model §6).
+    """What service work, reviews, churn and fulfilment cost (docs/model.md#economics).
 
     Every yuan of the money view traces to a counted event: an agent-hour staffed, an
     overtime hour, a platform intervention, a bad review, a churned customer, an order
-    fulfilled. Source grades as in the domain model: [A] peer-reviewed, [B] industry study,
+    fulfilled. Source grades (docs/model.md#grades): [A] peer-reviewed, [B] industry study,
     [C] trade press or vendor figure, [X] our assumption (sweep it).
     """
 
@@ -696,7 +696,7 @@ class Economics(Model):
     platform_intervention_cost_yuan: Yuan = 50.0
     """Handling and penalty per platform intervention (小二介入), ¥ per intervention [X]."""
     fulfilment_cost_per_order_yuan: Yuan = 5.0
-    """Picking, packing and shipping one order, ¥ per order (F in domain model §6.1) [X]."""
+    """Picking, packing and shipping one order, ¥ per order (F in docs/model.md#economics) [X]."""
 
     @property
     def default_hourly_cost_yuan(self) -> float:
@@ -738,7 +738,7 @@ class _Promotion(Model):
 
 
 BUNDLE_MISS_PRESETS = {"clear": 0.005, "typical": 0.03, "confusing": 0.10}
-"""Share of eligible two-unit buyers who miss the bundle (domain model §8, all [X])."""
+"""Share of eligible two-unit buyers who miss the bundle (docs/model.md#mechanics, all [X])."""
 
 
 class SecondItemDiscount(_Promotion):
@@ -1056,7 +1056,7 @@ class Scenario(Model):
 def default_mix(channels: tuple[str, ...]) -> dict[str, float]:
     """Channel shares of a promotion's contacts when the scenario does not say.
 
-    On Taobao chat carries most contacts (domain model §1: chat ≫ phone [C]): 85% chat and
+    On Taobao chat carries most contacts (docs/model.md#handling: chat ≫ phone [C]): 85% chat and
     15% phone where both exist, else everything on the first channel.
     """
     if "chat" in channels and "phone" in channels:
@@ -1079,7 +1079,7 @@ def promotion_reasons(
 
     A reason's ``rate_per_order`` is not used here: each mechanic computes its own
     probability per order (see the mechanics' docstrings). Default timings and handle-time
-    factors are domain-model §2.2 and §3.2 ([X] unless noted).
+    factors are docs/model.md#timing and #handling ([X] unless noted).
     """
     out: list[tuple[str, ContactReason]] = []
 

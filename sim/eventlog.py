@@ -15,7 +15,7 @@ the simulation:
   :func:`sim.economics.order_margin` (e.g. 第二件X元: a two-unit buyer gets the bundle, 2
   items at P + X, or misses it and pays 2P);
 - a CSAT score per customer issue: the issue is satisfied with the probability of the
-  satisfaction model (domain model §5.2); the score (5 satisfied, 1 not, since the model
+  satisfaction model (docs/model.md#satisfaction); the score (5 satisfied, 1 not, since the model
   decides only that) is on the issue's last contact. Every issue whose contacts all ended
   before the horizon is surveyed.
 """

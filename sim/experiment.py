@@ -192,7 +192,7 @@ class RunResult:
 def _effect_figures(
     scenario: Scenario, diff: dict[str, float], promo: dict[str, float]
 ) -> dict[str, float]:
-    """The operations view of one replication's paired difference (DESIGN §4 names)."""
+    """The operations view of one replication's paired difference (docs/metrics.md names)."""
     out: dict[str, float] = {}
     if "gross_profit_yuan" in diff:
         out["promo_gross_profit_yuan"] = diff["gross_profit_yuan"]

@@ -123,7 +123,7 @@ GLOSSARY: dict[str, str] = {
     "channel_switch_share": "issues with a contact on another channel than the first ÷ issues",
     "refund_share": "issues refunded ÷ issues",
     "csat_mean": "mean probability that an issue's customer is satisfied (logistic model, "
-    "domain model §5.2), over issues",
+    "docs/model.md#satisfaction), over issues",
     "effort_mean": "mean customer effort score (1 effortless … 5), over issues",
     "bad_reviews": "bad reviews (差评) left and not revised, drawn per issue; only while the "
     "platform takes reviews (review_window_days after delivery)",
@@ -455,7 +455,7 @@ class Tally:
             j["refunds_yuan"] += float(amounts[contacts.reason[refunded]].sum())
 
     def _add_customers(self, contacts: Contacts, result: CenterResult) -> None:
-        """The customer view per issue (domain model §5.2), summed over issues.
+        """The customer view per issue (docs/model.md#satisfaction), summed over issues.
 
         Bad reviews and churn are drawn per issue with the issue's own uniforms; CSAT is the
         mean probability of being satisfied (its expectation, which has less noise).

@@ -14,7 +14,7 @@ round-trip mapping their comments. Nothing here reads, writes or prints.
 Version 0 is the pre-release draft format. No field of the scenario models was ever renamed
 in this repository (``git log -p -- sim/config.py configs/`` shows fields only added, and
 ``schema_version: 1`` from the first commit), so v0 is defined by the draft vocabulary of the
-domain model (reference/domain-model.md) that the bundled files still cite in comments:
+parameter research (docs/model.md) that the bundled files still cite in comments:
 ``concurrency_cap`` for a channel's ``concurrency`` and ``arrival_overdispersion`` for
 ``orders.overdispersion_shape``. Draft files plausibly used those names; the v0→v1
 migration renames them.
@@ -203,7 +203,7 @@ def _renames(
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         0,
-        "draft field names of the domain model renamed to the released ones",
+        "draft field names of the parameter research renamed to the released ones",
         _renames(
             (
                 (("channels", "*"), "concurrency_cap", "concurrency"),

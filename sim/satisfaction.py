@@ -1,4 +1,4 @@
-"""Satisfaction, effort, bad reviews and churn of a customer issue (domain model §5.2).
+"""Satisfaction, effort, bad reviews and churn of a customer issue (docs/model.md#satisfaction).
 
 Pure functions of an issue's outcome, vectorised over issues. An *issue* is everything one
 customer contacts about one problem: its contacts, waits, transfers, whether it was resolved

@@ -5,7 +5,7 @@ queue for one of ``c`` identical agents, and need an exponential handle time (me
 Erlang A every waiting contact also has an exponential patience (mean 1/θ) and abandons when it
 runs out; Erlang C is the limit θ → 0 (infinite patience), stable only while the offered load
 ``a = λ/μ`` (Erlangs) is below ``c``. These are the analytic references the simulator must
-reproduce (DESIGN §1) and the engine of ``promosim staff`` and ``promosim erlang``.
+reproduce (docs/validation.md) and the engine of ``promosim staff`` and ``promosim erlang``.
 
 Every figure is a long-run stationary value. Probabilities and rates are fractions of the
 contacts *offered* (all arrivals) unless their name says otherwise:
@@ -15,7 +15,7 @@ contacts *offered* (all arrivals) unless their name says otherwise:
 - ``abandon_rate``: abandoned ÷ offered = θ·E[Q]/λ, Q the number waiting (abandonments happen
   at rate θQ).
 - ``service_level``: answered with wait <= threshold ÷ offered. Abandoned contacts are failures
-  even when they abandon before the threshold (DESIGN §4).
+  even when they abandon before the threshold (docs/metrics.md).
 - ``asa_seconds``: total wait of answered contacts ÷ answered contacts.
 - ``mean_wait_seconds``: total time in queue ÷ offered, abandoned contacts counted with their
   time until abandoning; = E[Q]/λ by Little's law.
@@ -884,7 +884,7 @@ def _figure(f: QueueFigures, metric: str) -> float:
 
 
 class _Model:
-    """Erlang A per group and interval (DESIGN: the analytic start of ``staff``).
+    """Erlang A per group and interval (the analytic start of ``staff``).
 
     A group serving one channel: Erlang A on ``agents × concurrency`` servers with the
     channel's handle time (a chat holds one slot of an agent). A group serving several

@@ -1,7 +1,7 @@
 """The money model against hand-computed values, and its invariants as hypothesis properties.
 
 Every expected number is worked out in a comment next to its assertion, from the scenario's
-prices and the defaults of :class:`sim.config.Economics` (domain model §6.2).
+prices and the defaults of :class:`sim.config.Economics` (docs/model.md#economics).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Valid extremes (issue 10): each runs to the end through ``promosim run``.
+"""Valid extremes: each runs to the end through ``promosim run``.
 
 Zero agents in some intervals (or all), no arrivals at all, 100× overload with and without
 patience, zero patience, chat with concurrency 1, a 365-day horizon, one replication, no

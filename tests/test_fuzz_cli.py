@@ -1,4 +1,4 @@
-"""Fuzzing the command line (issue 10): any input file gives a valid run or exit 2.
+"""Fuzzing the command line: any input file gives a valid run or exit 2.
 
 Hypothesis writes arbitrary bytes, text, random YAML documents and near-valid mutations of
 the bundled scenarios (deleted keys, wrong types, negative, huge and non-finite numbers,

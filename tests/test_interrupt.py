@@ -1,4 +1,4 @@
-"""Interruption (issue 10): SIGINT or SIGTERM to a real ``promosim`` process.
+"""Interruption: SIGINT or SIGTERM to a real ``promosim`` process.
 
 Each case starts a command as a subprocess, waits until the replication cache holds a
 finished replication, sends the signal and checks that the process stops promptly with a
