@@ -626,7 +626,7 @@ class Retention(Model):
 
 
 class Satisfaction(Model):
-    """Coefficients of the satisfaction, effort, review and churn model (docs/model.md#satisfaction).
+    """Satisfaction, effort, review and churn coefficients (docs/model.md#satisfaction).
 
     ``logit P(satisfied) = b0 + b_resolved·resolved + b_refund·refund
     − b_wait_per_minute·max(0, first wait − tolerance)/60 − b_repeat·(contacts − 1)

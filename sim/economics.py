@@ -1,4 +1,4 @@
-"""Money: labour, order margins, the money view and the break-even miss rate (docs/model.md#economics).
+"""Money: labour, margins, the money view and the break-even miss rate (docs/model.md#economics).
 
 Pure functions of counted events and the scenario's prices; no I/O. Every yuan in the money
 view traces to something the simulation counted: a staffed agent-hour, an overtime hour, an

@@ -1,8 +1,9 @@
 """Run folders: the only module that writes files.
 
-A run folder (docs/commands.md#run-folder) is written atomically: every file goes into a hidden temporary
-folder beside the target, which is renamed into place at the end. An interrupted run leaves
-no half-written folder, and an existing run folder is never written into.
+A run folder (docs/commands.md#run-folder) is written atomically: every file goes into a
+hidden temporary folder beside the target, which is renamed into place at the end. An
+interrupted run leaves no half-written folder, and an existing run folder is never written
+into.
 """
 
 from __future__ import annotations
