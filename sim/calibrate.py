@@ -1,7 +1,7 @@
 """Calibration from a shop's own history: a scenario fragment fitted to its exports.
 
-The exports are ``orders.csv`` and ``contacts.csv`` (formats: README, "Calibration from a
-shop's own history").
+The exports are ``orders.csv`` and ``contacts.csv`` (formats:
+docs/calibration.md#exports).
 
 Reading (:func:`read_exports`) checks every row and reports every problem at once, each with
 its file and line (the header is line 1); nothing is dropped silently: rows a fit cannot use

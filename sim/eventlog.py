@@ -1,7 +1,7 @@
 """The event log: a replication's orders and contacts as a shop's own exports would show them.
 
 ``promosim run --event-log`` writes ``orders.csv`` and ``contacts.csv`` in exactly the formats
-``promosim calibrate`` reads (README, "Calibration from a shop's own history"), so a fit can
+``promosim calibrate`` reads (docs/calibration.md#exports), so a fit can
 be checked on the model's own output. This module builds their text piece by piece, as the
 orders are drawn a day at a time and the contact centre hands out the issues that are over
 (a long run's log is never held whole); it reads and writes no file (:mod:`sim.outputs`
