@@ -262,6 +262,26 @@ def test_a_waiting_priority_contact_holds_back_a_free_chat_slot() -> None:
     assert r.group_capacity == (2,)
 
 
+def test_a_freed_chat_slot_is_kept_for_a_waiting_call() -> None:
+    """An agent who frees one slot while a call waits keeps it until it can take the call."""
+    s = blended(chat_concurrency=2)
+    r = run(
+        s,
+        [
+            (0, "chat", 100, INF),  # 0: slot 1, to 100
+            (1, "chat", 200, INF),  # 1: slot 2, to 201
+            (10, "phone", 50, INF),  # 2: waits for a whole agent: at 201, to 251
+            (20, "chat", 30, INF),  # 3: not taken into the slot freed at 100: at 251, to 281
+        ],
+    )
+    assert fates(r) == [
+        ("answered", 0.0, 0.0, 100.0, 0),
+        ("answered", 1.0, 1.0, 201.0, 0),
+        ("answered", 201.0, 201.0, 251.0, 0),
+        ("answered", 251.0, 251.0, 281.0, 0),
+    ]
+
+
 def test_held_room_is_released_when_the_priority_head_abandons() -> None:
     """The priority channel's head timer: when the waiting call gives up, the chat goes in."""
     s = blended(chat_concurrency=2)
