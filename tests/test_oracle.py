@@ -8,9 +8,12 @@ answer time and so the same end of service (to 1e-9 s), overloaded or not, and w
 (simultaneous arrivals, arrivals at the instant an agent frees) resolved first come first
 served in both.
 
-Deadlines are never made to coincide with the instant an agent frees: there the two models
-are allowed to differ. The engine abandons a contact whose patience runs out at that instant;
-in the reference it depends on which simpy event was scheduled first.
+Deadlines are kept off the instants when an agent frees: there the order of simultaneous
+events decides, and the two models order one case differently. A contact answered on arrival
+schedules its end of service before the engine schedules the next arrival, while the
+reference's source process schedules the next arrival first; so a contact arriving with zero
+patience at the instant that service ends is answered by the engine (see
+``test_fcfs_one_agent`` in test_engine_traces.py) and abandons in the reference.
 """
 
 from __future__ import annotations
