@@ -25,6 +25,7 @@ def write(path: Path, data: object) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_dask_local_cluster_gives_the_same_summary_as_the_local_pool(tmp_path: Path) -> None:
     scenario = write(tmp_path / "promo.yaml", promo_scenario())
     outs = {}
@@ -86,6 +87,7 @@ def test_a_cache_of_another_scenario_is_never_used(tmp_path: Path) -> None:
     assert cache_a.get(1) is None
 
 
+@pytest.mark.slow
 def test_the_cli_resumes_from_kept_replications_and_cleans_up(tmp_path: Path) -> None:
     path = write(tmp_path / "promo.yaml", promo_scenario())
     loaded = load_scenario(path)
@@ -104,6 +106,7 @@ def test_the_cli_resumes_from_kept_replications_and_cleans_up(tmp_path: Path) ->
     assert (out / "summary.json").read_bytes() == (straight / "summary.json").read_bytes()
 
 
+@pytest.mark.slow
 def test_an_interrupted_sweep_resumes_and_dask_agrees(tmp_path: Path) -> None:
     from sim.compare import plan_sweep, run_sweep
     from sim.experiment import Runner

@@ -14,6 +14,7 @@ import pytest
 from benchmarks.run import main
 
 
+@pytest.mark.slow
 def test_quick_suite_prints_the_table_and_writes_results(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -28,10 +28,13 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="/usr/bin/chromium is missing: apt-get install -y chromium fonts-noto-cjk",
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="/usr/bin/chromium is missing: apt-get install -y chromium fonts-noto-cjk",
+    ),
+]
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

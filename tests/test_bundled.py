@@ -13,6 +13,7 @@ def run(name: str, replications: int) -> RunResult:
     return run_scenario(load_scenario(CONFIGS / name, [f"replications={replications}"]).scenario)
 
 
+@pytest.mark.slow
 def test_auto_applying_the_bundle_cuts_the_deals_contacts_refunds_and_reviews() -> None:
     manual = run("second_item_1yuan.yaml", 2).effect_summary
     auto = run("second_item_1yuan_autoapply.yaml", 2).effect_summary
@@ -32,6 +33,7 @@ def test_auto_applying_the_bundle_cuts_the_deals_contacts_refunds_and_reviews() 
     assert m(auto, "csat_mean") > m(manual, "csat_mean")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "name", ["threshold_discount.yaml", "flash_sale.yaml", "price_protection.yaml"]
 )

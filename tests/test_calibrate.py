@@ -249,6 +249,7 @@ def round_trips() -> dict[str, tuple[Scenario, Fit]]:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(PARAMETER_SETS))
 def test_round_trip_recovers_every_parameter_within_its_interval(
     round_trips: dict[str, tuple[Scenario, Fit]], name: str

@@ -84,6 +84,7 @@ def test_run_writes_every_file_of_the_run_folder(tiny: Path, tmp_path: Path) -> 
     assert rows[-1].split(",")[2] == "group.agents"
 
 
+@pytest.mark.slow
 def test_same_seed_same_summary_whatever_the_workers(tiny: Path, tmp_path: Path) -> None:
     outs = []
     for workers in (1, 2):
@@ -111,6 +112,7 @@ def test_same_seed_same_summary_whatever_the_workers(tiny: Path, tmp_path: Path)
     ).read_bytes()
 
 
+@pytest.mark.slow
 def test_seed_and_set_change_the_result_and_the_hash(tiny: Path, tmp_path: Path) -> None:
     def summary(name: str, *args: str) -> dict[str, object]:
         out = tmp_path / name
@@ -129,6 +131,7 @@ def test_seed_and_set_change_the_result_and_the_hash(tiny: Path, tmp_path: Path)
     assert resolved["staffing"]["groups"][0]["schedule"]["agents"] == 5
 
 
+@pytest.mark.slow
 def test_run_default_folder_is_named_after_scenario_and_hash(
     tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -365,6 +368,7 @@ def test_a_promotion_runs_both_arms_and_reports_the_paired_effect(tmp_path: Path
     assert arms == {"promotion", "baseline"}
 
 
+@pytest.mark.slow
 def test_promotion_runs_are_identical_whatever_the_workers(tmp_path: Path) -> None:
     scenario = write(tmp_path / "promo.yaml", promo_scenario())
     outs = [tmp_path / "a", tmp_path / "b"]
@@ -514,6 +518,7 @@ def test_diff_of_a_scenario_and_its_parent_and_exit_codes(tmp_path: Path) -> Non
     assert bad.exit_code == 2
 
 
+@pytest.mark.slow
 def test_runs_show_and_init(tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     for seed in ("1", "2"):

@@ -97,6 +97,7 @@ def welch_halfwidth(a: list[float], b: list[float]) -> float:
     return float(st.t.ppf(0.975, df)) * math.sqrt(va + vb)
 
 
+@pytest.mark.slow
 def test_common_random_numbers_halve_the_ci_of_the_promotion_effect() -> None:
     """CRN's half-width of promotion − baseline is at most half that of independent seeds.
 
@@ -195,6 +196,7 @@ def test_one_more_agent_cuts_asa_significantly(tmp_path: Path) -> None:
     assert {r.metric for r in headline(c)} >= {"contacts", "all.asa_seconds"}
 
 
+@pytest.mark.slow
 def test_compare_is_the_same_on_two_workers(tmp_path: Path) -> None:
     a = load(tmp_path, "a", busy(replications=3))
     b_data = busy(name="b", replications=3)

@@ -207,6 +207,7 @@ def exp_window_integral(a: float, b: float, horizon: float, mean: float) -> floa
     return mean * (math.exp(b / mean) - math.exp(a / mean)) - late
 
 
+@pytest.mark.slow
 def test_poisson_orders_and_contacts_match_exact_expectation() -> None:
     """Orders per day = per_day × weekday factor; contacts = Σ orders × rate × P(in horizon).
 
@@ -285,6 +286,7 @@ def second_item(auto_apply: bool) -> Scenario:
     )
 
 
+@pytest.mark.slow
 def test_second_item_discount_price_difference_contacts() -> None:
     """第二件X元: price-difference contacts, and what auto-apply does to them.
 
@@ -602,6 +604,7 @@ def test_orders_follow_the_arms_multiplier() -> None:
 # --------------------------------------------------------------------------- 5. day noise
 
 
+@pytest.mark.slow
 def test_gamma_poisson_day_noise_variance() -> None:
     """Daily order counts: mean = per_day, variance = mean + mean² / shape (Poisson: mean).
 

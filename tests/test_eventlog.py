@@ -124,6 +124,7 @@ def _run(tmp: Path, workers: int) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_the_event_log_is_the_same_whatever_the_workers(tmp_path: Path) -> None:
     one, two = _run(tmp_path, 1), _run(tmp_path, 2)
     for name in ("orders.csv", "contacts.csv"):

@@ -223,6 +223,7 @@ def test_a_promotion_without_orders(tmp_path: Path) -> None:
         assert absent not in e, absent
 
 
+@pytest.mark.slow
 def test_a_365_day_horizon(tmp_path: Path) -> None:
     data = scenario(
         calendar={"start": "2026-01-01T00:00:00", "days": 365, "interval_minutes": 60},

@@ -319,6 +319,7 @@ overrides = st.lists(
 """``--set`` arguments: arbitrary text, or a field path (real or not) and any value."""
 
 
+@pytest.mark.slow
 @settings(
     max_examples=150,
     deadline=timedelta(seconds=10),
@@ -365,6 +366,7 @@ def small_scenarios(draw: st.DrawFn) -> dict[str, Any]:
     return {"data": text.encode("utf-8", "surrogatepass"), "extends": "none"}
 
 
+@pytest.mark.slow
 @settings(
     max_examples=25,
     deadline=timedelta(seconds=30),
@@ -460,6 +462,7 @@ def hostile_scenarios(draw: st.DrawFn) -> dict[str, Any]:
     return {"data": text.encode("utf-8", "surrogatepass"), "extends": "none"}
 
 
+@pytest.mark.slow
 @settings(
     max_examples=20,
     deadline=timedelta(seconds=30),
@@ -497,6 +500,7 @@ def small_exports(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, list[l
     return log.orders_csv, rows
 
 
+@pytest.mark.slow
 @settings(
     max_examples=20,
     deadline=timedelta(seconds=30),

@@ -173,6 +173,7 @@ CASES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", sorted(CASES))
 def test_interrupted_command_leaves_nothing_and_resumes_identically(
     command: str, tmp_path: Path
@@ -374,6 +375,7 @@ def _killed_writer(code: str) -> None:
     assert child.wait(timeout=60) == -signal.SIGKILL
 
 
+@pytest.mark.slow
 def test_a_killed_command_leaves_hidden_folders_the_next_one_tidies(tmp_path: Path) -> None:
     runs = tmp_path / "runs"
     runs.mkdir()
@@ -402,6 +404,7 @@ def test_a_killed_command_leaves_hidden_folders_the_next_one_tidies(tmp_path: Pa
     assert outputs.clean_leftovers(runs) == []
 
 
+@pytest.mark.slow
 def test_the_next_run_says_what_it_tidied(tmp_path: Path) -> None:
     out = tmp_path / "runs" / "a"
     out.parent.mkdir()

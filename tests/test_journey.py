@@ -57,6 +57,7 @@ def simulate(data: dict[str, Any], replication: int = 0) -> tuple[Contacts, Cent
     return demand.contacts, simulate_center(s, demand.contacts, streams.issue)
 
 
+@pytest.mark.slow
 def test_contacts_per_issue_follow_the_geometric_law() -> None:
     """With resolution r, repeat p and no abandonment: E[contacts] = 1 / (1 − (1 − r)·p)."""
     r, p = 0.6, 0.5
@@ -114,6 +115,7 @@ def test_repeats_switch_channels_as_often_as_configured() -> None:
     assert abs(share - 0.3) < 4 * np.sqrt(0.3 * 0.7 / second.size)
 
 
+@pytest.mark.slow
 def test_redials_raise_offered_contacts_to_the_fixed_point() -> None:
     """Stationary Erlang A with redials: offered λ* = λ + λ*·P_ab(λ*)·p_redial.
 

@@ -119,6 +119,7 @@ def test_plotly_js_is_embedded_once_and_the_page_is_small(runs: dict[str, Path])
         assert len(page.encode()) < 10_000_000
 
 
+@pytest.mark.slow
 def test_the_default_scenario_report_is_under_10_mb(configs: Path, tmp_path: Path) -> None:
     out = tmp_path / "default"
     result = runner.invoke(

@@ -79,6 +79,7 @@ def _peak(folder: Path) -> int:
         tracemalloc.stop()
 
 
+@pytest.mark.slow
 def test_the_report_peak_grows_by_a_few_bytes_per_plotted_value(
     folders: dict[str, Path], figures: dict[str, dict[str, Any]]
 ) -> None:
@@ -139,6 +140,7 @@ def test_times_keeps_x_unless_evenly_spaced_naive_iso_times() -> None:
 CHROMIUM = Path("/usr/bin/chromium")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing")
 def test_x0_and_dx_draw_the_same_lines_as_the_time_strings(
     figures: dict[str, dict[str, Any]], tmp_path: Path

@@ -74,6 +74,7 @@ def hostile_pickle(marker: Path) -> bytes:
 # --------------------------------------------------------------------------- replication cache
 
 
+@pytest.mark.slow
 def test_a_planted_pickle_in_the_cache_never_runs(tmp_path: Path) -> None:
     scenario = write_scenario(tmp_path / "tiny.yaml")
     digest = load_scenario(scenario).hash
@@ -253,6 +254,7 @@ def _foreign(tmp_path: Path) -> Path:
     return foreign
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["old", "tmp"])
 @pytest.mark.parametrize("forged", [False, True])
 def test_a_symlinked_leftover_never_moves_anything(tmp_path: Path, kind: str, forged: bool) -> None:
@@ -351,6 +353,7 @@ def test_force_refuses_an_output_folder_holding_the_scenario(tmp_path: Path) -> 
     assert snapshot(folder) == before
 
 
+@pytest.mark.slow
 def test_every_folder_kind_carries_a_promosim_manifest(tmp_path: Path) -> None:
     run_dir = _run_folder(tmp_path)
     assert outputs.promosim_kind(run_dir) == "run"

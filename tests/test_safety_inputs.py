@@ -53,6 +53,7 @@ def measured(*args: str) -> tuple[int, float, int, str]:
     return int(code), float(seconds), int(mb), done.stderr
 
 
+@pytest.mark.slow
 def test_a_flow_list_of_a_million_items_stops_while_composing(tmp_path: Path) -> None:
     n = (MAX_BYTES - 100) // 2
     path = tmp_path / "flows.yaml"
@@ -65,6 +66,7 @@ def test_a_flow_list_of_a_million_items_stops_while_composing(tmp_path: Path) ->
     assert seconds < 60 and mb < 300, (seconds, mb)
 
 
+@pytest.mark.slow
 def test_an_oversized_file_is_not_read_and_an_alias_bomb_stops(tmp_path: Path) -> None:
     big = tmp_path / "big.yaml"
     with big.open("wb") as f:  # 64 MiB, sparse: reading it whole would show in the RSS

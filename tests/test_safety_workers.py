@@ -94,6 +94,7 @@ COMMANDS = {
 """Every command that runs replications on worker processes, on a long scenario."""
 
 
+@pytest.mark.slow
 @LINUX
 @pytest.mark.parametrize(
     ("command", "backend"), [*((c, "local") for c in COMMANDS), ("run", "dask")]
@@ -212,6 +213,7 @@ def test_a_lost_scheduler_fails_in_one_line(tmp_path: Path) -> None:
     assert "lost the connection to the Dask scheduler" in line, line
 
 
+@pytest.mark.slow
 @LINUX
 def test_an_unreachable_scheduler_fails_in_bounded_time_in_one_line(tmp_path: Path) -> None:
     import socket

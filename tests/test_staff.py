@@ -478,6 +478,7 @@ SHAPE = [10, 6, 4, 4, 4, 8, 20, 60, 140, 220, 260, 240, 200, 230, 260, 240, 200,
 SHAPE += [260, 180, 80, 30]
 
 
+@pytest.mark.slow
 def test_time_varying_day_meets_the_target_in_95_percent_of_intervals() -> None:
     """(b) hourly rates from 4 to 260 calls an hour, 30-minute intervals, SL >= 80% in 20 s."""
     data = _stationary(
@@ -540,6 +541,7 @@ def test_overall_targets_scale_the_erlang_start() -> None:
     assert plan.iterations <= 8
 
 
+@pytest.mark.slow
 def test_blended_groups_and_groups_without_targets() -> None:
     """Blended and dedicated groups, a group without targets, a warm-up, workers.
 

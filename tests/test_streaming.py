@@ -168,6 +168,7 @@ def assert_same_metrics(a: ReplicationMetrics, b: ReplicationMetrics) -> None:
     np.testing.assert_array_equal(a.interval_starts, b.interval_starts)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", sorted(CONFIGS.glob("*.yaml")), ids=lambda p: p.stem)
 def test_a_streamed_replication_has_the_one_piece_metrics(path: Any) -> None:
     scenario = load_scenario(path, []).scenario
@@ -232,6 +233,7 @@ def peak_traced(fn: Callable[[], object]) -> int:
         tracemalloc.stop()
 
 
+@pytest.mark.slow
 def test_memory_does_not_grow_with_the_horizon_contacts(monkeypatch: pytest.MonkeyPatch) -> None:
     """Four times the days and contacts (≈ 4,000 → 16,000): only the series grow.
 

@@ -46,6 +46,7 @@ def test_every_validation_scenario_is_covered() -> None:
     assert "erlang_c_" in names and "overloaded" in names and "chat" in names
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("filename", ERLANG)
 def test_stationary_queue_matches_erlang(filename: str) -> None:
     s = load_scenario(VALIDATION / filename).scenario
@@ -96,6 +97,7 @@ def exact_mean_in_service(
     return out
 
 
+@pytest.mark.slow
 def test_time_varying_infinite_server_matches_mt_m_infinity() -> None:
     s = load_scenario(VALIDATION / "mt_m_infinity.yaml").scenario
     (arr,) = s.arrivals
@@ -140,6 +142,7 @@ def test_time_varying_infinite_server_matches_mt_m_infinity() -> None:
         assert abs(float(err.mean())) <= ci_halfwidth(err, 0.99) + 0.02, part.sum()
 
 
+@pytest.mark.slow
 def test_erlang_a_identity_abandonment_equals_theta_times_mean_wait() -> None:
     """Exponential patience: P(abandon) = θ·E[wait over all offered] (Mandelbaum–Zeltyn)."""
     s = load_scenario(VALIDATION / "erlang_a_heavy.yaml").scenario
