@@ -735,7 +735,9 @@ class _Center:
             and t.contacts_of_issue[t.issue[i]] < self.max_contacts
             and math.isfinite(t.deadline[i])
         ):
-            self._at(t.deadline[i] - self.env.now, self._patience_out, i)
+            # a redial's deadline, its arrival plus zero patience, can fall 1e-13 s before
+            # the clock's now (the two sums round apart): its patience is out now
+            self._at(max(0.0, t.deadline[i] - self.env.now), self._patience_out, i)
 
     def _start(self, i: int, c: int, agent: _Agent, now: float) -> None:
         """Agent takes contact i of channel c at ``now``."""

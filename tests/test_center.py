@@ -344,3 +344,38 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
 @given(scenarios())
 def test_invariants_hold_for_any_scenario(data: dict[str, Any]) -> None:
     check_invariants(*simulate(data))
+
+
+def test_a_redial_with_no_patience_whose_deadline_rounds_before_now_abandons() -> None:
+    """Found by hypothesis: deadline − now came out −1.1e-13 s and the timer refused it."""
+    data = {
+        "journey": {
+            "repeat_probability": 0.0,
+            "channel_switch_probability": 0.0,
+            "redial_probability": 0.6,
+            "redial_lag_minutes": {"dist": "exponential", "mean": 5},
+            "max_contacts_per_issue": 2,
+        },
+        "calendar": {"days": 1.0, "warmup_hours": 0},
+        "seed": 190,
+        "replications": 1,
+        "arrivals": [{"kind": "poisson", "channel": "phone", "contacts_per_hour": 21.0}],
+        "channels": {
+            "phone": {
+                "handle_time_seconds": {"dist": "exponential", "mean": 10.0},
+                "patience_seconds": {"dist": "deterministic", "value": 0.0},
+                "service_level_seconds": 0,
+                "concurrency": 1,
+            }
+        },
+        "staffing": {
+            "groups": [
+                {"name": "g", "channels": ["phone"], "schedule": {"kind": "constant", "agents": 0}}
+            ],
+            "channel_priority": None,
+        },
+    }
+    s, c, r = simulate(data)
+    check_invariants(s, c, r)
+    assert (r.outcome == ABANDONED).all()  # no agent: every contact, redials too, abandons
+    assert r.contacts is not None and len(r.outcome) > len(c.arrival_seconds)  # redials came
