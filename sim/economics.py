@@ -12,8 +12,11 @@ and the promotion models.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
 
 from sim.config import (
     Coupon,
@@ -41,6 +44,15 @@ MONEY_KEYS = (
 _HOURS_TOLERANCE = 1e-9
 """Relative slack when checking that overtime hours lie inside agent-hours."""
 
+FALLBACK_STAKE_YUAN = 35.0
+"""The money at stake in an issue when neither its reason nor the order gives a price, ¥.
+
+Used only for churn (the TARP retention table reads the customer's loss): an issue's stake
+is its reason's refund, else the item price, else this. ¥35 is the table's lower anchor
+(about $5, ``Retention.loss_yuan``), so such an issue is read as a small loss. [X]: no
+public figure for it.
+"""
+
 
 # --------------------------------------------------------------------------- labour
 
@@ -61,6 +73,73 @@ def hourly_cost_yuan(e: Economics, group: str) -> float:
     return e.default_hourly_cost_yuan
 
 
+def group_labour_cost_yuan(e: Economics, group: str, hours: float, overtime: float) -> float:
+    """Cost of a group's agent-hours plus the overtime premium's extra part.
+
+    ``hours × rate + overtime × rate × (premium − 1)``, rate = :func:`hourly_cost_yuan`.
+
+    Args:
+        e: The economics coefficients.
+        group: A staffing group's name.
+        hours: Agent-hours valued at the regular rate, h.
+        overtime: Overtime hours that earn the premium's extra part, h.
+
+    Returns:
+        ¥.
+    """
+    rate = hourly_cost_yuan(e, group)
+    return hours * rate + overtime * rate * (e.overtime_premium - 1.0)
+
+
+def handling_cost_yuan(
+    e: Economics,
+    groups: Sequence[str],
+    group: NDArray[np.int64],
+    handle_seconds: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """Cost of the agent time each contact used, at its group's rate (no overtime premium).
+
+    Args:
+        e: The economics coefficients.
+        groups: The staffing groups' names, in the order ``group`` indexes.
+        group: Per contact, the index of the group that handled it.
+        handle_seconds: Per contact, the agent time it used, s.
+
+    Returns:
+        Per contact, ¥: handle_seconds ÷ 3600 × rate of its group.
+    """
+    rate: NDArray[np.float64] = np.array([hourly_cost_yuan(e, g) for g in groups])
+    cost: NDArray[np.float64] = handle_seconds / 3600.0 * rate[group]
+    return cost
+
+
+def contact_labour_cost_yuan(
+    e: Economics,
+    busy_hours_by_group: Mapping[str, float],
+    overtime_hours_by_group: Mapping[str, float],
+) -> float:
+    """Cost of the agent time the contacts used, plus the overtime premium's extra part.
+
+    ``Σ_g`` :func:`group_labour_cost_yuan` ``(g, busy_g, overtime_g)``. Unlike
+    :func:`labour_cost_yuan` the busy hours need not contain the overtime hours: an idle
+    overtime hour adds only the premium's extra part.
+
+    Args:
+        e: The economics coefficients.
+        busy_hours_by_group: Busy agent-hours per group name, h.
+        overtime_hours_by_group: Staffed overtime hours per group name, h.
+
+    Returns:
+        Labour cost, ¥.
+    """
+    return math.fsum(
+        group_labour_cost_yuan(
+            e, g, busy_hours_by_group.get(g, 0.0), overtime_hours_by_group.get(g, 0.0)
+        )
+        for g in sorted(set(busy_hours_by_group) | set(overtime_hours_by_group))
+    )
+
+
 def labour_cost_yuan(
     e: Economics,
     agent_hours_by_group: Mapping[str, float],
@@ -68,7 +147,8 @@ def labour_cost_yuan(
 ) -> float:
     """Cost of the staffed agent-hours, overtime premium included.
 
-    ``Σ_g hours_g × rate_g + overtime_g × rate_g × (premium − 1)``.
+    ``Σ_g hours_g × rate_g + overtime_g × rate_g × (premium − 1)``
+    (:func:`group_labour_cost_yuan` per group).
 
     Overtime hours are *already inside* the agent-hours (an agent on overtime is a staffed
     agent like any other), so they are paid once at the regular rate through ``hours_g``;
@@ -100,9 +180,7 @@ def labour_cost_yuan(
                 f"group {group!r}: {overtime:g} overtime hours exceed its {hours:g} "
                 "agent-hours; overtime must be counted inside agent-hours"
             )
-        rate = hourly_cost_yuan(e, group)
-        terms.append(hours * rate)
-        terms.append(overtime * rate * (e.overtime_premium - 1.0))
+        terms.append(group_labour_cost_yuan(e, group, hours, overtime))
     return math.fsum(terms)
 
 
@@ -200,6 +278,45 @@ def order_margin(scenario: Scenario, in_window: bool, promotion_active: bool) ->
     raise TypeError(promotion)  # pragma: no cover
 
 
+# --------------------------------------------------------------------------- issues
+
+
+def issue_stake_yuan(scenario: Scenario, refund_yuan: float) -> float:
+    """The money at stake in an issue, ¥: what its customer stands to lose.
+
+    The reason's refund if it is non-zero, else the item price (``orders.item_price_yuan``),
+    else :data:`FALLBACK_STAKE_YUAN`.
+
+    Args:
+        scenario: The scenario.
+        refund_yuan: The issue's reason's refund per granted issue, ¥ (0 when it has none).
+    """
+    price = scenario.orders.item_price_yuan if scenario.orders is not None else 0.0
+    return refund_yuan or price or FALLBACK_STAKE_YUAN
+
+
+def bad_review_cost_yuan(e: Economics, bad_reviews: float) -> float:
+    """Cost of bad reviews, ¥: count × ``value_of_bad_review_yuan``."""
+    return bad_reviews * e.value_of_bad_review_yuan
+
+
+def churn_cost_yuan(e: Economics, churned: float) -> float:
+    """Cost of lost customers, ¥: count × ``clv_margin_yuan``."""
+    return churned * e.clv_margin_yuan
+
+
+def issues_cost_yuan(e: Economics, labour_yuan: float, bad_reviews: float, churned: float) -> float:
+    """What a set of issues cost beyond refunds, ¥: labour + bad-review cost + churn cost.
+
+    Args:
+        e: The economics coefficients.
+        labour_yuan: The agent time their contacts used (:func:`handling_cost_yuan`), ¥.
+        bad_reviews: Bad reviews they led to (a count or an expectation).
+        churned: Customers they lost (a count or an expectation).
+    """
+    return labour_yuan + bad_review_cost_yuan(e, bad_reviews) + churn_cost_yuan(e, churned)
+
+
 # --------------------------------------------------------------------------- money view
 
 
@@ -242,8 +359,8 @@ def money_view(
     gross_profit = gmv_yuan - goods_cost_yuan
     platform = platform_interventions * e.platform_intervention_cost_yuan
     service = labour_yuan + platform
-    bad_review_cost = bad_reviews * e.value_of_bad_review_yuan
-    churn_cost = churned * e.clv_margin_yuan
+    bad_review_cost = bad_review_cost_yuan(e, bad_reviews)
+    churn_cost = churn_cost_yuan(e, churned)
     net = math.fsum((gross_profit, -service, -refunds_yuan, -bad_review_cost, -churn_cost))
     return {
         "gmv_yuan": gmv_yuan,

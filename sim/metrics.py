@@ -61,7 +61,15 @@ from sim.center import (
 )
 from sim.config import Satisfaction, Scenario, SecondItemDiscount
 from sim.demand import Contacts, Demand, OrderTally, Reason, all_reasons, order_tally
-from sim.economics import hourly_cost_yuan, money_view, order_margin
+from sim.economics import (
+    contact_labour_cost_yuan,
+    handling_cost_yuan,
+    issue_stake_yuan,
+    issues_cost_yuan,
+    labour_cost_yuan,
+    money_view,
+    order_margin,
+)
 from sim.satisfaction import (
     bad_review_probability,
     churn_probability,
@@ -518,8 +526,7 @@ class Tally:
         )
         quick = table["last_end"] - table["first_arrival"] <= sat.quick_resolution_hours * 3600.0
         outcome = np.where(table["resolved"] > 0, np.where(quick, 3, 2), 1)
-        price = scenario.orders.item_price_yuan if scenario.orders is not None else 0.0
-        stake = np.array([r.refund_yuan or price or 35.0 for r in reasons])[reason]
+        stake = np.array([issue_stake_yuan(scenario, r.refund_yuan) for r in reasons])[reason]
         # the TARP table is about problems: pre-sale questions lose no customer
         after_sale = np.array([r.after_sale for r in reasons])[reason]
         churned = after_sale & (table["u_churn"] < churn_probability(sat.retention, outcome, stake))
@@ -720,11 +727,7 @@ class Tally:
         if c.get("pd.issues", 0) > 0:
             e = self.scenario.economics
             n_pd = int(c["pd.issues"])
-            cost = (
-                c["pd.labour_yuan"]
-                + c["pd.bad_reviews"] * e.value_of_bad_review_yuan
-                + c["pd.churned"] * e.clv_margin_yuan
-            )
+            cost = issues_cost_yuan(e, c["pd.labour_yuan"], c["pd.bad_reviews"], c["pd.churned"])
             overall["reason.price_difference.issues"] = n_pd
             overall["reason.price_difference.refund_share"] = float(c["pd.refunded"] / n_pd)
             overall["reason.price_difference.cost_per_issue_yuan"] = float(cost / n_pd)
@@ -787,11 +790,15 @@ def _issue_table(
     first_channel = contacts.channel[f]
     switched = (contacts.channel != contacts.channel[first_of[issue]]).astype(np.float64)
     refunded = result.refunded if result.refunded is not None else np.zeros(issue.size, bool)
-    e = scenario.economics
-    rate = np.array([hourly_cost_yuan(e, g.name) for g in scenario.staffing.groups])
-    answered = result.outcome == ANSWERED
     handled = np.where(
-        answered, contacts.handle_seconds / 3600.0 * rate[np.maximum(result.group, 0)], 0.0
+        result.outcome == ANSWERED,
+        handling_cost_yuan(
+            scenario.economics,
+            [g.name for g in scenario.staffing.groups],
+            np.maximum(result.group, 0),
+            contacts.handle_seconds,
+        ),
+        0.0,
     )
     return {
         "labour_yuan": per_issue(handled),
@@ -913,15 +920,9 @@ def _money_metrics(
     contacts cost whatever the rota. ``payroll_yuan`` is what the rota itself costs.
     """
     e = scenario.economics
-    labour = math.fsum(
-        busy_hours[g] * hourly_cost_yuan(e, g)
-        + overtime_hours[g] * hourly_cost_yuan(e, g) * (e.overtime_premium - 1.0)
-        for g in busy_hours
-    )
-    overall["payroll_yuan"] = math.fsum(
-        overall[f"group.{g}.agent_hours"] * hourly_cost_yuan(e, g)
-        + overtime_hours[g] * hourly_cost_yuan(e, g) * (e.overtime_premium - 1.0)
-        for g in busy_hours
+    labour = contact_labour_cost_yuan(e, busy_hours, overtime_hours)
+    overall["payroll_yuan"] = labour_cost_yuan(
+        e, {g: overall[f"group.{g}.agent_hours"] for g in busy_hours}, overtime_hours
     )
     gmv = goods = 0.0
     if orders is not None and scenario.orders is not None:

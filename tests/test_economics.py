@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -16,10 +17,18 @@ from pydantic import ValidationError
 
 from sim.config import Coupon, Economics, FlashSale, Scenario
 from sim.economics import (
+    FALLBACK_STAKE_YUAN,
     MONEY_KEYS,
     OrderMargin,
+    bad_review_cost_yuan,
     break_even_miss_rate,
+    churn_cost_yuan,
+    contact_labour_cost_yuan,
+    group_labour_cost_yuan,
+    handling_cost_yuan,
     hourly_cost_yuan,
+    issue_stake_yuan,
+    issues_cost_yuan,
     labour_cost_yuan,
     miss_slope_second_item,
     money_view,
@@ -153,6 +162,54 @@ def test_labour_rejects_impossible_hours(
 ) -> None:
     with pytest.raises(ValueError, match="group 'g'"):
         labour_cost_yuan(E, hours, overtime)
+
+
+def test_group_labour_cost() -> None:
+    # 10 h at ¥40 with 4 h of overtime at premium 1.5: 400 + 4 × 40 × 0.5 = 480
+    e = Economics(group_hourly_cost_yuan={"g": 40.0})
+    assert group_labour_cost_yuan(e, "g", 10.0, 4.0) == 480.0
+    # the sum over groups is the same formula
+    assert labour_cost_yuan(e, {"g": 10.0}, {"g": 4.0}) == 480.0
+
+
+def test_contact_labour_allows_idle_overtime() -> None:
+    # 2 busy hours, 3 overtime hours (one idle) at ¥40: 80 + 3 × 40 × 0.5 = 140
+    e = Economics(group_hourly_cost_yuan={"g": 40.0, "h": 60.0})
+    assert contact_labour_cost_yuan(e, {"g": 2.0}, {"g": 3.0}) == 140.0
+    # h: 1 busy hour at ¥60, no overtime; a group missing from one mapping counts 0 h there
+    assert contact_labour_cost_yuan(e, {"g": 2.0, "h": 1.0}, {"g": 3.0}) == 200.0
+    with pytest.raises(ValueError, match="overtime"):
+        labour_cost_yuan(e, {"g": 2.0}, {"g": 3.0})
+
+
+def test_handling_cost_per_contact() -> None:
+    # 1800 s at ¥40 = 20; 3600 s at ¥60 = 60; 900 s at ¥40 = 10
+    e = Economics(group_hourly_cost_yuan={"a": 40.0, "b": 60.0})
+    cost = handling_cost_yuan(e, ["a", "b"], np.array([0, 1, 0]), np.array([1800.0, 3600.0, 900.0]))
+    assert cost.tolist() == [20.0, 60.0, 10.0]
+
+
+# --------------------------------------------------------------------------- issues
+
+
+def test_issue_stake_is_refund_else_price_else_fallback() -> None:
+    with_orders = scenario(price=59.0)
+    assert issue_stake_yuan(with_orders, 58.0) == 58.0
+    assert issue_stake_yuan(with_orders, 0.0) == 59.0
+    without = Scenario.model_validate(tiny_scenario())
+    assert without.orders is None
+    assert issue_stake_yuan(without, 12.0) == 12.0
+    assert issue_stake_yuan(without, 0.0) == FALLBACK_STAKE_YUAN == 35.0
+    # the fallback is the retention table's lower anchor
+    assert FALLBACK_STAKE_YUAN == without.satisfaction.retention.loss_yuan[0]
+
+
+def test_issue_costs() -> None:
+    # defaults: bad review ¥200, lost customer ¥60; 100 + 2 × 200 + 3 × 60 = 680
+    assert bad_review_cost_yuan(E, 2) == 400.0
+    assert churn_cost_yuan(E, 3) == 180.0
+    assert issues_cost_yuan(E, 100.0, 2, 3) == 680.0
+    assert issues_cost_yuan(E, 100.0, 0.5, 0.0) == 200.0
 
 
 # --------------------------------------------------------------------------- order margin
