@@ -63,10 +63,10 @@ from sim.config import Satisfaction, Scenario, SecondItemDiscount
 from sim.demand import Contacts, Demand, OrderTally, Reason, all_reasons, order_tally
 from sim.economics import (
     contact_labour_cost_yuan,
+    group_labour_cost_yuan,
     handling_cost_yuan,
     issue_stake_yuan,
     issues_cost_yuan,
-    labour_cost_yuan,
     money_view,
     order_margin,
 )
@@ -921,8 +921,11 @@ def _money_metrics(
     """
     e = scenario.economics
     labour = contact_labour_cost_yuan(e, busy_hours, overtime_hours)
-    overall["payroll_yuan"] = labour_cost_yuan(
-        e, {g: overall[f"group.{g}.agent_hours"] for g in busy_hours}, overtime_hours
+    # the formula of economics.labour_cost_yuan without its checks: a run never fails on
+    # the rounding of two hour counts
+    overall["payroll_yuan"] = math.fsum(
+        group_labour_cost_yuan(e, g, overall[f"group.{g}.agent_hours"], overtime_hours[g])
+        for g in busy_hours
     )
     gmv = goods = 0.0
     if orders is not None and scenario.orders is not None:
