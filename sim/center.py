@@ -82,14 +82,31 @@ from simpy.events import NORMAL
 
 from sim.config import (
     ConstantSchedule,
+    Distribution,
     HourlySchedule,
     IntervalSchedule,
     Scenario,
     Schedule,
     ShiftsSchedule,
 )
-from sim.demand import ALWAYS, DECISIONS, IF_INSIST, Contacts, all_reasons
+from sim.demand import ALWAYS, IF_INSIST, Contacts, all_reasons
 from sim.distributions import quantile
+from sim.uniforms import (
+    DECISIONS,
+    FOLLOW_CHANNEL,
+    FOLLOW_DECISIONS,
+    FOLLOW_HANDLE,
+    FOLLOW_LAG,
+    FOLLOW_PATIENCE,
+    FOLLOW_ROWS,
+    U_ESCALATE,
+    U_INSIST,
+    U_REDIAL,
+    U_REPEAT,
+    U_RESOLVE,
+    U_SILENT,
+    U_SWITCH,
+)
 
 ANSWERED, ABANDONED, OPEN = 0, 1, 2
 """Outcome codes of a contact: answered by an agent, abandoned, still waiting at the horizon."""
@@ -98,9 +115,11 @@ FIRST, REDIAL, REPEAT, ESCALATION = 0, 1, 2, 3
 """Kinds of contact: an issue's first, a redial after abandoning, a repeat of an unresolved
 issue, a transfer to the second tier."""
 
-# columns of a contact's decision uniforms (sim.demand.DECISIONS of them)
-U_RESOLVE, U_INSIST, U_ESCALATE, U_REPEAT, U_REDIAL, U_SWITCH, U_SILENT = range(7)
-U_REVIEW, U_REVISE, U_CHURN = 7, 8, 9
+
+def _quantile_at(d: Distribution, u: NDArray[np.float64], row: int) -> float:
+    """The quantile of ``d`` at ``u[row]``."""
+    return float(quantile(d, u[row : row + 1])[0])
+
 
 IssueStream = Callable[[int], np.random.Generator]
 """Gives the random stream of an issue from its key (see :class:`sim.rng.Streams`)."""
@@ -869,7 +888,7 @@ class _Center:
         # same instant and can look at the queue first; the customer still calls back
         t.outcome[i] = ABANDONED
         u = self._issue_draws(i)
-        lag = float(quantile(self.journey.redial_lag_minutes, u[2:3])[0]) * 60.0
+        lag = _quantile_at(self.journey.redial_lag_minutes, u, FOLLOW_LAG) * 60.0
         self._follow_up(i, REDIAL, t.channel[i], t.deadline[i] + lag, u)
         self._settle()
 
@@ -911,7 +930,7 @@ class _Center:
             self._follow_up(i, ESCALATION, self.tier2, end, self._issue_draws(i))
         elif u[U_REPEAT] < j.repeat_probability:
             v = self._issue_draws(i)
-            lag = float(quantile(j.repeat_lag_hours, v[2:3])[0]) * 3600.0
+            lag = _quantile_at(j.repeat_lag_hours, v, FOLLOW_LAG) * 3600.0
             channel = c
             mix = np.array(r.mix, dtype=np.float64)
             # after the second tier the customer comes back through the reason's own
@@ -921,11 +940,11 @@ class _Center:
                 mix[c] = 0.0
             if switch and mix.sum() > 0:
                 cum = np.cumsum(mix) / mix.sum()
-                channel = int(np.searchsorted(cum, v[3 + U_SWITCH], side="right"))
+                channel = int(np.searchsorted(cum, v[FOLLOW_CHANNEL], side="right"))
             self._follow_up(i, REPEAT, channel, end + lag, v)
 
     def _issue_draws(self, i: int) -> NDArray[np.float64]:
-        """The next row of uniforms of contact i's issue: handle, patience, lag, decisions."""
+        """The next row of uniforms of contact i's issue (``FOLLOW_*`` in :mod:`sim.uniforms`)."""
         issue = self.t.issue[i]
         rng = self.issue_rng.get(issue)
         if rng is None:
@@ -936,7 +955,7 @@ class _Center:
                 else np.random.default_rng(key & 0x7FFFFFFFFFFFFFFF)
             )
             self.issue_rng[issue] = rng
-        return rng.random(3 + DECISIONS)
+        return rng.random(FOLLOW_ROWS)
 
     def _follow_up(
         self, i: int, kind: int, channel: int, when: float, u: NDArray[np.float64]
@@ -957,13 +976,13 @@ class _Center:
         if kind == ESCALATION:
             factor *= self.journey.escalation_handle_time_factor
         patience = (
-            float(quantile(spec.patience_seconds, u[1:2])[0]) * self.type_patience[ctype]
+            _quantile_at(spec.patience_seconds, u, FOLLOW_PATIENCE) * self.type_patience[ctype]
             if spec.patience_seconds is not None
             else math.inf
         )
-        decide = u[3:]
+        decide = u[FOLLOW_DECISIONS:]
         t.arrival.append(when)
-        t.handle.append(float(quantile(spec.handle_time_seconds, u[0:1])[0]) * factor)
+        t.handle.append(_quantile_at(spec.handle_time_seconds, u, FOLLOW_HANDLE) * factor)
         t.patience.append(patience)
         t.deadline.append(when + patience)
         t.channel.append(channel)

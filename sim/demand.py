@@ -58,15 +58,24 @@ from sim.config import (
 )
 from sim.distributions import draw, quantile
 from sim.rng import Streams
+from sim.uniforms import (
+    DECISIONS,
+    DIRECT_DECISIONS,
+    DIRECT_HANDLE,
+    DIRECT_PATIENCE,
+    DIRECT_ROWS,
+    DIRECT_TYPE,
+    ORDER_CHANNEL,
+    ORDER_HANDLE,
+    ORDER_ISSUE,
+    ORDER_PATIENCE,
+    ORDER_ROWS,
+)
 
 Arm = Literal["promotion", "baseline"]
 """The scenario as written, or the same scenario without its promotion."""
 
 _T = TypeVar("_T", bound=np.generic)
-
-DECISIONS = 10
-"""Uniforms each contact carries for what happens after it (see :mod:`sim.center`):
-resolve, insist, escalate, repeat, redial, switch, silent, review, revise, churn."""
 
 DAY = 86400.0
 HOUR = 3600.0
@@ -105,7 +114,7 @@ class Contacts:
     after_sale_reasons: tuple[bool, ...] = ()
     customer_types: tuple[str, ...] = ("any",)
     decide: NDArray[np.float64] | None = None
-    """Per contact, ``DECISIONS`` uniforms for the journey (``n × DECISIONS``)."""
+    """Per contact, its decision uniforms (``n × DECISIONS``; columns in :mod:`sim.uniforms`)."""
     issue_key: NDArray[np.int64] | None = None
     """Per contact, a number that names its issue the same way in every arm."""
     delivery_seconds: NDArray[np.float64] | None = None
@@ -424,20 +433,22 @@ def _chunk(
     reason: int,
     u_type: NDArray[np.float64],
     order: NDArray[np.int64],
-    u: NDArray[np.float64],
+    u_handle: NDArray[np.float64],
+    u_patience: NDArray[np.float64],
+    decide: NDArray[np.float64],
     key: NDArray[np.int64],
     delivery: NDArray[np.float64] | None = None,
 ) -> _Chunk:
-    """A chunk from its columns; ``u`` holds the handle, patience and decision uniforms."""
+    """A chunk from its columns (``decide``: ``n × DECISIONS``)."""
     return _Chunk(
         time,
         channel,
         np.full(time.size, reason, dtype=np.int32),
         u_type,
         order,
-        u[0],
-        u[1],
-        u[2:].T,
+        u_handle,
+        u_patience,
+        decide,
         key,
         np.full(time.size, np.nan) if delivery is None else delivery,
         bool(np.all(time[1:] >= time[:-1])),
@@ -594,7 +605,7 @@ class _OrderDays:
                     p = _mechanic_probability(scenario, promotion, field, t)
                 # issue, channel, handle and patience uniforms: one stream, one shape; the
                 # journey's decisions need no more than float32's 24 bits, at half the cost
-                u = streams(f"{block}.{reason.name}.u").random((4, n))
+                u = streams(f"{block}.{reason.name}.u").random((ORDER_ROWS, n))
                 lag = draw(reason.lag_hours, streams(f"{block}.{reason.name}.lag"), n) * HOUR
                 anchor = {
                     "order": t,
@@ -604,7 +615,7 @@ class _OrderDays:
                     "price_drop": np.full(n, self.drop),
                 }[reason.anchor]
                 when = anchor - lag if reason.before_anchor else anchor + lag
-                fire = inside & (u[0] < p) & (when >= 0) & (when < self.horizon)
+                fire = inside & (u[ORDER_ISSUE] < p) & (when >= 0) & (when < self.horizon)
                 if reason.only_if_undelivered:
                     fire &= when < delivery
                 if not fire.any():
@@ -615,11 +626,15 @@ class _OrderDays:
                 out.chunks.append(
                     _chunk(
                         when[fire],
-                        _pick_channel(reason.channel_mix, scenario_channels(scenario), u[1][fire]),
+                        _pick_channel(
+                            reason.channel_mix, scenario_channels(scenario), u[ORDER_CHANNEL, fire]
+                        ),
                         self.first_reason + ri,
                         u_type[fire],
                         ids[fire],
-                        np.concatenate([u[2:, fire], decide]),
+                        u[ORDER_HANDLE, fire],
+                        u[ORDER_PATIENCE, fire],
+                        decide.T.astype(np.float64),
                         # an issue is (order, reason): the same in every arm
                         (ids[fire] << 6) | (self.first_reason + ri),
                         delivery[fire],
@@ -736,15 +751,17 @@ class _Direct:
             chan = np.full(m, self.channels.index(next(iter(self.mix))), dtype=np.int32)
         else:
             chan = _pick_channel(self.mix, self.channels, _draws(self.channel_state, a, m))
-        # the uniforms were drawn as one (3 + DECISIONS) × n array, row after row
-        u = np.stack([_draws(self.u_state, r * n + a, m) for r in range(3 + DECISIONS)])
+        # the uniforms were drawn as one DIRECT_ROWS × n array, row after row
+        u = np.stack([_draws(self.u_state, r * n + a, m) for r in range(DIRECT_ROWS)])
         return _chunk(
             self.times[a:b],
             chan,
             self.reason,
-            u[0],
+            u[DIRECT_TYPE],
             np.full(m, -1, dtype=np.int64),
-            u[1:],
+            u[DIRECT_HANDLE],
+            u[DIRECT_PATIENCE],
+            u[DIRECT_DECISIONS:].T,
             (np.int64(1) << 62) | (np.int64(self.i) << 32) | np.arange(a, b, dtype=np.int64),
         )
 

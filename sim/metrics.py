@@ -54,9 +54,6 @@ from sim.center import (
     OPEN,
     REDIAL,
     REPEAT,
-    U_CHURN,
-    U_REVIEW,
-    U_REVISE,
     CenterResult,
 )
 from sim.config import Satisfaction, Scenario, SecondItemDiscount
@@ -76,6 +73,7 @@ from sim.satisfaction import (
     effort_score,
     satisfaction_probability,
 )
+from sim.uniforms import DECISIONS, U_CHURN, U_REVIEW, U_REVISE
 
 INTERVAL_METRICS = (
     "offered",
@@ -786,7 +784,9 @@ def _issue_table(
     last_end = np.full(n_issues, -np.inf)
     np.maximum.at(last_end, issue, ended)
     f = first_of[counted]
-    decide = contacts.decide if contacts.decide is not None else np.full((arrival.size, 10), 0.5)
+    decide = (
+        contacts.decide if contacts.decide is not None else np.full((arrival.size, DECISIONS), 0.5)
+    )
     first_channel = contacts.channel[f]
     switched = (contacts.channel != contacts.channel[first_of[issue]]).astype(np.float64)
     refunded = result.refunded if result.refunded is not None else np.zeros(issue.size, bool)

@@ -17,6 +17,7 @@ import pytest
 from numpy.typing import NDArray
 
 import sim.demand
+from sim import uniforms
 from sim.config import Distribution, Scenario
 from sim.demand import (
     Arm,
@@ -297,12 +298,12 @@ def test_direct_streams_drawn_piece_by_piece_are_the_streams_drawn_at_once() -> 
     assert len(direct) == 0 and sum(len(p) for p in pieces) == n > 100
     again = Streams(s.seed, 1)
     again("arrivals.0.times")
-    u = again("arrivals.0.u").random((3 + sim.demand.DECISIONS, n))  # as drawn at once
+    u = again("arrivals.0.u").random((uniforms.DIRECT_ROWS, n))  # as drawn at once
     got = sim.demand._Chunk.join(pieces)
-    assert np.array_equal(got.u_type, u[0])
-    assert np.array_equal(got.u_handle, u[1])
-    assert np.array_equal(got.u_patience, u[2])
-    assert np.array_equal(got.decide, u[3:].T)
+    assert np.array_equal(got.u_type, u[uniforms.DIRECT_TYPE])
+    assert np.array_equal(got.u_handle, u[uniforms.DIRECT_HANDLE])
+    assert np.array_equal(got.u_patience, u[uniforms.DIRECT_PATIENCE])
+    assert np.array_equal(got.decide, u[uniforms.DIRECT_DECISIONS :].T)
     assert np.array_equal(got.time, direct.times)
 
 

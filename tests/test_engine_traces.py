@@ -28,13 +28,13 @@ from sim.center import (
     OPEN,
     REDIAL,
     REPEAT,
-    U_SILENT,
     CenterResult,
     simulate_center,
     stream_center,
 )
 from sim.config import Scenario
-from sim.demand import DECISIONS, Contacts, reasons_of
+from sim.demand import Contacts, reasons_of
+from sim.uniforms import DECISIONS, U_SILENT
 from tests.test_streaming import concatenated, slices
 from tests.test_streaming import fates as streaming_fates
 from tests.test_streaming import rows as sorted_rows

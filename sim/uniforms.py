@@ -1,0 +1,87 @@
+"""The uniforms each contact carries, named: which row or column of a draw decides what.
+
+A contact is created with its uniforms already drawn, so its whole journey is fixed by its
+random numbers whatever happens around it (common random numbers across arms and staffing).
+Each contact carries ``DECISIONS`` *decision* uniforms, one column of ``Contacts.decide`` per
+``U_*`` constant below, read by the journey (:mod:`sim.center`) and by the per-issue outcomes
+(:mod:`sim.metrics`). Before them come a few rows that depend on where the contact comes from:
+
+* a direct arrival (``DIRECT_*``): one stream draws ``DIRECT_ROWS × n`` uniforms at once,
+  row after row: customer type, handle time, patience, then the decisions;
+* an order's contact reason (``ORDER_*``): one stream draws ``ORDER_ROWS × n`` (whether the
+  issue happens, channel, handle time, patience); the decisions come from a stream of their
+  own, ``DECISIONS × n`` in float32;
+* a follow-up (redial, repeat, escalation; ``FOLLOW_*``): the issue's stream draws one row of
+  ``FOLLOW_ROWS`` per follow-up: handle time, patience, lag, then the decisions.
+
+The order of the rows and columns is part of the results: changing it changes every number.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# ---- decision columns: what happens after the contact (columns of Contacts.decide)
+
+U_RESOLVE: Final = 0
+"""Whether an answered contact resolves its issue (against the reason's resolution)."""
+U_INSIST: Final = 1
+"""Whether the customer insists on a refund (an ``if_insist`` reason)."""
+U_ESCALATE: Final = 2
+"""Whether an unresolved contact goes to the second tier; after it, platform intervention."""
+U_REPEAT: Final = 3
+"""Whether an unresolved issue comes back as a repeat contact."""
+U_REDIAL: Final = 4
+"""Whether a contact that abandons redials."""
+U_SWITCH: Final = 5
+"""Whether a repeat switches channel."""
+U_SILENT: Final = 6
+"""Whether a contact abandons silently (a chat left without a word)."""
+U_REVIEW: Final = 7
+"""Whether the issue's customer writes a bad review (its first contact's column)."""
+U_REVISE: Final = 8
+"""Whether that bad review is revised (its first contact's column)."""
+U_CHURN: Final = 9
+"""Whether the issue's customer churns (its first contact's column)."""
+
+DECISIONS: Final = U_CHURN + 1
+"""Decision uniforms per contact."""
+
+# ---- a direct arrival's rows, drawn as one DIRECT_ROWS × n array
+
+DIRECT_TYPE: Final = 0
+"""Customer type."""
+DIRECT_HANDLE: Final = 1
+"""Handle time (a quantile of the channel's distribution)."""
+DIRECT_PATIENCE: Final = 2
+"""Patience (a quantile of the channel's distribution)."""
+DIRECT_DECISIONS: Final = 3
+"""First decision row; row ``DIRECT_DECISIONS + U_x`` is column ``U_x``."""
+DIRECT_ROWS: Final = DIRECT_DECISIONS + DECISIONS
+
+# ---- an order's contact reason's rows, drawn as one ORDER_ROWS × n array per reason and block
+
+ORDER_ISSUE: Final = 0
+"""Whether the order has the issue (against the reason's probability)."""
+ORDER_CHANNEL: Final = 1
+"""The channel, from the reason's channel mix."""
+ORDER_HANDLE: Final = 2
+"""Handle time."""
+ORDER_PATIENCE: Final = 3
+"""Patience."""
+ORDER_ROWS: Final = 4
+
+# ---- a follow-up's row, drawn from its issue's stream (FOLLOW_ROWS uniforms)
+
+FOLLOW_HANDLE: Final = 0
+"""Handle time."""
+FOLLOW_PATIENCE: Final = 1
+"""Patience."""
+FOLLOW_LAG: Final = 2
+"""Lag before a redial or a repeat arrives (an escalation's is drawn and not used)."""
+FOLLOW_DECISIONS: Final = 3
+"""First decision; ``FOLLOW_DECISIONS + U_x`` is the follow-up's column ``U_x``."""
+FOLLOW_ROWS: Final = FOLLOW_DECISIONS + DECISIONS
+FOLLOW_CHANNEL: Final = FOLLOW_DECISIONS + U_SWITCH
+"""A repeat that switches picks its channel with this uniform: the repeat's own ``U_SWITCH``
+(so the channel it comes on and whether it would switch again share one number)."""
