@@ -301,7 +301,7 @@ def _breakpoints(scenario: Scenario, promotion: Promotion | None) -> list[float]
     return points
 
 
-def _mechanic_probability(
+def mechanic_probability(
     scenario: Scenario, promotion: Promotion, field: str, t: NDArray[np.float64]
 ) -> NDArray[np.float64]:
     """Probability per order that the mechanic's reason ``field`` brings a contact."""
@@ -346,7 +346,7 @@ def _mechanic_probability(
 def _mechanic_span(scenario: Scenario, promotion: Promotion, field: str) -> tuple[float, float]:
     """Order times ``[lo, hi)`` outside which the mechanic's reason ``field`` never fires.
 
-    Follows :func:`_mechanic_probability`: 价保 claims come from orders of the claim window
+    Follows :func:`mechanic_probability`: 价保 claims come from orders of the claim window
     before the drop, every other mechanic's from orders of the promotion's window.
     """
     if isinstance(promotion, PriceProtection) and field != "rule_question":
@@ -602,7 +602,7 @@ class _OrderDays:
                 elif promotion is None:
                     continue  # the baseline arm: the mechanic's reasons never fire
                 else:
-                    p = _mechanic_probability(scenario, promotion, field, t)
+                    p = mechanic_probability(scenario, promotion, field, t)
                 # issue, channel, handle and patience uniforms: one stream, one shape; the
                 # journey's decisions need no more than float32's 24 bits, at half the cost
                 u = streams(f"{block}.{reason.name}.u").random((ORDER_ROWS, n))

@@ -2,7 +2,7 @@
 
 A valid scenario can still be too large for this machine (10 million contacts an hour for ten
 years): the simulation would run for days or run out of memory. :func:`estimate` sizes it
-from the scenario's parameters alone (no draws, no I/O), and :func:`verdict` says whether a
+from the scenario's parameters alone (no draws, no I/O), and :func:`assess` says whether a
 command should go ahead, warn, or refuse unless the user confirms.
 """
 
@@ -17,7 +17,7 @@ from typing import Literal
 import numpy as np
 
 from sim.config import FlashSale, PriceProtection, ProfileArrivals, Scenario, promotion_reasons
-from sim.demand import _mechanic_probability
+from sim.demand import mechanic_probability
 
 WARN_CONTACTS = 10_000_000
 """Contacts × replications (× arms or points) above which a simulating command warns.
@@ -103,7 +103,7 @@ def estimate(scenario: Scenario) -> WorkSize:
                 else:
                     t = np.array([(p.start - cal.start).total_seconds()])
                     span = window
-                prob = float(_mechanic_probability(scenario, p, field, t)[0])
+                prob = float(mechanic_probability(scenario, p, field, t)[0])
                 from_orders += prob * span
     j = scenario.journey
     follow = 1.0 + j.repeat_probability + j.redial_probability + j.escalation_probability
