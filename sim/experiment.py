@@ -478,11 +478,19 @@ class Runner:
         if self._pool is not None:
             if abort:
                 workers = list((self._pool._processes or {}).values())
+                manager: threading.Thread | None = getattr(
+                    self._pool, "_executor_manager_thread", None
+                )
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 for process in workers:
                     process.terminate()
                 for process in workers:
                     process.join(timeout=10)
+                # let the pool's manager thread close its wake-up pipe now: at interpreter exit
+                # Python 3.11 would race it, writing to the closed pipe ("Exception ignored …
+                # Bad file descriptor" with a traceback after the one-line message)
+                if manager is not None:
+                    manager.join(timeout=10)
             else:
                 self._pool.shutdown(cancel_futures=True)
             self._pool = None
