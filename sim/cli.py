@@ -42,6 +42,7 @@ from sim.experiment import (
     event_log_of,
     paired_daily,
     run_scenario,
+    silence_foreign_logs,
 )
 from sim.loading import (
     LoadedScenario,
@@ -1365,6 +1366,7 @@ def main() -> None:
         )
         sys.exit(128 + received.value)
     except ClusterError as e:  # Dask's traceback is no help: say what failed, in one line
+        silence_foreign_logs()  # Dask's late complaints about its own tasks included
         err.print(
             f"promosim: {shown(e)}. Finished replications are kept: "
             "run the same command again to resume.",

@@ -388,6 +388,22 @@ def _foreign_logs_quiet() -> Iterator[None]:
             logger.propagate = propagate
 
 
+def silence_foreign_logs() -> None:
+    """Dask's (and asyncio's) loggers write nowhere for the rest of the process.
+
+    For a command that has failed on a :class:`ClusterError` and is about to exit: a gather
+    timed out while the worker holding a result was lost leaves one of Dask's internal
+    tasks behind (``distributed.utils.All`` does not cancel its children), and that task
+    fails with ``AllExit`` when the client closes. asyncio logs it, with a traceback, as
+    "Task exception was never retrieved" whenever the task is collected, which may be at
+    interpreter exit, after :class:`Runner` has given the loggers back.
+    """
+    for name in FOREIGN_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.handlers = [logging.NullHandler()]
+        logger.propagate = False
+
+
 class _NoWorkers:
     """Raises :class:`ClusterError` once the cluster has had no worker for ``timeout`` s.
 

@@ -285,3 +285,36 @@ def test_a_bad_dask_timeout_in_the_environment_is_refused(
         _dask_timeout()
     monkeypatch.setenv(DASK_TIMEOUT_ENV, "2.5")
     assert _dask_timeout() == 2.5
+
+
+ORPHAN = """
+import asyncio, atexit, gc
+import sim.cli as cli
+
+def app():
+    raise cli.ClusterError("the Dask cluster has had no worker for 3 s")
+
+async def orphan():  # as Dask's gather leaves one behind: failed, never awaited
+    raise RuntimeError("AllExit")
+
+loop = asyncio.new_event_loop()
+left = [loop.create_task(orphan())]
+loop.run_until_complete(asyncio.sleep(0))
+
+def collect():  # the task is collected after main() has printed its line
+    left.clear()
+    gc.collect()
+
+atexit.register(collect)
+cli.app = app
+cli.main()
+"""
+
+
+def test_a_cluster_failure_stays_one_line_when_a_task_dask_left_fails_at_exit() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", ORPHAN], env=ENV, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 1, proc.stderr
+    line = one_line(proc.stderr)
+    assert line.startswith("promosim: the Dask cluster has had no worker for 3 s."), line
