@@ -25,9 +25,12 @@ import plotly.graph_objects as go
 import yaml
 from plotly.subplots import make_subplots
 
+from sim import catalog
+
 LANGS = ("en", "zh")
 
-# Every text of the report that is not data, by key. One dict, both languages.
+# Every text of the reports that is not data and not a metric's, by key; both languages.
+# Metric labels (and views, CSAT drivers) come from the catalog: METRIC_TEXTS.
 LABELS: dict[str, dict[str, str]] = {
     "report_title": {"en": "Run report", "zh": "运行报告"},
     "seed": {"en": "seed", "zh": "随机种子"},
@@ -51,7 +54,6 @@ LABELS: dict[str, dict[str, str]] = {
         "baseline; the gap between the lines is what the promotion brings, hour by hour.",
         "zh": "每个时段到达的进线量，促销方案与基线对比；两线之间的差距即促销逐时段带来的进线。",
     },
-    "axis_offered": {"en": "Contacts", "zh": "进线量"},
     "sec_sl": {"en": "Service level per interval", "zh": "各时段服务水平"},
     "sec_asa": {"en": "Average speed of answer per interval", "zh": "各时段平均应答时长"},
     "sec_queue": {"en": "Queue length per interval", "zh": "各时段排队长度"},
@@ -70,8 +72,6 @@ LABELS: dict[str, dict[str, str]] = {
         "zh": "柱：放弃排队的进线与重拨（放弃后再次进线），按进线日期统计，含 95% 置信区间。"
         "折线：当日放弃数 ÷ 进线数（各次重复均值之比）。",
     },
-    "abandoned": {"en": "abandoned", "zh": "放弃"},
-    "redials": {"en": "redials", "zh": "重拨"},
     "abandoned_share": {"en": "abandoned ÷ contacts", "zh": "放弃数 ÷ 进线数"},
     "axis_per_day": {"en": "Contacts per day", "zh": "每日进线数"},
     "sec_csat": {"en": "Satisfaction: distribution and drivers", "zh": "满意度：分布与驱动因素"},
@@ -88,24 +88,6 @@ LABELS: dict[str, dict[str, str]] = {
     "csat_distribution": {"en": "Distribution", "zh": "分布"},
     "csat_drivers": {"en": "Drivers", "zh": "驱动因素"},
     "issues_touched": {"en": "touched {share} of issues", "zh": "影响 {share} 的问题"},
-    "driver_wait": {"en": "waited beyond tolerance", "zh": "等待超出容忍时长"},
-    "driver_repeat": {"en": "more than one contact", "zh": "多次进线"},
-    "driver_unresolved": {"en": "unresolved", "zh": "未解决"},
-    "driver_escalation": {"en": "escalated", "zh": "升级转接"},
-    "driver_abandonment": {"en": "abandoned a contact", "zh": "曾放弃排队"},
-    "view_operations": {"en": "Operations", "zh": "经营"},
-    "view_service": {"en": "Service", "zh": "服务"},
-    "view_customer": {"en": "Customer", "zh": "客户"},
-    "orders": {"en": "Orders", "zh": "订单数"},
-    "gross_profit_yuan": {"en": "Gross profit", "zh": "毛利"},
-    "net_yuan": {"en": "Net", "zh": "净利"},
-    "net_impact_yuan": {"en": "Net impact of the promotion", "zh": "促销净影响"},
-    "contacts": {"en": "Contacts", "zh": "进线量"},
-    "service_level": {"en": "Service level", "zh": "服务水平"},
-    "abandon_rate": {"en": "Abandon rate", "zh": "放弃率"},
-    "occupancy": {"en": "Occupancy", "zh": "占用率"},
-    "csat_mean": {"en": "CSAT (share satisfied)", "zh": "满意度（满意占比）"},
-    "bad_reviews": {"en": "Bad reviews", "zh": "差评数"},
     "ci95": {"en": "95% CI", "zh": "95% 置信区间"},
     "arm_promotion": {"en": "promotion", "zh": "促销"},
     "arm_baseline": {"en": "baseline", "zh": "基线"},
@@ -117,8 +99,6 @@ LABELS: dict[str, dict[str, str]] = {
     "axis_time": {"en": "Time", "zh": "时间"},
     "axis_hour": {"en": "Hour of day", "zh": "小时"},
     "axis_contacts": {"en": "Contacts per day", "zh": "每日进线量"},
-    "axis_sl": {"en": "Service level", "zh": "服务水平"},
-    "axis_asa": {"en": "ASA (seconds)", "zh": "平均应答时长（秒）"},
     "axis_queue": {"en": "Contacts waiting", "zh": "排队数"},
     "axis_yuan": {"en": "Yuan", "zh": "金额（元）"},
     "sl_threshold": {"en": "answered within {s} s", "zh": "{s} 秒内接通"},
@@ -137,11 +117,6 @@ LABELS: dict[str, dict[str, str]] = {
         "zh": "各坐席组忙碌时长 ÷ 在班时长，按小时取均值。",
     },
     "group": {"en": "group", "zh": "坐席组"},
-    "refunds_yuan": {"en": "Refunds", "zh": "退款"},
-    "service_cost_yuan": {"en": "Service cost", "zh": "客服成本"},
-    "bad_review_cost_yuan": {"en": "Bad-review cost", "zh": "差评成本"},
-    "churn_cost_yuan": {"en": "Churn cost", "zh": "流失成本"},
-    "promo_gross_profit_yuan": {"en": "Promotion's gross profit", "zh": "促销毛利增量"},
     "glossary_metric": {"en": "Metric", "zh": "指标"},
     "glossary_definition": {"en": "Definition", "zh": "定义"},
     "glossary_note": {
@@ -166,7 +141,6 @@ LABELS: dict[str, dict[str, str]] = {
     "arms": {"en": "arms", "zh": "方案"},
     "points": {"en": "points", "zh": "参数组合数"},
     "metric": {"en": "metric", "zh": "指标"},
-    "asa_seconds": {"en": "ASA (seconds)", "zh": "平均应答时长（秒）"},
     "sec_compare_arms": {"en": "Arms side by side", "zh": "各方案并列对比"},
     "sec_compare_diff": {"en": "Difference from the first arm", "zh": "与第一个方案的差值"},
     "sec_compare_table": {"en": "All metrics", "zh": "全部指标"},
@@ -232,6 +206,14 @@ LABELS: dict[str, dict[str, str]] = {
     },
 }
 
+METRIC_TEXTS: dict[str, dict[str, str]] = {
+    **{m.key: {"en": catalog.capital(m.en), "zh": m.zh} for m in catalog.METRICS},
+    **{f"view_{v}": dict(zip(LANGS, t, strict=True)) for v, t in catalog.VIEW_LABELS.items()},
+    **{f"driver_{d}": dict(zip(LANGS, t, strict=True)) for d, t in catalog.DRIVER_LABELS.items()},
+}
+"""The catalog's words as report texts, by metric key, ``view_<view>`` and ``driver_<driver>``
+(a metric's label as a title: first letter upper case)."""
+
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 PALETTE = (
     "#4c78a8",
@@ -266,8 +248,9 @@ class _Text:
         self.used: set[str] = set()
 
     def __call__(self, key: str, **fields: object) -> str:
+        """The text of a :data:`LABELS` key or a catalog key (:data:`METRIC_TEXTS`)."""
         self.used.add(key)
-        text = LABELS[key][self.lang]
+        text = (LABELS.get(key) or METRIC_TEXTS[key])[self.lang]
         return text.format(**fields) if fields else text
 
 
@@ -279,16 +262,18 @@ def _num(cell: str) -> float | None:
 
 
 def fmt(value: float | None, kind: str) -> str:
-    """A number as the report shows it: ¥ for money, % for shares."""
+    """A number as the report shows it, in a catalog format: ¥ for money, % for shares."""
     if value is None or not math.isfinite(value):
         return "–"
-    if kind == "yuan":
+    if kind in ("yuan", "yuan_cents"):
         sign = "-" if value < 0 else ""
-        return f"{sign}¥{abs(value):,.0f}"
+        return f"{sign}¥{abs(value):,.{2 if kind == 'yuan_cents' else 0}f}"
     if kind == "share":
         return f"{value:.1%}"
     if kind == "decimal":
         return f"{value:,.1f}"
+    if kind == "cents":
+        return f"{value:,.2f}"
     return f"{value:,.0f}"
 
 
@@ -438,33 +423,6 @@ class _Run:
 
 # --------------------------------------------------------------------------- headline cards
 
-CARDS: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
-    (
-        "view_operations",
-        (
-            ("orders", "orders", "count"),
-            ("gross_profit_yuan", "gross_profit_yuan", "yuan"),
-            ("net_yuan", "net_yuan", "yuan"),
-        ),
-    ),
-    (
-        "view_service",
-        (
-            ("contacts", "contacts", "count"),
-            ("all.service_level", "service_level", "share"),
-            ("all.abandon_rate", "abandon_rate", "share"),
-            ("all.occupancy", "occupancy", "share"),
-        ),
-    ),
-    (
-        "view_customer",
-        (
-            ("csat_mean", "csat_mean", "share"),
-            ("bad_reviews", "bad_reviews", "count"),
-        ),
-    ),
-)
-
 
 def _ci_text(stat: Mapping[str, Any], kind: str, t: _Text) -> str:
     ci = stat.get("ci95")
@@ -504,14 +462,18 @@ def _partial(run: _Run, stat: Mapping[str, Any], t: _Text) -> str:
 
 
 def _cards(run: _Run, t: _Text) -> str:
+    """The headline cards (:data:`sim.catalog.HEADLINE`), by view."""
     parts = []
-    for view, cards in CARDS:
+    for view in catalog.VIEWS:
         items = []
-        rows = list(cards)
-        if run.promo and view == "view_operations":
-            rows.append(("net_impact_yuan", "net_impact_yuan", "yuan"))
-        for key, label, kind in rows:
-            if key == "net_impact_yuan":
+        for key in catalog.HEADLINE:
+            m = catalog.lookup(key)
+            if m is None or m.view != view:
+                continue
+            label, kind = m.key, m.fmt
+            if key == "net_impact_yuan":  # the effect of a promotion: no card without one
+                if not run.promo:
+                    continue
                 eff = run.stat("effect", key)
                 if eff is not None:
                     items.append(_card(t(label), eff, kind, "", t))
@@ -534,7 +496,7 @@ def _cards(run: _Run, t: _Text) -> str:
                 extra += html.escape(" · ".join(bits))
             items.append(_card(t(label), main, kind, extra, t))
         body = "".join(items) or f'<p class="note">{html.escape(t("not_available"))}</p>'
-        parts.append(f'<h3>{html.escape(t(view))}</h3><div class="cards">{body}</div>')
+        parts.append(f'<h3>{html.escape(t(f"view_{view}"))}</h3><div class="cards">{body}</div>')
     return "".join(parts)
 
 
@@ -837,7 +799,7 @@ def _occupancy_figure(run: _Run, t: _Text) -> go.Figure | None:
     return fig
 
 
-WATERFALL_STEPS = ("refunds_yuan", "service_cost_yuan", "bad_review_cost_yuan", "churn_cost_yuan")
+WATERFALL_STEPS = catalog.WATERFALL
 
 
 def _waterfall_figure(run: _Run, t: _Text) -> go.Figure | None:
@@ -1077,7 +1039,7 @@ def _render(
             lambda: (
                 (f'<p class="note">{html.escape(t("offered_note"))}</p>' if run.promo else "")
                 + plot(
-                    _interval_figure(run, t, "offered", "axis_offered", None, False),
+                    _interval_figure(run, t, "offered", "contacts", None, False),
                     "fig-offered",
                 )
             ),
@@ -1088,7 +1050,7 @@ def _render(
             lambda: (
                 f'<p class="note">{html.escape(t("sl_note"))} {html.escape(t("band_note"))}</p>'
                 + plot(
-                    _interval_figure(run, t, "service_level", "axis_sl", 1.0, True),
+                    _interval_figure(run, t, "service_level", "service_level", 1.0, True),
                     "fig-service-level",
                 )
             ),
@@ -1097,7 +1059,7 @@ def _render(
             "asa",
             "sec_asa",
             lambda: plot(
-                _interval_figure(run, t, "asa_seconds", "axis_asa", None, False), "fig-asa"
+                _interval_figure(run, t, "asa_seconds", "asa_seconds", None, False), "fig-asa"
             ),
         ),
         (
@@ -1281,22 +1243,14 @@ def _read_csv(text: str, name: str, columns: Sequence[str]) -> list[dict[str, st
 
 
 def _kind(metric: str) -> str:
-    """How a metric's numbers are shown, from its name."""
-    name = metric.rsplit(".", 1)[-1]
-    if name.endswith("_yuan"):
-        return "yuan"
-    shares = ("service_level", "abandon_rate", "occupancy", "csat_mean", "fcr")
-    if name in shares or name.endswith(("_share", "_rate")):
-        return "share"
-    if name.endswith(("_seconds", "_hours", "_mean")) or name in ("queue_length", "agents"):
-        return "decimal"
-    return "count"
+    """How a metric's numbers are shown: its catalog format."""
+    return catalog.fmt_of(metric)
 
 
 def _axis_format(fig: go.Figure, kind: str, **where: Any) -> None:
     if kind == "share":
         fig.update_yaxes(tickformat=".0%", **where)
-    elif kind == "yuan":
+    elif kind in ("yuan", "yuan_cents"):
         fig.update_yaxes(tickprefix="¥", tickformat=",.0f", **where)
 
 
@@ -1338,18 +1292,6 @@ def _error_bars(
 
 
 # compare ----------------------------------------------------------------------------
-
-COMPARE_HEADLINE: tuple[tuple[str, str], ...] = (
-    ("contacts", "contacts"),
-    ("all.service_level", "service_level"),
-    ("all.abandon_rate", "abandon_rate"),
-    ("all.asa_seconds", "asa_seconds"),
-    ("all.occupancy", "occupancy"),
-    ("csat_mean", "csat_mean"),
-    ("bad_reviews", "bad_reviews"),
-    ("refunds_yuan", "refunds_yuan"),
-    ("net_yuan", "net_yuan"),
-)
 
 
 class _Comparison:
@@ -1502,7 +1444,7 @@ def _compare(
     t = _Text(lang)
     c = _Comparison(folder)
     plot = _Plots(t, figures)
-    metrics = [(m, label) for m, label in COMPARE_HEADLINE if m in c.metrics]
+    metrics = [(m, catalog.glossary_key(m)) for m in catalog.COMPARE_FIGURES if m in c.metrics]
     arms_fig = _compare_arms_figure(c, t, metrics) if metrics else None
     diff_fig = _compare_diff_figure(c, t, metrics) if metrics else None
     body = [
@@ -1611,7 +1553,7 @@ def _tornado_figure(s: _Sweep, t: _Text) -> go.Figure | None:
     fig.update_xaxes(title_text=s.metric)
     if kind == "share":
         fig.update_xaxes(tickformat=".0%")
-    elif kind == "yuan":
+    elif kind in ("yuan", "yuan_cents"):
         fig.update_xaxes(tickprefix="¥", tickformat=",.0f")
     return fig
 
@@ -1987,7 +1929,6 @@ CAL_LABELS: dict[str, dict[str, str]] = {
     "cal_observed": {"en": "observed", "zh": "观测"},
     "cal_fitted": {"en": "fitted", "zh": "拟合"},
     "cal_promo_day": {"en": "days with promotion orders", "zh": "含促销订单的日期"},
-    "cal_axis_orders": {"en": "orders", "zh": "订单数"},
     "cal_axis_share": {"en": "share of orders", "zh": "订单占比"},
     "cal_axis_hour": {"en": "hour of day", "zh": "小时"},
     "cal_axis_density": {"en": "density per hour", "zh": "每小时密度"},
@@ -2159,7 +2100,7 @@ def _cal_orders_figure(f: Any, t: _Text) -> go.Figure | None:
         e = o.weekday_means[_dt.date.fromisoformat(d).weekday()]
         fitted.append(e.value if e is not None else None)
     fig.add_scatter(x=o.day_dates, y=fitted, mode="lines+markers", name=t("cal_fitted"))
-    _layout(fig, 380, yaxis_title=t("cal_axis_orders"))
+    _layout(fig, 380, yaxis_title=t("orders"))
     return fig
 
 
