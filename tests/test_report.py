@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import html
 import json
 import re
@@ -22,7 +23,7 @@ from sim.report import (
     used_folder_labels,
     used_labels,
 )
-from tests.conftest import tiny_scenario
+from tests.conftest import ROOT, tiny_scenario
 from tests.test_cli import promo_scenario
 
 runner = CliRunner()
@@ -360,3 +361,32 @@ def test_an_absent_headline_metric_says_why_and_a_partial_one_says_over_how_many
     assert 0 < n < 12
     page = (out / "report.html").read_text(encoding="utf-8")
     assert TEXTS["partial_card"]["en"].format(n=n, m=12) in page
+
+
+def plotly_importers(sim: Path) -> list[str]:
+    """Modules under ``sim`` outside its report package that import plotly."""
+    found = []
+    for path in sorted(sim.rglob("*.py")):
+        if "report" in path.relative_to(sim).parts[:1]:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            if any(n == "plotly" or n.startswith("plotly.") for n in names):
+                found.append(str(path.relative_to(sim)))
+    return found
+
+
+def test_only_the_report_package_imports_plotly(tmp_path: Path) -> None:
+    assert (ROOT / "sim" / "report" / "page.py").exists()
+    assert plotly_importers(ROOT / "sim") == []
+    (tmp_path / "report").mkdir()
+    (tmp_path / "report" / "run.py").write_text("import plotly.graph_objects as go\n")
+    (tmp_path / "cli.py").write_text("def f():\n    from plotly.subplots import make_subplots\n")
+    (tmp_path / "outputs.py").write_text("import plotly\n")
+    assert plotly_importers(tmp_path) == ["cli.py", "outputs.py"]
