@@ -464,11 +464,6 @@ def display_key(key: str) -> str:
     return glossary_key(key.replace("<channel>.", "all."))
 
 
-def headline(key: str) -> bool:
-    """Whether a summary key is on a run's headline (:data:`HEADLINE`)."""
-    return key in HEADLINE
-
-
 def expand(
     keys: Sequence[str],
     channels: Iterable[str],

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sim import catalog
 from sim.report.data import ReportError
 
-LANGS = ("en", "zh")
+LANGS = catalog.LANGS
 
 
 # Every text of the reports that is not data and not a metric's, by key; both languages.
