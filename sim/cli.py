@@ -30,8 +30,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from sim import catalog, review, staffing, worksize
 from sim import compare as comparelib
-from sim import review, staffing, worksize
 from sim.config import SCHEMA_VERSION, Scenario, scenario_json_schema
 from sim.demand import Arm
 from sim.experiment import (
@@ -183,7 +183,8 @@ def _notices(loaded: LoadedScenario) -> None:
 # --------------------------------------------------------------------------- run
 
 
-def _fmt(stat: Stat | None, kind: str) -> str:
+def _fmt(stat: Stat | None, kind: catalog.Format) -> str:
+    """A mean ± its 95% CI half-width, in the catalog's format ``kind``."""
     if stat is None:
         return "–"
     mean = stat["mean"]
@@ -195,27 +196,17 @@ def _fmt(stat: Stat | None, kind: str) -> str:
     if kind == "yuan":
         text = f"¥{mean:,.0f}"
         return text + (f" ± {half:,.0f}" if half is not None else "")
+    if kind == "yuan_cents":
+        text = f"¥{mean:,.2f}"
+        return text + (f" ± {half:,.2f}" if half is not None else "")
     if kind == "cents":
         text = f"{mean:,.2f}"
         return text + (f" ± {half:,.2f}" if half is not None else "")
-    if kind == "seconds":
+    if kind == "decimal":
         text = f"{mean:,.1f}"
         return text + (f" ± {half:,.1f}" if half is not None else "")
     text = f"{mean:,.0f}"
     return text + (f" ± {half:,.0f}" if half is not None else "")
-
-
-HEADLINE = (
-    ("offered", "offered", "count"),
-    ("answered", "answered", "count"),
-    ("abandon_rate", "abandon rate", "share"),
-    ("service_level", "service level", "share"),
-    ("asa_seconds", "ASA (s)", "seconds"),
-    ("mean_wait_seconds", "mean wait (s)", "seconds"),
-    ("aht_seconds", "AHT (s)", "seconds"),
-    ("occupancy", "occupancy", "share"),
-    ("agents", "agents (avg)", "seconds"),
-)
 
 
 def headline_table(result: RunResult) -> Table:
@@ -232,9 +223,10 @@ def headline_table(result: RunResult) -> Table:
     for c in columns:
         label = c if c == "all" else f"{c} (SL ≤ {s.channels[c].service_level_seconds:g}s)"
         table.add_column(shown(label), justify="right")
-    for key, label, kind in HEADLINE:
-        table.add_row(label, *(_fmt(summary.get(f"{c}.{key}"), kind) for c in columns))
-    if any(f"{c}.{key}" not in summary for c in columns for key, _, _ in HEADLINE):
+    for key in catalog.CHANNEL_TABLE:
+        m = catalog.CATALOG[key]
+        table.add_row(m.en, *(_fmt(summary.get(f"{c}.{key}"), m.fmt) for c in columns))
+    if any(f"{c}.{key}" not in summary for c in columns for key in catalog.CHANNEL_TABLE):
         table.caption = ABSENT
     return table
 
@@ -246,67 +238,33 @@ ABSENT = (
 """Why a cell shows – instead of a number (a metric without a denominator is absent)."""
 
 
-Row = tuple[str, str, str]
+Row = tuple[str, str, catalog.Format]
 
 
 def _view_rows(result: RunResult) -> dict[str, list[Row]]:
-    """The three views (docs/model.md#causal-chain): operations, service, customer."""
+    """The three views (docs/model.md#causal-chain): operations, service, customer.
+
+    Each view's rows are the catalog's :data:`sim.catalog.VIEW_ROWS`, with the scenario's
+    channels, groups and the run's contact reasons filled in.
+    """
     s = result.scenario
-    operations: list[Row] = [
-        ("orders", "orders", "count"),
-        ("gmv_yuan", "GMV (¥)", "yuan"),
-        ("gross_profit_yuan", "gross profit (¥)", "yuan"),
-        ("refunds_yuan", "refunds (¥)", "yuan"),
-        ("service_cost_yuan", "service cost (¥)", "yuan"),
-        ("bad_review_cost_yuan", "bad-review cost (¥)", "yuan"),
-        ("churn_cost_yuan", "churn cost (¥)", "yuan"),
-        ("net_yuan", "net (¥)", "yuan"),
-        ("promo_gross_profit_yuan", "promotion's gross profit (¥)", "yuan"),
-        ("net_impact_yuan", "promotion's net impact (¥)", "yuan"),
-        ("service_cost_per_promo_order_yuan", "service cost per promotion order (¥)", "cents"),
-        ("break_even_miss_rate", "break-even bundle miss rate", "share"),
-    ]
-    service: list[Row] = [
-        ("contacts", "contacts", "count"),
-        ("contacts_per_100_orders", "contacts per 100 orders", "seconds"),
-        ("promo_contacts", "promotion-caused contacts", "count"),
-        ("promo_share_after_sale", "promotion's share of after-sale contacts", "share"),
-    ]
-    service += [
-        (k, f"  {k.removeprefix('contacts.')}", "count")
-        for k in result.summary
-        if k.startswith("contacts.")
-    ]
-    service += [
-        ("fcr", "first-contact resolution", "share"),
-        ("contacts_per_issue", "contacts per issue", "cents"),
-        ("repeat_contacts", "repeat contacts", "count"),
-        ("redials", "redials", "count"),
-        ("escalations", "escalations", "count"),
-    ]
-    for c in [*s.channels, "all"]:
-        service += [
-            (f"{c}.service_level", f"{c} service level", "share"),
-            (f"{c}.abandon_rate", f"{c} abandon rate", "share"),
-            (f"{c}.asa_seconds", f"{c} ASA (s)", "seconds"),
-        ]
-    for g in s.staffing.groups:
-        service += [
-            (f"group.{g.name}.occupancy", f"{g.name} occupancy", "share"),
-            (f"group.{g.name}.intervals_over_90", f"{g.name} intervals > 90% busy", "share"),
-        ]
-    service += [
-        ("agent_hours", "agent-hours", "seconds"),
-        ("overtime_hours", "overtime hours", "seconds"),
-    ]
-    customer: list[Row] = [
-        ("issues", "issues", "count"),
-        ("csat_mean", "CSAT (share satisfied)", "share"),
-        ("effort_mean", "effort score (1-5)", "cents"),
-        ("bad_reviews", "bad reviews (差评)", "count"),
-        ("churned_customers", "customers lost", "count"),
-    ]
-    return {"Operations": operations, "Service": service, "Customer": customer}
+    reasons = [k.removeprefix("contacts.") for k in result.summary if k.startswith("contacts.")]
+    views: dict[str, list[Row]] = {}
+    for view in catalog.VIEWS:
+        rows: list[Row] = []
+        keys = catalog.VIEW_ROWS[view]
+        for key, name in catalog.expand(
+            keys, s.channels, [g.name for g in s.staffing.groups], reasons
+        ):
+            m = catalog.lookup(key)
+            assert m is not None  # every display key is in the catalog (tests/test_catalog.py)
+            if key.startswith("contacts."):
+                label = f"  {name}"  # under the contacts row
+            else:
+                label = f"{name} {m.en}" if name else m.en
+            rows.append((key, label, m.fmt))
+        views[catalog.VIEW_LABELS[view][0]] = rows
+    return views
 
 
 def view_tables(result: RunResult) -> list[Table]:
@@ -354,7 +312,7 @@ def daily_effect_table(result: RunResult) -> Table | None:
     first_day = int(cal.warmup_seconds // 86400.0)
     for d in range(diffs["contacts"].shape[1]):
         day = (cal.start + dt.timedelta(days=first_day + d)).strftime("%m-%d %a")
-        cells = [_fmt(describe(diffs[k][:, d]), "count") for k in ["contacts", *keys]]
+        cells = [_fmt(describe(diffs[k][:, d]), catalog.fmt_of(k)) for k in ["contacts", *keys]]
         table.add_row(day, *cells)
     return table
 
@@ -628,18 +586,8 @@ def compare(
             table.add_column(shown(arm), justify="right")
             if i:
                 table.add_column(f"Δ {shown(arm)}", justify="right")
-        kinds = {
-            "service_level": "share",
-            "abandon_rate": "share",
-            "occupancy": "share",
-            "fcr": "share",
-            "csat_mean": "share",
-            "asa_seconds": "seconds",
-        }
         for row in comparelib.headline(result):
-            kind = next((k for s_, k in kinds.items() if row.metric.endswith(s_)), "count")
-            if row.metric.endswith("_yuan"):
-                kind = "yuan"
+            kind = catalog.fmt_of(row.metric)
             cells = []
             for i, cell in enumerate(row.cells):
                 cells.append(_fmt(cell.stat, kind))

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
 
+from sim import catalog
 from sim.config import Scenario
 from sim.demand import Arm
 from sim.experiment import Runner, RunResult, arms_of, paired
@@ -91,21 +92,7 @@ EFFECT_PREFIX = "effect."
 MAX_RANGE_VALUES = 10_000
 """Most values one ``lo:hi:n`` range may hold."""
 
-HEADLINE_METRICS: tuple[str, ...] = (
-    "orders",
-    "contacts",
-    "all.service_level",
-    "all.abandon_rate",
-    "all.asa_seconds",
-    "all.occupancy",
-    "agent_hours",
-    "fcr",
-    "csat_mean",
-    "bad_reviews",
-    "refunds_yuan",
-    "service_cost_yuan",
-    "net_yuan",
-)
+HEADLINE_METRICS: tuple[str, ...] = catalog.COMPARE_TABLE
 """The metrics :func:`headline` shows unless told otherwise (those a run has)."""
 
 

@@ -1,20 +1,19 @@
 """Generated documentation pages: text built from the code, so the docs cannot drift from it.
 
-``docs/metrics.md`` is :func:`metrics_page`, built from :data:`sim.metrics.GLOSSARY`;
+``docs/metrics.md`` is :func:`metrics_page`, built from the metric catalog (:mod:`sim.catalog`);
 ``tests/test_docs.py`` fails when the committed file differs and says how to regenerate it.
 Nothing here reads, writes or prints.
 """
 
 from __future__ import annotations
 
-from sim.metrics import CSAT_BANDS, CSAT_DRIVERS, GLOSSARY, INTERVAL_METRICS, csat_band
-
-_UNIT_SUFFIXES = (("_seconds", "seconds"), ("_yuan", "yuan (¥)"), ("_hours", "hours"))
+from sim.catalog import METRICS, VIEW_LABELS
+from sim.metrics import CSAT_BANDS, CSAT_DRIVERS, INTERVAL_METRICS, csat_band
 
 _INTRO = """\
 # Metrics
 
-<!-- Generated from sim/metrics.py (GLOSSARY) by sim/docs.py: do not edit by hand.
+<!-- Generated from sim/catalog.py by sim/docs.py: do not edit by hand.
      Regenerate with: PROMOSIM_UPDATE_DOCS=1 .venv/bin/pytest tests/test_docs.py -->
 
 Every metric promosim reports, with its unit and denominator. `summary.json` holds each
@@ -41,43 +40,18 @@ answered, no agent staffed) is absent, never zero.**
 **Per interval.** `intervals.csv` has, per arm, interval and channel, these columns
 (mean and 95% CI): {interval_metrics}.
 
-**Units.** Taken from the name (`_seconds`, `_hours`, `_yuan`); a ratio is a fraction
-in [0, 1] unless its definition says otherwise; a count is a number of contacts, issues,
-orders, reviews or customers over the horizon after the warm-up.
+**Units.** A name ending in `_seconds`, `_hours` or `_yuan` says its unit; a ratio is a
+fraction in [0, 1] unless its definition says otherwise; a count is a number of contacts,
+issues, orders, reviews or customers over the horizon after the warm-up.
 
-| metric | unit | definition and denominator |
-| --- | --- | --- |
+**Labels and views.** The console and the reports show each metric under its label
+(English · Chinese) and group it in one of three views: operations (the shop's orders and
+money), service (the contact centre) and customer (the customers' issues). ★ marks a
+headline metric (the run report's cards).
+
+| metric | label | view | unit | denominator | definition |
+| --- | --- | --- | --- | --- | --- |
 """
-
-
-def metric_unit(key: str, definition: str) -> str:
-    """The unit of a glossary entry, from the naming rule of its key and its definition.
-
-    Args:
-        key: A :data:`sim.metrics.GLOSSARY` key.
-        definition: Its definition.
-
-    Returns:
-        ``seconds``, ``hours`` or ``yuan (¥)`` from the key's suffix; ``per 100 orders``,
-        ``per issue``, ``ratio``, ``probability``, ``score 1–5`` or a time-average level
-        from the definition; otherwise ``count``.
-    """
-    for suffix, unit in _UNIT_SUFFIXES:
-        if key.endswith(suffix):
-            return unit
-    if "× 100" in definition:
-        return "per 100 orders"
-    if key.endswith("_per_issue"):
-        return "per issue"
-    if "÷" in definition or definition.startswith("share of") or key.endswith(("_rate", "_share")):
-        return "ratio"
-    if "probability" in definition and key.startswith("csat_"):
-        return "probability"
-    if "(1 effortless … 5)" in definition:
-        return "score 1–5"
-    if definition.startswith("time-average"):
-        return "agents (time average)" if key == "agents" else "contacts (time average)"
-    return "count"
 
 
 def _cell(text: str) -> str:
@@ -85,9 +59,12 @@ def _cell(text: str) -> str:
 
 
 def metrics_page() -> str:
-    """The text of ``docs/metrics.md``: an introduction and one row per glossary entry."""
+    """The text of ``docs/metrics.md``: an introduction and one row per catalog metric."""
     rows = [
-        f"| `{key}` | {metric_unit(key, text)} | {_cell(text)} |" for key, text in GLOSSARY.items()
+        f"| `{m.key}`{' ★' if m.headline else ''} | {_cell(m.en)} · {_cell(m.zh)} "
+        f"| {VIEW_LABELS[m.view][0].lower()} | {m.unit} | {_cell(m.denominator) or '—'} "
+        f"| {_cell(m.definition)} |"
+        for m in METRICS
     ]
     intro = (
         _INTRO.replace("{interval_metrics}", ", ".join(f"`{m}`" for m in INTERVAL_METRICS))

@@ -12,30 +12,9 @@ Two kinds, kept apart as in salabim's monitors:
 - **Levels**: time-weighted averages (queue length, agents, occupancy), integrated over the
   part of the horizon after the warm-up.
 
-Definitions and denominators (per channel; ``all`` aggregates every channel):
-
-==================  ===================================================================
-``offered``         contacts that arrived (after the warm-up, before the horizon)
-``answered``        of those, taken by an agent before the horizon
-``abandoned``       of those, left the queue when their patience ran out
-``open``            of those, still waiting at the horizon
-``abandon_rate``    abandoned ÷ offered
-``service_level``   answered with wait ≤ the channel's ``service_level_seconds`` ÷ offered
-                    (abandoned and open contacts count as failures)
-``asa_seconds``     mean wait of answered contacts
-``mean_wait_seconds`` mean time in queue of contacts that left it (answered or abandoned);
-                    open contacts are excluded because their wait is cut off by the horizon
-``aht_seconds``     mean handle time of answered contacts
-``occupancy``       busy agent-time on the channel ÷ staffed agent-time of the groups that
-                    serve it; a chat of a channel with concurrency k keeps 1/k of an agent
-                    busy. ``all.occupancy`` is total busy ÷ total staffed agent-time.
-``queue_length``    time-average number of contacts waiting
-``agents``          time-average staffed agents (scheduled plus overtime) able to serve it
-==================  ===================================================================
-
-Whole run: ``contacts`` (all offered), ``agent_hours`` (staffed agent-time, scheduled plus
-overtime, in hours), ``overtime_hours``. A metric without a denominator (no contact offered,
-none answered, no agent staffed) is absent, never zero-filled.
+Each metric's definition, unit and denominator is in :mod:`sim.catalog` (docs/metrics.md).
+A metric without a denominator (no contact offered, none answered, no agent staffed) is
+absent, never zero-filled.
 """
 
 from __future__ import annotations
@@ -46,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from sim import catalog
 from sim.center import (
     ABANDONED,
     ANSWERED,
@@ -88,104 +68,10 @@ INTERVAL_METRICS = (
 """Per interval and channel, in ``intervals.csv`` column order."""
 
 
-GLOSSARY: dict[str, str] = {
-    "offered": "contacts that arrived after the warm-up and before the horizon",
-    "answered": "offered contacts taken by an agent before the horizon",
-    "abandoned": "offered contacts that left the queue when their patience ran out",
-    "open": "offered contacts still waiting at the horizon",
-    "abandon_rate": "abandoned ÷ offered",
-    "service_level": "answered within the channel's service_level_seconds ÷ offered "
-    "(abandoned and open contacts count as failures)",
-    "asa_seconds": "mean wait of answered contacts, seconds",
-    "mean_wait_seconds": "mean time in queue of answered and abandoned contacts, seconds "
-    "(open contacts excluded: their wait is cut off by the horizon)",
-    "aht_seconds": "mean handle time of answered contacts, seconds",
-    "occupancy": "busy agent-time ÷ staffed agent-time (scheduled plus overtime) of the groups "
-    "serving the channel; a chat holds 1/concurrency of an agent",
-    "queue_length": "time-average number of contacts waiting",
-    "agents": "time-average staffed agents (scheduled plus overtime) able to serve the channel",
-    "contacts": "all offered contacts",
-    "agent_hours": "staffed agent-time after the warm-up (scheduled plus overtime), hours",
-    "overtime_hours": "agent-time spent finishing contacts after a scheduled end, hours",
-    "orders": "orders placed after the warm-up and before the horizon",
-    "contacts_per_100_orders": "contacts offered ÷ orders placed in the same period × 100 "
-    "(contacts include those of orders placed before it)",
-    "promo_contacts": "contacts of the reasons the promotion's mechanic creates",
-    "promo_share_after_sale": "after-sale contacts of the promotion's reasons ÷ all "
-    "after-sale contacts (pre-sale questions excluded from both)",
-    "contacts.<reason>": "contacts offered for that reason",
-    "issues": "customer issues whose first contact arrived after the warm-up",
-    "contacts_per_issue": "contacts of those issues (before the horizon) ÷ issues",
-    "resolution_rate": "issues resolved by any contact before the horizon ÷ issues",
-    "fcr": "issues resolved by their first contact ÷ issues whose first contact was answered",
-    "repeat_contacts": "contacts of unresolved issues coming back",
-    "redials": "contacts of customers coming back after abandoning",
-    "escalations": "transfers of unresolved issues to the second tier",
-    "platform_interventions": "second-tier issues ending in a platform intervention (小二介入)",
-    "refunds": "refunds granted (at most one per issue)",
-    "refunds_yuan": "refunds granted, yuan",
-    "issue_wait_seconds": "mean total time in queue of an issue's contacts, seconds, over issues",
-    "transfers_per_issue": "transfers to the second tier ÷ issues",
-    "channel_switch_share": "issues with a contact on another channel than the first ÷ issues",
-    "refund_share": "issues refunded ÷ issues",
-    "csat_mean": "mean probability that an issue's customer is satisfied (logistic model, "
-    "docs/model.md#satisfaction), over issues",
-    "effort_mean": "mean customer effort score (1 effortless … 5), over issues",
-    "bad_reviews": "bad reviews (差评) left and not revised, drawn per issue; only while the "
-    "platform takes reviews (review_window_days after delivery)",
-    "bad_reviews_revised": "bad reviews revised after a later contact resolved the issue",
-    "churned_customers": "customers lost after their issue (TARP retention table), drawn per issue",
-    "group.<group>.agent_hours": "the group's staffed agent-time (scheduled plus overtime), hours",
-    "group.<group>.overtime_hours": "the group's agent-time finishing contacts after a "
-    "scheduled end, hours",
-    "group.<group>.occupancy": "the group's busy agent-time ÷ its staffed agent-time",
-    "group.<group>.intervals_over_90": "share of the group's staffed intervals with occupancy "
-    "above 90%",
-    "orders_in_window": "orders placed inside the promotion's window (and after the warm-up)",
-    "gmv_yuan": "what buyers paid for the orders, yuan (expected per order by mechanic)",
-    "gross_profit_yuan": "GMV − unit costs − fulfilment, yuan",
-    "labour_cost_yuan": "agent time the contacts used (busy agent-hours, silent abandoners "
-    "included) at the loaded hourly cost, plus the overtime premium, yuan",
-    "payroll_yuan": "staffed agent-hours at the loaded hourly cost plus the overtime "
-    "premium: what the rota costs, yuan",
-    "platform_cost_yuan": "platform interventions × their cost, yuan",
-    "service_cost_yuan": "labour_cost_yuan + platform_cost_yuan",
-    "bad_review_cost_yuan": "bad reviews × the value of a bad review, yuan",
-    "churn_cost_yuan": "churned customers × the margin of a retained customer, yuan",
-    "net_yuan": "gross profit − service cost − refunds − bad-review cost − churn cost, yuan",
-    "reason.price_difference.issues": "price-difference (退差价) issues",
-    "reason.price_difference.refund_share": "refunds granted ÷ price-difference issues",
-    "reason.price_difference.cost_per_issue_yuan": "labour, bad-review and churn cost of "
-    "price-difference issues ÷ their number, yuan",
-    "promo_gross_profit_yuan": "gross profit of the promotion arm − the baseline's, yuan",
-    "net_impact_yuan": "net of the promotion arm − the baseline's: what the promotion earns "
-    "after its service, refund, review and churn costs, yuan",
-    "service_cost_per_promo_order_yuan": "(extra service cost + extra refunds) ÷ orders in "
-    "the promotion's window, yuan",
-    "csat_dist.<band>": "issues whose probability of being satisfied falls in the band "
-    "(percent) ÷ issues",
-    "issues_with.<driver>": "issues the driver touched ÷ issues: wait (first contact waited "
-    "beyond the channel's tolerance), repeat (more than one contact), unresolved, escalation, "
-    "abandonment (any contact abandoned)",
-    "csat_lost.<driver>": "mean probability of being satisfied with the driver removed from "
-    "every issue, minus csat_mean: the satisfaction the driver costs, share of issues",
-    "break_even_miss_rate": "bundle miss rate at which the promotion's net impact is zero "
-    "(linear in the miss rate; absent outside [0, 1])",
-}
+# The metric vocabulary lives in sim.catalog; these names stay importable from here.
+GLOSSARY = catalog.GLOSSARY
 """Each metric's definition and denominator, as written into summary.json and reports."""
-
-
-def glossary_key(metric: str) -> str:
-    """The GLOSSARY entry of a summary key: ``phone.asa_seconds`` → ``asa_seconds``."""
-    if metric.startswith("contacts."):
-        return "contacts.<reason>"
-    if metric.startswith(("reason.", "promo_", "net_impact", "service_cost_per", "break_even")):
-        return metric
-    if metric.startswith(("csat_dist.", "issues_with.", "csat_lost.")):
-        return metric.split(".", 1)[0] + (".<band>" if metric.startswith("csat_d") else ".<driver>")
-    if metric.startswith("group."):
-        return "group.<group>." + metric.rsplit(".", 1)[-1]
-    return metric.rsplit(".", 1)[-1]
+glossary_key = catalog.glossary_key
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from sim import catalog
 from sim.config import SCHEMA_VERSION, SLUG
 from sim.loading import LoadedScenario, Problem, ScenarioError, load_scenario
 from sim.text import json_dumps, shown
@@ -51,13 +52,7 @@ RESOLVED_FILE = "scenario.resolved.yaml"
 MANIFEST_FILE = "manifest.json"
 SUMMARY_FILE = "summary.json"
 
-HEADLINE_METRICS: Final = (
-    "contacts",
-    "all.service_level",
-    "csat_mean",
-    "net_yuan",
-    "net_impact_yuan",
-)
+HEADLINE_METRICS: Final = catalog.RUNS_COLUMNS
 """Metrics (their means) shown per run by ``promosim runs`` and ``promosim show``."""
 
 

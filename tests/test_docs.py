@@ -1,6 +1,6 @@
 """The documentation: generated pages current, links resolving, no citation leaving the repo.
 
-Regenerate ``docs/metrics.md`` after changing :data:`sim.metrics.GLOSSARY`:
+Regenerate ``docs/metrics.md`` after changing the metric catalog (:mod:`sim.catalog`):
 
     PROMOSIM_UPDATE_DOCS=1 .venv/bin/pytest tests/test_docs.py
 """
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.docs import metric_unit, metrics_page
-from sim.metrics import GLOSSARY
+from sim.catalog import METRICS
+from sim.docs import metrics_page
 from tests.conftest import ROOT
 
 DOCS = ROOT / "docs"
@@ -125,7 +125,7 @@ def _markdown_files() -> list[Path]:
 # --------------------------------------------------------------------------- tests
 
 
-def test_metrics_page_is_generated_from_the_glossary() -> None:
+def test_metrics_page_is_generated_from_the_catalog() -> None:
     want = metrics_page()
     if os.environ.get("PROMOSIM_UPDATE_DOCS"):
         METRICS_PAGE.write_text(want, encoding="utf-8")
@@ -133,14 +133,13 @@ def test_metrics_page_is_generated_from_the_glossary() -> None:
     assert got == want, f"docs/metrics.md is out of date; regenerate it with: {REGENERATE}"
 
 
-def test_metrics_page_lists_every_glossary_entry_with_a_unit() -> None:
-    page = metrics_page()
-    for key, definition in GLOSSARY.items():
-        assert f"| `{key}` | {metric_unit(key, definition)} |" in page, key
-    assert metric_unit("asa_seconds", "") == "seconds"
-    assert metric_unit("refunds_yuan", "") == "yuan (¥)"
-    assert metric_unit("fcr", "resolved ÷ answered") == "ratio"
-    assert metric_unit("offered", "contacts that arrived") == "count"
+def test_metrics_page_lists_every_catalog_metric_with_its_labels_and_unit() -> None:
+    rows = {k[1]: ln for ln in metrics_page().splitlines() if (k := re.match(r"\| `([^`]+)`", ln))}
+    for m in METRICS:
+        row = rows[m.key]
+        assert f"| {m.en} · {m.zh} | {m.view} | {m.unit} |" in row, m.key
+        assert row.endswith(f"| {m.definition.replace('|', chr(92) + '|')} |"), m.key
+    assert rows["asa_seconds"].split(" | ")[3:5] == ["seconds", "answered contacts"]
 
 
 def test_no_citation_outside_repository() -> None:

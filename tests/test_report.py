@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import html
 import json
 import re
 from pathlib import Path
@@ -12,6 +14,7 @@ from typer.testing import CliRunner
 from sim.cli import app
 from sim.report import (
     LABELS,
+    METRIC_TEXTS,
     ReportError,
     build_compare_report,
     build_report,
@@ -20,10 +23,13 @@ from sim.report import (
     used_folder_labels,
     used_labels,
 )
-from tests.conftest import tiny_scenario
+from tests.conftest import ROOT, tiny_scenario
 from tests.test_cli import promo_scenario
 
 runner = CliRunner()
+
+TEXTS = {**LABELS, **METRIC_TEXTS}
+"""Every text key of the reports: their own words and the catalog's."""
 
 SECTIONS = (
     "sec_headline",
@@ -79,9 +85,9 @@ def test_the_run_writes_a_report_with_every_section(runs: dict[str, Path], name:
     page = (runs[name] / "report.html").read_text(encoding="utf-8")
     titles = _titles(page)
     for key in SECTIONS:
-        assert LABELS[key]["en"] in titles, key
+        assert TEXTS[key]["en"] in titles, key
     waterfall = "sec_waterfall_promo" if name == "promo" else "sec_waterfall"
-    assert LABELS[waterfall]["en"] in page
+    assert TEXTS[waterfall]["en"] in page
     for div_id in ("contacts", "service-level", "asa", "queue", "occupancy"):
         assert f'id="fig-{div_id}"' in page
     labels = ["Contacts", "Service level", "Abandon rate", "Occupancy"]
@@ -92,7 +98,7 @@ def test_the_run_writes_a_report_with_every_section(runs: dict[str, Path], name:
     assert "CSAT (share satisfied)" in page
     if name == "promo":
         assert 'id="fig-waterfall"' in page
-        assert LABELS["net_impact_yuan"]["en"] in titles
+        assert html.escape(TEXTS["net_impact_yuan"]["en"]) in titles
         assert "¥" in page
         # promotion-caused contacts stacked on the baseline's, by reason
         assert "wismo · caused by the promotion" in titles
@@ -140,19 +146,19 @@ def test_the_default_scenario_report_is_under_10_mb(configs: Path, tmp_path: Pat
 
 @pytest.mark.parametrize("name", ["promo", "tiny"])
 def test_the_chinese_report_has_no_untranslated_label(runs: dict[str, Path], name: str) -> None:
-    for key, texts in LABELS.items():
+    for key, texts in TEXTS.items():
         assert set(texts) == {"en", "zh"} and texts["zh"].strip(), key
     used = used_labels(runs[name], "zh")
-    assert used <= set(LABELS)
+    assert used <= set(TEXTS)
     assert used == used_labels(runs[name], "en")
     page = build_report(runs[name], "zh")
     titles = _titles(page)
     for key in used:
-        en, zh = LABELS[key]["en"], LABELS[key]["zh"]
+        en, zh = TEXTS[key]["en"], TEXTS[key]["zh"]
         assert en != zh, key
         en_text = en.split("{")[0].strip()
         assert all(en_text not in title for title in titles), (key, en_text)
-    assert any(LABELS["sec_contacts"]["zh"] == title for title in titles)
+    assert any(TEXTS["sec_contacts"]["zh"] == title for title in titles)
     assert '<html lang="zh-CN">' in page
 
 
@@ -237,7 +243,7 @@ def test_command_reports_have_every_section_and_are_deterministic(
     assert page == build(folders[kind])
     titles = _titles(page)
     for key in FOLDER_SECTIONS[kind]:
-        assert LABELS[key]["en"] in titles, key
+        assert TEXTS[key]["en"] in titles, key
     for div_id in FOLDER_PLOTS[kind]:
         assert f'id="fig-{div_id}"' in page, div_id
     assert len(re.findall(r"\* plotly\.js v\d", page)) == 1
@@ -252,9 +258,9 @@ def test_the_compare_report_shows_arms_differences_and_every_metric(
     rest = _non_library(page)
     titles = _titles(page)
     for label in ("contacts", "service_level", "abandon_rate", "asa_seconds", "occupancy"):
-        assert LABELS[label]["en"] in titles, label
+        assert TEXTS[label]["en"] in titles, label
     assert "heavy − light" in titles
-    assert LABELS["significant"]["en"] in titles
+    assert TEXTS["significant"]["en"] in titles
     metrics = {
         line.split(",")[0]
         for line in (folders["compare"] / "comparison.csv").read_text().splitlines()[1:]
@@ -280,7 +286,7 @@ def test_the_sweep_report_draws_a_tornado_widest_on_top_or_says_there_is_none(
     grid.mkdir()
     (grid / "sweep.csv").write_text((folders["sweep"] / "sweep.csv").read_text())
     page = build_sweep_report(grid)
-    assert LABELS["no_tornado"]["en"] in _titles(page)
+    assert TEXTS["no_tornado"]["en"] in _titles(page)
     assert 'id="fig-tornado"' not in page
     assert 'id="fig-response"' in page
     assert "all.service_level" in page
@@ -290,10 +296,10 @@ def test_the_staff_report_shows_the_extra_hours_cost_and_target(folders: dict[st
     page = build_staff_report(folders["staff"])
     info = json.loads((folders["staff"] / "staffing.json").read_text())
     titles = _titles(page)
-    assert f"{LABELS['extra_agent_hours']['en']} · {LABELS['total']['en']}" in titles
-    assert f"{LABELS['extra_cost_yuan']['en']} · {LABELS['total']['en']}" in titles
-    assert LABELS["required_agents"]["en"] in titles
-    assert LABELS["scheduled_agents"]["en"] in titles
+    assert f"{TEXTS['extra_agent_hours']['en']} · {TEXTS['total']['en']}" in titles
+    assert f"{TEXTS['extra_cost_yuan']['en']} · {TEXTS['total']['en']}" in titles
+    assert TEXTS["required_agents"]["en"] in titles
+    assert TEXTS["scheduled_agents"]["en"] in titles
     assert "target >= 0.8" in titles
     assert f"{info['total_extra_agent_hours']:,.1f}" in page
     assert "¥" in page
@@ -304,17 +310,17 @@ def test_the_chinese_command_reports_have_no_untranslated_label(
     folders: dict[str, Path], kind: str
 ) -> None:
     used = used_folder_labels(folders[kind], kind, "zh")
-    assert used <= set(LABELS)
+    assert used <= set(TEXTS)
     assert used == used_folder_labels(folders[kind], kind, "en")
     page = BUILDERS[kind](folders[kind], "zh")
     titles = _titles(page)
     for key in used:
-        en, zh = LABELS[key]["en"], LABELS[key]["zh"]
+        en, zh = TEXTS[key]["en"], TEXTS[key]["zh"]
         assert en != zh, key
         en_text = en.split("{")[0].strip()
         if en_text:
             assert all(en_text not in title for title in titles), (key, en_text)
-    assert LABELS[FOLDER_SECTIONS[kind][0]]["zh"] in titles
+    assert TEXTS[FOLDER_SECTIONS[kind][0]]["zh"] in titles
     assert '<html lang="zh-CN">' in page
 
 
@@ -339,7 +345,7 @@ def test_an_absent_headline_metric_says_why_and_a_partial_one_says_over_how_many
     )
     assert card is not None
     assert '<div class="value">–</div>' in card.group(0)
-    assert LABELS["absent_card"]["en"] in card.group(0)
+    assert TEXTS["absent_card"]["en"] in card.group(0)
     # a contact every 10 hours over 6 hours: some replications offer nothing, so the service
     # level exists in only some of them and its card says over how many
     data = tiny_scenario(replications=12)
@@ -354,4 +360,33 @@ def test_an_absent_headline_metric_says_why_and_a_partial_one_says_over_how_many
     n = json.loads((out / "summary.json").read_text())["metrics"]["all.service_level"]["n"]
     assert 0 < n < 12
     page = (out / "report.html").read_text(encoding="utf-8")
-    assert LABELS["partial_card"]["en"].format(n=n, m=12) in page
+    assert TEXTS["partial_card"]["en"].format(n=n, m=12) in page
+
+
+def plotly_importers(sim: Path) -> list[str]:
+    """Modules under ``sim`` outside its report package that import plotly."""
+    found = []
+    for path in sorted(sim.rglob("*.py")):
+        if "report" in path.relative_to(sim).parts[:1]:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            if any(n == "plotly" or n.startswith("plotly.") for n in names):
+                found.append(str(path.relative_to(sim)))
+    return found
+
+
+def test_only_the_report_package_imports_plotly(tmp_path: Path) -> None:
+    assert (ROOT / "sim" / "report" / "page.py").exists()
+    assert plotly_importers(ROOT / "sim") == []
+    (tmp_path / "report").mkdir()
+    (tmp_path / "report" / "run.py").write_text("import plotly.graph_objects as go\n")
+    (tmp_path / "cli.py").write_text("def f():\n    from plotly.subplots import make_subplots\n")
+    (tmp_path / "outputs.py").write_text("import plotly\n")
+    assert plotly_importers(tmp_path) == ["cli.py", "outputs.py"]

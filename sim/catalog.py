@@ -1,0 +1,501 @@
+"""The metric catalog: every metric promosim reports, and the one place its words live.
+
+Each :class:`Metric` has its summary key, unit, denominator, definition (written into
+``summary.json``'s glossary), an English and a Chinese label, the view it belongs to
+(operations, service, customer) and the format it is printed in. The console, the HTML
+reports, ``compare``, ``runs``/``show`` and ``docs/metrics.md`` all read it; the *Displays*
+part at the end says which metrics each of them shows, in which order.
+
+Keys with a placeholder stand for a family: ``<channel>.`` is any channel or ``all``,
+``group.<group>.`` a staffing group, ``contacts.<reason>`` a contact reason, ``<band>`` a
+CSAT band and ``<driver>`` a CSAT driver. A catalog key has no ``<channel>.`` prefix: the
+per-channel metrics (:data:`CHANNEL_METRICS`) are written bare (``asa_seconds``).
+
+Adding a metric: one :class:`Metric` in :data:`METRICS` (and, to show it, its key in a
+display list), then regenerate docs/metrics.md. Nothing here computes a metric.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Final, Literal
+
+Format = Literal["count", "decimal", "cents", "share", "yuan", "yuan_cents"]
+"""How a metric's numbers are printed: ``count`` whole numbers, ``decimal`` one decimal,
+``cents`` two decimals, ``share`` a percentage, ``yuan`` whole yuan (¥), ``yuan_cents``
+yuan to the fen."""
+
+View = Literal["operations", "service", "customer"]
+"""The three views of a run (docs/model.md#causal-chain): the shop's money and orders, the
+contact centre, the customers' issues."""
+
+VIEWS: Final[tuple[View, ...]] = ("operations", "service", "customer")
+
+VIEW_LABELS: Final[dict[View, tuple[str, str]]] = {
+    "operations": ("Operations", "经营"),
+    "service": ("Service", "服务"),
+    "customer": ("Customer", "客户"),
+}
+"""Each view's name, English and Chinese."""
+
+LANGS: Final = ("en", "zh")
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One metric (or family of metrics) of ``summary.json``."""
+
+    key: str
+    """Its glossary key (``asa_seconds``, ``contacts.<reason>``, ``group.<group>.occupancy``)."""
+    unit: str
+    """What one of it is: ``count``, ``ratio``, ``seconds``, ``hours``, ``yuan (¥)``, …"""
+    denominator: str
+    """What a ratio or mean is divided by; empty for counts, sums and levels' totals."""
+    definition: str
+    """Its definition and denominator in one sentence, as ``summary.json`` writes it."""
+    en: str
+    """English label, lower case unless a name (a report capitalises it)."""
+    zh: str
+    """Chinese label."""
+    view: View
+    fmt: Format
+
+    def label(self, lang: str = "en") -> str:
+        """The label in ``en`` or ``zh``."""
+        return self.zh if lang == "zh" else self.en
+
+    @property
+    def headline(self) -> bool:
+        """Whether it is on a run's headline (:data:`HEADLINE`, for ``all`` if per channel)."""
+        return any(glossary_key(k) == self.key for k in HEADLINE)
+
+    @property
+    def displays(self) -> tuple[str, ...]:
+        """The names of the :data:`DISPLAYS` that show it."""
+        return tuple(n for n, keys in DISPLAYS.items() if self.key in map(display_key, keys))
+
+
+def _m(
+    key: str,
+    unit: str,
+    denominator: str,
+    en: str,
+    zh: str,
+    view: View,
+    fmt: Format,
+    definition: str,
+) -> Metric:
+    return Metric(key, unit, denominator, definition, en, zh, view, fmt)
+
+
+# The order is summary.json's glossary order: keep new entries beside their kin.
+# fmt: off
+METRICS: Final[tuple[Metric, ...]] = (
+    # per channel (and all channels)
+    _m("offered", "count", "", "offered", "呼入量", "service", "count",
+       "contacts that arrived after the warm-up and before the horizon"),
+    _m("answered", "count", "", "answered", "接起量", "service", "count",
+       "offered contacts taken by an agent before the horizon"),
+    _m("abandoned", "count", "", "abandoned", "放弃量", "service", "count",
+       "offered contacts that left the queue when their patience ran out"),
+    _m("open", "count", "", "still waiting", "仍在排队", "service", "count",
+       "offered contacts still waiting at the horizon"),
+    _m("abandon_rate", "ratio", "offered contacts", "abandon rate", "放弃率", "service",
+       "share", "abandoned ÷ offered"),
+    _m("service_level", "ratio", "offered contacts", "service level", "服务水平", "service",
+       "share",
+       "answered within the channel's service_level_seconds ÷ offered "
+       "(abandoned and open contacts count as failures)"),
+    _m("asa_seconds", "seconds", "answered contacts", "ASA (s)", "平均应答时长（秒）",
+       "service", "decimal", "mean wait of answered contacts, seconds"),
+    _m("mean_wait_seconds", "seconds", "answered and abandoned contacts", "mean wait (s)",
+       "平均等待时长（秒）", "service", "decimal",
+       "mean time in queue of answered and abandoned contacts, seconds "
+       "(open contacts excluded: their wait is cut off by the horizon)"),
+    _m("aht_seconds", "seconds", "answered contacts", "AHT (s)", "平均处理时长（秒）",
+       "service", "decimal", "mean handle time of answered contacts, seconds"),
+    _m("occupancy", "ratio", "staffed agent-time", "occupancy", "占用率", "service", "share",
+       "busy agent-time ÷ staffed agent-time (scheduled plus overtime) of the groups "
+       "serving the channel; a chat holds 1/concurrency of an agent"),
+    _m("queue_length", "contacts (time average)", "time after the warm-up", "queue length",
+       "排队长度", "service", "decimal", "time-average number of contacts waiting"),
+    _m("agents", "agents (time average)", "time after the warm-up", "agents (avg)",
+       "平均在班坐席数", "service", "decimal",
+       "time-average staffed agents (scheduled plus overtime) able to serve the channel"),
+    # whole run
+    _m("contacts", "count", "", "contacts", "进线量", "service", "count",
+       "all offered contacts"),
+    _m("agent_hours", "hours", "", "agent-hours", "坐席工时", "service", "decimal",
+       "staffed agent-time after the warm-up (scheduled plus overtime), hours"),
+    _m("overtime_hours", "hours", "", "overtime hours", "加班工时", "service", "decimal",
+       "agent-time spent finishing contacts after a scheduled end, hours"),
+    _m("orders", "count", "", "orders", "订单数", "operations", "count",
+       "orders placed after the warm-up and before the horizon"),
+    _m("contacts_per_100_orders", "per 100 orders", "orders", "contacts per 100 orders",
+       "每百单进线量", "service", "decimal",
+       "contacts offered ÷ orders placed in the same period × 100 "
+       "(contacts include those of orders placed before it)"),
+    _m("promo_contacts", "count", "", "promotion-caused contacts", "促销引起的进线",
+       "service", "count", "contacts of the reasons the promotion's mechanic creates"),
+    _m("promo_share_after_sale", "ratio", "after-sale contacts",
+       "promotion's share of after-sale contacts", "促销占售后进线比例", "service", "share",
+       "after-sale contacts of the promotion's reasons ÷ all "
+       "after-sale contacts (pre-sale questions excluded from both)"),
+    _m("contacts.<reason>", "count", "", "contacts of the reason", "该原因进线量",
+       "service", "count", "contacts offered for that reason"),
+    # issues and the journey
+    _m("issues", "count", "", "issues", "问题数", "customer", "count",
+       "customer issues whose first contact arrived after the warm-up"),
+    _m("contacts_per_issue", "per issue", "issues", "contacts per issue", "每问题进线次数",
+       "service", "cents", "contacts of those issues (before the horizon) ÷ issues"),
+    _m("resolution_rate", "ratio", "issues", "resolution rate", "解决率", "service", "share",
+       "issues resolved by any contact before the horizon ÷ issues"),
+    _m("fcr", "ratio", "issues whose first contact was answered", "first-contact resolution",
+       "首次解决率", "service", "share",
+       "issues resolved by their first contact ÷ issues whose first contact was answered"),
+    _m("repeat_contacts", "count", "", "repeat contacts", "重复进线", "service", "count",
+       "contacts of unresolved issues coming back"),
+    _m("redials", "count", "", "redials", "重拨", "service", "count",
+       "contacts of customers coming back after abandoning"),
+    _m("escalations", "count", "", "escalations", "升级转接", "service", "count",
+       "transfers of unresolved issues to the second tier"),
+    _m("platform_interventions", "count", "", "platform interventions", "小二介入次数",
+       "service", "count",
+       "second-tier issues ending in a platform intervention (小二介入)"),
+    _m("refunds", "count", "", "refunds granted", "退款笔数", "operations", "count",
+       "refunds granted (at most one per issue)"),
+    _m("refunds_yuan", "yuan (¥)", "", "refunds", "退款", "operations", "yuan",
+       "refunds granted, yuan"),
+    _m("issue_wait_seconds", "seconds", "issues", "wait per issue (s)",
+       "每问题等待时长（秒）", "customer", "decimal",
+       "mean total time in queue of an issue's contacts, seconds, over issues"),
+    _m("transfers_per_issue", "per issue", "issues", "transfers per issue", "每问题转接次数",
+       "service", "cents", "transfers to the second tier ÷ issues"),
+    _m("channel_switch_share", "ratio", "issues", "channel-switch share", "跨渠道问题占比",
+       "customer", "share",
+       "issues with a contact on another channel than the first ÷ issues"),
+    _m("refund_share", "ratio", "issues", "refund share", "退款问题占比", "operations",
+       "share", "issues refunded ÷ issues"),
+    # customers
+    _m("csat_mean", "probability", "issues", "CSAT (share satisfied)", "满意度（满意占比）",
+       "customer", "share",
+       "mean probability that an issue's customer is satisfied (logistic model, "
+       "docs/model.md#satisfaction), over issues"),
+    _m("effort_mean", "score 1–5", "issues", "effort score (1-5)", "客户费力度（1–5）",
+       "customer", "cents", "mean customer effort score (1 effortless … 5), over issues"),
+    _m("bad_reviews", "count", "", "bad reviews", "差评数", "customer", "count",
+       "bad reviews (差评) left and not revised, drawn per issue; only while the "
+       "platform takes reviews (review_window_days after delivery)"),
+    _m("bad_reviews_revised", "count", "", "bad reviews revised", "已修改差评数", "customer",
+       "count", "bad reviews revised after a later contact resolved the issue"),
+    _m("churned_customers", "count", "", "customers lost", "流失客户数", "customer", "count",
+       "customers lost after their issue (TARP retention table), drawn per issue"),
+    # staffing groups
+    _m("group.<group>.agent_hours", "hours", "", "agent-hours", "坐席工时", "service",
+       "decimal", "the group's staffed agent-time (scheduled plus overtime), hours"),
+    _m("group.<group>.overtime_hours", "hours", "", "overtime hours", "加班工时", "service",
+       "decimal",
+       "the group's agent-time finishing contacts after a scheduled end, hours"),
+    _m("group.<group>.occupancy", "ratio", "the group's staffed agent-time", "occupancy",
+       "占用率", "service", "share", "the group's busy agent-time ÷ its staffed agent-time"),
+    _m("group.<group>.intervals_over_90", "ratio", "the group's staffed intervals",
+       "intervals > 90% busy", "占用率超 90% 的时段占比", "service", "share",
+       "share of the group's staffed intervals with occupancy above 90%"),
+    # money
+    _m("orders_in_window", "count", "", "orders in the promotion's window", "促销期内订单数",
+       "operations", "count", "orders placed inside the promotion's window (and after the "
+       "warm-up)"),
+    _m("gmv_yuan", "yuan (¥)", "", "GMV", "成交额（GMV）", "operations", "yuan",
+       "what buyers paid for the orders, yuan (expected per order by mechanic)"),
+    _m("gross_profit_yuan", "yuan (¥)", "", "gross profit", "毛利", "operations", "yuan",
+       "GMV − unit costs − fulfilment, yuan"),
+    _m("labour_cost_yuan", "yuan (¥)", "", "labour cost", "人工成本", "operations", "yuan",
+       "agent time the contacts used (busy agent-hours, silent abandoners "
+       "included) at the loaded hourly cost, plus the overtime premium, yuan"),
+    _m("payroll_yuan", "yuan (¥)", "", "payroll", "排班人力成本", "operations", "yuan",
+       "staffed agent-hours at the loaded hourly cost plus the overtime "
+       "premium: what the rota costs, yuan"),
+    _m("platform_cost_yuan", "yuan (¥)", "", "platform cost", "平台介入成本", "operations",
+       "yuan", "platform interventions × their cost, yuan"),
+    _m("service_cost_yuan", "yuan (¥)", "", "service cost", "客服成本", "operations", "yuan",
+       "labour_cost_yuan + platform_cost_yuan"),
+    _m("bad_review_cost_yuan", "yuan (¥)", "", "bad-review cost", "差评成本", "operations",
+       "yuan", "bad reviews × the value of a bad review, yuan"),
+    _m("churn_cost_yuan", "yuan (¥)", "", "churn cost", "流失成本", "operations", "yuan",
+       "churned customers × the margin of a retained customer, yuan"),
+    _m("net_yuan", "yuan (¥)", "", "net", "净利", "operations", "yuan",
+       "gross profit − service cost − refunds − bad-review cost − churn cost, yuan"),
+    _m("reason.price_difference.issues", "count", "", "price-difference issues",
+       "退差价问题数", "operations", "count", "price-difference (退差价) issues"),
+    _m("reason.price_difference.refund_share", "ratio", "price-difference issues",
+       "price-difference refund share", "退差价退款占比", "operations", "share",
+       "refunds granted ÷ price-difference issues"),
+    _m("reason.price_difference.cost_per_issue_yuan", "yuan (¥)", "price-difference issues",
+       "cost per price-difference issue", "每个退差价问题的成本", "operations", "yuan_cents",
+       "labour, bad-review and churn cost of price-difference issues ÷ their number, yuan"),
+    # the promotion's effect (promotion − baseline)
+    _m("promo_gross_profit_yuan", "yuan (¥)", "", "promotion's gross profit", "促销毛利增量",
+       "operations", "yuan", "gross profit of the promotion arm − the baseline's, yuan"),
+    _m("net_impact_yuan", "yuan (¥)", "", "promotion's net impact", "促销净影响",
+       "operations", "yuan",
+       "net of the promotion arm − the baseline's: what the promotion earns "
+       "after its service, refund, review and churn costs, yuan"),
+    _m("service_cost_per_promo_order_yuan", "yuan (¥)", "orders in the promotion's window",
+       "service cost per promotion order", "每笔促销订单的客服成本", "operations",
+       "yuan_cents",
+       "(extra service cost + extra refunds) ÷ orders in the promotion's window, yuan"),
+    # satisfaction: distribution and drivers
+    _m("csat_dist.<band>", "ratio", "issues", "issues in the satisfaction band",
+       "满意概率区间内的问题占比", "customer", "share",
+       "issues whose probability of being satisfied falls in the band (percent) ÷ issues"),
+    _m("issues_with.<driver>", "ratio", "issues", "issues the driver touched",
+       "受该因素影响的问题占比", "customer", "share",
+       "issues the driver touched ÷ issues: wait (first contact waited "
+       "beyond the channel's tolerance), repeat (more than one contact), unresolved, "
+       "escalation, abandonment (any contact abandoned)"),
+    _m("csat_lost.<driver>", "probability", "issues", "CSAT lost to the driver",
+       "该因素造成的满意度损失", "customer", "share",
+       "mean probability of being satisfied with the driver removed from "
+       "every issue, minus csat_mean: the satisfaction the driver costs, share of issues"),
+    _m("break_even_miss_rate", "ratio", "", "break-even bundle miss rate", "盈亏平衡漏拍率",
+       "operations", "share",
+       "bundle miss rate at which the promotion's net impact is zero "
+       "(linear in the miss rate; absent outside [0, 1])"),
+)
+# fmt: on
+
+CATALOG: Final[dict[str, Metric]] = {m.key: m for m in METRICS}
+"""Every metric by its glossary key."""
+
+GLOSSARY: Final[dict[str, str]] = {m.key: m.definition for m in METRICS}
+"""Each metric's definition and denominator, as written into summary.json and reports."""
+
+CHANNEL_METRICS: Final = (
+    "offered",
+    "answered",
+    "abandoned",
+    "open",
+    "abandon_rate",
+    "service_level",
+    "asa_seconds",
+    "mean_wait_seconds",
+    "aht_seconds",
+    "occupancy",
+    "queue_length",
+    "agents",
+)
+"""The metrics kept per channel and for ``all``: summary keys ``<channel>.<metric>``."""
+
+DRIVER_LABELS: Final[dict[str, tuple[str, str]]] = {
+    "wait": ("waited beyond tolerance", "等待超出容忍时长"),
+    "repeat": ("more than one contact", "多次进线"),
+    "unresolved": ("unresolved", "未解决"),
+    "escalation": ("escalated", "升级转接"),
+    "abandonment": ("abandoned a contact", "曾放弃排队"),
+}
+"""Each CSAT driver (the ``<driver>`` of ``issues_with.`` and ``csat_lost.``), en and zh."""
+
+
+def glossary_key(metric: str) -> str:
+    """The catalog key of a summary key: ``phone.asa_seconds`` → ``asa_seconds``."""
+    if metric.startswith("contacts."):
+        return "contacts.<reason>"
+    if metric.startswith(("reason.", "promo_", "net_impact", "service_cost_per", "break_even")):
+        return metric
+    if metric.startswith(("csat_dist.", "issues_with.", "csat_lost.")):
+        return metric.split(".", 1)[0] + (".<band>" if metric.startswith("csat_d") else ".<driver>")
+    if metric.startswith("group."):
+        return "group.<group>." + metric.rsplit(".", 1)[-1]
+    return metric.rsplit(".", 1)[-1]
+
+
+EFFECT_PREFIX: Final = "effect."
+"""A sweep's paired promotion − baseline metrics (``effect.contacts``)."""
+
+
+def lookup(key: str) -> Metric | None:
+    """The metric of a summary key (``chat.service_level``, ``effect.net_yuan``), if any."""
+    return CATALOG.get(glossary_key(key.removeprefix(EFFECT_PREFIX)))
+
+
+def fmt_of(key: str) -> Format:
+    """How a summary key's numbers are printed (``count`` for a key not in the catalog)."""
+    m = lookup(key)
+    return "count" if m is None else m.fmt
+
+
+def label(key: str, lang: str = "en") -> str:
+    """The label of a summary key's metric (the key itself when it is not in the catalog)."""
+    m = lookup(key)
+    return key if m is None else m.label(lang)
+
+
+def capital(text: str) -> str:
+    """A label as a title: its first letter upper case (``service level`` → ``Service level``)."""
+    return text[:1].upper() + text[1:]
+
+
+# --------------------------------------------------------------------------- displays
+# Which metrics each display shows, in its order. Keys are summary keys; ``<channel>.``
+# stands for every channel and then ``all``, ``group.<group>.`` for every staffing group,
+# ``contacts.<reason>`` for every reason a run counted (see :func:`expand`).
+
+HEADLINE: Final = (
+    "orders",
+    "gross_profit_yuan",
+    "net_yuan",
+    "net_impact_yuan",
+    "contacts",
+    "all.service_level",
+    "all.abandon_rate",
+    "all.occupancy",
+    "csat_mean",
+    "bad_reviews",
+)
+"""A run's headline: the run report's cards, by the view of each metric."""
+
+CHANNEL_TABLE: Final = (
+    "offered",
+    "answered",
+    "abandon_rate",
+    "service_level",
+    "asa_seconds",
+    "mean_wait_seconds",
+    "aht_seconds",
+    "occupancy",
+    "agents",
+)
+"""The console's first table after a run: one column per channel and one for all."""
+
+VIEW_ROWS: Final[dict[View, tuple[str, ...]]] = {
+    "operations": (
+        "orders",
+        "gmv_yuan",
+        "gross_profit_yuan",
+        "refunds_yuan",
+        "service_cost_yuan",
+        "bad_review_cost_yuan",
+        "churn_cost_yuan",
+        "net_yuan",
+        "promo_gross_profit_yuan",
+        "net_impact_yuan",
+        "service_cost_per_promo_order_yuan",
+        "break_even_miss_rate",
+    ),
+    "service": (
+        "contacts",
+        "contacts_per_100_orders",
+        "promo_contacts",
+        "promo_share_after_sale",
+        "contacts.<reason>",
+        "fcr",
+        "contacts_per_issue",
+        "repeat_contacts",
+        "redials",
+        "escalations",
+        "<channel>.service_level",
+        "<channel>.abandon_rate",
+        "<channel>.asa_seconds",
+        "group.<group>.occupancy",
+        "group.<group>.intervals_over_90",
+        "agent_hours",
+        "overtime_hours",
+    ),
+    "customer": ("issues", "csat_mean", "effort_mean", "bad_reviews", "churned_customers"),
+}
+"""The console's three view tables after a run (a row only where some arm has the metric)."""
+
+COMPARE_TABLE: Final = (
+    "orders",
+    "contacts",
+    "all.service_level",
+    "all.abandon_rate",
+    "all.asa_seconds",
+    "all.occupancy",
+    "agent_hours",
+    "fcr",
+    "csat_mean",
+    "bad_reviews",
+    "refunds_yuan",
+    "service_cost_yuan",
+    "net_yuan",
+)
+"""The console's table after ``promosim compare`` (those the arms have)."""
+
+COMPARE_FIGURES: Final = (
+    "contacts",
+    "all.service_level",
+    "all.abandon_rate",
+    "all.asa_seconds",
+    "all.occupancy",
+    "csat_mean",
+    "bad_reviews",
+    "refunds_yuan",
+    "net_yuan",
+)
+"""The compare report's figures: the arms side by side and their differences."""
+
+RUNS_COLUMNS: Final = ("contacts", "all.service_level", "csat_mean", "net_yuan", "net_impact_yuan")
+"""Metrics (their means) shown per run by ``promosim runs`` and ``promosim show``."""
+
+WATERFALL: Final = (
+    "refunds_yuan",
+    "service_cost_yuan",
+    "bad_review_cost_yuan",
+    "churn_cost_yuan",
+)
+"""The run report's steps from gross profit to net (each subtracted)."""
+
+DISPLAYS: Final[dict[str, tuple[str, ...]]] = {
+    "headline": HEADLINE,
+    "channel_table": CHANNEL_TABLE,
+    **{f"view.{v}": rows for v, rows in VIEW_ROWS.items()},
+    "compare_table": COMPARE_TABLE,
+    "compare_figures": COMPARE_FIGURES,
+    "runs_columns": RUNS_COLUMNS,
+    "waterfall": WATERFALL,
+}
+"""Every display list by name (for checks that each names catalog metrics)."""
+
+
+def display_key(key: str) -> str:
+    """The catalog key of a display list's key (``<channel>.asa_seconds`` → ``asa_seconds``)."""
+    return glossary_key(key.replace("<channel>.", "all."))
+
+
+def expand(
+    keys: Sequence[str],
+    channels: Iterable[str],
+    groups: Iterable[str],
+    reasons: Iterable[str],
+) -> list[tuple[str, str]]:
+    """A display list's keys as summary keys, each with what its placeholder stood for.
+
+    A run of consecutive ``<channel>.`` keys is repeated channel by channel (each channel,
+    then ``all``), likewise ``group.<group>.`` keys group by group; ``contacts.<reason>``
+    becomes one key per reason. The second item is the channel, group or reason ("" for
+    a key without a placeholder).
+    """
+    chans, grps, rsns = [*channels, "all"], list(groups), list(reasons)
+    out: list[tuple[str, str]] = []
+    k = 0
+    while k < len(keys):
+        key = keys[k]
+        for prefix, names in (("<channel>.", chans), ("group.<group>.", grps)):
+            if key.startswith(prefix):
+                end = k
+                while end < len(keys) and keys[end].startswith(prefix):
+                    end += 1
+                block = [x.removeprefix(prefix) for x in keys[k:end]]
+                head = prefix.replace("<channel>", "{}").replace("<group>", "{}")
+                out += [(head.format(n) + m, n) for n in names for m in block]
+                k = end
+                break
+        else:
+            if key == "contacts.<reason>":
+                out += [(f"contacts.{r}", r) for r in rsns]
+            else:
+                out.append((key, ""))
+            k += 1
+    return out

@@ -1,0 +1,192 @@
+"""The compare report: the arms side by side, each later arm's paired difference, every metric."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from pathlib import Path
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from sim import catalog
+from sim.report.data import ComparisonData, num
+from sim.report.figures import PALETTE, axis_format, error_bars, layout, subplot_grid, top_legend
+from sim.report.labels import Text
+from sim.report.page import Plots, ci_cell, note_html, page, rounded, section_html
+
+
+def _compare_arms_figure(
+    c: ComparisonData, t: Text, metrics: Sequence[tuple[str, str]]
+) -> go.Figure:
+    n_rows, n_cols = subplot_grid(len(metrics), 3)
+    fig = make_subplots(
+        rows=n_rows,
+        cols=n_cols,
+        subplot_titles=[t(label) for _, label in metrics],
+        vertical_spacing=0.5 / n_rows if n_rows > 1 else 0.0,
+        horizontal_spacing=0.08,
+    )
+    for k, (metric, _) in enumerate(metrics):
+        row, col = k // n_cols + 1, k % n_cols + 1
+        for i, arm in enumerate(c.arms):
+            r = c.rows.get((metric, arm))
+            if r is None:
+                continue
+            mean, lo, hi = num(r["mean"]), num(r["ci95_lo"]), num(r["ci95_hi"])
+            fig.add_trace(
+                go.Bar(
+                    x=[arm],
+                    y=rounded([mean]),
+                    name=arm,
+                    legendgroup=arm,
+                    showlegend=k == 0,
+                    marker={"color": PALETTE[i % len(PALETTE)]},
+                    error_y={
+                        **error_bars([mean], [lo], [hi], catalog.fmt_of(metric)),
+                        "color": "#222",
+                    },
+                ),
+                row=row,
+                col=col,
+            )
+        axis_format(fig, catalog.fmt_of(metric), row=row, col=col)
+    fig.update_xaxes(showticklabels=False)
+    layout(fig, 80 + 260 * n_rows, bargap=0.3)
+    top_legend(fig, 1)
+    return fig
+
+
+def _compare_diff_figure(
+    c: ComparisonData, t: Text, metrics: Sequence[tuple[str, str]]
+) -> go.Figure | None:
+    later = c.arms[1:]
+    if not later:
+        return None
+    n_rows, n_cols = subplot_grid(len(metrics), 3)
+    fig = make_subplots(
+        rows=n_rows,
+        cols=n_cols,
+        subplot_titles=[t(label) for _, label in metrics],
+        vertical_spacing=0.5 / n_rows if n_rows > 1 else 0.0,
+        horizontal_spacing=0.08,
+    )
+    styles = {
+        True: ("significant", PALETTE[3], "diamond"),
+        False: ("not_significant", "#999", "circle-open"),
+    }
+    for k, (metric, _) in enumerate(metrics):
+        row, col = k // n_cols + 1, k % n_cols + 1
+        for arm in later:
+            r = c.rows.get((metric, arm))
+            mean = None if r is None else num(r["diff_mean"])
+            if r is None or mean is None:
+                continue
+            lo, hi = num(r.get("diff_ci95_lo", "")), num(r.get("diff_ci95_hi", ""))
+            label, color, symbol = styles[r["significant"].strip().lower() == "true"]
+            fig.add_trace(
+                go.Scatter(
+                    x=[t("minus_first", arm=arm, first=c.arms[0])],
+                    y=rounded([mean]),
+                    mode="markers",
+                    name=t(label),
+                    legendgroup=label,
+                    showlegend=False,
+                    marker={"color": color, "size": 11, "symbol": symbol},
+                    error_y={
+                        "type": "data",
+                        "symmetric": False,
+                        "array": rounded([None if hi is None else hi - mean]),
+                        "arrayminus": rounded([None if lo is None else mean - lo]),
+                        "color": color,
+                    },
+                ),
+                row=row,
+                col=col,
+            )
+        axis_format(fig, catalog.fmt_of(metric), row=row, col=col)
+    fig.add_hline(y=0, line={"color": "#555", "width": 1}, row="all", col="all")
+    for label, color, symbol in styles.values():  # one legend entry per style
+        fig.add_trace(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="markers",
+                name=t(label),
+                marker={"color": color, "size": 11, "symbol": symbol},
+            ),
+            row=1,
+            col=1,
+        )
+    layout(fig, 80 + 260 * n_rows)
+    top_legend(fig, 1)
+    return fig
+
+
+def _compare_table(c: ComparisonData, t: Text) -> str:
+    first, later = c.arms[0], c.arms[1:]
+    head = [t("glossary_metric"), *c.arms, *(t("minus_first", arm=a, first=first) for a in later)]
+    rows = []
+    for metric in c.metrics:
+        kind = catalog.fmt_of(metric)
+        cells = [f"<td>{html.escape(metric)}</td>"]
+        for arm in c.arms:
+            r = c.rows.get((metric, arm))
+            cells.append(f'<td class="num">{html.escape(ci_cell(r or {}, "", kind))}</td>')
+        for arm in later:
+            r = c.rows.get((metric, arm)) or {}
+            text = ci_cell(r, "diff_", kind)
+            if r.get("significant", "").strip().lower() == "true":
+                text += " *"
+            cells.append(f'<td class="num">{html.escape(text)}</td>')
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    header = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    return (
+        note_html(t("table_note"))
+        + f'<table class="glossary"><thead><tr>{header}</tr></thead>'
+        + f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def build_with_labels(
+    folder: Path, lang: str, figures: dict[str, go.Figure] | None = None
+) -> tuple[str, set[str]]:
+    """The compare page and the label keys it used."""
+    t = Text(lang)
+    c = ComparisonData(folder)
+    plot = Plots(t, figures)
+    metrics = [(m, catalog.glossary_key(m)) for m in catalog.COMPARE_FIGURES if m in c.metrics]
+    arms_fig = _compare_arms_figure(c, t, metrics) if metrics else None
+    diff_fig = _compare_diff_figure(c, t, metrics) if metrics else None
+    body = [
+        section_html(
+            "arms",
+            t("sec_compare_arms"),
+            note_html(t("note_ci")) + plot(arms_fig, "fig-compare-arms"),
+        ),
+        section_html(
+            "difference",
+            t("sec_compare_diff"),
+            note_html(t("diff_note")) + plot(diff_fig, "fig-compare-diff"),
+        ),
+        section_html("metrics", t("sec_compare_table"), _compare_table(c, t)),
+    ]
+    meta = f"{t('arms')}: " + " · ".join(
+        f"{a} ({str((c.info.get('hashes') or {}).get(a, ''))[:12]})" for a in c.arms
+    )
+    notes = [t("compare_note"), *(str(n) for n in c.info.get("notes") or [])]
+    return page(t("compare_title"), meta, notes, body, t), t.used
+
+
+def build_compare_report(
+    folder: Path, lang: str = "en", figures: dict[str, go.Figure] | None = None
+) -> str:
+    """The self-contained HTML report of a ``promosim compare`` folder.
+
+    Built from ``comparison.csv`` and ``arms.json``: the headline metrics of the arms side by
+    side, each later arm's difference from the first, and a table of every metric.
+
+    Raises:
+        ReportError: ``folder`` is not a readable comparison folder, or ``lang`` is unknown.
+    """
+    return build_with_labels(folder, lang, figures)[0]

@@ -1,0 +1,257 @@
+"""Reading a folder's files for a report: run, comparison, sweep and staffing folders.
+
+No plotly here: only parsing, into columns kept small (a year of 15-minute intervals is a
+few MB).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import re
+from array import array
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class ReportError(Exception):
+    """A folder is missing or does not hold what its report needs, or a language is unknown."""
+
+
+REQUIRED = ("summary.json", "scenario.resolved.yaml", "intervals.csv", "daily.csv")
+
+
+def read_run(run_dir: Path) -> dict[str, str]:
+    """The run folder's files a report is built from, by name.
+
+    Raises:
+        ReportError: the folder or one of its files is missing.
+    """
+    if not run_dir.is_dir():
+        raise ReportError(f"{run_dir}: not a run folder (no such folder)")
+    files: dict[str, str] = {}
+    for name in REQUIRED:
+        path = run_dir / name
+        if not path.is_file():
+            raise ReportError(f"{run_dir}: not a run folder ({name} is missing)")
+        files[name] = path.read_text(encoding="utf-8")
+    return files
+
+
+def text_lines(text: str) -> Iterator[str]:
+    """The lines of a text, each with its newline, one at a time.
+
+    What ``io.StringIO(text)`` yields, without its copy of the whole text at four bytes a
+    character (144 MB for a year's intervals.csv of 36 MB).
+    """
+    start, size = 0, len(text)
+    while start < size:
+        end = text.find("\n", start)
+        end = size if end < 0 else end + 1
+        yield text[start:end]
+        start = end
+
+
+def num(cell: str) -> float | None:
+    """A CSV cell as a number, ``None`` when empty."""
+    return float(cell) if cell else None
+
+
+DRAWN_INTERVAL_METRICS = ("offered", "service_level", "asa_seconds", "queue_length")
+"""The intervals.csv metrics with a figure per interval, each with its CI (``_ci95_lo/hi``)."""
+
+
+CHANNEL_COLUMNS = tuple(
+    f"{m}{end}" for m in DRAWN_INTERVAL_METRICS for end in ("", "_ci95_lo", "_ci95_hi")
+)
+"""The numeric columns the report reads from a channel's rows of intervals.csv."""
+
+
+GROUP_COLUMNS = ("occupancy",)
+"""The numeric columns the report reads from a staffing group's rows (``group.NAME``)."""
+
+
+class Series:
+    """One arm's and channel's rows of intervals.csv, in file order, column by column.
+
+    Only the columns the report draws are kept (:data:`CHANNEL_COLUMNS`, or
+    :data:`GROUP_COLUMNS` for a staffing group), as 8-byte doubles, NaN for an empty cell;
+    interval starts are one shared string per interval. A year of 15-minute rows costs a few
+    MB, where a dict of strings per row cost over a kB a row.
+    """
+
+    __slots__ = ("starts", "values", "where")
+
+    def __init__(self, columns: Sequence[str], pos: Mapping[str, int]) -> None:
+        self.starts: list[str] = []
+        self.where = [(c, pos[c]) for c in columns if c in pos]
+        self.values = {c: array("d") for c, _ in self.where}
+
+    def add(self, start: str, row: Sequence[str]) -> None:
+        """Append one row of intervals.csv (its start and cells)."""
+        self.starts.append(start)
+        n = len(row)
+        for name, i in self.where:
+            cell = row[i] if i < n else ""
+            self.values[name].append(float(cell) if cell else math.nan)
+
+    def column(self, name: str) -> list[float | None]:
+        """A numeric column, ``None`` where the cell is empty."""
+        values = self.values.get(name)
+        if values is None:
+            raise ReportError(f"intervals.csv: no column {name} (or not one kept for these rows)")
+        return [None if math.isnan(v) else v for v in values]
+
+
+class Intervals:
+    """intervals.csv, parsed once into a :class:`Series` per arm and channel."""
+
+    def __init__(self, text: str) -> None:
+        reader = csv.reader(text_lines(text))
+        header = next(reader, [])
+        pos = {name: i for i, name in enumerate(header)}  # a repeated name: the last wins
+        keys = ("arm", "channel", "interval_start")
+        missing = [k for k in keys if k not in pos]
+        at = [pos.get(k, 0) for k in keys]
+        self.series: dict[tuple[str, str], Series] = {}
+        """By (arm, channel), in the order of their first rows."""
+        starts: dict[str, str] = {}
+        for row in reader:
+            if not row:
+                continue
+            if missing:
+                raise ReportError(f"intervals.csv has no column {', '.join(missing)}")
+            arm, channel, start = (row[i] if i < len(row) else "" for i in at)
+            series = self.series.get((arm, channel))
+            if series is None:
+                group = channel.startswith("group.")
+                series = Series(GROUP_COLUMNS if group else CHANNEL_COLUMNS, pos)
+                self.series[arm, channel] = series
+            series.add(starts.setdefault(start, start), row)
+        self.channels = {c for _, c in self.series}
+        """Every channel with a row, in any arm."""
+        self.n_days = len({s[:10] for s in starts})
+        """Days with a row, in any arm or channel."""
+
+
+class RunData:
+    """The parsed contents of a run folder."""
+
+    def __init__(self, files: Mapping[str, str]) -> None:
+        try:
+            self.summary: dict[str, Any] = json.loads(files["summary.json"])
+            self.scenario: dict[str, Any] = yaml.safe_load(files["scenario.resolved.yaml"])
+            self.intervals = Intervals(files["intervals.csv"])
+            self.daily = list(csv.DictReader(text_lines(files["daily.csv"])))
+            self.days = list(dict.fromkeys(r["day"] for r in self.daily))
+            self.daily_rows = {(r["day"], r["series"], r["arm"]): r for r in self.daily}
+        except (KeyError, ValueError, yaml.YAMLError) as e:
+            raise ReportError(f"not a readable run folder: {e}") from None
+        if not isinstance(self.summary, dict) or "metrics" not in self.summary:
+            raise ReportError("summary.json has no metrics")
+        self.promo = "effect" in self.summary and "baseline" in self.summary
+        self.main_arm = "promotion" if self.promo else "scenario"
+        self.channels: list[str] = list((self.scenario or {}).get("channels") or {})
+
+    def stat(self, arm: str, key: str) -> dict[str, Any] | None:
+        """A summary block's statistics of one metric (``None`` when absent)."""
+        block = self.summary.get(arm) or {}
+        value = block.get(key)
+        return value if isinstance(value, dict) else None
+
+
+def read_folder(folder: Path, what: str, required: Sequence[str]) -> dict[str, str]:
+    """The named files of a command's output folder (optional ones only if present)."""
+    if not folder.is_dir():
+        raise ReportError(f"{folder}: not a {what} folder (no such folder)")
+    files: dict[str, str] = {}
+    for name in required:
+        path = folder / name
+        if not path.is_file():
+            raise ReportError(f"{folder}: not a {what} folder ({name} is missing)")
+        files[name] = path.read_text(encoding="utf-8")
+    return files
+
+
+def read_json(folder: Path, name: str, what: str) -> dict[str, Any]:
+    """A folder's JSON file holding an object (a description of ``what``)."""
+    try:
+        data = json.loads((folder / name).read_text(encoding="utf-8"))
+    except ValueError as e:
+        raise ReportError(f"{folder}: {name} is not readable JSON: {e}") from None
+    if not isinstance(data, dict):
+        raise ReportError(f"{folder}: {name} does not hold a {what} description")
+    return data
+
+
+def read_csv(text: str, name: str, columns: Sequence[str]) -> list[dict[str, str]]:
+    """The rows of a CSV text, which must have ``columns``."""
+    rows = list(csv.DictReader(text_lines(text)))
+    header = csv.DictReader(text_lines(text)).fieldnames or []
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise ReportError(f"{name} has no column {', '.join(missing)}")
+    return rows
+
+
+class ComparisonData:
+    """A ``promosim compare`` folder: comparison.csv by (metric, arm), and arms.json."""
+
+    def __init__(self, folder: Path) -> None:
+        files = read_folder(folder, "comparison", ("comparison.csv", "arms.json"))
+        self.info = read_json(folder, "arms.json", "comparison")
+        rows = read_csv(
+            files["comparison.csv"],
+            "comparison.csv",
+            ("metric", "arm", "mean", "ci95_lo", "ci95_hi", "diff_mean", "significant"),
+        )
+        arms = [str(a) for a in self.info.get("arms") or []]
+        self.arms = arms or list(dict.fromkeys(r["arm"] for r in rows))
+        if not self.arms:
+            raise ReportError(f"{folder}: comparison.csv has no arms")
+        self.metrics = list(dict.fromkeys(r["metric"] for r in rows))
+        self.rows = {(r["metric"], r["arm"]): r for r in rows}
+
+
+class SweepData:
+    """A ``promosim sweep`` folder: sweep.csv's rows and paths, tornado.json if any."""
+
+    def __init__(self, folder: Path) -> None:
+        files = read_folder(folder, "sweep", ("sweep.csv",))
+        rows = read_csv(files["sweep.csv"], "sweep.csv", ("metric", "mean", "ci95_lo", "ci95_hi"))
+        header = csv.DictReader(text_lines(files["sweep.csv"])).fieldnames or []
+        self.paths = list(header[: header.index("metric")])
+        self.rows = rows
+        self.tornado = (
+            read_json(folder, "tornado.json", "tornado")
+            if (folder / "tornado.json").is_file()
+            else None
+        )
+        metric = (self.tornado or {}).get("metric")
+        self.metric = str(metric) if metric else "all.service_level"
+        self.points = len({tuple(r[p] for p in self.paths) for r in rows})
+
+
+TARGET = re.compile(r"^\s*([A-Za-z0-9_.]+)\s*(>=|<=|>|<)\s*([-+0-9.eE]+)\s*$")
+
+
+class StaffingData:
+    """A ``promosim staff`` folder: staffing.csv's rows and metrics, staffing.json, targets."""
+
+    def __init__(self, folder: Path) -> None:
+        files = read_folder(folder, "staffing", ("staffing.csv", "staffing.json"))
+        self.info = read_json(folder, "staffing.json", "staffing")
+        fixed = ("interval_start", "group", "required_agents", "scheduled_agents")
+        self.rows = read_csv(files["staffing.csv"], "staffing.csv", fixed)
+        header = csv.DictReader(text_lines(files["staffing.csv"])).fieldnames or []
+        self.metrics = [c for c in header if c not in fixed]
+        self.groups = list(dict.fromkeys(r["group"] for r in self.rows))
+        self.targets: list[tuple[str, str, float]] = []
+        for text in self.info.get("targets") or []:
+            m = TARGET.match(str(text))
+            if m:
+                self.targets.append((m[1], m[2], float(m[3])))

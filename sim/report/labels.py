@@ -1,0 +1,216 @@
+"""The reports' words in English and Chinese: their own (:data:`LABELS`) and the catalog's.
+
+A metric's label, a view's name and a CSAT driver's come from :mod:`sim.catalog`
+(:data:`METRIC_TEXTS`); :data:`LABELS` holds only what is not a metric: section titles,
+notes, axis titles, arm names.
+"""
+
+from __future__ import annotations
+
+from sim import catalog
+from sim.report.data import ReportError
+
+LANGS = catalog.LANGS
+
+
+# Every text of the reports that is not data and not a metric's, by key; both languages.
+# Metric labels (and views, CSAT drivers) come from the catalog: METRIC_TEXTS.
+LABELS: dict[str, dict[str, str]] = {
+    "report_title": {"en": "Run report", "zh": "运行报告"},
+    "seed": {"en": "seed", "zh": "随机种子"},
+    "replications": {"en": "replications", "zh": "重复次数"},
+    "config_hash": {"en": "config hash", "zh": "配置哈希"},
+    "note_ci": {
+        "en": "Mean over replications with its 95% confidence interval.",
+        "zh": "各次重复的均值及其 95% 置信区间。",
+    },
+    "note_paired": {
+        "en": "Promotion vs baseline: the same orders and draws without the promotion "
+        "(common random numbers); the effect is the paired difference.",
+        "zh": "促销与基线对比：基线为去掉促销后的同一批订单与随机数（公共随机数），"
+        "效应为配对差值。",
+    },
+    "sec_headline": {"en": "Headline", "zh": "核心指标"},
+    "sec_contacts": {"en": "Contacts by reason per day", "zh": "每日各原因进线量"},
+    "sec_offered": {"en": "Contacts per interval by channel", "zh": "各渠道每时段进线量"},
+    "offered_note": {
+        "en": "Contacts offered in each interval (by arrival), promotion arm against the "
+        "baseline; the gap between the lines is what the promotion brings, hour by hour.",
+        "zh": "每个时段到达的进线量，促销方案与基线对比；两线之间的差距即促销逐时段带来的进线。",
+    },
+    "sec_sl": {"en": "Service level per interval", "zh": "各时段服务水平"},
+    "sec_asa": {"en": "Average speed of answer per interval", "zh": "各时段平均应答时长"},
+    "sec_queue": {"en": "Queue length per interval", "zh": "各时段排队长度"},
+    "sec_occupancy": {"en": "Agent occupancy by day and hour", "zh": "按日期与小时的坐席占用率"},
+    "sec_waterfall": {"en": "From gross profit to net", "zh": "从毛利到净利"},
+    "sec_waterfall_promo": {
+        "en": "What the promotion adds: from gross profit to net impact",
+        "zh": "促销带来的增量：从毛利到净影响",
+    },
+    "sec_glossary": {"en": "Glossary", "zh": "指标释义"},
+    "sec_abandonment": {"en": "Abandonment and redials per day", "zh": "每日放弃与重拨"},
+    "abandonment_note": {
+        "en": "Bars: contacts that abandoned the queue and redials (customers calling back "
+        "after abandoning), by day of arrival, with their 95% CI. Line: abandoned ÷ contacts "
+        "of the day (ratio of the means over replications).",
+        "zh": "柱：放弃排队的进线与重拨（放弃后再次进线），按进线日期统计，含 95% 置信区间。"
+        "折线：当日放弃数 ÷ 进线数（各次重复均值之比）。",
+    },
+    "abandoned_share": {"en": "abandoned ÷ contacts", "zh": "放弃数 ÷ 进线数"},
+    "axis_per_day": {"en": "Contacts per day", "zh": "每日进线数"},
+    "sec_csat": {"en": "Satisfaction: distribution and drivers", "zh": "满意度：分布与驱动因素"},
+    "csat_note": {
+        "en": "Left: how issues spread over their probability of being satisfied. Right: what "
+        "each driver costs — the CSAT gained if no issue had it — with the share of issues it "
+        "touched. Error bars: 95% CI over replications.",
+        "zh": "左：各问题的满意概率分布。右：各驱动因素造成的满意度损失（若所有问题都没有该因素，"
+        "满意度可提高多少），并标出受影响问题的占比。误差线：各次重复的 95% 置信区间。",
+    },
+    "axis_issue_share": {"en": "Share of issues", "zh": "问题占比"},
+    "axis_p_satisfied": {"en": "Probability of being satisfied", "zh": "满意概率"},
+    "axis_csat_lost": {"en": "CSAT lost (share of issues)", "zh": "满意度损失（问题占比）"},
+    "csat_distribution": {"en": "Distribution", "zh": "分布"},
+    "csat_drivers": {"en": "Drivers", "zh": "驱动因素"},
+    "issues_touched": {"en": "touched {share} of issues", "zh": "影响 {share} 的问题"},
+    "ci95": {"en": "95% CI", "zh": "95% 置信区间"},
+    "arm_promotion": {"en": "promotion", "zh": "促销"},
+    "arm_baseline": {"en": "baseline", "zh": "基线"},
+    "arm_effect": {"en": "effect", "zh": "效应"},
+    "arm_scenario": {"en": "scenario", "zh": "场景"},
+    "promo_caused": {"en": "caused by the promotion", "zh": "促销引起"},
+    "total_contacts": {"en": "all contacts", "zh": "全部进线"},
+    "axis_day": {"en": "Day", "zh": "日期"},
+    "axis_time": {"en": "Time", "zh": "时间"},
+    "axis_hour": {"en": "Hour of day", "zh": "小时"},
+    "axis_contacts": {"en": "Contacts per day", "zh": "每日进线量"},
+    "axis_queue": {"en": "Contacts waiting", "zh": "排队数"},
+    "axis_yuan": {"en": "Yuan", "zh": "金额（元）"},
+    "sl_threshold": {"en": "answered within {s} s", "zh": "{s} 秒内接通"},
+    "sl_reference": {"en": "reference 80%", "zh": "参考线 80%"},
+    "sl_note": {
+        "en": "The dashed line at 80% is a reference only: a scenario sets each channel's "
+        "service-level threshold (seconds), not a service-level target.",
+        "zh": "80% 虚线仅供参考：场景只设定各渠道的服务水平时限（秒），未设定服务水平目标。",
+    },
+    "band_note": {
+        "en": "Shaded: 95% CI over replications, clipped to the possible range.",
+        "zh": "阴影：各次重复的 95% 置信区间，已截断到可能取值范围。",
+    },
+    "occupancy_note": {
+        "en": "Busy agent-time ÷ staffed agent-time per staffing group, hourly mean.",
+        "zh": "各坐席组忙碌时长 ÷ 在班时长，按小时取均值。",
+    },
+    "group": {"en": "group", "zh": "坐席组"},
+    "glossary_metric": {"en": "Metric", "zh": "指标"},
+    "glossary_definition": {"en": "Definition", "zh": "定义"},
+    "glossary_note": {
+        "en": "Definitions as the run folder's summary.json gives them.",
+        "zh": "定义取自运行目录中的 summary.json（英文原文）。",
+    },
+    "not_available": {"en": "Not in this run.", "zh": "本次运行无此数据。"},
+    "absent_card": {
+        "en": "Absent: nothing in this run to count it over (the scenario has no such part, "
+        "or no denominator in any replication), so no value is shown rather than a zero.",
+        "zh": "无数据：本次运行没有可计算的基数（场景不含此部分，或各次重复均无分母），"
+        "因此不显示数值，而非记为 0。",
+    },
+    "partial_card": {
+        "en": "over {n} of {m} replications; absent in the others (no denominator)",
+        "zh": "基于 {m} 次重复中的 {n} 次；其余各次无分母，不计入",
+    },
+    # compare, sweep and staff reports
+    "compare_title": {"en": "Comparison report", "zh": "方案对比报告"},
+    "sweep_title": {"en": "Sweep report", "zh": "参数扫描报告"},
+    "staff_title": {"en": "Staffing report", "zh": "排班测算报告"},
+    "arms": {"en": "arms", "zh": "方案"},
+    "points": {"en": "points", "zh": "参数组合数"},
+    "metric": {"en": "metric", "zh": "指标"},
+    "sec_compare_arms": {"en": "Arms side by side", "zh": "各方案并列对比"},
+    "sec_compare_diff": {"en": "Difference from the first arm", "zh": "与第一个方案的差值"},
+    "sec_compare_table": {"en": "All metrics", "zh": "全部指标"},
+    "compare_note": {
+        "en": "All arms run on common random numbers; a difference is the paired "
+        "difference of each later arm minus the first.",
+        "zh": "各方案使用公共随机数；差值为后续各方案减去第一个方案的配对差值。",
+    },
+    "diff_note": {
+        "en": "Error bars: 95% CI of the paired difference; significant when it excludes 0.",
+        "zh": "误差线：配对差值的 95% 置信区间；不含 0 即为显著。",
+    },
+    "significant": {"en": "significant", "zh": "显著"},
+    "not_significant": {"en": "not significant", "zh": "不显著"},
+    "minus_first": {"en": "{arm} − {first}", "zh": "{arm} 减 {first}"},
+    "table_note": {
+        "en": "Each cell: mean [95% CI]; * marks a significant difference.",
+        "zh": "每格：均值 [95% 置信区间]；* 表示差值显著。",
+    },
+    "sec_tornado": {"en": "Tornado: what moves the metric most", "zh": "龙卷风图：影响最大的参数"},
+    "tornado_note": {
+        "en": "Each parameter alone at its lowest and highest value, the others at the base; "
+        "the line is the base.",
+        "zh": "每次只改变一个参数（取最低值与最高值），其余参数保持基准；竖线为基准值。",
+    },
+    "at_low": {"en": "at the lowest value", "zh": "取最低值"},
+    "at_high": {"en": "at the highest value", "zh": "取最高值"},
+    "base": {"en": "base", "zh": "基准"},
+    "sec_response": {"en": "Response curves", "zh": "响应曲线"},
+    "response_note": {
+        "en": "The metric against each varied parameter, one line per value of the other "
+        "parameters; error bars: 95% CI.",
+        "zh": "指标随各扫描参数的变化，其他参数每个取值一条线；误差线为 95% 置信区间。",
+    },
+    "no_tornado": {
+        "en": "No tornado: the sweep ran a full grid.",
+        "zh": "无龙卷风图：本次扫描为全组合网格。",
+    },
+    "sec_staff_cards": {"en": "Extra staffing and its cost", "zh": "新增人力及其成本"},
+    "sec_staff_agents": {
+        "en": "Required and scheduled agents per interval",
+        "zh": "各时段所需与已排坐席数",
+    },
+    "sec_staff_targets": {
+        "en": "Simulated target metrics per interval",
+        "zh": "各时段目标指标模拟值",
+    },
+    "required_agents": {"en": "required", "zh": "所需"},
+    "scheduled_agents": {"en": "scheduled", "zh": "已排"},
+    "axis_agents": {"en": "Agents", "zh": "坐席数"},
+    "target": {"en": "target", "zh": "目标"},
+    "targets_met": {"en": "All targets met", "zh": "全部目标达成"},
+    "targets_not_met": {"en": "Targets not met", "zh": "目标未达成"},
+    "extra_agent_hours": {"en": "Extra agent-hours", "zh": "新增坐席工时"},
+    "extra_cost_yuan": {"en": "Extra cost", "zh": "新增成本"},
+    "total": {"en": "total", "zh": "合计"},
+    "overall_value": {"en": "over the whole run", "zh": "全程"},
+    "staff_note": {
+        "en": "Required: the least agents per interval meeting every target (Erlang A, refined "
+        "by simulation); scheduled: the scenario's own schedule.",
+        "zh": "所需：满足全部目标的各时段最少坐席数（Erlang A 初算，经模拟修正）；"
+        "已排：场景自身的排班。",
+    },
+}
+
+
+METRIC_TEXTS: dict[str, dict[str, str]] = {
+    **{m.key: {"en": catalog.capital(m.en), "zh": m.zh} for m in catalog.METRICS},
+    **{f"view_{v}": dict(zip(LANGS, t, strict=True)) for v, t in catalog.VIEW_LABELS.items()},
+    **{f"driver_{d}": dict(zip(LANGS, t, strict=True)) for d, t in catalog.DRIVER_LABELS.items()},
+}
+"""The catalog's words as report texts, by metric key, ``view_<view>`` and ``driver_<driver>``
+(a metric's label as a title: first letter upper case)."""
+
+
+class Text:
+    """Translates label keys into one language and records which keys were used."""
+
+    def __init__(self, lang: str) -> None:
+        if lang not in LANGS:
+            raise ReportError(f"language {lang!r} is not one of {', '.join(LANGS)}")
+        self.lang = lang
+        self.used: set[str] = set()
+
+    def __call__(self, key: str, **fields: object) -> str:
+        """The text of a :data:`LABELS` key or a catalog key (:data:`METRIC_TEXTS`)."""
+        self.used.add(key)
+        text = (LABELS.get(key) or METRIC_TEXTS[key])[self.lang]
+        return text.format(**fields) if fields else text
