@@ -37,7 +37,7 @@ from sim import compare as comparelib
 from sim.config import SCHEMA_VERSION, Scenario, scenario_json_schema
 from sim.experiment import ClusterError, RunResult, paired_daily
 from sim.loading import LoadedScenario, ScenarioError, load_scenario, migrate_file
-from sim.outputs import OutputError, replace_file, schedule_yaml, write_new_file
+from sim.outputs import OutputError, replace_file, schedule_yaml
 from sim.stats import Stat, describe
 from sim.text import json_dumps, shown
 
@@ -772,14 +772,8 @@ def init(
     folder: Annotated[Path, typer.Option("--dir", help="Where to write NAME.yaml.")] = Path("."),
 ) -> None:
     """Write a new scenario that extends a bundled one, its usual campaign fields commented."""
-    dest = folder / f"{name}.yaml"
-    try:
-        text = review.init_scenario(name, from_, CONFIGS, dest)
-        write_new_file(dest, text)
-    except ValueError as e:
-        raise _bad_input(f"promosim: {e}") from None
-    except OutputError as e:
-        raise _bad_input(f"promosim: {e}") from None
+    with _bad_inputs():
+        dest = commands.init(name, from_, CONFIGS, folder)
     out.print(f"wrote {shown(dest)}", highlight=False)
 
 

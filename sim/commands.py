@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from sim import compare as comparelib
-from sim import staffing, worksize
+from sim import review, staffing, worksize
 from sim.compare import Comparison, Sweep, TornadoBar
 from sim.config import Scenario
 from sim.demand import Arm
@@ -36,6 +36,7 @@ from sim.loading import (
 )
 from sim.outputs import (
     FOLDERS,
+    MANIFEST,
     REPORT,
     DiskCache,
     FileContent,
@@ -52,6 +53,7 @@ from sim.outputs import (
     staff_files,
     sweep_files,
     write_file,
+    write_new_file,
     write_report,
     write_run,
 )
@@ -153,7 +155,7 @@ class Folder(Generic[T]):
     @property
     def manifest(self) -> dict[str, Any]:
         """The folder's ``manifest.json``."""
-        data: dict[str, Any] = json.loads(str(self.files["manifest.json"]))
+        data: dict[str, Any] = json.loads(str(self.files[MANIFEST]))
         return data
 
 
@@ -287,9 +289,7 @@ def _folder(
     result: T,
     engine: _Engine,
 ) -> Folder[T]:
-    target = out.folder or default_run_dir(
-        out.root, named_by, created.astimezone(), kind="" if kind == "run" else kind
-    )
+    target = out.folder or default_run_dir(out.root, named_by, created.astimezone(), kind)
     return Folder(kind, files, target, out, result, engine.caches)
 
 
@@ -594,7 +594,17 @@ def report(
     return add_report(folder, lang, images, target, replace=out_file is None or force)
 
 
-# --------------------------------------------------------------------------- erlang, calibrate
+# ------------------------------------------------------------------- init, erlang, calibrate
+
+
+def init(name: str, template: str, configs: Path, folder: Path) -> Path:
+    """Write ``folder/<name>.yaml``, a new scenario extending the bundled ``template``."""
+    dest = folder / f"{name}.yaml"
+    try:
+        write_new_file(dest, review.init_scenario(name, template, configs, dest))
+    except (ValueError, OutputError) as e:
+        raise BadInput(f"promosim: {e}") from None
+    return dest
 
 
 def agent_counts(text: str) -> list[int]:
@@ -699,6 +709,7 @@ __all__ = [
     "check_work",
     "compare",
     "erlang",
+    "init",
     "load",
     "overrides",
     "report",

@@ -57,7 +57,7 @@ class OutputError(Exception):
 def default_run_dir(root: Path, loaded: LoadedScenario, now: dt.datetime, kind: str = "") -> Path:
     """``<root>/<name>/<YYYYmmdd-HHMMSS>-<hash8>[-kind]``, with a suffix if that exists.
 
-    ``kind`` is a key of :data:`FOLDERS` (its :attr:`FolderKind.tail`), or empty for a run.
+    ``kind`` is a key of :data:`FOLDERS` (its :attr:`FolderKind.tail`); empty: a run's.
     """
     tail = FOLDERS[kind].tail if kind else ""
     base = root / loaded.scenario.name / f"{now:%Y%m%d-%H%M%S}-{loaded.hash[:8]}{tail}"

@@ -21,7 +21,7 @@ from sim.compare import Comparison
 from sim.experiment import RunResult
 from sim.loading import LoadedScenario, load_scenario
 from sim.outputs import FOLDERS, MANIFEST, REPORT, TOOL, folder_kind, header
-from tests.conftest import tiny_scenario
+from tests.conftest import CONFIGS, tiny_scenario
 
 ONE = Options(workers=1, command=("promosim", "test"))
 """One worker in this process; the command line the manifests record."""
@@ -258,3 +258,14 @@ def test_reports_and_runs_read_the_kind(tmp_path: Path) -> None:
     _plant(tmp_path / "o" / "tiny" / "run", {MANIFEST: '{"kind": "run", "name": "tiny"}'})
     _plant(tmp_path / "o" / "tiny" / "old", {MANIFEST: '{"name": "tiny"}'})
     assert sorted(r.folder.name for r in review.list_runs(tmp_path / "o")) == ["old", "run"]
+
+
+def test_init_writes_a_new_scenario_once(tmp_path: Path) -> None:
+    dest = commands.init("mine", "baseline", CONFIGS, tmp_path)
+    assert dest == tmp_path / "mine.yaml"
+    assert load_scenario(dest).scenario.name == "mine"
+    with pytest.raises(BadInput, match=r"promosim: .*exists"):
+        commands.init("mine", "baseline", CONFIGS, tmp_path)
+    with pytest.raises(BadInput, match="promosim: "):
+        commands.init("other", "no_such_template", CONFIGS, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.yaml"]
