@@ -261,8 +261,8 @@ class _Engine:
         On an interruption or failure the workers stop at once (:meth:`Runner.close`).
         Afterwards the listener hears which finished replications were reused.
         """
-        self.listener.start(description, total)
         try:
+            self.listener.start(description, total)
             with self.runner:
                 yield self.runner
         finally:
