@@ -6,6 +6,7 @@ folder that is not empty).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import math
@@ -13,9 +14,9 @@ import os
 import re
 import signal
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import numpy as np
 import typer
@@ -24,55 +25,19 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
 from rich.table import Table
 
-from sim import catalog, review, staffing, worksize
+from sim import catalog, commands, review, worksize
 from sim import compare as comparelib
 from sim.config import SCHEMA_VERSION, Scenario, scenario_json_schema
-from sim.demand import Arm
-from sim.experiment import (
-    ClusterError,
-    Runner,
-    RunResult,
-    arms_of,
-    event_log_of,
-    paired_daily,
-    run_scenario,
-    silence_foreign_logs,
-)
-from sim.loading import (
-    LoadedScenario,
-    ScenarioError,
-    config_hash,
-    load_data_file,
-    load_scenario,
-    migrate_file,
-    resolved_yaml,
-)
-from sim.outputs import (
-    DiskCache,
-    FileContent,
-    OutputError,
-    check_file_target,
-    check_paths,
-    check_target,
-    clean_leftovers,
-    comparison_csv,
-    default_run_dir,
-    folder_manifest,
-    replace_file,
-    run_files,
-    schedule_yaml,
-    sweep_csv,
-    write_file,
-    write_new_file,
-    write_report,
-    write_run,
-)
+from sim.experiment import ClusterError, RunResult, paired_daily, silence_foreign_logs
+from sim.loading import LoadedScenario, ScenarioError, load_scenario, migrate_file
+from sim.outputs import OutputError, replace_file, schedule_yaml
 from sim.stats import Stat, describe
 from sim.text import json_dumps, shown
 
@@ -156,28 +121,61 @@ def _bad_input(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
-def _load(path: Path, overrides: list[str]) -> LoadedScenario:
+@contextlib.contextmanager
+def _bad_inputs() -> Iterator[None]:
+    """A command's bad input becomes its message on stderr and exit code 2."""
     try:
-        loaded = load_scenario(path, overrides)
-    except ScenarioError as e:
+        yield
+    except commands.BadInput as e:
         raise _bad_input(str(e)) from None
-    _notices(loaded)
-    return loaded
+
+
+class _Console(commands.Listener):
+    """A command's progress bar and notices on stderr (no bar with ``--quiet``)."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
+
+    def say(self, line: str) -> None:
+        err.print(shown(line), markup=False, highlight=False)
+
+    def start(self, description: str, total: int) -> None:
+        if self._progress is None or self._task is None:
+            self._progress = _progress(self.quiet)
+            self._progress.start()
+            self._task = self._progress.add_task(shown(description), total=total)
+        else:
+            self._progress.reset(self._task, description=shown(description), total=total)
+
+    def advance(self) -> None:
+        if self._progress is not None and self._task is not None:
+            self._progress.advance(self._task)
+
+    def stop(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+    def written(self, folder: Path) -> None:
+        _written.append(folder)
+
+
+def _load(path: Path, overrides: list[str]) -> LoadedScenario:
+    with _bad_inputs():
+        return commands.load(path, overrides, _Console())
 
 
 def _check_work(runs: list[tuple[Scenario, int]], yes: bool) -> None:
     """Refuse (exit 2) or warn before simulating work this large (:mod:`sim.worksize`)."""
-    decision, line = worksize.assess(runs)
-    if decision == "refuse" and not yes:
-        raise _bad_input(f"promosim: refused: too large to simulate: {line}; add --yes to run it")
-    if decision != "ok":
-        err.print(f"warning: a large run: {shown(line)}", markup=False, highlight=False)
+    with _bad_inputs():
+        commands.check_work(runs, yes, _Console())
 
 
 def _notices(loaded: LoadedScenario) -> None:
     """Tell the user which files were upgraded from an older format on load."""
-    for notice in loaded.notices:
-        err.print(f"notice: {shown(notice)}", markup=False, highlight=False)
+    commands.notices(loaded, _Console())
 
 
 # --------------------------------------------------------------------------- run
@@ -321,8 +319,8 @@ LangOption = Annotated[str, typer.Option(help="Language of report.html: en or zh
 
 
 def _check_lang(lang: str) -> None:
-    if lang not in ("en", "zh"):
-        raise _bad_input(f"--lang: {lang!r} is not en or zh")
+    with _bad_inputs():
+        commands.check_lang(lang)
 
 
 @app.command()
@@ -356,48 +354,31 @@ def run(
     Finished replications are kept until the run folder is written, so running the same
     command again after an interruption resumes where it stopped.
     """
-    if backend not in ("local", "dask"):
-        raise _bad_input(f"--backend: {backend!r} is not local or dask")
+    with _bad_inputs():
+        commands.check_backend(backend)
     _check_lang(lang)
-    loaded = _load(scenario, _overrides(set_, replications, seed))
-    s = loaded.scenario
-    _check_out(out_dir, force, loaded.files)
-    _check_work([(s, s.replications)], yes)
-    n_workers = workers or min(os.cpu_count() or 1, s.replications)
-    with _progress(quiet) as progress:
-        task = progress.add_task(f"{shown(s.name)}: replications", total=s.replications)
-        cache_root = (out_dir.parent if out_dir else Path("outputs")) / ".promosim-cache"
-        cache = DiskCache(cache_root, loaded.hash, arms_of(s))
-        result = run_scenario(
-            s,
-            workers=n_workers,
-            on_done=lambda _: progress.advance(task),
-            backend="dask" if backend == "dask" else "local",
-            address=address,
-            cache=cache,
+    loaded = _load(scenario, commands.overrides(set_, replications, seed))
+    listener = _Console(quiet)
+    with _bad_inputs():
+        folder = commands.run(
+            loaded,
+            out=commands.Out(out_dir, force, lang=lang, images=images),
+            options=_options(workers, backend, address, yes),
+            listener=listener,
+            event_log=event_log,
         )
-    _note_resumed([cache])
-    created = dt.datetime.now(dt.UTC)
-    target = out_dir or default_run_dir(Path("outputs"), loaded, created.astimezone())
-    files = run_files(
-        loaded,
-        result,
-        command=sys.argv,
-        created=created,
-        workers=n_workers,
-        report_lang=lang,
-        event_log=event_log_of(s) if event_log else None,
-    )
-    # with --images: the same report.html, and its pictures, in the folder before it appears
-    finish = None if images is None else (lambda tmp: _add_report(tmp, lang, images))
-    target = _write(target, files, force=force, unique=out_dir is None, finish=finish)
-    cache.clear()
+        target = commands.write(folder, listener)
+    result = folder.result
     if not quiet:
         out.print(headline_table(result))
         for extra in [*view_tables(result), daily_effect_table(result)]:
             if extra is not None:
                 out.print(extra)
     out.print(f"run folder: {shown(target)}", highlight=False)
+
+
+def _options(workers: int | None, backend: str, address: str | None, yes: bool) -> commands.Options:
+    return commands.Options(workers, backend, address, yes, command=tuple(sys.argv))
 
 
 @app.command()
@@ -418,98 +399,12 @@ def report(
 
     Works on the folders of run, compare, sweep and staff.
     """
-    _check_lang(lang)
-    target = out_file or run_dir / "report.html"
-    if out_file is not None:
-        inputs = list(run_dir.iterdir()) if run_dir.is_dir() else []
-        try:
-            check_paths([out_file], [p for p in inputs if p.name != "report.html"])
-            check_file_target(out_file, "report", force=force)
-        except OutputError as e:
-            raise _bad_input(f"promosim: {e}") from None
-    _add_report(run_dir, lang, images, target, replace=out_file is None or force)
+    with _bad_inputs():
+        target = commands.report(run_dir, lang, out_file, images, force)
     out.print(f"report: {shown(target)}", highlight=False)
 
 
-def _build_report(folder: Path, lang: str, figures: dict[str, Any] | None = None) -> str:
-    """The report of any command's folder, by what it holds (plotly only when called)."""
-    from sim import report as reports
-
-    try:
-        if (folder / "comparison.csv").exists():
-            return reports.build_compare_report(folder, lang, figures)
-        if (folder / "sweep.csv").exists():
-            return reports.build_sweep_report(folder, lang, figures)
-        if (folder / "staffing.csv").exists():
-            return reports.build_staff_report(folder, lang, figures)
-        return reports.build_report(folder, lang, figures)
-    except reports.ReportError as e:
-        raise _bad_input(f"promosim: {e}") from None
-
-
-def _add_report(
-    folder: Path,
-    lang: str,
-    images: str | None = None,
-    target: Path | None = None,
-    replace: bool = True,
-) -> None:
-    """Write a folder's report (to ``target``, by default its report.html).
-
-    With ``images``, each figure is also written as a picture in ``images/`` beside it.
-    Without ``replace`` no existing file is written over.
-    """
-    from sim import report as reports
-
-    target = target or folder / "report.html"
-    # the figures are kept only for pictures: a year's figures hold tens of MB
-    figures: dict[str, Any] | None = {} if images is not None else None
-    try:
-        write_report(target, _build_report(folder, lang, figures), replace=replace)
-    except OutputError as e:
-        raise _bad_input(f"promosim: {e}") from None
-    if images is not None and figures is not None:
-        try:
-            pictures = reports.figure_images(figures, images)
-        except reports.ReportError as e:
-            raise _bad_input(f"promosim: {e}") from None
-        for name, content in pictures.items():
-            try:
-                write_report(target.parent / "images" / name, content, replace=replace)
-            except OutputError as e:
-                raise _bad_input(f"promosim: {e}") from None
-
-
 # --------------------------------------------------------------------------- compare, sweep
-
-
-class _Backend:
-    """The CLI's runner: backend options plus an on-disk cache of finished replications.
-
-    Every job (a scenario and its arms) gets its own cache folder, keyed by the resolved
-    scenario's hash; all of them are cleared once the command's folder is written.
-    """
-
-    def __init__(self, workers: int, backend: str, address: str | None, root: Path) -> None:
-        if backend not in ("local", "dask"):
-            raise _bad_input(f"--backend: {backend!r} is not local or dask")
-        self.caches: list[DiskCache] = []
-
-        def cache_for(scenario: Scenario, arms: tuple[Arm, ...]) -> DiskCache:
-            cache = DiskCache(root, f"{config_hash(scenario)}-{'+'.join(arms)}", arms)
-            self.caches.append(cache)
-            return cache
-
-        self.runner = Runner(
-            workers=workers,
-            backend="dask" if backend == "dask" else "local",
-            address=address,
-            cache_for=cache_for,
-        )
-
-    def clear(self) -> None:
-        for cache in self.caches:
-            cache.clear()
 
 
 @app.command()
@@ -539,43 +434,19 @@ def compare(
     every arm sees the same draws; differences marked * have a 95% CI that excludes 0.
     """
     _check_lang(lang)
-    overrides = _overrides(set_, replications, seed)
+    overrides = commands.overrides(set_, replications, seed)
     loaded = [_load(p, overrides) for p in scenarios]
-    _check_out(out_dir, force, [f for one in loaded for f in one.files])
-    plan = comparelib.plan_comparison(loaded)
-    for note in plan.notes:
-        err.print(f"note: {shown(note)}", markup=False, highlight=False)
-    _check_work([(sc, plan.replications) for sc in plan.scenarios.values()], yes)
-    n_workers = workers or (os.cpu_count() or 1)
-    engine = _Backend(n_workers, backend, address, _cache_root(out_dir))
-    with _progress(quiet) as progress, engine.runner:
-        task = progress.add_task("compare: replications", total=plan.total_replications)
-        result = comparelib.run_comparison(
-            plan, on_done=lambda _: progress.advance(task), runner=engine.runner
+    listener = _Console(quiet)
+    with _bad_inputs():
+        folder = commands.compare(
+            loaded,
+            out=commands.Out(out_dir, force, lang=lang, images=images),
+            options=_options(workers, backend, address, yes),
+            listener=listener,
         )
-    _note_resumed(engine.caches)
-    created = dt.datetime.now(dt.UTC)
-    target_dir = out_dir or default_run_dir(
-        Path("outputs"), loaded[0], created.astimezone(), kind="compare"
-    )
-    files = {
-        "manifest.json": folder_manifest("compare", sys.argv, created, n_workers),
-        "comparison.csv": comparison_csv(result),
-        "arms.json": json.dumps(
-            {"arms": list(result.arms), "hashes": result.hashes, "notes": list(result.notes)},
-            ensure_ascii=False,
-            indent=2,
-        )
-        + "\n",
-    }
-    target_dir = _write(
-        target_dir,
-        files,
-        force=force,
-        unique=out_dir is None,
-        finish=lambda tmp: _add_report(tmp, lang, images),
-    )
-    engine.clear()
+        target_dir = commands.write(folder, listener)
+    result = folder.result
+    plan = result.plan
     if not quiet:
         table = Table(
             title=f"Compare · {plan.replications} replications on common random numbers · "
@@ -634,66 +505,21 @@ def sweep(
 ) -> None:
     """Run a scenario over a grid, or one parameter at a time (sensitivity, tornado)."""
     _check_lang(lang)
-    overrides = _overrides(set_, replications, seed)
-    mode: comparelib.Mode = "one-at-a-time" if one_at_a_time else "grid"
-    try:
-        plan = comparelib.plan_sweep(scenario, overrides, vary, mode)
-    except ScenarioError as e:
-        raise _bad_input(str(e)) from None
-    _notices(plan.base)
-    _check_out(out_dir, force, plan.base.files)
-    _check_work([(ls.scenario, ls.scenario.replications) for ls in plan.loaded], yes)
-    n_workers = workers or (os.cpu_count() or 1)
-    engine = _Backend(n_workers, backend, address, _cache_root(out_dir))
-    with _progress(quiet) as progress, engine.runner:
-        task = progress.add_task(f"sweep: {len(plan.points)} points", total=plan.total_replications)
-        result = comparelib.run_sweep(
-            plan, on_done=lambda _: progress.advance(task), runner=engine.runner
+    listener = _Console(quiet)
+    with _bad_inputs():
+        folder = commands.sweep(
+            scenario,
+            vary,
+            one_at_a_time=one_at_a_time,
+            metric=metric,
+            overrides=commands.overrides(set_, replications, seed),
+            out=commands.Out(out_dir, force, lang=lang, images=images),
+            options=_options(workers, backend, address, yes),
+            listener=listener,
         )
-    _note_resumed(engine.caches)
-    created = dt.datetime.now(dt.UTC)
-    files = {
-        "manifest.json": folder_manifest("sweep", sys.argv, created, n_workers),
-        "sweep.csv": sweep_csv(result),
-    }
-    bars = comparelib.tornado(result, metric) if one_at_a_time else []
-    if one_at_a_time:
-        files["tornado.json"] = (
-            json.dumps(
-                {
-                    "metric": metric,
-                    "bars": [
-                        {
-                            "path": b.path,
-                            "low_value": b.low_value,
-                            "high_value": b.high_value,
-                            "base_value": b.base_value,
-                            "low_mean": b.low_mean,
-                            "high_mean": b.high_mean,
-                            "base_mean": b.base_mean,
-                            "swing": b.swing,
-                        }
-                        for b in bars
-                    ],
-                },
-                ensure_ascii=False,
-                indent=2,
-                default=str,
-            )
-            + "\n"
-        )
-    base = plan.loaded[0]
-    target_dir = out_dir or default_run_dir(
-        Path("outputs"), base, created.astimezone(), kind="sweep"
-    )
-    target_dir = _write(
-        target_dir,
-        files,
-        force=force,
-        unique=out_dir is None,
-        finish=lambda tmp: _add_report(tmp, lang, images),
-    )
-    engine.clear()
+        target_dir = commands.write(folder, listener)
+    bars = folder.result.bars
+    n_points = len(folder.result.sweep.points)
     if not quiet and bars:
         table = Table(title=f"Tornado · {shown(metric)} at each path's lowest and highest value")
         for col in ("path", "low", "high", "swing"):
@@ -710,7 +536,7 @@ def sweep(
                 num(b.swing),
             )
         out.print(table)
-    out.print(f"sweep folder: {shown(target_dir)} ({len(plan.points)} points)", highlight=False)
+    out.print(f"sweep folder: {shown(target_dir)} ({n_points} points)", highlight=False)
 
 
 # --------------------------------------------------------------------------- staff
@@ -727,69 +553,6 @@ def _progress(quiet: bool) -> Progress:
         console=err,
         disable=quiet,
     )
-
-
-def _check_out(out_dir: Path | None, force: bool = False, inputs: Sequence[Path] = ()) -> None:
-    """Refuse an --out folder that exists and is not empty (unless --force), before any work.
-
-    Nor may it be (or hold) one of the command's inputs.
-    """
-    try:
-        if out_dir is not None:
-            check_paths([out_dir], inputs)
-            check_target(out_dir, force)
-    except OutputError as e:
-        raise _bad_input(f"promosim: {e}") from None
-
-
-def _write(
-    target: Path,
-    files: Mapping[str, FileContent],
-    *,
-    force: bool = False,
-    unique: bool = False,
-    finish: Callable[[Path], None] | None = None,
-) -> Path:
-    """Write a command's folder atomically and return it; a taken --out is bad input.
-
-    ``unique`` for a default folder name (a taken one gets a suffix); ``finish`` adds files
-    built from the others (the report) before the folder appears.
-    """
-    for line in clean_leftovers(target.parent):
-        err.print(f"notice: {shown(line)}", markup=False, highlight=False)
-    try:
-        written = write_run(target, files, force=force, unique=unique, finish=finish)
-    except OutputError as e:
-        raise _bad_input(f"promosim: {e}") from None
-    _written.append(written)
-    return written
-
-
-def _note_resumed(caches: list[DiskCache]) -> None:
-    """Say so when finished replications of an interrupted run were reused (or ignored)."""
-    for cache in caches:
-        for notice in cache.notices:
-            err.print(f"notice: {shown(notice)}", markup=False, highlight=False)
-    hits = sum(c.hits for c in caches)
-    if hits:
-        err.print(
-            f"resumed: {hits} replication(s) finished by an interrupted run were reused",
-            highlight=False,
-        )
-
-
-def _cache_root(out_dir: Path | None) -> Path:
-    """Where finished replications wait until the command's folder is written."""
-    return (out_dir.parent if out_dir else Path("outputs")) / ".promosim-cache"
-
-
-def _overrides(set_: list[str] | None, replications: int | None, seed: int | None) -> list[str]:
-    overrides = list(set_ or [])
-    if replications is not None:
-        overrides.append(f"replications={replications}")
-    if seed is not None:
-        overrides.append(f"seed={seed}")
-    return overrides
 
 
 @app.command()
@@ -833,74 +596,20 @@ def staff(
     the scenario's own schedule, and schedule blocks (hourly and shifts) to paste into it.
     """
     _check_lang(lang)
-    loaded = _load(scenario, _overrides(set_, replications, seed))
-    s = loaded.scenario
-    try:
-        targets = [staffing.parse_target(t) for t in target]
-        staffing.check_targets(s, targets)
-    except ScenarioError as e:
-        raise _bad_input(str(e)) from None
-    _check_out(out_dir, force, loaded.files)
-    _check_work([(s, s.replications)], yes)  # per simulation; staff runs several
-    n_workers = workers or min(os.cpu_count() or 1, s.replications)
-    with _progress(quiet) as progress:
-        task = progress.add_task("as-is", total=s.replications)
-        current = {"stage": "as-is"}
-
-        def on_done(stage: str, _: int) -> None:
-            if stage != current["stage"]:
-                current["stage"] = stage
-                progress.reset(
-                    task, description=f"{shown(s.name)}: {shown(stage)}", total=s.replications
-                )
-            progress.advance(task)
-
-        engine = _Backend(n_workers, backend, address, _cache_root(out_dir))
-        with engine.runner:
-            plan = staffing.staff(
-                s, targets, per_interval=not overall, on_done=on_done, runner=engine.runner
-            )
-    _note_resumed(engine.caches)
-    blocks = {
-        g: {
-            "hourly": staffing.schedule_block(plan, g),
-            "shifts": staffing.shifts_block(plan, g, tuple(shift_hours or (8, 9))),
-        }
-        for g in plan.required
-    }
-    summary = {
-        "name": s.name,
-        "config_hash": loaded.hash,
-        "targets": [str(t) for t in targets],
-        "per_interval": not overall,
-        "met": plan.met,
-        "simulations": plan.simulations,
-        "overall": plan.overall,
-        "intervals_met_share": {str(t): plan.intervals_met_share(t) for t in targets},
-        "extra_agent_hours": plan.extra_agent_hours,
-        "extra_cost_yuan": plan.extra_cost_yuan,
-        "total_extra_agent_hours": plan.total_extra_agent_hours,
-        "total_extra_cost_yuan": plan.total_extra_cost_yuan,
-    }
-    created = dt.datetime.now(dt.UTC)
-    target_dir = out_dir or default_run_dir(
-        Path("outputs"), loaded, created.astimezone(), kind="staff"
-    )
-    files = {
-        "manifest.json": folder_manifest("staff", sys.argv, created, n_workers),
-        "staffing.csv": staffing.staffing_csv(plan),
-        "staffing.json": json.dumps(summary, ensure_ascii=False, indent=2, allow_nan=False) + "\n",
-        "schedule.yaml": schedule_yaml(blocks),
-        "scenario.resolved.yaml": resolved_yaml(loaded),
-    }
-    target_dir = _write(
-        target_dir,
-        files,
-        force=force,
-        unique=out_dir is None,
-        finish=lambda tmp: _add_report(tmp, lang, images),
-    )
-    engine.clear()
+    loaded = _load(scenario, commands.overrides(set_, replications, seed))
+    listener = _Console(quiet)
+    with _bad_inputs():
+        folder = commands.staff(
+            loaded,
+            target,
+            per_interval=not overall,
+            shift_hours=tuple(shift_hours or (8, 9)),
+            out=commands.Out(out_dir, force, lang=lang, images=images),
+            options=_options(workers, backend, address, yes),
+            listener=listener,
+        )
+        target_dir = commands.write(folder, listener)
+    plan, targets, blocks = folder.result.plan, folder.result.targets, folder.result.blocks
     if not quiet:
         table = Table(title=f"Staffing for {', '.join(shown(t) for t in targets)}")
         for col in ("group", "plan agent-hours", "scheduled", "extra", "extra cost (¥)"):
@@ -1011,14 +720,8 @@ def init(
     folder: Annotated[Path, typer.Option("--dir", help="Where to write NAME.yaml.")] = Path("."),
 ) -> None:
     """Write a new scenario that extends a bundled one, its usual campaign fields commented."""
-    dest = folder / f"{name}.yaml"
-    try:
-        text = review.init_scenario(name, from_, CONFIGS, dest)
-        write_new_file(dest, text)
-    except ValueError as e:
-        raise _bad_input(f"promosim: {e}") from None
-    except OutputError as e:
-        raise _bad_input(f"promosim: {e}") from None
+    with _bad_inputs():
+        dest = commands.init(name, from_, CONFIGS, folder)
     out.print(f"wrote {shown(dest)}", highlight=False)
 
 
@@ -1112,20 +815,6 @@ def migrate(
 # --------------------------------------------------------------------------- erlang
 
 
-def _agent_counts(text: str) -> list[int]:
-    try:
-        if ":" in text:
-            lo, hi = (int(x) for x in text.split(":", 1))
-            counts = list(range(lo, hi + 1))
-        else:
-            counts = [int(text)]
-    except ValueError:
-        raise _bad_input(f"--agents: {text!r} is not a number or a range lo:hi") from None
-    if not counts or min(counts) < 1:
-        raise _bad_input(f"--agents: {text!r} must be at least 1 agent")
-    return counts
-
-
 @app.command()
 def erlang(
     rate: Annotated[float, typer.Option(help="Contacts offered per hour.", min=0)],
@@ -1140,28 +829,18 @@ def erlang(
     ] = 20.0,
 ) -> None:
     """Exact Erlang C (no abandonment) or Erlang A (exponential patience) figures."""
-    if aht <= 0:
-        raise _bad_input("--aht: must be greater than 0 seconds")
-    if patience is not None and patience <= 0:
-        raise _bad_input("--patience: must be greater than 0 seconds (omit it for Erlang C)")
+    with _bad_inputs():
+        figures = commands.erlang(rate, aht, agents, patience, threshold)
     model = "Erlang C" if patience is None else f"Erlang A (patience {patience:g} s)"
     load = rate * aht / 3600.0
     table = Table(
         title=f"{model} · {rate:g} contacts/h · AHT {aht:g} s · load {load:.2f} Erlang · "
         f"SL threshold {threshold:g} s"
     )
-    for col in (
-        "agents",
-        "P(wait)",
-        "service level",
-        "abandon rate",
-        "ASA (s)",
-        "mean wait (s)",
-        "occupancy",
-    ):
+    metrics = ("service_level", "abandon_rate", "asa_seconds", "mean_wait_seconds")
+    for col in ("agents", "P(wait)", *(catalog.label(k) for k in metrics), "occupancy"):
         table.add_column(col, justify="right")
-    for n in _agent_counts(agents):
-        f = staffing.erlang_a(rate, aht, patience, n, threshold)
+    for n, f in figures:
         if not f.stable:
             table.add_row(
                 str(n), "1", "unstable: load ≥ agents and nobody abandons", "", "", "", ""
@@ -1220,37 +899,20 @@ def calibrate(
     satisfaction; each value with its 95% CI and n in a comment) is for a scenario to
     `extends`; the report shows fitted against observed.
     """
-    from sim import calibrate as cal
-    from sim import report as reports
-
-    _check_lang(lang)
-    report_path = report_file or out_file.with_name(out_file.stem + ".report.html")
-    try:
-        check_paths([out_file, report_path], [orders, contacts, *([map_file] if map_file else [])])
-        check_file_target(out_file, "fragment", force=force)
-        check_file_target(report_path, "report", force=force)
-    except OutputError as e:
-        raise _bad_input(f"promosim: {e}") from None
-    try:
-        data = None
-        if map_file is not None:
-            try:
-                data = load_data_file(map_file)
-            except ScenarioError as e:
-                raise cal.ExportError([str(p) for p in e.problems]) from None
-        mapping = cal.column_map(
-            data, map_orders or [], map_contacts or [], satisfied_from, str(map_file)
+    with _bad_inputs():
+        done = commands.calibrate(
+            orders,
+            contacts,
+            out_file,
+            report_file=report_file,
+            map_orders=map_orders or [],
+            map_contacts=map_contacts or [],
+            map_file=map_file,
+            satisfied_from=satisfied_from,
+            lang=lang,
+            force=force,
         )
-        exports = cal.load_exports(orders, contacts, mapping)
-    except cal.ExportError as e:
-        raise _bad_input(str(e)) from None
-    fitted = cal.fit(exports, satisfied_from=mapping.satisfied_from)
-    fragment = cal.fragment_yaml(fitted, f"{orders}, {contacts}")
-    try:  # whole or not at all: a temporary file linked (new) or renamed (--force) into place
-        write_file(out_file, fragment, replace=force)
-        write_report(report_path, reports.build_calibration_report(fitted, lang), replace=force)
-    except OutputError as e:
-        raise _bad_input(f"promosim: {e}") from None
+    fitted, report_path = done.fit, done.report
     out.print(
         f"fitted {fitted.n_orders} orders and {fitted.n_contacts} contacts "
         f"(contacts observed {fitted.window_start:%Y-%m-%d} to {fitted.window_end:%Y-%m-%d})",

@@ -29,6 +29,7 @@ import sys
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -37,12 +38,13 @@ import numpy as np
 import yaml
 from numpy.typing import NDArray
 
-from sim.compare import Comparison, Sweep
+from sim.compare import Comparison, Sweep, TornadoBar
 from sim.demand import Arm
-from sim.eventlog import EventLog
+from sim.eventlog import CONTACT_COLUMNS, ORDER_COLUMNS, EventLog
 from sim.experiment import RunResult, paired_daily
 from sim.loading import LoadedScenario, resolved_yaml
 from sim.metrics import GLOSSARY, INTERVAL_METRICS, ReplicationMetrics, glossary_key
+from sim.staffing import StaffPlan, Target, staffing_csv
 from sim.stats import Stat, describe, describe_columns
 
 DEPENDENCIES = ("simpy", "numpy", "scipy", "pydantic", "typer", "rich", "plotly", "PyYAML")
@@ -53,8 +55,11 @@ class OutputError(Exception):
 
 
 def default_run_dir(root: Path, loaded: LoadedScenario, now: dt.datetime, kind: str = "") -> Path:
-    """``<root>/<name>/<YYYYmmdd-HHMMSS>-<hash8>[-kind]``, with a suffix if that exists."""
-    tail = f"-{kind}" if kind else ""
+    """``<root>/<name>/<YYYYmmdd-HHMMSS>-<hash8>[-kind]``, with a suffix if that exists.
+
+    ``kind`` is a key of :data:`FOLDERS` (its :attr:`FolderKind.tail`); empty: a run's.
+    """
+    tail = FOLDERS[kind].tail if kind else ""
     base = root / loaded.scenario.name / f"{now:%Y%m%d-%H%M%S}-{loaded.hash[:8]}{tail}"
     candidate, k = base, 2
     while candidate.exists():
@@ -66,8 +71,118 @@ def default_run_dir(root: Path, loaded: LoadedScenario, now: dt.datetime, kind: 
 TOOL = "promosim"
 """The ``tool`` of every manifest.json promosim writes."""
 
-KINDS = ("run", "compare", "sweep", "staff")
+MANIFEST = "manifest.json"
+"""Every folder's provenance: ``"tool": "promosim"``, its ``kind``, the command, versions."""
+REPORT = "report.html"
+"""Every folder's self-contained report, built from its other files."""
+VARIED = "*"
+"""In a table's declared columns: one column per varied path (sweep) or target metric (staff)."""
+
+REPLICATIONS_COLUMNS = ("arm", "replication", "metric", "value")
+INTERVALS_COLUMNS = (
+    "arm",
+    "interval_start",
+    "channel",
+    *(c for m in INTERVAL_METRICS for c in (m, f"{m}_ci95_lo", f"{m}_ci95_hi")),
+)
+DAILY_COLUMNS = ("day", "series", "arm", "mean", "ci95_lo", "ci95_hi")
+COMPARISON_COLUMNS = (
+    "metric",
+    "arm",
+    "mean",
+    "ci95_lo",
+    "ci95_hi",
+    "diff_mean",
+    "diff_ci95_lo",
+    "diff_ci95_hi",
+    "significant",
+)
+SWEEP_COLUMNS = (VARIED, "metric", "mean", "ci95_lo", "ci95_hi")
+STAFFING_COLUMNS = ("interval_start", "group", "required_agents", "scheduled_agents", VARIED)
+
+
+@dataclass(frozen=True)
+class FolderKind:
+    """What one kind of folder holds: its files and the columns of its tables."""
+
+    kind: str
+    """The manifest's ``kind``."""
+    files: tuple[str, ...]
+    """The files every folder of this kind holds (the manifest and the report included)."""
+    optional: tuple[str, ...] = ()
+    """Files written on request (an event log, a tornado, pictures of the figures)."""
+    columns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Table → its header; :data:`VARIED` stands for the columns that depend on the run."""
+    mark: str = ""
+    """The file that tells this kind in a folder without a manifest (written by 0.1.0)."""
+    tail: str = ""
+    """The end of a default folder's name, ``…-<hash8><tail>``."""
+
+
+_EVENT_LOG = {"orders.csv": ORDER_COLUMNS, "contacts.csv": CONTACT_COLUMNS}
+FOLDERS: Mapping[str, FolderKind] = {
+    "run": FolderKind(
+        kind="run",
+        files=(
+            MANIFEST,
+            "scenario.resolved.yaml",
+            "summary.json",
+            "replications.csv",
+            "intervals.csv",
+            "daily.csv",
+            REPORT,
+        ),
+        optional=(*_EVENT_LOG, "images"),
+        columns={
+            "replications.csv": REPLICATIONS_COLUMNS,
+            "intervals.csv": INTERVALS_COLUMNS,
+            "daily.csv": DAILY_COLUMNS,
+            **_EVENT_LOG,
+        },
+        mark="summary.json",
+    ),
+    "compare": FolderKind(
+        kind="compare",
+        files=(MANIFEST, "comparison.csv", "arms.json", REPORT),
+        optional=("images",),
+        columns={"comparison.csv": COMPARISON_COLUMNS},
+        mark="comparison.csv",
+        tail="-compare",
+    ),
+    "sweep": FolderKind(
+        kind="sweep",
+        files=(MANIFEST, "sweep.csv", REPORT),
+        optional=("tornado.json", "images"),
+        columns={"sweep.csv": SWEEP_COLUMNS},
+        mark="sweep.csv",
+        tail="-sweep",
+    ),
+    "staff": FolderKind(
+        kind="staff",
+        files=(
+            MANIFEST,
+            "staffing.csv",
+            "staffing.json",
+            "schedule.yaml",
+            "scenario.resolved.yaml",
+            REPORT,
+        ),
+        optional=("images",),
+        columns={"staffing.csv": STAFFING_COLUMNS},
+        mark="staffing.csv",
+        tail="-staff",
+    ),
+}
+"""Every kind of folder promosim writes (docs/commands.md#run-folder), by ``kind``."""
+
+KINDS = tuple(FOLDERS)
 """The folder kinds promosim writes; each holds a manifest.json with its ``kind``."""
+
+
+def header(columns: Sequence[str], varied: Sequence[str] = ()) -> list[str]:
+    """A table's header: its declared ``columns`` with :data:`VARIED` replaced by ``varied``."""
+    return [name for c in columns for name in (varied if c == VARIED else (c,))]
+
 
 REPORT_GENERATOR = '<meta name="generator" content="promosim">'
 """The mark in the head of every HTML report promosim writes."""
@@ -121,12 +236,31 @@ def _read_json(path: Path, limit: int) -> Any:
 
 
 def promosim_kind(folder: Path) -> str | None:
-    """The kind of a folder promosim wrote (its manifest.json says so), else None."""
-    manifest = _read_json(folder / "manifest.json", _MANIFEST_MAX_BYTES)
+    """The kind of a folder promosim wrote (its manifest.json says so), else None.
+
+    Strict, for ``--force``: only a manifest with promosim's ``tool`` mark counts.
+    """
+    manifest = _read_json(folder / MANIFEST, _MANIFEST_MAX_BYTES)
     if not isinstance(manifest, dict) or manifest.get("tool") != TOOL:
         return None
     kind = manifest.get("kind")
     return kind if isinstance(kind, str) and kind in KINDS else None
+
+
+def folder_kind(folder: Path) -> str | None:
+    """The kind of folder to read ``folder`` as (``report``, ``runs``), else None.
+
+    Its manifest's ``kind``. Before manifests named their kind only run folders had one, so
+    a manifest without it is a run's; a folder without a manifest (compare, sweep and staff
+    folders of 0.1.0) is known by its kind's :attr:`FolderKind.mark` file.
+    """
+    manifest = _read_json(folder / MANIFEST, _MANIFEST_MAX_BYTES)
+    if isinstance(manifest, dict):
+        kind = manifest.get("kind", "run")
+        return kind if isinstance(kind, str) and kind in FOLDERS else None
+    if os.path.lexists(folder / MANIFEST):
+        return None  # there, but not a manifest promosim could have written
+    return next((k.kind for k in FOLDERS.values() if (folder / k.mark).is_file()), None)
 
 
 def _promosim_file(path: Path, what: str) -> bool:
@@ -863,7 +997,7 @@ def replications_csv(result: RunResult) -> str:
     """One row per arm × replication × metric."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["arm", "replication", "metric", "value"])
+    w.writerow(REPLICATIONS_COLUMNS)
     for arm, reps in result.arms.items():
         for r, rep in enumerate(reps):
             for key, value in rep.overall.items():
@@ -894,10 +1028,7 @@ def intervals_csv(result: RunResult) -> str:
     t0 = scenario.calendar.start
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    header = ["arm", "interval_start", "channel"]
-    for m in INTERVAL_METRICS:
-        header += [m, f"{m}_ci95_lo", f"{m}_ci95_hi"]
-    w.writerow(header)
+    w.writerow(INTERVALS_COLUMNS)
     for arm, reps in result.arms.items():
         starts = reps[0].interval_starts
         for name in scenario.channels:
@@ -951,7 +1082,7 @@ def daily_csv(result: RunResult) -> str:
         arms["effect"] = paired_daily(result.arms["promotion"], result.arms["baseline"])
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["day", "series", "arm", "mean", "ci95_lo", "ci95_hi"])
+    w.writerow(DAILY_COLUMNS)
     series = list(next(iter(arms.values())))
     n_days = next(iter(arms.values()))[series[0]].shape[1]
     for d in range(n_days):
@@ -983,7 +1114,7 @@ def run_files(
     """
     created = created or dt.datetime.now(dt.UTC)
     files: dict[str, FileContent] = {
-        "manifest.json": _json(manifest(loaded, command or sys.argv, created, workers)),
+        MANIFEST: _json(manifest(loaded, command or sys.argv, created, workers)),
         "scenario.resolved.yaml": resolved_yaml(loaded),
         "summary.json": _json(summary(loaded, result)),
         "replications.csv": replications_csv(result),
@@ -1000,7 +1131,7 @@ def run_files(
         files["orders.csv"] = event_log.orders()
         files["contacts.csv"] = event_log.contacts()
     if report_html is not None:
-        files["report.html"] = report_html
+        files[REPORT] = report_html
     return files
 
 
@@ -1023,19 +1154,7 @@ def comparison_csv(c: Comparison) -> str:
     """
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(
-        [
-            "metric",
-            "arm",
-            "mean",
-            "ci95_lo",
-            "ci95_hi",
-            "diff_mean",
-            "diff_ci95_lo",
-            "diff_ci95_hi",
-            "significant",
-        ]
-    )
+    w.writerow(COMPARISON_COLUMNS)
     for metric in c.metrics:
         stats, diffs = c.stats[metric], c.diffs[metric]
         for arm in c.arms:
@@ -1067,7 +1186,7 @@ def sweep_csv(s: Sweep) -> str:
     """
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow([*s.paths, "metric", "mean", "ci95_lo", "ci95_hi"])
+    w.writerow(header(SWEEP_COLUMNS, s.paths))
     metrics = s.metrics
     for point in s.points:
         values = [_value_cell(point.values[p]) for p in s.paths]
@@ -1075,3 +1194,101 @@ def sweep_csv(s: Sweep) -> str:
         for metric in metrics:
             w.writerow([*values, metric, *_stat_row(stats.get(metric))])
     return buf.getvalue()
+
+
+def arms_json(c: Comparison) -> str:
+    """``arms.json`` of a compare folder: the arms, their config hashes, the plan's notes."""
+    return (
+        json.dumps(
+            {"arms": list(c.arms), "hashes": c.hashes, "notes": list(c.notes)},
+            ensure_ascii=False,
+            indent=2,
+        )
+        + "\n"
+    )
+
+
+def compare_files(c: Comparison, manifest_json: str) -> dict[str, FileContent]:
+    """Every file of a compare folder but its report, by name."""
+    return {MANIFEST: manifest_json, "comparison.csv": comparison_csv(c), "arms.json": arms_json(c)}
+
+
+def tornado_json(metric: str, bars: Sequence[TornadoBar]) -> str:
+    """``tornado.json`` of a one-at-a-time sweep: ``metric`` at each path's extremes."""
+    return (
+        json.dumps(
+            {
+                "metric": metric,
+                "bars": [
+                    {
+                        "path": b.path,
+                        "low_value": b.low_value,
+                        "high_value": b.high_value,
+                        "base_value": b.base_value,
+                        "low_mean": b.low_mean,
+                        "high_mean": b.high_mean,
+                        "base_mean": b.base_mean,
+                        "swing": b.swing,
+                    }
+                    for b in bars
+                ],
+            },
+            ensure_ascii=False,
+            indent=2,
+            default=str,
+        )
+        + "\n"
+    )
+
+
+def sweep_files(
+    s: Sweep, manifest_json: str, tornado: tuple[str, Sequence[TornadoBar]] | None = None
+) -> dict[str, FileContent]:
+    """Every file of a sweep folder but its report; ``tornado`` is (metric, bars) if any."""
+    files: dict[str, FileContent] = {MANIFEST: manifest_json, "sweep.csv": sweep_csv(s)}
+    if tornado is not None:
+        files["tornado.json"] = tornado_json(*tornado)
+    return files
+
+
+# --------------------------------------------------------------------------- staff
+
+
+def staffing_json(
+    loaded: LoadedScenario, plan: StaffPlan, targets: Sequence[Target], per_interval: bool
+) -> str:
+    """``staffing.json`` of a staff folder: the targets, whether they were met, the extras."""
+    summary = {
+        "name": loaded.scenario.name,
+        "config_hash": loaded.hash,
+        "targets": [str(t) for t in targets],
+        "per_interval": per_interval,
+        "met": plan.met,
+        "simulations": plan.simulations,
+        "overall": plan.overall,
+        "intervals_met_share": {str(t): plan.intervals_met_share(t) for t in targets},
+        "extra_agent_hours": plan.extra_agent_hours,
+        "extra_cost_yuan": plan.extra_cost_yuan,
+        "total_extra_agent_hours": plan.total_extra_agent_hours,
+        "total_extra_cost_yuan": plan.total_extra_cost_yuan,
+    }
+    return json.dumps(summary, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+
+
+def staff_files(
+    loaded: LoadedScenario,
+    plan: StaffPlan,
+    targets: Sequence[Target],
+    *,
+    per_interval: bool,
+    blocks: Mapping[str, Mapping[str, Any]],
+    manifest_json: str,
+) -> dict[str, FileContent]:
+    """Every file of a staff folder but its report; ``blocks`` are the schedule blocks."""
+    return {
+        MANIFEST: manifest_json,
+        "staffing.csv": staffing_csv(plan),
+        "staffing.json": staffing_json(loaded, plan, targets, per_interval),
+        "schedule.yaml": schedule_yaml(blocks),
+        "scenario.resolved.yaml": resolved_yaml(loaded),
+    }

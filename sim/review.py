@@ -21,6 +21,7 @@ from typing import Any, Final
 from sim import catalog
 from sim.config import SCHEMA_VERSION, SLUG
 from sim.loading import LoadedScenario, Problem, ScenarioError, load_scenario
+from sim.outputs import folder_kind
 from sim.text import json_dumps, shown
 
 __all__ = [
@@ -276,7 +277,7 @@ def _headline(folder: Path) -> dict[str, float]:
 
 def _info(folder: Path) -> RunInfo | None:
     manifest = _read_json(folder / MANIFEST_FILE)
-    if not isinstance(manifest, dict) or manifest.get("kind", "run") != "run":
+    if not isinstance(manifest, dict) or folder_kind(folder) != "run":
         return None  # compare, sweep and staff folders have a manifest too
 
     def text(key: str) -> str:

@@ -1,0 +1,720 @@
+"""The commands: one function per ``promosim`` command, with plain arguments and no console.
+
+A simulating command (:func:`run`, :func:`compare`, :func:`sweep`, :func:`staff`) refuses a
+taken ``--out`` and too much work, runs its arms on one backend with a cache of finished
+replications, and returns a :class:`Folder`: the files of its kind (:data:`sim.outputs.FOLDERS`),
+where they go, and the results to show. :func:`write` puts a folder on disk through
+:mod:`sim.outputs`, with its report. Nothing here prints: lines for the user and progress go
+to a :class:`Listener`, and bad input is a :class:`BadInput` whose message the command line
+prints before exit code 2.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+
+from sim import compare as comparelib
+from sim import review, staffing, worksize
+from sim.compare import Comparison, Sweep, TornadoBar
+from sim.config import Scenario
+from sim.demand import Arm
+from sim.experiment import Runner, RunResult, arms_of, event_log_of
+from sim.loading import (
+    LoadedScenario,
+    ScenarioError,
+    config_hash,
+    load_data_file,
+    load_scenario,
+)
+from sim.outputs import (
+    FOLDERS,
+    MANIFEST,
+    REPORT,
+    DiskCache,
+    FileContent,
+    OutputError,
+    check_file_target,
+    check_paths,
+    check_target,
+    clean_leftovers,
+    compare_files,
+    default_run_dir,
+    folder_kind,
+    folder_manifest,
+    run_files,
+    staff_files,
+    sweep_files,
+    write_file,
+    write_new_file,
+    write_report,
+    write_run,
+)
+from sim.staffing import QueueFigures, StaffPlan, Target
+
+if TYPE_CHECKING:
+    from sim.calibrate import Fit
+
+CACHE_FOLDER = ".promosim-cache"
+"""Where finished replications wait, beside the command's folder, until it is written."""
+
+LANGS = ("en", "zh")
+"""The languages of reports."""
+
+
+class BadInput(Exception):
+    """The command's input is bad: the message to show, and exit code 2."""
+
+
+class Listener:
+    """What a command tells its user while it works; every method does nothing here."""
+
+    def say(self, line: str) -> None:
+        """A line for the user: a notice, a warning, a note (never a result)."""
+
+    def start(self, description: str, total: int) -> None:
+        """A count of ``total`` replications begins (a later call starts the next stage)."""
+
+    def advance(self) -> None:
+        """One replication more is finished (cached ones included)."""
+
+    def stop(self) -> None:
+        """The simulations are over, finished or not."""
+
+    def written(self, folder: Path) -> None:
+        """``folder`` is complete on disk (an interruption from now on loses nothing)."""
+
+
+@dataclass(frozen=True)
+class Out:
+    """Where a command's folder goes and how its report is made."""
+
+    folder: Path | None = None
+    """``--out``; None: a new folder under :attr:`root` named after the scenario and time."""
+    force: bool = False
+    """Replace a non-empty :attr:`folder` that promosim wrote."""
+    root: Path = Path("outputs")
+    lang: str = "en"
+    """The report's language."""
+    images: str | None = None
+    """Also write each figure as a picture of this format (png or svg)."""
+
+    @property
+    def cache_root(self) -> Path:
+        """Where finished replications wait until the command's folder is written."""
+        return (self.folder.parent if self.folder else self.root) / CACHE_FOLDER
+
+
+@dataclass(frozen=True)
+class Options:
+    """How a simulating command runs its replications."""
+
+    workers: int | None = None
+    """Worker processes; None: one per core (a run: at most one per replication)."""
+    backend: str = "local"
+    """``local`` (a process pool) or ``dask``."""
+    address: str | None = None
+    """A Dask scheduler; None: a LocalCluster."""
+    yes: bool = False
+    """Run even when the work-size estimate is above the refusal threshold."""
+    command: tuple[str, ...] = ()
+    """The command line, for the manifest (empty: this process's ``sys.argv``)."""
+
+    @property
+    def argv(self) -> list[str]:
+        """The command line the manifest records."""
+        return list(self.command or sys.argv)
+
+
+T = TypeVar("T")
+
+
+@dataclass
+class Folder(Generic[T]):
+    """A command's folder before it is written: its files, where it goes, what to show."""
+
+    kind: str
+    """A key of :data:`sim.outputs.FOLDERS`."""
+    files: dict[str, FileContent]
+    """Name → content; the report is added by :func:`write` unless it is here already."""
+    target: Path
+    """``--out``, or the default folder (then a taken name gets a suffix)."""
+    out: Out
+    result: T
+    """What the command shows: a :class:`RunResult`, :class:`Comparison`, … ."""
+    caches: list[DiskCache] = field(default_factory=list)
+    """Finished replications, removed once the folder is written."""
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        """The folder's ``manifest.json``."""
+        data: dict[str, Any] = json.loads(str(self.files[MANIFEST]))
+        return data
+
+
+# --------------------------------------------------------------------------- shared steps
+
+
+def check_lang(lang: str) -> None:
+    """Refuse a report language promosim has no labels for."""
+    if lang not in LANGS:
+        raise BadInput(f"--lang: {lang!r} is not en or zh")
+
+
+def check_backend(backend: str) -> Literal["local", "dask"]:
+    """``local`` or ``dask``; anything else is bad input."""
+    if backend not in ("local", "dask"):
+        raise BadInput(f"--backend: {backend!r} is not local or dask")
+    return "dask" if backend == "dask" else "local"
+
+
+def load(path: Path, overrides: Sequence[str], listener: Listener) -> LoadedScenario:
+    """Load a scenario; the files upgraded from an older format are told to the listener."""
+    try:
+        loaded = load_scenario(path, list(overrides))
+    except ScenarioError as e:
+        raise BadInput(str(e)) from None
+    notices(loaded, listener)
+    return loaded
+
+
+def notices(loaded: LoadedScenario, listener: Listener) -> None:
+    """Tell which files were upgraded from an older format on load."""
+    for notice in loaded.notices:
+        listener.say(f"notice: {notice}")
+
+
+def overrides(set_: Sequence[str] | None, replications: int | None, seed: int | None) -> list[str]:
+    """``--set`` values, then ``--replications`` and ``--seed`` as overrides."""
+    out = list(set_ or [])
+    if replications is not None:
+        out.append(f"replications={replications}")
+    if seed is not None:
+        out.append(f"seed={seed}")
+    return out
+
+
+def check_out(out: Out, inputs: Sequence[Path] = ()) -> None:
+    """Refuse a ``--out`` folder that exists and is not empty (unless forced), before any work.
+
+    Nor may it be (or hold) one of the command's inputs.
+    """
+    try:
+        if out.folder is not None:
+            check_paths([out.folder], inputs)
+            check_target(out.folder, out.force)
+    except OutputError as e:
+        raise BadInput(f"promosim: {e}") from None
+
+
+def check_work(runs: Sequence[tuple[Scenario, int]], yes: bool, listener: Listener) -> None:
+    """Refuse (unless ``yes``) or warn before simulating work this large (:mod:`sim.worksize`)."""
+    decision, line = worksize.assess(list(runs))
+    if decision == "refuse" and not yes:
+        raise BadInput(f"promosim: refused: too large to simulate: {line}; add --yes to run it")
+    if decision != "ok":
+        listener.say(f"warning: a large run: {line}")
+
+
+class _Engine:
+    """One backend for a command's replications, and a cache folder per job.
+
+    A job (a scenario and its arms) is cached under ``key(scenario, arms)``: by default its
+    config hash and arms; every cache is cleared once the command's folder is written.
+    """
+
+    def __init__(
+        self,
+        options: Options,
+        out: Out,
+        listener: Listener,
+        *,
+        workers: int,
+        key: Callable[[Scenario, tuple[Arm, ...]], str] | None = None,
+    ) -> None:
+        backend = check_backend(options.backend)
+        self.listener = listener
+        self.caches: list[DiskCache] = []
+        root = out.cache_root
+
+        def cache_for(scenario: Scenario, arms: tuple[Arm, ...]) -> DiskCache:
+            name = key(scenario, arms) if key else f"{config_hash(scenario)}-{'+'.join(arms)}"
+            cache = DiskCache(root, name, arms)
+            self.caches.append(cache)
+            return cache
+
+        self.runner = Runner(
+            workers=workers, backend=backend, address=options.address, cache_for=cache_for
+        )
+
+    @contextmanager
+    def running(self, description: str, total: int) -> Iterator[Runner]:
+        """The runner, open, with the listener counting ``total`` replications.
+
+        On an interruption or failure the workers stop at once (:meth:`Runner.close`).
+        Afterwards the listener hears which finished replications were reused.
+        """
+        try:
+            self.listener.start(description, total)
+            with self.runner:
+                yield self.runner
+        finally:
+            self.listener.stop()
+        self._resumed()
+
+    def _resumed(self) -> None:
+        for cache in self.caches:
+            for notice in cache.notices:
+                self.listener.say(f"notice: {notice}")
+        hits = sum(c.hits for c in self.caches)
+        if hits:
+            self.listener.say(
+                f"resumed: {hits} replication(s) finished by an interrupted run were reused"
+            )
+
+
+def _folder(
+    kind: str,
+    files: dict[str, FileContent],
+    out: Out,
+    named_by: LoadedScenario,
+    created: dt.datetime,
+    result: T,
+    engine: _Engine,
+) -> Folder[T]:
+    target = out.folder or default_run_dir(out.root, named_by, created.astimezone(), kind)
+    return Folder(kind, files, target, out, result, engine.caches)
+
+
+def write(folder: Folder[Any], listener: Listener | None = None) -> Path:
+    """Write a command's folder atomically, its report built from its files; return it.
+
+    A default folder name that is taken gets a suffix; a taken ``--out`` is bad input.
+    The folder's caches of finished replications are removed once it is written.
+    """
+    listener = listener or Listener()
+    out = folder.out
+    for line in clean_leftovers(folder.target.parent):
+        listener.say(f"notice: {line}")
+
+    def report_in(tmp: Path) -> None:
+        add_report(tmp, out.lang, out.images)
+
+    # the report (and its pictures) go in before the folder appears, unless it is a file
+    # already (a run's, built from the files in memory) and there are no pictures
+    finish = report_in if out.images is not None or REPORT not in folder.files else None
+    try:
+        written = write_run(
+            folder.target,
+            folder.files,
+            force=out.force,
+            unique=out.folder is None,
+            finish=finish,
+        )
+    except OutputError as e:
+        raise BadInput(f"promosim: {e}") from None
+    listener.written(written)
+    for cache in folder.caches:
+        cache.clear()
+    return written
+
+
+# --------------------------------------------------------------------------- run
+
+
+def run(
+    loaded: LoadedScenario,
+    *,
+    out: Out = Out(),
+    options: Options = Options(),
+    listener: Listener | None = None,
+    event_log: bool = False,
+) -> Folder[RunResult]:
+    """Simulate a scenario (both arms with a promotion): a run folder.
+
+    Args:
+        loaded: The scenario.
+        out: Where its folder goes; its report's language.
+        options: Workers, backend, the refusal override, the command line.
+        listener: Told of progress, notices and warnings.
+        event_log: Also hold ``orders.csv`` and ``contacts.csv`` of replication 0.
+    """
+    listener = listener or Listener()
+    s = loaded.scenario
+    check_out(out, loaded.files)
+    check_work([(s, s.replications)], options.yes, listener)
+    workers = options.workers or min(os.cpu_count() or 1, s.replications)
+    arms = arms_of(s)
+    engine = _Engine(
+        options,
+        out,
+        listener,
+        workers=min(workers, s.replications),
+        key=lambda _s, _a: loaded.hash,
+    )
+    with engine.running(f"{s.name}: replications", s.replications) as runner:
+        (reps,) = runner.run([(s, arms)], lambda _j, _r: listener.advance())
+    result = RunResult(s, {arm: [d[arm] for d in reps] for arm in arms})
+    created = dt.datetime.now(dt.UTC)
+    files = run_files(
+        loaded,
+        result,
+        command=options.argv,
+        created=created,
+        workers=workers,
+        report_lang=out.lang,
+        event_log=event_log_of(s) if event_log else None,
+    )
+    return _folder("run", files, out, loaded, created, result, engine)
+
+
+# --------------------------------------------------------------------------- compare, sweep
+
+
+def compare(
+    loaded: Sequence[LoadedScenario],
+    *,
+    out: Out = Out(),
+    options: Options = Options(),
+    listener: Listener | None = None,
+) -> Folder[Comparison]:
+    """Scenarios as the arms of one experiment on common random numbers: a compare folder."""
+    listener = listener or Listener()
+    check_out(out, [f for one in loaded for f in one.files])
+    plan = comparelib.plan_comparison(loaded)
+    for note in plan.notes:
+        listener.say(f"note: {note}")
+    check_work([(sc, plan.replications) for sc in plan.scenarios.values()], options.yes, listener)
+    workers = options.workers or (os.cpu_count() or 1)
+    engine = _Engine(options, out, listener, workers=workers)
+    with engine.running("compare: replications", plan.total_replications) as runner:
+        result = comparelib.run_comparison(
+            plan, on_done=lambda _: listener.advance(), runner=runner
+        )
+    created = dt.datetime.now(dt.UTC)
+    files = compare_files(result, folder_manifest("compare", options.argv, created, workers))
+    return _folder("compare", files, out, loaded[0], created, result, engine)
+
+
+@dataclass(frozen=True)
+class Swept:
+    """A sweep and, one at a time, its tornado."""
+
+    sweep: Sweep
+    metric: str
+    """The tornado's metric."""
+    bars: list[TornadoBar]
+    """The tornado's bars, widest first (none for a grid)."""
+
+
+def sweep(
+    scenario: Path,
+    vary: Sequence[str],
+    *,
+    one_at_a_time: bool = False,
+    metric: str = "all.service_level",
+    overrides: Sequence[str] = (),
+    out: Out = Out(),
+    options: Options = Options(),
+    listener: Listener | None = None,
+) -> Folder[Swept]:
+    """A scenario over a grid, or one path at a time (tornado of ``metric``): a sweep folder."""
+    listener = listener or Listener()
+    mode: comparelib.Mode = "one-at-a-time" if one_at_a_time else "grid"
+    try:
+        plan = comparelib.plan_sweep(scenario, list(overrides), list(vary), mode)
+    except ScenarioError as e:
+        raise BadInput(str(e)) from None
+    notices(plan.base, listener)
+    check_out(out, plan.base.files)
+    runs = [(ls.scenario, ls.scenario.replications) for ls in plan.loaded]
+    check_work(runs, options.yes, listener)
+    workers = options.workers or (os.cpu_count() or 1)
+    engine = _Engine(options, out, listener, workers=workers)
+    description = f"sweep: {len(plan.points)} points"
+    with engine.running(description, plan.total_replications) as runner:
+        result = comparelib.run_sweep(plan, on_done=lambda _: listener.advance(), runner=runner)
+    created = dt.datetime.now(dt.UTC)
+    bars = comparelib.tornado(result, metric) if one_at_a_time else []
+    files = sweep_files(
+        result,
+        folder_manifest("sweep", options.argv, created, workers),
+        (metric, bars) if one_at_a_time else None,
+    )
+    swept = Swept(result, metric, bars)
+    return _folder("sweep", files, out, plan.loaded[0], created, swept, engine)
+
+
+# --------------------------------------------------------------------------- staff
+
+
+@dataclass(frozen=True)
+class Staffed:
+    """A staffing plan, the targets it meets and the schedule blocks to paste."""
+
+    plan: StaffPlan
+    targets: list[Target]
+    blocks: dict[str, dict[str, dict[str, Any]]]
+    """Group → ``hourly`` and ``shifts`` schedule blocks."""
+
+
+def staff(
+    loaded: LoadedScenario,
+    targets: Sequence[str],
+    *,
+    per_interval: bool = True,
+    shift_hours: Sequence[float] = (8, 9),
+    out: Out = Out(),
+    options: Options = Options(),
+    listener: Listener | None = None,
+) -> Folder[Staffed]:
+    """Agents per interval and group meeting every target at the least agent-hours."""
+    listener = listener or Listener()
+    s = loaded.scenario
+    try:
+        parsed = [staffing.parse_target(t) for t in targets]
+        staffing.check_targets(s, parsed)
+    except ScenarioError as e:
+        raise BadInput(str(e)) from None
+    check_out(out, loaded.files)
+    check_work([(s, s.replications)], options.yes, listener)  # per simulation; staff runs several
+    workers = options.workers or min(os.cpu_count() or 1, s.replications)
+    engine = _Engine(options, out, listener, workers=workers)
+    stage = "as-is"
+
+    def on_done(now: str, _: int) -> None:
+        nonlocal stage
+        if now != stage:
+            stage = now
+            listener.start(f"{s.name}: {now}", s.replications)
+        listener.advance()
+
+    with engine.running("as-is", s.replications) as runner:
+        plan = staffing.staff(s, parsed, per_interval=per_interval, on_done=on_done, runner=runner)
+    blocks = {
+        g: {
+            "hourly": staffing.schedule_block(plan, g),
+            "shifts": staffing.shifts_block(plan, g, tuple(shift_hours)),
+        }
+        for g in plan.required
+    }
+    created = dt.datetime.now(dt.UTC)
+    files = staff_files(
+        loaded,
+        plan,
+        parsed,
+        per_interval=per_interval,
+        blocks=blocks,
+        manifest_json=folder_manifest("staff", options.argv, created, workers),
+    )
+    staffed = Staffed(plan, parsed, blocks)
+    return _folder("staff", files, out, loaded, created, staffed, engine)
+
+
+# --------------------------------------------------------------------------- report
+
+
+def build_report(folder: Path, lang: str, figures: dict[str, Any] | None = None) -> str:
+    """The report of any command's folder, by its kind (plotly only when called)."""
+    from sim import report as reports
+
+    builders = {
+        "run": reports.build_report,
+        "compare": reports.build_compare_report,
+        "sweep": reports.build_sweep_report,
+        "staff": reports.build_staff_report,
+    }
+    # a folder of no known kind is read as a run folder: its report says what is missing
+    kind = folder_kind(folder) or "run"
+    try:
+        html: str = builders[kind](folder, lang, figures)
+    except reports.ReportError as e:
+        raise BadInput(f"promosim: {e}") from None
+    return html
+
+
+def add_report(
+    folder: Path,
+    lang: str,
+    images: str | None = None,
+    target: Path | None = None,
+    replace: bool = True,
+) -> Path:
+    """Write a folder's report (to ``target``, by default its report.html); return where.
+
+    With ``images``, each figure is also written as a picture in ``images/`` beside it.
+    Without ``replace`` no existing file is written over.
+    """
+    from sim import report as reports
+
+    target = target or folder / REPORT
+    # the figures are kept only for pictures: a year's figures hold tens of MB
+    figures: dict[str, Any] | None = {} if images is not None else None
+    try:
+        write_report(target, build_report(folder, lang, figures), replace=replace)
+    except OutputError as e:
+        raise BadInput(f"promosim: {e}") from None
+    if images is not None and figures is not None:
+        try:
+            pictures = reports.figure_images(figures, images)
+        except reports.ReportError as e:
+            raise BadInput(f"promosim: {e}") from None
+        for name, content in pictures.items():
+            try:
+                write_report(target.parent / "images" / name, content, replace=replace)
+            except OutputError as e:
+                raise BadInput(f"promosim: {e}") from None
+    return target
+
+
+def report(
+    folder: Path,
+    lang: str = "en",
+    out_file: Path | None = None,
+    images: str | None = None,
+    force: bool = False,
+) -> Path:
+    """Rebuild a folder's report from its files (the same bytes its command wrote)."""
+    check_lang(lang)
+    target = out_file or folder / REPORT
+    if out_file is not None:
+        inputs = list(folder.iterdir()) if folder.is_dir() else []
+        try:
+            check_paths([out_file], [p for p in inputs if p.name != REPORT])
+            check_file_target(out_file, "report", force=force)
+        except OutputError as e:
+            raise BadInput(f"promosim: {e}") from None
+    return add_report(folder, lang, images, target, replace=out_file is None or force)
+
+
+# ------------------------------------------------------------------- init, erlang, calibrate
+
+
+def init(name: str, template: str, configs: Path, folder: Path) -> Path:
+    """Write ``folder/<name>.yaml``, a new scenario extending the bundled ``template``."""
+    dest = folder / f"{name}.yaml"
+    try:
+        write_new_file(dest, review.init_scenario(name, template, configs, dest))
+    except (ValueError, OutputError) as e:
+        raise BadInput(f"promosim: {e}") from None
+    return dest
+
+
+def agent_counts(text: str) -> list[int]:
+    """``--agents``: a number, or a range ``lo:hi`` (both included), each at least 1."""
+    try:
+        if ":" in text:
+            lo, hi = (int(x) for x in text.split(":", 1))
+            counts = list(range(lo, hi + 1))
+        else:
+            counts = [int(text)]
+    except ValueError:
+        raise BadInput(f"--agents: {text!r} is not a number or a range lo:hi") from None
+    if not counts or min(counts) < 1:
+        raise BadInput(f"--agents: {text!r} must be at least 1 agent")
+    return counts
+
+
+def erlang(
+    rate: float, aht: float, agents: str, patience: float | None, threshold: float
+) -> list[tuple[int, QueueFigures]]:
+    """Exact Erlang C (``patience`` None) or Erlang A figures for each agent count."""
+    if aht <= 0:
+        raise BadInput("--aht: must be greater than 0 seconds")
+    if patience is not None and patience <= 0:
+        raise BadInput("--patience: must be greater than 0 seconds (omit it for Erlang C)")
+    return [(n, staffing.erlang_a(rate, aht, patience, n, threshold)) for n in agent_counts(agents)]
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A fit written as a fragment and its report."""
+
+    fit: Fit
+    fragment: Path
+    report: Path
+
+
+def calibrate(
+    orders: Path,
+    contacts: Path,
+    out_file: Path,
+    *,
+    report_file: Path | None = None,
+    map_orders: Sequence[str] = (),
+    map_contacts: Sequence[str] = (),
+    map_file: Path | None = None,
+    satisfied_from: float | None = None,
+    lang: str = "en",
+    force: bool = False,
+) -> Calibration:
+    """Fit a scenario fragment to a shop's exports; write it and its fit report."""
+    from sim import calibrate as cal
+    from sim import report as reports
+
+    check_lang(lang)
+    report_path = report_file or out_file.with_name(out_file.stem + ".report.html")
+    try:
+        check_paths([out_file, report_path], [orders, contacts, *([map_file] if map_file else [])])
+        check_file_target(out_file, "fragment", force=force)
+        check_file_target(report_path, "report", force=force)
+    except OutputError as e:
+        raise BadInput(f"promosim: {e}") from None
+    try:
+        data = None
+        if map_file is not None:
+            try:
+                data = load_data_file(map_file)
+            except ScenarioError as e:
+                raise cal.ExportError([str(p) for p in e.problems]) from None
+        mapping = cal.column_map(
+            data, list(map_orders), list(map_contacts), satisfied_from, str(map_file)
+        )
+        exports = cal.load_exports(orders, contacts, mapping)
+    except cal.ExportError as e:
+        raise BadInput(str(e)) from None
+    fitted = cal.fit(exports, satisfied_from=mapping.satisfied_from)
+    fragment = cal.fragment_yaml(fitted, f"{orders}, {contacts}")
+    try:  # whole or not at all: a temporary file linked (new) or renamed (--force) into place
+        write_file(out_file, fragment, replace=force)
+        write_report(report_path, reports.build_calibration_report(fitted, lang), replace=force)
+    except OutputError as e:
+        raise BadInput(f"promosim: {e}") from None
+    return Calibration(fitted, out_file, report_path)
+
+
+__all__ = [
+    "FOLDERS",
+    "BadInput",
+    "Calibration",
+    "Folder",
+    "Listener",
+    "Options",
+    "Out",
+    "Staffed",
+    "Swept",
+    "add_report",
+    "agent_counts",
+    "build_report",
+    "calibrate",
+    "check_lang",
+    "check_out",
+    "check_work",
+    "compare",
+    "erlang",
+    "init",
+    "load",
+    "overrides",
+    "report",
+    "run",
+    "staff",
+    "sweep",
+    "write",
+]
