@@ -11,9 +11,9 @@ What the model does not decide per order or per customer is drawn here, from str
 their own (``eventlog.orders``, ``eventlog.csat``), so asking for the log shifts no draw of
 the simulation:
 
-- items and amount of an order: a realisation of the expectations of
-  :func:`sim.economics.order_margin` (e.g. 第二件X元: a two-unit buyer gets the bundle, 2
-  items at P + X, or misses it and pays 2P);
+- items and amount of an order (:func:`sim.economics.order_amounts`, by the promotion's
+  mechanic): a realisation of the expectations of :func:`sim.economics.order_margin` (e.g.
+  第二件X元: a two-unit buyer gets the bundle, 2 items at P + X, or misses it and pays 2P);
 - a CSAT score per customer issue: the issue is satisfied with the probability of the
   satisfaction model (docs/model.md#satisfaction); the score (5 satisfied, 1 not, since the model
   decides only that) is on the issue's last contact. Every issue whose contacts all ended
@@ -34,8 +34,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.center import ABANDONED, ANSWERED, ESCALATION, FIRST, CenterResult
-from sim.config import Coupon, FlashSale, Scenario, SecondItemDiscount, ThresholdDiscount
+from sim.config import Scenario
 from sim.demand import Contacts, OrderRows
+from sim.economics import order_amounts
 from sim.rng import Streams
 from sim.satisfaction import satisfaction_probability
 
@@ -100,34 +101,6 @@ def _times(scenario: Scenario, seconds: NDArray[np.float64]) -> list[str]:
     ]
 
 
-def _items_amount(
-    scenario: Scenario, in_window: NDArray[np.bool_], active: bool, u: NDArray[np.float64]
-) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-    """Items and amount (yuan) per order, one uniform each (see the module docstring)."""
-    n = in_window.size
-    price = scenario.orders.item_price_yuan if scenario.orders is not None else 0.0
-    items = np.ones(n, dtype=np.int64)
-    amount = np.full(n, price)
-    promo = scenario.promotion
-    on = in_window & active
-    match promo:
-        case SecondItemDiscount():
-            two = promo.eligible_share * promo.two_unit_intent
-            bundle = on & (u < two * (1.0 - promo.miss_rate))
-            missed = on & ~bundle & (u < two)
-            items[bundle | missed] = 2
-            amount[bundle] = price + promo.second_item_price_yuan
-            amount[missed] = 2 * price
-        case ThresholdDiscount():
-            amount[on & (u < promo.qualifying_share)] -= min(promo.discount_yuan, price)
-        case Coupon():
-            works = promo.coupon_use_share * (1.0 - promo.failure_probability)
-            amount[on & (u < works)] -= min(promo.coupon_value_yuan, price)
-        case FlashSale():
-            amount[on] -= min(promo.discount_yuan, price)
-    return items, amount
-
-
 def _csv(rows: Iterable[Sequence[object]]) -> str:
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerows(rows)
@@ -154,7 +127,7 @@ def order_lines(
     held: list[NDArray[Any]] = []  # orders placed at or after the day's end, for later
     for end, rows in days:
         u = rng.random(rows.id.size)
-        items, amount = _items_amount(scenario, rows.in_window, active, u)
+        items, amount = order_amounts(scenario, rows.in_window, active, u)
         flag = (rows.in_window & active).astype(np.int64)
         day = [rows.id, rows.created_seconds, items, amount, flag]
         day += [rows.ship_seconds, rows.delivery_seconds]

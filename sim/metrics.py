@@ -56,7 +56,7 @@ from sim.center import (
     REPEAT,
     CenterResult,
 )
-from sim.config import Satisfaction, Scenario, SecondItemDiscount
+from sim.config import Satisfaction, Scenario
 from sim.demand import Contacts, Demand, OrderTally, Reason, all_reasons, order_tally
 from sim.economics import (
     contact_labour_cost_yuan,
@@ -67,6 +67,7 @@ from sim.economics import (
     money_view,
     order_margin,
 )
+from sim.mechanics import mechanic_of, promotion_reasons
 from sim.satisfaction import (
     bad_review_probability,
     churn_probability,
@@ -294,7 +295,7 @@ class Tally:
         self.edges = np.concatenate([np.maximum(self.starts, self.warmup), [self.horizon]])
         self.channels = tuple(scenario.channels)
         self.reasons = all_reasons(scenario)
-        self.price_difference = _price_difference_reason(scenario, self.reasons)
+        self.costed = _costed_reasons(scenario, self.reasons)
         n_int, n_ch, n_g = self.starts.size, len(self.channels), len(scenario.staffing.groups)
         self.first_day = int(self.warmup // 86400.0)
         self.n_days = math.ceil(self.horizon / 86400.0 - 1e-9) - self.first_day
@@ -533,15 +534,14 @@ class Tally:
         def add(key: str, value: float) -> None:
             c[key] = c.get(key, 0) + value
 
-        pd = self.price_difference
-        if pd is not None:
-            # what price-difference issues cost, for the break-even miss rate
-            of_pd = reason == pd
-            add("pd.issues", int(of_pd.sum()))
-            add("pd.refunded", float(table["refunded"][of_pd].sum()))
-            add("pd.labour_yuan", float(table["labour_yuan"][of_pd].sum()))
-            add("pd.bad_reviews", int(bad[of_pd].sum() - revised[of_pd].sum()))
-            add("pd.churned", int(churned[of_pd].sum()))
+        for name, ri in self.costed:
+            # what the mechanic's costed issues cost (第二件X元: for the break-even miss rate)
+            of_r = reason == ri
+            add(f"{name}.issues", int(of_r.sum()))
+            add(f"{name}.refunded", float(table["refunded"][of_r].sum()))
+            add(f"{name}.labour_yuan", float(table["labour_yuan"][of_r].sum()))
+            add(f"{name}.bad_reviews", int(bad[of_r].sum() - revised[of_r].sum()))
+            add(f"{name}.churned", int(churned[of_r].sum()))
         add("issues", int(p_sat.size))
         add("p_sat", float(p_sat.sum()))
         band = np.minimum((p_sat * CSAT_BANDS).astype(np.int64), CSAT_BANDS - 1)
@@ -722,13 +722,15 @@ class Tally:
         n = int(c.get("issues", 0))
         if n == 0:
             return
-        if c.get("pd.issues", 0) > 0:
-            e = self.scenario.economics
-            n_pd = int(c["pd.issues"])
-            cost = issues_cost_yuan(e, c["pd.labour_yuan"], c["pd.bad_reviews"], c["pd.churned"])
-            overall["reason.price_difference.issues"] = n_pd
-            overall["reason.price_difference.refund_share"] = float(c["pd.refunded"] / n_pd)
-            overall["reason.price_difference.cost_per_issue_yuan"] = float(cost / n_pd)
+        for name, _ in self.costed:
+            if c.get(f"{name}.issues", 0) > 0:
+                e = self.scenario.economics
+                n_r = int(c[f"{name}.issues"])
+                labour, bad = c[f"{name}.labour_yuan"], c[f"{name}.bad_reviews"]
+                cost = issues_cost_yuan(e, labour, bad, c[f"{name}.churned"])
+                overall[f"reason.{name}.issues"] = n_r
+                overall[f"reason.{name}.refund_share"] = float(c[f"{name}.refunded"] / n_r)
+                overall[f"reason.{name}.cost_per_issue_yuan"] = float(cost / n_r)
         csat = c["p_sat"] / n
         overall["csat_mean"] = float(csat)
         for k in range(CSAT_BANDS):
@@ -833,18 +835,18 @@ def _issue_table(
     }
 
 
-def _price_difference_reason(scenario: Scenario, reasons: list[Reason]) -> int | None:
-    """Index of the price-difference (退差价) reason of a 第二件X元 promotion, if any."""
+def _costed_reasons(scenario: Scenario, reasons: list[Reason]) -> list[tuple[str, int]]:
+    """``(field, reason index)`` of the promotion's reasons its mechanic costs per issue."""
     promotion = scenario.promotion
-    if not isinstance(promotion, SecondItemDiscount):
-        return None
-    name = (
-        promotion.price_difference.name
-        if promotion.price_difference is not None
-        else ("price_difference")
-    )
+    if promotion is None:
+        return []
+    by_field = dict(promotion_reasons(promotion, tuple(scenario.channels)))
     names = [r.name for r in reasons]
-    return names.index(name) if name in names else None
+    return [
+        (field, names.index(by_field[field].name))
+        for field in mechanic_of(promotion).costed_reasons
+        if field in by_field and by_field[field].name in names
+    ]
 
 
 CSAT_BANDS = 10
