@@ -137,6 +137,8 @@ def labour_cost_yuan(
     e: Economics,
     agent_hours_by_group: Mapping[str, float],
     overtime_hours_by_group: Mapping[str, float],
+    *,
+    check: bool = True,
 ) -> float:
     """Cost of the staffed agent-hours, overtime premium included.
 
@@ -152,23 +154,25 @@ def labour_cost_yuan(
         e: The economics coefficients.
         agent_hours_by_group: Staffed agent-hours per group name, h (overtime included).
         overtime_hours_by_group: Of those, the overtime hours per group name, h.
+        check: Check the hours (a run's payroll is not checked: it must not fail on the
+            rounding of two hour counts).
 
     Returns:
         Labour cost, ¥.
 
     Raises:
-        ValueError: Hours that are negative or not finite, or a group with more overtime
-            hours than agent-hours (overtime outside agent-hours would be paid only the
-            premium's extra part).
+        ValueError: With ``check``: hours that are negative or not finite, or a group with
+            more overtime hours than agent-hours (overtime outside agent-hours would be
+            paid only the premium's extra part).
     """
     for name, hours in (*agent_hours_by_group.items(), *overtime_hours_by_group.items()):
-        if not (math.isfinite(hours) and hours >= 0):
+        if check and not (math.isfinite(hours) and hours >= 0):
             raise ValueError(f"group {name!r}: hours must be finite and ≥ 0, got {hours!r}")
     terms: list[float] = []
     for group in sorted(set(agent_hours_by_group) | set(overtime_hours_by_group)):
         hours = agent_hours_by_group.get(group, 0.0)
         overtime = overtime_hours_by_group.get(group, 0.0)
-        if overtime > hours * (1 + _HOURS_TOLERANCE) + _HOURS_TOLERANCE:
+        if check and overtime > hours * (1 + _HOURS_TOLERANCE) + _HOURS_TOLERANCE:
             raise ValueError(
                 f"group {group!r}: {overtime:g} overtime hours exceed its {hours:g} "
                 "agent-hours; overtime must be counted inside agent-hours"
@@ -213,6 +217,29 @@ def order_margin(scenario: Scenario, in_window: bool, promotion_active: bool) ->
     if promotion is None or not in_window or not promotion_active:
         return OrderMargin(revenue_yuan=p, cost_yuan=c + f, units=1.0)
     return mechanic_of(promotion).margin(promotion, p, c, f)
+
+
+def orders_yuan(
+    scenario: Scenario, placed: float, placed_in_window: float, *, promotion_active: bool
+) -> tuple[float, float]:
+    """GMV and goods cost of an arm's orders, ¥: :func:`order_margin` × orders, in and out.
+
+    Args:
+        scenario: The scenario; it must have an ``orders`` section.
+        placed: Orders placed (a count or an expectation).
+        placed_in_window: Of those, placed inside the promotion's window.
+        promotion_active: False for the baseline arm.
+
+    Returns:
+        ``(gmv, goods cost)``: Σ orders × revenue and Σ orders × (units × unit cost +
+        fulfilment), over the orders inside and outside the window.
+    """
+    n_in, n_out = placed_in_window, placed - placed_in_window
+    inside = order_margin(scenario, in_window=True, promotion_active=promotion_active)
+    outside = order_margin(scenario, in_window=False, promotion_active=promotion_active)
+    gmv = n_in * inside.revenue_yuan + n_out * outside.revenue_yuan
+    goods = n_in * inside.cost_yuan + n_out * outside.cost_yuan
+    return gmv, goods
 
 
 def order_amounts(

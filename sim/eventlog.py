@@ -15,9 +15,9 @@ the simulation:
   mechanic): a realisation of the expectations of :func:`sim.economics.order_margin` (e.g.
   第二件X元: a two-unit buyer gets the bundle, 2 items at P + X, or misses it and pays 2P);
 - a CSAT score per customer issue: the issue is satisfied with the probability of the
-  satisfaction model (docs/model.md#satisfaction); the score (5 satisfied, 1 not, since the model
-  decides only that) is on the issue's last contact. Every issue whose contacts all ended
-  before the horizon is surveyed.
+  satisfaction model (:mod:`sim.outcomes`, docs/model.md#satisfaction); the score (5
+  satisfied, 1 not, since the model decides only that) is on the issue's last contact.
+  Every issue whose contacts all ended before the horizon is surveyed.
 """
 
 from __future__ import annotations
@@ -33,12 +33,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.center import ABANDONED, ANSWERED, ESCALATION, FIRST, CenterResult
+from sim.center import ABANDONED, ANSWERED, FIRST, CenterResult
 from sim.config import Scenario
 from sim.demand import Contacts, OrderRows
 from sim.economics import order_amounts
+from sim.outcomes import issue_table, satisfied
 from sim.rng import Streams
-from sim.satisfaction import satisfaction_probability
 
 ORDER_COLUMNS = ("order_id", "created", "items", "amount_yuan", "promotion", "shipped", "delivered")
 """``orders.csv`` columns, in order."""
@@ -166,54 +166,30 @@ take several times the memory of their text."""
 def _csat(
     scenario: Scenario, result: CenterResult, ended: NDArray[np.float64], u: NDArray[np.float64]
 ) -> NDArray[np.int64]:
-    """Per contact, the CSAT score on its issue's last contact (0: none)."""
+    """Per contact, the CSAT score on its issue's last contact (0: none).
+
+    Whether an issue is satisfied is the outcomes stage's (:func:`sim.outcomes.satisfied`),
+    decided with the issue's uniform ``u`` (one per issue, in the order of their first
+    contacts).
+    """
     c = result.contacts
-    assert c is not None and result.issue is not None and result.resolved is not None
+    assert c is not None and result.issue is not None
+    table = issue_table(scenario, c, result, since=-math.inf)
+    assert table is not None, "the event log needs the centre's issues"
     issue, n = result.issue, result.issue.size
     n_issues = int(issue.max()) + 1 if n else 0
-    arrival = c.arrival_seconds
-    horizon = result.horizon_seconds
     count = np.bincount(issue, minlength=n_issues)
     # an issue is surveyed once every contact of it has ended before the horizon
-    done = np.isfinite(ended) & (ended <= horizon)
+    done = np.isfinite(ended) & (ended <= result.horizon_seconds)
     closed = np.bincount(issue, weights=done.astype(np.float64), minlength=n_issues) == count
     last = np.full(n_issues, -1, dtype=np.int64)
-    order = np.lexsort((np.arange(n), arrival))
+    order = np.lexsort((np.arange(n), c.arrival_seconds))
     last[issue[order]] = order  # the latest arrival of each issue wins
     first = np.flatnonzero(np.arange(n) == issue)  # an issue is named by its first contact
-
-    def anyof(flags: NDArray[np.bool_]) -> NDArray[np.float64]:
-        hits = np.bincount(issue, weights=flags.astype(np.float64), minlength=n_issues)
-        return (hits > 0).astype(np.float64)
-
-    sat = scenario.satisfaction
-    tolerance = np.array(
-        [
-            sat.wait_tolerance_seconds.get(ch, sat.default_wait_tolerance_seconds)
-            for ch in c.channels
-        ]
-    )
-    types = list(scenario.customers.types.values()) if scenario.customers else []
-    shift = np.array([t.satisfaction_shift for t in types] or [0.0])
-    ctype = c.customer_type if c.customer_type is not None else np.zeros(n, dtype=np.int32)
-    refunded = result.refunded if result.refunded is not None else np.zeros(n, dtype=bool)
-    kind = result.kind if result.kind is not None else np.zeros(n, dtype=np.int8)
-    wait = result.leave_queue_seconds - arrival
-    p = satisfaction_probability(
-        sat,
-        resolved=anyof(result.resolved == 1)[first],
-        refund=anyof(refunded)[first],
-        first_wait_seconds=np.nan_to_num(wait[first]),
-        tolerance_seconds=tolerance[c.channel[first]],
-        contacts=count[first],
-        escalated=anyof(kind == ESCALATION)[first],
-        abandoned_any=anyof(result.outcome == ABANDONED)[first],
-        type_shift=shift[ctype[first]],
-    )
     score = np.zeros(n, dtype=np.int64)
     ok = closed[first]
-    satisfied = u < p
-    score[last[first[ok]]] = np.where(satisfied[ok], SATISFIED_SCORE, DISSATISFIED_SCORE)
+    yes = satisfied(scenario, table, u)
+    score[last[first[ok]]] = np.where(yes[ok], SATISFIED_SCORE, DISSATISFIED_SCORE)
     return score
 
 
