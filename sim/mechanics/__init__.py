@@ -86,6 +86,10 @@ def mechanic_of(promotion: PromotionBase) -> Mechanic[Any]:
 def register(mechanic: Mechanic[Any]) -> None:
     """Add a mechanic; if its model is new, scenarios of its ``kind`` load from then on.
 
+    The registry is per process: replications on a pool run in spawned workers, which know
+    a plug-in's mechanic only if the module defining its model registers it when imported
+    (unpickling the scenario imports that module).
+
     Raises:
         ValueError: A mechanic of that kind exists.
     """
