@@ -12,7 +12,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 import pytest
@@ -173,7 +173,7 @@ def test_an_unregistered_kind_does_not_load_and_the_schema_is_unchanged() -> Non
 
 
 def test_every_promotion_model_has_its_mechanic() -> None:
-    models = Promotion.__origin__.__args__  # type: ignore[attr-defined]
+    models = get_args(get_args(Promotion)[0])  # the union inside Annotated
     found = mechanics.mechanics()
     assert {mechanics.kind_of(m) for m in models} == set(found)
     for kind, mechanic in found.items():
