@@ -707,8 +707,12 @@ class Economics(Model):
 # --------------------------------------------------------------------------- promotions
 
 
-class _Promotion(Model):
-    """What every promotion has: a window with an order uplift, and an optional peak day."""
+class PromotionBase(Model):
+    """What every promotion has: a window with an order uplift, and an optional peak day.
+
+    A mechanic's model subclasses it with a ``kind`` literal; its behaviour is the module
+    of :mod:`sim.mechanics` of that kind.
+    """
 
     start: dt.datetime
     end: dt.datetime
@@ -731,7 +735,7 @@ class _Promotion(Model):
         return _in_range(v)
 
     @model_validator(mode="after")
-    def _window(self) -> _Promotion:
+    def _window(self) -> PromotionBase:
         if self.end <= self.start:
             raise ValueError(PathErrors(["end: must be after start"]))
         return self
@@ -741,7 +745,7 @@ BUNDLE_MISS_PRESETS = {"clear": 0.005, "typical": 0.03, "confusing": 0.10}
 """Share of eligible two-unit buyers who miss the bundle (docs/model.md#mechanics, all [X])."""
 
 
-class SecondItemDiscount(_Promotion):
+class SecondItemDiscount(PromotionBase):
     """第二件X元: the second unit costs ``second_item_price_yuan`` if both are in one order.
 
     Buyers who meant to buy two but ordered one unit, or two in separate orders, *miss the
@@ -798,7 +802,7 @@ class SecondItemDiscount(_Promotion):
         )
 
 
-class ThresholdDiscount(_Promotion):
+class ThresholdDiscount(PromotionBase):
     """满减: ``discount_yuan`` off an order of at least ``threshold_yuan``.
 
     Near-miss buyers (just under the threshold) ask why the discount did not apply; buyers
@@ -817,7 +821,7 @@ class ThresholdDiscount(_Promotion):
     partial_return_dispute: ContactReason | None = None
 
 
-class Coupon(_Promotion):
+class Coupon(PromotionBase):
     """Coupons: a share of orders uses one; it fails by cause; some failures call service."""
 
     kind: Literal["coupon"]
@@ -846,7 +850,7 @@ class Coupon(_Promotion):
         return 1 - ok
 
 
-class FlashSale(_Promotion):
+class FlashSale(PromotionBase):
     """秒杀: a spike of orders that decays after the start, with stock and payment trouble.
 
     Inside the window the order rate is multiplied by
@@ -867,7 +871,7 @@ class FlashSale(_Promotion):
     order_change: ContactReason | None = None
 
 
-class PriceProtection(_Promotion):
+class PriceProtection(PromotionBase):
     """价保: the price drops at ``price_drop_at``; buyers in the claim window claim the gap."""
 
     kind: Literal["price_protection"]
@@ -1023,6 +1027,15 @@ class Scenario(Model):
                         f"promotion.{field}.rate_per_order: not used; the mechanic's "
                         "parameters set this reason's rate"
                     )
+        # a mechanic's own reasons may count from its fixed times (价保's price drop)
+        fixed_anchor = set()
+        if self.promotion is not None:
+            from sim.mechanics import mechanic_of  # the mechanics import this module
+
+            mechanic = mechanic_of(self.promotion)
+            if "price_drop" in mechanic.anchors(self, self.promotion):
+                own = mechanic.reasons(self.promotion, tuple(self.channels))
+                fixed_anchor = {f"promotion.{field}" for field, _ in own}
         seen: dict[str, str] = {}
         arrival_reasons = {a.reason for a in self.arrivals}
         for where, name, reason in reasons:
@@ -1036,9 +1049,7 @@ class Scenario(Model):
             for c in reason.channel_mix:
                 if c not in channels:
                     problems.append(f"{where}.channel_mix.{c}: unknown channel {_q(c)}")
-            if reason.anchor == "price_drop" and not (
-                isinstance(self.promotion, PriceProtection) and where == "promotion.claim"
-            ):
+            if reason.anchor == "price_drop" and where not in fixed_anchor:
                 problems.append(f"{where}.anchor: price_drop is only for a price_protection claim")
         j = self.journey
         if j.escalation_channel is not None and j.escalation_channel not in channels:
@@ -1066,115 +1077,13 @@ def default_mix(channels: tuple[str, ...]) -> dict[str, float]:
     return {channels[0]: 1.0}
 
 
-def _reason(name: str, channels: tuple[str, ...], **fields: Any) -> ContactReason:
-    return ContactReason.model_validate(
-        {"name": name, "rate_per_order": 0.0, "channel_mix": default_mix(channels), **fields}
-    )
-
-
 def promotion_reasons(
-    promotion: Promotion, channels: tuple[str, ...]
+    promotion: PromotionBase, channels: tuple[str, ...]
 ) -> list[tuple[str, ContactReason]]:
-    """The contact reasons a promotion generates: ``(field, reason)``, defaults filled in.
+    """The contact reasons a promotion generates (:func:`sim.mechanics.promotion_reasons`)."""
+    from sim.mechanics import promotion_reasons as reasons  # the mechanics import this module
 
-    A reason's ``rate_per_order`` is not used here: each mechanic computes its own
-    probability per order (see the mechanics' docstrings). Default timings and handle-time
-    factors are docs/model.md#timing and #handling ([X] unless noted).
-    """
-    out: list[tuple[str, ContactReason]] = []
-
-    def pick(field: str, given: ContactReason | None, name: str = "", **default: Any) -> None:
-        reason = given if given is not None else _reason(name or field, channels, **default)
-        out.append((field, reason))
-
-    if promotion.rule_question_rate > 0 or promotion.rule_question is not None:
-        pick(
-            "rule_question",
-            promotion.rule_question,
-            anchor="order",
-            before_anchor=True,
-            lag_hours={"dist": "exponential", "mean": 0.5},
-            handle_time_factor=0.5,
-            resolution_probability=0.95,
-        )
-    match promotion:
-        case SecondItemDiscount():
-            pick(
-                "price_difference",
-                promotion.price_difference,
-                anchor="delivery",
-                lag_hours={"dist": "lognormal", "median": 10, "sigma": 1.2},
-                handle_time_factor=1.2,
-                resolution_probability=0.75,
-                refund_policy="if_insist",  # the seed: refunded to avoid a bad review
-                redial_probability=0.8,  # money at stake raises persistence [X]
-            )
-        case ThresholdDiscount():
-            pick(
-                "discount_not_applied",
-                promotion.discount_not_applied,
-                anchor="order",
-                lag_hours={"dist": "exponential", "mean": 2},
-                handle_time_factor=1.0,
-                resolution_probability=0.7,
-                refund_policy="if_insist",
-            )
-            pick(
-                "partial_return_dispute",
-                promotion.partial_return_dispute,
-                anchor="delivery",
-                lag_hours={"dist": "exponential", "mean": 72},
-                handle_time_factor=1.5,
-                resolution_probability=0.6,
-            )
-        case Coupon():
-            pick(
-                "coupon_failed",
-                promotion.coupon_failed,
-                anchor="order",
-                before_anchor=True,
-                lag_hours={"dist": "exponential", "mean": 0.25},
-                handle_time_factor=0.8,
-                resolution_probability=0.7,
-            )
-        case FlashSale():
-            pick(
-                "stock_issue",
-                promotion.stock_issue,
-                anchor="order",
-                lag_hours={"dist": "exponential", "mean": 6},
-                handle_time_factor=1.0,  # 4.2 min [C]
-                resolution_probability=0.8,
-            )
-            pick(
-                "payment_issue",
-                promotion.payment_issue,
-                anchor="order",
-                before_anchor=True,
-                lag_hours={"dist": "exponential", "mean": 0.1},
-                handle_time_factor=1.4,  # 6.8 min [C]
-                resolution_probability=0.8,
-            )
-            pick(
-                "order_change",
-                promotion.order_change,
-                anchor="order",
-                lag_hours={"dist": "exponential", "mean": 12},
-                handle_time_factor=0.8,
-                resolution_probability=0.9,
-            )
-        case PriceProtection():
-            pick(
-                "claim",
-                promotion.claim,
-                name="price_protection",
-                anchor="price_drop",
-                lag_hours={"dist": "exponential", "mean": 24},
-                handle_time_factor=0.8,
-                resolution_probability=0.9,
-                refund_policy="always",  # a valid claim is paid
-            )
-    return out
+    return reasons(promotion, channels)
 
 
 def _q(text: str, limit: int = 40) -> str:

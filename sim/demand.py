@@ -43,20 +43,15 @@ from numpy.typing import NDArray
 
 from sim.config import (
     ContactReason,
-    Coupon,
     Distribution,
     Empirical,
-    FlashSale,
     PoissonArrivals,
-    PriceProtection,
     ProfileArrivals,
     Promotion,
     Scenario,
-    SecondItemDiscount,
-    ThresholdDiscount,
-    promotion_reasons,
 )
 from sim.distributions import draw, quantile
+from sim.mechanics import mechanic_of, promotion_reasons, seconds
 from sim.rng import Streams
 from sim.uniforms import (
     DECISIONS,
@@ -211,17 +206,12 @@ _POLICY = {"never": NEVER, "if_insist": IF_INSIST, "always": ALWAYS}
 
 
 def _money_at_stake(scenario: Scenario, field: str | None) -> float:
-    """Default refund of a promotion's reason: what the customer feels owed."""
+    """Default refund of a promotion's reason: what the customer feels owed (its mechanic's)."""
     promo, orders = scenario.promotion, scenario.orders
+    if promo is None or field is None:
+        return 0.0
     price = orders.item_price_yuan if orders is not None else 0.0
-    match promo:
-        case SecondItemDiscount() if field == "price_difference":
-            return max(0.0, price - promo.second_item_price_yuan)
-        case PriceProtection() if field == "claim":
-            return promo.price_drop_yuan
-        case ThresholdDiscount() if field == "discount_not_applied":
-            return promo.discount_yuan
-    return 0.0
+    return mechanic_of(promo).stake_yuan(promo, field, price)
 
 
 def _rules(scenario: Scenario, spec: ContactReason, promo: bool, field: str | None) -> Reason:
@@ -266,10 +256,6 @@ def reasons_of(scenario: Scenario) -> tuple[str, ...]:
 # --------------------------------------------------------------------------- the promotion
 
 
-def _seconds(scenario: Scenario, t: dt.datetime) -> float:
-    return (t - scenario.calendar.start).total_seconds()
-
-
 def multiplier(
     scenario: Scenario, promotion: Promotion | None, t: NDArray[np.float64]
 ) -> NDArray[np.float64]:
@@ -277,17 +263,15 @@ def multiplier(
     m = np.ones(t.shape)
     if promotion is None:
         return m
-    start, end = _seconds(scenario, promotion.start), _seconds(scenario, promotion.end)
+    start, end = seconds(scenario, promotion.start), seconds(scenario, promotion.end)
     inside = (t >= start) & (t < end)
     m[inside] = promotion.order_uplift
     if promotion.peak_day is not None:
-        day0 = _seconds(scenario, dt.datetime.combine(promotion.peak_day, dt.time()))
+        day0 = seconds(scenario, dt.datetime.combine(promotion.peak_day, dt.time()))
         m[inside & (t >= day0) & (t < day0 + DAY)] *= promotion.peak_day_factor
-    if isinstance(promotion, FlashSale):
-        spike = 1 + (promotion.spike_factor - 1) * np.exp(
-            -(t[inside] - start) / (promotion.spike_decay_minutes * 60.0)
-        )
-        m[inside] *= spike
+    shape = mechanic_of(promotion).order_multiplier(scenario, promotion, t[inside])
+    if shape is not None:
+        m[inside] *= shape
     return m
 
 
@@ -295,64 +279,39 @@ def _breakpoints(scenario: Scenario, promotion: Promotion | None) -> list[float]
     """Times where an arm's multiplier may jump; its maximum on a day is at one of them."""
     if promotion is None:
         return []
-    points = [_seconds(scenario, promotion.start), _seconds(scenario, promotion.end)]
+    points = [seconds(scenario, promotion.start), seconds(scenario, promotion.end)]
     if promotion.peak_day is not None:
-        points.append(_seconds(scenario, dt.datetime.combine(promotion.peak_day, dt.time())))
+        points.append(seconds(scenario, dt.datetime.combine(promotion.peak_day, dt.time())))
     return points
 
 
 def mechanic_probability(
     scenario: Scenario, promotion: Promotion, field: str, t: NDArray[np.float64]
 ) -> NDArray[np.float64]:
-    """Probability per order that the mechanic's reason ``field`` brings a contact."""
-    start, end = _seconds(scenario, promotion.start), _seconds(scenario, promotion.end)
-    in_window = (t >= start) & (t < end)
-    p = 0.0
+    """Probability per order placed at ``t`` that the promotion's reason ``field`` brings a contact.
+
+    Rule questions come from orders of the promotion's window at ``rule_question_rate``
+    (times the mechanic's factor); the mechanic's own reasons from orders of its span at
+    its rate (:class:`sim.mechanics.Mechanic`).
+    """
+    mechanic = mechanic_of(promotion)
+    lo, hi = _mechanic_span(scenario, promotion, field)
     if field == "rule_question":
-        p = promotion.rule_question_rate
-        if isinstance(promotion, SecondItemDiscount) and promotion.auto_apply:
-            p *= promotion.auto_apply_rule_question_factor
+        p = promotion.rule_question_rate * mechanic.rule_question_factor(promotion)
     else:
-        match promotion:
-            case SecondItemDiscount():
-                p = promotion.contact_share
-            case ThresholdDiscount():
-                p = (
-                    promotion.near_miss_share * promotion.near_miss_contact_probability
-                    if field == "discount_not_applied"
-                    else promotion.qualifying_share
-                    * promotion.partial_return_rate
-                    * promotion.dispute_probability
-                )
-            case Coupon():
-                p = (
-                    promotion.coupon_use_share
-                    * promotion.failure_probability
-                    * promotion.contact_probability
-                )
-            case FlashSale():
-                p = {
-                    "stock_issue": promotion.oversell_rate,
-                    "payment_issue": promotion.payment_issue_rate,
-                    "order_change": promotion.order_change_rate,
-                }[field]
-            case PriceProtection():
-                drop = _seconds(scenario, promotion.price_drop_at)
-                window = promotion.claim_window_days * DAY
-                return np.where((t >= drop - window) & (t < drop), promotion.claim_rate, 0.0)
-    return np.where(in_window, min(1.0, p), 0.0)
+        p = mechanic.rate(promotion, field)
+    return np.where((t >= lo) & (t < hi), min(1.0, p), 0.0)
 
 
 def _mechanic_span(scenario: Scenario, promotion: Promotion, field: str) -> tuple[float, float]:
-    """Order times ``[lo, hi)`` outside which the mechanic's reason ``field`` never fires.
+    """Order times ``[lo, hi)`` outside which the promotion's reason ``field`` never fires.
 
-    Follows :func:`mechanic_probability`: 价保 claims come from orders of the claim window
-    before the drop, every other mechanic's from orders of the promotion's window.
+    Rule questions come from orders of the promotion's window, the mechanic's reasons from
+    its span (the window, but for 价保's claim window before the drop).
     """
-    if isinstance(promotion, PriceProtection) and field != "rule_question":
-        drop = _seconds(scenario, promotion.price_drop_at)
-        return drop - promotion.claim_window_days * DAY, drop
-    return _seconds(scenario, promotion.start), _seconds(scenario, promotion.end)
+    if field == "rule_question":
+        return seconds(scenario, promotion.start), seconds(scenario, promotion.end)
+    return mechanic_of(promotion).order_span(scenario, promotion, field)
 
 
 # --------------------------------------------------------------------------- contacts by source
@@ -470,6 +429,9 @@ def _pick_channel(
     return idx[np.minimum(np.searchsorted(cum, u, side="right"), idx.size - 1)]
 
 
+FIXED_ANCHORS = frozenset({"price_drop"})
+"""Anchors at one time for every order, set by the mechanic (the others are per order)."""
+
 TAIL = 1e-12
 """Chance per contact that a pre-sale lag exceeds :func:`lag_bound_hours`."""
 
@@ -539,17 +501,18 @@ class _OrderDays:
         # the window is the scenario's, in both arms: order_in_window pairs across arms
         self.win = (
             (
-                _seconds(scenario, scenario.promotion.start),
-                _seconds(scenario, scenario.promotion.end),
+                seconds(scenario, scenario.promotion.start),
+                seconds(scenario, scenario.promotion.end),
             )
             if scenario.promotion is not None
             else (math.inf, math.inf)
         )
-        self.drop = (
-            _seconds(scenario, self.promotion.price_drop_at)
-            if isinstance(self.promotion, PriceProtection)
-            else math.nan
+        self.fixed: dict[str, float] = (
+            mechanic_of(self.promotion).anchors(scenario, self.promotion)
+            if self.promotion is not None
+            else {}
         )
+        """The mechanic's fixed anchor times (价保's price drop), by anchor name."""
 
     def __len__(self) -> int:
         return int(self.days.size)
@@ -607,13 +570,15 @@ class _OrderDays:
                 # journey's decisions need no more than float32's 24 bits, at half the cost
                 u = streams(f"{block}.{reason.name}.u").random((ORDER_ROWS, n))
                 lag = draw(reason.lag_hours, streams(f"{block}.{reason.name}.lag"), n) * HOUR
-                anchor = {
-                    "order": t,
-                    "ship": ship,
-                    "delivery": delivery,
-                    "expected_delivery": expected,
-                    "price_drop": np.full(n, self.drop),
-                }[reason.anchor]
+                if reason.anchor in FIXED_ANCHORS:
+                    anchor = np.full(n, self.fixed.get(reason.anchor, math.nan))
+                else:
+                    anchor = {
+                        "order": t,
+                        "ship": ship,
+                        "delivery": delivery,
+                        "expected_delivery": expected,
+                    }[reason.anchor]
                 when = anchor - lag if reason.before_anchor else anchor + lag
                 fire = inside & (u[ORDER_ISSUE] < p) & (when >= 0) & (when < self.horizon)
                 if reason.only_if_undelivered:
@@ -664,10 +629,10 @@ class _OrderDays:
                 # closed on both ends: an order time may round up onto the next midnight
                 if not (day0 <= hi and day0 + DAY >= lo):
                     continue
-            if reason.anchor == "price_drop":
-                if math.isnan(self.drop):
-                    continue  # no drop, no contact
-                base = self.drop
+            if reason.anchor in FIXED_ANCHORS:
+                base = self.fixed.get(reason.anchor, math.nan)
+                if math.isnan(base):
+                    continue  # no such time, no contact
             else:
                 base = day0
             if reason.before_anchor:

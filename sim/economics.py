@@ -13,20 +13,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.config import (
-    Coupon,
-    Economics,
-    FlashSale,
-    PriceProtection,
-    Scenario,
-    SecondItemDiscount,
-    ThresholdDiscount,
-)
+from sim.config import Economics, Scenario, SecondItemDiscount
+from sim.mechanics import OrderMargin as OrderMargin  # its home is the mechanics' protocol
+from sim.mechanics import mechanic_of
 
 MONEY_KEYS = (
     "gmv_yuan",
@@ -144,6 +137,8 @@ def labour_cost_yuan(
     e: Economics,
     agent_hours_by_group: Mapping[str, float],
     overtime_hours_by_group: Mapping[str, float],
+    *,
+    check: bool = True,
 ) -> float:
     """Cost of the staffed agent-hours, overtime premium included.
 
@@ -159,23 +154,25 @@ def labour_cost_yuan(
         e: The economics coefficients.
         agent_hours_by_group: Staffed agent-hours per group name, h (overtime included).
         overtime_hours_by_group: Of those, the overtime hours per group name, h.
+        check: Check the hours (a run's payroll is not checked: it must not fail on the
+            rounding of two hour counts).
 
     Returns:
         Labour cost, ¥.
 
     Raises:
-        ValueError: Hours that are negative or not finite, or a group with more overtime
-            hours than agent-hours (overtime outside agent-hours would be paid only the
-            premium's extra part).
+        ValueError: With ``check``: hours that are negative or not finite, or a group with
+            more overtime hours than agent-hours (overtime outside agent-hours would be
+            paid only the premium's extra part).
     """
     for name, hours in (*agent_hours_by_group.items(), *overtime_hours_by_group.items()):
-        if not (math.isfinite(hours) and hours >= 0):
+        if check and not (math.isfinite(hours) and hours >= 0):
             raise ValueError(f"group {name!r}: hours must be finite and ≥ 0, got {hours!r}")
     terms: list[float] = []
     for group in sorted(set(agent_hours_by_group) | set(overtime_hours_by_group)):
         hours = agent_hours_by_group.get(group, 0.0)
         overtime = overtime_hours_by_group.get(group, 0.0)
-        if overtime > hours * (1 + _HOURS_TOLERANCE) + _HOURS_TOLERANCE:
+        if check and overtime > hours * (1 + _HOURS_TOLERANCE) + _HOURS_TOLERANCE:
             raise ValueError(
                 f"group {group!r}: {overtime:g} overtime hours exceed its {hours:g} "
                 "agent-hours; overtime must be counted inside agent-hours"
@@ -187,49 +184,15 @@ def labour_cost_yuan(
 # --------------------------------------------------------------------------- order margin
 
 
-@dataclass(frozen=True)
-class OrderMargin:
-    """Expected money and units of one order.
-
-    Attributes:
-        revenue_yuan: What the buyer pays, ¥ per order (GMV after the promotion's discount).
-        cost_yuan: Goods and fulfilment, ¥ per order: units × unit cost + fulfilment cost.
-        units: Units shipped per order.
-    """
-
-    revenue_yuan: float
-    cost_yuan: float
-    units: float
-
-    @property
-    def margin_yuan(self) -> float:
-        """Gross profit of the order, ¥: revenue − cost."""
-        return self.revenue_yuan - self.cost_yuan
-
-
 def order_margin(scenario: Scenario, in_window: bool, promotion_active: bool) -> OrderMargin:
-    """Expected revenue, cost and units of one order, by promotion mechanic.
+    """Expected revenue, cost and units of one order.
 
     With P = ``orders.item_price_yuan``, C = ``orders.unit_cost_yuan`` and
-    F = ``economics.fulfilment_cost_per_order_yuan``:
-
-    - no promotion, an order outside the window, or ``promotion_active`` False (the baseline
-      arm): 1 unit, revenue P, cost C + F;
-    - ``second_item_discount``: a share s = eligible_share × two_unit_intent of orders are
-      two-unit buyers. Of those, (1 − miss) get the bundle (2 units, revenue P + X, cost
-      2C + F) and a share miss pays full price for both (2 units, revenue 2P, cost 2C + F;
-      a buyer who split them into two orders counts as one order here); the others buy
-      1 unit at P, cost C + F. So revenue = P + s·((1 − miss)·X + miss·P), cost =
-      (1 + s)·C + F, units = 1 + s. X = ``second_item_price_yuan``, miss = ``miss_rate``.
-      A 退差价 refund of a miss is counted from the journey's refunds, not here;
-    - ``threshold_discount``: revenue P − qualifying_share × discount_yuan, cost C + F
-      (the order's basket is not modelled: ``qualifying_share`` says how many qualify);
-    - ``coupon``: revenue P − coupon_use_share × (1 − failure_probability) ×
-      coupon_value_yuan, cost C + F (a failed coupon gives no discount; compensation by
-      service is a refund counted by the journey);
-    - ``flash_sale``: revenue P − discount_yuan, cost C + F;
-    - ``price_protection``: revenue P, cost C + F (claims are refunds, counted by the
-      journey).
+    F = ``economics.fulfilment_cost_per_order_yuan``: without a promotion, for an order
+    outside the window, or with ``promotion_active`` False (the baseline arm), 1 unit,
+    revenue P, cost C + F; else the promotion mechanic's margin
+    (:meth:`sim.mechanics.Mechanic.margin`; each mechanic's module gives its formula).
+    Refunds (退差价, 价保 claims, compensation) are counted from the journey, not here.
 
     A discount never exceeds the price of the order it applies to: each cut is
     min(cut, P), so no revenue is negative.
@@ -253,29 +216,54 @@ def order_margin(scenario: Scenario, in_window: bool, promotion_active: bool) ->
     promotion = scenario.promotion
     if promotion is None or not in_window or not promotion_active:
         return OrderMargin(revenue_yuan=p, cost_yuan=c + f, units=1.0)
-    match promotion:
-        case SecondItemDiscount():
-            s = promotion.eligible_share * promotion.two_unit_intent
-            miss = promotion.miss_rate
-            x = promotion.second_item_price_yuan
-            return OrderMargin(
-                revenue_yuan=p + s * ((1.0 - miss) * x + miss * p),
-                cost_yuan=(1.0 + s) * c + f,
-                units=1.0 + s,
-            )
-        case ThresholdDiscount():
-            cut = promotion.qualifying_share * min(promotion.discount_yuan, p)
-            return OrderMargin(revenue_yuan=p - cut, cost_yuan=c + f, units=1.0)
-        case Coupon():
-            works = promotion.coupon_use_share * (1.0 - promotion.failure_probability)
-            cut = works * min(promotion.coupon_value_yuan, p)
-            return OrderMargin(revenue_yuan=p - cut, cost_yuan=c + f, units=1.0)
-        case FlashSale():
-            cut = min(promotion.discount_yuan, p)
-            return OrderMargin(revenue_yuan=p - cut, cost_yuan=c + f, units=1.0)
-        case PriceProtection():
-            return OrderMargin(revenue_yuan=p, cost_yuan=c + f, units=1.0)
-    raise TypeError(promotion)  # pragma: no cover
+    return mechanic_of(promotion).margin(promotion, p, c, f)
+
+
+def orders_yuan(
+    scenario: Scenario, placed: float, placed_in_window: float, *, promotion_active: bool
+) -> tuple[float, float]:
+    """GMV and goods cost of an arm's orders, ¥: :func:`order_margin` × orders, in and out.
+
+    Args:
+        scenario: The scenario; it must have an ``orders`` section.
+        placed: Orders placed (a count or an expectation).
+        placed_in_window: Of those, placed inside the promotion's window.
+        promotion_active: False for the baseline arm.
+
+    Returns:
+        ``(gmv, goods cost)``: Σ orders × revenue and Σ orders × (units × unit cost +
+        fulfilment), over the orders inside and outside the window.
+    """
+    n_in, n_out = placed_in_window, placed - placed_in_window
+    inside = order_margin(scenario, in_window=True, promotion_active=promotion_active)
+    outside = order_margin(scenario, in_window=False, promotion_active=promotion_active)
+    gmv = n_in * inside.revenue_yuan + n_out * outside.revenue_yuan
+    goods = n_in * inside.cost_yuan + n_out * outside.cost_yuan
+    return gmv, goods
+
+
+def order_amounts(
+    scenario: Scenario, in_window: NDArray[np.bool_], active: bool, u: NDArray[np.float64]
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Items and amount (¥) of each order as the event log shows it: a draw of :func:`order_margin`.
+
+    Args:
+        scenario: The scenario.
+        in_window: Per order, placed inside the promotion's window.
+        active: The arm runs the scenario's promotion.
+        u: Per order, a uniform of its own (which realisation it gets).
+
+    Returns:
+        Items and amount per order: 1 item at P (``orders.item_price_yuan``, 0 without
+        orders) unless the promotion's mechanic says otherwise
+        (:meth:`sim.mechanics.Mechanic.order_amounts`; e.g. 第二件X元: a two-unit buyer gets
+        the bundle, 2 items at P + X, or misses it and pays 2P).
+    """
+    price = scenario.orders.item_price_yuan if scenario.orders is not None else 0.0
+    promotion = scenario.promotion
+    if promotion is None:
+        return np.ones(in_window.size, dtype=np.int64), np.full(in_window.size, price)
+    return mechanic_of(promotion).order_amounts(promotion, price, in_window & active, u)
 
 
 # --------------------------------------------------------------------------- issues
@@ -423,7 +411,8 @@ def price_difference_refund_yuan(scenario: Scenario) -> float:
     reason = promotion.price_difference
     if reason is not None and reason.refund_yuan is not None:
         return reason.refund_yuan
-    return max(0.0, scenario.orders.item_price_yuan - promotion.second_item_price_yuan)
+    price = scenario.orders.item_price_yuan
+    return mechanic_of(promotion).stake_yuan(promotion, "price_difference", price)
 
 
 def miss_slope_second_item(

@@ -11,13 +11,13 @@ What the model does not decide per order or per customer is drawn here, from str
 their own (``eventlog.orders``, ``eventlog.csat``), so asking for the log shifts no draw of
 the simulation:
 
-- items and amount of an order: a realisation of the expectations of
-  :func:`sim.economics.order_margin` (e.g. 第二件X元: a two-unit buyer gets the bundle, 2
-  items at P + X, or misses it and pays 2P);
+- items and amount of an order (:func:`sim.economics.order_amounts`, by the promotion's
+  mechanic): a realisation of the expectations of :func:`sim.economics.order_margin` (e.g.
+  第二件X元: a two-unit buyer gets the bundle, 2 items at P + X, or misses it and pays 2P);
 - a CSAT score per customer issue: the issue is satisfied with the probability of the
-  satisfaction model (docs/model.md#satisfaction); the score (5 satisfied, 1 not, since the model
-  decides only that) is on the issue's last contact. Every issue whose contacts all ended
-  before the horizon is surveyed.
+  satisfaction model (:mod:`sim.outcomes`, docs/model.md#satisfaction); the score (5
+  satisfied, 1 not, since the model decides only that) is on the issue's last contact.
+  Every issue whose contacts all ended before the horizon is surveyed.
 """
 
 from __future__ import annotations
@@ -33,11 +33,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.center import ABANDONED, ANSWERED, ESCALATION, FIRST, CenterResult
-from sim.config import Coupon, FlashSale, Scenario, SecondItemDiscount, ThresholdDiscount
+from sim.center import ABANDONED, ANSWERED, FIRST, CenterResult
+from sim.config import Scenario
 from sim.demand import Contacts, OrderRows
+from sim.economics import order_amounts
+from sim.outcomes import issue_table, satisfied
 from sim.rng import Streams
-from sim.satisfaction import satisfaction_probability
 
 ORDER_COLUMNS = ("order_id", "created", "items", "amount_yuan", "promotion", "shipped", "delivered")
 """``orders.csv`` columns, in order."""
@@ -100,34 +101,6 @@ def _times(scenario: Scenario, seconds: NDArray[np.float64]) -> list[str]:
     ]
 
 
-def _items_amount(
-    scenario: Scenario, in_window: NDArray[np.bool_], active: bool, u: NDArray[np.float64]
-) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-    """Items and amount (yuan) per order, one uniform each (see the module docstring)."""
-    n = in_window.size
-    price = scenario.orders.item_price_yuan if scenario.orders is not None else 0.0
-    items = np.ones(n, dtype=np.int64)
-    amount = np.full(n, price)
-    promo = scenario.promotion
-    on = in_window & active
-    match promo:
-        case SecondItemDiscount():
-            two = promo.eligible_share * promo.two_unit_intent
-            bundle = on & (u < two * (1.0 - promo.miss_rate))
-            missed = on & ~bundle & (u < two)
-            items[bundle | missed] = 2
-            amount[bundle] = price + promo.second_item_price_yuan
-            amount[missed] = 2 * price
-        case ThresholdDiscount():
-            amount[on & (u < promo.qualifying_share)] -= min(promo.discount_yuan, price)
-        case Coupon():
-            works = promo.coupon_use_share * (1.0 - promo.failure_probability)
-            amount[on & (u < works)] -= min(promo.coupon_value_yuan, price)
-        case FlashSale():
-            amount[on] -= min(promo.discount_yuan, price)
-    return items, amount
-
-
 def _csv(rows: Iterable[Sequence[object]]) -> str:
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerows(rows)
@@ -154,7 +127,7 @@ def order_lines(
     held: list[NDArray[Any]] = []  # orders placed at or after the day's end, for later
     for end, rows in days:
         u = rng.random(rows.id.size)
-        items, amount = _items_amount(scenario, rows.in_window, active, u)
+        items, amount = order_amounts(scenario, rows.in_window, active, u)
         flag = (rows.in_window & active).astype(np.int64)
         day = [rows.id, rows.created_seconds, items, amount, flag]
         day += [rows.ship_seconds, rows.delivery_seconds]
@@ -193,54 +166,30 @@ take several times the memory of their text."""
 def _csat(
     scenario: Scenario, result: CenterResult, ended: NDArray[np.float64], u: NDArray[np.float64]
 ) -> NDArray[np.int64]:
-    """Per contact, the CSAT score on its issue's last contact (0: none)."""
+    """Per contact, the CSAT score on its issue's last contact (0: none).
+
+    Whether an issue is satisfied is the outcomes stage's (:func:`sim.outcomes.satisfied`),
+    decided with the issue's uniform ``u`` (one per issue, in the order of their first
+    contacts).
+    """
     c = result.contacts
-    assert c is not None and result.issue is not None and result.resolved is not None
+    assert c is not None and result.issue is not None
+    table = issue_table(scenario, c, result, since=-math.inf)
+    assert table is not None, "the event log needs the centre's issues"
     issue, n = result.issue, result.issue.size
     n_issues = int(issue.max()) + 1 if n else 0
-    arrival = c.arrival_seconds
-    horizon = result.horizon_seconds
     count = np.bincount(issue, minlength=n_issues)
     # an issue is surveyed once every contact of it has ended before the horizon
-    done = np.isfinite(ended) & (ended <= horizon)
+    done = np.isfinite(ended) & (ended <= result.horizon_seconds)
     closed = np.bincount(issue, weights=done.astype(np.float64), minlength=n_issues) == count
     last = np.full(n_issues, -1, dtype=np.int64)
-    order = np.lexsort((np.arange(n), arrival))
+    order = np.lexsort((np.arange(n), c.arrival_seconds))
     last[issue[order]] = order  # the latest arrival of each issue wins
     first = np.flatnonzero(np.arange(n) == issue)  # an issue is named by its first contact
-
-    def anyof(flags: NDArray[np.bool_]) -> NDArray[np.float64]:
-        hits = np.bincount(issue, weights=flags.astype(np.float64), minlength=n_issues)
-        return (hits > 0).astype(np.float64)
-
-    sat = scenario.satisfaction
-    tolerance = np.array(
-        [
-            sat.wait_tolerance_seconds.get(ch, sat.default_wait_tolerance_seconds)
-            for ch in c.channels
-        ]
-    )
-    types = list(scenario.customers.types.values()) if scenario.customers else []
-    shift = np.array([t.satisfaction_shift for t in types] or [0.0])
-    ctype = c.customer_type if c.customer_type is not None else np.zeros(n, dtype=np.int32)
-    refunded = result.refunded if result.refunded is not None else np.zeros(n, dtype=bool)
-    kind = result.kind if result.kind is not None else np.zeros(n, dtype=np.int8)
-    wait = result.leave_queue_seconds - arrival
-    p = satisfaction_probability(
-        sat,
-        resolved=anyof(result.resolved == 1)[first],
-        refund=anyof(refunded)[first],
-        first_wait_seconds=np.nan_to_num(wait[first]),
-        tolerance_seconds=tolerance[c.channel[first]],
-        contacts=count[first],
-        escalated=anyof(kind == ESCALATION)[first],
-        abandoned_any=anyof(result.outcome == ABANDONED)[first],
-        type_shift=shift[ctype[first]],
-    )
     score = np.zeros(n, dtype=np.int64)
     ok = closed[first]
-    satisfied = u < p
-    score[last[first[ok]]] = np.where(satisfied[ok], SATISFIED_SCORE, DISSATISFIED_SCORE)
+    yes = satisfied(scenario, table, u)
+    score[last[first[ok]]] = np.where(yes[ok], SATISFIED_SCORE, DISSATISFIED_SCORE)
     return score
 
 

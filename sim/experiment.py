@@ -31,10 +31,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.center import feed_times, simulate_center, stream_center
-from sim.config import Scenario, SecondItemDiscount
+from sim.config import Scenario
 from sim.demand import Arm, Contacts, DemandStream, LateContact, generate, orders_by_day
-from sim.economics import break_even_miss_rate, miss_slope_second_item
 from sim.eventlog import ContactLines, EventLog, order_lines
+from sim.mechanics import mechanic_of
 from sim.metrics import ReplicationMetrics, Tally, replication_metrics
 from sim.rng import Streams
 from sim.stats import Stat, summarise
@@ -202,22 +202,8 @@ def _effect_figures(
     if in_window and "service_cost_yuan" in diff:
         extra = diff["service_cost_yuan"] + diff.get("refunds_yuan", 0.0)
         out["service_cost_per_promo_order_yuan"] = extra / in_window
-    promotion = scenario.promotion
-    cost_key = "reason.price_difference.cost_per_issue_yuan"
-    if isinstance(promotion, SecondItemDiscount) and cost_key in promo and "net_yuan" in diff:
-        slope = miss_slope_second_item(
-            scenario,
-            in_window,
-            promo[cost_key],
-            promo["reason.price_difference.refund_share"],
-        )
-        root = break_even_miss_rate(
-            net_at_current=diff["net_yuan"],
-            miss_current=promotion.miss_rate,
-            net_slope_per_miss=slope,
-        )
-        if root is not None:
-            out["break_even_miss_rate"] = root
+    if scenario.promotion is not None:  # the mechanic's own figures (第二件X元: break-even)
+        out.update(mechanic_of(scenario.promotion).effect_figures(scenario, diff, promo))
     return out
 
 

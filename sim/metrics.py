@@ -36,24 +36,18 @@ from sim.center import (
     REPEAT,
     CenterResult,
 )
-from sim.config import Satisfaction, Scenario, SecondItemDiscount
+from sim.config import Scenario
 from sim.demand import Contacts, Demand, OrderTally, Reason, all_reasons, order_tally
 from sim.economics import (
     contact_labour_cost_yuan,
-    group_labour_cost_yuan,
-    handling_cost_yuan,
-    issue_stake_yuan,
     issues_cost_yuan,
+    labour_cost_yuan,
     money_view,
-    order_margin,
+    orders_yuan,
 )
-from sim.satisfaction import (
-    bad_review_probability,
-    churn_probability,
-    effort_score,
-    satisfaction_probability,
-)
-from sim.uniforms import DECISIONS, U_CHURN, U_REVIEW, U_REVISE
+from sim.mechanics import mechanic_of, promotion_reasons
+from sim.outcomes import CSAT_DRIVERS as CSAT_DRIVERS  # its home is the outcomes stage
+from sim.outcomes import decide, issue_table
 
 INTERVAL_METRICS = (
     "offered",
@@ -180,7 +174,7 @@ class Tally:
         self.edges = np.concatenate([np.maximum(self.starts, self.warmup), [self.horizon]])
         self.channels = tuple(scenario.channels)
         self.reasons = all_reasons(scenario)
-        self.price_difference = _price_difference_reason(scenario, self.reasons)
+        self.costed = _costed_reasons(scenario, self.reasons)
         n_int, n_ch, n_g = self.starts.size, len(self.channels), len(scenario.staffing.groups)
         self.first_day = int(self.warmup // 86400.0)
         self.n_days = math.ceil(self.horizon / 86400.0 - 1e-9) - self.first_day
@@ -349,98 +343,40 @@ class Tally:
     def _add_customers(self, contacts: Contacts, result: CenterResult) -> None:
         """The customer view per issue (docs/model.md#satisfaction), summed over issues.
 
-        Bad reviews and churn are drawn per issue with the issue's own uniforms; CSAT is the
-        mean probability of being satisfied (its expectation, which has less noise).
+        The outcomes stage decides each issue's outcomes (:func:`sim.outcomes.decide`); CSAT
+        is summed as the probability of being satisfied (its expectation, less noise).
         """
-        table = _issue_table(self.scenario, contacts, result)
-        if table is None or table["contacts"].size == 0:
+        table = issue_table(self.scenario, contacts, result)
+        if table is None or len(table) == 0:
             return
-        scenario = self.scenario
-        sat = scenario.satisfaction
-        tolerance = np.array(
-            [
-                sat.wait_tolerance_seconds.get(c, sat.default_wait_tolerance_seconds)
-                for c in self.channels
-            ]
-        )[table["first_channel"].astype(np.int64)]
-        types = list(scenario.customers.types.values()) if scenario.customers else []
-        ctype = table["ctype"].astype(np.int64)
-        shift = np.array([t.satisfaction_shift for t in types] or [0.0])[ctype]
-        review_factor = np.array([t.review_factor for t in types] or [1.0])[ctype]
-        reasons = self.reasons
-        reason = table["reason"].astype(np.int64)
-        reason_factor = np.array([sat.reason_review_factors.get(r.name, 1.0) for r in reasons])[
-            reason
-        ]
-        p_sat = satisfaction_probability(
-            sat,
-            resolved=table["resolved"],
-            refund=table["refunded"],
-            first_wait_seconds=table["first_wait"],
-            tolerance_seconds=tolerance,
-            contacts=table["contacts"],
-            escalated=table["escalated"],
-            abandoned_any=table["abandoned_any"],
-            type_shift=shift,
-        )
-        effort = effort_score(
-            contacts=table["contacts"],
-            transfers=table["transfers"],
-            total_wait_seconds=table["total_wait"],
-            tolerance_seconds=tolerance,
-            channel_switch=table["switched"],
-        )
-        p_bad = p_sat * bad_review_probability(
-            sat, satisfied=1.0, type_factor=review_factor, reason_factor=reason_factor
-        ) + (1 - p_sat) * bad_review_probability(
-            sat, satisfied=0.0, type_factor=review_factor, reason_factor=reason_factor
-        )
-        # the platform takes reviews until review_window_days after delivery (contacts
-        # without an order can always lead to one)
-        closes = table["delivery"] + sat.review_window_days * 86400.0
-        reviewable = np.isnan(closes) | (table["first_arrival"] <= closes)
-        bad = reviewable & (table["u_review"] < p_bad)
-        settled = table["last_end"] - table["first_arrival"] <= sat.revision_window_days * 86400.0
-        revised = (
-            bad
-            & (table["resolved"] > 0)
-            & (table["contacts"] > 1)
-            & settled
-            & (table["u_revise"] < sat.revision_probability)
-        )
-        quick = table["last_end"] - table["first_arrival"] <= sat.quick_resolution_hours * 3600.0
-        outcome = np.where(table["resolved"] > 0, np.where(quick, 3, 2), 1)
-        stake = np.array([issue_stake_yuan(scenario, r.refund_yuan) for r in reasons])[reason]
-        # the TARP table is about problems: pre-sale questions lose no customer
-        after_sale = np.array([r.after_sale for r in reasons])[reason]
-        churned = after_sale & (table["u_churn"] < churn_probability(sat.retention, outcome, stake))
+        out = decide(self.scenario, self.reasons, table)
+        p_sat, bad, revised, churned = out.p_satisfied, out.bad_review, out.revised, out.churned
         c = self.customer
 
         def add(key: str, value: float) -> None:
             c[key] = c.get(key, 0) + value
 
-        pd = self.price_difference
-        if pd is not None:
-            # what price-difference issues cost, for the break-even miss rate
-            of_pd = reason == pd
-            add("pd.issues", int(of_pd.sum()))
-            add("pd.refunded", float(table["refunded"][of_pd].sum()))
-            add("pd.labour_yuan", float(table["labour_yuan"][of_pd].sum()))
-            add("pd.bad_reviews", int(bad[of_pd].sum() - revised[of_pd].sum()))
-            add("pd.churned", int(churned[of_pd].sum()))
+        for name, ri in self.costed:
+            # what the mechanic's costed issues cost (第二件X元: for the break-even miss rate)
+            of_r = table.reason == ri
+            add(f"{name}.issues", int(of_r.sum()))
+            add(f"{name}.refunded", float(table.refunded[of_r].sum()))
+            add(f"{name}.labour_yuan", float(table.labour_yuan[of_r].sum()))
+            add(f"{name}.bad_reviews", int(bad[of_r].sum() - revised[of_r].sum()))
+            add(f"{name}.churned", int(churned[of_r].sum()))
         add("issues", int(p_sat.size))
         add("p_sat", float(p_sat.sum()))
         band = np.minimum((p_sat * CSAT_BANDS).astype(np.int64), CSAT_BANDS - 1)
         for k, count in enumerate(np.bincount(band, minlength=CSAT_BANDS).tolist()):
             add(f"band.{k}", count)
-        for driver, (touched, without) in _csat_drivers(sat, table, tolerance, shift).items():
+        for driver, (touched, without) in out.drivers.items():
             add(f"touched.{driver}", int(touched.sum()))
             add(f"without.{driver}", float(without.sum()))
-        add("total_wait", float(table["total_wait"].sum()))
-        add("transfers", float(table["transfers"].sum()))
-        add("switched", float(table["switched"].sum()))
-        add("refunded", float(table["refunded"].sum()))
-        add("effort", float(effort.sum()))
+        add("total_wait", float(table.total_wait.sum()))
+        add("transfers", float(table.transfers.sum()))
+        add("switched", float(table.switched.sum()))
+        add("refunded", float(table.refunded.sum()))
+        add("effort", float(out.effort.sum()))
         add("bad", int(bad.sum() - revised.sum()))
         add("revised", int(revised.sum()))
         add("churned", int(churned.sum()))
@@ -608,13 +544,15 @@ class Tally:
         n = int(c.get("issues", 0))
         if n == 0:
             return
-        if c.get("pd.issues", 0) > 0:
-            e = self.scenario.economics
-            n_pd = int(c["pd.issues"])
-            cost = issues_cost_yuan(e, c["pd.labour_yuan"], c["pd.bad_reviews"], c["pd.churned"])
-            overall["reason.price_difference.issues"] = n_pd
-            overall["reason.price_difference.refund_share"] = float(c["pd.refunded"] / n_pd)
-            overall["reason.price_difference.cost_per_issue_yuan"] = float(cost / n_pd)
+        for name, _ in self.costed:
+            if c.get(f"{name}.issues", 0) > 0:
+                e = self.scenario.economics
+                n_r = int(c[f"{name}.issues"])
+                labour, bad = c[f"{name}.labour_yuan"], c[f"{name}.bad_reviews"]
+                cost = issues_cost_yuan(e, labour, bad, c[f"{name}.churned"])
+                overall[f"reason.{name}.issues"] = n_r
+                overall[f"reason.{name}.refund_share"] = float(c[f"{name}.refunded"] / n_r)
+                overall[f"reason.{name}.cost_per_issue_yuan"] = float(cost / n_r)
         csat = c["p_sat"] / n
         overall["csat_mean"] = float(csat)
         for k in range(CSAT_BANDS):
@@ -640,155 +578,28 @@ def _ghost_spans(
     return g[:, 2], g[:, 3], g[:, 4]
 
 
-def _issue_table(
-    scenario: Scenario, contacts: Contacts, result: CenterResult
-) -> dict[str, NDArray[np.float64]] | None:
-    """Per counted issue (first contact after the warm-up): what the customer went through."""
-    if result.issue is None or result.kind is None or result.resolved is None:
-        return None
-    warmup, horizon = scenario.calendar.warmup_seconds, scenario.calendar.horizon_seconds
-    issue = result.issue
-    n_issues = int(issue.max()) + 1 if issue.size else 0
-    first = np.flatnonzero(result.kind == FIRST)
-    first_of = np.full(n_issues, -1, dtype=np.int64)
-    first_of[issue[first]] = first
-    counted = first_of >= 0
-    counted[counted] = contacts.arrival_seconds[first_of[counted]] >= warmup
-    arrival = contacts.arrival_seconds
-    leave = np.where(np.isnan(result.leave_queue_seconds), horizon, result.leave_queue_seconds)
-    wait = leave - arrival
-
-    def per_issue(values: NDArray[np.float64]) -> NDArray[np.float64]:
-        out = np.bincount(issue, weights=values, minlength=n_issues).astype(np.float64)
-        return out[counted]
-
-    ones = np.ones(issue.size)
-    # when each issue's last contact ended: answered at answer + handle, else leaving the queue
-    ended = np.where(
-        result.outcome == ANSWERED, result.answer_seconds + contacts.handle_seconds, leave
-    )
-    last_end = np.full(n_issues, -np.inf)
-    np.maximum.at(last_end, issue, ended)
-    f = first_of[counted]
-    decide = (
-        contacts.decide if contacts.decide is not None else np.full((arrival.size, DECISIONS), 0.5)
-    )
-    first_channel = contacts.channel[f]
-    switched = (contacts.channel != contacts.channel[first_of[issue]]).astype(np.float64)
-    refunded = result.refunded if result.refunded is not None else np.zeros(issue.size, bool)
-    handled = np.where(
-        result.outcome == ANSWERED,
-        handling_cost_yuan(
-            scenario.economics,
-            [g.name for g in scenario.staffing.groups],
-            np.maximum(result.group, 0),
-            contacts.handle_seconds,
-        ),
-        0.0,
-    )
-    return {
-        "labour_yuan": per_issue(handled),
-        "contacts": per_issue(ones),
-        "resolved": (per_issue((result.resolved == 1).astype(np.float64)) > 0).astype(float),
-        "refunded": (per_issue(refunded.astype(np.float64)) > 0).astype(np.float64),
-        "first_wait": wait[f],
-        "total_wait": per_issue(wait),
-        "escalated": (per_issue((result.kind == ESCALATION).astype(np.float64)) > 0).astype(
-            np.float64
-        ),
-        "transfers": per_issue((result.kind == ESCALATION).astype(np.float64)),
-        "abandoned_any": (per_issue((result.outcome == ABANDONED).astype(np.float64)) > 0).astype(
-            np.float64
-        ),
-        "switched": (per_issue(switched) > 0).astype(np.float64),
-        "first_channel": first_channel.astype(np.float64),
-        "reason": contacts.reason[f].astype(np.float64),
-        "ctype": (
-            contacts.customer_type[f] if contacts.customer_type is not None else np.zeros(f.size)
-        ).astype(np.float64),
-        "first_arrival": arrival[f],
-        "delivery": (
-            contacts.delivery_seconds[f]
-            if contacts.delivery_seconds is not None
-            else np.full(f.size, np.nan)
-        ),
-        "last_end": last_end[counted],
-        "u_review": decide[f, U_REVIEW],
-        "u_revise": decide[f, U_REVISE],
-        "u_churn": decide[f, U_CHURN],
-    }
-
-
-def _price_difference_reason(scenario: Scenario, reasons: list[Reason]) -> int | None:
-    """Index of the price-difference (退差价) reason of a 第二件X元 promotion, if any."""
+def _costed_reasons(scenario: Scenario, reasons: list[Reason]) -> list[tuple[str, int]]:
+    """``(field, reason index)`` of the promotion's reasons its mechanic costs per issue."""
     promotion = scenario.promotion
-    if not isinstance(promotion, SecondItemDiscount):
-        return None
-    name = (
-        promotion.price_difference.name
-        if promotion.price_difference is not None
-        else ("price_difference")
-    )
+    if promotion is None:
+        return []
+    by_field = dict(promotion_reasons(promotion, tuple(scenario.channels)))
     names = [r.name for r in reasons]
-    return names.index(name) if name in names else None
+    return [
+        (field, names.index(by_field[field].name))
+        for field in mechanic_of(promotion).costed_reasons
+        if field in by_field and by_field[field].name in names
+    ]
 
 
 CSAT_BANDS = 10
 """Bands of P(satisfied) for ``csat_dist.<band>``: ten bands of ten percentage points."""
-
-CSAT_DRIVERS = ("wait", "repeat", "unresolved", "escalation", "abandonment")
-"""What costs satisfaction in the logistic model, for ``csat_lost`` and ``issues_with``."""
 
 
 def csat_band(k: int) -> str:
     """The name of band ``k`` of :data:`CSAT_BANDS`: ``00-10`` … ``90-100`` (percent)."""
     step = 100 // CSAT_BANDS
     return f"{k * step:02d}-{(k + 1) * step}"
-
-
-def _csat_drivers(
-    sat: Satisfaction,
-    table: dict[str, NDArray[np.float64]],
-    tolerance: NDArray[np.float64],
-    shift: NDArray[np.float64],
-) -> dict[str, tuple[NDArray[np.bool_], NDArray[np.float64]]]:
-    """Per driver, the issues it touched and their P(satisfied) without it.
-
-    Without a driver: no wait over tolerance, one contact, resolved, not escalated,
-    nothing abandoned. ``csat_lost.<driver>`` is the mean of the latter minus ``csat_mean``:
-    the satisfaction the driver takes away, as a share of issues.
-    """
-    base = {
-        "resolved": table["resolved"],
-        "refund": table["refunded"],
-        "first_wait_seconds": table["first_wait"],
-        "contacts": table["contacts"],
-        "escalated": table["escalated"],
-        "abandoned_any": table["abandoned_any"],
-    }
-    removed: dict[str, tuple[str, NDArray[np.float64], NDArray[np.bool_]]] = {
-        "wait": (
-            "first_wait_seconds",
-            np.minimum(table["first_wait"], tolerance),
-            table["first_wait"] > tolerance,
-        ),
-        "repeat": ("contacts", np.ones_like(table["contacts"]), table["contacts"] > 1),
-        "unresolved": ("resolved", np.ones_like(table["resolved"]), table["resolved"] == 0),
-        "escalation": ("escalated", np.zeros_like(table["escalated"]), table["escalated"] > 0),
-        "abandonment": (
-            "abandoned_any",
-            np.zeros_like(table["abandoned_any"]),
-            table["abandoned_any"] > 0,
-        ),
-    }
-    out = {}
-    for driver in CSAT_DRIVERS:
-        field_name, value, touched = removed[driver]
-        without = satisfaction_probability(
-            sat, **{**base, field_name: value}, tolerance_seconds=tolerance, type_shift=shift
-        )
-        out[driver] = (touched, without)
-    return out
 
 
 def _money_metrics(
@@ -807,21 +618,15 @@ def _money_metrics(
     """
     e = scenario.economics
     labour = contact_labour_cost_yuan(e, busy_hours, overtime_hours)
-    # the formula of economics.labour_cost_yuan without its checks: a run never fails on
-    # the rounding of two hour counts
-    overall["payroll_yuan"] = math.fsum(
-        group_labour_cost_yuan(e, g, overall[f"group.{g}.agent_hours"], overtime_hours[g])
-        for g in busy_hours
-    )
+    # unchecked: a run never fails on the rounding of two hour counts
+    staffed = {g: overall[f"group.{g}.agent_hours"] for g in busy_hours}
+    overall["payroll_yuan"] = labour_cost_yuan(e, staffed, overtime_hours, check=False)
     gmv = goods = 0.0
     if orders is not None and scenario.orders is not None:
-        n_in = orders.placed_in_window
-        n_out = orders.placed - n_in
-        inside = order_margin(scenario, in_window=True, promotion_active=promotion_active)
-        outside = order_margin(scenario, in_window=False, promotion_active=promotion_active)
-        gmv = n_in * inside.revenue_yuan + n_out * outside.revenue_yuan
-        goods = n_in * inside.cost_yuan + n_out * outside.cost_yuan
-        overall["orders_in_window"] = n_in
+        gmv, goods = orders_yuan(
+            scenario, orders.placed, orders.placed_in_window, promotion_active=promotion_active
+        )
+        overall["orders_in_window"] = orders.placed_in_window
     overall.update(
         money_view(
             gmv_yuan=gmv,

@@ -32,7 +32,9 @@ from sim.economics import (
     labour_cost_yuan,
     miss_slope_second_item,
     money_view,
+    order_amounts,
     order_margin,
+    orders_yuan,
     price_difference_refund_yuan,
 )
 from tests.conftest import tiny_scenario
@@ -162,6 +164,42 @@ def test_labour_rejects_impossible_hours(
 ) -> None:
     with pytest.raises(ValueError, match="group 'g'"):
         labour_cost_yuan(E, hours, overtime)
+
+
+def test_unchecked_labour_is_the_same_formula() -> None:
+    # a run's payroll: the same sum, but hour counts a rounding apart never fail the run
+    e = Economics(group_hourly_cost_yuan={"g": 40.0, "h": 60.0})
+    hours, overtime = {"g": 10.0, "h": 2.0}, {"g": 4.0, "h": 0.0}
+    assert labour_cost_yuan(e, hours, overtime, check=False) == labour_cost_yuan(e, hours, overtime)
+    # overtime above agent-hours: 5 × 40 + 6 × 40 × 0.5 = 320, no error
+    assert labour_cost_yuan(e, {"g": 5.0}, {"g": 6.0}, check=False) == 320.0
+
+
+def test_orders_yuan_is_margin_times_orders_in_and_out() -> None:
+    promo = scenario({"kind": "flash_sale", "discount_yuan": 10.0})
+    # 100 orders, 40 in the window at 59 − 10; goods 20 + 5 each
+    assert orders_yuan(promo, 100, 40, promotion_active=True) == (40 * 49.0 + 60 * 59.0, 2500.0)
+    assert orders_yuan(promo, 100, 40, promotion_active=False) == (5900.0, 2500.0)
+
+
+def test_order_amounts_realise_the_margin() -> None:
+    u = np.linspace(0.0, 1.0, 10_001)[:-1]
+    on = np.ones(u.size, dtype=bool)
+    for promotion in (
+        second_item(),
+        {"kind": "threshold_discount"},
+        {"kind": "coupon"},
+        {"kind": "flash_sale"},
+        {"kind": "price_protection", "price_drop_at": "2026-11-01T12:00:00"},
+    ):
+        s = scenario(promotion)
+        items, amount = order_amounts(s, on, True, u)
+        m = order_margin(s, in_window=True, promotion_active=True)
+        assert amount.mean() == pytest.approx(m.revenue_yuan, abs=0.01)
+        assert items.mean() == pytest.approx(m.units, abs=1e-3)
+        # the baseline arm and orders outside the window: one item at full price
+        items, amount = order_amounts(s, on, False, u)
+        assert (items == 1).all() and (amount == 59.0).all()
 
 
 def test_group_labour_cost() -> None:
