@@ -72,13 +72,12 @@ import math
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from heapq import heappop, heappush
 from typing import Any
 
 import numpy as np
 import simpy
 from numpy.typing import NDArray
-from simpy.events import NORMAL
+from simpy.events import Timeout
 
 from sim.config import (
     ConstantSchedule,
@@ -289,58 +288,101 @@ def schedule_levels(
 # --------------------------------------------------------------------------- engine
 
 
-class _Clock(simpy.Environment):
-    """simpy's environment with cheap timed calls for the engine's own events.
+class _Clock:
+    """The engine's timed calls as simpy events, through simpy's public API only.
 
-    :meth:`call_later` puts a bare ``(time, priority, id, function, argument)`` entry into
-    simpy's event queue, ordered exactly like a ``Timeout`` created at the same moment (time,
-    then priority, then creation order: the id comes from simpy's own counter), and
-    :meth:`step` calls it directly instead of going through an event object and its callback
-    list: the same order of events, a third of the cost. Ordinary simpy events in the queue
-    (``(time, priority, id, event)``) are processed as usual.
+    A call is a ``Timeout`` whose callback is an engine method, created when the engine
+    schedules it: its place in simpy's queue is time (the clock's now plus the delay), then
+    priority, then creation order, so equal times keep the order in which calls were made.
+
+    Schedule actions wait on an agenda, the next one last, with one event at the next
+    action's time. Every engine call starts with :meth:`tick`, which first runs the actions
+    due: so they run before any other call at their time (as if queued before every contact,
+    whichever event of that time simpy processes first), and the queue holds what is going
+    on, not the horizon's schedule.
     """
 
-    def call_later(self, delay: float, fn: Callable[[Any], None], value: Any = None) -> None:
-        """Call ``fn(value)`` ``delay`` seconds from now."""
-        if delay < 0:
-            raise ValueError(f"negative delay {delay}")
-        queue: list[Any] = self._queue
-        heappush(queue, (self._now + delay, NORMAL, next(self._eid), fn, value))
+    __slots__ = ("agenda", "closed", "env", "next_action", "now")
 
-    def reserve(self, delay: float) -> tuple[float, int, int]:
-        """The place in the queue of a call scheduled now, ``delay`` seconds ahead."""
-        if delay < 0:
-            raise ValueError(f"negative delay {delay}")
-        return (self._now + delay, NORMAL, next(self._eid))
+    def __init__(self) -> None:
+        self.env = simpy.Environment()
+        self.now = 0.0
+        """simpy's now, as of the running call's :meth:`tick` (seconds)."""
+        self.agenda: list[tuple[float, int, Callable[[Any], None], Any]] = []
+        """Schedule actions ``(time, order, function, argument)`` not run yet, the next last."""
+        self.next_action = math.inf
+        self.closed = False
 
-    def enter(self, place: tuple[float, int, int], fn: Callable[[Any], None], value: Any) -> bool:
-        """Whether a reserved call comes before everything queued.
+    def call_in(self, delay: float, fn: Callable[[Timeout], None], value: Any = None) -> Timeout:
+        """Call ``fn(event)`` ``delay`` seconds from now; the event's value is ``value``."""
+        event = Timeout(self.env, delay, value)
+        event.callbacks.append(fn)
+        return event
 
-        If it does, the clock moves to it and the caller makes the call itself (True);
-        otherwise the call is queued at its place (False).
+    def tick(self) -> bool:
+        """Start an engine call: take simpy's now, run the schedule actions due.
+
+        Returns:
+            False once the clock is closed: the call must do nothing.
         """
-        queue: list[Any] = self._queue
-        if not queue or place < queue[0]:
-            self._now = place[0]
-            return True
-        heappush(queue, (*place, fn, value))
-        return False
+        now = self.now = self.env.now
+        if now >= self.next_action:
+            return self._act(now)
+        return True
 
-    def discard(self) -> None:
-        """Drop every call still queued (they hold the engine, which holds its tables)."""
-        self._queue.clear()
+    def plan(self, actions: list[tuple[float, Callable[[Any], None], Any]]) -> None:
+        """Put schedule actions on the agenda: by time, in the given order at equal times."""
+        agenda = [(when, k, fn, value) for k, (when, fn, value) in enumerate(actions)]
+        agenda.sort(key=lambda a: a[:2], reverse=True)
+        self.agenda = agenda
+        self._next()
 
-    def step(self) -> None:
-        """Run the due timed calls, then process the next simpy event."""
-        queue: list[Any] = self._queue
-        while queue:
-            head = queue[0]
-            if len(head) != 5:  # a simpy event: (time, priority, id, event)
-                break
-            heappop(queue)
-            self._now = head[0]
-            head[3](head[4])
-        super().step()
+    def _next(self) -> None:
+        """The event at the next action's time, whose tick runs it (if nothing did before)."""
+        self.next_action = when = self.agenda[-1][0] if self.agenda else math.inf
+        if when < math.inf:
+            now = self.env.now
+            delay = when - now
+            if now + delay > when:  # rounded up: land just before instead
+                delay = math.nextafter(delay, -math.inf)
+            self.call_in(delay, self._action_due)
+
+    def _action_due(self, _: Timeout) -> None:
+        if self.env.now < self.next_action:
+            # now + (when - now) rounded to the float below the action's time: from there
+            # the difference is exact
+            self.call_in(self.next_action - self.env.now, self._action_due)
+            return
+        self.tick()
+
+    def _act(self, now: float) -> bool:
+        if self.closed:
+            return False
+        agenda = self.agenda
+        while agenda and agenda[-1][0] <= now:
+            _, _, fn, value = agenda.pop()
+            fn(value)
+        self._next()
+        return True
+
+    def run(self, until: float) -> None:
+        """Process the events before ``until``; what is due at ``until`` itself waits."""
+        self.env.run(until=until)
+        self.now = self.env.now
+
+    def close(self) -> None:
+        """Drop every event still queued, without its call.
+
+        The queued calls hold the engine, and simpy's queue and its events hold each other:
+        left there, they would keep the engine and its tables until the cyclic garbage
+        collector runs.
+        """
+        self.closed = True
+        self.next_action = -math.inf
+        self.agenda = []
+        env = self.env
+        while env.peek() < math.inf:
+            env.step()
 
 
 class _Agent:
@@ -501,8 +543,12 @@ class _Table:
 
 class _Center:
     def __init__(self, scenario: Scenario, issue_stream: IssueStream | None) -> None:
-        self.env = _Clock()
-        self._later = self.env.call_later
+        self.clock = _Clock()
+        self._at = self.clock.call_in
+        self.live: list[Timeout] | None = None
+        """While streaming, the queued calls that name a contact (see :meth:`compact`)."""
+        self.input_event: Timeout | None = None
+        """The queued arrival of the next input contact, if any."""
         self.scenario = scenario
         self.horizon = scenario.calendar.horizon_seconds
         self.t = _Table()
@@ -646,13 +692,16 @@ class _Center:
         first = len(self.inputs)
         self.inputs.extend(range(k, k + n))
         if self._next_input() < 0:
-            self._at(t.arrival[k] - self.env.now, self._arrive_first, first)
+            now = self.clock.now
+            self.input_event = self._at(t.arrival[k] - now, self._arrive_first, [first])
 
     def _next_input(self) -> int:
         """Position in ``inputs`` of the input whose arrival is queued (-1: none is)."""
-        first = self._arrive_first
-        queue: list[Any] = self.env._queue
-        return next((e[4] for e in queue if len(e) == 5 and e[3] == first), -1)
+        event = self.input_event
+        if event is None or event.processed:
+            return -1
+        call: Any = event.value
+        return int(call[0])
 
     def _decide_inputs(self, c: Contacts, u: NDArray[np.float64]) -> None:
         """What input contacts' own uniforms decide, for a chunk of them at once.
@@ -695,34 +744,32 @@ class _Center:
         ended = np.where(resolved, refund.astype(np.int8), np.where(follow, 3, 2))
         t.grow("ended", ended.tolist())
 
-    # ---- scheduling helpers
-
-    def _at(self, delay: float, fn: Callable[[Any], None], value: Any = None) -> None:
-        self._later(delay, fn, value)
-
     # ---- contacts
 
-    def _arrive_first(self, p: int) -> None:
+    def _arrive_first(self, event: Timeout) -> None:
         """The input at position p arrives, and the next ones while nothing comes first."""
-        env = self.env
+        clock = self.clock
+        if not clock.tick():
+            return
+        call: Any = event.value
+        p = call[0]
         arrival = self.t.arrival
         inputs = self.inputs
         last = len(inputs) - 1
-        while True:
-            i = inputs[p]
-            self._route(i, arrival[i])
-            if p == last:
-                if self._release_due:
-                    self._settle()
-                return
-            p += 1
-            place = env.reserve(arrival[inputs[p]] - env.now)
-            if self._release_due:
-                self._settle()
-            if not env.enter(place, self._arrive_first, p):
-                return
+        i = inputs[p]
+        self._route(i, arrival[i])
+        if p < last:
+            self.input_event = self._at(
+                arrival[inputs[p + 1]] - clock.now, self._arrive_first, [p + 1]
+            )
+        if self._release_due:
+            self._settle()
 
-    def _arrive_followup(self, i: int) -> None:
+    def _arrive_followup(self, event: Timeout) -> None:
+        if not self.clock.tick():
+            return
+        call: Any = event.value
+        i = call[0]
         self._route(i, self.t.arrival[i])
         self._settle()
 
@@ -756,7 +803,9 @@ class _Center:
         ):
             # a redial's deadline, its arrival plus zero patience, can fall 1e-13 s before
             # the clock's now (the two sums round apart): its patience is out now
-            self._at(max(0.0, t.deadline[i] - self.env.now), self._patience_out, i)
+            call = self._at(max(0.0, t.deadline[i] - self.clock.now), self._patience_out, [i])
+            if self.live is not None:
+                self.live.append(call)
 
     def _start(self, i: int, c: int, agent: _Agent, now: float) -> None:
         """Agent takes contact i of channel c at ``now``."""
@@ -770,7 +819,9 @@ class _Center:
         t.answer[i] = now
         t.outcome[i] = ANSWERED
         t.agent[i] = agent.id
-        self._later(t.handle[i], self._finish, (i, agent))
+        call = self._at(t.handle[i], self._finish, [i, agent])
+        if self.live is not None:
+            self.live.append(call)
 
     def _start_ghost(self, i: int, c: int, agent: _Agent, now: float) -> None:
         """Agent reaches a silent abandoner: finds nobody, closes the chat after a while."""
@@ -783,9 +834,12 @@ class _Center:
         self.ghosts.append((g.index, c, now, now + hold, need / g.capacity))
         self._at(hold, self._finish_ghost, (agent, need))
 
-    def _finish(self, value: tuple[int, _Agent]) -> None:
+    def _finish(self, event: Timeout) -> None:
         """An answered contact ends."""
-        i, agent = value
+        if not self.clock.tick():
+            return
+        call: Any = event.value
+        i, agent = call
         t = self.t
         code = t.ended[i]
         if code == 3:
@@ -801,9 +855,12 @@ class _Center:
         # answer + handle by a hair, and the next contact must not start before it
         self._free(agent, agent.group.units[t.channel[i]], t.answer[i] + t.handle[i])
 
-    def _finish_ghost(self, value: tuple[_Agent, int]) -> None:
-        agent, need = value
-        self._free(agent, need, self.env.now)
+    def _finish_ghost(self, event: Timeout) -> None:
+        if not self.clock.tick():
+            return
+        call: Any = event.value
+        agent, need = call
+        self._free(agent, need, self.clock.now)
 
     def _free(self, agent: _Agent, need: int, end: float) -> None:
         """Agent gives back ``need`` units at ``end`` and takes waiting work.
@@ -847,7 +904,7 @@ class _Center:
 
     def _reserved(self, above: tuple[int, ...]) -> bool:
         """Whether a contact of one of these (higher-priority) channels is waiting."""
-        now = self.env.now
+        now = self.clock.now
         for d in above:
             if self._live_head(d, now) is not None:
                 return True
@@ -856,7 +913,7 @@ class _Center:
     def _pull(self, agent: _Agent, now: float | None = None) -> None:
         """Let an agent with room take waiting contacts: strict channel priority, FCFS."""
         g = agent.group
-        clock = self.env.now
+        clock = self.clock.now
         now = clock if now is None or now < clock else now
         t = self.t
         queues = self.queues
@@ -879,8 +936,12 @@ class _Center:
 
     # ---- the journey
 
-    def _patience_out(self, i: int) -> None:
+    def _patience_out(self, event: Timeout) -> None:
         """The deadline of a waiting contact that will redial if it abandons."""
+        if not self.clock.tick():
+            return
+        call: Any = event.value
+        i = call[0]
         t = self.t
         if t.outcome[i] == ANSWERED:
             return  # answered in time
@@ -1004,7 +1065,9 @@ class _Center:
         t.contacts_of_issue.append(0)
         t.issue_refunded.append(False)
         t.key.append(-1)
-        self._at(when - self.env.now, self._arrive_followup, k)
+        call = self._at(when - self.clock.now, self._arrive_followup, [k])
+        if self.live is not None:
+            self.live.append(call)
 
     # ---- strict priority: when a waiting higher-priority contact stops blocking
 
@@ -1017,17 +1080,21 @@ class _Center:
         """
         if not self.outranks[c]:
             return
-        j = self._live_head(c, self.env.now)
+        now = self.clock.now
+        j = self._live_head(c, now)
         if j is None:
             if any(self.queues[d] for d in self.outranks[c]):
                 self._release_due = True
         elif self.armed[c] != j:
             self.armed[c] = j
             deadline = self.t.deadline[j]
-            if math.isfinite(deadline) and deadline > self.env.now:
-                self._at(deadline - self.env.now, self._wake, c)
+            if math.isfinite(deadline) and deadline > now:
+                self._at(deadline - now, self._wake, c)
 
-    def _wake(self, c: int) -> None:
+    def _wake(self, event: Timeout) -> None:
+        if not self.clock.tick():
+            return
+        c: int = event.value  # type: ignore[assignment]
         self.armed[c] = -1
         self._arm(c)
         self._settle()
@@ -1045,7 +1112,7 @@ class _Center:
     # ---- agents
 
     def _log_on(self, g: _Group, crew: int | None) -> None:
-        agent = _Agent(len(self.agents), g, crew, self.env.now)
+        agent = _Agent(len(self.agents), g, crew, self.clock.now)
         self.agents.append(agent)
         self.agent_group.append(g.index)
         if crew is not None:
@@ -1059,11 +1126,11 @@ class _Center:
             self._log_off(agent)
         else:
             agent.leaving = True
-            agent.off_since = self.env.now
+            agent.off_since = self.clock.now
             agent.group.leaving.append(agent)
 
     def _log_off(self, agent: _Agent) -> None:
-        now = self.env.now
+        now = self.clock.now
         if agent.leaving:
             self.overtime.append((agent.group.index, agent.off_since, now))
             agent.group.leaving.remove(agent)
@@ -1080,7 +1147,7 @@ class _Center:
                     # a rising level first keeps agents who were about to leave
                     while n and g.leaving:
                         agent = g.leaving.pop()
-                        self.overtime.append((g.index, agent.off_since, self.env.now))
+                        self.overtime.append((g.index, agent.off_since, self.clock.now))
                         agent.leaving = False
                         agent.off_since = math.nan
                         g.buckets[agent.free][agent] = None
@@ -1106,42 +1173,29 @@ class _Center:
     # ---- run
 
     def start(self) -> None:
-        """Put the schedules' actions on the agenda, before any contact.
-
-        Each action gets its place in the event queue now, as if queued at once, but only
-        the next one is in the queue at any time (:meth:`_scheduled` puts in its successor):
-        the same order of events, and a queue as long as what is going on, not as the
-        horizon's schedule.
-        """
-        env = self.env
-        agenda = [
-            (*env.reserve(when), self._scheduled, (gi, acts))
-            for gi, actions in enumerate(self.actions)
-            for when, acts in actions
-        ]
-        agenda.sort(key=lambda e: e[:3], reverse=True)  # the next one last
-        self.agenda = agenda
-        queue: list[Any] = env._queue
-        if agenda:
-            heappush(queue, agenda.pop())
-
-    def _scheduled(self, value: tuple[int, list[_Action]]) -> None:
-        queue: list[Any] = self.env._queue
-        if self.agenda:
-            heappush(queue, self.agenda.pop())
-        self._schedule(value)
+        """Put the schedules' actions on the agenda, before any contact."""
+        self.clock.plan(
+            [
+                (when, self._schedule, (gi, acts))
+                for gi, actions in enumerate(self.actions)
+                for when, acts in actions
+            ]
+        )
 
     def advance(self, until: float) -> None:
         """Run to ``until`` (before the horizon); what is due at ``until`` itself waits."""
-        self.env.run(until=until)
+        self.clock.run(until)
+        if self.live is not None:
+            self.live = [e for e in self.live if not e.processed]
 
     def finish(self) -> CenterResult:
         """Run to the horizon; every contact still held, the agents' overtime and spells."""
-        self.env.run(until=self.horizon)
+        self.clock.run(self.horizon)
         # what was due after the horizon refers back to this engine: without it the engine
         # and its per-contact tables are freed as soon as the result is built, not whenever
         # the cyclic garbage collector runs
-        self.env.discard()
+        self.clock.close()
+        self.live = None
         t = self.t
         for q in self.queues:
             for j in q:
@@ -1184,16 +1238,9 @@ class _Center:
         next_input = self._next_input()
         if next_input >= 0:
             refs += self.inputs[next_input:]  # still to arrive: their own issues
-        queue: list[Any] = self.env._queue
-        finish, follow, redial = self._finish, self._arrive_followup, self._patience_out
-        for e in queue:
-            if len(e) != 5:
-                continue
-            fn = e[3]
-            if fn == finish:
-                refs.append(e[4][0])
-            elif fn == follow or fn == redial:
-                refs.append(e[4])
+        assert self.live is not None, "compact needs the queued calls tracked"
+        calls: list[Any] = [e.value for e in self.live if not e.processed]  # [contact, …]
+        refs += [call[0] for call in calls]
         cols = self._columns()
         issue = cols["issue"]
         live_issue = np.zeros(n, dtype=bool)
@@ -1201,7 +1248,7 @@ class _Center:
         keep = live_issue[issue]
         order = np.flatnonzero(keep)
         # contacts still to come arrive from now on (the inputs before now were all fed)
-        complete = min(self.env.now, float(cols["arrival"][order].min(initial=math.inf)))
+        complete = min(self.clock.now, float(cols["arrival"][order].min(initial=math.inf)))
         out = self._batch(cols, np.flatnonzero(~keep), np.zeros((0, 3)), np.zeros((0, 4)), complete)
         new = np.full(n + 1, -1, dtype=np.int64)  # new[-1]: "none" stays -1
         new[order] = np.arange(order.size)
@@ -1219,17 +1266,12 @@ class _Center:
             self.queues[c] = deque(new[list(q)].tolist()) if q else q
         arrived = next_input if next_input >= 0 else len(self.inputs)
         self.inputs = new[self.inputs[arrived:]].tolist()
-        first = self._arrive_first
-        for k, e in enumerate(queue):
-            if len(e) != 5:
-                continue
-            fn = e[3]
-            if fn == finish:
-                queue[k] = (*e[:4], (int(new[e[4][0]]), e[4][1]))
-            elif fn == follow or fn == redial:
-                queue[k] = (*e[:4], int(new[e[4]]))
-            elif fn == first:
-                queue[k] = (*e[:4], e[4] - arrived)  # a position in the inputs
+        for call in calls:
+            call[0] = int(new[call[0]])
+        if next_input >= 0:
+            assert self.input_event is not None
+            position: Any = self.input_event.value
+            position[0] -= arrived  # a position in the inputs
         self.armed = [int(new[a]) for a in self.armed]
         self.issue_rng = {int(new[k]): g for k, g in self.issue_rng.items() if new[k] >= 0}
         return out
@@ -1439,6 +1481,7 @@ def stream_center(
         batch_contacts = BATCH_CONTACTS
     horizon = scenario.calendar.horizon_seconds
     center = _Center(scenario, issue_stream)
+    center.live = []
     center.start()
     feeds = feed_times(horizon, segment_seconds)
     fed = 0.0  # every input contact arriving before this was fed
