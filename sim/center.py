@@ -77,7 +77,7 @@ from typing import Any
 import numpy as np
 import simpy
 from numpy.typing import NDArray
-from simpy.events import Timeout
+from simpy.events import NORMAL, Timeout
 
 from sim.config import (
     ConstantSchedule,
@@ -292,8 +292,17 @@ class _Clock:
     """The engine's timed calls as simpy events, through simpy's public API only.
 
     A call is a ``Timeout`` whose callback is an engine method, created when the engine
-    schedules it: its place in simpy's queue is time (the clock's now plus the delay), then
+    schedules it: its place in simpy's queue is time (the engine's now plus the delay), then
     priority, then creation order, so equal times keep the order in which calls were made.
+
+    ``now`` is the engine's time. An input arrival that comes before every queued event is
+    handled in passing (:meth:`precedes_all`, :meth:`pass_to`), without an event of its own;
+    simpy's clock then lags behind ``now`` until the next event, and a call made meanwhile
+    gets the delay that lands exactly on ``now + delay`` from simpy's clock. Where no delay
+    does (simpy's now has a bit more than the target time can hold, and the sum ties), the
+    call goes in at the float just below and moves from there to its time (:meth:`call_at`):
+    it then comes after, not before, calls made later for exactly the same time, which needs
+    two continuous times to coincide.
 
     Schedule actions wait on an agenda, the next one last, with one event at the next
     action's time. Every engine call starts with :meth:`tick`, which first runs the actions
@@ -302,22 +311,53 @@ class _Clock:
     on, not the horizon's schedule.
     """
 
-    __slots__ = ("agenda", "closed", "env", "next_action", "now")
+    __slots__ = ("agenda", "closed", "env", "lag", "next_action", "now")
 
     def __init__(self) -> None:
         self.env = simpy.Environment()
         self.now = 0.0
-        """simpy's now, as of the running call's :meth:`tick` (seconds)."""
+        """The engine's time (seconds)."""
+        self.lag = False
+        """simpy's clock is behind ``now`` (an arrival was handled in passing)."""
         self.agenda: list[tuple[float, int, Callable[[Any], None], Any]] = []
         """Schedule actions ``(time, order, function, argument)`` not run yet, the next last."""
         self.next_action = math.inf
         self.closed = False
 
     def call_in(self, delay: float, fn: Callable[[Timeout], None], value: Any = None) -> Timeout:
-        """Call ``fn(event)`` ``delay`` seconds from now; the event's value is ``value``."""
-        event = Timeout(self.env, delay, value)
+        """Call ``fn(event)`` at ``now + delay``; the event's value is ``value``."""
+        env = self.env
+        if self.lag:
+            when = self.now + delay
+            base = env.now
+            delay = when - base
+            if base + delay != when:
+                return self.call_at(when, fn, value)
+        event = Timeout(env, delay, value)
         event.callbacks.append(fn)
         return event
+
+    def call_at(self, when: float, fn: Callable[[Timeout], None], value: Any = None) -> Timeout:
+        """Call ``fn(event)`` at exactly ``when`` (not before simpy's now)."""
+        env = self.env
+        base = env.now
+        delay = when - base
+        if base + delay != when:
+            while base + delay > when:
+                delay = math.nextafter(delay, -math.inf)
+            while base + math.nextafter(delay, math.inf) <= when:
+                delay = math.nextafter(delay, math.inf)
+        event = Timeout(env, delay, value)
+        if base + delay == when:
+            event.callbacks.append(fn)
+        else:  # from just below, the rest of the way is exact
+            event.callbacks.append(lambda e: self._hop(e, when, fn))
+        return event
+
+    def _hop(self, event: Timeout, when: float, fn: Callable[[Timeout], None]) -> None:
+        """Queue ``event`` again, for ``when``, with ``fn`` as its callback."""
+        event.callbacks = [fn]
+        self.env.schedule(event, NORMAL, when - self.env.now)
 
     def tick(self) -> bool:
         """Start an engine call: take simpy's now, run the schedule actions due.
@@ -326,9 +366,19 @@ class _Clock:
             False once the clock is closed: the call must do nothing.
         """
         now = self.now = self.env.now
+        self.lag = False
         if now >= self.next_action:
-            return self._act(now)
+            return self.act(now)
         return True
+
+    def precedes_all(self, when: float) -> bool:
+        """Whether a call at ``when`` would come before every queued event."""
+        return when < self.env.peek()
+
+    def pass_to(self, when: float) -> None:
+        """Move ``now`` to ``when``, which precedes every queued event, without an event."""
+        self.now = when
+        self.lag = True
 
     def plan(self, actions: list[tuple[float, Callable[[Any], None], Any]]) -> None:
         """Put schedule actions on the agenda: by time, in the given order at equal times."""
@@ -341,21 +391,13 @@ class _Clock:
         """The event at the next action's time, whose tick runs it (if nothing did before)."""
         self.next_action = when = self.agenda[-1][0] if self.agenda else math.inf
         if when < math.inf:
-            now = self.env.now
-            delay = when - now
-            if now + delay > when:  # rounded up: land just before instead
-                delay = math.nextafter(delay, -math.inf)
-            self.call_in(delay, self._action_due)
+            self.call_at(when, self._action_due)
 
     def _action_due(self, _: Timeout) -> None:
-        if self.env.now < self.next_action:
-            # now + (when - now) rounded to the float below the action's time: from there
-            # the difference is exact
-            self.call_in(self.next_action - self.env.now, self._action_due)
-            return
         self.tick()
 
-    def _act(self, now: float) -> bool:
+    def act(self, now: float) -> bool:
+        """Run the schedule actions due at ``now``; False once the clock is closed."""
         if self.closed:
             return False
         agenda = self.agenda
@@ -369,6 +411,7 @@ class _Clock:
         """Process the events before ``until``; what is due at ``until`` itself waits."""
         self.env.run(until=until)
         self.now = self.env.now
+        self.lag = False
 
     def close(self) -> None:
         """Drop every event still queued, without its call.
@@ -545,6 +588,7 @@ class _Center:
     def __init__(self, scenario: Scenario, issue_stream: IssueStream | None) -> None:
         self.clock = _Clock()
         self._at = self.clock.call_in
+        self.env = self.clock.env
         self.live: list[Timeout] | None = None
         """While streaming, the queued calls that name a contact (see :meth:`compact`)."""
         self.input_event: Timeout | None = None
@@ -747,23 +791,39 @@ class _Center:
     # ---- contacts
 
     def _arrive_first(self, event: Timeout) -> None:
-        """The input at position p arrives, and the next ones while nothing comes first."""
+        """An input contact arrives, then the next ones in passing while each is first."""
         clock = self.clock
-        if not clock.tick():
+        now = clock.now = self.env.now  # clock.tick(), inline: the busiest call
+        clock.lag = False
+        if now >= clock.next_action and not clock.act(now):
             return
         call: Any = event.value
         p = call[0]
+        env = self.env
         arrival = self.t.arrival
         inputs = self.inputs
         last = len(inputs) - 1
-        i = inputs[p]
-        self._route(i, arrival[i])
-        if p < last:
-            self.input_event = self._at(
-                arrival[inputs[p + 1]] - clock.now, self._arrive_first, [p + 1]
-            )
-        if self._release_due:
-            self._settle()
+        while True:
+            i = inputs[p]
+            self._route(i, arrival[i])
+            if p == last:
+                if self._release_due:
+                    self._settle()
+                return
+            p += 1
+            now = clock.now
+            delay = arrival[inputs[p]] - now
+            if self._release_due:
+                # queued before what settling queues (the order of calls at equal times)
+                self.input_event = clock.call_in(delay, self._arrive_first, [p])
+                self._settle()
+                return
+            when = now + delay
+            if when >= env.peek():  # not first: queued (clock.precedes_all, inline)
+                self.input_event = clock.call_in(delay, self._arrive_first, [p])
+                return
+            clock.now = when  # clock.pass_to, inline
+            clock.lag = True
 
     def _arrive_followup(self, event: Timeout) -> None:
         if not self.clock.tick():
@@ -779,7 +839,7 @@ class _Center:
         best: _Agent | None = None
         if not self.queues[c] or self._live_head(c, now) is None:
             # FCFS: nobody may overtake a waiting contact
-            best_free = -1
+            best_free = best_need = -1
             for g, need, above in self.serving[c]:
                 if above and self._reserved(above):
                     continue
@@ -788,10 +848,10 @@ class _Center:
                     bucket = buckets[free]
                     if bucket:
                         if free > best_free:
-                            best, best_free = next(iter(bucket)), free
+                            best, best_free, best_need = next(iter(bucket)), free, need
                         break
         if best is not None:
-            self._start(i, c, best, now)
+            self._start(i, best_need, best, now)
             return
         self.queues[c].append(i)
         if self.outranks[c]:
@@ -807,11 +867,9 @@ class _Center:
             if self.live is not None:
                 self.live.append(call)
 
-    def _start(self, i: int, c: int, agent: _Agent, now: float) -> None:
-        """Agent takes contact i of channel c at ``now``."""
-        g = agent.group
-        need = g.units[c]
-        buckets = g.buckets
+    def _start(self, i: int, need: int, agent: _Agent, now: float) -> None:
+        """Agent takes contact i, which needs ``need`` of its units, at ``now``."""
+        buckets = agent.group.buckets
         del buckets[agent.free][agent]
         agent.free -= need
         buckets[agent.free][agent] = None
@@ -819,7 +877,11 @@ class _Center:
         t.answer[i] = now
         t.outcome[i] = ANSWERED
         t.agent[i] = agent.id
-        call = self._at(t.handle[i], self._finish, [i, agent])
+        if self.clock.lag:
+            call = self.clock.call_in(t.handle[i], self._finish, [i, agent, need])
+        else:
+            call = Timeout(self.env, t.handle[i], [i, agent, need])  # clock.call_in, inline
+            call.callbacks.append(self._finish)
         if self.live is not None:
             self.live.append(call)
 
@@ -836,10 +898,13 @@ class _Center:
 
     def _finish(self, event: Timeout) -> None:
         """An answered contact ends."""
-        if not self.clock.tick():
+        clock = self.clock
+        now = clock.now = self.env.now  # clock.tick(), inline
+        clock.lag = False
+        if now >= clock.next_action and not clock.act(now):
             return
         call: Any = event.value
-        i, agent = call
+        i, agent, need = call
         t = self.t
         code = t.ended[i]
         if code == 3:
@@ -853,7 +918,7 @@ class _Center:
                 t.issue_refunded[i] = True
         # the recorded end, not the clock: the clock's float steps may differ from
         # answer + handle by a hair, and the next contact must not start before it
-        self._free(agent, agent.group.units[t.channel[i]], t.answer[i] + t.handle[i])
+        self._free(agent, need, t.answer[i] + t.handle[i])
 
     def _finish_ghost(self, event: Timeout) -> None:
         if not self.clock.tick():
@@ -928,7 +993,7 @@ class _Center:
                 else:
                     # the clock's float steps may sit a hair before the arrival it was set for
                     arrival = t.arrival[j]
-                    self._start(j, c, agent, arrival if arrival > now else now)
+                    self._start(j, need, agent, arrival if arrival > now else now)
                 if self.outranks[c]:
                     self._arm(c)
             if agent.free == 0:
