@@ -159,7 +159,7 @@ class Acd:
         raise NotImplementedError
 
     def _waits(self, i: int) -> None:
-        """Contact i has joined its channel's queue (the engine's)."""
+        """Contact i, which would redial, has joined its channel's queue (the engine's)."""
         raise NotImplementedError
 
     # ---- contacts
@@ -187,7 +187,8 @@ class Acd:
         self.queues[c].append(i)
         if self.outranks[c]:
             self._arm(c)
-        self._waits(i)
+        if self.t.redial[i]:
+            self._waits(i)
 
     def _start(self, i: int, need: int, agent: Agent, now: float) -> None:
         """Agent takes contact i, which needs ``need`` of its units, at ``now``."""

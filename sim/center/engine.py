@@ -235,13 +235,9 @@ class Center(Acd):
         self._settle()
 
     def _waits(self, i: int) -> None:
-        """A contact that would redial gets a timer at its deadline (nobody else needs one)."""
+        """A waiting contact that would redial gets a timer at its deadline (nobody else does)."""
         t = self.t
-        if (
-            t.redial[i]
-            and t.contacts_of_issue[t.issue[i]] < self.max_contacts
-            and math.isfinite(t.deadline[i])
-        ):
+        if t.contacts_of_issue[t.issue[i]] < self.max_contacts and math.isfinite(t.deadline[i]):
             # a redial's deadline, its arrival plus zero patience, can fall 1e-13 s before
             # the clock's now (the two sums round apart): its patience is out now
             call = self._at(max(0.0, t.deadline[i] - self.clock.now), self._patience_out, [i])
@@ -272,7 +268,17 @@ class Center(Acd):
                 self._goes_on(i, ending)
         # the recorded end, not the clock: the clock's float steps may differ from
         # answer + handle by a hair, and the next contact must not start before it
-        self._free(agent, need, t.answer[i] + t.handle[i])
+        end = t.answer[i] + t.handle[i]
+        if agent.leaving:
+            self._free(agent, need, end)
+            return
+        buckets = agent.group.buckets  # self._free, inline (the busiest path)
+        del buckets[agent.free][agent]
+        agent.free += need
+        buckets[agent.free][agent] = None
+        self._pull(agent, end)
+        if self._release_due:
+            self._settle()
 
     def _patience_out(self, event: Timeout) -> None:
         """The deadline of a waiting contact that will redial if it abandons."""
