@@ -3,8 +3,9 @@
 A contact is created with its uniforms already drawn, so its whole journey is fixed by its
 random numbers whatever happens around it (common random numbers across arms and staffing).
 Each contact carries ``DECISIONS`` *decision* uniforms, one column of ``Contacts.decide`` per
-``U_*`` constant below, read by the journey (:mod:`sim.center`) and by the per-issue outcomes
-(:mod:`sim.metrics`). Before them come a few rows that depend on where the contact comes from:
+``U_*`` constant below, read by the journey (:mod:`sim.center.journey`) and by the
+per-issue outcomes (:mod:`sim.metrics`). Before them come a few rows that depend on where
+the contact comes from:
 
 * a direct arrival (``DIRECT_*``): one stream draws ``DIRECT_ROWS × n`` uniforms at once,
   row after row: customer type, handle time, patience, then the decisions;

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from sim import center, staffing
+from sim import staffing
 from sim.center import (
     ABANDONED,
     ANSWERED,
@@ -18,11 +18,13 @@ from sim.center import (
     CenterResult,
     simulate_center,
 )
+from sim.center.journey import ONE, Ending, Kind, Rules, fate
 from sim.config import Scenario
 from sim.demand import Contacts, generate
 from sim.experiment import run_scenario
 from sim.rng import Streams
 from sim.stats import ci_halfwidth
+from sim.uniforms import DECISIONS
 from tests.conftest import tiny_scenario
 
 
@@ -361,51 +363,64 @@ def test_after_the_second_tier_the_customer_comes_back_through_the_front() -> No
 
 
 @pytest.mark.parametrize("policy", ["always", "if_insist", "never"])
-def test_first_contacts_decided_up_front_end_as_the_per_contact_rule_says(
-    policy: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Both ways the engine decides how an answered contact ends must agree.
+def test_the_journey_rule_gives_the_same_fates_in_bulk_and_one_at_a_time(policy: str) -> None:
+    """One rule, two ways: the same fate for every contact.
 
-    It decides for all first contacts at once (numpy, for speed) and for a follow-up one by
-    one when it ends (``_after_answer``).
+    The engine applies ``fate`` to first contacts in bulk (numpy arrays) and to each
+    follow-up alone (Python scalars).
     """
     data = order_scenario(
         repeat_probability=0.4,
         escalation_probability=0.3,
         escalation_channel="chat",
-        platform_intervention_probability=0.2,
+        escalation_resolution_probability=0.5,
+        platform_intervention_probability=0.3,
+        redial_probability=0.5,
     )
-    data.update(calendar={"days": 1}, replications=1)
+    data["channels"]["chat"]["silent_abandon_share"] = 0.4
     data["contact_reasons"][0].update(refund_policy=policy, refund_yuan=20.0)
     data["customers"] = {
         "types": {
             "calm": {"share": 0.5, "refund_insistence": 0.2, "escalation_factor": 0.5},
-            "pushy": {"share": 0.5, "refund_insistence": 0.9, "escalation_factor": 2.0},
+            "pushy": {"share": 0.5, "refund_insistence": 0.9, "escalation_factor": 2.5},
         }
     }
-    _, fast = simulate(data)
-    decide_inputs = center._Center._decide_inputs
-
-    def every_one_when_it_ends(self: center._Center, c: Contacts, u: np.ndarray) -> None:
-        decide_inputs(self, c, u)
-        self.t.ended = [3] * len(self.t.ended)  # 3: decided by _after_answer when it ends
-
-    monkeypatch.setattr(center._Center, "_decide_inputs", every_one_when_it_ends)
-    _, slow = simulate(data)
-    assert fast.kind is not None and fast.refunded is not None
-    # every rule at work: refunds, and (unless every contact is refunded) follow-ups
-    assert fast.refunded.sum() > 50 or policy == "never"
-    assert (fast.kind != FIRST).sum() > 50 or policy == "always"
-    for name in (
-        "outcome",
-        "answer_seconds",
-        "agent",
-        "kind",
-        "issue",
-        "resolved",
-        "refunded",
-        "platform",
-    ):
-        a, b = getattr(fast, name), getattr(slow, name)
-        assert a is not None and b is not None, name
-        np.testing.assert_array_equal(a, b, err_msg=name)
+    s = Scenario.model_validate(data)
+    rules = Rules.of(s)
+    rng = np.random.default_rng(16)
+    n = 4000
+    u = rng.random((n, DECISIONS))
+    channel = rng.integers(0, len(s.channels), n)
+    reason = rng.integers(0, rules.redial.size, n)
+    ctype = rng.integers(0, 2, n)
+    kind = rng.integers(0, len(Kind), n)
+    may_refund = rng.random(n) < 0.8
+    room = rng.random(n) < 0.8
+    bulk = fate(rules, u.T, channel, reason, ctype, kind, may_refund, room)
+    for k in range(n):
+        one = fate(
+            rules,
+            u[k].tolist(),
+            int(channel[k]),
+            int(reason[k]),
+            int(ctype[k]),
+            int(kind[k]),
+            bool(may_refund[k]),
+            bool(room[k]),
+            ONE,
+        )
+        got = (bool(one.silent), bool(one.redial), int(one.ending))
+        assert got == (bulk.silent[k], bulk.redial[k], bulk.ending[k]), k
+    # every way an answered contact can end is reached
+    endings = set(np.unique(bulk.ending).tolist())
+    expected = {
+        0,
+        Ending.RESOLVE,
+        Ending.RESOLVE | Ending.PLATFORM,
+        Ending.ESCALATE,
+        Ending.REPEAT,
+    }
+    if policy != "never":
+        expected.add(Ending.RESOLVE | Ending.REFUND)
+    assert expected <= endings
+    assert bulk.silent.any() and bulk.redial.any()

@@ -1,0 +1,400 @@
+"""The ACD: agents, groups, FCFS queues, routing, strict channel priority, the rota.
+
+Contacts arrive on channels, each channel with one first-come-first-served queue. Agents
+belong to groups; a group serves a list of channels. An agent holds either one contact of a
+channel with concurrency 1 (a call) or up to ``concurrency`` contacts of a chat-like
+channel: its capacity is counted in *units*, ``L`` per agent (the least common multiple of
+its channels' concurrencies), and a contact of a channel with concurrency ``k`` takes
+``L / k`` units. A call therefore needs an agent with no chat in hand, and a chat needs one
+free chat slot.
+
+Routing (the agent-driven dispatch used by real ACDs):
+
+- An arriving contact goes to the eligible agent with the most free units (ties: the agent
+  who has been in that state longest, then the first group in the scenario's order); if no
+  agent has room it joins the end of its channel's queue.
+- An agent who gains room (a contact ends, or a shift starts) looks at its channels in
+  priority order and takes the head of the first one with a contact waiting, and repeats
+  while it has room.
+- Priority is strict: while a contact of a higher-priority channel waits, an agent of a
+  group serving that channel takes no lower-priority contact, not even into a free chat
+  slot. It keeps the room it frees until it can take the waiting contact (a call needs an
+  agent with no chat in hand). Otherwise a steady flow of chats would keep every blended
+  agent partly busy and a waiting call could never be answered.
+
+Patience: a waiting contact abandons when its patience runs out. Abandonment is decided
+lazily but exactly: when a queue's head is looked at, contacts whose deadline (arrival +
+patience) has passed are removed as abandoned *at their deadline*. Under FCFS nothing else
+depends on whether an abandoned contact is still counted in the queue, so this needs no timer
+per contact. A contact that finds room on arrival is answered at once, even with zero
+patience; a waiting one abandons the instant its patience runs out. In a channel with silent
+abandonment some abandoners leave without a word: the agent who reaches them holds a slot
+for the detection time (a *ghost*), then closes the chat.
+
+The rota (:mod:`sim.center.rota`) brings agents on and sends them off. An agent who must
+leave while busy takes no new contact, finishes what it holds, then leaves (*overtime*); if
+a level rises again while such an agent is still finishing, it stays on as one of the new
+level's agents.
+
+:class:`Acd` holds this state and these rules; the engine (:mod:`sim.center.engine`) adds
+the contacts' arrivals and ends, and what they lead to.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from simpy.events import Timeout
+
+from sim.center.clock import Clock
+from sim.center.result import ABANDONED, ANSWERED, OPEN
+from sim.center.rota import Action, schedule_actions, schedule_levels
+from sim.center.table import Table
+from sim.config import Scenario
+
+
+class Agent:
+    """An agent on duty: its group, crew (shifts), free units, and since when."""
+
+    __slots__ = ("crew", "free", "group", "id", "leaving", "off_since", "on_since")
+
+    def __init__(self, ident: int, group: Group, crew: int | None, now: float) -> None:
+        self.id = ident
+        self.group = group
+        self.crew = crew
+        self.free = group.capacity
+        self.leaving = False
+        self.on_since = now
+        self.off_since = math.nan
+
+
+@dataclass(eq=False)
+class Group:
+    """An agent group: its capacity in units per agent, its channels, its agents by room."""
+
+    index: int
+    capacity: int
+    # (channel index, units) in the order a free agent looks at its channels
+    order: list[tuple[int, int]]
+    units: dict[int, int]
+    # available agents (on duty, not leaving) by free units; dicts as insertion-ordered sets
+    buckets: list[dict[Agent, None]] = field(default_factory=list)
+    crews: dict[int, list[Agent]] = field(default_factory=dict)
+    leaving: list[Agent] = field(default_factory=list)
+
+
+def lcm(values: list[int]) -> int:
+    """The least common multiple of ``values`` (1 for none)."""
+    out = 1
+    for v in values:
+        out = out * v // math.gcd(out, v)
+    return out
+
+
+class Acd:
+    """Queues, agents and groups of a scenario, and the rules that move contacts between them.
+
+    Contacts are rows of ``t`` (a :class:`~sim.center.table.Table`); the subclass provides
+    :meth:`_finish` (an answered contact ends) and :meth:`_waits` (a contact joins a queue).
+    """
+
+    def __init__(self, scenario: Scenario, clock: Clock, t: Table) -> None:
+        self.clock = clock
+        self.env = clock.env
+        self.t = t
+        self.horizon = scenario.calendar.horizon_seconds
+        self.live: list[Timeout] | None = None
+        """While streaming, the queued calls that name a contact (see ``compact``)."""
+        names = list(scenario.channels)
+        self.channel_specs = [scenario.channels[c] for c in names]
+        self.queues: list[deque[int]] = [deque() for _ in names]
+        priority = scenario.staffing.channel_priority
+        self.groups: list[Group] = []
+        for gi, g in enumerate(scenario.staffing.groups):
+            capacity = lcm([scenario.channels[c].concurrency for c in g.channels])
+            ordered = [c for c in priority if c in g.channels] if priority else g.channels
+            units = {names.index(c): capacity // scenario.channels[c].concurrency for c in ordered}
+            group = Group(gi, capacity, list(units.items()), units)
+            group.buckets = [{} for _ in range(capacity + 1)]
+            self.groups.append(group)
+        # per channel, the groups serving it: (group, units a contact takes, the channels
+        # the group ranks above it)
+        self.serving: list[list[tuple[Group, int, tuple[int, ...]]]] = [[] for _ in names]
+        for group in self.groups:
+            ranked = [c for c, _ in group.order]
+            for k, (c, need) in enumerate(group.order):
+                self.serving[c].append((group, need, tuple(ranked[:k])))
+        # channels each channel outranks in some group's priority order
+        self.outranks: list[set[int]] = [set() for _ in names]
+        for group in self.groups:
+            ranked = [c for c, _ in group.order]
+            for k, c in enumerate(ranked):
+                self.outranks[c].update(ranked[k + 1 :])
+        self.armed = [-1] * len(names)
+        self._release_due = False
+        self.agents: list[Agent] = []
+        self.agent_group: list[int] = []
+        """Group of each agent, by agent id."""
+        self.overtime: list[tuple[int, float, float]] = []
+        self.ghosts: list[tuple[int, int, float, float, float]] = []
+        width = scenario.calendar.interval_seconds
+        self.actions = [
+            schedule_actions(g.schedule, self.horizon, width) for g in scenario.staffing.groups
+        ]
+        self.levels = tuple(
+            schedule_levels(g.schedule, self.horizon, width) for g in scenario.staffing.groups
+        )
+        # the groups' units of a contact of each channel; row -1 (no agent) reads 0
+        self.units_of = np.zeros((len(self.groups) + 1, len(self.queues)), dtype=np.int32)
+        for group in self.groups:
+            for ch, need in group.units.items():
+                self.units_of[group.index, ch] = need
+
+    def _finish(self, event: Timeout) -> None:
+        """An answered contact ends (the engine's)."""
+        raise NotImplementedError
+
+    def _waits(self, i: int) -> None:
+        """Contact i, which would redial, has joined its channel's queue (the engine's)."""
+        raise NotImplementedError
+
+    # ---- contacts
+
+    def _route(self, i: int, now: float) -> None:
+        """Contact i arrives at ``now``: the agent with the most room takes it, or it waits."""
+        c = self.t.channel[i]
+        best: Agent | None = None
+        if not self.queues[c] or self._live_head(c, now) is None:
+            # FCFS: nobody may overtake a waiting contact
+            best_free = best_need = -1
+            for g, need, above in self.serving[c]:
+                if above and self._reserved(above):
+                    continue
+                buckets = g.buckets
+                for free in range(g.capacity, need - 1, -1):
+                    bucket = buckets[free]
+                    if bucket:
+                        if free > best_free:
+                            best, best_free, best_need = next(iter(bucket)), free, need
+                        break
+        if best is not None:
+            self._start(i, best_need, best, now)
+            return
+        self.queues[c].append(i)
+        if self.outranks[c]:
+            self._arm(c)
+        if self.t.redial[i]:
+            self._waits(i)
+
+    def _start(self, i: int, need: int, agent: Agent, now: float) -> None:
+        """Agent takes contact i, which needs ``need`` of its units, at ``now``."""
+        buckets = agent.group.buckets
+        del buckets[agent.free][agent]
+        agent.free -= need
+        buckets[agent.free][agent] = None
+        t = self.t
+        t.answer[i] = now
+        t.outcome[i] = ANSWERED
+        t.agent[i] = agent.id
+        if self.clock.lag:
+            call = self.clock.call_in(t.handle[i], self._finish, [i, agent, need])
+        else:
+            call = Timeout(self.env, t.handle[i], [i, agent, need])  # clock.call_in, inline
+            call.callbacks.append(self._finish)
+        if self.live is not None:
+            self.live.append(call)
+
+    def _start_ghost(self, i: int, c: int, agent: Agent, now: float) -> None:
+        """Agent reaches a silent abandoner: finds nobody, closes the chat after a while."""
+        g = agent.group
+        need = g.units[c]
+        del g.buckets[agent.free][agent]
+        agent.free -= need
+        g.buckets[agent.free][agent] = None
+        hold = self.channel_specs[c].silent_detect_seconds
+        self.ghosts.append((g.index, c, now, now + hold, need / g.capacity))
+        self.clock.call_in(hold, self._finish_ghost, (agent, need))
+
+    def _finish_ghost(self, event: Timeout) -> None:
+        if not self.clock.tick():
+            return
+        call: Any = event.value
+        agent, need = call
+        self._free(agent, need, self.clock.now)
+
+    def _free(self, agent: Agent, need: int, end: float) -> None:
+        """Agent gives back ``need`` units at ``end`` and takes waiting work.
+
+        An agent who is leaving takes none: it logs off once it holds nothing (``end`` is
+        not used then).
+        """
+        g = agent.group
+        if agent.leaving:
+            agent.free += need
+            if agent.free == g.capacity:
+                self._log_off(agent)
+            self._settle()
+            return
+        buckets = g.buckets
+        del buckets[agent.free][agent]
+        agent.free += need
+        buckets[agent.free][agent] = None
+        self._pull(agent, end)
+        if self._release_due:
+            self._settle()
+
+    def _live_head(self, c: int, now: float) -> int | None:
+        """The first contact of channel ``c`` an agent would take at ``now``.
+
+        Contacts whose patience ran out are dropped as abandoned at their deadline, except
+        silent abandoners, which stay at the head until an agent finds them (ghosts).
+        """
+        q = self.queues[c]
+        t = self.t
+        while q:
+            j = q[0]
+            if t.deadline[j] > now:
+                return j
+            if t.outcome[j] == OPEN:
+                t.outcome[j] = ABANDONED  # at its deadline
+            if t.silent[j]:
+                return j
+            q.popleft()
+        return None
+
+    def _reserved(self, above: tuple[int, ...]) -> bool:
+        """Whether a contact of one of these (higher-priority) channels is waiting."""
+        now = self.clock.now
+        for d in above:
+            if self._live_head(d, now) is not None:
+                return True
+        return False
+
+    def _pull(self, agent: Agent, now: float | None = None) -> None:
+        """Let an agent with room take waiting contacts: strict channel priority, FCFS."""
+        g = agent.group
+        clock = self.clock.now
+        now = clock if now is None or now < clock else now
+        t = self.t
+        queues = self.queues
+        for c, need in g.order:
+            q = queues[c]
+            while q and (j := self._live_head(c, now)) is not None:
+                if agent.free < need:
+                    return  # keep the room for this higher-priority contact
+                q.popleft()
+                if t.outcome[j] == ABANDONED:
+                    self._start_ghost(j, c, agent, now)
+                else:
+                    # the clock's float steps may sit a hair before the arrival it was set for
+                    arrival = t.arrival[j]
+                    self._start(j, need, agent, arrival if arrival > now else now)
+                if self.outranks[c]:
+                    self._arm(c)
+            if agent.free == 0:
+                return
+
+    # ---- strict priority: when a waiting higher-priority contact stops blocking
+
+    def _arm(self, c: int) -> None:
+        """Watch the head of a channel that outranks others.
+
+        Agents hold room back while it waits. When it leaves the queue (answered, or
+        abandoned at its deadline: a timer for the head only, not for every contact), the
+        agents holding room back take lower-priority contacts again.
+        """
+        if not self.outranks[c]:
+            return
+        now = self.clock.now
+        j = self._live_head(c, now)
+        if j is None:
+            if any(self.queues[d] for d in self.outranks[c]):
+                self._release_due = True
+        elif self.armed[c] != j:
+            self.armed[c] = j
+            deadline = self.t.deadline[j]
+            if math.isfinite(deadline) and deadline > now:
+                self.clock.call_in(deadline - now, self._wake, c)
+
+    def _wake(self, event: Timeout) -> None:
+        if not self.clock.tick():
+            return
+        c: int = event.value  # type: ignore[assignment]
+        self.armed[c] = -1
+        self._arm(c)
+        self._settle()
+
+    def _settle(self) -> None:
+        """Let agents who held room back take work, once no higher-priority contact waits."""
+        while self._release_due:
+            self._release_due = False
+            for g in self.groups:
+                for free in range(g.capacity, 0, -1):
+                    for agent in list(g.buckets[free]):
+                        if agent.free > 0 and not agent.leaving:
+                            self._pull(agent)
+
+    # ---- agents and the rota
+
+    def _log_on(self, g: Group, crew: int | None) -> None:
+        agent = Agent(len(self.agents), g, crew, self.clock.now)
+        self.agents.append(agent)
+        self.agent_group.append(g.index)
+        if crew is not None:
+            g.crews.setdefault(crew, []).append(agent)
+        g.buckets[agent.free][agent] = None
+        self._pull(agent)
+
+    def _send_off(self, agent: Agent) -> None:
+        del agent.group.buckets[agent.free][agent]
+        if agent.free == agent.group.capacity:
+            self._log_off(agent)
+        else:
+            agent.leaving = True
+            agent.off_since = self.clock.now
+            agent.group.leaving.append(agent)
+
+    def _log_off(self, agent: Agent) -> None:
+        now = self.clock.now
+        if agent.leaving:
+            self.overtime.append((agent.group.index, agent.off_since, now))
+            agent.group.leaving.remove(agent)
+            agent.leaving = False
+        agent.off_since = now
+        agent.free = -1  # off duty for good
+
+    def _schedule(self, value: tuple[int, list[Action]]) -> None:
+        gi, actions = value
+        g = self.groups[gi]
+        for kind, crew, n in actions:
+            if kind == "on":
+                if crew is None:
+                    # a rising level first keeps agents who were about to leave
+                    while n and g.leaving:
+                        agent = g.leaving.pop()
+                        self.overtime.append((g.index, agent.off_since, self.clock.now))
+                        agent.leaving = False
+                        agent.off_since = math.nan
+                        g.buckets[agent.free][agent] = None
+                        self._pull(agent)
+                        n -= 1
+                for _ in range(n):
+                    self._log_on(g, crew)
+            elif crew is None:
+                for _ in range(n):
+                    self._send_off(self._pick_leaver(g))
+            else:
+                for agent in g.crews.pop(crew):
+                    self._send_off(agent)
+        self._settle()
+
+    @staticmethod
+    def _pick_leaver(g: Group) -> Agent:
+        for free in range(g.capacity, -1, -1):
+            if g.buckets[free]:
+                return next(iter(g.buckets[free]))
+        raise AssertionError("schedule level below zero")  # pragma: no cover

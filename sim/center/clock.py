@@ -1,0 +1,150 @@
+"""The engine's clock: timed calls as simpy events, through simpy's public API only."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import simpy
+from simpy.events import NORMAL, Timeout
+
+
+class Clock:
+    """The engine's timed calls as simpy events, through simpy's public API only.
+
+    A call is a ``Timeout`` whose callback is an engine method, created when the engine
+    schedules it: its place in simpy's queue is time (the engine's now plus the delay), then
+    priority, then creation order, so equal times keep the order in which calls were made.
+
+    ``now`` is the engine's time. An input arrival that comes before every queued event is
+    handled in passing (:meth:`precedes_all`, :meth:`pass_to`), without an event of its own;
+    simpy's clock then lags behind ``now`` until the next event, and a call made meanwhile
+    gets the delay that lands exactly on ``now + delay`` from simpy's clock. Where no delay
+    does (simpy's now has a bit more than the target time can hold, and the sum ties), the
+    call goes in at the float just below and moves from there to its time (:meth:`call_at`):
+    it then comes after, not before, calls made later for exactly the same time, which needs
+    two continuous times to coincide.
+
+    Schedule actions wait on an agenda, the next one last, with one event at the next
+    action's time. Every engine call starts with :meth:`tick`, which first runs the actions
+    due: so they run before any other call at their time (as if queued before every contact,
+    whichever event of that time simpy processes first), and the queue holds what is going
+    on, not the horizon's schedule.
+    """
+
+    __slots__ = ("agenda", "closed", "env", "lag", "next_action", "now")
+
+    def __init__(self) -> None:
+        self.env = simpy.Environment()
+        self.now = 0.0
+        """The engine's time (seconds)."""
+        self.lag = False
+        """simpy's clock is behind ``now`` (an arrival was handled in passing)."""
+        self.agenda: list[tuple[float, int, Callable[[Any], None], Any]] = []
+        """Schedule actions ``(time, order, function, argument)`` not run yet, the next last."""
+        self.next_action = math.inf
+        self.closed = False
+
+    def call_in(self, delay: float, fn: Callable[[Timeout], None], value: Any = None) -> Timeout:
+        """Call ``fn(event)`` at ``now + delay``; the event's value is ``value``."""
+        env = self.env
+        if self.lag:
+            when = self.now + delay
+            base = env.now
+            delay = when - base
+            if base + delay != when:
+                return self.call_at(when, fn, value)
+        event = Timeout(env, delay, value)
+        event.callbacks.append(fn)
+        return event
+
+    def call_at(self, when: float, fn: Callable[[Timeout], None], value: Any = None) -> Timeout:
+        """Call ``fn(event)`` at exactly ``when`` (not before simpy's now)."""
+        env = self.env
+        base = env.now
+        delay = when - base
+        if base + delay != when:
+            while base + delay > when:
+                delay = math.nextafter(delay, -math.inf)
+            while base + math.nextafter(delay, math.inf) <= when:
+                delay = math.nextafter(delay, math.inf)
+        event = Timeout(env, delay, value)
+        if base + delay == when:
+            event.callbacks.append(fn)
+        else:  # from just below, the rest of the way is exact
+            event.callbacks.append(lambda e: self._hop(e, when, fn))
+        return event
+
+    def _hop(self, event: Timeout, when: float, fn: Callable[[Timeout], None]) -> None:
+        """Queue ``event`` again, for ``when``, with ``fn`` as its callback."""
+        event.callbacks = [fn]
+        self.env.schedule(event, NORMAL, when - self.env.now)
+
+    def tick(self) -> bool:
+        """Start an engine call: take simpy's now, run the schedule actions due.
+
+        Returns:
+            False once the clock is closed: the call must do nothing.
+        """
+        now = self.now = self.env.now
+        self.lag = False
+        if now >= self.next_action:
+            return self.act(now)
+        return True
+
+    def precedes_all(self, when: float) -> bool:
+        """Whether a call at ``when`` would come before every queued event."""
+        return when < self.env.peek()
+
+    def pass_to(self, when: float) -> None:
+        """Move ``now`` to ``when``, which precedes every queued event, without an event."""
+        self.now = when
+        self.lag = True
+
+    def plan(self, actions: list[tuple[float, Callable[[Any], None], Any]]) -> None:
+        """Put schedule actions on the agenda: by time, in the given order at equal times."""
+        agenda = [(when, k, fn, value) for k, (when, fn, value) in enumerate(actions)]
+        agenda.sort(key=lambda a: a[:2], reverse=True)
+        self.agenda = agenda
+        self._next()
+
+    def _next(self) -> None:
+        """The event at the next action's time, whose tick runs it (if nothing did before)."""
+        self.next_action = when = self.agenda[-1][0] if self.agenda else math.inf
+        if when < math.inf:
+            self.call_at(when, self._action_due)
+
+    def _action_due(self, _: Timeout) -> None:
+        self.tick()
+
+    def act(self, now: float) -> bool:
+        """Run the schedule actions due at ``now``; False once the clock is closed."""
+        if self.closed:
+            return False
+        agenda = self.agenda
+        while agenda and agenda[-1][0] <= now:
+            _, _, fn, value = agenda.pop()
+            fn(value)
+        self._next()
+        return True
+
+    def run(self, until: float) -> None:
+        """Process the events before ``until``; what is due at ``until`` itself waits."""
+        self.env.run(until=until)
+        self.now = self.env.now
+        self.lag = False
+
+    def close(self) -> None:
+        """Drop every event still queued, without its call.
+
+        The queued calls hold the engine, and simpy's queue and its events hold each other:
+        left there, they would keep the engine and its tables until the cyclic garbage
+        collector runs.
+        """
+        self.closed = True
+        self.next_action = -math.inf
+        self.agenda = []
+        env = self.env
+        while env.peek() < math.inf:
+            env.step()

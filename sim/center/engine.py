@@ -1,0 +1,537 @@
+"""The engine: contacts arrive, are routed by the ACD, end, and lead to follow-ups.
+
+:class:`Center` is the :class:`~sim.center.acd.Acd` plus the contacts' side: the input
+contacts fed in chunks (each arrival queues the next; one that comes before every queued
+event is handled in passing), the end of an answered contact and what its fate
+(:func:`sim.center.journey.fate`, decided when the contact is created) says follows, the
+redial timers, the follow-ups created from their issue's own random stream, the column
+table (:mod:`sim.center.table`) and its compaction while streaming, and the result
+(:mod:`sim.center.result`).
+
+The journey: every contact belongs to an *issue*. When an answered contact ends, it
+resolves its issue (or grants the refund its reason's policy allows); an unresolved issue is
+escalated to the second tier's channel at once (a transfer), or comes back after a lag as a
+*repeat*, perhaps on another channel. An abandoned contact may *redial*: contacts that will
+redial get one timer at their deadline, so the redial starts exactly then; nobody else needs
+a timer. Each contact carries its own uniforms for these decisions (drawn up front for first
+contacts; for later contacts from a stream of their issue), so an issue behaves the same in
+every arm as far as its contacts' fates allow.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from simpy.events import Timeout
+
+from sim.center.acd import Acd
+from sim.center.clock import Clock
+from sim.center.journey import ONE, Ending, Kind, Rules, fate, repeat_channel
+from sim.center.result import ABANDONED, ANSWERED, OPEN, CenterResult, build
+from sim.center.table import DTYPES, RESULT_COLUMNS, Table
+from sim.config import Distribution, Scenario
+from sim.demand import Contacts, all_reasons
+from sim.distributions import quantile
+from sim.uniforms import (
+    DECISIONS,
+    FOLLOW_CHANNEL,
+    FOLLOW_DECISIONS,
+    FOLLOW_HANDLE,
+    FOLLOW_LAG,
+    FOLLOW_PATIENCE,
+    FOLLOW_ROWS,
+    U_SWITCH,
+)
+
+_RESOLVE, _REFUND, _PLATFORM, _ESCALATE = (
+    int(Ending.RESOLVE),
+    int(Ending.REFUND),
+    int(Ending.PLATFORM),
+    int(Ending.ESCALATE),
+)
+""":class:`Ending` flags as plain ints (the busiest call tests them)."""
+
+IssueStream = Callable[[int], np.random.Generator]
+"""Gives the random stream of an issue from its key (see :class:`sim.rng.Streams`)."""
+
+
+def _quantile_at(d: Distribution, u: NDArray[np.float64], row: int) -> float:
+    """The quantile of ``d`` at ``u[row]``."""
+    return float(quantile(d, u[row : row + 1])[0])
+
+
+class Center(Acd):
+    """The contact centre of one replication (see the module)."""
+
+    def __init__(self, scenario: Scenario, issue_stream: IssueStream | None) -> None:
+        clock = Clock()
+        super().__init__(scenario, clock, Table())
+        self._at = clock.call_in
+        self.input_event: Timeout | None = None
+        """The queued arrival of the next input contact, if any."""
+        self.scenario = scenario
+        self.meta: Contacts | None = None
+        """The first chunk fed: the contacts' names and which optional columns they have."""
+        self.inputs: list[int] = []
+        """Indices of the input contacts fed since the last compaction, by arrival: those
+        from the position whose arrival is queued on are still to arrive
+        (``_arrive_first`` walks them by position; see :meth:`_next_input`)."""
+        self.n_inputs = 0
+        """Input contacts fed so far."""
+        j = scenario.journey
+        self.journey = j
+        self.reasons = all_reasons(scenario)
+        self.rules = Rules.of(scenario)
+        types = list(scenario.customers.types.values()) if scenario.customers else []
+        self.type_handle = [t.handle_time_factor for t in types] or [1.0]
+        self.type_patience = [t.patience_factor for t in types] or [1.0]
+        self.max_contacts = j.max_contacts_per_issue
+        self.issue_stream = issue_stream
+        self.issue_rng: dict[int, np.random.Generator] = {}
+        self._agent_group = np.zeros(0, dtype=np.int32)
+
+    def feed(self, c: Contacts) -> None:
+        """Add input contacts (sorted by arrival, none before those fed before); between runs.
+
+        The first contacts fed while no input is on its way are scheduled here; later ones
+        are reached by the chain of arrivals (each arrival schedules the next input), so
+        their order among simultaneous events is the same however the inputs were fed.
+        """
+        t = self.t
+        if self.meta is None:
+            self.meta = c
+        n = len(c)
+        if n == 0:
+            return
+        k = t.n
+        new: dict[str, NDArray[Any]] = {
+            "arrival": c.arrival_seconds.astype(np.float64, copy=False),
+            "handle": c.handle_seconds.astype(np.float64, copy=False),
+            "patience": c.patience_seconds.astype(np.float64, copy=False),
+            "channel": c.channel.astype(np.int32, copy=False),
+            "reason": c.reason.astype(np.int32, copy=False),
+            "ctype": (
+                c.customer_type.astype(np.int32, copy=False)
+                if c.customer_type is not None
+                else np.zeros(n, dtype=np.int32)
+            ),
+            "issue": np.arange(k, k + n, dtype=np.int64),
+            "kind": np.full(n, Kind.FIRST, dtype=np.int8),
+            "attempt": np.zeros(n, dtype=np.int16),
+            "key": (
+                c.issue_key.astype(np.int64, copy=False)
+                if c.issue_key is not None
+                else np.arange(self.n_inputs, self.n_inputs + n, dtype=np.int64)
+            ),
+            "order": (
+                c.order.astype(np.int64, copy=False)
+                if c.order is not None
+                else np.full(n, -1, dtype=np.int64)
+            ),
+            "delivery": (
+                c.delivery_seconds.astype(np.float64, copy=False)
+                if c.delivery_seconds is not None
+                else np.full(n, math.nan)
+            ),
+            "decide": (
+                c.decide.astype(np.float64, copy=False)
+                if c.decide is not None
+                else np.full((n, DECISIONS), 0.5)
+            ),
+        }
+        # the follow-ups created so far go in front of the new inputs in the arrays
+        t.seal(new)
+        for name in Table.FIXED:
+            t.grow(name, new[name].tolist())
+        t.grow("deadline", (new["arrival"] + new["patience"]).tolist())
+        t.grow("answer", [math.nan] * n)
+        t.grow("agent", [-1] * n)
+        t.grow("outcome", [OPEN] * n)
+        t.grow("resolved", [-1] * n)
+        t.grow("contacts_of_issue", [1] * n)
+        t.grow("issue_refunded", [False] * n)
+        if self.rules.has_reasons:
+            f = fate(
+                self.rules,
+                new["decide"].T,
+                new["channel"],
+                new["reason"],
+                new["ctype"],
+                Kind.FIRST,
+                True,
+                self.max_contacts > 1,
+            )
+            t.grow("silent", np.broadcast_to(f.silent, n).tolist())
+            t.grow("redial", np.broadcast_to(f.redial, n).tolist())
+            t.grow("ending", np.broadcast_to(f.ending, n).astype(np.int8).tolist())
+        else:  # never read: without reasons there are no contacts
+            t.grow("silent", [False] * n)
+            t.grow("redial", [False] * n)
+            t.grow("ending", [0] * n)
+        t.n += n
+        self.n_inputs += n
+        first = len(self.inputs)
+        self.inputs.extend(range(k, k + n))
+        if self._next_input() < 0:
+            now = self.clock.now
+            self.input_event = self._at(t.arrival[k] - now, self._arrive_first, [first])
+
+    def _next_input(self) -> int:
+        """Position in ``inputs`` of the input whose arrival is queued (-1: none is)."""
+        event = self.input_event
+        if event is None or event.processed:
+            return -1
+        call: Any = event.value
+        return int(call[0])
+
+    # ---- contacts
+
+    def _arrive_first(self, event: Timeout) -> None:
+        """An input contact arrives, then the next ones in passing while each is first."""
+        clock = self.clock
+        now = clock.now = self.env.now  # clock.tick(), inline: the busiest call
+        clock.lag = False
+        if now >= clock.next_action and not clock.act(now):
+            return
+        call: Any = event.value
+        p = call[0]
+        env = self.env
+        arrival = self.t.arrival
+        inputs = self.inputs
+        last = len(inputs) - 1
+        while True:
+            i = inputs[p]
+            self._route(i, arrival[i])
+            if p == last:
+                if self._release_due:
+                    self._settle()
+                return
+            p += 1
+            now = clock.now
+            delay = arrival[inputs[p]] - now
+            if self._release_due:
+                # queued before what settling queues (the order of calls at equal times)
+                self.input_event = clock.call_in(delay, self._arrive_first, [p])
+                self._settle()
+                return
+            when = now + delay
+            if when >= env.peek():  # not first: queued (clock.precedes_all, inline)
+                self.input_event = clock.call_in(delay, self._arrive_first, [p])
+                return
+            clock.now = when  # clock.pass_to, inline
+            clock.lag = True
+
+    def _arrive_followup(self, event: Timeout) -> None:
+        if not self.clock.tick():
+            return
+        call: Any = event.value
+        i = call[0]
+        self._route(i, self.t.arrival[i])
+        self._settle()
+
+    def _waits(self, i: int) -> None:
+        """A waiting contact that would redial gets a timer at its deadline (nobody else does)."""
+        t = self.t
+        if t.contacts_of_issue[t.issue[i]] < self.max_contacts and math.isfinite(t.deadline[i]):
+            # a redial's deadline, its arrival plus zero patience, can fall 1e-13 s before
+            # the clock's now (the two sums round apart): its patience is out now
+            call = self._at(max(0.0, t.deadline[i] - self.clock.now), self._patience_out, [i])
+            if self.live is not None:
+                self.live.append(call)
+
+    def _finish(self, event: Timeout) -> None:
+        """An answered contact ends: what its fate says it does, then its agent is free."""
+        clock = self.clock
+        now = clock.now = self.env.now  # clock.tick(), inline
+        clock.lag = False
+        if now >= clock.next_action and not clock.act(now):
+            return
+        call: Any = event.value
+        i, agent, need = call
+        t = self.t
+        ending = t.ending[i]
+        if ending & _RESOLVE:
+            t.resolved[i] = 1
+            if ending & _REFUND:
+                t.refunded.append(i)
+                t.issue_refunded[t.issue[i]] = True
+            if ending & _PLATFORM:
+                t.platform.append(i)
+        else:
+            t.resolved[i] = 0
+            if ending:
+                self._goes_on(i, ending)
+        # the recorded end, not the clock: the clock's float steps may differ from
+        # answer + handle by a hair, and the next contact must not start before it
+        end = t.answer[i] + t.handle[i]
+        if agent.leaving:
+            self._free(agent, need, end)
+            return
+        buckets = agent.group.buckets  # self._free, inline (the busiest path)
+        del buckets[agent.free][agent]
+        agent.free += need
+        buckets[agent.free][agent] = None
+        self._pull(agent, end)
+        if self._release_due:
+            self._settle()
+
+    def _patience_out(self, event: Timeout) -> None:
+        """The deadline of a waiting contact that will redial if it abandons."""
+        if not self.clock.tick():
+            return
+        call: Any = event.value
+        i = call[0]
+        t = self.t
+        if t.outcome[i] == ANSWERED:
+            return  # answered in time
+        # it may already be marked abandoned: a priority channel's head timer fires at the
+        # same instant and can look at the queue first; the customer still calls back
+        t.outcome[i] = ABANDONED
+        u = self._issue_draws(i)
+        lag = _quantile_at(self.journey.redial_lag_minutes, u, FOLLOW_LAG) * 60.0
+        self._follow_up(i, Kind.REDIAL, t.channel[i], t.deadline[i] + lag, u)
+        self._settle()
+
+    def _goes_on(self, i: int, ending: int) -> None:
+        """Contact i ended answered and unresolved: the escalation or repeat that follows."""
+        t = self.t
+        end = t.answer[i] + t.handle[i]
+        v = self._issue_draws(i)
+        if ending & _ESCALATE:
+            self._follow_up(i, Kind.ESCALATION, self.rules.tier2, end, v)
+            return
+        lag = _quantile_at(self.journey.repeat_lag_hours, v, FOLLOW_LAG) * 3600.0
+        channel = repeat_channel(
+            self.reasons[t.reason[i]].mix,
+            t.channel[i],
+            t.kind[i],
+            float(t.decisions(i)[U_SWITCH]),
+            float(v[FOLLOW_CHANNEL]),
+            self.journey.channel_switch_probability,
+        )
+        self._follow_up(i, Kind.REPEAT, channel, end + lag, v)
+
+    def _issue_draws(self, i: int) -> NDArray[np.float64]:
+        """The next row of uniforms of contact i's issue (``FOLLOW_*`` in :mod:`sim.uniforms`)."""
+        issue = self.t.issue[i]
+        rng = self.issue_rng.get(issue)
+        if rng is None:
+            key = self.t.key[issue]
+            rng = (
+                self.issue_stream(key)
+                if self.issue_stream is not None
+                else np.random.default_rng(key & 0x7FFFFFFFFFFFFFFF)
+            )
+            self.issue_rng[issue] = rng
+        return rng.random(FOLLOW_ROWS)
+
+    def _follow_up(
+        self, i: int, kind: int, channel: int, when: float, u: NDArray[np.float64]
+    ) -> None:
+        """A new contact of contact i's issue, arriving at ``when`` on ``channel``."""
+        if when >= self.horizon:
+            return
+        t = self.t
+        k = t.n
+        t.n += 1
+        issue = t.issue[i]
+        t.contacts_of_issue[issue] += 1
+        spec = self.channel_specs[channel]
+        reason = t.reason[i]
+        r = self.reasons[reason]
+        ctype = t.ctype[i]
+        factor = r.handle_time_factor * self.type_handle[ctype]
+        if kind == Kind.ESCALATION:
+            factor *= self.journey.escalation_handle_time_factor
+        patience = (
+            _quantile_at(spec.patience_seconds, u, FOLLOW_PATIENCE) * self.type_patience[ctype]
+            if spec.patience_seconds is not None
+            else math.inf
+        )
+        decide = u[FOLLOW_DECISIONS:]
+        t.arrival.append(when)
+        t.handle.append(_quantile_at(spec.handle_time_seconds, u, FOLLOW_HANDLE) * factor)
+        t.patience.append(patience)
+        t.deadline.append(when + patience)
+        t.channel.append(channel)
+        t.reason.append(reason)
+        t.ctype.append(ctype)
+        t.issue.append(issue)
+        t.kind.append(kind)
+        t.attempt.append(t.attempt[i] + 1)
+        t.answer.append(math.nan)
+        t.agent.append(-1)
+        t.outcome.append(OPEN)
+        t.resolved.append(-1)
+        f = fate(
+            self.rules,
+            decide.tolist(),
+            channel,
+            reason,
+            ctype,
+            kind,
+            not t.issue_refunded[issue],
+            t.contacts_of_issue[issue] < self.max_contacts,
+            ONE,
+        )
+        t.silent.append(bool(f.silent))
+        t.redial.append(bool(f.redial))
+        t.ending.append(int(f.ending))
+        t.extra.append(decide)
+        t.contacts_of_issue.append(0)
+        t.issue_refunded.append(False)
+        t.key.append(-1)
+        call = self._at(when - self.clock.now, self._arrive_followup, [k])
+        if self.live is not None:
+            self.live.append(call)
+
+    # ---- run
+
+    def start(self) -> None:
+        """Put the schedules' actions on the agenda, before any contact."""
+        self.clock.plan(
+            [
+                (when, self._schedule, (gi, acts))
+                for gi, actions in enumerate(self.actions)
+                for when, acts in actions
+            ]
+        )
+
+    def advance(self, until: float) -> None:
+        """Run to ``until`` (before the horizon); what is due at ``until`` itself waits."""
+        self.clock.run(until)
+        if self.live is not None:
+            self.live = [e for e in self.live if not e.processed]
+
+    def finish(self) -> CenterResult:
+        """Run to the horizon; every contact still held, the agents' overtime and spells."""
+        self.clock.run(self.horizon)
+        # what was due after the horizon refers back to this engine: without it the engine
+        # and its per-contact tables are freed as soon as the result is built, not whenever
+        # the cyclic garbage collector runs
+        self.clock.close()
+        self.live = None
+        t = self.t
+        for q in self.queues:
+            for j in q:
+                if t.outcome[j] == OPEN and t.deadline[j] <= self.horizon:
+                    t.outcome[j] = ABANDONED
+        for agent in list(self.agents):
+            if agent.leaving:
+                self.overtime.append((agent.group.index, agent.off_since, self.horizon))
+        spells = np.array(
+            [
+                (
+                    a.id,
+                    a.group.index,
+                    a.on_since,
+                    self.horizon if math.isnan(a.off_since) or a.leaving else a.off_since,
+                )
+                for a in self.agents
+            ],
+            dtype=np.float64,
+        ).reshape(-1, 4)
+        return self._batch(
+            self._columns(RESULT_COLUMNS),
+            None,
+            np.array(self.overtime, dtype=np.float64).reshape(-1, 3),
+            spells,
+        )
+
+    def compact(self) -> CenterResult:
+        """Hand out the issues that are over, and renumber the contacts kept.
+
+        An issue is over when none of its contacts waits, is in service, is due to arrive
+        or has a redial timer: nothing can add to it any more. Its contacts (in the order
+        they were created) go into the result, with the ghosts since the last compaction;
+        everything else stays, renumbered in the same order, and the engine's references
+        (queues, queued calls, the chain of input arrivals, issue streams) follow.
+        """
+        t = self.t
+        n = t.n
+        refs = [j for q in self.queues for j in q]
+        next_input = self._next_input()
+        if next_input >= 0:
+            refs += self.inputs[next_input:]  # still to arrive: their own issues
+        assert self.live is not None, "compact needs the queued calls tracked"
+        calls: list[Any] = [e.value for e in self.live if not e.processed]  # [contact, …]
+        refs += [call[0] for call in calls]
+        cols = self._columns()
+        issue = cols["issue"]
+        live_issue = np.zeros(n, dtype=bool)
+        live_issue[issue[np.array(refs, dtype=np.int64)]] = True
+        keep = live_issue[issue]
+        order = np.flatnonzero(keep)
+        # contacts still to come arrive from now on (the inputs before now were all fed)
+        complete = min(self.clock.now, float(cols["arrival"][order].min(initial=math.inf)))
+        out = self._batch(cols, np.flatnonzero(~keep), np.zeros((0, 3)), np.zeros((0, 4)), complete)
+        new = np.full(n + 1, -1, dtype=np.int64)  # new[-1]: "none" stays -1
+        new[order] = np.arange(order.size)
+        cols["issue"] = new[issue]
+        for name in Table.LISTS:
+            setattr(t, name, cols[name][order].tolist())
+        for name in t.fixed:
+            t.fixed[name] = cols[name][order]
+        t.n_fixed = int(order.size)
+        t.decide = cols["decide"][order]
+        t.refunded = [int(new[i]) for i in t.refunded if new[i] >= 0]
+        t.platform = [int(new[i]) for i in t.platform if new[i] >= 0]
+        t.n = int(order.size)
+        for c, q in enumerate(self.queues):
+            self.queues[c] = deque(new[list(q)].tolist()) if q else q
+        arrived = next_input if next_input >= 0 else len(self.inputs)
+        self.inputs = new[self.inputs[arrived:]].tolist()
+        for call in calls:
+            call[0] = int(new[call[0]])
+        if next_input >= 0:
+            assert self.input_event is not None
+            position: Any = self.input_event.value
+            position[0] -= arrived  # a position in the inputs
+        self.armed = [int(new[a]) for a in self.armed]
+        self.issue_rng = {int(new[k]): g for k, g in self.issue_rng.items() if new[k] >= 0}
+        return out
+
+    def _columns(self, names: tuple[str, ...] = Table.LISTS) -> dict[str, NDArray[Any]]:
+        """The table's columns (these, and every array column) as numpy arrays."""
+        t = self.t
+        t.seal()
+        cols = {
+            name: t.fixed[name] if name in t.fixed else np.array(getattr(t, name), DTYPES[name])
+            for name in names
+        }
+        cols.update((name, t.fixed[name]) for name in Table.HEADS)
+        cols["decide"] = t.decide
+        return cols
+
+    def _batch(
+        self,
+        cols: dict[str, NDArray[Any]],
+        idx: NDArray[np.intp] | None,
+        overtime: NDArray[np.float64],
+        spells: NDArray[np.float64],
+        complete_before: float = math.inf,
+    ) -> CenterResult:
+        """The contacts at ``idx`` (whole issues, ascending; None: all) and the new ghosts."""
+        assert self.meta is not None, "no contacts were fed"
+        if len(self.agent_group) >= self._agent_group.size:  # it ends with -1
+            self._agent_group = np.array([*self.agent_group, -1], dtype=np.int32)
+        ghosts, self.ghosts = self.ghosts, []
+        return build(
+            cols,
+            idx,
+            self.meta,
+            (self.t.refunded, self.t.platform),
+            self._agent_group,
+            self.units_of,
+            ghosts,
+            (tuple(g.capacity for g in self.groups), self.levels),
+            self.horizon,
+            overtime,
+            spells,
+            complete_before,
+        )

@@ -1,0 +1,218 @@
+"""The journey's rules: what becomes of a contact, decided from its own uniforms.
+
+:func:`fate` is the one place that says what a contact does: whether it abandons silently,
+whether it would redial, and what its end does if it is answered (resolve, refund, a
+platform intervention, or, unresolved, an escalation or a repeat). It reads only the
+contact's decision uniforms (``U_*`` in :mod:`sim.uniforms`) and what is known when the
+contact is created (an issue has one contact going at a time, so nothing that happens while
+it waits or is served changes its rule). The engine applies it to each chunk of first
+contacts at once with numpy arrays (:data:`BULK`) and to each follow-up with Python scalars
+(:data:`ONE`): the same code either way.
+
+When and where a follow-up arrives (its lag, a repeat's channel) comes from the issue's own
+stream when the follow-up is created (:func:`repeat_channel`; ``FOLLOW_*`` rows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import IntEnum, IntFlag
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sim.config import Scenario
+from sim.demand import ALWAYS, IF_INSIST, all_reasons
+from sim.uniforms import U_ESCALATE, U_INSIST, U_REDIAL, U_REPEAT, U_RESOLVE, U_SILENT
+
+
+class Kind(IntEnum):
+    """Kinds of contact (the ``kind`` column of a result)."""
+
+    FIRST = 0
+    """An issue's first contact."""
+    REDIAL = 1
+    """A redial after abandoning."""
+    REPEAT = 2
+    """A repeat of an unresolved issue, after a lag."""
+    ESCALATION = 3
+    """A transfer to the second tier."""
+
+
+class Ending(IntFlag):
+    """What an answered contact's end does; no flag: unresolved, and nothing follows."""
+
+    RESOLVE = 1
+    """It resolves its issue."""
+    REFUND = 2
+    """It grants the refund its reason's policy allows (and so resolves)."""
+    PLATFORM = 4
+    """A second-tier contact ends in a platform intervention (小二介入; and so resolves)."""
+    ESCALATE = 8
+    """Unresolved: a transfer to the second tier follows at once."""
+    REPEAT = 16
+    """Unresolved: the customer comes back after a lag."""
+
+
+@dataclass(frozen=True)
+class Fate:
+    """What a contact will do: booleans (and an :class:`Ending`), or arrays of them in bulk."""
+
+    silent: Any
+    """If it abandons, it does so without a word (a ghost for the agent who reaches it)."""
+    redial: Any
+    """If it abandons, it calls back."""
+    ending: Any
+    """What its end does if it is answered: :class:`Ending` flags (``int``)."""
+
+
+BULK = SimpleNamespace(where=np.where, minimum=np.minimum)
+"""Operations on arrays: :func:`fate` for many contacts at once."""
+ONE = SimpleNamespace(where=lambda c, a, b: a if c else b, minimum=min)
+"""Operations on Python scalars: :func:`fate` for one contact."""
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The scenario's journey as the tables :func:`fate` reads (probabilities in [0, 1])."""
+
+    silent_share: NDArray[np.float64]
+    """Per channel: share of abandoners who leave silently."""
+    redial: NDArray[np.float64]
+    """Per reason: probability that an abandoner calls back."""
+    always: NDArray[np.bool_]
+    """Per reason: a refund is always granted."""
+    if_insist: NDArray[np.bool_]
+    """Per reason: a refund is granted if the customer insists."""
+    resolution: NDArray[np.float64]
+    """Per reason and channel: probability that an answered contact resolves its issue."""
+    insist: NDArray[np.float64]
+    """Per customer type: probability of insisting on a refund."""
+    escalation_factor: NDArray[np.float64]
+    """Per customer type: factor on the escalation probability."""
+    escalation: float
+    escalation_resolution: float
+    platform: float
+    repeat: float
+    tier2: int
+    """Channel index of the second tier (-1: none)."""
+
+    @property
+    def has_reasons(self) -> bool:
+        """Whether the scenario has contact reasons (without any, there are no contacts)."""
+        return self.redial.size > 0
+
+    @classmethod
+    def of(cls, scenario: Scenario) -> Rules:
+        """The rules of ``scenario``."""
+        j = scenario.journey
+        names = list(scenario.channels)
+        reasons = all_reasons(scenario)
+        types = list(scenario.customers.types.values()) if scenario.customers else []
+        policy = np.array([r.refund_policy for r in reasons], dtype=np.int64)
+        return cls(
+            silent_share=np.array(
+                [scenario.channels[c].silent_abandon_share for c in names], dtype=np.float64
+            ),
+            redial=np.array(
+                [
+                    j.redial_probability if r.redial_probability is None else r.redial_probability
+                    for r in reasons
+                ],
+                dtype=np.float64,
+            ),
+            always=policy == ALWAYS,
+            if_insist=policy == IF_INSIST,
+            resolution=np.array([r.resolution for r in reasons], dtype=np.float64).reshape(
+                len(reasons), len(names)
+            ),
+            insist=np.array([t.refund_insistence for t in types] or [0.5], dtype=np.float64),
+            escalation_factor=np.array(
+                [t.escalation_factor for t in types] or [1.0], dtype=np.float64
+            ),
+            escalation=j.escalation_probability,
+            escalation_resolution=j.escalation_resolution_probability,
+            platform=j.platform_intervention_probability,
+            repeat=j.repeat_probability,
+            tier2=names.index(j.escalation_channel) if j.escalation_channel else -1,
+        )
+
+
+def fate(
+    rules: Rules,
+    u: Any,
+    channel: Any,
+    reason: Any,
+    ctype: Any,
+    kind: Any,
+    may_refund: Any,
+    room: Any,
+    ops: SimpleNamespace = BULK,
+) -> Fate:
+    """What a contact will do, from its decision uniforms.
+
+    Args:
+        rules: The journey's rules.
+        u: The contact's decision uniforms by ``U_*`` index: a list of floats, or in bulk a
+            ``(DECISIONS, n)`` array (the transpose of ``Contacts.decide``).
+        channel: Its channel index.
+        reason: Its reason index.
+        ctype: Its customer type index.
+        kind: Its :class:`Kind`.
+        may_refund: No earlier contact of its issue granted a refund.
+        room: Its issue may have another contact (``max_contacts_per_issue``).
+        ops: :data:`BULK` for arrays, :data:`ONE` for scalars.
+    """
+    share = rules.silent_share[channel]
+    silent = (share > 0) & (u[U_SILENT] < share)
+    p = rules.redial[reason]
+    redial = (p > 0) & (u[U_REDIAL] < p)
+    escalated = kind == Kind.ESCALATION
+    insists = rules.if_insist[reason] & (u[U_INSIST] < rules.insist[ctype])
+    refund = may_refund & (rules.always[reason] | insists)
+    p = ops.where(escalated, rules.escalation_resolution, rules.resolution[reason, channel])
+    resolve = refund | (u[U_RESOLVE] < p)
+    platform = (resolve ^ True) & escalated & (u[U_ESCALATE] < rules.platform)
+    resolve = resolve | platform
+    go_on = (resolve ^ True) & room
+    limit = ops.minimum(1.0, rules.escalation * rules.escalation_factor[ctype])
+    escalate = go_on & (rules.tier2 >= 0) & (escalated ^ True) & (u[U_ESCALATE] < limit)
+    repeat = go_on & (escalate ^ True) & (u[U_REPEAT] < rules.repeat)
+    ending = (
+        Ending.RESOLVE * resolve
+        + Ending.REFUND * refund
+        + Ending.PLATFORM * platform
+        + Ending.ESCALATE * escalate
+        + Ending.REPEAT * repeat
+    )
+    return Fate(silent=silent, redial=redial, ending=ending)
+
+
+def repeat_channel(
+    mix: Sequence[float], channel: int, kind: int, u_switch: float, u_channel: float, switch: float
+) -> int:
+    """The channel a repeat comes back on.
+
+    After the second tier the customer comes back through the reason's own channels (its
+    ``mix``); otherwise on the same channel, or, with probability ``switch``, another one of
+    the mix.
+
+    Args:
+        mix: The reason's channel mix (weights per channel).
+        channel: The channel of the contact that ended unresolved.
+        kind: That contact's :class:`Kind`.
+        u_switch: Its ``U_SWITCH`` decision uniform.
+        u_channel: The issue's ``FOLLOW_CHANNEL`` uniform for this repeat.
+        switch: The journey's channel switch probability.
+    """
+    weights = np.array(mix, dtype=np.float64)
+    moves = kind == Kind.ESCALATION or u_switch < switch
+    if kind != Kind.ESCALATION:
+        weights[channel] = 0.0
+    if moves and weights.sum() > 0:
+        cum = np.cumsum(weights) / weights.sum()
+        return int(np.searchsorted(cum, u_channel, side="right"))
+    return channel

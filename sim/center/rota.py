@@ -1,0 +1,121 @@
+"""The rota: a group's schedule as on/off actions over the horizon, and as levels.
+
+``constant``, ``hourly`` and ``intervals`` schedules are levels: when the level falls, idle
+agents leave first, then the least loaded busy ones. ``shifts`` are crews: the agents of a
+shift leave when it ends. Either way an agent who must leave while busy takes no new
+contact, finishes what it holds, then leaves (:mod:`sim.center.acd`); the time from its
+scheduled end to then is *overtime*.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sim.config import ConstantSchedule, HourlySchedule, IntervalSchedule, Schedule, ShiftsSchedule
+
+
+@dataclass(frozen=True)
+class ScheduleLevels:
+    """Scheduled agents of one group as a step function of time.
+
+    ``agents[k]`` agents are scheduled from ``times[k]`` to ``times[k+1]`` (the last step
+    runs to the horizon). ``times[0]`` is 0.
+    """
+
+    times: NDArray[np.float64]
+    agents: NDArray[np.float64]
+
+
+# An action at one instant: ("on", crew, n) brings n agents of a crew on duty; ("off", crew,
+# n) sends a crew's agents off (crew None: a level, n agents). Offs run before ons.
+Action = tuple[str, int | None, int]
+
+
+def schedule_actions(
+    schedule: Schedule, horizon: float, interval_seconds: float | None = None
+) -> list[tuple[float, list[Action]]]:
+    """The on/off actions of a schedule over ``[0, horizon)``, by time.
+
+    ``interval_seconds`` is the calendar's interval, which an ``intervals`` schedule needs
+    (its levels change at interval boundaries); the other kinds ignore it.
+
+    Raises:
+        ValueError: For an ``intervals`` schedule without ``interval_seconds``, or whose
+            length is neither one day's nor the whole horizon's intervals.
+    """
+    at: dict[float, list[Action]] = {}
+
+    def add(t: float, action: Action) -> None:
+        at.setdefault(t, []).append(action)
+
+    match schedule:
+        case ConstantSchedule(agents=n):
+            if n:
+                add(0.0, ("on", None, n))
+        case HourlySchedule(agents=levels):
+            level = 0
+            for h in range(math.ceil(horizon / 3600.0)):
+                want = levels[h % 24]
+                if want > level:
+                    add(h * 3600.0, ("on", None, want - level))
+                elif want < level:
+                    add(h * 3600.0, ("off", None, level - want))
+                level = want
+        case IntervalSchedule(agents=levels):
+            if interval_seconds is None or interval_seconds <= 0:
+                raise ValueError("an intervals schedule needs the calendar's interval length")
+            steps = math.ceil(horizon / interval_seconds - 1e-9)
+            daily = len(levels) * interval_seconds == 86400.0
+            if not daily and len(levels) < steps:
+                raise ValueError(
+                    f"an intervals schedule needs {round(86400.0 / interval_seconds)} or "
+                    f"{steps} values, got {len(levels)}"
+                )
+            level = 0
+            for k in range(steps):
+                want = levels[k % len(levels)] if daily else levels[k]
+                if want > level:
+                    add(k * interval_seconds, ("on", None, want - level))
+                elif want < level:
+                    add(k * interval_seconds, ("off", None, level - want))
+                level = want
+        case ShiftsSchedule(shifts=shifts):
+            crew = 0
+            for day in range(-1, math.ceil(horizon / 86400.0) + 1):
+                for s in shifts:
+                    start = day * 86400.0 + s.start_minute * 60.0
+                    end = start + s.length_minutes * 60.0
+                    if end <= 0 or start >= horizon or s.agents == 0:
+                        continue
+                    add(max(start, 0.0), ("on", crew, s.agents))
+                    if end < horizon:
+                        add(end, ("off", crew, s.agents))
+                    crew += 1
+    out = []
+    for t in sorted(at):
+        actions = sorted(at[t], key=lambda a: a[0] != "off")
+        out.append((t, actions))
+    return out
+
+
+def schedule_levels(
+    schedule: Schedule, horizon: float, interval_seconds: float | None = None
+) -> ScheduleLevels:
+    """The scheduled number of agents of a schedule as a step function.
+
+    ``interval_seconds``: the calendar's interval, needed by an ``intervals`` schedule.
+    """
+    times, agents, level = [0.0], [0.0], 0
+    for t, actions in schedule_actions(schedule, horizon, interval_seconds):
+        for kind, _, n in actions:
+            level += n if kind == "on" else -n
+        if t == times[-1]:
+            agents[-1] = level
+        else:
+            times.append(t)
+            agents.append(level)
+    return ScheduleLevels(np.array(times), np.array(agents, dtype=np.float64))

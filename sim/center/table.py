@@ -1,0 +1,163 @@
+"""The engine's per-contact columns: Python lists while it runs, arrays when handed out."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sim.uniforms import DECISIONS
+
+
+class Table:
+    """Per-contact columns; inputs are fed in chunks, follow-ups appended as created.
+
+    Plain Python lists while the engine runs: reading or writing an element of a list costs
+    a fifth of a numpy element access, and the engine does little else. What follows from
+    the run (the group and units of an answer, when a contact left the queue) is put together
+    as numpy arrays when contacts are handed out (:func:`sim.center.result.build`). The columns that
+    never change once a contact exists (:data:`FIXED`, and ``decide``) are also kept as numpy
+    arrays, for the first ``n_fixed`` contacts (:meth:`seal` adds the follow-ups created
+    since), so that handing out does not convert them back from lists.
+
+    An issue is named by the index of its first contact; the per-issue columns
+    (``contacts_of_issue``, ``issue_refunded``, ``key``, and ``order`` and ``delivery``,
+    kept only as arrays) hold their value at that index (placeholders at other contacts').
+    """
+
+    FIXED = (
+        "arrival",
+        "handle",
+        "patience",
+        "channel",
+        "reason",
+        "ctype",
+        "issue",
+        "kind",
+        "attempt",
+        "key",
+    )
+    """List columns that never change once a contact exists (``issue`` only renumbered)."""
+    HEADS = ("order", "delivery")
+    """Columns kept only as arrays: values at issue heads, placeholders elsewhere."""
+    LISTS = (
+        *FIXED,
+        "deadline",
+        "answer",
+        "agent",
+        "outcome",
+        "resolved",
+        "silent",
+        "redial",
+        "ending",
+        "contacts_of_issue",
+        "issue_refunded",
+    )
+    """The per-contact list columns."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.arrival: list[float] = []
+        self.handle: list[float] = []
+        self.patience: list[float] = []
+        self.deadline: list[float] = []
+        self.channel: list[int] = []
+        self.reason: list[int] = []
+        self.ctype: list[int] = []
+        self.issue: list[int] = []
+        self.kind: list[int] = []
+        self.attempt: list[int] = []
+        self.answer: list[float] = []
+        self.agent: list[int] = []
+        self.outcome: list[int] = []
+        self.resolved: list[int] = []
+        self.refunded: list[int] = []
+        """Contacts that granted a refund."""
+        self.platform: list[int] = []
+        """Second-tier contacts that ended in a platform intervention."""
+        # its fate, decided when the contact is created (sim.center.journey.fate)
+        self.silent: list[bool] = []
+        self.redial: list[bool] = []
+        self.ending: list[int] = []
+        """What its end does if answered: ``sim.center.journey.Ending`` flags."""
+        self.decide: NDArray[np.float64] = np.zeros((0, DECISIONS))
+        """Decision uniforms of the first ``len(decide)`` contacts."""
+        self.extra: list[NDArray[np.float64]] = []
+        """Decision uniforms of the contacts after them, in order."""
+        # per issue
+        self.contacts_of_issue: list[int] = []
+        self.issue_refunded: list[bool] = []
+        self.key: list[int] = []
+        self.n_fixed = 0
+        self.fixed: dict[str, NDArray[Any]] = {
+            name: np.zeros(0, dtype=DTYPES[name]) for name in (*self.FIXED, *self.HEADS)
+        }
+
+    def decisions(self, i: int) -> NDArray[np.float64]:
+        """Contact i's decision uniforms."""
+        first: int = self.decide.shape[0]
+        return self.decide[i] if i < first else self.extra[i - first]
+
+    def grow(self, name: str, values: list[Any]) -> None:
+        """Append values to a list column (an empty one takes the list itself: no copy)."""
+        column: list[Any] = getattr(self, name)
+        if column:
+            column.extend(values)
+        else:
+            setattr(self, name, values)
+
+    def seal(self, more: dict[str, NDArray[Any]] | None = None) -> None:
+        """Bring the arrays of fixed columns and ``decide`` up to every contact.
+
+        ``more``: new contacts' arrays (every fixed and head column, and ``decide``) to put
+        after them, for contacts the caller adds to the lists itself.
+        """
+        tail = self.n - self.n_fixed
+        for name in self.FIXED:
+            parts = [self.fixed[name]]
+            if tail:
+                parts.append(np.array(getattr(self, name)[self.n_fixed :], dtype=DTYPES[name]))
+            if more is not None:
+                parts.append(more[name])
+            self.fixed[name] = np.concatenate(parts) if len(parts) > 1 else parts[0]
+        for name, blank in (("order", -1), ("delivery", math.nan)):
+            parts = [self.fixed[name], np.full(tail, blank, dtype=DTYPES[name])]
+            if more is not None:
+                parts.append(more[name])
+            self.fixed[name] = np.concatenate(parts)
+        extra = [np.array(self.extra).reshape(-1, DECISIONS)] if self.extra else []
+        self.decide = np.concatenate([self.decide, *extra, *([more["decide"]] if more else [])])
+        self.extra = []
+        self.n_fixed = self.n + (len(more["decide"]) if more is not None else 0)
+
+
+DTYPES: dict[str, type[np.generic]] = {
+    "arrival": np.float64,
+    "handle": np.float64,
+    "patience": np.float64,
+    "deadline": np.float64,
+    "channel": np.int32,
+    "reason": np.int32,
+    "ctype": np.int32,
+    "issue": np.int64,
+    "kind": np.int8,
+    "attempt": np.int16,
+    "answer": np.float64,
+    "agent": np.int32,
+    "outcome": np.int8,
+    "resolved": np.int8,
+    "silent": np.bool_,
+    "redial": np.bool_,
+    "ending": np.int8,
+    "contacts_of_issue": np.int32,
+    "issue_refunded": np.bool_,
+    "key": np.int64,
+    "order": np.int64,
+    "delivery": np.float64,
+}
+"""numpy types of the table's columns."""
+
+RESULT_COLUMNS = (*Table.FIXED, "answer", "agent", "outcome", "resolved")
+"""The list columns a result is made of (the rest only steers the engine)."""
