@@ -82,6 +82,9 @@ def simulate_center(
 ) -> CenterResult:
     """Run the contact centre of ``scenario`` on ``contacts`` to the horizon, in one piece.
 
+    The single-segment case of :func:`stream_center`: every contact is fed at once and
+    nothing is handed out before the end.
+
     Args:
         scenario: The scenario.
         contacts: The first contacts of every issue, sorted by arrival.
@@ -92,10 +95,8 @@ def simulate_center(
         Every contact, the input contacts first in their order, then the follow-ups in the
         order they were created.
     """
-    center = Center(scenario, issue_stream)
-    center.start()
-    center.feed(contacts)
-    return center.finish()
+    (result,) = stream_center(scenario, lambda _: contacts, issue_stream, math.inf)
+    return result
 
 
 SEGMENT_SECONDS = 86400.0
@@ -157,7 +158,8 @@ def stream_center(
         batch_contacts = BATCH_CONTACTS
     horizon = scenario.calendar.horizon_seconds
     center = Center(scenario, issue_stream)
-    center.live = []
+    if segment_seconds < horizon:  # a hand-out may come: track the calls it renumbers
+        center.live = []
     center.start()
     feeds = feed_times(horizon, segment_seconds)
     fed = 0.0  # every input contact arriving before this was fed
