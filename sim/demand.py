@@ -23,11 +23,10 @@ and when each reason brings a contact, the contact's uniforms) is drawn for the 
 whatever the arm, so the same order behaves the same in both arms. With an uplift of at
 least 1, the baseline's contacts are a subset of the promotion arm's.
 
-**Streaming.** :func:`generate` returns a whole arm at once; :class:`DemandStream` makes
-the same draws and hands the same contacts out in arrival order, a segment at a time,
-drawing each order day only when its contacts may be due and counting orders
-(:class:`OrderTally`) instead of keeping them, so memory does not grow with the horizon.
-Both draw through :class:`_OrderDays`.
+**Streaming.** :class:`DemandStream` hands an arm's contacts out in arrival order, a
+segment at a time, drawing each order day only when its contacts may be due and counting
+orders (:class:`OrderTally`) instead of keeping them, so memory does not grow with the
+horizon. :func:`generate`, the whole arm at once, is the stream taken in one segment.
 """
 
 from __future__ import annotations
@@ -812,28 +811,20 @@ def _first_reason(scenario: Scenario) -> int:
 
 
 def generate(scenario: Scenario, streams: Streams, arm: Arm = "promotion") -> Demand:
-    """Orders and contacts of one arm of one replication.
+    """Orders and contacts of one arm of one replication, whole: the stream taken at once.
 
     Args:
         scenario: The scenario as written (the promotion arm).
         streams: A fresh set of the replication's streams (one per arm).
         arm: ``"promotion"``, or ``"baseline"`` for the same scenario without its promotion.
     """
-    chunks = [_Direct(scenario, streams, i).take(math.inf) for i in range(len(scenario.arrivals))]
-    times: list[NDArray[np.float64]] = []
-    window: list[NDArray[np.bool_]] = []
-    if scenario.orders is not None:
-        days = _OrderDays(scenario, streams, arm, _first_reason(scenario))
-        for di in range(len(days)):
-            day = days.draw(di)
-            chunks += day.chunks
-            times += day.times
-            window += day.in_window
-    order_seconds = np.concatenate(times) if times else np.zeros(0)
-    order_in_window = np.concatenate(window) if window else np.zeros(0, dtype=bool)
-    contacts = _Layout(scenario).contacts(chunks)
-    active = arm == "promotion" and scenario.promotion is not None
-    return Demand(contacts, order_seconds, order_in_window, active)
+    stream = DemandStream(scenario, streams, arm, keep_orders=True)
+    contacts = stream.take(math.inf)
+    assert stream._kept is not None
+    times, window = stream._kept
+    return Demand(
+        contacts, _cat(times, np.float64), _cat(window, np.bool_), stream.promotion_active
+    )
 
 
 def orders_by_day(
@@ -954,6 +945,8 @@ class DemandStream:
     same order: successive :meth:`take` calls partition ``generate(...).contacts``. Memory
     holds only the contacts drawn but not yet handed out, and counts of the orders.
 
+    :func:`generate` is the stream taken once, to ``inf``: one path draws every contact.
+
     Orders are drawn one calendar day at a time (every layer of the day), as late as
     possible: before handing out the contacts before ``t``, every day whose contacts may
     arrive before ``t`` (:meth:`_OrderDays.earliest`) is drawn. Lead-in days may bring
@@ -971,9 +964,19 @@ class DemandStream:
         streams: A fresh set of the replication's streams, used up as :func:`generate` would
             (a fallback to :func:`generate` needs fresh ones).
         arm: ``"promotion"``, or ``"baseline"``.
+        keep_orders: Keep every order's time and window flag (:func:`generate`'s
+            :class:`Demand`): memory then grows with the horizon's orders.
     """
 
-    def __init__(self, scenario: Scenario, streams: Streams, arm: Arm = "promotion") -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        streams: Streams,
+        arm: Arm = "promotion",
+        *,
+        keep_orders: bool = False,
+    ) -> None:
+        self._scenario = scenario
         self._layout = _Layout(scenario)
         self.channels = self._layout.channels
         self.reasons = self._layout.reasons
@@ -999,6 +1002,10 @@ class DemandStream:
         )
         self._drawn = np.zeros(n, dtype=bool)
         self._counts = _Counts(scenario)
+        self._kept: tuple[list[NDArray[np.float64]], list[NDArray[np.bool_]]] | None = (
+            ([], []) if keep_orders else None
+        )
+        """With ``keep_orders``: the orders' times and window flags, per (layer, day) block."""
         self._handed = -math.inf
         self.peak_buffered = 0
         """The most contacts held at once: drawn, not yet handed out."""
@@ -1018,7 +1025,11 @@ class DemandStream:
             self._draw(int(di))
         self._held()
         out = [head for d in self._direct if len(head := d.take(before))]
-        if self._pending:
+        if before == math.inf:
+            # everything goes: the contacts' own sort orders them, no need to sort twice
+            out += self._pending
+            self._pending = []
+        elif self._pending:
             # one chunk for everything pending, sorted when days were added: a take is a
             # bisection and views, however often it is called
             head, rest = _Chunk.join(self._pending).by_time().split(before)
@@ -1038,6 +1049,10 @@ class DemandStream:
         for di in np.flatnonzero(~self._drawn):
             self._draw(int(di))
         self._held()
+        if self._kept is not None:
+            counts = _Counts(self._scenario)
+            counts.add(_cat(self._kept[0], np.float64), _cat(self._kept[1], np.bool_))
+            return counts.tally()
         return self._counts.tally()
 
     def _held(self) -> None:
@@ -1054,7 +1069,11 @@ class DemandStream:
                     f"{int(self._days.days[di])} arrives at {float(chunk.time.min()):.1f} s, "
                     f"before {self._handed:.1f} s, already handed out"
                 )
-        for t, w in zip(day.times, day.in_window, strict=True):
-            self._counts.add(t, w)
+        if self._kept is not None:  # counted when asked (orders): one count, not one a block
+            self._kept[0].extend(day.times)
+            self._kept[1].extend(day.in_window)
+        else:
+            for t, w in zip(day.times, day.in_window, strict=True):
+                self._counts.add(t, w)
         self._drawn[di] = True
         self._pending += day.chunks

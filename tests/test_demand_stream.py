@@ -180,6 +180,9 @@ def test_order_tally_counts_the_orders_as_the_metrics_do() -> None:
     with_window = order_tally(promo, generated("second_item_1yuan", "promotion", 0))
     assert 0 < with_window.placed_in_window < with_window.placed
     assert with_window != OrderTally(0, 0, np.zeros(0))
+    # a stream that keeps its orders (generate's) counts them when asked, the same
+    kept = DemandStream(promo, Streams(promo.seed, 0), keep_orders=True)
+    assert kept.orders == with_window
 
 
 # --------------------------------------------------------------------------- lookahead
