@@ -26,7 +26,8 @@ least 1, the baseline's contacts are a subset of the promotion arm's.
 **Streaming.** :class:`DemandStream` hands an arm's contacts out in arrival order, a
 segment at a time, drawing each order day only when its contacts may be due and counting
 orders (:class:`OrderTally`) instead of keeping them, so memory does not grow with the
-horizon. :func:`generate`, the whole arm at once, is the stream taken in one segment.
+horizon. Pre-sale lags are bounded (:func:`lag_bound_hours`), so a segment once handed out
+is final. :func:`generate`, the whole arm at once, is the stream taken in one segment.
 """
 
 from __future__ import annotations
@@ -432,13 +433,17 @@ FIXED_ANCHORS = frozenset({"price_drop"})
 """Anchors at one time for every order, set by the mechanic (the others are per order)."""
 
 TAIL = 1e-12
-"""Chance per contact that a pre-sale lag exceeds :func:`lag_bound_hours`."""
+"""Chance per contact that a lag before its anchor, drawn from its distribution, is cut to
+:func:`lag_bound_hours`."""
 
 
 def lag_bound_hours(d: Distribution) -> float:
-    """A lag drawn from ``d`` is below this (hours) but for a chance of ``TAIL``.
+    """The longest lag (hours) of a contact before its anchor: ``d``'s ``1 - TAIL`` quantile.
 
-    The quantile at ``1 - TAIL``; exact for deterministic and empirical lags.
+    Such lags (``before_anchor``: pre-sale questions, claims before a price drop) are drawn
+    from ``d`` cut at this bound (a longer draw, a chance of ``TAIL``, becomes the bound),
+    so a day's contacts arrive no earlier than :meth:`_OrderDays.earliest` says and can be
+    streamed. Deterministic and empirical lags never exceed it.
     """
     if isinstance(d, Empirical):
         return max(d.values)  # its quantile function reads the values as listed, unsorted
@@ -482,6 +487,10 @@ class _OrderDays:
                 (r, field)
                 for field, r in promotion_reasons(scenario.promotion, tuple(scenario.channels))
             ]
+        self.bound = [
+            lag_bound_hours(r.lag_hours) if r.before_anchor else math.inf for r, _ in self.reasons
+        ]
+        """Per reason, the longest lag (hours): :func:`lag_bound_hours` before the anchor."""
         self.lead = orders.lead_in_days
         self.days = np.arange(-self.lead, math.ceil(scenario.calendar.days - 1e-9))
         """Order days, from the first lead-in day (negative) to the horizon's last."""
@@ -568,7 +577,12 @@ class _OrderDays:
                 # issue, channel, handle and patience uniforms: one stream, one shape; the
                 # journey's decisions need no more than float32's 24 bits, at half the cost
                 u = streams(f"{block}.{reason.name}.u").random((ORDER_ROWS, n))
-                lag = draw(reason.lag_hours, streams(f"{block}.{reason.name}.lag"), n) * HOUR
+                lag = draw(reason.lag_hours, streams(f"{block}.{reason.name}.lag"), n)
+                if reason.before_anchor:
+                    # the model's lag before an anchor is cut at its bound: no contact arrives
+                    # before earliest() (a change below TAIL per contact, none in any bundled run)
+                    lag = np.minimum(lag, self.bound[ri])
+                lag = lag * HOUR
                 if reason.anchor in FIXED_ANCHORS:
                     anchor = np.full(n, self.fixed.get(reason.anchor, math.nan))
                 else:
@@ -617,7 +631,7 @@ class _OrderDays:
         """
         day0 = float(self.days[di]) * DAY
         low = math.inf
-        for reason, field in self.reasons:
+        for (reason, field), bound in zip(self.reasons, self.bound, strict=True):
             if field is None:
                 if reason.rate_per_order <= 0:
                     continue
@@ -635,7 +649,7 @@ class _OrderDays:
             else:
                 base = day0
             if reason.before_anchor:
-                base -= lag_bound_hours(reason.lag_hours) * HOUR
+                base -= bound * HOUR
             low = min(low, base)
         return max(low, 0.0)  # contacts before the horizon's start are dropped
 
@@ -929,15 +943,6 @@ def order_tally(scenario: Scenario, demand: Demand) -> OrderTally:
 # --------------------------------------------------------------------------- streaming
 
 
-class LateContact(Exception):
-    """A contact drawn late arrives before a time the stream has already handed out.
-
-    The stream's lookahead bound was wrong for it (a pre-sale lag beyond
-    :func:`lag_bound_hours`): the stream's output is no longer :func:`generate`'s. Rerun
-    the replication with :func:`generate` and fresh streams.
-    """
-
-
 class DemandStream:
     """One arm of one replication's contacts, handed out in arrival order, segment by segment.
 
@@ -950,10 +955,10 @@ class DemandStream:
     Orders are drawn one calendar day at a time (every layer of the day), as late as
     possible: before handing out the contacts before ``t``, every day whose contacts may
     arrive before ``t`` (:meth:`_OrderDays.earliest`) is drawn. Lead-in days may bring
-    contacts from the horizon's start, so they are drawn at the first take. A drawn day
-    with a contact before a time already handed out raises :class:`LateContact`. A pre-sale
-    reason with a heavy-tailed lag looks further ahead (a lognormal's bound is about
-    e^(7σ) medians): still exact, less lazy.
+    contacts from the horizon's start, so they are drawn at the first take. Pre-sale lags
+    are bounded (:func:`lag_bound_hours`), so no day drawn later holds a contact before a
+    time already handed out. A pre-sale reason with a heavy-tailed lag looks further ahead
+    (a lognormal's bound is about e^(7σ) medians): still exact, less lazy.
 
     Direct ``arrivals``: each stream's times are drawn whole at construction (a sorted sample
     of the horizon, 8 bytes a contact, counted in :attr:`peak_buffered`), the rest of their
@@ -961,8 +966,7 @@ class DemandStream:
 
     Args:
         scenario: The scenario as written (the promotion arm).
-        streams: A fresh set of the replication's streams, used up as :func:`generate` would
-            (a fallback to :func:`generate` needs fresh ones).
+        streams: A fresh set of the replication's streams, used up as :func:`generate` would.
         arm: ``"promotion"``, or ``"baseline"``.
         keep_orders: Keep every order's time and window flag (:func:`generate`'s
             :class:`Demand`): memory then grows with the horizon's orders.
@@ -1016,7 +1020,6 @@ class DemandStream:
 
         Raises:
             ValueError: ``before`` is smaller than a previous call's (or NaN).
-            LateContact: A day drawn now has a contact before a previous call's ``before``.
         """
         if not before >= self._handed:
             raise ValueError(f"take({before}) after take({self._handed}): times must not go back")
@@ -1062,13 +1065,8 @@ class DemandStream:
     def _draw(self, di: int) -> None:
         assert self._days is not None
         day = self._days.draw(di)
-        for chunk in day.chunks:
-            if chunk.time.min() < self._handed:
-                raise LateContact(
-                    f"a contact of reason {self.reasons[int(chunk.reason[0])]!r} of order day "
-                    f"{int(self._days.days[di])} arrives at {float(chunk.time.min()):.1f} s, "
-                    f"before {self._handed:.1f} s, already handed out"
-                )
+        # earliest() bounds every anchor and lag: a day drawn now starts after what is out
+        assert all(chunk.time.min() >= self._handed for chunk in day.chunks), di
         if self._kept is not None:  # counted when asked (orders): one count, not one a block
             self._kept[0].extend(day.times)
             self._kept[1].extend(day.in_window)
