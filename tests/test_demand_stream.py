@@ -1,7 +1,7 @@
 """DemandStream against generate(): the same contacts, handed out segment by segment.
 
-Every check is exact: the streamed contacts, concatenated, are generate()'s byte for byte,
-and the stream's order tally is the one computed from generate()'s orders.
+generate() is the stream in one segment; every other segmentation must give its contacts
+byte for byte (concatenated), and the stream's order tally the one computed from its orders.
 """
 
 from __future__ import annotations
