@@ -23,11 +23,11 @@ and when each reason brings a contact, the contact's uniforms) is drawn for the 
 whatever the arm, so the same order behaves the same in both arms. With an uplift of at
 least 1, the baseline's contacts are a subset of the promotion arm's.
 
-**Streaming.** :func:`generate` returns a whole arm at once; :class:`DemandStream` makes
-the same draws and hands the same contacts out in arrival order, a segment at a time,
-drawing each order day only when its contacts may be due and counting orders
-(:class:`OrderTally`) instead of keeping them, so memory does not grow with the horizon.
-Both draw through :class:`_OrderDays`.
+**Streaming.** :class:`DemandStream` hands an arm's contacts out in arrival order, a
+segment at a time, drawing each order day only when its contacts may be due and counting
+orders (:class:`OrderTally`) instead of keeping them, so memory does not grow with the
+horizon. Pre-sale lags are bounded (:func:`lag_bound_hours`), so a segment once handed out
+is final. :func:`generate`, the whole arm at once, is the stream taken in one segment.
 """
 
 from __future__ import annotations
@@ -433,13 +433,17 @@ FIXED_ANCHORS = frozenset({"price_drop"})
 """Anchors at one time for every order, set by the mechanic (the others are per order)."""
 
 TAIL = 1e-12
-"""Chance per contact that a pre-sale lag exceeds :func:`lag_bound_hours`."""
+"""Chance per contact that a lag before its anchor, drawn from its distribution, is cut to
+:func:`lag_bound_hours`."""
 
 
 def lag_bound_hours(d: Distribution) -> float:
-    """A lag drawn from ``d`` is below this (hours) but for a chance of ``TAIL``.
+    """The longest lag (hours) of a contact before its anchor: ``d``'s ``1 - TAIL`` quantile.
 
-    The quantile at ``1 - TAIL``; exact for deterministic and empirical lags.
+    Such lags (``before_anchor``: pre-sale questions, claims before a price drop) are drawn
+    from ``d`` cut at this bound (a longer draw, a chance of ``TAIL``, becomes the bound),
+    so a day's contacts arrive no earlier than :meth:`_OrderDays.earliest` says and can be
+    streamed. Deterministic and empirical lags never exceed it.
     """
     if isinstance(d, Empirical):
         return max(d.values)  # its quantile function reads the values as listed, unsorted
@@ -483,6 +487,10 @@ class _OrderDays:
                 (r, field)
                 for field, r in promotion_reasons(scenario.promotion, tuple(scenario.channels))
             ]
+        self.bound = [
+            lag_bound_hours(r.lag_hours) if r.before_anchor else math.inf for r, _ in self.reasons
+        ]
+        """Per reason, the longest lag (hours): :func:`lag_bound_hours` before the anchor."""
         self.lead = orders.lead_in_days
         self.days = np.arange(-self.lead, math.ceil(scenario.calendar.days - 1e-9))
         """Order days, from the first lead-in day (negative) to the horizon's last."""
@@ -569,7 +577,12 @@ class _OrderDays:
                 # issue, channel, handle and patience uniforms: one stream, one shape; the
                 # journey's decisions need no more than float32's 24 bits, at half the cost
                 u = streams(f"{block}.{reason.name}.u").random((ORDER_ROWS, n))
-                lag = draw(reason.lag_hours, streams(f"{block}.{reason.name}.lag"), n) * HOUR
+                lag = draw(reason.lag_hours, streams(f"{block}.{reason.name}.lag"), n)
+                if reason.before_anchor:
+                    # the model's lag before an anchor is cut at its bound: no contact arrives
+                    # before earliest() (a change below TAIL per contact, none in any bundled run)
+                    lag = np.minimum(lag, self.bound[ri])
+                lag = lag * HOUR
                 if reason.anchor in FIXED_ANCHORS:
                     anchor = np.full(n, self.fixed.get(reason.anchor, math.nan))
                 else:
@@ -618,7 +631,7 @@ class _OrderDays:
         """
         day0 = float(self.days[di]) * DAY
         low = math.inf
-        for reason, field in self.reasons:
+        for (reason, field), bound in zip(self.reasons, self.bound, strict=True):
             if field is None:
                 if reason.rate_per_order <= 0:
                     continue
@@ -636,7 +649,7 @@ class _OrderDays:
             else:
                 base = day0
             if reason.before_anchor:
-                base -= lag_bound_hours(reason.lag_hours) * HOUR
+                base -= bound * HOUR
             low = min(low, base)
         return max(low, 0.0)  # contacts before the horizon's start are dropped
 
@@ -812,28 +825,20 @@ def _first_reason(scenario: Scenario) -> int:
 
 
 def generate(scenario: Scenario, streams: Streams, arm: Arm = "promotion") -> Demand:
-    """Orders and contacts of one arm of one replication.
+    """Orders and contacts of one arm of one replication, whole: the stream taken at once.
 
     Args:
         scenario: The scenario as written (the promotion arm).
         streams: A fresh set of the replication's streams (one per arm).
         arm: ``"promotion"``, or ``"baseline"`` for the same scenario without its promotion.
     """
-    chunks = [_Direct(scenario, streams, i).take(math.inf) for i in range(len(scenario.arrivals))]
-    times: list[NDArray[np.float64]] = []
-    window: list[NDArray[np.bool_]] = []
-    if scenario.orders is not None:
-        days = _OrderDays(scenario, streams, arm, _first_reason(scenario))
-        for di in range(len(days)):
-            day = days.draw(di)
-            chunks += day.chunks
-            times += day.times
-            window += day.in_window
-    order_seconds = np.concatenate(times) if times else np.zeros(0)
-    order_in_window = np.concatenate(window) if window else np.zeros(0, dtype=bool)
-    contacts = _Layout(scenario).contacts(chunks)
-    active = arm == "promotion" and scenario.promotion is not None
-    return Demand(contacts, order_seconds, order_in_window, active)
+    stream = DemandStream(scenario, streams, arm, keep_orders=True)
+    contacts = stream.take(math.inf)
+    assert stream._kept is not None
+    times, window = stream._kept
+    return Demand(
+        contacts, _cat(times, np.float64), _cat(window, np.bool_), stream.promotion_active
+    )
 
 
 def orders_by_day(
@@ -938,15 +943,6 @@ def order_tally(scenario: Scenario, demand: Demand) -> OrderTally:
 # --------------------------------------------------------------------------- streaming
 
 
-class LateContact(Exception):
-    """A contact drawn late arrives before a time the stream has already handed out.
-
-    The stream's lookahead bound was wrong for it (a pre-sale lag beyond
-    :func:`lag_bound_hours`): the stream's output is no longer :func:`generate`'s. Rerun
-    the replication with :func:`generate` and fresh streams.
-    """
-
-
 class DemandStream:
     """One arm of one replication's contacts, handed out in arrival order, segment by segment.
 
@@ -954,13 +950,15 @@ class DemandStream:
     same order: successive :meth:`take` calls partition ``generate(...).contacts``. Memory
     holds only the contacts drawn but not yet handed out, and counts of the orders.
 
+    :func:`generate` is the stream taken once, to ``inf``: one path draws every contact.
+
     Orders are drawn one calendar day at a time (every layer of the day), as late as
     possible: before handing out the contacts before ``t``, every day whose contacts may
     arrive before ``t`` (:meth:`_OrderDays.earliest`) is drawn. Lead-in days may bring
-    contacts from the horizon's start, so they are drawn at the first take. A drawn day
-    with a contact before a time already handed out raises :class:`LateContact`. A pre-sale
-    reason with a heavy-tailed lag looks further ahead (a lognormal's bound is about
-    e^(7σ) medians): still exact, less lazy.
+    contacts from the horizon's start, so they are drawn at the first take. Pre-sale lags
+    are bounded (:func:`lag_bound_hours`), so no day drawn later holds a contact before a
+    time already handed out. A pre-sale reason with a heavy-tailed lag looks further ahead
+    (a lognormal's bound is about e^(7σ) medians): still exact, less lazy.
 
     Direct ``arrivals``: each stream's times are drawn whole at construction (a sorted sample
     of the horizon, 8 bytes a contact, counted in :attr:`peak_buffered`), the rest of their
@@ -968,12 +966,21 @@ class DemandStream:
 
     Args:
         scenario: The scenario as written (the promotion arm).
-        streams: A fresh set of the replication's streams, used up as :func:`generate` would
-            (a fallback to :func:`generate` needs fresh ones).
+        streams: A fresh set of the replication's streams, used up as :func:`generate` would.
         arm: ``"promotion"``, or ``"baseline"``.
+        keep_orders: Keep every order's time and window flag (:func:`generate`'s
+            :class:`Demand`): memory then grows with the horizon's orders.
     """
 
-    def __init__(self, scenario: Scenario, streams: Streams, arm: Arm = "promotion") -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        streams: Streams,
+        arm: Arm = "promotion",
+        *,
+        keep_orders: bool = False,
+    ) -> None:
+        self._scenario = scenario
         self._layout = _Layout(scenario)
         self.channels = self._layout.channels
         self.reasons = self._layout.reasons
@@ -999,6 +1006,10 @@ class DemandStream:
         )
         self._drawn = np.zeros(n, dtype=bool)
         self._counts = _Counts(scenario)
+        self._kept: tuple[list[NDArray[np.float64]], list[NDArray[np.bool_]]] | None = (
+            ([], []) if keep_orders else None
+        )
+        """With ``keep_orders``: the orders' times and window flags, per (layer, day) block."""
         self._handed = -math.inf
         self.peak_buffered = 0
         """The most contacts held at once: drawn, not yet handed out."""
@@ -1009,7 +1020,6 @@ class DemandStream:
 
         Raises:
             ValueError: ``before`` is smaller than a previous call's (or NaN).
-            LateContact: A day drawn now has a contact before a previous call's ``before``.
         """
         if not before >= self._handed:
             raise ValueError(f"take({before}) after take({self._handed}): times must not go back")
@@ -1018,7 +1028,11 @@ class DemandStream:
             self._draw(int(di))
         self._held()
         out = [head for d in self._direct if len(head := d.take(before))]
-        if self._pending:
+        if before == math.inf:
+            # everything goes: the contacts' own sort orders them, no need to sort twice
+            out += self._pending
+            self._pending = []
+        elif self._pending:
             # one chunk for everything pending, sorted when days were added: a take is a
             # bisection and views, however often it is called
             head, rest = _Chunk.join(self._pending).by_time().split(before)
@@ -1038,6 +1052,10 @@ class DemandStream:
         for di in np.flatnonzero(~self._drawn):
             self._draw(int(di))
         self._held()
+        if self._kept is not None:
+            counts = _Counts(self._scenario)
+            counts.add(_cat(self._kept[0], np.float64), _cat(self._kept[1], np.bool_))
+            return counts.tally()
         return self._counts.tally()
 
     def _held(self) -> None:
@@ -1047,14 +1065,13 @@ class DemandStream:
     def _draw(self, di: int) -> None:
         assert self._days is not None
         day = self._days.draw(di)
-        for chunk in day.chunks:
-            if chunk.time.min() < self._handed:
-                raise LateContact(
-                    f"a contact of reason {self.reasons[int(chunk.reason[0])]!r} of order day "
-                    f"{int(self._days.days[di])} arrives at {float(chunk.time.min()):.1f} s, "
-                    f"before {self._handed:.1f} s, already handed out"
-                )
-        for t, w in zip(day.times, day.in_window, strict=True):
-            self._counts.add(t, w)
+        # earliest() bounds every anchor and lag: a day drawn now starts after what is out
+        assert all(chunk.time.min() >= self._handed for chunk in day.chunks), di
+        if self._kept is not None:  # counted when asked (orders): one count, not one a block
+            self._kept[0].extend(day.times)
+            self._kept[1].extend(day.in_window)
+        else:
+            for t, w in zip(day.times, day.in_window, strict=True):
+                self._counts.add(t, w)
         self._drawn[di] = True
         self._pending += day.chunks

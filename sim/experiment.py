@@ -30,12 +30,12 @@ from typing import Any, Literal, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.center import feed_times, simulate_center, stream_center
+from sim.center import stream_center
 from sim.config import Scenario
-from sim.demand import Arm, Contacts, DemandStream, LateContact, generate, orders_by_day
+from sim.demand import Arm, Contacts, DemandStream, orders_by_day
 from sim.eventlog import ContactLines, EventLog, order_lines
 from sim.mechanics import mechanic_of
-from sim.metrics import ReplicationMetrics, Tally, replication_metrics
+from sim.metrics import ReplicationMetrics, Tally
 from sim.rng import Streams
 from sim.stats import Stat, summarise
 
@@ -53,22 +53,9 @@ def run_arm(scenario: Scenario, replication: int, arm: Arm = "promotion") -> Rep
     Streamed: orders are drawn a day at a time, the contact centre runs a day at a time and
     hands out the issues that are over (:func:`sim.center.stream_center`), and the metrics
     count them as they come, so memory holds what is going on (queues, agents, open issues,
-    contacts drawn but not yet arrived), not the horizon's orders and contacts. If a
-    pre-sale contact is drawn later than the stream's lookahead allowed
-    (:class:`~sim.demand.LateContact`: a lag beyond the distribution's 1 − 10⁻¹²
-    quantile), the replication is simulated again in one piece, with the same draws;
-    either way the result is the same.
+    contacts drawn but not yet arrived), not the horizon's orders and contacts.
     """
-    try:
-        return _streamed_arm(scenario, Streams(scenario.seed, replication), arm)
-    except LateContact:
-        streams = Streams(scenario.seed, replication)
-        demand = generate(scenario, streams, arm)
-        result = simulate_center(scenario, demand.contacts, streams.issue)
-        return replication_metrics(scenario, demand.contacts, result, demand)
-
-
-def _streamed_arm(scenario: Scenario, streams: Streams, arm: Arm) -> ReplicationMetrics:
+    streams = Streams(scenario.seed, replication)
     demand = DemandStream(scenario, streams, arm)
     tally = Tally(scenario)
     for result in stream_center(scenario, demand.take, streams.issue):
@@ -97,35 +84,16 @@ def event_log_of(scenario: Scenario, replication: int = 0, arm: Arm = "promotion
         lines = ContactLines(scenario, Streams(scenario.seed, replication))
         yield lines.header()
         streams = Streams(scenario.seed, replication)
-        if _meets_late_contact(scenario, replication, arm):
-            # the stream would fail after rows were written: simulate in one piece
-            first = lines.inputs(generate(scenario, streams, arm).contacts)
-            yield lines.add(simulate_center(scenario, first, streams.issue))
-        else:
-            demand = DemandStream(scenario, streams, arm)
+        demand = DemandStream(scenario, streams, arm)
 
-            def take(before: float) -> Contacts:
-                return lines.inputs(demand.take(before))
+        def take(before: float) -> Contacts:
+            return lines.inputs(demand.take(before))
 
-            for result in stream_center(scenario, take, streams.issue):
-                yield lines.add(result)
+        for result in stream_center(scenario, take, streams.issue):
+            yield lines.add(result)
         yield lines.close()
 
     return EventLog(orders, contacts)
-
-
-def _meets_late_contact(scenario: Scenario, replication: int, arm: Arm) -> bool:
-    """Whether streaming the arm's demand would meet a late contact (demand alone, no engine).
-
-    The stream's ``take`` calls depend on the horizon only (:func:`sim.center.feed_times`).
-    """
-    stream = DemandStream(scenario, Streams(scenario.seed, replication), arm)
-    try:
-        for before in feed_times(scenario.calendar.horizon_seconds):
-            stream.take(before)
-    except LateContact:
-        return True
-    return False
 
 
 def run_replication(

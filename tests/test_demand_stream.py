@@ -1,7 +1,7 @@
 """DemandStream against generate(): the same contacts, handed out segment by segment.
 
-Every check is exact: the streamed contacts, concatenated, are generate()'s byte for byte,
-and the stream's order tally is the one computed from generate()'s orders.
+generate() is the stream in one segment; every other segmentation must give its contacts
+byte for byte (concatenated), and the stream's order tally the one computed from its orders.
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ from sim.demand import (
     Contacts,
     Demand,
     DemandStream,
-    LateContact,
     OrderTally,
     generate,
     order_tally,
 )
+from sim.distributions import draw, quantile
 from sim.loading import load_scenario
 from sim.rng import Streams
 from tests.conftest import CONFIGS, tiny_scenario
@@ -88,7 +88,7 @@ def fine(s: Scenario, replication: int) -> list[float]:
     """Every midnight, every hour of the first day and a half, random points, one twice.
 
     Holding every midnight, it is at least as strict as taking day by day: a contact
-    arriving before its day's lookahead bound would raise LateContact here too.
+    arriving before its day's lookahead bound would break the partition here too.
     """
     rng = np.random.default_rng(1000 + replication)
     horizon = s.calendar.horizon_seconds
@@ -150,7 +150,7 @@ def test_stream_partitions_generate(
     s = bundled(stem)
     want = generated(stem, arm, replication)
     stream = DemandStream(s, Streams(s.seed, replication), arm)
-    # day by day this also shows the lookahead bound holds: no LateContact
+    # day by day this also shows the lookahead bound holds (the stream asserts it)
     parts = streamed(stream, SEGMENTATIONS[segmentation](s, replication))
     assert_same_contacts(parts, want.contacts)
     assert stream.promotion_active == want.promotion_active
@@ -180,6 +180,9 @@ def test_order_tally_counts_the_orders_as_the_metrics_do() -> None:
     with_window = order_tally(promo, generated("second_item_1yuan", "promotion", 0))
     assert 0 < with_window.placed_in_window < with_window.placed
     assert with_window != OrderTally(0, 0, np.zeros(0))
+    # a stream that keeps its orders (generate's) counts them when asked, the same
+    kept = DemandStream(promo, Streams(promo.seed, 0), keep_orders=True)
+    assert kept.orders == with_window
 
 
 # --------------------------------------------------------------------------- lookahead
@@ -233,23 +236,55 @@ def test_pre_sale_contacts_stream_exactly(lag: dict[str, Any]) -> None:
     assert stream.orders == order_tally(s, want)
 
 
-def test_a_wrong_bound_raises_late_contact(monkeypatch: pytest.MonkeyPatch) -> None:
-    """With no room for pre-sale lags, a day drawn just in time holds contacts too early."""
+TOP = np.array([1.0 - 1e-17, np.nextafter(1.0, 0.0)])
+"""Uniforms at the very top: 1 − 1e-17 rounds to 1 (an infinite lag), the largest float below 1."""
 
-    def no_lag(d: Distribution) -> float:
-        return 0.0
 
-    monkeypatch.setattr(sim.demand, "lag_bound_hours", no_lag)
-    for s in (Scenario.model_validate(presale()), bundled("price_protection")):
-        stream = DemandStream(s, Streams(s.seed, 0))
-        with pytest.raises(LateContact, match="question"):
-            streamed(stream, every(DAY)(s, 0))
-    # one take of everything draws every day first: nothing was handed out too early
-    s = bundled("price_protection")
+@pytest.mark.parametrize(
+    "lag",
+    [
+        {"dist": "exponential", "mean": 2},
+        {"dist": "lognormal", "mean": 3, "cv": 0.5},
+        {"dist": "gamma", "mean": 3, "cv": 0.7},
+    ],
+)
+def test_a_lag_before_its_anchor_never_exceeds_its_bound(
+    lag: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pre-sale lags drawn at their distribution's very top are cut to the bound.
+
+    So a day's contacts arrive no earlier than its lookahead says: streamed by the hour,
+    the contacts are still the one-piece ones.
+    """
+    s = Scenario.model_validate(presale(lag, days=6))  # bounds of 2 to 3 days
+    question = s.contact_reasons[0]
+    real = draw
+
+    def top(d: Distribution, rng: np.random.Generator, size: int) -> NDArray[np.float64]:
+        drawn = real(d, rng, size)  # the stream is used as always
+        if d is not question.lag_hours:
+            return drawn
+        with np.errstate(divide="ignore"):  # the quantile at 1 is inf
+            return quantile(d, np.resize(TOP, size))
+
+    monkeypatch.setattr(sim.demand, "draw", top)
+    bound = sim.demand.lag_bound_hours(question.lag_hours) * HOUR
+    assert quantile(question.lag_hours, TOP[1:])[0] * HOUR > bound  # cut, not kept
+    want = generate(s, Streams(s.seed, 0))
+    c = want.contacts
+    assert c.order is not None
+    asked = c.reason == c.reasons.index("question")
+    placed = {
+        int(i): t
+        for _, rows in sim.demand.orders_by_day(s, Streams(s.seed, 0))
+        for i, t in zip(rows.id.tolist(), rows.created_seconds.tolist(), strict=True)
+    }
+    created = np.array([placed[i] for i in c.order[asked].tolist()])
+    assert asked.sum() > 100
+    # every lag is the bound: the infinite ones and the finite ones beyond it alike
+    assert np.array_equal(c.arrival_seconds[asked], created - bound)
     stream = DemandStream(s, Streams(s.seed, 0))
-    assert_same_contacts(
-        streamed(stream, []), generated("price_protection", "promotion", 0).contacts
-    )
+    assert_same_contacts(streamed(stream, every(HOUR)(s, 0)), c)
 
 
 def test_time_must_not_go_back() -> None:

@@ -22,11 +22,10 @@ from hypothesis import strategies as st
 from numpy.typing import NDArray
 
 import sim.center
-import sim.demand
-import sim.experiment
 from sim.center import FIRST, CenterResult, simulate_center, stream_center
 from sim.config import Scenario
-from sim.demand import Contacts, DemandStream, LateContact, generate, orders_by_day
+from sim.demand import Contacts, generate, orders_by_day
+from sim.eventlog import ContactLines
 from sim.experiment import arms_of, event_log_of, run_arm
 from sim.loading import load_scenario
 from sim.metrics import ReplicationMetrics, Tally, overlap, replication_metrics
@@ -257,34 +256,6 @@ def test_memory_does_not_grow_with_the_horizon_contacts(monkeypatch: pytest.Monk
     assert streamed_growth < 1.5e6, peaks
 
 
-def test_a_late_pre_sale_contact_reruns_the_replication_in_one_piece(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """A lookahead too short for the pre-sale lags: run_arm simulates in one piece instead.
-
-    The stream meets a contact before a time it has handed out; the replication is simulated
-    again from fresh streams with ``generate``, and gives the one-piece answer exactly.
-    """
-    scenario = load_scenario(CONFIGS / "second_item_1yuan.yaml", ["calendar.days=6"]).scenario
-    want = one_piece(scenario, 0, "promotion")
-    monkeypatch.setattr(sim.demand, "lag_bound_hours", lambda d: 0.0)
-    late: list[str] = []
-    real = simulate_center
-
-    def one_piece_center(*args: Any) -> CenterResult:
-        late.append("one piece")
-        return real(*args)
-
-    monkeypatch.setattr(sim.experiment, "simulate_center", one_piece_center)
-    stream = DemandStream(scenario, Streams(scenario.seed, 0))
-    with pytest.raises(LateContact):
-        for day in range(1, 7):
-            stream.take(day * 86400.0)
-    got = run_arm(scenario, 0, "promotion")
-    assert late == ["one piece"]
-    assert got.overall == want.overall
-
-
 def test_the_event_log_streamed_is_the_event_log_in_one_piece(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -297,8 +268,11 @@ def test_the_event_log_streamed_is_the_event_log_in_one_piece(
     monkeypatch.setattr(sim.center, "BATCH_CONTACTS", 500)
     log = event_log_of(scenario)
     streamed_text = log.contacts_csv
-    monkeypatch.setattr(sim.experiment, "_meets_late_contact", lambda *a: True)
-    assert streamed_text == log.contacts_csv
+    lines = ContactLines(scenario, Streams(scenario.seed, 0))
+    streams = Streams(scenario.seed, 0)
+    first = lines.inputs(generate(scenario, streams).contacts)
+    result = simulate_center(scenario, first, streams.issue)
+    assert streamed_text == lines.header() + lines.add(result) + lines.close()
     rows = streamed_text.splitlines()
     assert len(rows) > 3000
     ids = [int(r.split(",", 1)[0]) for r in rows[1:]]

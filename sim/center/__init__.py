@@ -112,9 +112,7 @@ def feed_times(horizon: float, segment_seconds: float = SEGMENT_SECONDS) -> Iter
     """The ``before`` of each of :func:`stream_center`'s ``take`` calls, in order.
 
     Every segment's end inside the horizon, then ``inf``: the calls depend on the horizon
-    alone (not on what the contact centre does), so a demand stream's run of them can be
-    repeated without the engine (``sim.experiment.event_log_of`` does, to learn up front
-    whether a stream would meet a late contact).
+    alone, not on what the contact centre does.
     """
     k = 1
     while k * segment_seconds < horizon:
