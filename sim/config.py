@@ -15,14 +15,16 @@ import datetime as dt
 import math
 import re
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     ValidationInfo,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -42,6 +44,19 @@ class Model(BaseModel):
     """Base of every scenario model: frozen, unknown keys forbidden."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    unset_omitted: ClassVar[frozenset[str]] = frozenset()
+    """Optional fields added to the released format, left out of the dump while null: a
+    scenario without them keeps its resolved form, and so its config hash."""
+
+    @model_serializer(mode="wrap")
+    def _omit_unset(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if self.unset_omitted and isinstance(data, dict):
+            for name in self.unset_omitted:
+                if name in data and data[name] is None:
+                    del data[name]
+        return data
 
 
 # strict: YAML's true/false must not pass as 1/0; bounds keep every draw finite.
@@ -487,6 +502,47 @@ class Orders(Model):
         return v
 
 
+class DeliveryWindow(Model):
+    """Hours in which couriers hand parcels over, every day: from ``start`` up to ``end``.
+
+    Local clock times HH:MM, ``start`` before ``end`` (``end`` may be 24:00; a window over
+    midnight is not supported). A parcel whose transit ends outside is delivered at the next
+    opening: ``start`` of the same day, or of the next day at or after ``end``.
+    """
+
+    start: str
+    end: str
+
+    @field_validator("start", "end")
+    @classmethod
+    def _hhmm(cls, v: str) -> str:
+        _minutes(v)
+        return v
+
+    @model_validator(mode="after")
+    def _order(self) -> DeliveryWindow:
+        if _minutes(self.end) <= _minutes(self.start):
+            raise ValueError(
+                PathErrors(
+                    [
+                        f"end: must be after start ({self.start}); a window over midnight "
+                        "is not supported"
+                    ]
+                )
+            )
+        return self
+
+    @property
+    def start_seconds(self) -> float:
+        """Opening, seconds after midnight."""
+        return _minutes(self.start) * 60.0
+
+    @property
+    def end_seconds(self) -> float:
+        """Closing, seconds after midnight (86400 for 24:00)."""
+        return _minutes(self.end) * 60.0
+
+
 class Fulfilment(Model):
     """From order to doorstep: ship delay, transit, and the delivery the shop promised."""
 
@@ -494,6 +550,33 @@ class Fulfilment(Model):
     transit_delay_hours: Distribution = Lognormal(dist="lognormal", median=48, sigma=0.5)
     promised_delivery_hours: Annotated[float, Field(gt=0, le=24 * 90, strict=True)] = 96
     """Expected delivery = order time + this; a parcel delivered later is *late*."""
+    delivery_window: DeliveryWindow | None = None
+    """Couriers' hours (null: parcels arrive round the clock)."""
+
+    unset_omitted: ClassVar[frozenset[str]] = frozenset({"delivery_window"})
+
+
+Weight = Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False, strict=True)]
+ActivityProfile = list[Weight]
+"""24 hourly weights of when buyers write, 00:00 to 23:00 local time; only proportions matter."""
+
+CHAT_ACTIVITY_CN: tuple[float, ...] = (
+    *(3.0, 1.5, 0.7, 0.4, 0.3, 0.3, 0.6, 1.2),
+    *(2.5, 4.5, 6.0, 6.0, 5.0, 5.5, 5.5, 5.5),
+    *(5.5, 5.0, 5.0, 6.0, 7.5, 8.5, 8.0, 6.0),
+)
+"""When Chinese shop buyers write to chat on a normal day, % per hour 00..23 (sums to 100).
+
+Shape [B] (Taobao browsing peak 20:00–01:00, JD's 10–11 and 22–23 order peaks, CDN traffic's
+04–05 trough), values [X]: docs/model.md#buyers-hours. 08:00–24:00 holds 92%."""
+
+
+def _check_profile(v: list[float]) -> list[float]:
+    if len(v) != 24:
+        raise ValueError(f"needs 24 values, one per hour of the day, got {len(v)}")
+    if math.fsum(v) <= 0:
+        raise ValueError("needs at least one positive weight")
+    return v
 
 
 Anchor = Literal["order", "ship", "delivery", "expected_delivery", "price_drop"]
@@ -529,6 +612,15 @@ class ContactReason(Model):
     """Refund per granted issue; a promotion's reasons default to the money at stake."""
     redial_probability: Probability | None = None
     """Overrides the journey's ``redial_probability`` (money at stake: 0.8 [X])."""
+    activity_profile: ActivityProfile | None = None
+    """Overrides ``customers.activity_profile`` for this reason's lags."""
+
+    unset_omitted: ClassVar[frozenset[str]] = frozenset({"activity_profile"})
+
+    @field_validator("activity_profile")
+    @classmethod
+    def _profile(cls, v: list[float] | None) -> list[float] | None:
+        return None if v is None else _check_profile(v)
 
     @model_validator(mode="after")
     def _mix(self) -> ContactReason:
@@ -560,6 +652,16 @@ class Customers(Model):
     """The mix of customer temperaments (easygoing, stubborn, domineering, vain, irritable)."""
 
     types: dict[str, CustomerType] = Field(min_length=1)
+    activity_profile: ActivityProfile | None = None
+    """When buyers write (24 hourly weights): an order-caused contact's lag runs on this
+    clock (null: round the clock, evenly). :data:`CHAT_ACTIVITY_CN` is a sourced default."""
+
+    unset_omitted: ClassVar[frozenset[str]] = frozenset({"activity_profile"})
+
+    @field_validator("activity_profile")
+    @classmethod
+    def _profile(cls, v: list[float] | None) -> list[float] | None:
+        return None if v is None else _check_profile(v)
 
     @model_validator(mode="after")
     def _shares_sum(self) -> Customers:

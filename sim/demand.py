@@ -43,6 +43,7 @@ from numpy.typing import NDArray
 
 from sim.config import (
     ContactReason,
+    DeliveryWindow,
     Distribution,
     Empirical,
     PoissonArrivals,
@@ -414,6 +415,108 @@ def _chunk(
     )
 
 
+# --------------------------------------------------------------------------- clocks
+
+
+def clock_offset_seconds(scenario: Scenario) -> float:
+    """Seconds from the start date's midnight to the horizon's start (time 0)."""
+    start = scenario.calendar.start
+    return (start - dt.datetime.combine(start.date(), dt.time())).total_seconds()
+
+
+class ActivityClock:
+    """The buyers' clock: time weighted by a 24-hour activity profile, mean rate 1.
+
+    ``A(t)`` (:meth:`forward`) grows in local hour ``h`` at ``24 w[h] / sum(w)`` activity
+    seconds per second, so a day holds 86400 of them and a flat profile gives ``A(t) = t``
+    up to a constant. A lag of ``L`` activity seconds after ``t0`` ends at
+    ``A⁻¹(A(t0) + L)`` (:meth:`after`), before it at ``A⁻¹(A(t0) − L)`` (:meth:`before`):
+    hours of weight 0 pass in no activity time, so no contact arrives in them (the inverse
+    maps their instant to the next hour that has weight). Piecewise linear, vectorised.
+
+    Args:
+        weights: 24 non-negative weights, hour 00 to 23, not all zero.
+        offset: Seconds from local midnight to time 0 (:func:`clock_offset_seconds`).
+    """
+
+    def __init__(self, weights: Sequence[float], offset: float = 0.0) -> None:
+        w = np.asarray(weights, dtype=np.float64)
+        cum = np.concatenate([[0.0], np.cumsum(w)]) / w.sum() * DAY
+        cum[-1] = DAY  # exact: the last hour with weight ends the day
+        self.cum: NDArray[np.float64] = cum
+        """Activity seconds at each local hour's start (25 values, 0 to 86400)."""
+        self.width: NDArray[np.float64] = np.diff(cum)
+        """Activity seconds in each local hour (0 for an hour without weight)."""
+        self.offset = float(offset)
+
+    @staticmethod
+    def of(weights: Sequence[float] | None, offset: float = 0.0) -> ActivityClock | None:
+        """The clock of ``weights``; None where it is the identity (absent or flat)."""
+        if weights is None or len(set(weights)) == 1:
+            return None
+        return ActivityClock(weights, offset)
+
+    def forward(self, t: NDArray[np.float64]) -> NDArray[np.float64]:
+        """``A(t)``: activity seconds from local midnight of the start date (finite ``t``)."""
+        tau = t + self.offset
+        day = np.floor(tau / DAY)
+        s = tau - day * DAY
+        h = np.minimum((s // HOUR).astype(np.int64), 23)
+        a: NDArray[np.float64] = day * DAY + self.cum[h] + self.width[h] * ((s - h * HOUR) / HOUR)
+        return a
+
+    def inverse(self, a: NDArray[np.float64]) -> NDArray[np.float64]:
+        """``A⁻¹(a)``: the earliest time at which ``A`` passes ``a`` (finite ``a``)."""
+        day = np.floor(a / DAY)
+        r = a - day * DAY
+        wrap = r >= DAY  # rounding at a day's end
+        day, r = np.where(wrap, day + 1, day), np.where(wrap, r - DAY, r)
+        # the first hour ending after r: it has weight, and starts at or before r
+        h = np.minimum(np.searchsorted(self.cum[1:], r, side="right"), 23)
+        s = h * HOUR + (r - self.cum[h]) / self.width[h] * HOUR
+        t: NDArray[np.float64] = day * DAY + s - self.offset
+        return t
+
+    def after(self, t0: NDArray[np.float64], lag: NDArray[np.float64]) -> NDArray[np.float64]:
+        """When a lag of ``lag`` activity seconds from ``t0`` ends (never before ``t0``)."""
+        ok = np.isfinite(t0) & np.isfinite(lag)
+        t, x = np.where(ok, t0, 0.0), np.where(ok, lag, 0.0)
+        out = np.maximum(t, self.inverse(self.forward(t) + x))
+        result: NDArray[np.float64] = np.where(ok, out, t0 + lag)
+        return result
+
+    def before(self, t0: NDArray[np.float64], lag: NDArray[np.float64]) -> NDArray[np.float64]:
+        """When a lag of ``lag`` activity seconds ending at ``t0`` starts (never after ``t0``)."""
+        ok = np.isfinite(t0) & np.isfinite(lag)
+        t, x = np.where(ok, t0, 0.0), np.where(ok, lag, 0.0)
+        out = np.minimum(t, self.inverse(self.forward(t) - x))
+        result: NDArray[np.float64] = np.where(ok, out, t0 - lag)
+        return result
+
+
+def next_opening(
+    t: NDArray[np.float64], window: DeliveryWindow | None, offset: float = 0.0
+) -> NDArray[np.float64]:
+    """Times ``t`` moved into a daily window: outside it, to the next opening, exactly.
+
+    Args:
+        t: Times, seconds from time 0.
+        window: The window (None: ``t`` unchanged).
+        offset: Seconds from local midnight to time 0 (:func:`clock_offset_seconds`).
+    """
+    if window is None or (window.start_seconds == 0 and window.end_seconds == DAY):
+        return t
+    start, end = window.start_seconds, window.end_seconds
+    ok = np.isfinite(t)
+    tau = np.where(ok, t, 0.0) + offset
+    day = np.floor(tau / DAY)
+    s = tau - day * DAY
+    # day × DAY + start − offset: whole seconds, exact in a double
+    out = np.where(ok & (s < start), day * DAY + (start - offset), t)
+    moved: NDArray[np.float64] = np.where(ok & (s >= end), (day + 1) * DAY + (start - offset), out)
+    return moved
+
+
 # --------------------------------------------------------------------------- orders
 
 _Rows = tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]
@@ -491,6 +594,16 @@ class _OrderDays:
             lag_bound_hours(r.lag_hours) if r.before_anchor else math.inf for r, _ in self.reasons
         ]
         """Per reason, the longest lag (hours): :func:`lag_bound_hours` before the anchor."""
+        self.offset = clock_offset_seconds(scenario)
+        shared = scenario.customers.activity_profile if scenario.customers else None
+        self.clocks = [
+            ActivityClock.of(
+                r.activity_profile if r.activity_profile is not None else shared, self.offset
+            )
+            for r, _ in self.reasons
+        ]
+        """Per reason, the buyers' clock its lag runs on (None: real time)."""
+        self.window = scenario.fulfilment.delivery_window
         self.lead = orders.lead_in_days
         self.days = np.arange(-self.lead, math.ceil(scenario.calendar.days - 1e-9))
         """Order days, from the first lead-in day (negative) to the horizon's last."""
@@ -561,7 +674,7 @@ class _OrderDays:
             in_window = (t >= self.win[0]) & (t < self.win[1])
             if promotion is not None and promotion.transit_delay_factor != 1.0:
                 transit = np.where(in_window, transit * promotion.transit_delay_factor, transit)
-            delivery = ship + transit * HOUR
+            delivery = next_opening(ship + transit * HOUR, self.window, self.offset)
             expected = t + scenario.fulfilment.promised_delivery_hours * HOUR
             out.times.append(t[inside])
             out.in_window.append(in_window[inside])
@@ -592,7 +705,13 @@ class _OrderDays:
                         "delivery": delivery,
                         "expected_delivery": expected,
                     }[reason.anchor]
-                when = anchor - lag if reason.before_anchor else anchor + lag
+                clock = self.clocks[ri]
+                if clock is None:
+                    when = anchor - lag if reason.before_anchor else anchor + lag
+                elif reason.before_anchor:
+                    when = clock.before(anchor, lag)
+                else:
+                    when = clock.after(anchor, lag)
                 fire = inside & (u[ORDER_ISSUE] < p) & (when >= 0) & (when < self.horizon)
                 if reason.only_if_undelivered:
                     fire &= when < delivery
@@ -631,7 +750,9 @@ class _OrderDays:
         """
         day0 = float(self.days[di]) * DAY
         low = math.inf
-        for (reason, field), bound in zip(self.reasons, self.bound, strict=True):
+        for (reason, field), bound, clock in zip(
+            self.reasons, self.bound, self.clocks, strict=True
+        ):
             if field is None:
                 if reason.rate_per_order <= 0:
                     continue
@@ -649,7 +770,13 @@ class _OrderDays:
             else:
                 base = day0
             if reason.before_anchor:
-                base -= bound * HOUR
+                if clock is None:
+                    base -= bound * HOUR
+                else:
+                    # A⁻¹ is monotone: no lag within the bound from an anchor at or after
+                    # base starts earlier; a second's margin covers the rounding
+                    base = float(clock.before(np.array([base]), np.array([bound * HOUR]))[0])
+                    base -= 1.0
             low = min(low, base)
         return max(low, 0.0)  # contacts before the horizon's start are dropped
 
