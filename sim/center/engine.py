@@ -55,6 +55,8 @@ _RESOLVE, _REFUND, _PLATFORM, _ESCALATE = (
     int(Ending.ESCALATE),
 )
 """:class:`Ending` flags as plain ints (the busiest call tests them)."""
+_REDIAL, _REPEAT, _ESCALATION = int(Kind.REDIAL), int(Kind.REPEAT), int(Kind.ESCALATION)
+""":class:`Kind` values as plain ints (a member looked up on its class costs microseconds)."""
 
 IssueStream = Callable[[int], np.random.Generator]
 """Gives the random stream of an issue from its key (see :class:`sim.rng.Streams`)."""
@@ -90,6 +92,8 @@ class Center(Acd):
         self.journey = j
         self.reasons = all_reasons(scenario)
         self.rules = Rules.of(scenario)
+        self.rules_one = self.rules.scalars()
+        """The rules as Python scalars, for each follow-up's fate."""
         types = list(scenario.customers.types.values()) if scenario.customers else []
         self.type_handle = [t.handle_time_factor for t in types] or [1.0]
         self.type_patience = [t.patience_factor for t in types] or [1.0]
@@ -299,7 +303,7 @@ class Center(Acd):
         t.outcome[i] = ABANDONED
         u = self._issue_draws(i)
         lag = _quantile_at(self.journey.redial_lag_minutes, u, FOLLOW_LAG) * 60.0
-        self._follow_up(i, Kind.REDIAL, t.channel[i], t.deadline[i] + lag, u)
+        self._follow_up(i, _REDIAL, t.channel[i], t.deadline[i] + lag, u)
         self._settle()
 
     def _goes_on(self, i: int, ending: int) -> None:
@@ -308,7 +312,7 @@ class Center(Acd):
         end = t.answer[i] + t.handle[i]
         v = self._issue_draws(i)
         if ending & _ESCALATE:
-            self._follow_up(i, Kind.ESCALATION, self.rules.tier2, end, v)
+            self._follow_up(i, _ESCALATION, self.rules.tier2, end, v)
             return
         lag = _quantile_at(self.journey.repeat_lag_hours, v, FOLLOW_LAG) * 3600.0
         channel = repeat_channel(
@@ -319,7 +323,7 @@ class Center(Acd):
             float(v[FOLLOW_CHANNEL]),
             self.journey.channel_switch_probability,
         )
-        self._follow_up(i, Kind.REPEAT, channel, end + lag, v)
+        self._follow_up(i, _REPEAT, channel, end + lag, v)
 
     def _issue_draws(self, i: int) -> NDArray[np.float64]:
         """The next row of uniforms of contact i's issue (``FOLLOW_*`` in :mod:`sim.uniforms`)."""
@@ -351,7 +355,7 @@ class Center(Acd):
         r = self.reasons[reason]
         ctype = t.ctype[i]
         factor = r.handle_time_factor * self.type_handle[ctype]
-        if kind == Kind.ESCALATION:
+        if kind == _ESCALATION:
             factor *= self.journey.escalation_handle_time_factor
         patience = (
             _quantile_at(spec.patience_seconds, u, FOLLOW_PATIENCE) * self.type_patience[ctype]
@@ -374,7 +378,7 @@ class Center(Acd):
         t.outcome.append(OPEN)
         t.resolved.append(-1)
         f = fate(
-            self.rules,
+            self.rules_one,
             decide.tolist(),
             channel,
             reason,
