@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from simpy.events import Timeout
+from simpy.events import NORMAL, Timeout
 
 from sim.center.acd import Acd
 from sim.center.clock import Clock
@@ -230,7 +230,11 @@ class Center(Acd):
             when = now + delay
             if when >= env.peek():  # not first: queued (clock.precedes_all, inline)
                 self.input_at = p
-                clock.again(event, self._arrive_calls, delay)
+                if clock.lag:
+                    clock.again(event, self._arrive_calls, delay)
+                else:  # clock.again, inline
+                    event.callbacks = self._arrive_calls
+                    env.schedule(event, NORMAL, delay)
                 return
             clock.now = when  # clock.pass_to, inline
             clock.lag = True
