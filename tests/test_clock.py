@@ -60,6 +60,30 @@ def test_a_call_made_in_passing_lands_on_the_engines_time() -> None:
     assert seen == [(BASE + 1.0) + (TARGET - (BASE + 1.0))]
 
 
+def test_a_reused_event_lands_exactly_and_is_pending_until_then() -> None:
+    """``Clock.again`` queues a processed event again, even where only a hop reaches the time."""
+    clock = Clock()
+    seen: list[tuple[str, float]] = []
+    events: list[Timeout] = []
+
+    def at_target(_: Timeout) -> None:
+        seen.append(("target", clock.env.now))
+
+    def at_base(event: Timeout) -> None:
+        clock.tick()
+        seen.append(("base", clock.env.now))
+        clock.pass_to(TARGET - 1.0)  # an arrival handled in passing; then 1 s on: TARGET
+        events.append(clock.again(event, [at_target], 1.0))
+
+    first = clock.again(None, [at_base], BASE)
+    clock.run(TARGET - 1.0)
+    # the same event, queued again (via the float just below): pending, as compaction sees it
+    assert events == [first] and not first.processed
+    clock.run(1000.0)
+    assert seen == [("base", BASE), ("target", TARGET)]
+    assert first.processed
+
+
 def test_schedule_actions_run_before_calls_made_earlier_for_the_same_time() -> None:
     """A call's tick runs the actions due at its time first.
 

@@ -391,26 +391,27 @@ def test_the_journey_rule_gives_the_same_fates_in_bulk_and_one_at_a_time(policy:
     n = 4000
     u = rng.random((n, DECISIONS))
     channel = rng.integers(0, len(s.channels), n)
-    reason = rng.integers(0, rules.redial.size, n)
+    reason = rng.integers(0, len(rules.redial), n)
     ctype = rng.integers(0, 2, n)
     kind = rng.integers(0, len(Kind), n)
     may_refund = rng.random(n) < 0.8
     room = rng.random(n) < 0.8
     bulk = fate(rules, u.T, channel, reason, ctype, kind, may_refund, room)
     for k in range(n):
-        one = fate(
-            rules,
-            u[k].tolist(),
-            int(channel[k]),
-            int(reason[k]),
-            int(ctype[k]),
-            int(kind[k]),
-            bool(may_refund[k]),
-            bool(room[k]),
-            ONE,
-        )
-        got = (bool(one.silent), bool(one.redial), int(one.ending))
-        assert got == (bulk.silent[k], bulk.redial[k], bulk.ending[k]), k
+        for tables in (rules, rules.scalars()):  # the engine's follow-ups read the scalars
+            one = fate(
+                tables,
+                u[k].tolist(),
+                int(channel[k]),
+                int(reason[k]),
+                int(ctype[k]),
+                int(kind[k]),
+                bool(may_refund[k]),
+                bool(room[k]),
+                ONE,
+            )
+            got = (bool(one.silent), bool(one.redial), int(one.ending))
+            assert got == (bulk.silent[k], bulk.redial[k], bulk.ending[k]), k
     # every way an answered contact can end is reached
     endings = set(np.unique(bulk.ending).tolist())
     expected = {

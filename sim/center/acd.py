@@ -44,11 +44,13 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
-from simpy.events import Timeout
+from simpy.events import NORMAL, Timeout
 
 from sim.center.clock import Clock
 from sim.center.result import ABANDONED, ANSWERED, OPEN
@@ -108,7 +110,13 @@ class Acd:
         self.t = t
         self.horizon = scenario.calendar.horizon_seconds
         self.live: list[Timeout] | None = None
-        """While streaming, the queued calls that name a contact (see ``compact``)."""
+        """While streaming, the queued calls that name a contact, but for the ends of
+        service (``ends``; see ``compact``)."""
+        self.ends: list[list[Any]] = []
+        """Every end of service made so far, ``[contact, agent, units, event, callbacks]``:
+        an answered contact's end reuses one whose event was processed (``ends_free``), so
+        there are as many as contacts were ever in service at once."""
+        self.ends_free: list[list[Any]] = []
         names = list(scenario.channels)
         self.channel_specs = [scenario.channels[c] for c in names]
         self.queues: list[deque[int]] = [deque() for _ in names]
@@ -154,8 +162,8 @@ class Acd:
             for ch, need in group.units.items():
                 self.units_of[group.index, ch] = need
 
-    def _finish(self, event: Timeout) -> None:
-        """An answered contact ends (the engine's)."""
+    def _finish(self, call: list[Any], event: Timeout) -> None:
+        """An answered contact ends (the engine's); ``call`` is one of ``ends``."""
         raise NotImplementedError
 
     def _waits(self, i: int) -> None:
@@ -200,13 +208,24 @@ class Acd:
         t.answer[i] = now
         t.outcome[i] = ANSWERED
         t.agent[i] = agent.id
-        if self.clock.lag:
-            call = self.clock.call_in(t.handle[i], self._finish, [i, agent, need])
-        else:
-            call = Timeout(self.env, t.handle[i], [i, agent, need])  # clock.call_in, inline
-            call.callbacks.append(self._finish)
-        if self.live is not None:
-            self.live.append(call)
+        free = self.ends_free
+        if free:
+            call = free.pop()
+            call[0] = i
+            call[1] = agent
+            call[2] = need
+            if self.clock.lag:
+                self.clock.again(call[3], call[4], t.handle[i])
+            else:  # clock.again, inline
+                event = call[3]
+                event.callbacks = call[4]
+                self.env.schedule(event, NORMAL, t.handle[i])
+            return
+        call = [i, agent, need, None, None]
+        callbacks: list[Callable[[Timeout], None]] = [partial(self._finish, call)]
+        call[3] = self.clock.again(None, callbacks, t.handle[i])
+        call[4] = callbacks
+        self.ends.append(call)
 
     def _start_ghost(self, i: int, c: int, agent: Agent, now: float) -> None:
         """Agent reaches a silent abandoner: finds nobody, closes the chat after a while."""

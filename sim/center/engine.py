@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from simpy.events import Timeout
+from simpy.events import NORMAL, Timeout
 
 from sim.center.acd import Acd
 from sim.center.clock import Clock
@@ -55,6 +55,8 @@ _RESOLVE, _REFUND, _PLATFORM, _ESCALATE = (
     int(Ending.ESCALATE),
 )
 """:class:`Ending` flags as plain ints (the busiest call tests them)."""
+_REDIAL, _REPEAT, _ESCALATION = int(Kind.REDIAL), int(Kind.REPEAT), int(Kind.ESCALATION)
+""":class:`Kind` values as plain ints (a member looked up on its class costs microseconds)."""
 
 IssueStream = Callable[[int], np.random.Generator]
 """Gives the random stream of an issue from its key (see :class:`sim.rng.Streams`)."""
@@ -73,7 +75,10 @@ class Center(Acd):
         super().__init__(scenario, clock, Table())
         self._at = clock.call_in
         self.input_event: Timeout | None = None
-        """The queued arrival of the next input contact, if any."""
+        """The arrival of the next input contact, if queued (not processed); reused."""
+        self.input_at = 0
+        """Position in ``inputs`` of the input whose arrival ``input_event`` is."""
+        self._arrive_calls: list[Callable[[Timeout], None]] = [self._arrive_first]
         self.scenario = scenario
         self.meta: Contacts | None = None
         """The first chunk fed: the contacts' names and which optional columns they have."""
@@ -87,6 +92,8 @@ class Center(Acd):
         self.journey = j
         self.reasons = all_reasons(scenario)
         self.rules = Rules.of(scenario)
+        self.rules_one = self.rules.scalars()
+        """The rules as Python scalars, for each follow-up's fate."""
         types = list(scenario.customers.types.values()) if scenario.customers else []
         self.type_handle = [t.handle_time_factor for t in types] or [1.0]
         self.type_patience = [t.patience_factor for t in types] or [1.0]
@@ -178,16 +185,17 @@ class Center(Acd):
         first = len(self.inputs)
         self.inputs.extend(range(k, k + n))
         if self._next_input() < 0:
-            now = self.clock.now
-            self.input_event = self._at(t.arrival[k] - now, self._arrive_first, [first])
+            self.input_at = first
+            self.input_event = self.clock.again(
+                self.input_event, self._arrive_calls, t.arrival[k] - self.clock.now
+            )
 
     def _next_input(self) -> int:
         """Position in ``inputs`` of the input whose arrival is queued (-1: none is)."""
         event = self.input_event
         if event is None or event.processed:
             return -1
-        call: Any = event.value
-        return int(call[0])
+        return self.input_at
 
     # ---- contacts
 
@@ -198,8 +206,7 @@ class Center(Acd):
         clock.lag = False
         if now >= clock.next_action and not clock.act(now):
             return
-        call: Any = event.value
-        p = call[0]
+        p = self.input_at
         env = self.env
         arrival = self.t.arrival
         inputs = self.inputs
@@ -216,12 +223,18 @@ class Center(Acd):
             delay = arrival[inputs[p]] - now
             if self._release_due:
                 # queued before what settling queues (the order of calls at equal times)
-                self.input_event = clock.call_in(delay, self._arrive_first, [p])
+                self.input_at = p
+                clock.again(event, self._arrive_calls, delay)
                 self._settle()
                 return
             when = now + delay
             if when >= env.peek():  # not first: queued (clock.precedes_all, inline)
-                self.input_event = clock.call_in(delay, self._arrive_first, [p])
+                self.input_at = p
+                if clock.lag:
+                    clock.again(event, self._arrive_calls, delay)
+                else:  # clock.again, inline
+                    event.callbacks = self._arrive_calls
+                    env.schedule(event, NORMAL, delay)
                 return
             clock.now = when  # clock.pass_to, inline
             clock.lag = True
@@ -244,15 +257,15 @@ class Center(Acd):
             if self.live is not None:
                 self.live.append(call)
 
-    def _finish(self, event: Timeout) -> None:
+    def _finish(self, call: list[Any], event: Timeout) -> None:
         """An answered contact ends: what its fate says it does, then its agent is free."""
+        self.ends_free.append(call)
         clock = self.clock
         now = clock.now = self.env.now  # clock.tick(), inline
         clock.lag = False
         if now >= clock.next_action and not clock.act(now):
             return
-        call: Any = event.value
-        i, agent, need = call
+        i, agent, need, _, _ = call
         t = self.t
         ending = t.ending[i]
         if ending & _RESOLVE:
@@ -294,7 +307,7 @@ class Center(Acd):
         t.outcome[i] = ABANDONED
         u = self._issue_draws(i)
         lag = _quantile_at(self.journey.redial_lag_minutes, u, FOLLOW_LAG) * 60.0
-        self._follow_up(i, Kind.REDIAL, t.channel[i], t.deadline[i] + lag, u)
+        self._follow_up(i, _REDIAL, t.channel[i], t.deadline[i] + lag, u)
         self._settle()
 
     def _goes_on(self, i: int, ending: int) -> None:
@@ -303,7 +316,7 @@ class Center(Acd):
         end = t.answer[i] + t.handle[i]
         v = self._issue_draws(i)
         if ending & _ESCALATE:
-            self._follow_up(i, Kind.ESCALATION, self.rules.tier2, end, v)
+            self._follow_up(i, _ESCALATION, self.rules.tier2, end, v)
             return
         lag = _quantile_at(self.journey.repeat_lag_hours, v, FOLLOW_LAG) * 3600.0
         channel = repeat_channel(
@@ -314,7 +327,7 @@ class Center(Acd):
             float(v[FOLLOW_CHANNEL]),
             self.journey.channel_switch_probability,
         )
-        self._follow_up(i, Kind.REPEAT, channel, end + lag, v)
+        self._follow_up(i, _REPEAT, channel, end + lag, v)
 
     def _issue_draws(self, i: int) -> NDArray[np.float64]:
         """The next row of uniforms of contact i's issue (``FOLLOW_*`` in :mod:`sim.uniforms`)."""
@@ -346,7 +359,7 @@ class Center(Acd):
         r = self.reasons[reason]
         ctype = t.ctype[i]
         factor = r.handle_time_factor * self.type_handle[ctype]
-        if kind == Kind.ESCALATION:
+        if kind == _ESCALATION:
             factor *= self.journey.escalation_handle_time_factor
         patience = (
             _quantile_at(spec.patience_seconds, u, FOLLOW_PATIENCE) * self.type_patience[ctype]
@@ -369,7 +382,7 @@ class Center(Acd):
         t.outcome.append(OPEN)
         t.resolved.append(-1)
         f = fate(
-            self.rules,
+            self.rules_one,
             decide.tolist(),
             channel,
             reason,
@@ -416,6 +429,10 @@ class Center(Acd):
         # the cyclic garbage collector runs
         self.clock.close()
         self.live = None
+        for call in self.ends:  # it holds its callback, which holds it and the engine
+            call.clear()
+        self.ends = self.ends_free = []
+        self._arrive_calls = []
         t = self.t
         for q in self.queues:
             for j in q:
@@ -460,6 +477,7 @@ class Center(Acd):
             refs += self.inputs[next_input:]  # still to arrive: their own issues
         assert self.live is not None, "compact needs the queued calls tracked"
         calls: list[Any] = [e.value for e in self.live if not e.processed]  # [contact, …]
+        calls += [call for call in self.ends if not call[3].processed]
         refs += [call[0] for call in calls]
         cols = self._columns()
         issue = cols["issue"]
@@ -489,9 +507,7 @@ class Center(Acd):
         for call in calls:
             call[0] = int(new[call[0]])
         if next_input >= 0:
-            assert self.input_event is not None
-            position: Any = self.input_event.value
-            position[0] -= arrived  # a position in the inputs
+            self.input_at -= arrived  # a position in the inputs
         self.armed = [int(new[a]) for a in self.armed]
         self.issue_rng = {int(new[k]): g for k, g in self.issue_rng.items() if new[k] >= 0}
         return out

@@ -16,7 +16,7 @@ stream when the follow-up is created (:func:`repeat_channel`; ``FOLLOW_*`` rows)
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import IntEnum, IntFlag
 from types import SimpleNamespace
 from typing import Any
@@ -72,26 +72,33 @@ class Fate:
 BULK = SimpleNamespace(where=np.where, minimum=np.minimum)
 """Operations on arrays: :func:`fate` for many contacts at once."""
 ONE = SimpleNamespace(where=lambda c, a, b: a if c else b, minimum=min)
-"""Operations on Python scalars: :func:`fate` for one contact."""
+"""Operations on Python scalars: :func:`fate` for one contact (with :meth:`Rules.scalars`)."""
+
+_ESCALATION = int(Kind.ESCALATION)
+_RESOLVE, _REFUND, _PLATFORM, _ESCALATE, _REPEAT = (
+    int(e) for e in (Ending.RESOLVE, Ending.REFUND, Ending.PLATFORM, Ending.ESCALATE, Ending.REPEAT)
+)
+# plain ints: an enum member looked up on its class, or one times a numpy bool, costs more
+# than the rest of a follow-up's fate
 
 
 @dataclass(frozen=True)
 class Rules:
     """The scenario's journey as the tables :func:`fate` reads (probabilities in [0, 1])."""
 
-    silent_share: NDArray[np.float64]
+    silent_share: NDArray[np.float64] | list[float]
     """Per channel: share of abandoners who leave silently."""
-    redial: NDArray[np.float64]
+    redial: NDArray[np.float64] | list[float]
     """Per reason: probability that an abandoner calls back."""
-    always: NDArray[np.bool_]
+    always: NDArray[np.bool_] | list[bool]
     """Per reason: a refund is always granted."""
-    if_insist: NDArray[np.bool_]
+    if_insist: NDArray[np.bool_] | list[bool]
     """Per reason: a refund is granted if the customer insists."""
-    resolution: NDArray[np.float64]
+    resolution: NDArray[np.float64] | dict[tuple[int, int], float]
     """Per reason and channel: probability that an answered contact resolves its issue."""
-    insist: NDArray[np.float64]
+    insist: NDArray[np.float64] | list[float]
     """Per customer type: probability of insisting on a refund."""
-    escalation_factor: NDArray[np.float64]
+    escalation_factor: NDArray[np.float64] | list[float]
     """Per customer type: factor on the escalation probability."""
     escalation: float
     escalation_resolution: float
@@ -103,7 +110,30 @@ class Rules:
     @property
     def has_reasons(self) -> bool:
         """Whether the scenario has contact reasons (without any, there are no contacts)."""
-        return self.redial.size > 0
+        return len(self.redial) > 0
+
+    def scalars(self) -> Rules:
+        """The same rules as Python lists (``resolution``: a dict by ``(reason, channel)``).
+
+        What :func:`fate` reads for one contact (:data:`ONE`): indexing a list and comparing
+        Python floats costs a tenth of numpy scalars, and gives the same answers (the
+        probabilities are the same doubles).
+        """
+        resolution = np.asarray(self.resolution)
+        return replace(
+            self,
+            silent_share=np.asarray(self.silent_share).tolist(),
+            redial=np.asarray(self.redial).tolist(),
+            always=np.asarray(self.always).tolist(),
+            if_insist=np.asarray(self.if_insist).tolist(),
+            resolution={
+                (r, c): float(resolution[r, c])
+                for r in range(resolution.shape[0])
+                for c in range(resolution.shape[1])
+            },
+            insist=np.asarray(self.insist).tolist(),
+            escalation_factor=np.asarray(self.escalation_factor).tolist(),
+        )
 
     @classmethod
     def of(cls, scenario: Scenario) -> Rules:
@@ -155,7 +185,7 @@ def fate(
     """What a contact will do, from its decision uniforms.
 
     Args:
-        rules: The journey's rules.
+        rules: The journey's rules (for one contact, best :meth:`Rules.scalars`).
         u: The contact's decision uniforms by ``U_*`` index: a list of floats, or in bulk a
             ``(DECISIONS, n)`` array (the transpose of ``Contacts.decide``).
         channel: Its channel index.
@@ -170,7 +200,7 @@ def fate(
     silent = (share > 0) & (u[U_SILENT] < share)
     p = rules.redial[reason]
     redial = (p > 0) & (u[U_REDIAL] < p)
-    escalated = kind == Kind.ESCALATION
+    escalated = kind == _ESCALATION
     insists = rules.if_insist[reason] & (u[U_INSIST] < rules.insist[ctype])
     refund = may_refund & (rules.always[reason] | insists)
     p = ops.where(escalated, rules.escalation_resolution, rules.resolution[reason, channel])
@@ -182,11 +212,11 @@ def fate(
     escalate = go_on & (rules.tier2 >= 0) & (escalated ^ True) & (u[U_ESCALATE] < limit)
     repeat = go_on & (escalate ^ True) & (u[U_REPEAT] < rules.repeat)
     ending = (
-        Ending.RESOLVE * resolve
-        + Ending.REFUND * refund
-        + Ending.PLATFORM * platform
-        + Ending.ESCALATE * escalate
-        + Ending.REPEAT * repeat
+        _RESOLVE * resolve
+        + _REFUND * refund
+        + _PLATFORM * platform
+        + _ESCALATE * escalate
+        + _REPEAT * repeat
     )
     return Fate(silent=silent, redial=redial, ending=ending)
 
@@ -209,8 +239,8 @@ def repeat_channel(
         switch: The journey's channel switch probability.
     """
     weights = np.array(mix, dtype=np.float64)
-    moves = kind == Kind.ESCALATION or u_switch < switch
-    if kind != Kind.ESCALATION:
+    moves = kind == _ESCALATION or u_switch < switch
+    if kind != _ESCALATION:
         weights[channel] = 0.0
     if moves and weights.sum() > 0:
         cum = np.cumsum(weights) / weights.sum()
