@@ -31,15 +31,7 @@ def read_run(run_dir: Path) -> dict[str, str]:
     Raises:
         ReportError: the folder or one of its files is missing.
     """
-    if not run_dir.is_dir():
-        raise ReportError(f"{run_dir}: not a run folder (no such folder)")
-    files: dict[str, str] = {}
-    for name in REQUIRED:
-        path = run_dir / name
-        if not path.is_file():
-            raise ReportError(f"{run_dir}: not a run folder ({name} is missing)")
-        files[name] = path.read_text(encoding="utf-8")
-    return files
+    return read_folder(run_dir, "run", REQUIRED)
 
 
 def text_lines(text: str) -> Iterator[str]:
