@@ -101,14 +101,34 @@ METRICS: Final[tuple[Metric, ...]] = (
        "offered contacts that left the queue when their patience ran out"),
     _m("open", "count", "", "still waiting", "仍在排队", "service", "count",
        "offered contacts still waiting at the horizon"),
+    _m("closed", "count", "", "closed (calls)", "非服务时间来电", "service", "count",
+       "calls that arrived while their channel was closed (outside its hours) and heard "
+       "so: not offered, but counted in contacts.<reason>; channels with hours only"),
+    _m("left_before_answer", "count", "", "left before answer", "答复前已离开", "service",
+       "count",
+       "asynchronous channels: offered contacts answered after the buyer's patience ran "
+       "out (the buyer had left and reads the answer later)"),
+    _m("left_rate", "ratio", "offered contacts", "left before answer (share)",
+       "答复前离开率", "service", "share",
+       "asynchronous channels: left_before_answer ÷ offered (nothing is abandoned there)"),
     _m("abandon_rate", "ratio", "offered contacts", "abandon rate", "放弃率", "service",
        "share", "abandoned ÷ offered"),
     _m("service_level", "ratio", "offered contacts", "service level", "服务水平", "service",
        "share",
        "answered within the channel's service_level_seconds ÷ offered "
        "(abandoned and open contacts count as failures)"),
+    _m("kpi_service_level", "ratio", "offered contacts arriving in the KPI hours",
+       "KPI response rate", "考核时段响应率", "service", "share",
+       "contacts arriving inside the channel's kpi_hours and answered within "
+       "service_level_seconds ÷ offered contacts arriving inside them, as platforms count "
+       "a response rate (service_level counts round the clock)"),
     _m("asa_seconds", "seconds", "answered contacts", "ASA (s)", "平均应答时长（秒）",
        "service", "decimal", "mean wait of answered contacts, seconds"),
+    _m("first_response_seconds", "seconds", "answered contacts", "first response (s)",
+       "首次响应时长（秒）", "service", "decimal",
+       "asynchronous channels: mean time from a message to the first human answer, buyers "
+       "who had left and messages sent while closed included, seconds (the channel's ASA "
+       "under the platforms' name)"),
     _m("mean_wait_seconds", "seconds", "answered and abandoned contacts", "mean wait (s)",
        "平均等待时长（秒）", "service", "decimal",
        "mean time in queue of answered and abandoned contacts, seconds "
@@ -276,9 +296,14 @@ CHANNEL_METRICS: Final = (
     "answered",
     "abandoned",
     "open",
+    "closed",
+    "left_before_answer",
+    "left_rate",
     "abandon_rate",
     "service_level",
+    "kpi_service_level",
     "asa_seconds",
+    "first_response_seconds",
     "mean_wait_seconds",
     "aht_seconds",
     "occupancy",
@@ -358,9 +383,13 @@ HEADLINE: Final = (
 CHANNEL_TABLE: Final = (
     "offered",
     "answered",
+    "closed",
     "abandon_rate",
+    "left_rate",
     "service_level",
+    "kpi_service_level",
     "asa_seconds",
+    "first_response_seconds",
     "mean_wait_seconds",
     "aht_seconds",
     "occupancy",

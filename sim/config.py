@@ -46,15 +46,17 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     unset_omitted: ClassVar[frozenset[str]] = frozenset()
-    """Optional fields added to the released format, left out of the dump while null: a
-    scenario without them keeps its resolved form, and so its config hash."""
+    """Fields added to the released format, left out of the dump while at their default
+    (null, false, …): a scenario without them keeps its resolved form, and so its config
+    hash."""
 
     @model_serializer(mode="wrap")
     def _omit_unset(self, handler: SerializerFunctionWrapHandler) -> Any:
         data = handler(self)
         if self.unset_omitted and isinstance(data, dict):
+            fields = type(self).model_fields
             for name in self.unset_omitted:
-                if name in data and data[name] is None:
+                if name in data and getattr(self, name) == fields[name].default:
                     del data[name]
         return data
 
@@ -312,6 +314,38 @@ Arrivals = Annotated[PoissonArrivals | ProfileArrivals, Field(discriminator="kin
 # --------------------------------------------------------------------------- channels
 
 
+class Hours(Model):
+    """Daily opening hours, local clock times HH:MM: open from ``open`` up to ``close``.
+
+    A ``close`` at or before ``open`` crosses midnight (``22:00``–``02:00``);
+    ``00:00``–``24:00`` is round the clock. The span belongs to the day it opens on.
+    """
+
+    open: str
+    close: str
+
+    @field_validator("open", "close")
+    @classmethod
+    def _hhmm(cls, v: str) -> str:
+        _minutes(v)
+        return v
+
+    @property
+    def open_seconds(self) -> float:
+        """Opening, seconds after midnight (0 to 86400)."""
+        return _minutes(self.open) * 60.0
+
+    @property
+    def length_seconds(self) -> float:
+        """Seconds open (a span over midnight runs into the next day; at most 24 h)."""
+        length = (_minutes(self.close) - _minutes(self.open)) % 1440
+        return (length or 1440) * 60.0
+
+
+ServiceHours = Hours | Annotated[list[Hours | None], Field(min_length=7, max_length=7)]
+"""The same hours every day, or seven entries Monday to Sunday (null: closed that day)."""
+
+
 class Channel(Model):
     """A contact channel: phone, chat, ticket, … with its own FCFS queue."""
 
@@ -328,6 +362,40 @@ class Channel(Model):
     Castellanos et al. [A]): the agent who reaches them holds a slot for
     ``silent_detect_seconds`` before closing the chat."""
     silent_detect_seconds: Annotated[float, Field(ge=0, le=86400, strict=True)] = 90.0
+    hours: ServiceHours | None = None
+    """When agents serve the channel (null: round the clock). Outside them a call hears
+    "closed" (the journey's ``closed_*`` say what its caller does); on an asynchronous
+    channel a message gets an auto-reply and waits for the opening."""
+    asynchronous: bool = False
+    """Messages are never lost (千牛/旺旺 chat): a waiting message stays in the queue until an
+    agent answers; patience only says whether the buyer is still there then."""
+    left_answer: Literal["detect", "full"] = "detect"
+    """Asynchronous: what answering a buyer who has left takes — ``detect``: the agent finds
+    nobody and closes after ``silent_detect_seconds``; ``full``: its own handle time."""
+    left_resolution_factor: Probability = 0.5
+    """Asynchronous: factor on the resolution probability of an answer the buyer reads only
+    later (they had left) [X]; unresolved, the issue may come back as a repeat."""
+    kpi_hours: Hours | None = None
+    """Hours whose arrivals ``kpi_service_level`` counts, as platforms count a response
+    rate (Taobao: 08:00–24:00) [C]."""
+
+    unset_omitted: ClassVar[frozenset[str]] = frozenset(
+        {"hours", "asynchronous", "left_answer", "left_resolution_factor", "kpi_hours"}
+    )
+
+    @model_validator(mode="after")
+    def _asynchronous(self) -> Channel:
+        if self.asynchronous and self.silent_abandon_share:
+            raise ValueError(
+                PathErrors(
+                    [
+                        "silent_abandon_share: an asynchronous channel loses no message, so "
+                        "nobody abandons silently; set it to 0 (a buyer who has left is "
+                        "answered anyway: left_answer)"
+                    ]
+                )
+            )
+        return self
 
 
 # --------------------------------------------------------------------------- staffing
@@ -701,6 +769,27 @@ class Journey(Model):
     platform_intervention_probability: Probability = 0.0
     """An issue the second tier cannot resolve goes to the platform (小二介入)."""
     max_contacts_per_issue: Annotated[int, Field(ge=1, le=100, strict=True)] = 10
+    closed_redial_probability: Probability = 0.5
+    """A caller who hears "closed" calls again after the opening (redial lag after it) [X]."""
+    closed_switch_probability: Probability = 0.3
+    """… or writes at once on another channel of the reason's mix [X]; the rest give up."""
+
+    unset_omitted: ClassVar[frozenset[str]] = frozenset(
+        {"closed_redial_probability", "closed_switch_probability"}
+    )
+
+    @model_validator(mode="after")
+    def _closed(self) -> Journey:
+        if self.closed_redial_probability + self.closed_switch_probability > 1 + 1e-9:
+            raise ValueError(
+                PathErrors(
+                    [
+                        "closed_switch_probability: closed_redial_probability plus "
+                        "closed_switch_probability must not exceed 1 (the rest give up)"
+                    ]
+                )
+            )
+        return self
 
 
 # --------------------------------------------------------------------------- satisfaction
@@ -760,6 +849,12 @@ class Satisfaction(Model):
     revision_window_days: Annotated[float, Field(gt=0, le=365, strict=True)] = 30
     quick_resolution_hours: Annotated[float, Field(gt=0, le=24 * 365, strict=True)] = 24
     retention: Retention = Retention()
+    off_hours_wait_from: Literal["opening", "message"] = "opening"
+    """Where the wait of a message sent while its asynchronous channel is closed starts for
+    satisfaction: at the opening (the auto-reply set the buyer's expectation) or at the
+    message [X]. Metrics of waits always count from the message."""
+
+    unset_omitted: ClassVar[frozenset[str]] = frozenset({"off_hours_wait_from"})
 
 
 # --------------------------------------------------------------------------- economics

@@ -29,6 +29,7 @@ from sim import catalog
 from sim.center import (
     ABANDONED,
     ANSWERED,
+    CLOSED,
     ESCALATION,
     FIRST,
     OPEN,
@@ -45,6 +46,7 @@ from sim.economics import (
     money_view,
     orders_yuan,
 )
+from sim.hours import is_open, open_spans
 from sim.mechanics import mechanic_of, promotion_reasons
 from sim.outcomes import CSAT_DRIVERS as CSAT_DRIVERS  # its home is the outcomes stage
 from sim.outcomes import decide, issue_table
@@ -178,8 +180,16 @@ class Tally:
         n_int, n_ch, n_g = self.starts.size, len(self.channels), len(scenario.staffing.groups)
         self.first_day = int(self.warmup // 86400.0)
         self.n_days = math.ceil(self.horizon / 86400.0 - 1e-9) - self.first_day
-        # per channel: offered, answered, abandoned, open, answered within the threshold
-        self.counts = np.zeros((5, n_ch), dtype=np.int64)
+        # per channel: offered, answered, abandoned, open, answered within the threshold,
+        # closed, left before the answer, offered in KPI hours, within the threshold of those
+        self.counts = np.zeros((9, n_ch), dtype=np.int64)
+        specs = [scenario.channels[c] for c in self.channels]
+        self.hours = [spec.hours is not None for spec in specs]
+        """Per channel, whether it has hours (a synchronous one then counts closed calls)."""
+        self.keeps = [spec.asynchronous for spec in specs]
+        self.kpi = [
+            None if spec.kpi_hours is None else open_spans(spec.kpi_hours, cal) for spec in specs
+        ]
         # per channel: wait of the answered, their handle time, wait of those who left
         self.sums = np.zeros((3, n_ch))
         # per channel and interval: offered, answered, abandoned, within, wait of the answered
@@ -214,7 +224,9 @@ class Tally:
         wait = result.leave_queue_seconds - arrival
         answered = result.outcome == ANSWERED
         abandoned = result.outcome == ABANDONED
-        is_open = result.outcome == OPEN
+        still_open = result.outcome == OPEN
+        closed = result.outcome == CLOSED
+        left = result.left if result.left is not None else np.zeros(arrival.size, dtype=bool)
         end_queue = np.where(
             np.isnan(result.leave_queue_seconds), horizon, result.leave_queue_seconds
         )
@@ -231,10 +243,17 @@ class Tally:
         for ci, name in enumerate(self.channels):
             threshold = self.scenario.channels[name].service_level_seconds
             of_c = contacts.channel == ci
-            mine = of_c & counted
-            ans, ab, op = mine & answered, mine & abandoned, mine & is_open
+            shut = of_c & counted & closed
+            mine = of_c & counted & ~closed  # offered: a closed call never reached a queue
+            ans, ab, op = mine & answered, mine & abandoned, mine & still_open
             within = ans & (wait <= threshold)
-            for k, m in enumerate((mine, ans, ab, op, within)):
+            kpi_spans = self.kpi[ci]
+            if kpi_spans is not None:
+                in_kpi = mine & is_open(kpi_spans, arrival)
+                kpi_pair = (in_kpi, within & in_kpi)
+            else:
+                kpi_pair = (np.zeros_like(mine), np.zeros_like(mine))
+            for k, m in enumerate((mine, ans, ab, op, within, shut, ans & left, *kpi_pair)):
                 self.counts[k, ci] += int(m.sum())
             self.sums[:, ci] += (
                 wait[ans].sum(),
@@ -419,18 +438,29 @@ class Tally:
             for name in self.channels
         ]
         for ci, name in enumerate(self.channels):
-            offered, answered, abandoned, still_open, within = self.counts[:, ci].tolist()
+            offered, answered, abandoned, still_open, within = self.counts[:5, ci].tolist()
+            closed, left, kpi_offered, kpi_within = self.counts[5:, ci].tolist()
             key = f"{name}."
             overall[key + "offered"] = offered
             overall[key + "answered"] = answered
             overall[key + "abandoned"] = abandoned
             overall[key + "open"] = still_open
+            if self.hours[ci] and not self.keeps[ci]:
+                overall[key + "closed"] = closed
+            if self.keeps[ci]:
+                overall[key + "left_before_answer"] = left
             if offered:
                 overall[key + "abandon_rate"] = abandoned / offered
                 overall[key + "service_level"] = within / offered
+                if self.keeps[ci]:
+                    overall[key + "left_rate"] = left / offered
+            if kpi_offered:
+                overall[key + "kpi_service_level"] = kpi_within / kpi_offered
             if answered:
                 overall[key + "asa_seconds"] = float(self.sums[0, ci] / answered)
                 overall[key + "aht_seconds"] = float(self.sums[1, ci] / answered)
+                if self.keeps[ci]:
+                    overall[key + "first_response_seconds"] = float(self.sums[0, ci] / answered)
             if answered + abandoned:
                 overall[key + "mean_wait_seconds"] = float(
                     self.sums[2, ci] / (answered + abandoned)
@@ -451,11 +481,13 @@ class Tally:
             intervals[key + "agents"] = staffed_c / span
             intervals[key + "occupancy"] = _ratio(busy_c, staffed_c)
 
-        offered, answered, abandoned, still_open, within = self.counts.sum(axis=1).tolist()
+        offered, answered, abandoned, still_open, within = self.counts[:5].sum(axis=1).tolist()
         overall["all.offered"] = offered
         overall["all.answered"] = answered
         overall["all.abandoned"] = abandoned
         overall["all.open"] = still_open
+        if any(h and not k for h, k in zip(self.hours, self.keeps, strict=True)):
+            overall["all.closed"] = int(self.counts[5].sum())
         if offered:
             overall["all.abandon_rate"] = abandoned / offered
             overall["all.service_level"] = within / offered

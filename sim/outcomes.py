@@ -24,6 +24,7 @@ from sim.center import ABANDONED, ANSWERED, ESCALATION, FIRST, CenterResult
 from sim.config import Scenario
 from sim.demand import Contacts, Reason
 from sim.economics import handling_cost_yuan, issue_stake_yuan
+from sim.hours import next_opening, open_spans
 from sim.satisfaction import (
     bad_review_probability,
     churn_probability,
@@ -114,7 +115,7 @@ def issue_table(
     counted[counted] = contacts.arrival_seconds[first_of[counted]] >= warmup
     arrival = contacts.arrival_seconds
     leave = np.where(np.isnan(result.leave_queue_seconds), horizon, result.leave_queue_seconds)
-    wait = leave - arrival
+    wait = _felt_wait(scenario, contacts.channel, arrival, leave)
 
     def per_issue(values: NDArray[np.float64]) -> NDArray[np.float64]:
         out = np.bincount(issue, weights=values, minlength=n_issues).astype(np.float64)
@@ -173,6 +174,29 @@ def issue_table(
         u_revise=decide[f, U_REVISE],
         u_churn=decide[f, U_CHURN],
     )
+
+
+def _felt_wait(
+    scenario: Scenario,
+    channel: NDArray[np.integer],
+    arrival: NDArray[np.float64],
+    leave: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """Each contact's wait as its customer counts it, seconds.
+
+    From arrival to leaving the queue; but a message sent while its asynchronous channel
+    was closed got an auto-reply, and with ``satisfaction.off_hours_wait_from: opening`` its
+    wait counts from the opening.
+    """
+    wait = leave - arrival
+    if scenario.satisfaction.off_hours_wait_from != "opening":
+        return wait
+    for ci, spec in enumerate(scenario.channels.values()):
+        if spec.asynchronous and spec.hours is not None:
+            m = channel == ci
+            opening = next_opening(open_spans(spec.hours, scenario.calendar), arrival[m])
+            wait[m] = leave[m] - np.minimum(opening, leave[m])
+    return wait
 
 
 @dataclass(frozen=True)

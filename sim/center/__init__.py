@@ -41,6 +41,7 @@ from sim.center.journey import Ending, Fate, Kind, fate
 from sim.center.result import (
     ABANDONED,
     ANSWERED,
+    CLOSED,
     ESCALATION,
     FIRST,
     OPEN,
@@ -56,6 +57,7 @@ __all__ = [
     "ABANDONED",
     "ANSWERED",
     "BATCH_CONTACTS",
+    "CLOSED",
     "ESCALATION",
     "FIRST",
     "OPEN",

@@ -22,6 +22,15 @@ Routing (the agent-driven dispatch used by real ACDs):
   agent with no chat in hand). Otherwise a steady flow of chats would keep every blended
   agent partly busy and a waiting call could never be answered.
 
+Service hours: a channel with ``hours`` is open only in them (:mod:`sim.hours`); while it is
+closed no agent takes its contacts. A call that comes then hears "closed" (the engine says
+what its caller does next); a message on an asynchronous channel joins the queue and waits
+for the opening. At the opening agents with room take the waiting contacts.
+
+Asynchronous channels keep every message: a waiting message is never removed (its
+deadline is infinite), and an agent who reaches one whose buyer's patience has run out
+answers a buyer who has *left* (the engine decides what that answer takes and does).
+
 Patience: a waiting contact abandons when its patience runs out. Abandonment is decided
 lazily but exactly: when a queue's head is looked at, contacts whose deadline (arrival +
 patience) has passed are removed as abandoned *at their deadline*. Under FCFS nothing else
@@ -57,6 +66,7 @@ from sim.center.result import ABANDONED, ANSWERED, OPEN
 from sim.center.rota import Action, schedule_actions, schedule_levels
 from sim.center.table import Table
 from sim.config import Scenario
+from sim.hours import is_open, open_spans
 
 
 class Agent:
@@ -87,6 +97,8 @@ class Group:
     buckets: list[dict[Agent, None]] = field(default_factory=list)
     crews: dict[int, list[Agent]] = field(default_factory=dict)
     leaving: list[Agent] = field(default_factory=list)
+    serve: list[tuple[int, int]] = field(default_factory=list)
+    """The entries of ``order`` whose channel is open now (all of them without hours)."""
 
 
 def lcm(values: list[int]) -> int:
@@ -101,7 +113,9 @@ class Acd:
     """Queues, agents and groups of a scenario, and the rules that move contacts between them.
 
     Contacts are rows of ``t`` (a :class:`~sim.center.table.Table`); the subclass provides
-    :meth:`_finish` (an answered contact ends) and :meth:`_waits` (a contact joins a queue).
+    :meth:`_finish` (an answered contact ends), :meth:`_waits` (a contact joins a queue),
+    :meth:`_turned_away` (a call finds its channel closed) and :meth:`_start_left` (an agent
+    answers a message whose buyer has left).
     """
 
     def __init__(self, scenario: Scenario, clock: Clock, t: Table) -> None:
@@ -120,6 +134,12 @@ class Acd:
         names = list(scenario.channels)
         self.channel_specs = [scenario.channels[c] for c in names]
         self.queues: list[deque[int]] = [deque() for _ in names]
+        self.spans = [open_spans(spec.hours, scenario.calendar) for spec in self.channel_specs]
+        """Per channel, its ``[open, close)`` spans in simulation seconds."""
+        self.open = [bool(is_open(sp, [0.0])[0]) for sp in self.spans]
+        """Per channel, whether it is open now."""
+        self.keeps = [spec.asynchronous for spec in self.channel_specs]
+        """Per channel, whether it is asynchronous (never loses a message)."""
         priority = scenario.staffing.channel_priority
         self.groups: list[Group] = []
         for gi, g in enumerate(scenario.staffing.groups):
@@ -128,6 +148,7 @@ class Acd:
             units = {names.index(c): capacity // scenario.channels[c].concurrency for c in ordered}
             group = Group(gi, capacity, list(units.items()), units)
             group.buckets = [{} for _ in range(capacity + 1)]
+            group.serve = [(c, need) for c, need in group.order if self.open[c]]
             self.groups.append(group)
         # per channel, the groups serving it: (group, units a contact takes, the channels
         # the group ranks above it)
@@ -170,11 +191,54 @@ class Acd:
         """Contact i, which would redial, has joined its channel's queue (the engine's)."""
         raise NotImplementedError
 
+    def _turned_away(self, i: int, c: int, now: float) -> None:
+        """Call i came at ``now`` while its channel ``c`` was closed (the engine's)."""
+        raise NotImplementedError
+
+    def _start_left(self, i: int, c: int, need: int, agent: Agent, now: float) -> None:
+        """Agent answers message i of asynchronous channel c, whose buyer left (the engine's)."""
+        raise NotImplementedError
+
+    def hours_actions(self) -> list[tuple[float, Callable[[Any], None], Any]]:
+        """The channels' openings and closings inside the horizon, as schedule actions."""
+        out: list[tuple[float, Callable[[Any], None], Any]] = []
+        for c, spans in enumerate(self.spans):
+            for start, end in spans.tolist():
+                if 0 < start < self.horizon:
+                    out.append((start, self._open_channel, c))
+                if 0 < end < self.horizon:
+                    out.append((end, self._close_channel, c))
+        return out
+
+    def _open_channel(self, c: int) -> None:
+        """Channel c opens: agents with room take its waiting contacts."""
+        self.open[c] = True
+        self._refresh_serve()
+        self._release_due = True
+        self._settle()
+
+    def _close_channel(self, c: int) -> None:
+        """Channel c closes: its contacts wait; agents holding room for them take others."""
+        self.open[c] = False
+        self._refresh_serve()
+        self._release_due = True
+        self._settle()
+
+    def _refresh_serve(self) -> None:
+        for g in self.groups:
+            g.serve = [(c, need) for c, need in g.order if self.open[c]]
+
     # ---- contacts
 
     def _route(self, i: int, now: float) -> None:
         """Contact i arrives at ``now``: the agent with the most room takes it, or it waits."""
         c = self.t.channel[i]
+        if not self.open[c]:
+            if self.keeps[c]:
+                self.queues[c].append(i)  # an auto-reply; it waits for the opening
+            else:
+                self._turned_away(i, c, now)
+            return
         best: Agent | None = None
         if not self.queues[c] or self._live_head(c, now) is None:
             # FCFS: nobody may overtake a waiting contact
@@ -227,13 +291,18 @@ class Acd:
         call[4] = callbacks
         self.ends.append(call)
 
+    def _take(self, agent: Agent, need: int) -> None:
+        """Agent gives ``need`` of its free units to a contact."""
+        buckets = agent.group.buckets
+        del buckets[agent.free][agent]
+        agent.free -= need
+        buckets[agent.free][agent] = None
+
     def _start_ghost(self, i: int, c: int, agent: Agent, now: float) -> None:
         """Agent reaches a silent abandoner: finds nobody, closes the chat after a while."""
         g = agent.group
         need = g.units[c]
-        del g.buckets[agent.free][agent]
-        agent.free -= need
-        g.buckets[agent.free][agent] = None
+        self._take(agent, need)
         hold = self.channel_specs[c].silent_detect_seconds
         self.ghosts.append((g.index, c, now, now + hold, need / g.capacity))
         self.clock.call_in(hold, self._finish_ghost, (agent, need))
@@ -289,7 +358,7 @@ class Acd:
         """Whether a contact of one of these (higher-priority) channels is waiting."""
         now = self.clock.now
         for d in above:
-            if self._live_head(d, now) is not None:
+            if self.open[d] and self._live_head(d, now) is not None:
                 return True
         return False
 
@@ -300,7 +369,7 @@ class Acd:
         now = clock if now is None or now < clock else now
         t = self.t
         queues = self.queues
-        for c, need in g.order:
+        for c, need in g.serve:
             q = queues[c]
             while q and (j := self._live_head(c, now)) is not None:
                 if agent.free < need:
@@ -311,7 +380,10 @@ class Acd:
                 else:
                     # the clock's float steps may sit a hair before the arrival it was set for
                     arrival = t.arrival[j]
-                    self._start(j, need, agent, arrival if arrival > now else now)
+                    if self.keeps[c] and arrival + t.patience[j] <= now:
+                        self._start_left(j, c, need, agent, now)
+                    else:
+                        self._start(j, need, agent, arrival if arrival > now else now)
                 if self.outranks[c]:
                     self._arm(c)
             if agent.free == 0:

@@ -16,6 +16,16 @@ redial get one timer at their deadline, so the redial starts exactly then; nobod
 a timer. Each contact carries its own uniforms for these decisions (drawn up front for first
 contacts; for later contacts from a stream of their issue), so an issue behaves the same in
 every arm as far as its contacts' fates allow.
+
+Service hours: a call that finds its channel closed hears "closed" (outcome ``CLOSED``); its
+caller calls again after the opening (the journey's ``closed_redial_probability``, plus a
+redial lag), writes at once on another channel of its reason's mix
+(``closed_switch_probability``), or gives up — one draw, its ``U_REDIAL`` uniform (a closed
+call never abandons, so that uniform is free). A message on an asynchronous channel is never
+lost; an agent who answers one whose buyer has left holds it for ``silent_detect_seconds``
+(``left_answer: detect``) or its own handle time, and its issue resolves with the channel's
+``left_resolution_factor`` times the usual probability, with no transfer to the second tier
+(nobody is there to transfer).
 """
 
 from __future__ import annotations
@@ -23,20 +33,22 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from simpy.events import NORMAL, Timeout
 
-from sim.center.acd import Acd
+from sim.center.acd import Acd, Agent
 from sim.center.clock import Clock
 from sim.center.journey import ONE, Ending, Kind, Rules, fate, repeat_channel
-from sim.center.result import ABANDONED, ANSWERED, OPEN, CenterResult, build
+from sim.center.result import ABANDONED, ANSWERED, CLOSED, OPEN, CenterResult, build
 from sim.center.table import DTYPES, RESULT_COLUMNS, Table
 from sim.config import Distribution, Scenario
 from sim.demand import Contacts, all_reasons
 from sim.distributions import quantile
+from sim.hours import next_opening
 from sim.uniforms import (
     DECISIONS,
     FOLLOW_CHANNEL,
@@ -45,6 +57,7 @@ from sim.uniforms import (
     FOLLOW_LAG,
     FOLLOW_PATIENCE,
     FOLLOW_ROWS,
+    U_REDIAL,
     U_SWITCH,
 )
 
@@ -94,6 +107,15 @@ class Center(Acd):
         self.rules = Rules.of(scenario)
         self.rules_one = self.rules.scalars()
         """The rules as Python scalars, for each follow-up's fate."""
+        specs = self.channel_specs
+        self.rules_left = _left_rules(self.rules_one, [s.left_resolution_factor for s in specs])
+        """The rules for an answer to a buyer who has left (asynchronous channels)."""
+        self.left_hold = [
+            s.silent_detect_seconds if s.left_answer == "detect" else math.nan for s in specs
+        ]
+        """Per channel, how long answering a buyer who left holds the agent (nan: its own
+        handle time)."""
+        self.any_keeps = any(self.keeps)
         types = list(scenario.customers.types.values()) if scenario.customers else []
         self.type_handle = [t.handle_time_factor for t in types] or [1.0]
         self.type_patience = [t.patience_factor for t in types] or [1.0]
@@ -155,7 +177,11 @@ class Center(Acd):
         t.seal(new)
         for name in Table.FIXED:
             t.grow(name, new[name].tolist())
-        t.grow("deadline", (new["arrival"] + new["patience"]).tolist())
+        deadline = new["arrival"] + new["patience"]
+        if self.any_keeps:  # an asynchronous channel's messages never run out of patience
+            keeps = np.array(self.keeps, dtype=bool)
+            deadline = np.where(keeps[new["channel"]], math.inf, deadline)
+        t.grow("deadline", deadline.tolist())
         t.grow("answer", [math.nan] * n)
         t.grow("agent", [-1] * n)
         t.grow("outcome", [OPEN] * n)
@@ -180,6 +206,7 @@ class Center(Acd):
             t.grow("silent", [False] * n)
             t.grow("redial", [False] * n)
             t.grow("ending", [0] * n)
+        t.grow("left", [False] * n)
         t.n += n
         self.n_inputs += n
         first = len(self.inputs)
@@ -267,6 +294,24 @@ class Center(Acd):
             return
         i, agent, need, _, _ = call
         t = self.t
+        # the recorded end, not the clock: the clock's float steps may differ from
+        # answer + handle by a hair, and the next contact must not start before it
+        end = t.answer[i] + t.handle[i]
+        self._ends(i, end)
+        if agent.leaving:
+            self._free(agent, need, end)
+            return
+        buckets = agent.group.buckets  # self._free, inline (the busiest path)
+        del buckets[agent.free][agent]
+        agent.free += need
+        buckets[agent.free][agent] = None
+        self._pull(agent, end)
+        if self._release_due:
+            self._settle()
+
+    def _ends(self, i: int, end: float) -> None:
+        """Answered contact i ends at ``end``: it resolves its issue, or what follows."""
+        t = self.t
         ending = t.ending[i]
         if ending & _RESOLVE:
             t.resolved[i] = 1
@@ -278,20 +323,67 @@ class Center(Acd):
         else:
             t.resolved[i] = 0
             if ending:
-                self._goes_on(i, ending)
-        # the recorded end, not the clock: the clock's float steps may differ from
-        # answer + handle by a hair, and the next contact must not start before it
-        end = t.answer[i] + t.handle[i]
-        if agent.leaving:
-            self._free(agent, need, end)
+                self._goes_on(i, ending, end)
+
+    def _start_left(self, i: int, c: int, need: int, agent: Agent, now: float) -> None:
+        """Agent answers message i, whose buyer has left: a short session, a weaker answer."""
+        self._take(agent, need)
+        t = self.t
+        t.answer[i] = now
+        t.outcome[i] = ANSWERED
+        t.agent[i] = agent.id
+        t.left[i] = True
+        issue = t.issue[i]
+        t.ending[i] = int(
+            fate(
+                self.rules_left,
+                t.decisions(i).tolist(),
+                c,
+                t.reason[i],
+                t.ctype[i],
+                t.kind[i],
+                not t.issue_refunded[issue],
+                t.contacts_of_issue[issue] < self.max_contacts,
+                ONE,
+            ).ending
+        )
+        hold = self.left_hold[c]
+        if math.isnan(hold):
+            hold = t.handle[i]
+        call = self._at(hold, self._finish_left, [i, agent, need, now + hold])
+        if self.live is not None:
+            self.live.append(call)
+
+    def _finish_left(self, event: Timeout) -> None:
+        if not self.clock.tick():
             return
-        buckets = agent.group.buckets  # self._free, inline (the busiest path)
-        del buckets[agent.free][agent]
-        agent.free += need
-        buckets[agent.free][agent] = None
-        self._pull(agent, end)
-        if self._release_due:
-            self._settle()
+        call: Any = event.value
+        i, agent, need, end = call
+        self._ends(i, end)
+        self._free(agent, need, end)
+
+    def _turned_away(self, i: int, c: int, now: float) -> None:
+        """Call i hears "closed": its caller calls after the opening, switches, or gives up."""
+        t = self.t
+        t.outcome[i] = CLOSED
+        j = self.journey
+        issue = t.issue[i]
+        if t.contacts_of_issue[issue] >= self.max_contacts:
+            return
+        u = float(t.decisions(i)[U_REDIAL])
+        if u >= j.closed_redial_probability + j.closed_switch_probability:
+            return  # gives up
+        v = self._issue_draws(i)
+        if u < j.closed_redial_probability:
+            opening = float(next_opening(self.spans[c], [now])[0])
+            lag = _quantile_at(j.redial_lag_minutes, v, FOLLOW_LAG) * 60.0
+            self._follow_up(i, _REDIAL, c, opening + lag, v)
+            return
+        mix = self.reasons[t.reason[i]].mix
+        # another channel of the reason's mix, at once (none: the caller gives up)
+        channel = repeat_channel(mix, c, _REDIAL, 0.0, float(v[FOLLOW_CHANNEL]), 1.0)
+        if channel != c:
+            self._follow_up(i, _REDIAL, channel, max(now, self.clock.now), v)
 
     def _patience_out(self, event: Timeout) -> None:
         """The deadline of a waiting contact that will redial if it abandons."""
@@ -310,10 +402,9 @@ class Center(Acd):
         self._follow_up(i, _REDIAL, t.channel[i], t.deadline[i] + lag, u)
         self._settle()
 
-    def _goes_on(self, i: int, ending: int) -> None:
-        """Contact i ended answered and unresolved: the escalation or repeat that follows."""
+    def _goes_on(self, i: int, ending: int, end: float) -> None:
+        """Contact i ended answered and unresolved at ``end``: the escalation or repeat."""
         t = self.t
-        end = t.answer[i] + t.handle[i]
         v = self._issue_draws(i)
         if ending & _ESCALATE:
             self._follow_up(i, _ESCALATION, self.rules.tier2, end, v)
@@ -370,7 +461,7 @@ class Center(Acd):
         t.arrival.append(when)
         t.handle.append(_quantile_at(spec.handle_time_seconds, u, FOLLOW_HANDLE) * factor)
         t.patience.append(patience)
-        t.deadline.append(when + patience)
+        t.deadline.append(math.inf if self.keeps[channel] else when + patience)
         t.channel.append(channel)
         t.reason.append(reason)
         t.ctype.append(ctype)
@@ -395,6 +486,7 @@ class Center(Acd):
         t.silent.append(bool(f.silent))
         t.redial.append(bool(f.redial))
         t.ending.append(int(f.ending))
+        t.left.append(False)
         t.extra.append(decide)
         t.contacts_of_issue.append(0)
         t.issue_refunded.append(False)
@@ -406,12 +498,18 @@ class Center(Acd):
     # ---- run
 
     def start(self) -> None:
-        """Put the schedules' actions on the agenda, before any contact."""
+        """Put the channels' hours and the schedules' actions on the agenda, before any contact.
+
+        At equal times a channel opens or closes before the rota acts.
+        """
         self.clock.plan(
             [
-                (when, self._schedule, (gi, acts))
-                for gi, actions in enumerate(self.actions)
-                for when, acts in actions
+                *self.hours_actions(),
+                *(
+                    (when, self._schedule, (gi, acts))
+                    for gi, actions in enumerate(self.actions)
+                    for when, acts in actions
+                ),
             ]
         )
 
@@ -550,4 +648,22 @@ class Center(Acd):
             overtime,
             spells,
             complete_before,
+            np.array(self.left_hold) if self.any_keeps else None,
         )
+
+
+def _left_rules(rules: Rules, factors: list[float]) -> Rules:
+    """``rules`` (scalars) for answers to buyers who left.
+
+    Resolution is the usual probability times the channel's factor; no transfer to the
+    second tier follows.
+    """
+    if not isinstance(rules.resolution, dict):  # pragma: no cover - scalars() gives a dict
+        raise TypeError("left rules need Rules.scalars()")
+    tier2 = rules.tier2
+    return replace(
+        rules,
+        resolution={(r, c): p * factors[c] for (r, c), p in rules.resolution.items()},
+        escalation_resolution=rules.escalation_resolution * (factors[tier2] if tier2 >= 0 else 1),
+        tier2=-1,
+    )

@@ -13,8 +13,9 @@ from sim.center.journey import Kind
 from sim.center.rota import ScheduleLevels
 from sim.demand import Contacts
 
-ANSWERED, ABANDONED, OPEN = 0, 1, 2
-"""Outcome codes of a contact: answered by an agent, abandoned, still waiting at the horizon."""
+ANSWERED, ABANDONED, OPEN, CLOSED = 0, 1, 2, 3
+"""Outcome codes of a contact: answered by an agent, abandoned, still waiting at the
+horizon, or a call that came while its channel was closed (it heard "closed" and left)."""
 
 FIRST: Final = int(Kind.FIRST)
 REDIAL: Final = int(Kind.REDIAL)
@@ -30,10 +31,10 @@ class CenterResult:
     Arrays are indexed like the :class:`~sim.demand.Contacts` they came from.
 
     Attributes:
-        outcome: ``ANSWERED``, ``ABANDONED`` or ``OPEN``.
+        outcome: ``ANSWERED``, ``ABANDONED``, ``OPEN`` or ``CLOSED``.
         answer_seconds: When an agent took the contact (``nan`` unless answered).
-        leave_queue_seconds: When the contact left the queue: answer or abandonment time
-            (``nan`` if open at the horizon).
+        leave_queue_seconds: When the contact left the queue: answer or abandonment time,
+            its arrival if it found its channel closed (``nan`` if open at the horizon).
         agent: Agent who answered (-1 otherwise).
         group: Index of that agent's group (-1 otherwise).
         units: Capacity units the contact held of its agent (0 unless answered).
@@ -71,6 +72,9 @@ class CenterResult:
     """This contact granted a refund."""
     platform: NDArray[np.bool_] | None = None
     """This (second-tier) contact ended in a platform intervention (小二介入)."""
+    left: NDArray[np.bool_] | None = None
+    """Answered on an asynchronous channel after the buyer's patience ran out: the buyer had
+    left and reads the answer later."""
     ghosts: NDArray[np.float64] | None = None
     """``(group, channel, start, end, busy share)`` of agent time spent on silent
     abandoners (clipped to the horizon only by the metrics)."""
@@ -92,6 +96,7 @@ def build(
     overtime: NDArray[np.float64],
     spells: NDArray[np.float64],
     complete_before: float = math.inf,
+    left_hold: NDArray[np.float64] | None = None,
 ) -> CenterResult:
     """The result for the table's contacts at ``idx`` (whole issues, ascending; None: all).
 
@@ -108,6 +113,8 @@ def build(
         overtime: ``(group, start, end)`` spans of overtime.
         spells: ``(agent, group, on, off)`` per agent on duty.
         complete_before: See :attr:`CenterResult.complete_before`.
+        left_hold: Per channel, how long answering a buyer who had left holds the agent
+            (``nan``: the contact's own handle time); None: no channel is asynchronous.
     """
     n = len(cols["arrival"])
 
@@ -124,11 +131,16 @@ def build(
     arrival = at("arrival")
     patience = at("patience")
     channel = at("channel")
+    handle = at("handle")
+    left = at("left")
+    if left_hold is not None and left.any():
+        hold = left_hold[channel]
+        handle = np.where(left & ~np.isnan(hold), hold, handle)
     contacts = Contacts(
         arrival_seconds=arrival,
         channel=channel,
         reason=at("reason"),
-        handle_seconds=at("handle"),
+        handle_seconds=handle,
         patience_seconds=patience,
         channels=meta.channels,
         reasons=meta.reasons,
@@ -148,7 +160,11 @@ def build(
     leave = np.where(
         outcome == ANSWERED,
         answer,
-        np.where(outcome == ABANDONED, arrival + patience, math.nan),
+        np.where(
+            outcome == ABANDONED,
+            arrival + patience,
+            np.where(outcome == CLOSED, arrival, math.nan),
+        ),
     )
     flags = np.zeros((2, n), dtype=np.bool_)
     flags[0, flagged[0]] = True
@@ -172,6 +188,7 @@ def build(
         resolved=at("resolved"),
         refunded=flags[0] if idx is None else flags[0, idx],
         platform=flags[1] if idx is None else flags[1, idx],
+        left=left if left_hold is not None else None,
         ghosts=np.array(ghosts, dtype=np.float64).reshape(-1, 5),
         complete_before=complete_before,
     )

@@ -52,6 +52,7 @@ class Table:
         "silent",
         "redial",
         "ending",
+        "left",
         "contacts_of_issue",
         "issue_refunded",
     )
@@ -82,6 +83,8 @@ class Table:
         self.redial: list[bool] = []
         self.ending: list[int] = []
         """What its end does if answered: ``sim.center.journey.Ending`` flags."""
+        self.left: list[bool] = []
+        """Answered on an asynchronous channel after its buyer had left."""
         self.decide: NDArray[np.float64] = np.zeros((0, DECISIONS))
         """Decision uniforms of the first ``len(decide)`` contacts."""
         self.extra: list[NDArray[np.float64]] = []
@@ -151,6 +154,7 @@ DTYPES: dict[str, type[np.generic]] = {
     "silent": np.bool_,
     "redial": np.bool_,
     "ending": np.int8,
+    "left": np.bool_,
     "contacts_of_issue": np.int32,
     "issue_refunded": np.bool_,
     "key": np.int64,
@@ -159,5 +163,5 @@ DTYPES: dict[str, type[np.generic]] = {
 }
 """numpy types of the table's columns."""
 
-RESULT_COLUMNS = (*Table.FIXED, "answer", "agent", "outcome", "resolved")
+RESULT_COLUMNS = (*Table.FIXED, "answer", "agent", "outcome", "resolved", "left")
 """The list columns a result is made of (the rest only steers the engine)."""
