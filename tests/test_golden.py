@@ -163,17 +163,17 @@ def test_flagship_headline_numbers() -> None:
     """
     plain = json.loads(_files("second_item_1yuan")["summary.json"])
     auto = json.loads(_files("second_item_1yuan_autoapply")["summary.json"])
-    assert _stat(plain, "effect", "contacts") == 14677.0
-    assert _stat(plain, "effect", "promo_contacts") == 8629.0
-    assert _stat(plain, "effect", "contacts.price_difference") == 464.0
-    assert _stat(plain, "effect", "refunds_yuan") == 11803.0
-    assert _stat(plain, "effect", "promo_gross_profit_yuan") == 989351.7740000002
-    assert _stat(plain, "effect", "net_impact_yuan") == 714337.190991634
+    assert _stat(plain, "effect", "contacts") == 28770.0
+    assert _stat(plain, "effect", "promo_contacts") == 15108.0
+    assert _stat(plain, "effect", "contacts.price_difference") == 721.5
+    assert _stat(plain, "effect", "refunds_yuan") == 18299.0
+    assert _stat(plain, "effect", "promo_gross_profit_yuan") == 2996818.4850000013
+    assert _stat(plain, "effect", "net_impact_yuan") == 2211961.9015503377
 
-    assert _stat(auto, "effect", "contacts") == 9483.5
-    assert _stat(auto, "effect", "promo_contacts") == 3754.0
-    assert _stat(auto, "effect", "refunds_yuan") == 2175.0
-    assert _stat(auto, "effect", "net_impact_yuan") == 763031.2446667431
+    assert _stat(auto, "effect", "contacts") == 20345.5
+    assert _stat(auto, "effect", "promo_contacts") == 6965.0
+    assert _stat(auto, "effect", "refunds_yuan") == 3219.0
+    assert _stat(auto, "effect", "net_impact_yuan") == 2363373.4393898444
 
     # the cart applying the bundle saves contacts and 退差价 refunds, and earns more net
     for key in ("contacts", "promo_contacts", "contacts.price_difference", "refunds_yuan"):
