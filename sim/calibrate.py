@@ -53,6 +53,7 @@ from scipy import optimize, special, stats
 from sim import config
 from sim.config import Satisfaction
 from sim.eventlog import CONTACT_COLUMNS, ORDER_COLUMNS
+from sim.localtime import LocalClock
 from sim.text import shown
 
 Z95 = 1.959963984540054
@@ -601,15 +602,15 @@ class OrdersFit:
 
 
 def _fit_orders(x: Exports) -> OrdersFit:
-    day = np.floor(x.created / DAY).astype(np.int64)
+    local = LocalClock.of(x.epoch)  # a local midnight: days are dates, hours the shop's
+    days, tod = local.split(x.created)
+    day = days.astype(np.int64)
     first, last = int(day.min()), int(day.max())
     n_days = last - first + 1
     counts = np.bincount(day - first, minlength=n_days)
     promo_days = np.bincount(day - first, weights=x.promotion.astype(float), minlength=n_days) > 0
     normal = ~promo_days if (~promo_days).any() else np.ones(n_days, dtype=bool)
-    weekday = np.array(
-        [(x.epoch.date() + dt.timedelta(days=first + k)).weekday() for k in range(n_days)]
-    )
+    weekday = np.array([local.weekday(first + k) for k in range(n_days)])
     y = counts[normal].astype(float)
     wd = weekday[normal]
     means: list[Estimate | None] = []
@@ -640,7 +641,7 @@ def _fit_orders(x: Exports) -> OrdersFit:
     dispersion = s2 / mu if mu > 0 else math.nan
     shape = mu / (dispersion - 1) if dispersion > 1.0 + 2 * math.sqrt(2.0 / dof) else None
     normal_order = normal[day - first]
-    hours = np.floor((x.created[normal_order] % DAY) / HOUR).astype(np.int64)
+    hours = np.floor(tod[normal_order] / HOUR).astype(np.int64)
     n_h = int(hours.size)
     hc = np.bincount(hours, minlength=24)
     shares = [_share(int(k), n_h) for k in hc]

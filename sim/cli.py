@@ -7,7 +7,6 @@ folder that is not empty).
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import math
 import os
@@ -37,6 +36,7 @@ from sim import compare as comparelib
 from sim.config import SCHEMA_VERSION, Scenario, scenario_json_schema
 from sim.experiment import ClusterError, RunResult, paired_daily, silence_foreign_logs
 from sim.loading import LoadedScenario, ScenarioError, load_scenario, migrate_file
+from sim.localtime import day_label
 from sim.outputs import OutputError, replace_file, schedule_yaml
 from sim.stats import Stat, describe
 from sim.text import json_dumps, shown
@@ -309,7 +309,7 @@ def daily_effect_table(result: RunResult) -> Table | None:
     cal = result.scenario.calendar
     first_day = int(cal.warmup_seconds // 86400.0)
     for d in range(diffs["contacts"].shape[1]):
-        day = (cal.start + dt.timedelta(days=first_day + d)).strftime("%m-%d %a")
+        day = day_label(cal.start, first_day + d, short=True)
         cells = [_fmt(describe(diffs[k][:, d]), catalog.fmt_of(k)) for k in ["contacts", *keys]]
         table.add_row(day, *cells)
     return table

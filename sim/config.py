@@ -189,7 +189,8 @@ class Calendar(Model):
     """The simulated horizon and its reporting intervals."""
 
     start: dt.datetime = dt.datetime(2026, 11, 1)
-    """Wall-clock time of simulation time 0 (naive local time; shop's time zone)."""
+    """Wall-clock time of simulation time 0 (naive local time; shop's time zone). It fixes
+    every time of day and weekday in the scenario (:mod:`sim.localtime`)."""
     days: Annotated[float, Field(gt=0, le=3660, strict=True)] = 1
     """Length of the horizon in days; contacts arriving after it are not simulated."""
     warmup_hours: NonNegativeFloat = 0
@@ -543,15 +544,17 @@ class Orders(Model):
     intraday_profile: list[Annotated[float, Field(ge=0, le=1e6, strict=True)]] = Field(
         default_factory=lambda: [1.0] * 24
     )
-    """24 hourly weights, 00:00 to 23:00; only their proportions matter."""
+    """24 hourly weights, 00:00 to 23:00 of the shop's clock; only their proportions matter."""
     weekday_factors: list[Factor] = Field(default_factory=lambda: [1.0] * 7)
-    """Multipliers Monday to Sunday."""
+    """Multipliers Monday to Sunday, of the local date."""
     overdispersion_shape: Annotated[float, Field(gt=0, le=1e9, strict=True)] | None = None
     item_price_yuan: Yuan = 0
     unit_cost_yuan: Yuan = 0
     lead_in_days: Annotated[int, Field(ge=0, le=60, strict=True)] = 0
     """Days of orders simulated before the horizon, so after-sale contacts of earlier
-    orders arrive in its first days. Their contacts count from the horizon's start."""
+    orders arrive in its first days. Their contacts count from the horizon's start. Orders
+    are drawn by local date: whole days before the start date, and the start date's hours
+    before ``calendar.start`` always."""
 
     @field_validator("intraday_profile")
     @classmethod
@@ -1199,7 +1202,8 @@ class Scenario(Model):
                 problems.append("promotion: a promotion acts on orders; add an orders section")
             for field, reason in promotion_reasons(self.promotion, tuple(self.channels)):
                 reasons.append((f"promotion.{field}", reason.name, reason))
-            lo = self.calendar.start - dt.timedelta(
+            # orders are drawn by local date: from the start date's midnight, lead-in before
+            lo = dt.datetime.combine(self.calendar.start.date(), dt.time()) - dt.timedelta(
                 days=self.orders.lead_in_days if self.orders else 0
             )
             hi = self.calendar.start + dt.timedelta(days=self.calendar.days)

@@ -52,6 +52,7 @@ from sim.config import (
     Scenario,
 )
 from sim.distributions import draw, quantile
+from sim.localtime import LocalClock
 from sim.mechanics import mechanic_of, promotion_reasons, seconds
 from sim.rng import Streams
 from sim.uniforms import (
@@ -418,12 +419,6 @@ def _chunk(
 # --------------------------------------------------------------------------- clocks
 
 
-def clock_offset_seconds(scenario: Scenario) -> float:
-    """Seconds from the start date's midnight to the horizon's start (time 0)."""
-    start = scenario.calendar.start
-    return (start - dt.datetime.combine(start.date(), dt.time())).total_seconds()
-
-
 class ActivityClock:
     """The buyers' clock: time weighted by a 24-hour activity profile, mean rate 1.
 
@@ -436,7 +431,7 @@ class ActivityClock:
 
     Args:
         weights: 24 non-negative weights, hour 00 to 23, not all zero.
-        offset: Seconds from local midnight to time 0 (:func:`clock_offset_seconds`).
+        offset: Seconds from local midnight to time 0 (:attr:`LocalClock.offset`).
     """
 
     def __init__(self, weights: Sequence[float], offset: float = 0.0) -> None:
@@ -448,6 +443,7 @@ class ActivityClock:
         self.width: NDArray[np.float64] = np.diff(cum)
         """Activity seconds in each local hour (0 for an hour without weight)."""
         self.offset = float(offset)
+        self.local = LocalClock(self.offset)
 
     @staticmethod
     def of(weights: Sequence[float] | None, offset: float = 0.0) -> ActivityClock | None:
@@ -458,9 +454,7 @@ class ActivityClock:
 
     def forward(self, t: NDArray[np.float64]) -> NDArray[np.float64]:
         """``A(t)``: activity seconds from local midnight of the start date (finite ``t``)."""
-        tau = t + self.offset
-        day = np.floor(tau / DAY)
-        s = tau - day * DAY
+        day, s = self.local.split(t)
         h = np.minimum((s // HOUR).astype(np.int64), 23)
         a: NDArray[np.float64] = day * DAY + self.cum[h] + self.width[h] * ((s - h * HOUR) / HOUR)
         return a
@@ -502,18 +496,16 @@ def next_opening(
     Args:
         t: Times, seconds from time 0.
         window: The window (None: ``t`` unchanged).
-        offset: Seconds from local midnight to time 0 (:func:`clock_offset_seconds`).
+        offset: Seconds from local midnight to time 0 (:attr:`LocalClock.offset`).
     """
     if window is None or (window.start_seconds == 0 and window.end_seconds == DAY):
         return t
     start, end = window.start_seconds, window.end_seconds
     ok = np.isfinite(t)
-    tau = np.where(ok, t, 0.0) + offset
-    day = np.floor(tau / DAY)
-    s = tau - day * DAY
-    # day × DAY + start − offset: whole seconds, exact in a double
-    out = np.where(ok & (s < start), day * DAY + (start - offset), t)
-    moved: NDArray[np.float64] = np.where(ok & (s >= end), (day + 1) * DAY + (start - offset), out)
+    local = LocalClock(offset)
+    day, s = local.split(np.where(ok, t, 0.0))
+    out = np.where(ok & (s < start), local.at(day, start), t)
+    moved: NDArray[np.float64] = np.where(ok & (s >= end), local.at(day + 1, start), out)
     return moved
 
 
@@ -594,7 +586,9 @@ class _OrderDays:
             lag_bound_hours(r.lag_hours) if r.before_anchor else math.inf for r, _ in self.reasons
         ]
         """Per reason, the longest lag (hours): :func:`lag_bound_hours` before the anchor."""
-        self.offset = clock_offset_seconds(scenario)
+        self.local = LocalClock.of(scenario.calendar.start)
+        """The shop's clock: order days are its local dates."""
+        self.offset = self.local.offset
         shared = scenario.customers.activity_profile if scenario.customers else None
         self.clocks = [
             ActivityClock.of(
@@ -605,8 +599,11 @@ class _OrderDays:
         """Per reason, the buyers' clock its lag runs on (None: real time)."""
         self.window = scenario.fulfilment.delivery_window
         self.lead = orders.lead_in_days
-        self.days = np.arange(-self.lead, math.ceil(scenario.calendar.days - 1e-9))
-        """Order days, from the first lead-in day (negative) to the horizon's last."""
+        self.days = np.arange(
+            -self.lead, math.ceil(scenario.calendar.days + self.offset / DAY - 1e-9)
+        )
+        """Order days, local dates from the first lead-in day (negative; day 0 is the start
+        date, whole, also before ``calendar.start``) to the one the horizon ends in."""
         self.noise = (
             streams("orders.day_noise").gamma(
                 orders.overdispersion_shape, 1.0 / orders.overdispersion_shape, self.days.size
@@ -616,7 +613,6 @@ class _OrderDays:
         )
         weights = np.asarray(orders.intraday_profile, dtype=np.float64)
         self.weights = weights / weights.sum()
-        self.weekday0 = scenario.calendar.start.weekday()
         self.breaks = _breakpoints(scenario, self.promotion)
         self.horizon = scenario.calendar.horizon_seconds
         # the window is the scenario's, in both arms: order_in_window pairs across arms
@@ -649,12 +645,10 @@ class _OrderDays:
         assert orders is not None
         d = self.days[di]
         out = _Day([], [], [], [])
-        day0 = float(d) * DAY
+        day0 = self.local.at(float(d), 0.0)  # local midnight: the profile's hours are local
         probe = np.array([day0, *[b for b in self.breaks if day0 <= b < day0 + DAY]])
         layers = max(1, math.ceil(float(multiplier(scenario, promotion, probe).max()) - 1e-12))
-        rate = (
-            orders.per_day * orders.weekday_factors[(self.weekday0 + int(d)) % 7] * self.noise[di]
-        )
+        rate = orders.per_day * orders.weekday_factors[self.local.weekday(int(d))] * self.noise[di]
         for k in range(layers):
             block = f"orders.L{k}.D{int(d)}"
             rng = streams(block)
@@ -748,7 +742,7 @@ class _OrderDays:
         cannot fire on the day (no rate, a mechanic outside its span, the baseline arm)
         sets no bound. ``inf``: the day brings no contact.
         """
-        day0 = float(self.days[di]) * DAY
+        day0 = self.local.at(float(self.days[di]), 0.0)
         low = math.inf
         for (reason, field), bound, clock in zip(
             self.reasons, self.bound, self.clocks, strict=True
@@ -805,12 +799,21 @@ def _stream_times(
         return np.sort(rng.uniform(0.0, cal.horizon_seconds, n))
     rates = np.asarray(spec.contacts_per_hour, dtype=np.float64)
     width = HOUR if rates.size == 24 else cal.interval_seconds
-    steps = math.ceil(cal.horizon_seconds / width - 1e-9)
-    rates = np.resize(rates, steps)  # a day's profile repeats; a whole horizon's fits already
-    lengths = np.minimum(width, cal.horizon_seconds - np.arange(steps) * width)
+    if rates.size * width == DAY:
+        # a day's profile, on the shop's clock, repeated every day
+        local = LocalClock.of(cal.start)
+        steps = local.steps(width, cal.horizon_seconds)
+        j = np.arange(steps.start, steps.stop)
+        begin = j * width - local.offset
+        rates = rates[j % rates.size]
+    else:  # one rate per interval of the whole horizon, from time 0
+        begin = np.arange(math.ceil(cal.horizon_seconds / width - 1e-9)) * width
+        rates = np.resize(rates, begin.size)
+    start = np.maximum(begin, 0.0)  # a step begun before time 0 counts from it
+    lengths = np.minimum(width - (start - begin), cal.horizon_seconds - start)
     # Ciw's PoissonIntervals: a Poisson count per step, spread uniformly inside it.
     counts = rng.poisson(rates * lengths / HOUR)
-    starts = np.repeat(np.arange(steps) * width, counts)
+    starts = np.repeat(start, counts)
     times = starts + rng.uniform(0.0, 1.0, starts.size) * np.repeat(lengths, counts)
     return np.sort(times)
 
@@ -984,7 +987,7 @@ def orders_by_day(
     for di in range(len(days)):
         day = days.draw(di, rows=True)
         yield (
-            float(days.days[di] + 1) * DAY,
+            days.local.at(float(days.days[di] + 1), 0.0),
             OrderRows(
                 id=_cat([r[0] for r in day.rows], np.int64),
                 created_seconds=_cat(day.times, np.float64),
@@ -1015,8 +1018,9 @@ class OrderTally:
         placed: Orders placed after the warm-up and inside the horizon
             (``warmup_seconds <= t < horizon_seconds``).
         placed_in_window: Of those, placed inside the promotion's window.
-        per_day: Placed orders per calendar day from the warm-up's day (index
-            ``int(t // 86400) - int(warmup_seconds // 86400)``).
+        per_day: Placed orders per day of 24 hours from the horizon's start, from the
+            warm-up's day (index ``int(t // 86400) - int(warmup_seconds // 86400)``; a
+            local date only at a midnight start: :func:`sim.localtime.day_label`).
     """
 
     placed: int

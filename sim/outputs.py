@@ -43,6 +43,7 @@ from sim.demand import Arm
 from sim.eventlog import CONTACT_COLUMNS, ORDER_COLUMNS, EventLog
 from sim.experiment import RunResult, paired_daily
 from sim.loading import LoadedScenario, resolved_yaml
+from sim.localtime import day_label
 from sim.metrics import GLOSSARY, INTERVAL_METRICS, ReplicationMetrics, glossary_key
 from sim.staffing import StaffPlan, Target, staffing_csv
 from sim.stats import Stat, describe, describe_columns
@@ -1068,7 +1069,9 @@ def daily_csv(result: RunResult) -> str:
     """Per day × series (orders, contacts, contacts by reason) × arm: mean and 95% CI.
 
     With a promotion the arms are ``promotion``, ``baseline`` and ``effect`` (the paired
-    difference promotion − baseline per replication).
+    difference promotion − baseline per replication). A day is 24 hours from the horizon's
+    start: named by its date at a midnight start, else by its first instant
+    (:func:`sim.localtime.day_label`).
     """
     scenario = result.scenario
     first_day = int(scenario.calendar.warmup_seconds // 86400.0)
@@ -1086,7 +1089,7 @@ def daily_csv(result: RunResult) -> str:
     series = list(next(iter(arms.values())))
     n_days = next(iter(arms.values()))[series[0]].shape[1]
     for d in range(n_days):
-        day = (scenario.calendar.start + dt.timedelta(days=first_day + d)).date().isoformat()
+        day = day_label(scenario.calendar.start, first_day + d)
         for key in series:
             for arm, data in arms.items():
                 if key in data:

@@ -68,6 +68,7 @@ from sim.config import IntervalSchedule, Scenario, dist_mean
 from sim.economics import hourly_cost_yuan
 from sim.experiment import Runner
 from sim.loading import Problem, ScenarioError
+from sim.localtime import LocalClock
 from sim.metrics import ReplicationMetrics, overlap
 
 _SECONDS_PER_HOUR = 3600.0
@@ -856,9 +857,10 @@ def _estimate_load(scenario: Scenario, reps: list[ReplicationMetrics]) -> _Load:
             patience[name] = max(dist_mean(ch.patience_seconds) * patience_factor, 1e-3)
     # a channel served by several groups: split in proportion to their scheduled agent-hours
     horizon = cal.horizon_seconds
+    offset = LocalClock.of(cal.start).offset
     hours_of: dict[str, float] = {}
     for group in scenario.staffing.groups:
-        lv = schedule_levels(group.schedule, horizon, width)
+        lv = schedule_levels(group.schedule, horizon, width, offset=offset)
         ends = np.concatenate([lv.times[1:], [horizon]])
         hours_of[group.name] = float(np.sum(lv.agents * (ends - lv.times)))
     share: dict[tuple[str, str], float] = {}
@@ -1043,7 +1045,12 @@ def scheduled_agents(scenario: Scenario) -> dict[str, NDArray[np.float64]]:
     )
     out = {}
     for g in scenario.staffing.groups:
-        lv = schedule_levels(g.schedule, cal.horizon_seconds, cal.interval_seconds)
+        lv = schedule_levels(
+            g.schedule,
+            cal.horizon_seconds,
+            cal.interval_seconds,
+            offset=LocalClock.of(cal.start).offset,
+        )
         ends = np.concatenate([lv.times[1:], [cal.horizon_seconds]])
         out[g.name] = overlap(lv.times, ends, lv.agents, edges) / np.diff(edges)
     return out
@@ -1342,21 +1349,23 @@ def staffing_csv(plan: StaffPlan) -> str:
 
 
 def _daily_slots(plan: StaffPlan, group: str, slot_minutes: int) -> NDArray[np.int64]:
-    """The group's required agents per ``slot_minutes`` slot of the day.
+    """The group's required agents per ``slot_minutes`` slot of the shop's day, from 00:00.
 
     The most over the calendar intervals overlapping the slot on any day (slots beyond a
-    horizon shorter than a day: 0).
+    horizon shorter than a day: 0). Intervals count from ``calendar.start``; slots are
+    the local clock's (:mod:`sim.localtime`).
     """
     per_day = 1440 // slot_minutes
     out = np.zeros(per_day, dtype=np.int64)
     width = plan.interval_seconds
     slot = slot_minutes * 60.0
+    local = LocalClock.of(plan.scenario.calendar.start)
     for k, start in enumerate(plan.interval_starts):
-        tod = float(start) % 86400.0
+        _, tod = local.split(float(start))
         first = int(tod // slot)
         last = math.ceil((tod + width) / slot - 1e-9)
-        for s in range(first, min(last, per_day)):
-            out[s] = max(out[s], int(plan.required[group][k]))
+        for s in range(first, last):  # an interval over midnight wraps to the day's start
+            out[s % per_day] = max(out[s % per_day], int(plan.required[group][k]))
     return out
 
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from sim.config import FlashSale, PriceProtection, ProfileArrivals, Scenario, promotion_reasons
 from sim.demand import mechanic_probability
+from sim.localtime import LocalClock
 
 WARN_CONTACTS = 10_000_000
 """Contacts × replications (× arms or points) above which a simulating command warns.
@@ -43,9 +44,10 @@ class WorkSize:
     """Expected orders and contacts of one replication of a scenario (upper-ish).
 
     Attributes:
-        orders: Orders placed, lead-in days included: ``per_day`` × mean weekday factor ×
-            (days + lead-in days), plus the promotion window's extra orders (uplift, peak
-            day and flash-sale spike, at the highest weekday factor).
+        orders: Orders placed, lead-in included: ``per_day`` × mean weekday factor ×
+            (days + lead-in days + the start date's hours before ``calendar.start``), plus
+            the promotion window's extra orders (uplift, peak day and flash-sale spike, at
+            the highest weekday factor).
         contacts: Contacts offered: first contacts (orders × the summed ``rate_per_order``
             of the contact reasons, window orders × each promotion reason's probability,
             and the direct arrival streams' rate × hours), times 1 + the journey's repeat,
@@ -75,12 +77,14 @@ def estimate(scenario: Scenario) -> WorkSize:
     o = scenario.orders
     if o is not None:
         weekday = math.fsum(o.weekday_factors) / 7.0
-        orders = o.per_day * weekday * (cal.days + o.lead_in_days)
+        # order days are local dates: the start date is drawn from its midnight
+        before = LocalClock.of(cal.start).offset / 86400.0
+        orders = o.per_day * weekday * (cal.days + o.lead_in_days + before)
         from_orders = orders * math.fsum(r.rate_per_order for r in scenario.contact_reasons)
         p = scenario.promotion
         if p is not None:
             top = o.per_day * max(o.weekday_factors)
-            lo = cal.start - dt.timedelta(days=o.lead_in_days)
+            lo = cal.start - dt.timedelta(days=o.lead_in_days + before)
             hi = cal.start + dt.timedelta(days=cal.days)
             overlap = max(0.0, (min(p.end, hi) - max(p.start, lo)).total_seconds() / 86400.0)
             # the peak day adds (factor − 1) days of orders, a flash sale's spike

@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.config import ConstantSchedule, HourlySchedule, IntervalSchedule, Schedule, ShiftsSchedule
+from sim.localtime import LocalClock
 
 
 @dataclass(frozen=True)
@@ -36,18 +37,26 @@ Action = tuple[str, int | None, int]
 
 
 def schedule_actions(
-    schedule: Schedule, horizon: float, interval_seconds: float | None = None
+    schedule: Schedule,
+    horizon: float,
+    interval_seconds: float | None = None,
+    *,
+    offset: float = 0.0,
 ) -> list[tuple[float, list[Action]]]:
     """The on/off actions of a schedule over ``[0, horizon)``, by time.
 
     ``interval_seconds`` is the calendar's interval, which an ``intervals`` schedule needs
-    (its levels change at interval boundaries); the other kinds ignore it.
+    (its levels change at interval boundaries); the other kinds ignore it. ``offset``:
+    seconds from the start date's midnight to time 0 (:attr:`LocalClock.offset` of
+    ``calendar.start``): hours, shifts and a day's intervals are the shop's clock times
+    (:mod:`sim.localtime`); a whole horizon's intervals count from time 0.
 
     Raises:
         ValueError: For an ``intervals`` schedule without ``interval_seconds``, or whose
             length is neither one day's nor the whole horizon's intervals.
     """
     at: dict[float, list[Action]] = {}
+    local = LocalClock(offset)
 
     def add(t: float, action: Action) -> None:
         at.setdefault(t, []).append(action)
@@ -58,12 +67,14 @@ def schedule_actions(
                 add(0.0, ("on", None, n))
         case HourlySchedule(agents=levels):
             level = 0
-            for h in range(math.ceil(horizon / 3600.0)):
+            # every hour that starts before the horizon's end, however close
+            for h in local.steps(3600.0, horizon, slack=0.0):
                 want = levels[h % 24]
+                t = max(h * 3600.0 - offset, 0.0)
                 if want > level:
-                    add(h * 3600.0, ("on", None, want - level))
+                    add(t, ("on", None, want - level))
                 elif want < level:
-                    add(h * 3600.0, ("off", None, level - want))
+                    add(t, ("off", None, level - want))
                 level = want
         case IntervalSchedule(agents=levels):
             if interval_seconds is None or interval_seconds <= 0:
@@ -76,18 +87,21 @@ def schedule_actions(
                     f"{steps} values, got {len(levels)}"
                 )
             level = 0
-            for k in range(steps):
-                want = levels[k % len(levels)] if daily else levels[k]
+            # a day's levels on the shop's clock, a whole horizon's from time 0
+            shift = offset if daily else 0.0
+            for k in local.steps(interval_seconds, horizon) if daily else range(steps):
+                want = levels[k % len(levels)]
+                t = max(k * interval_seconds - shift, 0.0)
                 if want > level:
-                    add(k * interval_seconds, ("on", None, want - level))
+                    add(t, ("on", None, want - level))
                 elif want < level:
-                    add(k * interval_seconds, ("off", None, level - want))
+                    add(t, ("off", None, level - want))
                 level = want
         case ShiftsSchedule(shifts=shifts):
             crew = 0
-            for day in range(-1, math.ceil(horizon / 86400.0) + 1):
+            for day in range(-1, math.ceil((horizon + offset) / 86400.0) + 1):
                 for s in shifts:
-                    start = day * 86400.0 + s.start_minute * 60.0
+                    start = local.at(day, s.start_minute * 60.0)
                     end = start + s.length_minutes * 60.0
                     if end <= 0 or start >= horizon or s.agents == 0:
                         continue
@@ -103,14 +117,19 @@ def schedule_actions(
 
 
 def schedule_levels(
-    schedule: Schedule, horizon: float, interval_seconds: float | None = None
+    schedule: Schedule,
+    horizon: float,
+    interval_seconds: float | None = None,
+    *,
+    offset: float = 0.0,
 ) -> ScheduleLevels:
     """The scheduled number of agents of a schedule as a step function.
 
-    ``interval_seconds``: the calendar's interval, needed by an ``intervals`` schedule.
+    ``interval_seconds``: the calendar's interval, needed by an ``intervals`` schedule;
+    ``offset``: the local clock's (:func:`schedule_actions`).
     """
     times, agents, level = [0.0], [0.0], 0
-    for t, actions in schedule_actions(schedule, horizon, interval_seconds):
+    for t, actions in schedule_actions(schedule, horizon, interval_seconds, offset=offset):
         for kind, _, n in actions:
             level += n if kind == "on" else -n
         if t == times[-1]:
