@@ -10,15 +10,13 @@ off-hours wait at the opening.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from sim.config import Calendar, Hours, ServiceHours
-
-DAY = 86400.0
+from sim.localtime import DAY, LocalClock
 
 ALWAYS = np.array([[-math.inf, math.inf]])
 """The spans of a channel without hours: open round the clock."""
@@ -40,17 +38,15 @@ def open_spans(hours: ServiceHours | None, calendar: Calendar) -> NDArray[np.flo
     """
     if hours is None:
         return ALWAYS.copy()
-    t0 = calendar.start
-    offset_s = (t0 - dt.datetime.combine(t0.date(), dt.time())).total_seconds()
-    weekday0 = t0.weekday()
-    last_day = math.ceil((calendar.horizon_seconds + offset_s) / DAY)
+    clock = LocalClock.of(calendar.start)
+    last_day = math.ceil((calendar.horizon_seconds + clock.offset) / DAY)
     spans: list[list[float]] = []
     # the day before time 0 too: its hours may run past midnight into the horizon
     for day in range(-1, last_day + 1):
-        h = hours if isinstance(hours, Hours) else hours[(weekday0 + day) % 7]
+        h = hours if isinstance(hours, Hours) else hours[clock.weekday(day)]
         if h is None:
             continue
-        start = day * DAY + h.open_seconds - offset_s
+        start = clock.at(day, h.open_seconds)
         end = start + h.length_seconds
         if end <= 0 or start >= calendar.horizon_seconds:
             continue

@@ -107,11 +107,6 @@ def test_a_start_off_the_hour_cuts_the_first_hour() -> None:
     assert lv.agents.tolist() == [20, 21, 22, 23]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sim/center/acd.py builds the rota without the local clock: it must pass "
-    "offset=LocalClock.of(scenario.calendar.start).offset to schedule_actions/levels",
-)
 def test_the_engine_s_agents_come_on_duty_at_local_08_00() -> None:
     shift = {"kind": "shifts", "shifts": [{"start": "08:00", "end": "17:00", "agents": 4}]}
     s = scenario(staffing={"groups": [{"name": "a", "channels": ["phone"], "schedule": shift}]})

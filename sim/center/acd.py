@@ -67,6 +67,7 @@ from sim.center.rota import Action, schedule_actions, schedule_levels
 from sim.center.table import Table
 from sim.config import Scenario
 from sim.hours import is_open, open_spans
+from sim.localtime import LocalClock
 
 
 class Agent:
@@ -171,11 +172,14 @@ class Acd:
         self.overtime: list[tuple[int, float, float]] = []
         self.ghosts: list[tuple[int, int, float, float, float]] = []
         width = scenario.calendar.interval_seconds
+        offset = LocalClock.of(scenario.calendar.start).offset  # the rota is on the shop's clock
         self.actions = [
-            schedule_actions(g.schedule, self.horizon, width) for g in scenario.staffing.groups
+            schedule_actions(g.schedule, self.horizon, width, offset=offset)
+            for g in scenario.staffing.groups
         ]
         self.levels = tuple(
-            schedule_levels(g.schedule, self.horizon, width) for g in scenario.staffing.groups
+            schedule_levels(g.schedule, self.horizon, width, offset=offset)
+            for g in scenario.staffing.groups
         )
         # the groups' units of a contact of each channel; row -1 (no agent) reads 0
         self.units_of = np.zeros((len(self.groups) + 1, len(self.queues)), dtype=np.int32)
