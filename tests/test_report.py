@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from sim.catalog import CATALOG
 from sim.cli import app
 from sim.report import (
     LABELS,
@@ -33,6 +34,7 @@ TEXTS = {**LABELS, **METRIC_TEXTS}
 
 SECTIONS = (
     "sec_headline",
+    "sec_channels",
     "sec_contacts",
     "sec_sl",
     "sec_asa",
@@ -103,6 +105,52 @@ def test_the_run_writes_a_report_with_every_section(runs: dict[str, Path], name:
         # promotion-caused contacts stacked on the baseline's, by reason
         assert "wismo · caused by the promotion" in titles
         assert "wismo · baseline" in titles
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_desk_table_shows_the_asynchronous_chat_s_metrics_with_their_denominators(
+    tmp_path: Path, lang: str
+) -> None:
+    """A chat desk open 08:00–24:00, asynchronous, with KPI hours; a hotline in office hours."""
+    data = tiny_scenario(
+        calendar={"days": 1, "interval_minutes": 30},
+        arrivals=[
+            {"kind": "poisson", "channel": "phone", "contacts_per_hour": 10},
+            {"kind": "poisson", "channel": "chat", "contacts_per_hour": 30},
+        ],
+    )
+    data["channels"]["phone"]["hours"] = {"open": "09:00", "close": "18:00"}
+    data["channels"]["chat"] = {
+        "handle_time_seconds": {"dist": "exponential", "mean": 300},
+        "patience_seconds": {"dist": "exponential", "mean": 300},
+        "service_level_seconds": 180,
+        "concurrency": 3,
+        "asynchronous": True,
+        "hours": {"open": "08:00", "close": "24:00"},
+        "kpi_hours": {"open": "08:00", "close": "24:00"},
+    }
+    data["staffing"]["groups"].append(
+        {"name": "chat", "channels": ["chat"], "schedule": {"kind": "constant", "agents": 2}}
+    )
+    scenario = tmp_path / "desk.yaml"
+    scenario.write_text(json.dumps(data), encoding="utf-8")
+    folder = tmp_path / "desk"
+    args = ["run", str(scenario), "--out", str(folder), "--workers", "1", "--quiet"]
+    result = runner.invoke(app, [*args, "--lang", lang])
+    assert result.exit_code == 0, result.output
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    table = re.search(r'<table class="channels">(.*?)</table>', page, flags=re.S)
+    assert table is not None
+    rows = dict(re.findall(r"<tr><th>(.*?)</th>(.*?)</tr>", table.group(1), flags=re.S))
+    for key in ("left_before_answer", "first_response_seconds", "kpi_service_level", "closed"):
+        label = html.escape(METRIC_TEXTS[key][lang])
+        assert label in rows, (key, list(rows))
+        denominator = CATALOG[key].denominator
+        if denominator:
+            assert html.escape(denominator) in rows[label]
+    # the hotline closes at 18:00: calls after it are counted as closed, the chat has none
+    closed = re.findall(r"<td>(.*?)</td>", rows[html.escape(METRIC_TEXTS["closed"][lang])])
+    assert closed[1] == "–" and closed[0] != "–"  # columns: phone, chat, all, denominator
 
 
 def test_report_command_rebuilds_the_same_bytes(runs: dict[str, Path], tmp_path: Path) -> None:

@@ -31,6 +31,19 @@ LABELS: dict[str, dict[str, str]] = {
         "效应为配对差值。",
     },
     "sec_headline": {"en": "Headline", "zh": "核心指标"},
+    "sec_channels": {"en": "The desk by channel", "zh": "各渠道服务指标"},
+    "channel_table_note": {
+        "en": "The scenario as written (with its promotion, if any): mean over replications "
+        "[95% CI]. Each row says what it is divided by; – : no value (no denominator). "
+        "Asynchronous channels lose no message (nothing abandoned): they show buyers who left "
+        "before the answer and the first response instead; the KPI response rate counts only "
+        "arrivals inside the channel's KPI hours.",
+        "zh": "按场景原样（含促销）运行：各次重复的均值 [95% 置信区间]。每行注明其分母；"
+        "– 表示无数值（无分母）。异步渠道（如千牛）不丢消息（无放弃），改示答复前已离开的买家"
+        "与首次响应时长；考核时段响应率只计考核时段内到达的咨询。",
+    },
+    "channel_table_denominator": {"en": "denominator", "zh": "分母（英文）"},
+    "channel_table_count": {"en": "(a count)", "zh": "（计数）"},
     "sec_contacts": {"en": "Contacts by reason per day", "zh": "每日各原因进线量"},
     "sec_offered": {"en": "Contacts per interval by channel", "zh": "各渠道每时段进线量"},
     "offered_note": {

@@ -101,6 +101,42 @@ def _cards(run: RunData, t: Text) -> str:
     return "".join(parts)
 
 
+def _channel_table(run: RunData, t: Text) -> str:
+    """The desk by channel (:data:`sim.catalog.CHANNEL_TABLE`), each row with its denominator.
+
+    Mean and 95% CI per channel and for all; a row no channel has is left out.
+    """
+    channels = [*run.channels, "all"] if len(run.channels) > 1 else list(run.channels)
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in channels)
+    rows = []
+    for key in catalog.CHANNEL_TABLE:
+        m = catalog.CATALOG[key]
+        cells = []
+        for c in channels:
+            stat = run.stat("metrics", f"{c}.{key}")
+            if stat is None:
+                cells.append("<td>–</td>")
+                continue
+            text = fmt(stat["mean"], m.fmt)
+            ci = stat.get("ci95")
+            if ci:
+                text += f" [{fmt(ci[0], m.fmt)}, {fmt(ci[1], m.fmt)}]"
+            cells.append(f"<td>{html.escape(text)}</td>")
+        if all(cell == "<td>–</td>" for cell in cells):
+            continue
+        denominator = m.denominator or t("channel_table_count")
+        rows.append(
+            f"<tr><th>{html.escape(t(key))}</th>{''.join(cells)}"
+            f"<td>{html.escape(denominator)}</td></tr>"
+        )
+    return (
+        f'<p class="note">{html.escape(t("channel_table_note"))}</p>'
+        f'<table class="channels"><thead><tr><th>{html.escape(t("glossary_metric"))}</th>'
+        f"{head}<th>{html.escape(t('channel_table_denominator'))}</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
 def _contacts_figure(run: RunData, t: Text) -> go.Figure | None:
     rows = [r for r in run.daily if r["series"].startswith("contacts.")]
     if not rows:
@@ -584,6 +620,7 @@ def _render(
     )
     sections: list[tuple[str, str, Callable[[], str]]] = [
         ("headline", "sec_headline", lambda: _cards(run, t)),
+        ("channels", "sec_channels", lambda: _channel_table(run, t)),
         ("contacts", "sec_contacts", lambda: plot(_contacts_figure(run, t), "fig-contacts")),
         (
             "offered",
