@@ -384,3 +384,17 @@ def test_an_asynchronous_channel_round_the_clock_is_erlang_c_for_the_first_respo
         if abs(mean - expected) > half + atol:
             failures.append(f"{metric}: simulated {mean:.5f} ± {half:.5f}, exact {expected:.5f}")
     assert not failures, "; ".join(failures)
+
+
+def test_the_interval_queue_shows_the_night_s_backlog_and_its_clearing() -> None:
+    """What the report's queue-length chart draws: messages pile up overnight, then clear."""
+    s = async_desk(staffing__groups__0__schedule={"kind": "constant", "agents": 8})
+    r = run(s)
+    assert r.contacts is not None
+    m = replication_metrics(s, r.contacts, r)
+    queue = m.intervals["chat.queue_length"]
+    per_hour = 2  # 30-minute intervals
+    before_opening, late_morning = queue[7 * per_hour + 1], queue[11 * per_hour]
+    assert before_opening > 200  # about 7.5 h of 60 messages an hour
+    assert late_morning < 0.05 * before_opening
+    assert queue[1] < queue[7 * per_hour + 1]  # it grows through the night
