@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.center import ABANDONED, ANSWERED, FIRST, CenterResult
+from sim.center import ABANDONED, ANSWERED, CLOSED, FIRST, CenterResult
 from sim.config import Scenario
 from sim.demand import Contacts, OrderRows
 from sim.economics import order_amounts
@@ -228,11 +228,12 @@ class ContactLines:
         n = len(c)
         if n:
             answered = result.outcome == ANSWERED
-            abandoned = result.outcome == ABANDONED
+            # an abandoned contact ends when it leaves the queue, a closed call on arrival
+            gone = (result.outcome == ABANDONED) | (result.outcome == CLOSED)
             ended = np.where(
                 answered,
                 result.answer_seconds + c.handle_seconds,
-                np.where(abandoned, result.leave_queue_seconds, np.nan),
+                np.where(gone, result.leave_queue_seconds, np.nan),
             )
             first = np.flatnonzero(np.arange(n) == result.issue)
             u = np.array([self.u.pop(k) for k in c.issue_key[first].tolist()])
