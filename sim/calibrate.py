@@ -693,7 +693,7 @@ class LagFit:
         """The fitted lag CDF at ``hours`` (0 below 0)."""
         h = np.maximum(np.asarray(hours, dtype=float), 0.0)
         if self.family == "exponential":
-            return -fmath.expm1(-h / self.params["mean"].value)
+            return np.asarray(-fmath.expm1(-h / self.params["mean"].value), dtype=float)
         mu, s = math.log(self.params["median"].value), self.params["sigma"].value
         return np.asarray(special.ndtr((fmath.log(h) - mu) / s), dtype=float)
 
@@ -702,7 +702,7 @@ class LagFit:
         h = np.asarray(hours, dtype=float)
         if self.family == "exponential":
             m = self.params["mean"].value
-            return fmath.exp(-h / m) / m
+            return np.asarray(fmath.exp(-h / m) / m, dtype=float)
         mu, s = math.log(self.params["median"].value), self.params["sigma"].value
         # written out: scipy.stats' lognorm.pdf calls numpy's CPU-dependent np.log and np.exp
         pos = h > 0
