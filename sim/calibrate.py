@@ -48,9 +48,9 @@ from typing import Any
 import numpy as np
 import yaml
 from numpy.typing import NDArray
-from scipy import optimize, special, stats
+from scipy import optimize, special
 
-from sim import config
+from sim import config, fmath
 from sim.config import Satisfaction
 from sim.eventlog import CONTACT_COLUMNS, ORDER_COLUMNS
 from sim.localtime import LocalClock
@@ -694,42 +694,45 @@ class LagFit:
         """The fitted lag CDF at ``hours`` (0 below 0)."""
         h = np.maximum(np.asarray(hours, dtype=float), 0.0)
         if self.family == "exponential":
-            return np.asarray(-np.expm1(-h / self.params["mean"].value), dtype=float)
+            return np.asarray(-fmath.expm1(-h / self.params["mean"].value), dtype=float)
         mu, s = math.log(self.params["median"].value), self.params["sigma"].value
-        with np.errstate(divide="ignore"):
-            return np.asarray(special.ndtr((np.log(h) - mu) / s), dtype=float)
+        return np.asarray(special.ndtr((fmath.log(h) - mu) / s), dtype=float)
 
     def pdf(self, hours: NDArray[np.float64]) -> NDArray[np.float64]:
         """The fitted lag density (per hour)."""
         h = np.asarray(hours, dtype=float)
         if self.family == "exponential":
             m = self.params["mean"].value
-            return np.asarray(np.exp(-h / m) / m, dtype=float)
+            return np.asarray(fmath.exp(-h / m) / m, dtype=float)
         mu, s = math.log(self.params["median"].value), self.params["sigma"].value
-        return np.asarray(stats.lognorm.pdf(h, s, scale=math.exp(mu)), dtype=float)
+        # written out: scipy.stats' lognorm.pdf calls numpy's CPU-dependent np.log and np.exp
+        pos = h > 0
+        x = np.where(pos, h, 1.0)
+        z = (fmath.log(x) - mu) / s
+        dens = fmath.exp(-0.5 * z * z) / (x * s * math.sqrt(2.0 * math.pi))
+        return np.where(pos, dens, 0.0)
 
 
 def _fit_lag(
     lag: NDArray[np.float64], lo: NDArray[np.float64], hi: NDArray[np.float64], family: str
 ) -> tuple[NDArray[np.float64], float, NDArray[np.float64]]:
     """MLE of a lag family truncated to [lo, hi) per issue (hours): params, loglik, cov."""
-    logl = np.log(lag)
+    logl = fmath.log(lag)
     lo_c = np.maximum(lo, 0.0)
 
     def nll(p: NDArray[np.float64]) -> float:
         if family == "lognormal":
             mu, s = p[0], math.exp(p[1])
             dens = -logl - p[1] - 0.5 * math.log(2 * math.pi) - 0.5 * ((logl - mu) / s) ** 2
-            with np.errstate(divide="ignore"):
-                f_hi = special.ndtr((np.log(hi) - mu) / s)
-                f_lo = special.ndtr((np.log(lo_c) - mu) / s)
+            f_hi = special.ndtr((fmath.log(hi) - mu) / s)
+            f_lo = special.ndtr((fmath.log(lo_c) - mu) / s)
         else:
             m = math.exp(p[0])
             dens = -p[0] - lag / m
-            f_hi = -np.expm1(-hi / m)
-            f_lo = -np.expm1(-lo_c / m)
+            f_hi = -fmath.expm1(-hi / m)
+            f_lo = -fmath.expm1(-lo_c / m)
         mass = np.maximum(f_hi - f_lo, 1e-300)
-        return float(-(dens - np.log(mass)).sum())
+        return float(-(dens - fmath.log(mass)).sum())
 
     start = (
         np.array([logl.mean(), math.log(max(logl.std(), 1e-3))])
@@ -1073,7 +1076,7 @@ def _fit_fulfilment(x: Exports, exclude: Any) -> dict[str, tuple[Estimate, Estim
         n = int(ok.sum())
         if n < 2:
             continue
-        logs = np.log(hours[ok])
+        logs = fmath.log(hours[ok])
         sigma = float(logs.std())
         if not sigma > MIN_SPREAD:  # one length for every order: no lognormal to fit
             exclude(f"orders whose {name} are all the same (no spread: not fitted)", n)
@@ -1107,7 +1110,7 @@ def _fit_handle(
     use = enough
     if not use.any():
         return {}, {}
-    y = np.log(handle[use])
+    y = fmath.log(handle[use])
     c, r = chan[use], reas[use]
     used_c = sorted(set(c.tolist()))
     used_r = sorted(set(r.tolist()))
@@ -1221,7 +1224,7 @@ def _fit_patience(wait: NDArray[np.float64], event: NDArray[np.bool_]) -> Patien
     # the curve's tail rests on a handful of contacts: compare where enough are at risk
     solid = np.array(risk_at) >= KM_MIN_AT_RISK
     gap = (
-        float(np.max(np.abs(km_s[solid] - np.exp(-km_t[solid] / mean.value))))
+        float(np.max(np.abs(km_s[solid] - fmath.exp(-km_t[solid] / mean.value))))
         if d and solid.any()
         else math.nan
     )

@@ -8,6 +8,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import special
 
+from sim import fmath
 from sim.config import Deterministic, Distribution, Empirical, Exponential, Gamma, Lognormal
 
 
@@ -55,10 +56,10 @@ def quantile(d: Distribution, u: NDArray[np.float64]) -> NDArray[np.float64]:
     """
     match d:
         case Exponential(mean=m):
-            return -m * np.log1p(-u)
+            return -m * fmath.log1p(-u)
         case Lognormal():
             mu, sigma = d.mu_sigma
-            return np.exp(mu + sigma * np.asarray(special.ndtri(u), dtype=np.float64))
+            return fmath.exp(mu + sigma * np.asarray(special.ndtri(u), dtype=np.float64))
         case Gamma(mean=m, cv=cv):
             shape = 1.0 / cv**2
             return np.asarray(special.gammaincinv(shape, u) * (m / shape), dtype=np.float64)

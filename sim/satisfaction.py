@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from sim import fmath
 from sim.config import Retention, Satisfaction
 
 OUTCOMES = ("did_not_complain", "complained_unresolved", "resolved", "resolved_quickly")
@@ -52,7 +53,7 @@ def satisfaction_probability(
         - c.b_abandon * np.asarray(abandoned_any, float)
         + np.asarray(type_shift, float)
     )
-    return np.asarray(1.0 / (1.0 + np.exp(-logit)), dtype=np.float64)
+    return np.asarray(1.0 / (1.0 + fmath.exp(-logit)), dtype=np.float64)
 
 
 def effort_score(
@@ -86,7 +87,7 @@ def bad_review_probability(
     """
     p = (
         c.p_bad_review_base
-        * np.exp(c.k_dissatisfied * (1.0 - np.asarray(satisfied, float)))
+        * fmath.exp(c.k_dissatisfied * (1.0 - np.asarray(satisfied, float)))
         * np.asarray(type_factor, float)
         * np.asarray(reason_factor, float)
     )
@@ -102,8 +103,8 @@ def retention_probability(
     """
     rows = np.array([getattr(table, name) for name in OUTCOMES], dtype=np.float64)
     o = np.asarray(outcome, dtype=np.int64)
-    lo, hi = np.log(table.loss_yuan[0]), np.log(table.loss_yuan[1])
-    x = (np.log(np.maximum(np.asarray(loss_yuan, float), 1e-9)) - lo) / (hi - lo)
+    lo, hi = fmath.log(table.loss_yuan[0]), fmath.log(table.loss_yuan[1])
+    x = (fmath.log(np.maximum(np.asarray(loss_yuan, float), 1e-9)) - lo) / (hi - lo)
     r = rows[o, 0] + (rows[o, 1] - rows[o, 0]) * x
     return np.asarray(np.clip(r, 0.0, 1.0), dtype=np.float64)
 

@@ -63,6 +63,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import betainc
 
+from sim import fmath
 from sim.center import schedule_levels
 from sim.config import IntervalSchedule, Scenario, dist_mean
 from sim.economics import hourly_cost_yuan
@@ -283,7 +284,7 @@ def _stationary(lam: float, mu: float, theta: float, agents: int) -> NDArray[np.
             )
         n = np.arange(1, top + 2, dtype=np.float64)
         death = np.minimum(n, c) * mu + np.maximum(n - c, 0.0) * theta
-        log_ratio = log_lam - np.log(death)
+        log_ratio = log_lam - fmath.log(death)
         log_w = np.empty(top + 1)
         log_w[0] = 0.0
         np.cumsum(log_ratio[:-1], out=log_w[1:])
@@ -294,7 +295,7 @@ def _stationary(lam: float, mu: float, theta: float, agents: int) -> NDArray[np.
             if tail < _TAIL_TOLERANCE:
                 break
         extra *= 2
-    w = np.exp(log_w - peak)
+    w = fmath.exp(log_w - peak)
     result: NDArray[np.float64] = w / w.sum()
     return result
 
@@ -315,7 +316,7 @@ def _tagged(
         # Nobody is ever served: the tagged contact waits until it abandons.
         zeros = np.zeros(max_ahead + 1)
         return zeros, zeros.copy(), zeros.copy()
-    answered = np.exp(np.cumsum(np.log(advance) - np.log(stage)))
+    answered = fmath.exp(np.cumsum(fmath.log(advance) - fmath.log(stage)))
     wait_if_answered = answered * np.cumsum(1.0 / stage)
     beta = 1.0 + agents * mu / theta
     x = -math.expm1(-theta * threshold)  # 1 − e^{−θt}, accurate for small θt
@@ -383,20 +384,20 @@ def erlang_a(
     n = np.arange(p.size, dtype=np.float64)
     queued = p[c:]  # states where an arrival has j = n − c contacts ahead
     no_wait = float(p[:c].sum())
-    mean_queue = float((n[c:] - c) @ queued)
+    mean_queue = fmath.dot(n[c:] - c, queued)
     answered, answered_within, wait_if_answered = _tagged(c, mu, theta, queued.size - 1, threshold)
-    answered_total = no_wait + float(queued @ answered)
+    answered_total = no_wait + fmath.dot(queued, answered)
     # Busy agents: min(n, c). For n >= c that is c, so split the sum there.
-    busy = float(n[:c] @ p[:c]) + c * float(queued.sum())
+    busy = fmath.dot(n[:c], p[:c]) + c * float(queued.sum())
     # Rounding can push a probability a few ulps past 1; clip so callers may rely on [0, 1].
     return QueueFigures(
         agents=c,
         offered_load_erlangs=load,
         prob_wait=min(1.0, float(queued.sum())),
         abandon_rate=min(1.0, theta * mean_queue / lam),
-        service_level=min(1.0, no_wait + float(queued @ answered_within)),
+        service_level=min(1.0, no_wait + fmath.dot(queued, answered_within)),
         asa_seconds=(
-            float(queued @ wait_if_answered) / answered_total if answered_total > 0 else math.nan
+            fmath.dot(queued, wait_if_answered) / answered_total if answered_total > 0 else math.nan
         ),
         mean_wait_seconds=mean_queue / lam,
         occupancy=min(1.0, busy / c) if c > 0 else 0.0,

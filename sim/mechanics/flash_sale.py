@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from sim import fmath
 from sim.config import ContactReason, FlashSale, Scenario
 from sim.mechanics.base import Mechanic, OrderMargin, pick, seconds
 
@@ -71,7 +72,7 @@ class Flash(Mechanic[FlashSale]):
     ) -> NDArray[np.float64]:
         """The spike: highest at the window's start, decaying from there."""
         start = seconds(scenario, promotion.start)
-        spike: NDArray[np.float64] = 1 + (promotion.spike_factor - 1) * np.exp(
+        spike: NDArray[np.float64] = 1 + (promotion.spike_factor - 1) * fmath.exp(
             -(t - start) / (promotion.spike_decay_minutes * 60.0)
         )
         return spike

@@ -286,6 +286,8 @@ def _cal_handle_figure(f: Any, t: Text) -> go.Figure | None:
     import numpy as np
     from scipy import special
 
+    from sim import fmath
+
     if not f.handle:
         return None
     names = list(f.handle)
@@ -301,7 +303,7 @@ def _cal_handle_figure(f: Any, t: Text) -> go.Figure | None:
         total = sum(e.n for e in h.cell_median.values())
         s = h.sigma.value
         cdf = sum(
-            e.n / total * special.ndtr((np.log(grid) - np.log(e.value)) / s)
+            e.n / total * special.ndtr((fmath.log(grid) - math.log(e.value)) / s)
             for e in h.cell_median.values()
         )
         cell = {"row": i // cols + 1, "col": i % cols + 1}
@@ -333,6 +335,8 @@ def _cal_handle_figure(f: Any, t: Text) -> go.Figure | None:
 def _cal_patience_figure(f: Any, t: Text) -> go.Figure | None:
     import numpy as np
 
+    from sim import fmath
+
     fits = {c: p for c, p in f.patience.items() if p.abandoned}
     if not fits:
         return None
@@ -351,7 +355,7 @@ def _cal_patience_figure(f: Any, t: Text) -> go.Figure | None:
         grid = np.linspace(0.0, max(top, 1.0), 100)
         fig.add_scatter(
             x=grid.tolist(),
-            y=np.exp(-grid / p.mean.value).tolist(),
+            y=fmath.exp(-grid / p.mean.value).tolist(),
             mode="lines",
             line={"dash": "dash", "color": color},
             name=f"{c} · {t('cal_exp', mean=p.mean.value)}",
