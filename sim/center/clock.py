@@ -33,7 +33,7 @@ class Clock:
     on, not the horizon's schedule.
     """
 
-    __slots__ = ("agenda", "closed", "env", "lag", "next_action", "now")
+    __slots__ = ("agenda", "closed", "env", "epoch", "free", "lag", "next_action", "now", "pooled")
 
     def __init__(self) -> None:
         self.env = simpy.Environment()
@@ -45,6 +45,12 @@ class Clock:
         """Schedule actions ``(time, order, function, argument)`` not run yet, the next last."""
         self.next_action = math.inf
         self.closed = False
+        self.epoch = 0
+        """Changes when a run starts and when it ends (see :meth:`call_contact`)."""
+        self.free: list[Timeout] = []
+        """Processed events of :meth:`call_contact`, to reuse."""
+        self.pooled: dict[Callable[[Timeout], None], list[Callable[[Timeout], None]]] = {}
+        """The callback list of :meth:`call_contact`'s events, by function."""
 
     def call_in(self, delay: float, fn: Callable[[Timeout], None], value: Any = None) -> Timeout:
         """Call ``fn(event)`` at ``now + delay``; the event's value is ``value``."""
@@ -64,13 +70,18 @@ class Clock:
         return self._place(None, [fn], when, value)
 
     def again(
-        self, event: Timeout | None, callbacks: list[Callable[[Timeout], None]], delay: float
+        self,
+        event: Timeout | None,
+        callbacks: list[Callable[[Timeout], None]],
+        delay: float,
+        value: Any = None,
     ) -> Timeout:
         """Like :meth:`call_in`, reusing ``event`` (a processed one) if given.
 
         A call the engine makes over and over keeps its event and its callback list
         (simpy iterates the list without changing it): queuing it again costs a third of a
-        new ``Timeout``. It keeps its value, so the call's arguments live elsewhere.
+        new ``Timeout``. It keeps its value (``value`` is a new event's), so the call's
+        arguments live elsewhere or in a value that can be changed in place.
 
         Returns:
             The event queued (a new one if ``event`` is None).
@@ -81,13 +92,43 @@ class Clock:
             base = env.now
             delay = when - base
             if base + delay != when:
-                return self._place(event, callbacks, when)
+                return self._place(event, callbacks, when, value)
         if event is None:
-            event = Timeout(env, delay)
+            event = Timeout(env, delay, value)
         else:
             env.schedule(event, NORMAL, delay)
         event.callbacks = callbacks
         return event
+
+    def call_contact(
+        self, delay: float, fn: Callable[[Timeout], None], i: int
+    ) -> tuple[Timeout, bool]:
+        """Like ``call_in(delay, fn, [i])``, reusing a processed event of this method's.
+
+        The event's value is a list whose first item is ``i`` (compaction renumbers it in
+        place). Events go back to the pool as they are processed: a reused one allocates
+        nothing, so fewer objects for the garbage collector to go through.
+
+        Returns:
+            The event, and False if it is reused in the same run that processed it (a list
+            of queued calls that drops the processed ones after each run still holds it).
+        """
+        callbacks = self.pooled.get(fn)
+        if callbacks is None:
+            callbacks = self.pooled[fn] = [fn, self._recycle]
+        free = self.free
+        if not free:
+            return self.again(None, callbacks, delay, [i, -1]), True
+        event = free.pop()
+        call: Any = event.value
+        call[0] = i
+        return self.again(event, callbacks, delay), call[1] != self.epoch
+
+    def _recycle(self, event: Timeout) -> None:
+        """The last callback of :meth:`call_contact`'s events: back to the pool."""
+        call: Any = event.value
+        call[1] = self.epoch
+        self.free.append(event)
 
     def _place(
         self,
@@ -170,7 +211,9 @@ class Clock:
 
     def run(self, until: float) -> None:
         """Process the events before ``until``; what is due at ``until`` itself waits."""
+        self.epoch += 1
         self.env.run(until=until)
+        self.epoch += 1
         self.now = self.env.now
         self.lag = False
 
@@ -187,3 +230,5 @@ class Clock:
         env = self.env
         while env.peek() < math.inf:
             env.step()
+        self.free = []
+        self.pooled = {}  # their functions hold the engine

@@ -280,8 +280,9 @@ class Center(Acd):
         if t.contacts_of_issue[t.issue[i]] < self.max_contacts and math.isfinite(t.deadline[i]):
             # a redial's deadline, its arrival plus zero patience, can fall 1e-13 s before
             # the clock's now (the two sums round apart): its patience is out now
-            call = self._at(max(0.0, t.deadline[i] - self.clock.now), self._patience_out, [i])
-            if self.live is not None:
+            delay = max(0.0, t.deadline[i] - self.clock.now)
+            call, fresh = self.clock.call_contact(delay, self._patience_out, i)
+            if self.live is not None and fresh:  # not fresh: still listed (see advance)
                 self.live.append(call)
 
     def _finish(self, call: list[Any], event: Timeout) -> None:
@@ -491,8 +492,8 @@ class Center(Acd):
         t.contacts_of_issue.append(0)
         t.issue_refunded.append(False)
         t.key.append(-1)
-        call = self._at(when - self.clock.now, self._arrive_followup, [k])
-        if self.live is not None:
+        call, fresh = self.clock.call_contact(when - self.clock.now, self._arrive_followup, k)
+        if self.live is not None and fresh:  # not fresh: still listed (see advance)
             self.live.append(call)
 
     # ---- run
