@@ -15,9 +15,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.center import ABANDONED, ANSWERED, OPEN, CenterResult, schedule_levels, simulate_center
+from sim.center import (
+    ABANDONED,
+    ANSWERED,
+    CLOSED,
+    OPEN,
+    CenterResult,
+    schedule_levels,
+    simulate_center,
+)
 from sim.config import HourlySchedule, Scenario, ShiftsSchedule
 from sim.demand import Contacts, first_contacts
+from sim.hours import is_open, open_spans
 from sim.metrics import replication_metrics
 from sim.rng import Streams
 from tests.conftest import tiny_scenario
@@ -34,17 +43,35 @@ def check_invariants(s: Scenario, c: Contacts, r: CenterResult) -> None:
     if r.contacts is not None:
         c = r.contacts
     horizon = s.calendar.horizon_seconds
-    assert set(np.unique(r.outcome)) <= {ANSWERED, ABANDONED, OPEN}
+    assert set(np.unique(r.outcome)) <= {ANSWERED, ABANDONED, OPEN, CLOSED}
     ans, ab, op = r.outcome == ANSWERED, r.outcome == ABANDONED, r.outcome == OPEN
+    specs = [s.channels[name] for name in c.channels]
+    keeps = np.array([spec.asynchronous for spec in specs])[c.channel]
+    spans = [open_spans(spec.hours, s.calendar) for spec in specs]
+    left = r.left if r.left is not None else np.zeros(len(c), dtype=bool)
+    assert not np.any(left & ~keeps) and not np.any(left & ~ans)
     # waits: answered within patience, abandoned exactly at the deadline, open still patient
     wait = r.leave_queue_seconds - c.arrival_seconds
     assert np.all(wait[ans | ab] >= 0)
-    # answered before patience ran out, or at once on arrival (zero patience)
-    assert np.all((wait[ans] < c.patience_seconds[ans]) | (wait[ans] == 0))
+    # answered before patience ran out, or at once on arrival (zero patience); on an
+    # asynchronous channel after it, to a buyer who left
+    waited_out = wait >= c.patience_seconds
+    assert np.all((wait[ans] < c.patience_seconds[ans]) | (wait[ans] == 0) | left[ans])
+    assert np.array_equal(left[ans], (waited_out & (wait > 0) & keeps)[ans])
     assert np.array_equal(r.leave_queue_seconds[ab], (c.arrival_seconds + c.patience_seconds)[ab])
     assert np.all(r.leave_queue_seconds[ab] <= horizon)
-    assert np.all(c.arrival_seconds[op] + c.patience_seconds[op] > horizon)
+    assert not np.any(ab & keeps)  # an asynchronous channel loses no message
+    assert np.all((c.arrival_seconds[op] + c.patience_seconds[op] > horizon) | keeps[op])
     assert np.all(np.isnan(r.leave_queue_seconds[op]))
+    # service hours: answers only while open; closed calls came while closed, left at once
+    closed = r.outcome == CLOSED
+    for ci, sp in enumerate(spans):
+        of_c = c.channel == ci
+        assert np.all(is_open(sp, r.answer_seconds[ans & of_c]))
+        assert not np.any(is_open(sp, c.arrival_seconds[closed & of_c]))
+        if specs[ci].asynchronous or specs[ci].hours is None:
+            assert not np.any(closed & of_c)
+    assert np.array_equal(r.leave_queue_seconds[closed], c.arrival_seconds[closed])
     assert np.all(r.answer_seconds[ans] < horizon)
     assert np.all(r.agent[ans] >= 0) and np.all(r.agent[~ans] == -1)
 
@@ -314,6 +341,13 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
     if "chat" in channels and draw(st.booleans()):
         channels["chat"]["silent_abandon_share"] = draw(st.sampled_from([0.3, 1.0]))
         channels["chat"]["silent_detect_seconds"] = draw(st.sampled_from([0.0, 90.0]))
+    elif "chat" in channels and draw(st.booleans()):
+        channels["chat"]["asynchronous"] = True
+        channels["chat"]["left_answer"] = draw(st.sampled_from(["detect", "full"]))
+    for n in names:
+        hours = draw(st.sampled_from([None, None, ("02:00", "10:00"), ("20:00", "03:00")]))
+        if hours is not None:
+            channels[n]["hours"] = {"open": hours[0], "close": hours[1]}
     journey = {
         "repeat_probability": draw(st.sampled_from([0.0, 0.5, 1.0])),
         "repeat_lag_hours": {"dist": "exponential", "mean": 0.2},
