@@ -68,6 +68,7 @@ from sim.center import schedule_levels
 from sim.config import IntervalSchedule, Scenario, dist_mean
 from sim.economics import hourly_cost_yuan
 from sim.experiment import Runner
+from sim.hours import open_spans
 from sim.loading import Problem, ScenarioError
 from sim.localtime import LocalClock
 from sim.metrics import ReplicationMetrics, overlap
@@ -495,11 +496,18 @@ def agents_for_targets(
 
 TARGET_METRICS: dict[str, str] = {
     "service_level": ">=",
+    "kpi_service_level": ">=",
     "abandon_rate": "<=",
     "asa_seconds": "<=",
     "occupancy": "<=",
 }
-"""The per-channel metrics a target may name, with the one direction each may take."""
+"""The per-channel metrics a target may name, with the one direction each may take.
+
+``kpi_service_level`` needs the channel's ``kpi_hours``: over the whole run it is the metric
+of that name; per interval it is the interval's service level, judged only on intervals
+inside the KPI hours (where the two are the same)."""
+
+_SERVICE_LEVELS = frozenset({"service_level", "kpi_service_level"})
 
 _TARGET_RE = re.compile(
     r"^\s*(?P<channel>[a-z][a-z0-9_]*)\.(?P<metric>[a-z_]+)\s*"
@@ -554,10 +562,11 @@ def _target_error(path: str, message: str) -> ScenarioError:
 def parse_target(text: str) -> Target:
     """Parse ``CHANNEL.METRIC>=VALUE`` or ``CHANNEL.METRIC<=VALUE`` (``≥``/``≤`` also work).
 
-    Metrics and their direction: ``service_level >=``, ``abandon_rate <=``,
-    ``asa_seconds <=`` (seconds), ``occupancy <=``. Fractions must lie in [0, 1] (occupancy
-    in (0, 1]); ASA must be finite and >= 0. Whether the channel exists is checked against
-    the scenario by :func:`staff`.
+    Metrics and their direction: ``service_level >=``, ``kpi_service_level >=``,
+    ``abandon_rate <=``, ``asa_seconds <=`` (seconds), ``occupancy <=``. Fractions must lie
+    in [0, 1] (occupancy in (0, 1]); ASA must be finite and >= 0. Whether the channel exists
+    (and has ``kpi_hours`` for a KPI target) is checked against the scenario by
+    :func:`check_targets`.
 
     Raises:
         ScenarioError: One :class:`~sim.loading.Problem` whose file is ``--target``.
@@ -594,22 +603,27 @@ def parse_target(text: str) -> Target:
 def check_targets(scenario: Scenario, targets: Sequence[Target]) -> None:
     """Check that there is a target and that every target's channel is in the scenario.
 
+    A ``kpi_service_level`` target also needs its channel's ``kpi_hours`` (without them the
+    metric does not exist and could never be missed).
+
     Raises:
-        ScenarioError: With one ``--target`` problem per unknown channel.
+        ScenarioError: With one ``--target`` problem per unknown channel or missing
+            ``kpi_hours``.
     """
     if not targets:
         raise _target_error("", "give at least one target, e.g. chat.service_level>=0.9")
-    problems = [
-        Problem(
-            file=_TARGET_FILE,
-            line=None,
-            path=t.metric,
-            message=f"unknown channel {t.channel!r}; the scenario has "
-            + ", ".join(scenario.channels),
-        )
-        for t in targets
-        if t.channel not in scenario.channels
-    ]
+    problems = []
+    for t in targets:
+        channel = scenario.channels.get(t.channel)
+        if channel is None:
+            message = f"unknown channel {t.channel!r}; the scenario has " + ", ".join(
+                scenario.channels
+            )
+        elif t.name == "kpi_service_level" and channel.kpi_hours is None:
+            message = f"needs channels.{t.channel}.kpi_hours (the hours the KPI counts)"
+        else:
+            continue
+        problems.append(Problem(file=_TARGET_FILE, line=None, path=t.metric, message=message))
     if problems:
         raise ScenarioError(problems)
 
@@ -636,8 +650,9 @@ class StaffPlan:
         scheduled: Every group → the scenario's scheduled agents per interval (time average
             over the interval of :func:`sim.center.schedule_levels`).
         metrics: Target metric → its simulated value with the plan per interval: the mean
-            over replications of each replication's interval value (``nan`` in the warm-up
-            and where no replication has a value).
+            over replications of each replication's interval value (``nan`` in the warm-up,
+            where the target is not judged — :func:`judged_intervals` — and where no
+            replication has a value).
         overall: Target metric → mean over replications of its whole-run value.
         met: Whether the plan meets every target (per interval or overall, as asked) in
             the simulation.
@@ -745,10 +760,16 @@ def _nanmean(stack: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 def _interval_values(rep: ReplicationMetrics, target: Target) -> NDArray[np.float64]:
-    """One replication's per-interval value of a target metric (reported intervals)."""
+    """One replication's per-interval value of a target metric (reported intervals).
+
+    ``kpi_service_level``: the interval's service level (it is judged only on intervals
+    inside the KPI hours, where the two count the same contacts).
+    """
     c, iv = target.channel, rep.intervals
     offered = iv[f"{c}.offered"]
     match target.name:
+        case "kpi_service_level":
+            return np.asarray(iv[f"{c}.service_level"], dtype=np.float64)
         case "abandon_rate":
             out = np.full(offered.shape, np.nan)
             np.divide(iv[f"{c}.abandoned"], offered, out=out, where=offered > 0)
@@ -766,12 +787,16 @@ def _interval_values(rep: ReplicationMetrics, target: Target) -> NDArray[np.floa
 class _Measured:
     """What one simulation of a plan says about the targets."""
 
-    interval: dict[str, NDArray[np.float64]]  # per calendar interval, nan in the warm-up
+    # per calendar interval; nan in the warm-up and where the target is not judged
+    interval: dict[str, NDArray[np.float64]]
     overall: dict[str, float]
 
 
 def _measure(
-    scenario: Scenario, reps: list[ReplicationMetrics], targets: Sequence[Target]
+    scenario: Scenario,
+    reps: list[ReplicationMetrics],
+    targets: Sequence[Target],
+    judged: Mapping[str, NDArray[np.bool_]],
 ) -> _Measured:
     cal = scenario.calendar
     first = int(cal.warmup_seconds // cal.interval_seconds)
@@ -782,6 +807,7 @@ def _measure(
             continue
         values = np.full(cal.n_intervals, np.nan)
         values[first:] = _nanmean(np.stack([_interval_values(r, t) for r in reps]))
+        values[~judged[t.metric]] = math.nan
         interval[t.metric] = values
         whole = np.array([r.overall.get(t.metric, math.nan) for r in reps], dtype=np.float64)
         overall[t.metric] = float(_nanmean(whole[:, None])[0])
@@ -802,6 +828,93 @@ def _overall_met(measured: _Measured, targets: Sequence[Target]) -> bool:
     return all(t.met(measured.overall[t.metric]) for t in targets)
 
 
+# --------------------------------------------------------------------------- service hours
+
+# Shares of an interval this close to 0 or 1 are closed or open throughout (rounding of the
+# overlap sums).
+_SHARE_EPS = 1e-9
+
+
+def _interval_edges(scenario: Scenario) -> NDArray[np.float64]:
+    """Edges of the calendar intervals in simulation seconds, the last one at the horizon."""
+    cal = scenario.calendar
+    starts = np.arange(cal.n_intervals + 1, dtype=np.float64) * cal.interval_seconds
+    return np.minimum(starts, cal.horizon_seconds)
+
+
+def _inside(spans: NDArray[np.float64], edges: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Share of each interval between ``edges`` that lies in ``spans`` (0 to 1)."""
+    inside = overlap(spans[:, 0], spans[:, 1], np.ones(len(spans)), edges)
+    width = np.diff(edges)
+    share = np.ones_like(width)
+    np.divide(inside, width, out=share, where=width > 0)
+    return np.clip(share, 0.0, 1.0)
+
+
+def open_shares(scenario: Scenario) -> dict[str, NDArray[np.float64]]:
+    """Channel → share of each calendar interval inside its ``hours`` (1 without hours)."""
+    edges = _interval_edges(scenario)
+    return {
+        name: _inside(open_spans(ch.hours, scenario.calendar), edges)
+        for name, ch in scenario.channels.items()
+    }
+
+
+def closed_intervals(scenario: Scenario) -> dict[str, NDArray[np.bool_]]:
+    """Group → whether every channel it serves is closed throughout each calendar interval.
+
+    Nobody of the group can work then: ``staff`` plans 0 agents there.
+    """
+    shares = open_shares(scenario)
+    return {
+        g.name: np.all([shares[c] <= _SHARE_EPS for c in g.channels], axis=0)
+        for g in scenario.staffing.groups
+    }
+
+
+def judged_intervals(scenario: Scenario, target: Target) -> NDArray[np.bool_]:
+    """Calendar intervals in which a per-interval ``target`` is judged.
+
+    Those in which its channel is open: throughout for an asynchronous channel (a message
+    sent while it is closed waits for the opening, so its interval cannot meet a response
+    target; the backlog is seen by the intervals after the opening, which it delays), in
+    any part for a call channel (a call while it is closed is not offered). A
+    ``kpi_service_level`` target besides only inside the channel's ``kpi_hours``
+    throughout. (The warm-up has no figures, so nothing is judged there either.)
+    """
+    ch = scenario.channels[target.channel]
+    share = open_shares(scenario)[target.channel]
+    judged = share >= 1.0 - _SHARE_EPS if ch.asynchronous else share > _SHARE_EPS
+    if target.name == "kpi_service_level" and ch.kpi_hours is not None:
+        kpi = _inside(open_spans(ch.kpi_hours, scenario.calendar), _interval_edges(scenario))
+        judged &= kpi >= 1.0 - _SHARE_EPS
+    return np.asarray(judged, dtype=np.bool_)
+
+
+def _backlog(scenario: Scenario, channel: str, rate: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Expected messages waiting at each opening of an asynchronous channel, per interval.
+
+    The arrivals (``rate``, contacts per hour per interval) of each closed gap between two
+    spans of the hours, put on the interval of the opening that ends the gap; 0 elsewhere
+    and for every other channel (a call while closed is not queued).
+    """
+    cal = scenario.calendar
+    out = np.zeros(cal.n_intervals)
+    ch = scenario.channels[channel]
+    if not ch.asynchronous or ch.hours is None:
+        return out
+    edges = _interval_edges(scenario)
+    spans = open_spans(ch.hours, cal)
+    closes = np.concatenate([[0.0], spans[:, 1]])
+    for close, opening in zip(closes[:-1], spans[:, 0], strict=True):
+        if not 0.0 <= opening < cal.horizon_seconds or opening <= close:
+            continue
+        gap = overlap(np.array([close]), np.array([opening]), np.ones(1), edges)
+        k = min(int(opening // cal.interval_seconds), cal.n_intervals - 1)
+        out[k] += float(gap @ rate) / _SECONDS_PER_HOUR
+    return out
+
+
 # --------------------------------------------------------------------------- Erlang start
 
 
@@ -813,13 +926,16 @@ class _Load:
     aht: dict[str, float]  # seconds
     patience: dict[str, float | None]  # mean seconds; None: infinite (Erlang C)
     share: dict[tuple[str, str], float]  # (group, channel) → the group's share of the load
+    backlog: dict[str, NDArray[np.float64]]  # messages waiting at an opening, per interval
 
 
 def _estimate_load(scenario: Scenario, reps: list[ReplicationMetrics]) -> _Load:
     """Offered load of the scenario as it is: mean offered contacts per interval → rate.
 
     Intervals inside the warm-up have no figures: they take the rate of the same time of
-    day on the first later day reported, else the first reported interval's.
+    day on the first later day reported, else the first reported interval's. An
+    asynchronous channel's messages sent while it is closed are also its backlog at the
+    next opening (:func:`_backlog`).
     """
     cal = scenario.calendar
     width, n = cal.interval_seconds, cal.n_intervals
@@ -870,11 +986,13 @@ def _estimate_load(scenario: Scenario, reps: list[ReplicationMetrics]) -> _Load:
         total = math.fsum(hours_of[g] for g in serving)
         for g in serving:
             share[(g, name)] = hours_of[g] / total if total > 0 else 1.0 / len(serving)
-    return _Load(rate, aht, patience, share)
+    backlog = {name: _backlog(scenario, name, rate[name]) for name in scenario.channels}
+    return _Load(rate, aht, patience, share, backlog)
 
 
 _KWARG = {
     "service_level": "min_service_level",
+    "kpi_service_level": "min_service_level",
     "abandon_rate": "max_abandon_rate",
     "asa_seconds": "max_asa_seconds",
     "occupancy": "max_occupancy",
@@ -882,7 +1000,7 @@ _KWARG = {
 
 
 def _figure(f: QueueFigures, metric: str) -> float:
-    value: float = getattr(f, metric)
+    value: float = getattr(f, "service_level" if metric in _SERVICE_LEVELS else metric)
     return value
 
 
@@ -897,6 +1015,9 @@ class _Model:
     the channels' (infinite patience counts 0), and each channel's targets applied to the
     pooled queue with the channel's threshold. This ignores channel priority and treats a
     chat slot as a fraction of an agent's time; the simulation corrects both.
+
+    A channel closed throughout an interval brings no load to it (an asynchronous one's
+    messages wait for the opening: :meth:`opening_agents`).
     """
 
     def __init__(self, scenario: Scenario, load: _Load, targets: Sequence[Target]) -> None:
@@ -904,10 +1025,17 @@ class _Model:
         self.load = load
         self.targets = targets
         self.channels = {g.name: list(g.channels) for g in scenario.staffing.groups}
+        self.open = {c: share > _SHARE_EPS for c, share in open_shares(scenario).items()}
+
+    def _rate(self, group: str, channel: str, k: int) -> float:
+        """The group's share of the channel's arrival rate in interval ``k``, per hour."""
+        if not self.open[channel][k]:
+            return 0.0
+        return self.load.share[(group, channel)] * float(self.load.rate[channel][k])
 
     def _pooled(self, group: str, k: int) -> tuple[float, float, float | None]:
         ld = self.load
-        rates = {c: ld.share[(group, c)] * float(ld.rate[c][k]) for c in self.channels[group]}
+        rates = {c: self._rate(group, c, k) for c in self.channels[group]}
         lam = math.fsum(rates.values())
         work = math.fsum(
             r * ld.aht[c] / self.scenario.channels[c].concurrency for c, r in rates.items()
@@ -922,13 +1050,52 @@ class _Model:
         if len(self.channels[group]) == 1:
             ld = self.load
             conc = self.scenario.channels[channel].concurrency
-            rate = ld.share[(group, channel)] * float(ld.rate[channel][k])
+            rate = self._rate(group, channel, k)
             return erlang_a(rate, ld.aht[channel], ld.patience[channel], agents * conc, thr)
         lam, handle, patience = self._pooled(group, k)
         return erlang_a(lam, handle, patience, agents, thr)
 
+    def opening_agents(self, group: str, channel: str, k: int, level: float) -> int:
+        """Agents of ``group`` for the backlog of ``channel`` at an opening in interval ``k``.
+
+        A fluid bound: the interval's arrivals (length T) meet a service level ``level``
+        within the threshold ``t`` only if the backlog's work ``W`` (agent-seconds) and
+        theirs (load ``ρ`` agents) are cleared fast enough. An arrival at time ``x`` waits
+        about (W + ρx − Ax)/A with ``A`` agents, so the share that misses is
+        (W − At)/((A − ρ)T), and at most 1 − level of them may: A ≥ (W + (1 − level)Tρ) /
+        (t + (1 − level)T). A backlog message's buyer has long left: answering it takes
+        ``silent_detect_seconds`` (``left_answer: detect``), else the mean handle time. The
+        group's other channels add their loads. 0 where nothing waits.
+        """
+        ld = self.load
+        backlog = ld.share[(group, channel)] * float(ld.backlog[channel][k])
+        ch = self.scenario.channels[channel]
+        if backlog <= 0:
+            return 0
+        leaves = ch.patience_seconds is not None and ch.left_answer == "detect"
+        handle = ch.silent_detect_seconds if leaves else ld.aht[channel]
+        work = backlog * handle / ch.concurrency
+        spare = (1.0 - level) * self.scenario.calendar.interval_seconds
+        own = self._rate(group, channel, k) / _SECONDS_PER_HOUR * ld.aht[channel] / ch.concurrency
+        others = math.fsum(
+            self._rate(group, c, k)
+            / _SECONDS_PER_HOUR
+            * ld.aht[c]
+            / self.scenario.channels[c].concurrency
+            for c in self.channels[group]
+            if c != channel
+        )
+        room = ch.service_level_seconds + spare
+        if room <= 0:
+            return 0  # a service level of 1 within 0 s: the stationary start says it all
+        return math.ceil((work + spare * own) / room + others - 1e-9)
+
     def least_agents(self, group: str, k: int) -> int:
-        """The least agents of ``group`` meeting its channels' targets in interval ``k``."""
+        """The least agents of ``group`` meeting its channels' targets in interval ``k``.
+
+        Erlang A on the interval's arrivals, and at an opening of an asynchronous channel
+        with a service-level target at least :meth:`opening_agents` for its backlog.
+        """
         need = 0
         for c in self.channels[group]:
             mine = [t for t in self.targets if t.channel == c]
@@ -941,9 +1108,12 @@ class _Model:
                 strict = min if t.op == "<=" else max
                 kwargs[key] = t.value if old is None else strict(old, t.value)
             thr = self.scenario.channels[c].service_level_seconds
+            levels = [t.value for t in mine if t.name in _SERVICE_LEVELS]
+            if levels:
+                need = max(need, self.opening_agents(group, c, k, max(levels)))
             if len(self.channels[group]) == 1:
                 ld = self.load
-                rate = ld.share[(group, c)] * float(ld.rate[c][k])
+                rate = self._rate(group, c, k)
                 conc = self.scenario.channels[c].concurrency
                 rate_handle_patience: tuple[float, float, float | None] = (
                     rate,
@@ -1092,20 +1262,26 @@ def staff(
        the handle time is the run's mean ``aht_seconds``; the patience is the channel's
        distribution mean × the customers' mean patience factor (no patience: Erlang C).
        A channel served by several groups is split between them in proportion to their
-       scheduled agent-hours (equally if none).
+       scheduled agent-hours (equally if none). An asynchronous channel's messages sent
+       while it is closed are its backlog at the next opening.
     2. **Erlang start.** Per planned group and interval, the least agents meeting the
-       targets of its channels by :func:`agents_for_targets`. One channel of concurrency
-       k: Erlang A on ``agents × k`` servers (a chat holds one slot). Several channels
-       (an approximation): one pooled queue whose load is the sum of the channels' loads
-       in agent-equivalents (a chat counts 1/k of its handle time), abandonment rate the
-       rate-weighted mean, each channel's targets applied with its own threshold; it
-       ignores channel priority and that a call needs an agent with no chat in hand.
-       Groups serving no channel with a target keep their own schedule.
+       targets of its channels by :func:`agents_for_targets`; 0 in the intervals where
+       every channel of the group is closed throughout (:func:`closed_intervals`: nobody
+       is ever planned there), and at an opening with a backlog and a service-level target
+       at least the agents that clear it in time (:meth:`_Model.opening_agents`). One
+       channel of concurrency k: Erlang A on ``agents × k`` servers (a chat holds one
+       slot). Several channels (an approximation): one pooled queue whose load is the sum
+       of the channels' loads in agent-equivalents (a chat counts 1/k of its handle time),
+       abandonment rate the rate-weighted mean, each channel's targets applied with its
+       own threshold; it ignores channel priority and that a call needs an agent with no
+       chat in hand. Groups serving no channel with a target keep their own schedule.
     3. **Refine** by simulation on common random numbers (the same seed, so every plan
        sees the same contacts): each planned group gets an ``intervals`` schedule of the
        plan. ``per_interval``: wherever a target's simulated interval value (mean over
-       replications) misses, the interval's cheapest serving group gets agents (one, or
-       more when Erlang, shifted by the simulation's bias, says one is not enough), until
+       replications) misses in an interval where it is judged (:func:`judged_intervals`:
+       its channel open, and for ``kpi_service_level`` inside the KPI hours), the
+       interval's cheapest serving group gets agents (one, or more when Erlang, shifted by
+       the simulation's bias, says one is not enough), until
        every target holds in every interval or ``max_iterations`` simulations have run.
        Then up to two trimming passes take one agent out of every (group, interval) where
        every target has slack (the simulated value worsened by Erlang's change for one
@@ -1148,18 +1324,23 @@ def staff(
         sims = _Runner(engine, on_done)
         as_is = sims.run(scenario, "as-is")
         model = _Model(scenario, _estimate_load(scenario, as_is), targets)
+        closed = closed_intervals(scenario)
         erlang = {
-            g: np.array([model.least_agents(g, k) for k in range(n)], dtype=np.int64)
+            g: np.array(
+                [0 if closed[g][k] else model.least_agents(g, k) for k in range(n)],
+                dtype=np.int64,
+            )
             for g in planned
         }
+        judged = {t.metric: judged_intervals(scenario, t) for t in targets}
         if per_interval:
             plan, measured, met, iterations = _refine_per_interval(
-                scenario, targets, model, erlang, planned, sims, max_iterations
+                scenario, targets, judged, model, erlang, planned, sims, max_iterations
             )
             scale = None
         else:
             plan, measured, met, iterations, scale = _refine_overall(
-                scenario, targets, erlang, sims, max_iterations
+                scenario, targets, judged, erlang, sims, max_iterations
             )
         simulations = sims.runs
     return StaffPlan(
@@ -1185,6 +1366,7 @@ def staff(
 def _refine_per_interval(
     scenario: Scenario,
     targets: Sequence[Target],
+    judged: Mapping[str, NDArray[np.bool_]],
     model: _Model,
     erlang: dict[str, NDArray[np.int64]],
     planned: Sequence[str],
@@ -1194,7 +1376,7 @@ def _refine_per_interval(
     plan = {g: a.copy() for g, a in erlang.items()}
 
     def simulate(p: dict[str, NDArray[np.int64]], stage: str) -> _Measured:
-        return _measure(scenario, runner.run(_with_plan(scenario, p), stage), targets)
+        return _measure(scenario, runner.run(_with_plan(scenario, p), stage), targets, judged)
 
     iterations = 1
     measured = simulate(plan, "refine 1")
@@ -1264,6 +1446,7 @@ def _minus_one(
 def _refine_overall(
     scenario: Scenario,
     targets: Sequence[Target],
+    judged: Mapping[str, NDArray[np.bool_]],
     erlang: dict[str, NDArray[np.int64]],
     runner: _Runner,
     max_iterations: int,
@@ -1281,7 +1464,7 @@ def _refine_overall(
         iterations += 1
         p = scaled(s)
         reps = runner.run(_with_plan(scenario, p), f"refine {iterations}")
-        m = _measure(scenario, reps, targets)
+        m = _measure(scenario, reps, targets, judged)
         tried[s] = (_overall_met(m, targets), m)
         return tried[s][0]
 
@@ -1349,15 +1532,16 @@ def staffing_csv(plan: StaffPlan) -> str:
     return buf.getvalue()
 
 
-def _daily_slots(plan: StaffPlan, group: str, slot_minutes: int) -> NDArray[np.int64]:
-    """The group's required agents per ``slot_minutes`` slot of the shop's day, from 00:00.
+def _daily_max(plan: StaffPlan, values: NDArray[np.int64], slot_minutes: int) -> NDArray[np.int64]:
+    """The most of ``values`` per ``slot_minutes`` slot of the shop's day, from 00:00.
 
-    The most over the calendar intervals overlapping the slot on any day (slots beyond a
-    horizon shorter than a day: 0). Intervals count from ``calendar.start``; slots are
-    the local clock's (:mod:`sim.localtime`).
+    ``values`` has one entry per calendar interval; a slot takes the most over the
+    intervals overlapping it on any day, -1 where none does (beyond a horizon shorter than
+    a day). Intervals count from ``calendar.start``; slots are the local clock's
+    (:mod:`sim.localtime`).
     """
     per_day = 1440 // slot_minutes
-    out = np.zeros(per_day, dtype=np.int64)
+    out = np.full(per_day, -1, dtype=np.int64)
     width = plan.interval_seconds
     slot = slot_minutes * 60.0
     local = LocalClock.of(plan.scenario.calendar.start)
@@ -1366,8 +1550,28 @@ def _daily_slots(plan: StaffPlan, group: str, slot_minutes: int) -> NDArray[np.i
         first = int(tod // slot)
         last = math.ceil((tod + width) / slot - 1e-9)
         for s in range(first, last):  # an interval over midnight wraps to the day's start
-            out[s % per_day] = max(out[s % per_day], int(plan.required[group][k]))
+            out[s % per_day] = max(out[s % per_day], int(values[k]))
     return out
+
+
+def _daily_slots(plan: StaffPlan, group: str, slot_minutes: int) -> NDArray[np.int64]:
+    """The group's required agents per ``slot_minutes`` slot of the shop's day, from 00:00.
+
+    The most over the calendar intervals overlapping the slot on any day (slots beyond a
+    horizon shorter than a day: 0).
+    """
+    return np.maximum(_daily_max(plan, plan.required[group], slot_minutes), 0)
+
+
+def _daily_closed(plan: StaffPlan, group: str, slot_minutes: int) -> NDArray[np.bool_]:
+    """Per slot of the shop's day: whether ``group`` has no open channel in it.
+
+    True where every interval overlapping the slot, on every day, is closed for every
+    channel of the group (:func:`closed_intervals`).
+    """
+    is_open = ~closed_intervals(plan.scenario)[group]
+    closed: NDArray[np.bool_] = _daily_max(plan, is_open.astype(np.int64), slot_minutes) == 0
+    return closed
 
 
 def schedule_block(plan: StaffPlan, group: str) -> dict[str, Any]:
@@ -1394,8 +1598,10 @@ def shifts_block(
     is greedy, not optimal: cut the day at its least-staffed slot, walk forward around the
     clock, and wherever coverage falls short start that many agents on the allowed length
     that wastes the least (useful agent-slots ÷ agent-slots started; ties: the shorter).
-    Shifts may cross midnight. Every slot is covered; agent-hours may exceed the hourly
-    requirement's.
+    Shifts may cross midnight but never reach the hours when every channel of the group is
+    closed (:func:`closed_intervals`, on every day): a shift that would is moved earlier
+    to end at the closing, and one longer than the whole opening is cut to it. Every slot
+    is covered; agent-hours may exceed the hourly requirement's.
 
     Raises:
         ValueError: If a length is not a positive whole number of minutes up to 24 hours.
@@ -1412,26 +1618,40 @@ def shifts_block(
     slot = math.gcd(interval_minutes, 1440, *lengths)
     need = _daily_slots(plan, group, slot)
     per_day = need.size
+    closed = _daily_closed(plan, group, slot)
     cover = np.zeros(per_day, dtype=np.int64)
     shifts: dict[tuple[int, int], int] = {}
     cut = int(np.argmin(need))
+
+    def open_run(s: int, step: int) -> int:
+        """Open slots from ``s`` on in direction ``step`` before a closed one (s included)."""
+        n = 0
+        while n < per_day and not closed[(s + step * n) % per_day]:
+            n += 1
+        return n
+
     for i in range(per_day):
         s = (cut + i) % per_day
         short = int(need[s] - cover[s])
         if short <= 0:
             continue
-        best: tuple[float, int] | None = None  # (efficiency, −length)
+        best: tuple[float, int, int, int] | None = None  # (efficiency, −length, start, slots)
         for length in lengths:
-            idx = (s + np.arange(length // slot)) % per_day
+            first, n = s, length // slot
+            if closed.any() and not closed[s]:
+                ahead, behind = open_run(s, 1), open_run(s, -1) - 1
+                back = min(max(n - ahead, 0), behind)  # end at the closing if need be
+                first, n = s - back, min(n, back + ahead)
+            idx = (first + np.arange(n)) % per_day
             useful = np.minimum(short, np.maximum(need[idx] - cover[idx], 0)).sum()
-            score = (float(useful) / (short * idx.size), -length)
-            if best is None or score > best:
+            score = (float(useful) / (short * n), -length, first % per_day, n)
+            if best is None or score[:2] > best[:2]:
                 best = score
         assert best is not None
-        length = -best[1]
-        idx = (s + np.arange(length // slot)) % per_day
-        np.add.at(cover, idx, short)
-        shifts[(s * slot, length)] = shifts.get((s * slot, length), 0) + short
+        _, _, first, n = best
+        np.add.at(cover, (first + np.arange(n)) % per_day, short)
+        key = (first * slot, n * slot)
+        shifts[key] = shifts.get(key, 0) + short
     if not shifts:
         return {
             "kind": "shifts",

@@ -42,6 +42,9 @@ from sim.staffing import (
     StaffPlan,
     Target,
     agents_for_targets,
+    check_targets,
+    closed_intervals,
+    judged_intervals,
     parse_target,
     schedule_block,
     scheduled_agents,
@@ -121,6 +124,19 @@ def test_unknown_channel_and_no_target() -> None:
     assert "unknown channel 'chat'" in p.message and "phone" in p.message
     with pytest.raises(ScenarioError):
         staff(s, [])
+
+
+def test_kpi_service_level_target_needs_kpi_hours() -> None:
+    assert parse_target("chat.kpi_service_level>=0.9") == Target(
+        "chat.kpi_service_level", ">=", 0.9
+    )
+    with pytest.raises(ScenarioError, match="takes a bound with >="):
+        parse_target("chat.kpi_service_level<=0.9")
+    s = Scenario.model_validate(tiny_scenario())
+    with pytest.raises(ScenarioError) as info:
+        check_targets(s, [parse_target("phone.kpi_service_level>=0.8")])
+    (p,) = info.value.problems
+    assert p.path == "phone.kpi_service_level" and "channels.phone.kpi_hours" in p.message
 
 
 # --------------------------------------------------------------------------- intervals schedule
@@ -234,9 +250,12 @@ def _plan(
     interval_minutes: int = 30,
     days: float = 1,
     economics: dict[str, Any] | None = None,
+    hours: dict[str, str] | None = None,
 ) -> StaffPlan:
     """A plan built by hand (no search) over a tiny scenario's calendar."""
     data = tiny_scenario(calendar={"days": days, "interval_minutes": interval_minutes})
+    if hours is not None:
+        data["channels"]["phone"]["hours"] = hours
     data["staffing"]["groups"] = [
         {"name": g, "channels": ["phone"], "schedule": {"kind": "constant", "agents": 1}}
         for g in required
@@ -387,6 +406,33 @@ def test_shifts_block_constant_need_is_three_eight_hour_shifts() -> None:
         shifts_block(_plan({"a": [5] * 48}), "a", (8.0001,))
     with pytest.raises(ValueError, match="whole minutes"):
         shifts_block(_plan({"a": [5] * 48}), "a", (25,))
+
+
+def test_shifts_block_stays_inside_the_hours() -> None:
+    """No shift reaches the hours when every channel of the group is closed."""
+    day = [0] * 18 + [3, 3, 4, 4, 5, 5, 4, 4, 3, 3, 4, 4, 5, 5, 6, 6, 3, 3] + [0] * 12
+    plan_hours = {"open": "09:00", "close": "18:00"}
+    plan = _plan({"a": day}, hours=plan_hours)
+    block = shifts_block(plan, "a", (8,))
+    sched = ShiftsSchedule.model_validate(block)
+    lv = schedule_levels(sched, 2 * 86400.0)
+    day2 = (lv.times >= 86400.0) & (lv.times < 2 * 86400.0)
+    for t, agents in zip(lv.times[day2], lv.agents[day2], strict=True):
+        if agents > 0:  # someone is on: inside 09:00-18:00
+            assert 9 * 3600 <= t - 86400.0 < 18 * 3600, block
+    # an 8-hour shift late in the opening ends at the closing instead of running past it
+    late = _plan({"a": [0] * 18 + [3] * 16 + [5] * 2 + [0] * 12}, hours=plan_hours)
+    assert shifts_block(late, "a", (8,))["shifts"] == [
+        {"start": "09:00", "end": "17:00", "agents": 3},
+        {"start": "10:00", "end": "18:00", "agents": 5},
+    ]
+    # an opening shorter than every allowed length: the shift is the opening
+    short = _plan({"a": [0] * 18 + [2] * 8 + [0] * 22}, hours={"open": "09:00", "close": "13:00"})
+    assert shifts_block(short, "a", (8, 9))["shifts"] == [
+        {"start": "09:00", "end": "13:00", "agents": 2}
+    ]
+    # the hourly block: nobody while closed
+    assert schedule_block(plan, "a")["agents"][:9] == [0] * 9
 
 
 # --------------------------------------------------------------------------- the search
@@ -610,3 +656,118 @@ def test_blended_groups_and_groups_without_targets() -> None:
     for g in plan.required:
         assert np.array_equal(plan.required[g], parallel.required[g])
     assert plan.overall == parallel.overall
+
+
+# --------------------------------------------------------------------------- service hours
+
+
+def _desk(**changes: Any) -> dict[str, Any]:
+    """A day of an asynchronous chat desk open 08:00-24:00 and a hotline open 09:00-18:00.
+
+    Messages arrive round the clock (5 an hour at night, 40-60 by day); calls only come
+    while the line is open (and as redials of those who found it closed).
+    """
+    chat_rate = [5] * 8 + [40, 50, 60, 60, 50, 50, 60, 60, 50, 50, 40, 40, 50, 60, 50, 30]
+    data: dict[str, Any] = {
+        "name": "desk",
+        "calendar": {"days": 1, "interval_minutes": 30},
+        "seed": 17,
+        "replications": 6,
+        "arrivals": [
+            {"kind": "profile", "channel": "chat", "contacts_per_hour": chat_rate},
+            {
+                "kind": "profile",
+                "channel": "phone",
+                "contacts_per_hour": [2] * 9 + [30] * 9 + [2] * 6,
+            },
+        ],
+        "channels": {
+            "chat": {
+                "handle_time_seconds": {"dist": "exponential", "mean": 300},
+                "patience_seconds": {"dist": "exponential", "mean": 300},
+                "service_level_seconds": 60,
+                "concurrency": 2,
+                "asynchronous": True,
+                "hours": {"open": "08:00", "close": "24:00"},
+                "kpi_hours": {"open": "08:00", "close": "24:00"},
+            },
+            "phone": {
+                "handle_time_seconds": {"dist": "exponential", "mean": 240},
+                "patience_seconds": {"dist": "exponential", "mean": 120},
+                "service_level_seconds": 20,
+                "hours": {"open": "09:00", "close": "18:00"},
+            },
+        },
+        "staffing": {
+            "groups": [
+                {
+                    "name": "chat",
+                    "channels": ["chat"],
+                    "schedule": {"kind": "constant", "agents": 4},
+                },
+                {
+                    "name": "hotline",
+                    "channels": ["phone"],
+                    "schedule": {"kind": "constant", "agents": 3},
+                },
+            ]
+        },
+    }
+    data.update(changes)
+    return data
+
+
+def test_judged_and_closed_intervals_follow_the_hours() -> None:
+    data = _desk(calendar={"days": 1, "interval_minutes": 60})
+    data["channels"]["chat"]["hours"] = {"open": "08:30", "close": "23:00"}
+    data["channels"]["chat"]["kpi_hours"] = {"open": "09:00", "close": "22:00"}
+    data["channels"]["phone"]["hours"] = {"open": "09:30", "close": "18:00"}
+    s = Scenario.model_validate(data)
+    hour = np.arange(24)
+    closed = closed_intervals(s)
+    assert np.array_equal(closed["chat"], (hour < 8) | (hour >= 23))  # 08:00-09:00 half open
+    assert np.array_equal(closed["hotline"], (hour < 9) | (hour >= 18))
+    # a message of 08:00-08:30 waits for the opening: the part-open hour is not judged
+    chat = judged_intervals(s, parse_target("chat.service_level>=0.8"))
+    assert np.array_equal(chat, (hour >= 9) & (hour < 23))
+    kpi = judged_intervals(s, parse_target("chat.kpi_service_level>=0.8"))
+    assert np.array_equal(kpi, (hour >= 9) & (hour < 22))
+    # a call of 09:00-09:30 is not offered: the part-open hour is judged
+    phone = judged_intervals(s, parse_target("phone.abandon_rate<=0.1"))
+    assert np.array_equal(phone, (hour >= 9) & (hour < 18))
+
+
+def test_staff_plans_nobody_while_closed_and_meets_the_targets_while_open() -> None:
+    """Hours: 0 agents while a group's channels are closed, targets met in open intervals.
+
+    The night's messages cannot meet a 60 s response in their own interval (they wait for
+    08:00); they are the backlog the 08:00 interval must clear, so it needs the most agents.
+    """
+    s = Scenario.model_validate(_desk())
+    targets = [parse_target("chat.service_level>=0.8"), parse_target("phone.service_level>=0.8")]
+    plan = staff(s, targets)
+    assert plan.met
+    chat, hotline = plan.required["chat"], plan.required["hotline"]
+    assert np.all(chat[:16] == 0) and np.all(chat[16:] > 0)  # 00:00-08:00: closed
+    assert np.all(hotline[:18] == 0) and np.all(hotline[36:] == 0)  # open 09:00-18:00 only
+    assert np.all(hotline[18:36] > 0)
+    assert chat[16] == chat.max() and chat[16] > chat[17]  # the opening clears the night
+    for t in targets:
+        assert plan.intervals_met_share(t) == 1.0
+    sl = plan.metrics["chat.service_level"]
+    assert np.all(np.isnan(sl[:16])) and np.all(sl[16:] >= 0.8)  # judged while open only
+    hourly = schedule_block(plan, "chat")["agents"]
+    assert hourly[:8] == [0] * 8 and min(hourly[8:]) > 0
+    lv = schedule_levels(ShiftsSchedule.model_validate(shifts_block(plan, "chat")), 2 * 86400.0)
+    on = lv.times[(lv.agents > 0) & (lv.times >= 86400.0)] - 86400.0  # the second day
+    assert on.size and np.all(on >= 8 * 3600)  # nobody before 08:00
+
+
+def test_overall_kpi_service_level_target() -> None:
+    """An overall KPI target: counted over the KPI hours' messages, nobody at night."""
+    s = Scenario.model_validate(_desk(replications=4))
+    target = parse_target("chat.kpi_service_level>=0.85")
+    plan = staff(s, [target], per_interval=False)
+    assert plan.met and plan.overall["chat.kpi_service_level"] >= 0.85
+    assert np.all(plan.required["chat"][:16] == 0)
+    assert set(plan.required) == {"chat"} and plan.unplanned == ("hotline",)
