@@ -69,3 +69,26 @@ def quantile(d: Distribution, u: NDArray[np.float64]) -> NDArray[np.float64]:
             values = np.asarray(vs, dtype=np.float64)
             return values[np.minimum((u * values.size).astype(np.int64), values.size - 1)]
     raise TypeError(d)  # pragma: no cover
+
+
+def quantile_one(d: Distribution, u: float) -> float:
+    """:func:`quantile` at one uniform, in Python floats: the same double, a tenth of the time.
+
+    ``math``'s functions are the C library's, which :mod:`sim.fmath` returns element for
+    element, and scipy's special functions are the same C code on a scalar: every kind
+    gives :func:`quantile`'s bits (tests/test_distributions_scalar.py).
+    """
+    match d:
+        case Exponential(mean=m):
+            return -m * math.log1p(-u)
+        case Lognormal():
+            mu, sigma = d.mu_sigma
+            return math.exp(mu + sigma * float(special.ndtri(u)))
+        case Gamma(mean=m, cv=cv):
+            shape = 1.0 / cv**2
+            return float(special.gammaincinv(shape, u)) * (m / shape)
+        case Deterministic(value=v):
+            return float(v)
+        case Empirical(values=vs):
+            return float(vs[min(int(u * len(vs)), len(vs) - 1)])
+    raise TypeError(d)  # pragma: no cover

@@ -911,7 +911,7 @@ def _backlog(scenario: Scenario, channel: str, rate: NDArray[np.float64]) -> NDA
             continue
         gap = overlap(np.array([close]), np.array([opening]), np.ones(1), edges)
         k = min(int(opening // cal.interval_seconds), cal.n_intervals - 1)
-        out[k] += float(gap @ rate) / _SECONDS_PER_HOUR
+        out[k] += fmath.dot(gap, rate) / _SECONDS_PER_HOUR
     return out
 
 

@@ -30,6 +30,7 @@ lost; an agent who answers one whose buyer has left holds it for ``silent_detect
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import deque
 from collections.abc import Callable
@@ -47,8 +48,7 @@ from sim.center.result import ABANDONED, ANSWERED, CLOSED, OPEN, CenterResult, b
 from sim.center.table import DTYPES, RESULT_COLUMNS, Table
 from sim.config import Distribution, Scenario
 from sim.demand import Contacts, all_reasons
-from sim.distributions import quantile
-from sim.hours import next_opening
+from sim.distributions import quantile_one
 from sim.uniforms import (
     DECISIONS,
     FOLLOW_CHANNEL,
@@ -77,7 +77,7 @@ IssueStream = Callable[[int], np.random.Generator]
 
 def _quantile_at(d: Distribution, u: NDArray[np.float64], row: int) -> float:
     """The quantile of ``d`` at ``u[row]``."""
-    return float(quantile(d, u[row : row + 1])[0])
+    return quantile_one(d, float(u[row]))
 
 
 class Center(Acd):
@@ -116,6 +116,8 @@ class Center(Acd):
         """Per channel, how long answering a buyer who left holds the agent (nan: its own
         handle time)."""
         self.any_keeps = any(self.keeps)
+        self.span_starts = [sp[:, 0].tolist() for sp in self.spans]
+        """Per channel, the openings of its spans (for a closed call's redial)."""
         types = list(scenario.customers.types.values()) if scenario.customers else []
         self.type_handle = [t.handle_time_factor for t in types] or [1.0]
         self.type_patience = [t.patience_factor for t in types] or [1.0]
@@ -376,7 +378,10 @@ class Center(Acd):
             return  # gives up
         v = self._issue_draws(i)
         if u < j.closed_redial_probability:
-            opening = float(next_opening(self.spans[c], [now])[0])
+            # the channel is closed now: its next opening is the first start after now
+            starts = self.span_starts[c]
+            k = bisect.bisect_right(starts, now)
+            opening = starts[k] if k < len(starts) else math.inf
             lag = _quantile_at(j.redial_lag_minutes, v, FOLLOW_LAG) * 60.0
             self._follow_up(i, _REDIAL, c, opening + lag, v)
             return
