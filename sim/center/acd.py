@@ -25,7 +25,9 @@ Routing (the agent-driven dispatch used by real ACDs):
 Service hours: a channel with ``hours`` is open only in them (:mod:`sim.hours`); while it is
 closed no agent takes its contacts. A call that comes then hears "closed" (the engine says
 what its caller does next); a message on an asynchronous channel joins the queue and waits
-for the opening. At the opening agents with room take the waiting contacts.
+for the opening. At the opening agents with room take the waiting contacts. An agent freed
+at the closing instant itself may still take a contact at that instant (ends are recorded
+exactly; the closing runs when the clock's own float step reaches it).
 
 Asynchronous channels keep every message: a waiting message is never removed (its
 deadline is infinite), and an agent who reaches one whose buyer's patience has run out

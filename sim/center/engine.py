@@ -300,7 +300,10 @@ class Center(Acd):
         # the recorded end, not the clock: the clock's float steps may differ from
         # answer + handle by a hair, and the next contact must not start before it
         end = t.answer[i] + t.handle[i]
-        self._ends(i, end)
+        if t.ending[i] == _RESOLVE:  # the common end, inline: resolved, nothing follows
+            t.resolved[i] = 1
+        else:
+            self._ends(i, end)
         if agent.leaving:
             self._free(agent, need, end)
             return
