@@ -15,6 +15,13 @@ settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
+# pytest-xdist's workers start with COLUMNS=80 and LINES=24 in their environment, and rich
+# reads them once, when sim.cli's consoles are made at import: every console output in a
+# worker would then be 80 columns wide, whatever a test's CliRunner env says. Without them
+# the consoles read the size when they print, as in a serial run.
+for _name in ("COLUMNS", "LINES"):
+    os.environ.pop(_name, None)
+
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = ROOT / "configs"
 
