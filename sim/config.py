@@ -18,11 +18,11 @@ from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
-    ValidationInfo,
     field_validator,
     model_serializer,
     model_validator,
@@ -315,6 +315,25 @@ Arrivals = Annotated[PoissonArrivals | ProfileArrivals, Field(discriminator="kin
 # --------------------------------------------------------------------------- channels
 
 
+_HHMM = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
+
+
+def _minutes(v: str) -> int:
+    m = _HHMM.fullmatch(v)
+    if not m or (m.group(1) == "24" and m.group(2) != "00"):
+        raise ValueError(f"{_q(v)} is not a time of day HH:MM (00:00 to 24:00)")
+    return int(m.group(1)) * 60 + int(m.group(2))
+
+
+def _clock_time(v: str) -> str:
+    _minutes(v)
+    return v
+
+
+ClockTime = Annotated[str, AfterValidator(_clock_time)]
+"""A local time of day HH:MM, 00:00 to 24:00 (the shop's clock)."""
+
+
 class Hours(Model):
     """Daily opening hours, local clock times HH:MM: open from ``open`` up to ``close``.
 
@@ -322,14 +341,8 @@ class Hours(Model):
     ``00:00``–``24:00`` is round the clock. The span belongs to the day it opens on.
     """
 
-    open: str
-    close: str
-
-    @field_validator("open", "close")
-    @classmethod
-    def _hhmm(cls, v: str) -> str:
-        _minutes(v)
-        return v
+    open: ClockTime
+    close: ClockTime
 
     @property
     def open_seconds(self) -> float:
@@ -401,15 +414,6 @@ class Channel(Model):
 
 # --------------------------------------------------------------------------- staffing
 
-_HHMM = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
-
-
-def _minutes(v: str) -> int:
-    m = _HHMM.fullmatch(v)
-    if not m or (m.group(1) == "24" and m.group(2) != "00"):
-        raise ValueError(f"{_q(v)} is not a time of day HH:MM (00:00 to 24:00)")
-    return int(m.group(1)) * 60 + int(m.group(2))
-
 
 class ConstantSchedule(Model):
     """The same number of agents around the clock."""
@@ -439,15 +443,9 @@ class Shift(Model):
     runs in the first hours of day 1 (it began the evening before the horizon).
     """
 
-    start: str
-    end: str
+    start: ClockTime
+    end: ClockTime
     agents: Agents
-
-    @field_validator("start", "end")
-    @classmethod
-    def _hhmm(cls, v: str, info: ValidationInfo) -> str:
-        _minutes(v)
-        return v
 
     @property
     def start_minute(self) -> int:
@@ -581,14 +579,8 @@ class DeliveryWindow(Model):
     opening: ``start`` of the same day, or of the next day at or after ``end``.
     """
 
-    start: str
-    end: str
-
-    @field_validator("start", "end")
-    @classmethod
-    def _hhmm(cls, v: str) -> str:
-        _minutes(v)
-        return v
+    start: ClockTime
+    end: ClockTime
 
     @model_validator(mode="after")
     def _order(self) -> DeliveryWindow:

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from sim import staffing
-from sim.center import ANSWERED, CLOSED, OPEN, REDIAL, CenterResult, simulate_center
+from sim.center import ABANDONED, ANSWERED, CLOSED, OPEN, REDIAL, CenterResult, simulate_center
 from sim.config import Hours, Scenario
 from sim.demand import first_contacts
 from sim.experiment import run_scenario
@@ -330,9 +330,10 @@ def test_kpi_service_level_counts_only_arrivals_in_the_kpi_hours() -> None:
 def test_at_the_horizon_a_waiting_message_is_open_not_abandoned() -> None:
     s = async_desk(staffing__groups__0__schedule={"kind": "constant", "agents": 1})
     r = run(s)
-    chat = r.contacts is not None and (r.contacts.channel == r.contacts.channels.index("chat"))
+    assert r.contacts is not None
+    chat = r.contacts.channel == r.contacts.channels.index("chat")
     assert np.any(r.outcome[chat] == OPEN)
-    assert not np.any(r.outcome[chat] == 1)  # ABANDONED
+    assert not np.any(r.outcome[chat] == ABANDONED)
 
 
 # --------------------------------------------------------------------------- Erlang C

@@ -54,16 +54,7 @@ class Clock:
 
     def call_in(self, delay: float, fn: Callable[[Timeout], None], value: Any = None) -> Timeout:
         """Call ``fn(event)`` at ``now + delay``; the event's value is ``value``."""
-        env = self.env
-        if self.lag:
-            when = self.now + delay
-            base = env.now
-            delay = when - base
-            if base + delay != when:
-                return self.call_at(when, fn, value)
-        event = Timeout(env, delay, value)
-        event.callbacks.append(fn)
-        return event
+        return self.again(None, [fn], delay, value)
 
     def call_at(self, when: float, fn: Callable[[Timeout], None], value: Any = None) -> Timeout:
         """Call ``fn(event)`` at exactly ``when`` (not before simpy's now)."""
