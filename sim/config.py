@@ -360,6 +360,42 @@ ServiceHours = Hours | Annotated[list[Hours | None], Field(min_length=7, max_len
 """The same hours every day, or seven entries Monday to Sunday (null: closed that day)."""
 
 
+class Bot(Model):
+    """A bot that answers a channel's first contacts before any agent (店小蜜, JIMI).
+
+    It has no capacity limit and answers round the clock, whatever the channel's ``hours``.
+    Every first contact of the channel spends ``session_seconds`` with it. With its reason's
+    containment the bot settles the issue alone (resolved, no agent); otherwise it hands over
+    (转人工) at the end of the session, and the contact joins the human queue then: its wait,
+    first response and service level count from the hand-over, as platforms count them
+    after 分流 to a human [C]. Redials, repeats and transfers come back straight to a human.
+    """
+
+    containment: dict[Annotated[str, Field(pattern=NAME)], Probability] = Field(
+        default_factory=dict
+    )
+    """Per reason, the share of its first contacts the bot settles alone [X]."""
+    default_containment: Probability = 0.0
+    """Containment of the reasons ``containment`` does not list."""
+    never: list[Annotated[str, Field(pattern=NAME)]] = Field(default_factory=list)
+    """Reasons the bot may never settle: every such contact is handed over (a 退差价 refund
+    needs a human with refund authority)."""
+    session_seconds: Distribution = Lognormal(dist="lognormal", median=45, sigma=0.76)
+    """Time with the bot: the whole session when it settles the issue, the time before the
+    hand-over otherwise (median 45 s, mean 60 s [X])."""
+    cost_yuan_per_session: Yuan = 0.05
+    """What one bot session costs (licence and messages, ¥) [X]."""
+    handover_penalty: Annotated[float, Field(ge=0, le=20, strict=True)] = 0.4
+    """Log-odds off the issue's satisfaction when the bot failed before the human (direction
+    [A], size [X]: 0.4 turns 80% satisfied into 72%)."""
+
+    def containment_of(self, reason: str) -> float:
+        """Share of ``reason``'s first contacts the bot settles alone."""
+        if reason in self.never:
+            return 0.0
+        return self.containment.get(reason, self.default_containment)
+
+
 class Channel(Model):
     """A contact channel: phone, chat, ticket, … with its own FCFS queue."""
 
@@ -392,9 +428,11 @@ class Channel(Model):
     kpi_hours: Hours | None = None
     """Hours whose arrivals ``kpi_service_level`` counts, as platforms count a response
     rate (Taobao: 08:00–24:00) [C]."""
+    bot: Bot | None = None
+    """A bot that answers first contacts before the human queue (null: none)."""
 
     unset_omitted: ClassVar[frozenset[str]] = frozenset(
-        {"hours", "asynchronous", "left_answer", "left_resolution_factor", "kpi_hours"}
+        {"hours", "asynchronous", "left_answer", "left_resolution_factor", "kpi_hours", "bot"}
     )
 
     @model_validator(mode="after")
@@ -694,6 +732,49 @@ class ContactReason(Model):
     def after_sale(self) -> bool:
         """A contact after the purchase (everything but pre-sale questions)."""
         return not (self.before_anchor and self.anchor == "order")
+
+
+class Inquiry(ContactReason):
+    """A pre-sale inquiry (询单): a buyer who asks ``lag_hours`` before ordering.
+
+    ``rate_per_order`` is the share of would-be orders whose buyer asks first.
+    """
+
+    name: str = Field("inquiry", pattern=NAME)
+    rate_per_order: Probability = 0.3
+    """Share of would-be orders whose buyer asks first (0.1–0.6 [X])."""
+    anchor: Literal["order"] = "order"
+    before_anchor: Literal[True] = True
+    lag_hours: Distribution = Lognormal(dist="lognormal", median=0.5, sigma=1.2)
+    """From the question to the order the buyer would place (median 30 min; 8% more than a
+    day [X]): an answer after it comes too late."""
+
+
+class Presale(Model):
+    """Pre-sale inquiries that can be lost (docs/model.md#pre-sale-inquiries).
+
+    Some would-be orders come with an inquiry before them, and some inquiries come from
+    buyers who never order (browsers). An inquiring buyer orders with probability
+    ``keep(w) = keep_floor + (1 − keep_floor)·exp(−keep_per_minute·w)``, ``w`` the minutes
+    from the question to the first human answer, if that answer comes before the order's
+    time; the bot's settling answer keeps ``bot_keep``; no answer in time (abandoned, left,
+    answered later) keeps ``keep_floor``. A lost order never ships and brings no contact
+    after its loss.
+    """
+
+    inquiry: Inquiry
+    browser_ratio: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False, strict=True)] = 1.0
+    """Inquiries from buyers who never order, per inquiring would-be order [X] (with the
+    defaults 询单转化率 ≈ 0.45, the practitioners' "fine" [C])."""
+    promotion_inquiry_factor: Factor = 1.5
+    """Inside the promotion's window (promotion arm) the inquiry share is this many times
+    higher: a deal that needs explaining brings questions [X]."""
+    keep_floor: Probability = 0.5
+    """Share of inquiring buyers who order without any answer in time [X]."""
+    keep_per_minute: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False, strict=True)] = 0.1
+    """How fast the rest are lost while they wait, per minute [X] (direction [A])."""
+    bot_keep: Probability = 0.8
+    """Share of inquiring buyers who order when the bot settles their question [X]."""
 
 
 class CustomerType(Model):
@@ -1121,6 +1202,10 @@ class Scenario(Model):
     economics: Economics = Economics()
     channels: dict[str, Channel] = Field(min_length=1)
     staffing: Staffing
+    presale: Presale | None = None
+    """Pre-sale inquiries that can be lost (null: orders always happen)."""
+
+    unset_omitted: ClassVar[frozenset[str]] = frozenset({"presale"})
 
     @field_validator("channels")
     @classmethod
@@ -1210,6 +1295,10 @@ class Scenario(Model):
                     problems.append("promotion.peak_day: must overlap the promotion's window")
         if self.contact_reasons and self.orders is None:
             problems.append("contact_reasons: reasons are rates per order; add an orders section")
+        if self.presale is not None:
+            if self.orders is None:
+                problems.append("presale: inquiries come before orders; add an orders section")
+            reasons.append(("presale.inquiry", self.presale.inquiry.name, self.presale.inquiry))
         for i, r in enumerate(self.contact_reasons):
             if "rate_per_order" not in r.model_fields_set:
                 problems.append(f"contact_reasons.{i}.rate_per_order: Field required")
@@ -1244,6 +1333,20 @@ class Scenario(Model):
                     problems.append(f"{where}.channel_mix.{c}: unknown channel {_q(c)}")
             if reason.anchor == "price_drop" and where not in fixed_anchor:
                 problems.append(f"{where}.anchor: price_drop is only for a price_protection claim")
+        known = set(seen) | arrival_reasons
+        for c, spec in self.channels.items():
+            if spec.bot is None:
+                continue
+            for field in ("containment", "never"):
+                for r in getattr(spec.bot, field):
+                    if r not in known:
+                        problems.append(f"channels.{c}.bot.{field}.{r}: unknown reason {_q(r)}")
+            for r in spec.bot.never:
+                if spec.bot.containment.get(r, 0.0) > 0:
+                    problems.append(
+                        f"channels.{c}.bot.containment.{r}: the reason is in bot.never; the "
+                        "bot may not settle it"
+                    )
         j = self.journey
         if j.escalation_channel is not None and j.escalation_channel not in channels:
             unknown = _q(j.escalation_channel)
