@@ -1338,13 +1338,15 @@ class Scenario(Model):
             if spec.bot is None:
                 continue
             for field in ("containment", "never"):
-                for r in getattr(spec.bot, field):
-                    if r not in known:
-                        problems.append(f"channels.{c}.bot.{field}.{r}: unknown reason {_q(r)}")
-            for r in spec.bot.never:
-                if spec.bot.containment.get(r, 0.0) > 0:
+                for name in getattr(spec.bot, field):
+                    if name not in known:
+                        problems.append(
+                            f"channels.{c}.bot.{field}.{name}: unknown reason {_q(name)}"
+                        )
+            for name in spec.bot.never:
+                if spec.bot.containment.get(name, 0.0) > 0:
                     problems.append(
-                        f"channels.{c}.bot.containment.{r}: the reason is in bot.never; the "
+                        f"channels.{c}.bot.containment.{name}: the reason is in bot.never; the "
                         "bot may not settle it"
                     )
         j = self.journey
