@@ -116,9 +116,28 @@ class Contacts:
     """Per contact, a number that names its issue the same way in every arm."""
     delivery_seconds: NDArray[np.float64] | None = None
     """Per contact, when its order's parcel arrives (``nan`` for direct arrivals)."""
+    bot: NDArray[np.int8] | None = None
+    """Per contact, its bot stage: ``NO_BOT``, ``CONTAINED`` (the bot settled it; its arrival
+    is when it wrote) or ``HANDED_OVER`` (its arrival is the hand-over to the human queue).
+    None: no channel has a bot and there are no pre-sale inquiries."""
+    bot_seconds: NDArray[np.float64] | None = None
+    """Per contact, seconds with the bot (0 without one): a handed-over contact wrote at
+    ``arrival_seconds − bot_seconds``."""
+    keep_draw: NDArray[np.float64] | None = None
+    """Per pre-sale inquiry of an order, the uniform its order's keeping is decided with
+    (``nan`` for every other contact)."""
+    placed_seconds: NDArray[np.float64] | None = None
+    """Per pre-sale inquiry of an order, when the order would be placed (``nan`` otherwise)."""
 
     def __len__(self) -> int:
         return int(self.arrival_seconds.size)
+
+    @property
+    def asked_seconds(self) -> NDArray[np.float64]:
+        """When each contact was written: before the bot for a handed-over one."""
+        if self.bot_seconds is None:
+            return self.arrival_seconds
+        return self.arrival_seconds - np.where(self.bot == HANDED_OVER, self.bot_seconds, 0.0)
 
     @property
     def promo(self) -> NDArray[np.bool_]:
@@ -174,6 +193,18 @@ class Demand:
 
 NEVER, IF_INSIST, ALWAYS = 0, 1, 2
 """Refund policies of a reason."""
+
+NO_BOT, CONTAINED, HANDED_OVER = 0, 1, 2
+"""A contact's bot stage: no bot on its channel (or a follow-up), settled by the bot, handed
+over to the human queue."""
+
+MORE_BOT, MORE_BOT_SECONDS, MORE_KEEP, MORE_PLACED = 0, 1, 2, 3
+"""Columns of a chunk's ``more``: bot stage, seconds with the bot, the keep uniform and the
+order's time of a pre-sale inquiry."""
+MORE = 4
+
+PRESALE = "presale"
+"""The field name under which the pre-sale inquiry reason is listed with the order reasons."""
 
 
 @dataclass(frozen=True)
@@ -247,7 +278,16 @@ def all_reasons(scenario: Scenario) -> list[Reason]:
             _rules(scenario, r, True, field)
             for field, r in promotion_reasons(scenario.promotion, tuple(scenario.channels))
         ]
+    if scenario.presale is not None:
+        out.append(_rules(scenario, scenario.presale.inquiry, False, None))
     return out
+
+
+def inquiry_reason(scenario: Scenario) -> int:
+    """Index of the pre-sale inquiry reason (-1 without a presale block)."""
+    if scenario.presale is None:
+        return -1
+    return len(all_reasons(scenario)) - 1
 
 
 def reasons_of(scenario: Scenario) -> tuple[str, ...]:
@@ -335,6 +375,9 @@ class _Chunk:
     delivery: NDArray[np.float64]
     ascending: bool
     """``time`` is sorted (direct streams are): split by bisection, without a copy."""
+    more: NDArray[np.float64] | None = None
+    """``n × MORE`` (bot stage, bot seconds, keep uniform, order time), or None where the
+    scenario has no bot and no pre-sale inquiries."""
 
     def __len__(self) -> int:
         return int(self.time.size)
@@ -366,6 +409,7 @@ class _Chunk:
             self.key[index],
             self.delivery[index],
             self.ascending,
+            None if self.more is None else self.more[index],
         )
 
     @staticmethod
@@ -385,6 +429,7 @@ class _Chunk:
             np.concatenate([c.key for c in chunks]),
             np.concatenate([c.delivery for c in chunks]),
             False,
+            _more_of(chunks),
         )
 
 
@@ -399,8 +444,9 @@ def _chunk(
     decide: NDArray[np.float64],
     key: NDArray[np.int64],
     delivery: NDArray[np.float64] | None = None,
+    more: NDArray[np.float64] | None = None,
 ) -> _Chunk:
-    """A chunk from its columns (``decide``: ``n × DECISIONS``)."""
+    """A chunk from its columns (``decide``: ``n × DECISIONS``; ``more``: ``n × MORE``)."""
     return _Chunk(
         time,
         channel,
@@ -413,7 +459,66 @@ def _chunk(
         key,
         np.full(time.size, np.nan) if delivery is None else delivery,
         bool(np.all(time[1:] >= time[:-1])),
+        more,
     )
+
+
+def _more_of(chunks: Sequence[_Chunk]) -> NDArray[np.float64] | None:
+    """The chunks' ``more`` rows in one array (None: they have none)."""
+    if not chunks or chunks[0].more is None:
+        return None
+    return np.concatenate([c.more for c in chunks if c.more is not None])
+
+
+class _Bots:
+    """The channels' bots, as the demand applies them to first contacts (exogenous).
+
+    A bot has no capacity limit, so whether it settles a contact and how long the session
+    takes depend on the contact's own uniforms only: drawn here, up front, and a handed-over
+    contact arrives at the human queue ``bot_seconds`` after it wrote.
+    """
+
+    def __init__(self, scenario: Scenario) -> None:
+        channels = scenario_channels(scenario)
+        reasons = reasons_of(scenario)
+        self.specs = [scenario.channels[c].bot for c in channels]
+        self.has = np.array([b is not None for b in self.specs], dtype=bool)
+        self.any = bool(self.has.any())
+        self.more = self.any or scenario.presale is not None
+        """Contacts carry ``more`` columns."""
+        self.containment = np.array(
+            [[b.containment_of(r) if b is not None else 0.0 for r in reasons] for b in self.specs]
+        ).reshape(len(channels), len(reasons))
+
+    def stage(
+        self,
+        time: NDArray[np.float64],
+        channel: NDArray[np.int32],
+        reason: int,
+        u: NDArray[np.float64] | None,
+        keep: NDArray[np.float64] | None = None,
+        placed: NDArray[np.float64] | None = None,
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """The contacts' arrival at the human queue, and their ``more`` rows.
+
+        ``u``: ``2 × n`` uniforms (containment, session time), None without any bot.
+        """
+        n = time.size
+        more = np.zeros((n, MORE))
+        more[:, MORE_KEEP] = np.nan if keep is None else keep
+        more[:, MORE_PLACED] = np.nan if placed is None else placed
+        if u is None or n == 0:
+            return time, more
+        has = self.has[channel]
+        contained = has & (u[0] < self.containment[channel, reason])
+        seconds = np.zeros(n)
+        for ci, bot in enumerate(self.specs):
+            m = channel == ci
+            if bot is not None and m.any():
+                seconds[m] = quantile(bot.session_seconds, u[1, m])
+        more[:, MORE_BOT] = np.where(has, np.where(contained, CONTAINED, HANDED_OVER), NO_BOT)
+        more[:, MORE_BOT_SECONDS] = seconds
+        return np.where(has & ~contained, time + seconds, time), more
 
 
 # --------------------------------------------------------------------------- clocks
@@ -582,6 +687,10 @@ class _OrderDays:
                 (r, field)
                 for field, r in promotion_reasons(scenario.promotion, tuple(scenario.channels))
             ]
+        self.presale = scenario.presale
+        if self.presale is not None:
+            self.reasons.append((self.presale.inquiry, PRESALE))
+        self.bots = _Bots(scenario)
         self.bound = [
             lag_bound_hours(r.lag_hours) if r.before_anchor else math.inf for r, _ in self.reasons
         ]
@@ -677,6 +786,8 @@ class _OrderDays:
             for ri, (reason, field) in enumerate(self.reasons):
                 if field is None:
                     p: NDArray[np.float64] | float = reason.rate_per_order
+                elif field == PRESALE:
+                    p = self._inquiry_share(in_window)
                 elif promotion is None:
                     continue  # the baseline arm: the mechanic's reasons never fire
                 else:
@@ -714,12 +825,24 @@ class _OrderDays:
                 decide = streams(f"{block}.{reason.name}.decide").random(
                     (DECISIONS, n), dtype=np.float32
                 )[:, fire]
+                channel = _pick_channel(
+                    reason.channel_mix, scenario_channels(scenario), u[ORDER_CHANNEL, fire]
+                )
+                when, more = when[fire], None
+                if self.bots.more:
+                    asks = field == PRESALE
+                    when, more = self.bots.stage(
+                        when,
+                        channel,
+                        self.first_reason + ri,
+                        self._bot_draws(f"{block}.{reason.name}", n, fire),
+                        streams(f"{block}.{reason.name}.keep").random(n)[fire] if asks else None,
+                        t[fire] if asks else None,
+                    )
                 out.chunks.append(
                     _chunk(
-                        when[fire],
-                        _pick_channel(
-                            reason.channel_mix, scenario_channels(scenario), u[ORDER_CHANNEL, fire]
-                        ),
+                        when,
+                        channel,
                         self.first_reason + ri,
                         u_type[fire],
                         ids[fire],
@@ -729,9 +852,85 @@ class _OrderDays:
                         # an issue is (order, reason): the same in every arm
                         (ids[fire] << 6) | (self.first_reason + ri),
                         delivery[fire],
+                        more,
                     )
                 )
+            if self.presale is not None:
+                self._browsers(out, block, k, int(d), day0, rate)
         return out
+
+    def _inquiry_share(self, in_window: NDArray[np.bool_]) -> NDArray[np.float64] | float:
+        """Per order, the probability that its buyer asks first (the promotion raises it)."""
+        assert self.presale is not None
+        share = self.presale.inquiry.rate_per_order
+        if self.promotion is None or self.presale.promotion_inquiry_factor == 1.0:
+            return share
+        factor = self.presale.promotion_inquiry_factor
+        return np.minimum(1.0, np.where(in_window, share * factor, share))
+
+    def _bot_draws(
+        self, name: str, n: int, fire: NDArray[np.bool_] | slice
+    ) -> NDArray[np.float64] | None:
+        """The bot's uniforms (containment, session) of a block's candidates, or None."""
+        if not self.bots.any:
+            return None
+        return self.streams(f"{name}.bot").random((2, n))[:, fire]
+
+    def _browsers(self, out: _Day, block: str, k: int, d: int, day0: float, rate: float) -> None:
+        """Layer ``k``'s inquiries of buyers who never order, on day ``d`` (local).
+
+        Candidates at the highest rate either arm can have (``browser_ratio`` × the inquiry
+        share × the day's order rate, × the promotion's inquiry factor if above 1), thinned
+        like orders by the arm's multiplier and by its inquiry factor: an arm with more
+        orders and questions holds every browser of one with fewer.
+        """
+        presale, scenario, streams = self.presale, self.scenario, self.streams
+        assert presale is not None
+        factor = presale.promotion_inquiry_factor if scenario.promotion is not None else 1.0
+        top = max(1.0, factor)
+        rng = streams(f"{block}.browsers")
+        n = int(rng.poisson(rate * presale.inquiry.rate_per_order * presale.browser_ratio * top))
+        hours = rng.choice(24, n, p=self.weights)
+        t = day0 + (hours + rng.random(n)) * HOUR
+        mark = rng.random(n)
+        v = rng.random(n)
+        in_window = (t >= self.win[0]) & (t < self.win[1])
+        wanted = np.where(in_window & (self.promotion is not None), factor, 1.0)
+        fire = (
+            (k + mark < multiplier(scenario, self.promotion, t))
+            & (v * top < wanted)
+            & (t >= 0)
+            & (t < self.horizon)
+        )
+        if not fire.any():
+            return
+        ri = len(self.reasons) - 1
+        reason = presale.inquiry
+        u = streams(f"{block}.browsers.u").random((ORDER_ROWS, n))[:, fire]
+        u_type = streams(f"{block}.browsers.type").random(n)[fire]
+        decide = streams(f"{block}.browsers.decide").random((DECISIONS, n), dtype=np.float32)
+        channel = _pick_channel(reason.channel_mix, scenario_channels(scenario), u[ORDER_CHANNEL])
+        when, more = self.bots.stage(
+            t[fire], channel, self.first_reason + ri, self._bot_draws(f"{block}.browsers", n, fire)
+        )
+        # a browser's id: bit 55 set, then the candidate's place (no order has bit 55)
+        head = (np.int64(1) << 55) | (np.int64(k) << 40) | (np.int64(d + self.lead) << 24)
+        ids = head + np.flatnonzero(fire).astype(np.int64)
+        out.chunks.append(
+            _chunk(
+                when,
+                channel,
+                self.first_reason + ri,
+                u_type,
+                np.full(when.size, -1, dtype=np.int64),
+                u[ORDER_HANDLE],
+                u[ORDER_PATIENCE],
+                decide[:, fire].T.astype(np.float64),
+                (ids << 6) | (self.first_reason + ri),
+                None,
+                more,
+            )
+        )
 
     def earliest(self, di: int) -> float:
         """A lower bound (seconds) of the arrivals of the contacts of day index ``di``.
@@ -747,7 +946,7 @@ class _OrderDays:
         for (reason, field), bound, clock in zip(
             self.reasons, self.bound, self.clocks, strict=True
         ):
-            if field is None:
+            if field is None or field == PRESALE:
                 if reason.rate_per_order <= 0:
                     continue
             elif self.promotion is None:
@@ -840,6 +1039,10 @@ class _Direct:
             streams(f"arrivals.{i}.channel").bit_generator.state if len(self.mix) > 1 else None
         )
         self.u_state: Any = streams(f"arrivals.{i}.u").bit_generator.state
+        self.bots = _Bots(scenario)
+        self.bot_state: Any = (
+            streams(f"arrivals.{i}.bot").bit_generator.state if self.bots.any else None
+        )
         self.done = 0
         """Contacts handed out."""
 
@@ -861,8 +1064,17 @@ class _Direct:
             chan = _pick_channel(self.mix, self.channels, _draws(self.channel_state, a, m))
         # the uniforms were drawn as one DIRECT_ROWS × n array, row after row
         u = np.stack([_draws(self.u_state, r * n + a, m) for r in range(DIRECT_ROWS)])
+        time, more = self.times[a:b], None
+        if self.bots.more:
+            # the bot's uniforms were drawn as one 2 × n array, row after row
+            bot = (
+                np.stack([_draws(self.bot_state, r * n + a, m) for r in range(2)])
+                if self.bot_state is not None
+                else None
+            )
+            time, more = self.bots.stage(time, chan, self.reason, bot)
         return _chunk(
-            self.times[a:b],
+            time,
             chan,
             self.reason,
             u[DIRECT_TYPE],
@@ -871,6 +1083,8 @@ class _Direct:
             u[DIRECT_PATIENCE],
             u[DIRECT_DECISIONS:].T,
             (np.int64(1) << 62) | (np.int64(self.i) << 32) | np.arange(a, b, dtype=np.int64),
+            None,
+            more,
         )
 
 
@@ -901,6 +1115,7 @@ class _Layout:
         types = list(scenario.customers.types.values()) if scenario.customers else []
         self.type_handle = np.array([t.handle_time_factor for t in types] or [1.0])
         self.type_patience = np.array([t.patience_factor for t in types] or [1.0])
+        self.more = _Bots(scenario).more
 
     def contacts(self, chunks: Sequence[_Chunk]) -> Contacts:
         """The chunks' contacts, sorted as :func:`generate` sorts them."""
@@ -918,6 +1133,10 @@ class _Layout:
             np.concatenate([c.decide for c in chunks])[sort] if chunks else np.zeros((0, DECISIONS))
         )
         u_type = _cat([c.u_type for c in chunks], np.float64)[sort]
+        joined = _more_of(chunks) if self.more else None
+        more = joined[sort] if joined is not None else None
+        if self.more and more is None:
+            more = np.zeros((0, MORE))
         ctype = np.minimum(
             np.searchsorted(self.type_cum, u_type, side="right"), len(self.customer_types) - 1
         ).astype(np.int32)
@@ -946,6 +1165,10 @@ class _Layout:
             decide=decide,
             issue_key=_cat([c.key for c in chunks], np.int64)[sort],
             delivery_seconds=_cat([c.delivery for c in chunks], np.float64)[sort],
+            bot=None if more is None else more[:, MORE_BOT].astype(np.int8),
+            bot_seconds=None if more is None else more[:, MORE_BOT_SECONDS],
+            keep_draw=None if more is None else more[:, MORE_KEEP],
+            placed_seconds=None if more is None else more[:, MORE_PLACED],
         )
 
 
@@ -1142,6 +1365,8 @@ class DemandStream:
         )
         """With ``keep_orders``: the orders' times and window flags, per (layer, day) block."""
         self._handed = -math.inf
+        self._bots = _Bots(scenario).any
+        self._horizon = scenario.calendar.horizon_seconds
         self.peak_buffered = 0
         """The most contacts held at once: drawn, not yet handed out."""
         self._held()
@@ -1159,6 +1384,12 @@ class DemandStream:
             self._draw(int(di))
         self._held()
         out = [head for d in self._direct if len(head := d.take(before))]
+        if self._bots:
+            # a direct contact handed over by a bot reaches the queue later: it may be due
+            # after ``before``, and waits with the order-caused ones
+            late = [c.split(before)[1] for c in out if not c.ascending]
+            out = [c if c.ascending else c.split(before)[0] for c in out]
+            self._pending += [c for c in late if len(c)]
         if before == math.inf:
             # everything goes: the contacts' own sort orders them, no need to sort twice
             out += self._pending
@@ -1170,6 +1401,9 @@ class DemandStream:
             out += [head] if len(head) else []
             self._pending = [rest] if len(rest) else []
         self._handed = before
+        if self._bots:
+            # handed over after the horizon: the buyer was still with the bot at its end
+            out = [c._pick(c.time < self._horizon) for c in out]
         return self._layout.contacts(out)
 
     @property

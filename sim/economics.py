@@ -318,12 +318,13 @@ def money_view(
     churned: float,
     platform_interventions: float,
     e: Economics,
+    bot_yuan: float = 0.0,
 ) -> dict[str, float]:
     """The money of a run (or an arm, or a difference of arms), under ``summary.json`` names.
 
     - ``gross_profit_yuan`` = gmv − goods cost (goods cost includes fulfilment);
     - ``platform_cost_yuan`` = interventions × ``platform_intervention_cost_yuan``;
-    - ``service_cost_yuan`` = labour + platform cost;
+    - ``service_cost_yuan`` = labour + platform cost + bot sessions' cost;
     - ``bad_review_cost_yuan`` = bad reviews × ``value_of_bad_review_yuan``;
     - ``churn_cost_yuan`` = churned customers × ``clv_margin_yuan``;
     - ``net_yuan`` = gross profit − service cost − refunds − bad-review cost − churn cost.
@@ -340,13 +341,14 @@ def money_view(
         churned: Customers lost, a count or an expected count.
         platform_interventions: Platform interventions (小二介入), a count or expected count.
         e: The economics coefficients.
+        bot_yuan: What the bots' sessions cost, ¥.
 
     Returns:
         Exactly the keys of :data:`MONEY_KEYS`, ¥ each.
     """
     gross_profit = gmv_yuan - goods_cost_yuan
     platform = platform_interventions * e.platform_intervention_cost_yuan
-    service = labour_yuan + platform
+    service = labour_yuan + platform + bot_yuan
     bad_review_cost = bad_review_cost_yuan(e, bad_reviews)
     churn_cost = churn_cost_yuan(e, churned)
     net = math.fsum((gross_profit, -service, -refunds_yuan, -bad_review_cost, -churn_cost))

@@ -25,11 +25,12 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from sim import catalog
+from sim import catalog, fmath
 from sim.center import (
     ABANDONED,
     ANSWERED,
     CLOSED,
+    CONTAINED,
     ESCALATION,
     FIRST,
     OPEN,
@@ -37,8 +38,19 @@ from sim.center import (
     REPEAT,
     CenterResult,
 )
+from sim.center.presale import kept as presale_kept
 from sim.config import Scenario
-from sim.demand import Contacts, Demand, OrderTally, Reason, all_reasons, order_tally
+from sim.demand import CONTAINED as CONTAINED_BY_BOT
+from sim.demand import (
+    NO_BOT,
+    Contacts,
+    Demand,
+    OrderTally,
+    Reason,
+    all_reasons,
+    inquiry_reason,
+    order_tally,
+)
 from sim.economics import (
     contact_labour_cost_yuan,
     issues_cost_yuan,
@@ -47,7 +59,7 @@ from sim.economics import (
     orders_yuan,
 )
 from sim.hours import is_open, open_spans
-from sim.mechanics import mechanic_of, promotion_reasons
+from sim.mechanics import mechanic_of, promotion_reasons, seconds
 from sim.outcomes import CSAT_DRIVERS as CSAT_DRIVERS  # its home is the outcomes stage
 from sim.outcomes import decide, issue_table
 
@@ -200,6 +212,27 @@ class Tally:
         # per day: contacts of each reason, abandoned, redials
         self.daily = np.zeros((len(self.reasons) + 2, self.n_days), dtype=np.int64)
         self.promo = np.zeros(3, dtype=np.int64)  # promotion's, after-sale, both
+        # per channel: bot sessions, settled by the bot (first contacts after the warm-up)
+        self.bots = np.zeros((2, n_ch), dtype=np.int64)
+        self.has_bot = any(spec.bot is not None for spec in specs)
+        self.bot_cost = np.array([s.bot.cost_yuan_per_session if s.bot else 0.0 for s in specs])
+        self.presale = scenario.presale
+        self.inquiry = inquiry_reason(scenario)
+        # inquiries after the warm-up: all, of orders, kept, answered by the bot (contained)
+        self.asked = np.zeros(4, dtype=np.int64)
+        # orders placed after the warm-up that were lost: per interval, per day; in the window
+        self.lost_i = np.zeros(n_int)
+        self.lost_d = np.zeros(self.n_days)
+        self.lost_in_window = 0
+        self.with_inquiry = 0  # orders placed after the warm-up whose buyer asked first
+        self.win = (
+            (
+                seconds(scenario, scenario.promotion.start),
+                seconds(scenario, scenario.promotion.end),
+            )
+            if scenario.promotion is not None
+            else (math.inf, math.inf)
+        )
         self.journey: dict[str, float] | None = None
         self.has_kind = False
         self.customer: dict[str, float] = {}
@@ -226,6 +259,9 @@ class Tally:
         abandoned = result.outcome == ABANDONED
         still_open = result.outcome == OPEN
         closed = result.outcome == CLOSED
+        if contacts.bot is not None:
+            # settled by the bot: never offered to the human queue (counted as bot sessions)
+            closed = closed | (result.outcome == CONTAINED)
         left = result.left if result.left is not None else np.zeros(arrival.size, dtype=bool)
         end_queue = np.where(
             np.isnan(result.leave_queue_seconds), horizon, result.leave_queue_seconds
@@ -243,7 +279,7 @@ class Tally:
         for ci, name in enumerate(self.channels):
             threshold = self.scenario.channels[name].service_level_seconds
             of_c = contacts.channel == ci
-            shut = of_c & counted & closed
+            shut = of_c & counted & (result.outcome == CLOSED)
             mine = of_c & counted & ~closed  # offered: a closed call never reached a queue
             ans, ab, op = mine & answered, mine & abandoned, mine & still_open
             within = ans & (wait <= threshold)
@@ -277,6 +313,59 @@ class Tally:
         self._add_days(contacts, result, counted)
         self._add_journey(contacts, result)
         self._add_customers(contacts, result)
+        if contacts.bot is not None:
+            self._add_bot_and_presale(contacts, result, counted)
+
+    def _add_bot_and_presale(
+        self, contacts: Contacts, result: CenterResult, counted: NDArray[np.bool_]
+    ) -> None:
+        """Bot sessions by channel; inquiries and the orders they kept or lost."""
+        assert contacts.bot is not None
+        first = result.kind == FIRST if result.kind is not None else np.ones(len(contacts), bool)
+        mine = first & counted
+        bot = contacts.bot
+        n_ch = len(self.channels)
+        self.bots[0] += np.bincount(contacts.channel[mine & (bot != NO_BOT)], minlength=n_ch)
+        self.bots[1] += np.bincount(
+            contacts.channel[mine & (bot == CONTAINED_BY_BOT)], minlength=n_ch
+        )
+        if self.presale is None:
+            return
+        asks = first & (contacts.reason == self.inquiry)
+        of_order = asks & (contacts.order >= 0) if contacts.order is not None else asks & False
+        assert contacts.placed_seconds is not None and contacts.keep_draw is not None
+        j = np.flatnonzero(of_order)
+        kept = presale_kept(
+            self.presale,
+            outcome=result.outcome[j],
+            arrival=contacts.arrival_seconds[j],
+            answer=result.answer_seconds[j],
+            left=None if result.left is None else result.left[j],
+            bot=bot[j],
+            bot_seconds=None if contacts.bot_seconds is None else contacts.bot_seconds[j],
+            placed=contacts.placed_seconds[j],
+            draw=contacts.keep_draw[j],
+        )
+        counted_j = counted[j]
+        self.asked += (
+            int((asks & counted).sum()),
+            int(counted_j.sum()),
+            int((kept & counted_j).sum()),
+            int((asks & counted & (bot == CONTAINED_BY_BOT)).sum()),
+        )
+        placed = contacts.placed_seconds[j]
+        measured = (placed >= self.warmup) & (placed < self.horizon)
+        self.with_inquiry += int(measured.sum())
+        lost_t = placed[measured & ~kept]
+        if lost_t.size:
+            n_int = self.starts.size
+            bins = np.clip(
+                (lost_t // self.width).astype(np.int64) - self.first_interval, 0, n_int - 1
+            )
+            self.lost_i += np.bincount(bins, minlength=n_int)
+            days = (lost_t // 86400.0).astype(np.int64) - self.first_day
+            self.lost_d += np.bincount(days, minlength=self.n_days)[: self.n_days]
+            self.lost_in_window += int(((lost_t >= self.win[0]) & (lost_t < self.win[1])).sum())
 
     def _overlap(
         self,
@@ -505,7 +594,16 @@ class Tally:
         ot_in = np.clip(ot[:, 2], warmup, horizon) - np.clip(ot[:, 1], warmup, horizon)
         overall["overtime_hours"] = float(ot_in.sum() / 3600.0)
         self._finish_journey(overall)
+        would_be = orders
+        if orders is not None and self.presale is not None:
+            orders = OrderTally(
+                orders.placed - int(self.lost_d.sum()),
+                orders.placed_in_window - self.lost_in_window,
+                orders.per_day - self.lost_d,
+            )
         daily = self._finish_days(overall, orders)
+        if self.has_bot or self.presale is not None:
+            self._finish_bot_and_presale(overall, intervals, daily, would_be, promotion_active)
         groups = scenario.staffing.groups
         busy_hours = {g.name: float(self.busy_g[gi].sum() / 3600.0) for gi, g in enumerate(groups)}
         overtime_hours = {
@@ -522,8 +620,58 @@ class Tally:
                 overall[key + "intervals_over_90"] = float((occ[staffed_intervals] > 0.9).mean())
             intervals[key + "occupancy"] = occ
         self._finish_customers(overall)
+        if self.has_bot:
+            overall["bot_cost_yuan"] = fmath.dot(self.bot_cost, self.bots[0].astype(np.float64))
         _money_metrics(scenario, orders, promotion_active, overall, busy_hours, overtime_hours)
         return ReplicationMetrics(overall, self.starts, intervals, daily)
+
+    def _finish_bot_and_presale(
+        self,
+        overall: dict[str, float],
+        intervals: dict[str, NDArray[np.float64]],
+        daily: dict[str, NDArray[np.float64]],
+        would_be: OrderTally | None,
+        promotion_active: bool,
+    ) -> None:
+        if self.has_bot:
+            sessions, contained = self.bots
+            overall["bot_sessions"] = int(sessions.sum())
+            overall["bot_contained"] = int(contained.sum())
+            if sessions.sum():
+                overall["bot_handover_rate"] = 1.0 - contained.sum() / sessions.sum()
+            for ci, name in enumerate(self.channels):
+                if self.scenario.channels[name].bot is not None:
+                    overall[f"{name}.bot_sessions"] = int(sessions[ci])
+                    overall[f"{name}.bot_contained"] = int(contained[ci])
+        p = self.presale
+        if p is None or would_be is None or self.scenario.orders is None:
+            return
+        asked, of_orders, kept, by_bot = self.asked.tolist()
+        lost = int(self.lost_d.sum())
+        overall["presale_inquiries"] = asked
+        overall["presale_browsers"] = asked - of_orders
+        overall["presale_bot_contained"] = by_bot
+        overall["orders_from_inquiries"] = kept
+        overall["orders_with_inquiry"] = self.with_inquiry
+        if asked:
+            overall["inquiry_conversion"] = kept / asked
+        overall["lost_orders"] = lost
+        gmv, goods = orders_yuan(
+            self.scenario,
+            would_be.placed,
+            would_be.placed_in_window,
+            promotion_active=promotion_active,
+        )
+        gmv_k, goods_k = orders_yuan(
+            self.scenario,
+            would_be.placed - lost,
+            would_be.placed_in_window - self.lost_in_window,
+            promotion_active=promotion_active,
+        )
+        overall["lost_gmv_yuan"] = gmv - gmv_k
+        overall["lost_margin_yuan"] = (gmv - goods) - (gmv_k - goods_k)
+        intervals["lost_orders"] = self.lost_i.copy()
+        daily["lost_orders"] = self.lost_d.copy()
 
     def _finish_journey(self, overall: dict[str, float]) -> None:
         j = self.journey
@@ -669,5 +817,6 @@ def _money_metrics(
             churned=overall.get("churned_customers", 0),
             platform_interventions=overall.get("platform_interventions", 0),
             e=e,
+            bot_yuan=overall.get("bot_cost_yuan", 0.0),
         )
     )

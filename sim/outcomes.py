@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 
 from sim.center import ABANDONED, ANSWERED, ESCALATION, FIRST, CenterResult
 from sim.config import Scenario
-from sim.demand import Contacts, Reason
+from sim.demand import HANDED_OVER, Contacts, Reason
 from sim.economics import handling_cost_yuan, issue_stake_yuan
 from sim.hours import next_opening, open_spans
 from sim.satisfaction import (
@@ -83,6 +83,9 @@ class IssueTable:
     u_review: NDArray[np.float64]
     u_revise: NDArray[np.float64]
     u_churn: NDArray[np.float64]
+    bot_penalty: NDArray[np.float64] | None = None
+    """Log-odds off satisfaction: the first contact's bot failed and handed it over (its
+    channel's ``bot.handover_penalty``); None without bots."""
 
     def __len__(self) -> int:
         return int(self.contacts.size)
@@ -173,7 +176,27 @@ def issue_table(
         u_review=decide[f, U_REVIEW],
         u_revise=decide[f, U_REVISE],
         u_churn=decide[f, U_CHURN],
+        bot_penalty=_bot_penalty(scenario, contacts, f),
     )
+
+
+def _bot_penalty(
+    scenario: Scenario, contacts: Contacts, first: NDArray[np.int64]
+) -> NDArray[np.float64] | None:
+    """Per issue (its first contact ``first``), the hand-over's satisfaction penalty."""
+    if contacts.bot is None:
+        return None
+    penalty = np.array(
+        [s.bot.handover_penalty if s.bot else 0.0 for s in scenario.channels.values()]
+    )
+    handed = contacts.bot[first] == HANDED_OVER
+    return np.where(handed, penalty[contacts.channel[first]], 0.0)
+
+
+def _shift(scenario: Scenario, table: IssueTable) -> NDArray[np.float64]:
+    """Per issue, the log-odds shift: its customer type's, less a failed bot's penalty."""
+    shift = _type_column(scenario, table, "satisfaction_shift", 0.0)
+    return shift if table.bot_penalty is None else shift - table.bot_penalty
 
 
 def _felt_wait(
@@ -254,7 +277,7 @@ def satisfaction(scenario: Scenario, table: IssueTable) -> NDArray[np.float64]:
         contacts=table.contacts,
         escalated=table.escalated,
         abandoned_any=table.abandoned_any,
-        type_shift=_type_column(scenario, table, "satisfaction_shift", 0.0),
+        type_shift=_shift(scenario, table),
     )
 
 
@@ -286,7 +309,7 @@ def decide(scenario: Scenario, reasons: list[Reason], table: IssueTable) -> Issu
     """
     sat = scenario.satisfaction
     tolerance = _tolerance(scenario, table)
-    shift = _type_column(scenario, table, "satisfaction_shift", 0.0)
+    shift = _shift(scenario, table)
     review_factor = _type_column(scenario, table, "review_factor", 1.0)
     reason = table.reason
     reason_factor = np.array([sat.reason_review_factors.get(r.name, 1.0) for r in reasons])[reason]

@@ -681,8 +681,9 @@ def test_resolved_yaml_round_trips(path: Path, overrides: tuple[str, ...]) -> No
     again = load_text(text, "resolved.yaml")
     assert again.hash == loaded.hash
     assert again.resolved == loaded.resolved
-    # model field order is kept
-    assert list(yaml.safe_load(text)) == list(Scenario.model_fields)
+    # model field order is kept (a field added later is left out while at its default)
+    fields = [f for f in Scenario.model_fields if f not in Scenario.unset_omitted]
+    assert list(yaml.safe_load(text)) == fields
 
 
 def test_loaded_scenario_is_frozen() -> None:

@@ -44,10 +44,21 @@ from simpy.events import NORMAL, Timeout
 from sim.center.acd import Acd, Agent
 from sim.center.clock import Clock
 from sim.center.journey import ONE, Ending, Kind, Rules, fate, repeat_channel
-from sim.center.result import ABANDONED, ANSWERED, CLOSED, OPEN, CenterResult, build
-from sim.center.table import DTYPES, RESULT_COLUMNS, Table
+from sim.center.presale import kept_by
+from sim.center.result import (
+    ABANDONED,
+    ANSWERED,
+    CLOSED,
+    CONTAINED,
+    OPEN,
+    VOID,
+    CenterResult,
+    build,
+)
+from sim.center.table import BLANKS, DTYPES, RESULT_COLUMNS, Table
 from sim.config import Distribution, Scenario
-from sim.demand import Contacts, all_reasons
+from sim.demand import CONTAINED as CONTAINED_BY_BOT
+from sim.demand import Contacts, all_reasons, inquiry_reason
 from sim.distributions import quantile_one
 from sim.uniforms import (
     DECISIONS,
@@ -124,6 +135,14 @@ class Center(Acd):
         self.max_contacts = j.max_contacts_per_issue
         self.issue_stream = issue_stream
         self.issue_rng: dict[int, np.random.Generator] = {}
+        self.presale = scenario.presale
+        self.inquiry = inquiry_reason(scenario)
+        self.asking: dict[int, int] = {}
+        """Per order whose buyer asked first and has not decided: its inquiry's contact."""
+        self.lost: set[int] = set()
+        """Orders lost so far: their later contacts are void."""
+        self.gated: set[int] | None = set() if self.presale is not None else None
+        """Input contacts of orders with an undecided inquiry, checked when they arrive."""
         self._agent_group = np.zeros(0, dtype=np.int32)
 
     def feed(self, c: Contacts) -> None:
@@ -175,6 +194,18 @@ class Center(Acd):
                 else np.full((n, DECISIONS), 0.5)
             ),
         }
+        more = c.bot is not None
+        for name, column in (
+            ("bot", c.bot),
+            ("bot_seconds", c.bot_seconds),
+            ("placed", c.placed_seconds),
+            ("keep", c.keep_draw),
+        ):
+            new[name] = (
+                column.astype(DTYPES[name], copy=False)
+                if column is not None
+                else np.full(n, BLANKS[name], dtype=DTYPES[name])
+            )
         # the follow-ups created so far go in front of the new inputs in the arrays
         t.seal(new)
         for name in Table.FIXED:
@@ -186,8 +217,15 @@ class Center(Acd):
         t.grow("deadline", deadline.tolist())
         t.grow("answer", [math.nan] * n)
         t.grow("agent", [-1] * n)
-        t.grow("outcome", [OPEN] * n)
-        t.grow("resolved", [-1] * n)
+        contained = new["bot"] == CONTAINED_BY_BOT if more else None
+        if contained is not None and contained.any():
+            # settled by the bot: over on arrival, never queued, never routed
+            t.grow("outcome", np.where(contained, CONTAINED, OPEN).astype(np.int8).tolist())
+            t.grow("resolved", np.where(contained, 1, -1).astype(np.int8).tolist())
+        else:
+            contained = None
+            t.grow("outcome", [OPEN] * n)
+            t.grow("resolved", [-1] * n)
         t.grow("contacts_of_issue", [1] * n)
         t.grow("issue_refunded", [False] * n)
         if self.rules.has_reasons:
@@ -211,13 +249,71 @@ class Center(Acd):
         t.grow("left", [False] * n)
         t.n += n
         self.n_inputs += n
+        if self.presale is not None:
+            self._ask(new, k)
         first = len(self.inputs)
-        self.inputs.extend(range(k, k + n))
-        if self._next_input() < 0:
+        if contained is None:
+            self.inputs.extend(range(k, k + n))
+        else:
+            self.inputs.extend((k + np.flatnonzero(~contained)).tolist())
+        if len(self.inputs) > first and self._next_input() < 0:
             self.input_at = first
             self.input_event = self.clock.again(
-                self.input_event, self._arrive_calls, t.arrival[k] - self.clock.now
+                self.input_event, self._arrive_calls, t.arrival[self.inputs[first]] - self.clock.now
             )
+
+    def _ask(self, new: dict[str, NDArray[Any]], k: int) -> None:
+        """Note the new inquiries of orders, and gate the new contacts of asking orders."""
+        order, reason = new["order"], new["reason"]
+        asks = np.flatnonzero((reason == self.inquiry) & (order >= 0))
+        for j in asks.tolist():
+            self.asking[int(order[j])] = k + j
+        watched = np.fromiter((*self.asking, *self.lost), dtype=np.int64)
+        if watched.size == 0:
+            return
+        gate = np.isin(order, watched) & (order >= 0)
+        gate[asks] = False
+        assert self.gated is not None
+        self.gated.update((k + np.flatnonzero(gate)).tolist())
+
+    def _admits(self, i: int) -> bool:
+        """Input contact i of an asking order arrives: it happens unless the order was lost."""
+        assert self.gated is not None
+        self.gated.discard(i)
+        order = int(self.t.fixed["order"][i])
+        if order in self.lost:
+            self.t.outcome[i] = VOID
+            return False
+        j = self.asking.get(order)
+        if j is None:
+            return True  # kept
+        decided = self._decision(j, self.t.arrival[i])
+        if decided is None:
+            return True  # the buyer has not decided yet: a question before the order
+        del self.asking[order]
+        if decided:
+            return True
+        self.lost.add(order)
+        self.t.outcome[i] = VOID
+        return False
+
+    def _decision(self, j: int, now: float) -> bool | None:
+        """Inquiry contact j's order kept (True), lost (False) or undecided at ``now``."""
+        assert self.presale is not None
+        t = self.t
+        fixed = t.fixed
+        return kept_by(
+            self.presale,
+            now,
+            outcome=t.outcome[j],
+            arrival=t.arrival[j],
+            answer=t.answer[j],
+            left=t.left[j],
+            bot=int(fixed["bot"][j]),
+            bot_seconds=float(fixed["bot_seconds"][j]),
+            placed=float(fixed["placed"][j]),
+            draw=float(fixed["keep"][j]),
+        )
 
     def _next_input(self) -> int:
         """Position in ``inputs`` of the input whose arrival is queued (-1: none is)."""
@@ -240,9 +336,11 @@ class Center(Acd):
         arrival = self.t.arrival
         inputs = self.inputs
         last = len(inputs) - 1
+        gated = self.gated
         while True:
             i = inputs[p]
-            self._route(i, arrival[i])
+            if gated is None or i not in gated or self._admits(i):
+                self._route(i, arrival[i])
             if p == last:
                 if self._release_due:
                     self._settle()
@@ -617,7 +715,34 @@ class Center(Acd):
             self.input_at -= arrived  # a position in the inputs
         self.armed = [int(new[a]) for a in self.armed]
         self.issue_rng = {int(new[k]): g for k, g in self.issue_rng.items() if new[k] >= 0}
+        if self.presale is not None:
+            self._compact_asking(cols, new)
         return out
+
+    def _compact_asking(self, cols: dict[str, NDArray[Any]], new: NDArray[np.int64]) -> None:
+        """Follow the renumbering; an inquiry handed out is over: its buyer has decided."""
+        assert self.presale is not None and self.gated is not None
+        asking: dict[int, int] = {}
+        for order, j in self.asking.items():
+            if new[j] >= 0:
+                asking[order] = int(new[j])
+                continue
+            decided = kept_by(
+                self.presale,
+                math.inf,
+                outcome=int(cols["outcome"][j]),
+                arrival=float(cols["arrival"][j]),
+                answer=float(cols["answer"][j]),
+                left=bool(cols["left"][j]),
+                bot=int(cols["bot"][j]),
+                bot_seconds=float(cols["bot_seconds"][j]),
+                placed=float(cols["placed"][j]),
+                draw=float(cols["keep"][j]),
+            )
+            if not decided:
+                self.lost.add(order)
+        self.asking = asking
+        self.gated = {int(new[i]) for i in self.gated if new[i] >= 0}
 
     def _columns(self, names: tuple[str, ...] = Table.LISTS) -> dict[str, NDArray[Any]]:
         """The table's columns (these, and every array column) as numpy arrays."""

@@ -13,9 +13,11 @@ from sim.center.journey import Kind
 from sim.center.rota import ScheduleLevels
 from sim.demand import Contacts
 
-ANSWERED, ABANDONED, OPEN, CLOSED = 0, 1, 2, 3
+ANSWERED, ABANDONED, OPEN, CLOSED, CONTAINED, VOID = 0, 1, 2, 3, 4, 5
 """Outcome codes of a contact: answered by an agent, abandoned, still waiting at the
-horizon, or a call that came while its channel was closed (it heard "closed" and left)."""
+horizon, a call that came while its channel was closed (it heard "closed" and left), settled
+by the channel's bot (it never reached the human queue), or void: a contact of an order
+lost before it (never handed out)."""
 
 FIRST: Final = int(Kind.FIRST)
 REDIAL: Final = int(Kind.REDIAL)
@@ -31,10 +33,11 @@ class CenterResult:
     Arrays are indexed like the :class:`~sim.demand.Contacts` they came from.
 
     Attributes:
-        outcome: ``ANSWERED``, ``ABANDONED``, ``OPEN`` or ``CLOSED``.
+        outcome: ``ANSWERED``, ``ABANDONED``, ``OPEN``, ``CLOSED`` or ``CONTAINED``.
         answer_seconds: When an agent took the contact (``nan`` unless answered).
         leave_queue_seconds: When the contact left the queue: answer or abandonment time,
-            its arrival if it found its channel closed (``nan`` if open at the horizon).
+            its arrival if it found its channel closed or the bot settled it (``nan`` if
+            open at the horizon).
         agent: Agent who answered (-1 otherwise).
         group: Index of that agent's group (-1 otherwise).
         units: Capacity units the contact held of its agent (0 unless answered).
@@ -121,6 +124,11 @@ def build(
     def at(name: str) -> NDArray[Any]:
         return cols[name] if idx is None else cols[name][idx]
 
+    every_outcome = cols["outcome"]
+    if np.any((every_outcome if idx is None else every_outcome[idx]) == VOID):
+        # a void contact is an issue's only contact (it never reached the queue): dropped
+        every = np.arange(n) if idx is None else idx
+        idx = every[every_outcome[every] != VOID]
     head = at("issue")  # each contact's issue, as the index of its first contact
     if idx is None:
         issue = head
@@ -152,6 +160,10 @@ def build(
         decide=at("decide"),
         issue_key=None if meta.issue_key is None else cols["key"][head],
         delivery_seconds=None if meta.delivery_seconds is None else cols["delivery"][head],
+        bot=None if meta.bot is None else at("bot"),
+        bot_seconds=None if meta.bot is None else at("bot_seconds"),
+        keep_draw=None if meta.bot is None else at("keep"),
+        placed_seconds=None if meta.bot is None else at("placed"),
     )
     outcome = at("outcome")
     answer = at("answer")
@@ -163,7 +175,7 @@ def build(
         np.where(
             outcome == ABANDONED,
             arrival + patience,
-            np.where(outcome == CLOSED, arrival, math.nan),
+            np.where((outcome == CLOSED) | (outcome == CONTAINED), arrival, math.nan),
         ),
     )
     flags = np.zeros((2, n), dtype=np.bool_)

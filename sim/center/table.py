@@ -23,8 +23,9 @@ class Table:
     since), so that handing out does not convert them back from lists.
 
     An issue is named by the index of its first contact; the per-issue columns
-    (``contacts_of_issue``, ``issue_refunded``, ``key``, and ``order`` and ``delivery``,
-    kept only as arrays) hold their value at that index (placeholders at other contacts').
+    (``contacts_of_issue``, ``issue_refunded``, ``key``, and the :data:`HEADS`, kept only as
+    arrays) hold their value at that index (placeholders at other contacts': a follow-up
+    never meets the bot and is no inquiry).
     """
 
     FIXED = (
@@ -40,7 +41,7 @@ class Table:
         "key",
     )
     """List columns that never change once a contact exists (``issue`` only renumbered)."""
-    HEADS = ("order", "delivery")
+    HEADS = ("order", "delivery", "bot", "bot_seconds", "placed", "keep")
     """Columns kept only as arrays: values at issue heads, placeholders elsewhere."""
     LISTS = (
         *FIXED,
@@ -125,7 +126,7 @@ class Table:
             if more is not None:
                 parts.append(more[name])
             self.fixed[name] = np.concatenate(parts) if len(parts) > 1 else parts[0]
-        for name, blank in (("order", -1), ("delivery", math.nan)):
+        for name, blank in BLANKS.items():
             parts = [self.fixed[name], np.full(tail, blank, dtype=DTYPES[name])]
             if more is not None:
                 parts.append(more[name])
@@ -160,8 +161,22 @@ DTYPES: dict[str, type[np.generic]] = {
     "key": np.int64,
     "order": np.int64,
     "delivery": np.float64,
+    "bot": np.int8,
+    "bot_seconds": np.float64,
+    "placed": np.float64,
+    "keep": np.float64,
 }
 """numpy types of the table's columns."""
+
+BLANKS: dict[str, float] = {
+    "order": -1,
+    "delivery": math.nan,
+    "bot": 0,
+    "bot_seconds": 0.0,
+    "placed": math.nan,
+    "keep": math.nan,
+}
+"""What a head column holds at a follow-up (and for contacts without the column)."""
 
 RESULT_COLUMNS = (*Table.FIXED, "answer", "agent", "outcome", "resolved", "left")
 """The list columns a result is made of (the rest only steers the engine)."""

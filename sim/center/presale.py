@@ -1,0 +1,99 @@
+"""Whether an inquiring buyer orders: the keep curve and the moment the buyer decides.
+
+An order whose buyer asked first (a pre-sale inquiry, :class:`sim.config.Presale`) is placed
+with a probability that depends on the answer the inquiry got *before the order's time*:
+
+- the bot settled the question (``CONTAINED``) by then: ``bot_keep``;
+- an agent first answered it after ``w`` seconds (counted from when the buyer wrote, the
+  bot's session included), the buyer still there: ``keep(w) = floor + (1 − floor)·e^(−λw)``
+  with λ = ``keep_per_minute`` / 60;
+- anything else (no answer by the order's time, abandoned, closed, the buyer had left):
+  ``floor``.
+
+The buyer decides at the first of those moments, and the order is kept iff the inquiry's own
+uniform (``keep_draw``) is below that probability: under common random numbers an arm whose
+inquiries are answered sooner keeps every order a slower arm keeps. Redials of an unanswered
+inquiry do not count (the buyer's decision moment has passed or the buyer gave up).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sim import fmath
+from sim.center.result import ABANDONED, ANSWERED, CLOSED, CONTAINED
+from sim.config import Presale
+from sim.demand import HANDED_OVER
+
+
+def keep_probability(p: Presale, wait_seconds: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``keep(w)``: share of inquiring buyers who order after a first answer at ``w`` s."""
+    decay = fmath.exp(-(p.keep_per_minute / 60.0) * np.asarray(wait_seconds, dtype=np.float64))
+    return np.asarray(p.keep_floor + (1.0 - p.keep_floor) * decay, dtype=np.float64)
+
+
+def kept(
+    p: Presale,
+    *,
+    outcome: NDArray[np.int8],
+    arrival: NDArray[np.float64],
+    answer: NDArray[np.float64],
+    left: NDArray[np.bool_] | None,
+    bot: NDArray[np.int8] | None,
+    bot_seconds: NDArray[np.float64] | None,
+    placed: NDArray[np.float64],
+    draw: NDArray[np.float64],
+) -> NDArray[np.bool_]:
+    """Per inquiry (the first contact of an order's inquiry issue), whether the order is kept.
+
+    The final decision, from the inquiry's final fate; arrays of one length.
+    """
+    bot_s = np.zeros(arrival.shape) if bot_seconds is None else bot_seconds
+    asked = arrival - np.where(bot == HANDED_OVER, bot_s, 0.0) if bot is not None else arrival
+    gone = np.zeros(arrival.shape, dtype=bool) if left is None else left
+    answered = (outcome == ANSWERED) & ~gone & (answer <= placed)
+    prob = np.full(arrival.shape, p.keep_floor)
+    if answered.any():
+        prob[answered] = keep_probability(p, answer[answered] - asked[answered])
+    if bot is not None:
+        settled = (outcome == CONTAINED) & (arrival + bot_s <= placed)
+        prob[settled] = p.bot_keep
+    return np.asarray(draw < prob, dtype=np.bool_)
+
+
+def kept_by(
+    p: Presale,
+    now: float,
+    *,
+    outcome: int,
+    arrival: float,
+    answer: float,
+    left: bool,
+    bot: int,
+    bot_seconds: float,
+    placed: float,
+    draw: float,
+) -> bool | None:
+    """The decision as known at ``now`` (None: the buyer has not decided yet).
+
+    Whenever it is not None it equals :func:`kept` on the inquiry's final fate: the engine
+    drops an order's later contacts on it while the run goes on.
+    """
+    if outcome == CONTAINED:
+        end = arrival + bot_seconds
+        if end <= placed:
+            return None if now < end else draw < p.bot_keep
+        return None if now < placed else draw < p.keep_floor
+    if outcome == ANSWERED:
+        if answer <= placed and not left:
+            asked = arrival - (bot_seconds if bot == HANDED_OVER else 0.0)
+            decay = math.exp(-(p.keep_per_minute / 60.0) * (answer - asked))
+            return draw < p.keep_floor + (1.0 - p.keep_floor) * decay
+        return draw < p.keep_floor
+    if outcome in (ABANDONED, CLOSED):
+        return draw < p.keep_floor
+    # still waiting (or not yet arrived): decided once the order's time has passed
+    return draw < p.keep_floor if now > placed else None
