@@ -117,7 +117,7 @@ class Contacts:
     delivery_seconds: NDArray[np.float64] | None = None
     """Per contact, when its order's parcel arrives (``nan`` for direct arrivals)."""
     bot: NDArray[np.int8] | None = None
-    """Per contact, its bot stage: ``NO_BOT``, ``CONTAINED`` (the bot settled it; its arrival
+    """Per contact, its bot stage: ``NO_BOT``, ``SETTLED`` (the bot settled it; its arrival
     is when it wrote) or ``HANDED_OVER`` (its arrival is the hand-over to the human queue).
     None: no channel has a bot and there are no pre-sale inquiries."""
     bot_seconds: NDArray[np.float64] | None = None
@@ -194,7 +194,7 @@ class Demand:
 NEVER, IF_INSIST, ALWAYS = 0, 1, 2
 """Refund policies of a reason."""
 
-NO_BOT, CONTAINED, HANDED_OVER = 0, 1, 2
+NO_BOT, SETTLED, HANDED_OVER = 0, 1, 2
 """A contact's bot stage: no bot on its channel (or a follow-up), settled by the bot, handed
 over to the human queue."""
 
@@ -516,7 +516,7 @@ class _Bots:
             m = channel == ci
             if bot is not None and m.any():
                 seconds[m] = quantile(bot.session_seconds, u[1, m])
-        more[:, MORE_BOT] = np.where(has, np.where(contained, CONTAINED, HANDED_OVER), NO_BOT)
+        more[:, MORE_BOT] = np.where(has, np.where(contained, SETTLED, HANDED_OVER), NO_BOT)
         more[:, MORE_BOT_SECONDS] = seconds
         return np.where(has & ~contained, time + seconds, time), more
 

@@ -40,9 +40,9 @@ from sim.center import (
 )
 from sim.center.presale import kept as presale_kept
 from sim.config import Scenario
-from sim.demand import CONTAINED as CONTAINED_BY_BOT
 from sim.demand import (
     NO_BOT,
+    SETTLED,
     Contacts,
     Demand,
     OrderTally,
@@ -326,9 +326,7 @@ class Tally:
         bot = contacts.bot
         n_ch = len(self.channels)
         self.bots[0] += np.bincount(contacts.channel[mine & (bot != NO_BOT)], minlength=n_ch)
-        self.bots[1] += np.bincount(
-            contacts.channel[mine & (bot == CONTAINED_BY_BOT)], minlength=n_ch
-        )
+        self.bots[1] += np.bincount(contacts.channel[mine & (bot == SETTLED)], minlength=n_ch)
         if self.presale is None:
             return
         asks = first & (contacts.reason == self.inquiry)
@@ -351,7 +349,7 @@ class Tally:
             int((asks & counted).sum()),
             int(counted_j.sum()),
             int((kept & counted_j).sum()),
-            int((asks & counted & (bot == CONTAINED_BY_BOT)).sum()),
+            int((asks & counted & (bot == SETTLED)).sum()),
         )
         placed = contacts.placed_seconds[j]
         measured = (placed >= self.warmup) & (placed < self.horizon)

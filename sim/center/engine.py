@@ -57,8 +57,7 @@ from sim.center.result import (
 )
 from sim.center.table import BLANKS, DTYPES, RESULT_COLUMNS, Table
 from sim.config import Distribution, Scenario
-from sim.demand import CONTAINED as CONTAINED_BY_BOT
-from sim.demand import Contacts, all_reasons, inquiry_reason
+from sim.demand import SETTLED, Contacts, all_reasons, inquiry_reason
 from sim.distributions import quantile_one
 from sim.uniforms import (
     DECISIONS,
@@ -217,7 +216,7 @@ class Center(Acd):
         t.grow("deadline", deadline.tolist())
         t.grow("answer", [math.nan] * n)
         t.grow("agent", [-1] * n)
-        contained = new["bot"] == CONTAINED_BY_BOT if more else None
+        contained = new["bot"] == SETTLED if more else None
         if contained is not None and contained.any():
             # settled by the bot: over on arrival, never queued, never routed
             t.grow("outcome", np.where(contained, CONTAINED, OPEN).astype(np.int8).tolist())
