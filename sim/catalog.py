@@ -156,6 +156,45 @@ METRICS: Final[tuple[Metric, ...]] = (
        "每百单进线量", "service", "decimal",
        "contacts offered ÷ orders placed in the same period × 100 "
        "(contacts include those of orders placed before it)"),
+    # bots and pre-sale inquiries
+    _m("bot_sessions", "count", "", "bot sessions", "机器人接待量", "service", "count",
+       "first contacts after the warm-up that a channel's bot answered first (per channel: "
+       "that channel's); follow-ups go straight to a human"),
+    _m("bot_contained", "count", "", "settled by the bot", "机器人独立解决量", "service",
+       "count", "bot sessions the bot settled alone: never offered to the human queue"),
+    _m("bot_handover_rate", "ratio", "bot sessions", "bot hand-over rate", "转人工率",
+       "service", "share",
+       "bot sessions handed over to the human queue (转人工) ÷ bot sessions"),
+    _m("bot_cost_yuan", "yuan (¥)", "", "bot cost", "机器人费用", "operations", "yuan",
+       "bot sessions × their channel's bot.cost_yuan_per_session, yuan (part of "
+       "service_cost_yuan)"),
+    _m("presale_inquiries", "count", "", "pre-sale inquiries", "询单量", "service", "count",
+       "pre-sale inquiries (first contacts of the presale inquiry reason) after the "
+       "warm-up, browsers' included"),
+    _m("presale_browsers", "count", "", "inquiries without an order", "未购询单量",
+       "service", "count", "inquiries of buyers who never order (browsers)"),
+    _m("presale_bot_contained", "count", "", "inquiries settled by the bot",
+       "机器人解决的询单", "service", "count", "pre-sale inquiries the bot settled alone"),
+    _m("orders_from_inquiries", "count", "", "orders from inquiries", "询单成交订单",
+       "operations", "count",
+       "orders kept of the inquiries counted in presale_inquiries (placed when their "
+       "buyer would order, perhaps after the horizon)"),
+    _m("orders_with_inquiry", "count", "", "would-be orders with an inquiry",
+       "有询单的潜在订单", "operations", "count",
+       "would-be orders placed after the warm-up and before the horizon whose buyer asked "
+       "first, kept or lost"),
+    _m("inquiry_conversion", "ratio", "pre-sale inquiries", "inquiry conversion",
+       "询单转化率", "service", "share", "orders_from_inquiries ÷ presale_inquiries"),
+    _m("lost_orders", "count", "", "orders lost to slow answers", "因响应慢流失订单",
+       "operations", "count",
+       "would-be orders placed after the warm-up and before the horizon whose buyer "
+       "asked first and did not order (no answer in time, or a slow one); orders, gmv_yuan "
+       "and gross_profit_yuan count only the orders kept"),
+    _m("lost_gmv_yuan", "yuan (¥)", "", "GMV lost", "流失GMV", "operations", "yuan",
+       "what the lost orders would have paid, yuan"),
+    _m("lost_margin_yuan", "yuan (¥)", "", "margin lost", "流失毛利", "operations", "yuan",
+       "gross profit the lost orders would have made (GMV − goods and fulfilment cost), "
+       "yuan"),
     _m("promo_contacts", "count", "", "promotion-caused contacts", "促销引起的进线",
        "service", "count", "contacts of the reasons the promotion's mechanic creates"),
     _m("promo_share_after_sale", "ratio", "after-sale contacts",
@@ -408,6 +447,9 @@ VIEW_ROWS: Final[dict[View, tuple[str, ...]]] = {
         "bad_review_cost_yuan",
         "churn_cost_yuan",
         "net_yuan",
+        "lost_orders",
+        "lost_margin_yuan",
+        "bot_cost_yuan",
         "promo_gross_profit_yuan",
         "net_impact_yuan",
         "service_cost_per_promo_order_yuan",
@@ -419,6 +461,10 @@ VIEW_ROWS: Final[dict[View, tuple[str, ...]]] = {
         "promo_contacts",
         "promo_share_after_sale",
         "contacts.<reason>",
+        "presale_inquiries",
+        "inquiry_conversion",
+        "bot_sessions",
+        "bot_handover_rate",
         "fcr",
         "contacts_per_issue",
         "repeat_contacts",

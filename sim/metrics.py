@@ -636,7 +636,7 @@ class Tally:
             overall["bot_sessions"] = int(sessions.sum())
             overall["bot_contained"] = int(contained.sum())
             if sessions.sum():
-                overall["bot_handover_rate"] = 1.0 - contained.sum() / sessions.sum()
+                overall["bot_handover_rate"] = 1.0 - int(contained.sum()) / int(sessions.sum())
             for ci, name in enumerate(self.channels):
                 if self.scenario.channels[name].bot is not None:
                     overall[f"{name}.bot_sessions"] = int(sessions[ci])
