@@ -239,6 +239,10 @@ def read_funnel(
             "(an order that is never paid is no order in the model)"
         )
     required = (*REQUIRED, converted_col)
+    cells = [h.strip() for h in header]
+    for col, src in m.items():  # a mapped optional column must not vanish unnoticed
+        if col in COLUMNS and col not in required and src not in cells:
+            problems.append(f"{name}:1: missing column {col!r} (mapped to {src!r})")
     t = _Table(text, name, tuple(COLUMNS), required, resolved, problems)
     if t.unreadable:
         raise ExportError(problems)
