@@ -863,11 +863,27 @@ def erlang(
 
 @app.command()
 def calibrate(
-    orders: Annotated[Path, typer.Option("--orders", help="orders.csv export.")],
-    contacts: Annotated[Path, typer.Option("--contacts", help="contacts.csv export.")],
     out_file: Annotated[
         Path, typer.Option("--out", help="Write the fitted scenario fragment here (new file).")
     ],
+    orders: Annotated[
+        Path | None, typer.Option("--orders", help="orders.csv export (with --contacts).")
+    ] = None,
+    contacts: Annotated[
+        Path | None, typer.Option("--contacts", help="contacts.csv export (with --orders).")
+    ] = None,
+    funnel: Annotated[
+        Path | None,
+        typer.Option(
+            "--funnel",
+            help="Hourly service export (生意参谋/赤兔/千牛): fits presale and the bot's "
+            "containment; alone or with --orders/--contacts.",
+        ),
+    ] = None,
+    funnel_channel: Annotated[
+        str,
+        typer.Option("--funnel-channel", help="The channel the hourly export's service is."),
+    ] = "chat",
     report_file: Annotated[
         Path | None,
         typer.Option("--report", help="Fit report (default: beside --out, .report.html)."),
@@ -880,9 +896,15 @@ def calibrate(
         list[str] | None,
         typer.Option("--map-contacts", help="column=export header for contacts.csv (repeatable)."),
     ] = None,
+    map_funnel: Annotated[
+        list[str] | None,
+        typer.Option("--map-funnel", help="column=export header for --funnel (repeatable)."),
+    ] = None,
     map_file: Annotated[
         Path | None,
-        typer.Option("--map-file", help="YAML: orders, contacts, channels, reasons mappings."),
+        typer.Option(
+            "--map-file", help="YAML: orders, contacts, funnel, channels, reasons mappings."
+        ),
     ] = None,
     satisfied_from: Annotated[
         float | None, typer.Option(help="A CSAT score at least this is satisfied (default 4).")
@@ -893,35 +915,52 @@ def calibrate(
         typer.Option("--force", help="Replace an existing --out (and report) file atomically."),
     ] = False,
 ) -> None:
-    """Fit a scenario fragment to a shop's orders and contacts exports.
+    """Fit a scenario fragment to a shop's exports.
 
-    The fragment (orders, contact reasons, channels' handle time and patience, journey,
-    satisfaction; each value with its 95% CI and n in a comment) is for a scenario to
-    `extends`; the report shows fitted against observed.
+    From orders and contacts exports: orders, contact reasons, channels' handle time and
+    patience, journey, satisfaction. From an hourly service export (--funnel): presale
+    (inquiry share, browsers, keep curve) and the channel's bot containment. Each value has
+    its 95% CI and n in a comment; the fragment is for a scenario to `extends`; the report
+    shows fitted against observed.
     """
     with _bad_inputs():
         done = commands.calibrate(
             orders,
             contacts,
             out_file,
+            funnel=funnel,
+            funnel_channel=funnel_channel,
             report_file=report_file,
             map_orders=map_orders or [],
             map_contacts=map_contacts or [],
+            map_funnel=map_funnel or [],
             map_file=map_file,
             satisfied_from=satisfied_from,
             lang=lang,
             force=force,
         )
     fitted, report_path = done.fit, done.report
-    out.print(
-        f"fitted {fitted.n_orders} orders and {fitted.n_contacts} contacts "
-        f"(contacts observed {fitted.window_start:%Y-%m-%d} to {fitted.window_end:%Y-%m-%d})",
-        highlight=False,
-    )
-    for why, k in fitted.excluded.items():
-        out.print(f"excluded: {k} {shown(why)}", markup=False, highlight=False)
-    for note in fitted.notes:
-        out.print(f"note: {shown(note)}", markup=False, highlight=False)
+    if fitted is not None:
+        out.print(
+            f"fitted {fitted.n_orders} orders and {fitted.n_contacts} contacts (contacts "
+            f"observed {fitted.window_start:%Y-%m-%d} to {fitted.window_end:%Y-%m-%d})",
+            highlight=False,
+        )
+        for why, k in fitted.excluded.items():
+            out.print(f"excluded: {k} {shown(why)}", markup=False, highlight=False)
+        for note in fitted.notes:
+            out.print(f"note: {shown(note)}", markup=False, highlight=False)
+    ff = done.funnel
+    if ff is not None:
+        out.print(
+            f"fitted {ff.n_hours} hours of service data "
+            f"({ff.first_hour:%Y-%m-%d %H:00} to {ff.last_hour:%Y-%m-%d %H:00})",
+            highlight=False,
+        )
+        for why, k in ff.excluded.items():
+            out.print(f"excluded: {k} {shown(why)}", markup=False, highlight=False)
+        for note in ff.notes:
+            out.print(f"note: {shown(note)}", markup=False, highlight=False)
     out.print(f"fragment: {shown(out_file)}\nreport: {shown(report_path)}", highlight=False)
 
 

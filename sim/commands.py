@@ -61,6 +61,7 @@ from sim.staffing import QueueFigures, StaffPlan, Target
 
 if TYPE_CHECKING:
     from sim.calibrate import Fit
+    from sim.funnel import FunnelFit
 
 CACHE_FOLDER = ".promosim-cache"
 """Where finished replications wait, beside the command's folder, until it is written."""
@@ -637,36 +638,60 @@ def erlang(
 class Calibration:
     """A fit written as a fragment and its report."""
 
-    fit: Fit
+    fit: Fit | None
+    """The orders and contacts fit (None: an hourly export alone)."""
     fragment: Path
     report: Path
+    funnel: FunnelFit | None = None
+    """The hourly export's fit (None: no ``--funnel``)."""
 
 
 def calibrate(
-    orders: Path,
-    contacts: Path,
+    orders: Path | None,
+    contacts: Path | None,
     out_file: Path,
     *,
+    funnel: Path | None = None,
+    funnel_channel: str = "chat",
     report_file: Path | None = None,
     map_orders: Sequence[str] = (),
     map_contacts: Sequence[str] = (),
+    map_funnel: Sequence[str] = (),
     map_file: Path | None = None,
     satisfied_from: float | None = None,
     lang: str = "en",
     force: bool = False,
 ) -> Calibration:
-    """Fit a scenario fragment to a shop's exports; write it and its fit report."""
+    """Fit a scenario fragment to a shop's exports; write it and its fit report.
+
+    The exports are ``orders`` with ``contacts``, an hourly service export (``funnel``), or
+    all three; the fragment holds what each fits.
+    """
     from sim import calibrate as cal
+    from sim import funnel as fun
     from sim import report as reports
 
     check_lang(lang)
+    if (orders is None) != (contacts is None):
+        raise BadInput("calibrate: --orders and --contacts go together")
+    if orders is None and funnel is None:
+        raise BadInput("calibrate: give --orders and --contacts, or --funnel, or all three")
+    if not cal.NAME.fullmatch(funnel_channel) or funnel_channel in cal.RESERVED_CHANNELS:
+        raise BadInput(
+            f"--funnel-channel: {cal._quoted(funnel_channel)} is not a channel name (a "
+            "lower-case letter, then lower-case letters, digits or _; not "
+            f"{', '.join(cal.RESERVED_CHANNELS)})"
+        )
     report_path = report_file or out_file.with_name(out_file.stem + ".report.html")
+    inputs = [p for p in (orders, contacts, funnel, map_file) if p is not None]
     try:
-        check_paths([out_file, report_path], [orders, contacts, *([map_file] if map_file else [])])
+        check_paths([out_file, report_path], inputs)
         check_file_target(out_file, "fragment", force=force)
         check_file_target(report_path, "report", force=force)
     except OutputError as e:
         raise BadInput(f"promosim: {e}") from None
+    problems: list[str] = []
+    exports = hourly = None
     try:
         data = None
         if map_file is not None:
@@ -675,19 +700,42 @@ def calibrate(
             except ScenarioError as e:
                 raise cal.ExportError([str(p) for p in e.problems]) from None
         mapping = cal.column_map(
-            data, list(map_orders), list(map_contacts), satisfied_from, str(map_file)
+            data,
+            list(map_orders),
+            list(map_contacts),
+            satisfied_from,
+            str(map_file),
+            list(map_funnel),
         )
-        exports = cal.load_exports(orders, contacts, mapping)
     except cal.ExportError as e:
         raise BadInput(str(e)) from None
-    fitted = cal.fit(exports, satisfied_from=mapping.satisfied_from)
-    fragment = cal.fragment_yaml(fitted, f"{orders}, {contacts}")
+    # every export's problems at once
+    if orders is not None and contacts is not None:
+        try:
+            exports = cal.load_exports(orders, contacts, mapping)
+        except cal.ExportError as e:
+            problems += e.problems
+    if funnel is not None:
+        try:
+            hourly = fun.load_funnel(funnel, mapping.funnel)
+        except cal.ExportError as e:
+            problems += e.problems
+    if problems:
+        raise BadInput(str(cal.ExportError(problems)))
+    fitted = cal.fit(exports, satisfied_from=mapping.satisfied_from) if exports else None
+    funnel_fit = fun.fit_funnel(hourly, funnel_channel) if hourly is not None else None
+    if fitted is not None:
+        fragment = cal.fragment_yaml(fitted, f"{orders}, {contacts}", funnel_fit, str(funnel or ""))
+    else:
+        assert funnel_fit is not None
+        fragment = fun.funnel_yaml(funnel_fit, str(funnel))
+    page = reports.build_calibration_report(fitted, lang, funnel_fit)
     try:  # whole or not at all: a temporary file linked (new) or renamed (--force) into place
         write_file(out_file, fragment, replace=force)
-        write_report(report_path, reports.build_calibration_report(fitted, lang), replace=force)
+        write_report(report_path, page, replace=force)
     except OutputError as e:
         raise BadInput(f"promosim: {e}") from None
-    return Calibration(fitted, out_file, report_path)
+    return Calibration(fitted, out_file, report_path, funnel_fit)
 
 
 __all__ = [

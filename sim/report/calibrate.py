@@ -99,6 +99,25 @@ CAL_LABELS: dict[str, dict[str, str]] = {
         "en": "CSAT: largest gap, observed to predicted share by tenth",
         "zh": "满意度：各十分位观测与预测比例的最大差距",
     },
+    "cal_sec_funnel": {"en": "Pre-sale funnel and bot", "zh": "售前询单转化与机器人"},
+    "cal_funnel_meta": {
+        "en": "hourly export: {hours} hours, {start} to {end}",
+        "zh": "小时数据：{hours} 小时，{start} 至 {end}",
+    },
+    "cal_funnel_note": {
+        "en": "Each dot is an hour: its inquiries' conversion against its mean human response "
+        "time. The curve is the binomial fit c·(floor + (1 − floor)·exp(−λ·w)); the hour's "
+        "mean wait stands for its waits, so the loss from waiting is understated (the floor "
+        "biased high) when waits vary within an hour.",
+        "zh": "每个点为一个小时：该小时询单转化率对人工平均响应时长。曲线为二项分布拟合 "
+        "c·(floor + (1 − floor)·exp(−λ·w))；以小时平均等待代替等待分布，"
+        "小时内等待差异越大，等待造成的流失越被低估（floor 偏高）。",
+    },
+    "cal_axis_conversion": {"en": "inquiry conversion", "zh": "询单转化率"},
+    "cal_axis_response": {
+        "en": "mean human response, minutes",
+        "zh": "人工平均响应时长，分钟",
+    },
 }
 
 
@@ -404,18 +423,121 @@ def _cal_csat_figure(f: Any, t: Text) -> go.Figure | None:
     return fig
 
 
+def _funnel_rows(ff: Any) -> list[tuple[str, Any]]:
+    """(parameter, estimate) rows of an hourly export's fit."""
+    rows: list[tuple[str, Any]] = []
+    cv = ff.conversion
+    if cv is not None:
+        rows.append(("inquiry conversion (overall)", cv.overall))
+        if cv.identified:
+            rows += [
+                ("presale.browser_ratio", cv.browser_ratio),
+                ("would-be buyers' share c", cv.c),
+                ("presale.keep_floor", cv.floor),
+                ("presale.keep_per_minute", cv.keep_per_minute),
+            ]
+    if ff.inquiry_share is not None:
+        rows.append(("presale.inquiry.rate_per_order", ff.inquiry_share))
+    elif ff.inquiry_share_bound is not None:
+        rows.append(("presale.inquiry.rate_per_order (upper bound)", ff.inquiry_share_bound))
+    if ff.containment is not None:
+        rows.append((f"channels.{ff.channel}.bot.default_containment", ff.containment))
+    return rows
+
+
+def _funnel_figure(ff: Any, t: Text) -> go.Figure | None:
+    cv = ff.conversion
+    if cv is None:
+        return None
+    import numpy as np
+
+    w = cv.wait_minutes
+    grid = np.linspace(0.0, float(w.max()) * 1.05, 200)
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=w,
+            y=cv.converted / cv.inquiries,
+            mode="markers",
+            name=t("cal_observed"),
+            marker={"color": PALETTE[0], "size": 5, "opacity": 0.5},
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=grid,
+            y=cv.curve(grid),
+            mode="lines",
+            name=t("cal_fitted"),
+            line={"color": PALETTE[1], "width": 2},
+        )
+    )
+    layout(
+        fig,
+        380,
+        xaxis_title=t("cal_axis_response"),
+        yaxis_title=t("cal_axis_conversion"),
+        yaxis_range=[0, 1],
+    )
+    return fig
+
+
+def _funnel_section(ff: Any, t: Text, plot: Plots) -> str:
+    meta = t(
+        "cal_funnel_meta",
+        hours=ff.n_hours,
+        start=f"{ff.first_hour:%Y-%m-%d %H:00}",
+        end=f"{ff.last_hour:%Y-%m-%d %H:00}",
+    )
+
+    class _Rows:  # the parameter table and exclusions, drawn like the main fit's
+        def __init__(self) -> None:
+            self.excluded, self.notes = ff.excluded, ff.notes
+
+    def g(v: float) -> str:
+        return f"{v:.4g}"
+
+    body = "".join(
+        f"<tr><td>{html.escape(name)}</td><td class=num>{g(e.value)}</td>"
+        f"<td class=num>[{g(e.lo)}, {g(e.hi)}]</td><td class=num>{e.n}</td></tr>"
+        for name, e in _funnel_rows(ff)
+    )
+    head = "".join(
+        f"<th>{html.escape(t(k))}</th>" for k in ("cal_parameter", "cal_value", "cal_ci", "cal_n")
+    )
+    table = f'<table class="glossary"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    return (
+        note_html(meta)
+        + table
+        + _cal_excluded(_Rows(), t)
+        + note_html(t("cal_funnel_note"))
+        + plot(_funnel_figure(ff, t), "fig-cal-funnel")
+    )
+
+
 def build_calibration_report(
-    fit: Any, lang: str = "en", figures: dict[str, go.Figure] | None = None
+    fit: Any,
+    lang: str = "en",
+    funnel: Any = None,
+    figures: dict[str, go.Figure] | None = None,
 ) -> str:
     """The fit report of ``promosim calibrate``: fitted against observed, with CIs.
 
     Args:
-        fit: A :class:`sim.calibrate.Fit`.
+        fit: A :class:`sim.calibrate.Fit` (None: an hourly export alone).
         lang: ``en`` or ``zh``.
+        funnel: A :class:`sim.funnel.FunnelFit`: its section is added.
         figures: If given, receives every figure by its div id.
     """
     t = Text(lang)
     plot = Plots(t, figures)
+    funnel_body = (
+        [section_html("funnel", t("cal_sec_funnel"), _funnel_section(funnel, t, plot))]
+        if funnel is not None
+        else []
+    )
+    if fit is None:
+        return page(t("cal_title"), "", [t("cal_note")], funnel_body, t)
     meta = t(
         "cal_meta",
         orders=fit.n_orders,
@@ -450,5 +572,6 @@ def build_calibration_report(
             + plot(_cal_patience_figure(fit, t), "fig-cal-patience"),
         ),
         section_html("csat", t("cal_sec_csat"), plot(_cal_csat_figure(fit, t), "fig-cal-csat")),
+        *funnel_body,
     ]
     return page(t("cal_title"), meta, [t("cal_note")], body, t)
