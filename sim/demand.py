@@ -470,6 +470,13 @@ def _more_of(chunks: Sequence[_Chunk]) -> NDArray[np.float64] | None:
     return np.concatenate([c.more for c in chunks if c.more is not None])
 
 
+def carries_more(scenario: Scenario) -> bool:
+    """Contacts of ``scenario`` carry the bot and pre-sale columns (a bot or ``presale``)."""
+    return scenario.presale is not None or any(
+        c.bot is not None for c in scenario.channels.values()
+    )
+
+
 class _Bots:
     """The channels' bots, as the demand applies them to first contacts (exogenous).
 

@@ -57,7 +57,7 @@ from sim.center.result import (
 )
 from sim.center.table import BLANKS, DTYPES, RESULT_COLUMNS, Table
 from sim.config import Distribution, Scenario
-from sim.demand import SETTLED, Contacts, all_reasons, inquiry_reason
+from sim.demand import SETTLED, Contacts, all_reasons, carries_more, inquiry_reason
 from sim.distributions import quantile_one
 from sim.uniforms import (
     DECISIONS,
@@ -95,7 +95,7 @@ class Center(Acd):
 
     def __init__(self, scenario: Scenario, issue_stream: IssueStream | None) -> None:
         clock = Clock()
-        super().__init__(scenario, clock, Table())
+        super().__init__(scenario, clock, Table(carries_more(scenario)))
         self._at = clock.call_in
         self.input_event: Timeout | None = None
         """The arrival of the next input contact, if queued (not processed); reused."""
@@ -194,17 +194,18 @@ class Center(Acd):
             ),
         }
         more = c.bot is not None
-        for name, column in (
-            ("bot", c.bot),
-            ("bot_seconds", c.bot_seconds),
-            ("placed", c.placed_seconds),
-            ("keep", c.keep_draw),
-        ):
-            new[name] = (
-                column.astype(DTYPES[name], copy=False)
-                if column is not None
-                else np.full(n, BLANKS[name], dtype=DTYPES[name])
-            )
+        if len(t.heads) > len(Table.HEADS):
+            for name, column in (
+                ("bot", c.bot),
+                ("bot_seconds", c.bot_seconds),
+                ("placed", c.placed_seconds),
+                ("keep", c.keep_draw),
+            ):
+                new[name] = (
+                    column.astype(DTYPES[name], copy=False)
+                    if column is not None
+                    else np.full(n, BLANKS[name], dtype=DTYPES[name])
+                )
         # the follow-ups created so far go in front of the new inputs in the arrays
         t.seal(new)
         for name in Table.FIXED:
@@ -751,7 +752,7 @@ class Center(Acd):
             name: t.fixed[name] if name in t.fixed else np.array(getattr(t, name), DTYPES[name])
             for name in names
         }
-        cols.update((name, t.fixed[name]) for name in Table.HEADS)
+        cols.update((name, t.fixed[name]) for name in t.heads)
         cols["decide"] = t.decide
         return cols
 

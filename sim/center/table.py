@@ -41,7 +41,10 @@ class Table:
         "key",
     )
     """List columns that never change once a contact exists (``issue`` only renumbered)."""
-    HEADS = ("order", "delivery", "bot", "bot_seconds", "placed", "keep")
+    HEADS = ("order", "delivery")
+    MORE_HEADS = ("bot", "bot_seconds", "placed", "keep")
+    """Head columns of the bot stage and pre-sale inquiries, kept only when contacts have
+    them (``more``)."""
     """Columns kept only as arrays: values at issue heads, placeholders elsewhere."""
     LISTS = (
         *FIXED,
@@ -59,7 +62,9 @@ class Table:
     )
     """The per-contact list columns."""
 
-    def __init__(self) -> None:
+    def __init__(self, more: bool = False) -> None:
+        self.heads = (*self.HEADS, *self.MORE_HEADS) if more else self.HEADS
+        """The head columns this table keeps."""
         self.n = 0
         self.arrival: list[float] = []
         self.handle: list[float] = []
@@ -96,7 +101,7 @@ class Table:
         self.key: list[int] = []
         self.n_fixed = 0
         self.fixed: dict[str, NDArray[Any]] = {
-            name: np.zeros(0, dtype=DTYPES[name]) for name in (*self.FIXED, *self.HEADS)
+            name: np.zeros(0, dtype=DTYPES[name]) for name in (*self.FIXED, *self.heads)
         }
 
     def decisions(self, i: int) -> NDArray[np.float64]:
@@ -126,7 +131,8 @@ class Table:
             if more is not None:
                 parts.append(more[name])
             self.fixed[name] = np.concatenate(parts) if len(parts) > 1 else parts[0]
-        for name, blank in BLANKS.items():
+        for name in self.heads:
+            blank = BLANKS[name]
             parts = [self.fixed[name], np.full(tail, blank, dtype=DTYPES[name])]
             if more is not None:
                 parts.append(more[name])
