@@ -54,6 +54,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import optimize, special
 
+from sim import catalog, fmath
 from sim.calibrate import (
     FRAGMENT_FIRST,
     Z95,
@@ -378,7 +379,7 @@ class ConversionFit:
 
     def curve(self, w: NDArray[np.float64]) -> NDArray[np.float64]:
         """Fitted conversion of an inquiry after ``w`` minutes to the first human answer."""
-        return self.a.value + self.b.value * np.exp(-self.keep_per_minute.value * w)
+        return self.a.value + self.b.value * fmath.exp(-self.keep_per_minute.value * w)
 
 
 @dataclass(frozen=True)
@@ -416,8 +417,8 @@ def _conversion(
 
     def nll(x: NDArray[np.float64]) -> float:
         a, b, lam = unpack(x)
-        p = np.clip(a + b * np.exp(-lam * w), eps, 1 - eps)
-        return -float(np.sum(y * np.log(p) + (n - y) * np.log1p(-p)))
+        p = np.clip(a + b * fmath.exp(-lam * w), eps, 1 - eps)
+        return -float(np.sum(y * fmath.log(p) + (n - y) * fmath.log1p(-p)))
 
     overall = y.sum() / n.sum()
     scale = 1.0 / max(float(np.median(w)), 1e-3)
@@ -443,7 +444,7 @@ def _conversion(
     if not all(map(math.isfinite, (a, b, lam))):
         return None
     # observed information in (A, B, λ): −Σ ∂²ℓ, ℓ_h = y log p + (n − y) log(1 − p)
-    e = np.exp(-lam * w)
+    e = fmath.exp(-lam * w)
     p = np.clip(a + b * e, eps, 1 - eps)
     g = np.stack([np.ones_like(w), e, -b * w * e])  # ∂p/∂(A, B, λ)
     s = y / p - (n - y) / (1 - p)
@@ -643,7 +644,8 @@ def presale_lines(ff: FunnelFit) -> list[str]:
     if cv is not None:
         lines.append(
             _comment(
-                f"inquiry conversion {_g(cv.overall.value)} ({_ci(cv.overall)} inquiries); "
+                f"{catalog.label('inquiry_conversion')} {_g(cv.overall.value)} "
+                f"({_ci(cv.overall)} inquiries); "
                 f"fitted p(w) = {_g(cv.a.value)} + {_g(cv.b.value)}"
                 f"·exp(−{_g(cv.keep_per_minute.value)}·w), "
                 f"w minutes to the first human answer; dispersion {_g(cv.dispersion)}"

@@ -226,14 +226,6 @@ def test_one_more_agent_never_loses_an_order_more_in_any_replication() -> None:
     assert a["lost_orders"] > b["lost_orders"]  # and the difference is real
 
 
-def _group(agents: int) -> dict[str, Any]:
-    return {
-        "name": "chat",
-        "channels": ["chat"],
-        "schedule": {"kind": "constant", "agents": agents},
-    }
-
-
 def test_a_better_bot_never_sends_more_first_contacts_to_the_humans() -> None:
     weak = shop(channels__chat__bot={**BOT, "containment": {"wismo": 0.3, "inquiry": 0.1}})
     strong = shop(channels__chat__bot={**BOT, "containment": {"wismo": 0.6, "inquiry": 0.4}})

@@ -113,7 +113,6 @@ CAL_LABELS: dict[str, dict[str, str]] = {
         "c·(floor + (1 − floor)·exp(−λ·w))；以小时平均等待代替等待分布，"
         "小时内等待差异越大，等待造成的流失越被低估（floor 偏高）。",
     },
-    "cal_axis_conversion": {"en": "inquiry conversion", "zh": "询单转化率"},
     "cal_axis_response": {
         "en": "mean human response, minutes",
         "zh": "人工平均响应时长，分钟",
@@ -476,7 +475,7 @@ def _funnel_figure(ff: Any, t: Text) -> go.Figure | None:
         fig,
         380,
         xaxis_title=t("cal_axis_response"),
-        yaxis_title=t("cal_axis_conversion"),
+        yaxis_title=t("inquiry_conversion"),
         yaxis_range=[0, 1],
     )
     return fig
