@@ -13,7 +13,7 @@ import os
 import re
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -946,10 +946,7 @@ def calibrate(
             f"observed {fitted.window_start:%Y-%m-%d} to {fitted.window_end:%Y-%m-%d})",
             highlight=False,
         )
-        for why, k in fitted.excluded.items():
-            out.print(f"excluded: {k} {shown(why)}", markup=False, highlight=False)
-        for note in fitted.notes:
-            out.print(f"note: {shown(note)}", markup=False, highlight=False)
+        _fit_notes(fitted.excluded, fitted.notes)
     ff = done.funnel
     if ff is not None:
         out.print(
@@ -957,11 +954,16 @@ def calibrate(
             f"({ff.first_hour:%Y-%m-%d %H:00} to {ff.last_hour:%Y-%m-%d %H:00})",
             highlight=False,
         )
-        for why, k in ff.excluded.items():
-            out.print(f"excluded: {k} {shown(why)}", markup=False, highlight=False)
-        for note in ff.notes:
-            out.print(f"note: {shown(note)}", markup=False, highlight=False)
+        _fit_notes(ff.excluded, ff.notes)
     out.print(f"fragment: {shown(out_file)}\nreport: {shown(report_path)}", highlight=False)
+
+
+def _fit_notes(excluded: Mapping[str, int], notes: Sequence[str]) -> None:
+    """A fit's excluded rows by reason, and its notes."""
+    for why, k in excluded.items():
+        out.print(f"excluded: {k} {shown(why)}", markup=False, highlight=False)
+    for note in notes:
+        out.print(f"note: {shown(note)}", markup=False, highlight=False)
 
 
 class Interrupted(BaseException):

@@ -491,7 +491,7 @@ class _Bots:
         self.specs = [scenario.channels[c].bot for c in channels]
         self.has = np.array([b is not None for b in self.specs], dtype=bool)
         self.any = bool(self.has.any())
-        self.more = self.any or scenario.presale is not None
+        self.more = carries_more(scenario)
         """Contacts carry ``more`` columns."""
         self.containment = np.array(
             [[b.containment_of(r) if b is not None else 0.0 for r in reasons] for b in self.specs]
@@ -1033,7 +1033,7 @@ class _Direct:
     very numbers drawing them all at once gives).
     """
 
-    def __init__(self, scenario: Scenario, streams: Streams, i: int) -> None:
+    def __init__(self, scenario: Scenario, streams: Streams, i: int, bots: _Bots) -> None:
         spec = scenario.arrivals[i]
         channels = scenario_channels(scenario)
         self.i = i
@@ -1046,7 +1046,7 @@ class _Direct:
             streams(f"arrivals.{i}.channel").bit_generator.state if len(self.mix) > 1 else None
         )
         self.u_state: Any = streams(f"arrivals.{i}.u").bit_generator.state
-        self.bots = _Bots(scenario)
+        self.bots = bots
         self.bot_state: Any = (
             streams(f"arrivals.{i}.bot").bit_generator.state if self.bots.any else None
         )
@@ -1122,7 +1122,7 @@ class _Layout:
         types = list(scenario.customers.types.values()) if scenario.customers else []
         self.type_handle = np.array([t.handle_time_factor for t in types] or [1.0])
         self.type_patience = np.array([t.patience_factor for t in types] or [1.0])
-        self.more = _Bots(scenario).more
+        self.more = carries_more(scenario)
 
     def contacts(self, chunks: Sequence[_Chunk]) -> Contacts:
         """The chunks' contacts, sorted as :func:`generate` sorts them."""
@@ -1353,7 +1353,8 @@ class DemandStream:
         # Ties of (time, order, reason) can only be between direct arrivals (an order's
         # contacts differ by reason, orders by id), so only the direct streams' relative
         # order matters to the stable sort: they stay first and in the scenario's order.
-        self._direct = [_Direct(scenario, streams, i) for i in range(len(scenario.arrivals))]
+        bots = _Bots(scenario)
+        self._direct = [_Direct(scenario, streams, i, bots) for i in range(len(scenario.arrivals))]
         self._pending: list[_Chunk] = []
         """Order-caused contacts drawn and not handed out, in the order drawn."""
         self._days = (
@@ -1372,7 +1373,7 @@ class DemandStream:
         )
         """With ``keep_orders``: the orders' times and window flags, per (layer, day) block."""
         self._handed = -math.inf
-        self._bots = _Bots(scenario).any
+        self._bots = bots.any
         self._horizon = scenario.calendar.horizon_seconds
         self.peak_buffered = 0
         """The most contacts held at once: drawn, not yet handed out."""

@@ -38,7 +38,7 @@ from sim.center import (
     REPEAT,
     CenterResult,
 )
-from sim.center.presale import kept as presale_kept
+from sim.center.presale import orders_of_inquiries
 from sim.config import Scenario
 from sim.demand import (
     NO_BOT,
@@ -330,20 +330,8 @@ class Tally:
         if self.presale is None:
             return
         asks = first & (contacts.reason == self.inquiry)
-        of_order = asks & (contacts.order >= 0) if contacts.order is not None else asks & False
-        assert contacts.placed_seconds is not None and contacts.keep_draw is not None
-        j = np.flatnonzero(of_order)
-        kept = presale_kept(
-            self.presale,
-            outcome=result.outcome[j],
-            arrival=contacts.arrival_seconds[j],
-            answer=result.answer_seconds[j],
-            left=None if result.left is None else result.left[j],
-            bot=bot[j],
-            bot_seconds=None if contacts.bot_seconds is None else contacts.bot_seconds[j],
-            placed=contacts.placed_seconds[j],
-            draw=contacts.keep_draw[j],
-        )
+        j, kept = orders_of_inquiries(self.presale, self.inquiry, result)
+        assert contacts.placed_seconds is not None
         counted_j = counted[j]
         self.asked += (
             int((asks & counted).sum()),

@@ -327,7 +327,7 @@ def test_direct_streams_drawn_piece_by_piece_are_the_streams_drawn_at_once() -> 
     """A direct stream's columns, drawn when handed out (PCG64 moved on), are its draws."""
     s = bundled("default")
     streams = Streams(s.seed, 1)
-    direct = sim.demand._Direct(s, streams, 0)
+    direct = sim.demand._Direct(s, streams, 0, sim.demand._Bots(s))
     n = direct.times.size
     pieces = [direct.take(t * 3600.0) for t in (0.5, 0.5, 2.0, 7.25)] + [direct.take(math.inf)]
     assert len(direct) == 0 and sum(len(p) for p in pieces) == n > 100
@@ -350,7 +350,7 @@ def test_a_direct_stream_s_channel_mix_drawn_piece_by_piece() -> None:
         {"kind": "poisson", "channel_mix": {"phone": 0.3, "chat": 0.7}, "contacts_per_hour": 60}
     ]
     s = Scenario.model_validate(data)
-    direct = sim.demand._Direct(s, Streams(s.seed, 0), 0)
+    direct = sim.demand._Direct(s, Streams(s.seed, 0), 0, sim.demand._Bots(s))
     n = direct.times.size
     pieces = [direct.take(h * 3600.0) for h in (1.0, 6.5, 6.5, 20.0)] + [direct.take(math.inf)]
     again = Streams(s.seed, 0)

@@ -16,7 +16,7 @@ import yaml
 
 from sim import staffing
 from sim.center import ANSWERED, CONTAINED, FIRST, OPEN, CenterResult, simulate_center
-from sim.center.presale import kept
+from sim.center.presale import orders_of_inquiries
 from sim.config import Scenario
 from sim.demand import HANDED_OVER, NO_BOT, SETTLED, first_contacts, generate, inquiry_reason
 from sim.experiment import run_arm
@@ -135,26 +135,6 @@ def test_inquiries_bot_sessions_and_orders_are_conserved_in_every_replication() 
         assert m["lost_orders"] > 0
 
 
-def _decisions(s: Scenario, result: CenterResult) -> tuple[np.ndarray, np.ndarray]:
-    """Which contacts are inquiries of orders, and whether each one's order was kept."""
-    c = result.contacts
-    assert c is not None and c.order is not None and s.presale is not None
-    assert c.placed_seconds is not None and c.keep_draw is not None
-    asks = (c.reason == inquiry_reason(s)) & (c.order >= 0)
-    k = kept(
-        s.presale,
-        outcome=result.outcome[asks],
-        arrival=c.arrival_seconds[asks],
-        answer=result.answer_seconds[asks],
-        left=None if result.left is None else result.left[asks],
-        bot=None if c.bot is None else c.bot[asks],
-        bot_seconds=None if c.bot_seconds is None else c.bot_seconds[asks],
-        placed=c.placed_seconds[asks],
-        draw=c.keep_draw[asks],
-    )
-    return asks, k
-
-
 def test_a_lost_order_brings_no_contact_after_its_buyer_decided() -> None:
     s = shop(
         staffing__groups=[
@@ -168,7 +148,8 @@ def test_a_lost_order_brings_no_contact_after_its_buyer_decided() -> None:
     m = run_arm(s, 0).overall
     assert m["lost_orders"] > 20
     # every wismo issue of the demand is in the result unless its order was lost before it
-    asks, k = _decisions(s, result)
+    assert s.presale is not None
+    asks, k = orders_of_inquiries(s.presale, inquiry_reason(s), result)
     lost = set(c.order[asks][~k].tolist())
     # the streamed run (a day at a time, inquiries handed out and decided at compaction)
     # loses the same orders
@@ -200,7 +181,8 @@ def test_a_flat_keep_curve_loses_nothing_and_keeps_the_orders_and_their_contacts
 
 def _kept_orders(s: Scenario, rep: int) -> set[int]:
     _, result = run(s, rep)
-    asks, k = _decisions(s, result)
+    assert s.presale is not None
+    asks, k = orders_of_inquiries(s.presale, inquiry_reason(s), result)
     assert result.contacts is not None
     order = result.contacts.order
     assert order is not None

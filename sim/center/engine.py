@@ -193,8 +193,7 @@ class Center(Acd):
                 else np.full((n, DECISIONS), 0.5)
             ),
         }
-        more = c.bot is not None
-        if len(t.heads) > len(Table.HEADS):
+        if t.more:
             for name, column in (
                 ("bot", c.bot),
                 ("bot_seconds", c.bot_seconds),
@@ -217,13 +216,14 @@ class Center(Acd):
         t.grow("deadline", deadline.tolist())
         t.grow("answer", [math.nan] * n)
         t.grow("agent", [-1] * n)
-        contained = new["bot"] == SETTLED if more else None
-        if contained is not None and contained.any():
+        settled = np.flatnonzero(new["bot"] == SETTLED) if t.more else ()
+        if len(settled):
             # settled by the bot: over on arrival, never queued, never routed
-            t.grow("outcome", np.where(contained, CONTAINED, OPEN).astype(np.int8).tolist())
-            t.grow("resolved", np.where(contained, 1, -1).astype(np.int8).tolist())
+            outcome, resolved = np.full(n, OPEN, np.int8), np.full(n, -1, np.int8)
+            outcome[settled], resolved[settled] = CONTAINED, 1
+            t.grow("outcome", outcome.tolist())
+            t.grow("resolved", resolved.tolist())
         else:
-            contained = None
             t.grow("outcome", [OPEN] * n)
             t.grow("resolved", [-1] * n)
         t.grow("contacts_of_issue", [1] * n)
@@ -252,10 +252,10 @@ class Center(Acd):
         if self.presale is not None:
             self._ask(new, k)
         first = len(self.inputs)
-        if contained is None:
-            self.inputs.extend(range(k, k + n))
+        if len(settled):
+            self.inputs.extend((k + np.flatnonzero(new["bot"] != SETTLED)).tolist())
         else:
-            self.inputs.extend((k + np.flatnonzero(~contained)).tolist())
+            self.inputs.extend(range(k, k + n))
         if len(self.inputs) > first and self._next_input() < 0:
             self.input_at = first
             self.input_event = self.clock.again(
@@ -287,7 +287,7 @@ class Center(Acd):
         j = self.asking.get(order)
         if j is None:
             return True  # kept
-        decided = self._decision(j, self.t.arrival[i])
+        decided = self._decision(self._row, j, self.t.arrival[i])
         if decided is None:
             return True  # the buyer has not decided yet: a question before the order
         del self.asking[order]
@@ -297,22 +297,28 @@ class Center(Acd):
         self.t.outcome[i] = VOID
         return False
 
-    def _decision(self, j: int, now: float) -> bool | None:
-        """Inquiry contact j's order kept (True), lost (False) or undecided at ``now``."""
-        assert self.presale is not None
+    def _row(self, name: str) -> Any:
+        """A table column while the engine runs: its list, or its array for a head column."""
         t = self.t
-        fixed = t.fixed
+        return t.fixed[name] if name in t.heads else getattr(t, name)
+
+    def _decision(self, column: Callable[[str], Any], j: int, now: float) -> bool | None:
+        """Inquiry contact j's order kept (True), lost (False) or undecided at ``now``.
+
+        ``column(name)``: the contacts' column ``name`` (lists or arrays).
+        """
+        assert self.presale is not None
         return kept_by(
             self.presale,
             now,
-            outcome=t.outcome[j],
-            arrival=t.arrival[j],
-            answer=t.answer[j],
-            left=t.left[j],
-            bot=int(fixed["bot"][j]),
-            bot_seconds=float(fixed["bot_seconds"][j]),
-            placed=float(fixed["placed"][j]),
-            draw=float(fixed["keep"][j]),
+            outcome=int(column("outcome")[j]),
+            arrival=float(column("arrival")[j]),
+            answer=float(column("answer")[j]),
+            left=bool(column("left")[j]),
+            bot=int(column("bot")[j]),
+            bot_seconds=float(column("bot_seconds")[j]),
+            placed=float(column("placed")[j]),
+            draw=float(column("keep")[j]),
         )
 
     def _next_input(self) -> int:
@@ -727,18 +733,7 @@ class Center(Acd):
             if new[j] >= 0:
                 asking[order] = int(new[j])
                 continue
-            decided = kept_by(
-                self.presale,
-                math.inf,
-                outcome=int(cols["outcome"][j]),
-                arrival=float(cols["arrival"][j]),
-                answer=float(cols["answer"][j]),
-                left=bool(cols["left"][j]),
-                bot=int(cols["bot"][j]),
-                bot_seconds=float(cols["bot_seconds"][j]),
-                placed=float(cols["placed"][j]),
-                draw=float(cols["keep"][j]),
-            )
+            decided = self._decision(cols.__getitem__, j, math.inf)
             if not decided:
                 self.lost.add(order)
         self.asking = asking

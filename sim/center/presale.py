@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim import fmath
-from sim.center.result import ABANDONED, ANSWERED, CLOSED, CONTAINED
+from sim.center.result import ABANDONED, ANSWERED, CLOSED, CONTAINED, FIRST, CenterResult
 from sim.config import Presale
 from sim.demand import HANDED_OVER
 
@@ -97,3 +97,29 @@ def kept_by(
         return draw < p.keep_floor
     # still waiting (or not yet arrived): decided once the order's time has passed
     return draw < p.keep_floor if now > placed else None
+
+
+def orders_of_inquiries(
+    p: Presale, inquiry: int, result: CenterResult
+) -> tuple[NDArray[np.intp], NDArray[np.bool_]]:
+    """The inquiries of orders in ``result``, and whether each one's order was kept.
+
+    Inquiries of orders are first contacts of reason ``inquiry`` with an order (indices);
+    their fates decide as :func:`kept` does.
+    """
+    c = result.contacts
+    assert c is not None and c.placed_seconds is not None and c.keep_draw is not None
+    first = result.kind == FIRST if result.kind is not None else True
+    of_order = c.order >= 0 if c.order is not None else False
+    j = np.flatnonzero(first & of_order & (c.reason == inquiry))
+    return j, kept(
+        p,
+        outcome=result.outcome[j],
+        arrival=c.arrival_seconds[j],
+        answer=result.answer_seconds[j],
+        left=None if result.left is None else result.left[j],
+        bot=None if c.bot is None else c.bot[j],
+        bot_seconds=None if c.bot_seconds is None else c.bot_seconds[j],
+        placed=c.placed_seconds[j],
+        draw=c.keep_draw[j],
+    )

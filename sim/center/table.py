@@ -63,6 +63,8 @@ class Table:
     """The per-contact list columns."""
 
     def __init__(self, more: bool = False) -> None:
+        self.more = more
+        """Contacts carry the bot and pre-sale columns (:data:`MORE_HEADS`)."""
         self.heads = (*self.HEADS, *self.MORE_HEADS) if more else self.HEADS
         """The head columns this table keeps."""
         self.n = 0

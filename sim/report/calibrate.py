@@ -163,14 +163,16 @@ def _cal_rows(f: Any) -> list[tuple[str, Any]]:
     return rows
 
 
-def _cal_table(f: Any, t: Text) -> str:
+def _cal_table(rows: list[tuple[str, Any]], t: Text) -> str:
+    """Estimates as a table: parameter, value, 95% interval, n."""
+
     def g(v: float) -> str:
         return f"{v:.4g}"
 
     body = "".join(
         f"<tr><td>{html.escape(name)}</td><td class=num>{g(e.value)}</td>"
         f"<td class=num>[{g(e.lo)}, {g(e.hi)}]</td><td class=num>{e.n}</td></tr>"
-        for name, e in _cal_rows(f)
+        for name, e in rows
     )
     head = "".join(
         f"<th>{html.escape(t(k))}</th>" for k in ("cal_parameter", "cal_value", "cal_ci", "cal_n")
@@ -489,26 +491,10 @@ def _funnel_section(ff: Any, t: Text, plot: Plots) -> str:
         end=f"{ff.last_hour:%Y-%m-%d %H:00}",
     )
 
-    class _Rows:  # the parameter table and exclusions, drawn like the main fit's
-        def __init__(self) -> None:
-            self.excluded, self.notes = ff.excluded, ff.notes
-
-    def g(v: float) -> str:
-        return f"{v:.4g}"
-
-    body = "".join(
-        f"<tr><td>{html.escape(name)}</td><td class=num>{g(e.value)}</td>"
-        f"<td class=num>[{g(e.lo)}, {g(e.hi)}]</td><td class=num>{e.n}</td></tr>"
-        for name, e in _funnel_rows(ff)
-    )
-    head = "".join(
-        f"<th>{html.escape(t(k))}</th>" for k in ("cal_parameter", "cal_value", "cal_ci", "cal_n")
-    )
-    table = f'<table class="glossary"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
     return (
         note_html(meta)
-        + table
-        + _cal_excluded(_Rows(), t)
+        + _cal_table(_funnel_rows(ff), t)
+        + _cal_excluded(ff, t)
         + note_html(t("cal_funnel_note"))
         + plot(_funnel_figure(ff, t), "fig-cal-funnel")
     )
@@ -545,7 +531,7 @@ def build_calibration_report(
         end=f"{fit.window_end:%Y-%m-%d}",
     )
     body = [
-        section_html("parameters", t("cal_sec_params"), _cal_table(fit, t)),
+        section_html("parameters", t("cal_sec_params"), _cal_table(_cal_rows(fit), t)),
         section_html("excluded", t("cal_sec_excluded"), _cal_excluded(fit, t)),
         section_html("fit", t("cal_sec_gof"), _cal_gof(fit, t)),
         section_html(
