@@ -196,13 +196,16 @@ METRICS: Final[tuple[Metric, ...]] = (
        "gross profit the lost orders would have made (GMV − goods and fulfilment cost), "
        "yuan"),
     _m("promo_contacts", "count", "", "promotion-caused contacts", "促销引起的进线",
-       "service", "count", "contacts of the reasons the promotion's mechanic creates"),
+       "service", "count",
+       "contacts of the reasons the promotion's mechanic creates (counted as contacts.<reason>)"),
     _m("promo_share_after_sale", "ratio", "after-sale contacts",
        "promotion's share of after-sale contacts", "促销占售后进线比例", "service", "share",
        "after-sale contacts of the promotion's reasons ÷ all "
        "after-sale contacts (pre-sale questions excluded from both)"),
     _m("contacts.<reason>", "count", "", "contacts of the reason", "该原因进线量",
-       "service", "count", "contacts offered for that reason"),
+       "service", "count",
+       "contacts of that reason: offered, calls that found their channel closed, and those "
+       "the bot settled"),
     # issues and the journey
     _m("issues", "count", "", "issues", "问题数", "customer", "count",
        "customer issues whose first contact arrived after the warm-up"),

@@ -163,22 +163,35 @@ def test_flagship_headline_numbers() -> None:
     """
     plain = json.loads(_files("second_item_1yuan")["summary.json"])
     auto = json.loads(_files("second_item_1yuan_autoapply")["summary.json"])
-    assert _stat(plain, "effect", "contacts") == 28770.0
-    assert _stat(plain, "effect", "promo_contacts") == 15108.0
-    assert _stat(plain, "effect", "contacts.price_difference") == 721.5
-    assert _stat(plain, "effect", "refunds_yuan") == 18299.0
-    assert _stat(plain, "effect", "promo_gross_profit_yuan") == 2996818.4850000013
-    assert _stat(plain, "effect", "net_impact_yuan") == 2211961.9015503377
+    faq = json.loads(_files("second_item_1yuan_botfaq")["summary.json"])
+    assert _stat(plain, "effect", "contacts") == 47755.0
+    assert _stat(plain, "effect", "promo_contacts") == 12395.5
+    assert _stat(plain, "effect", "contacts.price_difference") == 695.0
+    assert _stat(plain, "effect", "refunds_yuan") == 17487.0
+    assert _stat(plain, "effect", "promo_gross_profit_yuan") == 2752850.9360000007
+    assert _stat(plain, "effect", "lost_orders") == 8573.5
+    assert _stat(plain, "effect", "lost_margin_yuan") == 243967.54900000058
+    assert _stat(plain, "effect", "net_impact_yuan") == 1126781.0579578346
 
-    assert _stat(auto, "effect", "contacts") == 20345.5
-    assert _stat(auto, "effect", "promo_contacts") == 6965.0
-    assert _stat(auto, "effect", "refunds_yuan") == 3219.0
-    assert _stat(auto, "effect", "net_impact_yuan") == 2363373.4393898444
+    assert _stat(auto, "effect", "contacts") == 44428.0
+    assert _stat(auto, "effect", "promo_contacts") == 5917.5
+    assert _stat(auto, "effect", "refunds_yuan") == 3103.0
+    assert _stat(auto, "effect", "net_impact_yuan") == 1184233.9455218702
+
+    assert _stat(faq, "effect", "contacts") == 32277.0
+    assert _stat(faq, "effect", "lost_orders") == 6692.5
+    assert _stat(faq, "effect", "net_impact_yuan") == 1558030.520044887
 
     # the cart applying the bundle saves contacts and 退差价 refunds, and earns more net
     for key in ("contacts", "promo_contacts", "contacts.price_difference", "refunds_yuan"):
         assert _stat(auto, "effect", key) < _stat(plain, "effect", key), key
     assert _stat(auto, "effect", "net_impact_yuan") > _stat(plain, "effect", "net_impact_yuan")
+    # the trained bot leaves the 退差价 refunds (it may not refund) but takes the questions:
+    # fewer contacts reach the agents, fewer orders are lost, more net than either
+    assert _stat(faq, "effect", "refunds_yuan") > _stat(auto, "effect", "refunds_yuan")
+    for key in ("contacts", "lost_orders", "lost_margin_yuan"):
+        assert _stat(faq, "effect", key) < _stat(auto, "effect", key), key
+    assert _stat(faq, "effect", "net_impact_yuan") > _stat(auto, "effect", "net_impact_yuan")
 
 
 def test_mismatch_names_the_file_the_line_and_the_keys() -> None:
