@@ -528,6 +528,9 @@ COMPARE_TABLE: Final = (
 )
 """The console's table after ``promosim compare`` (those the arms have)."""
 
+MARGIN_RECOVERED: Final = "margin_recovered_per_agent_hour_yuan"
+"""compare's one figure between arms rather than of an arm: its report shows it apart."""
+
 COMPARE_FIGURES: Final = (
     "contacts",
     "all.service_level",

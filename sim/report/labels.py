@@ -176,6 +176,20 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "Each cell: mean [95% CI]; * marks a significant difference.",
         "zh": "每格：均值 [95% 置信区间]；* 表示差值显著。",
     },
+    "sec_recovered": {
+        "en": "Margin recovered per added agent-hour",
+        "zh": "每增加一个坐席工时挽回的毛利",
+    },
+    "recovered_note": {
+        "en": "Per arm against {first}: the gross profit it keeps more ÷ the agent-hours it "
+        "adds (staffed, overtime included), a ratio of the paired means over replications "
+        "with its 95% CI by the delta method. Gross profit counts only the orders kept, so "
+        "with the same demand this is the margin lost to slow answers that the added hours "
+        "win back. Shown when both arms have pre-sale inquiries and their rotas differ.",
+        "zh": "各方案相对 {first}：多保住的毛利 ÷ 多投入的坐席工时（在班工时，含加班），"
+        "为各次重复配对均值之比，95% 置信区间按 delta 法计算。毛利只计保住的订单，"
+        "需求相同时即为增加的工时挽回的因响应慢流失的毛利。仅在两方案都有询单且排班不同时显示。",
+    },
     "sec_tornado": {"en": "Tornado: what moves the metric most", "zh": "龙卷风图：影响最大的参数"},
     "tornado_note": {
         "en": "Each parameter alone at its lowest and highest value, the others at the base; "
