@@ -27,9 +27,11 @@ ONLY_SOMETIMES = {
     *("presale_inquiries", "presale_browsers", "presale_bot_contained", "inquiry_conversion"),
     *("orders_from_inquiries", "orders_with_inquiry"),
     *("lost_orders", "lost_gmv_yuan", "lost_margin_yuan"),
+    "margin_recovered_per_agent_hour_yuan",
 }
 """Catalog metrics no bundled scenario writes: the break-even miss rate is absent outside
-[0, 1] (it is, in all seven); no bundled scenario has a bot or pre-sale inquiries yet."""
+[0, 1] (it is, in all seven); no bundled scenario has a bot or pre-sale inquiries yet; the
+margin recovered per agent-hour is compare's, between arms."""
 
 
 def _golden_summaries() -> Iterator[tuple[str, dict[str, object]]]:
