@@ -1,5 +1,8 @@
-"""Pre-sale inquiries and the bot in a run's outputs: daily series, the console's table,
-hourly.csv and the report's sections, and compare's margin recovered per added agent-hour."""
+"""Pre-sale inquiries and the bot in a run's outputs and in compare.
+
+Daily series, the console's table, hourly.csv and the report's sections; compare's margin
+recovered per added agent-hour and its delta-method interval.
+"""
 
 from __future__ import annotations
 
