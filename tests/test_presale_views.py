@@ -42,7 +42,7 @@ DAILY = (
 
 def presale_promo(chat_agents: int = 3, **changes: Any) -> dict[str, Any]:
     """Two days of the CLI's promotion scenario with pre-sale inquiries and a chat bot."""
-    data = promo_scenario()
+    data: dict[str, Any] = promo_scenario()
     data["calendar"] = {"start": "2026-11-03T00:00:00", "days": 2}
     data["replications"] = 2
     data["orders"] = {**data["orders"], "item_price_yuan": 80}  # not 0: a lost order loses margin
