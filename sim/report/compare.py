@@ -191,7 +191,7 @@ def build_with_labels(
         section_html("metrics", t("sec_compare_table"), _compare_table(c, t)),
     ]
     if RECOVERED in c.metrics:
-        body.insert(2, section_html("recovered", t("sec_recovered"), _recovered(c, t)))
+        body.insert(2, section_html("recovered", catalog.capital(t(RECOVERED)), _recovered(c, t)))
     meta = f"{t('arms')}: " + " · ".join(
         f"{a} ({str((c.info.get('hashes') or {}).get(a, ''))[:12]})" for a in c.arms
     )

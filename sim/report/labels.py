@@ -176,10 +176,6 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "Each cell: mean [95% CI]; * marks a significant difference.",
         "zh": "每格：均值 [95% 置信区间]；* 表示差值显著。",
     },
-    "sec_recovered": {
-        "en": "Margin recovered per added agent-hour",
-        "zh": "每增加一个坐席工时挽回的毛利",
-    },
     "recovered_note": {
         "en": "Per arm against {first}: the gross profit it keeps more ÷ the agent-hours it "
         "adds (staffed, overtime included), a ratio of the paired means over replications "
