@@ -320,6 +320,15 @@ METRICS: Final[tuple[Metric, ...]] = (
        "该因素造成的满意度损失", "customer", "share",
        "mean probability of being satisfied with the driver removed from "
        "every issue, minus csat_mean: the satisfaction the driver costs, share of issues"),
+    # between compared scenarios (arm − first arm, paired on common random numbers)
+    _m("margin_recovered_per_agent_hour_yuan", "yuan (¥) per agent-hour",
+       "added agent-hours (arm − first arm)", "margin recovered per added agent-hour",
+       "每增加一个坐席工时挽回的毛利", "operations", "yuan_cents",
+       "compare, arms with pre-sale inquiries whose agent-hours differ: mean over "
+       "replications of the arm's gross_profit_yuan − the first arm's ÷ mean of its "
+       "agent_hours − the first arm's (a ratio of paired mean differences; 95% CI by the "
+       "delta method), yuan per agent-hour; with the same demand the gross-profit "
+       "difference is the lost margin the added hours win back"),
     _m("break_even_miss_rate", "ratio", "", "break-even bundle miss rate", "盈亏平衡漏拍率",
        "operations", "share",
        "bundle miss rate at which the promotion's net impact is zero "
@@ -450,9 +459,9 @@ VIEW_ROWS: Final[dict[View, tuple[str, ...]]] = {
         "bad_review_cost_yuan",
         "churn_cost_yuan",
         "net_yuan",
+        "bot_cost_yuan",
         "lost_orders",
         "lost_margin_yuan",
-        "bot_cost_yuan",
         "promo_gross_profit_yuan",
         "net_impact_yuan",
         "service_cost_per_promo_order_yuan",
@@ -479,6 +488,7 @@ VIEW_ROWS: Final[dict[View, tuple[str, ...]]] = {
         "<channel>.left_rate",
         "<channel>.closed",
         "<channel>.asa_seconds",
+        "<channel>.first_response_seconds",
         "group.<group>.occupancy",
         "group.<group>.intervals_over_90",
         "agent_hours",
@@ -486,7 +496,21 @@ VIEW_ROWS: Final[dict[View, tuple[str, ...]]] = {
     ),
     "customer": ("issues", "csat_mean", "effort_mean", "bad_reviews", "churned_customers"),
 }
-"""The console's three view tables after a run (a row only where some arm has the metric)."""
+"""The console's three view tables after a run (a row only where some arm has the metric).
+
+In the operations view the margin lost to slow answers sits just above the promotion's gross
+profit, so the effect column shows what the deal made beside what slow answers cost it."""
+
+PRESALE_DAILY: Final = (
+    "presale_inquiries",
+    "presale_bot_contained",
+    "inquiry_conversion",
+    "bot_handover_rate",
+    "lost_orders",
+    "lost_margin_yuan",
+)
+"""The console's pre-sale and bot table after a run, one column per daily series the run
+has, a row per day and arm; the run report's pre-sale table shows the same."""
 
 COMPARE_TABLE: Final = (
     "orders",
@@ -502,8 +526,13 @@ COMPARE_TABLE: Final = (
     "refunds_yuan",
     "service_cost_yuan",
     "net_yuan",
+    "lost_margin_yuan",
+    "margin_recovered_per_agent_hour_yuan",
 )
 """The console's table after ``promosim compare`` (those the arms have)."""
+
+MARGIN_RECOVERED: Final = "margin_recovered_per_agent_hour_yuan"
+"""compare's one figure between arms rather than of an arm: its report shows it apart."""
 
 COMPARE_FIGURES: Final = (
     "contacts",
@@ -537,6 +566,7 @@ DISPLAYS: Final[dict[str, tuple[str, ...]]] = {
     "compare_figures": COMPARE_FIGURES,
     "runs_columns": RUNS_COLUMNS,
     "waterfall": WATERFALL,
+    "presale_daily": PRESALE_DAILY,
 }
 """Every display list by name (for checks that each names catalog metrics)."""
 

@@ -19,6 +19,7 @@ from typing import Annotated
 
 import numpy as np
 import typer
+from numpy.typing import NDArray
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -315,6 +316,49 @@ def daily_effect_table(result: RunResult) -> Table | None:
     return table
 
 
+def _day_stat(values: NDArray[np.float64]) -> Stat | None:
+    """Mean and 95% CI of one day's replication values (a ratio's days without one left out)."""
+    finite = values[np.isfinite(values)]
+    return describe(finite) if finite.size else None
+
+
+def presale_daily_table(result: RunResult) -> Table | None:
+    """Pre-sale inquiries and the bot per day (:data:`sim.catalog.PRESALE_DAILY`), mean ± 95% CI.
+
+    A row per day and arm: with a promotion the promotion, the baseline and their paired
+    difference. None when the run has neither a bot nor pre-sale inquiries.
+    """
+    reps = result.arms["promotion"]
+    keys = [k for k in catalog.PRESALE_DAILY if k in reps[0].daily]
+    if not keys:
+        return None
+    arms: list[tuple[str, dict[str, NDArray[np.float64]]]] = [
+        (name, {k: np.stack([r.daily[k] for r in result.arms[arm]]) for k in keys})
+        for name, arm in (("promotion", "promotion"), ("baseline", "baseline"))
+        if arm in result.arms
+    ]
+    if "baseline" in result.arms:
+        arms.append(("difference", paired_daily(reps, result.arms["baseline"])))
+    else:
+        arms[0] = ("value", arms[0][1])
+    title = "Pre-sale and bot per day"
+    if len(arms) > 1:
+        title += " · promotion vs baseline, paired on common random numbers"
+    table = Table(title=title + " · mean ± 95% CI")
+    table.add_column("day")
+    table.add_column("arm")
+    for k in keys:
+        table.add_column(catalog.label(k), justify="right")
+    cal = result.scenario.calendar
+    first_day = int(cal.warmup_seconds // 86400.0)
+    for d in range(arms[0][1][keys[0]].shape[1]):
+        day = day_label(cal.start, first_day + d, short=True)
+        for i, (name, series) in enumerate(arms):
+            cells = [_fmt(_day_stat(series[k][:, d]), catalog.fmt_of(k)) for k in keys]
+            table.add_row(day if i == 0 else "", name, *cells, end_section=i == len(arms) - 1)
+    return table
+
+
 LangOption = Annotated[str, typer.Option(help="Language of report.html: en or zh.")]
 
 
@@ -371,7 +415,8 @@ def run(
     result = folder.result
     if not quiet:
         out.print(headline_table(result))
-        for extra in [*view_tables(result), daily_effect_table(result)]:
+        extras = [*view_tables(result), daily_effect_table(result), presale_daily_table(result)]
+        for extra in extras:
             if extra is not None:
                 out.print(extra)
     out.print(f"run folder: {shown(target)}", highlight=False)

@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
 
+import numpy as np
+
 from sim import catalog
 from sim.config import Scenario
 from sim.demand import Arm
@@ -47,11 +49,12 @@ from sim.loading import (
     parse_override,
 )
 from sim.metrics import ReplicationMetrics
-from sim.stats import Stat, summarise
+from sim.stats import Stat, summarise, t_quantile
 
 __all__ = [
     "HEADLINE_METRICS",
     "MODES",
+    "RECOVERED",
     "VARY",
     "Comparison",
     "ComparisonPlan",
@@ -70,6 +73,8 @@ __all__ = [
     "parse_vary",
     "plan_comparison",
     "plan_sweep",
+    "ratio_of_means",
+    "recovered_margin",
     "run_comparison",
     "run_sweep",
     "sweep",
@@ -144,6 +149,63 @@ def _diff_stat(stat: Stat) -> DiffStat:
     return cast(DiffStat, {**stat, "significant": significant})
 
 
+RECOVERED = catalog.MARGIN_RECOVERED
+"""A later arm's gross profit gained per agent-hour added over the first arm (¥/hour)."""
+
+
+def ratio_of_means(numerator: Sequence[float], denominator: Sequence[float]) -> DiffStat | None:
+    """ȳ ÷ x̄ of paired replication values, with its 95% CI by the delta method.
+
+    R = ȳ/x̄ is the ratio of the means (not the mean of the per-replication ratios, which
+    is biased and unstable when a replication's x is small). Its standard error is
+    s/(|x̄|·√n), s the standard deviation (n − 1) of the linearised values yᵣ − R·xᵣ; the
+    interval is R ± t(0.95, n − 1)·SE, as :func:`sim.stats.describe` gives a mean's.
+    ``sd`` is s/|x̄|. None when x̄ is 0; without a CI for one replication.
+    """
+    y = np.asarray(numerator, dtype=np.float64)
+    x = np.asarray(denominator, dtype=np.float64)
+    n = int(y.size)
+    x_bar = math.fsum(x.tolist()) / n if n else 0.0
+    if x_bar == 0.0:
+        return None
+    r = math.fsum(y.tolist()) / n / x_bar
+    if n < 2:
+        return cast(DiffStat, {"mean": r, "n": n, "significant": False})
+    sd = float(np.std(y - r * x, ddof=1)) / abs(x_bar)
+    half = t_quantile(0.95, n) * sd / math.sqrt(n)
+    return _diff_stat({"mean": r, "ci95": [r - half, r + half], "sd": sd, "n": n})
+
+
+def recovered_margin(
+    arm: Sequence[ReplicationMetrics], first: Sequence[ReplicationMetrics]
+) -> DiffStat | None:
+    """¥ of margin an arm keeps per agent-hour it adds over the first arm (:data:`RECOVERED`).
+
+    Per replication (paired: the same seed and replication number), y = Δ gross_profit_yuan
+    and x = Δ agent_hours (staffed, overtime included), arm − first; the statistic is
+    :func:`ratio_of_means`. Gross profit counts only the orders kept, so with the same
+    demand its difference is the margin lost to slow answers that the arm wins back
+    (lost_margin_yuan of the first − of the arm). None unless both arms have pre-sale
+    inquiries (``lost_margin_yuan``) in every replication and their rotas differ (scheduled
+    agent-hours, overtime left out, whose rounding alone must not make a ratio).
+    """
+    pairs = list(zip(arm, first, strict=True))
+    keys = ("lost_margin_yuan", "gross_profit_yuan", "agent_hours", "overtime_hours")
+    if not pairs or any(k not in r.overall for p in pairs for r in p for k in keys):
+        return None
+    scheduled = [
+        (a.overall["agent_hours"] - a.overall["overtime_hours"])
+        - (b.overall["agent_hours"] - b.overall["overtime_hours"])
+        for a, b in pairs
+    ]
+    if abs(math.fsum(scheduled)) / len(pairs) < 1e-6:
+        return None
+    return ratio_of_means(
+        [a.overall["gross_profit_yuan"] - b.overall["gross_profit_yuan"] for a, b in pairs],
+        [a.overall["agent_hours"] - b.overall["agent_hours"] for a, b in pairs],
+    )
+
+
 @dataclass(frozen=True)
 class ComparisonPlan:
     """What :func:`run_comparison` runs: each arm's scenario on common random numbers."""
@@ -180,7 +242,8 @@ class Comparison:
     """metric → arm → mean, 95% CI, sd, n over replications (arms lacking it are absent)."""
     diffs: dict[str, dict[str, DiffStat]]
     """metric → arm (after the first) → paired difference arm − first arm per replication,
-    then its mean, 95% CI and significance (absent where either arm lacks the metric)."""
+    then its mean, 95% CI and significance (absent where either arm lacks the metric).
+    :data:`RECOVERED` is here only (no arm has it alone): see :func:`recovered_margin`."""
 
     @property
     def arms(self) -> tuple[str, ...]:
@@ -274,6 +337,11 @@ def run_comparison(
         m: {a: _diff_stat(per_diff[a][m]) for a in plan.arms[1:] if m in per_diff[a]}
         for m in metrics
     }
+    recovered = {a: recovered_margin(runs[a], runs[first]) for a in plan.arms[1:]}
+    ratios = {a: stat for a, stat in recovered.items() if stat is not None}
+    if ratios:  # an arm-to-arm figure: no arm's own statistics, only the "difference"
+        metrics += (RECOVERED,)
+        stats[RECOVERED], diffs[RECOVERED] = {}, ratios
     return Comparison(plan=plan, runs=runs, metrics=metrics, stats=stats, diffs=diffs)
 
 
@@ -333,7 +401,7 @@ def headline(c: Comparison, metrics: Sequence[str] = HEADLINE_METRICS) -> list[H
     rows = []
     for m in metrics:
         stats, diffs = c.stats.get(m, {}), c.diffs.get(m, {})
-        if not stats:
+        if not stats and not diffs:
             continue
         cells = tuple(HeadlineCell(a, stats.get(a), diffs.get(a)) for a in c.arms)
         rows.append(HeadlineRow(m, cells))

@@ -101,7 +101,11 @@ class ReplicationMetrics:
     daily: dict[str, NDArray[np.float64]] = field(default_factory=dict)
     """``"contacts.<reason>"``, ``"contacts"``, ``"orders"``, ``"abandoned"``, ``"redials"``
     → one count per calendar day of arrival (days wholly inside the warm-up are not
-    reported)."""
+    reported). With a bot: ``bot_sessions``, ``bot_contained`` and ``bot_handover_rate``
+    (``nan`` on a day without sessions); with pre-sale inquiries: ``presale_inquiries``,
+    ``presale_bot_contained``, ``orders_from_inquiries`` and ``inquiry_conversion`` by the
+    inquiry's day of arrival, ``lost_orders`` and ``lost_margin_yuan`` (¥) by the day the
+    lost order would have been placed."""
 
 
 def overlap(
@@ -220,9 +224,14 @@ class Tally:
         self.inquiry = inquiry_reason(scenario)
         # inquiries after the warm-up: all, of orders, kept, answered by the bot (contained)
         self.asked = np.zeros(4, dtype=np.int64)
-        # orders placed after the warm-up that were lost: per interval, per day; in the window
+        # per day of the inquiry's arrival: the same four; per day: bot sessions, settled
+        self.asked_d = np.zeros((4, self.n_days), dtype=np.int64)
+        self.bots_d = np.zeros((2, self.n_days), dtype=np.int64)
+        # orders placed after the warm-up that were lost: per interval, per day (and of
+        # those, in the promotion's window); in the window
         self.lost_i = np.zeros(n_int)
         self.lost_d = np.zeros(self.n_days)
+        self.lost_wd = np.zeros(self.n_days)
         self.lost_in_window = 0
         self.with_inquiry = 0  # orders placed after the warm-up whose buyer asked first
         self.win = (
@@ -327,6 +336,13 @@ class Tally:
         n_ch = len(self.channels)
         self.bots[0] += np.bincount(contacts.channel[mine & (bot != NO_BOT)], minlength=n_ch)
         self.bots[1] += np.bincount(contacts.channel[mine & (bot == SETTLED)], minlength=n_ch)
+        day = np.clip(
+            (contacts.arrival_seconds // 86400.0).astype(np.int64) - self.first_day,
+            0,
+            self.n_days - 1,
+        )
+        self.bots_d[0] += self._per_day(day[mine & (bot != NO_BOT)])
+        self.bots_d[1] += self._per_day(day[mine & (bot == SETTLED)])
         if self.presale is None:
             return
         asks = first & (contacts.reason == self.inquiry)
@@ -339,6 +355,10 @@ class Tally:
             int((kept & counted_j).sum()),
             int((asks & counted & (bot == SETTLED)).sum()),
         )
+        self.asked_d[0] += self._per_day(day[asks & counted])
+        self.asked_d[1] += self._per_day(day[j[counted_j]])
+        self.asked_d[2] += self._per_day(day[j[kept & counted_j]])
+        self.asked_d[3] += self._per_day(day[asks & counted & (bot == SETTLED)])
         placed = contacts.placed_seconds[j]
         measured = (placed >= self.warmup) & (placed < self.horizon)
         self.with_inquiry += int(measured.sum())
@@ -351,7 +371,13 @@ class Tally:
             self.lost_i += np.bincount(bins, minlength=n_int)
             days = (lost_t // 86400.0).astype(np.int64) - self.first_day
             self.lost_d += np.bincount(days, minlength=self.n_days)[: self.n_days]
-            self.lost_in_window += int(((lost_t >= self.win[0]) & (lost_t < self.win[1])).sum())
+            in_window = (lost_t >= self.win[0]) & (lost_t < self.win[1])
+            self.lost_wd += np.bincount(days[in_window], minlength=self.n_days)[: self.n_days]
+            self.lost_in_window += int(in_window.sum())
+
+    def _per_day(self, day: NDArray[np.int64]) -> NDArray[np.int64]:
+        """How many of ``day`` (days from the first reported one) fall on each day."""
+        return np.bincount(day, minlength=self.n_days)[: self.n_days]
 
     def _overlap(
         self,
@@ -629,6 +655,9 @@ class Tally:
                 if self.scenario.channels[name].bot is not None:
                     overall[f"{name}.bot_sessions"] = int(sessions[ci])
                     overall[f"{name}.bot_contained"] = int(contained[ci])
+            per_day = self.bots_d.astype(np.float64)
+            daily["bot_sessions"], daily["bot_contained"] = per_day
+            daily["bot_handover_rate"] = 1.0 - _ratio(per_day[1], per_day[0])
         p = self.presale
         if p is None or would_be is None or self.scenario.orders is None:
             return
@@ -657,7 +686,19 @@ class Tally:
         overall["lost_gmv_yuan"] = gmv - gmv_k
         overall["lost_margin_yuan"] = (gmv - goods) - (gmv_k - goods_k)
         intervals["lost_orders"] = self.lost_i.copy()
+        asked_d, _, kept_d, by_bot_d = self.asked_d.astype(np.float64)
+        daily["presale_inquiries"] = asked_d
+        daily["presale_bot_contained"] = by_bot_d
+        daily["orders_from_inquiries"] = kept_d
+        daily["inquiry_conversion"] = _ratio(kept_d, asked_d)
         daily["lost_orders"] = self.lost_d.copy()
+        # orders_yuan is linear in the orders in and out of the window: a day's lost margin
+        # is that of its own lost orders
+        margins = [
+            orders_yuan(self.scenario, n, n_in, promotion_active=promotion_active)
+            for n, n_in in zip(self.lost_d.tolist(), self.lost_wd.tolist(), strict=True)
+        ]
+        daily["lost_margin_yuan"] = np.array([g - c for g, c in margins])
 
     def _finish_journey(self, overall: dict[str, float]) -> None:
         j = self.journey

@@ -87,6 +87,9 @@ INTERVALS_COLUMNS = (
     *(c for m in INTERVAL_METRICS for c in (m, f"{m}_ci95_lo", f"{m}_ci95_hi")),
 )
 DAILY_COLUMNS = ("day", "series", "arm", "mean", "ci95_lo", "ci95_hi")
+HOURLY_COLUMNS = ("hour", "series", "arm", "mean", "ci95_lo", "ci95_hi")
+HOURLY_SERIES = ("lost_orders",)
+"""Whole-run interval series (no channel) that ``hourly.csv`` sums per hour."""
 COMPARISON_COLUMNS = (
     "metric",
     "arm",
@@ -111,7 +114,8 @@ class FolderKind:
     files: tuple[str, ...]
     """The files every folder of this kind holds (the manifest and the report included)."""
     optional: tuple[str, ...] = ()
-    """Files written on request (an event log, a tornado, pictures of the figures)."""
+    """Files written on request (an event log, a tornado, pictures of the figures) or when
+    the run has what they hold (``hourly.csv``: pre-sale inquiries)."""
     columns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Table → its header; :data:`VARIED` stands for the columns that depend on the run."""
     mark: str = ""
@@ -133,11 +137,12 @@ FOLDERS: Mapping[str, FolderKind] = {
             "daily.csv",
             REPORT,
         ),
-        optional=(*_EVENT_LOG, "images"),
+        optional=(*_EVENT_LOG, "hourly.csv", "images"),
         columns={
             "replications.csv": REPLICATIONS_COLUMNS,
             "intervals.csv": INTERVALS_COLUMNS,
             "daily.csv": DAILY_COLUMNS,
+            "hourly.csv": HOURLY_COLUMNS,
             **_EVENT_LOG,
         },
         mark="summary.json",
@@ -1097,6 +1102,48 @@ def daily_csv(result: RunResult) -> str:
     return buf.getvalue()
 
 
+def hourly_csv(result: RunResult) -> str | None:
+    """Per hour × series (:data:`HOURLY_SERIES`) × arm: mean and 95% CI of the hour's sum.
+
+    None when the run has none of the series. An interval longer than an hour, or one that
+    does not divide it, is its own row. With a promotion the arms are ``promotion``,
+    ``baseline`` and ``effect`` (promotion − baseline per replication). ``hour`` is the
+    hour's first instant (the warm-up's end, if it ends inside the first hour).
+    """
+    first = result.arms["promotion"][0]
+    series = [k for k in HOURLY_SERIES if k in first.intervals]
+    if not series:
+        return None
+    cal = result.scenario.calendar
+    width = cal.interval_seconds
+    bucket = 3600.0 if 3600.0 % width == 0 else width
+    starts = first.interval_starts
+    index = (starts // bucket).astype(np.int64)
+    index -= index[0]
+    n = int(index[-1]) + 1 if index.size else 0
+    hour_start = np.full(n, np.inf)
+    np.minimum.at(hour_start, index, np.maximum(starts, cal.warmup_seconds))
+
+    def per_hour(reps: list[ReplicationMetrics], key: str) -> NDArray[np.float64]:
+        return np.stack([np.bincount(index, weights=r.intervals[key], minlength=n) for r in reps])
+
+    arms: dict[str, dict[str, NDArray[np.float64]]] = {
+        _arm_label(result, arm): {k: per_hour(reps, k) for k in series}
+        for arm, reps in result.arms.items()
+    }
+    if "baseline" in result.arms:
+        arms["effect"] = {k: arms["promotion"][k] - arms["baseline"][k] for k in series}
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(HOURLY_COLUMNS)
+    for h in range(n):
+        hour = (cal.start + dt.timedelta(seconds=float(hour_start[h]))).isoformat()
+        for key in series:
+            for arm, data in arms.items():
+                w.writerow([hour, key, arm, *_stat_cells(data[key][:, h])])
+    return buf.getvalue()
+
+
 def run_files(
     loaded: LoadedScenario,
     result: RunResult,
@@ -1124,6 +1171,9 @@ def run_files(
         "intervals.csv": intervals_csv(result),
         "daily.csv": daily_csv(result),
     }
+    hourly = hourly_csv(result)
+    if hourly is not None:
+        files["hourly.csv"] = hourly
     if report_html is None and report_lang is not None:
         from sim.report import report_from_files  # plotly only when a report is wanted
 

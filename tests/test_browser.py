@@ -70,6 +70,27 @@ def test_report_draws_every_plot_without_console_errors(lang: str, tmp_path: Pat
     assert shot.stat().st_size > 10_000
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_pre_sale_run_draws_its_sales_lost_by_hour(lang: str, tmp_path: Path) -> None:
+    pytest.importorskip("playwright.sync_api")
+    from tests.test_presale_views import presale_promo
+
+    scenario = tmp_path / "presale.yaml"
+    scenario.write_text(json.dumps(presale_promo()), encoding="utf-8")
+    out = tmp_path / "run"
+    args = ["run", str(scenario), "--out", str(out), "--workers", "1", "--quiet"]
+    result = CliRunner().invoke(app, [*args, "--lang", lang])
+    assert result.exit_code == 0, result.output
+    report = out / "report.html"
+    text = report.read_text(encoding="utf-8")
+    assert {"en": "Sales lost by hour", "zh": "因响应慢流失的订单（按小时）"}[lang] in text
+    plot_ids = re.findall(r'<div id="(fig-[a-z-]+)" class="plotly-graph-div"', text)
+    assert "fig-lost-hourly" in plot_ids
+    shot = tmp_path / f"presale-{lang}.png"
+    assert _open_in_browser(report, plot_ids, shot) == []
+    assert shot.stat().st_size > 10_000
+
+
 def _open_in_browser(report: Path, plot_ids: list[str], shot: Path) -> list[str]:
     """Open a report, wait for an svg in every plot, take a screenshot: the console errors."""
     sync_api = pytest.importorskip("playwright.sync_api")

@@ -15,6 +15,8 @@ from sim.report.figures import PALETTE, axis_format, error_bars, layout, subplot
 from sim.report.labels import Text
 from sim.report.page import Plots, ci_cell, note_html, page, rounded, section_html
 
+RECOVERED = catalog.MARGIN_RECOVERED
+
 
 def _compare_arms_figure(
     c: ComparisonData, t: Text, metrics: Sequence[tuple[str, str]]
@@ -148,6 +150,23 @@ def _compare_table(c: ComparisonData, t: Text) -> str:
     )
 
 
+def _recovered(c: ComparisonData, t: Text) -> str:
+    """Each later arm's margin recovered per added agent-hour, mean [95% CI]."""
+    kind = catalog.fmt_of(RECOVERED)
+    rows = "".join(
+        f"<tr><td>{html.escape(t('minus_first', arm=a, first=c.arms[0]))}</td>"
+        f'<td class="num">{html.escape(ci_cell(c.rows[RECOVERED, a], "diff_", kind))}</td></tr>'
+        for a in c.arms[1:]
+        if (RECOVERED, a) in c.rows and c.rows[RECOVERED, a].get("diff_mean")
+    )
+    return (
+        note_html(t("recovered_note", first=c.arms[0]))
+        + f'<table class="glossary"><thead><tr><th>{html.escape(t("arms"))}</th>'
+        + f"<th>{html.escape(catalog.capital(t(RECOVERED)))}</th></tr></thead>"
+        + f"<tbody>{rows}</tbody></table>"
+    )
+
+
 def build_with_labels(
     folder: Path, lang: str, figures: dict[str, go.Figure] | None = None
 ) -> tuple[str, set[str]]:
@@ -171,6 +190,8 @@ def build_with_labels(
         ),
         section_html("metrics", t("sec_compare_table"), _compare_table(c, t)),
     ]
+    if RECOVERED in c.metrics:
+        body.insert(2, section_html("recovered", catalog.capital(t(RECOVERED)), _recovered(c, t)))
     meta = f"{t('arms')}: " + " · ".join(
         f"{a} ({str((c.info.get('hashes') or {}).get(a, ''))[:12]})" for a in c.arms
     )

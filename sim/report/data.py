@@ -23,6 +23,8 @@ class ReportError(Exception):
 
 
 REQUIRED = ("summary.json", "scenario.resolved.yaml", "intervals.csv", "daily.csv")
+OPTIONAL = ("hourly.csv",)
+"""Run files a report reads when the folder has them (``hourly.csv``: pre-sale runs)."""
 
 
 def read_run(run_dir: Path) -> dict[str, str]:
@@ -31,7 +33,11 @@ def read_run(run_dir: Path) -> dict[str, str]:
     Raises:
         ReportError: the folder or one of its files is missing.
     """
-    return read_folder(run_dir, "run", REQUIRED)
+    files = read_folder(run_dir, "run", REQUIRED)
+    for name in OPTIONAL:
+        if (run_dir / name).is_file():
+            files[name] = (run_dir / name).read_text(encoding="utf-8")
+    return files
 
 
 def text_lines(text: str) -> Iterator[str]:
@@ -141,6 +147,10 @@ class RunData:
             self.daily = list(csv.DictReader(text_lines(files["daily.csv"])))
             self.days = list(dict.fromkeys(r["day"] for r in self.daily))
             self.daily_rows = {(r["day"], r["series"], r["arm"]): r for r in self.daily}
+            hourly = list(csv.DictReader(text_lines(files.get("hourly.csv", ""))))
+            self.hours = list(dict.fromkeys(r["hour"] for r in hourly))
+            """Hours of hourly.csv (none without the file)."""
+            self.hourly_rows = {(r["hour"], r["series"], r["arm"]): r for r in hourly}
         except (KeyError, ValueError, yaml.YAMLError) as e:
             raise ReportError(f"not a readable run folder: {e}") from None
         if not isinstance(self.summary, dict) or "metrics" not in self.summary:

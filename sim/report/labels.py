@@ -71,6 +71,25 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "abandoned_share": {"en": "abandoned ÷ contacts", "zh": "放弃数 ÷ 进线数"},
     "axis_per_day": {"en": "Contacts per day", "zh": "每日进线数"},
+    "sec_lost_hourly": {"en": "Sales lost by hour", "zh": "因响应慢流失的订单（按小时）"},
+    "lost_hourly_note": {
+        "en": "Would-be orders lost because their pre-sale inquiry was answered too late or "
+        "not at all, by the hour the order would have been placed (sum of the hour's "
+        "intervals). Shaded: 95% CI over replications.",
+        "zh": "因询单答复过慢或未获答复而流失的潜在订单，按订单原本下单的小时统计"
+        "（该小时各时段之和）。阴影：各次重复的 95% 置信区间。",
+    },
+    "axis_lost_orders": {"en": "Orders lost per hour", "zh": "每小时流失订单数"},
+    "sec_presale_daily": {"en": "Pre-sale inquiries and the bot by day", "zh": "每日询单与机器人"},
+    "presale_daily_note": {
+        "en": "Per day, mean over replications [95% CI]. Inquiries, those the bot settled and "
+        "the inquiry conversion (orders from inquiries ÷ inquiries) count by the day the "
+        "inquiry arrived; lost orders and lost margin by the day the order would have been "
+        "placed.",
+        "zh": "每日各次重复的均值 [95% 置信区间]。询单量、机器人解决的询单与询单转化率"
+        "（询单成交订单 ÷ 询单量）按询单到达日期统计；流失订单与流失毛利按订单原本下单的日期统计。",
+    },
+    "arm": {"en": "arm", "zh": "方案"},
     "sec_csat": {"en": "Satisfaction: distribution and drivers", "zh": "满意度：分布与驱动因素"},
     "csat_note": {
         "en": "Left: how issues spread over their probability of being satisfied. Right: what "
@@ -156,6 +175,16 @@ LABELS: dict[str, dict[str, str]] = {
     "table_note": {
         "en": "Each cell: mean [95% CI]; * marks a significant difference.",
         "zh": "每格：均值 [95% 置信区间]；* 表示差值显著。",
+    },
+    "recovered_note": {
+        "en": "Per arm against {first}: the gross profit it keeps more ÷ the agent-hours it "
+        "adds (staffed, overtime included), a ratio of the paired means over replications "
+        "with its 95% CI by the delta method. Gross profit counts only the orders kept, so "
+        "with the same demand this is the margin lost to slow answers that the added hours "
+        "win back. Shown when both arms have pre-sale inquiries and their rotas differ.",
+        "zh": "各方案相对 {first}：多保住的毛利 ÷ 多投入的坐席工时（在班工时，含加班），"
+        "为各次重复配对均值之比，95% 置信区间按 delta 法计算。毛利只计保住的订单，"
+        "需求相同时即为增加的工时挽回的因响应慢流失的毛利。仅在两方案都有询单且排班不同时显示。",
     },
     "sec_tornado": {"en": "Tornado: what moves the metric most", "zh": "龙卷风图：影响最大的参数"},
     "tornado_note": {

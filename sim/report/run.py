@@ -2,7 +2,8 @@
 
 ``promosim report RUN_DIR`` rewrites exactly what ``promosim run`` wrote: headline cards
 (:data:`sim.catalog.HEADLINE`), contacts by reason, interval figures per channel, occupancy,
-abandonment, satisfaction, the money waterfall and the glossary.
+abandonment, pre-sale inquiries by day and sales lost by hour (runs with pre-sale inquiries
+or a bot only), satisfaction, the money waterfall and the glossary.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sim import catalog
 from sim.report.data import RunData, num, read_run
 from sim.report.figures import LIGHT, PALETTE, clip, error_bars, layout, top_legend
 from sim.report.labels import Text
-from sim.report.page import Plots, fmt, page, rounded, signed
+from sim.report.page import Plots, ci_cell, fmt, page, rounded, signed
 
 
 def _ci_text(stat: Mapping[str, Any], kind: str, t: Text) -> str:
@@ -507,6 +508,92 @@ def _abandonment_figure(run: RunData, t: Text) -> go.Figure | None:
     return fig
 
 
+def _hourly(run: RunData, key: str, arm: str) -> tuple[list[float | None], ...]:
+    """Mean, CI low and CI high of one hourly.csv series, one per hour (``None``: no value)."""
+    rows = [run.hourly_rows.get((h, key, arm)) for h in run.hours]
+    return tuple(
+        rounded([num(row[c]) if row else None for row in rows])
+        for c in ("mean", "ci95_lo", "ci95_hi")
+    )
+
+
+def _lost_hourly_figure(run: RunData, t: Text) -> go.Figure | None:
+    """Orders lost to slow answers per hour, each arm with its CI band."""
+    if not any(k[1] == "lost_orders" for k in run.hourly_rows):
+        return None
+    fig = go.Figure()
+    x = run.hours
+    arms = [run.main_arm, "baseline"] if run.promo else [run.main_arm]
+    styles = {
+        run.main_arm: (PALETTE[3], "rgba(228,87,86,0.22)", "solid"),
+        "baseline": ("#888", "rgba(136,136,136,0.22)", "dot"),
+    }
+    for arm in arms:
+        mean, lo, hi = _hourly(run, "lost_orders", arm)
+        line, fill, dash = styles[arm]
+        band_x, band_y = _band(x, clip(lo, 0.0, None), clip(hi, 0.0, None))
+        fig.add_trace(
+            go.Scatter(
+                x=band_x,
+                y=band_y,
+                mode="lines",
+                line={"width": 0},
+                fill="toself",
+                fillcolor=fill,
+                name=f"{t('ci95')} · {t(f'arm_{arm}')}",
+                hoverinfo="skip",
+                legendgroup=arm,
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                **_times(x, len(mean)),
+                y=mean,
+                mode="lines",
+                line={"color": line, "width": 1.5, "dash": dash},
+                name=t(f"arm_{arm}"),
+                legendgroup=arm,
+            )
+        )
+    layout(fig, 380, hovermode="x unified")
+    fig.update_xaxes(title_text=t("axis_time"), tickformat="%m-%d %H:%M")
+    fig.update_yaxes(title_text=t("axis_lost_orders"), rangemode="tozero")
+    return fig
+
+
+def _presale_daily_table(run: RunData, t: Text) -> str | None:
+    """Pre-sale inquiries and the bot by day (:data:`sim.catalog.PRESALE_DAILY`), each arm.
+
+    None when daily.csv has none of the series.
+    """
+    have = {r["series"] for r in run.daily}
+    keys = [k for k in catalog.PRESALE_DAILY if k in have]
+    if not keys:
+        return None
+    arms = [run.main_arm, "baseline", "effect"] if run.promo else [run.main_arm]
+    head = "".join(
+        f"<th>{html.escape(h)}</th>"
+        for h in (t("axis_day"), catalog.capital(t("arm")), *(catalog.capital(t(k)) for k in keys))
+    )
+    rows = []
+    for day in run.days:
+        for i, arm in enumerate(arms):
+            cells = [
+                ci_cell(run.daily_rows.get((day, k, arm)) or {}, "", catalog.fmt_of(k))
+                for k in keys
+            ]
+            label = html.escape(day) if i == 0 else ""
+            body = "".join(f'<td class="num">{html.escape(c)}</td>' for c in cells)
+            arm_cell = f'<td style="white-space:nowrap">{html.escape(t(f"arm_{arm}"))}</td>'
+            rows.append(f"<tr><td>{label}</td>{arm_cell}{body}</tr>")
+    return (
+        f'<p class="note">{html.escape(t("presale_daily_note"))}</p>'
+        # a wide table scrolls inside its section rather than past the page
+        f'<div style="overflow-x:auto"><table class="glossary"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
 def _driver_label(run: RunData, t: Text, driver: str) -> str:
     """A driver's name over the share of issues it touched (promotion / baseline)."""
     blocks = ("metrics", "baseline") if run.promo else ("metrics",)
@@ -674,6 +761,22 @@ def _render(
                 + plot(_abandonment_figure(run, t), "fig-abandonment")
             ),
         ),
+    ]
+    presale_table = _presale_daily_table(run, t)
+    if presale_table is not None:
+        sections.append(("presale-daily", "sec_presale_daily", lambda: presale_table))
+    if run.hours:
+        sections.append(
+            (
+                "lost-hourly",
+                "sec_lost_hourly",
+                lambda: (
+                    f'<p class="note">{html.escape(t("lost_hourly_note"))}</p>'
+                    + plot(_lost_hourly_figure(run, t), "fig-lost-hourly")
+                ),
+            )
+        )
+    sections += [
         (
             "satisfaction",
             "sec_csat",
