@@ -748,6 +748,9 @@ class Inquiry(ContactReason):
     lag_hours: Distribution = Lognormal(dist="lognormal", median=0.5, sigma=1.2)
     """From the question to the order the buyer would place (median 30 min; 8% more than a
     day [X]): an answer after it comes too late."""
+    max_lag_hours: Annotated[float, Field(gt=0, le=24 * 30, strict=True)] = 72.0
+    """Longest time from the question to the order; a longer draw is cut to it (a question
+    asked earlier belongs to another visit [X]; 2 in 100,000 with the default lag)."""
 
 
 class Presale(Model):

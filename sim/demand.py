@@ -46,6 +46,7 @@ from sim.config import (
     DeliveryWindow,
     Distribution,
     Empirical,
+    Inquiry,
     PoissonArrivals,
     ProfileArrivals,
     Promotion,
@@ -128,6 +129,9 @@ class Contacts:
     (``nan`` for every other contact)."""
     placed_seconds: NDArray[np.float64] | None = None
     """Per pre-sale inquiry of an order, when the order would be placed (``nan`` otherwise)."""
+    last_seconds: NDArray[np.float64] | None = None
+    """Per pre-sale inquiry of an order, when the last contact of its order arrives in the arm
+    (``nan`` otherwise): after it nothing of a lost order needs voiding."""
 
     def __len__(self) -> int:
         return int(self.arrival_seconds.size)
@@ -198,10 +202,10 @@ NO_BOT, SETTLED, HANDED_OVER = 0, 1, 2
 """A contact's bot stage: no bot on its channel (or a follow-up), settled by the bot, handed
 over to the human queue."""
 
-MORE_BOT, MORE_BOT_SECONDS, MORE_KEEP, MORE_PLACED = 0, 1, 2, 3
-"""Columns of a chunk's ``more``: bot stage, seconds with the bot, the keep uniform and the
-order's time of a pre-sale inquiry."""
-MORE = 4
+MORE_BOT, MORE_BOT_SECONDS, MORE_KEEP, MORE_PLACED, MORE_LAST = 0, 1, 2, 3, 4
+"""Columns of a chunk's ``more``: bot stage, seconds with the bot, and a pre-sale inquiry's
+keep uniform, order time and the arrival of its order's last contact."""
+MORE = 5
 
 PRESALE = "presale"
 """The field name under which the pre-sale inquiry reason is listed with the order reasons."""
@@ -505,6 +509,7 @@ class _Bots:
         u: NDArray[np.float64] | None,
         keep: NDArray[np.float64] | None = None,
         placed: NDArray[np.float64] | None = None,
+        last: NDArray[np.float64] | None = None,
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """The contacts' arrival at the human queue, and their ``more`` rows.
 
@@ -514,6 +519,7 @@ class _Bots:
         more = np.zeros((n, MORE))
         more[:, MORE_KEEP] = np.nan if keep is None else keep
         more[:, MORE_PLACED] = np.nan if placed is None else placed
+        more[:, MORE_LAST] = np.nan if last is None else last
         if u is None or n == 0:
             return time, more
         has = self.has[channel]
@@ -699,9 +705,16 @@ class _OrderDays:
             self.reasons.append((self.presale.inquiry, PRESALE))
         self.bots = _Bots(scenario)
         self.bound = [
-            lag_bound_hours(r.lag_hours) if r.before_anchor else math.inf for r, _ in self.reasons
+            min(
+                lag_bound_hours(r.lag_hours),
+                r.max_lag_hours if isinstance(r, Inquiry) else math.inf,
+            )
+            if r.before_anchor
+            else math.inf
+            for r, _ in self.reasons
         ]
-        """Per reason, the longest lag (hours): :func:`lag_bound_hours` before the anchor."""
+        """Per reason, the longest lag (hours) before the anchor: :func:`lag_bound_hours`, and
+        an inquiry's ``max_lag_hours`` (the stream looks no further ahead)."""
         self.local = LocalClock.of(scenario.calendar.start)
         """The shop's clock: order days are its local dates."""
         self.offset = self.local.offset
@@ -790,6 +803,8 @@ class _OrderDays:
             out.in_window.append(in_window[inside])
             if rows:
                 out.rows.append((ids[inside], ship[inside], delivery[inside]))
+            # per candidate, its latest contact so far (the inquiry, listed last, reads it)
+            last = np.full(n, -math.inf) if self.presale is not None else None
             for ri, (reason, field) in enumerate(self.reasons):
                 if field is None:
                     p: NDArray[np.float64] | float = reason.rate_per_order
@@ -845,7 +860,10 @@ class _OrderDays:
                         self._bot_draws(f"{block}.{reason.name}", n, fire),
                         streams(f"{block}.{reason.name}.keep").random(n)[fire] if asks else None,
                         t[fire] if asks else None,
+                        None if last is None or not asks else np.maximum(last[fire], when),
                     )
+                    if last is not None:
+                        np.maximum.at(last, np.flatnonzero(fire), when)
                 out.chunks.append(
                     _chunk(
                         when,
@@ -1176,6 +1194,7 @@ class _Layout:
             bot_seconds=None if more is None else more[:, MORE_BOT_SECONDS],
             keep_draw=None if more is None else more[:, MORE_KEEP],
             placed_seconds=None if more is None else more[:, MORE_PLACED],
+            last_seconds=None if more is None else more[:, MORE_LAST],
         )
 
 

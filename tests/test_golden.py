@@ -164,23 +164,23 @@ def test_flagship_headline_numbers() -> None:
     plain = json.loads(_files("second_item_1yuan")["summary.json"])
     auto = json.loads(_files("second_item_1yuan_autoapply")["summary.json"])
     faq = json.loads(_files("second_item_1yuan_botfaq")["summary.json"])
-    assert _stat(plain, "effect", "contacts") == 47755.0
-    assert _stat(plain, "effect", "promo_contacts") == 12395.5
-    assert _stat(plain, "effect", "contacts.price_difference") == 695.0
-    assert _stat(plain, "effect", "refunds_yuan") == 17487.0
-    assert _stat(plain, "effect", "promo_gross_profit_yuan") == 2752850.9360000007
-    assert _stat(plain, "effect", "lost_orders") == 8573.5
-    assert _stat(plain, "effect", "lost_margin_yuan") == 243967.54900000058
-    assert _stat(plain, "effect", "net_impact_yuan") == 1126781.0579578346
+    assert _stat(plain, "effect", "contacts") == 47784.0
+    assert _stat(plain, "effect", "promo_contacts") == 12422.5
+    assert _stat(plain, "effect", "contacts.price_difference") == 687.0
+    assert _stat(plain, "effect", "refunds_yuan") == 17545.0
+    assert _stat(plain, "effect", "promo_gross_profit_yuan") == 2752423.784000001
+    assert _stat(plain, "effect", "lost_orders") == 8588.5
+    assert _stat(plain, "effect", "lost_margin_yuan") == 244394.70100000035
+    assert _stat(plain, "effect", "net_impact_yuan") == 1125107.7349676793
 
-    assert _stat(auto, "effect", "contacts") == 44428.0
-    assert _stat(auto, "effect", "promo_contacts") == 5917.5
+    assert _stat(auto, "effect", "contacts") == 44485.0
+    assert _stat(auto, "effect", "promo_contacts") == 5929.0
     assert _stat(auto, "effect", "refunds_yuan") == 3103.0
-    assert _stat(auto, "effect", "net_impact_yuan") == 1184233.9455218702
+    assert _stat(auto, "effect", "net_impact_yuan") == 1182754.2707252242
 
-    assert _stat(faq, "effect", "contacts") == 32277.0
-    assert _stat(faq, "effect", "lost_orders") == 6692.5
-    assert _stat(faq, "effect", "net_impact_yuan") == 1558030.520044887
+    assert _stat(faq, "effect", "contacts") == 32266.5
+    assert _stat(faq, "effect", "lost_orders") == 6685.0
+    assert _stat(faq, "effect", "net_impact_yuan") == 1557964.9203948416
 
     # the cart applying the bundle saves contacts and 退差价 refunds, and earns more net
     for key in ("contacts", "promo_contacts", "contacts.price_difference", "refunds_yuan"):

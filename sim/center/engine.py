@@ -44,7 +44,7 @@ from simpy.events import NORMAL, Timeout
 from sim.center.acd import Acd, Agent
 from sim.center.clock import Clock
 from sim.center.journey import ONE, Ending, Kind, Rules, fate, repeat_channel
-from sim.center.presale import kept_by
+from sim.center.presale import kept_by, settled
 from sim.center.result import (
     ABANDONED,
     ANSWERED,
@@ -138,8 +138,9 @@ class Center(Acd):
         self.inquiry = inquiry_reason(scenario)
         self.asking: dict[int, int] = {}
         """Per order whose buyer asked first and has not decided: its inquiry's contact."""
-        self.lost: set[int] = set()
-        """Orders lost so far: their later contacts are void."""
+        self.lost: dict[int, tuple[float, float]] = {}
+        """Per order lost whose contacts may still arrive: from when they are void (its
+        buyer's decision), and when its last contact arrives (then the entry goes)."""
         self.gated: set[int] | None = set() if self.presale is not None else None
         """Input contacts of orders with an undecided inquiry, checked when they arrive."""
         self._agent_group = np.zeros(0, dtype=np.int32)
@@ -199,6 +200,7 @@ class Center(Acd):
                 ("bot_seconds", c.bot_seconds),
                 ("placed", c.placed_seconds),
                 ("keep", c.keep_draw),
+                ("last", c.last_seconds),
             ):
                 new[name] = (
                     column.astype(DTYPES[name], copy=False)
@@ -264,10 +266,23 @@ class Center(Acd):
 
     def _ask(self, new: dict[str, NDArray[Any]], k: int) -> None:
         """Note the new inquiries of orders, and gate the new contacts of asking orders."""
+        assert self.presale is not None
         order, reason = new["order"], new["reason"]
         asks = np.flatnonzero((reason == self.inquiry) & (order >= 0))
         for j in asks.tolist():
-            self.asking[int(order[j])] = k + j
+            if new["bot"][j] != SETTLED:
+                self.asking[int(order[j])] = k + j
+                continue
+            # decided when drawn (perhaps after this batch is handed out): noted at once
+            moment, keeps = settled(
+                self.presale,
+                float(new["arrival"][j]),
+                float(new["bot_seconds"][j]),
+                float(new["placed"][j]),
+                float(new["keep"][j]),
+            )
+            if not keeps:
+                self.lost[int(order[j])] = (moment, float(new["last"][j]))
         watched = np.fromiter((*self.asking, *self.lost), dtype=np.int64)
         if watched.size == 0:
             return
@@ -281,19 +296,24 @@ class Center(Acd):
         assert self.gated is not None
         self.gated.discard(i)
         order = int(self.t.fixed["order"][i])
-        if order in self.lost:
-            self.t.outcome[i] = VOID
-            return False
-        j = self.asking.get(order)
-        if j is None:
-            return True  # kept
-        decided = self._decision(self._row, j, self.t.arrival[i])
-        if decided is None:
-            return True  # the buyer has not decided yet: a question before the order
-        del self.asking[order]
-        if decided:
-            return True
-        self.lost.add(order)
+        now = self.t.arrival[i]
+        gone = self.lost.get(order)
+        if gone is None:
+            j = self.asking.get(order)
+            if j is None:
+                return True  # kept
+            decided = self._decision(self._row, j, now)
+            if decided is None:
+                return True  # the buyer has not decided yet: a question before the order
+            del self.asking[order]
+            if decided:
+                return True
+            gone = self.lost[order] = (now, float(self._row("last")[j]))
+        since, last = gone
+        if now < since:
+            return True  # before the buyer decided
+        if now >= last:
+            del self.lost[order]  # its last contact: nothing more to void
         self.t.outcome[i] = VOID
         return False
 
@@ -726,17 +746,24 @@ class Center(Acd):
         return out
 
     def _compact_asking(self, cols: dict[str, NDArray[Any]], new: NDArray[np.int64]) -> None:
-        """Follow the renumbering; an inquiry handed out is over: its buyer has decided."""
+        """Follow the renumbering; an inquiry handed out is over: its buyer has decided.
+
+        Only inquiries that arrived are handed out, once their fate is known (answered,
+        abandoned, closed), so the buyer decided before now and every later contact of the
+        order comes after the decision (the bot's inquiries, decided when drawn, never wait
+        here). A lost order whose last contact has passed is forgotten.
+        """
         assert self.presale is not None and self.gated is not None
         asking: dict[int, int] = {}
         for order, j in self.asking.items():
             if new[j] >= 0:
                 asking[order] = int(new[j])
                 continue
-            decided = self._decision(cols.__getitem__, j, math.inf)
-            if not decided:
-                self.lost.add(order)
+            if not self._decision(cols.__getitem__, j, math.inf):
+                self.lost[order] = (-math.inf, float(cols["last"][j]))
         self.asking = asking
+        now = self.clock.now
+        self.lost = {o: gone for o, gone in self.lost.items() if gone[1] >= now}
         self.gated = {int(new[i]) for i in self.gated if new[i] >= 0}
 
     def _columns(self, names: tuple[str, ...] = Table.LISTS) -> dict[str, NDArray[Any]]:

@@ -64,6 +64,20 @@ def kept(
     return np.asarray(draw < prob, dtype=np.bool_)
 
 
+def settled(
+    p: Presale, arrival: float, bot_seconds: float, placed: float, draw: float
+) -> tuple[float, bool]:
+    """An inquiry the bot settled: when its buyer decides, and whether the order is kept.
+
+    Known when the inquiry is drawn: at the session's end if it ends by the order's time
+    (``bot_keep``), else at the order's time (``keep_floor``).
+    """
+    end = arrival + bot_seconds
+    if end <= placed:
+        return end, draw < p.bot_keep
+    return placed, draw < p.keep_floor
+
+
 def kept_by(
     p: Presale,
     now: float,
@@ -83,10 +97,8 @@ def kept_by(
     drops an order's later contacts on it while the run goes on.
     """
     if outcome == CONTAINED:
-        end = arrival + bot_seconds
-        if end <= placed:
-            return None if now < end else draw < p.bot_keep
-        return None if now < placed else draw < p.keep_floor
+        moment, keeps = settled(p, arrival, bot_seconds, placed, draw)
+        return None if now < moment else keeps
     if outcome == ANSWERED:
         if answer <= placed and not left:
             asked = arrival - (bot_seconds if bot == HANDED_OVER else 0.0)

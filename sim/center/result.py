@@ -164,6 +164,7 @@ def build(
         bot_seconds=None if meta.bot is None else at("bot_seconds"),
         keep_draw=None if meta.bot is None else at("keep"),
         placed_seconds=None if meta.bot is None else at("placed"),
+        last_seconds=None if meta.bot is None else at("last"),
     )
     outcome = at("outcome")
     answer = at("answer")

@@ -42,7 +42,7 @@ class Table:
     )
     """List columns that never change once a contact exists (``issue`` only renumbered)."""
     HEADS = ("order", "delivery")
-    MORE_HEADS = ("bot", "bot_seconds", "placed", "keep")
+    MORE_HEADS = ("bot", "bot_seconds", "placed", "keep", "last")
     """Head columns of the bot stage and pre-sale inquiries, kept only when contacts have
     them (``more``)."""
     """Columns kept only as arrays: values at issue heads, placeholders elsewhere."""
@@ -173,6 +173,7 @@ DTYPES: dict[str, type[np.generic]] = {
     "bot_seconds": np.float64,
     "placed": np.float64,
     "keep": np.float64,
+    "last": np.float64,
 }
 """numpy types of the table's columns."""
 
@@ -183,6 +184,7 @@ BLANKS: dict[str, float] = {
     "bot_seconds": 0.0,
     "placed": math.nan,
     "keep": math.nan,
+    "last": math.nan,
 }
 """What a head column holds at a follow-up (and for contacts without the column)."""
 
