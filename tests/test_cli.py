@@ -511,7 +511,12 @@ def test_diff_of_a_scenario_and_its_parent_and_exit_codes(tmp_path: Path) -> Non
     assert result.exit_code == 1
     paths = {row["path"] for row in json.loads(result.output)}
     assert "promotion.kind" in paths and "name" in paths
-    assert not any(p.startswith(("staffing", "channels", "orders")) for p in paths)
+    assert not any(p.startswith(("staffing", "orders")) for p in paths)
+    assert {p for p in paths if p.startswith("channels")} <= {
+        "channels.chat.bot.containment.rule_question",
+        "channels.chat.bot.never",
+        "channels.chat.bot.never.0",
+    }
     md = runner.invoke(app, ["diff", str(parent), str(child), "--format", "markdown"])
     assert md.exit_code == 1 and md.output.startswith("|")
     bad = runner.invoke(app, ["diff", str(parent), str(tmp_path / "nope.yaml")])

@@ -86,8 +86,14 @@ def test_diff_against_extends_parent_lists_the_overridden_fields() -> None:
     promotion_leaves = {
         "promotion." + ".".join(str(s) for s in p) for p in _leaf_paths(child["promotion"])
     }
-    # version is the same in both files (2026-11-r1); baseline has no promotion (null)
-    assert paths == {"name", "title", "description", "promotion"} | promotion_leaves
+    # version is the same in both files (2026-11-r1); baseline has no promotion (null); the
+    # deal's reasons join the chat bot's lists
+    bot = {
+        "channels.chat.bot.containment.rule_question",
+        "channels.chat.bot.never",
+        "channels.chat.bot.never.0",
+    }
+    assert paths == {"name", "title", "description", "promotion"} | promotion_leaves | bot
     by_path = {r.path: r for r in rows}
     assert by_path["promotion"] == DiffRow("promotion", None, MISSING)
     assert by_path["promotion.kind"] == DiffRow("promotion.kind", MISSING, "second_item_discount")
