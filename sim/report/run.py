@@ -261,6 +261,29 @@ def _band(
     return bx, by
 
 
+def _band_trace(
+    x: list[str],
+    lo: list[float | None],
+    hi: list[float | None],
+    color: str,
+    name: str,
+    **more: Any,
+) -> go.Scatter:
+    """A CI band from ``lo`` to ``hi`` over ``x``, filled, without hover."""
+    band_x, band_y = _band(x, lo, hi)
+    return go.Scatter(
+        x=band_x,
+        y=band_y,
+        mode="lines",
+        line={"width": 0},
+        fill="toself",
+        fillcolor=color,
+        name=name,
+        hoverinfo="skip",
+        **more,
+    )
+
+
 def _interval_figure(
     run: RunData, t: Text, metric: str, axis: str, upper: float | None, reference: bool
 ) -> go.Figure | None:
@@ -288,17 +311,13 @@ def _interval_figure(
     for row, c in enumerate(channels, start=1):
         x, mean, lo, hi = _interval_series(run, run.main_arm, c, metric)
         first = row == 1
-        band_x, band_y = _band(x, clip(lo, 0.0, upper), clip(hi, 0.0, upper))
         fig.add_trace(
-            go.Scatter(
-                x=band_x,
-                y=band_y,
-                mode="lines",
-                line={"width": 0},
-                fill="toself",
-                fillcolor="rgba(76,120,168,0.25)",
-                name=t("ci95"),
-                hoverinfo="skip",
+            _band_trace(
+                x,
+                clip(lo, 0.0, upper),
+                clip(hi, 0.0, upper),
+                "rgba(76,120,168,0.25)",
+                t("ci95"),
                 showlegend=first,
                 legendgroup="ci",
             ),
@@ -531,17 +550,13 @@ def _lost_hourly_figure(run: RunData, t: Text) -> go.Figure | None:
     for arm in arms:
         mean, lo, hi = _hourly(run, "lost_orders", arm)
         line, fill, dash = styles[arm]
-        band_x, band_y = _band(x, clip(lo, 0.0, None), clip(hi, 0.0, None))
         fig.add_trace(
-            go.Scatter(
-                x=band_x,
-                y=band_y,
-                mode="lines",
-                line={"width": 0},
-                fill="toself",
-                fillcolor=fill,
-                name=f"{t('ci95')} · {t(f'arm_{arm}')}",
-                hoverinfo="skip",
+            _band_trace(
+                x,
+                clip(lo, 0.0, None),
+                clip(hi, 0.0, None),
+                fill,
+                f"{t('ci95')} · {t(f'arm_{arm}')}",
                 legendgroup=arm,
             )
         )
