@@ -32,7 +32,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from sim import catalog, commands, review, worksize
+from sim import catalog, commands, review, staffing, worksize
 from sim import compare as comparelib
 from sim.config import SCHEMA_VERSION, Scenario, scenario_json_schema
 from sim.experiment import ClusterError, RunResult, paired_daily, silence_foreign_logs
@@ -600,6 +600,62 @@ def _progress(quiet: bool) -> Progress:
     )
 
 
+def _days_text(by_day: Mapping[str, float], most: int = 6) -> str:
+    """Dates as MM-DD ranges ("11-01–11-05, 11-11"); past ``most`` ranges, how many more."""
+    ranges = staffing.date_ranges(list(by_day))
+    parts = [a[5:] if a == b else f"{a[5:]}–{b[5:]}" for a, b in ranges]
+    more = f" and {len(parts) - most} more ranges" if len(parts) > most else ""
+    return ", ".join(parts[:most]) + more
+
+
+def _staff_answer(plan: staffing.StaffPlan) -> list[str]:
+    """The answer first: per planned group what to add and what could go, never netted."""
+    lines = []
+    for g in plan.required:
+        short = plan.by_day(plan.short_agents(g))
+        if short:
+            agents, date, start, end = plan.peak_short(g)
+            lines.append(
+                f"{g}: add up to {agents} agents on {_days_text(short)} "
+                f"(the most on {date[5:]} {start}–{end}): {plan.short_agent_hours(g):,.0f} "
+                f"agent-hours short, about ¥{plan.short_cost_yuan(g):,.0f} at "
+                f"¥{plan.hourly_cost_yuan[g]:,.1f} an hour"
+            )
+        else:
+            lines.append(f"{g}: no shortfall: the schedule covers the plan in every interval")
+        surplus = plan.by_day(plan.surplus_agents(g))
+        if surplus:
+            lines.append(
+                f"{g}: you could release {plan.surplus_agent_hours(g):,.0f} agent-hours on "
+                f"{_days_text(surplus)}"
+            )
+    return lines
+
+
+def _fresh_lines(plan: staffing.StaffPlan) -> list[str]:
+    """How the plan fared on the search's replications and on fresh seeds."""
+    f = plan.fresh
+    where = "intervals" if plan.per_interval else "run"
+    lines = [
+        f"fresh-seed check ({f.replications} replications per round, {f.rounds} round"
+        f"{'s' if f.rounds > 1 else ''}, {f.confidence:.0%} intervals):"
+    ]
+    for t, judged in f.judged.items():
+        lines.append(
+            f"  {t}: {f.met[t]}/{judged} {where} meet it, {f.within[t]} miss within the CI, "
+            f"{f.missed[t]} miss significantly"
+        )
+    if plan.met:
+        lines.append(f"targets met after {plan.simulations} simulations")
+    elif not f.passed:
+        lines.append(f"targets NOT met on fresh seeds after {plan.simulations} simulations")
+    else:
+        lines.append(
+            f"targets NOT met (iteration cap reached) after {plan.simulations} simulations"
+        )
+    return lines
+
+
 @app.command()
 def staff(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
@@ -656,20 +712,23 @@ def staff(
         target_dir = commands.write(folder, listener)
     plan, targets, blocks = folder.result.plan, folder.result.targets, folder.result.blocks
     if not quiet:
+        for line in _staff_answer(plan):
+            out.print(shown(line), highlight=False)
         table = Table(title=f"Staffing for {', '.join(shown(t) for t in targets)}")
-        for col in ("group", "plan agent-hours", "scheduled", "extra", "extra cost (¥)"):
+        for col in ("group", "plan agent-hours", "scheduled", "short", "surplus", "short at ¥/h"):
             table.add_column(col, justify="left" if col == "group" else "right")
         for g in plan.required:
             table.add_row(
                 shown(g),
                 f"{plan.required_agent_hours(g):,.0f}",
                 f"{plan.scheduled_agent_hours(g):,.0f}",
-                f"{plan.extra_agent_hours[g]:+,.0f}",
-                f"{plan.extra_cost_yuan[g]:+,.0f}",
+                f"{plan.short_agent_hours(g):,.0f}",
+                f"{plan.surplus_agent_hours(g):,.0f}",
+                f"¥{plan.short_cost_yuan(g):,.0f}",
             )
         out.print(table)
-        verdict = "met" if plan.met else "NOT met (iteration cap reached)"
-        out.print(f"targets {verdict} after {plan.simulations} simulations", highlight=False)
+        for line in _fresh_lines(plan):
+            out.print(shown(line), highlight=False)
         out.print(shown(schedule_yaml(blocks), lines=True), markup=False, highlight=False)
     out.print(f"staffing folder: {shown(target_dir)}", highlight=False)
 

@@ -102,7 +102,15 @@ COMPARISON_COLUMNS = (
     "significant",
 )
 SWEEP_COLUMNS = (VARIED, "metric", "mean", "ci95_lo", "ci95_hi")
-STAFFING_COLUMNS = ("interval_start", "group", "required_agents", "scheduled_agents", VARIED)
+STAFFING_COLUMNS = (
+    "interval_start",
+    "group",
+    "required_agents",
+    "scheduled_agents",
+    "short_agents",
+    "surplus_agents",
+    VARIED,
+)
 
 
 @dataclass(frozen=True)
@@ -1307,10 +1315,21 @@ def sweep_files(
 # --------------------------------------------------------------------------- staff
 
 
+def _number(x: float) -> float | None:
+    """``x`` for JSON: None where it is not finite (no value, or a CI from one replication)."""
+    return x if math.isfinite(x) else None
+
+
 def staffing_json(
     loaded: LoadedScenario, plan: StaffPlan, targets: Sequence[Target], per_interval: bool
 ) -> str:
-    """``staffing.json`` of a staff folder: the targets, whether they were met, the extras."""
+    """``staffing.json`` of a staff folder: the targets, the fresh check, short and surplus.
+
+    Short and surplus agent-hours are kept apart, per group and per local date: a surplus
+    in quiet hours never offsets a shortfall at the peak.
+    """
+    groups = list(plan.required)
+    fresh = plan.fresh
     summary = {
         "name": loaded.scenario.name,
         "config_hash": loaded.hash,
@@ -1318,12 +1337,29 @@ def staffing_json(
         "per_interval": per_interval,
         "met": plan.met,
         "simulations": plan.simulations,
-        "overall": plan.overall,
+        "confidence": fresh.confidence,
+        "fresh_check": {
+            "seed": fresh.seed,
+            "rounds": fresh.rounds,
+            "replications": fresh.replications,
+            "passed": fresh.passed,
+            "judged": fresh.judged,
+            "met": fresh.met,
+            "within_ci": fresh.within,
+            "missed": fresh.missed,
+        },
+        "overall": {m: _number(x) for m, x in plan.overall.items()},
+        "overall_ci": {m: [_number(x) for x in ci] for m, ci in plan.overall_ci.items()},
         "intervals_met_share": {str(t): plan.intervals_met_share(t) for t in targets},
-        "extra_agent_hours": plan.extra_agent_hours,
-        "extra_cost_yuan": plan.extra_cost_yuan,
-        "total_extra_agent_hours": plan.total_extra_agent_hours,
-        "total_extra_cost_yuan": plan.total_extra_cost_yuan,
+        "short_agent_hours": {g: plan.short_agent_hours(g) for g in groups},
+        "surplus_agent_hours": {g: plan.surplus_agent_hours(g) for g in groups},
+        "short_cost_yuan": {g: plan.short_cost_yuan(g) for g in groups},
+        "hourly_cost_yuan": plan.hourly_cost_yuan,
+        "total_short_agent_hours": math.fsum(plan.short_agent_hours(g) for g in groups),
+        "total_surplus_agent_hours": math.fsum(plan.surplus_agent_hours(g) for g in groups),
+        "total_short_cost_yuan": math.fsum(plan.short_cost_yuan(g) for g in groups),
+        "short_agent_hours_by_day": {g: plan.by_day(plan.short_agents(g)) for g in groups},
+        "surplus_agent_hours_by_day": {g: plan.by_day(plan.surplus_agents(g)) for g in groups},
     }
     return json.dumps(summary, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
 

@@ -72,6 +72,7 @@ from sim.hours import open_spans
 from sim.loading import Problem, ScenarioError
 from sim.localtime import LocalClock
 from sim.metrics import ReplicationMetrics, overlap
+from sim.stats import describe_columns
 
 _SECONDS_PER_HOUR = 3600.0
 
@@ -519,6 +520,14 @@ _TARGET_FILE = "--target"
 _DEFAULT_MAX_ITERATIONS = 8
 _TRIM_PASSES = 2
 
+CONFIDENCE = 0.99
+"""Confidence of the intervals ``staff`` states and of its fresh-seed check of a plan."""
+
+# Fresh checks of a plan before ``staff`` gives up fixing what they find.
+_FRESH_ROUNDS = 3
+# Spawn-key word of the fresh checks' seeds ("FRSH"), apart from every stream's key.
+_FRESH_KEY = 0x4652_5348
+
 
 @dataclass(frozen=True)
 class Target:
@@ -649,15 +658,19 @@ class StaffPlan:
         erlang: Planned group → the Erlang A start of the search, per interval.
         scheduled: Every group → the scenario's scheduled agents per interval (time average
             over the interval of :func:`sim.center.schedule_levels`).
-        metrics: Target metric → its simulated value with the plan per interval: the mean
-            over replications of each replication's interval value (``nan`` in the warm-up,
-            where the target is not judged — :func:`judged_intervals` — and where no
-            replication has a value).
-        overall: Target metric → mean over replications of its whole-run value.
-        met: Whether the plan meets every target (per interval or overall, as asked) in
-            the simulation.
+        metrics: Target metric → its value with the plan per interval on fresh seeds (the
+            last :class:`FreshCheck`): the mean over replications of each replication's
+            interval value (``nan`` in the warm-up, where the target is not judged —
+            :func:`judged_intervals` — and where no replication has a value).
+        low: Target metric → the low end of its :data:`CONFIDENCE` interval, per interval.
+        high: Target metric → the high end, per interval.
+        overall: Target metric → mean over the fresh replications of its whole-run value.
+        overall_ci: Target metric → its :data:`CONFIDENCE` interval.
+        met: Whether the plan meets every target (per interval or overall, as asked) in the
+            search's simulation and its fresh check passed (no significant miss).
+        fresh: The fresh-seed check of the plan.
         iterations: Refinement simulations before every target was met or the cap hit.
-        simulations: Every simulation run (the scenario as it is, refinement, trimming).
+        simulations: Every simulation run (as it is, refinement, trimming, fresh checks).
         scale: With ``per_interval`` False, the uniform factor on the Erlang start.
         hourly_cost_yuan: Group → cost of one agent-hour (``scenario.economics``).
     """
@@ -672,8 +685,12 @@ class StaffPlan:
     erlang: dict[str, NDArray[np.int64]]
     scheduled: dict[str, NDArray[np.float64]]
     metrics: dict[str, NDArray[np.float64]]
+    low: dict[str, NDArray[np.float64]]
+    high: dict[str, NDArray[np.float64]]
     overall: dict[str, float]
+    overall_ci: dict[str, tuple[float, float]]
     met: bool
+    fresh: FreshCheck
     iterations: int
     simulations: int
     scale: float | None
@@ -687,30 +704,66 @@ class StaffPlan:
         """Scheduled agent-hours of the scenario's own schedule (no overtime)."""
         return float(self.scheduled[group].sum()) * self.interval_seconds / _SECONDS_PER_HOUR
 
-    @property
-    def extra_agent_hours(self) -> dict[str, float]:
-        """Planned group → plan's agent-hours − the scenario's scheduled agent-hours.
+    def short_agents(self, group: str) -> NDArray[np.float64]:
+        """Agents the plan needs beyond the scenario's schedule, per interval (>= 0).
 
-        Negative where the plan needs fewer than the scenario schedules.
+        ``required − scheduled`` where positive; ``scheduled`` is a time average, so a shift
+        starting mid-interval leaves a fraction short.
         """
-        return {
-            g: self.required_agent_hours(g) - self.scheduled_agent_hours(g) for g in self.required
-        }
+        return np.maximum(self.required[group] - self.scheduled[group], 0.0)
 
-    @property
-    def extra_cost_yuan(self) -> dict[str, float]:
-        """Planned group → extra agent-hours × the group's hourly cost, ¥."""
-        return {g: h * self.hourly_cost_yuan[g] for g, h in self.extra_agent_hours.items()}
+    def surplus_agents(self, group: str) -> NDArray[np.float64]:
+        """Scheduled agents beyond the plan's, per interval (>= 0): time that could go."""
+        return np.maximum(self.scheduled[group] - self.required[group], 0.0)
 
-    @property
-    def total_extra_agent_hours(self) -> float:
-        """Extra agent-hours summed over the planned groups."""
-        return math.fsum(self.extra_agent_hours.values())
+    def short_agent_hours(self, group: str) -> float:
+        """Agent-hours short over the horizon: never netted against any surplus."""
+        return float(self.short_agents(group).sum()) * self.interval_seconds / _SECONDS_PER_HOUR
 
-    @property
-    def total_extra_cost_yuan(self) -> float:
-        """Extra cost summed over the planned groups, ¥."""
-        return math.fsum(self.extra_cost_yuan.values())
+    def surplus_agent_hours(self, group: str) -> float:
+        """Agent-hours of surplus over the horizon: never netted against any shortfall."""
+        return float(self.surplus_agents(group).sum()) * self.interval_seconds / _SECONDS_PER_HOUR
+
+    def short_cost_yuan(self, group: str) -> float:
+        """The short agent-hours at the group's hourly cost, ¥ (before any roster)."""
+        return self.short_agent_hours(group) * self.hourly_cost_yuan[group]
+
+    def by_day(self, values: NDArray[np.float64]) -> dict[str, float]:
+        """Agent-hours per local date (ISO) of per-interval agents ``values``.
+
+        An interval counts on the date of its start (:mod:`sim.localtime`); dates with
+        nothing are left out.
+        """
+        cal = self.scenario.calendar
+        local = LocalClock.of(cal.start)
+        hours = values * self.interval_seconds / _SECONDS_PER_HOUR
+        out: dict[str, float] = {}
+        for start, h in zip(self.interval_starts, hours, strict=True):
+            if h > 0:
+                day, _ = local.split(float(start))
+                date = (cal.start.date() + dt.timedelta(days=int(day))).isoformat()
+                out[date] = out.get(date, 0.0) + float(h)
+        return out
+
+    def peak_short(self, group: str) -> tuple[int, str, str, str]:
+        """The most agents short in one interval (rounded up), and where.
+
+        Returns (agents, date, from, to): ``from`` and ``to`` are the local clock times
+        (HH:MM) of that date's first and last short intervals; (0, "", "", "") without a
+        shortfall.
+        """
+        short = self.short_agents(group)
+        if not (short > 0).any():
+            return 0, "", "", ""
+        k = int(np.argmax(short))
+        cal = self.scenario.calendar
+        local = LocalClock.of(cal.start)
+        days, tods = local.split(self.interval_starts)
+        same = np.flatnonzero((days == days[k]) & (short > 0))
+        first, last = float(tods[same[0]]), float(tods[same[-1]]) + self.interval_seconds
+        date = (cal.start.date() + dt.timedelta(days=int(days[k]))).isoformat()
+        end = _hhmm(round(last / 60)) if last < 86400 else "24:00"
+        return math.ceil(float(short[k]) - 1e-9), date, _hhmm(round(first / 60)), end
 
     def intervals_met_share(self, target: Target) -> float:
         """Share of the intervals with a simulated value where ``target`` is met."""
@@ -785,11 +838,35 @@ def _interval_values(rep: ReplicationMetrics, target: Target) -> NDArray[np.floa
 
 @dataclass(frozen=True)
 class _Measured:
-    """What one simulation of a plan says about the targets."""
+    """What one simulation of a plan says about the targets.
 
-    # per calendar interval; nan in the warm-up and where the target is not judged
+    Per calendar interval (``nan`` in the warm-up and where the target is not judged) and
+    over the whole run: the mean over replications and its Student-t interval at
+    :data:`CONFIDENCE` (``nan`` bounds with fewer than two replications with a value;
+    infinite ones where a replication's value is: an ASA with nothing answered).
+    """
+
     interval: dict[str, NDArray[np.float64]]
     overall: dict[str, float]
+    low: dict[str, NDArray[np.float64]]
+    high: dict[str, NDArray[np.float64]]
+    overall_ci: dict[str, tuple[float, float]]
+
+
+def _mean_ci(
+    stack: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Per column of replications × k: mean, low and high of its CI at :data:`CONFIDENCE`.
+
+    ``nan`` values are left out; a column holding an infinite value has that mean and
+    bounds (its spread is unknown but it surely misses a finite target).
+    """
+    mean, low, high = describe_columns(stack, CONFIDENCE)
+    infinite = np.isinf(stack).any(axis=0)
+    mean = np.where(infinite, _nanmean(stack), mean)
+    low = np.where(infinite, mean, low)
+    high = np.where(infinite, mean, high)
+    return mean, low, high
 
 
 def _measure(
@@ -801,17 +878,24 @@ def _measure(
     cal = scenario.calendar
     first = int(cal.warmup_seconds // cal.interval_seconds)
     interval: dict[str, NDArray[np.float64]] = {}
+    low: dict[str, NDArray[np.float64]] = {}
+    high: dict[str, NDArray[np.float64]] = {}
     overall: dict[str, float] = {}
+    overall_ci: dict[str, tuple[float, float]] = {}
     for t in targets:
         if t.metric in interval:
             continue
-        values = np.full(cal.n_intervals, np.nan)
-        values[first:] = _nanmean(np.stack([_interval_values(r, t) for r in reps]))
-        values[~judged[t.metric]] = math.nan
-        interval[t.metric] = values
+        stats = _mean_ci(np.stack([_interval_values(r, t) for r in reps]))
+        for out, values in zip((interval, low, high), stats, strict=True):
+            full = np.full(cal.n_intervals, np.nan)
+            full[first:] = values
+            full[~judged[t.metric]] = math.nan
+            out[t.metric] = full
         whole = np.array([r.overall.get(t.metric, math.nan) for r in reps], dtype=np.float64)
-        overall[t.metric] = float(_nanmean(whole[:, None])[0])
-    return _Measured(interval, overall)
+        mean, lo, hi = _mean_ci(whole[:, None])
+        overall[t.metric] = float(mean[0])
+        overall_ci[t.metric] = (float(lo[0]), float(hi[0]))
+    return _Measured(interval, overall, low, high, overall_ci)
 
 
 def _misses(measured: _Measured, targets: Sequence[Target]) -> list[tuple[Target, int]]:
@@ -826,6 +910,101 @@ def _misses(measured: _Measured, targets: Sequence[Target]) -> list[tuple[Target
 
 def _overall_met(measured: _Measured, targets: Sequence[Target]) -> bool:
     return all(t.met(measured.overall[t.metric]) for t in targets)
+
+
+def fresh_seed(seed: int, round_: int) -> int:
+    """The seed of the ``round_``-th fresh check of a plan searched with ``seed``.
+
+    Drawn from ``SeedSequence(seed, spawn_key=(FRSH, round_))``: the check's replications
+    share no stream with the search's, which it must not be judged on.
+    """
+    words = np.random.SeedSequence(seed, spawn_key=(_FRESH_KEY, round_)).generate_state(2)
+    return (int(words[0]) << 31) | (int(words[1]) >> 1)
+
+
+def _wrong_side(target: Target, low: float, high: float) -> bool:
+    """Whether a CI lies wholly on the wrong side of ``target`` (a significant miss)."""
+    return high < target.value if target.op == ">=" else low > target.value
+
+
+@dataclass(frozen=True)
+class FreshCheck:
+    """A plan re-simulated on fresh seeds: how its intervals fare against each target.
+
+    Per target (its text), over the intervals where it is judged and has a value
+    (per-interval plans) or over the whole run (overall plans, one "interval"):
+    ``met`` where the fresh mean meets it, ``within`` where the mean misses but the
+    :data:`CONFIDENCE` interval still reaches it (not a significant miss), ``missed`` where
+    the whole interval lies on the wrong side. ``passed``: nothing ``missed``.
+
+    Attributes:
+        seed: The last check's seed (:func:`fresh_seed`).
+        rounds: Checks run; a check that found significant misses added agents there and
+            the next one, on new seeds, judged the result.
+        replications: Replications per check (the scenario's).
+        confidence: :data:`CONFIDENCE`.
+    """
+
+    seed: int
+    rounds: int
+    replications: int
+    confidence: float
+    judged: dict[str, int]
+    met: dict[str, int]
+    within: dict[str, int]
+    missed: dict[str, int]
+
+    @property
+    def passed(self) -> bool:
+        """True when no target is missed significantly anywhere."""
+        return not any(self.missed.values())
+
+
+def _fresh_check(
+    measured: _Measured,
+    targets: Sequence[Target],
+    per_interval: bool,
+    *,
+    seed: int,
+    rounds: int,
+    replications: int,
+) -> tuple[FreshCheck, list[tuple[Target, int]]]:
+    """Tally a fresh simulation's verdicts; also the (target, interval) pairs missed."""
+    judged: dict[str, int] = {}
+    met: dict[str, int] = {}
+    within: dict[str, int] = {}
+    missed: dict[str, int] = {}
+    wrong: list[tuple[Target, int]] = []
+    for t in targets:
+        if per_interval:
+            cells = [
+                (k, float(x), float(lo), float(hi))
+                for k, (x, lo, hi) in enumerate(
+                    zip(
+                        measured.interval[t.metric],
+                        measured.low[t.metric],
+                        measured.high[t.metric],
+                        strict=True,
+                    )
+                )
+                if not math.isnan(x)
+            ]
+        else:
+            lo, hi = measured.overall_ci[t.metric]
+            cells = [(-1, measured.overall[t.metric], lo, hi)]
+        key = str(t)
+        judged[key] = met[key] = within[key] = missed[key] = 0
+        for k, x, lo, hi in cells:
+            judged[key] += 1
+            if t.met(x):
+                met[key] += 1
+            elif _wrong_side(t, lo, hi):
+                missed[key] += 1
+                wrong.append((t, k))
+            else:
+                within[key] += 1
+    check = FreshCheck(seed, rounds, replications, CONFIDENCE, judged, met, within, missed)
+    return check, wrong
 
 
 # --------------------------------------------------------------------------- service hours
@@ -1334,14 +1513,25 @@ def staff(
         }
         judged = {t.metric: judged_intervals(scenario, t) for t in targets}
         if per_interval:
-            plan, measured, met, iterations = _refine_per_interval(
+            plan, _, met, iterations = _refine_per_interval(
                 scenario, targets, judged, model, erlang, planned, sims, max_iterations
             )
             scale = None
         else:
-            plan, measured, met, iterations, scale = _refine_overall(
+            plan, _, met, iterations, scale = _refine_overall(
                 scenario, targets, judged, erlang, sims, max_iterations
             )
+        measured, fresh = _recheck(
+            scenario,
+            targets,
+            judged,
+            model,
+            plan,
+            planned,
+            sims,
+            met=met,
+            per_interval=per_interval,
+        )
         simulations = sims.runs
     return StaffPlan(
         scenario=scenario,
@@ -1354,8 +1544,12 @@ def staff(
         erlang=erlang,
         scheduled=scheduled_agents(scenario),
         metrics=measured.interval,
+        low=measured.low,
+        high=measured.high,
         overall=measured.overall,
-        met=met,
+        overall_ci=measured.overall_ci,
+        met=met and fresh.passed,
+        fresh=fresh,
         iterations=iterations,
         simulations=simulations,
         scale=scale,
@@ -1433,6 +1627,54 @@ def _refine_per_interval(
     return plan, measured, True, iterations
 
 
+def _recheck(
+    scenario: Scenario,
+    targets: Sequence[Target],
+    judged: Mapping[str, NDArray[np.bool_]],
+    model: _Model,
+    plan: dict[str, NDArray[np.int64]],
+    planned: Sequence[str],
+    runner: _Runner,
+    *,
+    met: bool,
+    per_interval: bool,
+) -> tuple[_Measured, FreshCheck]:
+    """Judge ``plan`` (changed in place) on fresh seeds; fix significant misses per interval.
+
+    Each round simulates the plan with :func:`fresh_seed`'s seed. Where a per-interval
+    target's :data:`CONFIDENCE` interval lies wholly on the wrong side, the interval's
+    cheapest serving group gets agents (as the search adds them) and the next round, on
+    new seeds, judges the result; at most :data:`_FRESH_ROUNDS` rounds. A plan whose
+    search did not meet the targets, or overall targets, get one round: it states how
+    the plan fares.
+    """
+    rounds = 0
+    while True:
+        rounds += 1
+        seed = fresh_seed(scenario.seed, rounds)
+        fresh = scenario.model_copy(update={"seed": seed})
+        reps = runner.run(_with_plan(fresh, plan), f"fresh check {rounds}")
+        measured = _measure(scenario, reps, targets, judged)
+        check, wrong = _fresh_check(
+            measured,
+            targets,
+            per_interval,
+            seed=seed,
+            rounds=rounds,
+            replications=scenario.replications,
+        )
+        if not wrong or not met or not per_interval or rounds >= _FRESH_ROUNDS:
+            return measured, check
+        add: dict[tuple[str, int], int] = {}
+        for t, k in wrong:
+            g = _pick_group(scenario, t.channel, planned)
+            x = float(measured.interval[t.metric][k])
+            step = model.step(g, k, t, int(plan[g][k]), x)
+            add[(g, k)] = max(add.get((g, k), 0), step)
+        for (g, k), step in add.items():
+            plan[g][k] += step
+
+
 def _minus_one(
     plan: Mapping[str, NDArray[np.int64]], cells: Sequence[tuple[str, int]]
 ) -> dict[str, NDArray[np.int64]]:
@@ -1504,19 +1746,34 @@ def staffing_csv(plan: StaffPlan) -> str:
     """The plan as CSV: one row per calendar interval × planned group.
 
     Columns: ``interval_start`` (ISO local time), ``group``, ``required_agents``,
-    ``scheduled_agents`` (the scenario's, time average over the interval) and each target
-    metric's simulated value with the plan (mean over replications; empty where there is
-    none, e.g. in the warm-up).
+    ``scheduled_agents`` (the scenario's, time average over the interval),
+    ``short_agents`` and ``surplus_agents`` (:meth:`StaffPlan.short_agents`,
+    :meth:`StaffPlan.surplus_agents`: one of them is 0), then per target metric its value
+    with the plan on fresh seeds (mean over replications) and the low and high ends of its
+    :data:`CONFIDENCE` interval (``<metric>_low``, ``<metric>_high``); empty where there is
+    none, e.g. in the warm-up.
     """
     t0 = plan.scenario.calendar.start
     keys = list(dict.fromkeys(t.metric for t in plan.targets))
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["interval_start", "group", "required_agents", "scheduled_agents", *keys])
+    w.writerow(
+        [
+            "interval_start",
+            "group",
+            "required_agents",
+            "scheduled_agents",
+            "short_agents",
+            "surplus_agents",
+            *(f"{m}{end}" for m in keys for end in ("", "_low", "_high")),
+        ]
+    )
 
     def cell(x: float) -> str:
         return "" if math.isnan(x) else f"{x:.6g}"
 
+    short = {g: plan.short_agents(g) for g in plan.required}
+    surplus = {g: plan.surplus_agents(g) for g in plan.required}
     for k, start in enumerate(plan.interval_starts):
         when = (t0 + dt.timedelta(seconds=float(start))).isoformat()
         for g, agents in plan.required.items():
@@ -1526,7 +1783,13 @@ def staffing_csv(plan: StaffPlan) -> str:
                     g,
                     int(agents[k]),
                     cell(float(plan.scheduled[g][k])),
-                    *(cell(float(plan.metrics[m][k])) for m in keys),
+                    cell(float(short[g][k])),
+                    cell(float(surplus[g][k])),
+                    *(
+                        cell(float(values[m][k]))
+                        for m in keys
+                        for values in (plan.metrics, plan.low, plan.high)
+                    ),
                 ]
             )
     return buf.getvalue()
@@ -1581,6 +1844,18 @@ def schedule_block(plan: StaffPlan, group: str) -> dict[str, Any]:
     overlapping that hour, on any day.
     """
     return {"kind": "hourly", "agents": [int(x) for x in _daily_slots(plan, group, 60)]}
+
+
+def date_ranges(dates: Sequence[str]) -> list[tuple[str, str]]:
+    """Consecutive ISO dates merged into (first, last) ranges, in order."""
+    days = sorted({dt.date.fromisoformat(d) for d in dates})
+    out: list[tuple[dt.date, dt.date]] = []
+    for d in days:
+        if out and d - out[-1][1] == dt.timedelta(days=1):
+            out[-1] = (out[-1][0], d)
+        else:
+            out.append((d, d))
+    return [(a.isoformat(), b.isoformat()) for a, b in out]
 
 
 def _hhmm(minute: int) -> str:

@@ -52,11 +52,12 @@ def describe(values: Sequence[float] | NDArray[np.float64]) -> Stat:
 
 
 def describe_columns(
-    values: NDArray[np.float64],
+    values: NDArray[np.float64], level: float = 0.95
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """Per column of a replications × k matrix: mean, CI low, CI high over finite values.
 
-    ``nan`` where a column has no finite value (mean) or fewer than two (CI).
+    The CI is the Student-t interval at ``level``; ``nan`` where a column has no finite
+    value (mean) or fewer than two (CI).
     """
     finite = np.isfinite(values)
     n = finite.sum(axis=0)
@@ -65,7 +66,7 @@ def describe_columns(
         mean = x.sum(axis=0) / n
         dev = np.where(finite, values - mean, 0.0)
         sd = np.sqrt((dev**2).sum(axis=0) / (n - 1))
-        q = np.array([t_quantile(0.95, int(k)) if k > 1 else np.nan for k in n])
+        q = np.array([t_quantile(level, int(k)) if k > 1 else np.nan for k in n])
         half = q * sd / np.sqrt(n)
     mean = np.where(n > 0, mean, np.nan)
     return mean, mean - half, mean + half

@@ -409,7 +409,11 @@ def test_staff_writes_a_plan_and_a_pasteable_schedule(tiny: Path, tmp_path: Path
         write(tmp_path / "pasted.yaml", data)
         check = runner.invoke(app, ["validate", str(tmp_path / "pasted.yaml")])
         assert check.exit_code == 0, check.output
-    assert "extra" in result.output
+    # the answer first: what to add, what could go, never netted; then the fresh check
+    lines = [x for x in result.stdout.splitlines() if not x.startswith("tiny: ")]
+    assert lines[0].startswith(("agents: add up to ", "agents: no shortfall"))
+    assert "fresh-seed check" in result.output and "miss significantly" in result.output
+    assert plan["fresh_check"]["passed"] is True
 
 
 def test_staff_rejects_a_bad_target(tiny: Path) -> None:

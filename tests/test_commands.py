@@ -200,7 +200,11 @@ def test_every_kind_writes_the_files_and_columns_it_declares(
     assert manifest["tool"] == TOOL and manifest["kind"] == kind
     varied = {
         "sweep.csv": list(folder.result.sweep.paths) if kind == "sweep" else [],
-        "staffing.csv": ["phone.service_level"],
+        "staffing.csv": [
+            "phone.service_level",
+            "phone.service_level_low",
+            "phone.service_level_high",
+        ],
     }
     assert spec.columns, kind
     for name, columns in spec.columns.items():

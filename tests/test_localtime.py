@@ -20,7 +20,14 @@ from sim.config import HourlySchedule, IntervalSchedule, Scenario, ShiftsSchedul
 from sim.demand import DemandStream, first_contacts, generate
 from sim.localtime import LocalClock, day_label
 from sim.rng import Streams
-from sim.staffing import StaffPlan, schedule_block, scheduled_agents, shifts_block
+from sim.staffing import (
+    CONFIDENCE,
+    FreshCheck,
+    StaffPlan,
+    schedule_block,
+    scheduled_agents,
+    shifts_block,
+)
 from tests.conftest import tiny_scenario
 from tests.test_demand_stream import assert_same_contacts, every, presale, streamed
 
@@ -130,8 +137,12 @@ def test_a_staffing_plan_s_day_is_the_shop_s_day() -> None:
         erlang={},
         scheduled={},
         metrics={},
+        low={},
+        high={},
         overall={},
+        overall_ci={},
         met=True,
+        fresh=FreshCheck(1, 1, 1, CONFIDENCE, {}, {}, {}, {}),
         iterations=0,
         simulations=0,
         scale=None,

@@ -340,16 +340,19 @@ def test_the_sweep_report_draws_a_tornado_widest_on_top_or_says_there_is_none(
     assert "all.service_level" in page
 
 
-def test_the_staff_report_shows_the_extra_hours_cost_and_target(folders: dict[str, Path]) -> None:
+def test_the_staff_report_shows_short_and_surplus_cost_and_target(
+    folders: dict[str, Path],
+) -> None:
     page = build_staff_report(folders["staff"])
     info = json.loads((folders["staff"] / "staffing.json").read_text())
     titles = _titles(page)
-    assert f"{TEXTS['extra_agent_hours']['en']} · {TEXTS['total']['en']}" in titles
-    assert f"{TEXTS['extra_cost_yuan']['en']} · {TEXTS['total']['en']}" in titles
+    for label in ("short_agent_hours", "surplus_agent_hours", "short_cost_yuan"):
+        assert f"{TEXTS[label]['en']} · {TEXTS['total']['en']}" in titles
     assert TEXTS["required_agents"]["en"] in titles
     assert TEXTS["scheduled_agents"]["en"] in titles
     assert "target >= 0.8" in titles
-    assert f"{info['total_extra_agent_hours']:,.1f}" in page
+    assert f"{info['total_short_agent_hours']:,.1f}" in page
+    assert f"{info['total_surplus_agent_hours']:,.1f}" in page
     assert "¥" in page
 
 

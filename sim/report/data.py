@@ -250,7 +250,13 @@ class StaffingData:
         fixed = ("interval_start", "group", "required_agents", "scheduled_agents")
         self.rows = read_csv(files["staffing.csv"], "staffing.csv", fixed)
         header = csv.DictReader(text_lines(files["staffing.csv"])).fieldnames or []
-        self.metrics = [c for c in header if c not in fixed]
+        # folders before short and surplus were apart had neither column nor CI columns
+        apart = ("short_agents", "surplus_agents")
+        self.metrics = [
+            c
+            for c in header
+            if c not in fixed and c not in apart and not c.endswith(("_low", "_high"))
+        ]
         self.groups = list(dict.fromkeys(r["group"] for r in self.rows))
         self.targets: list[tuple[str, str, float]] = []
         for text in self.info.get("targets") or []:

@@ -220,8 +220,9 @@ LABELS: dict[str, dict[str, str]] = {
     "target": {"en": "target", "zh": "目标"},
     "targets_met": {"en": "All targets met", "zh": "全部目标达成"},
     "targets_not_met": {"en": "Targets not met", "zh": "目标未达成"},
-    "extra_agent_hours": {"en": "Extra agent-hours", "zh": "新增坐席工时"},
-    "extra_cost_yuan": {"en": "Extra cost", "zh": "新增成本"},
+    "short_agent_hours": {"en": "Agent-hours short", "zh": "缺口坐席工时"},
+    "surplus_agent_hours": {"en": "Agent-hours of surplus", "zh": "富余坐席工时"},
+    "short_cost_yuan": {"en": "Shortfall at the hourly cost", "zh": "缺口工时成本"},
     "total": {"en": "total", "zh": "合计"},
     "overall_value": {"en": "over the whole run", "zh": "全程"},
     "staff_note": {

@@ -25,13 +25,27 @@ def _staff_cards(s: StaffingData, t: Text) -> str:
         f'<div class="ci">{html.escape(" · ".join(str(x) for x in info.get("targets") or []))}'
         "</div></div>"
     ]
-    hours = info.get("extra_agent_hours") or {}
-    cost = info.get("extra_cost_yuan") or {}
     for label, total, per_group, kind in (
-        ("extra_agent_hours", info.get("total_extra_agent_hours"), hours, "decimal"),
-        ("extra_cost_yuan", info.get("total_extra_cost_yuan"), cost, "yuan"),
+        (
+            "short_agent_hours",
+            info.get("total_short_agent_hours"),
+            info.get("short_agent_hours") or {},
+            "decimal",
+        ),
+        (
+            "surplus_agent_hours",
+            info.get("total_surplus_agent_hours"),
+            info.get("surplus_agent_hours") or {},
+            "decimal",
+        ),
+        (
+            "short_cost_yuan",
+            info.get("total_short_cost_yuan"),
+            info.get("short_cost_yuan") or {},
+            "yuan",
+        ),
     ):
-        if not isinstance(total, int | float):
+        if not isinstance(total, int | float) or not isinstance(per_group, dict):
             continue
         extra = " · ".join(
             f"{t('group')} {g} {fmt(float(v), kind)}"
