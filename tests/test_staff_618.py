@@ -1,0 +1,95 @@
+"""The 618 case: a campaign's peak short of agents while quiet weeks have a surplus.
+
+A chat desk open 08:00–24:00 on a rota of three day and three evening agents over 21 days
+of June; buyers write three times as much on 06-16 to 06-18, five times on the evening of
+06-18. The rota has room to spare on quiet days and is far short at the peak. Netted, the
+two hid each other (a plan "saving" agent-hours while the peak evening was short by seven
+agents); ``staff`` must report them apart, by date, and its roster must cover every short
+interval.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from sim.config import Scenario
+from sim.staffing import parse_target, staff
+
+DAYS = 21
+# chats an hour by local hour: quiet nights (the desk is closed), a day plateau, an evening peak
+HOURLY = [0] * 8 + [30] * 12 + [45, 55, 55, 40]
+PEAK = {15: 2.0, 16: 3.0, 17: 3.0}  # 06-16 to 06-18 (day index from 06-01)
+EVENING_OF_618 = 5.0
+
+
+def rates() -> list[float]:
+    """Chats an hour per 30-minute interval of the 21 days."""
+    out: list[float] = []
+    for day in range(DAYS):
+        for hour in range(24):
+            factor = PEAK.get(day, 1.0)
+            if day == 17 and hour >= 19:
+                factor = EVENING_OF_618
+            out += [HOURLY[hour] * factor] * 2
+    return out
+
+
+def scenario_618(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": "june-618",
+        "calendar": {"start": "2026-06-01T00:00:00", "days": DAYS, "interval_minutes": 30},
+        "seed": 618,
+        "replications": 10,
+        "arrivals": [{"kind": "profile", "channel": "chat", "contacts_per_hour": rates()}],
+        "channels": {
+            "chat": {
+                "handle_time_seconds": {"dist": "exponential", "mean": 240},
+                "patience_seconds": {"dist": "exponential", "mean": 300},
+                "concurrency": 2,
+                "service_level_seconds": 60,
+                "hours": {"open": "08:00", "close": "24:00"},
+            }
+        },
+        "staffing": {
+            "groups": [
+                {
+                    "name": "chat",
+                    "channels": ["chat"],
+                    "schedule": {
+                        "kind": "shifts",
+                        "shifts": [
+                            {"start": "08:00", "end": "17:00", "agents": 3},
+                            {"start": "15:00", "end": "24:00", "agents": 3},
+                        ],
+                    },
+                }
+            ]
+        },
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture(scope="module")
+def plan() -> Any:
+    s = Scenario.model_validate(scenario_618())
+    return staff(s, [parse_target("chat.service_level>=0.9")], workers=2)
+
+
+@pytest.mark.slow
+def test_short_and_surplus_apart_and_never_negative(plan: Any) -> None:
+    short, surplus = plan.short_agents("chat"), plan.surplus_agents("chat")
+    assert np.all(short >= 0) and np.all(surplus >= 0)
+    assert np.all((short == 0) | (surplus == 0))  # one or the other in an interval
+    assert plan.short_agent_hours("chat") > 0 and plan.surplus_agent_hours("chat") > 0
+    by_day = plan.by_day(short)
+    # the peak evening is the most short, and quiet early June has surplus only
+    assert max(by_day, key=by_day.__getitem__) == "2026-06-18"
+    agents, date, start, end = plan.peak_short("chat")
+    assert date == "2026-06-18" and agents >= 5 and start <= "19:00" and end == "24:00"
+    quiet = plan.by_day(surplus)
+    assert "2026-06-02" in quiet and "2026-06-02" not in by_day
+    assert plan.met and plan.fresh.passed
