@@ -683,6 +683,15 @@ def staff(
         list[float] | None,
         typer.Option(help="Allowed shift lengths for the shifts block, hours (repeatable)."),
     ] = None,
+    search_replications: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=10_000,
+            help="Replications of the search's simulations (default 10, at most the "
+            "scenario's); the fresh-seed check runs all of the scenario's.",
+        ),
+    ] = None,
     backend: BackendOption = "local",
     address: AddressOption = None,
     lang: LangOption = "en",
@@ -705,6 +714,7 @@ def staff(
             target,
             per_interval=not overall,
             shift_hours=tuple(shift_hours or (8, 9)),
+            search_replications=search_replications,
             out=commands.Out(out_dir, force, lang=lang, images=images),
             options=_options(workers, backend, address, yes),
             listener=listener,

@@ -472,6 +472,7 @@ def staff(
     *,
     per_interval: bool = True,
     shift_hours: Sequence[float] = (8, 9),
+    search_replications: int | None = None,
     out: Out = Out(),
     options: Options = Options(),
     listener: Listener | None = None,
@@ -486,19 +487,27 @@ def staff(
         raise BadInput(str(e)) from None
     check_out(out, loaded.files)
     check_work([(s, s.replications)], options.yes, listener)  # per simulation; staff runs several
+    search = min(s.replications, search_replications or staffing.SEARCH_REPLICATIONS)
     workers = options.workers or min(os.cpu_count() or 1, s.replications)
     engine = _Engine(options, out, listener, workers=workers)
     stage = "as-is"
 
-    def on_done(now: str, _: int) -> None:
+    def on_done(now: str, _: int, total: int) -> None:
         nonlocal stage
         if now != stage:
             stage = now
-            listener.start(f"{s.name}: {now}", s.replications)
+            listener.start(f"{s.name}: {now}", total)
         listener.advance()
 
-    with engine.running("as-is", s.replications) as runner:
-        plan = staffing.staff(s, parsed, per_interval=per_interval, on_done=on_done, runner=runner)
+    with engine.running("as-is", search) as runner:
+        plan = staffing.staff(
+            s,
+            parsed,
+            per_interval=per_interval,
+            on_done=on_done,
+            runner=runner,
+            search_replications=search,
+        )
     blocks = {
         g: {
             "hourly": staffing.schedule_block(plan, g),

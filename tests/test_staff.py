@@ -504,7 +504,7 @@ def test_stationary_day_gives_the_erlang_a_minimum() -> None:
     s = Scenario.model_validate(_stationary())
     stages: list[str] = []
     plan = staff(
-        s, [parse_target("phone.service_level>=0.85")], on_done=lambda st, r: stages.append(st)
+        s, [parse_target("phone.service_level>=0.85")], on_done=lambda st, r, n: stages.append(st)
     )
     assert plan.met and plan.per_interval and plan.scale is None
     required = plan.required["agents"]
