@@ -621,6 +621,13 @@ def _staff_answer(plan: staffing.StaffPlan) -> list[str]:
                 f"agent-hours short, about ¥{plan.short_cost_yuan(g):,.0f} at "
                 f"¥{plan.hourly_cost_yuan[g]:,.1f} an hour"
             )
+            waiting, at = plan.peak_backlog(g)
+            if waiting > 0:
+                lines.append(
+                    f"{g}: at {at} on {date[5:]} the desk opens on about {waiting:,.0f} messages "
+                    "written while it was closed: that is the peak; opening earlier that day "
+                    "would spread them"
+                )
         else:
             lines.append(f"{g}: no shortfall: the schedule covers the plan in every interval")
         surplus = plan.by_day(plan.surplus_agents(g))

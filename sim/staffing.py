@@ -56,7 +56,7 @@ import math
 import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -677,6 +677,9 @@ class StaffPlan:
         simulations: Every simulation run (as it is, refinement, trimming, fresh checks).
         scale: With ``per_interval`` False, the uniform factor on the Erlang start.
         hourly_cost_yuan: Group → cost of one agent-hour (``scenario.economics``).
+        backlog: Planned group → its share of the messages expected to wait at an opening
+            of its asynchronous channels, per interval (0 elsewhere): written while the
+            desk was closed, they make the first open interval the most demanding.
     """
 
     scenario: Scenario
@@ -699,6 +702,7 @@ class StaffPlan:
     simulations: int
     scale: float | None
     hourly_cost_yuan: dict[str, float]
+    backlog: dict[str, NDArray[np.float64]] = field(default_factory=dict)
 
     def required_agent_hours(self, group: str) -> float:
         """Agent-hours of the plan for a planned group over the whole horizon."""
@@ -768,6 +772,21 @@ class StaffPlan:
         date = (cal.start.date() + dt.timedelta(days=int(days[k]))).isoformat()
         end = _hhmm(round(last / 60)) if last < 86400 else "24:00"
         return math.ceil(float(short[k]) - 1e-9), date, _hhmm(round(first / 60)), end
+
+    def peak_backlog(self, group: str) -> tuple[float, str]:
+        """Messages waiting at an opening in the interval most short, and its local time.
+
+        (0, "") when that interval is no opening with a backlog (:attr:`backlog`).
+        """
+        short = self.short_agents(group)
+        backlog = self.backlog.get(group)
+        if backlog is None or not (short > 0).any():
+            return 0.0, ""
+        k = int(np.argmax(short))
+        if backlog[k] <= 0:
+            return 0.0, ""
+        _, tod = LocalClock.of(self.scenario.calendar.start).split(float(self.interval_starts[k]))
+        return float(backlog[k]), _hhmm(round(tod / 60))
 
     def intervals_met_share(self, target: Target) -> float:
         """Share of the intervals with a simulated value where ``target`` is met."""
@@ -1210,6 +1229,13 @@ class _Model:
         self.channels = {g.name: list(g.channels) for g in scenario.staffing.groups}
         self.open = {c: share > _SHARE_EPS for c, share in open_shares(scenario).items()}
 
+    def backlog(self, group: str) -> NDArray[np.float64]:
+        """The group's share of the messages waiting at its channels' openings, per interval."""
+        out = np.zeros(self.scenario.calendar.n_intervals)
+        for c in self.channels[group]:
+            out += self.load.share[(group, c)] * self.load.backlog[c]
+        return out
+
     def _rate(self, group: str, channel: str, k: int) -> float:
         """The group's share of the channel's arrival rate in interval ``k``, per hour."""
         if not self.open[channel][k]:
@@ -1574,6 +1600,7 @@ def staff(
         simulations=simulations,
         scale=scale,
         hourly_cost_yuan={g: hourly_cost_yuan(e, g) for g in planned},
+        backlog={g: model.backlog(g) for g in planned},
     )
 
 
