@@ -559,9 +559,7 @@ class Staffing(Model):
         return tuple(self.shift_templates)
 
     @property
-    def sources_in_force(
-        self,
-    ) -> dict[str, OvertimeSource | TempSource | CloudSource | OutsourceSource]:
+    def sources_in_force(self) -> dict[str, AnySource]:
         """``sources``, or the defaults without them."""
         return dict(DEFAULT_SOURCES if self.sources is None else self.sources)
 
@@ -810,12 +808,11 @@ class OutsourceSource(Model):
     """× resolution probability of an outsourced agent's answers [X] (not yet applied)."""
 
 
-Source = Annotated[
-    OvertimeSource | TempSource | CloudSource | OutsourceSource, Field(discriminator="kind")
-]
+AnySource = OvertimeSource | TempSource | CloudSource | OutsourceSource
+Source = Annotated[AnySource, Field(discriminator="kind")]
 """Where extra agents come from."""
 
-DEFAULT_SOURCES: dict[str, OvertimeSource | TempSource | CloudSource | OutsourceSource] = {
+DEFAULT_SOURCES: dict[str, AnySource] = {
     "overtime": OvertimeSource(kind="overtime"),
     "temp": TempSource(kind="temp"),
 }
@@ -892,6 +889,12 @@ class ExtraShift(Model):
     def days(self) -> int:
         """Dates in the range."""
         return (self.last_day - self.first_day).days + 1
+
+
+# Group and Staffing name these models before they are defined: resolve their fields now, so
+# that the loader can follow an error's path through the sources' tagged union.
+Group.model_rebuild(force=True)
+Staffing.model_rebuild(force=True)
 
 
 class Orders(Model):
