@@ -726,8 +726,9 @@ class OvertimeSource(Model):
 
     kind: Literal["overtime"]
     premium: Annotated[float, Field(ge=1, le=10, allow_inf_nan=False, strict=True)] | None = None
-    """× the group's hourly cost (null: ``economics.overtime_premium``; China's law: at least
-    1.5 on a working day [A])."""
+    """× the group's hourly cost (null: ``economics.overtime_premium``; 劳动法 第四十四条: at
+    least 1.5 on a working day, 2 on a rest day without time off in lieu, 3 on a public
+    holiday [A])."""
     cap_hours_per_agent_day: Annotated[
         float, Field(gt=0, le=12, allow_inf_nan=False, strict=True)
     ] = 3.0
