@@ -529,6 +529,10 @@ class Group(Model):
     channels: list[str] = Field(min_length=1)
     """Channels served, in the order an agent takes them when ``channel_priority`` is unset."""
     schedule: Schedule
+    extra_shifts: list[ExtraShift] = []
+    """Extra agents booked on top of the schedule (``promosim staff`` writes them)."""
+
+    unset_omitted: ClassVar[frozenset[str]] = frozenset({"extra_shifts"})
 
 
 class Staffing(Model):
@@ -537,6 +541,27 @@ class Staffing(Model):
     groups: list[Group] = Field(min_length=1)
     channel_priority: list[str] | None = None
     """A free agent takes from the first of its channels in this list with a waiting contact."""
+    shift_templates: list[ShiftTemplate] | None = Field(None, min_length=1)
+    """Shifts extra agents can be booked for (null: :data:`DEFAULT_SHIFT_TEMPLATES`)."""
+    sources: dict[SourceName, Source] | None = Field(None, min_length=1)
+    """Where extra agents come from, by name (null: :data:`DEFAULT_SOURCES`)."""
+    book_on: dt.date | None = None
+    """The date extra shifts are booked on, from which sources' ``lead_days`` count (null:
+    the horizon's start date)."""
+
+    unset_omitted: ClassVar[frozenset[str]] = frozenset({"shift_templates", "sources", "book_on"})
+
+    @property
+    def templates_in_force(self) -> tuple[ShiftTemplate, ...]:
+        """``shift_templates``, or the defaults without them."""
+        if self.shift_templates is None:
+            return DEFAULT_SHIFT_TEMPLATES
+        return tuple(self.shift_templates)
+
+    @property
+    def sources_in_force(self) -> dict[str, AnySource]:
+        """``sources``, or the defaults without them."""
+        return dict(DEFAULT_SOURCES if self.sources is None else self.sources)
 
     @model_validator(mode="after")
     def _unique(self) -> Staffing:
@@ -553,6 +578,28 @@ class Staffing(Model):
             raise ValueError("channel_priority lists a channel twice")
         return self
 
+    @field_validator("book_on")
+    @classmethod
+    def _sane_book_on(cls, v: dt.date | None) -> dt.date | None:
+        _in_range(v)
+        return v
+
+    @field_validator("shift_templates")
+    @classmethod
+    def _template_names(cls, v: list[ShiftTemplate] | None) -> list[ShiftTemplate] | None:
+        names = [t.name for t in v or []]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"template names must be unique; repeated: {', '.join(dup)}")
+        return v
+
+    @field_validator("sources")
+    @classmethod
+    def _source_names(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
+        if v is not None and IN_HOUSE in v:
+            raise ValueError(f"{IN_HOUSE!r} is the group's own agents; name the source otherwise")
+        return v
+
 
 # --------------------------------------------------------------------------- demand
 
@@ -566,6 +613,289 @@ def _check_shares(shares: Mapping[str, float], what: str) -> None:
     total = math.fsum(shares.values())
     if not shares or abs(total - 1) > 1e-6:
         raise ValueError(PathErrors([f"{what}: shares must sum to 1, got {total:g}"]))
+
+
+# --------------------------------------------------------------------------- extra shifts
+
+ShiftLengthHours = Annotated[float, Field(gt=0, le=12, allow_inf_nan=False, strict=True)]
+"""A shift's length from start to end in hours (unpaid break included), whole minutes."""
+LeadDays = Annotated[int, Field(ge=0, le=365, strict=True)]
+"""Days of notice a source needs before the date it works (counted from ``book_on``)."""
+BreakMinutes = Annotated[int, Field(ge=0, le=240, strict=True)]
+"""An unpaid break, minutes."""
+SourceName = Annotated[str, Field(pattern=NAME)]
+
+IN_HOUSE = "in_house"
+"""The source name of an extra shift worked by the group's own agents at their hourly cost."""
+
+
+class ShiftTemplate(Model):
+    """A shift an extra agent can be booked for: its lengths, allowed starts and break.
+
+    Starts are local clock times from ``earliest`` to ``latest`` every ``step_minutes``; a
+    shift may run past midnight. An unpaid break sits in the middle of the shift, its start
+    rounded to the nearest calendar interval of the local clock
+    (:func:`break_start_minute`): an agent on it covers nothing and is not paid.
+    """
+
+    name: str = Field(pattern=NAME)
+    hours: list[ShiftLengthHours] = Field(min_length=1)
+    """Allowed lengths from start to end, hours (whole minutes, at most 12), break included."""
+    earliest: ClockTime = "00:00"
+    """First allowed start, local time."""
+    latest: ClockTime = "23:00"
+    """Last allowed start, local time (before 24:00, not before ``earliest``)."""
+    step_minutes: Annotated[int, Field(ge=1, le=1440, strict=True)] = 60
+    """Allowed starts are ``earliest`` plus whole multiples of this, up to ``latest``."""
+    unpaid_break_minutes: BreakMinutes = 0
+    """Unpaid break inside the shift, minutes (shorter than every length)."""
+    max_per_day: Agents | None = None
+    """Most agents of this template starting on one local date, all groups and sources
+    together (null: no limit)."""
+    sources: list[SourceName] | None = None
+    """Sources that may fill this template (names in ``staffing.sources``; null: all)."""
+
+    @field_validator("hours")
+    @classmethod
+    def _whole_minutes(cls, v: list[float]) -> list[float]:
+        for h in v:
+            if abs(h * 60 - round(h * 60)) > 1e-9:
+                raise ValueError(f"shift lengths must be whole minutes, got {h!r} hours")
+        if len(set(v)) != len(v):
+            raise ValueError("lists a length twice")
+        return v
+
+    @model_validator(mode="after")
+    def _starts_and_break(self) -> ShiftTemplate:
+        problems = []
+        if _minutes(self.latest) >= 1440:
+            problems.append("latest: must be before 24:00 (a start on the next day is 00:00)")
+        elif _minutes(self.latest) < _minutes(self.earliest):
+            problems.append(f"latest: must not be before earliest ({self.earliest})")
+        if self.unpaid_break_minutes and self.unpaid_break_minutes >= min(self.lengths_minutes):
+            problems.append("unpaid_break_minutes: must be shorter than every length in hours")
+        if self.sources is not None and len(set(self.sources)) != len(self.sources):
+            problems.append("sources: lists a source twice")
+        if problems:
+            raise ValueError(PathErrors(problems))
+        return self
+
+    @property
+    def lengths_minutes(self) -> list[int]:
+        """The allowed lengths, minutes from start to end."""
+        return [round(h * 60) for h in self.hours]
+
+    @property
+    def start_minutes(self) -> list[int]:
+        """The allowed starts, minutes after local midnight."""
+        return list(range(_minutes(self.earliest), _minutes(self.latest) + 1, self.step_minutes))
+
+
+def break_start_minute(start: int, length: int, unpaid_break: int, interval: int) -> int:
+    """Where an unpaid break starts, minutes after the shift's local midnight.
+
+    Centred in the shift (``start + (length − break) / 2``), then rounded to the nearest
+    multiple of ``interval`` minutes of the local clock (ties: the earlier one), and kept
+    inside the shift.
+    """
+    centre = start + (length - unpaid_break) / 2
+    at = math.floor(centre / interval + 0.5 - 1e-9) * interval
+    return int(min(max(at, start), start + length - unpaid_break))
+
+
+DEFAULT_SHIFT_TEMPLATES: tuple[ShiftTemplate, ...] = (
+    ShiftTemplate(name="extension", hours=[1, 2, 3]),
+    ShiftTemplate(name="part", hours=[4, 6]),
+    ShiftTemplate(name="day", hours=[9], unpaid_break_minutes=60),
+)
+"""Templates in force without ``staffing.shift_templates``: 1–3 h extensions (overtime's
+daily cap, or hours of a cloud agent), 4 and 6 h part days, and a 9 h day with a one-hour
+unpaid meal break (8 paid hours, China's standard working day [A]; the break [X]); every
+start on the hour."""
+
+
+class OvertimeSource(Model):
+    """The group's own agents extend their day (加班), at a premium on their hourly cost.
+
+    Modelled as extra agent-hours of the group on the day, at most ``cap_hours_per_agent_day``
+    per agent (each booked overtime shift is one agent's extension, so no longer than that),
+    no more agents a day than ``headcount``, and at most ``cap_hours_per_agent_month`` ×
+    headcount hours in each calendar month of the horizon. Whether the hours sit next to the
+    agent's own shift is not modelled.
+    """
+
+    kind: Literal["overtime"]
+    premium: Annotated[float, Field(ge=1, le=10, allow_inf_nan=False, strict=True)] | None = None
+    """× the group's hourly cost (null: ``economics.overtime_premium``; 劳动法 第四十四条: at
+    least 1.5 on a working day, 2 on a rest day without time off in lieu, 3 on a public
+    holiday [A])."""
+    cap_hours_per_agent_day: Annotated[
+        float, Field(gt=0, le=12, allow_inf_nan=False, strict=True)
+    ] = 3.0
+    """Most overtime hours per agent and day, h (3 h, 劳动法 第四十一条 [A])."""
+    cap_hours_per_agent_month: Annotated[
+        float, Field(ge=0, le=744, allow_inf_nan=False, strict=True)
+    ] = 36.0
+    """Most overtime hours per agent and calendar month, h (36 h, 劳动法 第四十一条 [A])."""
+    headcount: dict[SourceName, Agents] | None = None
+    """Per group name, agents who may work overtime (a group not listed: the most agents its
+    own schedule has on duty at once)."""
+    lead_days: LeadDays = 0
+    """Days of notice (0: the same day) [X]."""
+
+
+class TempSource(Model):
+    """Temporary surge agents (临时工) hired by the day.
+
+    ``ramp_*`` describe a new temp's first days; they are carried for the re-simulation and
+    not yet applied by the engine.
+    """
+
+    kind: Literal["temp"]
+    cost_yuan_per_day: Yuan | None = None
+    """¥ per agent and day, whatever the shift's length (null:
+    ``economics.surge_agent_cost_per_day_yuan``, ¥190; range 100–300 [C])."""
+    min_shift_hours: ShiftLengthHours = 4.0
+    """Shortest paid shift a temp takes, h [X]."""
+    lead_days: LeadDays = 3
+    """Days of notice the agency needs [X]."""
+    max_agents: Agents | None = None
+    """Most temps working on one local date, all groups together (null: no limit)."""
+    ramp_days: Annotated[int, Field(ge=0, le=60, strict=True)] = 2
+    """A temp's first days on the job, slower and less sure [X]."""
+    ramp_handle_time_factor: Factor = 1.3
+    """× handle time during the ramp days [X] (not yet applied)."""
+    ramp_resolution_factor: Probability = 0.9
+    """× resolution probability during the ramp days [X] (not yet applied)."""
+
+
+class CloudSource(Model):
+    """Cloud agents (云客服) booked by the hour from a platform's pool."""
+
+    kind: Literal["cloud"]
+    cost_yuan_per_hour: Yuan = 40.0
+    """¥ per booked agent-hour (range 25–80 [C]); paid hours are billed in whole hours."""
+    min_hours: Annotated[int, Field(ge=1, le=12, strict=True)] = 2
+    """Shortest booking, whole hours [X]."""
+    lead_days: LeadDays = 1
+    """Days of notice [X]."""
+    max_agents: Agents | None = None
+    """Most cloud agents working on one local date, all groups together (null: no limit)."""
+
+
+class OutsourceSource(Model):
+    """An outsourcing firm's agents (外包), paid per contact handled.
+
+    A booking is planned in agent-hours, priced at ``cost_yuan_per_contact`` × the contacts
+    one agent handles in an hour (:attr:`contacts_per_agent_hour`, or 3600 × concurrency ÷
+    mean handle time × ``occupancy`` over the group's channels).
+    """
+
+    kind: Literal["outsource"]
+    cost_yuan_per_contact: Yuan = 1.2
+    """¥ per contact handled (range 0.8–2.0 [C])."""
+    contacts_per_agent_hour: Annotated[float, Field(gt=0, le=1e4, strict=True)] | None = None
+    """Contacts one outsourced agent handles per hour (null: from the group's channels)."""
+    occupancy: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False, strict=True)] = 0.8
+    """Busy share of an outsourced agent's hour, for the derived contacts per hour [X]."""
+    min_shift_hours: ShiftLengthHours = 4.0
+    """Shortest paid shift the firm takes, h [X]."""
+    lead_days: LeadDays = 7
+    """Days of notice the firm needs [X]."""
+    max_agents: Agents | None = None
+    """Most outsourced agents working on one local date, all groups together (null: no
+    limit)."""
+    resolution_factor: Probability = 0.9
+    """× resolution probability of an outsourced agent's answers [X] (not yet applied)."""
+
+
+AnySource = OvertimeSource | TempSource | CloudSource | OutsourceSource
+Source = Annotated[AnySource, Field(discriminator="kind")]
+"""Where extra agents come from."""
+
+DEFAULT_SOURCES: dict[str, AnySource] = {
+    "overtime": OvertimeSource(kind="overtime"),
+    "temp": TempSource(kind="temp"),
+}
+"""Sources in force without ``staffing.sources``: the group's overtime and surge temps."""
+
+
+class ExtraShift(Model):
+    """Extra agents booked on top of a group's schedule, on each date of a range.
+
+    ``agents`` agents of ``source`` work from ``start`` to ``end`` (local HH:MM; an ``end`` at
+    or before ``start`` crosses midnight) on every local date from ``first_day`` to
+    ``last_day``; with a break they are off duty from ``break_start`` for ``break_minutes``.
+    """
+
+    source: SourceName
+    """A name in ``staffing.sources``, or ``in_house`` (the group's own agents at their
+    hourly cost)."""
+    first_day: dt.date
+    last_day: dt.date
+    start: ClockTime
+    end: ClockTime
+    agents: Agents
+    break_start: ClockTime | None = None
+    """Local time the unpaid break starts (null: no break)."""
+    break_minutes: BreakMinutes = 0
+
+    unset_omitted: ClassVar[frozenset[str]] = frozenset({"break_start", "break_minutes"})
+
+    @field_validator("first_day", "last_day")
+    @classmethod
+    def _sane_day(cls, v: dt.date) -> dt.date:
+        _in_range(v)
+        return v
+
+    @model_validator(mode="after")
+    def _order(self) -> ExtraShift:
+        problems = []
+        if self.last_day < self.first_day:
+            problems.append(f"last_day: must not be before first_day ({self.first_day})")
+        if (self.break_start is None) != (self.break_minutes == 0):
+            problems.append("break_minutes: give break_start and break_minutes together")
+        elif self.break_start is not None:
+            into = (_minutes(self.break_start) - self.start_minute) % 1440
+            if into + self.break_minutes > self.length_minutes or into == 0:
+                problems.append("break_start: the break must lie inside the shift, after its start")
+        if problems:
+            raise ValueError(PathErrors(problems))
+        return self
+
+    @property
+    def start_minute(self) -> int:
+        """Start as minutes after midnight."""
+        return _minutes(self.start) % 1440
+
+    @property
+    def length_minutes(self) -> int:
+        """Minutes from start to end (at most 24 hours), the break included."""
+        length = (_minutes(self.end) - _minutes(self.start)) % 1440
+        return length or 1440
+
+    @property
+    def break_offset_minutes(self) -> int:
+        """Minutes from the start to the break (0 without one)."""
+        if self.break_start is None:
+            return 0
+        return (_minutes(self.break_start) - self.start_minute) % 1440
+
+    @property
+    def paid_minutes(self) -> int:
+        """Paid minutes of one agent's shift: its length less the break."""
+        return self.length_minutes - self.break_minutes
+
+    @property
+    def days(self) -> int:
+        """Dates in the range."""
+        return (self.last_day - self.first_day).days + 1
+
+
+# Group and Staffing name these models before they are defined: resolve their fields now, so
+# that the loader can follow an error's path through the sources' tagged union.
+Group.model_rebuild(force=True)
+Staffing.model_rebuild(force=True)
 
 
 class Orders(Model):
@@ -1241,6 +1571,7 @@ class Scenario(Model):
                         f"intervals) or {whole} (the whole horizon), got {n}"
                     )
         problems += self._demand_problems(channels)
+        problems += self._extra_shift_problems()
         served: set[str] = set()
         for gi, g in enumerate(self.staffing.groups):
             if isinstance(g.schedule, IntervalSchedule):
@@ -1271,6 +1602,46 @@ class Scenario(Model):
         if problems:
             raise ValueError(PathErrors(problems))
         return self
+
+    def _extra_shift_problems(self) -> list[str]:
+        """Names and dates of the templates, sources and booked extra shifts."""
+        problems: list[str] = []
+        st = self.staffing
+        sources = st.sources_in_force
+        groups = {g.name for g in st.groups}
+        for i, t in enumerate(st.shift_templates or []):
+            for j, name in enumerate(t.sources or []):
+                if name not in sources:
+                    problems.append(
+                        f"staffing.shift_templates.{i}.sources.{j}: unknown source {_q(name)}"
+                    )
+        for name, src in (st.sources or {}).items():
+            if isinstance(src, OvertimeSource):
+                for gname in src.headcount or {}:
+                    if gname not in groups:
+                        problems.append(
+                            f"staffing.sources.{name}.headcount.{gname}: unknown group {_q(gname)}"
+                        )
+        first = self.calendar.start.date()
+        end = self.calendar.start + dt.timedelta(days=self.calendar.days)
+        last = (end - dt.timedelta(microseconds=1)).date()
+        for gi, g in enumerate(st.groups):
+            for k, x in enumerate(g.extra_shifts):
+                where = f"staffing.groups.{gi}.extra_shifts.{k}"
+                if x.source != IN_HOUSE and x.source not in sources:
+                    known = ", ".join([*sorted(sources), IN_HOUSE])
+                    problems.append(
+                        f"{where}.source: unknown source {_q(x.source)} (known: {known})"
+                    )
+                if x.first_day < first:
+                    problems.append(
+                        f"{where}.first_day: before the horizon's first date {first.isoformat()}"
+                    )
+                if x.last_day > last:
+                    problems.append(
+                        f"{where}.last_day: after the horizon's last date {last.isoformat()}"
+                    )
+        return problems
 
     def _demand_problems(self, channels: set[str]) -> list[str]:
         problems: list[str] = []

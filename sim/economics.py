@@ -13,11 +13,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.config import Economics, Scenario, SecondItemDiscount
+from sim.config import (
+    IN_HOUSE,
+    CloudSource,
+    Economics,
+    OutsourceSource,
+    OvertimeSource,
+    Scenario,
+    SecondItemDiscount,
+    TempSource,
+    dist_mean,
+)
 from sim.mechanics import OrderMargin as OrderMargin  # its home is the mechanics' protocol
 from sim.mechanics import mechanic_of
 
@@ -179,6 +190,88 @@ def labour_cost_yuan(
             )
         terms.append(group_labour_cost_yuan(e, group, hours, overtime))
     return math.fsum(terms)
+
+
+# --------------------------------------------------------------------------- extra shifts
+
+
+@dataclass(frozen=True)
+class ShiftRate:
+    """What one agent's booked extra shift costs.
+
+    Attributes:
+        per_hour: ¥ per paid hour.
+        per_shift: ¥ per shift, whatever its length (a temp's day).
+        whole_hours: Paid hours are billed rounded up to whole hours (a cloud booking).
+    """
+
+    per_hour: float = 0.0
+    per_shift: float = 0.0
+    whole_hours: bool = False
+
+    def cost_yuan(self, paid_minutes: float) -> float:
+        """¥ for one agent's shift of ``paid_minutes`` paid minutes."""
+        hours = paid_minutes / 60.0
+        if self.whole_hours:
+            hours = math.ceil(hours - 1e-9)
+        return self.per_shift + self.per_hour * hours
+
+
+def outsource_contacts_per_hour(
+    scenario: Scenario,
+    group: str,
+    source: OutsourceSource,
+    aht_seconds: Mapping[str, float] | None = None,
+) -> float:
+    """Contacts one outsourced agent of ``group`` handles in an hour.
+
+    ``source.contacts_per_agent_hour`` if given; else the mean over the group's channels of
+    3600 × concurrency ÷ mean handle time × ``source.occupancy`` [X] (each channel counted
+    alike, whatever its volume). ``aht_seconds``: measured mean handle times by channel,
+    s (default: the means of the channels' handle-time distributions).
+    """
+    if source.contacts_per_agent_hour is not None:
+        return source.contacts_per_agent_hour
+    g = next(g for g in scenario.staffing.groups if g.name == group)
+    per_channel = []
+    for c in g.channels:
+        spec = scenario.channels[c]
+        aht = (aht_seconds or {}).get(c, dist_mean(spec.handle_time_seconds))
+        per_channel.append(3600.0 * spec.concurrency / max(aht, 1.0) * source.occupancy)
+    return math.fsum(per_channel) / len(per_channel)
+
+
+def source_rates(
+    scenario: Scenario, aht_seconds: Mapping[str, float] | None = None
+) -> dict[tuple[str, str], ShiftRate]:
+    """(group, source) → what one agent's extra shift costs, for every group and source.
+
+    ``in_house``: the group's hourly cost; ``overtime``: its premium × that;
+    ``temp``: its cost per day per shift; ``cloud``: its cost per hour, billed in whole
+    hours; ``outsource``: its cost per contact × :func:`outsource_contacts_per_hour`.
+    """
+    e = scenario.economics
+    out: dict[tuple[str, str], ShiftRate] = {}
+    for g in scenario.staffing.groups:
+        hourly = hourly_cost_yuan(e, g.name)
+        out[(g.name, IN_HOUSE)] = ShiftRate(per_hour=hourly)
+        for name, src in scenario.staffing.sources_in_force.items():
+            match src:
+                case OvertimeSource():
+                    premium = e.overtime_premium if src.premium is None else src.premium
+                    rate = ShiftRate(per_hour=premium * hourly)
+                case TempSource():
+                    day = src.cost_yuan_per_day
+                    rate = ShiftRate(
+                        per_shift=e.surge_agent_cost_per_day_yuan if day is None else day
+                    )
+                case CloudSource():
+                    rate = ShiftRate(per_hour=src.cost_yuan_per_hour, whole_hours=True)
+                case OutsourceSource():
+                    per = outsource_contacts_per_hour(scenario, g.name, src, aht_seconds)
+                    rate = ShiftRate(per_hour=src.cost_yuan_per_contact * per)
+            out[(g.name, name)] = rate
+    return out
 
 
 # --------------------------------------------------------------------------- order margin

@@ -37,6 +37,7 @@ from sim.center import (
     REDIAL,
     REPEAT,
     CenterResult,
+    extra_spans,
 )
 from sim.center.presale import orders_of_inquiries
 from sim.config import Scenario
@@ -57,6 +58,7 @@ from sim.economics import (
     labour_cost_yuan,
     money_view,
     orders_yuan,
+    source_rates,
 )
 from sim.hours import is_open, open_spans
 from sim.mechanics import mechanic_of, promotion_reasons, seconds
@@ -634,7 +636,10 @@ class Tally:
         self._finish_customers(overall)
         if self.has_bot:
             overall["bot_cost_yuan"] = fmath.dot(self.bot_cost, self.bots[0].astype(np.float64))
-        _money_metrics(scenario, orders, promotion_active, overall, busy_hours, overtime_hours)
+        extra = extra_shift_payroll(scenario, warmup, horizon)
+        _money_metrics(
+            scenario, orders, promotion_active, overall, busy_hours, overtime_hours, extra
+        )
         return ReplicationMetrics(overall, self.starts, intervals, daily)
 
     def _finish_bot_and_presale(
@@ -809,6 +814,35 @@ def csat_band(k: int) -> str:
     return f"{k * step:02d}-{(k + 1) * step}"
 
 
+def extra_shift_payroll(
+    scenario: Scenario, lo: float, hi: float
+) -> tuple[dict[str, float], dict[str, float]]:
+    """What the groups' booked extra shifts work and cost inside ``[lo, hi)`` (s from time 0).
+
+    Returns:
+        Group → on-duty agent-hours of its extra shifts inside the window, h, and group →
+        their cost, ¥: each date's shift at its source's rate
+        (:func:`sim.economics.source_rates`; the outsourcer's per contact turned into an hourly
+        rate with the channels' mean handle times), times the share of its on-duty time
+        inside the window. Groups without extra shifts are left out.
+    """
+    hours: dict[str, float] = {}
+    cost: dict[str, float] = {}
+    rates = source_rates(scenario) if any(g.extra_shifts for g in scenario.staffing.groups) else {}
+    for g in scenario.staffing.groups:
+        h: list[float] = []
+        c: list[float] = []
+        for x in extra_spans(g, scenario.calendar):
+            inside = math.fsum(max(min(b, hi) - max(a, lo), 0.0) for a, b in x.spans)
+            h.append(x.agents * inside / 3600.0)
+            share = inside / x.paid_seconds if x.paid_seconds > 0 else 0.0
+            c.append(x.agents * rates[(g.name, x.source)].cost_yuan(x.paid_seconds / 60.0) * share)
+        if h:
+            hours[g.name] = math.fsum(h)
+            cost[g.name] = math.fsum(c)
+    return hours, cost
+
+
 def _money_metrics(
     scenario: Scenario,
     orders: OrderTally | None,
@@ -816,18 +850,27 @@ def _money_metrics(
     overall: dict[str, float],
     busy_hours: dict[str, float],
     overtime_hours: dict[str, float],
+    extra: tuple[dict[str, float], dict[str, float]] | None = None,
 ) -> None:
     """The operations view in yuan (see :func:`sim.economics.money_view`).
 
     ``labour_cost_yuan`` values the agent time the contacts used (busy agent-hours, ghosts
     included, at each group's loaded hourly cost, plus the overtime premium): what the
-    contacts cost whatever the rota. ``payroll_yuan`` is what the rota itself costs.
+    contacts cost whatever the rota. ``payroll_yuan`` is what the rota itself costs: its
+    booked extra shifts (``extra``: :func:`extra_shift_payroll`) at their sources' rates,
+    the rest of the staffed hours at the group's.
     """
     e = scenario.economics
     labour = contact_labour_cost_yuan(e, busy_hours, overtime_hours)
     # unchecked: a run never fails on the rounding of two hour counts
     staffed = {g: overall[f"group.{g}.agent_hours"] for g in busy_hours}
-    overall["payroll_yuan"] = labour_cost_yuan(e, staffed, overtime_hours, check=False)
+    if extra is not None and extra[0]:
+        hours, cost = extra
+        own = {g: h - hours.get(g, 0.0) for g, h in staffed.items()}
+        payroll = labour_cost_yuan(e, own, overtime_hours, check=False)
+        overall["payroll_yuan"] = math.fsum([payroll, *cost.values()])
+    else:
+        overall["payroll_yuan"] = labour_cost_yuan(e, staffed, overtime_hours, check=False)
     gmv = goods = 0.0
     if orders is not None and scenario.orders is not None:
         gmv, goods = orders_yuan(

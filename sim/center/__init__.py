@@ -50,7 +50,15 @@ from sim.center.result import (
     REPEAT,
     CenterResult,
 )
-from sim.center.rota import ScheduleLevels, schedule_actions, schedule_levels
+from sim.center.rota import (
+    ExtraSpan,
+    ScheduleLevels,
+    extra_spans,
+    group_actions,
+    group_levels,
+    schedule_actions,
+    schedule_levels,
+)
 from sim.config import Scenario
 from sim.demand import Contacts
 
@@ -68,12 +76,16 @@ __all__ = [
     "SEGMENT_SECONDS",
     "CenterResult",
     "Ending",
+    "ExtraSpan",
     "Fate",
     "IssueStream",
     "Kind",
     "ScheduleLevels",
+    "extra_spans",
     "fate",
     "feed_times",
+    "group_actions",
+    "group_levels",
     "schedule_actions",
     "schedule_levels",
     "simulate_center",

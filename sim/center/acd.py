@@ -65,11 +65,10 @@ from simpy.events import NORMAL, Timeout
 
 from sim.center.clock import Clock
 from sim.center.result import ABANDONED, ANSWERED, OPEN
-from sim.center.rota import Action, schedule_actions, schedule_levels
+from sim.center.rota import Action, group_actions, group_levels
 from sim.center.table import Table
 from sim.config import Scenario
 from sim.hours import is_open, open_spans
-from sim.localtime import LocalClock
 
 
 class Agent:
@@ -173,16 +172,9 @@ class Acd:
         """Group of each agent, by agent id."""
         self.overtime: list[tuple[int, float, float]] = []
         self.ghosts: list[tuple[int, int, float, float, float]] = []
-        width = scenario.calendar.interval_seconds
-        offset = LocalClock.of(scenario.calendar.start).offset  # the rota is on the shop's clock
-        self.actions = [
-            schedule_actions(g.schedule, self.horizon, width, offset=offset)
-            for g in scenario.staffing.groups
-        ]
-        self.levels = tuple(
-            schedule_levels(g.schedule, self.horizon, width, offset=offset)
-            for g in scenario.staffing.groups
-        )
+        # the rota is on the shop's clock; extra shifts on top of the schedule
+        self.actions = [group_actions(g, scenario.calendar) for g in scenario.staffing.groups]
+        self.levels = tuple(group_levels(g, scenario.calendar) for g in scenario.staffing.groups)
         # the groups' units of a contact of each channel; row -1 (no agent) reads 0
         self.units_of = np.zeros((len(self.groups) + 1, len(self.queues)), dtype=np.int32)
         for group in self.groups:

@@ -5,6 +5,11 @@ agents leave first, then the least loaded busy ones. ``shifts`` are crews: the a
 shift leave when it ends. Either way an agent who must leave while busy takes no new
 contact, finishes what it holds, then leaves (:mod:`sim.center.acd`); the time from its
 scheduled end to then is *overtime*.
+
+A group's booked ``extra_shifts`` come on top of its schedule (:func:`group_actions`): with a
+``shifts`` schedule as crews of their own, each part of a shift around its unpaid break a
+crew; with a level schedule they raise its level while they work (agents of a level are
+interchangeable, and a level's leaver may be any agent, so crews cannot be mixed in).
 """
 
 from __future__ import annotations
@@ -15,7 +20,15 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.config import ConstantSchedule, HourlySchedule, IntervalSchedule, Schedule, ShiftsSchedule
+from sim.config import (
+    Calendar,
+    ConstantSchedule,
+    Group,
+    HourlySchedule,
+    IntervalSchedule,
+    Schedule,
+    ShiftsSchedule,
+)
 from sim.localtime import LocalClock
 
 
@@ -128,8 +141,12 @@ def schedule_levels(
     ``interval_seconds``: the calendar's interval, needed by an ``intervals`` schedule;
     ``offset``: the local clock's (:func:`schedule_actions`).
     """
+    return _levels(schedule_actions(schedule, horizon, interval_seconds, offset=offset))
+
+
+def _levels(timed: list[tuple[float, list[Action]]]) -> ScheduleLevels:
     times, agents, level = [0.0], [0.0], 0
-    for t, actions in schedule_actions(schedule, horizon, interval_seconds, offset=offset):
+    for t, actions in timed:
         for kind, _, n in actions:
             level += n if kind == "on" else -n
         if t == times[-1]:
@@ -138,3 +155,84 @@ def schedule_levels(
             times.append(t)
             agents.append(level)
     return ScheduleLevels(np.array(times), np.array(agents, dtype=np.float64))
+
+
+@dataclass(frozen=True)
+class ExtraSpan:
+    """One booked extra shift on one local date.
+
+    Attributes:
+        source: The shift's source name.
+        agents: Agents on it.
+        spans: Its on-duty ``(start, end)`` spans in seconds from time 0, the unpaid break
+            left out; not clipped to the horizon.
+        paid_seconds: One agent's paid time of the whole shift, s.
+    """
+
+    source: str
+    agents: int
+    spans: tuple[tuple[float, float], ...]
+    paid_seconds: float
+
+
+def extra_spans(group: Group, calendar: Calendar) -> list[ExtraSpan]:
+    """Every date's instance of a group's ``extra_shifts`` (no agents: none), in order."""
+    clock = LocalClock.of(calendar.start)
+    day0 = calendar.start.date()
+    out = []
+    for x in group.extra_shifts:
+        if not x.agents:
+            continue
+        for d in range(x.days):
+            a = clock.at((x.first_day - day0).days + d, x.start_minute * 60.0)
+            b = a + x.length_minutes * 60.0
+            if x.break_minutes:
+                p = a + x.break_offset_minutes * 60.0
+                spans: tuple[tuple[float, float], ...] = ((a, p), (p + x.break_minutes * 60.0, b))
+            else:
+                spans = ((a, b),)
+            out.append(ExtraSpan(x.source, x.agents, spans, x.paid_minutes * 60.0))
+    return out
+
+
+def group_actions(group: Group, calendar: Calendar) -> list[tuple[float, list[Action]]]:
+    """The on/off actions of a group's schedule and its booked extra shifts, by time.
+
+    Without ``extra_shifts`` exactly :func:`schedule_actions` of the schedule. Extra shifts
+    are clipped to the horizon; with a ``shifts`` schedule each on-duty span is a crew
+    numbered after the schedule's crews, with a level schedule it raises the level (the
+    level's changes at one instant are netted).
+    """
+    horizon = calendar.horizon_seconds
+    offset = LocalClock.of(calendar.start).offset
+    base = schedule_actions(group.schedule, horizon, calendar.interval_seconds, offset=offset)
+    extras = extra_spans(group, calendar)
+    if not extras:
+        return base
+    at: dict[float, list[Action]] = {}
+    for t, actions in base:
+        at.setdefault(t, []).extend(actions)
+    crews = isinstance(group.schedule, ShiftsSchedule)
+    crew = 1 + max((c for _, acts in base for _, c, _ in acts if c is not None), default=-1)
+    for x in extras:
+        for start, end in x.spans:
+            if end <= 0 or start >= horizon:
+                continue
+            at.setdefault(max(start, 0.0), []).append(("on", crew if crews else None, x.agents))
+            if end < horizon:
+                at.setdefault(end, []).append(("off", crew if crews else None, x.agents))
+            crew += 1
+    out = []
+    for t in sorted(at):
+        actions = at[t]
+        if not crews:
+            net = sum(n if kind == "on" else -n for kind, _, n in actions)
+            actions = [("on" if net > 0 else "off", None, abs(net))] if net else []
+        if actions:
+            out.append((t, sorted(actions, key=lambda a: a[0] != "off")))
+    return out
+
+
+def group_levels(group: Group, calendar: Calendar) -> ScheduleLevels:
+    """The scheduled agents of a group, extra shifts included, as a step function."""
+    return _levels(group_actions(group, calendar))
