@@ -64,7 +64,7 @@ from numpy.typing import NDArray
 from scipy.special import betainc
 
 from sim import fmath
-from sim.center import schedule_levels
+from sim.center import group_levels
 from sim.config import IntervalSchedule, Scenario, dist_mean
 from sim.economics import hourly_cost_yuan
 from sim.experiment import Runner
@@ -661,7 +661,7 @@ class StaffPlan:
         unplanned: Groups kept on their scenario schedule.
         erlang: Planned group → the Erlang A start of the search, per interval.
         scheduled: Every group → the scenario's scheduled agents per interval (time average
-            over the interval of :func:`sim.center.schedule_levels`).
+            over the interval of :func:`sim.center.group_levels`: extra shifts included).
         metrics: Target metric → its value with the plan per interval on fresh seeds (the
             last :class:`FreshCheck`): the mean over replications of each replication's
             interval value (``nan`` in the warm-up, where the target is not judged —
@@ -1176,10 +1176,9 @@ def _estimate_load(scenario: Scenario, reps: list[ReplicationMetrics]) -> _Load:
             patience[name] = max(dist_mean(ch.patience_seconds) * patience_factor, 1e-3)
     # a channel served by several groups: split in proportion to their scheduled agent-hours
     horizon = cal.horizon_seconds
-    offset = LocalClock.of(cal.start).offset
     hours_of: dict[str, float] = {}
     for group in scenario.staffing.groups:
-        lv = schedule_levels(group.schedule, horizon, width, offset=offset)
+        lv = group_levels(group, cal)
         ends = np.concatenate([lv.times[1:], [horizon]])
         hours_of[group.name] = float(np.sum(lv.agents * (ends - lv.times)))
     share: dict[tuple[str, str], float] = {}
@@ -1401,7 +1400,8 @@ def _with_plan(scenario: Scenario, plan: Mapping[str, NDArray[np.int64]]) -> Sce
             update={
                 "schedule": IntervalSchedule(
                     kind="intervals", agents=[int(x) for x in plan[g.name]]
-                )
+                ),
+                "extra_shifts": [],  # the plan is all of the group's agents
             }
         )
         if g.name in plan
@@ -1415,8 +1415,9 @@ def _with_plan(scenario: Scenario, plan: Mapping[str, NDArray[np.int64]]) -> Sce
 def scheduled_agents(scenario: Scenario) -> dict[str, NDArray[np.float64]]:
     """Group → the scenario's own scheduled agents per calendar interval.
 
-    The time average over each interval of :func:`sim.center.schedule_levels` (a shift
-    starting mid-interval counts for its share of the interval); overtime is not included.
+    The time average over each interval of :func:`sim.center.group_levels` (booked extra
+    shifts included; a shift starting mid-interval counts for its share of the interval);
+    overtime is not included.
     """
     cal = scenario.calendar
     edges = np.minimum(
@@ -1425,12 +1426,7 @@ def scheduled_agents(scenario: Scenario) -> dict[str, NDArray[np.float64]]:
     )
     out = {}
     for g in scenario.staffing.groups:
-        lv = schedule_levels(
-            g.schedule,
-            cal.horizon_seconds,
-            cal.interval_seconds,
-            offset=LocalClock.of(cal.start).offset,
-        )
+        lv = group_levels(g, cal)
         ends = np.concatenate([lv.times[1:], [cal.horizon_seconds]])
         out[g.name] = overlap(lv.times, ends, lv.agents, edges) / np.diff(edges)
     return out
