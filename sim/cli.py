@@ -39,6 +39,7 @@ from sim.experiment import ClusterError, RunResult, paired_daily, silence_foreig
 from sim.loading import LoadedScenario, ScenarioError, load_scenario, migrate_file
 from sim.localtime import day_label
 from sim.outputs import OutputError, replace_file, schedule_yaml
+from sim.roster import extra_shifts_block
 from sim.stats import Stat, describe
 from sim.text import json_dumps, shown
 
@@ -611,16 +612,32 @@ def _days_text(by_day: Mapping[str, float], most: int = 6) -> str:
 def _staff_answer(plan: staffing.StaffPlan) -> list[str]:
     """The answer first: per planned group what to add and what could go, never netted."""
     lines = []
+    roster = plan.roster
     for g in plan.required:
         short = plan.by_day(plan.short_agents(g))
         if short:
             agents, date, start, end = plan.peak_short(g)
-            lines.append(
+            line = (
                 f"{g}: add up to {agents} agents on {_days_text(short)} "
                 f"(the most on {date[5:]} {start}–{end}): {plan.short_agent_hours(g):,.0f} "
-                f"agent-hours short, about ¥{plan.short_cost_yuan(g):,.0f} at "
-                f"¥{plan.hourly_cost_yuan[g]:,.1f} an hour"
+                "agent-hours short"
             )
+            if roster is not None:
+                mine = [b for b in roster.bookings if b.group == g]
+                cost: dict[str, float] = {}
+                for b in mine:
+                    cost[b.source] = cost.get(b.source, 0.0) + b.cost_yuan
+                parts = ", ".join(f"{src} ¥{v:,.0f}" for src, v in sorted(cost.items()))
+                total = math.fsum(cost.values())
+                hours = math.fsum(b.agent_hours for b in mine)
+                line += f"; the roster books {hours:,.0f} agent-hours for ¥{total:,.0f}"
+                line += f" ({parts})" if parts else ""
+            else:
+                line += (
+                    f", about ¥{plan.short_cost_yuan(g):,.0f} at "
+                    f"¥{plan.hourly_cost_yuan[g]:,.1f} an hour"
+                )
+            lines.append(line)
             waiting, at = plan.peak_backlog(g)
             if waiting > 0:
                 lines.append(
@@ -639,19 +656,56 @@ def _staff_answer(plan: staffing.StaffPlan) -> list[str]:
     return lines
 
 
+def _roster_table(plan: staffing.StaffPlan, most: int = 20) -> Table | None:
+    """The roster's bookings, consecutive dates merged, at most ``most`` rows."""
+    roster = plan.roster
+    if roster is None or not roster.bookings:
+        return None
+    table = Table(title=f"Extra shifts to book (¥{roster.cost_yuan:,.0f} in all; roster.csv)")
+    for col in ("group", "dates", "source", "shift", "agents"):
+        table.add_column(col, justify="right" if col == "agents" else "left")
+    rows = [(g, e) for g in plan.required for e in extra_shifts_block(roster, g)]
+    for g, e in rows[:most]:
+        first, last = str(e["first_day"])[5:], str(e["last_day"])[5:]
+        dates = first if first == last else f"{first}–{last}"
+        table.add_row(
+            shown(g), dates, shown(str(e["source"])), f"{e['start']}–{e['end']}", str(e["agents"])
+        )
+    if len(rows) > most:
+        table.caption = f"and {len(rows) - most} more rows in schedule.yaml and roster.csv"
+    return table
+
+
+def _check_lines(check: staffing.FreshCheck, where: str) -> list[str]:
+    return [
+        f"  {t}: {check.met[t]}/{judged} {where} meet it, {check.within[t]} miss within the CI, "
+        f"{check.missed[t]} miss significantly"
+        for t, judged in check.judged.items()
+    ]
+
+
 def _fresh_lines(plan: staffing.StaffPlan) -> list[str]:
-    """How the plan fared on the search's replications and on fresh seeds."""
+    """How the plan, and the roster booked for it, fared on fresh seeds."""
     f = plan.fresh
     where = "intervals" if plan.per_interval else "run"
     lines = [
-        f"fresh-seed check ({f.replications} replications per round, {f.rounds} round"
-        f"{'s' if f.rounds > 1 else ''}, {f.confidence:.0%} intervals):"
+        f"fresh-seed check of the plan ({f.replications} replications, {f.rounds} round"
+        f"{'s' if f.rounds > 1 else ''}, {f.confidence:.0%} intervals):",
+        *_check_lines(f, where),
     ]
-    for t, judged in f.judged.items():
+    roster, check = plan.roster, plan.roster_check
+    if roster is not None and check is not None:
         lines.append(
-            f"  {t}: {f.met[t]}/{judged} {where} meet it, {f.within[t]} miss within the CI, "
-            f"{f.missed[t]} miss significantly"
+            f"the rota with the roster booked, on fresh seeds ({check.replications} replications):"
         )
+        lines += _check_lines(check, where)
+        if not roster.covered:
+            left = sum(float(u.sum()) for u in roster.uncovered.values())
+            hours = left * plan.interval_seconds / 3600
+            lines.append(
+                f"the roster leaves {hours:,.0f} agent-hours uncovered: no source reaches them "
+                "(lead days, caps); see staffing.json"
+            )
     if plan.met:
         lines.append(f"targets met after {plan.simulations} simulations")
     elif not f.passed:
@@ -688,7 +742,10 @@ def staff(
     quiet: QuietOption = False,
     shift_hours: Annotated[
         list[float] | None,
-        typer.Option(help="Allowed shift lengths for the shifts block, hours (repeatable)."),
+        typer.Option(
+            help="Book only shifts of these lengths, hours (repeatable); they replace the "
+            "lengths of staffing.shift_templates."
+        ),
     ] = None,
     search_replications: Annotated[
         int | None,
@@ -720,7 +777,7 @@ def staff(
             loaded,
             target,
             per_interval=not overall,
-            shift_hours=tuple(shift_hours or (8, 9)),
+            shift_hours=tuple(shift_hours) if shift_hours else None,
             search_replications=search_replications,
             out=commands.Out(out_dir, force, lang=lang, images=images),
             options=_options(workers, backend, address, yes),
@@ -744,6 +801,9 @@ def staff(
                 f"¥{plan.short_cost_yuan(g):,.0f}",
             )
         out.print(table)
+        booked = _roster_table(plan)
+        if booked is not None:
+            out.print(booked)
         for line in _fresh_lines(plan):
             out.print(shown(line), highlight=False)
         out.print(shown(schedule_yaml(blocks), lines=True), markup=False, highlight=False)

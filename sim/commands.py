@@ -57,6 +57,7 @@ from sim.outputs import (
     write_report,
     write_run,
 )
+from sim.roster import extra_shifts_block
 from sim.staffing import QueueFigures, StaffPlan, Target
 
 if TYPE_CHECKING:
@@ -462,8 +463,8 @@ class Staffed:
 
     plan: StaffPlan
     targets: list[Target]
-    blocks: dict[str, dict[str, dict[str, Any]]]
-    """Group → ``hourly`` and ``shifts`` schedule blocks."""
+    blocks: dict[str, dict[str, Any]]
+    """Group → its ``extra_shifts`` to book and its plan as an ``intervals`` ``schedule``."""
 
 
 def staff(
@@ -471,7 +472,7 @@ def staff(
     targets: Sequence[str],
     *,
     per_interval: bool = True,
-    shift_hours: Sequence[float] = (8, 9),
+    shift_hours: Sequence[float] | None = None,
     search_replications: int | None = None,
     out: Out = Out(),
     options: Options = Options(),
@@ -507,11 +508,13 @@ def staff(
             on_done=on_done,
             runner=runner,
             search_replications=search,
+            shift_hours=shift_hours,
         )
+    roster = plan.roster
     blocks = {
         g: {
-            "hourly": staffing.schedule_block(plan, g),
-            "shifts": staffing.shifts_block(plan, g, tuple(shift_hours)),
+            "extra_shifts": extra_shifts_block(roster, g) if roster is not None else [],
+            "schedule": staffing.plan_block(plan, g),
         }
         for g in plan.required
     }

@@ -45,6 +45,8 @@ from sim.experiment import RunResult, paired_daily
 from sim.loading import LoadedScenario, resolved_yaml
 from sim.localtime import day_label
 from sim.metrics import GLOSSARY, INTERVAL_METRICS, ReplicationMetrics, glossary_key
+from sim.roster import CSV_COLUMNS as ROSTER_COLUMNS
+from sim.roster import roster_csv
 from sim.staffing import StaffPlan, Target, staffing_csv
 from sim.stats import Stat, describe, describe_columns
 
@@ -177,12 +179,13 @@ FOLDERS: Mapping[str, FolderKind] = {
             MANIFEST,
             "staffing.csv",
             "staffing.json",
+            "roster.csv",  # folders of versions before the roster lack it
             "schedule.yaml",
             "scenario.resolved.yaml",
             REPORT,
         ),
         optional=("images",),
-        columns={"staffing.csv": STAFFING_COLUMNS},
+        columns={"staffing.csv": STAFFING_COLUMNS, "roster.csv": ROSTER_COLUMNS},
         mark="staffing.csv",
         tail="-staff",
     ),
@@ -654,23 +657,41 @@ def _swap(tmp: Path, target: Path) -> None:
     shutil.rmtree(aside, ignore_errors=True)
 
 
+def _flow(entry: Mapping[str, Any]) -> str:
+    """One YAML flow mapping of plain values; strings quoted (clock times, names)."""
+    parts = []
+    for k, v in entry.items():
+        shown = json.dumps(v, ensure_ascii=False) if isinstance(v, str) else str(v)
+        parts.append(f"{k}: {shown}")
+    return "{" + ", ".join(parts) + "}"
+
+
 def schedule_yaml(blocks: Mapping[str, Mapping[str, Any]]) -> str:
-    """Schedule blocks per group as YAML to paste under ``staffing.groups[].schedule``."""
-    lines = ["# promosim staff: paste one block per group as its `schedule:`"]
+    """Per group the roster's ``extra_shifts`` and the plan as a ``schedule``, to paste.
+
+    ``blocks``: group → ``{"extra_shifts": [...], "schedule": {...}}`` (either may be
+    absent). The extra shifts go under the group beside its own schedule; the plan's
+    ``intervals`` schedule replaces that schedule instead.
+    """
+    lines = [
+        "# promosim staff: per group, the extra shifts to book (paste under the group, beside",
+        "# its schedule), then the plan itself as an intervals schedule (replaces the schedule)",
+    ]
     for group, kinds in blocks.items():
-        for kind, block in kinds.items():
-            lines.append(f"# group {group}, as {kind}:")
+        shifts = kinds.get("extra_shifts")
+        if shifts is not None:
+            lines.append(f"# group {group}: extra shifts to book")
+            if shifts:
+                lines.append("extra_shifts:")
+                lines += [f"  - {_flow(entry)}" for entry in shifts]
+            else:
+                lines.append("extra_shifts: []")
+        block = kinds.get("schedule")
+        if block is not None:
+            lines.append(f"# group {group}: the plan, agents per calendar interval of the horizon")
             lines.append("schedule:")
             lines.append(f"  kind: {block['kind']}")
-            if "agents" in block:
-                lines.append(f"  agents: {list(block['agents'])}")
-            for shift in block.get("shifts", []):
-                if not lines[-1].startswith(("  shifts:", "    - ")):
-                    lines.append("  shifts:")
-                lines.append(
-                    f'    - {{start: "{shift["start"]}", end: "{shift["end"]}", '
-                    f"agents: {shift['agents']}}}"
-                )
+            lines.append(f"  agents: {list(block['agents'])}")
     text = "\n".join(lines) + "\n"
     assert yaml.safe_load(text) is not None  # well-formed
     return text
@@ -1361,7 +1382,34 @@ def staffing_json(
         "short_agent_hours_by_day": {g: plan.by_day(plan.short_agents(g)) for g in groups},
         "surplus_agent_hours_by_day": {g: plan.by_day(plan.surplus_agents(g)) for g in groups},
     }
+    roster, check = plan.roster, plan.roster_check
+    if roster is not None and check is not None:
+        summary["roster"] = {
+            "cost_yuan": roster.cost_yuan,
+            "cost_yuan_by_source": roster.cost_by_source,
+            "agent_hours_by_source": roster.agent_hours_by_source,
+            "bookings": len(roster.bookings),
+            "covered": roster.covered,
+            "uncovered_agent_hours": {
+                g: float(left.sum()) * plan.interval_seconds / 3600.0
+                for g, left in roster.uncovered.items()
+            },
+            "solver": roster.status,
+            "check": {
+                "seed": check.seed,
+                "bookings": check.rounds,
+                "replications": check.replications,
+                "passed": check.passed,
+                "judged": check.judged,
+                "met": check.met,
+                "within_ci": check.within,
+                "missed": check.missed,
+            },
+        }
     return json.dumps(summary, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+
+
+_NO_ROSTER = ",".join(ROSTER_COLUMNS) + "\n"
 
 
 def staff_files(
@@ -1378,6 +1426,7 @@ def staff_files(
         MANIFEST: manifest_json,
         "staffing.csv": staffing_csv(plan),
         "staffing.json": staffing_json(loaded, plan, targets, per_interval),
+        "roster.csv": roster_csv(plan.roster) if plan.roster is not None else _NO_ROSTER,
         "schedule.yaml": schedule_yaml(blocks),
         "scenario.resolved.yaml": resolved_yaml(loaded),
     }

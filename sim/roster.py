@@ -20,6 +20,8 @@ start on one local date for one group, and ``x_j`` how many are booked. The rule
   interval: not before the start, not after the end, not on the unpaid break.
 - A shift starts inside the horizon (at or after its first instant); one running past the
   horizon's end covers up to the end and is paid in full.
+- A group's shift is never on duty in an interval where nobody of the group can work
+  (``closed``: every channel it serves is closed then).
 - A source is offered to a group only with a rate for the pair (``rates``), on the
   templates that list it (or list none), on dates at least its ``lead_days`` after
   ``book_on``. Overtime takes shifts of at most ``cap_hours_per_agent_day`` paid hours
@@ -213,6 +215,7 @@ def book(
     *,
     headcount: Mapping[str, int] | None = None,
     book_on: dt.date | None = None,
+    closed: Mapping[str, NDArray[np.bool_]] | None = None,
     time_limit_seconds: float = 60.0,
 ) -> Roster:
     """The cheapest extra shifts covering a shortfall (see the module docstring).
@@ -227,6 +230,9 @@ def book(
         headcount: Group → agents who may work overtime, where an overtime source's own
             ``headcount`` does not name the group (absent: 0, no overtime).
         book_on: The booking date lead days count from (default: the horizon's first date).
+        closed: Group → per interval, whether nobody of it can work then (every channel it
+            serves closed throughout): no shift of the group is on duty in such an
+            interval.
         time_limit_seconds: HiGHS's time limit per solve.
 
     Returns:
@@ -299,6 +305,9 @@ def book(
                     for gi, g in enumerate(names):
                         upper = max(int(need[gi, k0:k1].max()) for k0, k1 in ranges)
                         if upper == 0:
+                            continue
+                        shut = None if closed is None else closed.get(g)
+                        if shut is not None and any(shut[k0:k1].any() for k0, k1 in ranges):
                             continue
                         for r, src in offered:
                             if (g, r) not in rates or (
@@ -520,6 +529,8 @@ def book_for(
     short: Mapping[str, NDArray[np.int64]],
     *,
     aht_seconds: Mapping[str, float] | None = None,
+    lengths_hours: Sequence[float] | None = None,
+    closed: Mapping[str, NDArray[np.bool_]] | None = None,
     time_limit_seconds: float = 60.0,
 ) -> Roster:
     """:func:`book` with the scenario's templates, sources, rates, headcount and book_on.
@@ -527,17 +538,29 @@ def book_for(
     Every source in force is offered to every group (``in_house`` is not: extra regular
     agents for a day are not bookable). ``aht_seconds``: measured mean handle times by
     channel, for the outsourcer's rate (:func:`sim.economics.source_rates`).
+    ``lengths_hours``: shift lengths that replace every template's ``hours`` (a template
+    whose unpaid break is not shorter than one of them is left out). ``closed``: as
+    :func:`book`'s.
     """
     st = scenario.staffing
     rates = {k: v for k, v in source_rates(scenario, aht_seconds).items() if k[1] != IN_HOUSE}
+    templates = st.templates_in_force
+    if lengths_hours is not None:
+        hours = list(dict.fromkeys(float(h) for h in lengths_hours))
+        templates = tuple(
+            ShiftTemplate.model_validate({**t.model_dump(), "hours": hours})
+            for t in templates
+            if all(t.unpaid_break_minutes < h * 60 for h in hours)
+        )
     return book(
         short,
         Grid.of(scenario.calendar),
-        st.templates_in_force,
+        templates,
         st.sources_in_force,
         rates,
         headcount=default_headcount(scenario),
         book_on=st.book_on,
+        closed=closed,
         time_limit_seconds=time_limit_seconds,
     )
 

@@ -41,9 +41,11 @@ incomplete beta function: exact and cheap for every j at once.
 The second half is the search behind ``promosim staff`` (:func:`staff`): targets such as
 ``chat.service_level>=0.9`` (:func:`parse_target`), an Erlang A start per group and interval
 from the offered load of a simulation of the scenario as it is, refined by simulation on
-common random numbers with the groups on ``intervals`` schedules, and the resulting
-:class:`StaffPlan` with its CSV (:func:`staffing_csv`) and schedule blocks ready to paste into
-a scenario (:func:`schedule_block`, :func:`shifts_block`).
+common random numbers with the groups on ``intervals`` schedules, judged on fresh seeds,
+and the resulting :class:`StaffPlan`: its shortfall and surplus (never netted), the
+roster of extra shifts that covers the shortfall at the least cost (:mod:`sim.roster`),
+judged on fresh seeds too, its CSV (:func:`staffing_csv`) and the plan as a schedule
+(:func:`plan_block`).
 """
 
 from __future__ import annotations
@@ -65,13 +67,14 @@ from scipy.special import betainc
 
 from sim import fmath
 from sim.center import group_levels
-from sim.config import IntervalSchedule, Scenario, dist_mean
+from sim.config import ExtraShift, IntervalSchedule, Scenario, dist_mean
 from sim.economics import hourly_cost_yuan
 from sim.experiment import Runner
 from sim.hours import open_spans
 from sim.loading import Problem, ScenarioError
 from sim.localtime import LocalClock
 from sim.metrics import ReplicationMetrics, overlap
+from sim.roster import Roster, book_for, extra_shifts_block
 from sim.stats import describe_columns
 
 _SECONDS_PER_HOUR = 3600.0
@@ -529,6 +532,8 @@ with all of the scenario's, is what a plan is judged on."""
 
 # Fresh checks of a plan before ``staff`` gives up fixing what they find.
 _FRESH_ROUNDS = 3
+# Bookings of a roster judged on fresh seeds before ``staff`` gives up fixing them.
+_ROSTER_ROUNDS = 2
 # Spawn-key word of the fresh checks' seeds ("FRSH"), apart from every stream's key.
 _FRESH_KEY = 0x4652_5348
 
@@ -680,6 +685,10 @@ class StaffPlan:
         backlog: Planned group → its share of the messages expected to wait at an opening
             of its asynchronous channels, per interval (0 elsewhere): written while the
             desk was closed, they make the first open interval the most demanding.
+        roster: The extra shifts to book for the shortfall (:func:`sim.roster.book_for`),
+            the least-cost cover of :meth:`short_booked`.
+        roster_check: The scenario with the roster booked (its own schedules plus the
+            extra shifts), simulated on fresh seeds: what the booking achieves.
     """
 
     scenario: Scenario
@@ -703,6 +712,8 @@ class StaffPlan:
     scale: float | None
     hourly_cost_yuan: dict[str, float]
     backlog: dict[str, NDArray[np.float64]] = field(default_factory=dict)
+    roster: Roster | None = None
+    roster_check: FreshCheck | None = None
 
     def required_agent_hours(self, group: str) -> float:
         """Agent-hours of the plan for a planned group over the whole horizon."""
@@ -723,6 +734,10 @@ class StaffPlan:
     def surplus_agents(self, group: str) -> NDArray[np.float64]:
         """Scheduled agents beyond the plan's, per interval (>= 0): time that could go."""
         return np.maximum(self.scheduled[group] - self.required[group], 0.0)
+
+    def short_booked(self, group: str) -> NDArray[np.int64]:
+        """Whole agents to book per interval: :meth:`short_agents` rounded up."""
+        return np.ceil(self.short_agents(group) - 1e-9).astype(np.int64)
 
     def short_agent_hours(self, group: str) -> float:
         """Agent-hours short over the horizon: never netted against any surplus."""
@@ -1457,6 +1472,7 @@ def staff(
     max_iterations: int = _DEFAULT_MAX_ITERATIONS,
     runner: Runner | None = None,
     search_replications: int = SEARCH_REPLICATIONS,
+    shift_hours: Sequence[float] | None = None,
 ) -> StaffPlan:
     """Agents per interval and group meeting every target at the least agent-hours.
 
@@ -1523,6 +1539,8 @@ def staff(
             ``workers``, closed at the end.
         search_replications: Replications of the search's simulations (at most the
             scenario's); fewer make the search faster and its plan a little richer.
+        shift_hours: Lengths of the shifts the roster may book, replacing the templates'
+            (None: ``staffing.shift_templates`` as they are).
 
     Returns:
         The plan and the fresh-seed figures of exactly that plan.
@@ -1574,6 +1592,20 @@ def staff(
             met=met,
             per_interval=per_interval,
         )
+        scheduled = scheduled_agents(scenario)
+        short = {g: _whole(plan[g] - scheduled[g]) for g in planned}
+        roster, roster_check = _book(
+            scenario,
+            targets,
+            judged,
+            short,
+            planned,
+            model,
+            sims,
+            first_round=fresh.rounds,
+            per_interval=per_interval,
+            lengths_hours=shift_hours,
+        )
         simulations = sims.runs
     return StaffPlan(
         scenario=scenario,
@@ -1584,7 +1616,7 @@ def staff(
         required=plan,
         unplanned=unplanned,
         erlang=erlang,
-        scheduled=scheduled_agents(scenario),
+        scheduled=scheduled,
         metrics=measured.interval,
         low=measured.low,
         high=measured.high,
@@ -1597,6 +1629,8 @@ def staff(
         scale=scale,
         hourly_cost_yuan={g: hourly_cost_yuan(e, g) for g in planned},
         backlog={g: model.backlog(g) for g in planned},
+        roster=roster,
+        roster_check=roster_check,
     )
 
 
@@ -1716,6 +1750,76 @@ def _recheck(
             add[(g, k)] = max(add.get((g, k), 0), step)
         for (g, k), step in add.items():
             plan[g][k] += step
+
+
+def _whole(short: NDArray[np.float64]) -> NDArray[np.int64]:
+    """Whole agents covering a (fractional) shortfall: rounded up, 0 where none."""
+    return np.ceil(np.maximum(short, 0.0) - 1e-9).astype(np.int64)
+
+
+def with_roster(scenario: Scenario, roster: Roster) -> Scenario:
+    """The scenario with a roster's bookings added to its groups' ``extra_shifts``."""
+    groups = []
+    for g in scenario.staffing.groups:
+        block = [ExtraShift.model_validate(e) for e in extra_shifts_block(roster, g.name)]
+        groups.append(
+            g.model_copy(update={"extra_shifts": [*g.extra_shifts, *block]}) if block else g
+        )
+    staffing = scenario.staffing.model_copy(update={"groups": groups})
+    return scenario.model_copy(update={"staffing": staffing})
+
+
+def _book(
+    scenario: Scenario,
+    targets: Sequence[Target],
+    judged: Mapping[str, NDArray[np.bool_]],
+    short: dict[str, NDArray[np.int64]],
+    planned: Sequence[str],
+    model: _Model,
+    runner: _Runner,
+    *,
+    first_round: int,
+    per_interval: bool,
+    lengths_hours: Sequence[float] | None,
+) -> tuple[Roster, FreshCheck]:
+    """Book the shortfall (:func:`sim.roster.book_for`) and judge the booking on fresh seeds.
+
+    No shift of a group is on duty while every channel it serves is closed
+    (:func:`closed_intervals`). The scenario with the roster booked runs on a seed no
+    earlier check used. Where a
+    target misses significantly there (shifts start and end on the clock, the plan's
+    agents could come and go per interval), one more agent is short in that interval and
+    the roster is booked again, up to :data:`_ROSTER_ROUNDS` bookings.
+    """
+    rounds = first_round
+    while True:
+        roster = book_for(
+            scenario,
+            short,
+            aht_seconds=model.load.aht,
+            lengths_hours=lengths_hours,
+            closed=closed_intervals(scenario),
+        )
+        rounds += 1
+        seed = fresh_seed(scenario.seed, rounds)
+        booked = with_roster(scenario, roster).model_copy(update={"seed": seed})
+        reps = runner.run(booked, f"roster check {rounds - first_round}")
+        measured = _measure(scenario, reps, targets, judged)
+        check, wrong = _fresh_check(
+            measured,
+            targets,
+            per_interval,
+            seed=seed,
+            rounds=rounds - first_round,
+            replications=scenario.replications,
+        )
+        done = not wrong or not per_interval or not roster.covered
+        if done or rounds - first_round >= _ROSTER_ROUNDS:
+            return roster, check
+        short = {g: a.copy() for g, a in short.items()}
+        for t, k in wrong:
+            if k >= 0:
+                short[_pick_group(scenario, t.channel, planned)][k] += 1
 
 
 def _minus_one(
@@ -1838,55 +1942,9 @@ def staffing_csv(plan: StaffPlan) -> str:
     return buf.getvalue()
 
 
-def _daily_max(plan: StaffPlan, values: NDArray[np.int64], slot_minutes: int) -> NDArray[np.int64]:
-    """The most of ``values`` per ``slot_minutes`` slot of the shop's day, from 00:00.
-
-    ``values`` has one entry per calendar interval; a slot takes the most over the
-    intervals overlapping it on any day, -1 where none does (beyond a horizon shorter than
-    a day). Intervals count from ``calendar.start``; slots are the local clock's
-    (:mod:`sim.localtime`).
-    """
-    per_day = 1440 // slot_minutes
-    out = np.full(per_day, -1, dtype=np.int64)
-    width = plan.interval_seconds
-    slot = slot_minutes * 60.0
-    local = LocalClock.of(plan.scenario.calendar.start)
-    for k, start in enumerate(plan.interval_starts):
-        _, tod = local.split(float(start))
-        first = int(tod // slot)
-        last = math.ceil((tod + width) / slot - 1e-9)
-        for s in range(first, last):  # an interval over midnight wraps to the day's start
-            out[s % per_day] = max(out[s % per_day], int(values[k]))
-    return out
-
-
-def _daily_slots(plan: StaffPlan, group: str, slot_minutes: int) -> NDArray[np.int64]:
-    """The group's required agents per ``slot_minutes`` slot of the shop's day, from 00:00.
-
-    The most over the calendar intervals overlapping the slot on any day (slots beyond a
-    horizon shorter than a day: 0).
-    """
-    return np.maximum(_daily_max(plan, plan.required[group], slot_minutes), 0)
-
-
-def _daily_closed(plan: StaffPlan, group: str, slot_minutes: int) -> NDArray[np.bool_]:
-    """Per slot of the shop's day: whether ``group`` has no open channel in it.
-
-    True where every interval overlapping the slot, on every day, is closed for every
-    channel of the group (:func:`closed_intervals`).
-    """
-    is_open = ~closed_intervals(plan.scenario)[group]
-    closed: NDArray[np.bool_] = _daily_max(plan, is_open.astype(np.int64), slot_minutes) == 0
-    return closed
-
-
-def schedule_block(plan: StaffPlan, group: str) -> dict[str, Any]:
-    """A YAML-ready ``hourly`` schedule of a planned group.
-
-    For each hour of the day, the most agents the plan requires in any interval
-    overlapping that hour, on any day.
-    """
-    return {"kind": "hourly", "agents": [int(x) for x in _daily_slots(plan, group, 60)]}
+def plan_block(plan: StaffPlan, group: str) -> dict[str, Any]:
+    """The plan of a group as a YAML-ready ``intervals`` schedule over the whole horizon."""
+    return {"kind": "intervals", "agents": [int(x) for x in plan.required[group]]}
 
 
 def date_ranges(dates: Sequence[str]) -> list[tuple[str, str]]:
@@ -1904,81 +1962,3 @@ def date_ranges(dates: Sequence[str]) -> list[tuple[str, str]]:
 def _hhmm(minute: int) -> str:
     minute %= 1440
     return f"{minute // 60:02d}:{minute % 60:02d}"
-
-
-def shifts_block(
-    plan: StaffPlan, group: str, lengths_hours: Sequence[float] = (8, 9)
-) -> dict[str, Any]:
-    """A YAML-ready ``shifts`` schedule covering a planned group's daily requirement.
-
-    The requirement per slot of the day is the most agents any interval over that slot
-    requires on any day (slots of the gcd of the interval and the shift lengths). The cover
-    is greedy, not optimal: cut the day at its least-staffed slot, walk forward around the
-    clock, and wherever coverage falls short start that many agents on the allowed length
-    that wastes the least (useful agent-slots ÷ agent-slots started; ties: the shorter).
-    Shifts may cross midnight but never reach the hours when every channel of the group is
-    closed (:func:`closed_intervals`, on every day): a shift that would is moved earlier
-    to end at the closing, and one longer than the whole opening is cut to it. Every slot
-    is covered; agent-hours may exceed the hourly requirement's.
-
-    Raises:
-        ValueError: If a length is not a positive whole number of minutes up to 24 hours.
-    """
-    lengths: list[int] = []
-    for h in lengths_hours:
-        m = round(float(h) * 60)
-        if abs(float(h) * 60 - m) > 1e-9 or not 0 < m <= 1440:
-            raise ValueError(f"shift lengths must be whole minutes in (0, 24] hours, got {h!r}")
-        lengths.append(m)
-    if not lengths:
-        raise ValueError("give at least one shift length")
-    interval_minutes = round(plan.interval_seconds / 60)
-    slot = math.gcd(interval_minutes, 1440, *lengths)
-    need = _daily_slots(plan, group, slot)
-    per_day = need.size
-    closed = _daily_closed(plan, group, slot)
-    cover = np.zeros(per_day, dtype=np.int64)
-    shifts: dict[tuple[int, int], int] = {}
-    cut = int(np.argmin(need))
-
-    def open_run(s: int, step: int) -> int:
-        """Open slots from ``s`` on in direction ``step`` before a closed one (s included)."""
-        n = 0
-        while n < per_day and not closed[(s + step * n) % per_day]:
-            n += 1
-        return n
-
-    for i in range(per_day):
-        s = (cut + i) % per_day
-        short = int(need[s] - cover[s])
-        if short <= 0:
-            continue
-        best: tuple[float, int, int, int] | None = None  # (efficiency, −length, start, slots)
-        for length in lengths:
-            first, n = s, length // slot
-            if closed.any() and not closed[s]:
-                ahead, behind = open_run(s, 1), open_run(s, -1) - 1
-                back = min(max(n - ahead, 0), behind)  # end at the closing if need be
-                first, n = s - back, min(n, back + ahead)
-            idx = (first + np.arange(n)) % per_day
-            useful = np.minimum(short, np.maximum(need[idx] - cover[idx], 0)).sum()
-            score = (float(useful) / (short * n), -length, first % per_day, n)
-            if best is None or score[:2] > best[:2]:
-                best = score
-        assert best is not None
-        _, _, first, n = best
-        np.add.at(cover, (first + np.arange(n)) % per_day, short)
-        key = (first * slot, n * slot)
-        shifts[key] = shifts.get(key, 0) + short
-    if not shifts:
-        return {
-            "kind": "shifts",
-            "shifts": [{"start": "00:00", "end": _hhmm(min(lengths)), "agents": 0}],
-        }
-    return {
-        "kind": "shifts",
-        "shifts": [
-            {"start": _hhmm(start), "end": _hhmm(start + length), "agents": agents}
-            for (start, length), agents in sorted(shifts.items())
-        ],
-    }

@@ -401,14 +401,19 @@ def test_staff_writes_a_plan_and_a_pasteable_schedule(tiny: Path, tmp_path: Path
     plan = json.loads((out / "staffing.json").read_text())
     assert plan["targets"] == ["phone.service_level>=0.8"] and plan["met"] is True
     blocks = (out / "schedule.yaml").read_text()
-    # each block validates as a schedule of the scenario
+    # each block validates pasted into the scenario: the extra shifts beside the group's
+    # own schedule, the plan's schedule instead of it
+    pasted = 0
     for block in blocks.split("# group")[1:]:
         body = yaml.safe_load(block.split("\n", 1)[1])
         data = tiny_scenario()
-        data["staffing"]["groups"][0]["schedule"] = body["schedule"]
+        data["staffing"]["groups"][0].update(body)
         write(tmp_path / "pasted.yaml", data)
         check = runner.invoke(app, ["validate", str(tmp_path / "pasted.yaml")])
         assert check.exit_code == 0, check.output
+        pasted += 1
+    assert pasted == 2
+    assert (out / "roster.csv").read_text().startswith("date,group,source,start,end,agents")
     # the answer first: what to add, what could go, never netted; then the fresh check
     lines = [x for x in result.stdout.splitlines() if not x.startswith("tiny: ")]
     assert lines[0].startswith(("agents: add up to ", "agents: no shortfall"))

@@ -133,7 +133,7 @@ def test_sweep_and_staff_return_what_they_show(tiny: LoadedScenario, tmp_path: P
     assert staffed.result.plan.met and [str(t) for t in staffed.result.targets] == [
         "phone.service_level>=0.8"
     ]
-    assert set(staffed.result.blocks["agents"]) == {"hourly", "shifts"}
+    assert set(staffed.result.blocks["agents"]) == {"extra_shifts", "schedule"}
     # the first stage is the scenario as it is; each later one names the scenario
     assert heard.stages[0] == ("as-is", 2)
     assert all(d.startswith("tiny: ") for d, _ in heard.stages[1:]) and heard.stages[1:]

@@ -20,14 +20,7 @@ from sim.config import HourlySchedule, IntervalSchedule, Scenario, ShiftsSchedul
 from sim.demand import DemandStream, first_contacts, generate
 from sim.localtime import LocalClock, day_label
 from sim.rng import Streams
-from sim.staffing import (
-    CONFIDENCE,
-    FreshCheck,
-    StaffPlan,
-    schedule_block,
-    scheduled_agents,
-    shifts_block,
-)
+from sim.staffing import CONFIDENCE, FreshCheck, StaffPlan, scheduled_agents
 from tests.conftest import tiny_scenario
 from tests.test_demand_stream import assert_same_contacts, every, presale, streamed
 
@@ -122,7 +115,7 @@ def test_the_engine_s_agents_come_on_duty_at_local_08_00() -> None:
 
 
 def test_a_staffing_plan_s_day_is_the_shop_s_day() -> None:
-    """A requirement 12 hours after a 20:00 start is an 08:00 requirement."""
+    """A requirement 12 hours after a 20:00 start is an 08:00 requirement of the next date."""
     s = scenario(days=1)
     need = np.zeros(48, dtype=np.int64)
     need[24] = 3  # the interval from 12 h: local 08:00–08:30
@@ -135,7 +128,7 @@ def test_a_staffing_plan_s_day_is_the_shop_s_day() -> None:
         required={"agents": need},
         unplanned=(),
         erlang={},
-        scheduled={},
+        scheduled={"agents": np.zeros(48)},
         metrics={},
         low={},
         high={},
@@ -148,11 +141,9 @@ def test_a_staffing_plan_s_day_is_the_shop_s_day() -> None:
         scale=None,
         hourly_cost_yuan={},
     )
-    hourly = schedule_block(plan, "agents")["agents"]
-    assert hourly[8] == 3 and sum(hourly) == 3
-    assert shifts_block(plan, "agents", (1,))["shifts"] == [
-        {"start": "08:00", "end": "09:00", "agents": 3}
-    ]
+    next_day = (s.calendar.start.date() + dt.timedelta(days=1)).isoformat()
+    assert plan.peak_short("agents") == (3, next_day, "08:00", "08:30")
+    assert plan.by_day(plan.short_agents("agents")) == {next_day: 1.5}
 
 
 # --------------------------------------------------------------------------- demand

@@ -30,7 +30,6 @@ from sim.config import (
     HourlySchedule,
     IntervalSchedule,
     Scenario,
-    ShiftsSchedule,
 )
 from sim.demand import first_contacts
 from sim.economics import hourly_cost_yuan
@@ -49,9 +48,8 @@ from sim.staffing import (
     date_ranges,
     judged_intervals,
     parse_target,
-    schedule_block,
+    plan_block,
     scheduled_agents,
-    shifts_block,
     staff,
     staffing_csv,
 )
@@ -360,106 +358,12 @@ def test_staffing_csv() -> None:
     assert rows[-1][6:] == ["1", "0.95", "1"]
 
 
-def test_schedule_block_takes_the_most_over_each_hour_and_day() -> None:
-    day1 = [1] * 48
-    day2 = [1] * 48
-    day1[17] = 5  # 08:30 on day 1
-    day2[16] = 3  # 08:00 on day 2
-    day2[47] = 7  # 23:30 on day 2
-    block = schedule_block(_plan({"a": day1 + day2}, days=2), "a")
-    assert block["kind"] == "hourly"
-    expected = [1] * 24
-    expected[8] = 5
-    expected[23] = 7
-    assert block["agents"] == expected
-    HourlySchedule.model_validate(block)
-    # intervals longer than an hour: every hour inside one takes its value
-    block = schedule_block(_plan({"a": [1, 2, 3, 4, 5, 6]}, interval_minutes=240), "a")
-    assert block["agents"] == [v for v in [1, 2, 3, 4, 5, 6] for _ in range(4)]
-
-
-def _daily_need(plan: StaffPlan, group: str) -> list[int]:
-    """Most agents required in each interval of the day, over the plan's days."""
-    per_day = round(86400 / plan.interval_seconds)
-    req = plan.required[group]
-    days = math.ceil(req.size / per_day)
-    padded = np.zeros(days * per_day, dtype=np.int64)
-    padded[: req.size] = req
-    return [int(x) for x in padded.reshape(days, per_day).max(axis=0)]
-
-
-@pytest.mark.parametrize(
-    ("interval_minutes", "lengths"),
-    [(30, (8, 9)), (15, (8, 9)), (60, (4,)), (30, (6, 10)), (60, (24,)), (30, (7.5,))],
-)
-def test_shifts_block_covers_the_required_level(
-    interval_minutes: int, lengths: tuple[float, ...]
-) -> None:
-    rng = np.random.default_rng(interval_minutes + len(lengths))
-    per_day = 1440 // interval_minutes
-    hours = np.arange(per_day) * interval_minutes / 60
-    for trial in range(8):
-        shape = 4 + 12 * np.exp(-(((hours - 9 - trial) / 3.0) ** 2)) + rng.integers(0, 4, per_day)
-        day1 = [0] * per_day if trial == 0 else [int(x) for x in shape]  # 0: nothing required
-        day2 = [0] * per_day if trial == 0 else [int(x) for x in rng.integers(0, 3, per_day)]
-        required = {"a": day1 + day2}
-        plan = _plan(required, interval_minutes=interval_minutes, days=2)
-        block = shifts_block(plan, "a", lengths)
-        sched = ShiftsSchedule.model_validate(block)
-        for s in sched.shifts:
-            assert s.length_minutes in {round(h * 60) for h in lengths}
-        need = _daily_need(plan, "a")
-        # on every day (day 1 included: night shifts began the evening before), the
-        # least level inside each interval covers that interval's requirement
-        lv = schedule_levels(sched, 3 * 86400.0)
-        width = interval_minutes * 60.0
-        for day in range(3):
-            for k in range(per_day):
-                lo, hi = day * 86400.0 + k * width, day * 86400.0 + (k + 1) * width
-                inside = (lv.times < hi) & (np.append(lv.times[1:], np.inf) > lo)
-                assert lv.agents[inside].min() >= need[k], (day, k)
-        if max(need) == 0:
-            assert all(s.agents == 0 for s in sched.shifts)
-
-
-def test_shifts_block_constant_need_is_three_eight_hour_shifts() -> None:
-    block = shifts_block(_plan({"a": [5] * 48}), "a", (8, 9))
-    assert block["shifts"] == [
-        {"start": "00:00", "end": "08:00", "agents": 5},
-        {"start": "08:00", "end": "16:00", "agents": 5},
-        {"start": "16:00", "end": "00:00", "agents": 5},
-    ]
-    with pytest.raises(ValueError, match="whole minutes"):
-        shifts_block(_plan({"a": [5] * 48}), "a", (8.0001,))
-    with pytest.raises(ValueError, match="whole minutes"):
-        shifts_block(_plan({"a": [5] * 48}), "a", (25,))
-
-
-def test_shifts_block_stays_inside_the_hours() -> None:
-    """No shift reaches the hours when every channel of the group is closed."""
-    day = [0] * 18 + [3, 3, 4, 4, 5, 5, 4, 4, 3, 3, 4, 4, 5, 5, 6, 6, 3, 3] + [0] * 12
-    plan_hours = {"open": "09:00", "close": "18:00"}
-    plan = _plan({"a": day}, hours=plan_hours)
-    block = shifts_block(plan, "a", (8,))
-    sched = ShiftsSchedule.model_validate(block)
-    lv = schedule_levels(sched, 2 * 86400.0)
-    day2 = (lv.times >= 86400.0) & (lv.times < 2 * 86400.0)
-    for t, agents in zip(lv.times[day2], lv.agents[day2], strict=True):
-        if agents > 0:  # someone is on: inside 09:00-18:00
-            assert 9 * 3600 <= t - 86400.0 < 18 * 3600, block
-    # an 8-hour shift late in the opening ends at the closing instead of running past it
-    late = _plan({"a": [0] * 18 + [3] * 16 + [5] * 2 + [0] * 12}, hours=plan_hours)
-    assert shifts_block(late, "a", (8,))["shifts"] == [
-        {"start": "09:00", "end": "17:00", "agents": 3},
-        {"start": "10:00", "end": "18:00", "agents": 5},
-    ]
-    # an opening shorter than every allowed length: the shift is the opening
-    short = _plan({"a": [0] * 18 + [2] * 8 + [0] * 22}, hours={"open": "09:00", "close": "13:00"})
-    assert shifts_block(short, "a", (8, 9))["shifts"] == [
-        {"start": "09:00", "end": "13:00", "agents": 2}
-    ]
-    # the hourly block: nobody while closed
-    assert schedule_block(plan, "a")["agents"][:9] == [0] * 9
+def test_plan_block_is_the_plan_as_an_intervals_schedule_of_the_horizon() -> None:
+    required = {"a": [1] * 48 + [2] * 48}
+    plan = _plan(required, days=2)
+    block = plan_block(plan, "a")
+    assert block == {"kind": "intervals", "agents": required["a"]}
+    IntervalSchedule.model_validate(block)
 
 
 # --------------------------------------------------------------------------- the search
@@ -791,11 +695,16 @@ def test_staff_plans_nobody_while_closed_and_meets_the_targets_while_open() -> N
         assert plan.fresh.missed[str(t)] == 0 and plan.fresh.judged[str(t)] > 0
     sl = plan.metrics["chat.service_level"]
     assert np.all(np.isnan(sl[:16])) and not np.isnan(sl[16:]).any()  # judged while open only
-    hourly = schedule_block(plan, "chat")["agents"]
-    assert hourly[:8] == [0] * 8 and min(hourly[8:]) > 0
-    lv = schedule_levels(ShiftsSchedule.model_validate(shifts_block(plan, "chat")), 2 * 86400.0)
-    on = lv.times[(lv.agents > 0) & (lv.times >= 86400.0)] - 86400.0  # the second day
-    assert on.size and np.all(on >= 8 * 3600)  # nobody before 08:00
+    # the roster books nobody into the hours when the group's channels are closed
+    roster = plan.roster
+    assert roster is not None and roster.bookings
+    for b in roster.bookings:
+        start = int(b.start[:2]) * 60 + int(b.start[3:])
+        end = int(b.end[:2]) * 60 + int(b.end[3:])
+        if b.group == "chat":
+            assert start >= 8 * 60 and (end > start or end == 0), b
+        else:
+            assert 9 * 60 <= start and end <= 18 * 60, b
 
 
 def test_overall_kpi_service_level_target() -> None:
