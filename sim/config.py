@@ -537,6 +537,19 @@ class Staffing(Model):
     groups: list[Group] = Field(min_length=1)
     channel_priority: list[str] | None = None
     """A free agent takes from the first of its channels in this list with a waiting contact."""
+    leaver: Literal["random", "oldest_call", "newest_call"] = "random"
+    """Who leaves when a level schedule (``constant``, ``hourly``, ``intervals``) falls:
+    idle agents first (the longest idle first), then the least loaded busy ones; among busy
+    agents of equal load one at random, the one that reached its load first
+    (``oldest_call``) or last (``newest_call``). A busy leaver finishes what it holds
+    (overtime). With heavy-tailed handle times the oldest call has the longest time left,
+    so ``oldest_call`` inflates overtime (docs/model.md#who-leaves-when-a-level-falls)."""
+    shrinkage: Annotated[float, Field(ge=0, le=0.6, allow_inf_nan=False, strict=True)] = 0.0
+    """Share of scheduled (paid) agent time not on contacts: breaks, training, meetings,
+    coaching (in-shift shrinkage; absence is not in it, schedules count agents present).
+    Taken as staggered breaks per group and calendar interval (docs/model.md#shrinkage)."""
+
+    unset_omitted: ClassVar[frozenset[str]] = frozenset({"leaver", "shrinkage"})
 
     @model_validator(mode="after")
     def _unique(self) -> Staffing:
