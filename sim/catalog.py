@@ -135,7 +135,8 @@ METRICS: Final[tuple[Metric, ...]] = (
        "(open contacts excluded: their wait is cut off by the horizon)"),
     _m("aht_seconds", "seconds", "answered contacts", "AHT (s)", "平均处理时长（秒）",
        "service", "decimal", "mean handle time of answered contacts, seconds"),
-    _m("occupancy", "ratio", "staffed agent-time", "occupancy", "占用率", "service", "share",
+    _m("occupancy", "ratio", "staffed agent-time less breaks", "occupancy", "占用率", "service",
+       "share",
        "busy agent-time ÷ staffed agent-time (scheduled plus overtime) of the groups "
        "serving the channel; a chat holds 1/concurrency of an agent"),
     _m("queue_length", "contacts (time average)", "time after the warm-up", "queue length",
@@ -150,6 +151,10 @@ METRICS: Final[tuple[Metric, ...]] = (
        "staffed agent-time after the warm-up (scheduled plus overtime), hours"),
     _m("overtime_hours", "hours", "", "overtime hours", "加班工时", "service", "decimal",
        "agent-time spent finishing contacts after a scheduled end, hours"),
+    _m("break_hours", "hours", "", "break hours", "离席工时", "service", "decimal",
+       "staffed agent-time on break after the warm-up (staffing.shrinkage: breaks, "
+       "training, meetings), hours; paid and in agent_hours, but not available for "
+       "contacts: every occupancy is busy agent-time ÷ staffed agent-time less breaks"),
     _m("orders", "count", "", "orders", "订单数", "operations", "count",
        "orders placed after the warm-up and before the horizon"),
     _m("contacts_per_100_orders", "per 100 orders", "orders", "contacts per 100 orders",
@@ -259,8 +264,11 @@ METRICS: Final[tuple[Metric, ...]] = (
     _m("group.<group>.overtime_hours", "hours", "", "overtime hours", "加班工时", "service",
        "decimal",
        "the group's agent-time finishing contacts after a scheduled end, hours"),
-    _m("group.<group>.occupancy", "ratio", "the group's staffed agent-time", "occupancy",
-       "占用率", "service", "share", "the group's busy agent-time ÷ its staffed agent-time"),
+    _m("group.<group>.break_hours", "hours", "", "break hours", "离席工时", "service",
+       "decimal", "the group's staffed agent-time on break (staffing.shrinkage), hours"),
+    _m("group.<group>.occupancy", "ratio", "the group's staffed agent-time less breaks",
+       "occupancy", "占用率", "service", "share",
+       "the group's busy agent-time ÷ its staffed agent-time"),
     _m("group.<group>.intervals_over_90", "ratio", "the group's staffed intervals",
        "intervals > 90% busy", "占用率超 90% 的时段占比", "service", "share",
        "share of the group's staffed intervals with occupancy above 90%"),
@@ -493,6 +501,7 @@ VIEW_ROWS: Final[dict[View, tuple[str, ...]]] = {
         "group.<group>.intervals_over_90",
         "agent_hours",
         "overtime_hours",
+        "break_hours",
     ),
     "customer": ("issues", "csat_mean", "effort_mean", "bad_reviews", "churned_customers"),
 }

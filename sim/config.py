@@ -541,6 +541,17 @@ class Staffing(Model):
     groups: list[Group] = Field(min_length=1)
     channel_priority: list[str] | None = None
     """A free agent takes from the first of its channels in this list with a waiting contact."""
+    leaver: Literal["random", "oldest_call", "newest_call"] = "random"
+    """Who leaves when a level schedule (``constant``, ``hourly``, ``intervals``) falls:
+    idle agents first (the longest idle first), then the least loaded busy ones; among busy
+    agents of equal load one at random, the one that reached its load first
+    (``oldest_call``) or last (``newest_call``). A busy leaver finishes what it holds
+    (overtime). With heavy-tailed handle times the oldest call has the longest time left,
+    so ``oldest_call`` inflates overtime (docs/model.md#who-leaves-when-a-level-falls)."""
+    shrinkage: Annotated[float, Field(ge=0, le=0.6, allow_inf_nan=False, strict=True)] = 0.0
+    """Share of scheduled (paid) agent time not on contacts: breaks, training, meetings,
+    coaching (in-shift shrinkage; absence is not in it, schedules count agents present).
+    Taken as staggered breaks per group and calendar interval (docs/model.md#shrinkage)."""
     shift_templates: list[ShiftTemplate] | None = Field(None, min_length=1)
     """Shifts extra agents can be booked for (null: :data:`DEFAULT_SHIFT_TEMPLATES`)."""
     sources: dict[SourceName, Source] | None = Field(None, min_length=1)
@@ -549,7 +560,9 @@ class Staffing(Model):
     """The date extra shifts are booked on, from which sources' ``lead_days`` count (null:
     the horizon's start date)."""
 
-    unset_omitted: ClassVar[frozenset[str]] = frozenset({"shift_templates", "sources", "book_on"})
+    unset_omitted: ClassVar[frozenset[str]] = frozenset(
+        {"shift_templates", "sources", "book_on", "leaver", "shrinkage"}
+    )
 
     @property
     def templates_in_force(self) -> tuple[ShiftTemplate, ...]:

@@ -58,7 +58,7 @@ def run_arm(scenario: Scenario, replication: int, arm: Arm = "promotion") -> Rep
     streams = Streams(scenario.seed, replication)
     demand = DemandStream(scenario, streams, arm)
     tally = Tally(scenario)
-    for result in stream_center(scenario, demand.take, streams.issue):
+    for result in stream_center(scenario, demand.take, streams.issue, named=streams):
         tally.add(result)
     # the last result carries the agents' overtime
     return tally.finish(result, demand.orders, demand.promotion_active)
@@ -89,7 +89,7 @@ def event_log_of(scenario: Scenario, replication: int = 0, arm: Arm = "promotion
         def take(before: float) -> Contacts:
             return lines.inputs(demand.take(before))
 
-        for result in stream_center(scenario, take, streams.issue):
+        for result in stream_center(scenario, take, streams.issue, named=streams):
             yield lines.add(result)
         yield lines.close()
 

@@ -521,16 +521,25 @@ class Tally:
         """
         scenario = self.scenario
         warmup, horizon, edges = self.warmup, self.horizon, self.edges
-        # staffed agent-time per group and interval: the schedule's step function plus overtime
+        # staffed agent-time per group and interval: the schedule's step function plus
+        # overtime; breaks are paid but not available for contacts (occupancy's denominator)
         staffed_g = []
         ot = agents.overtime
+        brk = agents.breaks if agents.breaks is not None else np.zeros((0, 4))
+        break_g = []
         for gi, lv in enumerate(agents.scheduled):
             t_end = np.concatenate([lv.times[1:], [horizon]])
             s = overlap(lv.times, t_end, lv.agents, edges)
             mine = ot[ot[:, 0] == gi]
             s = s + overlap(mine[:, 1], mine[:, 2], np.ones(len(mine)), edges)
             staffed_g.append(s)
+            mine = brk[brk[:, 1] == gi]
+            break_g.append(overlap(mine[:, 2], mine[:, 3], np.ones(len(mine)), edges))
         staffed_all = np.sum(staffed_g, axis=0)
+        break_all = np.sum(break_g, axis=0)
+        # agent-time available for contacts: staffed minus breaks (staffed without breaks)
+        ready_g = [s - b for s, b in zip(staffed_g, break_g, strict=True)]
+        ready_all = staffed_all - break_all
         busy_all = self.busy_g.sum(axis=0)
         window = edges[-1] - edges[0]
         span = np.diff(edges)
@@ -570,8 +579,9 @@ class Tally:
                 )
             busy_c, queue_c = self.busy_c[ci], self.queue_c[ci]
             staffed_c = np.sum([staffed_g[gi] for gi in serving[ci]], axis=0)
-            if staffed_c.sum() > 0:
-                overall[key + "occupancy"] = float(busy_c.sum() / staffed_c.sum())
+            ready_c = np.sum([ready_g[gi] for gi in serving[ci]], axis=0)
+            if ready_c.sum() > 0:
+                overall[key + "occupancy"] = float(busy_c.sum() / ready_c.sum())
             overall[key + "queue_length"] = float(queue_c.sum() / window)
             overall[key + "agents"] = float(staffed_c.sum() / window)
             offered_i, answered_i, abandoned_i, within_i, wait_i = self.per_interval[:, ci]
@@ -582,7 +592,7 @@ class Tally:
             intervals[key + "asa_seconds"] = _ratio(wait_i, answered_i)
             intervals[key + "queue_length"] = queue_c / span
             intervals[key + "agents"] = staffed_c / span
-            intervals[key + "occupancy"] = _ratio(busy_c, staffed_c)
+            intervals[key + "occupancy"] = _ratio(busy_c, ready_c)
 
         offered, answered, abandoned, still_open, within = self.counts[:5].sum(axis=1).tolist()
         overall["all.offered"] = offered
@@ -599,14 +609,16 @@ class Tally:
             overall["all.aht_seconds"] = float(self.sums[1].sum() / answered)
         if answered + abandoned:
             overall["all.mean_wait_seconds"] = float(self.sums[2].sum() / (answered + abandoned))
-        if staffed_all.sum() > 0:
-            overall["all.occupancy"] = float(busy_all.sum() / staffed_all.sum())
+        if ready_all.sum() > 0:
+            overall["all.occupancy"] = float(busy_all.sum() / ready_all.sum())
         overall["all.queue_length"] = float(self.queue_c.sum() / window)
         overall["all.agents"] = float(staffed_all.sum() / window)
         overall["contacts"] = offered
         overall["agent_hours"] = float(staffed_all.sum() / 3600.0)
         ot_in = np.clip(ot[:, 2], warmup, horizon) - np.clip(ot[:, 1], warmup, horizon)
         overall["overtime_hours"] = float(ot_in.sum() / 3600.0)
+        if scenario.staffing.shrinkage > 0:
+            overall["break_hours"] = float(break_all.sum() / 3600.0)
         self._finish_journey(overall)
         would_be = orders
         if orders is not None and self.presale is not None:
@@ -627,9 +639,11 @@ class Tally:
             key = f"group.{g.name}."
             overall[key + "agent_hours"] = float(staffed_g[gi].sum() / 3600.0)
             overall[key + "overtime_hours"] = overtime_hours[g.name]
-            occ = _ratio(self.busy_g[gi], staffed_g[gi])
-            if staffed_g[gi].sum() > 0:
-                overall[key + "occupancy"] = float(self.busy_g[gi].sum() / staffed_g[gi].sum())
+            if scenario.staffing.shrinkage > 0:
+                overall[key + "break_hours"] = float(break_g[gi].sum() / 3600.0)
+            occ = _ratio(self.busy_g[gi], ready_g[gi])
+            if ready_g[gi].sum() > 0:
+                overall[key + "occupancy"] = float(self.busy_g[gi].sum() / ready_g[gi].sum())
                 staffed_intervals = np.isfinite(occ)
                 overall[key + "intervals_over_90"] = float((occ[staffed_intervals] > 0.9).mean())
             intervals[key + "occupancy"] = occ

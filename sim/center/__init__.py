@@ -36,6 +36,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 
+import numpy as np
+
 from sim.center.engine import Center, IssueStream
 from sim.center.journey import Ending, Fate, Kind, fate
 from sim.center.result import (
@@ -53,6 +55,7 @@ from sim.center.result import (
 from sim.center.rota import (
     ExtraSpan,
     ScheduleLevels,
+    break_steps,
     extra_spans,
     group_actions,
     group_levels,
@@ -81,6 +84,7 @@ __all__ = [
     "IssueStream",
     "Kind",
     "ScheduleLevels",
+    "break_steps",
     "extra_spans",
     "fate",
     "feed_times",
@@ -94,7 +98,10 @@ __all__ = [
 
 
 def simulate_center(
-    scenario: Scenario, contacts: Contacts, issue_stream: IssueStream | None = None
+    scenario: Scenario,
+    contacts: Contacts,
+    issue_stream: IssueStream | None = None,
+    named: Callable[[str], np.random.Generator] | None = None,
 ) -> CenterResult:
     """Run the contact centre of ``scenario`` on ``contacts`` to the horizon, in one piece.
 
@@ -106,12 +113,14 @@ def simulate_center(
         contacts: The first contacts of every issue, sorted by arrival.
         issue_stream: Random stream of an issue, for its follow-up contacts; without it a
             generator seeded by the issue's key (tests only).
+        named: The replication's named random streams (:class:`sim.rng.Streams`), for the
+            rota's draws (``staffing.leaver: random``); without it replication 0's.
 
     Returns:
         Every contact, the input contacts first in their order, then the follow-ups in the
         order they were created.
     """
-    (result,) = stream_center(scenario, lambda _: contacts, issue_stream, math.inf)
+    (result,) = stream_center(scenario, lambda _: contacts, issue_stream, math.inf, named=named)
     return result
 
 
@@ -143,6 +152,7 @@ def stream_center(
     issue_stream: IssueStream | None,
     segment_seconds: float = SEGMENT_SECONDS,
     batch_contacts: int | None = None,
+    named: Callable[[str], np.random.Generator] | None = None,
 ) -> Iterator[CenterResult]:
     """Run the contact centre segment by segment, keeping only what is still going on.
 
@@ -161,17 +171,18 @@ def stream_center(
         segment_seconds: Simulated time between looks at the table (and feeds).
         batch_contacts: Growth of the table that triggers a hand-out (0: every segment;
             default :data:`BATCH_CONTACTS`).
+        named: The replication's named random streams (see :func:`simulate_center`).
 
     Yields:
         The contacts of issues that are over (whole issues, in the order their contacts
         were created, issues numbered from 0 in each result), the ghosts since the last
         result, and ``complete_before``; the last result has every contact left and the
-        agents' overtime and spells.
+        agents' overtime, breaks and spells.
     """
     if batch_contacts is None:
         batch_contacts = BATCH_CONTACTS
     horizon = scenario.calendar.horizon_seconds
-    center = Center(scenario, issue_stream)
+    center = Center(scenario, issue_stream, named)
     if segment_seconds < horizon:  # a hand-out may come: track the calls it renumbers
         center.live = []
     center.start()

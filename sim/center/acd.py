@@ -45,7 +45,19 @@ for the detection time (a *ghost*), then closes the chat.
 The rota (:mod:`sim.center.rota`) brings agents on and sends them off. An agent who must
 leave while busy takes no new contact, finishes what it holds, then leaves (*overtime*); if
 a level rises again while such an agent is still finishing, it stays on as one of the new
-level's agents.
+level's agents. When a level falls, idle agents leave first (the longest idle first), then
+agents on break, then the least loaded busy ones; ``staffing.leaver`` decides among busy
+agents of equal load:
+the one that reached its load first (``oldest_call``), last (``newest_call``), or one at
+random (``random``, the group's own random stream).
+
+Breaks (``staffing.shrinkage``): the rota also sets how many of a group's agents are on
+break. An agent going on break is chosen like a leaver (idle first, then by load and
+``staffing.leaver``); a busy one takes no new contact and starts its break once it holds
+nothing, and if another agent of the group frees itself first, that one goes instead (the
+busy one takes contacts again). The wait is not overtime; the break simply starts later.
+When the number falls, agents still finishing go back to work first, then those on break
+the longest. An agent on break keeps its crew: if the crew's shift ends, it goes off duty.
 
 :class:`Acd` holds this state and these rules; the engine (:mod:`sim.center.engine`) adds
 the contacts' arrivals and ends, and what they lead to.
@@ -53,6 +65,7 @@ the contacts' arrivals and ends, and what they lead to.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import deque
 from collections.abc import Callable
@@ -65,16 +78,27 @@ from simpy.events import NORMAL, Timeout
 
 from sim.center.clock import Clock
 from sim.center.result import ABANDONED, ANSWERED, OPEN
-from sim.center.rota import Action, group_actions, group_levels
+from sim.center.rota import Action, break_steps, group_actions, group_levels
 from sim.center.table import Table
 from sim.config import Scenario
 from sim.hours import is_open, open_spans
+from sim.rng import Streams
 
 
 class Agent:
     """An agent on duty: its group, crew (shifts), free units, and since when."""
 
-    __slots__ = ("crew", "free", "group", "id", "leaving", "off_since", "on_since")
+    __slots__ = (
+        "away_since",
+        "crew",
+        "free",
+        "group",
+        "id",
+        "leaving",
+        "off_since",
+        "on_since",
+        "pausing",
+    )
 
     def __init__(self, ident: int, group: Group, crew: int | None, now: float) -> None:
         self.id = ident
@@ -82,8 +106,12 @@ class Agent:
         self.crew = crew
         self.free = group.capacity
         self.leaving = False
+        self.pausing = False
+        """Going on break once it holds nothing; takes no new contact meanwhile."""
         self.on_since = now
         self.off_since = math.nan
+        self.away_since = math.nan
+        """When its break began (nan: not on break)."""
 
 
 @dataclass(eq=False)
@@ -101,6 +129,14 @@ class Group:
     leaving: list[Agent] = field(default_factory=list)
     serve: list[tuple[int, int]] = field(default_factory=list)
     """The entries of ``order`` whose channel is open now (all of them without hours)."""
+    away: dict[Agent, None] = field(default_factory=dict)
+    """Agents on break, in the order their breaks began."""
+    going: dict[Agent, None] = field(default_factory=dict)
+    """Agents finishing their contacts before a break, in the order they were chosen."""
+    breaks: int = 0
+    """Agents the rota wants on break now."""
+    rng: np.random.Generator | None = None
+    """The group's random stream for ``staffing.leaver: random`` (made when first needed)."""
 
 
 def lcm(values: list[int]) -> int:
@@ -120,7 +156,18 @@ class Acd:
     answers a message whose buyer has left).
     """
 
-    def __init__(self, scenario: Scenario, clock: Clock, t: Table) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        clock: Clock,
+        t: Table,
+        named: Callable[[str], np.random.Generator] | None = None,
+    ) -> None:
+        """Set up the queues, groups and rota of ``scenario``.
+
+        ``named``: the replication's named random streams (:class:`sim.rng.Streams`);
+        None: replication 0's of the scenario's seed.
+        """
         self.clock = clock
         self.env = clock.env
         self.t = t
@@ -172,9 +219,22 @@ class Acd:
         """Group of each agent, by agent id."""
         self.overtime: list[tuple[int, float, float]] = []
         self.ghosts: list[tuple[int, int, float, float, float]] = []
+        self.breaks: list[tuple[int, int, float, float]] = []
+        """``(agent, group, start, end)`` of every break that ended."""
+        self.group_names = [g.name for g in scenario.staffing.groups]
+        self.leaver = scenario.staffing.leaver
+        self.named = named if named is not None else Streams(scenario.seed, 0)
+        width = scenario.calendar.interval_seconds
         # the rota is on the shop's clock; extra shifts on top of the schedule
         self.actions = [group_actions(g, scenario.calendar) for g in scenario.staffing.groups]
         self.levels = tuple(group_levels(g, scenario.calendar) for g in scenario.staffing.groups)
+        shrinkage = scenario.staffing.shrinkage
+        self.shrinks = shrinkage > 0
+        if self.shrinks:
+            self.actions = [
+                _with_breaks(acts, break_steps(lv, shrinkage, self.horizon, width))
+                for acts, lv in zip(self.actions, self.levels, strict=True)
+            ]
         # the groups' units of a contact of each channel; row -1 (no agent) reads 0
         self.units_of = np.zeros((len(self.groups) + 1, len(self.queues)), dtype=np.int32)
         for group in self.groups:
@@ -319,17 +379,24 @@ class Acd:
         not used then).
         """
         g = agent.group
-        if agent.leaving:
+        if agent.leaving or agent.pausing:
             agent.free += need
             if agent.free == g.capacity:
-                self._log_off(agent)
+                if agent.leaving:
+                    self._log_off(agent)
+                else:
+                    self._go_away(agent, end)
             self._settle()
             return
         buckets = g.buckets
         del buckets[agent.free][agent]
         agent.free += need
-        buckets[agent.free][agent] = None
-        self._pull(agent, end)
+        if g.going and agent.free == g.capacity:
+            # free first: it takes the break of an agent still finishing its contacts
+            self._go_away(agent, end, swap=True)
+        else:
+            buckets[agent.free][agent] = None
+            self._pull(agent, end)
         if self._release_due:
             self._settle()
 
@@ -429,23 +496,34 @@ class Acd:
 
     # ---- agents and the rota
 
-    def _log_on(self, g: Group, crew: int | None) -> None:
+    def _log_on(self, g: Group, crew: int | None, pull: bool = True) -> Agent:
         agent = Agent(len(self.agents), g, crew, self.clock.now)
         self.agents.append(agent)
         self.agent_group.append(g.index)
         if crew is not None:
             g.crews.setdefault(crew, []).append(agent)
         g.buckets[agent.free][agent] = None
-        self._pull(agent)
+        if pull:
+            self._pull(agent)
+        return agent
 
     def _send_off(self, agent: Agent) -> None:
-        del agent.group.buckets[agent.free][agent]
-        if agent.free == agent.group.capacity:
+        g = agent.group
+        if agent in g.away:
+            self._back(agent)  # its break ends with its duty
+        elif agent.pausing:
+            del g.going[agent]
+            agent.pausing = False
+            if agent.free == g.capacity:  # pragma: no cover - it would be on break
+                raise AssertionError("an agent going on break holds nothing")
+        else:
+            del g.buckets[agent.free][agent]
+        if agent.free == g.capacity:
             self._log_off(agent)
         else:
             agent.leaving = True
             agent.off_since = self.clock.now
-            agent.group.leaving.append(agent)
+            g.leaving.append(agent)
 
     def _log_off(self, agent: Agent) -> None:
         now = self.clock.now
@@ -459,6 +537,10 @@ class Acd:
     def _schedule(self, value: tuple[int, list[Action]]) -> None:
         gi, actions = value
         g = self.groups[gi]
+        # with breaks, agents coming on take work only once the breaks are dealt out, so
+        # an agent who is idle anyway goes on break rather than one who just took a contact
+        pull = not self.shrinks
+        fresh: list[Agent] = []
         for kind, crew, n in actions:
             if kind == "on":
                 if crew is None:
@@ -469,21 +551,138 @@ class Acd:
                         agent.leaving = False
                         agent.off_since = math.nan
                         g.buckets[agent.free][agent] = None
-                        self._pull(agent)
+                        if pull:
+                            self._pull(agent)
+                        else:
+                            fresh.append(agent)
                         n -= 1
                 for _ in range(n):
-                    self._log_on(g, crew)
+                    fresh.append(self._log_on(g, crew, pull))
+            elif kind == "break":
+                g.breaks = n
             elif crew is None:
                 for _ in range(n):
                     self._send_off(self._pick_leaver(g))
             else:
                 for agent in g.crews.pop(crew):
                     self._send_off(agent)
+        if self.shrinks:
+            self._deal_breaks(g)
+            for agent in fresh:
+                if agent in g.buckets[agent.free]:
+                    self._pull(agent)
         self._settle()
 
-    @staticmethod
-    def _pick_leaver(g: Group) -> Agent:
-        for free in range(g.capacity, -1, -1):
-            if g.buckets[free]:
-                return next(iter(g.buckets[free]))
+    def _pick_leaver(self, g: Group) -> Agent:
+        """Who leaves when a level falls: idle, then on break, then busy by load and rule."""
+        idle = g.buckets[g.capacity]
+        if idle:
+            return next(iter(idle))  # the longest idle
+        if g.away:
+            return next(iter(g.away))  # the longest on break
+        busy = self._pick_busy(g)
+        if busy is not None:
+            return busy
+        if g.going:
+            return next(iter(g.going))
         raise AssertionError("schedule level below zero")  # pragma: no cover
+
+    def _pick_busy(self, g: Group) -> Agent | None:
+        """The least loaded busy agent taking work; ``staffing.leaver`` among equal loads."""
+        for free in range(g.capacity - 1, -1, -1):
+            bucket = g.buckets[free]
+            if not bucket:
+                continue
+            # a bucket keeps its agents in the order they reached its load
+            if self.leaver == "oldest_call" or len(bucket) == 1:
+                return next(iter(bucket))
+            if self.leaver == "newest_call":
+                return next(reversed(bucket))
+            if g.rng is None:
+                g.rng = self.named(f"staffing.{self.group_names[g.index]}.leaver")
+            k = int(g.rng.integers(len(bucket)))
+            return next(itertools.islice(bucket, k, None))
+        return None
+
+    # ---- breaks
+
+    def _deal_breaks(self, g: Group) -> None:
+        """Send agents on break, or back, until as many are on break as the rota wants.
+
+        Going: idle agents first (the longest idle), then busy ones as leavers are chosen;
+        a busy one finishes its contacts first. Coming back: those still finishing first
+        (the latest chosen), then those on break the longest. Then an idle agent (one who
+        just came on) relieves each agent still finishing, while there are both.
+        """
+        now = self.clock.now
+        have = len(g.away) + len(g.going)
+        while have > g.breaks:
+            if g.going:
+                agent = next(reversed(g.going))
+                del g.going[agent]
+                agent.pausing = False
+                g.buckets[agent.free][agent] = None
+                self._pull(agent)
+            else:
+                agent = next(iter(g.away))
+                self._back(agent)
+                g.buckets[g.capacity][agent] = None
+                self._pull(agent)
+            have -= 1
+        while have < g.breaks:
+            idle = g.buckets[g.capacity]
+            if idle:
+                agent = next(iter(idle))
+                del idle[agent]
+                agent.away_since = now
+                g.away[agent] = None
+            else:
+                busy = self._pick_busy(g)
+                if busy is None:  # pragma: no cover - breaks never exceed the level
+                    raise AssertionError("more agents on break than on duty")
+                del g.buckets[busy.free][busy]
+                busy.pausing = True
+                g.going[busy] = None
+            have += 1
+        idle = g.buckets[g.capacity]
+        while g.going and idle:  # agents who came on idle relieve those still finishing
+            agent = next(iter(idle))
+            del idle[agent]
+            self._go_away(agent, now, swap=True)
+
+    def _go_away(self, agent: Agent, end: float, swap: bool = False) -> None:
+        """Agent, holding nothing since ``end``, begins its break.
+
+        ``swap``: it was taking work, and takes the break of the first agent still
+        finishing its contacts before one, who takes work again.
+        """
+        g = agent.group
+        now = self.clock.now
+        agent.away_since = end if end > now else now
+        if agent.pausing:
+            del g.going[agent]
+            agent.pausing = False
+        g.away[agent] = None
+        if swap:
+            other = next(iter(g.going))
+            del g.going[other]
+            other.pausing = False
+            g.buckets[other.free][other] = None
+            self._pull(other)
+
+    def _back(self, agent: Agent) -> None:
+        """Agent's break ends now (it goes back to work or off duty: the caller's)."""
+        g = agent.group
+        del g.away[agent]
+        self.breaks.append((agent.id, g.index, agent.away_since, self.clock.now))
+        agent.away_since = math.nan
+
+
+def _with_breaks(
+    actions: list[tuple[float, list[Action]]], breaks: list[tuple[float, int]]
+) -> list[tuple[float, list[Action]]]:
+    """A group's schedule actions with its break steps, each time's break action last."""
+    at: dict[float, list[Action]] = {t: list(acts) for t, acts in actions}
+    for t, n in breaks:
+        at.setdefault(t, []).append(("break", None, n))
+    return sorted(at.items())

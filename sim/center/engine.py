@@ -93,9 +93,15 @@ def _quantile_at(d: Distribution, u: NDArray[np.float64], row: int) -> float:
 class Center(Acd):
     """The contact centre of one replication (see the module)."""
 
-    def __init__(self, scenario: Scenario, issue_stream: IssueStream | None) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        issue_stream: IssueStream | None,
+        named: Callable[[str], np.random.Generator] | None = None,
+    ) -> None:
+        """A replication's centre; ``named``: its named streams (:class:`~sim.center.acd.Acd`)."""
         clock = Clock()
-        super().__init__(scenario, clock, Table(carries_more(scenario)))
+        super().__init__(scenario, clock, Table(carries_more(scenario)), named)
         self._at = clock.call_in
         self.input_event: Timeout | None = None
         """The arrival of the next input contact, if queued (not processed); reused."""
@@ -428,7 +434,7 @@ class Center(Acd):
             t.resolved[i] = 1
         else:
             self._ends(i, end)
-        if agent.leaving:
+        if agent.leaving or self.shrinks:  # breaks: their bookkeeping is _free's
             self._free(agent, need, end)
             return
         buckets = agent.group.buckets  # self._free, inline (the busiest path)
@@ -672,6 +678,8 @@ class Center(Acd):
         for agent in list(self.agents):
             if agent.leaving:
                 self.overtime.append((agent.group.index, agent.off_since, self.horizon))
+            if not math.isnan(agent.away_since):
+                self.breaks.append((agent.id, agent.group.index, agent.away_since, self.horizon))
         spells = np.array(
             [
                 (
@@ -689,6 +697,7 @@ class Center(Acd):
             None,
             np.array(self.overtime, dtype=np.float64).reshape(-1, 3),
             spells,
+            breaks=np.array(self.breaks, dtype=np.float64).reshape(-1, 4),
         )
 
     def compact(self) -> CenterResult:
@@ -785,8 +794,12 @@ class Center(Acd):
         overtime: NDArray[np.float64],
         spells: NDArray[np.float64],
         complete_before: float = math.inf,
+        breaks: NDArray[np.float64] | None = None,
     ) -> CenterResult:
-        """The contacts at ``idx`` (whole issues, ascending; None: all) and the new ghosts."""
+        """The contacts at ``idx`` (whole issues, ascending; None: all) and the new ghosts.
+
+        ``breaks``: the agents' breaks (the last result only).
+        """
         assert self.meta is not None, "no contacts were fed"
         if len(self.agent_group) >= self._agent_group.size:  # it ends with -1
             self._agent_group = np.array([*self.agent_group, -1], dtype=np.int32)
@@ -805,6 +818,7 @@ class Center(Acd):
             spells,
             complete_before,
             np.array(self.left_hold) if self.any_keeps else None,
+            breaks,
         )
 
 

@@ -84,6 +84,9 @@ class CenterResult:
     complete_before: float = math.inf
     """Every contact arriving before this time (seconds) is in this result or an earlier
     one of the same run (see :func:`stream_center`)."""
+    breaks: NDArray[np.float64] | None = None
+    """``(agent, group, start, end)`` of the agents' breaks (``staffing.shrinkage``;
+    clipped to the horizon); the last result of a run has them all, the others none."""
 
 
 def build(
@@ -100,6 +103,7 @@ def build(
     spells: NDArray[np.float64],
     complete_before: float = math.inf,
     left_hold: NDArray[np.float64] | None = None,
+    breaks: NDArray[np.float64] | None = None,
 ) -> CenterResult:
     """The result for the table's contacts at ``idx`` (whole issues, ascending; None: all).
 
@@ -118,6 +122,7 @@ def build(
         complete_before: See :attr:`CenterResult.complete_before`.
         left_hold: Per channel, how long answering a buyer who had left holds the agent
             (``nan``: the contact's own handle time); None: no channel is asynchronous.
+        breaks: ``(agent, group, start, end)`` of the agents' breaks (the last result only).
     """
     n = len(cols["arrival"])
 
@@ -204,4 +209,5 @@ def build(
         left=left if left_hold is not None else None,
         ghosts=np.array(ghosts, dtype=np.float64).reshape(-1, 5),
         complete_before=complete_before,
+        breaks=breaks if breaks is not None else np.zeros((0, 4)),
     )

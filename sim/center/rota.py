@@ -1,10 +1,14 @@
 """The rota: a group's schedule as on/off actions over the horizon, and as levels.
 
 ``constant``, ``hourly`` and ``intervals`` schedules are levels: when the level falls, idle
-agents leave first, then the least loaded busy ones. ``shifts`` are crews: the agents of a
-shift leave when it ends. Either way an agent who must leave while busy takes no new
-contact, finishes what it holds, then leaves (:mod:`sim.center.acd`); the time from its
-scheduled end to then is *overtime*.
+agents leave first, then the least loaded busy ones (``staffing.leaver`` says which of equal
+load). ``shifts`` are crews: the agents of a shift leave when it ends. Either way an agent
+who must leave while busy takes no new contact, finishes what it holds, then leaves
+(:mod:`sim.center.acd`); the time from its scheduled end to then is *overtime*.
+
+Shrinkage (``staffing.shrinkage``) is a number of agents on break, also a step function
+(:func:`break_steps`): the rota sets it like a level, and the ACD sends that many of the
+scheduled agents off contacts (and back), without a process per break.
 
 A group's booked ``extra_shifts`` come on top of its schedule (:func:`group_actions`): with a
 ``shifts`` schedule as crews of their own, each part of a shift around its unpaid break a
@@ -45,7 +49,8 @@ class ScheduleLevels:
 
 
 # An action at one instant: ("on", crew, n) brings n agents of a crew on duty; ("off", crew,
-# n) sends a crew's agents off (crew None: a level, n agents). Offs run before ons.
+# n) sends a crew's agents off (crew None: a level, n agents); ("break", None, n) sets the
+# number of agents on break. Offs run before ons, breaks last.
 Action = tuple[str, int | None, int]
 
 
@@ -236,3 +241,38 @@ def group_actions(group: Group, calendar: Calendar) -> list[tuple[float, list[Ac
 def group_levels(group: Group, calendar: Calendar) -> ScheduleLevels:
     """The scheduled agents of a group, extra shifts included, as a step function."""
     return _levels(group_actions(group, calendar))
+
+
+def break_steps(
+    levels: ScheduleLevels, shrinkage: float, horizon: float, interval_seconds: float
+) -> list[tuple[float, int]]:
+    """Agents on break as a step function: ``(time, agents)`` at each change, from time 0.
+
+    In every piece of a calendar interval (from time 0, ``interval_seconds`` long) where the
+    scheduled level ``L`` is constant, ``b = shrinkage × L`` agents are on break on
+    average: ``floor(b)`` throughout, and one more over the piece's first ``frac(b)`` of its
+    length. So break agent-time is exactly ``shrinkage`` × scheduled agent-time in every
+    interval (up to float rounding), never more than ``L`` agents are on break
+    (``shrinkage < 1``), and nothing is random. A level that is constant over an interval
+    gives one piece: the interval itself.
+    """
+    edges = np.arange(math.ceil(horizon / interval_seconds - 1e-9)) * interval_seconds
+    cuts = np.union1d(edges, levels.times[levels.times < horizon])
+    ends = np.append(cuts[1:], horizon)
+    level = levels.agents[np.searchsorted(levels.times, cuts, side="right") - 1]
+    out: list[tuple[float, int]] = []
+
+    def put(t: float, n: int) -> None:
+        if (out[-1][1] if out else 0) != n:
+            out.append((t, n))
+
+    for a, b, n in zip(cuts.tolist(), ends.tolist(), level.tolist(), strict=True):
+        away = shrinkage * n
+        whole = round(away) if abs(away - round(away)) < 1e-9 else math.floor(away)
+        switch = a + (away - whole) * (b - a)
+        if away - whole > 0 and switch < b:
+            put(a, whole + 1)
+            put(switch, whole)
+        else:
+            put(a, whole)
+    return out
