@@ -1317,7 +1317,9 @@ class _Model:
         """The least agents of ``group`` meeting its channels' targets in interval ``k``.
 
         Erlang A on the interval's arrivals, and at an opening of an asynchronous channel
-        with a service-level target at least :meth:`opening_agents` for its backlog.
+        with a service-level target at least :meth:`opening_agents` for its backlog; agents
+        on contacts, so with ``staffing.shrinkage`` s the paid agents are that ÷ (1 − s),
+        rounded up (the engine sends s of them on staggered breaks).
         """
         need = 0
         for c in self.channels[group]:
@@ -1365,7 +1367,8 @@ class _Model:
                     ", ".join(t.metric for t in mine), f"cannot be met: {e}"
                 ) from None
             need = max(need, -(-servers // conc))
-        return need
+        shrinkage = self.scenario.staffing.shrinkage
+        return math.ceil(need / (1.0 - shrinkage) - 1e-9) if shrinkage else need
 
     def step(self, group: str, k: int, target: Target, agents: int, simulated: float) -> int:
         """Agents to add to ``group`` in interval ``k`` for a missed target.

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from sim.config import Scenario
-from sim.staffing import parse_target, staff
+from sim.staffing import parse_target, scheduled_agents, staff, with_roster
 
 DAYS = 21
 # chats an hour by local hour: quiet nights (the desk is closed), a day plateau, an evening peak
@@ -93,3 +93,33 @@ def test_short_and_surplus_apart_and_never_negative(plan: Any) -> None:
     quiet = plan.by_day(surplus)
     assert "2026-06-02" in quiet and "2026-06-02" not in by_day
     assert plan.met and plan.fresh.passed
+
+
+@pytest.mark.slow
+def test_the_roster_covers_every_short_interval_and_meets_the_target(plan: Any) -> None:
+    roster = plan.roster
+    assert roster is not None and roster.covered and roster.status == "optimal"
+    # the booked agents on duty per interval cover the whole shortfall
+    booked = scheduled_agents(with_roster(plan.scenario, roster))["chat"]
+    assert np.all(booked - plan.scheduled["chat"] >= plan.short_booked("chat") - 1e-9)
+    assert all(b.date.isoformat() >= "2026-06-04" for b in roster.bookings if b.source == "temp")
+    # shifts on the peak days, none on quiet ones: a peak gets its own shifts
+    days = {b.date.isoformat() for b in roster.bookings}
+    assert "2026-06-18" in days and "2026-06-02" not in days
+    # the rota with the roster booked, on fresh seeds: no interval misses significantly
+    check = plan.roster_check
+    assert check is not None and check.passed
+    assert check.seed not in (plan.fresh.seed, plan.scenario.seed)
+
+
+@pytest.mark.slow
+def test_shrinkage_gets_more_paid_agents() -> None:
+    """A fifth of paid time on breaks: the plan pays for more agents than without."""
+    target = [parse_target("chat.service_level>=0.9")]
+    lean = Scenario.model_validate(scenario_618(replications=4))
+    broken = Scenario.model_validate(
+        scenario_618(replications=4, staffing={**scenario_618()["staffing"], "shrinkage": 0.2})
+    )
+    a, b = staff(lean, target, workers=2), staff(broken, target, workers=2)
+    assert b.required_agent_hours("chat") > a.required_agent_hours("chat") * 1.1
+    assert b.fresh.passed
