@@ -25,7 +25,9 @@ start on one local date for one group, and ``x_j`` how many are booked. The rule
 - A source is offered to a group only with a rate for the pair (``rates``), on the
   templates that list it (or list none), on dates at least its ``lead_days`` after
   ``book_on``. Overtime takes shifts of at most ``cap_hours_per_agent_day`` paid hours
-  (one agent's extension), at most ``headcount`` agents per group and date, and at most
+  (one agent's extension), next to the group's own shifts when it has them (staying on
+  after a shift's end or coming in before its start, at most that shift's agents), at
+  most ``headcount`` agents per group and date, and at most
   ``cap_hours_per_agent_month`` × headcount hours per group in each calendar month of the
   dates (assuming none was worked earlier in the month). Temps and the outsourcer take
   shifts of at least ``min_shift_hours`` paid hours, cloud agents of at least
@@ -46,7 +48,7 @@ import datetime as dt
 import io
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -63,6 +65,7 @@ from sim.config import (
     OutsourceSource,
     OvertimeSource,
     Scenario,
+    ShiftsSchedule,
     ShiftTemplate,
     TempSource,
     break_start_minute,
@@ -107,6 +110,31 @@ class Grid:
     def days(self) -> int:
         """Local dates the horizon touches."""
         return math.floor((self.horizon_seconds + self.offset) / _DAY - _EPS) + 1
+
+
+@dataclass(frozen=True)
+class ShiftEdges:
+    """Where a group's own daily shifts end and start, for overtime next to them.
+
+    Attributes:
+        ends: Minute of the local day (0–1439) → agents whose shift ends then.
+        starts: Minute of the local day → agents whose shift starts then.
+    """
+
+    ends: dict[int, int]
+    starts: dict[int, int]
+
+    @staticmethod
+    def of(schedule: ShiftsSchedule) -> ShiftEdges:
+        """The edges of a ``shifts`` schedule."""
+        ends: dict[int, int] = {}
+        starts: dict[int, int] = {}
+        for sh in schedule.shifts:
+            if sh.agents:
+                end = (sh.start_minute + sh.length_minutes) % 1440
+                ends[end] = ends.get(end, 0) + sh.agents
+                starts[sh.start_minute] = starts.get(sh.start_minute, 0) + sh.agents
+        return ShiftEdges(ends, starts)
 
 
 @dataclass(frozen=True)
@@ -188,6 +216,8 @@ class _Columns:
     seg_col: list[int]
     seg_k0: list[int]
     seg_k1: list[int]
+    # an overtime column next to a shift: (limit key, agents of that shift edge)
+    edge: list[tuple[tuple[Any, ...], int] | None] = field(default_factory=list)
 
 
 def _fits(src: AnySource, paid_minutes: int) -> bool:
@@ -216,6 +246,7 @@ def book(
     headcount: Mapping[str, int] | None = None,
     book_on: dt.date | None = None,
     closed: Mapping[str, NDArray[np.bool_]] | None = None,
+    shift_edges: Mapping[str, ShiftEdges] | None = None,
     time_limit_seconds: float = 60.0,
 ) -> Roster:
     """The cheapest extra shifts covering a shortfall (see the module docstring).
@@ -233,6 +264,10 @@ def book(
         closed: Group → per interval, whether nobody of it can work then (every channel it
             serves closed throughout): no shift of the group is on duty in such an
             interval.
+        shift_edges: Group → where its own shifts end and start (:class:`ShiftEdges`):
+            overtime of such a group only extends a shift (starts at its end, or ends at
+            its start) with at most that shift's agents; a group not in it (a level
+            schedule) takes overtime at any hour.
         time_limit_seconds: HiGHS's time limit per solve.
 
     Returns:
@@ -316,27 +351,45 @@ def book(
                                 continue
                             if not _fits(src, paid):
                                 continue
+                            # (upper bound, edge limit) of each column to add
+                            variants: list[tuple[int, tuple[tuple[Any, ...], int] | None]]
                             if isinstance(src, OvertimeSource):
                                 hc = staff(g, r, src)
-                                if hc == 0:
-                                    continue
-                                upper_j = min(upper, hc)
+                                edges = None if shift_edges is None else shift_edges.get(g)
+                                if edges is None:
+                                    variants = [(min(upper, hc), None)]
+                                else:
+                                    # staying on after a shift, or coming in before one
+                                    late = edges.ends.get(s % 1440, 0)
+                                    e = s + length
+                                    early = edges.starts.get(e % 1440, 0)
+                                    variants = [
+                                        (min(upper, hc, late), (("late", g, d, s), late)),
+                                        (
+                                            min(upper, hc, early),
+                                            (("early", g, d + e // 1440, e % 1440), early),
+                                        ),
+                                    ]
                             else:
-                                upper_j = upper
-                            j = len(cols.group)
-                            cols.group.append(gi)
-                            cols.day.append(d)
-                            cols.template.append(ti)
-                            cols.length.append(length)
-                            cols.start.append(s)
-                            cols.source.append(r)
-                            cols.paid.append(paid)
-                            cols.cost.append(rates[(g, r)].cost_yuan(paid))
-                            cols.upper.append(upper_j)
-                            for k0, k1 in ranges:
-                                cols.seg_col.append(j)
-                                cols.seg_k0.append(k0)
-                                cols.seg_k1.append(k1)
+                                variants = [(upper, None)]
+                            for upper_j, edge in variants:
+                                if upper_j <= 0:
+                                    continue
+                                j = len(cols.group)
+                                cols.group.append(gi)
+                                cols.day.append(d)
+                                cols.template.append(ti)
+                                cols.length.append(length)
+                                cols.start.append(s)
+                                cols.source.append(r)
+                                cols.paid.append(paid)
+                                cols.cost.append(rates[(g, r)].cost_yuan(paid))
+                                cols.upper.append(upper_j)
+                                cols.edge.append(edge)
+                                for k0, k1 in ranges:
+                                    cols.seg_col.append(j)
+                                    cols.seg_k0.append(k0)
+                                    cols.seg_k1.append(k1)
     x, status, left = _solve(cols, need, names, templates, sources, day0, staff, time_limit_seconds)
     return _roster(cols, x, status, left, names, templates, day0, interval_minutes)
 
@@ -398,6 +451,9 @@ def _solve(
         g = names[cols.group[j]]
         hc = staff(g, r, src)
         limit(("overtime day", r, g, d), j, 1.0, hc)
+        edge = cols.edge[j]
+        if edge is not None:
+            limit(("overtime edge", r, *edge[0]), j, 1.0, edge[1])
         date = day0 + dt.timedelta(days=d)
         limit(
             ("overtime month", r, g, date.year, date.month),
@@ -536,7 +592,9 @@ def book_for(
     """:func:`book` with the scenario's templates, sources, rates, headcount and book_on.
 
     Every source in force is offered to every group (``in_house`` is not: extra regular
-    agents for a day are not bookable). ``aht_seconds``: measured mean handle times by
+    agents for a day are not bookable); a group on a ``shifts`` schedule takes overtime
+    only next to its own shifts (:class:`ShiftEdges`). ``aht_seconds``: measured mean
+    handle times by
     channel, for the outsourcer's rate (:func:`sim.economics.source_rates`).
     ``lengths_hours``: shift lengths that replace every template's ``hours`` (a template
     whose unpaid break is not shorter than one of them is left out). ``closed``: as
@@ -561,6 +619,11 @@ def book_for(
         headcount=default_headcount(scenario),
         book_on=st.book_on,
         closed=closed,
+        shift_edges={
+            g.name: ShiftEdges.of(g.schedule)
+            for g in st.groups
+            if isinstance(g.schedule, ShiftsSchedule)
+        },
         time_limit_seconds=time_limit_seconds,
     )
 

@@ -26,6 +26,7 @@ from sim.config import (
     OutsourceSource,
     OvertimeSource,
     Scenario,
+    ShiftsSchedule,
     ShiftTemplate,
     TempSource,
     break_start_minute,
@@ -36,6 +37,7 @@ from sim.loading import ScenarioError, load_text
 from sim.metrics import extra_shift_payroll, overlap
 from sim.roster import (
     Grid,
+    ShiftEdges,
     book,
     book_for,
     default_headcount,
@@ -328,6 +330,44 @@ def test_overtime_caps_per_day_and_month() -> None:
         roster = book({"g": need2}, grid, templates, tight, rates, headcount={"g": 2})
         ot = [b for b in roster.bookings if b.source == "ot"]
         assert sum(b.agent_hours for b in ot) == pytest.approx(hours), first
+
+
+def test_overtime_only_next_to_the_group_s_own_shifts() -> None:
+    """Staying on after 17:00 or coming in before 08:00; 21:00 is nobody's shift edge."""
+    edges = {
+        "g": ShiftEdges.of(
+            ShiftsSchedule.model_validate(
+                {"kind": "shifts", "shifts": [{"start": "08:00", "end": "17:00", "agents": 2}]}
+            )
+        )
+    }
+    assert edges["g"].ends == {17 * 60: 2} and edges["g"].starts == {8 * 60: 2}
+    need = np.zeros(DAY_GRID.n_intervals, dtype=np.int64)
+    need[34:38] = 3  # 17:00-19:00: three short, but only the two of the day shift stay on
+    need[14:16] = 1  # 07:00-08:00: one comes in early
+    need[42:44] = 1  # 21:00-22:00: nobody's edge
+    templates = list(DEFAULT_SHIFT_TEMPLATES)
+    sources: dict[str, AnySource] = {
+        "ot": OvertimeSource(kind="overtime"),
+        "temp": TempSource(kind="temp", lead_days=0),
+    }
+    rates = {("g", "ot"): ShiftRate(per_hour=10.0), ("g", "temp"): ShiftRate(per_shift=500.0)}
+    roster = book(
+        {"g": need}, DAY_GRID, templates, sources, rates, headcount={"g": 5}, shift_edges=edges
+    )
+    assert roster.covered
+    ot = [b for b in roster.bookings if b.source == "ot"]
+    assert {(b.start, b.end, b.agents) for b in ot} == {
+        ("17:00", "19:00", 2),
+        ("07:00", "08:00", 1),
+    }
+    temps = [b for b in roster.bookings if b.source == "temp"]
+    # one temp's day covers the third agent at 17:00 and the one at 21:00
+    assert len(temps) == 1 and temps[0].agents == 1
+    assert temps[0].start <= "17:00" and temps[0].template == "day"
+    # without the edges (a level schedule) overtime goes anywhere, up to the headcount
+    anywhere = book({"g": need}, DAY_GRID, templates, sources, rates, headcount={"g": 5})
+    assert {b.source for b in anywhere.bookings} == {"ot"}
 
 
 def test_lead_days_and_what_cannot_be_covered() -> None:
