@@ -14,7 +14,7 @@ from sim.cli import app
 from sim.report import build_compare_report, build_staff_report, build_sweep_report
 from tests.conftest import tiny_scenario
 from tests.test_cli import promo_scenario
-from tests.test_report import command_folders
+from tests.test_report import command_folders, with_roster
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -91,8 +91,14 @@ def test_a_pre_sale_run_draws_its_sales_lost_by_hour(lang: str, tmp_path: Path) 
     assert shot.stat().st_size > 10_000
 
 
-def _open_in_browser(report: Path, plot_ids: list[str], shot: Path) -> list[str]:
-    """Open a report, wait for an svg in every plot, take a screenshot: the console errors."""
+def _open_in_browser(
+    report: Path, plot_ids: list[str], shot: Path, counts: dict[str, int] | None = None
+) -> list[str]:
+    """Open a report, wait for an svg in every plot, take a screenshot: the console errors.
+
+    ``counts``: CSS selector → how many elements it must find once drawn (a miss is
+    returned as an error).
+    """
     sync_api = pytest.importorskip("playwright.sync_api")
     errors: list[str] = []
     with sync_api.sync_playwright() as p:
@@ -104,6 +110,10 @@ def _open_in_browser(report: Path, plot_ids: list[str], shot: Path) -> list[str]
             page.goto(report.as_uri())
             for div_id in plot_ids:
                 page.wait_for_selector(f"#{div_id} .main-svg", state="attached", timeout=30_000)
+            for selector, n in (counts or {}).items():
+                found = page.locator(selector).count()
+                if found != n:
+                    errors.append(f"{selector}: {found} drawn, not {n}")
             page.screenshot(path=str(shot), full_page=True)
         finally:
             browser.close()
@@ -114,10 +124,23 @@ def _open_in_browser(report: Path, plot_ids: list[str], shot: Path) -> list[str]
 def test_compare_sweep_and_staff_reports_draw_every_plot(lang: str, tmp_path: Path) -> None:
     pytest.importorskip("playwright.sync_api")
     folders = command_folders(tmp_path)
+    # the staff folder with booked extra shifts: its roster chart and bill draw too
+    folders["staff"] = with_roster(folders["staff"], tmp_path / "staff-roster")
     builders = {
         "compare": build_compare_report,
         "sweep": build_sweep_report,
         "staff": build_staff_report,
+    }
+    expected = {
+        "compare": ["fig-compare-arms", "fig-compare-diff"],
+        "sweep": ["fig-tornado", "fig-response"],
+        "staff": [
+            "fig-staff-agents",
+            "fig-staff-heatmap",
+            "fig-staff-targets",
+            "fig-staff-roster",
+            "fig-staff-bill",
+        ],
     }
     for kind, build in builders.items():
         report = tmp_path / f"{kind}-{lang}.html"
@@ -125,9 +148,15 @@ def test_compare_sweep_and_staff_reports_draw_every_plot(lang: str, tmp_path: Pa
         plot_ids = re.findall(
             r'<div id="(fig-[a-z-]+)" class="plotly-graph-div"', report.read_text()
         )
-        assert len(plot_ids) == 2, kind
+        assert plot_ids == expected[kind], kind
         shot = tmp_path / f"{kind}-{lang}.png"
-        assert _open_in_browser(report, plot_ids, shot) == [], kind
+        # every booked shift a bar, and per group a heatmap of short and one of surplus
+        counts = (
+            {"#fig-staff-roster .bars .point": 5, "#fig-staff-heatmap .hm": 2}
+            if kind == "staff"
+            else None
+        )
+        assert _open_in_browser(report, plot_ids, shot, counts) == [], kind
         assert shot.stat().st_size > 10_000, kind
 
 

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import ast
+import csv
 import html
+import io
 import json
+import math
 import re
+import shutil
 from pathlib import Path
 
+import plotly.graph_objects as go
 import pytest
 from typer.testing import CliRunner
 
@@ -21,9 +26,13 @@ from sim.report import (
     build_report,
     build_staff_report,
     build_sweep_report,
+    staff,
     used_folder_labels,
     used_labels,
 )
+from sim.report.data import STAFF_MAX_BYTES, StaffingData
+from sim.report.page import fmt
+from sim.report.staff import hour_grids
 from tests.conftest import ROOT, tiny_scenario
 from tests.test_cli import promo_scenario
 
@@ -231,12 +240,18 @@ def test_report_refuses_an_unknown_language(runs: dict[str, Path]) -> None:
 FOLDER_SECTIONS = {
     "compare": ("sec_compare_arms", "sec_compare_diff", "sec_compare_table"),
     "sweep": ("sec_tornado", "sec_response"),
-    "staff": ("sec_staff_cards", "sec_staff_agents", "sec_staff_targets"),
+    "staff": (
+        "sec_staff_cards",
+        "sec_staff_agents",
+        "sec_staff_heatmap",
+        "sec_staff_targets",
+        "sec_staff_roster",
+    ),
 }
 FOLDER_PLOTS = {
     "compare": ("compare-arms", "compare-diff"),
     "sweep": ("tornado", "response"),
-    "staff": ("staff-agents", "staff-targets"),
+    "staff": ("staff-agents", "staff-heatmap", "staff-targets"),
 }
 BUILDERS = {
     "compare": build_compare_report,
@@ -356,14 +371,259 @@ def test_the_staff_report_shows_short_and_surplus_cost_and_target(
     assert "¥" in page
 
 
-@pytest.mark.parametrize("kind", ["compare", "sweep", "staff"])
-def test_the_chinese_command_reports_have_no_untranslated_label(
-    folders: dict[str, Path], kind: str
+ROSTER = """date,group,source,start,end,agents,cost_yuan
+2026-11-01,agents,overtime,18:00,22:00,2,480.00
+2026-11-01,agents,overtime,20:00,24:00,1,240.00
+2026-11-01,agents,temp,22:00,06:00,3,900.50
+2026-11-01,chat,outsource,09:30,13:00,4,700.25
+2026-11-01,chat,<b>vendor</b>,10:00,14:00,2,400.00
+"""
+"""A roster.csv: past midnight, up to 24:00, a second group, a user's own source (markup)."""
+
+
+def with_roster(folder: Path, dest: Path, roster: str = ROSTER) -> Path:
+    """A copy of a staff folder with ``roster`` as its roster.csv.
+
+    Hand-written: staffing.json keeps no roster summary, so the report sums the CSV.
+    """
+    shutil.copytree(folder, dest)
+    (dest / "roster.csv").write_text(roster, encoding="utf-8")
+    info = json.loads((dest / "staffing.json").read_text())
+    info.pop("roster", None)
+    (dest / "staffing.json").write_text(json.dumps(info))
+    return dest
+
+
+def _shift_hours(start: str, end: str) -> float:
+    """Hours from start to end clock times (HH:MM), past midnight when end <= start."""
+    (sh, sm), (eh, em) = (map(int, x.split(":")) for x in (start, end))
+    minutes = (eh * 60 + em - sh * 60 - sm) % 1440
+    return (minutes or 1440) / 60
+
+
+def test_the_staff_heatmap_holds_short_and_surplus_apart_by_date_and_hour(
+    folders: dict[str, Path],
 ) -> None:
-    used = used_folder_labels(folders[kind], kind, "zh")
+    s = StaffingData(folders["staff"])
+    info = json.loads((folders["staff"] / "staffing.json").read_text())
+    grids = hour_grids(s)
+    assert list(grids) == s.groups == ["agents"]
+    grid = grids["agents"]
+    # 6 hours of 30-minute intervals from 2026-11-01 00:00: one date, hours 0-5
+    assert grid.dates == ["2026-11-01"]
+    assert all(v is None for v in grid.short[0][6:]) and None not in grid.short[0][:6]
+    for kind in ("short", "surplus"):
+        cells = [v for line in getattr(grid, kind) for v in line if v is not None]
+        assert all(v >= 0 for v in cells)
+        # each cell is shown to 4 significant digits
+        assert sum(cells) == pytest.approx(info[f"total_{kind}_agent_hours"], rel=1e-3, abs=1e-9)
+        column = [float(r[f"{kind}_agents"]) for r in s.rows]
+        peaks = [v for line in getattr(grid, f"peak_{kind}") for v in line if v is not None]
+        assert max(peaks) == pytest.approx(max(column), rel=1e-3)
+    figures: dict[str, go.Figure] = {}
+    page = build_staff_report(folders["staff"], figures=figures)
+    heat = [tr for tr in figures["fig-staff-heatmap"].data if tr.type == "heatmap"]
+    assert [tr.coloraxis for tr in heat] == ["coloraxis", "coloraxis2"]
+    assert TEXTS["peak_short"]["en"] in heat[0].hovertemplate
+    assert html.escape(TEXTS["heatmap_note"]["en"]) in page
+
+
+def test_the_staff_targets_figure_draws_the_fresh_ci_and_the_cards_the_fresh_check(
+    folders: dict[str, Path], tmp_path: Path
+) -> None:
+    # staff writes roster.csv and its summary: the card shows staffing.json's cost, the bill
+    # the CSV's rows
+    written = build_staff_report(folders["staff"])
+    booked = json.loads((folders["staff"] / "staffing.json").read_text())["roster"]
+    assert booked["bookings"] > 0
+    assert f'<div class="value">{fmt(booked["cost_yuan"], "yuan")}</div>' in written
+    assert 'id="fig-staff-roster"' in written and 'id="bill"' in written
+    # a folder from before the roster has neither
+    folder = shutil.copytree(folders["staff"], tmp_path / "staff")
+    (folder / "roster.csv").unlink()
+    info = json.loads((folder / "staffing.json").read_text())
+    del info["roster"]
+    (folder / "staffing.json").write_text(json.dumps(info))
+    figures: dict[str, go.Figure] = {}
+    page = build_staff_report(folder, figures=figures)
+    bands = [tr for tr in figures["fig-staff-targets"].data if tr.fill == "toself"]
+    assert [tr.name for tr in bands] == ["99% CI"]
+    assert min(y for y in bands[0].y if y is not None) >= 0  # a share's band is clipped
+    assert max(y for y in bands[0].y if y is not None) <= 1
+    fresh = info["fresh_check"]
+    target = info["targets"][0]
+    line = TEXTS["fresh_target"]["en"].format(
+        target=target,
+        met=fresh["met"][target],
+        judged=fresh["judged"][target],
+        within=fresh["within_ci"][target],
+        missed=fresh["missed"][target],
+        level="99",
+    )
+    assert html.escape(line) in page
+    verdict = "fresh_passed" if fresh["passed"] else "fresh_failed"
+    assert f'<div class="value">{TEXTS[verdict]["en"]}</div>' in page
+    # no roster.csv: one line says so, no chart and no bill
+    assert TEXTS["no_roster"]["en"] in _titles(page)
+    assert 'id="fig-staff-roster"' not in page and 'id="bill"' not in page
+    assert TEXTS["roster_cost"]["en"] not in page
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_staff_report_draws_the_roster_by_source_and_its_bill(
+    folders: dict[str, Path], tmp_path: Path, lang: str
+) -> None:
+    folder = with_roster(folders["staff"], tmp_path / "staff")
+    figures: dict[str, go.Figure] = {}
+    page = build_staff_report(folder, lang, figures=figures)
+    assert page == build_staff_report(folder, lang)
+    rest = _non_library(page)
+    rows = list(csv.DictReader(io.StringIO(ROSTER)))
+    # one bar per row, from its start to its end (the next date past midnight)
+    bars = [
+        (tr.name, b, x, n)
+        for tr in figures["fig-staff-roster"].data
+        for b, x, n in zip(tr.base, tr.x, tr.text, strict=True)
+    ]
+    assert len(bars) == len(rows)
+    expected = sorted(
+        (
+            f"{r['date']}T{r['start']}:00",
+            _shift_hours(r["start"], r["end"]) * 3_600_000,
+            r["agents"],
+        )
+        for r in rows
+    )
+    assert sorted((b, x, n) for _, b, x, n in bars) == expected
+    want = {"en": {"overtime", "temp", "outsource"}, "zh": {"加班", "临时工", "外包"}}[lang]
+    assert {name for name, *_ in bars} == {*want, "&lt;b&gt;vendor&lt;/b&gt;"}
+    # markup in a name is shown as typed, never live
+    assert "<b>vendor" not in rest and "&lt;b&gt;vendor&lt;/b&gt;" in rest
+    # the bill: per source and group, per source over both groups, and the total
+    t = {k: v[lang] for k, v in TEXTS.items()}
+    hours = [int(r["agents"]) * _shift_hours(r["start"], r["end"]) for r in rows]
+    total_hours, total_cost = math.fsum(hours), math.fsum(float(r["cost_yuan"]) for r in rows)
+    agents = sum(int(r["agents"]) for r in rows)
+    assert (
+        f'<td>{t["total"]}</td><td></td><td class="num">{len(rows)}</td>'
+        f'<td class="num">{agents}</td><td class="num">{total_hours:,.1f}</td>'
+        f'<td class="num">¥{total_cost:,.2f}</td>'
+    ) in rest
+    overtime = [
+        (h, float(r["cost_yuan"]))
+        for h, r in zip(hours, rows, strict=True)
+        if r["source"] == "overtime"
+    ]
+    over_h, over_cost = sum(h for h, _ in overtime), sum(c for _, c in overtime)
+    assert (
+        f'<td>{t["source_overtime"]}</td><td>{t["all_groups"]}</td><td class="num">2</td>'
+        f'<td class="num">3</td><td class="num">{over_h:,.1f}</td>'
+        f'<td class="num">¥{over_cost:,.2f}</td>'
+    ) in rest
+    assert "<td>&lt;b&gt;vendor&lt;/b&gt;</td><td>chat</td>" in rest
+    # the card: the roster's cost (staffing.json has none here: roster.csv's sum)
+    assert f"{t['roster_cost']} · {t['total']}" in _titles(page)
+    assert f"¥{total_cost:,.0f}" in rest
+    assert [tr.type for tr in figures["fig-staff-bill"].data] == ["bar", "bar"]
+    if lang == "zh":
+        used = used_folder_labels(folder, "staff", "zh")
+        assert used == used_folder_labels(folder, "staff", "en")
+        _assert_translated(used, page)
+
+
+def test_the_staff_report_takes_the_roster_s_cost_and_paid_hours_from_staffing_json(
+    folders: dict[str, Path], tmp_path: Path
+) -> None:
+    folder = with_roster(folders["staff"], tmp_path / "staff")
+    info = json.loads((folder / "staffing.json").read_text())
+    info["roster"] = {
+        "cost_yuan": 2000.0,
+        "cost_yuan_by_source": {"overtime": 720.0, "temp": 900.5},
+        "agent_hours_by_source": {"overtime": 11.0, "temp": 21.0},
+    }
+    (folder / "staffing.json").write_text(json.dumps(info))
+    page = build_staff_report(folder)
+    assert "overtime ¥720 · temp ¥900" in page
+    assert TEXTS["bill_paid"]["en"].format(hours="overtime 11.0 · temp 21.0") in page
+    # roster.csv adds up to more than staffing.json says: the bill says so
+    mismatch = TEXTS["bill_mismatch"]["en"].format(json="¥2,000.00", csv="¥2,720.75")
+    assert html.escape(mismatch) in page
+
+
+def test_the_staff_report_checks_and_bounds_roster_csv(
+    folders: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    header = ROSTER.splitlines()[0] + "\n"
+    empty = with_roster(folders["staff"], tmp_path / "empty", header)
+    assert TEXTS["roster_empty"]["en"] in _titles(build_staff_report(empty))
+    for bad, what in (
+        ("2026-11-01,agents,temp,9:00,18:00,1,10", "HH:MM"),
+        ("2026-11-01,agents,temp,09:00,24:30,1,10", "HH:MM"),
+        ("2026-13-01,agents,temp,09:00,18:00,1,10", "ISO date"),
+        ("2026-11-01,agents,temp,09:00,18:00,1.5,10", "whole number"),
+        ("2026-11-01,agents,temp,09:00,18:00,-1,10", "at least 0"),
+        ("2026-11-01,agents,temp,09:00,18:00,1,nan", "finite"),
+        ("2026-11-01,,temp,09:00,18:00,1,10", "empty"),
+    ):
+        folder = with_roster(
+            folders["staff"],
+            tmp_path / str(len(list(tmp_path.iterdir()))),
+            header + ROSTER.splitlines()[1] + "\n" + bad + "\n",
+        )
+        with pytest.raises(ReportError, match=rf"roster\.csv, row 3: .*{what}"):
+            build_staff_report(folder)
+    with pytest.raises(ReportError, match=r"roster\.csv has no column cost_yuan"):
+        build_staff_report(
+            with_roster(folders["staff"], tmp_path / "cols", "date,group,source,start,end,agents\n")
+        )
+    folder = with_roster(folders["staff"], tmp_path / "big")
+    monkeypatch.setitem(STAFF_MAX_BYTES, "roster.csv", 100)
+    with pytest.raises(ReportError, match=r"roster\.csv is larger than"):
+        build_staff_report(folder)
+    monkeypatch.undo()
+    # a long roster: the chart draws the first shifts by start, the bill counts every one
+    monkeypatch.setattr(staff, "MAX_BARS", 2)
+    figures: dict[str, go.Figure] = {}
+    page = build_staff_report(folder, figures=figures)
+    assert sum(len(tr.base) for tr in figures["fig-staff-roster"].data) == 2
+    assert TEXTS["roster_capped"]["en"].format(shown="2", total="5") in page
+    assert '<td class="num">5</td>' in page
+
+
+def test_an_older_staff_folder_without_short_surplus_and_ci_still_builds(
+    folders: dict[str, Path], tmp_path: Path
+) -> None:
+    old = tmp_path / "old"
+    old.mkdir()
+    rows = list(csv.DictReader(io.StringIO((folders["staff"] / "staffing.csv").read_text())))
+    keep = ["interval_start", "group", "required_agents", "scheduled_agents", "phone.service_level"]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, keep, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    (old / "staffing.csv").write_text(out.getvalue())
+    info = json.loads((folders["staff"] / "staffing.json").read_text())
+    for key in (
+        "fresh_check",
+        "confidence",
+        "short_agent_hours_by_day",
+        "surplus_agent_hours_by_day",
+    ):
+        del info[key]
+    (old / "staffing.json").write_text(json.dumps(info))
+    figures: dict[str, go.Figure] = {}
+    page = build_staff_report(old, figures=figures)
+    assert TEXTS["sec_staff_heatmap"]["en"] in _titles(page)
+    assert TEXTS["fresh_check"]["en"] not in page
+    assert not any(tr.fill == "toself" for tr in figures["fig-staff-targets"].data)
+    # short and surplus from required − scheduled, as the newer columns hold them
+    new, older = hour_grids(StaffingData(folders["staff"])), hour_grids(StaffingData(old))
+    assert older["agents"] == new["agents"]
+
+
+def _assert_translated(used: set[str], page: str) -> None:
+    """Every label key of a Chinese page is translated, and no English text of one shows."""
     assert used <= set(TEXTS)
-    assert used == used_folder_labels(folders[kind], kind, "en")
-    page = BUILDERS[kind](folders[kind], "zh")
     titles = _titles(page)
     for key in used:
         en, zh = TEXTS[key]["en"], TEXTS[key]["zh"]
@@ -371,8 +631,18 @@ def test_the_chinese_command_reports_have_no_untranslated_label(
         en_text = en.split("{")[0].strip()
         if en_text:
             assert all(en_text not in title for title in titles), (key, en_text)
-    assert TEXTS[FOLDER_SECTIONS[kind][0]]["zh"] in titles
     assert '<html lang="zh-CN">' in page
+
+
+@pytest.mark.parametrize("kind", ["compare", "sweep", "staff"])
+def test_the_chinese_command_reports_have_no_untranslated_label(
+    folders: dict[str, Path], kind: str
+) -> None:
+    used = used_folder_labels(folders[kind], kind, "zh")
+    assert used == used_folder_labels(folders[kind], kind, "en")
+    page = BUILDERS[kind](folders[kind], "zh")
+    _assert_translated(used, page)
+    assert TEXTS[FOLDER_SECTIONS[kind][0]]["zh"] in _titles(page)
 
 
 @pytest.mark.parametrize("kind", ["compare", "sweep", "staff"])

@@ -7,11 +7,13 @@ few MB).
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import math
 import re
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -241,10 +243,99 @@ class SweepData:
 TARGET = re.compile(r"^\s*([A-Za-z0-9_.]+)\s*(>=|<=|>|<)\s*([-+0-9.eE]+)\s*$")
 
 
+STAFF_MAX_BYTES = {
+    "staffing.csv": 256 * 2**20,
+    "staffing.json": 16 * 2**20,
+    "roster.csv": 16 * 2**20,
+}
+"""The most a staff folder's file may hold, bytes (a year of 15-minute intervals of ten
+groups is about 70 MB of staffing.csv; a roster row about 50 bytes)."""
+
+ROSTER_COLUMNS = ("date", "group", "source", "start", "end", "agents", "cost_yuan")
+"""roster.csv's columns: one row per booked extra shift."""
+
+_CLOCK = re.compile(r"^(\d{2}):(\d{2})$")
+
+
+@dataclass(frozen=True)
+class Booked:
+    """One row of roster.csv: agents booked on a shift of one source, on one local date.
+
+    ``start`` and ``end`` are local date-times; an ``end`` clock time at or before the
+    ``start`` one (or ``24:00``) falls on the next date.
+    """
+
+    date: str
+    group: str
+    source: str
+    start: dt.datetime
+    end: dt.datetime
+    agents: int
+    cost_yuan: float
+
+    @property
+    def hours(self) -> float:
+        """The shift's length from start to end, h (breaks included: the CSV has none)."""
+        return (self.end - self.start).total_seconds() / 3600.0
+
+    @property
+    def agent_hours(self) -> float:
+        """Agents × :attr:`hours`, agent-hours."""
+        return self.agents * self.hours
+
+
+def _clock(cell: str) -> dt.timedelta | None:
+    """An ``HH:MM`` clock time as the time from midnight, ``24:00`` included; None if not one."""
+    m = _CLOCK.match(cell)
+    if m is None:
+        return None
+    h, minute = int(m[1]), int(m[2])
+    if minute > 59 or h > 24 or (h == 24 and minute):
+        return None
+    return dt.timedelta(hours=h, minutes=minute)
+
+
+def _booked(row: Mapping[str, str], line: int) -> Booked:
+    """A roster.csv row, checked: ``line`` numbers it in the file's rows (header = 1)."""
+
+    def bad(what: str) -> ReportError:
+        return ReportError(f"roster.csv, row {line}: {what}")
+
+    try:
+        date = dt.date.fromisoformat(row["date"] or "")
+    except ValueError:
+        raise bad("date is not an ISO date") from None
+    start, end = _clock(row["start"] or ""), _clock(row["end"] or "")
+    if start is None or end is None:
+        raise bad("start and end must be HH:MM clock times")
+    if end <= start:  # crosses midnight
+        end += dt.timedelta(days=1)
+    try:
+        agents = int(row["agents"] or "")
+        cost = float(row["cost_yuan"] or "")
+    except ValueError:
+        raise bad("agents must be a whole number and cost_yuan a number") from None
+    if agents < 0 or not math.isfinite(cost):
+        raise bad("agents must be at least 0 and cost_yuan finite")
+    group, source = row["group"] or "", row["source"] or ""
+    if not group or not source:
+        raise bad("group and source must not be empty")
+    midnight = dt.datetime.combine(date, dt.time())
+    return Booked(date.isoformat(), group, source, midnight + start, midnight + end, agents, cost)
+
+
 class StaffingData:
-    """A ``promosim staff`` folder: staffing.csv's rows and metrics, staffing.json, targets."""
+    """A ``promosim staff`` folder: staffing.csv, staffing.json, targets, roster.csv if any.
+
+    Raises:
+        ReportError: a file is missing, larger than :data:`STAFF_MAX_BYTES`, or unreadable.
+    """
 
     def __init__(self, folder: Path) -> None:
+        for name, limit in STAFF_MAX_BYTES.items():
+            path = folder / name
+            if path.is_file() and path.stat().st_size > limit:
+                raise ReportError(f"{folder}: {name} is larger than {limit // 2**20} MiB")
         files = read_folder(folder, "staffing", ("staffing.csv", "staffing.json"))
         self.info = read_json(folder, "staffing.json", "staffing")
         fixed = ("interval_start", "group", "required_agents", "scheduled_agents")
@@ -252,6 +343,8 @@ class StaffingData:
         header = csv.DictReader(text_lines(files["staffing.csv"])).fieldnames or []
         # folders before short and surplus were apart had neither column nor CI columns
         apart = ("short_agents", "surplus_agents")
+        self.apart = all(c in header for c in apart)
+        """Whether staffing.csv has short_agents and surplus_agents."""
         self.metrics = [
             c
             for c in header
@@ -263,3 +356,9 @@ class StaffingData:
             m = TARGET.match(str(text))
             if m:
                 self.targets.append((m[1], m[2], float(m[3])))
+        self.roster: list[Booked] | None = None
+        """roster.csv's rows in file order; None without the file."""
+        if (folder / "roster.csv").is_file():
+            text = read_folder(folder, "staffing", ("roster.csv",))["roster.csv"]
+            rows = read_csv(text, "roster.csv", ROSTER_COLUMNS)
+            self.roster = [_booked(r, n) for n, r in enumerate(rows, start=2)]

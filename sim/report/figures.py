@@ -86,3 +86,46 @@ def error_bars(
     up = [None if m is None or h is None else h - m for m, h in zip(mean, hi, strict=True)]
     down = [None if m is None or w is None else m - w for m, w in zip(mean, lo, strict=True)]
     return {"type": "data", "symmetric": False, "array": rounded(up), "arrayminus": rounded(down)}
+
+
+def _band(
+    x: list[str], lo: list[float | None], hi: list[float | None]
+) -> tuple[list[str | None], list[float | None]]:
+    """A CI band as closed shapes, one per run of intervals where both bounds exist."""
+    bx: list[str | None] = []
+    by: list[float | None] = []
+    k = 0
+    while k < len(x):
+        if lo[k] is None or hi[k] is None:
+            k += 1
+            continue
+        end = k
+        while end < len(x) and lo[end] is not None and hi[end] is not None:
+            end += 1
+        bx += [*x[k:end], *reversed(x[k:end]), None]
+        by += [*hi[k:end], *reversed(lo[k:end]), None]
+        k = end
+    return bx, by
+
+
+def band_trace(
+    x: list[str],
+    lo: list[float | None],
+    hi: list[float | None],
+    color: str,
+    name: str,
+    **more: Any,
+) -> go.Scatter:
+    """A CI band from ``lo`` to ``hi`` over ``x``, filled, without hover."""
+    band_x, band_y = _band(x, lo, hi)
+    return go.Scatter(
+        x=band_x,
+        y=band_y,
+        mode="lines",
+        line={"width": 0},
+        fill="toself",
+        fillcolor=color,
+        name=name,
+        hoverinfo="skip",
+        **more,
+    )

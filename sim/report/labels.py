@@ -231,6 +231,101 @@ LABELS: dict[str, dict[str, str]] = {
         "zh": "所需：满足全部目标的各时段最少坐席数（Erlang A 初算，经模拟修正）；"
         "已排：场景自身的排班。",
     },
+    "sec_staff_heatmap": {
+        "en": "Short and surplus agent-hours by day and hour",
+        "zh": "按日期与小时的缺口与富余坐席工时",
+    },
+    "heatmap_note": {
+        "en": "Each cell is one clock hour of one local date. Left: agent-hours short "
+        "(required − scheduled, where positive); right: agent-hours of surplus (scheduled − "
+        "required, where positive). The two are summed apart, never netted: an hour can hold "
+        "a short interval and a surplus one. Grey: no interval. Hover: the most agents short "
+        "(or of surplus) in one interval of that hour.",
+        "zh": "每格为某一本地日期的一个整点小时。左：缺口坐席工时（所需 − 已排，取正值）；"
+        "右：富余坐席工时（已排 − 所需，取正值）。两者分开累计、从不相抵："
+        "同一小时内可能既有缺口时段又有富余时段。灰色：无时段。悬停显示该小时内单个时段的最大缺口（或富余）坐席数。",
+    },
+    "heat_short": {"en": "short", "zh": "缺口"},
+    "heat_surplus": {"en": "surplus", "zh": "富余"},
+    "peak_short": {"en": "most agents short in one interval", "zh": "单个时段最大缺口坐席数"},
+    "peak_surplus": {
+        "en": "most agents of surplus in one interval",
+        "zh": "单个时段最大富余坐席数",
+    },
+    "ci_level": {"en": "{level}% CI", "zh": "{level}% 置信区间"},
+    "targets_note": {
+        "en": "Line: the plan's value per interval on fresh seeds (mean over replications); "
+        "shaded: its {level}% CI; dashed: the target.",
+        "zh": "折线：方案在新随机种子下各时段的模拟值（各次重复均值）；阴影：其 {level}% 置信区间；"
+        "虚线：目标。",
+    },
+    "fresh_check": {"en": "Fresh-seed check", "zh": "新种子复核"},
+    "fresh_passed": {"en": "Passed", "zh": "通过"},
+    "fresh_failed": {"en": "Significant misses", "zh": "存在显著未达标"},
+    "fresh_target": {
+        "en": "{target}: {met} of {judged} intervals meet it, {within} within the {level}% "
+        "CI, {missed} missed",
+        "zh": "{target}：{judged} 个时段中 {met} 个达标，{within} 个未达标但在 {level}% "
+        "置信区间内，{missed} 个显著未达标",
+    },
+    "fresh_run": {
+        "en": "{target} over the whole run: {verdict}",
+        "zh": "{target}（全程）：{verdict}",
+    },
+    "fresh_met": {"en": "met", "zh": "达标"},
+    "fresh_within": {"en": "missed, within the CI", "zh": "未达标，但在置信区间内"},
+    "fresh_missed": {"en": "missed", "zh": "显著未达标"},
+    "fresh_seed": {
+        "en": "seed {seed} · {rounds} round(s) of {n} replications",
+        "zh": "随机种子 {seed} · 共 {rounds} 轮，每轮 {n} 次重复",
+    },
+    "roster_cost": {"en": "Booked extra shifts, cost", "zh": "新增班次费用"},
+    "sec_staff_roster": {"en": "Booked extra shifts by source", "zh": "按来源的新增班次"},
+    "roster_note": {
+        "en": "One bar per row of roster.csv: a shift booked on a date from its start to its "
+        "end (past midnight into the next date), coloured by source, a lane per group and "
+        "source; the number is its agents.",
+        "zh": "每条横条为 roster.csv 的一行：某日预订的一个班次，从开始到结束（跨午夜则延至次日），"
+        "颜色表示来源，每个坐席组与来源一行；条上数字为坐席数。",
+    },
+    "no_roster": {
+        "en": "This folder has no roster.csv: no extra shifts booked.",
+        "zh": "本目录没有 roster.csv：未预订新增班次。",
+    },
+    "roster_empty": {"en": "roster.csv books no shift.", "zh": "roster.csv 未预订任何班次。"},
+    "roster_capped": {
+        "en": "The first {shown} of {total} shifts by start are drawn; the bill below counts all.",
+        "zh": "按开始时间仅绘出前 {shown} 个班次（共 {total} 个）；下方费用表计入全部班次。",
+    },
+    "sec_staff_bill": {"en": "The bill by source", "zh": "按来源的费用"},
+    "bill_note": {
+        "en": "From roster.csv. Agent-hours count each shift from its start to its end "
+        "(agents × hours), breaks included, as the file does not list them; the cost is the "
+        "booking's, all its agents.",
+        "zh": "数据取自 roster.csv。坐席工时按每个班次从开始到结束计算（坐席数 × 小时数），"
+        "含休息时间（文件未列出休息）；费用为该预订全部坐席的费用。",
+    },
+    "bill_paid": {
+        "en": "Paid agent-hours (breaks out), from staffing.json: {hours}.",
+        "zh": "计薪坐席工时（不含休息），取自 staffing.json：{hours}。",
+    },
+    "bill_mismatch": {
+        "en": "staffing.json gives the roster's cost as {json}; roster.csv's rows add up to {csv}.",
+        "zh": "staffing.json 记录的新增班次费用为 {json}；roster.csv 各行合计为 {csv}。",
+    },
+    "source": {"en": "source", "zh": "来源"},
+    "all_groups": {"en": "all groups", "zh": "全部坐席组"},
+    "bill_shifts": {"en": "shift rows", "zh": "班次行数"},
+    "bill_agents": {"en": "agents booked", "zh": "预订坐席人次"},
+    "bill_hours": {"en": "agent-hours, start to end", "zh": "坐席工时（开始至结束）"},
+    "bill_cost": {"en": "cost", "zh": "费用"},
+    "bill_rate": {"en": "per agent-hour", "zh": "每坐席工时费用"},
+    "axis_cost": {"en": "Cost (yuan)", "zh": "费用（元）"},
+    "source_in_house": {"en": "in-house", "zh": "本组坐席"},
+    "source_overtime": {"en": "overtime", "zh": "加班"},
+    "source_temp": {"en": "temp", "zh": "临时工"},
+    "source_cloud": {"en": "cloud", "zh": "云客服"},
+    "source_outsource": {"en": "outsource", "zh": "外包"},
 }
 
 

@@ -21,7 +21,15 @@ from plotly.subplots import make_subplots
 
 from sim import catalog
 from sim.report.data import RunData, num, read_run
-from sim.report.figures import LIGHT, PALETTE, clip, error_bars, layout, top_legend
+from sim.report.figures import (
+    LIGHT,
+    PALETTE,
+    band_trace,
+    clip,
+    error_bars,
+    layout,
+    top_legend,
+)
 from sim.report.labels import Text
 from sim.report.page import Plots, ci_cell, fmt, page, rounded, signed
 
@@ -241,49 +249,6 @@ def _times(x: Sequence[str], n: int) -> dict[str, Any]:
     return {"x0": x[0], "dx": step // dt.timedelta(milliseconds=1)}
 
 
-def _band(
-    x: list[str], lo: list[float | None], hi: list[float | None]
-) -> tuple[list[str | None], list[float | None]]:
-    """A CI band as closed shapes, one per run of intervals where both bounds exist."""
-    bx: list[str | None] = []
-    by: list[float | None] = []
-    k = 0
-    while k < len(x):
-        if lo[k] is None or hi[k] is None:
-            k += 1
-            continue
-        end = k
-        while end < len(x) and lo[end] is not None and hi[end] is not None:
-            end += 1
-        bx += [*x[k:end], *reversed(x[k:end]), None]
-        by += [*hi[k:end], *reversed(lo[k:end]), None]
-        k = end
-    return bx, by
-
-
-def _band_trace(
-    x: list[str],
-    lo: list[float | None],
-    hi: list[float | None],
-    color: str,
-    name: str,
-    **more: Any,
-) -> go.Scatter:
-    """A CI band from ``lo`` to ``hi`` over ``x``, filled, without hover."""
-    band_x, band_y = _band(x, lo, hi)
-    return go.Scatter(
-        x=band_x,
-        y=band_y,
-        mode="lines",
-        line={"width": 0},
-        fill="toself",
-        fillcolor=color,
-        name=name,
-        hoverinfo="skip",
-        **more,
-    )
-
-
 def _interval_figure(
     run: RunData, t: Text, metric: str, axis: str, upper: float | None, reference: bool
 ) -> go.Figure | None:
@@ -312,7 +277,7 @@ def _interval_figure(
         x, mean, lo, hi = _interval_series(run, run.main_arm, c, metric)
         first = row == 1
         fig.add_trace(
-            _band_trace(
+            band_trace(
                 x,
                 clip(lo, 0.0, upper),
                 clip(hi, 0.0, upper),
@@ -551,7 +516,7 @@ def _lost_hourly_figure(run: RunData, t: Text) -> go.Figure | None:
         mean, lo, hi = _hourly(run, "lost_orders", arm)
         line, fill, dash = styles[arm]
         fig.add_trace(
-            _band_trace(
+            band_trace(
                 x,
                 clip(lo, 0.0, None),
                 clip(hi, 0.0, None),

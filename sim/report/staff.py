@@ -1,18 +1,163 @@
-"""The staffing report: required against scheduled agents, target metrics, extra hours and cost."""
+"""The staffing report: agents, short and surplus by day and hour, targets, roster and bill."""
 
 from __future__ import annotations
 
+import datetime as dt
 import html
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from sim import catalog
-from sim.report.data import StaffingData, num
-from sim.report.figures import PALETTE, axis_format, layout
+from sim.report.data import Booked, ReportError, StaffingData, num
+from sim.report.figures import PALETTE, axis_format, band_trace, clip, layout
 from sim.report.labels import Text
-from sim.report.page import Plots, fmt, note_html, page, rounded, section_html
+from sim.report.page import Plots, fmt, note_html, page, plotly_text, rounded, section_html
+
+SOURCES = ("in_house", "overtime", "temp", "cloud", "outsource")
+"""The built-in sources of extra shifts, in the order the report lists them."""
+
+SOURCE_COLORS = {
+    "in_house": PALETTE[0],
+    "overtime": PALETTE[1],
+    "temp": PALETTE[2],
+    "cloud": PALETTE[4],
+    "outsource": PALETTE[5],
+}
+OTHER_COLORS = (PALETTE[6], PALETTE[7], PALETTE[8], PALETTE[9], PALETTE[3])
+"""Colours of a user's own sources, in the order they first appear."""
+
+MAX_BARS = 3000
+"""The most booked shifts the roster chart draws (the first by start); the bill counts all."""
+
+PATTERNS = ("", "/", ".", "x", "-", "|", "+", "\\")
+"""Bar patterns telling the groups apart in the bill's chart (colour is the source's)."""
+
+SHORT_COLOR = "#c0392b"
+SURPLUS_COLOR = PALETTE[0]
+NO_INTERVAL = "#e8e8e8"
+"""The heatmaps' background: an hour without an interval (zero is white)."""
+BAND_COLOR = "rgba(76,120,168,0.25)"
+
+
+def _source_name(source: str, t: Text) -> str:
+    """A source as the page names it: a built-in one translated, a user's own as written."""
+    return t(f"source_{source}") if source in SOURCES else source
+
+
+def _sources(roster: Sequence[Booked]) -> list[str]:
+    """The roster's sources: built-in ones first in :data:`SOURCES` order, then a user's own."""
+    seen = dict.fromkeys(b.source for b in roster)
+    return [s for s in SOURCES if s in seen] + [s for s in seen if s not in SOURCES]
+
+
+def _source_colors(sources: Sequence[str]) -> dict[str, str]:
+    others = itertools.cycle(OTHER_COLORS)
+    return {s: SOURCE_COLORS[s] if s in SOURCE_COLORS else next(others) for s in sources}
+
+
+def _roster_groups(s: StaffingData, roster: Sequence[Booked]) -> list[str]:
+    """The roster's groups: the plan's order first, then any other in file order."""
+    seen = dict.fromkeys(b.group for b in roster)
+    return [g for g in s.groups if g in seen] + [g for g in seen if g not in s.groups]
+
+
+def _number(value: Any) -> float | None:
+    """A JSON number as a float; None for anything else (booleans included)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def _numbers(values: Mapping[Any, Any]) -> dict[str, float]:
+    """A JSON object's number values by key as text; anything else left out."""
+    return {str(k): x for k, v in values.items() if (x := _number(v)) is not None}
+
+
+def _level(s: StaffingData) -> str:
+    """The fresh check's confidence as a percentage (99 when staffing.json has none)."""
+    conf = _number(s.info.get("confidence"))
+    return f"{100 * conf:g}" if conf is not None and 0 < conf < 1 else "99"
+
+
+# --------------------------------------------------------------------------- cards
+
+
+def _fresh_card(s: StaffingData, t: Text) -> str:
+    """The fresh-seed check: passed or not, and per target how its intervals fared."""
+    fresh = s.info.get("fresh_check")
+    if not isinstance(fresh, dict) or not isinstance(fresh.get("passed"), bool):
+        return ""
+    passed = fresh["passed"]
+    level = _level(s)
+
+    def count(key: str, target: str) -> int | None:
+        counts = fresh.get(key)
+        value = counts.get(target) if isinstance(counts, dict) else None
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    lines = []
+    judged = fresh.get("judged")
+    for target in judged if isinstance(judged, dict) else {}:
+        n, met, within, missed = (
+            count(k, target) for k in ("judged", "met", "within_ci", "missed")
+        )
+        if n is None or met is None or within is None or missed is None:
+            continue
+        if s.info.get("per_interval") is False:
+            verdict = "fresh_met" if met else "fresh_within" if within else "fresh_missed"
+            lines.append(t("fresh_run", target=target, verdict=t(verdict)))
+        else:
+            lines.append(
+                t(
+                    "fresh_target",
+                    target=target,
+                    met=f"{met:,}",
+                    judged=f"{n:,}",
+                    within=f"{within:,}",
+                    missed=f"{missed:,}",
+                    level=level,
+                )
+            )
+    seed, rounds, reps = (fresh.get(k) for k in ("seed", "rounds", "replications"))
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in (seed, rounds, reps)):
+        lines.append(t("fresh_seed", seed=seed, rounds=rounds, n=reps))
+    return (
+        f'<div class="card {"good" if passed else "bad"}">'
+        f'<div class="label">{html.escape(t("fresh_check"))}</div>'
+        f'<div class="value">{html.escape(t("fresh_passed" if passed else "fresh_failed"))}'
+        f'</div><div class="extra">{"<br>".join(html.escape(x) for x in lines)}</div></div>'
+    )
+
+
+def _roster_card(s: StaffingData, t: Text) -> str:
+    """What the booked extra shifts cost: staffing.json's figure, else roster.csv's sum."""
+    info = s.info.get("roster")
+    info = info if isinstance(info, dict) else {}
+    total = _number(info.get("cost_yuan"))
+    by_source: dict[str, float] = {}
+    given = info.get("cost_yuan_by_source")
+    if isinstance(given, dict):
+        by_source = _numbers(given)
+    if s.roster is not None and total is None:
+        total = math.fsum(b.cost_yuan for b in s.roster)
+        for source in _sources(s.roster):
+            by_source[source] = math.fsum(b.cost_yuan for b in s.roster if b.source == source)
+    if total is None:
+        return ""
+    extra = " · ".join(f"{_source_name(k, t)} {fmt(v, 'yuan')}" for k, v in by_source.items())
+    return (
+        '<div class="card">'
+        f'<div class="label">{html.escape(t("roster_cost"))} · {html.escape(t("total"))}</div>'
+        f'<div class="value">{html.escape(fmt(total, "yuan"))}</div>'
+        f'<div class="extra">{html.escape(extra)}</div></div>'
+    )
 
 
 def _staff_cards(s: StaffingData, t: Text) -> str:
@@ -23,7 +168,8 @@ def _staff_cards(s: StaffingData, t: Text) -> str:
         f'<div class="label">{html.escape(t("target"))}</div>'
         f'<div class="value">{html.escape(t("targets_met" if met else "targets_not_met"))}</div>'
         f'<div class="ci">{html.escape(" · ".join(str(x) for x in info.get("targets") or []))}'
-        "</div></div>"
+        "</div></div>",
+        _fresh_card(s, t),
     ]
     for label, total, per_group, kind in (
         (
@@ -58,6 +204,7 @@ def _staff_cards(s: StaffingData, t: Text) -> str:
             f'<div class="value">{html.escape(fmt(float(total), kind))}</div>'
             f'<div class="extra">{html.escape(extra)}</div></div>'
         )
+    cards.append(_roster_card(s, t))
     for metric, value in (info.get("overall") or {}).items():
         if isinstance(value, int | float):
             shown = fmt(float(value), catalog.fmt_of(str(metric)))
@@ -70,6 +217,9 @@ def _staff_cards(s: StaffingData, t: Text) -> str:
     return f'<div class="cards">{"".join(cards)}</div>'
 
 
+# --------------------------------------------------------------------------- agents
+
+
 def _staff_agents_figure(s: StaffingData, t: Text) -> go.Figure | None:
     if not s.groups:
         return None
@@ -78,7 +228,7 @@ def _staff_agents_figure(s: StaffingData, t: Text) -> go.Figure | None:
         cols=1,
         shared_xaxes=True,
         vertical_spacing=0.08 if len(s.groups) > 1 else 0.0,
-        subplot_titles=[f"{t('group')} {g}" for g in s.groups],
+        subplot_titles=[f"{t('group')} {plotly_text(g)}" for g in s.groups],
     )
     for row, g in enumerate(s.groups, start=1):
         rows = [r for r in s.rows if r["group"] == g]
@@ -107,6 +257,177 @@ def _staff_agents_figure(s: StaffingData, t: Text) -> go.Figure | None:
     return fig
 
 
+# --------------------------------------------------------------------------- day × hour
+
+
+@dataclass
+class HourGrid:
+    """A group's short and surplus per local date and clock hour.
+
+    ``short`` and ``surplus`` are agent-hours in the hour (agents × the part of each
+    interval inside it, summed apart); ``peak_*`` the most agents short or of surplus in
+    one interval overlapping it. Rows follow ``dates``; columns are hours 0–23; None where
+    no interval overlaps the hour.
+    """
+
+    dates: list[str]
+    short: list[list[float | None]] = field(default_factory=list)
+    surplus: list[list[float | None]] = field(default_factory=list)
+    peak_short: list[list[float | None]] = field(default_factory=list)
+    peak_surplus: list[list[float | None]] = field(default_factory=list)
+
+
+def _cell(row: Mapping[str, str | None], column: str) -> float | None:
+    """A staffing.csv cell as a finite number, None when empty or absent."""
+    text = row.get(column) or ""
+    try:
+        value = float(text) if text else None
+    except ValueError:
+        raise ReportError(f"staffing.csv: {column} {text[:40]!r} is not a number") from None
+    return value if value is not None and math.isfinite(value) else None
+
+
+def _short_surplus(s: StaffingData, row: Mapping[str, str | None]) -> tuple[float, float]:
+    """An interval's agents short and of surplus (from required − scheduled in old folders)."""
+    if s.apart:
+        short, surplus = _cell(row, "short_agents"), _cell(row, "surplus_agents")
+        if short is not None and surplus is not None:
+            return max(short, 0.0), max(surplus, 0.0)
+    required, scheduled = _cell(row, "required_agents"), _cell(row, "scheduled_agents")
+    if required is None or scheduled is None:
+        return 0.0, 0.0
+    return max(required - scheduled, 0.0), max(scheduled - required, 0.0)
+
+
+def _starts(s: StaffingData) -> tuple[dict[str, dt.datetime], dt.timedelta | None]:
+    """Every interval start, parsed (local clock), and the interval length (None: one start)."""
+    parsed: dict[str, dt.datetime] = {}
+    for r in s.rows:
+        text = r["interval_start"] or ""
+        if text not in parsed:
+            try:
+                parsed[text] = dt.datetime.fromisoformat(text).replace(tzinfo=None)
+            except ValueError:
+                raise ReportError(
+                    f"staffing.csv: interval_start {text[:40]!r} is not an ISO time"
+                ) from None
+    ordered = sorted(set(parsed.values()))
+    step = min((b - a for a, b in itertools.pairwise(ordered)), default=None)
+    if step is not None and step > dt.timedelta(days=1):  # no scenario's interval is longer
+        raise ReportError("staffing.csv: its intervals are more than a day apart")
+    return parsed, step
+
+
+def hour_grids(s: StaffingData) -> dict[str, HourGrid]:
+    """Each planned group's :class:`HourGrid`; none when the interval length is unknown."""
+    parsed, step = _starts(s)
+    if step is None:
+        return {}
+    hour = dt.timedelta(hours=1)
+    # per group, (date, hour) → [short h, surplus h, peak short, peak surplus]
+    by_group: dict[str, dict[tuple[str, int], list[float]]] = {g: {} for g in s.groups}
+    for r in s.rows:
+        cells = by_group[r["group"]]
+        short, surplus = _short_surplus(s, r)
+        at = parsed[r["interval_start"] or ""]
+        end = at + step
+        while at < end:
+            cut = min(end, at.replace(minute=0, second=0, microsecond=0) + hour)
+            part = (cut - at) / hour
+            cell = cells.setdefault((at.date().isoformat(), at.hour), [0.0, 0.0, 0.0, 0.0])
+            cell[0] += short * part
+            cell[1] += surplus * part
+            cell[2] = max(cell[2], short)
+            cell[3] = max(cell[3], surplus)
+            at = cut
+    grids = {}
+    for g, cells in by_group.items():
+        grid = HourGrid(sorted({d for d, _ in cells}))
+        for date in grid.dates:
+            for k, out in enumerate((grid.short, grid.surplus, grid.peak_short, grid.peak_surplus)):
+                values = [cells[date, h][k] if (date, h) in cells else None for h in range(24)]
+                out.append(rounded(values))
+        grids[g] = grid
+    return grids
+
+
+def _heatmap_figure(s: StaffingData, t: Text) -> go.Figure | None:
+    """Per group, agent-hours short (left) and of surplus (right) by local date and hour."""
+    grids = hour_grids(s)
+    if not grids:
+        return None
+    heights = [min(max(18 * len(g.dates), 160), 900) for g in grids.values()]
+    gap = 70
+    total = sum(heights) + gap * (len(heights) - 1)
+    titles = []
+    for g in grids:
+        name = f"{t('group')} {plotly_text(g)}"
+        titles += [f"{name} · {t('heat_short')}", f"{name} · {t('heat_surplus')}"]
+    fig = make_subplots(
+        rows=len(grids),
+        cols=2,
+        row_heights=[h / sum(heights) for h in heights],
+        vertical_spacing=gap / total if len(grids) > 1 else 0.0,
+        horizontal_spacing=0.1,
+        subplot_titles=titles,
+    )
+    unit = t("agent_hours")  # the catalog's word
+
+    def hover(kind: str) -> str:
+        return (
+            f"{t('axis_day')} %{{y}} · {t('axis_hour')} %{{x}}<br>"
+            f"{t(f'heat_{kind}')} · {unit} %{{z:.2f}}<br>"
+            f"{t(f'peak_{kind}')} %{{customdata:.1f}}<extra></extra>"
+        )
+
+    top = {"short": 0.0, "surplus": 0.0}
+    for row, grid in enumerate(grids.values(), start=1):
+        for col, kind, z, peak in (
+            (1, "short", grid.short, grid.peak_short),
+            (2, "surplus", grid.surplus, grid.peak_surplus),
+        ):
+            top[kind] = max([top[kind], *(v for line in z for v in line if v is not None)])
+            fig.add_trace(
+                go.Heatmap(
+                    z=z,
+                    x=list(range(24)),
+                    y=grid.dates,
+                    customdata=peak,
+                    coloraxis="coloraxis" if kind == "short" else "coloraxis2",
+                    xgap=1,
+                    ygap=1,
+                    name=t(f"heat_{kind}"),
+                    hovertemplate=hover(kind),
+                ),
+                row=row,
+                col=col,
+            )
+        fig.update_yaxes(showticklabels=False, row=row, col=2)
+    fig.update_yaxes(type="category", autorange="reversed")
+    fig.update_xaxes(range=[-0.5, 23.5], dtick=2)
+    fig.update_xaxes(title_text=t("axis_hour"), row=len(grids))
+
+    def scale(color: str, peak: float, x: float) -> dict[str, Any]:
+        return {
+            "colorscale": [[0.0, "#ffffff"], [1.0, color]],
+            "cmin": 0.0,
+            "cmax": peak if peak > 0 else 1.0,
+            "colorbar": {"title": {"text": unit}, "x": x, "xanchor": "left", "thickness": 12},
+        }
+
+    layout(
+        fig,
+        100 + total,
+        coloraxis=scale(SHORT_COLOR, top["short"], 0.455),
+        coloraxis2=scale(SURPLUS_COLOR, top["surplus"], 1.01),
+        plot_bgcolor=NO_INTERVAL,
+    )
+    return fig
+
+
+# --------------------------------------------------------------------------- targets
+
+
 def _staff_targets_figure(s: StaffingData, t: Text) -> go.Figure | None:
     if not s.metrics:
         return None
@@ -115,22 +436,47 @@ def _staff_targets_figure(s: StaffingData, t: Text) -> go.Figure | None:
         cols=1,
         shared_xaxes=True,
         vertical_spacing=0.08 if len(s.metrics) > 1 else 0.0,
-        subplot_titles=s.metrics,
+        subplot_titles=[plotly_text(m) for m in s.metrics],
     )
     shown = False
     for row, metric in enumerate(s.metrics, start=1):
-        values: dict[str, float | None] = {}
-        for r in s.rows:  # the metric repeats on every group's row of an interval
-            if values.get(r["interval_start"]) is None:
-                values[r["interval_start"]] = num(r[metric])
+        kind = catalog.fmt_of(metric)
+        # the metric repeats on every group's row of an interval: the first with a value
+        values: dict[str, tuple[float | None, float | None, float | None]] = {}
+        for r in s.rows:
+            if values.get(r["interval_start"], (None,))[0] is None:
+                values[r["interval_start"]] = (
+                    _cell(r, metric),
+                    _cell(r, f"{metric}_low"),
+                    _cell(r, f"{metric}_high"),
+                )
+        x = list(values)
+        mean, lo, hi = ([v[k] for v in values.values()] for k in range(3))
+        if kind == "share":
+            lo, hi = clip(lo, 0.0, 1.0), clip(hi, 0.0, 1.0)
+        if any(a is not None and b is not None for a, b in zip(lo, hi, strict=True)):
+            fig.add_trace(
+                band_trace(
+                    x,
+                    rounded(lo),
+                    rounded(hi),
+                    BAND_COLOR,
+                    t("ci_level", level=_level(s)),
+                    showlegend=not shown,
+                    legendgroup="ci",
+                ),
+                row=row,
+                col=1,
+            )
+            shown = True
         fig.add_trace(
             go.Scatter(
-                x=list(values),
-                y=rounded(list(values.values())),
+                x=x,
+                y=rounded(mean),
                 mode="lines+markers",
                 line={"color": PALETTE[0]},
                 marker={"size": 4},
-                name=metric,
+                name=plotly_text(metric),
                 showlegend=False,
             ),
             row=row,
@@ -153,7 +499,6 @@ def _staff_targets_figure(s: StaffingData, t: Text) -> go.Figure | None:
                 col=1,
             )
             shown = True
-        kind = catalog.fmt_of(metric)
         axis_format(fig, kind, row=row, col=1)
         if kind == "share":
             fig.update_yaxes(range=[0, 1.05], row=row, col=1)
@@ -163,6 +508,237 @@ def _staff_targets_figure(s: StaffingData, t: Text) -> go.Figure | None:
     return fig
 
 
+def _has_band(s: StaffingData) -> bool:
+    return any(f"{m}_low" in r and f"{m}_high" in r for m in s.metrics for r in s.rows[:1])
+
+
+# --------------------------------------------------------------------------- roster
+
+
+def _clock_text(b: Booked) -> str:
+    """``HH:MM–HH:MM`` of a booked shift, ``(+1)`` when it ends on the next date."""
+    days = (b.end.date() - b.start.date()).days
+    return f"{b.start:%H:%M}–{b.end:%H:%M}" + (f" (+{days})" if days else "")
+
+
+def _roster_figure(s: StaffingData, t: Text) -> go.Figure | None:
+    """The first :data:`MAX_BARS` booked shifts as bars in time, a lane per group and source."""
+    roster = s.roster or []
+    if not roster:
+        return None
+    drawn = sorted(roster, key=lambda b: (b.start, b.end))[:MAX_BARS]
+    groups, sources = _roster_groups(s, drawn), _sources(drawn)
+    colors = _source_colors(sources)
+    # overlapping shifts of one group and source go to lanes of their own
+    lane_of: dict[int, str] = {}
+    lanes: list[str] = []
+    for g in groups:
+        for source in sources:
+            ends: list[dt.datetime] = []
+            name = f"{plotly_text(g)} · {plotly_text(_source_name(source, t))}"
+            for i, b in enumerate(drawn):
+                if b.group != g or b.source != source:
+                    continue
+                k = next((k for k, end in enumerate(ends) if end <= b.start), len(ends))
+                if k == len(ends):
+                    ends.append(b.end)
+                    lanes.append(name if k == 0 else f"{name} ({k + 1})")
+                ends[k] = b.end
+                lane_of[i] = name if k == 0 else f"{name} ({k + 1})"
+    hover = (
+        "%{customdata[0]} · %{customdata[1]}<br>%{customdata[2]} %{customdata[3]}<br>"
+        f"{t('axis_agents')} %{{customdata[4]}} · {t('agent_hours')} %{{customdata[5]:.1f}}"
+        "<br>¥%{customdata[6]:,.2f}<extra></extra>"
+    )
+    fig = go.Figure()
+    for source in sources:
+        mine = [(i, b) for i, b in enumerate(drawn) if b.source == source]
+        fig.add_trace(
+            go.Bar(
+                orientation="h",
+                y=[lane_of[i] for i, _ in mine],
+                base=[b.start.isoformat() for _, b in mine],
+                x=[(b.end - b.start) // dt.timedelta(milliseconds=1) for _, b in mine],
+                text=[str(b.agents) for _, b in mine],
+                textposition="inside",
+                insidetextanchor="middle",
+                marker={"color": colors[source]},
+                name=plotly_text(_source_name(source, t)),
+                customdata=[
+                    [
+                        plotly_text(b.group),
+                        plotly_text(_source_name(source, t)),
+                        b.date,
+                        _clock_text(b),
+                        b.agents,
+                        rounded([b.agent_hours])[0],
+                        round(b.cost_yuan, 2),
+                    ]
+                    for _, b in mine
+                ],
+                hovertemplate=hover,
+            )
+        )
+    fig.update_xaxes(type="date", title_text=t("axis_time"))
+    fig.update_yaxes(type="category", categoryorder="array", categoryarray=lanes)
+    fig.update_yaxes(autorange="reversed")
+    layout(fig, max(260, 140 + 26 * len(lanes)), barmode="overlay", bargap=0.25)
+    return fig
+
+
+@dataclass
+class BillLine:
+    """One line of the bill: a source and group (``group`` None: all groups)."""
+
+    source: str
+    group: str | None
+    shifts: int
+    agents: int
+    agent_hours: float
+    cost_yuan: float
+
+
+def bill(s: StaffingData) -> list[BillLine]:
+    """roster.csv's bookings summed by source and group.
+
+    Per source also over all groups (``group`` None) when the roster has more than one
+    group; last, the total (``source`` empty, ``group`` None).
+    """
+    roster = s.roster or []
+
+    def line(source: str, group: str | None, rows: list[Booked]) -> BillLine:
+        return BillLine(
+            source,
+            group,
+            len(rows),
+            sum(b.agents for b in rows),
+            math.fsum(b.agent_hours for b in rows),
+            math.fsum(b.cost_yuan for b in rows),
+        )
+
+    groups = _roster_groups(s, roster)
+    out = []
+    for source in _sources(roster):
+        for g in groups:
+            rows = [b for b in roster if b.source == source and b.group == g]
+            if rows:
+                out.append(line(source, g, rows))
+        if len(groups) > 1:
+            out.append(line(source, None, [b for b in roster if b.source == source]))
+    out.append(line("", None, list(roster)))
+    return out
+
+
+def _bill_html(s: StaffingData, t: Text) -> str:
+    """The bill as a table, with its note, staffing.json's paid hours and any mismatch."""
+    head = [t("source"), t("group"), t("bill_shifts"), t("bill_agents"), t("bill_hours")]
+    head += [t("bill_cost"), t("bill_rate")]
+    body = []
+    lines = bill(s)
+    for n, b in enumerate(lines):
+        last = n == len(lines) - 1
+        source = t("total") if last else _source_name(b.source, t)
+        group = "" if last else b.group if b.group is not None else t("all_groups")
+        rate = b.cost_yuan / b.agent_hours if b.agent_hours > 0 else None
+        cells = [
+            f"<td>{html.escape(source)}</td><td>{html.escape(group)}</td>",
+            *(
+                f'<td class="num">{html.escape(fmt(v, kind))}</td>'
+                for v, kind in (
+                    (b.shifts, "count"),
+                    (b.agents, "count"),
+                    (b.agent_hours, "decimal"),
+                    (b.cost_yuan, "yuan_cents"),
+                    (rate, "yuan_cents"),
+                )
+            ),
+        ]
+        strong = last or b.group is None
+        row = "".join(cells)
+        body.append(f'<tr style="font-weight:600">{row}</tr>' if strong else f"<tr>{row}</tr>")
+    header = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    notes = [note_html(t("bill_note"))]
+    info = s.info.get("roster")
+    info = info if isinstance(info, dict) else {}
+    paid = info.get("agent_hours_by_source")
+    if isinstance(paid, dict) and paid:
+        hours = " · ".join(
+            f"{_source_name(str(k), t)} {fmt(v, 'decimal')}" for k, v in _numbers(paid).items()
+        )
+        notes.append(note_html(t("bill_paid", hours=hours)))
+    given, summed = _number(info.get("cost_yuan")), lines[-1].cost_yuan
+    # roster.csv writes each cost to the cent: its rows may round apart by half a cent each
+    if given is not None and abs(given - summed) > 0.005 * (lines[-1].shifts + 1):
+        notes.append(
+            note_html(
+                t("bill_mismatch", json=fmt(given, "yuan_cents"), csv=fmt(summed, "yuan_cents"))
+            )
+        )
+    return (
+        "".join(notes)
+        + f'<table class="glossary"><thead><tr>{header}</tr></thead>'
+        + f"<tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+def _bill_figure(s: StaffingData, t: Text) -> go.Figure | None:
+    """The cost by source, in the roster chart's source colours; groups stacked, patterned."""
+    lines = [b for b in bill(s)[:-1] if b.group is not None]
+    if not lines:
+        return None
+    sources = list(dict.fromkeys(b.source for b in lines))
+    colors = _source_colors(sources)
+    names = [plotly_text(_source_name(x, t)) for x in sources]
+    groups = list(dict.fromkeys(b.group for b in lines))
+    fig = go.Figure()
+    for k, g in enumerate(groups):
+        mine = {b.source: b for b in lines if b.group == g}
+        group = f"{t('group')} {plotly_text(str(g))}"
+        fig.add_trace(
+            go.Bar(
+                x=names,
+                y=[round(mine[x].cost_yuan, 2) if x in mine else None for x in sources],
+                customdata=[
+                    rounded([mine[x].agent_hours])[0] if x in mine else None for x in sources
+                ],
+                name=group,
+                marker={
+                    "color": [colors[x] for x in sources],
+                    "pattern": {"shape": PATTERNS[k % len(PATTERNS)]},
+                    "line": {"color": "#ffffff", "width": 1},
+                },
+                hovertemplate=(
+                    f"%{{x}} · {group}<br>¥%{{y:,.2f}} · "
+                    f"{t('agent_hours')} %{{customdata:.1f}}<extra></extra>"
+                ),
+            )
+        )
+    fig.update_yaxes(title_text=t("axis_cost"), tickprefix="¥", tickformat=",.0f")
+    layout(fig, 360, barmode="stack", showlegend=len(groups) > 1)
+    return fig
+
+
+def _roster_sections(s: StaffingData, t: Text, plot: Plots) -> list[str]:
+    """The roster chart and the bill; a note when the folder has no roster."""
+    if s.roster is None:
+        return [section_html("roster", t("sec_staff_roster"), note_html(t("no_roster")))]
+    if not s.roster:
+        return [section_html("roster", t("sec_staff_roster"), note_html(t("roster_empty")))]
+    notes = note_html(t("roster_note"))
+    if len(s.roster) > MAX_BARS:
+        notes += note_html(t("roster_capped", shown=f"{MAX_BARS:,}", total=f"{len(s.roster):,}"))
+    return [
+        section_html(
+            "roster", t("sec_staff_roster"), notes + plot(_roster_figure(s, t), "fig-staff-roster")
+        ),
+        section_html(
+            "bill",
+            t("sec_staff_bill"),
+            _bill_html(s, t) + plot(_bill_figure(s, t), "fig-staff-bill"),
+        ),
+    ]
+
+
 def build_with_labels(
     folder: Path, lang: str, figures: dict[str, go.Figure] | None = None
 ) -> tuple[str, set[str]]:
@@ -170,6 +746,7 @@ def build_with_labels(
     t = Text(lang)
     s = StaffingData(folder)
     plot = Plots(t, figures)
+    targets_note = note_html(t("targets_note", level=_level(s))) if _has_band(s) else ""
     body = [
         section_html("extra", t("sec_staff_cards"), _staff_cards(s, t)),
         section_html(
@@ -178,10 +755,16 @@ def build_with_labels(
             note_html(t("staff_note")) + plot(_staff_agents_figure(s, t), "fig-staff-agents"),
         ),
         section_html(
+            "heatmap",
+            t("sec_staff_heatmap"),
+            note_html(t("heatmap_note")) + plot(_heatmap_figure(s, t), "fig-staff-heatmap"),
+        ),
+        section_html(
             "targets",
             t("sec_staff_targets"),
-            plot(_staff_targets_figure(s, t), "fig-staff-targets"),
+            targets_note + plot(_staff_targets_figure(s, t), "fig-staff-targets"),
         ),
+        *_roster_sections(s, t, plot),
     ]
     info = s.info
     meta = " · ".join(
@@ -196,9 +779,11 @@ def build_staff_report(
 ) -> str:
     """The self-contained HTML report of a ``promosim staff`` folder.
 
-    Built from ``staffing.csv`` and ``staffing.json``: required against scheduled agents per
-    interval and group, the simulated target metrics per interval with their targets, and the
-    extra agent-hours and their cost.
+    Built from ``staffing.csv`` and ``staffing.json`` (and ``roster.csv`` when the folder
+    has one): required against scheduled agents per interval and group, short and surplus
+    agent-hours by local date and hour, the target metrics per interval with their fresh-seed
+    CI and targets, the fresh-seed check, the extra agent-hours and their cost, and the booked
+    extra shifts by source with their bill.
 
     Raises:
         ReportError: ``folder`` is not a readable staffing folder, or ``lang`` is unknown.
