@@ -760,8 +760,9 @@ class OvertimeSource(Model):
 class TempSource(Model):
     """Temporary surge agents (临时工) hired by the day.
 
-    ``ramp_*`` describe a new temp's first days; they are carried for the re-simulation and
-    not yet applied by the engine.
+    ``ramp_*`` describe a new temp's first days: on the first ``ramp_days`` dates of each
+    ``extra_shifts`` entry (the same temps work an entry's consecutive dates) its agents
+    serve with the ramp factors, afterwards like the group's own (:func:`serve_factors`).
     """
 
     kind: Literal["temp"]
@@ -775,11 +776,12 @@ class TempSource(Model):
     max_agents: Agents | None = None
     """Most temps working on one local date, all groups together (null: no limit)."""
     ramp_days: Annotated[int, Field(ge=0, le=60, strict=True)] = 2
-    """A temp's first days on the job, slower and less sure [X]."""
+    """A temp's first dates on the job, slower and less sure, counted from an entry's
+    ``first_day`` [X]."""
     ramp_handle_time_factor: Factor = 1.3
-    """× handle time during the ramp days [X] (not yet applied)."""
+    """× handle time of a temp's answers during the ramp days [X]."""
     ramp_resolution_factor: Probability = 0.9
-    """× resolution probability during the ramp days [X] (not yet applied)."""
+    """× resolution probability of a temp's answers during the ramp days [X]."""
 
 
 class CloudSource(Model):
@@ -794,6 +796,8 @@ class CloudSource(Model):
     """Days of notice [X]."""
     max_agents: Agents | None = None
     """Most cloud agents working on one local date, all groups together (null: no limit)."""
+    handle_time_factor: Factor = 1.0
+    """× handle time of a cloud agent's answers [X]."""
 
 
 class OutsourceSource(Model):
@@ -818,8 +822,11 @@ class OutsourceSource(Model):
     max_agents: Agents | None = None
     """Most outsourced agents working on one local date, all groups together (null: no
     limit)."""
+    handle_time_factor: Factor = 1.0
+    """× handle time of an outsourced agent's answers [X]; the derived contacts per hour
+    are divided by it."""
     resolution_factor: Probability = 0.9
-    """× resolution probability of an outsourced agent's answers [X] (not yet applied)."""
+    """× resolution probability of an outsourced agent's answers [X]."""
 
 
 AnySource = OvertimeSource | TempSource | CloudSource | OutsourceSource
@@ -831,6 +838,24 @@ DEFAULT_SOURCES: dict[str, AnySource] = {
     "temp": TempSource(kind="temp"),
 }
 """Sources in force without ``staffing.sources``: the group's overtime and surge temps."""
+
+
+def serve_factors(source: AnySource | None, day: int) -> tuple[float, float]:
+    """× handle time and × resolution probability of an extra shift's agents.
+
+    ``source``: the shift's source (None: ``in_house``); ``day``: the date's place in its
+    ``extra_shifts`` entry (0: ``first_day``). A temp serves with its ramp factors on the
+    entry's first ``ramp_days`` dates, cloud and outsourced agents with theirs on every
+    date; overtime, in-house agents and temps after their ramp with 1 and 1.
+    """
+    match source:
+        case TempSource() if day < source.ramp_days:
+            return source.ramp_handle_time_factor, source.ramp_resolution_factor
+        case CloudSource():
+            return source.handle_time_factor, 1.0
+        case OutsourceSource():
+            return source.handle_time_factor, source.resolution_factor
+    return 1.0, 1.0
 
 
 class ExtraShift(Model):

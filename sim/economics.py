@@ -226,9 +226,10 @@ def outsource_contacts_per_hour(
     """Contacts one outsourced agent of ``group`` handles in an hour.
 
     ``source.contacts_per_agent_hour`` if given; else the mean over the group's channels of
-    3600 × concurrency ÷ mean handle time × ``source.occupancy`` [X] (each channel counted
-    alike, whatever its volume). ``aht_seconds``: measured mean handle times by channel,
-    s (default: the means of the channels' handle-time distributions).
+    3600 × concurrency ÷ (mean handle time × ``source.handle_time_factor``) ×
+    ``source.occupancy`` [X] (each channel counted alike, whatever its volume).
+    ``aht_seconds``: measured mean handle times by channel, s (default: the means of the
+    channels' handle-time distributions).
     """
     if source.contacts_per_agent_hour is not None:
         return source.contacts_per_agent_hour
@@ -237,7 +238,8 @@ def outsource_contacts_per_hour(
     for c in g.channels:
         spec = scenario.channels[c]
         aht = (aht_seconds or {}).get(c, dist_mean(spec.handle_time_seconds))
-        per_channel.append(3600.0 * spec.concurrency / max(aht, 1.0) * source.occupancy)
+        slow = aht * source.handle_time_factor
+        per_channel.append(3600.0 * spec.concurrency / max(slow, 1.0) * source.occupancy)
     return math.fsum(per_channel) / len(per_channel)
 
 

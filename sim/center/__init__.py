@@ -59,6 +59,7 @@ from sim.center.rota import (
     extra_spans,
     group_actions,
     group_levels,
+    group_rota,
     schedule_actions,
     schedule_levels,
 )
@@ -90,6 +91,7 @@ __all__ = [
     "feed_times",
     "group_actions",
     "group_levels",
+    "group_rota",
     "schedule_actions",
     "schedule_levels",
     "simulate_center",

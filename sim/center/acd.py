@@ -59,6 +59,13 @@ busy one takes contacts again). The wait is not overtime; the break simply start
 When the number falls, agents still finishing go back to work first, then those on break
 the longest. An agent on break keeps its crew: if the crew's shift ends, it goes off duty.
 
+Sources (``staffing.sources``): an agent of an extra shift's crew (a ``shifts`` schedule's
+booked ``extra_shifts``) carries its source's factors for the date (:class:`Pace`,
+:func:`sim.config.serve_factors`). A contact it answers is held for its drawn handle time
+times the agent's handle-time factor (the draw itself is the contact's, the same in every
+arm), and its resolution probability is the agent's factor times the usual one (the
+engine's :meth:`Acd._paced`). Agents of a level are interchangeable and serve at factor 1.
+
 :class:`Acd` holds this state and these rules; the engine (:mod:`sim.center.engine`) adds
 the contacts' arrivals and ends, and what they lead to.
 """
@@ -78,15 +85,25 @@ from simpy.events import NORMAL, Timeout
 
 from sim.center.clock import Clock
 from sim.center.result import ABANDONED, ANSWERED, OPEN
-from sim.center.rota import Action, break_steps, group_actions, group_levels
+from sim.center.rota import Action, break_steps, group_levels, group_rota
 from sim.center.table import Table
-from sim.config import Scenario
+from sim.config import IN_HOUSE, Scenario, serve_factors
 from sim.hours import is_open, open_spans
 from sim.rng import Streams
 
 
+@dataclass(frozen=True)
+class Pace:
+    """How an extra shift's agent serves: factors on its contacts' handle time and resolution."""
+
+    handle: float
+    """× the drawn handle time of the contacts it answers."""
+    resolution: float
+    """× the resolution probability of the contacts it answers."""
+
+
 class Agent:
-    """An agent on duty: its group, crew (shifts), free units, and since when."""
+    """An agent on duty: its group, crew (shifts), free units, pace, and since when."""
 
     __slots__ = (
         "away_since",
@@ -97,13 +114,18 @@ class Agent:
         "leaving",
         "off_since",
         "on_since",
+        "pace",
         "pausing",
     )
 
-    def __init__(self, ident: int, group: Group, crew: int | None, now: float) -> None:
+    def __init__(
+        self, ident: int, group: Group, crew: int | None, now: float, pace: Pace | None = None
+    ) -> None:
         self.id = ident
         self.group = group
         self.crew = crew
+        self.pace = pace
+        """Its source's factors (None: it serves like the group's own agents)."""
         self.free = group.capacity
         self.leaving = False
         self.pausing = False
@@ -226,7 +248,19 @@ class Acd:
         self.named = named if named is not None else Streams(scenario.seed, 0)
         width = scenario.calendar.interval_seconds
         # the rota is on the shop's clock; extra shifts on top of the schedule
-        self.actions = [group_actions(g, scenario.calendar) for g in scenario.staffing.groups]
+        rotas = [group_rota(g, scenario.calendar) for g in scenario.staffing.groups]
+        self.actions = [actions for actions, _ in rotas]
+        sources = scenario.staffing.sources_in_force
+        self.paces: list[dict[int, Pace]] = []
+        """Per group, the extra crews whose agents serve with factors other than 1."""
+        for _, worked in rotas:
+            paces = {}
+            for crew, x in worked.items():
+                source = sources[x.source] if x.source != IN_HOUSE else None
+                factors = serve_factors(source, x.day)
+                if factors != (1.0, 1.0):
+                    paces[crew] = Pace(*factors)
+            self.paces.append(paces)
         self.levels = tuple(group_levels(g, scenario.calendar) for g in scenario.staffing.groups)
         shrinkage = scenario.staffing.shrinkage
         self.shrinks = shrinkage > 0
@@ -255,6 +289,10 @@ class Acd:
 
     def _start_left(self, i: int, c: int, need: int, agent: Agent, now: float) -> None:
         """Agent answers message i of asynchronous channel c, whose buyer left (the engine's)."""
+        raise NotImplementedError
+
+    def _paced(self, i: int, pace: Pace) -> None:
+        """An agent with ``pace`` answers contact i: its handle time and fate (the engine's)."""
         raise NotImplementedError
 
     def hours_actions(self) -> list[tuple[float, Callable[[Any], None], Any]]:
@@ -330,6 +368,8 @@ class Acd:
         t.answer[i] = now
         t.outcome[i] = ANSWERED
         t.agent[i] = agent.id
+        if agent.pace is not None:
+            self._paced(i, agent.pace)
         free = self.ends_free
         if free:
             call = free.pop()
@@ -497,7 +537,8 @@ class Acd:
     # ---- agents and the rota
 
     def _log_on(self, g: Group, crew: int | None, pull: bool = True) -> Agent:
-        agent = Agent(len(self.agents), g, crew, self.clock.now)
+        pace = self.paces[g.index].get(crew) if crew is not None else None
+        agent = Agent(len(self.agents), g, crew, self.clock.now, pace)
         self.agents.append(agent)
         self.agent_group.append(g.index)
         if crew is not None:

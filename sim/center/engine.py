@@ -26,6 +26,14 @@ lost; an agent who answers one whose buyer has left holds it for ``silent_detect
 (``left_answer: detect``) or its own handle time, and its issue resolves with the channel's
 ``left_resolution_factor`` times the usual probability, with no transfer to the second tier
 (nobody is there to transfer).
+
+Sources: an agent of an extra shift with factors (:class:`~sim.center.acd.Pace`) holds a
+contact for its drawn handle time times the agent's handle-time factor, and that served time
+is the contact's handle time from then on (what the agent's busy time, the AHT and the
+event log count). The contact's fate is decided again when such an agent answers it, from
+the same uniforms, with the resolution probabilities (first tier and second) times the
+agent's resolution factor; refunds and the platform's intervention probability are not the
+agent's and do not change.
 """
 
 from __future__ import annotations
@@ -41,7 +49,7 @@ import numpy as np
 from numpy.typing import NDArray
 from simpy.events import NORMAL, Timeout
 
-from sim.center.acd import Acd, Agent
+from sim.center.acd import Acd, Agent, Pace
 from sim.center.clock import Clock
 from sim.center.journey import ONE, Ending, Kind, Rules, fate, repeat_channel
 from sim.center.presale import kept_by, settled
@@ -126,6 +134,15 @@ class Center(Acd):
         specs = self.channel_specs
         self.rules_left = _left_rules(self.rules_one, [s.left_resolution_factor for s in specs])
         """The rules for an answer to a buyer who has left (asynchronous channels)."""
+        self.paced_rules: dict[float, tuple[Rules, Rules]] = {}
+        """Per resolution factor of an extra shift's agents, the rules of its answers and of
+        its answers to buyers who left."""
+        for paces in self.paces:
+            for pace in paces.values():
+                if pace.resolution != 1.0 and pace.resolution not in self.paced_rules:
+                    rules = _resolving(self.rules_one, pace.resolution)
+                    left = _left_rules(rules, [s.left_resolution_factor for s in specs])
+                    self.paced_rules[pace.resolution] = (rules, left)
         self.left_hold = [
             s.silent_detect_seconds if s.left_answer == "detect" else math.nan for s in specs
         ]
@@ -461,6 +478,30 @@ class Center(Acd):
             if ending:
                 self._goes_on(i, ending, end)
 
+    def _paced(self, i: int, pace: Pace) -> None:
+        """An extra shift's agent answers contact i: the served time, the fate again."""
+        t = self.t
+        if pace.handle != 1.0:
+            served = t.handle[i] * pace.handle
+            t.handle[i] = served
+            if i < t.n_fixed:
+                t.fixed["handle"][i] = served
+        if pace.resolution != 1.0:
+            issue = t.issue[i]
+            t.ending[i] = int(
+                fate(
+                    self.paced_rules[pace.resolution][0],
+                    t.decisions(i).tolist(),
+                    t.channel[i],
+                    t.reason[i],
+                    t.ctype[i],
+                    t.kind[i],
+                    not t.issue_refunded[issue],
+                    t.contacts_of_issue[issue] < self.max_contacts,
+                    ONE,
+                ).ending
+            )
+
     def _start_left(self, i: int, c: int, need: int, agent: Agent, now: float) -> None:
         """Agent answers message i, whose buyer has left: a short session, a weaker answer."""
         self._take(agent, need)
@@ -470,9 +511,15 @@ class Center(Acd):
         t.agent[i] = agent.id
         t.left[i] = True
         issue = t.issue[i]
+        pace = agent.pace
+        if pace is not None and pace.handle != 1.0:
+            self._paced(i, Pace(pace.handle, 1.0))  # the served time; the fate is below
+        rules = self.rules_left
+        if pace is not None and pace.resolution != 1.0:
+            rules = self.paced_rules[pace.resolution][1]
         t.ending[i] = int(
             fate(
-                self.rules_left,
+                rules,
                 t.decisions(i).tolist(),
                 c,
                 t.reason[i],
@@ -820,6 +867,17 @@ class Center(Acd):
             np.array(self.left_hold) if self.any_keeps else None,
             breaks,
         )
+
+
+def _resolving(rules: Rules, factor: float) -> Rules:
+    """``rules`` (scalars) with every resolution probability, both tiers', times ``factor``."""
+    if not isinstance(rules.resolution, dict):  # pragma: no cover - scalars() gives a dict
+        raise TypeError("paced rules need Rules.scalars()")
+    return replace(
+        rules,
+        resolution={k: p * factor for k, p in rules.resolution.items()},
+        escalation_resolution=rules.escalation_resolution * factor,
+    )
 
 
 def _left_rules(rules: Rules, factors: list[float]) -> Rules:

@@ -14,6 +14,9 @@ A group's booked ``extra_shifts`` come on top of its schedule (:func:`group_acti
 ``shifts`` schedule as crews of their own, each part of a shift around its unpaid break a
 crew; with a level schedule they raise its level while they work (agents of a level are
 interchangeable, and a level's leaver may be any agent, so crews cannot be mixed in).
+:func:`group_rota` also names the crew of each extra shift's span, so that its agents can
+serve with their source's factors (:func:`sim.config.serve_factors`); a level's agents
+cannot be told apart, so a level group's extra shifts serve like its own agents.
 """
 
 from __future__ import annotations
@@ -172,12 +175,14 @@ class ExtraSpan:
         spans: Its on-duty ``(start, end)`` spans in seconds from time 0, the unpaid break
             left out; not clipped to the horizon.
         paid_seconds: One agent's paid time of the whole shift, s.
+        day: The date's place in its ``extra_shifts`` entry (0: its ``first_day``).
     """
 
     source: str
     agents: int
     spans: tuple[tuple[float, float], ...]
     paid_seconds: float
+    day: int = 0
 
 
 def extra_spans(group: Group, calendar: Calendar) -> list[ExtraSpan]:
@@ -196,7 +201,7 @@ def extra_spans(group: Group, calendar: Calendar) -> list[ExtraSpan]:
                 spans: tuple[tuple[float, float], ...] = ((a, p), (p + x.break_minutes * 60.0, b))
             else:
                 spans = ((a, b),)
-            out.append(ExtraSpan(x.source, x.agents, spans, x.paid_minutes * 60.0))
+            out.append(ExtraSpan(x.source, x.agents, spans, x.paid_minutes * 60.0, d))
     return out
 
 
@@ -208,12 +213,24 @@ def group_actions(group: Group, calendar: Calendar) -> list[tuple[float, list[Ac
     numbered after the schedule's crews, with a level schedule it raises the level (the
     level's changes at one instant are netted).
     """
+    return group_rota(group, calendar)[0]
+
+
+def group_rota(
+    group: Group, calendar: Calendar
+) -> tuple[list[tuple[float, list[Action]]], dict[int, ExtraSpan]]:
+    """:func:`group_actions`, and the extra shift each extra crew works (crew → shift).
+
+    The crews are those of a ``shifts`` schedule's extra shifts inside the horizon; a level
+    schedule has none.
+    """
     horizon = calendar.horizon_seconds
     offset = LocalClock.of(calendar.start).offset
     base = schedule_actions(group.schedule, horizon, calendar.interval_seconds, offset=offset)
     extras = extra_spans(group, calendar)
+    worked: dict[int, ExtraSpan] = {}
     if not extras:
-        return base
+        return base, worked
     at: dict[float, list[Action]] = {}
     for t, actions in base:
         at.setdefault(t, []).extend(actions)
@@ -226,6 +243,8 @@ def group_actions(group: Group, calendar: Calendar) -> list[tuple[float, list[Ac
             at.setdefault(max(start, 0.0), []).append(("on", crew if crews else None, x.agents))
             if end < horizon:
                 at.setdefault(end, []).append(("off", crew if crews else None, x.agents))
+            if crews:
+                worked[crew] = x
             crew += 1
     out = []
     for t in sorted(at):
@@ -235,7 +254,7 @@ def group_actions(group: Group, calendar: Calendar) -> list[tuple[float, list[Ac
             actions = [("on" if net > 0 else "off", None, abs(net))] if net else []
         if actions:
             out.append((t, sorted(actions, key=lambda a: a[0] != "off")))
-    return out
+    return out, worked
 
 
 def group_levels(group: Group, calendar: Calendar) -> ScheduleLevels:

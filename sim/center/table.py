@@ -40,7 +40,9 @@ class Table:
         "attempt",
         "key",
     )
-    """List columns that never change once a contact exists (``issue`` only renumbered)."""
+    """List columns that never change once a contact exists (``issue`` only renumbered;
+    ``handle``, the drawn handle time, becomes the served one when an extra shift's agent
+    with a handle-time factor answers the contact)."""
     HEADS = ("order", "delivery")
     MORE_HEADS = ("bot", "bot_seconds", "placed", "keep", "last")
     """Head columns of the bot stage and pre-sale inquiries, kept only when contacts have
