@@ -677,9 +677,15 @@ def _roster_table(plan: staffing.StaffPlan, most: int = 20) -> Table | None:
 
 
 def _check_lines(check: staffing.FreshCheck, where: str) -> list[str]:
+    def missed(t: str) -> str:
+        n, left = check.missed[t], check.uncovered.get(t, 0)
+        return f"{n} miss significantly" + (
+            f" ({left} where the roster left agents short)" if left else ""
+        )
+
     return [
         f"  {t}: {check.met[t]}/{judged} {where} meet it, {check.within[t]} miss within the CI, "
-        f"{check.missed[t]} miss significantly"
+        f"{missed(t)}"
         for t, judged in check.judged.items()
     ]
 

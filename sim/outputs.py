@@ -1404,6 +1404,8 @@ def staffing_json(
                 "met": check.met,
                 "within_ci": check.within,
                 "missed": check.missed,
+                "missed_uncovered": check.uncovered,
+                "passed_where_covered": check.passed_where_covered,
             },
         }
     return json.dumps(summary, ensure_ascii=False, indent=2, allow_nan=False) + "\n"

@@ -33,7 +33,7 @@ from sim.config import (
 )
 from sim.demand import first_contacts
 from sim.economics import hourly_cost_yuan
-from sim.experiment import run_scenario
+from sim.experiment import run_arm, run_scenario
 from sim.loading import ScenarioError, load_text
 from sim.metrics import replication_metrics
 from sim.rng import Streams
@@ -42,6 +42,7 @@ from sim.staffing import (
     FreshCheck,
     StaffPlan,
     Target,
+    _present_handle,
     agents_for_targets,
     check_targets,
     closed_intervals,
@@ -715,3 +716,26 @@ def test_overall_kpi_service_level_target() -> None:
     assert plan.met and plan.overall["chat.kpi_service_level"] >= 0.85
     assert np.all(plan.required["chat"][:16] == 0)
     assert set(plan.required) == {"chat"} and plan.unplanned == ("hotline",)
+
+
+def test_the_erlang_start_loads_a_chat_desk_with_the_answers_to_buyers_still_there() -> None:
+    """The start's handle time is that of answers to buyers still there.
+
+    One chat agent: most buyers have left before their answer, which then takes
+    ``silent_detect_seconds`` (90 s); the run's AHT mixes those in. The answers to buyers
+    still there take the handle-time mean (300 s, no types).
+    """
+    data = _desk()
+    data["staffing"]["groups"][0]["schedule"] = {"kind": "constant", "agents": 1}
+    s = Scenario.model_validate(data)
+    reps = [run_arm(s, r) for r in range(3)]
+    left = sum(r.overall["chat.left_before_answer"] for r in reps)
+    assert left > 0.5 * sum(r.overall["chat.answered"] for r in reps)
+    mixed = float(np.mean([r.overall["chat.aht_seconds"] for r in reps]))
+    present = _present_handle(reps, "chat", s.channels["chat"])
+    assert present is not None and mixed < 0.6 * present
+    assert present == pytest.approx(300, rel=0.1)
+    # the hotline has nobody who leaves and is answered: its AHT as measured
+    phone = _present_handle(reps, "phone", s.channels["phone"])
+    total = sum(r.overall["phone.aht_seconds"] * r.overall["phone.answered"] for r in reps)
+    assert phone == pytest.approx(total / sum(r.overall["phone.answered"] for r in reps))
