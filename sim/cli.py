@@ -772,8 +772,10 @@ def staff(
     """Agents per interval and group meeting every target at the least agent-hours.
 
     Starts from Erlang A per interval, refines by simulation under common random numbers,
-    and writes staffing.csv (interval × group), the extra agent-hours and their cost against
-    the scenario's own schedule, and schedule blocks (hourly and shifts) to paste into it.
+    judges the plan on fresh seeds, then books the shortfall as extra shifts at least cost
+    and checks the rostered rota on fresh seeds. Says first what to add (agents short, by
+    date, and their cost) and apart what could be released; writes staffing.csv, staffing.json,
+    roster.csv and schedule.yaml (extra_shifts and the plan per interval) to paste.
     """
     _check_lang(lang)
     loaded = _load(scenario, commands.overrides(set_, replications, seed))

@@ -22,7 +22,8 @@ def test_quick_suite_prints_the_table_and_writes_results(
     assert main(["--quick", "--out", str(out), "--workers", "2"]) == 0
     printed = capsys.readouterr().out
     assert printed.startswith("| workload | promosim | reference | ratio | target | result |")
-    for row in ("| a. Erlang A", "| b. default", "| c. demand", "| d. peak memory", "| e. 8-run"):
+    expected = ("| a. Erlang A", "| b. default", "| c. demand", "| d. peak memory", "| e. 8-run")
+    for row in (*expected, "| f. staff"):
         assert row in printed, row
     text = out.read_text(encoding="utf-8")
     assert "CPU:" in text and "numpy" in text and "simpy" in text

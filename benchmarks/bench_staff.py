@@ -1,0 +1,106 @@
+"""Workload (f): ``promosim staff`` on the bundled 第二件1元 scenario with two targets.
+
+    .venv/bin/python -m benchmarks.bench_staff [--quick] [--workers N]
+
+Times the command a manager types, in a child process (imports, the search, the fresh
+checks, the roster and its check, the files and the report):
+
+    promosim staff configs/second_item_1yuan.yaml
+        --target 'chat.service_level>=0.9' --target 'phone.service_level>=0.8'
+
+against the reference ``promosim run`` of the same scenario (both arms, the scenario's
+replications, the same workers), alternately, fastest of ``repeats`` each. The ratio
+staff ÷ run is the figure to watch: a loaded or slower host moves both alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SCENARIO = HERE.parent / "configs" / "second_item_1yuan.yaml"
+TARGETS = ("chat.service_level>=0.9", "phone.service_level>=0.8")
+QUICK = (
+    "--set",
+    "calendar.start=2026-11-10T00:00:00",
+    "--set",
+    "calendar.days=2",
+    "--replications",
+    "3",
+)
+"""The smoke test: 11-10 and 11.11, three replications."""
+
+
+@dataclass
+class Measured:
+    """Fastest wall-clock seconds of each command, and what the staff run did."""
+
+    staff_seconds: float
+    run_seconds: float
+    simulations: int
+    fresh_passed: bool
+    roster_passed_where_covered: bool | None
+    short_agent_hours: float
+
+    @property
+    def ratio(self) -> float:
+        """Staff seconds ÷ run seconds."""
+        return self.staff_seconds / self.run_seconds
+
+
+def _timed(args: list[str]) -> float:
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "sim", *args], check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - t
+
+
+def measure(workers: int, *, quick: bool = False, repeats: int = 1) -> Measured:
+    """Run staff and run alternately ``repeats`` times each; the fastest of each."""
+    common = [*(QUICK if quick else ()), "--workers", str(workers), "--quiet"]
+    staff_times: list[float] = []
+    run_times: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(repeats):
+            out = Path(tmp) / f"staff{i}"
+            targets = [x for t in TARGETS for x in ("--target", t)]
+            staff_times.append(
+                _timed(["staff", str(SCENARIO), *targets, *common, "--out", str(out)])
+            )
+            run_times.append(_timed(["run", str(SCENARIO), *common, "--out", f"{tmp}/run{i}"]))
+        info = json.loads((out / "staffing.json").read_text(encoding="utf-8"))
+    roster = info.get("roster") or {}
+    check = roster.get("check") or {}
+    return Measured(
+        staff_seconds=min(staff_times),
+        run_seconds=min(run_times),
+        simulations=int(info["simulations"]),
+        fresh_passed=bool(info["fresh_check"]["passed"]),
+        roster_passed_where_covered=check.get("passed_where_covered"),
+        short_agent_hours=float(info["total_short_agent_hours"]),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the measurement."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="two days, three replications")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=1)
+    args = parser.parse_args(argv)
+    m = measure(args.workers, quick=args.quick, repeats=args.repeats)
+    print(
+        f"staff {m.staff_seconds:.1f} s ({m.simulations} simulations), run {m.run_seconds:.1f} s: "
+        f"{m.ratio:.2f}× a run"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
