@@ -295,8 +295,8 @@ def bench_e(suite: Suite, workers: int) -> None:
 
 
 STAFF_RATIO = 0.75
-"""Issue 19's "under 30 s on this machine" as a ratio: a ``promosim run`` of the same
-scenario took 39 s on 2026-12-03 (2 workers), so 30 s ≈ 0.75 of a run."""
+"""The target of 30 s on this machine as a ratio: a ``promosim run`` of the same scenario
+took 39 s on 2026-12-03 (2 workers), so 30 s ≈ 0.75 of a run."""
 
 
 def bench_f(suite: Suite, workers: int) -> None:

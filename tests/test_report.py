@@ -608,6 +608,7 @@ def test_an_older_staff_folder_without_short_surplus_and_ci_still_builds(
         "confidence",
         "short_agent_hours_by_day",
         "surplus_agent_hours_by_day",
+        "roster",
     ):
         del info[key]
     (old / "staffing.json").write_text(json.dumps(info))
@@ -711,3 +712,38 @@ def test_only_the_report_package_imports_plotly(tmp_path: Path) -> None:
     (tmp_path / "cli.py").write_text("def f():\n    from plotly.subplots import make_subplots\n")
     (tmp_path / "outputs.py").write_text("import plotly\n")
     assert plotly_importers(tmp_path) == ["cli.py", "outputs.py"]
+
+
+def test_the_staff_report_cards_the_rostered_rota_s_fresh_check(
+    folders: dict[str, Path], tmp_path: Path
+) -> None:
+    t = {k: v["en"] for k, v in TEXTS.items()}
+    check = json.loads((folders["staff"] / "staffing.json").read_text())["roster"]["check"]
+    page = build_staff_report(folders["staff"])
+    assert t["roster_check"] in _titles(page)
+    target = next(iter(check["judged"]))
+    line = t["fresh_target"].format(
+        target=target,
+        met=check["met"][target],
+        judged=check["judged"][target],
+        within=check["within_ci"][target],
+        missed=check["missed"][target],
+        level="99",
+    )
+    assert html.escape(line) in page
+    # a roster that could not book everything: its misses there are said apart, and a check
+    # whose every significant miss lies there is not a failure of the booked shifts
+    folder = shutil.copytree(folders["staff"], tmp_path / "staff")
+    info = json.loads((folder / "staffing.json").read_text())
+    info["roster"]["uncovered_agent_hours"] = {"agents": 2.5}
+    info["roster"]["check"].update(
+        passed=False,
+        passed_where_covered=True,
+        missed={target: 3},
+        missed_uncovered={target: 3},
+    )
+    (folder / "staffing.json").write_text(json.dumps(info))
+    page = build_staff_report(folder)
+    assert html.escape(t["roster_uncovered"].format(hours="2.5", missed="3")) in page
+    card = page.split(html.escape(t["roster_check"]), 1)[0].rsplit('<div class="card', 1)[1]
+    assert card.startswith(' good"')

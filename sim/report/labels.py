@@ -260,6 +260,15 @@ LABELS: dict[str, dict[str, str]] = {
         "虚线：目标。",
     },
     "fresh_check": {"en": "Fresh-seed check", "zh": "新种子复核"},
+    "roster_check": {
+        "en": "Fresh-seed check, rota with the roster booked",
+        "zh": "新种子复核（排入新增班次后）",
+    },
+    "roster_uncovered": {
+        "en": "{hours} agent-hours no source could book (lead days, caps, closed hours); "
+        "{missed} of the significant misses lie there",
+        "zh": "{hours} 人时无法排班（提前期、上限或非营业时段）；其中显著未达标 {missed} 个时段",
+    },
     "fresh_passed": {"en": "Passed", "zh": "通过"},
     "fresh_failed": {"en": "Significant misses", "zh": "存在显著未达标"},
     "fresh_target": {

@@ -89,9 +89,36 @@ def _level(s: StaffingData) -> str:
 # --------------------------------------------------------------------------- cards
 
 
-def _fresh_card(s: StaffingData, t: Text) -> str:
-    """The fresh-seed check: passed or not, and per target how its intervals fared."""
-    fresh = s.info.get("fresh_check")
+def _roster_check_card(s: StaffingData, t: Text) -> str:
+    """The rota with the roster booked, on fresh seeds; misses where no shift could go apart."""
+    roster = s.info.get("roster")
+    check = roster.get("check") if isinstance(roster, dict) else None
+    if not isinstance(roster, dict) or not isinstance(check, dict):
+        return ""
+    more = []
+    uncovered = _numbers(roster.get("uncovered_agent_hours") or {})
+    hours = math.fsum(uncovered.values())
+    left = _numbers(check.get("missed_uncovered") or {})
+    if hours > 0:
+        more.append(
+            t("roster_uncovered", hours=fmt(hours, "decimal"), missed=f"{sum(left.values()):,.0f}")
+        )
+    where_covered = check.get("passed_where_covered")
+    good = check.get("passed") is True or (where_covered is True and hours > 0)
+    return _fresh_card(s, t, check, "roster_check", good=good, more=more)
+
+
+def _fresh_card(
+    s: StaffingData,
+    t: Text,
+    fresh: object = None,
+    label: str = "fresh_check",
+    *,
+    good: bool | None = None,
+    more: Sequence[str] = (),
+) -> str:
+    """A fresh-seed check (the plan's by default): passed or not, per target how it fared."""
+    fresh = s.info.get("fresh_check") if fresh is None else fresh
     if not isinstance(fresh, dict) or not isinstance(fresh.get("passed"), bool):
         return ""
     passed = fresh["passed"]
@@ -125,12 +152,15 @@ def _fresh_card(s: StaffingData, t: Text) -> str:
                     level=level,
                 )
             )
-    seed, rounds, reps = (fresh.get(k) for k in ("seed", "rounds", "replications"))
+    seed, reps = fresh.get("seed"), fresh.get("replications")
+    rounds = fresh.get("rounds", fresh.get("bookings"))
     if all(isinstance(v, int) and not isinstance(v, bool) for v in (seed, rounds, reps)):
         lines.append(t("fresh_seed", seed=seed, rounds=rounds, n=reps))
+    lines += more
+    good = passed if good is None else good
     return (
-        f'<div class="card {"good" if passed else "bad"}">'
-        f'<div class="label">{html.escape(t("fresh_check"))}</div>'
+        f'<div class="card {"good" if good else "bad"}">'
+        f'<div class="label">{html.escape(t(label))}</div>'
         f'<div class="value">{html.escape(t("fresh_passed" if passed else "fresh_failed"))}'
         f'</div><div class="extra">{"<br>".join(html.escape(x) for x in lines)}</div></div>'
     )
@@ -170,6 +200,7 @@ def _staff_cards(s: StaffingData, t: Text) -> str:
         f'<div class="ci">{html.escape(" · ".join(str(x) for x in info.get("targets") or []))}'
         "</div></div>",
         _fresh_card(s, t),
+        _roster_check_card(s, t),
     ]
     for label, total, per_group, kind in (
         (
