@@ -827,6 +827,9 @@ class OutsourceSource(Model):
     are divided by it."""
     resolution_factor: Probability = 0.9
     """× resolution probability of an outsourced agent's answers [X]."""
+    conversion_factor: Probability = 0.8
+    """Share of an in-house answer's lift in an inquiring buyer's chance to order that an
+    outsourced agent's answer gives (the chance above ``presale.keep_floor``) [X]."""
 
 
 AnySource = OvertimeSource | TempSource | CloudSource | OutsourceSource
@@ -856,6 +859,14 @@ def serve_factors(source: AnySource | None, day: int) -> tuple[float, float]:
         case OutsourceSource():
             return source.handle_time_factor, source.resolution_factor
     return 1.0, 1.0
+
+
+def conversion_factor(source: AnySource | None) -> float:
+    """Share of an answer's lift in the chance to order that an extra shift's agents give.
+
+    An outsourced agent's: its source's ``conversion_factor``; everyone else's: 1.
+    """
+    return source.conversion_factor if isinstance(source, OutsourceSource) else 1.0
 
 
 class ExtraShift(Model):

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from numpy.typing import NDArray
 
 from sim.center import ANSWERED, CenterResult, group_rota, simulate_center
+from sim.center.presale import orders_of_inquiries
 from sim.config import (
     CloudSource,
     OutsourceSource,
@@ -28,7 +29,7 @@ from sim.config import (
     TempSource,
     serve_factors,
 )
-from sim.demand import Contacts, generate
+from sim.demand import Contacts, generate, inquiry_reason
 from sim.economics import outsource_contacts_per_hour
 from sim.experiment import run_arm
 from sim.loading import load_text
@@ -36,6 +37,7 @@ from sim.rng import Streams
 from sim.uniforms import U_RESOLVE
 from tests.conftest import tiny_scenario
 from tests.test_center import check_invariants, scenarios
+from tests.test_presale import shop
 from tests.test_streaming import assert_same_fates
 
 HOUR = 3600.0
@@ -339,3 +341,74 @@ def test_paced_agents_keep_every_invariant_and_stream_alike(
     contacts, r = _run(s)
     check_invariants(s, contacts, r)
     assert_same_fates(s, 0, segment, batch)
+
+
+# --------------------------------------------------------------------------- pre-sale conversion
+
+
+def _shop(conversion: float | None) -> Scenario:
+    """``tests.test_presale.shop`` on a crew rota, with two extra agents by day.
+
+    Two own agents round the clock and two of an extra shift 08:00-20:00 each date,
+    outsourced with ``conversion`` (None: in-house).
+    """
+    source = {"kind": "outsource", "lead_days": 0, "resolution_factor": 1.0}
+    extra = {
+        "source": "bpo" if conversion is not None else "in_house",
+        "first_day": "2026-01-05",
+        "last_day": "2026-01-07",
+        "start": "08:00",
+        "end": "20:00",
+        "agents": 2,
+    }
+    group = {
+        "name": "chat",
+        "channels": ["chat"],
+        "schedule": {"kind": "shifts", "shifts": [{"start": "00:00", "end": "24:00", "agents": 2}]},
+        "extra_shifts": [extra],
+    }
+    changes: dict[str, Any] = {"staffing__groups": [group]}
+    if conversion is not None:
+        changes["staffing__sources"] = {"bpo": {**source, "conversion_factor": conversion}}
+    return shop(**changes)
+
+
+def test_an_outsourced_answer_lifts_the_chance_to_order_by_its_conversion_factor() -> None:
+    s = _shop(0.5)
+    p = s.presale
+    assert p is not None
+    streams = Streams(s.seed, 0)
+    contacts = generate(s, streams).contacts
+    r = simulate_center(s, contacts, streams.issue, named=streams)
+    assert r.agent_conversion is not None and r.contacts is not None
+    assert set(np.unique(r.agent_conversion)) == {0.5, 1.0}
+    j, kept = orders_of_inquiries(p, inquiry_reason(s), r)
+    c = r.contacts
+    assert c.placed_seconds is not None and c.keep_draw is not None
+    answered = (r.outcome[j] == ANSWERED) & (r.answer_seconds[j] <= c.placed_seconds[j])
+    if r.left is not None:
+        answered &= ~r.left[j]
+    factor = r.agent_conversion[r.agent[j]]
+    outsourced, own = answered & (factor == 0.5), answered & (factor == 1.0)
+    assert outsourced.sum() > 50 and own.sum() > 50
+    # contact by contact: floor + (1 − floor) · c · e^(−λw) against the inquiry's uniform
+    wait = r.answer_seconds[j] - c.arrival_seconds[j]
+    lift = (1 - p.keep_floor) * np.exp(-(p.keep_per_minute / 60) * wait)
+    for mask, f in ((outsourced, 0.5), (own, 1.0)):
+        want = c.keep_draw[j][mask] < p.keep_floor + lift[mask] * f
+        assert np.array_equal(kept[mask], want)
+    check_invariants(s, contacts, r)
+    # the engine voids a lost order's later contacts on the same decision, streamed alike
+    assert_same_fates(s, 0, 3 * HOUR, 7)
+
+
+def test_a_lower_conversion_factor_keeps_fewer_orders_paired() -> None:
+    kept = {
+        f: [run_arm(_shop(f), rep).overall["orders_from_inquiries"] for rep in range(3)]
+        for f in (0.3, 0.8, 1.0)
+    }
+    own = [run_arm(_shop(None), rep).overall["orders_from_inquiries"] for rep in range(3)]
+    for rep in range(3):
+        assert kept[0.3][rep] < kept[0.8][rep] < kept[1.0][rep] == own[rep], rep
+    # factor 1: the outsourced crew's results are the own agents', to the bit
+    _assert_identical(_run(_shop(None))[1], _run(_shop(1.0))[1])

@@ -87,7 +87,7 @@ from sim.center.clock import Clock
 from sim.center.result import ABANDONED, ANSWERED, OPEN
 from sim.center.rota import Action, break_steps, group_levels, group_rota
 from sim.center.table import Table
-from sim.config import IN_HOUSE, Scenario, serve_factors
+from sim.config import IN_HOUSE, Scenario, conversion_factor, serve_factors
 from sim.hours import is_open, open_spans
 from sim.rng import Streams
 
@@ -100,6 +100,8 @@ class Pace:
     """× the drawn handle time of the contacts it answers."""
     resolution: float
     """× the resolution probability of the contacts it answers."""
+    conversion: float = 1.0
+    """Share of an answer's lift in an inquiring buyer's chance to order (pre-sale)."""
 
 
 class Agent:
@@ -258,9 +260,14 @@ class Acd:
             for crew, x in worked.items():
                 source = sources[x.source] if x.source != IN_HOUSE else None
                 factors = serve_factors(source, x.day)
-                if factors != (1.0, 1.0):
-                    paces[crew] = Pace(*factors)
+                conversion = conversion_factor(source)
+                if factors != (1.0, 1.0) or conversion != 1.0:
+                    paces[crew] = Pace(*factors, conversion)
             self.paces.append(paces)
+        self.converts = scenario.presale is not None and any(
+            p.conversion != 1.0 for paces in self.paces for p in paces.values()
+        )
+        """Some extra crew's answers lift an inquiring buyer's chance to order less."""
         self.levels = tuple(group_levels(g, scenario.calendar) for g in scenario.staffing.groups)
         shrinkage = scenario.staffing.shrinkage
         self.shrinks = shrinkage > 0

@@ -354,6 +354,7 @@ class Center(Acd):
         return kept_by(
             self.presale,
             now,
+            conversion=self._conversion(int(column("agent")[j])),
             outcome=int(column("outcome")[j]),
             arrival=float(column("arrival")[j]),
             answer=float(column("answer")[j]),
@@ -363,6 +364,13 @@ class Center(Acd):
             placed=float(column("placed")[j]),
             draw=float(column("keep")[j]),
         )
+
+    def _conversion(self, agent: int) -> float:
+        """The conversion factor of agent ``agent``'s answers (1 for -1: nobody answered)."""
+        if not self.converts or agent < 0:
+            return 1.0
+        pace = self.agents[agent].pace
+        return 1.0 if pace is None else pace.conversion
 
     def _next_input(self) -> int:
         """Position in ``inputs`` of the input whose arrival is queued (-1: none is)."""
@@ -866,6 +874,9 @@ class Center(Acd):
             complete_before,
             np.array(self.left_hold) if self.any_keeps else None,
             breaks,
+            np.array([*(self._conversion(a) for a in range(len(self.agents))), 1.0])
+            if self.converts
+            else None,
         )
 
 

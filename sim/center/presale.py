@@ -6,7 +6,8 @@ with a probability that depends on the answer the inquiry got *before the order'
 - the bot settled the question (``CONTAINED``) by then: ``bot_keep``;
 - an agent first answered it after ``w`` seconds (counted from when the buyer wrote, the
   bot's session included), the buyer still there: ``keep(w) = floor + (1 − floor)·e^(−λw)``
-  with λ = ``keep_per_minute`` / 60;
+  with λ = ``keep_per_minute`` / 60; an outsourced agent's answer gives only its source's
+  ``conversion_factor`` c of the lift above the floor: ``floor + (1 − floor)·c·e^(−λw)``;
 - anything else (no answer by the order's time, abandoned, closed, the buyer had left):
   ``floor``.
 
@@ -29,9 +30,18 @@ from sim.config import Presale
 from sim.demand import HANDED_OVER
 
 
-def keep_probability(p: Presale, wait_seconds: NDArray[np.float64]) -> NDArray[np.float64]:
-    """``keep(w)``: share of inquiring buyers who order after a first answer at ``w`` s."""
+def keep_probability(
+    p: Presale,
+    wait_seconds: NDArray[np.float64],
+    conversion: NDArray[np.float64] | None = None,
+) -> NDArray[np.float64]:
+    """``keep(w)``: share of inquiring buyers who order after a first answer at ``w`` s.
+
+    ``conversion``: the answering agents' share of the lift above the floor (None: 1).
+    """
     decay = fmath.exp(-(p.keep_per_minute / 60.0) * np.asarray(wait_seconds, dtype=np.float64))
+    if conversion is not None:
+        decay = decay * conversion
     return np.asarray(p.keep_floor + (1.0 - p.keep_floor) * decay, dtype=np.float64)
 
 
@@ -46,10 +56,12 @@ def kept(
     bot_seconds: NDArray[np.float64] | None,
     placed: NDArray[np.float64],
     draw: NDArray[np.float64],
+    conversion: NDArray[np.float64] | None = None,
 ) -> NDArray[np.bool_]:
     """Per inquiry (the first contact of an order's inquiry issue), whether the order is kept.
 
-    The final decision, from the inquiry's final fate; arrays of one length.
+    The final decision, from the inquiry's final fate; arrays of one length. ``conversion``:
+    the answering agent's share of the answer's lift above ``keep_floor`` (None: all 1).
     """
     bot_s = np.zeros(arrival.shape) if bot_seconds is None else bot_seconds
     asked = arrival - np.where(bot == HANDED_OVER, bot_s, 0.0) if bot is not None else arrival
@@ -57,7 +69,11 @@ def kept(
     answered = (outcome == ANSWERED) & ~gone & (answer <= placed)
     prob = np.full(arrival.shape, p.keep_floor)
     if answered.any():
-        prob[answered] = keep_probability(p, answer[answered] - asked[answered])
+        prob[answered] = keep_probability(
+            p,
+            answer[answered] - asked[answered],
+            None if conversion is None else conversion[answered],
+        )
     if bot is not None:
         settled = (outcome == CONTAINED) & (arrival + bot_s <= placed)
         prob[settled] = p.bot_keep
@@ -90,6 +106,7 @@ def kept_by(
     bot_seconds: float,
     placed: float,
     draw: float,
+    conversion: float = 1.0,
 ) -> bool | None:
     """The decision as known at ``now`` (None: the buyer has not decided yet).
 
@@ -103,7 +120,7 @@ def kept_by(
         if answer <= placed and not left:
             asked = arrival - (bot_seconds if bot == HANDED_OVER else 0.0)
             decay = math.exp(-(p.keep_per_minute / 60.0) * (answer - asked))
-            return draw < p.keep_floor + (1.0 - p.keep_floor) * decay
+            return draw < p.keep_floor + (1.0 - p.keep_floor) * (decay * conversion)
         return draw < p.keep_floor
     if outcome in (ABANDONED, CLOSED):
         return draw < p.keep_floor
@@ -134,4 +151,7 @@ def orders_of_inquiries(
         bot_seconds=None if c.bot_seconds is None else c.bot_seconds[j],
         placed=c.placed_seconds[j],
         draw=c.keep_draw[j],
+        conversion=None
+        if result.agent_conversion is None
+        else result.agent_conversion[result.agent[j]],
     )

@@ -87,6 +87,10 @@ class CenterResult:
     breaks: NDArray[np.float64] | None = None
     """``(agent, group, start, end)`` of the agents' breaks (``staffing.shrinkage``;
     clipped to the horizon); the last result of a run has them all, the others none."""
+    agent_conversion: NDArray[np.float64] | None = None
+    """Per agent id (then 1.0 for "no agent", index -1), the share of an answer's lift in an
+    inquiring buyer's chance to order (an outsourced agent's ``conversion_factor``); None
+    when every agent's is 1."""
 
 
 def build(
@@ -104,6 +108,7 @@ def build(
     complete_before: float = math.inf,
     left_hold: NDArray[np.float64] | None = None,
     breaks: NDArray[np.float64] | None = None,
+    agent_conversion: NDArray[np.float64] | None = None,
 ) -> CenterResult:
     """The result for the table's contacts at ``idx`` (whole issues, ascending; None: all).
 
@@ -123,6 +128,7 @@ def build(
         left_hold: Per channel, how long answering a buyer who had left holds the agent
             (``nan``: the contact's own handle time); None: no channel is asynchronous.
         breaks: ``(agent, group, start, end)`` of the agents' breaks (the last result only).
+        agent_conversion: See :attr:`CenterResult.agent_conversion`.
     """
     n = len(cols["arrival"])
 
@@ -210,4 +216,5 @@ def build(
         ghosts=np.array(ghosts, dtype=np.float64).reshape(-1, 5),
         complete_before=complete_before,
         breaks=breaks if breaks is not None else np.zeros((0, 4)),
+        agent_conversion=agent_conversion,
     )
