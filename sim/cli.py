@@ -15,7 +15,7 @@ import signal
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import numpy as np
 import typer
@@ -38,7 +38,7 @@ from sim.config import SCHEMA_VERSION, Scenario, scenario_json_schema
 from sim.experiment import ClusterError, RunResult, paired_daily, silence_foreign_logs
 from sim.loading import LoadedScenario, ScenarioError, load_scenario, migrate_file
 from sim.localtime import day_label
-from sim.outputs import OutputError, replace_file, schedule_yaml
+from sim.outputs import OutputError, replace_file
 from sim.roster import extra_shifts_block
 from sim.stats import Stat, describe
 from sim.text import json_dumps, shown
@@ -690,6 +690,15 @@ def _check_lines(check: staffing.FreshCheck, where: str) -> list[str]:
     ]
 
 
+def _paste_line(blocks: Mapping[str, Mapping[str, Any]]) -> str:
+    """Where the blocks to paste are: schedule.yaml (a horizon's plan is no console read)."""
+    shifts = sum(len(b.get("extra_shifts") or ()) for b in blocks.values())
+    return (
+        f"to paste, in schedule.yaml: per group its extra_shifts ({shifts:,} entries in all) "
+        "beside its schedule, or the plan as an intervals schedule instead of it"
+    )
+
+
 def _fresh_lines(plan: staffing.StaffPlan) -> list[str]:
     """How the plan, and the roster booked for it, fared on fresh seeds."""
     f = plan.fresh
@@ -814,7 +823,7 @@ def staff(
             out.print(booked)
         for line in _fresh_lines(plan):
             out.print(shown(line), highlight=False)
-        out.print(shown(schedule_yaml(blocks), lines=True), markup=False, highlight=False)
+        out.print(_paste_line(blocks), highlight=False)
     out.print(f"staffing folder: {shown(target_dir)}", highlight=False)
 
 

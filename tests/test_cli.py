@@ -418,6 +418,8 @@ def test_staff_writes_a_plan_and_a_pasteable_schedule(tiny: Path, tmp_path: Path
     lines = [x for x in result.stdout.splitlines() if not x.startswith("tiny: ")]
     assert lines[0].startswith(("agents: add up to ", "agents: no shortfall"))
     assert "fresh-seed check" in result.output and "miss significantly" in result.output
+    # the blocks stay in schedule.yaml: a horizon's plan per interval is no console read
+    assert "to paste, in schedule.yaml" in result.output and "kind: intervals" not in result.output
     assert plan["fresh_check"]["passed"] is True
 
 
