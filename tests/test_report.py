@@ -11,6 +11,7 @@ import math
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import plotly.graph_objects as go
 import pytest
@@ -428,6 +429,18 @@ def test_the_staff_heatmap_holds_short_and_surplus_apart_by_date_and_hour(
     assert html.escape(TEXTS["heatmap_note"]["en"]) in page
 
 
+def _fresh_line(check: dict[str, Any], target: str) -> str:
+    """The card's line for ``target`` of a staffing.json fresh check (en, 99%)."""
+    return TEXTS["fresh_target"]["en"].format(
+        target=target,
+        met=check["met"][target],
+        judged=check["judged"][target],
+        within=check["within_ci"][target],
+        missed=check["missed"][target],
+        level="99",
+    )
+
+
 def test_the_staff_targets_figure_draws_the_fresh_ci_and_the_cards_the_fresh_check(
     folders: dict[str, Path], tmp_path: Path
 ) -> None:
@@ -452,15 +465,7 @@ def test_the_staff_targets_figure_draws_the_fresh_ci_and_the_cards_the_fresh_che
     assert max(y for y in bands[0].y if y is not None) <= 1
     fresh = info["fresh_check"]
     target = info["targets"][0]
-    line = TEXTS["fresh_target"]["en"].format(
-        target=target,
-        met=fresh["met"][target],
-        judged=fresh["judged"][target],
-        within=fresh["within_ci"][target],
-        missed=fresh["missed"][target],
-        level="99",
-    )
-    assert html.escape(line) in page
+    assert html.escape(_fresh_line(fresh, target)) in page
     verdict = "fresh_passed" if fresh["passed"] else "fresh_failed"
     assert f'<div class="value">{TEXTS[verdict]["en"]}</div>' in page
     # no roster.csv: one line says so, no chart and no bill
@@ -722,15 +727,7 @@ def test_the_staff_report_cards_the_rostered_rota_s_fresh_check(
     page = build_staff_report(folders["staff"])
     assert t["roster_check"] in _titles(page)
     target = next(iter(check["judged"]))
-    line = t["fresh_target"].format(
-        target=target,
-        met=check["met"][target],
-        judged=check["judged"][target],
-        within=check["within_ci"][target],
-        missed=check["missed"][target],
-        level="99",
-    )
-    assert html.escape(line) in page
+    assert html.escape(_fresh_line(check, target)) in page
     # a roster that could not book everything: its misses there are said apart, and a check
     # whose every significant miss lies there is not a failure of the booked shifts
     folder = shutil.copytree(folders["staff"], tmp_path / "staff")

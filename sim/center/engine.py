@@ -495,20 +495,25 @@ class Center(Acd):
             if i < t.n_fixed:
                 t.fixed["handle"][i] = served
         if pace.resolution != 1.0:
-            issue = t.issue[i]
-            t.ending[i] = int(
-                fate(
-                    self.paced_rules[pace.resolution][0],
-                    t.decisions(i).tolist(),
-                    t.channel[i],
-                    t.reason[i],
-                    t.ctype[i],
-                    t.kind[i],
-                    not t.issue_refunded[issue],
-                    t.contacts_of_issue[issue] < self.max_contacts,
-                    ONE,
-                ).ending
-            )
+            t.ending[i] = self._ending(i, self.paced_rules[pace.resolution][0], t.channel[i])
+
+    def _ending(self, i: int, rules: Rules, channel: int) -> int:
+        """Contact i's fate under ``rules`` from its own uniforms, as answered on ``channel``."""
+        t = self.t
+        issue = t.issue[i]
+        return int(
+            fate(
+                rules,
+                t.decisions(i).tolist(),
+                channel,
+                t.reason[i],
+                t.ctype[i],
+                t.kind[i],
+                not t.issue_refunded[issue],
+                t.contacts_of_issue[issue] < self.max_contacts,
+                ONE,
+            ).ending
+        )
 
     def _start_left(self, i: int, c: int, need: int, agent: Agent, now: float) -> None:
         """Agent answers message i, whose buyer has left: a short session, a weaker answer."""
@@ -518,26 +523,13 @@ class Center(Acd):
         t.outcome[i] = ANSWERED
         t.agent[i] = agent.id
         t.left[i] = True
-        issue = t.issue[i]
         pace = agent.pace
         if pace is not None and pace.handle != 1.0:
             self._paced(i, Pace(pace.handle, 1.0))  # the served time; the fate is below
         rules = self.rules_left
         if pace is not None and pace.resolution != 1.0:
             rules = self.paced_rules[pace.resolution][1]
-        t.ending[i] = int(
-            fate(
-                rules,
-                t.decisions(i).tolist(),
-                c,
-                t.reason[i],
-                t.ctype[i],
-                t.kind[i],
-                not t.issue_refunded[issue],
-                t.contacts_of_issue[issue] < self.max_contacts,
-                ONE,
-            ).ending
-        )
+        t.ending[i] = self._ending(i, rules, c)
         hold = self.left_hold[c]
         if math.isnan(hold):
             hold = t.handle[i]
