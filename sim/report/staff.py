@@ -89,6 +89,26 @@ def _level(s: StaffingData) -> str:
 # --------------------------------------------------------------------------- cards
 
 
+def _card(
+    label: str,
+    value: str,
+    lines: Sequence[str] = (),
+    *,
+    good: bool | None = None,
+    sub: str = "extra",
+) -> str:
+    """One card: ``label``, ``value`` and ``lines`` below it, all escaped here.
+
+    ``good`` colours it (None: neither good nor bad); ``sub`` is the lines' class.
+    """
+    state = "" if good is None else (" good" if good else " bad")
+    return (
+        f'<div class="card{state}"><div class="label">{html.escape(label)}</div>'
+        f'<div class="value">{html.escape(value)}</div>'
+        f'<div class="{sub}">{"<br>".join(html.escape(x) for x in lines)}</div></div>'
+    )
+
+
 def _roster_check_card(s: StaffingData, t: Text) -> str:
     """The rota with the roster booked, on fresh seeds; misses where no shift could go apart."""
     roster = s.info.get("roster")
@@ -157,13 +177,8 @@ def _fresh_card(
     if all(isinstance(v, int) and not isinstance(v, bool) for v in (seed, rounds, reps)):
         lines.append(t("fresh_seed", seed=seed, rounds=rounds, n=reps))
     lines += more
-    good = passed if good is None else good
-    return (
-        f'<div class="card {"good" if good else "bad"}">'
-        f'<div class="label">{html.escape(t(label))}</div>'
-        f'<div class="value">{html.escape(t("fresh_passed" if passed else "fresh_failed"))}'
-        f'</div><div class="extra">{"<br>".join(html.escape(x) for x in lines)}</div></div>'
-    )
+    verdict = t("fresh_passed" if passed else "fresh_failed")
+    return _card(t(label), verdict, lines, good=passed if good is None else good)
 
 
 def _roster_card(s: StaffingData, t: Text) -> str:
@@ -182,23 +197,21 @@ def _roster_card(s: StaffingData, t: Text) -> str:
     if total is None:
         return ""
     extra = " · ".join(f"{_source_name(k, t)} {fmt(v, 'yuan')}" for k, v in by_source.items())
-    return (
-        '<div class="card">'
-        f'<div class="label">{html.escape(t("roster_cost"))} · {html.escape(t("total"))}</div>'
-        f'<div class="value">{html.escape(fmt(total, "yuan"))}</div>'
-        f'<div class="extra">{html.escape(extra)}</div></div>'
-    )
+    return _card(f"{t('roster_cost')} · {t('total')}", fmt(total, "yuan"), [extra])
 
 
 def _staff_cards(s: StaffingData, t: Text) -> str:
     info = s.info
     met = bool(info.get("met"))
+    targets = " · ".join(str(x) for x in info.get("targets") or [])
     cards = [
-        f'<div class="card {"good" if met else "bad"}">'
-        f'<div class="label">{html.escape(t("target"))}</div>'
-        f'<div class="value">{html.escape(t("targets_met" if met else "targets_not_met"))}</div>'
-        f'<div class="ci">{html.escape(" · ".join(str(x) for x in info.get("targets") or []))}'
-        "</div></div>",
+        _card(
+            t("target"),
+            t("targets_met" if met else "targets_not_met"),
+            [targets],
+            good=met,
+            sub="ci",
+        ),
         _fresh_card(s, t),
         _roster_check_card(s, t),
     ]
@@ -229,22 +242,12 @@ def _staff_cards(s: StaffingData, t: Text) -> str:
             for g, v in per_group.items()
             if isinstance(v, int | float)
         )
-        cards.append(
-            '<div class="card">'
-            f'<div class="label">{html.escape(t(label))} · {html.escape(t("total"))}</div>'
-            f'<div class="value">{html.escape(fmt(float(total), kind))}</div>'
-            f'<div class="extra">{html.escape(extra)}</div></div>'
-        )
+        cards.append(_card(f"{t(label)} · {t('total')}", fmt(float(total), kind), [extra]))
     cards.append(_roster_card(s, t))
     for metric, value in (info.get("overall") or {}).items():
         if isinstance(value, int | float):
             shown = fmt(float(value), catalog.fmt_of(str(metric)))
-            cards.append(
-                '<div class="card">'
-                f'<div class="label">{html.escape(str(metric))}</div>'
-                f'<div class="value">{html.escape(shown)}</div>'
-                f'<div class="extra">{html.escape(t("overall_value"))}</div></div>'
-            )
+            cards.append(_card(str(metric), shown, [t("overall_value")]))
     return f'<div class="cards">{"".join(cards)}</div>'
 
 
