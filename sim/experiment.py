@@ -14,13 +14,17 @@ promotion's effect with a confidence interval much tighter than two independent 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import hashlib
 import logging
+import math
 import multiprocessing
 import multiprocessing.connection
 import os
 import signal
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import CancelledError, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -32,7 +36,7 @@ from numpy.typing import NDArray
 
 from sim.center import stream_center
 from sim.config import Scenario
-from sim.demand import Arm, Contacts, DemandStream, orders_by_day
+from sim.demand import Arm, Contacts, DemandStream, OrderTally, orders_by_day
 from sim.eventlog import ContactLines, EventLog, order_lines
 from sim.mechanics import mechanic_of
 from sim.metrics import ReplicationMetrics, Tally
@@ -47,21 +51,106 @@ def arms_of(scenario: Scenario) -> tuple[Arm, ...]:
     return ARMS if scenario.promotion is not None else ("promotion",)
 
 
-def run_arm(scenario: Scenario, replication: int, arm: Arm = "promotion") -> ReplicationMetrics:
+def run_arm(
+    scenario: Scenario, replication: int, arm: Arm = "promotion", memo: DemandMemo | None = None
+) -> ReplicationMetrics:
     """Simulate one arm of replication ``replication`` (from 0) of ``scenario``.
 
     Streamed: orders are drawn a day at a time, the contact centre runs a day at a time and
     hands out the issues that are over (:func:`sim.center.stream_center`), and the metrics
     count them as they come, so memory holds what is going on (queues, agents, open issues,
     contacts drawn but not yet arrived), not the horizon's orders and contacts.
+
+    With ``memo``, the arm's demand is taken from it when an earlier simulation in this
+    process drew it (same scenario but for its staffing, same seed, replication and arm),
+    and kept there otherwise: the same contacts, not drawn again (see :class:`DemandMemo`).
     """
     streams = Streams(scenario.seed, replication)
-    demand = DemandStream(scenario, streams, arm)
+    demand: DemandStream | _Replay = (
+        DemandStream(scenario, streams, arm)
+        if memo is None
+        else memo.demand(scenario, replication, arm)
+    )
     tally = Tally(scenario)
     for result in stream_center(scenario, demand.take, streams.issue, named=streams):
         tally.add(result)
     # the last result carries the agents' overtime
     return tally.finish(result, demand.orders, demand.promotion_active)
+
+
+class _Replay:
+    """An arm's whole demand handed out again as :class:`DemandStream` hands it out.
+
+    ``take(before)`` gives the contacts arriving before ``before`` not handed out yet: the
+    stream's takes partition its contacts by arrival time, so a bisection of the whole,
+    sorted, gives the same pieces. Each piece is a copy: the engine may write to its input.
+    """
+
+    def __init__(
+        self, contacts: Contacts, orders: OrderTally | None, promotion_active: bool
+    ) -> None:
+        self._contacts = contacts
+        self._arrays = [
+            f.name
+            for f in dataclasses.fields(contacts)
+            if isinstance(getattr(contacts, f.name), np.ndarray)
+        ]
+        self._orders = orders
+        self.promotion_active = promotion_active
+        self._at = 0
+
+    def take(self, before: float) -> Contacts:
+        c = self._contacts
+        end = int(np.searchsorted(c.arrival_seconds, before, side="left"))
+        a, self._at = self._at, max(self._at, end)
+        return dataclasses.replace(
+            c, **{name: getattr(c, name)[a : self._at].copy() for name in self._arrays}
+        )
+
+    @property
+    def orders(self) -> OrderTally | None:
+        o = self._orders
+        return None if o is None else dataclasses.replace(o, per_day=o.per_day.copy())
+
+    @property
+    def nbytes(self) -> int:
+        return sum(getattr(self._contacts, name).nbytes for name in self._arrays)
+
+
+class DemandMemo:
+    """Arms' demand kept in one process, for simulations that differ only in their staffing.
+
+    ``staff`` simulates one scenario many times with other agents on the same seed (common
+    random numbers): the orders and contacts are the same every time, and drawing them is
+    about a third of a replication. The memo keeps each arm's whole demand under a key of
+    the scenario without its ``staffing`` and ``replications`` (nothing the demand reads),
+    its seed, the replication and the arm, and hands it out again through :class:`_Replay`:
+    the same contacts bit for bit. Least recently used entries go beyond ``max_bytes``.
+    """
+
+    def __init__(self, max_bytes: int = 256 * 2**20) -> None:
+        self.max_bytes = max_bytes
+        self._kept: OrderedDict[tuple[str, int, str], _Replay] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def demand(self, scenario: Scenario, replication: int, arm: Arm) -> _Replay:
+        """The arm's demand: kept, or drawn whole now (and kept if it fits)."""
+        text = scenario.model_dump_json(exclude={"staffing", "replications"})
+        key = (hashlib.sha256(text.encode()).hexdigest(), replication, arm)
+        kept = self._kept.get(key)
+        if kept is not None:
+            self.hits += 1
+            self._kept.move_to_end(key)
+            return _Replay(kept._contacts, kept._orders, kept.promotion_active)
+        self.misses += 1
+        stream = DemandStream(scenario, Streams(scenario.seed, replication), arm)
+        drawn = _Replay(stream.take(math.inf), stream.orders, stream.promotion_active)
+        if drawn.nbytes <= self.max_bytes:
+            self._kept[key] = drawn
+            while sum(r.nbytes for r in self._kept.values()) > self.max_bytes:
+                self._kept.popitem(last=False)
+        return _Replay(drawn._contacts, drawn._orders, drawn.promotion_active)
 
 
 def event_log_of(scenario: Scenario, replication: int = 0, arm: Arm = "promotion") -> EventLog:
@@ -97,10 +186,16 @@ def event_log_of(scenario: Scenario, replication: int = 0, arm: Arm = "promotion
 
 
 def run_replication(
-    scenario: Scenario, replication: int, arms: tuple[Arm, ...] | None = None
+    scenario: Scenario,
+    replication: int,
+    arms: tuple[Arm, ...] | None = None,
+    memo: DemandMemo | None = None,
 ) -> dict[Arm, ReplicationMetrics]:
-    """The arms (by default every arm) of one replication; a worker's unit of work."""
-    return {arm: run_arm(scenario, replication, arm) for arm in (arms or arms_of(scenario))}
+    """The arms (by default every arm) of one replication; a worker's unit of work.
+
+    ``memo``: where the arms' demand is kept and taken from (see :func:`run_arm`).
+    """
+    return {arm: run_arm(scenario, replication, arm, memo) for arm in (arms or arms_of(scenario))}
 
 
 def paired(a: list[ReplicationMetrics], b: list[ReplicationMetrics]) -> list[dict[str, float]]:
@@ -250,13 +345,21 @@ def _watch_parent() -> None:
     threading.Thread(target=watch, name="promosim-parent-watch", daemon=True).start()
 
 
+_WORKER_MEMO: DemandMemo | None = None
+"""A pool worker's demand memo, made at its first replication asking for one; it goes
+with the worker (the pool ends with its :class:`Runner`)."""
+
+
 def _pool_replication(
-    scenario: Scenario, replication: int, arms: tuple[Arm, ...]
+    scenario: Scenario, replication: int, arms: tuple[Arm, ...], memo: bool = False
 ) -> dict[Arm, ReplicationMetrics]:
     """:func:`run_replication` in a pool worker, which first checks its parent is alive."""
+    global _WORKER_MEMO
     if _parent_gone():
         os._exit(1)
-    return run_replication(scenario, replication, arms)
+    if memo and _WORKER_MEMO is None:
+        _WORKER_MEMO = DemandMemo()
+    return run_replication(scenario, replication, arms, _WORKER_MEMO if memo else None)
 
 
 @contextlib.contextmanager
@@ -432,6 +535,8 @@ class Runner:
         self._client: Any = None
         self._cluster: Any = None
         self._quiet = contextlib.ExitStack()
+        self._memo: DemandMemo | None = None
+        """The demand memo of replications run in this process (one worker)."""
 
     def __enter__(self) -> Runner:
         return self
@@ -464,6 +569,7 @@ class Runner:
             else:
                 self._pool.shutdown(cancel_futures=True)
             self._pool = None
+        self._memo = None
         try:
             if self._client is not None:
                 client, self._client = self._client, None
@@ -480,12 +586,17 @@ class Runner:
         jobs: Sequence[Job],
         on_done: Callable[[int, int], None] | None = None,
         on_job: Callable[[int, list[dict[Arm, ReplicationMetrics]]], None] | None = None,
+        *,
+        memo: bool = False,
     ) -> list[list[dict[Arm, ReplicationMetrics]]]:
         """Every replication of every job: ``out[j][r]`` maps arm to metrics.
 
         ``on_done(j, r)`` is called as each finishes (cached ones first). With ``on_job``,
         each job's replications go to ``on_job(j, reps)`` as soon as the job is complete
         and are not kept (``out[j]`` is empty): a sweep of many points stays small.
+        ``memo``: keep each replication's demand where it runs, for later calls that run
+        the same scenario with other staffing (:class:`DemandMemo`; the local backend: in
+        this process or in each pool worker, which lives as long as the runner).
         """
         out: list[list[dict[Arm, ReplicationMetrics] | None]] = [
             [None] * s.replications for s, _ in jobs
@@ -525,8 +636,10 @@ class Runner:
         if self.backend == "dask":
             self._run_dask(jobs, todo, done)
         elif self.workers <= 1 or len(todo) <= 1:
+            if memo and self._memo is None:
+                self._memo = DemandMemo()
             for j, r in todo:
-                done(j, r, run_replication(jobs[j][0], r, jobs[j][1]))
+                done(j, r, run_replication(jobs[j][0], r, jobs[j][1], self._memo if memo else None))
         else:
             if self._pool is None:
                 # spawn: workers start clean, with no state inherited from this process
@@ -537,7 +650,7 @@ class Runner:
             # workers start (on submit) with Ctrl-C held back and one BLAS thread each
             with _sigint_blocked(), _single_threaded_children():
                 futures = {
-                    self._pool.submit(_pool_replication, jobs[j][0], r, jobs[j][1]): (j, r)
+                    self._pool.submit(_pool_replication, jobs[j][0], r, jobs[j][1], memo): (j, r)
                     for j, r in todo
                 }
             for future in as_completed(futures):

@@ -828,7 +828,14 @@ class _Runner:
         self.on_done = on_done
         self.runs = 0
 
-    def run(self, scenario: Scenario, stage: str) -> list[ReplicationMetrics]:
+    def run(
+        self, scenario: Scenario, stage: str, *, memo: bool = False
+    ) -> list[ReplicationMetrics]:
+        """The replications' metrics of ``scenario``'s promotion arm.
+
+        ``memo`` for the search's simulations, which share one seed: their demand is drawn
+        once per worker (:class:`sim.experiment.DemandMemo`).
+        """
         self.runs += 1
         on_done = self.on_done
 
@@ -836,7 +843,7 @@ class _Runner:
             if on_done is not None:
                 on_done(stage, r, scenario.replications)
 
-        (reps,) = self.runner.run([(scenario, ("promotion",))], on_done=tick)
+        (reps,) = self.runner.run([(scenario, ("promotion",))], on_done=tick, memo=memo)
         return [rep["promotion"] for rep in reps]
 
 
@@ -1595,7 +1602,7 @@ def staff(
         sims = _Runner(engine, on_done)
         r = max(1, min(search_replications, scenario.replications))
         search = scenario.model_copy(update={"replications": r})
-        as_is = sims.run(search, "as-is")
+        as_is = sims.run(search, "as-is", memo=True)
         model = _Model(scenario, _estimate_load(search, as_is), targets)
         closed = closed_intervals(scenario)
         erlang = {
@@ -1681,7 +1688,8 @@ def _refine_per_interval(
     plan = {g: a.copy() for g, a in erlang.items()}
 
     def simulate(p: dict[str, NDArray[np.int64]], stage: str) -> _Measured:
-        return _measure(scenario, runner.run(_with_plan(scenario, p), stage), targets, judged)
+        reps = runner.run(_with_plan(scenario, p), stage, memo=True)
+        return _measure(scenario, reps, targets, judged)
 
     iterations = 1
     measured = simulate(plan, "refine 1")
@@ -1899,7 +1907,7 @@ def _refine_overall(
         nonlocal iterations
         iterations += 1
         p = scaled(s)
-        reps = runner.run(_with_plan(scenario, p), f"refine {iterations}")
+        reps = runner.run(_with_plan(scenario, p), f"refine {iterations}", memo=True)
         m = _measure(scenario, reps, targets, judged)
         tried[s] = (_overall_met(m, targets), m)
         return tried[s][0]

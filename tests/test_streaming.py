@@ -9,8 +9,10 @@ rounding; and memory must not grow with the horizon's contacts.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
+import pickle
 import tracemalloc
 from collections.abc import Callable
 from typing import Any
@@ -26,7 +28,7 @@ from sim.center import FIRST, CenterResult, simulate_center, stream_center
 from sim.config import Scenario
 from sim.demand import Contacts, generate, orders_by_day
 from sim.eventlog import ContactLines
-from sim.experiment import arms_of, event_log_of, run_arm
+from sim.experiment import DemandMemo, Runner, arms_of, event_log_of, run_arm
 from sim.loading import load_scenario
 from sim.metrics import ReplicationMetrics, Tally, overlap, replication_metrics
 from sim.rng import Streams
@@ -282,3 +284,89 @@ def test_the_event_log_streamed_is_the_event_log_in_one_piece(
     assert created == sorted(created)
     placed = sum(rows.id.size for _, rows in orders_by_day(scenario, Streams(scenario.seed, 0)))
     assert len(orders) == placed
+
+
+def _bytes(m: ReplicationMetrics) -> bytes:
+    return pickle.dumps(m)
+
+
+def _other_staffing(data: dict[str, Any]) -> dict[str, Any]:
+    """The same scenario with other agents: a constant 4 in every group."""
+    other = copy.deepcopy(data)
+    for g in other["staffing"]["groups"]:
+        g["schedule"] = {"kind": "constant", "agents": 4}
+    return other
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios())
+def test_a_memo_replays_the_demand_a_staffing_change_leaves_alone(data: dict[str, Any]) -> None:
+    """A replication run on remembered demand is the replication run on drawn demand."""
+    first = Scenario.model_validate(data)
+    second = Scenario.model_validate(_other_staffing(data))
+    memo = DemandMemo()
+    assert _bytes(run_arm(first, 0, "promotion", memo)) == _bytes(run_arm(first, 0))
+    assert _bytes(run_arm(second, 0, "promotion", memo)) == _bytes(run_arm(second, 0))
+    assert (memo.misses, memo.hits) == (1, 1)
+
+
+@pytest.mark.parametrize("name", ["second_item_1yuan.yaml", "price_protection.yaml"])
+def test_a_memo_replays_bundled_scenarios_bit_for_bit(name: str) -> None:
+    """Orders, pre-sale inquiries, bots and both arms: the same metrics, and the tally too."""
+    scenario = load_scenario(CONFIGS / name, ["calendar.days=8"]).scenario
+    memo = DemandMemo()
+    for arm in arms_of(scenario):
+        want = _bytes(run_arm(scenario, 1, arm))
+        assert _bytes(run_arm(scenario, 1, arm, memo)) == want
+        assert _bytes(run_arm(scenario, 1, arm, memo)) == want
+    assert memo.hits == memo.misses == len(arms_of(scenario))
+
+
+def test_a_memo_keys_on_everything_but_the_staffing() -> None:
+    data = tiny_scenario()
+    memo = DemandMemo()
+    base = Scenario.model_validate(data)
+    memo.demand(base, 0, "promotion")
+    same = [
+        Scenario.model_validate(_other_staffing(data)),
+        Scenario.model_validate(tiny_scenario(replications=9)),
+    ]
+    other = [
+        Scenario.model_validate(tiny_scenario(seed=8)),
+        Scenario.model_validate(
+            tiny_scenario(
+                arrivals=[{"kind": "poisson", "channel": "phone", "contacts_per_hour": 31}]
+            )
+        ),
+    ]
+    for s in same:
+        memo.demand(s, 0, "promotion")
+    assert (memo.hits, memo.misses) == (2, 1)
+    for s in other:
+        memo.demand(s, 0, "promotion")
+    memo.demand(base, 1, "promotion")
+    assert (memo.hits, memo.misses) == (2, 4)
+
+
+def test_a_memo_forgets_the_least_recently_used_beyond_its_bytes() -> None:
+    scenario = Scenario.model_validate(tiny_scenario())
+    one = DemandMemo().demand(scenario, 0, "promotion").nbytes
+    memo = DemandMemo(max_bytes=2 * one + one // 2)
+    for r in (0, 1, 0, 2):  # 1 is the least recently used when 2 comes
+        memo.demand(scenario, r, "promotion")
+    memo.demand(scenario, 0, "promotion")
+    memo.demand(scenario, 1, "promotion")
+    assert (memo.hits, memo.misses) == (2, 4)
+
+
+def test_pool_workers_replay_their_demand_bit_for_bit() -> None:
+    """Two workers, each its own memo: every replication the same as without one."""
+    data = tiny_scenario(replications=4)
+    first = Scenario.model_validate(data)
+    second = Scenario.model_validate(_other_staffing(data))
+    with Runner(workers=2) as runner:
+        runner.run([(first, ("promotion",))], memo=True)
+        (got,) = runner.run([(second, ("promotion",))], memo=True)
+    with Runner(workers=1) as runner:
+        (want,) = runner.run([(second, ("promotion",))])
+    assert [_bytes(r["promotion"]) for r in got] == [_bytes(r["promotion"]) for r in want]
