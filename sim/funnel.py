@@ -74,6 +74,7 @@ from sim.calibrate import (
     _wald,
     decode,
 )
+from sim.files import UnreadableFile, read_bounded
 
 MAX_FUNNEL_BYTES = 16 * 2**20
 """Largest hourly export read, 16 MiB (checked before reading): ten years of hours are
@@ -195,17 +196,16 @@ def load_funnel(path: Path, mapping: Mapping[str, str] | None = None) -> HourlyE
             rows are malformed.
     """
     try:
-        with path.open("rb") as f:
-            data = f.read(MAX_FUNNEL_BYTES + 1)
-    except OSError as e:
-        raise ExportError([f"{path}: cannot read: {e.strerror or e}"]) from None
-    if len(data) > MAX_FUNNEL_BYTES:
-        raise ExportError(
-            [
-                f"{path}: larger than {MAX_FUNNEL_BYTES // 2**20} MiB, "
-                "the most an hourly export may be"
-            ]
-        )
+        data = read_bounded(path, MAX_FUNNEL_BYTES, links=True)
+    except UnreadableFile as e:
+        if str(e).startswith("larger than"):
+            raise ExportError(
+                [
+                    f"{path}: larger than {MAX_FUNNEL_BYTES // 2**20} MiB, "
+                    "the most an hourly export may be"
+                ]
+            ) from None
+        raise ExportError([f"{path}: cannot read: {e}"]) from None
     return read_funnel(decode(data, str(path)), mapping, str(path))
 
 

@@ -57,6 +57,7 @@ from ruamel.yaml.representer import RoundTripRepresenter
 
 from sim import migrations
 from sim.config import PathErrors, Scenario
+from sim.files import UnreadableFile, read_bounded
 from sim.text import shown as _printable  # the one escaping rule for shown text
 
 __all__ = [
@@ -255,6 +256,18 @@ def load_data_file(path: str | Path) -> Any:
     text, error, line = _read(Path(path))
     if text is None:
         raise ScenarioError([Problem(display, line, "", error or "cannot read the file")])
+    return load_data_text(text, display)
+
+
+def load_data_text(text: str, display: str) -> Any:
+    """YAML text read as PyYAML's safe_load does, within :data:`MAX_NODES` and :data:`MAX_DEPTH`.
+
+    For a YAML file read by other means (its size bounded there), e.g. a run folder's
+    ``scenario.resolved.yaml``: an alias bomb stops while composing.
+
+    Raises:
+        ScenarioError: It is not YAML or too large, located in ``display``.
+    """
     loader = _BoundedLoader(text)
     try:
         return loader.get_single_data()
@@ -420,6 +433,13 @@ def _sorted(problems: list[Problem], order: list[str]) -> list[Problem]:
 # --------------------------------------------------------------------------- reading files
 
 
+_READ_PROBLEMS = {
+    "no such file": "file not found",
+    "a folder, not a file": "is a directory, not a scenario file",
+}
+"""How :func:`_read` words :class:`sim.files.UnreadableFile`'s reasons (others as they are)."""
+
+
 def _read(path: Path) -> tuple[str | None, str | None, int | None]:
     """``(text, None, None)``, or ``(None, message, line or None)`` when it cannot be read.
 
@@ -428,23 +448,17 @@ def _read(path: Path) -> tuple[str | None, str | None, int | None]:
     file system does not tell).
     """
     too_large = f"the file is larger than {MAX_BYTES // 2**20} MiB, the most a scenario file may be"
+    if len(str(path)) > MAX_PATH:
+        return None, f"the path is longer than {MAX_PATH} characters", None
     try:
-        if len(str(path)) > MAX_PATH:
-            return None, f"the path is longer than {MAX_PATH} characters", None
-        with path.open("rb") as f:
-            if os.fstat(f.fileno()).st_size > MAX_BYTES:
-                return None, too_large, 1
-            raw = f.read(MAX_BYTES + 1)
-    except FileNotFoundError:
-        return None, "file not found", None
-    except IsADirectoryError:
-        return None, "is a directory, not a scenario file", None
-    except PermissionError:
-        return None, "permission denied", None
-    except (OSError, ValueError) as exc:
-        return None, f"cannot read the file: {getattr(exc, 'strerror', None) or exc}", None
-    if len(raw) > MAX_BYTES:
-        return None, too_large, 1
+        raw = read_bounded(path, MAX_BYTES, links=True)
+    except UnreadableFile as exc:
+        reason = str(exc)
+        if reason.startswith("larger than"):
+            return None, too_large, 1
+        if reason.startswith("cannot be read: "):
+            return None, "cannot read the file: " + reason.removeprefix("cannot be read: "), None
+        return None, _READ_PROBLEMS.get(reason, reason), None
     try:
         return raw.decode("utf-8-sig"), None, None
     except UnicodeDecodeError as exc:

@@ -20,6 +20,7 @@ from typing import Any, Final
 
 from sim import catalog
 from sim.config import SCHEMA_VERSION, SLUG
+from sim.files import UnreadableFile, read_bounded
 from sim.loading import LoadedScenario, Problem, ScenarioError, load_scenario
 from sim.outputs import folder_kind
 from sim.text import json_dumps, shown
@@ -254,10 +255,15 @@ class RunInfo:
     """Means of the :data:`HEADLINE_METRICS` present in ``summary.json``."""
 
 
+_JSON_MAX_BYTES = 64 * 2**20
+"""The most review reads of a folder's summary.json or manifest.json, bytes."""
+
+
 def _read_json(path: Path) -> Any:
+    """The JSON of a folder's own regular file within :data:`_JSON_MAX_BYTES`, else None."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return json.loads(read_bounded(path, _JSON_MAX_BYTES).decode("utf-8"))
+    except (UnreadableFile, ValueError):
         return None
 
 

@@ -27,11 +27,14 @@ from numpy.typing import NDArray
 from typer.testing import CliRunner
 
 from sim import outputs
+from sim.calibrate import MAX_EXPORT_BYTES
 from sim.cli import app
 from sim.experiment import arms_of, run_replication
-from sim.loading import load_scenario
+from sim.files import UnreadableFile, read_bounded
+from sim.loading import MAX_BYTES, load_scenario
 from sim.metrics import ReplicationMetrics
 from sim.outputs import DiskCache, OutputError, clean_leftovers, hidden_folder
+from sim.report import data as report_data
 from tests.conftest import ROOT, tiny_scenario
 from tests.test_calibrate import CONTACTS, ORDERS
 
@@ -557,3 +560,121 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+# ---- reading folders, exports and scenarios from elsewhere: bounded, no links, no pipes
+
+
+def test_read_bounded_reads_only_a_regular_file_within_its_limit(tmp_path: Path) -> None:
+    ok = tmp_path / "ok.csv"
+    ok.write_bytes(b"x" * 10)
+    assert read_bounded(ok, 10) == b"x" * 10
+    with pytest.raises(UnreadableFile, match="larger than"):
+        read_bounded(ok, 9)
+    link = tmp_path / "link.csv"
+    link.symlink_to(ok)
+    with pytest.raises(UnreadableFile, match="a link"):
+        read_bounded(link, 10)
+    assert read_bounded(link, 10, links=True) == b"x" * 10  # a path the user typed
+    os.mkfifo(tmp_path / "pipe.csv")  # a plain open would wait for a writer for ever
+    for special in (tmp_path / "pipe.csv", Path("/dev/zero")):
+        with pytest.raises(UnreadableFile, match="not a regular file"):
+            read_bounded(special, 10, links=True)
+    with pytest.raises(UnreadableFile, match="a folder"):
+        read_bounded(tmp_path, 10)
+    with pytest.raises(UnreadableFile, match="no such file"):
+        read_bounded(tmp_path / "none.csv", 10)
+
+
+FOLDER_FILES = {
+    "run": ("intervals.csv", ("summary.json", "scenario.resolved.yaml", "daily.csv")),
+    "compare": ("comparison.csv", ("arms.json",)),
+    "sweep": ("sweep.csv", ()),
+    "staff": ("staffing.csv", ("staffing.json",)),
+}
+
+
+def planted_folder(tmp_path: Path, kind: str, how: str) -> tuple[Path, str]:
+    """A folder of ``kind`` whose file named in :data:`FOLDER_FILES` is planted ``how``."""
+    planted, others = FOLDER_FILES[kind]
+    folder = tmp_path / f"{kind}-{how}"
+    folder.mkdir()
+    (folder / "manifest.json").write_text(json.dumps({"tool": "promosim", "kind": kind}))
+    for name in others:
+        (folder / name).write_text("{}" if name.endswith(".json") else "a,b\n")
+    target = folder / planted
+    if how == "link":
+        secret = tmp_path / "secret.txt"
+        secret.write_text("private-key-material\n")
+        target.symlink_to(secret)
+    elif how == "pipe":
+        os.mkfifo(target)
+    else:
+        with target.open("wb") as f:  # sparse: nothing of it is read
+            f.truncate(report_data.MAX_BYTES[planted] + 1)
+    return folder, planted
+
+
+@pytest.mark.parametrize("how", ["link", "pipe", "big"])
+@pytest.mark.parametrize("kind", sorted(FOLDER_FILES))
+def test_a_report_never_reads_a_planted_file(tmp_path: Path, kind: str, how: str) -> None:
+    """A link (whose target would land in the report), a pipe (a hang) or a huge file."""
+    folder, planted = planted_folder(tmp_path, kind, how)
+    done = subprocess.run(
+        [sys.executable, "-m", "sim", "report", str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert done.returncode == 2, done.stderr
+    why = {"link": "a link", "pipe": "not a regular file", "big": "larger than"}[how]
+    assert f"{planted} is {why}" in done.stderr, done.stderr
+    assert "private-key-material" not in done.stderr + done.stdout
+    assert "Traceback" not in done.stderr
+    assert not (folder / "report.html").exists()
+
+
+def test_a_report_stops_an_alias_bomb_in_the_resolved_scenario(tmp_path: Path) -> None:
+    folder = tmp_path / "run"
+    folder.mkdir()
+    bomb = ['a0: &a0 ["lol"]']
+    for i in range(1, 10):
+        bomb.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]")
+    (folder / "scenario.resolved.yaml").write_text("\n".join(bomb) + "\n")
+    for name in ("summary.json", "intervals.csv", "daily.csv"):
+        (folder / name).write_text("{}" if name.endswith(".json") else "a,b\n")
+    with pytest.raises(report_data.ReportError, match="holds more than"):
+        report_data.RunData(report_data.read_run(folder))
+
+
+@pytest.mark.parametrize("how", ["pipe", "big"])
+def test_scenarios_and_exports_that_are_pipes_or_too_large_are_refused(
+    tmp_path: Path, how: str
+) -> None:
+    def plant(path: Path, limit: int) -> Path:
+        if how == "pipe":
+            os.mkfifo(path)
+        else:
+            with path.open("wb") as f:
+                f.truncate(limit + 1)
+        return path
+
+    scenario = plant(tmp_path / "s.yaml", MAX_BYTES)
+    orders = plant(tmp_path / "orders.csv", MAX_EXPORT_BYTES)
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text(CONTACTS)
+    why = "not a regular file" if how == "pipe" else "larger than"
+    for args in (
+        ["validate", str(scenario)],
+        ["calibrate", "--orders", str(orders), "--contacts", str(contacts), "--out", "f.yaml"],
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "sim", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+        )
+        assert done.returncode == 2, (args, done.stderr)
+        assert why in done.stderr and "Traceback" not in done.stderr, done.stderr

@@ -10,6 +10,7 @@ import csv
 import datetime as dt
 import json
 import math
+import os
 import re
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
@@ -17,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from sim.files import UnreadableFile, read_bounded
+from sim.loading import ScenarioError, load_data_text
 
 
 class ReportError(Exception):
@@ -29,17 +31,62 @@ OPTIONAL = ("hourly.csv",)
 """Run files a report reads when the folder has them (``hourly.csv``: pre-sale runs)."""
 
 
+MAX_BYTES = {
+    "summary.json": 64 * 2**20,
+    "scenario.resolved.yaml": 16 * 2**20,
+    "intervals.csv": 512 * 2**20,
+    "daily.csv": 64 * 2**20,
+    "hourly.csv": 512 * 2**20,
+    "comparison.csv": 64 * 2**20,
+    "arms.json": 16 * 2**20,
+    "sweep.csv": 256 * 2**20,
+    "tornado.json": 16 * 2**20,
+    "staffing.csv": 256 * 2**20,
+    "staffing.json": 16 * 2**20,
+    "roster.csv": 16 * 2**20,
+}
+"""The most a report reads of each file of a folder, bytes; a larger one is refused unread.
+
+Several times what promosim writes for a year of 15-minute intervals (intervals.csv of one
+channel and both arms is about 36 MB; staffing.csv of ten groups about 70 MB; a roster
+row about 50 bytes).
+"""
+
+STAFF_MAX_BYTES = MAX_BYTES
+"""The limits of a staff folder's files (the same table)."""
+
+
 def read_run(run_dir: Path) -> dict[str, str]:
     """The run folder's files a report is built from, by name.
 
     Raises:
-        ReportError: the folder or one of its files is missing.
+        ReportError: the folder or one of its files is missing, or a file is not one the
+            report reads (see :func:`read_file`).
     """
     files = read_folder(run_dir, "run", REQUIRED)
     for name in OPTIONAL:
-        if (run_dir / name).is_file():
-            files[name] = (run_dir / name).read_text(encoding="utf-8")
+        if os.path.lexists(run_dir / name):
+            files[name] = read_file(run_dir, name, "run")
     return files
+
+
+def read_file(folder: Path, name: str, what: str) -> str:
+    """A folder's file as text, read within :data:`MAX_BYTES` (see :mod:`sim.files`).
+
+    Raises:
+        ReportError: It is missing, a link, not a regular file, larger than its limit, or
+            not UTF-8.
+    """
+    try:
+        data = read_bounded(folder / name, MAX_BYTES.get(name, 16 * 2**20))
+    except UnreadableFile as e:
+        if str(e) == "no such file":
+            raise ReportError(f"{folder}: not a {what} folder ({name} is missing)") from None
+        raise ReportError(f"{folder}: {name} is {e}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ReportError(f"{folder}: {name} is not UTF-8 text") from None
 
 
 def text_lines(text: str) -> Iterator[str]:
@@ -144,7 +191,9 @@ class RunData:
     def __init__(self, files: Mapping[str, str]) -> None:
         try:
             self.summary: dict[str, Any] = json.loads(files["summary.json"])
-            self.scenario: dict[str, Any] = yaml.safe_load(files["scenario.resolved.yaml"])
+            self.scenario: dict[str, Any] = load_data_text(
+                files["scenario.resolved.yaml"], "scenario.resolved.yaml"
+            )
             self.intervals = Intervals(files["intervals.csv"])
             self.daily = list(csv.DictReader(text_lines(files["daily.csv"])))
             self.days = list(dict.fromkeys(r["day"] for r in self.daily))
@@ -153,7 +202,9 @@ class RunData:
             self.hours = list(dict.fromkeys(r["hour"] for r in hourly))
             """Hours of hourly.csv (none without the file)."""
             self.hourly_rows = {(r["hour"], r["series"], r["arm"]): r for r in hourly}
-        except (KeyError, ValueError, yaml.YAMLError) as e:
+        except ScenarioError as e:
+            raise ReportError(f"not a readable run folder: {e.problems[0]}") from None
+        except (KeyError, ValueError) as e:
             raise ReportError(f"not a readable run folder: {e}") from None
         if not isinstance(self.summary, dict) or "metrics" not in self.summary:
             raise ReportError("summary.json has no metrics")
@@ -169,22 +220,19 @@ class RunData:
 
 
 def read_folder(folder: Path, what: str, required: Sequence[str]) -> dict[str, str]:
-    """The named files of a command's output folder (optional ones only if present)."""
+    """The named files of a command's output folder, each read by :func:`read_file`."""
     if not folder.is_dir():
         raise ReportError(f"{folder}: not a {what} folder (no such folder)")
-    files: dict[str, str] = {}
-    for name in required:
-        path = folder / name
-        if not path.is_file():
-            raise ReportError(f"{folder}: not a {what} folder ({name} is missing)")
-        files[name] = path.read_text(encoding="utf-8")
-    return files
+    return {name: read_file(folder, name, what) for name in required}
 
 
-def read_json(folder: Path, name: str, what: str) -> dict[str, Any]:
-    """A folder's JSON file holding an object (a description of ``what``)."""
+def read_json(folder: Path, name: str, what: str, text: str | None = None) -> dict[str, Any]:
+    """A folder's JSON file holding an object (a description of ``what``).
+
+    ``text``: the file's text when it was read already.
+    """
     try:
-        data = json.loads((folder / name).read_text(encoding="utf-8"))
+        data = json.loads(read_file(folder, name, what) if text is None else text)
     except ValueError as e:
         raise ReportError(f"{folder}: {name} is not readable JSON: {e}") from None
     if not isinstance(data, dict):
@@ -207,7 +255,7 @@ class ComparisonData:
 
     def __init__(self, folder: Path) -> None:
         files = read_folder(folder, "comparison", ("comparison.csv", "arms.json"))
-        self.info = read_json(folder, "arms.json", "comparison")
+        self.info = read_json(folder, "arms.json", "comparison", files["arms.json"])
         rows = read_csv(
             files["comparison.csv"],
             "comparison.csv",
@@ -232,7 +280,7 @@ class SweepData:
         self.rows = rows
         self.tornado = (
             read_json(folder, "tornado.json", "tornado")
-            if (folder / "tornado.json").is_file()
+            if os.path.lexists(folder / "tornado.json")
             else None
         )
         metric = (self.tornado or {}).get("metric")
@@ -242,14 +290,6 @@ class SweepData:
 
 TARGET = re.compile(r"^\s*([A-Za-z0-9_.]+)\s*(>=|<=|>|<)\s*([-+0-9.eE]+)\s*$")
 
-
-STAFF_MAX_BYTES = {
-    "staffing.csv": 256 * 2**20,
-    "staffing.json": 16 * 2**20,
-    "roster.csv": 16 * 2**20,
-}
-"""The most a staff folder's file may hold, bytes (a year of 15-minute intervals of ten
-groups is about 70 MB of staffing.csv; a roster row about 50 bytes)."""
 
 ROSTER_COLUMNS = ("date", "group", "source", "start", "end", "agents", "cost_yuan")
 """roster.csv's columns: one row per booked extra shift."""
@@ -332,12 +372,8 @@ class StaffingData:
     """
 
     def __init__(self, folder: Path) -> None:
-        for name, limit in STAFF_MAX_BYTES.items():
-            path = folder / name
-            if path.is_file() and path.stat().st_size > limit:
-                raise ReportError(f"{folder}: {name} is larger than {limit // 2**20} MiB")
         files = read_folder(folder, "staffing", ("staffing.csv", "staffing.json"))
-        self.info = read_json(folder, "staffing.json", "staffing")
+        self.info = read_json(folder, "staffing.json", "staffing", files["staffing.json"])
         fixed = ("interval_start", "group", "required_agents", "scheduled_agents")
         self.rows = read_csv(files["staffing.csv"], "staffing.csv", fixed)
         header = csv.DictReader(text_lines(files["staffing.csv"])).fieldnames or []
@@ -358,7 +394,7 @@ class StaffingData:
                 self.targets.append((m[1], m[2], float(m[3])))
         self.roster: list[Booked] | None = None
         """roster.csv's rows in file order; None without the file."""
-        if (folder / "roster.csv").is_file():
-            text = read_folder(folder, "staffing", ("roster.csv",))["roster.csv"]
+        if os.path.lexists(folder / "roster.csv"):
+            text = read_file(folder, "roster.csv", "staffing")
             rows = read_csv(text, "roster.csv", ROSTER_COLUMNS)
             self.roster = [_booked(r, n) for n, r in enumerate(rows, start=2)]
