@@ -207,6 +207,18 @@ METRICS: Final[tuple[Metric, ...]] = (
        "promotion's share of after-sale contacts", "促销占售后进线比例", "service", "share",
        "after-sale contacts of the promotion's reasons ÷ all "
        "after-sale contacts (pre-sale questions excluded from both)"),
+    _m("platform.<kpi>", "ratio or seconds", "the KPI's sessions", "platform KPI",
+       "平台考核指标", "service", "decimal",
+       "a KPI of the scenario's platform rules (platform.kpis.<kpi>): over the sessions of "
+       "platform.channel whose buyer wrote inside the KPI's hours, the share answered within "
+       "its within_seconds (answered_within) or the mean seconds to the first answer that "
+       "counts, each capped at cap_seconds and an unanswered one counted at the cap "
+       "(mean_response); per day by the day the buyer wrote"),
+    _m("platform.<kpi>.sessions", "count", "", "KPI sessions", "考核会话数", "service",
+       "count",
+       "sessions a platform KPI counts: of platform.channel, the buyer's message inside the "
+       "KPI's hours (and the channel open, with offline: exclude), the bot's own sessions "
+       "left out unless its answers count"),
     _m("contacts.<reason>", "count", "", "contacts of the reason", "该原因进线量",
        "service", "count",
        "contacts of that reason: offered, calls that found their channel closed, and those "
@@ -385,6 +397,8 @@ def glossary_key(metric: str) -> str:
     """The catalog key of a summary key: ``phone.asa_seconds`` → ``asa_seconds``."""
     if metric.startswith("contacts."):
         return "contacts.<reason>"
+    if metric.startswith("platform."):
+        return "platform.<kpi>.sessions" if metric.endswith(".sessions") else "platform.<kpi>"
     if metric.startswith(("reason.", "promo_", "net_impact", "service_cost_per", "break_even")):
         return metric
     if metric.startswith(("csat_dist.", "issues_with.", "csat_lost.")):

@@ -31,15 +31,24 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from sim import catalog, commands, review, staffing, worksize
 from sim import compare as comparelib
 from sim.config import SCHEMA_VERSION, Scenario, scenario_json_schema
 from sim.experiment import ClusterError, RunResult, paired_daily, silence_foreign_logs
-from sim.loading import LoadedScenario, ScenarioError, load_scenario, migrate_file
+from sim.loading import (
+    LoadedScenario,
+    ScenarioError,
+    is_platform_pack,
+    load_platform_pack,
+    load_scenario,
+    migrate_file,
+)
 from sim.localtime import day_label
 from sim.outputs import OutputError, replace_file
 from sim.roster import extra_shifts_block
+from sim.scorecard import ALL_DAYS, Score, scorecard
 from sim.stats import Stat, describe
 from sim.text import json_dumps, shown
 
@@ -360,6 +369,55 @@ def presale_daily_table(result: RunResult) -> Table | None:
     return table
 
 
+_MARKS = {"met": "✓", "at_risk": "?", "breach": "✗", "": ""}
+_STYLES = {"met": "green", "at_risk": "yellow", "breach": "bold red", "": ""}
+
+
+def scorecard_table(result: RunResult) -> Table | None:
+    """The platform KPIs per day, the scenario as written: mean ± 95% CI, judged (✓ ? ✗)."""
+    rules = result.scenario.platform
+    scores = [s for s in scorecard(result) if s.arm in ("promotion", "scenario")]
+    if rules is None or not scores:
+        return None
+    title = f"Platform KPIs · {shown(rules.title or rules.name)} (rules checked {rules.checked})"
+    table = Table(title=title + " · mean ± 95% CI")
+    table.add_column("day")
+    for kpi in rules.kpis.values():
+        t = kpi.threshold
+        op = {">=": "≥", "<=": "≤"}
+        bar = "" if t is None else f" {op[t.op]} {_kpi_value(kpi.measure, t.value)}"
+        grade = "" if t is None else f" [{rules.sources[t.source].grade}]"
+        table.add_column(Text(shown(kpi.label) + bar + grade), justify="right")
+    cal = result.scenario.calendar
+    first_day = int(cal.warmup_seconds // 86400.0)
+    by_day: dict[str, list[Score]] = {}
+    for sc in scores:
+        by_day.setdefault(sc.day, []).append(sc)
+    for d, (day, row) in enumerate(by_day.items()):
+        label = "whole run" if day == ALL_DAYS else day_label(cal.start, first_day + d, short=True)
+        cells = []
+        for sc in row:
+            if not math.isfinite(sc.mean):
+                cells.append(Text("–"))
+                continue
+            half = (sc.high - sc.low) / 2 if math.isfinite(sc.low) else None
+            text = _kpi_value(sc.rule.measure, sc.mean)
+            if half is not None:
+                text += f" ± {_kpi_value(sc.rule.measure, half)}"
+            mark = _MARKS[sc.status]
+            cells.append(Text(text + (f" {mark}" if mark else ""), style=_STYLES[sc.status]))
+        table.add_row(label, *cells, end_section=day == ALL_DAYS)
+    table.caption = (
+        "✓ the CI meets the bar · ? it straddles it · ✗ it misses it; [X]: a bar that is our "
+        "assumption (scorecard.csv has both arms and the sessions counted)"
+    )
+    return table
+
+
+def _kpi_value(measure: str, x: float) -> str:
+    return f"{x:.1%}" if measure == "answered_within" else f"{x:,.0f} s"
+
+
 LangOption = Annotated[str, typer.Option(help="Language of report.html: en or zh.")]
 
 
@@ -416,7 +474,12 @@ def run(
     result = folder.result
     if not quiet:
         out.print(headline_table(result))
-        extras = [*view_tables(result), daily_effect_table(result), presale_daily_table(result)]
+        extras = [
+            *view_tables(result),
+            daily_effect_table(result),
+            presale_daily_table(result),
+            scorecard_table(result),
+        ]
         for extra in extras:
             if extra is not None:
                 out.print(extra)
@@ -931,9 +994,23 @@ def validate(
     scenarios: Annotated[list[Path], typer.Argument(help="Scenario YAML files.")],
     set_: SetOption = None,
 ) -> None:
-    """Check scenario files; print each one's config hash. Exit 2 if any is invalid."""
+    """Check scenario files; print each one's config hash. Exit 2 if any is invalid.
+
+    A platform rule pack (configs/platforms/NAME.yaml) is checked as a pack.
+    """
     bad = False
     for path in scenarios:
+        if is_platform_pack(path):
+            try:
+                rules = load_platform_pack(path)
+            except ScenarioError as e:
+                err.print(shown(e, lines=True), markup=False, highlight=False)
+                bad = True
+            else:
+                kpis = ", ".join(rules.kpis)
+                line = f"{shown(path)}: ok, platform pack {shown(rules.name)}: {shown(kpis)}"
+                out.print(line, markup=False, highlight=False)
+            continue
         try:
             loaded = load_scenario(path, list(set_ or []))
         except ScenarioError as e:

@@ -1551,6 +1551,124 @@ Promotion = Annotated[
 ]
 
 
+# --------------------------------------------------------------------------- platform rules
+
+Grade = Literal["A", "B", "C", "X"]
+"""How far a source can be trusted: A official rule text or primary data, B reputable
+secondary (major media, platform-run education pages), C a practitioner's page copying a
+platform rule, X no public source (our assumption)."""
+
+ShortText = Annotated[str, Field(max_length=300)]
+
+
+class RuleSource(Model):
+    """A public page a platform rule is taken from, and how far to trust it."""
+
+    url: Annotated[str, Field(max_length=500, pattern=r"^(https?://\S+)?$")] = ""
+    """The page (empty only for grade X: no public source)."""
+    grade: Grade
+    date: Annotated[str, Field(max_length=40)] = ""
+    """The rule's or the page's date as it states it (``2022-07-27``), or ``undated``."""
+    note: ShortText = ""
+    """What the page says that the rule rests on, in a line."""
+
+    @model_validator(mode="after")
+    def _url_unless_assumed(self) -> RuleSource:
+        if self.grade != "X" and not self.url:
+            raise ValueError(PathErrors(["url: a rule graded A, B or C names its page"]))
+        return self
+
+
+class KpiThreshold(Model):
+    """A KPI's bar as the platform states it, and what falling short of it costs."""
+
+    op: Literal[">=", "<="]
+    """``>=``: the value must be at least ``value`` (a rate); ``<=``: at most (a time)."""
+    value: Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False, strict=True)]
+    source: str = Field(pattern=NAME)
+    """The ``sources`` entry it comes from."""
+    consequence: ShortText = ""
+    """What the platform does below the bar (a badge lost, traffic, 限单), as stated."""
+
+
+KpiMeasure = Literal["answered_within", "mean_response"]
+
+
+class PlatformKpi(Model):
+    """A service KPI a platform scores, computed per local day from the channel's contacts.
+
+    A contact is one buyer session (one question and its first answer: promosim does not
+    model several rounds in a session [X]). It counts on the local day and within
+    ``hours`` of when the buyer wrote (before any bot). ``answered_within``: the share
+    answered within ``within_seconds``; ``mean_response``: the mean seconds to the first
+    answer, each capped at ``cap_seconds`` and an unanswered contact counted at the cap.
+    """
+
+    label: Annotated[str, Field(min_length=1, max_length=60)]
+    """The platform's own name for it (三分钟响应率)."""
+    measure: KpiMeasure
+    within_seconds: Annotated[float, Field(gt=0, le=86400, strict=True)] | None = None
+    """``answered_within``: the first answer must come within this, seconds."""
+    cap_seconds: Annotated[float, Field(gt=0, le=86400, strict=True)] | None = None
+    """``mean_response``: a longer response (or none) counts as this, seconds."""
+    hours: Hours
+    """The hours of the day whose sessions count (by when the buyer wrote)."""
+    replies: Literal["human", "human_and_bot"] = "human"
+    """Which first answers count: ``human`` only (a session the bot settled alone is left
+    out of the KPI), or ``human_and_bot`` (a bot's answer counts, at once)."""
+    start: Literal["asked", "handover"] = "asked"
+    """From when a handed-over session's human response is timed: the buyer's first message,
+    or the hand-over to a human (转人工)."""
+    offline: Literal["count", "exclude"] = "count"
+    """Sessions begun while the channel is closed (留言): counted, or left out."""
+    window_days: Annotated[int, Field(ge=1, le=366, strict=True)] = 30
+    """The rolling window the platform scores over, days (the scorecard shows each day)."""
+    threshold: KpiThreshold | None = None
+    """The platform's bar (null: none is published)."""
+    source: str = Field(pattern=NAME)
+    """The ``sources`` entry defining the KPI."""
+
+    @model_validator(mode="after")
+    def _measure_fields(self) -> PlatformKpi:
+        if self.measure == "answered_within" and self.within_seconds is None:
+            raise ValueError(PathErrors(["within_seconds: answered_within needs it"]))
+        if self.measure == "mean_response" and self.cap_seconds is None:
+            raise ValueError(PathErrors(["cap_seconds: mean_response needs it"]))
+        return self
+
+
+class PlatformRules(Model):
+    """A platform's service rules (``configs/platforms/``): its KPIs, each with a source.
+
+    ``platform: tmall`` in a scenario reads the bundled pack; a mapping with ``pack: tmall``
+    reads it and overrides what the mapping sets (``kpis.response_3min_rate.threshold``).
+    """
+
+    pack: str | None = Field(None, pattern=NAME)
+    """The bundled pack the rules come from (null: written out in the scenario)."""
+    name: str = Field(pattern=NAME)
+    title: Annotated[str, Field(max_length=80)] = ""
+    checked: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+    """The date the rules were last checked against their sources (YYYY-MM-DD)."""
+    channel: str = Field("chat", pattern=NAME)
+    """The scenario's channel the KPIs are computed on (the platform's IM)."""
+    sources: dict[Annotated[str, Field(pattern=NAME)], RuleSource] = Field(min_length=1)
+    kpis: dict[Annotated[str, Field(pattern=NAME)], PlatformKpi] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _sources_exist(self) -> PlatformRules:
+        problems = []
+        for k, kpi in self.kpis.items():
+            if kpi.source not in self.sources:
+                problems.append(f"kpis.{k}.source: no source {_q(kpi.source)} in sources")
+            t = kpi.threshold
+            if t is not None and t.source not in self.sources:
+                problems.append(f"kpis.{k}.threshold.source: no source {_q(t.source)} in sources")
+        if problems:
+            raise ValueError(PathErrors(problems))
+        return self
+
+
 # --------------------------------------------------------------------------- scenario
 
 
@@ -1586,17 +1704,20 @@ class Scenario(Model):
     staffing: Staffing
     presale: Presale | None = None
     """Pre-sale inquiries that can be lost (null: orders always happen)."""
+    platform: PlatformRules | None = None
+    """The platform's service rules its KPI scorecard is judged by (null: none)."""
 
-    unset_omitted: ClassVar[frozenset[str]] = frozenset({"presale"})
+    unset_omitted: ClassVar[frozenset[str]] = frozenset({"presale", "platform"})
 
     @field_validator("channels")
     @classmethod
     def _channel_names(cls, v: dict[str, Channel]) -> dict[str, Channel]:
-        bad = [k for k in v if not re.fullmatch(NAME, k) or k in ("all", "group", "contacts")]
+        reserved = ("all", "group", "contacts", "platform")
+        bad = [k for k in v if not re.fullmatch(NAME, k) or k in reserved]
         if bad:
             raise ValueError(
-                "channel names must be lower-case identifiers other than 'all', 'group' "
-                f"and 'contacts' (metric prefixes): {', '.join(_q(k) for k in bad)}"
+                "channel names must be lower-case identifiers other than 'all', 'group', "
+                f"'contacts' and 'platform' (metric prefixes): {', '.join(_q(k) for k in bad)}"
             )
         return v
 
@@ -1638,6 +1759,11 @@ class Scenario(Model):
                 served.add(c)
         for c in sorted(channels - served):
             problems.append(f"channels.{c}: no staffing group serves this channel")
+        if self.platform is not None and self.platform.channel not in channels:
+            problems.append(
+                f"platform.channel: unknown channel {_q(self.platform.channel)} (the channel "
+                "the platform's KPIs are computed on)"
+            )
         prio = self.staffing.channel_priority
         if prio is not None:
             for i, c in enumerate(prio):
@@ -1844,10 +1970,21 @@ def scenario_json_schema() -> dict[str, Any]:
     fields are the loader's to report, on the resolved scenario. ``extends`` is a field
     of files only (the loader removes it), so it is added here. Date-times are local
     (``2026-11-01T00:00:00``, no zone), which the RFC 3339 ``date-time`` format that editors
-    check rejects, so they are given as a pattern instead.
+    check rejects, so they are given as a pattern instead. ``platform`` may also be a
+    bundled pack's name, which the loader reads.
     """
     schema: dict[str, Any] = _as_written(resolved_json_schema())
     schema["title"] = "promosim scenario file"
+    schema["properties"]["platform"] = {
+        "anyOf": [
+            {
+                "type": "string",
+                "pattern": NAME,
+                "description": "A bundled platform rule pack: configs/platforms/NAME.yaml.",
+            },
+            schema["properties"]["platform"],
+        ]
+    }
     schema["properties"] = {
         "extends": {
             "type": "string",

@@ -55,8 +55,15 @@ CONTACT_COLUMNS = (
     "resolved",
     "csat",
     "refunded",
+    "asked",
+    "bot",
 )
-"""``contacts.csv`` columns, in order (``refunded`` is optional on input)."""
+"""``contacts.csv`` columns, in order (``refunded``, ``asked`` and ``bot`` are optional on
+input). ``asked``: when the buyer wrote (before a bot; ``arrived`` is then the hand-over to
+a human); ``bot``: ``settled`` (the bot settled it alone), ``handed_over`` or empty."""
+
+BOT_LABELS = ("", "settled", "handed_over")
+"""``contacts.csv``'s ``bot`` cell per bot stage (``NO_BOT``, ``SETTLED``, ``HANDED_OVER``)."""
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 """How times are written (local shop time, to the second); ISO 8601 is read too."""
@@ -245,15 +252,21 @@ class ContactLines:
             times = _times(
                 self.scenario,
                 np.concatenate(
-                    [c.arrival_seconds, np.where(answered, result.answer_seconds, np.nan), ended]
+                    [
+                        c.arrival_seconds,
+                        np.where(answered, result.answer_seconds, np.nan),
+                        ended,
+                        c.asked_seconds,
+                    ]
                 ),
             )
+            bot = c.bot if c.bot is not None else np.zeros(n, np.int8)
             resolved = result.resolved if result.resolved is not None else np.full(n, -1, np.int8)
             refunded = result.refunded if result.refunded is not None else np.zeros(n, bool)
             decided = answered & (resolved >= 0)
             attempt = result.attempt if result.attempt is not None else np.zeros(n, np.int16)
             kind = result.kind if result.kind is not None else np.zeros(n, np.int8)
-            for i, (arrival, follow, k, a, o, cu, ch, r, s, d, rs, rf) in enumerate(
+            for i, (arrival, follow, k, a, o, cu, ch, r, s, d, rs, rf, b) in enumerate(
                 zip(
                     c.arrival_seconds.tolist(),
                     (kind != FIRST).tolist(),
@@ -267,6 +280,7 @@ class ContactLines:
                     decided.tolist(),
                     resolved.tolist(),
                     refunded.tolist(),
+                    bot.tolist(),
                     strict=True,
                 )
             ):
@@ -281,6 +295,8 @@ class ContactLines:
                     rs if d else "",
                     s if s else "",
                     int(rf) if d else "",
+                    times[3 * n + i],
+                    BOT_LABELS[b],
                 )
                 heapq.heappush(self.waiting, (arrival, int(follow), k, a, row))
         return self._out(result.complete_before)

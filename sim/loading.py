@@ -51,12 +51,12 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, NamedTuple, Union, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.representer import RoundTripRepresenter
 
 from sim import migrations
-from sim.config import PathErrors, Scenario
+from sim.config import NAME, PathErrors, PlatformRules, Scenario
 from sim.files import UnreadableFile, read_bounded
 from sim.text import shown as _printable  # the one escaping rule for shown text
 
@@ -385,10 +385,14 @@ def _load(
         smap = {p: doc.smap.get(p) or smap.get(p) or root for p in _paths(merged)}
         data = merged
 
+    if isinstance(data, dict):
+        problems += _with_platform(data, smap, order)
     for o, path, value in parsed_overrides:
         problem = _apply(data, smap, o, path, value)
         if problem is not None:
             problems.append(problem)
+        elif path[:1] == ["platform"] and isinstance(data, dict):
+            problems += _with_platform(data, smap, order)  # --set platform=jd
     if problems:
         raise ScenarioError(_sorted(problems, order))
 
@@ -412,6 +416,112 @@ def _load(
         hash=digest,
         notices=tuple(chain.notices),
     )
+
+
+PLATFORMS = Path(__file__).resolve().parent.parent / "configs" / "platforms"
+"""The bundled platform rule packs (a checkout's configs/platforms/): ``NAME.yaml``."""
+
+
+def platform_packs() -> list[str]:
+    """The names of the bundled platform rule packs."""
+    if not PLATFORMS.is_dir():
+        return []
+    return sorted(p.stem for p in PLATFORMS.glob("*.yaml") if re.fullmatch(NAME, p.stem))
+
+
+def _with_platform(
+    data: dict[str, Any], smap: dict[FieldPath, _Loc], order: list[str]
+) -> list[Problem]:
+    """Put the platform pack a scenario names under ``platform``, its own keys over it.
+
+    ``platform: tmall`` reads ``configs/platforms/tmall.yaml``; ``platform: {pack: tmall,
+    …}`` reads it and keeps the mapping's keys over the pack's. The pack's values keep
+    their file and line, so a problem in the pack is located there.
+    """
+    rules = data.get("platform")
+    if isinstance(rules, str):
+        name: Any = rules
+        own: dict[str, Any] = {}
+        at: FieldPath = ("platform",)
+    elif isinstance(rules, dict) and "pack" in rules:
+        name, own, at = rules["pack"], rules, ("platform", "pack")
+    else:
+        return []  # none, rules written out, or a value the model refuses
+    loc = _locate(at, smap)
+    packs = platform_packs()
+    if not isinstance(name, str) or name not in packs:
+        bundled = ", ".join(packs) or "none found"
+        message = f"unknown platform pack {_short(name)} (bundled: {bundled})"
+        return [Problem(loc.file, loc.line, _dotted(at), message)]
+    path = PLATFORMS / f"{name}.yaml"
+    display = str(path)
+    text, error, line = _read(path)
+    if text is None:
+        return [Problem(display, line, "", error or "cannot read the file")]
+    parsed = _parse(text, display, ("platform",))
+    if parsed.problems:
+        return parsed.problems
+    if not isinstance(parsed.data, dict):
+        return [Problem(display, 1, "", "a platform pack is a mapping of its rules")]
+    if display not in order:
+        order.insert(len(order) - 1, display)
+    merged = _merge(parsed.data, {**own, "pack": name})
+    before = {p: smap.pop(p) for p in [p for p in smap if p[:1] == ("platform",)]}
+    for p in _paths(merged, ("platform",)):
+        mine = p in before and _has(own, p[1:])
+        smap[p] = before[p] if mine else parsed.smap.get(p) or before.get(p) or loc
+    data["platform"] = merged
+    return []
+
+
+def is_platform_pack(path: str | Path) -> bool:
+    """Whether ``path`` is a platform rule pack (under ``configs/platforms/``) to check as one."""
+    return Path(path).resolve().parent == PLATFORMS.resolve()
+
+
+class _PackFile(BaseModel):
+    """A pack validated where a scenario holds it, so its problems read as a scenario's."""
+
+    model_config = ConfigDict(extra="forbid")
+    platform: PlatformRules
+
+
+def load_platform_pack(path: str | Path) -> PlatformRules:
+    """A platform rule pack file, checked as a scenario's ``platform`` would be.
+
+    Raises:
+        ScenarioError: Every problem, located ``file:line: field.path: message`` (the path
+            without its ``platform.`` prefix).
+    """
+    display = str(path)
+    text, error, line = _read(Path(path))
+    if text is None:
+        raise ScenarioError([Problem(display, line, "", error or "cannot read the file")])
+    parsed = _parse(text, display, ("platform",))
+    if parsed.problems:
+        raise ScenarioError(parsed.problems)
+    if not isinstance(parsed.data, dict):
+        raise ScenarioError([Problem(display, 1, "", "a platform pack is a mapping of its rules")])
+    data = {"platform": parsed.data}
+    try:
+        return _PackFile.model_validate(data).platform
+    except ValidationError as exc:
+        problems = _validation_problems(exc, data, parsed.smap)
+        raise ScenarioError(
+            [
+                Problem(p.file, p.line, p.path.removeprefix("platform").lstrip("."), p.message)
+                for p in _sorted(problems, [display])
+            ]
+        ) from None
+
+
+def _has(data: Any, path: FieldPath) -> bool:
+    """Whether ``data`` holds ``path`` (mapping keys only)."""
+    for seg in path:
+        if not isinstance(data, dict) or seg not in data:
+            return False
+        data = data[seg]
+    return True
 
 
 def _hash(resolved: Any) -> str:

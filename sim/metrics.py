@@ -42,6 +42,7 @@ from sim.center import (
 from sim.center.presale import orders_of_inquiries
 from sim.config import Scenario
 from sim.demand import (
+    HANDED_OVER,
     NO_BOT,
     SETTLED,
     Contacts,
@@ -247,6 +248,15 @@ class Tally:
         self.journey: dict[str, float] | None = None
         self.has_kind = False
         self.customer: dict[str, float] = {}
+        rules = scenario.platform
+        self.platform = rules
+        if rules is not None:
+            self.kpi_channel = self.channels.index(rules.channel)
+            self.kpi_open = open_spans(scenario.channels[rules.channel].hours, cal)
+            self.kpi_spans = [open_spans(k.hours, cal) for k in rules.kpis.values()]
+            # per platform KPI and day of the buyer's message: sessions counted, and of
+            # them those answered in time (a rate) or the capped seconds to answer (a mean)
+            self.kpi_d = np.zeros((2, len(rules.kpis), self.n_days))
 
     # ---- contacts
 
@@ -322,10 +332,57 @@ class Tally:
                 self.queue_c[ci], arrival[of_c], end_queue[of_c], np.ones(int(of_c.sum()))
             )
         self._add_days(contacts, result, counted)
+        if self.platform is not None:
+            self._add_platform(contacts, result)
         self._add_journey(contacts, result)
         self._add_customers(contacts, result)
         if contacts.bot is not None:
             self._add_bot_and_presale(contacts, result, counted)
+
+    def _add_platform(self, contacts: Contacts, result: CenterResult) -> None:
+        """The platform KPIs' sessions of the platform's channel (see ``PlatformKpi``).
+
+        A session counts on the day, and within the KPI's hours, of the buyer's message
+        (before any bot); its response runs from that message (``start: asked``) or from
+        the hand-over to a human (``handover``) to the first answer that counts. Times are
+        taken to the whole second, as a platform's log records them: ``contacts.csv``'s
+        times give every KPI exactly.
+        """
+        assert self.platform is not None
+        of_c = contacts.channel == self.kpi_channel
+        if not of_c.any():
+            return
+        # on whole seconds, as a platform's log (and contacts.csv) records its times
+        arrival = np.round(contacts.arrival_seconds[of_c])
+        n = arrival.size
+        bot = contacts.bot[of_c] if contacts.bot is not None else np.zeros(n, np.int8)
+        asked = np.round(contacts.asked_seconds[of_c])
+        answer = np.round(result.answer_seconds[of_c])
+        answered = result.outcome[of_c] == ANSWERED
+        settled = bot == SETTLED
+        by_bot = settled | (bot == HANDED_OVER)
+        counted = (asked >= self.warmup) & (asked < self.horizon)
+        offline = ~is_open(self.kpi_open, asked)
+        day = np.clip((asked // 86400.0).astype(np.int64) - self.first_day, 0, self.n_days - 1)
+        for k, kpi in enumerate(self.platform.kpis.values()):
+            m = counted & is_open(self.kpi_spans[k], asked)
+            if kpi.offline == "exclude":
+                m &= ~offline
+            if kpi.replies == "human":
+                m &= ~settled  # a session the bot settled alone is not the shop's to answer
+                first_by_bot = np.zeros(n, dtype=bool)
+            else:
+                first_by_bot = by_bot  # the bot's answer counts, at once
+            start = arrival if kpi.start == "handover" else asked
+            response = np.where(first_by_bot, 0.0, np.where(answered, answer - start, math.inf))
+            if kpi.measure == "answered_within":
+                assert kpi.within_seconds is not None
+                value = (response <= kpi.within_seconds).astype(np.float64)
+            else:
+                assert kpi.cap_seconds is not None
+                value = np.minimum(response, kpi.cap_seconds)
+            self.kpi_d[0, k] += np.bincount(day[m], minlength=self.n_days)
+            self.kpi_d[1, k] += np.bincount(day[m], weights=value[m], minlength=self.n_days)
 
     def _add_bot_and_presale(
         self, contacts: Contacts, result: CenterResult, counted: NDArray[np.bool_]
@@ -628,6 +685,14 @@ class Tally:
                 orders.per_day - self.lost_d,
             )
         daily = self._finish_days(overall, orders)
+        if self.platform is not None:
+            for k, name in enumerate(self.platform.kpis):
+                sessions, total = self.kpi_d[:, k]
+                daily[f"platform.{name}"] = _ratio(total, sessions)
+                daily[f"platform.{name}.sessions"] = sessions.copy()
+                overall[f"platform.{name}.sessions"] = int(sessions.sum())
+                if sessions.sum() > 0:
+                    overall[f"platform.{name}"] = float(total.sum() / sessions.sum())
         if self.has_bot or self.presale is not None:
             self._finish_bot_and_presale(overall, intervals, daily, would_be, promotion_active)
         groups = scenario.staffing.groups

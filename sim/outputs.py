@@ -47,6 +47,7 @@ from sim.localtime import day_label
 from sim.metrics import GLOSSARY, INTERVAL_METRICS, ReplicationMetrics, glossary_key
 from sim.roster import CSV_COLUMNS as ROSTER_COLUMNS
 from sim.roster import roster_csv
+from sim.scorecard import scorecard
 from sim.staffing import StaffPlan, Target, staffing_csv
 from sim.stats import Stat, describe, describe_columns
 
@@ -90,6 +91,22 @@ INTERVALS_COLUMNS = (
 )
 DAILY_COLUMNS = ("day", "series", "arm", "mean", "ci95_lo", "ci95_hi")
 HOURLY_COLUMNS = ("hour", "series", "arm", "mean", "ci95_lo", "ci95_hi")
+SCORECARD_COLUMNS = (
+    "day",
+    "arm",
+    "platform",
+    "kpi",
+    "label",
+    "measure",
+    "mean",
+    "ci95_lo",
+    "ci95_hi",
+    "sessions",
+    "threshold",
+    "status",
+    "kpi_grade",
+    "threshold_grade",
+)
 HOURLY_SERIES = ("lost_orders",)
 """Whole-run interval series (no channel) that ``hourly.csv`` sums per hour."""
 COMPARISON_COLUMNS = (
@@ -147,12 +164,13 @@ FOLDERS: Mapping[str, FolderKind] = {
             "daily.csv",
             REPORT,
         ),
-        optional=(*_EVENT_LOG, "hourly.csv", "images"),
+        optional=(*_EVENT_LOG, "hourly.csv", "scorecard.csv", "images"),
         columns={
             "replications.csv": REPLICATIONS_COLUMNS,
             "intervals.csv": INTERVALS_COLUMNS,
             "daily.csv": DAILY_COLUMNS,
             "hourly.csv": HOURLY_COLUMNS,
+            "scorecard.csv": SCORECARD_COLUMNS,
             **_EVENT_LOG,
         },
         mark="summary.json",
@@ -1131,6 +1149,45 @@ def daily_csv(result: RunResult) -> str:
     return buf.getvalue()
 
 
+def scorecard_csv(result: RunResult) -> str | None:
+    """Per day (and ``all``: the whole run) × platform KPI × arm: mean, 95% CI, judged.
+
+    None without platform rules. ``sessions`` is the KPI's denominator, mean per
+    replication; ``threshold`` the rule's bar (``>=0.8``); ``status`` ``met``, ``at_risk``
+    or ``breach`` (:mod:`sim.scorecard`); the grades are those of the sources of the KPI's
+    definition and of its bar.
+    """
+    rows = scorecard(result)
+    if not rows:
+        return None
+    rules = result.scenario.platform
+    assert rules is not None
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(SCORECARD_COLUMNS)
+    for s in rows:
+        t = s.rule.threshold
+        w.writerow(
+            [
+                s.day,
+                s.arm,
+                rules.name,
+                s.kpi,
+                s.rule.label,
+                s.rule.measure,
+                _cell(s.mean),
+                _cell(s.low),
+                _cell(s.high),
+                _cell(s.sessions),
+                "" if t is None else f"{t.op}{t.value:g}",
+                s.status,
+                rules.sources[s.rule.source].grade,
+                "" if t is None else rules.sources[t.source].grade,
+            ]
+        )
+    return buf.getvalue()
+
+
 def hourly_csv(result: RunResult) -> str | None:
     """Per hour × series (:data:`HOURLY_SERIES`) × arm: mean and 95% CI of the hour's sum.
 
@@ -1203,6 +1260,9 @@ def run_files(
     hourly = hourly_csv(result)
     if hourly is not None:
         files["hourly.csv"] = hourly
+    scores = scorecard_csv(result)
+    if scores is not None:
+        files["scorecard.csv"] = scores
     if report_html is None and report_lang is not None:
         from sim.report import report_from_files  # plotly only when a report is wanted
 

@@ -24,6 +24,8 @@ for _name in ("COLUMNS", "LINES"):
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = ROOT / "configs"
+SCENARIO_FILES = sorted(p for p in CONFIGS.rglob("*.yaml") if "platforms" not in p.parts)
+"""The bundled scenario files (configs/platforms/ holds platform rule packs, not scenarios)."""
 
 
 def tiny_scenario(**overrides: Any) -> dict[str, Any]:

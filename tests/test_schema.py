@@ -22,10 +22,10 @@ from sim.cli import app
 from sim.config import resolved_json_schema, scenario_json_schema
 from sim.loading import ScenarioError, load_scenario, load_text
 from sim.review import SCHEMA_FILE, init_scenario
-from tests.conftest import CONFIGS, tiny_scenario
+from tests.conftest import CONFIGS, SCENARIO_FILES, tiny_scenario
 
 SCHEMA = CONFIGS / SCHEMA_FILE
-BUNDLED = sorted(CONFIGS.rglob("*.yaml"))
+BUNDLED = SCENARIO_FILES
 Validator = jsonschema.Draft202012Validator
 
 

@@ -84,9 +84,11 @@ def read_file(folder: Path, name: str, what: str) -> str:
             raise ReportError(f"{folder}: not a {what} folder ({name} is missing)") from None
         raise ReportError(f"{folder}: {name} is {e}") from None
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise ReportError(f"{folder}: {name} is not UTF-8 text") from None
+    # newlines as a text file reads them (universal newlines), as the CSV readers expect
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def text_lines(text: str) -> Iterator[str]:
