@@ -7,6 +7,7 @@ folder that is not empty).
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import math
 import os
@@ -48,7 +49,7 @@ from sim.loading import (
 from sim.localtime import day_label
 from sim.outputs import OutputError, replace_file
 from sim.roster import extra_shifts_block
-from sim.scorecard import ALL_DAYS, Score, scorecard
+from sim.scorecard import ALL_DAYS, Score, run_breaches, scorecard
 from sim.stats import Stat, describe
 from sim.text import json_dumps, shown
 
@@ -414,6 +415,32 @@ def scorecard_table(result: RunResult) -> Table | None:
     return table
 
 
+MAX_BREACHES = 12
+"""The most breached spans the console lists (hourly.csv holds every hour)."""
+
+
+def breach_lines(result: RunResult) -> list[str]:
+    """The hours in which a platform KPI's mean misses its bar, one line per span."""
+    found = run_breaches(result)
+    if not found:
+        return []
+    lines = [f"Hours missing a platform bar ({len(found)} span(s), means over replications):"]
+    for b in found[:MAX_BREACHES]:
+        t = b.rule.threshold
+        assert t is not None
+        op = {">=": "≥", "<=": "≤"}[t.op]
+        day = b.start.strftime("%m-%d %a")
+        end = "24:00" if b.end.time() == dt.time() else b.end.strftime("%H:%M")
+        lines.append(
+            f"  {shown(b.rule.label)} {op} {_kpi_value(b.rule.measure, t.value)}: "
+            f"{day} {b.start:%H:%M}–{end}, {_kpi_value(b.rule.measure, b.value)} "
+            f"over {b.sessions:,.0f} sessions"
+        )
+    if len(found) > MAX_BREACHES:
+        lines.append(f"  … {len(found) - MAX_BREACHES} more (hourly.csv: platform.* series)")
+    return lines
+
+
 def _kpi_value(measure: str, x: float) -> str:
     return f"{x:.1%}" if measure == "answered_within" else f"{x:,.0f} s"
 
@@ -483,6 +510,8 @@ def run(
         for extra in extras:
             if extra is not None:
                 out.print(extra)
+        for line in breach_lines(result):
+            out.print(line, highlight=False)
     out.print(f"run folder: {shown(target)}", highlight=False)
 
 

@@ -257,6 +257,8 @@ class Tally:
             # per platform KPI and day of the buyer's message: sessions counted, and of
             # them those answered in time (a rate) or the capped seconds to answer (a mean)
             self.kpi_d = np.zeros((2, len(rules.kpis), self.n_days))
+            # the same per interval of the buyer's message
+            self.kpi_i = np.zeros((2, len(rules.kpis), self.starts.size))
 
     # ---- contacts
 
@@ -364,6 +366,8 @@ class Tally:
         counted = (asked >= self.warmup) & (asked < self.horizon)
         offline = ~is_open(self.kpi_open, asked)
         day = np.clip((asked // 86400.0).astype(np.int64) - self.first_day, 0, self.n_days - 1)
+        n_int = self.starts.size
+        bin_of = np.clip((asked // self.width).astype(np.int64) - self.first_interval, 0, n_int - 1)
         for k, kpi in enumerate(self.platform.kpis.values()):
             m = counted & is_open(self.kpi_spans[k], asked)
             if kpi.offline == "exclude":
@@ -383,6 +387,8 @@ class Tally:
                 value = np.minimum(response, kpi.cap_seconds)
             self.kpi_d[0, k] += np.bincount(day[m], minlength=self.n_days)
             self.kpi_d[1, k] += np.bincount(day[m], weights=value[m], minlength=self.n_days)
+            self.kpi_i[0, k] += np.bincount(bin_of[m], minlength=n_int)
+            self.kpi_i[1, k] += np.bincount(bin_of[m], weights=value[m], minlength=n_int)
 
     def _add_bot_and_presale(
         self, contacts: Contacts, result: CenterResult, counted: NDArray[np.bool_]
@@ -690,6 +696,10 @@ class Tally:
                 sessions, total = self.kpi_d[:, k]
                 daily[f"platform.{name}"] = _ratio(total, sessions)
                 daily[f"platform.{name}.sessions"] = sessions.copy()
+                # per interval the two sums, not their ratio: an hour's value is the ratio
+                # of its intervals' sums
+                intervals[f"platform.{name}.sessions"] = self.kpi_i[0, k].copy()
+                intervals[f"platform.{name}.total"] = self.kpi_i[1, k].copy()
                 overall[f"platform.{name}.sessions"] = int(sessions.sum())
                 if sessions.sum() > 0:
                     overall[f"platform.{name}"] = float(total.sum() / sessions.sum())

@@ -1191,13 +1191,17 @@ def scorecard_csv(result: RunResult) -> str | None:
 def hourly_csv(result: RunResult) -> str | None:
     """Per hour × series (:data:`HOURLY_SERIES`) × arm: mean and 95% CI of the hour's sum.
 
-    None when the run has none of the series. An interval longer than an hour, or one that
-    does not divide it, is its own row. With a promotion the arms are ``promotion``,
-    ``baseline`` and ``effect`` (promotion − baseline per replication). ``hour`` is the
-    hour's first instant (the warm-up's end, if it ends inside the first hour).
+    With platform rules also each KPI's ``platform.<kpi>.sessions`` and ``.total`` (its
+    sessions, and those answered in time or their capped seconds): the hour's KPI is
+    total ÷ sessions. None when the run has none of the series. An interval longer than an
+    hour, or one that does not divide it, is its own row. With a promotion the arms are
+    ``promotion``, ``baseline`` and ``effect`` (promotion − baseline per replication).
+    ``hour`` is the hour's first instant (the warm-up's end, if it ends inside the first
+    hour).
     """
     first = result.arms["promotion"][0]
     series = [k for k in HOURLY_SERIES if k in first.intervals]
+    series += [k for k in first.intervals if k.startswith("platform.")]
     if not series:
         return None
     cal = result.scenario.calendar

@@ -17,7 +17,9 @@ show it.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -25,6 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.config import KpiThreshold, PlatformKpi, Scenario
+from sim.demand import Arm
 from sim.experiment import RunResult
 from sim.localtime import day_label
 from sim.stats import describe
@@ -121,3 +124,91 @@ def scorecard(result: RunResult) -> list[Score]:
                     )
                 )
     return rows
+
+
+@dataclass(frozen=True)
+class Breach:
+    """Consecutive hours in which a KPI's mean misses its bar."""
+
+    kpi: str
+    rule: PlatformKpi
+    start: dt.datetime
+    """The first hour's start, shop time."""
+    end: dt.datetime
+    """The last hour's end."""
+    value: float
+    """The KPI over those hours: their answered-in-time (or capped seconds) ÷ sessions."""
+    sessions: float
+    """Sessions in those hours, mean per replication."""
+
+
+def breaches(
+    kpi: str,
+    rule: PlatformKpi,
+    hours: Sequence[dt.datetime],
+    sessions: Sequence[float],
+    totals: Sequence[float],
+    hour_seconds: float = 3600.0,
+) -> list[Breach]:
+    """The spans of consecutive hours whose KPI (mean total ÷ mean sessions) misses the bar.
+
+    ``hours`` are the hours' starts in order; an hour without sessions (outside the KPI's
+    hours) ends a span. Empty when the rule has no bar.
+    """
+    t = rule.threshold
+    if t is None:
+        return []
+    out: list[Breach] = []
+    run: list[int] = []
+
+    def close() -> None:
+        if run:
+            n = sum(sessions[i] for i in run)
+            value = sum(totals[i] for i in run) / n
+            end = hours[run[-1]] + dt.timedelta(seconds=hour_seconds)
+            out.append(Breach(kpi, rule, hours[run[0]], end, value, n))
+            run.clear()
+
+    for i, (n, total) in enumerate(zip(sessions, totals, strict=True)):
+        missing = n > 0 and not _meets(t, total / n)
+        if missing and run and hours[i] != hours[run[-1]] + dt.timedelta(seconds=hour_seconds):
+            close()
+        if missing:
+            run.append(i)
+        else:
+            close()
+    close()
+    return out
+
+
+def _meets(threshold: KpiThreshold, x: float) -> bool:
+    return x >= threshold.value if threshold.op == ">=" else x <= threshold.value
+
+
+def run_breaches(result: RunResult, arm: Arm = "promotion") -> list[Breach]:
+    """Every KPI's breached hours in ``arm`` (means over replications), by KPI then time."""
+    rules = result.scenario.platform
+    if rules is None:
+        return []
+    reps = result.arms[arm]
+    cal = result.scenario.calendar
+    width = cal.interval_seconds
+    starts = reps[0].interval_starts
+    bucket = 3600.0 if 3600.0 % width == 0 else width
+    index = (starts // bucket).astype(np.int64)
+    index -= index[0]
+    n = int(index[-1]) + 1 if index.size else 0
+    first = np.full(n, np.inf)
+    np.minimum.at(first, index, np.maximum(starts, cal.warmup_seconds))
+    hours = [cal.start + dt.timedelta(seconds=float(x)) for x in first]
+    out = []
+    for name, rule in rules.kpis.items():
+
+        def per_hour(key: str) -> list[float]:
+            sums = [np.bincount(index, weights=r.intervals[key], minlength=n) for r in reps]
+            return [float(x) for x in np.mean(np.stack(sums), axis=0)]
+
+        sessions = per_hour(f"platform.{name}.sessions")
+        totals = per_hour(f"platform.{name}.total")
+        out += breaches(name, rule, hours, sessions, totals, bucket)
+    return out

@@ -20,8 +20,9 @@ from typer.testing import CliRunner
 from sim import loading
 from sim.cli import app
 from sim.config import Hours, PlatformKpi, PlatformRules
+from sim.experiment import run_scenario
 from sim.loading import ScenarioError, load_scenario, platform_packs
-from sim.scorecard import status
+from sim.scorecard import breaches, run_breaches, status
 from tests.conftest import CONFIGS
 
 runner = CliRunner()
@@ -205,3 +206,34 @@ def test_a_scenario_without_a_platform_keeps_its_hash_and_writes_no_scorecard(
     result = runner.invoke(app, [*args, "--out", str(out), "--set", "calendar.days=1"])
     assert result.exit_code == 0, result.output
     assert not (out / "scorecard.csv").exists()
+
+
+def test_breaches_merge_consecutive_hours_that_miss_the_bar() -> None:
+    rules = load_scenario(CONFIGS / "second_item_1yuan.yaml", ["platform=tmall"]).scenario.platform
+    assert rules is not None
+    rule = rules.kpis["response_3min_rate"]  # ≥ 80%
+    day = dt.datetime(2026, 11, 11)
+    hours = [day + dt.timedelta(hours=h) for h in range(6)]
+    sessions = [0.0, 10.0, 10.0, 10.0, 20.0, 10.0]
+    totals = [0.0, 9.0, 5.0, 7.0, 10.0, 9.0]  # hours 2-4 miss; 1 and 5 meet; 0 has none
+    (b,) = breaches("response_3min_rate", rule, hours, sessions, totals)
+    assert (b.start, b.end) == (hours[2], hours[4] + dt.timedelta(hours=1))
+    assert b.value == (5 + 7 + 10) / 40 and b.sessions == 40
+    gap = [hours[0], hours[1], hours[3]]  # a missing hour between two misses splits them
+    assert len(breaches("r", rule, gap, [10.0, 10.0, 10.0], [0.0, 0.0, 0.0])) == 2
+    assert breaches("h", rules.kpis["human_response_seconds"], hours, sessions, totals) == []
+
+
+def test_the_hours_of_a_kpi_add_up_to_its_days() -> None:
+    """hourly.csv's platform sums, per day, give the day's KPI (one replication)."""
+    s = load_scenario(CONFIGS / "second_item_1yuan.yaml", [*WINDOW, "replications=1"]).scenario
+    result = run_scenario(s)
+    (rep,) = result.arms["promotion"]
+    for name in ("response_3min_rate", "human_response_seconds"):
+        per_interval = rep.intervals[f"platform.{name}.sessions"].reshape(3, -1).sum(axis=1)
+        totals = rep.intervals[f"platform.{name}.total"].reshape(3, -1).sum(axis=1)
+        assert per_interval.tolist() == rep.daily[f"platform.{name}.sessions"].tolist()
+        assert (totals / per_interval).tolist() == rep.daily[f"platform.{name}"].tolist()
+    for b in run_breaches(result):  # each span's value, from its hours' sums, misses
+        t = b.rule.threshold
+        assert t is not None and (b.value < t.value if t.op == ">=" else b.value > t.value)
