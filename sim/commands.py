@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from sim import compare as comparelib
+from sim import lab as lablib
 from sim import review, staffing, worksize
 from sim.compare import Comparison, Sweep, TornadoBar
 from sim.config import Scenario
@@ -49,6 +50,7 @@ from sim.outputs import (
     default_run_dir,
     folder_kind,
     folder_manifest,
+    lab_csv,
     run_files,
     staff_files,
     sweep_files,
@@ -403,6 +405,70 @@ def compare(
     created = dt.datetime.now(dt.UTC)
     files = compare_files(result, folder_manifest("compare", options.argv, created, workers))
     return _folder("compare", files, out, loaded[0], created, result, engine)
+
+
+@dataclass(frozen=True)
+class Lab:
+    """A mechanic lab: the comparison of its variants and their ranking."""
+
+    comparison: comparelib.Comparison
+    variants: list[lablib.Variant]
+    ranking: list[lablib.Ranked]
+
+
+def lab(
+    path: Path,
+    base: Sequence[str],
+    extra: Sequence[str],
+    *,
+    only: Sequence[str] = (),
+    out: Out = Out(),
+    options: Options = Options(),
+    listener: Listener | None = None,
+) -> Folder[Lab]:
+    """The scenario's promotion under each mechanic variant on common random numbers.
+
+    ``base``: overrides of every arm (``--set``, ``--replications``, ``--seed``);
+    ``extra``: ``--variant`` texts; ``only``: the built-in variants to keep (all if empty;
+    ``as-written`` is always the reference). A compare folder with ``lab.csv``.
+    """
+    listener = listener or Listener()
+    reference = load(path, base, listener)
+    try:
+        builtin = lablib.builtin_variants(reference.scenario)
+        mine = [lablib.parse_variant(text) for text in extra]
+    except ValueError as e:
+        raise BadInput(f"promosim lab: {e}") from None
+    known = [v.name for v in builtin]
+    unknown = [name for name in only if name not in known]
+    if unknown:
+        raise BadInput(
+            f"--mechanics: unknown variant(s) {', '.join(unknown)}; "
+            f"this scenario's: {', '.join(known)}"
+        )
+    keep = {"as-written", *only} if only else set(known)
+    variants = [v for v in builtin if v.name in keep] + mine
+    names = [v.name for v in variants]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise BadInput(f"--variant: the name(s) {', '.join(repeated)} are taken")
+    loaded = [load(path, [*base, *v.sets, f"name={v.name}"], listener) for v in variants]
+    check_out(out, [f for one in loaded for f in one.files])
+    plan = comparelib.plan_comparison(loaded)
+    check_work([(sc, plan.replications) for sc in plan.scenarios.values()], options.yes, listener)
+    workers = options.workers or (os.cpu_count() or 1)
+    engine = _Engine(options, out, listener, workers=workers)
+    with engine.running("lab: replications", plan.total_replications) as runner:
+        result = comparelib.run_comparison(
+            plan, on_done=lambda _: listener.advance(), runner=runner
+        )
+    ranking = lablib.rank(result, variants)
+    created = dt.datetime.now(dt.UTC)
+    files = compare_files(result, folder_manifest("compare", options.argv, created, workers))
+    files["lab.csv"] = lab_csv(ranking)
+    return _folder(
+        "compare", files, out, reference, created, Lab(result, variants, ranking), engine
+    )
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ from sim.compare import Comparison, Sweep, TornadoBar
 from sim.demand import Arm
 from sim.eventlog import CONTACT_COLUMNS, ORDER_COLUMNS, EventLog
 from sim.experiment import RunResult, paired_daily
+from sim.lab import RANK_METRIC, Ranked
 from sim.loading import LoadedScenario, resolved_yaml
 from sim.localtime import day_label
 from sim.metrics import GLOSSARY, INTERVAL_METRICS, ReplicationMetrics, glossary_key
@@ -109,6 +110,25 @@ SCORECARD_COLUMNS = (
 )
 HOURLY_SERIES = ("lost_orders",)
 """Whole-run interval series (no channel) that ``hourly.csv`` sums per hour."""
+LAB_COLUMNS = (
+    "rank",
+    "arm",
+    "variant",
+    "metric",
+    "mean",
+    "ci95_lo",
+    "ci95_hi",
+    "diff_mean",
+    "diff_ci95_lo",
+    "diff_ci95_hi",
+    "significant",
+    "gap_to_next",
+    "gap_ci95_lo",
+    "gap_ci95_hi",
+    "gap_significant",
+)
+"""lab.csv: per variant (by rank) and metric, its figure, its paired difference to the
+reference arm, and (on the ranking metric's row) its paired gap to the next variant."""
 COMPARISON_COLUMNS = (
     "metric",
     "arm",
@@ -178,8 +198,8 @@ FOLDERS: Mapping[str, FolderKind] = {
     "compare": FolderKind(
         kind="compare",
         files=(MANIFEST, "comparison.csv", "arms.json", REPORT),
-        optional=("images",),
-        columns={"comparison.csv": COMPARISON_COLUMNS},
+        optional=("lab.csv", "images"),
+        columns={"comparison.csv": COMPARISON_COLUMNS, "lab.csv": LAB_COLUMNS},
         mark="comparison.csv",
         tail="-compare",
     ),
@@ -1352,6 +1372,31 @@ def arms_json(c: Comparison) -> str:
         )
         + "\n"
     )
+
+
+def lab_csv(ranking: Sequence[Ranked]) -> str:
+    """The mechanic lab's ranking (:func:`sim.lab.rank`), a row per variant and metric."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(LAB_COLUMNS)
+    for r in ranking:
+        for metric, (mean, lo, hi) in r.figures.items():
+            diff = r.vs_reference.get(metric)
+            gap = r.gap_to_next if metric == RANK_METRIC else None
+            w.writerow(
+                [
+                    r.rank,
+                    r.arm,
+                    r.variant.title,
+                    metric,
+                    _cell(mean),
+                    _cell(lo),
+                    _cell(hi),
+                    *(["", "", "", ""] if diff is None else [*map(_cell, diff[:3]), int(diff[3])]),
+                    *(["", "", "", ""] if gap is None else [*map(_cell, gap[:3]), int(gap[3])]),
+                ]
+            )
+    return buf.getvalue()
 
 
 def compare_files(c: Comparison, manifest_json: str) -> dict[str, FileContent]:
