@@ -1362,6 +1362,26 @@ class Economics(Model):
 # --------------------------------------------------------------------------- promotions
 
 
+class Moment(Model):
+    """A timed surge of the campaign: 定金 opens, 尾款 at 20:00 or 0:00, a flash hour.
+
+    Orders arrive ``orders_factor`` times as fast as they otherwise would (the window's
+    uplift and the peak day included) from ``at`` for ``hours``, in the promotion arm only.
+    """
+
+    name: str = Field(pattern=NAME)
+    at: dt.datetime
+    """When it starts, shop time."""
+    hours: Annotated[float, Field(gt=0, le=24 * 14, strict=True)]
+    orders_factor: Annotated[float, Field(ge=0, le=1000, strict=True)]
+
+    @field_validator("at")
+    @classmethod
+    def _sane_at(cls, v: dt.datetime) -> dt.datetime:
+        _in_range(v)
+        return v
+
+
 class PromotionBase(Model):
     """What every promotion has: a window with an order uplift, and an optional peak day.
 
@@ -1383,6 +1403,10 @@ class PromotionBase(Model):
     """Pre-sale "how does the deal work" contacts per order in the window."""
     rule_question: ContactReason | None = None
     """Timing and channels of rule questions (defaults: up to an hour before the order)."""
+    moments: list[Moment] = Field(default_factory=list, max_length=100)
+    """The campaign's timed surges (docs/model.md#campaign-moments), on top of the rest."""
+
+    unset_omitted: ClassVar[frozenset[str]] = frozenset({"moments"})
 
     @field_validator("start", "end", "peak_day")
     @classmethod

@@ -318,6 +318,9 @@ def multiplier(
     shape = mechanic_of(promotion).order_multiplier(scenario, promotion, t[inside])
     if shape is not None:
         m[inside] *= shape
+    for moment in promotion.moments:
+        at = seconds(scenario, moment.at)
+        m[(t >= at) & (t < at + moment.hours * HOUR)] *= moment.orders_factor
     return m
 
 
@@ -328,6 +331,9 @@ def _breakpoints(scenario: Scenario, promotion: Promotion | None) -> list[float]
     points = [seconds(scenario, promotion.start), seconds(scenario, promotion.end)]
     if promotion.peak_day is not None:
         points.append(seconds(scenario, dt.datetime.combine(promotion.peak_day, dt.time())))
+    for moment in promotion.moments:
+        at = seconds(scenario, moment.at)
+        points += [at, at + moment.hours * HOUR]
     return points
 
 

@@ -601,6 +601,73 @@ def test_orders_follow_the_arms_multiplier() -> None:
         assert_mean(counts, 2000.0 * m * (b - a), f"orders in days [{a}, {b})", 1 - 0.01 / 5)
 
 
+def test_orders_per_hour_follow_the_campaign_moments() -> None:
+    """Orders per hour = per_day × profile[h] ÷ Σ profile × uplift × each moment's factor.
+
+    The analytic rate, hour by hour over two days: 定金 opening at 20:00 for 2 h (×4), 尾款
+    at 0:00 for 1 h (×8), a flash half-hour dip (×0.5) inside the window, and a moment
+    before the window (a presale hour) where the uplift is 1. Baseline: no moment at all.
+    """
+    profile = [1.0] * 8 + [3.0] * 14 + [2.0] * 2  # quiet nights, busy days
+    start = START + dt.timedelta(days=1)
+    s = build(
+        calendar={"start": START, "days": 3},
+        orders={"per_day": 1200.0, "intraday_profile": profile},
+        promotion={
+            "kind": "coupon",
+            "start": start,
+            "end": START + dt.timedelta(days=3),
+            "order_uplift": 1.5,
+            "moments": [
+                {
+                    "name": "presale",
+                    "at": START + dt.timedelta(hours=10),
+                    "hours": 1,
+                    "orders_factor": 3.0,
+                },
+                {
+                    "name": "deposit",
+                    "at": start + dt.timedelta(hours=20),
+                    "hours": 2,
+                    "orders_factor": 4.0,
+                },
+                {
+                    "name": "balance",
+                    "at": start + dt.timedelta(days=1),
+                    "hours": 1,
+                    "orders_factor": 8.0,
+                },
+                {
+                    "name": "dip",
+                    "at": start + dt.timedelta(days=1, hours=13),
+                    "hours": 0.5,
+                    "orders_factor": 0.5,
+                },
+            ],
+        },
+    )
+    reps = run(s, 30, seed=909)
+    base = run(s, 30, seed=909, arm="baseline")
+    per_hour = 1200.0 / sum(profile)
+    hours = 72
+    level = 1 - 0.01 / (2 * hours)  # every hour of both arms at a 1% family level
+    for h in range(hours):
+        a, b = h * HOUR, (h + 1) * HOUR
+        rate = per_hour * profile[h % 24]
+        halves = multiplier(s, s.promotion, np.array([a + HOUR / 4, a + 3 * HOUR / 4]))
+        want = rate * float(halves.mean())
+        got = [float(np.sum((r.order_seconds >= a) & (r.order_seconds < b))) for r in reps]
+        assert_mean(got, want, f"promotion orders in hour {h}", level)
+        got = [float(np.sum((r.order_seconds >= a) & (r.order_seconds < b))) for r in base]
+        assert_mean(got, rate, f"baseline orders in hour {h}", level)
+    # the moments themselves, in the analytic rate
+    at = [10, 24 + 20, 24 + 21, 48, 48 + 13]
+    factors = [3.0, 1.5 * 4, 1.5 * 4, 1.5 * 8, 1.5 * (0.5 + 1) / 2]
+    for h, f in zip(at, factors, strict=True):
+        mid = multiplier(s, s.promotion, np.array([h * HOUR + HOUR / 4, h * HOUR + 3 * HOUR / 4]))
+        assert float(mid.mean()) == pytest.approx(f)
+
+
 # --------------------------------------------------------------------------- 5. day noise
 
 
