@@ -268,13 +268,21 @@ def _read_json(path: Path) -> Any:
 
 
 def _headline(folder: Path) -> dict[str, float]:
+    """The headline means of a run.
+
+    The scenario's, and the promotion's effect where only the effect has the metric
+    (``net_impact_yuan`` is promotion − baseline).
+    """
     summary = _read_json(folder / SUMMARY_FILE)
     metrics = summary.get("metrics") if isinstance(summary, dict) else None
     if not isinstance(metrics, dict):
         return {}
+    effect = summary.get("effect") if isinstance(summary, dict) else None
     out = {}
     for key in HEADLINE_METRICS:
         stat = metrics.get(key)
+        if stat is None and isinstance(effect, dict):
+            stat = effect.get(key)
         mean = stat.get("mean") if isinstance(stat, dict) else None
         if isinstance(mean, int | float) and not isinstance(mean, bool):
             out[key] = float(mean)

@@ -13,6 +13,7 @@ import yaml
 from typer.testing import CliRunner
 
 from sim.cli import app
+from sim.review import show_run
 from tests.conftest import CONFIGS, SCENARIO_FILES, tiny_scenario
 
 runner = CliRunner()
@@ -366,6 +367,9 @@ def test_a_promotion_runs_both_arms_and_reports_the_paired_effect(tmp_path: Path
     assert any(ln.startswith("2026-11-03,contacts.rule_question,effect,") for ln in daily)
     arms = {ln.split(",")[0] for ln in (out / "intervals.csv").read_text().splitlines()[1:]}
     assert arms == {"promotion", "baseline"}
+    # runs and show name the promotion's net impact (it lives under "effect" only)
+    shown_run = show_run(out)
+    assert shown_run["metrics"]["net_impact_yuan"] == e["net_impact_yuan"]["mean"]
 
 
 @pytest.mark.slow
