@@ -412,6 +412,36 @@ EFFECT_PREFIX: Final = "effect."
 """A sweep's paired promotion − baseline metrics (``effect.contacts``)."""
 
 
+def metric_keys(
+    channels: Iterable[str],
+    groups: Iterable[str],
+    reasons: Iterable[str],
+    kpis: Iterable[str] = (),
+) -> list[str]:
+    """Every summary key a run of such a scenario may hold (before ``effect.``).
+
+    Per-channel metrics for each channel and ``all``, each family's placeholder filled in
+    (``csat_dist.<band>`` left out: its bands are the metrics module's). A run need not
+    hold them all (no bot, no orders): this is what ``--metric`` may name.
+    """
+    fill = {
+        "<group>": list(groups),
+        "<reason>": list(reasons),
+        "<kpi>": list(kpis),
+        "<band>": [],
+        "<driver>": list(DRIVER_LABELS),
+    }
+    out = [f"{c}.{m}" for c in [*channels, "all"] for m in CHANNEL_METRICS]
+    for m in METRICS:
+        hole = next((h for h in fill if h in m.key), None)
+        if hole is None:
+            if m.key not in CHANNEL_METRICS:
+                out.append(m.key)
+            continue
+        out += [m.key.replace(hole, name) for name in fill[hole]]
+    return out
+
+
 def lookup(key: str) -> Metric | None:
     """The metric of a summary key (``chat.service_level``, ``effect.net_yuan``), if any."""
     return CATALOG.get(glossary_key(key.removeprefix(EFFECT_PREFIX)))

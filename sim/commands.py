@@ -12,6 +12,7 @@ prints before exit code 2.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import json
 import os
 import sys
@@ -21,12 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
+from sim import catalog, review, staffing, worksize
 from sim import compare as comparelib
 from sim import lab as lablib
-from sim import review, staffing, worksize
+from sim.catalog import EFFECT_PREFIX
 from sim.compare import Comparison, Sweep, TornadoBar
 from sim.config import Scenario
-from sim.demand import Arm
+from sim.demand import Arm, reasons_of
 from sim.experiment import Runner, RunResult, arms_of, event_log_of
 from sim.loading import (
     LoadedScenario,
@@ -501,6 +503,8 @@ def sweep(
     except ScenarioError as e:
         raise BadInput(str(e)) from None
     notices(plan.base, listener)
+    if one_at_a_time:
+        check_metric(metric, plan.base.scenario)
     check_out(out, plan.base.files)
     runs = [(ls.scenario, ls.scenario.replications) for ls in plan.loaded]
     check_work(runs, options.yes, listener)
@@ -518,6 +522,28 @@ def sweep(
     )
     swept = Swept(result, metric, bars)
     return _folder("sweep", files, out, plan.loaded[0], created, swept, engine)
+
+
+def check_metric(metric: str, scenario: Scenario) -> None:
+    """Refuse a ``--metric`` no run of ``scenario`` can hold, before anything is simulated."""
+    key = metric.removeprefix(EFFECT_PREFIX)
+    if key != metric and scenario.promotion is None:
+        raise BadInput(f"--metric {metric!r}: effect.… needs a scenario with a promotion")
+    kpis = list(scenario.platform.kpis) if scenario.platform is not None else []
+    keys = catalog.metric_keys(
+        scenario.channels,
+        [g.name for g in scenario.staffing.groups],
+        reasons_of(scenario),
+        kpis,
+    )
+    if key in keys:
+        return
+    head = key.split(".", 1)[0]
+    if head in ("csat_dist", "issues_with", "csat_lost") and catalog.lookup(key) is not None:
+        return
+    close = difflib.get_close_matches(key, keys, n=3, cutoff=0.6)
+    hint = f"; did you mean {', '.join(close)}?" if close else " (docs/metrics.md lists them)"
+    raise BadInput(f"--metric {metric!r} is not a metric of this scenario{hint}")
 
 
 # --------------------------------------------------------------------------- staff

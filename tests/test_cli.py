@@ -12,7 +12,10 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from sim import commands
+from sim import compare as comparelib
 from sim.cli import app
+from sim.loading import load_scenario
 from sim.review import show_run
 from tests.conftest import CONFIGS, SCENARIO_FILES, tiny_scenario
 
@@ -562,3 +565,29 @@ def test_runs_show_and_init(tiny: Path, tmp_path: Path, monkeypatch: pytest.Monk
     assert again.exit_code == 2  # nothing is overwritten
     unknown = runner.invoke(app, ["init", "x", "--from", "nope"])
     assert unknown.exit_code == 2
+
+
+def test_a_misspelt_sweep_metric_is_refused_before_anything_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def never(*_: object, **__: object) -> None:
+        raise AssertionError("simulated before checking --metric")
+
+    monkeypatch.setattr(comparelib, "run_sweep", never)
+    scenario = write(tmp_path / "promo.yaml", promo_scenario())
+    args = ["sweep", str(scenario), "--vary", "replications=2,3", "--one-at-a-time"]
+    result = runner.invoke(app, [*args, "--metric", "phnoe.asa_secnods"])
+    assert result.exit_code == 2, result.output
+    assert "did you mean phone.asa_seconds" in result.output
+    assert not (tmp_path / "outputs").exists()
+    known = [
+        "effect.net_impact_yuan",
+        "chat.service_level",
+        "contacts.wismo",
+        "group.agents.occupancy",
+    ]
+    for metric in known:
+        assert commands.check_metric(metric, load_scenario(scenario).scenario) is None
+    plain = write(tmp_path / "plain.yaml", tiny_scenario())
+    result = runner.invoke(app, ["sweep", str(plain), *args[2:], "--metric", "effect.contacts"])
+    assert result.exit_code == 2 and "needs a scenario with a promotion" in result.output
