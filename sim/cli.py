@@ -781,7 +781,49 @@ def sweep(
                 num(b.swing),
             )
         out.print(table)
+    if not quiet and not bars:
+        out.print(sweep_table(folder.result.sweep, metric))
     out.print(f"sweep folder: {shown(target_dir)} ({n_points} points)", highlight=False)
+
+
+MAX_SWEEP_ROWS = 60
+"""The most points a grid's console table lists (sweep.csv holds them all)."""
+
+
+def sweep_table(sweep: comparelib.Sweep, metric: str) -> Table:
+    """A grid's points: each path's value, then --metric and the headline means ± 95% CI."""
+    promo = any(p.effect for p in sweep.points)
+    keys = list(
+        dict.fromkeys(
+            [
+                metric,
+                "contacts",
+                "all.service_level",
+                "effect.net_impact_yuan" if promo else "net_yuan",
+            ]
+        )
+    )
+    table = Table(title=f"Sweep · {len(sweep.points)} points · mean ± 95% CI")
+    for path in sweep.paths:
+        table.add_column(shown(path))
+    for key in keys:
+        table.add_column(
+            shown(
+                catalog.label(key.removeprefix("effect."))
+                + (" (Δ)" if key.startswith("effect.") else "")
+            ),
+            justify="right",
+        )
+    for point in sweep.points[:MAX_SWEEP_ROWS]:
+        stats = point.stats
+        kinds = [catalog.fmt_of(k) for k in keys]
+        table.add_row(
+            *(shown(point.values.get(path, "")) for path in sweep.paths),
+            *(_fmt(stats.get(k), kind) for k, kind in zip(keys, kinds, strict=True)),
+        )
+    if len(sweep.points) > MAX_SWEEP_ROWS:
+        table.caption = f"the first {MAX_SWEEP_ROWS} points; sweep.csv has every one"
+    return table
 
 
 # --------------------------------------------------------------------------- staff

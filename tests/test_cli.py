@@ -587,7 +587,16 @@ def test_a_misspelt_sweep_metric_is_refused_before_anything_runs(
         "group.agents.occupancy",
     ]
     for metric in known:
-        assert commands.check_metric(metric, load_scenario(scenario).scenario) is None
+        commands.check_metric(metric, load_scenario(scenario).scenario)  # no BadInput
     plain = write(tmp_path / "plain.yaml", tiny_scenario())
     result = runner.invoke(app, ["sweep", str(plain), *args[2:], "--metric", "effect.contacts"])
     assert result.exit_code == 2 and "needs a scenario with a promotion" in result.output
+
+
+def test_a_grid_sweep_prints_a_table_of_its_points(tiny: Path, tmp_path: Path) -> None:
+    args = ["sweep", str(tiny), "--vary", "replications=2,3", "--vary", "seed=1,2"]
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "s"), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert "Sweep · 4 points" in result.output
+    rows = [ln for ln in result.output.splitlines() if ln.startswith("│")]
+    assert len(rows) == 4 and all("%" in ln for ln in rows)  # every point, its service level
