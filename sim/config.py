@@ -56,7 +56,8 @@ class Model(BaseModel):
         if self.unset_omitted and isinstance(data, dict):
             fields = type(self).model_fields
             for name in self.unset_omitted:
-                if name in data and getattr(self, name) == fields[name].default:
+                default = fields[name].get_default(call_default_factory=True)
+                if name in data and getattr(self, name) == default:
                     del data[name]
         return data
 
@@ -430,9 +431,21 @@ class Channel(Model):
     rate (Taobao: 08:00–24:00) [C]."""
     bot: Bot | None = None
     """A bot that answers first contacts before the human queue (null: none)."""
+    internal: bool | None = None
+    """An internal queue no customer writes to (a team lead's call-back queue): left out of
+    the ``all.`` metrics, reported on its own. Null: internal if it is the journey's
+    ``escalation_channel``."""
 
     unset_omitted: ClassVar[frozenset[str]] = frozenset(
-        {"hours", "asynchronous", "left_answer", "left_resolution_factor", "kpi_hours", "bot"}
+        {
+            "hours",
+            "asynchronous",
+            "left_answer",
+            "left_resolution_factor",
+            "kpi_hours",
+            "bot",
+            "internal",
+        }
     )
 
     @model_validator(mode="after")
@@ -1979,6 +1992,12 @@ def resolved_json_schema() -> dict[str, Any]:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "promosim scenario (resolved)"
     return schema
+
+
+def internal_channel(scenario: Scenario, name: str) -> bool:
+    """Whether channel ``name`` is an internal queue (see ``Channel.internal``)."""
+    flag = scenario.channels[name].internal
+    return flag if flag is not None else name == scenario.journey.escalation_channel
 
 
 def scenario_json_schema() -> dict[str, Any]:

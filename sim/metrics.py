@@ -40,7 +40,7 @@ from sim.center import (
     extra_spans,
 )
 from sim.center.presale import orders_of_inquiries
-from sim.config import Scenario
+from sim.config import Scenario, internal_channel
 from sim.demand import (
     HANDED_OVER,
     NO_BOT,
@@ -206,6 +206,10 @@ class Tally:
         self.hours = [spec.hours is not None for spec in specs]
         """Per channel, whether it has hours (a synchronous one then counts closed calls)."""
         self.keeps = [spec.asynchronous for spec in specs]
+        self.facing = np.array(
+            [not internal_channel(scenario, c) for c in self.channels], dtype=bool
+        )
+        """Per channel, whether customers write to it: the ``all.`` metrics are theirs."""
         self.kpi = [
             None if spec.kpi_hours is None else open_spans(spec.kpi_hours, cal) for spec in specs
         ]
@@ -602,8 +606,6 @@ class Tally:
         break_all = np.sum(break_g, axis=0)
         # agent-time available for contacts: staffed minus breaks (staffed without breaks)
         ready_g = [s - b for s, b in zip(staffed_g, break_g, strict=True)]
-        ready_all = staffed_all - break_all
-        busy_all = self.busy_g.sum(axis=0)
         window = edges[-1] - edges[0]
         span = np.diff(edges)
         overall: dict[str, float] = {}
@@ -657,26 +659,33 @@ class Tally:
             intervals[key + "agents"] = staffed_c / span
             intervals[key + "occupancy"] = _ratio(busy_c, ready_c)
 
-        offered, answered, abandoned, still_open, within = self.counts[:5].sum(axis=1).tolist()
+        contacts = int(self.counts[0].sum())  # every channel's, internal queues' too
+        f = self.facing
+        facing_groups = sorted({gi for ci in np.flatnonzero(f) for gi in serving[ci]})
+        busy_all = np.sum([self.busy_g[gi] for gi in facing_groups], axis=0)
+        ready_all = np.sum([ready_g[gi] for gi in facing_groups], axis=0)
+        staffed_facing = np.sum([staffed_g[gi] for gi in facing_groups], axis=0)
+        counts, sums = self.counts[:, f], self.sums[:, f]
+        offered, answered, abandoned, still_open, within = counts[:5].sum(axis=1).tolist()
         overall["all.offered"] = offered
         overall["all.answered"] = answered
         overall["all.abandoned"] = abandoned
         overall["all.open"] = still_open
-        if any(h and not k for h, k in zip(self.hours, self.keeps, strict=True)):
-            overall["all.closed"] = int(self.counts[5].sum())
+        if any(h and not k and fc for h, k, fc in zip(self.hours, self.keeps, f, strict=True)):
+            overall["all.closed"] = int(counts[5].sum())
         if offered:
             overall["all.abandon_rate"] = abandoned / offered
             overall["all.service_level"] = within / offered
         if answered:
-            overall["all.asa_seconds"] = float(self.sums[0].sum() / answered)
-            overall["all.aht_seconds"] = float(self.sums[1].sum() / answered)
+            overall["all.asa_seconds"] = float(sums[0].sum() / answered)
+            overall["all.aht_seconds"] = float(sums[1].sum() / answered)
         if answered + abandoned:
-            overall["all.mean_wait_seconds"] = float(self.sums[2].sum() / (answered + abandoned))
-        if ready_all.sum() > 0:
-            overall["all.occupancy"] = float(busy_all.sum() / ready_all.sum())
-        overall["all.queue_length"] = float(self.queue_c.sum() / window)
-        overall["all.agents"] = float(staffed_all.sum() / window)
-        overall["contacts"] = offered
+            overall["all.mean_wait_seconds"] = float(sums[2].sum() / (answered + abandoned))
+        if np.sum(ready_all) > 0:
+            overall["all.occupancy"] = float(np.sum(busy_all) / np.sum(ready_all))
+        overall["all.queue_length"] = float(self.queue_c[f].sum() / window)
+        overall["all.agents"] = float(np.sum(staffed_facing) / window)
+        overall["contacts"] = contacts
         overall["agent_hours"] = float(staffed_all.sum() / 3600.0)
         ot_in = np.clip(ot[:, 2], warmup, horizon) - np.clip(ot[:, 1], warmup, horizon)
         overall["overtime_hours"] = float(ot_in.sum() / 3600.0)

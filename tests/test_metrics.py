@@ -12,9 +12,11 @@ from hypothesis import strategies as st
 from sim.center import simulate_center
 from sim.config import Scenario
 from sim.demand import Contacts
+from sim.experiment import run_scenario
+from sim.loading import load_scenario
 from sim.metrics import GLOSSARY, glossary_key, overlap, replication_metrics
 from sim.stats import describe, summarise
-from tests.conftest import tiny_scenario
+from tests.conftest import CONFIGS, tiny_scenario
 
 
 def hand_contacts(arrivals: list[float], handle: list[float], patience: list[float]) -> Contacts:
@@ -133,3 +135,27 @@ def test_describe_student_t_interval() -> None:
 def test_summarise_leaves_out_what_a_replication_lacks() -> None:
     out = summarise([{"a": 1.0, "b": 2.0}, {"a": 3.0}])
     assert out["a"]["n"] == 2 and out["b"] == {"mean": 2.0, "n": 1}
+
+
+def test_all_channel_metrics_are_the_customer_facing_channels() -> None:
+    """all.* leaves the team lead's call-back queue out, and moves as chat and phone do."""
+    s = load_scenario(
+        CONFIGS / "second_item_1yuan.yaml",
+        ["calendar.start=2026-11-10T00:00:00", "calendar.days=2", "replications=3"],
+    ).scenario
+    assert s.journey.escalation_channel == "escalation"
+    result = run_scenario(s)
+    for arm in ("promotion", "baseline"):
+        for r in result.arms[arm]:
+            o = r.overall
+            assert o["all.offered"] == o["chat.offered"] + o["phone.offered"]
+            assert o["contacts"] == o["all.offered"] + o["escalation.offered"]
+            facing = [(o[f"{c}.answered"], o[f"{c}.asa_seconds"]) for c in ("chat", "phone")]
+            weighted = sum(n * a for n, a in facing) / sum(n for n, _ in facing)
+            assert o["all.asa_seconds"] == pytest.approx(weighted, rel=1e-12)
+    effect = result.effect_summary
+    assert effect is not None
+    for metric in ("asa_seconds", "service_level", "abandon_rate", "mean_wait_seconds"):
+        signs = {np.sign(effect[f"{c}.{metric}"]["mean"]) for c in ("chat", "phone")}
+        if len(signs) == 1:  # both customer-facing channels move one way: so does all
+            assert np.sign(effect[f"all.{metric}"]["mean"]) in signs, metric
