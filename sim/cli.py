@@ -194,30 +194,41 @@ def _notices(loaded: LoadedScenario) -> None:
 # --------------------------------------------------------------------------- run
 
 
-def _fmt(stat: Stat | None, kind: catalog.Format) -> str:
-    """A mean ± its 95% CI half-width, in the catalog's format ``kind``."""
+def _fmt(stat: Stat | None, kind: catalog.Format, diff: bool = False) -> str:
+    """A mean ± its 95% CI half-width, in the catalog's format ``kind``.
+
+    ``diff``: a difference of two arms — signed, and a share's in percentage points (pp).
+    Money is written −¥9,090, never ¥-9,090. A share's CI is cut at 0 and 100%: then the
+    bounds are shown (``97.6% [93.5%–100%]``) instead of a half-width reaching past them.
+    """
     if stat is None:
         return "–"
     mean = stat["mean"]
     ci = stat.get("ci95")
     half = (ci[1] - ci[0]) / 2 if ci else None
+    sign = "+" if diff else ""
+
+    def money(x: float, digits: int) -> str:
+        lead = "−" if x < 0 else sign if x > 0 else ""
+        return f"{lead}¥{abs(x):,.{digits}f}"
+
     if kind == "share":
+        if diff:
+            text = f"{mean * 100:{sign},.1f} pp"
+            return text + (f" ± {half * 100:.1f}" if half is not None else "")
         text = f"{mean:.1%}"
-        return text + (f" ± {half:.1%}" if half is not None else "")
-    if kind == "yuan":
-        text = f"¥{mean:,.0f}"
-        return text + (f" ± {half:,.0f}" if half is not None else "")
-    if kind == "yuan_cents":
-        text = f"¥{mean:,.2f}"
-        return text + (f" ± {half:,.2f}" if half is not None else "")
-    if kind == "cents":
-        text = f"{mean:,.2f}"
-        return text + (f" ± {half:,.2f}" if half is not None else "")
-    if kind == "decimal":
-        text = f"{mean:,.1f}"
-        return text + (f" ± {half:,.1f}" if half is not None else "")
-    text = f"{mean:,.0f}"
-    return text + (f" ± {half:,.0f}" if half is not None else "")
+        if ci is None or half is None:
+            return text
+        if ci[0] < 0 or ci[1] > 1:
+            lo, hi = max(0.0, ci[0]), min(1.0, ci[1])
+            return f"{text} [{lo:.1%}–{hi:.1%}]".replace(".0%]", "%]")
+        return f"{text} ± {half:.1%}"
+    if kind in ("yuan", "yuan_cents"):
+        digits = 2 if kind == "yuan_cents" else 0
+        return money(mean, digits) + (f" ± {half:,.{digits}f}" if half is not None else "")
+    digits = {"cents": 2, "decimal": 1}.get(kind, 0)
+    text = f"{mean:{sign},.{digits}f}"
+    return text + (f" ± {half:,.{digits}f}" if half is not None else "")
 
 
 def headline_table(result: RunResult) -> Table:
@@ -301,7 +312,10 @@ def view_tables(result: RunResult) -> list[Table]:
         for key, label, kind in rows:
             if not any(key in stats for _, stats in arms):
                 continue
-            table.add_row(shown(label), *(_fmt(stats.get(key), kind) for _, stats in arms))
+            table.add_row(
+                shown(label),
+                *(_fmt(stats.get(key), kind, name == "difference") for name, stats in arms),
+            )
             if any(key not in stats for _, stats in arms):
                 table.caption = ABSENT
         tables.append(table)
@@ -323,7 +337,10 @@ def daily_effect_table(result: RunResult) -> Table | None:
     first_day = int(cal.warmup_seconds // 86400.0)
     for d in range(diffs["contacts"].shape[1]):
         day = day_label(cal.start, first_day + d, short=True)
-        cells = [_fmt(describe(diffs[k][:, d]), catalog.fmt_of(k)) for k in ["contacts", *keys]]
+        cells = [
+            _fmt(describe(diffs[k][:, d]), catalog.fmt_of(k), diff=True)
+            for k in ["contacts", *keys]
+        ]
         table.add_row(day, *cells)
     return table
 
@@ -366,7 +383,10 @@ def presale_daily_table(result: RunResult) -> Table | None:
     for d in range(arms[0][1][keys[0]].shape[1]):
         day = day_label(cal.start, first_day + d, short=True)
         for i, (name, series) in enumerate(arms):
-            cells = [_fmt(_day_stat(series[k][:, d]), catalog.fmt_of(k)) for k in keys]
+            cells = [
+                _fmt(_day_stat(series[k][:, d]), catalog.fmt_of(k), name == "difference")
+                for k in keys
+            ]
             table.add_row(day if i == 0 else "", name, *cells, end_section=i == len(arms) - 1)
     return table
 
@@ -603,7 +623,7 @@ def compare(
                 cells.append(_fmt(cell.stat, kind))
                 if i:
                     mark = " *" if cell.diff is not None and cell.diff["significant"] else ""
-                    cells.append(_fmt(cell.diff, kind) + mark)
+                    cells.append(_fmt(cell.diff, kind, diff=True) + mark)
             table.add_row(shown(row.metric), *cells)
         out.print(table)
     out.print(f"comparison folder: {shown(target_dir)}", highlight=False)
@@ -697,7 +717,7 @@ def lab_table(result: commands.Lab) -> Table:
                 dstat: Stat = {"mean": d[0], "n": 0}
                 if math.isfinite(d[1]):
                     dstat["ci95"] = [d[1], d[2]]
-                text += f"\nΔ {_fmt(dstat, kind)}{' *' if d[3] else ''}"
+                text += f"\nΔ {_fmt(dstat, kind, diff=True)}{' *' if d[3] else ''}"
             cells.append(text)
         gap = r.gap_to_next
         gap_text = "–"
@@ -705,7 +725,7 @@ def lab_table(result: commands.Lab) -> Table:
             gstat: Stat = {"mean": gap[0], "n": 0}
             if math.isfinite(gap[1]):
                 gstat["ci95"] = [gap[1], gap[2]]
-            gap_text = _fmt(gstat, "yuan") + (" *" if gap[3] else "")
+            gap_text = _fmt(gstat, "yuan", diff=True) + (" *" if gap[3] else "")
         table.add_row(str(r.rank), shown(r.arm), *cells, gap_text, end_section=True)
     legend = "; ".join(f"{shown(r.arm)}: {shown(r.variant.title)}" for r in result.ranking)
     table.caption = (

@@ -23,8 +23,9 @@ definitions in its `glossary`; `replications.csv` has one row per replication an
 **Keys.** Per-channel metrics are written `<channel>.<metric>` (`chat.asa_seconds`) and
 for the channels customers write to together `all.<metric>` (an internal queue —
 `channels.<c>.internal`, by default the journey's escalation channel — is reported on its
-own and left out of `all`, as it is of no customer's wait; `contacts` counts every channel); per staffing group `group.<group>.<metric>`;
-contacts by reason `contacts.<reason>`; `<band>` is one of {bands} (percent) and
+own and left out of `all`, as it is of no customer's wait; `contacts` counts every
+channel); per staffing group `group.<group>.<metric>`; contacts by reason
+`contacts.<reason>`; `<band>` is one of {bands} (percent) and
 `<driver>` one of {drivers}. Whole-run metrics have no prefix.
 
 **Arms.** With a promotion, `summary.json` has three blocks: `metrics` (the scenario as

@@ -14,9 +14,10 @@ from typer.testing import CliRunner
 
 from sim import commands
 from sim import compare as comparelib
-from sim.cli import app
+from sim.cli import _fmt, app
 from sim.loading import load_scenario
 from sim.review import show_run
+from sim.stats import Stat
 from tests.conftest import CONFIGS, SCENARIO_FILES, tiny_scenario
 
 runner = CliRunner()
@@ -600,3 +601,17 @@ def test_a_grid_sweep_prints_a_table_of_its_points(tiny: Path, tmp_path: Path) -
     assert "Sweep · 4 points" in result.output
     rows = [ln for ln in result.output.splitlines() if ln.startswith("│")]
     assert len(rows) == 4 and all("%" in ln for ln in rows)  # every point, its service level
+
+
+def test_console_numbers_read_as_a_manager_writes_them() -> None:
+    one: Stat = {"mean": -9090.4, "n": 1}
+    assert _fmt(one, "yuan") == "−¥9,090"  # no CI with one replication
+    assert _fmt({"mean": 5000.0, "ci95": [4000.0, 6000.0], "n": 5}, "yuan", diff=True) == (
+        "+¥5,000 ± 1,000"
+    )
+    assert _fmt({"mean": -0.021, "ci95": [-0.031, -0.011], "n": 5}, "share", diff=True) == (
+        "-2.1 pp ± 1.0"
+    )
+    assert _fmt({"mean": 0.976, "ci95": [0.935, 1.017], "n": 2}, "share") == "97.6% [93.5%–100%]"
+    assert _fmt({"mean": 0.5, "ci95": [0.4, 0.6], "n": 5}, "share") == "50.0% ± 10.0%"
+    assert _fmt(None, "count") == "–"
