@@ -209,12 +209,16 @@ def _fmt(stat: Stat | None, kind: catalog.Format, diff: bool = False) -> str:
     sign = "+" if diff else ""
 
     def money(x: float, digits: int) -> str:
+        text = signed(x, digits)
+        return text[0] + "¥" + text[1:] if text[:1] in ("−", "+") else "¥" + text
+
+    def signed(x: float, digits: int) -> str:
         lead = "−" if x < 0 else sign if x > 0 else ""
-        return f"{lead}¥{abs(x):,.{digits}f}"
+        return f"{lead}{abs(x):,.{digits}f}"
 
     if kind == "share":
         if diff:
-            text = f"{mean * 100:{sign},.1f} pp"
+            text = f"{signed(mean * 100, 1)} pp"
             return text + (f" ± {half * 100:.1f}" if half is not None else "")
         text = f"{mean:.1%}"
         if ci is None or half is None:
@@ -227,7 +231,7 @@ def _fmt(stat: Stat | None, kind: catalog.Format, diff: bool = False) -> str:
         digits = 2 if kind == "yuan_cents" else 0
         return money(mean, digits) + (f" ± {half:,.{digits}f}" if half is not None else "")
     digits = {"cents": 2, "decimal": 1}.get(kind, 0)
-    text = f"{mean:{sign},.{digits}f}"
+    text = signed(mean, digits)
     return text + (f" ± {half:,.{digits}f}" if half is not None else "")
 
 

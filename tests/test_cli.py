@@ -610,8 +610,9 @@ def test_console_numbers_read_as_a_manager_writes_them() -> None:
         "+¥5,000 ± 1,000"
     )
     assert _fmt({"mean": -0.021, "ci95": [-0.031, -0.011], "n": 5}, "share", diff=True) == (
-        "-2.1 pp ± 1.0"
+        "−2.1 pp ± 1.0"
     )
     assert _fmt({"mean": 0.976, "ci95": [0.935, 1.017], "n": 2}, "share") == "97.6% [93.5%–100%]"
     assert _fmt({"mean": 0.5, "ci95": [0.4, 0.6], "n": 5}, "share") == "50.0% ± 10.0%"
+    assert _fmt({"mean": -3.0, "n": 1}, "count", diff=True) == "−3"
     assert _fmt(None, "count") == "–"
