@@ -738,7 +738,7 @@ class Center(Acd):
         t.ending.append(int(f.ending))
         t.left_ending.append(-1)
         t.left.append(False)
-        t.extra.append(decide)
+        t.extra += decide
         t.contacts_of_issue.append(0)
         t.issue_refunded.append(False)
         t.key.append(-1)

@@ -106,8 +106,9 @@ class Table:
         """Answered on an asynchronous channel after its buyer had left."""
         self.decide: NDArray[np.float64] = np.zeros((0, DECISIONS))
         """Decision uniforms of the first ``len(decide)`` contacts."""
-        self.extra: list[list[float]] = []
-        """Decision uniforms of the contacts after them, in order."""
+        self.extra: list[float] = []
+        """Decision uniforms of the contacts after them, in order: ``DECISIONS`` each, in one
+        list (made into an array at once)."""
         # per issue
         self.contacts_of_issue: list[int] = []
         self.issue_refunded: list[bool] = []
@@ -121,12 +122,16 @@ class Table:
     def decisions(self, i: int) -> list[float]:
         """Contact i's decision uniforms."""
         first: int = self.decide.shape[0]
-        return self.decide[i].tolist() if i < first else self.extra[i - first]
+        if i < first:
+            row: list[float] = self.decide[i].tolist()
+            return row
+        k = (i - first) * DECISIONS
+        return self.extra[k : k + DECISIONS]
 
     def decision(self, i: int, k: int) -> float:
         """Contact i's decision uniform ``k`` (a ``U_*`` index)."""
         first: int = self.decide.shape[0]
-        return float(self.decide[i, k]) if i < first else self.extra[i - first][k]
+        return float(self.decide[i, k]) if i < first else self.extra[(i - first) * DECISIONS + k]
 
     def grow(self, name: str, values: list[Any]) -> None:
         """Append values to a list column (an empty one takes the list itself: no copy)."""
