@@ -488,12 +488,14 @@ class Center(Acd):
 
     def _finish(self, call: list[Any], event: Timeout) -> None:
         """An answered contact ends: what its fate says it does, then its agent is free."""
-        self.ends_free.append(call)
         clock = self.clock
         now = clock.now = self.env.now  # clock.tick(), inline
         clock.lag = False
         if now >= clock.next_action and not clock.act(now):
             return
+        # free for reuse only now: the schedule's actions just run may have started contacts,
+        # and one that took this end would have overwritten it before it was read
+        self.ends_free.append(call)
         # the recorded end, not the clock: the clock's float steps may differ from
         # answer + hold by a hair, and the next contact must not start before it
         i, agent, need, _, _, end = call
