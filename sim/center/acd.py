@@ -302,6 +302,10 @@ class Acd:
         """An agent with ``pace`` answers contact i: its handle time and fate (the engine's)."""
         raise NotImplementedError
 
+    def _decide(self, i: int) -> None:
+        """Contact i, whose end was left undecided (ending -1), is answered (the engine's)."""
+        raise NotImplementedError
+
     def hours_actions(self) -> list[tuple[float, Callable[[Any], None], Any]]:
         """The channels' openings and closings inside the horizon, as schedule actions."""
         out: list[tuple[float, Callable[[Any], None], Any]] = []
@@ -379,6 +383,8 @@ class Acd:
         t.agent[i] = agent.id
         if agent.pace is not None:
             self._paced(i, agent.pace)
+        if t.ending[i] < 0:  # decided only now (the engine's follow-up messages)
+            self._decide(i)
         handle = t.handle[i]
         free = self.ends_free
         if free:

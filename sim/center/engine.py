@@ -346,13 +346,18 @@ class Center(Acd):
             moment, keeps = settled(self.presale, arrival, bot_seconds, placed, draw)
             if not keeps:
                 self.lost[o] = (moment, last)
-        watched = np.fromiter((*self.asking, *self.lost), dtype=np.int64)
-        if watched.size == 0:
+        asking, lost = self.asking, self.lost
+        if not asking and not lost:
             return
-        gate = np.isin(order, watched) & (order >= 0)
-        gate[asks] = False
+        # the other contacts of watched orders (a few among thousands: a set lookup each)
+        own = set(asks.tolist())
+        of_order = np.flatnonzero(order >= 0)
         assert self.gated is not None
-        self.gated.update((k + np.flatnonzero(gate)).tolist())
+        self.gated.update(
+            k + j
+            for j, o in zip(of_order.tolist(), order[of_order].tolist(), strict=True)
+            if (o in asking or o in lost) and j not in own
+        )
 
     def _admits(self, i: int) -> bool:
         """Input contact i of an asking order arrives: it happens unless the order was lost."""
@@ -540,6 +545,10 @@ class Center(Acd):
                 i, self.paced_rules[pace.resolution][0], self.t.channel[i]
             )
 
+    def _decide(self, i: int) -> None:
+        """Contact i, a follow-up message, is answered with its buyer there: its fate now."""
+        self.t.ending[i] = self._ending(i, self.rules_one, self.t.channel[i])
+
     def _served(self, i: int, factor: float) -> None:
         """Contact i is held for its drawn handle time times ``factor`` (its served time)."""
         t = self.t
@@ -724,20 +733,27 @@ class Center(Acd):
         t.agent.append(-1)
         t.outcome.append(OPEN)
         t.resolved.append(-1)
-        f = fate(
-            self.rules_one,
-            decide,
-            channel,
-            reason,
-            ctype,
-            kind,
-            not t.issue_refunded[issue],
-            contacts < self.max_contacts,
-            ONE,
-        )
-        t.silent.append(bool(f.silent))
-        t.redial.append(bool(f.redial))
-        t.ending.append(int(f.ending))
+        if self.keeps[channel]:
+            # a message never abandons (its silent and redial rules are never read); its end
+            # is decided when it is answered, by the rules of a buyer still there or gone
+            t.silent.append(False)
+            t.redial.append(False)
+            t.ending.append(-1)
+        else:
+            f = fate(
+                self.rules_one,
+                decide,
+                channel,
+                reason,
+                ctype,
+                kind,
+                not t.issue_refunded[issue],
+                contacts < self.max_contacts,
+                ONE,
+            )
+            t.silent.append(bool(f.silent))
+            t.redial.append(bool(f.redial))
+            t.ending.append(int(f.ending))
         t.left_ending.append(-1)
         t.left.append(False)
         t.extra += decide

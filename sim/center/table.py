@@ -98,7 +98,9 @@ class Table:
         self.silent: list[bool] = []
         self.redial: list[bool] = []
         self.ending: list[int] = []
-        """What its end does if answered: ``sim.center.journey.Ending`` flags."""
+        """What its end does if answered: ``sim.center.journey.Ending`` flags (-1: decided
+        when it is answered; a follow-up on an asynchronous channel, whose buyer may be
+        gone by then)."""
         self.left_ending: list[int] = []
         """What its end does if answered after its buyer left (an asynchronous channel's
         message), by the usual agents' rules; -1: decided when that happens."""
