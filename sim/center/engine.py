@@ -53,7 +53,7 @@ from simpy.events import NORMAL, Timeout
 from sim.center.acd import Acd, Agent, Pace
 from sim.center.clock import Clock
 from sim.center.journey import ONE, Ending, Kind, Rules, fate, moved_channel, switch_cum
-from sim.center.presale import kept, kept_by, settled
+from sim.center.presale import kept, kept_by, settled_many
 from sim.center.result import (
     ABANDONED,
     ANSWERED,
@@ -329,23 +329,27 @@ class Center(Acd):
         assert self.presale is not None
         order, reason = new["order"], new["reason"]
         asks = np.flatnonzero((reason == self.inquiry) & (order >= 0))
-        # the inquiries' columns as Python lists: read one at a time below
-        rows = zip(
-            (k + asks).tolist(),
-            order[asks].tolist(),
-            (new["bot"][asks] == SETTLED).tolist(),
-            *(new[name][asks].tolist() for name in ("arrival", "bot_seconds", "placed", "keep")),
-            new["last"][asks].tolist(),
-            strict=True,
+        by_bot = new["bot"][asks] == SETTLED
+        for i, o in zip((k + asks[~by_bot]).tolist(), order[asks[~by_bot]].tolist(), strict=True):
+            self.asking[o] = i
+        # the bot's inquiries are decided when drawn (perhaps after this batch is handed out):
+        # the lost orders are noted at once
+        settle = asks[by_bot]
+        moment, keeps = settled_many(
+            self.presale,
+            new["arrival"][settle],
+            new["bot_seconds"][settle],
+            new["placed"][settle],
+            new["keep"][settle],
         )
-        for i, o, by_bot, arrival, bot_seconds, placed, draw, last in rows:
-            if not by_bot:
-                self.asking[o] = i
-                continue
-            # decided when drawn (perhaps after this batch is handed out): noted at once
-            moment, keeps = settled(self.presale, arrival, bot_seconds, placed, draw)
-            if not keeps:
-                self.lost[o] = (moment, last)
+        gone = ~keeps
+        for o, when, last in zip(
+            order[settle[gone]].tolist(),
+            moment[gone].tolist(),
+            new["last"][settle[gone]].tolist(),
+            strict=True,
+        ):
+            self.lost[o] = (when, last)
         asking, lost = self.asking, self.lost
         if not asking and not lost:
             return
