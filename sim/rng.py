@@ -13,7 +13,9 @@ bit, without running numpy's ``SeedSequence``: its hashing of the entropy into a
 the pool into PCG64's seed is restated below in Python ints, and the part that depends only
 on the seed and the replication is done once per replication. A replication asks for a
 stream for every issue that has a follow-up: numpy's own path costs 13–20 µs a stream,
-about a tenth of a replication's time; this one about 5 µs.
+about a tenth of a replication's time; this one about 5 µs. The engine has the seeds of a
+chunk of input contacts' issue streams hashed at once in numpy (:meth:`Streams.issue_seeds`)
+and makes a stream from its seed when the issue first needs it (about 3 µs).
 """
 
 from __future__ import annotations
