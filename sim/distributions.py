@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -91,4 +92,33 @@ def quantile_one(d: Distribution, u: float) -> float:
             return float(v)
         case Empirical(values=vs):
             return float(vs[min(int(u * len(vs)), len(vs) - 1)])
+    raise TypeError(d)  # pragma: no cover
+
+
+def quantile_fn(d: Distribution) -> Callable[[float], float]:
+    """:func:`quantile_one` of ``d`` as a function of the uniform: the same doubles.
+
+    The distribution's parameters are worked out once (a lognormal's μ and σ, a gamma's
+    shape and scale), for callers that take many quantiles of one distribution one at a time.
+    """
+    match d:
+        case Exponential(mean=m):
+            scale = -m
+            return lambda u: scale * math.log1p(-u)
+        case Lognormal():
+            mu, sigma = d.mu_sigma
+            ndtri = special.ndtri
+            return lambda u: math.exp(mu + sigma * float(ndtri(u)))
+        case Gamma(mean=m, cv=cv):
+            shape = 1.0 / cv**2
+            scale = m / shape
+            inverse = special.gammaincinv
+            return lambda u: float(inverse(shape, u)) * scale
+        case Deterministic(value=v):
+            value = float(v)
+            return lambda u: value
+        case Empirical(values=vs):
+            values = [float(x) for x in vs]
+            last = len(values) - 1
+            return lambda u: values[min(int(u * len(values)), last)]
     raise TypeError(d)  # pragma: no cover

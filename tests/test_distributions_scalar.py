@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sim.config import Deterministic, Distribution, Empirical, Exponential, Gamma, Lognormal
-from sim.distributions import quantile, quantile_one
+from sim.distributions import quantile, quantile_fn, quantile_one
 
 KINDS: list[Distribution] = [
     Exponential(dist="exponential", mean=300.0),
@@ -26,3 +26,13 @@ def test_the_scalar_quantile_is_the_array_quantile_bit_for_bit(d: Distribution) 
     want = quantile(d, u)
     got = np.array([quantile_one(d, x) for x in u.tolist()])
     assert want.tobytes() == got.tobytes()
+
+
+@pytest.mark.parametrize("d", KINDS, ids=lambda d: type(d).__name__)
+def test_the_quantile_function_is_the_scalar_quantile_bit_for_bit(d: Distribution) -> None:
+    rng = np.random.default_rng(18)
+    u = np.concatenate([rng.random(5_000), [0.0, 1e-300, 0.5, 1 - 2**-53]]).tolist()
+    q = quantile_fn(d)
+    assert (
+        np.array([q(x) for x in u]).tobytes() == np.array([quantile_one(d, x) for x in u]).tobytes()
+    )

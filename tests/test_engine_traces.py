@@ -763,6 +763,32 @@ def test_a_falling_level_sends_off_an_idle_agent_first() -> None:
     ]
 
 
+def test_an_agent_logging_on_as_a_call_ends_takes_the_waiting_call() -> None:
+    """Hourly levels 1, 2, 3, …: agents log on at 0, 3600 and 7200; a call ends at 7200.
+
+    Call 0's end (queued at 0) comes before the 7200 action's event (queued at 3600) in
+    simpy's queue, yet the actions due run first: agent 2 logs on and takes call 2, then
+    call 0 ends and agent 0 finds nothing waiting. (The end's record was once freed for reuse
+    before the actions ran, so agent 2's start overwrote it and the engine failed.)
+    """
+    schedule = {"kind": "hourly", "agents": [1, 2, 3] + [3] * 21}
+    s = scenario(staffing={"groups": [{"name": "g", "channels": ["phone"], "schedule": schedule}]})
+    r = run(
+        s,
+        [
+            (0, "phone", 7200, INF),  # 0: agent 0, to 7200
+            (3700, "phone", 7200, INF),  # 1: agent 1 (on since 3600), to 10900
+            (3800, "phone", 7200, INF),  # 2: both busy: waits for agent 2 at 7200
+        ],
+    )
+    assert fates(r) == [
+        ("answered", 0.0, 0.0, 7200.0, 0),
+        ("answered", 3700.0, 3700.0, 10900.0, 1),
+        ("answered", 7200.0, 7200.0, 14400.0, 2),
+    ]
+    assert r.resolved is not None and r.resolved.tolist() == [1, 1, 1]
+
+
 def test_contacts_waiting_at_the_horizon() -> None:
     """Still waiting at the horizon: open if patient beyond it, else abandoned at the deadline."""
     s = scenario()

@@ -16,7 +16,7 @@ import yaml
 
 from sim import staffing
 from sim.center import ANSWERED, CONTAINED, FIRST, OPEN, CenterResult, simulate_center
-from sim.center.presale import orders_of_inquiries
+from sim.center.presale import orders_of_inquiries, settled, settled_many
 from sim.config import Scenario
 from sim.demand import HANDED_OVER, NO_BOT, SETTLED, first_contacts, generate, inquiry_reason
 from sim.experiment import run_arm
@@ -270,3 +270,18 @@ def test_conversion_of_an_m_m_c_desk_is_the_expected_keep_under_erlang_c() -> No
     mean, half = float(v.mean()), ci_halfwidth(v, 0.99)
     assert abs(mean - expected) <= half, (mean, half, expected)
     assert not math.isclose(expected, 1.0, abs_tol=0.05)  # waits matter in this case
+
+
+def test_the_bots_inquiries_are_decided_alike_one_by_one_and_in_bulk() -> None:
+    p = shop().presale
+    assert p is not None
+    g = np.random.default_rng(4)
+    arrival = g.uniform(0, 1e5, 5000)
+    bot_seconds = g.exponential(60, 5000)
+    placed = arrival + g.normal(60, 40, 5000)
+    placed[:10] = arrival[:10] + bot_seconds[:10]  # the session ends as the order comes
+    draw = g.random(5000)
+    moment, keeps = settled_many(p, arrival, bot_seconds, placed, draw)
+    one = [settled(p, *row) for row in zip(arrival, bot_seconds, placed, draw, strict=True)]
+    assert moment.tolist() == [m for m, _ in one]
+    assert keeps.tolist() == [k for _, k in one]

@@ -8,7 +8,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from sim.rng import ISSUE_KEY, Streams, stream_key
+from sim.center import simulate_center
+from sim.config import Scenario
+from sim.demand import first_contacts
+from sim.rng import ISSUE_KEY, Streams, stream_key, streams_of
+from tests.conftest import tiny_scenario
 
 M32 = 0xFFFF_FFFF
 
@@ -113,3 +117,48 @@ def test_a_stream_pickles_with_its_place() -> None:
     g.random(5)
     h = pickle.loads(pickle.dumps(g))
     assert same(g, h)
+
+
+def test_issue_seeds_hashed_in_bulk_give_numpys_streams() -> None:
+    streams = Streams(20240611, 3)
+    keys = [k for _, _, k in random_cases(2000)] + KEYS
+    seeds = streams.issue_seeds(np.array(keys, dtype=np.int64))
+    assert seeds.shape == (len(keys), 4) and seeds.dtype == np.uint64
+    bad = [
+        k
+        for k, seed in zip(keys, seeds, strict=True)
+        if not same(streams.issue_seeded(k, seed), numpy_issue(20240611, 3, k))
+    ]
+    assert not bad, f"{len(bad)} of {len(keys)} differ, e.g. {bad[:3]}"
+    assert streams.issue_seeds(np.zeros(0, dtype=np.int64)).shape == (0, 4)
+
+
+def test_the_engine_finds_the_streams_of_an_issue_stream() -> None:
+    streams = Streams(1, 0)
+    assert streams_of(streams.issue) is streams
+    assert streams_of(Streams(1, 0).__call__) is None
+    assert streams_of(lambda key: streams.issue(key)) is None
+    assert streams_of(None) is None
+
+
+def test_issue_streams_seeded_in_bulk_give_the_same_contacts() -> None:
+    """The engine hashes its inputs' seeds a chunk at a time for ``Streams.issue``."""
+    data = tiny_scenario(
+        calendar={"days": 1, "interval_minutes": 30},
+        journey={
+            "repeat_probability": 0.8,
+            "redial_probability": 0.6,
+            "repeat_lag_hours": {"dist": "exponential", "mean": 1},
+        },
+    )
+    s = Scenario.model_validate(data)
+    contacts = first_contacts(s, Streams(s.seed, 0))
+    bulk = Streams(s.seed, 0)
+    one = Streams(s.seed, 0)
+    a = simulate_center(s, contacts, bulk.issue)
+    b = simulate_center(s, contacts, lambda key: one.issue(key))
+    assert a.kind is not None and np.count_nonzero(a.kind) > 50  # follow-ups drew
+    for name in ("outcome", "answer_seconds", "agent", "kind", "issue", "attempt", "resolved"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+    assert a.contacts is not None and b.contacts is not None
+    np.testing.assert_array_equal(a.contacts.handle_seconds, b.contacts.handle_seconds)

@@ -21,7 +21,10 @@ than a process per contact.
 
 Speed (see benchmarks/README.md): per-contact columns are Python lists while the engine
 runs; an input arrival that comes before every queued event is handled without an event;
-a first contact's fate is computed for all of them at once with numpy.
+a first contact's fate (and, on an asynchronous channel, its fate if answered after its
+buyer left) is computed for all of them at once with numpy, as are the seeds of their
+issues' random streams; every end of service, an answer to a buyer who left included,
+reuses a processed event.
 
 Memory: :func:`simulate_center` runs the horizon in one piece and returns every contact.
 :func:`stream_center` runs the same simulation in segments, feeding input contacts a

@@ -200,9 +200,9 @@ class Acd:
         """While streaming, the queued calls that name a contact, but for the ends of
         service (``ends``; see ``compact``)."""
         self.ends: list[list[Any]] = []
-        """Every end of service made so far, ``[contact, agent, units, event, callbacks]``:
-        an answered contact's end reuses one whose event was processed (``ends_free``), so
-        there are as many as contacts were ever in service at once."""
+        """Every end of service made so far, ``[contact, agent, units, event, callbacks,
+        end]``: an answered contact's end reuses one whose event was processed
+        (``ends_free``), so there are as many as contacts were ever in service at once."""
         self.ends_free: list[list[Any]] = []
         names = list(scenario.channels)
         self.channel_specs = [scenario.channels[c] for c in names]
@@ -302,6 +302,10 @@ class Acd:
         """An agent with ``pace`` answers contact i: its handle time and fate (the engine's)."""
         raise NotImplementedError
 
+    def _decide(self, i: int) -> None:
+        """Contact i, whose end was left undecided (ending -1), is answered (the engine's)."""
+        raise NotImplementedError
+
     def hours_actions(self) -> list[tuple[float, Callable[[Any], None], Any]]:
         """The channels' openings and closings inside the horizon, as schedule actions."""
         out: list[tuple[float, Callable[[Any], None], Any]] = []
@@ -343,7 +347,9 @@ class Acd:
                 self._turned_away(i, c, now)
             return
         best: Agent | None = None
-        if not self.queues[c] or self._live_head(c, now) is None:
+        q = self.queues[c]
+        # self._live_head, inline while the head's patience has not run out
+        if not q or (self.t.deadline[q[0]] <= now and self._live_head(c, now) is None):
             # FCFS: nobody may overtake a waiting contact
             best_free = best_need = -1
             for g, need, above in self.serving[c]:
@@ -359,10 +365,10 @@ class Acd:
         if best is not None:
             self._start(i, best_need, best, now)
             return
-        self.queues[c].append(i)
+        q.append(i)
         if self.outranks[c]:
             self._arm(c)
-        if self.t.redial[i]:
+        if self.t.redial[i] and not self.keeps[c]:  # a message never runs out of patience
             self._waits(i)
 
     def _start(self, i: int, need: int, agent: Agent, now: float) -> None:
@@ -377,22 +383,42 @@ class Acd:
         t.agent[i] = agent.id
         if agent.pace is not None:
             self._paced(i, agent.pace)
+        if t.ending[i] < 0:  # decided only now (the engine's follow-up messages)
+            self._decide(i)
+        handle = t.handle[i]
         free = self.ends_free
         if free:
             call = free.pop()
             call[0] = i
             call[1] = agent
             call[2] = need
+            call[5] = now + handle
             if self.clock.lag:
-                self.clock.again(call[3], call[4], t.handle[i])
+                self.clock.again(call[3], call[4], handle)
             else:  # clock.again, inline
                 event = call[3]
                 event.callbacks = call[4]
-                self.env.schedule(event, NORMAL, t.handle[i])
+                self.env.schedule(event, NORMAL, handle)
             return
-        call = [i, agent, need, None, None]
+        self._hold(i, agent, need, handle, now + handle)
+
+    def _hold(self, i: int, agent: Agent, need: int, delay: float, end: float) -> None:
+        """Contact i holds ``need`` of agent's units for ``delay`` from now, to ``end``.
+
+        Its end (:meth:`_finish`) reuses a processed one of ``ends`` if there is one.
+        """
+        free = self.ends_free
+        if free:
+            call = free.pop()
+            call[0] = i
+            call[1] = agent
+            call[2] = need
+            call[5] = end
+            self.clock.again(call[3], call[4], delay)
+            return
+        call = [i, agent, need, None, None, end]
         callbacks: list[Callable[[Timeout], None]] = [partial(self._finish, call)]
-        call[3] = self.clock.again(None, callbacks, t.handle[i])
+        call[3] = self.clock.again(None, callbacks, delay)
         call[4] = callbacks
         self.ends.append(call)
 
@@ -481,9 +507,16 @@ class Acd:
         now = clock if now is None or now < clock else now
         t = self.t
         queues = self.queues
+        deadline = t.deadline
         for c, need in g.serve:
             q = queues[c]
-            while q and (j := self._live_head(c, now)) is not None:
+            while q:
+                j = q[0]
+                if deadline[j] <= now:  # patience ran out: self._live_head
+                    head = self._live_head(c, now)
+                    if head is None:
+                        break
+                    j = head
                 if agent.free < need:
                     return  # keep the room for this higher-priority contact
                 q.popleft()

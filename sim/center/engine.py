@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import operator
 from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
@@ -51,8 +52,8 @@ from simpy.events import NORMAL, Timeout
 
 from sim.center.acd import Acd, Agent, Pace
 from sim.center.clock import Clock
-from sim.center.journey import ONE, Ending, Kind, Rules, fate, repeat_channel
-from sim.center.presale import kept_by, settled
+from sim.center.journey import ONE, Ending, Kind, Rules, fate, moved_channel, switch_cum
+from sim.center.presale import kept, kept_by, settled_many
 from sim.center.result import (
     ABANDONED,
     ANSWERED,
@@ -64,9 +65,10 @@ from sim.center.result import (
     build,
 )
 from sim.center.table import BLANKS, DTYPES, RESULT_COLUMNS, Table
-from sim.config import Distribution, Scenario
+from sim.config import Scenario
 from sim.demand import SETTLED, Contacts, all_reasons, carries_more, inquiry_reason
-from sim.distributions import quantile_one
+from sim.distributions import quantile_fn
+from sim.rng import streams_of
 from sim.uniforms import (
     DECISIONS,
     FOLLOW_CHANNEL,
@@ -93,11 +95,6 @@ IssueStream = Callable[[int], np.random.Generator]
 """Gives the random stream of an issue from its key (see :class:`sim.rng.Streams`)."""
 
 
-def _quantile_at(d: Distribution, u: NDArray[np.float64], row: int) -> float:
-    """The quantile of ``d`` at ``u[row]``."""
-    return quantile_one(d, float(u[row]))
-
-
 class Center(Acd):
     """The contact centre of one replication (see the module)."""
 
@@ -109,7 +106,11 @@ class Center(Acd):
     ) -> None:
         """A replication's centre; ``named``: its named streams (:class:`~sim.center.acd.Acd`)."""
         clock = Clock()
-        super().__init__(scenario, clock, Table(carries_more(scenario)), named)
+        self.streams = streams_of(issue_stream)
+        """The replication's streams whose issue streams ``issue_stream`` gives (None: other
+        streams): their seeds are hashed for a chunk of input contacts at once."""
+        table = Table(carries_more(scenario), seeded=self.streams is not None)
+        super().__init__(scenario, clock, table, named)
         self._at = clock.call_in
         self.input_event: Timeout | None = None
         """The arrival of the next input contact, if queued (not processed); reused."""
@@ -132,8 +133,11 @@ class Center(Acd):
         self.rules_one = self.rules.scalars()
         """The rules as Python scalars, for each follow-up's fate."""
         specs = self.channel_specs
-        self.rules_left = _left_rules(self.rules_one, [s.left_resolution_factor for s in specs])
+        left_factors = [s.left_resolution_factor for s in specs]
+        self.rules_left = _left_rules(self.rules_one, left_factors)
         """The rules for an answer to a buyer who has left (asynchronous channels)."""
+        self.rules_left_bulk = _left_rules(self.rules, left_factors)
+        """The same as arrays, for the input contacts' fates."""
         self.paced_rules: dict[float, tuple[Rules, Rules]] = {}
         """Per resolution factor of an extra shift's agents, the rules of its answers and of
         its answers to buyers who left."""
@@ -141,7 +145,7 @@ class Center(Acd):
             for pace in paces.values():
                 if pace.resolution != 1.0 and pace.resolution not in self.paced_rules:
                     rules = _resolving(self.rules_one, pace.resolution)
-                    left = _left_rules(rules, [s.left_resolution_factor for s in specs])
+                    left = _left_rules(rules, left_factors)
                     self.paced_rules[pace.resolution] = (rules, left)
         self.left_hold = [
             s.silent_detect_seconds if s.left_answer == "detect" else math.nan for s in specs
@@ -155,6 +159,21 @@ class Center(Acd):
         self.type_handle = [t.handle_time_factor for t in types] or [1.0]
         self.type_patience = [t.patience_factor for t in types] or [1.0]
         self.max_contacts = j.max_contacts_per_issue
+        # a follow-up's draws, one distribution's quantile at a time
+        self.handle_at = [quantile_fn(s.handle_time_seconds) for s in specs]
+        self.patience_at = [
+            quantile_fn(s.patience_seconds) if s.patience_seconds is not None else None
+            for s in specs
+        ]
+        self.redial_lag_at = quantile_fn(j.redial_lag_minutes)
+        self.repeat_lag_at = quantile_fn(j.repeat_lag_hours)
+        self.handle_factor = [
+            [r.handle_time_factor * f for f in self.type_handle] for r in self.reasons
+        ]
+        """Per reason and customer type, the factor on a follow-up's handle time."""
+        self.cums: dict[tuple[int, int, bool], list[float] | None] = {}
+        """A moving repeat's channel shares by reason, channel and escalation
+        (:func:`~sim.center.journey.switch_cum`), as they are needed."""
         self.issue_stream = issue_stream
         self.issue_rng: dict[int, np.random.Generator] = {}
         self.presale = scenario.presale
@@ -217,6 +236,8 @@ class Center(Acd):
                 else np.full((n, DECISIONS), 0.5)
             ),
         }
+        if self.streams is not None:
+            new["seed"] = self.streams.issue_seeds(new["key"])
         if t.more:
             for name, column in (
                 ("bot", c.bot),
@@ -271,6 +292,22 @@ class Center(Acd):
             t.grow("silent", [False] * n)
             t.grow("redial", [False] * n)
             t.grow("ending", [0] * n)
+        if self.any_keeps and self.rules.has_reasons:
+            # an answer after the buyer left, decided now like the usual one (an issue has
+            # one contact going at a time: nothing changes its rule while it waits)
+            f = fate(
+                self.rules_left_bulk,
+                new["decide"].T,
+                new["channel"],
+                new["reason"],
+                new["ctype"],
+                Kind.FIRST,
+                True,
+                self.max_contacts > 1,
+            )
+            t.grow("left_ending", np.broadcast_to(f.ending, n).astype(np.int8).tolist())
+        else:
+            t.grow("left_ending", [-1] * n)
         t.grow("left", [False] * n)
         t.n += n
         self.n_inputs += n
@@ -292,27 +329,39 @@ class Center(Acd):
         assert self.presale is not None
         order, reason = new["order"], new["reason"]
         asks = np.flatnonzero((reason == self.inquiry) & (order >= 0))
-        for j in asks.tolist():
-            if new["bot"][j] != SETTLED:
-                self.asking[int(order[j])] = k + j
-                continue
-            # decided when drawn (perhaps after this batch is handed out): noted at once
-            moment, keeps = settled(
-                self.presale,
-                float(new["arrival"][j]),
-                float(new["bot_seconds"][j]),
-                float(new["placed"][j]),
-                float(new["keep"][j]),
-            )
-            if not keeps:
-                self.lost[int(order[j])] = (moment, float(new["last"][j]))
-        watched = np.fromiter((*self.asking, *self.lost), dtype=np.int64)
-        if watched.size == 0:
+        by_bot = new["bot"][asks] == SETTLED
+        for i, o in zip((k + asks[~by_bot]).tolist(), order[asks[~by_bot]].tolist(), strict=True):
+            self.asking[o] = i
+        # the bot's inquiries are decided when drawn (perhaps after this batch is handed out):
+        # the lost orders are noted at once
+        settle = asks[by_bot]
+        moment, keeps = settled_many(
+            self.presale,
+            new["arrival"][settle],
+            new["bot_seconds"][settle],
+            new["placed"][settle],
+            new["keep"][settle],
+        )
+        gone = ~keeps
+        for o, when, last in zip(
+            order[settle[gone]].tolist(),
+            moment[gone].tolist(),
+            new["last"][settle[gone]].tolist(),
+            strict=True,
+        ):
+            self.lost[o] = (when, last)
+        asking, lost = self.asking, self.lost
+        if not asking and not lost:
             return
-        gate = np.isin(order, watched) & (order >= 0)
-        gate[asks] = False
+        # the other contacts of watched orders (a few among thousands: a set lookup each)
+        own = set(asks.tolist())
+        of_order = np.flatnonzero(order >= 0)
         assert self.gated is not None
-        self.gated.update((k + np.flatnonzero(gate)).tolist())
+        self.gated.update(
+            k + j
+            for j, o in zip(of_order.tolist(), order[of_order].tolist(), strict=True)
+            if (o in asking or o in lost) and j not in own
+        )
 
     def _admits(self, i: int) -> bool:
         """Input contact i of an asking order arrives: it happens unless the order was lost."""
@@ -364,6 +413,10 @@ class Center(Acd):
             placed=float(column("placed")[j]),
             draw=float(column("keep")[j]),
         )
+
+    def _conversions(self) -> NDArray[np.float64]:
+        """:meth:`_conversion` of every agent by id, then 1.0 (for -1: nobody answered)."""
+        return np.array([*(self._conversion(a) for a in range(len(self.agents))), 1.0])
 
     def _conversion(self, agent: int) -> float:
         """The conversion factor of agent ``agent``'s answers (1 for -1: nobody answered)."""
@@ -444,17 +497,18 @@ class Center(Acd):
 
     def _finish(self, call: list[Any], event: Timeout) -> None:
         """An answered contact ends: what its fate says it does, then its agent is free."""
-        self.ends_free.append(call)
         clock = self.clock
         now = clock.now = self.env.now  # clock.tick(), inline
         clock.lag = False
         if now >= clock.next_action and not clock.act(now):
             return
-        i, agent, need, _, _ = call
-        t = self.t
+        # free for reuse only now: the schedule's actions just run may have started contacts,
+        # and one that took this end would have overwritten it before it was read
+        self.ends_free.append(call)
         # the recorded end, not the clock: the clock's float steps may differ from
-        # answer + handle by a hair, and the next contact must not start before it
-        end = t.answer[i] + t.handle[i]
+        # answer + hold by a hair, and the next contact must not start before it
+        i, agent, need, _, _, end = call
+        t = self.t
         if t.ending[i] == _RESOLVE:  # the common end, inline: resolved, nothing follows
             t.resolved[i] = 1
         else:
@@ -488,14 +542,24 @@ class Center(Acd):
 
     def _paced(self, i: int, pace: Pace) -> None:
         """An extra shift's agent answers contact i: the served time, the fate again."""
-        t = self.t
         if pace.handle != 1.0:
-            served = t.handle[i] * pace.handle
-            t.handle[i] = served
-            if i < t.n_fixed:
-                t.fixed["handle"][i] = served
+            self._served(i, pace.handle)
         if pace.resolution != 1.0:
-            t.ending[i] = self._ending(i, self.paced_rules[pace.resolution][0], t.channel[i])
+            self.t.ending[i] = self._ending(
+                i, self.paced_rules[pace.resolution][0], self.t.channel[i]
+            )
+
+    def _decide(self, i: int) -> None:
+        """Contact i, a follow-up message, is answered with its buyer there: its fate now."""
+        self.t.ending[i] = self._ending(i, self.rules_one, self.t.channel[i])
+
+    def _served(self, i: int, factor: float) -> None:
+        """Contact i is held for its drawn handle time times ``factor`` (its served time)."""
+        t = self.t
+        served = t.handle[i] * factor
+        t.handle[i] = served
+        if i < t.n_fixed:
+            t.fixed["handle"][i] = served
 
     def _ending(self, i: int, rules: Rules, channel: int) -> int:
         """Contact i's fate under ``rules`` from its own uniforms, as answered on ``channel``."""
@@ -504,7 +568,7 @@ class Center(Acd):
         return int(
             fate(
                 rules,
-                t.decisions(i).tolist(),
+                t.decisions(i),
                 channel,
                 t.reason[i],
                 t.ctype[i],
@@ -516,34 +580,44 @@ class Center(Acd):
         )
 
     def _start_left(self, i: int, c: int, need: int, agent: Agent, now: float) -> None:
-        """Agent answers message i, whose buyer has left: a short session, a weaker answer."""
-        self._take(agent, need)
+        """Agent answers message i, whose buyer has left: a short session, a weaker answer.
+
+        It ends like any answered contact (:meth:`_finish`), at ``now`` plus the hold.
+        """
+        buckets = agent.group.buckets  # self._take, inline
+        del buckets[agent.free][agent]
+        agent.free -= need
+        buckets[agent.free][agent] = None
         t = self.t
         t.answer[i] = now
         t.outcome[i] = ANSWERED
         t.agent[i] = agent.id
         t.left[i] = True
+        ending = t.left_ending[i]
         pace = agent.pace
-        if pace is not None and pace.handle != 1.0:
-            self._paced(i, Pace(pace.handle, 1.0))  # the served time; the fate is below
-        rules = self.rules_left
-        if pace is not None and pace.resolution != 1.0:
-            rules = self.paced_rules[pace.resolution][1]
-        t.ending[i] = self._ending(i, rules, c)
+        if pace is not None:
+            if pace.handle != 1.0:
+                self._served(i, pace.handle)
+            if pace.resolution != 1.0:
+                ending = self._ending(i, self.paced_rules[pace.resolution][1], c)
+        if ending < 0:  # a follow-up's: decided now
+            ending = self._ending(i, self.rules_left, c)
+        t.ending[i] = ending
         hold = self.left_hold[c]
-        if math.isnan(hold):
+        if hold != hold:  # nan: its own handle time
             hold = t.handle[i]
-        call = self._at(hold, self._finish_left, [i, agent, need, now + hold])
-        if self.live is not None:
-            self.live.append(call)
-
-    def _finish_left(self, event: Timeout) -> None:
-        if not self.clock.tick():
+        free = self.ends_free
+        if free and not self.clock.lag:  # self._hold, inline (the chat desk's busiest path)
+            call = free.pop()
+            call[0] = i
+            call[1] = agent
+            call[2] = need
+            call[5] = now + hold
+            event = call[3]
+            event.callbacks = call[4]
+            self.env.schedule(event, NORMAL, hold)
             return
-        call: Any = event.value
-        i, agent, need, end = call
-        self._ends(i, end)
-        self._free(agent, need, end)
+        self._hold(i, agent, need, hold, now + hold)
 
     def _turned_away(self, i: int, c: int, now: float) -> None:
         """Call i hears "closed": its caller calls after the opening, switches, or gives up."""
@@ -553,7 +627,7 @@ class Center(Acd):
         issue = t.issue[i]
         if t.contacts_of_issue[issue] >= self.max_contacts:
             return
-        u = float(t.decisions(i)[U_REDIAL])
+        u = t.decision(i, U_REDIAL)
         if u >= j.closed_redial_probability + j.closed_switch_probability:
             return  # gives up
         v = self._issue_draws(i)
@@ -562,12 +636,11 @@ class Center(Acd):
             starts = self.span_starts[c]
             k = bisect.bisect_right(starts, now)
             opening = starts[k] if k < len(starts) else math.inf
-            lag = _quantile_at(j.redial_lag_minutes, v, FOLLOW_LAG) * 60.0
+            lag = self.redial_lag_at(v[FOLLOW_LAG]) * 60.0
             self._follow_up(i, _REDIAL, c, opening + lag, v)
             return
-        mix = self.reasons[t.reason[i]].mix
         # another channel of the reason's mix, at once (none: the caller gives up)
-        channel = repeat_channel(mix, c, _REDIAL, 0.0, float(v[FOLLOW_CHANNEL]), 1.0)
+        channel = moved_channel(self._cum(t.reason[i], c, _REDIAL), c, v[FOLLOW_CHANNEL])
         if channel != c:
             self._follow_up(i, _REDIAL, channel, max(now, self.clock.now), v)
 
@@ -584,7 +657,7 @@ class Center(Acd):
         # same instant and can look at the queue first; the customer still calls back
         t.outcome[i] = ABANDONED
         u = self._issue_draws(i)
-        lag = _quantile_at(self.journey.redial_lag_minutes, u, FOLLOW_LAG) * 60.0
+        lag = self.redial_lag_at(u[FOLLOW_LAG]) * 60.0
         self._follow_up(i, _REDIAL, t.channel[i], t.deadline[i] + lag, u)
         self._settle()
 
@@ -595,34 +668,40 @@ class Center(Acd):
         if ending & _ESCALATE:
             self._follow_up(i, _ESCALATION, self.rules.tier2, end, v)
             return
-        lag = _quantile_at(self.journey.repeat_lag_hours, v, FOLLOW_LAG) * 3600.0
-        channel = repeat_channel(
-            self.reasons[t.reason[i]].mix,
-            t.channel[i],
-            t.kind[i],
-            float(t.decisions(i)[U_SWITCH]),
-            float(v[FOLLOW_CHANNEL]),
-            self.journey.channel_switch_probability,
-        )
+        lag = self.repeat_lag_at(v[FOLLOW_LAG]) * 3600.0
+        channel = c = t.channel[i]
+        kind = t.kind[i]
+        # journey.repeat_channel, with the channel shares kept
+        if kind == _ESCALATION or t.decision(i, U_SWITCH) < self.journey.channel_switch_probability:
+            channel = moved_channel(self._cum(t.reason[i], c, kind), c, v[FOLLOW_CHANNEL])
         self._follow_up(i, _REPEAT, channel, end + lag, v)
 
-    def _issue_draws(self, i: int) -> NDArray[np.float64]:
+    def _cum(self, reason: int, channel: int, kind: int) -> list[float] | None:
+        """:func:`~sim.center.journey.switch_cum` of a reason's mix, kept."""
+        key = (reason, channel, kind == _ESCALATION)
+        try:
+            return self.cums[key]
+        except KeyError:
+            cum = self.cums[key] = switch_cum(self.reasons[reason].mix, channel, kind)
+            return cum
+
+    def _issue_draws(self, i: int) -> list[float]:
         """The next row of uniforms of contact i's issue (``FOLLOW_*`` in :mod:`sim.uniforms`)."""
         issue = self.t.issue[i]
         rng = self.issue_rng.get(issue)
         if rng is None:
             key = self.t.key[issue]
-            rng = (
-                self.issue_stream(key)
-                if self.issue_stream is not None
-                else np.random.default_rng(key & 0x7FFFFFFFFFFFFFFF)
-            )
+            if self.streams is not None:  # an issue's head is an input: its seed is hashed
+                rng = self.streams.issue_seeded(key, self.t.fixed["seed"][issue])
+            elif self.issue_stream is not None:
+                rng = self.issue_stream(key)
+            else:
+                rng = np.random.default_rng(key & 0x7FFFFFFFFFFFFFFF)
             self.issue_rng[issue] = rng
-        return rng.random(FOLLOW_ROWS)
+        draws: list[float] = rng.random(FOLLOW_ROWS).tolist()
+        return draws
 
-    def _follow_up(
-        self, i: int, kind: int, channel: int, when: float, u: NDArray[np.float64]
-    ) -> None:
+    def _follow_up(self, i: int, kind: int, channel: int, when: float, u: list[float]) -> None:
         """A new contact of contact i's issue, arriving at ``when`` on ``channel``."""
         if when >= self.horizon:
             return
@@ -630,22 +709,22 @@ class Center(Acd):
         k = t.n
         t.n += 1
         issue = t.issue[i]
-        t.contacts_of_issue[issue] += 1
-        spec = self.channel_specs[channel]
+        contacts = t.contacts_of_issue[issue] + 1
+        t.contacts_of_issue[issue] = contacts
         reason = t.reason[i]
-        r = self.reasons[reason]
         ctype = t.ctype[i]
-        factor = r.handle_time_factor * self.type_handle[ctype]
+        factor = self.handle_factor[reason][ctype]
         if kind == _ESCALATION:
             factor *= self.journey.escalation_handle_time_factor
+        patience_at = self.patience_at[channel]
         patience = (
-            _quantile_at(spec.patience_seconds, u, FOLLOW_PATIENCE) * self.type_patience[ctype]
-            if spec.patience_seconds is not None
+            patience_at(u[FOLLOW_PATIENCE]) * self.type_patience[ctype]
+            if patience_at is not None
             else math.inf
         )
         decide = u[FOLLOW_DECISIONS:]
         t.arrival.append(when)
-        t.handle.append(_quantile_at(spec.handle_time_seconds, u, FOLLOW_HANDLE) * factor)
+        t.handle.append(self.handle_at[channel](u[FOLLOW_HANDLE]) * factor)
         t.patience.append(patience)
         t.deadline.append(math.inf if self.keeps[channel] else when + patience)
         t.channel.append(channel)
@@ -658,22 +737,30 @@ class Center(Acd):
         t.agent.append(-1)
         t.outcome.append(OPEN)
         t.resolved.append(-1)
-        f = fate(
-            self.rules_one,
-            decide.tolist(),
-            channel,
-            reason,
-            ctype,
-            kind,
-            not t.issue_refunded[issue],
-            t.contacts_of_issue[issue] < self.max_contacts,
-            ONE,
-        )
-        t.silent.append(bool(f.silent))
-        t.redial.append(bool(f.redial))
-        t.ending.append(int(f.ending))
+        if self.keeps[channel]:
+            # a message never abandons (its silent and redial rules are never read); its end
+            # is decided when it is answered, by the rules of a buyer still there or gone
+            t.silent.append(False)
+            t.redial.append(False)
+            t.ending.append(-1)
+        else:
+            f = fate(
+                self.rules_one,
+                decide,
+                channel,
+                reason,
+                ctype,
+                kind,
+                not t.issue_refunded[issue],
+                contacts < self.max_contacts,
+                ONE,
+            )
+            t.silent.append(bool(f.silent))
+            t.redial.append(bool(f.redial))
+            t.ending.append(int(f.ending))
+        t.left_ending.append(-1)
         t.left.append(False)
-        t.extra.append(decide)
+        t.extra += decide
         t.contacts_of_issue.append(0)
         t.issue_refunded.append(False)
         t.key.append(-1)
@@ -766,7 +853,8 @@ class Center(Acd):
         calls: list[Any] = [e.value for e in self.live if not e.processed]  # [contact, …]
         calls += [call for call in self.ends if not call[3].processed]
         refs += [call[0] for call in calls]
-        cols = self._columns()
+        # the result's columns as arrays; the engine's own columns stay lists (picked below)
+        cols = self._columns(RESULT_COLUMNS)
         issue = cols["issue"]
         live_issue = np.zeros(n, dtype=bool)
         live_issue[issue[np.array(refs, dtype=np.int64)]] = True
@@ -778,49 +866,76 @@ class Center(Acd):
         new = np.full(n + 1, -1, dtype=np.int64)  # new[-1]: "none" stays -1
         new[order] = np.arange(order.size)
         cols["issue"] = new[issue]
+        pick = _picker(order.tolist())
         for name in Table.LISTS:
-            setattr(t, name, cols[name][order].tolist())
+            if name == "issue":
+                t.issue = cols["issue"][order].tolist()
+            else:
+                setattr(t, name, pick(getattr(t, name)))
         for name in t.fixed:
             t.fixed[name] = cols[name][order]
         t.n_fixed = int(order.size)
         t.decide = cols["decide"][order]
-        t.refunded = [int(new[i]) for i in t.refunded if new[i] >= 0]
-        t.platform = [int(new[i]) for i in t.platform if new[i] >= 0]
+        renumber: list[int] = new.tolist()  # Python ints: read one at a time below
+        t.refunded = [renumber[i] for i in t.refunded if renumber[i] >= 0]
+        t.platform = [renumber[i] for i in t.platform if renumber[i] >= 0]
         t.n = int(order.size)
         for c, q in enumerate(self.queues):
-            self.queues[c] = deque(new[list(q)].tolist()) if q else q
+            self.queues[c] = deque([renumber[j] for j in q]) if q else q
         arrived = next_input if next_input >= 0 else len(self.inputs)
-        self.inputs = new[self.inputs[arrived:]].tolist()
+        self.inputs = [renumber[j] for j in self.inputs[arrived:]]
         for call in calls:
-            call[0] = int(new[call[0]])
+            call[0] = renumber[call[0]]
         if next_input >= 0:
             self.input_at -= arrived  # a position in the inputs
-        self.armed = [int(new[a]) for a in self.armed]
-        self.issue_rng = {int(new[k]): g for k, g in self.issue_rng.items() if new[k] >= 0}
+        self.armed = [renumber[a] for a in self.armed]
+        self.issue_rng = {renumber[k]: g for k, g in self.issue_rng.items() if renumber[k] >= 0}
         if self.presale is not None:
-            self._compact_asking(cols, new)
+            self._compact_asking(cols, renumber)
         return out
 
-    def _compact_asking(self, cols: dict[str, NDArray[Any]], new: NDArray[np.int64]) -> None:
+    def _compact_asking(self, cols: dict[str, NDArray[Any]], renumber: list[int]) -> None:
         """Follow the renumbering; an inquiry handed out is over: its buyer has decided.
 
         Only inquiries that arrived are handed out, once their fate is known (answered,
         abandoned, closed), so the buyer decided before now and every later contact of the
         order comes after the decision (the bot's inquiries, decided when drawn, never wait
         here). A lost order whose last contact has passed is forgotten.
+
+        The handed-out inquiries are decided together (:func:`~sim.center.presale.kept`,
+        which is :func:`~sim.center.presale.kept_by` once the buyer has decided).
         """
         assert self.presale is not None and self.gated is not None
         asking: dict[int, int] = {}
+        over: list[int] = []
         for order, j in self.asking.items():
-            if new[j] >= 0:
-                asking[order] = int(new[j])
-                continue
-            if not self._decision(cols.__getitem__, j, math.inf):
-                self.lost[order] = (-math.inf, float(cols["last"][j]))
+            if renumber[j] >= 0:
+                asking[order] = renumber[j]
+            else:
+                over.append(order)
+        if over:
+            at = np.array([self.asking[order] for order in over], dtype=np.int64)
+            keeps = kept(
+                self.presale,
+                outcome=cols["outcome"][at],
+                arrival=cols["arrival"][at],
+                answer=cols["answer"][at],
+                left=cols["left"][at],
+                bot=cols["bot"][at],
+                bot_seconds=cols["bot_seconds"][at],
+                placed=cols["placed"][at],
+                draw=cols["keep"][at],
+                conversion=self._conversions()[cols["agent"][at]] if self.converts else None,
+            )
+            for order, keeps_it, last in zip(
+                over, keeps.tolist(), cols["last"][at].tolist(), strict=True
+            ):
+                if not keeps_it:
+                    self.lost[order] = (-math.inf, last)
         self.asking = asking
         now = self.clock.now
         self.lost = {o: gone for o, gone in self.lost.items() if gone[1] >= now}
-        self.gated = {int(new[i]) for i in self.gated if new[i] >= 0}
+        self.gated = {renumber[i] for i in self.gated if renumber[i] >= 0}
 
     def _columns(self, names: tuple[str, ...] = Table.LISTS) -> dict[str, NDArray[Any]]:
         """The table's columns (these, and every array column) as numpy arrays."""
@@ -866,9 +981,7 @@ class Center(Acd):
             complete_before,
             np.array(self.left_hold) if self.any_keeps else None,
             breaks,
-            np.array([*(self._conversion(a) for a in range(len(self.agents))), 1.0])
-            if self.converts
-            else None,
+            self._conversions() if self.converts else None,
         )
 
 
@@ -884,17 +997,28 @@ def _resolving(rules: Rules, factor: float) -> Rules:
 
 
 def _left_rules(rules: Rules, factors: list[float]) -> Rules:
-    """``rules`` (scalars) for answers to buyers who left.
+    """``rules`` (scalars, or arrays) for answers to buyers who left.
 
     Resolution is the usual probability times the channel's factor; no transfer to the
     second tier follows.
     """
-    if not isinstance(rules.resolution, dict):  # pragma: no cover - scalars() gives a dict
-        raise TypeError("left rules need Rules.scalars()")
     tier2 = rules.tier2
+    resolution: NDArray[np.float64] | dict[tuple[int, int], float]
+    if isinstance(rules.resolution, dict):
+        resolution = {(r, c): p * factors[c] for (r, c), p in rules.resolution.items()}
+    else:  # the same products, a row per reason
+        resolution = rules.resolution * np.array(factors, dtype=np.float64)
     return replace(
         rules,
-        resolution={(r, c): p * factors[c] for (r, c), p in rules.resolution.items()},
+        resolution=resolution,
         escalation_resolution=rules.escalation_resolution * (factors[tier2] if tier2 >= 0 else 1),
         tier2=-1,
     )
+
+
+def _picker(idx: list[int]) -> Callable[[list[Any]], list[Any]]:
+    """A function that gives the items of a list at ``idx``, in order (a new list)."""
+    if len(idx) < 2:  # itemgetter gives a bare item for one index, and needs one
+        return lambda xs: [xs[k] for k in idx]
+    get = operator.itemgetter(*idx)
+    return lambda xs: list(get(xs))

@@ -15,11 +15,12 @@ stream when the follow-up is created (:func:`repeat_channel`; ``FOLLOW_*`` rows)
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import IntEnum, IntFlag
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -57,9 +58,12 @@ class Ending(IntFlag):
     """Unresolved: the customer comes back after a lag."""
 
 
-@dataclass(frozen=True)
-class Fate:
-    """What a contact will do: booleans (and an :class:`Ending`), or arrays of them in bulk."""
+class Fate(NamedTuple):
+    """What a contact will do: booleans (and an :class:`Ending`), or arrays of them in bulk.
+
+    A named tuple: one is made for every follow-up, and a tuple is made faster than a frozen
+    dataclass.
+    """
 
     silent: Any
     """If it abandons, it does so without a word (a ghost for the agent who reaches it)."""
@@ -238,11 +242,32 @@ def repeat_channel(
         u_channel: The issue's ``FOLLOW_CHANNEL`` uniform for this repeat.
         switch: The journey's channel switch probability.
     """
+    if kind == _ESCALATION or u_switch < switch:
+        return moved_channel(switch_cum(mix, channel, kind), channel, u_channel)
+    return channel
+
+
+def switch_cum(mix: Sequence[float], channel: int, kind: int) -> list[float] | None:
+    """The cumulative shares of the channels a moving repeat picks from (None: none).
+
+    The mix without ``channel`` (unless ``kind`` is an escalation), normalised;
+    :func:`moved_channel` picks from it. It depends on the reason, the channel and whether
+    the contact was an escalation only, so a caller may keep it.
+    """
     weights = np.array(mix, dtype=np.float64)
-    moves = kind == _ESCALATION or u_switch < switch
     if kind != _ESCALATION:
         weights[channel] = 0.0
-    if moves and weights.sum() > 0:
-        cum = np.cumsum(weights) / weights.sum()
-        return int(np.searchsorted(cum, u_channel, side="right"))
-    return channel
+    if weights.sum() > 0:
+        cum: list[float] = (np.cumsum(weights) / weights.sum()).tolist()
+        return cum
+    return None
+
+
+def moved_channel(cum: list[float] | None, channel: int, u_channel: float) -> int:
+    """The channel a moving repeat comes on (``cum``: :func:`switch_cum`'s; None: ``channel``).
+
+    The first channel whose cumulative share passes ``u_channel``.
+    """
+    if cum is None:
+        return channel
+    return bisect.bisect_right(cum, u_channel)

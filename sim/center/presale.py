@@ -94,6 +94,21 @@ def settled(
     return placed, draw < p.keep_floor
 
 
+def settled_many(
+    p: Presale,
+    arrival: NDArray[np.float64],
+    bot_seconds: NDArray[np.float64],
+    placed: NDArray[np.float64],
+    draw: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """:func:`settled` for many inquiries at once (the same doubles and comparisons)."""
+    end = arrival + bot_seconds
+    by_then = end <= placed
+    moment = np.where(by_then, end, placed)
+    keeps = np.where(by_then, draw < p.bot_keep, draw < p.keep_floor)
+    return moment, keeps
+
+
 def kept_by(
     p: Presale,
     now: float,

@@ -58,17 +58,23 @@ class Table:
         "silent",
         "redial",
         "ending",
+        "left_ending",
         "left",
         "contacts_of_issue",
         "issue_refunded",
     )
     """The per-contact list columns."""
 
-    def __init__(self, more: bool = False) -> None:
+    def __init__(self, more: bool = False, seeded: bool = False) -> None:
         self.more = more
         """Contacts carry the bot and pre-sale columns (:data:`MORE_HEADS`)."""
-        self.heads = (*self.HEADS, *self.MORE_HEADS) if more else self.HEADS
-        """The head columns this table keeps."""
+        self.heads = (
+            *self.HEADS,
+            *(self.MORE_HEADS if more else ()),
+            *(("seed",) if seeded else ()),
+        )
+        """The head columns this table keeps (``seed``: the issue's stream's 128-bit seed, a
+        row of four ``uint64``, :meth:`sim.rng.Streams.issue_seeds`)."""
         self.n = 0
         self.arrival: list[float] = []
         self.handle: list[float] = []
@@ -92,26 +98,42 @@ class Table:
         self.silent: list[bool] = []
         self.redial: list[bool] = []
         self.ending: list[int] = []
-        """What its end does if answered: ``sim.center.journey.Ending`` flags."""
+        """What its end does if answered: ``sim.center.journey.Ending`` flags (-1: decided
+        when it is answered; a follow-up on an asynchronous channel, whose buyer may be
+        gone by then)."""
+        self.left_ending: list[int] = []
+        """What its end does if answered after its buyer left (an asynchronous channel's
+        message), by the usual agents' rules; -1: decided when that happens."""
         self.left: list[bool] = []
         """Answered on an asynchronous channel after its buyer had left."""
         self.decide: NDArray[np.float64] = np.zeros((0, DECISIONS))
         """Decision uniforms of the first ``len(decide)`` contacts."""
-        self.extra: list[NDArray[np.float64]] = []
-        """Decision uniforms of the contacts after them, in order."""
+        self.extra: list[float] = []
+        """Decision uniforms of the contacts after them, in order: ``DECISIONS`` each, in one
+        list (made into an array at once)."""
         # per issue
         self.contacts_of_issue: list[int] = []
         self.issue_refunded: list[bool] = []
         self.key: list[int] = []
         self.n_fixed = 0
         self.fixed: dict[str, NDArray[Any]] = {
-            name: np.zeros(0, dtype=DTYPES[name]) for name in (*self.FIXED, *self.heads)
+            name: np.zeros((0, *SHAPES.get(name, ())), dtype=DTYPES[name])
+            for name in (*self.FIXED, *self.heads)
         }
 
-    def decisions(self, i: int) -> NDArray[np.float64]:
+    def decisions(self, i: int) -> list[float]:
         """Contact i's decision uniforms."""
         first: int = self.decide.shape[0]
-        return self.decide[i] if i < first else self.extra[i - first]
+        if i < first:
+            row: list[float] = self.decide[i].tolist()
+            return row
+        k = (i - first) * DECISIONS
+        return self.extra[k : k + DECISIONS]
+
+    def decision(self, i: int, k: int) -> float:
+        """Contact i's decision uniform ``k`` (a ``U_*`` index)."""
+        first: int = self.decide.shape[0]
+        return float(self.decide[i, k]) if i < first else self.extra[(i - first) * DECISIONS + k]
 
     def grow(self, name: str, values: list[Any]) -> None:
         """Append values to a list column (an empty one takes the list itself: no copy)."""
@@ -137,11 +159,13 @@ class Table:
             self.fixed[name] = np.concatenate(parts) if len(parts) > 1 else parts[0]
         for name in self.heads:
             blank = BLANKS[name]
-            parts = [self.fixed[name], np.full(tail, blank, dtype=DTYPES[name])]
+            parts = [self.fixed[name], np.full((tail, *SHAPES.get(name, ())), blank, DTYPES[name])]
             if more is not None:
                 parts.append(more[name])
             self.fixed[name] = np.concatenate(parts)
-        extra = [np.array(self.extra).reshape(-1, DECISIONS)] if self.extra else []
+        extra = (
+            [np.array(self.extra, dtype=np.float64).reshape(-1, DECISIONS)] if self.extra else []
+        )
         self.decide = np.concatenate([self.decide, *extra, *([more["decide"]] if more else [])])
         self.extra = []
         self.n_fixed = self.n + (len(more["decide"]) if more is not None else 0)
@@ -165,6 +189,7 @@ DTYPES: dict[str, type[np.generic]] = {
     "silent": np.bool_,
     "redial": np.bool_,
     "ending": np.int8,
+    "left_ending": np.int8,
     "left": np.bool_,
     "contacts_of_issue": np.int32,
     "issue_refunded": np.bool_,
@@ -176,8 +201,12 @@ DTYPES: dict[str, type[np.generic]] = {
     "placed": np.float64,
     "keep": np.float64,
     "last": np.float64,
+    "seed": np.uint64,
 }
 """numpy types of the table's columns."""
+
+SHAPES: dict[str, tuple[int, ...]] = {"seed": (4,)}
+"""A contact's shape in the columns whose rows are not single values."""
 
 BLANKS: dict[str, float] = {
     "order": -1,
@@ -187,6 +216,7 @@ BLANKS: dict[str, float] = {
     "placed": math.nan,
     "keep": math.nan,
     "last": math.nan,
+    "seed": 0,
 }
 """What a head column holds at a follow-up (and for contacts without the column)."""
 
