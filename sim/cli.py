@@ -450,15 +450,18 @@ def breach_lines(result: RunResult) -> list[str]:
     if not found:
         return []
     lines = [f"Hours missing a platform bar ({len(found)} span(s), means over replications):"]
+    rules = result.scenario.platform
+    assert rules is not None
     for b in found[:MAX_BREACHES]:
-        t = b.rule.threshold
+        rule = rules.kpis[b.kpi]
+        t = rule.threshold
         assert t is not None
         op = {">=": "≥", "<=": "≤"}[t.op]
         day = b.start.strftime("%m-%d %a")
         end = "24:00" if b.end.time() == dt.time() else b.end.strftime("%H:%M")
         lines.append(
-            f"  {shown(b.rule.label)} {op} {_kpi_value(b.rule.measure, t.value)}: "
-            f"{day} {b.start:%H:%M}–{end}, {_kpi_value(b.rule.measure, b.value)} "
+            f"  {shown(rule.label)} {op} {_kpi_value(rule.measure, t.value)}: "
+            f"{day} {b.start:%H:%M}–{end}, {_kpi_value(rule.measure, b.value)} "
             f"over {b.sessions:,.0f} sessions"
         )
     if len(found) > MAX_BREACHES:

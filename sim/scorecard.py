@@ -62,7 +62,7 @@ def status(threshold: KpiThreshold | None, mean: float, low: float, high: float)
         return ""
 
     def meets(x: float) -> bool:
-        return x >= threshold.value if threshold.op == ">=" else x <= threshold.value
+        return _meets((threshold.op, threshold.value), x)
 
     if not (math.isfinite(low) and math.isfinite(high)):
         return "met" if meets(mean) else "breach"
@@ -126,12 +126,15 @@ def scorecard(result: RunResult) -> list[Score]:
     return rows
 
 
+Bar = tuple[Literal[">=", "<="], float]
+"""A KPI's bar: its comparison and value (``(">=", 0.8)``)."""
+
+
 @dataclass(frozen=True)
 class Breach:
     """Consecutive hours in which a KPI's mean misses its bar."""
 
     kpi: str
-    rule: PlatformKpi
     start: dt.datetime
     """The first hour's start, shop time."""
     end: dt.datetime
@@ -142,21 +145,26 @@ class Breach:
     """Sessions in those hours, mean per replication."""
 
 
+def bar_of(rule: PlatformKpi) -> Bar | None:
+    """A rule's bar (None: the platform publishes none)."""
+    t = rule.threshold
+    return None if t is None else (t.op, t.value)
+
+
 def breaches(
     kpi: str,
-    rule: PlatformKpi,
+    bar: Bar | None,
     hours: Sequence[dt.datetime],
     sessions: Sequence[float],
     totals: Sequence[float],
     hour_seconds: float = 3600.0,
 ) -> list[Breach]:
-    """The spans of consecutive hours whose KPI (mean total ÷ mean sessions) misses the bar.
+    """The spans of consecutive hours whose KPI (mean total ÷ mean sessions) misses ``bar``.
 
     ``hours`` are the hours' starts in order; an hour without sessions (outside the KPI's
-    hours) ends a span. Empty when the rule has no bar.
+    hours) ends a span. Empty without a bar.
     """
-    t = rule.threshold
-    if t is None:
+    if bar is None:
         return []
     out: list[Breach] = []
     run: list[int] = []
@@ -166,11 +174,11 @@ def breaches(
             n = sum(sessions[i] for i in run)
             value = sum(totals[i] for i in run) / n
             end = hours[run[-1]] + dt.timedelta(seconds=hour_seconds)
-            out.append(Breach(kpi, rule, hours[run[0]], end, value, n))
+            out.append(Breach(kpi, hours[run[0]], end, value, n))
             run.clear()
 
     for i, (n, total) in enumerate(zip(sessions, totals, strict=True)):
-        missing = n > 0 and not _meets(t, total / n)
+        missing = n > 0 and not _meets(bar, total / n)
         if missing and run and hours[i] != hours[run[-1]] + dt.timedelta(seconds=hour_seconds):
             close()
         if missing:
@@ -181,8 +189,9 @@ def breaches(
     return out
 
 
-def _meets(threshold: KpiThreshold, x: float) -> bool:
-    return x >= threshold.value if threshold.op == ">=" else x <= threshold.value
+def _meets(bar: Bar, x: float) -> bool:
+    op, value = bar
+    return x >= value if op == ">=" else x <= value
 
 
 def run_breaches(result: RunResult, arm: Arm = "promotion") -> list[Breach]:
@@ -210,5 +219,5 @@ def run_breaches(result: RunResult, arm: Arm = "promotion") -> list[Breach]:
 
         sessions = per_hour(f"platform.{name}.sessions")
         totals = per_hour(f"platform.{name}.total")
-        out += breaches(name, rule, hours, sessions, totals, bucket)
+        out += breaches(name, bar_of(rule), hours, sessions, totals, bucket)
     return out

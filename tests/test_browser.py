@@ -14,7 +14,7 @@ from sim.cli import app
 from sim.report import build_compare_report, build_staff_report, build_sweep_report
 from tests.conftest import tiny_scenario
 from tests.test_cli import promo_scenario
-from tests.test_report import command_folders, with_roster
+from tests.test_report import command_folders, platform_folder, with_roster
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -89,6 +89,29 @@ def test_a_pre_sale_run_draws_its_sales_lost_by_hour(lang: str, tmp_path: Path) 
     shot = tmp_path / f"presale-{lang}.png"
     assert _open_in_browser(report, plot_ids, shot) == []
     assert shot.stat().st_size > 10_000
+
+
+def test_a_platform_run_draws_its_kpis_by_day(tmp_path: Path) -> None:
+    pytest.importorskip("playwright.sync_api")
+    out, _ = platform_folder(tmp_path / "run")
+    for lang in ("en", "zh"):
+        report = tmp_path / f"report-{lang}.html"
+        result = CliRunner().invoke(app, ["report", str(out), "--lang", lang, "--out", str(report)])
+        assert result.exit_code == 0, result.output
+        text = report.read_text(encoding="utf-8")
+        assert {"en": "Platform KPIs", "zh": "平台考核指标"}[lang] in text
+        plot_ids = re.findall(r'<div id="(fig-[a-z0-9-]+)" class="plotly-graph-div"', text)
+        kpis = ["fig-platform-response-3min-rate", "fig-platform-human-response-seconds"]
+        assert plot_ids[:2] == kpis
+        # a row per day and the whole run; the bar drawn as a line with its label
+        counts = {
+            "#platform tbody tr": 5,
+            f"#{kpis[0]} .shapelayer path": 1,
+            f"#{kpis[0]} .annotation": 1,
+        }
+        shot = tmp_path / f"platform-{lang}.png"
+        assert _open_in_browser(report, plot_ids, shot, counts) == [], lang
+        assert shot.stat().st_size > 10_000
 
 
 def _open_in_browser(

@@ -34,7 +34,7 @@ from sim.report import (
 from sim.report.data import STAFF_MAX_BYTES, StaffingData
 from sim.report.page import fmt
 from sim.report.staff import hour_grids
-from tests.conftest import ROOT, tiny_scenario
+from tests.conftest import CONFIGS, ROOT, tiny_scenario
 from tests.test_cli import promo_scenario
 
 runner = CliRunner()
@@ -744,3 +744,256 @@ def test_the_staff_report_cards_the_rostered_rota_s_fresh_check(
     assert html.escape(t["roster_uncovered"].format(hours="2.5", missed="3")) in page
     card = page.split(html.escape(t["roster_check"]), 1)[0].rsplit('<div class="card', 1)[1]
     assert card.startswith(' good"')
+
+
+# --------------------------------------------------------------------------- platform KPIs
+
+PLATFORM_RUN = [
+    "--set",
+    "calendar.start=2026-11-09T00:00:00",
+    "--set",
+    "calendar.days=4",
+    "--replications",
+    "3",
+]
+"""The 1-yuan second item over 11-09…11-12 (platform: tmall): 11-12's 3-minute rate misses."""
+
+
+def platform_folder(out: Path) -> tuple[Path, str]:
+    """A run folder with scorecard.csv and hourly.csv's platform series, and its console."""
+    scenario = CONFIGS / "second_item_1yuan.yaml"
+    result = runner.invoke(
+        app,
+        ["run", str(scenario), *PLATFORM_RUN, "--out", str(out), "--workers", "1"],
+        env={"COLUMNS": "200"},
+    )
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+
+@pytest.fixture(scope="module")
+def platform_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    return platform_folder(tmp_path_factory.mktemp("platform") / "run")
+
+
+def _scorecard(folder: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO((folder / "scorecard.csv").read_text("utf-8"))))
+
+
+def _spans_from_hourly(folder: Path, kpi: str, bar: float) -> list[tuple[str, str, float, float]]:
+    """Consecutive hours whose rate (mean total ÷ mean sessions) is under ``bar``.
+
+    Recomputed from hourly.csv's promotion arm: (first hour, last hour, rate, sessions).
+    """
+    rows = list(csv.DictReader(io.StringIO((folder / "hourly.csv").read_text("utf-8"))))
+    hours = list(dict.fromkeys(r["hour"] for r in rows))
+    cells = {(r["hour"], r["series"]): float(r["mean"]) for r in rows if r["arm"] == "promotion"}
+    out: list[tuple[str, str, float, float]] = []
+    span: list[str] = []
+    for hour in [*hours, ""]:
+        n = cells.get((hour, f"platform.{kpi}.sessions"), 0.0)
+        if n > 0 and cells[hour, f"platform.{kpi}.total"] / n < bar:
+            span.append(hour)
+            continue
+        if span:
+            sessions = sum(cells[h, f"platform.{kpi}.sessions"] for h in span)
+            total = sum(cells[h, f"platform.{kpi}.total"] for h in span)
+            out.append((span[0], span[-1], total / sessions, sessions))
+            span = []
+    return out
+
+
+def test_the_platform_section_shows_each_kpi_by_day_its_bar_and_the_hours_missing_it(
+    platform_run: tuple[Path, str], tmp_path: Path
+) -> None:
+    folder, console = platform_run
+    figures: dict[str, go.Figure] = {}
+    page = build_report(folder, figures=figures)
+    assert page == (folder / "report.html").read_text("utf-8")  # what run wrote, byte for byte
+    titles = _titles(page)
+    assert TEXTS["sec_platform"]["en"] in titles
+    kpis = {"response_3min_rate": "三分钟响应率", "human_response_seconds": "旺旺人工平响时长"}
+    ids = [f"fig-platform-{k.replace('_', '-')}" for k in kpis]
+    assert [i for i in figures if i.startswith("fig-platform-")] == ids
+    for i in ids:
+        assert f'id="{i}"' in page
+
+    # the table: a row per day and the whole run, each KPI's value ± half its CI and a mark
+    section = re.search(r'<section id="platform">(.*?)</section>', page, re.S)
+    assert section is not None
+    table = re.search(r"<tbody>(.*?)</tbody>", section[1], re.S)
+    assert table is not None
+    rows = re.findall(r"<tr>(.*?)</tr>", table[1], re.S)
+    scores = [r for r in _scorecard(folder) if r["arm"] == "promotion"]
+    days = list(dict.fromkeys(r["day"] for r in scores))
+    assert days[-1] == "all" and len(days) == 5
+    assert len(rows) == len(days)
+    marks = {"met": "✓", "at_risk": "?", "breach": "✗", "": ""}
+    for day, row in zip(days, rows, strict=True):
+        label = "whole run" if day == "all" else day
+        assert row.startswith(f"<td>{label}</td>"), row
+        for r in (r for r in scores if r["day"] == day):
+            mean, lo, hi = (float(r[c]) for c in ("mean", "ci95_lo", "ci95_hi"))
+            if r["measure"] == "answered_within":
+                text = f"{mean:.1%} ± {(hi - lo) / 2:.1%}"
+            else:
+                text = f"{mean:,.0f} s ± {(hi - lo) / 2:,.0f} s"
+            assert html.escape(f"{text} {marks[r['status']]}".strip()) in row, (day, r["kpi"])
+            assert f"{float(r['sessions']):,.0f} sessions" in row
+    assert any(r["status"] == "breach" for r in scores)  # 11-12's rate: the run misses the bar
+    for label in kpis.values():
+        assert f"<th>{label}<br>" in section[1]
+    assert "bar ≥ 80% [X]" in section[1] and "bar none published" in section[1]
+
+    # the figure: the promotion's band and line, the baseline dotted, the bar and the misses
+    fig = figures[ids[0]]
+    names = [tr.name for tr in fig.data]
+    assert names[:3] == ["95% CI", "promotion", "baseline"]
+    assert fig.data[2].line.dash == "dot"
+    breached = [
+        r["day"] for r in scores if r["kpi"] == "response_3min_rate" and r["status"] == "breach"
+    ]
+    assert list(fig.data[names.index(TEXTS["status_breach"]["en"])].x) == breached
+    assert fig.layout.shapes[0].y0 == 0.8
+    assert fig.layout.annotations[0].text == "bar ≥ 80% [X]"
+
+    # the warnings: the spans of hours hourly.csv puts under the bar, as the console lists them
+    spans = _spans_from_hourly(folder, "response_3min_rate", 0.8)
+    assert spans and spans[0][0].startswith("2026-11-12")
+    listed = re.findall(r"<li>(.*?)</li>", section[1])
+    assert len(listed) == min(len(spans), 12) + (len(spans) > 12)
+    for (first, last, rate, sessions), line in zip(spans, listed, strict=False):
+        end = f"{int(last[11:13]) + 1:02d}:00"
+        when = f"{first[5:10]} {first[11:16]}–{end}"
+        assert line == (
+            f"三分钟响应率 below 80% on {when} ({rate:.1%}, {sessions:,.0f} sessions)"
+        ), line
+        assert f"三分钟响应率 ≥ 80.0%: {first[5:10]}" in console
+        assert f"{first[11:16]}–{end}, {rate:.1%} over {sessions:,.0f} sessions" in console
+    assert "三分钟响应率 below 80% on 11-12 08:00–24:00" in listed[0]
+
+
+def test_the_platform_section_in_chinese(platform_run: tuple[Path, str]) -> None:
+    folder, _ = platform_run
+    used = used_labels(folder, "zh")
+    assert used == used_labels(folder, "en")
+    assert {"sec_platform", "platform_below", "platform_marks"} <= used
+    page = build_report(folder, "zh")
+    _assert_translated(used, page)
+    assert TEXTS["sec_platform"]["zh"] in _titles(page)
+    assert "三分钟响应率 低于 80%：11-12 08:00–24:00（" in page
+    assert "<td>全程</td>" in page
+
+
+def _copy_run(folder: Path, dest: Path) -> Path:
+    shutil.copytree(folder, dest, ignore=shutil.ignore_patterns("report.html"))
+    return dest
+
+
+def test_a_run_folder_without_a_scorecard_or_its_hourly_series_still_builds(
+    platform_run: tuple[Path, str], tmp_path: Path
+) -> None:
+    old = _copy_run(platform_run[0], tmp_path / "old")
+    (old / "scorecard.csv").unlink()
+    page = build_report(old)
+    assert TEXTS["sec_platform"]["en"] not in page
+    assert 'id="fig-platform-' not in page
+    # scorecard.csv from before hourly.csv had the platform series: no hours are listed
+    mid = _copy_run(platform_run[0], tmp_path / "mid")
+    hourly = (mid / "hourly.csv").read_text("utf-8").splitlines(keepends=True)
+    (mid / "hourly.csv").write_text(
+        "".join(line for line in hourly if ",platform." not in line), encoding="utf-8"
+    )
+    page = build_report(mid)
+    assert TEXTS["sec_platform"]["en"] in page
+    assert html.escape(TEXTS["platform_no_hourly"]["en"]) in page
+    assert "<li>" not in page
+    # platform rules without pre-sale inquiries: hourly.csv has no sales lost, no such section
+    kpis_only = _copy_run(platform_run[0], tmp_path / "kpis-only")
+    (kpis_only / "hourly.csv").write_text(
+        "".join(line for line in hourly if ",lost_orders," not in line), encoding="utf-8"
+    )
+    page = build_report(kpis_only)
+    assert TEXTS["sec_lost_hourly"]["en"] not in page
+    assert "<li>" in page and TEXTS["sec_lost_hourly"]["en"] in build_report(platform_run[0])
+
+
+def test_strings_of_the_scorecard_are_shown_as_text(
+    platform_run: tuple[Path, str], tmp_path: Path
+) -> None:
+    folder = _copy_run(platform_run[0], tmp_path / "run")
+    text = (folder / "scorecard.csv").read_text("utf-8")
+    evil = '<b onclick="x()">KPI</b>&amp;'
+    (folder / "scorecard.csv").write_text(
+        text.replace("三分钟响应率", evil.replace('"', '""').join('""')).replace(
+            ",human_response_seconds,", ',"x""><script>alert(1)</script>",'
+        ),
+        encoding="utf-8",
+    )
+    figures: dict[str, go.Figure] = {}
+    page = build_report(folder, figures=figures)
+    rest = _non_library(page)
+    assert "<b onclick" not in rest and "<script>alert" not in rest
+    assert html.escape(evil) in rest  # the table's header, the heading, the warnings
+    assert "fig-platform-x-script-alert-1-script" in figures  # an id of letters and hyphens
+    assert figures["fig-platform-response-3min-rate"].layout.annotations[0].text == (
+        "bar ≥ 80% [X]"
+    )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "what"),
+    [
+        ("2026-11-10,", "2026-11-31,", r"row 6: day is neither an ISO date nor all"),
+        (",answered_within,", ",share,", r"row 2: measure must be one of"),
+        (",>=0.8,", ",>=eighty,", r"row 2: threshold must be empty or"),
+        (",>=0.8,", ",>=1e999,", r"row 2: threshold must be empty or"),
+        (",met,", ",fine,", r"row 2: status must be"),
+        (",C,X", ",C,Z", r"row 2: kpi_grade and threshold_grade"),
+        (",tmall,response_3min_rate,", ",tmall,,", r"row 2: arm and kpi must not be empty"),
+    ],
+)
+def test_a_malformed_scorecard_is_refused_naming_its_row(
+    platform_run: tuple[Path, str], tmp_path: Path, old: str, new: str, what: str
+) -> None:
+    folder = _copy_run(platform_run[0], tmp_path / "run")
+    text = (folder / "scorecard.csv").read_text("utf-8")
+    assert old in text
+    (folder / "scorecard.csv").write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(ReportError, match=rf"scorecard\.csv, {what}"):
+        build_report(folder)
+
+
+def test_a_scorecard_row_is_checked_cell_by_cell_and_against_the_kpi_s_first_row(
+    platform_run: tuple[Path, str], tmp_path: Path
+) -> None:
+    folder = _copy_run(platform_run[0], tmp_path / "run")
+    lines = (folder / "scorecard.csv").read_text("utf-8").splitlines()
+    cells = [next(csv.reader([line])) for line in lines]
+    header = cells[0]
+
+    def refused(rows: list[list[str]], what: str) -> None:
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerows(rows)
+        (folder / "scorecard.csv").write_text(out.getvalue(), encoding="utf-8")
+        with pytest.raises(ReportError, match=what):
+            build_report(folder)
+
+    for column, value, what in (
+        ("mean", "nan", "mean is not finite"),
+        ("ci95_lo", "low", "ci95_lo is not a number"),
+        ("sessions", "-1", "sessions must be at least 0"),
+        ("label", "another name", r"the KPI's .* differ from its first row's \(row 2\)"),
+    ):
+        bad = [list(c) for c in cells]
+        bad[5][header.index(column)] = value  # row 6: 11-10, the 3-minute rate, promotion
+        refused(bad, rf"scorecard\.csv, row 6: {what}")
+    refused([*cells, cells[1]], rf"scorecard\.csv, row {len(cells) + 1}: the same day, KPI")
+    refused(
+        [[c for c in row if c != row[header.index("status")]] for row in cells[:1]],
+        "no column status",
+    )
+    (folder / "scorecard.csv").unlink()
+    (folder / "scorecard.csv").symlink_to(platform_run[0] / "scorecard.csv")
+    with pytest.raises(ReportError, match=r"scorecard\.csv is a link"):
+        build_report(folder)

@@ -22,7 +22,7 @@ from sim.cli import app
 from sim.config import Hours, PlatformKpi, PlatformRules
 from sim.experiment import run_scenario
 from sim.loading import ScenarioError, load_scenario, platform_packs
-from sim.scorecard import breaches, run_breaches, status
+from sim.scorecard import bar_of, breaches, run_breaches, status
 from tests.conftest import CONFIGS
 
 runner = CliRunner()
@@ -216,12 +216,13 @@ def test_breaches_merge_consecutive_hours_that_miss_the_bar() -> None:
     hours = [day + dt.timedelta(hours=h) for h in range(6)]
     sessions = [0.0, 10.0, 10.0, 10.0, 20.0, 10.0]
     totals = [0.0, 9.0, 5.0, 7.0, 10.0, 9.0]  # hours 2-4 miss; 1 and 5 meet; 0 has none
-    (b,) = breaches("response_3min_rate", rule, hours, sessions, totals)
+    (b,) = breaches("response_3min_rate", bar_of(rule), hours, sessions, totals)
     assert (b.start, b.end) == (hours[2], hours[4] + dt.timedelta(hours=1))
     assert b.value == (5 + 7 + 10) / 40 and b.sessions == 40
     gap = [hours[0], hours[1], hours[3]]  # a missing hour between two misses splits them
-    assert len(breaches("r", rule, gap, [10.0, 10.0, 10.0], [0.0, 0.0, 0.0])) == 2
-    assert breaches("h", rules.kpis["human_response_seconds"], hours, sessions, totals) == []
+    assert len(breaches("r", bar_of(rule), gap, [10.0, 10.0, 10.0], [0.0, 0.0, 0.0])) == 2
+    no_bar = bar_of(rules.kpis["human_response_seconds"])
+    assert no_bar is None and breaches("h", no_bar, hours, sessions, totals) == []
 
 
 def test_the_hours_of_a_kpi_add_up_to_its_days() -> None:
@@ -235,5 +236,5 @@ def test_the_hours_of_a_kpi_add_up_to_its_days() -> None:
         assert per_interval.tolist() == rep.daily[f"platform.{name}.sessions"].tolist()
         assert (totals / per_interval).tolist() == rep.daily[f"platform.{name}"].tolist()
     for b in run_breaches(result):  # each span's value, from its hours' sums, misses
-        t = b.rule.threshold
+        t = s.platform.kpis[b.kpi].threshold if s.platform else None
         assert t is not None and (b.value < t.value if t.op == ">=" else b.value > t.value)

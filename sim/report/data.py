@@ -16,8 +16,9 @@ from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
+from sim.config import KpiMeasure
 from sim.files import UnreadableFile, read_bounded
 from sim.loading import ScenarioError, load_data_text
 
@@ -27,8 +28,9 @@ class ReportError(Exception):
 
 
 REQUIRED = ("summary.json", "scenario.resolved.yaml", "intervals.csv", "daily.csv")
-OPTIONAL = ("hourly.csv",)
-"""Run files a report reads when the folder has them (``hourly.csv``: pre-sale runs)."""
+OPTIONAL = ("hourly.csv", "scorecard.csv")
+"""Run files a report reads when the folder has them (``hourly.csv``: pre-sale runs and
+runs with platform rules; ``scorecard.csv``: runs with platform rules)."""
 
 
 MAX_BYTES = {
@@ -37,6 +39,7 @@ MAX_BYTES = {
     "intervals.csv": 512 * 2**20,
     "daily.csv": 64 * 2**20,
     "hourly.csv": 512 * 2**20,
+    "scorecard.csv": 64 * 2**20,
     "comparison.csv": 64 * 2**20,
     "arms.json": 16 * 2**20,
     "sweep.csv": 256 * 2**20,
@@ -49,7 +52,7 @@ MAX_BYTES = {
 
 Several times what promosim writes for a year of 15-minute intervals (intervals.csv of one
 channel and both arms is about 36 MB; staffing.csv of ten groups about 70 MB; a roster
-row about 50 bytes).
+row about 50 bytes; a scorecard row about 150 bytes, a few per KPI and day).
 """
 
 STAFF_MAX_BYTES = MAX_BYTES
@@ -213,6 +216,8 @@ class RunData:
         self.promo = "effect" in self.summary and "baseline" in self.summary
         self.main_arm = "promotion" if self.promo else "scenario"
         self.channels: list[str] = list((self.scenario or {}).get("channels") or {})
+        self.scorecard = Scorecard(files["scorecard.csv"]) if "scorecard.csv" in files else None
+        """The platform KPIs per day (None: the folder has no scorecard.csv)."""
 
     def stat(self, arm: str, key: str) -> dict[str, Any] | None:
         """A summary block's statistics of one metric (``None`` when absent)."""
@@ -400,3 +405,169 @@ class StaffingData:
             text = read_file(folder, "roster.csv", "staffing")
             rows = read_csv(text, "roster.csv", ROSTER_COLUMNS)
             self.roster = [_booked(r, n) for n, r in enumerate(rows, start=2)]
+
+
+SCORECARD_COLUMNS = (
+    "day",
+    "arm",
+    "platform",
+    "kpi",
+    "label",
+    "measure",
+    "mean",
+    "ci95_lo",
+    "ci95_hi",
+    "sessions",
+    "threshold",
+    "status",
+    "kpi_grade",
+    "threshold_grade",
+)
+"""scorecard.csv's columns, as ``promosim run`` writes them."""
+
+KPI_MEASURES = ("answered_within", "mean_response")
+"""A KPI's measure: a share of sessions (0..1), or seconds."""
+
+KPI_STATUSES = ("met", "at_risk", "breach", "")
+GRADES = ("A", "B", "C", "X", "")
+MAX_KPIS = 32
+"""The most KPIs a scorecard may hold (a platform scores two or three)."""
+
+_BAR = re.compile(r"^(>=|<=)([0-9][0-9.eE+-]*)$")
+
+
+@dataclass(frozen=True)
+class KpiRule:
+    """What scorecard.csv says of one KPI: the same on every row of it."""
+
+    kpi: str
+    platform: str
+    label: str
+    """The platform's own name for it (三分钟响应率)."""
+    measure: KpiMeasure
+    bar: tuple[Literal[">=", "<="], float] | None
+    """The platform's bar: ``>=`` or ``<=`` and its value (a share, or seconds); None: none."""
+    kpi_grade: str
+    bar_grade: str
+
+
+@dataclass(frozen=True)
+class KpiScore:
+    """One row of scorecard.csv: a KPI on one day (or ``all``, the whole run) in one arm."""
+
+    day: str
+    arm: str
+    kpi: str
+    mean: float | None
+    low: float | None
+    high: float | None
+    """95% CI of the mean (None with one replication)."""
+    sessions: float | None
+    """The KPI's sessions (its denominator), mean per replication."""
+    status: str
+    """One of :data:`KPI_STATUSES`."""
+
+
+class Scorecard:
+    """scorecard.csv, checked row by row: each KPI's rule and its scores by day and arm.
+
+    Raises:
+        ReportError: a column is missing, or a row is malformed (naming it: header = row 1).
+    """
+
+    def __init__(self, text: str) -> None:
+        self.rules: dict[str, KpiRule] = {}
+        """By KPI, in the order of their first rows."""
+        self.scores: dict[tuple[str, str, str], KpiScore] = {}
+        """By (day, kpi, arm)."""
+        first: dict[str, int] = {}
+        seen: dict[tuple[str, str, str], int] = {}
+        reader = csv.DictReader(text_lines(text))
+        n = 0
+        try:
+            header = reader.fieldnames or []
+            n = 1
+            missing = [c for c in SCORECARD_COLUMNS if c not in header]
+            if missing:
+                raise ReportError(f"scorecard.csv has no column {', '.join(missing)}")
+            for n, row in enumerate(reader, start=2):
+                rule, score = _score(row, n)
+                known = self.rules.setdefault(rule.kpi, rule)
+                if known != rule:
+                    raise ReportError(
+                        f"scorecard.csv, row {n}: the KPI's platform, label, measure, threshold "
+                        f"or grades differ from its first row's (row {first[rule.kpi]})"
+                    )
+                first.setdefault(rule.kpi, n)
+                if len(self.rules) > MAX_KPIS:
+                    raise ReportError(f"scorecard.csv, row {n}: more than {MAX_KPIS} KPIs")
+                key = (score.day, score.kpi, score.arm)
+                if key in seen:
+                    raise ReportError(
+                        f"scorecard.csv, row {n}: the same day, KPI and arm as row {seen[key]}"
+                    )
+                seen[key] = n
+                self.scores[key] = score
+        except csv.Error as e:
+            raise ReportError(f"scorecard.csv, row {n + 1}: {e}") from None
+        self.days = list(dict.fromkeys(d for d, _, _ in self.scores if d != "all"))
+        """The dates with a row, in file order (``all`` left out)."""
+
+    def get(self, day: str, kpi: str, arm: str) -> KpiScore | None:
+        """One KPI's score on a day (or ``all``) in an arm, None when the file has none."""
+        return self.scores.get((day, kpi, arm))
+
+
+def _score(row: Mapping[str, str | None], line: int) -> tuple[KpiRule, KpiScore]:
+    """A scorecard.csv row, checked: ``line`` numbers it in the file's rows (header = 1)."""
+
+    def bad(what: str) -> ReportError:
+        return ReportError(f"scorecard.csv, row {line}: {what}")
+
+    cell = {c: row.get(c) or "" for c in SCORECARD_COLUMNS}
+    day = cell["day"]
+    if day != "all":
+        try:
+            day = dt.date.fromisoformat(day).isoformat()
+        except ValueError:
+            raise bad("day is neither an ISO date nor all") from None
+    if not cell["arm"] or not cell["kpi"]:
+        raise bad("arm and kpi must not be empty")
+    if cell["measure"] not in KPI_MEASURES:
+        raise bad(f"measure must be one of {', '.join(KPI_MEASURES)}")
+    if cell["status"] not in KPI_STATUSES:
+        raise bad("status must be met, at_risk, breach or empty")
+    if cell["kpi_grade"] not in GRADES or cell["threshold_grade"] not in GRADES:
+        raise bad("kpi_grade and threshold_grade must be A, B, C, X or empty")
+    values: list[float | None] = []
+    for c in ("mean", "ci95_lo", "ci95_hi", "sessions"):
+        try:
+            v = float(cell[c]) if cell[c] else None
+        except ValueError:
+            raise bad(f"{c} is not a number") from None
+        if v is not None and not math.isfinite(v):
+            raise bad(f"{c} is not finite")
+        values.append(v)
+    mean, low, high, sessions = values
+    if sessions is not None and sessions < 0:
+        raise bad("sessions must be at least 0")
+    bar: tuple[Literal[">=", "<="], float] | None = None
+    if cell["threshold"]:
+        m = _BAR.match(cell["threshold"])
+        try:
+            value = float(m[2]) if m else math.nan
+        except ValueError:
+            value = math.nan
+        if m is None or not math.isfinite(value):
+            raise bad("threshold must be empty or >= or <= a number (>=0.8)")
+        bar = (">=" if m[1] == ">=" else "<=", value)
+    rule = KpiRule(
+        kpi=cell["kpi"],
+        platform=cell["platform"],
+        label=cell["label"] or cell["kpi"],
+        measure=cast(KpiMeasure, cell["measure"]),
+        bar=bar,
+        kpi_grade=cell["kpi_grade"],
+        bar_grade=cell["threshold_grade"],
+    )
+    return rule, KpiScore(day, cell["arm"], cell["kpi"], mean, low, high, sessions, cell["status"])

@@ -89,6 +89,72 @@ LABELS: dict[str, dict[str, str]] = {
         "zh": "每日各次重复的均值 [95% 置信区间]。询单量、机器人解决的询单与询单转化率"
         "（询单成交订单 ÷ 询单量）按询单到达日期统计；流失订单与流失毛利按订单原本下单的日期统计。",
     },
+    "sec_platform": {
+        "en": "Platform KPIs by day, and the hours missing a bar",
+        "zh": "平台考核指标：逐日表现与未达标时段",
+    },
+    "platform_note": {
+        "en": "The shop's service KPIs as {platform} scores them (rules checked {checked}), per "
+        "day, the scenario as written ({arm}): mean over replications ± half its 95% CI, "
+        "against the platform's bar. A bar graded [X] is our assumption, not the platform's; "
+        "scorecard.csv has both arms and the sessions counted.",
+        "zh": "{platform} 对店铺的客服考核指标（规则核对日期 {checked}），按日、按场景原样运行"
+        "（{arm}）：各次重复的均值 ± 95% 置信区间半宽，与平台考核线对比。等级为 [X] "
+        "的考核线是本工具的假设，并非平台公布；scorecard.csv 含两个方案及计入的会话数。",
+    },
+    "platform_marks": {
+        "en": "✓ the whole CI meets the bar · ? the CI straddles it (more replications, or more "
+        "agents, decide) · ✗ the whole CI misses it; no mark: no bar published, or no session "
+        "that day.",
+        "zh": "✓ 置信区间整体达标 · ? 置信区间跨越考核线（需更多重复次数或更多坐席来判定）"
+        "· ✗ 置信区间整体未达标；无标记：平台未公布考核线，或当日无会话。",
+    },
+    "platform_breaches": {
+        "en": "Hours missing a bar: {n} span(s) of consecutive hours ({arm}; each hour's KPI "
+        "from the means over replications of its sums):",
+        "zh": "未达考核线的时段：共 {n} 段连续小时（{arm}；"
+        "各小时指标由其合计值的各次重复均值计算）：",
+    },
+    "platform_below": {
+        "en": "{label} below {bar} on {when} ({value}, {sessions} sessions)",
+        "zh": "{label} 低于 {bar}：{when}（{value}，{sessions} 个会话）",
+    },
+    "platform_above": {
+        "en": "{label} above {bar} on {when} ({value}, {sessions} sessions)",
+        "zh": "{label} 高于 {bar}：{when}（{value}，{sessions} 个会话）",
+    },
+    "platform_more": {
+        "en": "… {n} more (hourly.csv: the platform.* series)",
+        "zh": "… 另有 {n} 段（见 hourly.csv 中的 platform.* 序列）",
+    },
+    "platform_no_breach": {
+        "en": "No hour misses a bar ({arm}, means over replications).",
+        "zh": "没有未达考核线的小时（{arm}，各次重复均值）。",
+    },
+    "platform_no_hourly": {
+        "en": "This folder's hourly.csv has no per-hour KPI series: the hours missing a bar "
+        "are not listed.",
+        "zh": "本目录的 hourly.csv 没有逐小时的考核指标序列：不列出未达考核线的时段。",
+    },
+    "platform_bar": {"en": "bar {bar}", "zh": "考核线 {bar}"},
+    "platform_no_bar": {"en": "none published", "zh": "未公布"},
+    "platform_sessions": {"en": "{n} sessions", "zh": "{n} 个会话"},
+    "kpi_answered_within": {
+        "en": "share of sessions answered within {s} s, {hours}",
+        "zh": "{hours} 内会话中 {s} 秒内得到答复的占比",
+    },
+    "kpi_mean_response": {
+        "en": "mean seconds to the first answer, capped at {s} s, {hours}",
+        "zh": "{hours} 内会话的平均首次响应时长（上限 {s} 秒）",
+    },
+    "status_breach": {"en": "CI misses the bar ✗", "zh": "置信区间未达标 ✗"},
+    "status_at_risk": {"en": "CI straddles the bar ?", "zh": "置信区间跨越考核线 ?"},
+    "whole_run": {"en": "whole run", "zh": "全程"},
+    "axis_kpi_rate": {"en": "Share answered in time", "zh": "及时答复占比"},
+    "axis_kpi_seconds": {
+        "en": "Mean seconds to the first answer, capped",
+        "zh": "平均首次答复时长（秒，封顶计）",
+    },
     "arm": {"en": "arm", "zh": "方案"},
     "sec_csat": {"en": "Satisfaction: distribution and drivers", "zh": "满意度：分布与驱动因素"},
     "csat_note": {

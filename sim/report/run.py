@@ -1,7 +1,8 @@
 """The run report: one self-contained page built only from a run folder's files.
 
 ``promosim report RUN_DIR`` rewrites exactly what ``promosim run`` wrote: headline cards
-(:data:`sim.catalog.HEADLINE`), contacts by reason, interval figures per channel, occupancy,
+(:data:`sim.catalog.HEADLINE`), the desk by channel, the platform KPIs (runs with platform
+rules: :mod:`.kpis`), contacts by reason, interval figures per channel, occupancy,
 abandonment, pre-sale inquiries by day and sales lost by hour (runs with pre-sale inquiries
 or a bot only), satisfaction, the money waterfall and the glossary.
 """
@@ -20,6 +21,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from sim import catalog
+from sim.report import kpis
 from sim.report.data import RunData, num, read_run
 from sim.report.figures import (
     LIGHT,
@@ -742,10 +744,12 @@ def _render(
             ),
         ),
     ]
+    if kpis.has_section(run):  # how the platform judges the desk: after the desk by channel
+        sections.insert(2, ("platform", "sec_platform", lambda: kpis.section(run, t, plot)))
     presale_table = _presale_daily_table(run, t)
     if presale_table is not None:
         sections.append(("presale-daily", "sec_presale_daily", lambda: presale_table))
-    if run.hours:
+    if any(k[1] == "lost_orders" for k in run.hourly_rows):  # not with platform series only
         sections.append(
             (
                 "lost-hourly",
