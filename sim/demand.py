@@ -633,13 +633,26 @@ _Rows = tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]
 """One block's orders of the arm: ids, ship and delivery times."""
 
 
+class _Picker:
+    """A channel mix's channel of each uniform: its tables made once, used per block."""
+
+    def __init__(self, mix: dict[str, float], channels: tuple[str, ...]) -> None:
+        self.idx = np.array([channels.index(c) for c in mix], dtype=np.int32)
+        cum = np.cumsum(np.array(list(mix.values()), dtype=np.float64))
+        cum /= cum[-1]
+        self.cum = cum
+
+    def __call__(self, u: NDArray[np.float64]) -> NDArray[np.int32]:
+        idx = self.idx
+        if idx.size == 1:
+            return np.full(u.shape, idx[0], dtype=np.int32)
+        return idx[np.minimum(np.searchsorted(self.cum, u, side="right"), idx.size - 1)]
+
+
 def _pick_channel(
     mix: dict[str, float], channels: tuple[str, ...], u: NDArray[np.float64]
 ) -> NDArray[np.int32]:
-    idx = np.array([channels.index(c) for c in mix], dtype=np.int32)
-    cum = np.cumsum(np.array(list(mix.values()), dtype=np.float64))
-    cum /= cum[-1]
-    return idx[np.minimum(np.searchsorted(cum, u, side="right"), idx.size - 1)]
+    return _Picker(mix, channels)(u)
 
 
 FIXED_ANCHORS = frozenset({"price_drop"})
@@ -704,6 +717,9 @@ class _OrderDays:
         if self.presale is not None:
             self.reasons.append((self.presale.inquiry, PRESALE))
         self.bots = _Bots(scenario)
+        channels = scenario_channels(scenario)
+        self.pickers = [_Picker(r.channel_mix, channels) for r, _ in self.reasons]
+        """Per reason, its channel mix's picker."""
         self.bound = [
             min(
                 lag_bound_hours(r.lag_hours),
@@ -814,24 +830,32 @@ class _OrderDays:
                     continue  # the baseline arm: the mechanic's reasons never fire
                 else:
                     p = mechanic_probability(scenario, promotion, field, t)
+                if not (np.max(p) > 0.0 and inside.any()):
+                    # no candidate can have the issue (a uniform is never below 0): nothing
+                    # of this reason's streams would be read, so they are not drawn
+                    continue
                 # issue, channel, handle and patience uniforms: one stream, one shape; the
                 # journey's decisions need no more than float32's 24 bits, at half the cost
                 u = streams(f"{block}.{reason.name}.u").random((ORDER_ROWS, n))
                 lag = draw(reason.lag_hours, streams(f"{block}.{reason.name}.lag"), n)
+                # the candidates with the issue; only their arrival is worked out (every
+                # step is element by element: the same bits as over the whole block)
+                fire = np.flatnonzero(inside & (u[ORDER_ISSUE] < p))
+                lag = lag[fire]
                 if reason.before_anchor:
                     # the model's lag before an anchor is cut at its bound: no contact arrives
                     # before earliest() (a change below TAIL per contact, none in any bundled run)
                     lag = np.minimum(lag, self.bound[ri])
                 lag = lag * HOUR
                 if reason.anchor in FIXED_ANCHORS:
-                    anchor = np.full(n, self.fixed.get(reason.anchor, math.nan))
+                    anchor = np.full(fire.size, self.fixed.get(reason.anchor, math.nan))
                 else:
                     anchor = {
                         "order": t,
                         "ship": ship,
                         "delivery": delivery,
                         "expected_delivery": expected,
-                    }[reason.anchor]
+                    }[reason.anchor][fire]
                 clock = self.clocks[ri]
                 if clock is None:
                     when = anchor - lag if reason.before_anchor else anchor + lag
@@ -839,18 +863,17 @@ class _OrderDays:
                     when = clock.before(anchor, lag)
                 else:
                     when = clock.after(anchor, lag)
-                fire = inside & (u[ORDER_ISSUE] < p) & (when >= 0) & (when < self.horizon)
+                due = (when >= 0) & (when < self.horizon)
                 if reason.only_if_undelivered:
-                    fire &= when < delivery
-                if not fire.any():
+                    due &= when < delivery[fire]
+                fire, when = fire[due], when[due]
+                if not fire.size:
                     continue
                 decide = streams(f"{block}.{reason.name}.decide").random(
                     (DECISIONS, n), dtype=np.float32
                 )[:, fire]
-                channel = _pick_channel(
-                    reason.channel_mix, scenario_channels(scenario), u[ORDER_CHANNEL, fire]
-                )
-                when, more = when[fire], None
+                channel = self.pickers[ri](u[ORDER_CHANNEL, fire])
+                more = None
                 if self.bots.more:
                     asks = field == PRESALE
                     when, more = self.bots.stage(
@@ -863,19 +886,20 @@ class _OrderDays:
                         None if last is None or not asks else np.maximum(last[fire], when),
                     )
                     if last is not None:
-                        np.maximum.at(last, np.flatnonzero(fire), when)
+                        np.maximum.at(last, fire, when)
+                order = ids[fire]
                 out.chunks.append(
                     _chunk(
                         when,
                         channel,
                         self.first_reason + ri,
                         u_type[fire],
-                        ids[fire],
+                        order,
                         u[ORDER_HANDLE, fire],
                         u[ORDER_PATIENCE, fire],
                         decide.T.astype(np.float64),
                         # an issue is (order, reason): the same in every arm
-                        (ids[fire] << 6) | (self.first_reason + ri),
+                        (order << 6) | (self.first_reason + ri),
                         delivery[fire],
                         more,
                     )
@@ -894,7 +918,7 @@ class _OrderDays:
         return np.minimum(1.0, np.where(in_window, share * factor, share))
 
     def _bot_draws(
-        self, name: str, n: int, fire: NDArray[np.bool_] | slice
+        self, name: str, n: int, fire: NDArray[np.bool_] | NDArray[np.intp]
     ) -> NDArray[np.float64] | None:
         """The bot's uniforms (containment, session) of a block's candidates, or None."""
         if not self.bots.any:
@@ -930,11 +954,10 @@ class _OrderDays:
         if not fire.any():
             return
         ri = len(self.reasons) - 1
-        reason = presale.inquiry
         u = streams(f"{block}.browsers.u").random((ORDER_ROWS, n))[:, fire]
         u_type = streams(f"{block}.browsers.type").random(n)[fire]
         decide = streams(f"{block}.browsers.decide").random((DECISIONS, n), dtype=np.float32)
-        channel = _pick_channel(reason.channel_mix, scenario_channels(scenario), u[ORDER_CHANNEL])
+        channel = self.pickers[ri](u[ORDER_CHANNEL])
         when, more = self.bots.stage(
             t[fire], channel, self.first_reason + ri, self._bot_draws(f"{block}.browsers", n, fire)
         )
@@ -1059,6 +1082,7 @@ class _Direct:
         self.times = _stream_times(spec, scenario, streams(f"arrivals.{i}.times"))
         self.mix = spec.mix
         self.channels = channels
+        self.picker = _Picker(spec.mix, channels)
         # the generators' states (PCG64's dicts), to draw from any place later
         self.channel_state: Any = (
             streams(f"arrivals.{i}.channel").bit_generator.state if len(self.mix) > 1 else None
@@ -1086,7 +1110,7 @@ class _Direct:
         if self.channel_state is None:
             chan = np.full(m, self.channels.index(next(iter(self.mix))), dtype=np.int32)
         else:
-            chan = _pick_channel(self.mix, self.channels, _draws(self.channel_state, a, m))
+            chan = self.picker(_draws(self.channel_state, a, m))
         # the uniforms were drawn as one DIRECT_ROWS × n array, row after row
         u = np.stack([_draws(self.u_state, r * n + a, m) for r in range(DIRECT_ROWS)])
         time, more = self.times[a:b], None
