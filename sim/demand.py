@@ -604,7 +604,8 @@ class ActivityClock:
         day = np.floor(a / DAY)
         r = a - day * DAY
         wrap = r >= DAY  # rounding at a day's end
-        day, r = np.where(wrap, day + 1, day), np.where(wrap, r - DAY, r)
+        if wrap.any():
+            day, r = np.where(wrap, day + 1, day), np.where(wrap, r - DAY, r)
         # the first hour ending after r: it has weight, and starts at or before r
         h = np.minimum(np.searchsorted(self.cum[1:], r, side="right"), 23)
         s = h * HOUR + (r - self.cum[h]) / self.width[h] * HOUR
@@ -614,6 +615,9 @@ class ActivityClock:
     def after(self, t0: NDArray[np.float64], lag: NDArray[np.float64]) -> NDArray[np.float64]:
         """When a lag of ``lag`` activity seconds from ``t0`` ends (never before ``t0``)."""
         ok = np.isfinite(t0) & np.isfinite(lag)
+        if ok.all():  # the usual case: no masking needed
+            done: NDArray[np.float64] = np.maximum(t0, self.inverse(self.forward(t0) + lag))
+            return done
         t, x = np.where(ok, t0, 0.0), np.where(ok, lag, 0.0)
         out = np.maximum(t, self.inverse(self.forward(t) + x))
         result: NDArray[np.float64] = np.where(ok, out, t0 + lag)
@@ -622,6 +626,9 @@ class ActivityClock:
     def before(self, t0: NDArray[np.float64], lag: NDArray[np.float64]) -> NDArray[np.float64]:
         """When a lag of ``lag`` activity seconds ending at ``t0`` starts (never after ``t0``)."""
         ok = np.isfinite(t0) & np.isfinite(lag)
+        if ok.all():
+            done: NDArray[np.float64] = np.minimum(t0, self.inverse(self.forward(t0) - lag))
+            return done
         t, x = np.where(ok, t0, 0.0), np.where(ok, lag, 0.0)
         out = np.minimum(t, self.inverse(self.forward(t) - x))
         result: NDArray[np.float64] = np.where(ok, out, t0 - lag)
@@ -1583,8 +1590,7 @@ class DemandStream:
         if self._kept is not None:  # counted when asked (orders): one count, not one a block
             self._kept[0].extend(day.times)
             self._kept[1].extend(day.in_window)
-        else:
-            for t, w in zip(day.times, day.in_window, strict=True):
-                self._counts.add(t, w)
+        else:  # counts add up: one count for the day's layers
+            self._counts.add(_cat(day.times, np.float64), _cat(day.in_window, np.bool_))
         self._drawn[di] = True
         self._pending += day.chunks
