@@ -917,7 +917,7 @@ class _OrderDays:
                     continue  # the baseline arm: the mechanic's reasons never fire
                 else:
                     p = mechanic_probability(scenario, promotion, field, t)
-                if not (np.max(p) > 0.0 and inside.any()):
+                if not (inside.any() and np.max(p) > 0.0):
                     # no candidate can have the issue (a uniform is never below 0): nothing
                     # of this reason's streams would be read, so they are not drawn
                     continue
