@@ -733,7 +733,7 @@ def _float32_columns(
     raw = rng.bit_generator.random_raw((DECISIONS * n + 1) // 2)
     flat = (np.arange(DECISIONS, dtype=np.intp) * n)[:, None] + cols
     word = raw[flat >> 1] >> ((flat & 1) << 5).astype(np.uint64)
-    floats: NDArray[np.float64] = ((word & 0xFFFF_FFFF) >> 8) * 2.0**-24
+    floats: NDArray[np.float64] = ((word & 0xFFFF_FFFF) >> 8) * (1.0 / (1 << 24))
     return floats.T
 
 
