@@ -439,6 +439,42 @@ class _Chunk:
         )
 
     @staticmethod
+    def merge(a: _Chunk, b: _Chunk) -> _Chunk:
+        """Two chunks sorted by time in one sorted by time: ``join((a, b)).by_time()``.
+
+        On a tie ``a``'s contacts come first, as a stable sort of ``a``'s then ``b``'s puts
+        them. A NaN time (never a contact's) has no place: then the two are joined and sorted.
+        """
+        if not (len(a) and len(b)) or np.isnan(a.time[-1]) or np.isnan(b.time[-1]):
+            return _Chunk.join((a, b)).by_time()
+        n = len(a) + len(b)
+        # b's places: after a's contacts at or before each (b's own order kept)
+        at = np.searchsorted(a.time, b.time, side="right") + np.arange(len(b))
+        of_a = np.ones(n, dtype=bool)
+        of_a[at] = False
+
+        def merged(x: NDArray[_T], y: NDArray[_T]) -> NDArray[_T]:
+            out = np.empty((n, *x.shape[1:]), dtype=np.result_type(x, y))
+            out[of_a] = x
+            out[at] = y
+            return out
+
+        return _Chunk(
+            merged(a.time, b.time),
+            merged(a.channel, b.channel),
+            merged(a.reason, b.reason),
+            merged(a.u_type, b.u_type),
+            merged(a.order, b.order),
+            merged(a.u_handle, b.u_handle),
+            merged(a.u_patience, b.u_patience),
+            merged(a.decide, b.decide),
+            merged(a.key, b.key),
+            merged(a.delivery, b.delivery),
+            True,
+            None if a.more is None or b.more is None else merged(a.more, b.more),
+        )
+
+    @staticmethod
     def join(chunks: Sequence[_Chunk]) -> _Chunk:
         """The chunks' contacts in one chunk, in the chunks' order."""
         if len(chunks) == 1:
@@ -1554,7 +1590,14 @@ class DemandStream:
         elif self._pending:
             # one chunk for everything pending, sorted when days were added: a take is a
             # bisection and views, however often it is called
-            head, rest = _Chunk.join(self._pending).by_time().split(before)
+            first, *added = self._pending
+            if added and first.ascending:
+                # what was left sorted, and the days added since: only these are sorted,
+                # then merged in (what was left is copied once, not joined and gathered)
+                pending = _Chunk.merge(first, _Chunk.join(added).by_time())
+            else:
+                pending = _Chunk.join(self._pending).by_time()
+            head, rest = pending.split(before)
             out += [head] if len(head) else []
             self._pending = [rest] if len(rest) else []
         self._handed = before

@@ -6,6 +6,7 @@ byte for byte (concatenated), and the stream's order tally the one computed from
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from functools import cache
@@ -416,3 +417,26 @@ def test_arrival_order_is_lexsort_with_and_without_ties() -> None:
         m = t.size
         want = np.lexsort((reason[:m], order[:m], t))
         assert np.array_equal(sim.demand._arrival_order(t, order[:m], reason[:m]), want)
+
+
+def test_merging_sorted_pending_contacts_is_joining_and_sorting_them() -> None:
+    """_Chunk.merge is a stable sort of the two joined: ties in either and across included."""
+    s = bundled("second_item_1yuan")
+    days = sim.demand._OrderDays(s, Streams(s.seed, 0), "promotion", 0)
+    whole = sim.demand._Chunk.join(days.draw(20).chunks + days.draw(21).chunks)
+    rounded = dataclasses.replace(whole, time=np.round(whole.time / 600.0) * 600.0)  # ties
+    for c in (whole, rounded):
+        half = len(c) // 2
+        a = c._pick(np.arange(half)).by_time()
+        b = c._pick(np.arange(half, len(c))).by_time()
+        empty = a._pick(slice(0, 0))
+        for x, y in ((a, b), (b, a), (a, a), (a, empty), (empty, b)):
+            got = sim.demand._Chunk.merge(x, y)
+            want = sim.demand._Chunk.join((x, y)).by_time()
+            assert got.ascending and len(got) == len(x) + len(y)
+            for f in dataclasses.fields(got):
+                u, v = getattr(got, f.name), getattr(want, f.name)
+                if isinstance(u, np.ndarray):
+                    assert u.dtype == v.dtype and u.tobytes() == v.tobytes(), f.name  # bits
+                else:
+                    assert u == v, f.name
