@@ -774,6 +774,9 @@ def _float32_columns(
     return floats
 
 
+RUNS = 4
+"""Sorted runs a :class:`DemandStream` keeps pending at most (each take bisects every one)."""
+
 FIXED_ANCHORS = frozenset({"price_drop"})
 """Anchors at one time for every order, set by the mechanic (the others are per order)."""
 
@@ -1543,6 +1546,8 @@ class DemandStream:
         self._direct = [_Direct(scenario, streams, i, bots) for i in range(len(scenario.arrivals))]
         self._pending: list[_Chunk] = []
         """Order-caused contacts drawn and not handed out, in the order drawn."""
+        self._runs = 0
+        """Leading entries of ``_pending`` that are runs sorted by time (the rest: added)."""
         self._days = (
             _OrderDays(scenario, streams, arm, _first_reason(scenario))
             if scenario.orders is not None
@@ -1587,20 +1592,22 @@ class DemandStream:
         if before == math.inf:
             # everything goes: the contacts' own sort orders them, no need to sort twice
             out += self._pending
-            self._pending = []
+            self._pending, self._runs = [], 0
         elif self._pending:
-            # one chunk for everything pending, sorted when days were added: a take is a
-            # bisection and views, however often it is called
-            first, *added = self._pending
-            if added and first.ascending:
-                # what was left sorted, and the days added since: only these are sorted,
-                # then merged in (what was left is copied once, not joined and gathered)
-                pending = _Chunk.merge(first, _Chunk.join(added).by_time())
-            else:
-                pending = _Chunk.join(self._pending).by_time()
-            head, rest = pending.split(before)
-            out += [head] if len(head) else []
-            self._pending = [rest] if len(rest) else []
+            # a few runs sorted by time: a take is a bisection of each and views. What was
+            # added since the last take (days drawn, late direct contacts) becomes one run,
+            # sorted alone; past RUNS, the two oldest (the smallest: their days' contacts
+            # are mostly out) are merged. A run before another puts its contacts first on a
+            # tie, as a stable sort of the whole pending list would.
+            runs = self._pending[: self._runs]
+            if len(self._pending) > self._runs:
+                runs.append(_Chunk.join(self._pending[self._runs :]).by_time())
+            while len(runs) > RUNS:
+                runs[:2] = [_Chunk.merge(runs[0], runs[1])]
+            parts = [run.split(before) for run in runs]
+            out += [head for head, _ in parts if len(head)]
+            self._pending = [rest for _, rest in parts if len(rest)]
+            self._runs = len(self._pending)
         self._handed = before
         # with a bot, one handed over after the horizon was still with the bot at its end
         return self._layout.contacts(out, self._horizon if self._bots else math.inf)
