@@ -6,6 +6,7 @@ byte for byte (concatenated), and the stream's order tally the one computed from
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from functools import cache
@@ -358,3 +359,84 @@ def test_a_direct_stream_s_channel_mix_drawn_piece_by_piece() -> None:
     want = sim.demand._pick_channel({"phone": 0.3, "chat": 0.7}, ("phone", "chat"), u)
     got = np.concatenate([p.channel for p in pieces])
     assert np.array_equal(got, want) and 0 < (got == 0).sum() < n
+
+
+def test_the_hour_and_type_tables_are_numpy_s_search_and_choice() -> None:
+    """_Cdf gives searchsorted's answers; with rng.random it is Generator.choice, draw for draw.
+
+    The orders' hours were drawn with choice, so the same seeds must give the same hours.
+    """
+    rng = np.random.default_rng(7)
+    profiles = [
+        np.asarray(bundled("baseline").orders.intraday_profile, dtype=np.float64),  # type: ignore[union-attr]
+        np.ones(24),
+        np.r_[np.zeros(8), rng.random(16)],  # hours of weight 0
+        np.r_[rng.random(23), 0.0],
+        np.full(5, 1 / 3),  # 1/3 rounds: the cdf's values are not multiples of 2⁻¹²
+    ]
+    for w in profiles:
+        p = w / w.sum()
+        cdf = p.cumsum()
+        cdf /= cdf[-1]
+        table = sim.demand._Cdf(cdf)
+        for seed in range(20):
+            a, b = np.random.default_rng(seed), np.random.default_rng(seed)
+            n = 5000 + seed
+            want = a.choice(p.size, n, p=p)
+            got = table(b.random(n))
+            assert got.dtype == want.dtype and np.array_equal(got, want)
+            assert a.random() == b.random()  # the generators stand at the same place
+        # keys on the cells' edges and on the cdf's own values
+        inner = cdf[cdf < 1]
+        keys = np.r_[np.arange(4096) / 4096, inner, np.nextafter(inner, 0), 1 - 2**-53]
+        assert np.array_equal(table(keys), np.searchsorted(cdf, keys, side="right"))
+
+
+def test_decision_floats_from_raw_steps_are_numpy_s_float32_draws() -> None:
+    """_float32_columns: the chosen columns of ``random((DECISIONS, n), dtype=float32)``."""
+    for n in (0, 1, 2, 7, 1000, 1001):
+        for seed in range(5):
+            streams = Streams(seed, 3)
+            want = streams("x").random((uniforms.DECISIONS, n), dtype=np.float32)
+            cols = np.flatnonzero(np.random.default_rng(seed).random(n) < 0.3)
+            got = sim.demand._float32_columns(Streams(seed, 3)("x"), n, cols)
+            assert got.dtype == np.float64 and got.shape == (cols.size, uniforms.DECISIONS)
+            assert np.array_equal(got, want[:, cols].T.astype(np.float64))
+
+
+def test_arrival_order_is_lexsort_with_and_without_ties() -> None:
+    """The argsort shortcut gives lexsort's order; ties, NaN and signed zeros fall back to it."""
+    rng = np.random.default_rng(3)
+    n = 2000
+    order = rng.integers(0, 50, n).astype(np.int64)
+    reason = rng.integers(0, 4, n).astype(np.int32)
+    distinct = rng.random(n) * 1e6
+    tied = np.round(distinct / 1e4) * 1e4
+    cases = [distinct, tied, np.r_[distinct[:-2], np.nan, np.nan], np.r_[distinct[:-2], 0.0, -0.0]]
+    for t in [*cases, distinct[:0], distinct[:1]]:
+        m = t.size
+        want = np.lexsort((reason[:m], order[:m], t))
+        assert np.array_equal(sim.demand._arrival_order(t, order[:m], reason[:m]), want)
+
+
+def test_merging_sorted_pending_contacts_is_joining_and_sorting_them() -> None:
+    """_Chunk.merge is a stable sort of the two joined: ties in either and across included."""
+    s = bundled("second_item_1yuan")
+    days = sim.demand._OrderDays(s, Streams(s.seed, 0), "promotion", 0)
+    whole = sim.demand._Chunk.join(days.draw(20).chunks + days.draw(21).chunks)
+    rounded = dataclasses.replace(whole, time=np.round(whole.time / 600.0) * 600.0)  # ties
+    for c in (whole, rounded):
+        half = len(c) // 2
+        a = c._pick(np.arange(half)).by_time()
+        b = c._pick(np.arange(half, len(c))).by_time()
+        empty = a._pick(slice(0, 0))
+        for x, y in ((a, b), (b, a), (a, a), (a, empty), (empty, b)):
+            got = sim.demand._Chunk.merge(x, y)
+            want = sim.demand._Chunk.join((x, y)).by_time()
+            assert got.ascending and len(got) == len(x) + len(y)
+            for f in dataclasses.fields(got):
+                u, v = getattr(got, f.name), getattr(want, f.name)
+                if isinstance(u, np.ndarray):
+                    assert u.dtype == v.dtype and u.tobytes() == v.tobytes(), f.name  # bits
+                else:
+                    assert u == v, f.name
