@@ -1395,6 +1395,33 @@ class Moment(Model):
         return v
 
 
+class LiveStream(Model):
+    """A 直播: a streamer sells the deal live; orders and questions burst during and after.
+
+    From ``at`` for ``hours`` the promotion arm's order rate is ``orders_factor`` times what
+    it would be, falling back linearly to 1 over ``tail_hours``; buyers of those hours ask
+    before ordering ``inquiry_factor`` times as often. Terms announced by voice are missed
+    and asked about more: orders placed during the stream bring ``rule_question_factor``
+    times the rule questions and ``miss_factor`` times the mechanic's own contacts (for
+    第二件X元, its bundle misses).
+    """
+
+    name: str = Field(pattern=NAME)
+    at: dt.datetime
+    hours: Annotated[float, Field(gt=0, le=24, strict=True)]
+    orders_factor: Annotated[float, Field(ge=0, le=1000, strict=True)]
+    tail_hours: Annotated[float, Field(ge=0, le=48, strict=True)] = 1.0
+    inquiry_factor: Annotated[float, Field(ge=0, le=100, strict=True)] = 1.0
+    rule_question_factor: Annotated[float, Field(ge=0, le=100, strict=True)] = 1.0
+    miss_factor: Annotated[float, Field(ge=0, le=100, strict=True)] = 1.0
+
+    @field_validator("at")
+    @classmethod
+    def _sane_at(cls, v: dt.datetime) -> dt.datetime:
+        _in_range(v)
+        return v
+
+
 class PromotionBase(Model):
     """What every promotion has: a window with an order uplift, and an optional peak day.
 
@@ -1418,8 +1445,10 @@ class PromotionBase(Model):
     """Timing and channels of rule questions (defaults: up to an hour before the order)."""
     moments: list[Moment] = Field(default_factory=list, max_length=100)
     """The campaign's timed surges (docs/model.md#campaign-moments), on top of the rest."""
+    live_streams: list[LiveStream] = Field(default_factory=list, max_length=100)
+    """The campaign's 直播 (docs/model.md#live-streams)."""
 
-    unset_omitted: ClassVar[frozenset[str]] = frozenset({"moments"})
+    unset_omitted: ClassVar[frozenset[str]] = frozenset({"moments", "live_streams"})
 
     @field_validator("start", "end", "peak_day")
     @classmethod

@@ -321,7 +321,37 @@ def multiplier(
     for moment in promotion.moments:
         at = seconds(scenario, moment.at)
         m[(t >= at) & (t < at + moment.hours * HOUR)] *= moment.orders_factor
+    for stream in promotion.live_streams:
+        at = seconds(scenario, stream.at)
+        end = at + stream.hours * HOUR
+        m[(t >= at) & (t < end)] *= stream.orders_factor
+        if stream.tail_hours > 0:
+            tail = (t >= end) & (t < end + stream.tail_hours * HOUR)
+            left = 1.0 - (t[tail] - end) / (stream.tail_hours * HOUR)
+            m[tail] *= 1.0 + (stream.orders_factor - 1.0) * left
     return m
+
+
+def live_factor(
+    scenario: Scenario,
+    promotion: Promotion | None,
+    t: NDArray[np.float64],
+    name: Literal["inquiry_factor", "rule_question_factor", "miss_factor"],
+) -> NDArray[np.float64] | float:
+    """Per time, the live streams' factor ``name`` (``1.0`` itself without a stream).
+
+    During a stream (and its tail, for inquiries) the stream's factor, else 1.
+    """
+    if promotion is None or not promotion.live_streams:
+        return 1.0
+    f = np.ones(t.shape)
+    for stream in promotion.live_streams:
+        at = seconds(scenario, stream.at)
+        end = at + stream.hours * HOUR
+        if name == "inquiry_factor":
+            end += stream.tail_hours * HOUR
+        f[(t >= at) & (t < end)] *= getattr(stream, name)
+    return f
 
 
 def _breakpoints(scenario: Scenario, promotion: Promotion | None) -> list[float]:
@@ -334,6 +364,9 @@ def _breakpoints(scenario: Scenario, promotion: Promotion | None) -> list[float]
     for moment in promotion.moments:
         at = seconds(scenario, moment.at)
         points += [at, at + moment.hours * HOUR]
+    for stream in promotion.live_streams:
+        at = seconds(scenario, stream.at)
+        points += [at, at + stream.hours * HOUR, at + (stream.hours + stream.tail_hours) * HOUR]
     return points
 
 
@@ -350,9 +383,11 @@ def mechanic_probability(
     lo, hi = _mechanic_span(scenario, promotion, field)
     if field == "rule_question":
         p = promotion.rule_question_rate * mechanic.rule_question_factor(promotion)
+        live = live_factor(scenario, promotion, t, "rule_question_factor")
     else:
         p = mechanic.rate(promotion, field)
-    return np.where((t >= lo) & (t < hi), min(1.0, p), 0.0)
+        live = live_factor(scenario, promotion, t, "miss_factor")
+    return np.where((t >= lo) & (t < hi), np.minimum(1.0, p * live), 0.0)
 
 
 def _mechanic_span(scenario: Scenario, promotion: Promotion, field: str) -> tuple[float, float]:
@@ -958,7 +993,7 @@ class _OrderDays:
                 if field is None:
                     p: NDArray[np.float64] | float = reason.rate_per_order
                 elif field == PRESALE:
-                    p = self._inquiry_share(in_window)
+                    p = self._inquiry_share(in_window, t)
                 elif promotion is None:
                     continue  # the baseline arm: the mechanic's reasons never fire
                 else:
@@ -1039,14 +1074,22 @@ class _OrderDays:
                 self._browsers(out, block, k, int(d), day0, rate)
         return out
 
-    def _inquiry_share(self, in_window: NDArray[np.bool_]) -> NDArray[np.float64] | float:
-        """Per order, the probability that its buyer asks first (the promotion raises it)."""
+    def _inquiry_share(
+        self, in_window: NDArray[np.bool_], t: NDArray[np.float64]
+    ) -> NDArray[np.float64] | float:
+        """Per order, the probability that its buyer asks first.
+
+        The promotion's window raises it, and a live stream's hours more.
+        """
         assert self.presale is not None
         share = self.presale.inquiry.rate_per_order
-        if self.promotion is None or self.presale.promotion_inquiry_factor == 1.0:
+        live = live_factor(self.scenario, self.promotion, t, "inquiry_factor")
+        if self.promotion is None or (
+            self.presale.promotion_inquiry_factor == 1.0 and isinstance(live, float)
+        ):
             return share
         factor = self.presale.promotion_inquiry_factor
-        return np.minimum(1.0, np.where(in_window, share * factor, share))
+        return np.minimum(1.0, np.where(in_window, share * factor, share) * live)
 
     def _bot_draws(
         self, name: str, n: int, fire: NDArray[np.bool_] | NDArray[np.intp]
@@ -1067,7 +1110,13 @@ class _OrderDays:
         presale, scenario, streams = self.presale, self.scenario, self.streams
         assert presale is not None
         factor = presale.promotion_inquiry_factor if scenario.promotion is not None else 1.0
-        top = max(1.0, factor)
+        # the most the scenario's live streams raise it (the same in both arms: pairs)
+        streams_top = (
+            max((s.inquiry_factor for s in scenario.promotion.live_streams), default=1.0)
+            if scenario.promotion is not None
+            else 1.0
+        )
+        top = max(1.0, factor) * max(1.0, streams_top)
         rng = streams(f"{block}.browsers")
         n = int(rng.poisson(rate * presale.inquiry.rate_per_order * presale.browser_ratio * top))
         hours = self.hours(rng.random(n))
@@ -1075,7 +1124,9 @@ class _OrderDays:
         mark = rng.random(n)
         v = rng.random(n)
         in_window = (t >= self.win[0]) & (t < self.win[1])
-        wanted = np.where(in_window & (self.promotion is not None), factor, 1.0)
+        wanted = np.where(in_window & (self.promotion is not None), factor, 1.0) * live_factor(
+            scenario, self.promotion, t, "inquiry_factor"
+        )
         fire = (
             (k + mark < multiplier(scenario, self.promotion, t))
             & (v * top < wanted)

@@ -94,6 +94,12 @@ def estimate(scenario: Scenario) -> WorkSize:
                 extra += (p.peak_day_factor - 1) * min(1.0, overlap)
             if isinstance(p, FlashSale):
                 extra += (p.spike_factor - 1) * min(p.spike_decay_minutes / 1440.0, overlap)
+            # moments and live streams add (factor − 1) × their length, in days; a stream's
+            # tail half as much again
+            for m in p.moments:
+                extra += max(0.0, m.orders_factor - 1) * m.hours / 24.0
+            for s in p.live_streams:
+                extra += max(0.0, s.orders_factor - 1) * (s.hours + s.tail_hours / 2) / 24.0
             # a window shorter than a day may sit in the day's busiest hours
             profile = o.intraday_profile
             busiest = max(profile) * len(profile) / math.fsum(profile) if overlap < 1 else 1.0

@@ -668,6 +668,92 @@ def test_orders_per_hour_follow_the_campaign_moments() -> None:
         assert float(mid.mean()) == pytest.approx(f)
 
 
+def test_a_live_stream_bursts_orders_inquiries_and_rule_questions_per_hour() -> None:
+    """Per hour, each kind of contact at its analytic rate around a 直播.
+
+    Lags of 0 put every contact at its order's time, so the expected count per hour is the
+    order rate × the arm's multiplier (×4 during the stream, falling to 1 over its hour of
+    tail) × the reason's probability: inquiries ×2 during and after the stream (orders'
+    and browsers'), rule questions ×3 and the second-item misses ×2 during it only.
+    """
+    zero = {"dist": "deterministic", "value": 0}
+    day = START + dt.timedelta(days=1)
+    s = build(
+        calendar={"start": START, "days": 2},
+        orders={"per_day": 2400.0},
+        promotion={
+            "kind": "second_item_discount",
+            "start": START,
+            "end": START + dt.timedelta(days=2),
+            "rule_question_rate": 0.05,
+            "rule_question": {
+                "name": "rule_question",
+                "anchor": "order",
+                "lag_hours": zero,
+                "channel_mix": MIX,
+            },
+            "price_difference": {
+                "name": "price_difference",
+                "anchor": "order",
+                "lag_hours": zero,
+                "channel_mix": MIX,
+            },
+            "eligible_share": 1.0,
+            "two_unit_intent": 1.0,
+            "bundle_miss_rate": 0.2,
+            "notice_probability": 1.0,
+            "contact_probability": 0.5,
+            "live_streams": [
+                {
+                    "name": "evening_show",
+                    "at": day + dt.timedelta(hours=20),
+                    "hours": 2,
+                    "orders_factor": 4.0,
+                    "tail_hours": 1.0,
+                    "inquiry_factor": 2.0,
+                    "rule_question_factor": 3.0,
+                    "miss_factor": 2.0,
+                },
+            ],
+        },
+        presale={
+            "inquiry": {"rate_per_order": 0.1, "lag_hours": zero, "channel_mix": MIX},
+            "browser_ratio": 1.0,
+            "promotion_inquiry_factor": 1.0,
+        },
+    )
+    reps = run(s, 24, seed=313)
+    rate = 100.0  # orders an hour
+    hours = range(24 + 16, 48)  # 16:00 to 24:00 of the stream's day: before, during, after
+    level = 1 - 0.01 / (3 * len(hours))
+    for h in hours:
+        a, b = h * HOUR, (h + 1) * HOUR
+        mid = np.array([a + HOUR / 4, a + 3 * HOUR / 4])
+        orders = rate * float(multiplier(s, s.promotion, mid).mean())
+        during, after = 44 <= h < 46, h == 46
+        expected = {
+            "inquiry": 2 * orders * 0.1 * (2.0 if during or after else 1.0),
+            "rule_question": orders * 0.05 * (3.0 if during else 1.0),
+            "price_difference": orders * 0.1 * (2.0 if during else 1.0),
+        }
+        for name, want in expected.items():
+            got = [
+                float(
+                    np.sum(
+                        of(r.contacts, name)
+                        & (r.contacts.arrival_seconds >= a)
+                        & (r.contacts.arrival_seconds < b)
+                    )
+                )
+                for r in reps
+            ]
+            assert_mean(got, want, f"{name} in hour {h}", level)
+    # the stream itself: ×4 for its two hours, half-way back at its tail's middle
+    at = (24 + 20) * HOUR
+    m = multiplier(s, s.promotion, np.array([at - 1, at, at + 2 * HOUR - 1, at + 2.5 * HOUR]))
+    assert m.tolist() == pytest.approx([1.0, 4.0, 4.0, 2.5])
+
+
 # --------------------------------------------------------------------------- 5. day noise
 
 

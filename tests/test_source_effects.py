@@ -316,7 +316,7 @@ def booked(draw: st.DrawFn) -> dict[str, Any]:
     if draw(st.integers(0, 3)):  # crews of their own: the paced case
         shifts = [{"start": "00:00", "end": "23:00", "agents": draw(st.integers(0, 3))}]
         data["staffing"]["groups"][0]["schedule"] = {"kind": "shifts", "shifts": shifts}
-    hours = round(data["calendar"]["days"] * 24)
+    hours = min(24, round(data["calendar"]["days"] * 24))  # a shift of the first day
     for g in data["staffing"]["groups"]:
         start = draw(st.integers(0, hours - 2))
         g["extra_shifts"] = [
@@ -325,7 +325,7 @@ def booked(draw: st.DrawFn) -> dict[str, Any]:
                 "first_day": "2026-11-01",
                 "last_day": "2026-11-01",
                 "start": f"{start:02d}:00",
-                "end": f"{start + draw(st.integers(1, 3)):02d}:00",
+                "end": f"{min(24, start + draw(st.integers(1, 3))):02d}:00",
                 "agents": draw(st.integers(1, 3)),
             }
         ]
