@@ -1375,18 +1375,12 @@ class Economics(Model):
 # --------------------------------------------------------------------------- promotions
 
 
-class Moment(Model):
-    """A timed surge of the campaign: 定金 opens, 尾款 at 20:00 or 0:00, a flash hour.
-
-    Orders arrive ``orders_factor`` times as fast as they otherwise would (the window's
-    uplift and the peak day included) from ``at`` for ``hours``, in the promotion arm only.
-    """
+class _Timed(Model):
+    """A named event of the campaign starting at a shop time."""
 
     name: str = Field(pattern=NAME)
     at: dt.datetime
     """When it starts, shop time."""
-    hours: Annotated[float, Field(gt=0, le=24 * 14, strict=True)]
-    orders_factor: Annotated[float, Field(ge=0, le=1000, strict=True)]
 
     @field_validator("at")
     @classmethod
@@ -1395,7 +1389,18 @@ class Moment(Model):
         return v
 
 
-class LiveStream(Model):
+class Moment(_Timed):
+    """A timed surge of the campaign: 定金 opens, 尾款 at 20:00 or 0:00, a flash hour.
+
+    Orders arrive ``orders_factor`` times as fast as they otherwise would (the window's
+    uplift and the peak day included) from ``at`` for ``hours``, in the promotion arm only.
+    """
+
+    hours: Annotated[float, Field(gt=0, le=24 * 14, strict=True)]
+    orders_factor: Annotated[float, Field(ge=0, le=1000, strict=True)]
+
+
+class LiveStream(_Timed):
     """A 直播: a streamer sells the deal live; orders and questions burst during and after.
 
     From ``at`` for ``hours`` the promotion arm's order rate is ``orders_factor`` times what
@@ -1406,20 +1411,12 @@ class LiveStream(Model):
     第二件X元, its bundle misses).
     """
 
-    name: str = Field(pattern=NAME)
-    at: dt.datetime
     hours: Annotated[float, Field(gt=0, le=24, strict=True)]
     orders_factor: Annotated[float, Field(ge=0, le=1000, strict=True)]
     tail_hours: Annotated[float, Field(ge=0, le=48, strict=True)] = 1.0
     inquiry_factor: Annotated[float, Field(ge=0, le=100, strict=True)] = 1.0
     rule_question_factor: Annotated[float, Field(ge=0, le=100, strict=True)] = 1.0
     miss_factor: Annotated[float, Field(ge=0, le=100, strict=True)] = 1.0
-
-    @field_validator("at")
-    @classmethod
-    def _sane_at(cls, v: dt.datetime) -> dt.datetime:
-        _in_range(v)
-        return v
 
 
 class PromotionBase(Model):

@@ -48,7 +48,7 @@ from sim.localtime import day_label
 from sim.metrics import GLOSSARY, INTERVAL_METRICS, ReplicationMetrics, glossary_key
 from sim.roster import CSV_COLUMNS as ROSTER_COLUMNS
 from sim.roster import roster_csv
-from sim.scorecard import scorecard
+from sim.scorecard import SCORECARD_COLUMNS, scorecard
 from sim.staffing import StaffPlan, Target, staffing_csv
 from sim.stats import Stat, describe, describe_columns
 
@@ -92,22 +92,6 @@ INTERVALS_COLUMNS = (
 )
 DAILY_COLUMNS = ("day", "series", "arm", "mean", "ci95_lo", "ci95_hi")
 HOURLY_COLUMNS = ("hour", "series", "arm", "mean", "ci95_lo", "ci95_hi")
-SCORECARD_COLUMNS = (
-    "day",
-    "arm",
-    "platform",
-    "kpi",
-    "label",
-    "measure",
-    "mean",
-    "ci95_lo",
-    "ci95_hi",
-    "sessions",
-    "threshold",
-    "status",
-    "kpi_grade",
-    "threshold_grade",
-)
 HOURLY_SERIES = ("lost_orders",)
 """Whole-run interval series (no channel) that ``hourly.csv`` sums per hour."""
 LAB_COLUMNS = (

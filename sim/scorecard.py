@@ -21,18 +21,38 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 from sim.config import KpiThreshold, PlatformKpi, Scenario
-from sim.demand import Arm
-from sim.experiment import RunResult
 from sim.localtime import day_label
 from sim.stats import describe
 
+if TYPE_CHECKING:  # the report reads SCORECARD_COLUMNS without the simulation's imports
+    from sim.demand import Arm
+    from sim.experiment import RunResult
+
 Status = Literal["met", "at_risk", "breach", ""]
+
+SCORECARD_COLUMNS = (
+    "day",
+    "arm",
+    "platform",
+    "kpi",
+    "label",
+    "measure",
+    "mean",
+    "ci95_lo",
+    "ci95_hi",
+    "sessions",
+    "threshold",
+    "status",
+    "kpi_grade",
+    "threshold_grade",
+)
+"""scorecard.csv's columns (written by :mod:`sim.outputs`, read by the report)."""
 
 ALL_DAYS = "all"
 """The ``day`` of a scorecard row over the whole run (after the warm-up)."""

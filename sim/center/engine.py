@@ -52,7 +52,16 @@ from simpy.events import NORMAL, Timeout
 
 from sim.center.acd import Acd, Agent, Pace
 from sim.center.clock import Clock
-from sim.center.journey import ONE, Ending, Kind, Rules, fate, moved_channel, switch_cum
+from sim.center.journey import (
+    ONE,
+    Ending,
+    Fate,
+    Kind,
+    Rules,
+    fate,
+    moved_channel,
+    switch_cum,
+)
 from sim.center.presale import kept, kept_by, settled_many
 from sim.center.result import (
     ABANDONED,
@@ -274,9 +283,11 @@ class Center(Acd):
             t.grow("resolved", [-1] * n)
         t.grow("contacts_of_issue", [1] * n)
         t.grow("issue_refunded", [False] * n)
-        if self.rules.has_reasons:
-            f = fate(
-                self.rules,
+
+        def first_fates(rules: Rules) -> Fate:
+            """The fates of the fed first contacts under ``rules``, in bulk."""
+            return fate(
+                rules,
                 new["decide"].T,
                 new["channel"],
                 new["reason"],
@@ -285,6 +296,9 @@ class Center(Acd):
                 True,
                 self.max_contacts > 1,
             )
+
+        if self.rules.has_reasons:
+            f = first_fates(self.rules)
             t.grow("silent", np.broadcast_to(f.silent, n).tolist())
             t.grow("redial", np.broadcast_to(f.redial, n).tolist())
             t.grow("ending", np.broadcast_to(f.ending, n).astype(np.int8).tolist())
@@ -295,16 +309,7 @@ class Center(Acd):
         if self.any_keeps and self.rules.has_reasons:
             # an answer after the buyer left, decided now like the usual one (an issue has
             # one contact going at a time: nothing changes its rule while it waits)
-            f = fate(
-                self.rules_left_bulk,
-                new["decide"].T,
-                new["channel"],
-                new["reason"],
-                new["ctype"],
-                Kind.FIRST,
-                True,
-                self.max_contacts > 1,
-            )
+            f = first_fates(self.rules_left_bulk)
             t.grow("left_ending", np.broadcast_to(f.ending, n).astype(np.int8).tolist())
         else:
             t.grow("left_ending", [-1] * n)

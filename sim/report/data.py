@@ -21,6 +21,7 @@ from typing import Any, Literal, cast
 from sim.config import KpiMeasure
 from sim.files import UnreadableFile, read_bounded
 from sim.loading import ScenarioError, load_data_text
+from sim.scorecard import SCORECARD_COLUMNS
 
 
 class ReportError(Exception):
@@ -406,24 +407,6 @@ class StaffingData:
             rows = read_csv(text, "roster.csv", ROSTER_COLUMNS)
             self.roster = [_booked(r, n) for n, r in enumerate(rows, start=2)]
 
-
-SCORECARD_COLUMNS = (
-    "day",
-    "arm",
-    "platform",
-    "kpi",
-    "label",
-    "measure",
-    "mean",
-    "ci95_lo",
-    "ci95_hi",
-    "sessions",
-    "threshold",
-    "status",
-    "kpi_grade",
-    "threshold_grade",
-)
-"""scorecard.csv's columns, as ``promosim run`` writes them."""
 
 KPI_MEASURES = ("answered_within", "mean_response")
 """A KPI's measure: a share of sessions (0..1), or seconds."""
