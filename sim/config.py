@@ -1043,10 +1043,14 @@ class Fulfilment(Model):
     transit_delay_hours: Distribution = Lognormal(dist="lognormal", median=48, sigma=0.5)
     promised_delivery_hours: Annotated[float, Field(gt=0, le=24 * 90, strict=True)] = 96
     """Expected delivery = order time + this; a parcel delivered later is *late*."""
+    promised_ship_hours: Annotated[float, Field(gt=0, le=24 * 90, strict=True)] = 48
+    """The ship-by promise: order time + this is the ``promised_ship`` anchor, before
+    which buyers of unshipped orders ask when it ships (催发货). 48 h: Pinduoduo's late-
+    shipment line [C]; Taobao's default without an agreed time is 72 h [C]."""
     delivery_window: DeliveryWindow | None = None
     """Couriers' hours (null: parcels arrive round the clock)."""
 
-    unset_omitted: ClassVar[frozenset[str]] = frozenset({"delivery_window"})
+    unset_omitted: ClassVar[frozenset[str]] = frozenset({"delivery_window", "promised_ship_hours"})
 
 
 Weight = Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False, strict=True)]
@@ -1072,8 +1076,9 @@ def _check_profile(v: list[float]) -> list[float]:
     return v
 
 
-Anchor = Literal["order", "ship", "delivery", "expected_delivery", "price_drop"]
-"""What a contact's lag counts from; ``price_drop`` only for 价保 claims."""
+Anchor = Literal["order", "ship", "delivery", "expected_delivery", "promised_ship", "price_drop"]
+"""What a contact's lag counts from; ``promised_ship`` is the order's ship-by promise
+(``fulfilment.promised_ship_hours``); ``price_drop`` only for 价保 claims."""
 
 
 class ContactReason(Model):
@@ -1082,7 +1087,10 @@ class ContactReason(Model):
     Each order has an issue of this reason with probability ``rate_per_order``; the contact
     comes ``lag_hours`` after its ``anchor`` (or before it, with ``before_anchor``: pre-sale
     questions). With ``only_if_undelivered`` it comes only if the parcel has not arrived
-    by then: WISMO asked after the expected delivery happens only for late parcels.
+    by then: WISMO asked after the expected delivery happens only for late parcels; with
+    ``only_if_unshipped`` only if it has not shipped: 催发货, asked before the ship-by
+    promise (``anchor: promised_ship``, ``before_anchor``) by buyers whose parcel is still
+    in the shop, more the nearer the promise (an exponential lag before it).
     """
 
     name: str = Field(pattern=NAME)
@@ -1092,6 +1100,7 @@ class ContactReason(Model):
     lag_hours: Distribution = Exponential(dist="exponential", mean=24)
     before_anchor: bool = False
     only_if_undelivered: bool = False
+    only_if_unshipped: bool = False
     channel_mix: Shares
     handle_time_factor: Factor = 1.0
     resolution_probability: Probability = 1.0
@@ -1108,7 +1117,7 @@ class ContactReason(Model):
     activity_profile: ActivityProfile | None = None
     """Overrides ``customers.activity_profile`` for this reason's lags."""
 
-    unset_omitted: ClassVar[frozenset[str]] = frozenset({"activity_profile"})
+    unset_omitted: ClassVar[frozenset[str]] = frozenset({"activity_profile", "only_if_unshipped"})
 
     @field_validator("activity_profile")
     @classmethod

@@ -983,6 +983,7 @@ class _OrderDays:
                 transit = np.where(in_window, transit * promotion.transit_delay_factor, transit)
             delivery = next_opening(ship + transit * HOUR, self.window, self.offset)
             expected = t + scenario.fulfilment.promised_delivery_hours * HOUR
+            promised_ship = t + scenario.fulfilment.promised_ship_hours * HOUR
             out.times.append(t[inside])
             out.in_window.append(in_window[inside])
             if rows:
@@ -1023,6 +1024,7 @@ class _OrderDays:
                         "ship": ship,
                         "delivery": delivery,
                         "expected_delivery": expected,
+                        "promised_ship": promised_ship,
                     }[reason.anchor][fire]
                 clock = self.clocks[ri]
                 if clock is None:
@@ -1034,6 +1036,8 @@ class _OrderDays:
                 due = (when >= 0) & (when < self.horizon)
                 if reason.only_if_undelivered:
                     due &= when < delivery[fire]
+                if reason.only_if_unshipped:
+                    due &= when < ship[fire]
                 fire, when = fire[due], when[due]
                 if not fire.size:
                     continue

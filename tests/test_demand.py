@@ -442,6 +442,53 @@ def test_wismo_only_if_undelivered_fires_only_for_late_parcels() -> None:
     assert abs(z) < stats.norm.ppf(1 - 0.01 / 2), f"WISMO count z = {z:.2f}"
 
 
+def test_ship_urges_come_before_the_promise_and_only_for_unshipped_parcels() -> None:
+    """催发货: asked an Exp(12 h) lag before the ship-by promise, only if not shipped yet.
+
+    Given each order's ship time S (order at t, promise t + 48 h), it fires iff the lag L
+    exceeds the slack t + 48 h − S (always when the parcel ships after the promise), with
+    the reason's probability 0.3: 0.3 × P(L > slack), independently per order.
+    """
+    days = 30
+    s = build(
+        calendar={"start": START, "days": days},
+        orders={"per_day": 800.0},
+        fulfilment={"ship_delay_hours": SHIP, "promised_ship_hours": 48},
+        contact_reasons=[
+            marker("placed", "order"),
+            marker("shipped", "ship"),
+            reason(
+                "ship_urge",
+                0.3,
+                "promised_ship",
+                before_anchor=True,
+                lag_hours={"dist": "exponential", "mean": 12},
+                only_if_unshipped=True,
+            ),
+        ],
+    )
+    c = generate(s, Streams(515, 0)).contacts
+
+    def times(name: str) -> dict[int, float]:
+        m = of(c, name)
+        return dict(zip(orders_of(c, m).tolist(), c.arrival_seconds[m].tolist(), strict=True))
+
+    placed, shipped, urges = times("placed"), times("shipped"), times("ship_urge")
+    assert urges
+    for o, when in urges.items():
+        assert when < shipped.get(o, math.inf)  # still in the shop
+        assert when <= placed[o] + 48 * HOUR  # before the promise
+    # orders well inside the horizon: their urge and shipment both fall in it
+    inner = [o for o, t in placed.items() if 48 * HOUR <= t <= days * DAY - 200 * HOUR]
+    slack_h = np.array([(placed[o] + 48 * HOUR - shipped[o]) / HOUR for o in inner])
+    p = 0.3 * stats.expon(scale=12.0).sf(np.maximum(slack_h, 0.0))
+    hits = sum(o in urges for o in inner)
+    z = (hits - p.sum()) / math.sqrt(float((p * (1 - p)).sum()))
+    assert abs(z) < stats.norm.ppf(1 - 0.01 / 2), f"ship urge count z = {z:.2f}"
+    late = [o for o, h in zip(inner, slack_h, strict=True) if h < 0]
+    assert late and sum(o in urges for o in late) > 0.2 * len(late)  # past the promise: 0.3
+
+
 # --------------------------------------------------------------------------- 4. CRN subset
 
 TEMPLATES: list[dict[str, Any]] = [
