@@ -1428,6 +1428,26 @@ class LiveStream(_Timed):
     miss_factor: Annotated[float, Field(ge=0, le=100, strict=True)] = 1.0
 
 
+class PresaleShipping(Model):
+    """预售: orders paid by deposit before the balance payment ship only once it opens.
+
+    Orders of the promotion arm placed from the window's start until ``placed_before``
+    count their ship delay, their ship-by promise and their expected delivery from
+    ``ships_from`` instead of from the order (a later order's own time if that is later).
+    """
+
+    placed_before: dt.datetime
+    """When the presale ends (the balance payment, 尾款, opens), shop time."""
+    ships_from: dt.datetime
+    """When the presale orders begin to ship, shop time."""
+
+    @field_validator("placed_before", "ships_from")
+    @classmethod
+    def _sane(cls, v: dt.datetime) -> dt.datetime:
+        _in_range(v)
+        return v
+
+
 class PromotionBase(Model):
     """What every promotion has: a window with an order uplift, and an optional peak day.
 
@@ -1453,8 +1473,12 @@ class PromotionBase(Model):
     """The campaign's timed surges (docs/model.md#campaign-moments), on top of the rest."""
     live_streams: list[LiveStream] = Field(default_factory=list, max_length=100)
     """The campaign's 直播 (docs/model.md#live-streams)."""
+    presale_shipping: PresaleShipping | None = None
+    """预售 orders that ship only after the balance payment (docs/model.md#presale-shipping)."""
 
-    unset_omitted: ClassVar[frozenset[str]] = frozenset({"moments", "live_streams"})
+    unset_omitted: ClassVar[frozenset[str]] = frozenset(
+        {"moments", "live_streams", "presale_shipping"}
+    )
 
     @field_validator("start", "end", "peak_day")
     @classmethod

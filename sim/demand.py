@@ -937,6 +937,16 @@ class _OrderDays:
             if scenario.promotion is not None
             else (math.inf, math.inf)
         )
+        shipping = self.promotion.presale_shipping if self.promotion is not None else None
+        self.presale_ship = (
+            None
+            if shipping is None
+            else (
+                seconds(scenario, shipping.placed_before),
+                seconds(scenario, shipping.ships_from),
+            )
+        )
+        """The promotion arm's presale (its end, its shipping start), seconds; None: none."""
         self.fixed: dict[str, float] = (
             mechanic_of(self.promotion).anchors(scenario, self.promotion)
             if self.promotion is not None
@@ -974,16 +984,19 @@ class _OrderDays:
                 (np.int64(k) << 40) + (np.int64(d + self.lead) << 24) + np.arange(n, dtype=np.int64)
             )
             u_type = streams(f"{block}.type").random(n)
+            # the clock an order's shipping runs from: its own time, or a presale's opening
+            base = t if self.presale_ship is None else self._shipping_base(t)
             ship = (
-                t + draw(scenario.fulfilment.ship_delay_hours, streams(f"{block}.ship"), n) * HOUR
+                base
+                + draw(scenario.fulfilment.ship_delay_hours, streams(f"{block}.ship"), n) * HOUR
             )
             transit = draw(scenario.fulfilment.transit_delay_hours, streams(f"{block}.transit"), n)
             in_window = (t >= self.win[0]) & (t < self.win[1])
             if promotion is not None and promotion.transit_delay_factor != 1.0:
                 transit = np.where(in_window, transit * promotion.transit_delay_factor, transit)
             delivery = next_opening(ship + transit * HOUR, self.window, self.offset)
-            expected = t + scenario.fulfilment.promised_delivery_hours * HOUR
-            promised_ship = t + scenario.fulfilment.promised_ship_hours * HOUR
+            expected = base + scenario.fulfilment.promised_delivery_hours * HOUR
+            promised_ship = base + scenario.fulfilment.promised_ship_hours * HOUR
             out.times.append(t[inside])
             out.in_window.append(in_window[inside])
             if rows:
@@ -1077,6 +1090,17 @@ class _OrderDays:
             if self.presale is not None:
                 self._browsers(out, block, k, int(d), day0, rate)
         return out
+
+    def _shipping_base(self, t: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Per order, when its shipping clock starts (seconds).
+
+        A presale order's at the presale's shipping start (or its own time if later), any
+        other order's at its own time.
+        """
+        assert self.presale_ship is not None
+        placed_before, ships_from = self.presale_ship
+        presale = (t >= self.win[0]) & (t < placed_before)
+        return np.where(presale, np.maximum(t, ships_from), t)
 
     def _inquiry_share(
         self, in_window: NDArray[np.bool_], t: NDArray[np.float64]

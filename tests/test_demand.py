@@ -489,6 +489,57 @@ def test_ship_urges_come_before_the_promise_and_only_for_unshipped_parcels() -> 
     assert late and sum(o in urges for o in late) > 0.2 * len(late)  # past the promise: 0.3
 
 
+def test_presale_orders_ship_from_the_presale_shipping_start() -> None:
+    """预售: orders of the presale ship their own delay after ``ships_from``; others as before.
+
+    Common random numbers against the same scenario without the presale: every order keeps
+    its ship delay, only its start moves; the baseline arm does not change at all.
+    """
+    sale = {
+        "kind": "coupon",
+        "start": START + dt.timedelta(days=1),
+        "end": START + dt.timedelta(days=3),
+        "order_uplift": 1.5,
+    }
+    presale = {
+        "placed_before": START + dt.timedelta(days=2),
+        "ships_from": START + dt.timedelta(days=2, hours=12),
+    }
+
+    def scenario(with_presale: bool) -> Scenario:
+        return build(
+            calendar={"start": START, "days": 6},
+            orders={"per_day": 400.0},
+            fulfilment={"ship_delay_hours": SHIP},
+            contact_reasons=[marker("placed", "order"), marker("shipped", "ship")],
+            promotion={**sale, **({"presale_shipping": presale} if with_presale else {})},
+        )
+
+    def times(c: Contacts, name: str) -> dict[int, float]:
+        m = of(c, name)
+        return dict(zip(orders_of(c, m).tolist(), c.arrival_seconds[m].tolist(), strict=True))
+
+    a, b = scenario(True), scenario(False)
+    pa, pb = generate(a, Streams(8, 0)).contacts, generate(b, Streams(8, 0)).contacts
+    placed, shipped, shipped_b = times(pa, "placed"), times(pa, "shipped"), times(pb, "shipped")
+    assert placed == times(pb, "placed")  # the same orders
+    start, end, ships_from = 1 * DAY, 2 * DAY, 2.5 * DAY
+    presale_orders = [o for o, t in placed.items() if start <= t < end and o in shipped]
+    assert len(presale_orders) > 300
+    for o, t in placed.items():
+        if o not in shipped:
+            continue
+        if start <= t < end:
+            assert shipped[o] >= ships_from
+            delay = shipped_b[o] - t  # the order's own drawn delay
+            assert shipped[o] == pytest.approx(ships_from + delay, abs=1e-6)
+        else:
+            assert shipped[o] == shipped_b[o]
+    base_a = generate(a, Streams(8, 0), "baseline").contacts
+    base_b = generate(b, Streams(8, 0), "baseline").contacts
+    assert np.array_equal(base_a.arrival_seconds, base_b.arrival_seconds)
+
+
 # --------------------------------------------------------------------------- 4. CRN subset
 
 TEMPLATES: list[dict[str, Any]] = [
