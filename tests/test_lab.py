@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import itertools
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -120,6 +121,14 @@ def test_the_lab_ranks_the_bundled_deal_s_variants_with_paired_cis(tmp_path: Pat
     half_arm = (float(bot["ci95_hi"]) - float(bot["ci95_lo"])) / 2
     assert half_paired < half_arm / 3
     assert (out / "comparison.csv").exists() and (out / "report.html").exists()
+    # the report marks a gap significant exactly where lab.csv's paired CI excludes 0
+    page = (out / "report.html").read_text(encoding="utf-8")
+    table = page[page.index('id="lab-ranking"') :]
+    table = table[: table.index("</table>")]
+    gaps = re.findall(r'<td class="num lab-gap">([^<]*)</td>', table)
+    assert len(gaps) == len(ranked) and gaps[-1] == "–"
+    for r, cell in zip(ranked, gaps, strict=True):
+        assert cell.endswith(" *") == (r["gap_significant"] == "1"), (r["arm"], cell)
 
 
 def test_unknown_mechanics_are_bad_input(tmp_path: Path) -> None:

@@ -167,6 +167,56 @@ def _recovered(c: ComparisonData, t: Text) -> str:
     )
 
 
+LAB_SHOWN = ("net_yuan", "contacts", "lost_orders", "refunds_yuan", "kpi_breach_days")
+"""The lab table's metrics, as lab.csv names them, in order (those the folder has)."""
+
+
+def _lab_section(c: ComparisonData, t: Text) -> str:
+    """The lab's ranking: each variant's net and load, paired to as-written and the next."""
+    assert c.lab is not None
+    by = {(r["arm"], r["metric"]): r for r in c.lab}
+    arms = list(dict.fromkeys(r["arm"] for r in sorted(c.lab, key=lambda r: int(r["rank"]))))
+    metrics = [m for m in LAB_SHOWN if any(k[1] == m for k in by)]
+
+    def label(m: str) -> str:
+        return t("lab_breach_days") if m == "kpi_breach_days" else catalog.capital(t(m))
+
+    head = [t("lab_rank"), t("lab_variant"), *(label(m) for m in metrics), t("lab_gap")]
+    rows = []
+    for arm in arms:
+        first = by.get((arm, metrics[0])) or {}
+        variant = html.escape(first.get("variant", ""))
+        cells = [
+            f'<td class="num">{html.escape(first.get("rank", ""))}</td>',
+            f"<td>{html.escape(arm)}<br><small>{variant}</small></td>",
+        ]
+        for m in metrics:
+            r = by.get((arm, m)) or {}
+            kind = "decimal" if m == "kpi_breach_days" else catalog.fmt_of(m)
+            text = html.escape(ci_cell(r, "", kind))
+            if r.get("diff_mean"):
+                mark = " *" if r.get("significant") == "1" else ""
+                text += f"<br><small>Δ {html.escape(ci_cell(r, 'diff_', kind) + mark)}</small>"
+            cells.append(f'<td class="num">{text}</td>')
+        r = by.get((arm, "net_yuan")) or {}
+        gap = "–"
+        if r.get("gap_to_next"):
+            row = {
+                "mean": r["gap_to_next"],
+                "ci95_lo": r.get("gap_ci95_lo", ""),
+                "ci95_hi": r.get("gap_ci95_hi", ""),
+            }
+            gap = ci_cell(row, "", "yuan") + (" *" if r.get("gap_significant") == "1" else "")
+        cells.append(f'<td class="num lab-gap">{html.escape(gap)}</td>')
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    header = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    return (
+        note_html(t("lab_note"))
+        + f'<table class="glossary" id="lab-ranking"><thead><tr>{header}</tr></thead>'
+        + f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
 def build_with_labels(
     folder: Path, lang: str, figures: dict[str, go.Figure] | None = None
 ) -> tuple[str, set[str]]:
@@ -192,6 +242,8 @@ def build_with_labels(
     ]
     if RECOVERED in c.metrics:
         body.insert(2, section_html("recovered", catalog.capital(t(RECOVERED)), _recovered(c, t)))
+    if c.lab is not None:
+        body.insert(0, section_html("lab", t("sec_lab"), _lab_section(c, t)))
     meta = f"{t('arms')}: " + " · ".join(
         f"{a} ({str((c.info.get('hashes') or {}).get(a, ''))[:12]})" for a in c.arms
     )

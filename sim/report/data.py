@@ -45,6 +45,7 @@ MAX_BYTES = {
     "arms.json": 16 * 2**20,
     "sweep.csv": 256 * 2**20,
     "tornado.json": 16 * 2**20,
+    "lab.csv": 16 * 2**20,
     "staffing.csv": 256 * 2**20,
     "staffing.json": 16 * 2**20,
     "roster.csv": 16 * 2**20,
@@ -55,6 +56,9 @@ Several times what promosim writes for a year of 15-minute intervals (intervals.
 channel and both arms is about 36 MB; staffing.csv of ten groups about 70 MB; a roster
 row about 50 bytes; a scorecard row about 150 bytes, a few per KPI and day).
 """
+
+LAB_COLUMNS = ("rank", "arm", "variant", "metric", "mean", "ci95_lo", "ci95_hi", "diff_mean")
+"""lab.csv's columns the report reads (``promosim lab`` writes more)."""
 
 STAFF_MAX_BYTES = MAX_BYTES
 """The limits of a staff folder's files (the same table)."""
@@ -275,6 +279,15 @@ class ComparisonData:
             raise ReportError(f"{folder}: comparison.csv has no arms")
         self.metrics = list(dict.fromkeys(r["metric"] for r in rows))
         self.rows = {(r["metric"], r["arm"]): r for r in rows}
+        self.lab: list[dict[str, str]] | None = None
+        """lab.csv's rows (a ``promosim lab`` folder); None without it."""
+        if os.path.lexists(folder / "lab.csv"):
+            text = read_file(folder, "lab.csv", "comparison")
+            lab = read_csv(text, "lab.csv", LAB_COLUMNS)
+            for n, r in enumerate(lab, start=2):
+                if not r["rank"].isdigit() or r["arm"] not in self.arms:
+                    raise ReportError(f"lab.csv, row {n}: its rank or arm is not the run's")
+            self.lab = lab
 
 
 class SweepData:

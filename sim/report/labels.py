@@ -226,6 +226,23 @@ LABELS: dict[str, dict[str, str]] = {
     "sec_compare_arms": {"en": "Arms side by side", "zh": "各方案并列对比"},
     "sec_compare_diff": {"en": "Difference from the first arm", "zh": "与第一个方案的差值"},
     "sec_compare_table": {"en": "All metrics", "zh": "全部指标"},
+    "sec_lab": {
+        "en": "Which way of running the deal serves the same sales goal at the least service cost",
+        "zh": "同样的销售目标，哪种玩法的客服代价最小",
+    },
+    "lab_note": {
+        "en": "Every variant keeps the promotion's window, uplift and peak; all run on "
+        "common random numbers. Ranked by net; Δ is the paired difference to as-written, "
+        "the gap the paired difference to the next variant down, * where its 95% CI "
+        "excludes 0: the ranking claims only the gaps marked *.",
+        "zh": "各玩法保持相同的活动窗口、增量和峰值，并使用公共随机数。按净利排序；"
+        "Δ 为与原方案的配对差值，间距为与下一名的配对差值，"
+        "* 表示其 95% 置信区间不含 0：排名只对标 * 的间距成立。",
+    },
+    "lab_rank": {"en": "rank", "zh": "名次"},
+    "lab_variant": {"en": "variant", "zh": "玩法"},
+    "lab_gap": {"en": "gap to the next", "zh": "与下一名的间距"},
+    "lab_breach_days": {"en": "KPI breach days", "zh": "考核未达标天数"},
     "compare_note": {
         "en": "All arms run on common random numbers; a difference is the paired "
         "difference of each later arm minus the first.",
