@@ -390,8 +390,12 @@ def compare(
     out: Out = Out(),
     options: Options = Options(),
     listener: Listener | None = None,
+    named_by: LoadedScenario | None = None,
 ) -> Folder[Comparison]:
-    """Scenarios as the arms of one experiment on common random numbers: a compare folder."""
+    """Scenarios as the arms of one experiment on common random numbers: a compare folder.
+
+    ``named_by``: the scenario the default folder is named after (the first arm's).
+    """
     listener = listener or Listener()
     check_out(out, [f for one in loaded for f in one.files])
     plan = comparelib.plan_comparison(loaded)
@@ -406,7 +410,7 @@ def compare(
         )
     created = dt.datetime.now(dt.UTC)
     files = compare_files(result, folder_manifest("compare", options.argv, created, workers))
-    return _folder("compare", files, out, loaded[0], created, result, engine)
+    return _folder("compare", files, out, named_by or loaded[0], created, result, engine)
 
 
 @dataclass(frozen=True)
@@ -455,22 +459,11 @@ def lab(
     if repeated:
         raise BadInput(f"--variant: the name(s) {', '.join(repeated)} are taken")
     loaded = [load(path, [*base, *v.sets, f"name={v.name}"], listener) for v in variants]
-    check_out(out, [f for one in loaded for f in one.files])
-    plan = comparelib.plan_comparison(loaded)
-    check_work([(sc, plan.replications) for sc in plan.scenarios.values()], options.yes, listener)
-    workers = options.workers or (os.cpu_count() or 1)
-    engine = _Engine(options, out, listener, workers=workers)
-    with engine.running("lab: replications", plan.total_replications) as runner:
-        result = comparelib.run_comparison(
-            plan, on_done=lambda _: listener.advance(), runner=runner
-        )
-    ranking = lablib.rank(result, variants)
-    created = dt.datetime.now(dt.UTC)
-    files = compare_files(result, folder_manifest("compare", options.argv, created, workers))
-    files["lab.csv"] = lab_csv(ranking)
-    return _folder(
-        "compare", files, out, reference, created, Lab(result, variants, ranking), engine
-    )
+    folder = compare(loaded, out=out, options=options, listener=listener, named_by=reference)
+    ranking = lablib.rank(folder.result, variants)
+    files = {**folder.files, "lab.csv": lab_csv(ranking)}
+    lab = Lab(folder.result, variants, ranking)
+    return Folder(folder.kind, files, folder.target, out, lab, folder.caches)
 
 
 @dataclass(frozen=True)

@@ -112,6 +112,10 @@ class _Replay:
         o = self._orders
         return None if o is None else dataclasses.replace(o, per_day=o.per_day.copy())
 
+    def again(self) -> _Replay:
+        """The same demand, handed out again from its start."""
+        return _Replay(self._contacts, self._orders, self.promotion_active)
+
     @property
     def nbytes(self) -> int:
         return sum(getattr(self._contacts, name).nbytes for name in self._arrays)
@@ -142,7 +146,7 @@ class DemandMemo:
         if kept is not None:
             self.hits += 1
             self._kept.move_to_end(key)
-            return _Replay(kept._contacts, kept._orders, kept.promotion_active)
+            return kept.again()
         self.misses += 1
         stream = DemandStream(scenario, Streams(scenario.seed, replication), arm)
         drawn = _Replay(stream.take(math.inf), stream.orders, stream.promotion_active)
@@ -150,7 +154,7 @@ class DemandMemo:
             self._kept[key] = drawn
             while sum(r.nbytes for r in self._kept.values()) > self.max_bytes:
                 self._kept.popitem(last=False)
-        return _Replay(drawn._contacts, drawn._orders, drawn.promotion_active)
+        return drawn.again()
 
 
 def event_log_of(scenario: Scenario, replication: int = 0, arm: Arm = "promotion") -> EventLog:

@@ -80,17 +80,13 @@ def status(threshold: KpiThreshold | None, mean: float, low: float, high: float)
     """A value's standing against a bar (see the module's text)."""
     if threshold is None or not math.isfinite(mean):
         return ""
-
-    def meets(x: float) -> bool:
-        return _meets((threshold.op, threshold.value), x)
-
+    bar: Bar = (threshold.op, threshold.value)
     if not (math.isfinite(low) and math.isfinite(high)):
-        return "met" if meets(mean) else "breach"
-    if meets(low) and meets(high):
+        return "met" if _meets(bar, mean) else "breach"
+    low_meets, high_meets = _meets(bar, low), _meets(bar, high)
+    if low_meets and high_meets:
         return "met"
-    if not meets(low) and not meets(high):
-        return "breach"
-    return "at_risk"
+    return "at_risk" if low_meets or high_meets else "breach"
 
 
 def _stat(values: NDArray[np.float64]) -> tuple[float, float, float]:

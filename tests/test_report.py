@@ -31,7 +31,7 @@ from sim.report import (
     used_folder_labels,
     used_labels,
 )
-from sim.report.data import STAFF_MAX_BYTES, StaffingData
+from sim.report.data import MAX_BYTES, StaffingData
 from sim.report.page import fmt
 from sim.report.staff import hour_grids
 from tests.conftest import CONFIGS, ROOT, tiny_scenario
@@ -582,7 +582,7 @@ def test_the_staff_report_checks_and_bounds_roster_csv(
             with_roster(folders["staff"], tmp_path / "cols", "date,group,source,start,end,agents\n")
         )
     folder = with_roster(folders["staff"], tmp_path / "big")
-    monkeypatch.setitem(STAFF_MAX_BYTES, "roster.csv", 100)
+    monkeypatch.setitem(MAX_BYTES, "roster.csv", 100)
     with pytest.raises(ReportError, match=r"roster\.csv is larger than"):
         build_staff_report(folder)
     monkeypatch.undo()

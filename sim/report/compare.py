@@ -13,7 +13,15 @@ from sim import catalog
 from sim.report.data import ComparisonData, num
 from sim.report.figures import PALETTE, axis_format, error_bars, layout, subplot_grid, top_legend
 from sim.report.labels import Text
-from sim.report.page import Plots, ci_cell, note_html, page, rounded, section_html
+from sim.report.page import (
+    Plots,
+    ci_cell,
+    note_html,
+    page,
+    rounded,
+    section_html,
+    table_html,
+)
 
 RECOVERED = catalog.MARGIN_RECOVERED
 
@@ -142,12 +150,7 @@ def _compare_table(c: ComparisonData, t: Text) -> str:
                 text += " *"
             cells.append(f'<td class="num">{html.escape(text)}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    header = "".join(f"<th>{html.escape(h)}</th>" for h in head)
-    return (
-        note_html(t("table_note"))
-        + f'<table class="glossary"><thead><tr>{header}</tr></thead>'
-        + f"<tbody>{''.join(rows)}</tbody></table>"
-    )
+    return note_html(t("table_note")) + table_html(head, rows)
 
 
 def _recovered(c: ComparisonData, t: Text) -> str:
@@ -209,12 +212,7 @@ def _lab_section(c: ComparisonData, t: Text) -> str:
             gap = ci_cell(row, "", "yuan") + (" *" if r.get("gap_significant") == "1" else "")
         cells.append(f'<td class="num lab-gap">{html.escape(gap)}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    header = "".join(f"<th>{html.escape(h)}</th>" for h in head)
-    return (
-        note_html(t("lab_note"))
-        + f'<table class="glossary" id="lab-ranking"><thead><tr>{header}</tr></thead>'
-        + f"<tbody>{''.join(rows)}</tbody></table>"
-    )
+    return note_html(t("lab_note")) + table_html(head, rows, "lab-ranking")
 
 
 def build_with_labels(

@@ -60,9 +60,6 @@ row about 50 bytes; a scorecard row about 150 bytes, a few per KPI and day).
 LAB_COLUMNS = ("rank", "arm", "variant", "metric", "mean", "ci95_lo", "ci95_hi", "diff_mean")
 """lab.csv's columns the report reads (``promosim lab`` writes more)."""
 
-STAFF_MAX_BYTES = MAX_BYTES
-"""The limits of a staff folder's files (the same table)."""
-
 
 def read_run(run_dir: Path) -> dict[str, str]:
     """The run folder's files a report is built from, by name.
@@ -389,7 +386,7 @@ class StaffingData:
     """A ``promosim staff`` folder: staffing.csv, staffing.json, targets, roster.csv if any.
 
     Raises:
-        ReportError: a file is missing, larger than :data:`STAFF_MAX_BYTES`, or unreadable.
+        ReportError: a file is missing, larger than :data:`MAX_BYTES`, or unreadable.
     """
 
     def __init__(self, folder: Path) -> None:

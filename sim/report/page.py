@@ -131,6 +131,16 @@ def section_html(anchor: str, heading: str, content: str) -> str:
     return f'<section id="{anchor}"><h2>{html.escape(heading)}</h2>{content}</section>'
 
 
+def table_html(head: Sequence[str], rows: Sequence[str], table_id: str = "") -> str:
+    """A table in the glossary's style: ``head`` escaped here, ``rows`` as ``<tr>…</tr>``."""
+    header = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    ident = f' id="{table_id}"' if table_id else ""
+    return (
+        f'<table class="glossary"{ident}><thead><tr>{header}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
 def note_html(text: str) -> str:
     """A note paragraph."""
     return f'<p class="note">{html.escape(text)}</p>'
