@@ -1257,6 +1257,14 @@ def migrate(
     """
     bad = stale = False
     for path in files:
+        if is_platform_pack(path):
+            # a pack has no schema_version of its own: it is part of the scenario naming it
+            out.print(
+                f"{shown(path)}: a platform rule pack, nothing to migrate",
+                markup=False,
+                highlight=False,
+            )
+            continue
         try:
             done = migrate_file(path)
         except ScenarioError as e:
