@@ -1112,12 +1112,18 @@ class ContactReason(Model):
     refunds if the customer insists (their type's ``refund_insistence``); ``never``."""
     refund_yuan: Yuan | None = None
     """Refund per granted issue; a promotion's reasons default to the money at stake."""
+    refund_route: str | None = Field(None, pattern=NAME)
+    """How a granted refund is paid: one of the platform's ``refund_routes`` (小额打款,
+    部分退款, …), whose ``handle_seconds`` the answering agent spends on top (null: the
+    handle time covers it)."""
     redial_probability: Probability | None = None
     """Overrides the journey's ``redial_probability`` (money at stake: 0.8 [X])."""
     activity_profile: ActivityProfile | None = None
     """Overrides ``customers.activity_profile`` for this reason's lags."""
 
-    unset_omitted: ClassVar[frozenset[str]] = frozenset({"activity_profile", "only_if_unshipped"})
+    unset_omitted: ClassVar[frozenset[str]] = frozenset(
+        {"activity_profile", "only_if_unshipped", "refund_route"}
+    )
 
     @field_validator("activity_profile")
     @classmethod
@@ -1780,6 +1786,16 @@ class PriceProtectionRule(Model):
         return self
 
 
+class RefundRoute(Model):
+    """A way a shop pays a refund on the platform, and the agent time it takes."""
+
+    label: Annotated[str, Field(min_length=1, max_length=60)]
+    handle_seconds: Annotated[float, Field(ge=0, le=3600, allow_inf_nan=False, strict=True)]
+    """Seconds the agent granting a refund spends on the route, on top of the contact's
+    handle time (opening the tool, the amount, the note, the buyer's confirmation)."""
+    source: str = Field(pattern=NAME)
+
+
 class PlatformRules(Model):
     """A platform's service rules (``configs/platforms/``): its KPIs, each with a source.
 
@@ -1787,7 +1803,7 @@ class PlatformRules(Model):
     reads it and overrides what the mapping sets (``kpis.response_3min_rate.threshold``).
     """
 
-    unset_omitted: ClassVar[frozenset[str]] = frozenset({"price_protection"})
+    unset_omitted: ClassVar[frozenset[str]] = frozenset({"price_protection", "refund_routes"})
 
     pack: str | None = Field(None, pattern=NAME)
     """The bundled pack the rules come from (null: written out in the scenario)."""
@@ -1802,10 +1818,19 @@ class PlatformRules(Model):
     price_protection: PriceProtectionRule | None = None
     """The platform's 价保 (null: none stated; a ``price_protection`` promotion then uses
     its own terms or their defaults)."""
+    refund_routes: dict[Annotated[str, Field(pattern=NAME)], RefundRoute] = Field(
+        default_factory=dict
+    )
+    """How refunds can be paid, by name; a reason's ``refund_route`` picks one."""
 
     @model_validator(mode="after")
     def _sources_exist(self) -> PlatformRules:
         problems = []
+        for name, route in self.refund_routes.items():
+            if route.source not in self.sources:
+                problems.append(
+                    f"refund_routes.{name}.source: no source {_q(route.source)} in sources"
+                )
         pp = self.price_protection
         if pp is not None:
             for field, key in (("source", pp.source), ("share_source", pp.share_source)):
@@ -2035,6 +2060,18 @@ class Scenario(Model):
                     problems.append(f"{where}.channel_mix.{c}: unknown channel {_q(c)}")
             if reason.anchor == "price_drop" and where not in fixed_anchor:
                 problems.append(f"{where}.anchor: price_drop is only for a price_protection claim")
+            route = reason.refund_route
+            if route is not None:
+                routes = self.platform.refund_routes if self.platform is not None else {}
+                if route not in routes:
+                    known_routes = ", ".join(routes) or "none: name a platform with refund_routes"
+                    problems.append(
+                        f"{where}.refund_route: unknown route {_q(route)} ({known_routes})"
+                    )
+                elif reason.refund_policy == "never":
+                    problems.append(
+                        f"{where}.refund_route: the reason never refunds (refund_policy: never)"
+                    )
         known = set(seen) | arrival_reasons
         for c, spec in self.channels.items():
             if spec.bot is None:

@@ -239,6 +239,8 @@ class Reason:
     refund_yuan: float
     redial_probability: float | None
     mix: tuple[float, ...]
+    refund_seconds: float = 0.0
+    """Agent seconds a granted refund adds to its contact (the reason's ``refund_route``)."""
 
 
 _POLICY = {"never": NEVER, "if_insist": IF_INSIST, "always": ALWAYS}
@@ -268,6 +270,11 @@ def _rules(scenario: Scenario, spec: ContactReason, promo: bool, field: str | No
         ),
         redial_probability=spec.redial_probability,
         mix=tuple(spec.channel_mix.get(c, 0.0) for c in channels),
+        refund_seconds=(
+            scenario.platform.refund_routes[spec.refund_route].handle_seconds
+            if spec.refund_route is not None and scenario.platform is not None
+            else 0.0
+        ),
     )
 
 
