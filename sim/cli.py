@@ -650,6 +650,13 @@ def lab(
         list[str] | None,
         typer.Option(help="Your own variant: 'NAME: path=value; path=value' (repeatable)."),
     ] = None,
+    target: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A target the short agent-hours are counted against, as staff takes it "
+            "(repeatable; default: service_level>=0.8 on every customer-facing channel)."
+        ),
+    ] = None,
     set_: SetOption = None,
     replications: ReplicationsOption = None,
     seed: SeedOption = None,
@@ -683,6 +690,7 @@ def lab(
             overrides,
             variant or [],
             only=only,
+            targets=target or [],
             out=commands.Out(out_dir, force, lang=lang, images=images),
             options=_options(workers, backend, address, yes),
             listener=listener,
@@ -702,16 +710,23 @@ def lab_table(result: commands.Lab) -> Table:
     )
     table.add_column("#", justify="right")
     table.add_column("variant")
-    shown_metrics = ("net_yuan", "contacts", "lost_orders", "refunds_yuan", lablib.BREACH_DAYS)
+    shown_metrics = (
+        "net_yuan",
+        "contacts",
+        "lost_orders",
+        "refunds_yuan",
+        lablib.SHORT_HOURS,
+        lablib.BREACH_DAYS,
+    )
     metrics = [m for m in shown_metrics if m in result.ranking[0].figures]
+    own = {lablib.BREACH_DAYS: "KPI breach days", lablib.SHORT_HOURS: "short agent-hours"}
     for m in metrics:
-        header = "KPI breach days" if m == lablib.BREACH_DAYS else catalog.label(m)
-        table.add_column(header, justify="right")
+        table.add_column(own.get(m) or catalog.label(m), justify="right")
     table.add_column("gap to next", justify="right")
     for r in result.ranking:
         cells = []
         for m in metrics:
-            kind = "decimal" if m == lablib.BREACH_DAYS else catalog.fmt_of(m)
+            kind = "decimal" if m in own else catalog.fmt_of(m)
             mean, lo, hi = r.figures[m]
             stat: Stat | None = None
             if math.isfinite(mean):
@@ -737,7 +752,9 @@ def lab_table(result: commands.Lab) -> Table:
     legend = "; ".join(f"{shown(r.arm)}: {shown(r.variant.title)}" for r in result.ranking)
     table.caption = (
         f"{legend}. net: the promotion arm's net (the baseline is common to every variant); "
-        "kpi_breach_days: days × platform KPIs missing their bar; lab.csv has every figure"
+        "short agent-hours: short of the targets by Erlang on each replication's load "
+        f"({', '.join(str(t) for t in result.targets)}); kpi_breach_days: days × platform "
+        "KPIs missing their bar; lab.csv has every figure"
     )
     return table
 

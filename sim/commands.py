@@ -420,6 +420,8 @@ class Lab:
     comparison: comparelib.Comparison
     variants: list[lablib.Variant]
     ranking: list[lablib.Ranked]
+    targets: tuple[staffing.Target, ...] = ()
+    """What the ranking's short agent-hours are counted against."""
 
 
 def lab(
@@ -428,6 +430,7 @@ def lab(
     extra: Sequence[str],
     *,
     only: Sequence[str] = (),
+    targets: Sequence[str] = (),
     out: Out = Out(),
     options: Options = Options(),
     listener: Listener | None = None,
@@ -436,7 +439,9 @@ def lab(
 
     ``base``: overrides of every arm (``--set``, ``--replications``, ``--seed``);
     ``extra``: ``--variant`` texts; ``only``: the built-in variants to keep (all if empty;
-    ``as-written`` is always the reference). A compare folder with ``lab.csv``.
+    ``as-written`` is always the reference); ``targets``: what the short agent-hours are
+    counted against (``--target`` texts; default :func:`sim.lab.default_targets`). A
+    compare folder with ``lab.csv``.
     """
     listener = listener or Listener()
     reference = load(path, base, listener)
@@ -445,6 +450,15 @@ def lab(
         mine = [lablib.parse_variant(text) for text in extra]
     except ValueError as e:
         raise BadInput(f"promosim lab: {e}") from None
+    try:
+        goals = (
+            [staffing.parse_target(text) for text in targets]
+            if targets
+            else lablib.default_targets(reference.scenario)
+        )
+        staffing.check_targets(reference.scenario, goals)
+    except ScenarioError as e:
+        raise BadInput(str(e)) from None
     known = [v.name for v in builtin]
     unknown = [name for name in only if name not in known]
     if unknown:
@@ -460,9 +474,9 @@ def lab(
         raise BadInput(f"--variant: the name(s) {', '.join(repeated)} are taken")
     loaded = [load(path, [*base, *v.sets, f"name={v.name}"], listener) for v in variants]
     folder = compare(loaded, out=out, options=options, listener=listener, named_by=reference)
-    ranking = lablib.rank(folder.result, variants)
+    ranking = lablib.rank(folder.result, variants, goals)
     files = {**folder.files, "lab.csv": lab_csv(ranking)}
-    lab = Lab(folder.result, variants, ranking)
+    lab = Lab(folder.result, variants, ranking, tuple(goals))
     return Folder(folder.kind, files, folder.target, out, lab, folder.caches)
 
 
