@@ -41,6 +41,7 @@ from sim.outputs import (
     FOLDERS,
     MANIFEST,
     REPORT,
+    WORKBOOK,
     DiskCache,
     FileContent,
     OutputError,
@@ -52,6 +53,7 @@ from sim.outputs import (
     default_run_dir,
     folder_kind,
     folder_manifest,
+    folder_workbook,
     lab_csv,
     run_files,
     staff_files,
@@ -300,10 +302,11 @@ def _folder(
 
 
 def write(folder: Folder[Any], listener: Listener | None = None) -> Path:
-    """Write a command's folder atomically, its report built from its files; return it.
+    """Write a command's folder atomically, its report and workbook built from its files.
 
     A default folder name that is taken gets a suffix; a taken ``--out`` is bad input.
-    The folder's caches of finished replications are removed once it is written.
+    The folder's caches of finished replications are removed once it is written. Returns
+    the folder.
     """
     listener = listener or Listener()
     out = folder.out
@@ -316,10 +319,11 @@ def write(folder: Folder[Any], listener: Listener | None = None) -> Path:
     # the report (and its pictures) go in before the folder appears, unless it is a file
     # already (a run's, built from the files in memory) and there are no pictures
     finish = report_in if out.images is not None or REPORT not in folder.files else None
+    files = {**folder.files, WORKBOOK: folder_workbook(folder.kind, folder.files, out.lang)}
     try:
         written = write_run(
             folder.target,
-            folder.files,
+            files,
             force=out.force,
             unique=out.folder is None,
             finish=finish,

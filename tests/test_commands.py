@@ -20,7 +20,7 @@ from sim.commands import BadInput, Folder, Listener, Options, Out
 from sim.compare import Comparison
 from sim.experiment import RunResult
 from sim.loading import LoadedScenario, load_scenario
-from sim.outputs import FOLDERS, MANIFEST, REPORT, TOOL, folder_kind, header
+from sim.outputs import FOLDERS, MANIFEST, REPORT, TOOL, WORKBOOK, folder_kind, header
 from tests.conftest import CONFIGS, tiny_scenario
 
 ONE = Options(workers=1, command=("promosim", "test"))
@@ -79,7 +79,7 @@ def test_run_returns_its_folder_before_writing_it(tiny: LoadedScenario, tmp_path
     assert isinstance(folder, Folder) and isinstance(folder.result, RunResult)
     assert folder.kind == "run" and folder.target == out.folder
     assert not out.folder.exists()  # contents only: nothing written yet
-    assert tuple(folder.files) == FOLDERS["run"].files
+    assert (*folder.files, WORKBOOK) == FOLDERS["run"].files  # the workbook: when written
     assert folder.manifest["tool"] == TOOL and folder.manifest["kind"] == "run"
     assert folder.manifest["command"] == ["promosim", "test"]
     assert folder.manifest["config_hash"] == tiny.hash
