@@ -27,7 +27,7 @@ from sim import compare as comparelib
 from sim import lab as lablib
 from sim.catalog import EFFECT_PREFIX
 from sim.compare import Comparison, Sweep, TornadoBar
-from sim.config import Scenario
+from sim.config import MAX_CONCURRENCY, Scenario
 from sim.demand import Arm, reasons_of
 from sim.experiment import Runner, RunResult, arms_of, event_log_of
 from sim.loading import (
@@ -725,14 +725,30 @@ def agent_counts(text: str) -> list[int]:
 
 
 def erlang(
-    rate: float, aht: float, agents: str, patience: float | None, threshold: float
+    rate: float,
+    aht: float,
+    agents: str,
+    patience: float | None,
+    threshold: float,
+    concurrency: int = 1,
 ) -> list[tuple[int, QueueFigures]]:
-    """Exact Erlang C (``patience`` None) or Erlang A figures for each agent count."""
+    """Exact Erlang C (``patience`` None) or Erlang A figures for each agent count.
+
+    With ``concurrency`` k each agent holds k contacts at once (chat): ``n`` agents are
+    ``n·k`` servers, each contact one slot for its handle time, as ``staff`` plans a chat
+    desk. The figures' ``agents`` are then the servers; their occupancy is busy slots ÷
+    slots, the same as busy agent-time ÷ agent-time with a chat counted 1/k of an agent.
+    """
     if aht <= 0:
         raise BadInput("--aht: must be greater than 0 seconds")
     if patience is not None and patience <= 0:
         raise BadInput("--patience: must be greater than 0 seconds (omit it for Erlang C)")
-    return [(n, staffing.erlang_a(rate, aht, patience, n, threshold)) for n in agent_counts(agents)]
+    if not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise BadInput(f"--concurrency: {concurrency} is not from 1 to {MAX_CONCURRENCY}")
+    return [
+        (n, staffing.erlang_a(rate, aht, patience, n * concurrency, threshold))
+        for n in agent_counts(agents)
+    ]
 
 
 @dataclass(frozen=True)

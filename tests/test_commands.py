@@ -157,6 +157,9 @@ def test_bad_input_is_an_exception_with_the_message(tiny: LoadedScenario, tmp_pa
     with pytest.raises(BadInput, match="at least 1 agent"):
         commands.erlang(30, 300, "0:2", None, 20)
     assert [n for n, _ in commands.erlang(30, 300, "3:4", None, 20)] == [3, 4]
+    for k in (0, 21):
+        with pytest.raises(BadInput, match="--concurrency"):
+            commands.erlang(30, 300, "3", None, 20, concurrency=k)
     assert (taken / "mine.txt").read_text() == "keep"
     assert not (tmp_path / ".promosim-cache").exists()  # refused before any work
 
