@@ -73,6 +73,9 @@ ROW_METRIC: Mapping[str, str] = {
 }
 """Long tables: the column naming each row's metric, whose format its figures take."""
 
+METRIC_TABLES = frozenset({"intervals.csv", "staffing.csv"})
+"""Wide tables: a column not in :data:`COLUMN_LABELS` is a metric (with a CI end)."""
+
 # A column's own format, whatever its row (agents are time averages: one decimal).
 _COLUMN_FORMATS: Mapping[str, str] = {
     "replication": "0",
@@ -162,39 +165,48 @@ def sheet_name(file: str, taken: Sequence[str] = ()) -> str:
 def column_label(table: str, column: str, lang: str = "en") -> str:
     """The header label of ``column`` of ``table`` in ``lang`` (the key if none is known).
 
-    A metric's (``asa_seconds``, ``phone.service_level``) is the catalog's, its channel
-    first; ``_ci95_lo``, ``_low`` … ends are said after it.
+    A metric's (``asa_seconds``, ``phone.service_level`` in :data:`METRIC_TABLES`) is the
+    catalog's, its channel first; ``_ci95_lo``, ``_low`` … ends are said after it.
     """
     zh = lang == "zh"
     own = _TABLE_LABELS.get((table, column)) or COLUMN_LABELS.get(column)
     if own is not None:
         return own[zh]
-    for end, words in _SUFFIXES.items():
-        if column.endswith(end) and _metric_label(column.removesuffix(end), lang):
-            base = _metric_label(column.removesuffix(end), lang)
-            return f"{base}（{words[1]}）" if zh else f"{base} ({words[0]})"
-    return _metric_label(column, lang) or column
-
-
-def _metric_label(key: str, lang: str) -> str | None:
-    m = catalog.lookup(key)
-    if m is None:
-        return None
+    found = _metric_column(table, column)
+    if found is None:
+        return column
+    key, end = found
     head, _, tail = key.rpartition(".")
+    m = catalog.lookup(key)
+    assert m is not None
+    label = m.label(lang)
     if head and tail in catalog.CHANNEL_METRICS and m.key == tail:
-        return f"{head} · {m.label(lang)}"  # the channel: phone · service level
-    return m.label(lang)
+        label = f"{head} · {label}"  # the channel: phone · service level
+    if end:
+        words = _SUFFIXES[end]
+        label = f"{label}（{words[1]}）" if zh else f"{label} ({words[0]})"
+    return label
+
+
+def _metric_column(table: str, column: str) -> tuple[str, str] | None:
+    """The catalog metric a column of a metric table holds, and its end (``_ci95_lo``)."""
+    if table not in METRIC_TABLES or column in COLUMN_LABELS:
+        return None
+    for end in ("", *_SUFFIXES):
+        key = column.removesuffix(end) if end else column
+        if (not end or key != column) and catalog.lookup(key) is not None:
+            return key, end
+    return None
 
 
 def _column_format(table: str, column: str) -> str | None:
     """A column's own number format (None: the row's metric's, or General)."""
     if column in _COLUMN_FORMATS:
         return _COLUMN_FORMATS[column]
-    if column in _FIGURES or column in COLUMN_LABELS or (table, column) in _TABLE_LABELS:
+    found = _metric_column(table, column)
+    if found is None:
         return None
-    for end in _SUFFIXES:
-        column = column.removesuffix(end)
-    m = catalog.lookup(column)
+    m = catalog.lookup(found[0])
     return None if m is None else FORMATS[m.fmt]
 
 

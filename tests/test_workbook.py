@@ -164,3 +164,18 @@ def test_the_event_log_stays_in_its_csvs(tiny: LoadedScenario, tmp_path: Path) -
     book = load_workbook(io.BytesIO(folder_workbook("run", folder.files)))
     assert "orders" not in book.sheetnames and "contacts" not in book.sheetnames
     assert book.sheetnames[:3] == ["replications", "intervals", "daily"]
+
+
+def test_labels_name_metrics_only_where_columns_are_metrics() -> None:
+    assert (
+        column_label("intervals.csv", "asa_seconds_ci95_hi", "zh")
+        == "平均应答时长（秒）（95% 置信上限）"
+    )
+    assert column_label("staffing.csv", "chat.service_level_low") == "chat · service level (low)"
+    assert column_label("roster.csv", "agents", "zh") == "预约坐席数"
+    # a sweep's varied path is no metric, even where its last part is one's name
+    path = "staffing.groups.0.schedule.agents"
+    assert column_label("sweep.csv", path, "zh") == path
+    text = f"{path},metric,mean\n4,contacts,12.5\n"
+    ws = load_workbook(io.BytesIO(workbook.workbook({"sweep.csv": text})))["sweep"]
+    assert ws.cell(2, 1).number_format == "General" and ws.cell(2, 3).number_format == "#,##0"
