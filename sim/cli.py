@@ -187,7 +187,7 @@ def _check_work(runs: list[tuple[Scenario, int]], yes: bool) -> None:
 
 
 def _notices(loaded: LoadedScenario) -> None:
-    """Tell the user which files were upgraded from an older format on load."""
+    """Tell the user which files were upgraded on load, and the scenario's warnings."""
     commands.notices(loaded, _Console())
 
 

@@ -194,9 +194,11 @@ def load(path: Path, overrides: Sequence[str], listener: Listener) -> LoadedScen
 
 
 def notices(loaded: LoadedScenario, listener: Listener) -> None:
-    """Tell which files were upgraded from an older format on load."""
+    """Tell which files were upgraded from an older format on load, and its warnings."""
     for notice in loaded.notices:
         listener.say(f"notice: {notice}")
+    for warning in loaded.warnings:
+        listener.say(f"warning: {warning}")
 
 
 def overrides(set_: Sequence[str] | None, replications: int | None, seed: int | None) -> list[str]:
