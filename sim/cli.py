@@ -37,7 +37,7 @@ from rich.text import Text
 from sim import catalog, commands, review, staffing, worksize
 from sim import compare as comparelib
 from sim import lab as lablib
-from sim.config import SCHEMA_VERSION, Scenario, scenario_json_schema
+from sim.config import MAX_CONCURRENCY, SCHEMA_VERSION, Scenario, scenario_json_schema
 from sim.experiment import ClusterError, RunResult, paired_daily, silence_foreign_logs
 from sim.loading import (
     LoadedScenario,
@@ -187,7 +187,7 @@ def _check_work(runs: list[tuple[Scenario, int]], yes: bool) -> None:
 
 
 def _notices(loaded: LoadedScenario) -> None:
-    """Tell the user which files were upgraded from an older format on load."""
+    """Tell the user which files were upgraded on load, and the scenario's warnings."""
     commands.notices(loaded, _Console())
 
 
@@ -1332,23 +1332,40 @@ def erlang(
     threshold: Annotated[
         float, typer.Option(help="Service-level threshold, seconds.", min=0)
     ] = 20.0,
+    concurrency: Annotated[
+        int,
+        typer.Option(
+            help="Contacts one agent holds at once (chat, as channels.<c>.concurrency): "
+            "N agents are N × this servers.",
+            min=1,
+            max=MAX_CONCURRENCY,
+        ),
+    ] = 1,
 ) -> None:
-    """Exact Erlang C (no abandonment) or Erlang A (exponential patience) figures."""
+    """Exact Erlang C (no abandonment) or Erlang A (exponential patience) figures.
+
+    With --concurrency K (a chat desk) each agent holds K contacts at once: N agents are
+    N·K servers, as `promosim staff` plans a chat channel.
+    """
     with _bad_inputs():
-        figures = commands.erlang(rate, aht, agents, patience, threshold)
+        figures = commands.erlang(rate, aht, agents, patience, threshold, concurrency)
     model = "Erlang C" if patience is None else f"Erlang A (patience {patience:g} s)"
     load = rate * aht / 3600.0
+    desk = (
+        "" if concurrency == 1 else f" · concurrency {concurrency} (agents × {concurrency} slots)"
+    )
     table = Table(
         title=f"{model} · {rate:g} contacts/h · AHT {aht:g} s · load {load:.2f} Erlang · "
-        f"SL threshold {threshold:g} s"
+        f"SL threshold {threshold:g} s{desk}"
     )
     metrics = ("service_level", "abandon_rate", "asa_seconds", "mean_wait_seconds")
     for col in ("agents", "P(wait)", *(catalog.label(k) for k in metrics), "occupancy"):
         table.add_column(col, justify="right")
     for n, f in figures:
         if not f.stable:
+            servers = "agents" if concurrency == 1 else "slots"
             table.add_row(
-                str(n), "1", "unstable: load ≥ agents and nobody abandons", "", "", "", ""
+                str(n), "1", f"unstable: load ≥ {servers} and nobody abandons", "", "", "", ""
             )
             continue
         table.add_row(

@@ -27,7 +27,7 @@ from sim import compare as comparelib
 from sim import lab as lablib
 from sim.catalog import EFFECT_PREFIX
 from sim.compare import Comparison, Sweep, TornadoBar
-from sim.config import Scenario
+from sim.config import MAX_CONCURRENCY, Scenario
 from sim.demand import Arm, reasons_of
 from sim.experiment import Runner, RunResult, arms_of, event_log_of
 from sim.loading import (
@@ -41,6 +41,7 @@ from sim.outputs import (
     FOLDERS,
     MANIFEST,
     REPORT,
+    WORKBOOK,
     DiskCache,
     FileContent,
     OutputError,
@@ -52,6 +53,7 @@ from sim.outputs import (
     default_run_dir,
     folder_kind,
     folder_manifest,
+    folder_workbook,
     lab_csv,
     run_files,
     staff_files,
@@ -192,9 +194,11 @@ def load(path: Path, overrides: Sequence[str], listener: Listener) -> LoadedScen
 
 
 def notices(loaded: LoadedScenario, listener: Listener) -> None:
-    """Tell which files were upgraded from an older format on load."""
+    """Tell which files were upgraded from an older format on load, and its warnings."""
     for notice in loaded.notices:
         listener.say(f"notice: {notice}")
+    for warning in loaded.warnings:
+        listener.say(f"warning: {warning}")
 
 
 def overrides(set_: Sequence[str] | None, replications: int | None, seed: int | None) -> list[str]:
@@ -300,10 +304,11 @@ def _folder(
 
 
 def write(folder: Folder[Any], listener: Listener | None = None) -> Path:
-    """Write a command's folder atomically, its report built from its files; return it.
+    """Write a command's folder atomically, its report and workbook built from its files.
 
     A default folder name that is taken gets a suffix; a taken ``--out`` is bad input.
-    The folder's caches of finished replications are removed once it is written.
+    The folder's caches of finished replications are removed once it is written. Returns
+    the folder.
     """
     listener = listener or Listener()
     out = folder.out
@@ -316,10 +321,11 @@ def write(folder: Folder[Any], listener: Listener | None = None) -> Path:
     # the report (and its pictures) go in before the folder appears, unless it is a file
     # already (a run's, built from the files in memory) and there are no pictures
     finish = report_in if out.images is not None or REPORT not in folder.files else None
+    files = {**folder.files, WORKBOOK: folder_workbook(folder.kind, folder.files, out.lang)}
     try:
         written = write_run(
             folder.target,
-            folder.files,
+            files,
             force=out.force,
             unique=out.folder is None,
             finish=finish,
@@ -735,14 +741,30 @@ def agent_counts(text: str) -> list[int]:
 
 
 def erlang(
-    rate: float, aht: float, agents: str, patience: float | None, threshold: float
+    rate: float,
+    aht: float,
+    agents: str,
+    patience: float | None,
+    threshold: float,
+    concurrency: int = 1,
 ) -> list[tuple[int, QueueFigures]]:
-    """Exact Erlang C (``patience`` None) or Erlang A figures for each agent count."""
+    """Exact Erlang C (``patience`` None) or Erlang A figures for each agent count.
+
+    With ``concurrency`` k each agent holds k contacts at once (chat): ``n`` agents are
+    ``n·k`` servers, each contact one slot for its handle time, as ``staff`` plans a chat
+    desk. The figures' ``agents`` are then the servers; their occupancy is busy slots ÷
+    slots, the same as busy agent-time ÷ agent-time with a chat counted 1/k of an agent.
+    """
     if aht <= 0:
         raise BadInput("--aht: must be greater than 0 seconds")
     if patience is not None and patience <= 0:
         raise BadInput("--patience: must be greater than 0 seconds (omit it for Erlang C)")
-    return [(n, staffing.erlang_a(rate, aht, patience, n, threshold)) for n in agent_counts(agents)]
+    if not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise BadInput(f"--concurrency: {concurrency} is not from 1 to {MAX_CONCURRENCY}")
+    return [
+        (n, staffing.erlang_a(rate, aht, patience, n * concurrency, threshold))
+        for n in agent_counts(agents)
+    ]
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,8 @@ Rate = Annotated[float, Field(ge=0, le=1e7, allow_inf_nan=False, strict=True)]
 """Contacts per hour."""
 Agents = Annotated[int, Field(ge=0, le=100_000, strict=True)]
 """A number of agents."""
+MAX_CONCURRENCY = 20
+"""Most contacts of a channel one agent may hold at once (``channels.<c>.concurrency``)."""
 
 
 # --------------------------------------------------------------------------- distributions
@@ -406,7 +408,7 @@ class Channel(Model):
     """Time a waiting customer stays before abandoning; null = infinite patience."""
     service_level_seconds: Annotated[float, Field(ge=0, le=86400, strict=True)] = 20
     """Threshold of ``service_level``: answered within it ÷ offered."""
-    concurrency: Annotated[int, Field(ge=1, le=20, strict=True)] = 1
+    concurrency: Annotated[int, Field(ge=1, le=MAX_CONCURRENCY, strict=True)] = 1
     """Contacts of this channel one agent can hold at once (chat: typically 2–4)."""
     silent_abandon_share: Annotated[float, Field(ge=0, le=1, strict=True)] = 0.0
     """Of the contacts that abandon, the share who leave without a word (chat: 0.7,

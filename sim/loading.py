@@ -19,7 +19,8 @@ The stages:
    ``{dist: lognormal, median: …, sigma: …}`` to ``{dist: exponential, mean: …}`` does not
    leave stale fields behind;
 3. apply ``--set field.path=value`` overrides (values parsed as YAML);
-4. validate with :class:`sim.config.Scenario`.
+4. validate with :class:`sim.config.Scenario`; then the values that look like a slip are
+   located as warnings (:mod:`sim.plausibility`), which never stop a load.
 
 The canonical resolved form is ``scenario.model_dump(mode="json")`` (defaults included); its
 sha256 over sorted, compact JSON is the config hash, so comments, key order, formatting and
@@ -55,7 +56,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.representer import RoundTripRepresenter
 
-from sim import migrations
+from sim import migrations, plausibility
 from sim.config import NAME, PathErrors, PlatformRules, Scenario
 from sim.files import UnreadableFile, read_bounded
 from sim.text import shown as _printable  # the one escaping rule for shown text
@@ -153,6 +154,10 @@ class LoadedScenario:
     notices: tuple[str, ...] = ()
     """One line per older-format file upgraded and per change made (``file:line: path:
     renamed to …``), in the order the files were read; for the user, not errors."""
+    warnings: tuple[Problem, ...] = ()
+    """Values that look like a slip (:mod:`sim.plausibility`: a percentage typed for a
+    factor, a value outside its sourced range, agents far too few for the load), each
+    where it was written; not errors."""
 
 
 @dataclass(frozen=True)
@@ -407,6 +412,10 @@ def _load(
     except ValueError as exc:  # a NaN or infinity that slipped past the models
         msg = f"the resolved scenario is not plain JSON data: {exc}"
         raise ScenarioError([Problem(display, None, "", msg)]) from None
+    warnings = []
+    for field, message in plausibility.warnings(scenario):
+        loc = _locate(field, smap)
+        warnings.append(Problem(loc.file, loc.line, _dotted(field), message))
     return LoadedScenario(
         scenario=scenario,
         source=fs_path,
@@ -415,6 +424,7 @@ def _load(
         resolved=resolved,
         hash=digest,
         notices=tuple(chain.notices),
+        warnings=tuple(_sorted(warnings, order)),
     )
 
 

@@ -15,9 +15,10 @@ C0 and C1 controls, DEL, line and paragraph separators, bidirectional overrides,
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["json_dumps", "shown"]
+__all__ = ["json_dumps", "shown", "text_lines"]
 
 
 def shown(text: object, *, lines: bool = False) -> str:
@@ -48,3 +49,17 @@ def json_dumps(value: Any, **options: Any) -> str:
     return "".join(
         c if c == "\n" or c.isprintable() else json.dumps(c, ensure_ascii=True)[1:-1] for c in text
     )
+
+
+def text_lines(text: str) -> Iterator[str]:
+    r"""The lines of a text, each with its newline, one at a time (a CSV's rows to read).
+
+    What ``io.StringIO(text)`` yields, without its copy of the whole text at four bytes a
+    character (144 MB for a year's intervals.csv of 36 MB): only ``\n`` ends a line.
+    """
+    start, size = 0, len(text)
+    while start < size:
+        end = text.find("\n", start)
+        end = size if end < 0 else end + 1
+        yield text[start:end]
+        start = end
