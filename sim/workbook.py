@@ -15,8 +15,10 @@ the bytes in place, and promosim never reads them back.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
+import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 
 from openpyxl import Workbook
@@ -24,6 +26,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.xml.constants import ARC_CORE
+from openpyxl.xml.functions import tostring
 
 from sim import catalog
 from sim.catalog import Format
@@ -316,6 +320,31 @@ def workbook(tables: Mapping[str, str], lang: str = "en") -> bytes:
         _sheets(wb, table, taken, csv.reader(lines), lang)
     if not taken:
         wb.create_sheet("empty")
+    # the same tables give the same bytes: no clock in the properties or the zip's entries
+    wb.properties.creator = "promosim"
+    wb.properties.created = FIXED_TIME
     buf = io.BytesIO()
     wb.save(buf)
-    return buf.getvalue()
+    # saving stamps "modified" with the clock: the properties are written again without it
+    wb.properties.modified = FIXED_TIME
+    return _without_times(buf.getvalue(), {ARC_CORE: tostring(wb.properties.to_tree())})
+
+
+FIXED_TIME = dt.datetime(2000, 1, 1)
+"""The workbook's created and modified time: a fixed one, so its bytes repeat."""
+
+
+def _without_times(data: bytes, replaced: Mapping[str, bytes]) -> bytes:
+    """The zip ``data`` with every entry dated :data:`FIXED_TIME`, in the same order.
+
+    The entries named in ``replaced`` hold those bytes instead of their own.
+    """
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            body = replaced.get(info.filename)
+            dst.writestr(fixed, src.read(info.filename) if body is None else body)
+    return out.getvalue()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import datetime as dt
 import io
 from pathlib import Path
 from typing import Any
@@ -179,3 +180,18 @@ def test_labels_name_metrics_only_where_columns_are_metrics() -> None:
     text = f"{path},metric,mean\n4,contacts,12.5\n"
     ws = load_workbook(io.BytesIO(workbook.workbook({"sweep.csv": text})))["sweep"]
     assert ws.cell(2, 1).number_format == "General" and ws.cell(2, 3).number_format == "#,##0"
+
+
+def test_the_same_tables_give_the_same_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No clock inside: saved an hour apart (the clock moved on), the workbooks are equal."""
+    tables = {"summary.csv": "metric,mean\nservice_level,0.5\n"}
+    first = workbook.workbook(tables)
+
+    class Later(dt.datetime):
+        @classmethod
+        def now(cls, tz: dt.tzinfo | None = None) -> Later:
+            return cls(2031, 5, 6, 7, 8, 9, tzinfo=tz)
+
+    monkeypatch.setattr("openpyxl.writer.excel.datetime.datetime", Later)
+    monkeypatch.setattr("time.localtime", lambda *_: (2031, 5, 6, 7, 8, 9, 0, 0, 0))
+    assert workbook.workbook(tables) == first
