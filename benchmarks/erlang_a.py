@@ -218,7 +218,7 @@ def run(contacts: int, repeats: int = 2, seed: int = 20261122) -> Result:
         streams = Streams(s.seed, 0)
         t0 = time.perf_counter()
         demand = generate(s, streams)
-        result = simulate_center(s, demand.contacts, streams.issue)
+        result = simulate_center(s, demand.contacts, streams.issues)
         t1 = time.perf_counter()
         replication_metrics(s, demand.contacts, result, demand)
         t2 = time.perf_counter()

@@ -72,7 +72,7 @@ def run_arm(
         else memo.demand(scenario, replication, arm)
     )
     tally = Tally(scenario)
-    for result in stream_center(scenario, demand.take, streams.issue, named=streams):
+    for result in stream_center(scenario, demand.take, streams.issues, named=streams):
         tally.add(result)
     # the last result carries the agents' overtime
     return tally.finish(result, demand.orders, demand.promotion_active)
@@ -182,7 +182,7 @@ def event_log_of(scenario: Scenario, replication: int = 0, arm: Arm = "promotion
         def take(before: float) -> Contacts:
             return lines.inputs(demand.take(before))
 
-        for result in stream_center(scenario, take, streams.issue, named=streams):
+        for result in stream_center(scenario, take, streams.issues, named=streams):
             yield lines.add(result)
         yield lines.close()
 

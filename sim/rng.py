@@ -1,4 +1,4 @@
-"""Named random streams: one numpy ``Generator`` per random process and replication.
+"""Named random streams (numpy ``Generator``s) and the issues' counter-based uniforms.
 
 Every random process in a replication (an arrival stream, the handle times of a channel, …)
 draws from its own stream, derived as ``SeedSequence(seed, spawn_key=(replication, key))``
@@ -11,15 +11,17 @@ keeps common random numbers sharp between arms. Nothing here touches global stat
 A stream's generator is seeded as ``Generator(PCG64(SeedSequence(...)))`` would be, bit for
 bit, without running numpy's ``SeedSequence``: its hashing of the entropy into a pool and of
 the pool into PCG64's seed is restated below in Python ints, and the part that depends only
-on the seed and the replication is done once per replication. A replication asks for a
-stream for every issue that has a follow-up: numpy's own path costs 13–20 µs a stream,
-about a tenth of a replication's time; this one about 5 µs. The engine has the seeds of a
-chunk of input contacts' issue streams hashed at once in numpy (:meth:`Streams.issue_seeds`)
-and makes a stream from its seed when the issue first needs it (about 3 µs).
+on the seed and the replication is done once per replication.
+
+A customer issue's follow-ups (redials, repeats, transfers) draw from no generator: the
+uniforms of every issue of a replication are one function of the issue's key and a draw
+counter (:class:`IssueDraws`), so they can be computed for a chunk of issues at once in
+numpy, or for one issue in Python ints, and the two give the same bits.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 from typing import Any
@@ -35,11 +37,11 @@ def stream_key(name: str) -> int:
 
 
 ISSUE_KEY = 0x155_0E
-"""Spawn-key part that sets issue streams apart from named streams (whose keys are sha256)."""
+"""Spawn-key part that sets the issues' words apart from named streams (keys from sha256)."""
 
 
 class Streams:
-    """The named random streams of one replication.
+    """The named random streams of one replication, and its issues' uniforms.
 
     Args:
         seed: The scenario's seed.
@@ -54,11 +56,6 @@ class Streams:
         run += [0] * (_POOL - len(run))  # numpy pads the run's entropy when there is a spawn key
         self._named = _Prefix.of(run + _words(replication))
         """The pool of named streams before their key."""
-        self._issues = _Prefix.of(run + _words(replication) + [ISSUE_KEY])
-        """The pool of issue streams before their key's two words."""
-        self._high: dict[int, _Prefix] = {}
-        """The pool of issue streams before their key's low word, by its high word: a key's
-        high word is one of a few (a reason or an arrival stream, the day / 256)."""
 
     def __call__(self, name: str) -> np.random.Generator:
         """A fresh generator for the stream ``name``; each name may be asked for once.
@@ -71,57 +68,99 @@ class Streams:
         key = stream_key(name)
         return self._named.generator(self.seed, (self.replication, key), key)
 
-    def issue(self, key: int) -> np.random.Generator:
-        """The stream of one customer issue, named by its key (a non-negative int64).
+    @functools.cached_property
+    def issues(self) -> IssueDraws:
+        """The uniforms of this replication's issues' follow-ups (made when first asked)."""
+        state = np.random.SeedSequence(self.seed, spawn_key=(self.replication, ISSUE_KEY))
+        k0, k1 = state.generate_state(2, np.uint64).tolist()
+        return IssueDraws(k0, k1)
 
-        An issue's follow-up contacts (redials, repeats, transfers) draw from it in their
-        own order, which is the same in every arm: the issue's history, not the order of
-        events in the contact centre, decides what it draws.
-        """
-        key = int(key)  # a numpy int would wrap in the hashes below
-        hi = (key >> 32) & _M32
-        lo = key & _M32
-        return self._prefix(hi).generator(self.seed, (self.replication, ISSUE_KEY, hi, lo), lo)
 
-    def _prefix(self, hi: int) -> _Prefix:
-        """The pool of issue streams whose key's high word is ``hi``, before the low word."""
-        prefix = self._high.get(hi)
-        if prefix is None:
-            if len(self._high) >= _HIGH_MEMO:
-                self._high.clear()
-            prefix = self._high[hi] = self._issues.then(hi)
-        return prefix
+_M64 = (1 << 64) - 1
+_GAMMA = 0x9E37_79B9_7F4A_7C15
+"""2**64 over the golden ratio, odd: SplitMix64's step."""
+_MUL1 = 0xBF58_476D_1CE4_E5B9
+_MUL2 = 0x94D0_49BB_1331_11EB
+"""The multipliers of SplitMix64's finaliser (Stafford's "Mix13")."""
+_UNIT = 1.0 / (1 << 53)
+"""A 53-bit integer times this is a float in [0, 1), exactly."""
+_WEYL_MEMO = 256
+"""At most this many rows' counters are kept (the engine asks for one per follow-up index)."""
 
-    def issue_seeds(self, keys: NDArray[np.int64]) -> NDArray[np.uint64]:
-        """The 128-bit seeds (PCG64's ``generate_state(4, np.uint64)``) of many issues' streams.
 
-        Row k is what :meth:`issue` hashes for ``keys[k]``, computed for all keys at once;
-        :meth:`issue_seeded` makes the stream from it. Shape ``(len(keys), 4)``.
-        """
+class IssueDraws:
+    """The uniforms of one replication's issues' follow-ups: a function, not a generator.
+
+    Draw ``c`` (0, 1, …) of the issue whose key is ``k`` (a non-negative int64) is, in
+    arithmetic modulo 2**64,
+
+        s = mix(K0 + k·γ)                              the issue's seed
+        u = (mix(s xor (K1 + c·γ)) >> 11) · 2**-53     a float in [0, 1), 53 random bits
+
+    where ``mix`` is SplitMix64's finaliser (a bijection of 64-bit words whose every output
+    bit depends on every input bit), γ its odd step, and K0, K1 the replication's two words:
+    the first two 64-bit words of ``SeedSequence(seed, spawn_key=(replication, ISSUE_KEY))``.
+    ``s`` is a bijection of ``k``: two issues of a replication never share a seed. One
+    issue's draws are SplitMix64's finaliser over a Weyl sequence (step γ) xor its seed.
+    A draw depends on the seed, the replication, the issue's key and ``c`` alone,
+    never on which issues exist or the order in which they draw, so it is the same in
+    every arm and under any staffing.
+
+    The engine reads draw ``c = j · FOLLOW_ROWS + r`` as row ``r`` of the issue's follow-up
+    ``j`` (:mod:`sim.uniforms`). :meth:`uniforms` computes draws of many issues at once in
+    numpy; :meth:`row` those of one issue in Python ints: the same bits.
+
+    Args:
+        k0: The replication's first word (K0).
+        k1: Its second word (K1).
+    """
+
+    def __init__(self, k0: int, k1: int) -> None:
+        self.k0 = k0 & _M64
+        self.k1 = k1 & _M64
+        self._weyl: dict[tuple[int, int], list[int]] = {}
+        """``K1 + c·γ`` of the counters of a :meth:`row`, by its start and count."""
+
+    def uniforms(self, keys: NDArray[np.int64], start: int, count: int) -> NDArray[np.float64]:
+        """Draws ``start`` to ``start + count - 1`` of the issues ``keys``: shape ``(n, count)``."""
         k = np.asarray(keys, dtype=np.int64).astype(np.uint64)
-        if k.size == 0:
-            return np.zeros((0, 4), dtype=np.uint64)
-        # a key's high word is one of a few (keys of one reason or day share it)
-        highs, which = np.unique(k >> np.uint64(32), return_inverse=True)
-        prefixes = [self._prefix(h) for h in highs.tolist()]
-        pools = np.array([p.pool for p in prefixes], dtype=np.uint64)[which]
-        # every issue prefix has hashed as many words: the same constants follow
-        return _seeds(pools, prefixes[0].next, k & np.uint64(_M32))
+        s = _mix64(k * np.uint64(_GAMMA) + np.uint64(self.k0))
+        c = np.arange(start, start + count, dtype=np.uint64)
+        z = _mix64(s[:, None] ^ (c * np.uint64(_GAMMA) + np.uint64(self.k1)))
+        z >>= np.uint64(11)
+        out = z.astype(np.float64)
+        out *= _UNIT
+        return out
 
-    def issue_seeded(self, key: int, seed: NDArray[np.uint64] | list[int]) -> np.random.Generator:
-        """:meth:`issue` of ``key``, whose row of :meth:`issue_seeds` is ``seed``."""
-        key = int(key)
-        spawn_key = (self.replication, ISSUE_KEY, (key >> 32) & _M32, key & _M32)
-        seq: Any = _Seeded(self.seed, spawn_key, seed)
-        return np.random.Generator(np.random.PCG64(seq))
+    def row(self, key: int, start: int, count: int) -> list[float]:
+        """:meth:`uniforms` of one issue, as Python floats (bit for bit the same)."""
+        z = (self.k0 + int(key) * _GAMMA) & _M64
+        z = (z ^ z >> 30) * _MUL1 & _M64
+        z = (z ^ z >> 27) * _MUL2 & _M64
+        s = z ^ z >> 31
+        weyl = self._weyl.get((start, count))
+        if weyl is None:
+            if len(self._weyl) >= _WEYL_MEMO:
+                self._weyl.clear()
+            weyl = [(self.k1 + c * _GAMMA) & _M64 for c in range(start, start + count)]
+            self._weyl[start, count] = weyl
+        out = []
+        for w in weyl:
+            z = s ^ w
+            z = (z ^ z >> 30) * _MUL1 & _M64
+            z = (z ^ z >> 27) * _MUL2 & _M64
+            out.append(((z >> 11) ^ (z >> 42)) * _UNIT)  # (z ^ z >> 31) >> 11
+        return out
 
 
-def streams_of(issue_stream: Any) -> Streams | None:
-    """The :class:`Streams` whose :meth:`Streams.issue` ``issue_stream`` is (None: another)."""
-    owner = getattr(issue_stream, "__self__", None)
-    if isinstance(owner, Streams) and issue_stream == owner.issue:
-        return owner
-    return None
+def _mix64(z: NDArray[np.uint64]) -> NDArray[np.uint64]:
+    """SplitMix64's finaliser on every word, modulo 2**64 (in place: ``z`` is spent)."""
+    z ^= z >> np.uint64(30)
+    z *= np.uint64(_MUL1)
+    z ^= z >> np.uint64(27)
+    z *= np.uint64(_MUL2)
+    z ^= z >> np.uint64(31)
+    return z
 
 
 # ---- numpy's SeedSequence (numpy.random.bit_generator), in Python ints
@@ -176,8 +215,6 @@ def _mix(x: int, y: int) -> int:
 
 
 _UINT64 = np.dtype(np.uint64)
-_HIGH_MEMO = 1024
-"""At most this many pools by high word are kept (a bound on memory, never reached)."""
 _OUT = _consts(_MULT_B, _INIT_B, 2 * _POOL)
 """The constants of ``generate_state``'s eight hashes (four 64-bit words, of two each)."""
 
@@ -261,38 +298,6 @@ class _Prefix:
         # numpy's bit generators take any ISeedSequence (its stubs say SeedSequence only)
         seq: Any = _Seeded(seed, spawn_key, state)
         return np.random.Generator(np.random.PCG64(seq))
-
-
-def _seeds(
-    pools: NDArray[np.uint64], consts: tuple[int, ...], w: NDArray[np.uint64]
-) -> NDArray[np.uint64]:
-    """:meth:`_Prefix.generator`'s 128-bit seeds, for many pools and last words at once.
-
-    Args:
-        pools: Each key's pool before its last word, shape ``(n, 4)``.
-        consts: The constants of the last word's hashes (``_Prefix.next``; the same for
-            pools that hashed as many words).
-        w: Each key's last 32-bit word.
-
-    The same hashes in ``uint64``: every product of two 32-bit words fits, and wrapping at
-    2**64 keeps the low 32 bits that a Python int's ``& _M32`` keeps.
-    """
-    m = np.uint64(_M32)
-    s16 = np.uint64(16)
-    pool = []
-    for j in range(_POOL):
-        h = ((w ^ np.uint64(consts[2 * j])) * np.uint64(consts[2 * j + 1])) & m
-        h ^= h >> s16
-        r = ((np.uint64(_MIX_L) * pools[:, j]) - np.uint64(_MIX_R) * h) & m
-        pool.append(r ^ (r >> s16))
-    out = np.empty((w.size, 4), dtype=np.uint64)
-    for j in range(4):  # generate_state(4, np.uint64): two 32-bit words each
-        lo, hi = (
-            ((pool[i % _POOL] ^ np.uint64(_OUT[2 * i])) * np.uint64(_OUT[2 * i + 1])) & m
-            for i in (2 * j, 2 * j + 1)
-        )
-        out[:, j] = (lo ^ (lo >> s16)) | ((hi ^ (hi >> s16)) << np.uint64(32))
-    return out
 
 
 class _Seeded(ISpawnableSeedSequence):

@@ -12,8 +12,11 @@ the contact comes from:
 * an order's contact reason (``ORDER_*``): one stream draws ``ORDER_ROWS × n`` (whether the
   issue happens, channel, handle time, patience); the decisions come from a stream of their
   own, ``DECISIONS × n`` in float32;
-* a follow-up (redial, repeat, escalation; ``FOLLOW_*``): the issue's stream draws one row of
-  ``FOLLOW_ROWS`` per follow-up: handle time, patience, lag, then the decisions.
+* a follow-up (redial, repeat, escalation; ``FOLLOW_*``): the issue's j-th follow-up takes
+  the issue's draws ``j · FOLLOW_ROWS`` to ``(j + 1) · FOLLOW_ROWS - 1``, counter-based
+  uniforms of the issue's key and the counter alone (:class:`sim.rng.IssueDraws`): handle
+  time, patience, lag, then the decisions. So the same issue's j-th follow-up has the same
+  numbers in every arm and under any staffing, whatever the other issues do.
 
 The order of the rows and columns is part of the results: changing it changes every number.
 """
@@ -72,7 +75,7 @@ ORDER_PATIENCE: Final = 3
 """Patience."""
 ORDER_ROWS: Final = 4
 
-# ---- a follow-up's row, drawn from its issue's stream (FOLLOW_ROWS uniforms)
+# ---- a follow-up's row: FOLLOW_ROWS of its issue's counter-based draws
 
 FOLLOW_HANDLE: Final = 0
 """Handle time."""

@@ -65,7 +65,7 @@ def test_the_bundled_shop_keeps_its_hours_and_loses_no_chat() -> None:
     night_share = weights[:8].sum() / weights.sum()
     streams = Streams(s.seed, 0)
     demand = generate(s, streams, "baseline")
-    result = simulate_center(s, demand.contacts, streams.issue)
+    result = simulate_center(s, demand.contacts, streams.issues)
     c = result.contacts
     assert c is not None
     chat = c.channel == c.channels.index("chat")

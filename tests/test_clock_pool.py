@@ -128,7 +128,7 @@ def test_the_engine_with_follow_ups_is_freed_when_its_result_is_built() -> None:
     gc.collect()
     gc.disable()
     try:
-        center = Center(s, Streams(s.seed, 0).issue)
+        center = Center(s, Streams(s.seed, 0).issues)
         center.start()
         center.feed(contacts)
         center.advance(s.calendar.horizon_seconds / 2)

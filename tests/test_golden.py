@@ -169,23 +169,23 @@ def test_flagship_headline_numbers() -> None:
     plain = json.loads(_files("second_item_1yuan")["summary.json"])
     auto = json.loads(_files("second_item_1yuan_autoapply")["summary.json"])
     faq = json.loads(_files("second_item_1yuan_botfaq")["summary.json"])
-    assert _stat(plain, "effect", "contacts") == 47784.0
-    assert _stat(plain, "effect", "promo_contacts") == 12422.5
-    assert _stat(plain, "effect", "contacts.price_difference") == 687.0
+    assert _stat(plain, "effect", "contacts") == 47768.5
+    assert _stat(plain, "effect", "promo_contacts") == 12416.0
+    assert _stat(plain, "effect", "contacts.price_difference") == 688.5
     assert _stat(plain, "effect", "refunds_yuan") == 17545.0
-    assert _stat(plain, "effect", "promo_gross_profit_yuan") == 2752423.784000001
-    assert _stat(plain, "effect", "lost_orders") == 8588.5
-    assert _stat(plain, "effect", "lost_margin_yuan") == 244394.70100000035
-    assert _stat(plain, "effect", "net_impact_yuan") == 1125107.7349676793
+    assert _stat(plain, "effect", "promo_gross_profit_yuan") == 2752117.098
+    assert _stat(plain, "effect", "lost_orders") == 8599.5
+    assert _stat(plain, "effect", "lost_margin_yuan") == 244701.38700000104
+    assert _stat(plain, "effect", "net_impact_yuan") == 1119838.5315114604
 
-    assert _stat(auto, "effect", "contacts") == 44485.0
-    assert _stat(auto, "effect", "promo_contacts") == 5929.0
+    assert _stat(auto, "effect", "contacts") == 44401.5
+    assert _stat(auto, "effect", "promo_contacts") == 5939.0
     assert _stat(auto, "effect", "refunds_yuan") == 3103.0
-    assert _stat(auto, "effect", "net_impact_yuan") == 1182754.2707252242
+    assert _stat(auto, "effect", "net_impact_yuan") == 1185741.4363271734
 
-    assert _stat(faq, "effect", "contacts") == 32266.5
-    assert _stat(faq, "effect", "lost_orders") == 6685.0
-    assert _stat(faq, "effect", "net_impact_yuan") == 1557964.9203948416
+    assert _stat(faq, "effect", "contacts") == 32285.0
+    assert _stat(faq, "effect", "lost_orders") == 6669.0
+    assert _stat(faq, "effect", "net_impact_yuan") == 1554843.0811928818
 
     # the cart applying the bundle saves contacts and 退差价 refunds, and earns more net
     for key in ("contacts", "promo_contacts", "contacts.price_difference", "refunds_yuan"):

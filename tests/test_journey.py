@@ -56,7 +56,7 @@ def simulate(data: dict[str, Any], replication: int = 0) -> tuple[Contacts, Cent
     s = Scenario.model_validate(data)
     streams = Streams(s.seed, replication)
     demand = generate(s, streams)
-    return demand.contacts, simulate_center(s, demand.contacts, streams.issue)
+    return demand.contacts, simulate_center(s, demand.contacts, streams.issues)
 
 
 @pytest.mark.slow
@@ -327,7 +327,7 @@ def test_an_issue_behaves_the_same_in_both_arms() -> None:
     for arm in ("promotion", "baseline"):
         streams = Streams(s.seed, 0)
         demand = generate(s, streams, arm)
-        res = simulate_center(s, demand.contacts, streams.issue)
+        res = simulate_center(s, demand.contacts, streams.issues)
         assert res.contacts is not None and res.contacts.issue_key is not None
         runs[arm] = {
             (int(k), round(float(t), 6), int(ch))

@@ -146,7 +146,7 @@ def test_the_random_leaver_draws_from_its_own_named_stream() -> None:
     s = falling("random", LOGNORMAL, days=1)
     streams = Streams(s.seed, 0)
     contacts = first_contacts(s, streams)
-    simulate_center(s, contacts, streams.issue, named=streams)
+    simulate_center(s, contacts, streams.issues, named=streams)
     with pytest.raises(ValueError, match="already handed out"):
         streams("staffing.agents.leaver")
 
@@ -164,11 +164,11 @@ def test_same_seed_same_bytes() -> None:
     # streamed in segments of an hour, handed out every segment: the same picks
     streams = Streams(s.seed, 3)
     contacts = first_contacts(s, streams)
-    whole = simulate_center(s, contacts, streams.issue, named=streams)
+    whole = simulate_center(s, contacts, streams.issues, named=streams)
     streams = Streams(s.seed, 3)
     first_contacts(s, streams)  # the same streams handed out as above
     parts = list(
-        stream_center(s, slices(contacts), streams.issue, 3600.0, batch_contacts=0, named=streams)
+        stream_center(s, slices(contacts), streams.issues, 3600.0, batch_contacts=0, named=streams)
     )
     assert len(parts) > 10
     assert whole.overtime.tobytes() == parts[-1].overtime.tobytes()

@@ -115,7 +115,7 @@ def test_the_tally_only_sums_the_outcomes() -> None:
     s = load_text(yaml.safe_dump(data)).scenario
     streams = Streams(s.seed, 0)
     demand = generate(s, streams)
-    result = simulate_center(s, demand.contacts, streams.issue)
+    result = simulate_center(s, demand.contacts, streams.issues)
     assert result.contacts is not None  # first contacts and their follow-ups
     table = issue_table(s, result.contacts, result)
     assert table is not None and len(table) > 100
@@ -135,7 +135,7 @@ def test_the_issue_table_counts_from_the_warm_up() -> None:
     s = load_text(yaml.safe_dump(promo_scenario())).scenario
     streams = Streams(s.seed, 0)
     demand = generate(s, streams)
-    result = simulate_center(s, demand.contacts, streams.issue)
+    result = simulate_center(s, demand.contacts, streams.issues)
     assert result.contacts is not None
     every = issue_table(s, result.contacts, result, since=-np.inf)
     later = issue_table(s, result.contacts, result, since=DAY)

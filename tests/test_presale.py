@@ -100,7 +100,7 @@ BOT = {
 def run(s: Scenario, replication: int = 0) -> tuple[Any, CenterResult]:
     streams = Streams(s.seed, replication)
     contacts = first_contacts(s, streams)
-    return contacts, simulate_center(s, contacts, streams.issue)
+    return contacts, simulate_center(s, contacts, streams.issues)
 
 
 def test_inquiries_bot_sessions_and_orders_are_conserved_in_every_replication() -> None:

@@ -80,7 +80,7 @@ def desk(**changes: Any) -> Scenario:
 def run(s: Scenario, replication: int = 0) -> CenterResult:
     streams = Streams(s.seed, replication)
     contacts = first_contacts(s, streams)
-    return simulate_center(s, contacts, streams.issue)
+    return simulate_center(s, contacts, streams.issues)
 
 
 def local_hour(t: np.ndarray) -> np.ndarray:

@@ -52,7 +52,7 @@ def simulate(data: dict[str, Any], replication: int = 0) -> tuple[Scenario, Cont
     s = Scenario.model_validate(data)
     streams = Streams(s.seed, replication)
     contacts = first_contacts(s, streams)
-    return s, contacts, simulate_center(s, contacts, streams.issue, named=streams)
+    return s, contacts, simulate_center(s, contacts, streams.issues, named=streams)
 
 
 def levels_of(s: Scenario) -> list[ScheduleLevels]:
@@ -373,11 +373,11 @@ def test_streamed_in_segments_the_breaks_are_the_same() -> None:
     s = Scenario.model_validate(data)
     streams = Streams(s.seed, 1)
     contacts = first_contacts(s, streams)
-    whole = simulate_center(s, contacts, streams.issue, named=streams)
+    whole = simulate_center(s, contacts, streams.issues, named=streams)
     streams = Streams(s.seed, 1)
     first_contacts(s, streams)  # the same streams handed out as above
     parts = list(
-        stream_center(s, slices(contacts), streams.issue, 3600.0, batch_contacts=0, named=streams)
+        stream_center(s, slices(contacts), streams.issues, 3600.0, batch_contacts=0, named=streams)
     )
     assert len(parts) > 10
     assert whole.breaks is not None and parts[-1].breaks is not None

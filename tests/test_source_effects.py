@@ -96,7 +96,7 @@ TEMP_FLAT = {**TEMP, "ramp_handle_time_factor": 1.0, "ramp_resolution_factor": 1
 def _run(s: Scenario, replication: int = 0) -> tuple[Contacts, CenterResult]:
     streams = Streams(s.seed, replication)
     contacts = generate(s, streams).contacts
-    return contacts, simulate_center(s, contacts, streams.issue, named=streams)
+    return contacts, simulate_center(s, contacts, streams.issues, named=streams)
 
 
 def _extra_day(r: CenterResult) -> NDArray[np.int64]:
@@ -174,7 +174,7 @@ def test_temps_serve_slower_and_less_sure_on_their_ramp_dates_only() -> None:
     streams = Streams(s.seed, 0)
     contacts = generate(s, streams).contacts
     drawn = contacts.handle_seconds.copy()
-    r = simulate_center(s, contacts, streams.issue, named=streams)
+    r = simulate_center(s, contacts, streams.issues, named=streams)
     # the draws are the contacts' own: the engine leaves its inputs alone
     assert contacts.handle_seconds.tobytes() == drawn.tobytes()
     assert r.contacts is not None and r.contacts.decide is not None and r.resolved is not None
@@ -379,7 +379,7 @@ def test_an_outsourced_answer_lifts_the_chance_to_order_by_its_conversion_factor
     assert p is not None
     streams = Streams(s.seed, 0)
     contacts = generate(s, streams).contacts
-    r = simulate_center(s, contacts, streams.issue, named=streams)
+    r = simulate_center(s, contacts, streams.issues, named=streams)
     assert r.agent_conversion is not None and r.contacts is not None
     assert set(np.unique(r.agent_conversion)) == {0.5, 1.0}
     j, kept = orders_of_inquiries(p, inquiry_reason(s), r)

@@ -87,7 +87,7 @@ def fates(r: CenterResult) -> dict[str, NDArray[Any]]:
 def streamed(
     scenario: Scenario, contacts: Contacts, streams: Streams, segment: float, batch: int
 ) -> list[CenterResult]:
-    return list(stream_center(scenario, slices(contacts), streams.issue, segment, batch))
+    return list(stream_center(scenario, slices(contacts), streams.issues, segment, batch))
 
 
 def concatenated(results: list[CenterResult]) -> dict[str, NDArray[Any]]:
@@ -109,7 +109,7 @@ def assert_same_fates(scenario: Scenario, replication: int, segment: float, batc
     """
     streams = Streams(scenario.seed, replication)
     contacts = generate(scenario, streams).contacts
-    whole = simulate_center(scenario, contacts, streams.issue)
+    whole = simulate_center(scenario, contacts, streams.issues)
     parts = streamed(scenario, contacts, Streams(scenario.seed, replication), segment, batch)
     for r in parts:
         # whole issues: every contact's issue starts in the same result, with its first contact
@@ -147,7 +147,7 @@ def test_bundled_scenarios_stream_contact_by_contact(name: str) -> None:
 def one_piece(scenario: Scenario, replication: int, arm: Any) -> ReplicationMetrics:
     streams = Streams(scenario.seed, replication)
     demand = generate(scenario, streams, arm)
-    result = simulate_center(scenario, demand.contacts, streams.issue)
+    result = simulate_center(scenario, demand.contacts, streams.issues)
     return replication_metrics(scenario, demand.contacts, result, demand)
 
 
@@ -182,7 +182,7 @@ def test_the_tally_counts_each_contact_once() -> None:
     scenario = load_scenario(CONFIGS / "baseline.yaml", ["calendar.days=3"]).scenario
     streams = Streams(scenario.seed, 0)
     demand = generate(scenario, streams)
-    result = simulate_center(scenario, demand.contacts, streams.issue)
+    result = simulate_center(scenario, demand.contacts, streams.issues)
     once, twice = Tally(scenario), Tally(scenario)
     once.add(result)
     twice.add(result)
@@ -273,7 +273,7 @@ def test_the_event_log_streamed_is_the_event_log_in_one_piece(
     lines = ContactLines(scenario, Streams(scenario.seed, 0))
     streams = Streams(scenario.seed, 0)
     first = lines.inputs(generate(scenario, streams).contacts)
-    result = simulate_center(scenario, first, streams.issue)
+    result = simulate_center(scenario, first, streams.issues)
     assert streamed_text == lines.header() + lines.add(result) + lines.close()
     rows = streamed_text.splitlines()
     assert len(rows) > 3000

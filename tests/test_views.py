@@ -101,7 +101,7 @@ def test_money_traces_to_counted_events() -> None:
     e = s.economics
     streams = Streams(s.seed, 0)
     demand = generate(s, streams)
-    res = simulate_center(s, demand.contacts, streams.issue)
+    res = simulate_center(s, demand.contacts, streams.issues)
     o = replication_metrics(s, demand.contacts, res, demand).overall
     c = res.contacts
     assert c is not None and res.refunded is not None

@@ -22,9 +22,9 @@ than a process per contact.
 Speed (see benchmarks/README.md): per-contact columns are Python lists while the engine
 runs; an input arrival that comes before every queued event is handled without an event;
 a first contact's fate (and, on an asynchronous channel, its fate if answered after its
-buyer left) is computed for all of them at once with numpy, as are the seeds of their
-issues' random streams; every end of service, an answer to a buyer who left included,
-reuses a processed event.
+buyer left) is computed for all of them at once with numpy, as are the uniforms of their
+issues' first follow-ups (:class:`sim.rng.IssueDraws`); every end of service, an answer to
+a buyer who left included, reuses a processed event.
 
 Memory: :func:`simulate_center` runs the horizon in one piece and returns every contact.
 :func:`stream_center` runs the same simulation in segments, feeding input contacts a
@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from sim.center.engine import Center, IssueStream
+from sim.center.engine import Center
 from sim.center.journey import Ending, Fate, Kind, fate
 from sim.center.result import (
     ABANDONED,
@@ -68,6 +68,7 @@ from sim.center.rota import (
 )
 from sim.config import Scenario
 from sim.demand import Contacts
+from sim.rng import IssueDraws
 
 __all__ = [
     "ABANDONED",
@@ -85,7 +86,6 @@ __all__ = [
     "Ending",
     "ExtraSpan",
     "Fate",
-    "IssueStream",
     "Kind",
     "ScheduleLevels",
     "break_steps",
@@ -105,7 +105,7 @@ __all__ = [
 def simulate_center(
     scenario: Scenario,
     contacts: Contacts,
-    issue_stream: IssueStream | None = None,
+    issues: IssueDraws | None = None,
     named: Callable[[str], np.random.Generator] | None = None,
 ) -> CenterResult:
     """Run the contact centre of ``scenario`` on ``contacts`` to the horizon, in one piece.
@@ -116,8 +116,8 @@ def simulate_center(
     Args:
         scenario: The scenario.
         contacts: The first contacts of every issue, sorted by arrival.
-        issue_stream: Random stream of an issue, for its follow-up contacts; without it a
-            generator seeded by the issue's key (tests only).
+        issues: The uniforms of the issues' follow-up contacts
+            (:attr:`sim.rng.Streams.issues`); without them replication 0's.
         named: The replication's named random streams (:class:`sim.rng.Streams`), for the
             rota's draws (``staffing.leaver: random``); without it replication 0's.
 
@@ -125,7 +125,7 @@ def simulate_center(
         Every contact, the input contacts first in their order, then the follow-ups in the
         order they were created.
     """
-    (result,) = stream_center(scenario, lambda _: contacts, issue_stream, math.inf, named=named)
+    (result,) = stream_center(scenario, lambda _: contacts, issues, math.inf, named=named)
     return result
 
 
@@ -154,7 +154,7 @@ def feed_times(horizon: float, segment_seconds: float = SEGMENT_SECONDS) -> Iter
 def stream_center(
     scenario: Scenario,
     take: Callable[[float], Contacts],
-    issue_stream: IssueStream | None,
+    issues: IssueDraws | None,
     segment_seconds: float = SEGMENT_SECONDS,
     batch_contacts: int | None = None,
     named: Callable[[str], np.random.Generator] | None = None,
@@ -172,7 +172,7 @@ def stream_center(
         scenario: The scenario.
         take: ``take(before)`` gives the input contacts arriving before ``before`` that
             were not taken yet, sorted by arrival (``before`` grows; ``inf`` at the end).
-        issue_stream: Random stream of an issue (see :func:`simulate_center`).
+        issues: The uniforms of the issues' follow-ups (see :func:`simulate_center`).
         segment_seconds: Simulated time between looks at the table (and feeds).
         batch_contacts: Growth of the table that triggers a hand-out (0: every segment;
             default :data:`BATCH_CONTACTS`).
@@ -187,7 +187,7 @@ def stream_center(
     if batch_contacts is None:
         batch_contacts = BATCH_CONTACTS
     horizon = scenario.calendar.horizon_seconds
-    center = Center(scenario, issue_stream, named)
+    center = Center(scenario, issues, named)
     if segment_seconds < horizon:  # a hand-out may come: track the calls it renumbers
         center.live = []
     center.start()

@@ -4,7 +4,7 @@
 contacts fed in chunks (each arrival queues the next; one that comes before every queued
 event is handled in passing), the end of an answered contact and what its fate
 (:func:`sim.center.journey.fate`, decided when the contact is created) says follows, the
-redial timers, the follow-ups created from their issue's own random stream, the column
+redial timers, the follow-ups created from their issue's own uniforms, the column
 table (:mod:`sim.center.table`) and its compaction while streaming, and the result
 (:mod:`sim.center.result`).
 
@@ -14,8 +14,8 @@ escalated to the second tier's channel at once (a transfer), or comes back after
 *repeat*, perhaps on another channel. An abandoned contact may *redial*: contacts that will
 redial get one timer at their deadline, so the redial starts exactly then; nobody else needs
 a timer. Each contact carries its own uniforms for these decisions (drawn up front for first
-contacts; for later contacts from a stream of their issue), so an issue behaves the same in
-every arm as far as its contacts' fates allow.
+contacts; for later contacts from their issue's, :class:`sim.rng.IssueDraws`), so an
+issue behaves the same in every arm as far as its contacts' fates allow.
 
 Service hours: a call that finds its channel closed hears "closed" (outcome ``CLOSED``); its
 caller calls again after the opening (the journey's ``closed_redial_probability``, plus a
@@ -73,11 +73,11 @@ from sim.center.result import (
     CenterResult,
     build,
 )
-from sim.center.table import BLANKS, DTYPES, RESULT_COLUMNS, Table
+from sim.center.table import AHEAD, BLANKS, DTYPES, RESULT_COLUMNS, Table
 from sim.config import Scenario
 from sim.demand import SETTLED, Contacts, all_reasons, carries_more, inquiry_reason
 from sim.distributions import quantile_fn
-from sim.rng import streams_of
+from sim.rng import IssueDraws, Streams
 from sim.uniforms import (
     DECISIONS,
     FOLLOW_CHANNEL,
@@ -100,9 +100,6 @@ _RESOLVE, _REFUND, _PLATFORM, _ESCALATE = (
 _REDIAL, _REPEAT, _ESCALATION = int(Kind.REDIAL), int(Kind.REPEAT), int(Kind.ESCALATION)
 """:class:`Kind` values as plain ints (a member looked up on its class costs microseconds)."""
 
-IssueStream = Callable[[int], np.random.Generator]
-"""Gives the random stream of an issue from its key (see :class:`sim.rng.Streams`)."""
-
 
 class Center(Acd):
     """The contact centre of one replication (see the module)."""
@@ -110,15 +107,16 @@ class Center(Acd):
     def __init__(
         self,
         scenario: Scenario,
-        issue_stream: IssueStream | None,
+        issues: IssueDraws | None,
         named: Callable[[str], np.random.Generator] | None = None,
     ) -> None:
-        """A replication's centre; ``named``: its named streams (:class:`~sim.center.acd.Acd`)."""
+        """A replication's centre.
+
+        ``issues``: the uniforms of its issues' follow-ups (:attr:`sim.rng.Streams.issues`;
+        None: replication 0's); ``named``: its named streams (:class:`~sim.center.acd.Acd`).
+        """
         clock = Clock()
-        self.streams = streams_of(issue_stream)
-        """The replication's streams whose issue streams ``issue_stream`` gives (None: other
-        streams): their seeds are hashed for a chunk of input contacts at once."""
-        table = Table(carries_more(scenario), seeded=self.streams is not None)
+        table = Table(carries_more(scenario))
         super().__init__(scenario, clock, table, named)
         self._at = clock.call_in
         self.input_event: Timeout | None = None
@@ -185,8 +183,9 @@ class Center(Acd):
         self.cums: dict[tuple[int, int, bool], list[float] | None] = {}
         """A moving repeat's channel shares by reason, channel and escalation
         (:func:`~sim.center.journey.switch_cum`), as they are needed."""
-        self.issue_stream = issue_stream
-        self.issue_rng: dict[int, np.random.Generator] = {}
+        self.issues = issues if issues is not None else Streams(scenario.seed, 0).issues
+        self.drawn: dict[int, int] = {}
+        """Per issue that has drawn a follow-up's uniforms: how many times it has."""
         self.presale = scenario.presale
         self.inquiry = inquiry_reason(scenario)
         self.asking: dict[int, int] = {}
@@ -247,8 +246,9 @@ class Center(Acd):
                 else np.full((n, DECISIONS), 0.5)
             ),
         }
-        if self.streams is not None:
-            new["seed"] = self.streams.issue_seeds(new["key"])
+        new["ahead"] = self.issues.uniforms(new["key"], 0, AHEAD * FOLLOW_ROWS).reshape(
+            n, AHEAD, FOLLOW_ROWS
+        )
         if t.more:
             for name, column in (
                 ("bot", c.bot),
@@ -704,20 +704,20 @@ class Center(Acd):
             return cum
 
     def _issue_draws(self, i: int) -> list[float]:
-        """The next row of uniforms of contact i's issue (``FOLLOW_*`` in :mod:`sim.uniforms`)."""
-        issue = self.t.issue[i]
-        rng = self.issue_rng.get(issue)
-        if rng is None:
-            key = self.t.key[issue]
-            if self.streams is not None:  # an issue's head is an input: its seed is hashed
-                rng = self.streams.issue_seeded(key, self.t.fixed["seed"][issue])
-            elif self.issue_stream is not None:
-                rng = self.issue_stream(key)
-            else:
-                rng = np.random.default_rng(key & 0x7FFFFFFFFFFFFFFF)
-            self.issue_rng[issue] = rng
-        draws: list[float] = rng.random(FOLLOW_ROWS).tolist()
-        return draws
+        """The uniforms of the next follow-up of contact i's issue (``FOLLOW_*`` rows).
+
+        Its j-th follow-up's are the issue's draws ``j · FOLLOW_ROWS`` on
+        (:class:`sim.rng.IssueDraws`): the first :data:`AHEAD` were computed when the
+        issue's first contact was fed (an issue's head is an input), later ones now.
+        """
+        t = self.t
+        issue = t.issue[i]
+        j = self.drawn.get(issue, 0)
+        self.drawn[issue] = j + 1
+        if j < AHEAD:
+            row: list[float] = t.fixed["ahead"][issue, j].tolist()
+            return row
+        return self.issues.row(t.key[issue], j * FOLLOW_ROWS, FOLLOW_ROWS)
 
     def _follow_up(self, i: int, kind: int, channel: int, when: float, u: list[float]) -> None:
         """A new contact of contact i's issue, arriving at ``when`` on ``channel``."""
@@ -907,7 +907,7 @@ class Center(Acd):
         if next_input >= 0:
             self.input_at -= arrived  # a position in the inputs
         self.armed = [renumber[a] for a in self.armed]
-        self.issue_rng = {renumber[k]: g for k, g in self.issue_rng.items() if renumber[k] >= 0}
+        self.drawn = {renumber[k]: d for k, d in self.drawn.items() if renumber[k] >= 0}
         if self.presale is not None:
             self._compact_asking(cols, renumber)
         return out

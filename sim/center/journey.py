@@ -10,7 +10,7 @@ contacts at once with numpy arrays (:data:`BULK`) and to each follow-up with Pyt
 (:data:`ONE`): the same code either way.
 
 When and where a follow-up arrives (its lag, a repeat's channel) comes from the issue's own
-stream when the follow-up is created (:func:`repeat_channel`; ``FOLLOW_*`` rows).
+uniforms when the follow-up is created (:func:`repeat_channel`; ``FOLLOW_*`` rows).
 """
 
 from __future__ import annotations

@@ -8,7 +8,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.uniforms import DECISIONS
+from sim.uniforms import DECISIONS, FOLLOW_ROWS
+
+AHEAD = 3
+"""Follow-ups per issue whose uniforms are computed, for a whole chunk of input contacts at
+once, when the chunk is fed (the column ``ahead``); later ones are computed one at a time
+(the same numbers: :class:`sim.rng.IssueDraws`). A speed choice: in a promotion arm of
+``configs/second_item_1yuan.yaml`` 95% of the follow-ups are among their issue's first
+three, and fewer instructions are run with 3 than with 2 or 4."""
 
 
 class Table:
@@ -43,11 +50,13 @@ class Table:
     """List columns that never change once a contact exists (``issue`` only renumbered;
     ``handle``, the drawn handle time, becomes the served one when an extra shift's agent
     with a handle-time factor answers the contact)."""
-    HEADS = ("order", "delivery")
+    HEADS = ("order", "delivery", "ahead")
+    """Columns kept only as arrays: values at issue heads, placeholders elsewhere (``ahead``:
+    the uniforms of the issue's first :data:`AHEAD` follow-ups, a row of ``FOLLOW_ROWS``
+    each)."""
     MORE_HEADS = ("bot", "bot_seconds", "placed", "keep", "last")
     """Head columns of the bot stage and pre-sale inquiries, kept only when contacts have
     them (``more``)."""
-    """Columns kept only as arrays: values at issue heads, placeholders elsewhere."""
     LISTS = (
         *FIXED,
         "deadline",
@@ -65,16 +74,11 @@ class Table:
     )
     """The per-contact list columns."""
 
-    def __init__(self, more: bool = False, seeded: bool = False) -> None:
+    def __init__(self, more: bool = False) -> None:
         self.more = more
         """Contacts carry the bot and pre-sale columns (:data:`MORE_HEADS`)."""
-        self.heads = (
-            *self.HEADS,
-            *(self.MORE_HEADS if more else ()),
-            *(("seed",) if seeded else ()),
-        )
-        """The head columns this table keeps (``seed``: the issue's stream's 128-bit seed, a
-        row of four ``uint64``, :meth:`sim.rng.Streams.issue_seeds`)."""
+        self.heads = (*self.HEADS, *(self.MORE_HEADS if more else ()))
+        """The head columns this table keeps."""
         self.n = 0
         self.arrival: list[float] = []
         self.handle: list[float] = []
@@ -201,11 +205,11 @@ DTYPES: dict[str, type[np.generic]] = {
     "placed": np.float64,
     "keep": np.float64,
     "last": np.float64,
-    "seed": np.uint64,
+    "ahead": np.float64,
 }
 """numpy types of the table's columns."""
 
-SHAPES: dict[str, tuple[int, ...]] = {"seed": (4,)}
+SHAPES: dict[str, tuple[int, ...]] = {"ahead": (AHEAD, FOLLOW_ROWS)}
 """A contact's shape in the columns whose rows are not single values."""
 
 BLANKS: dict[str, float] = {
@@ -216,7 +220,7 @@ BLANKS: dict[str, float] = {
     "placed": math.nan,
     "keep": math.nan,
     "last": math.nan,
-    "seed": 0,
+    "ahead": math.nan,
 }
 """What a head column holds at a follow-up (and for contacts without the column)."""
 
