@@ -179,7 +179,7 @@ def _check_work(runs: list[tuple[Scenario, int]], yes: bool) -> None:
 
 
 def _notices(loaded: LoadedScenario) -> None:
-    """Tell the user which files were upgraded from an older format on load."""
+    """Tell the user which files were upgraded on load, and the scenario's warnings."""
     commands.notices(loaded, _Console())
 
 
@@ -664,6 +664,13 @@ def lab(
         list[str] | None,
         typer.Option(help="Your own variant: 'NAME: path=value; path=value' (repeatable)."),
     ] = None,
+    target: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A target the short agent-hours are counted against, as staff takes it "
+            "(repeatable; default: service_level>=0.8 on every customer-facing channel)."
+        ),
+    ] = None,
     set_: SetOption = None,
     replications: ReplicationsOption = None,
     seed: SeedOption = None,
@@ -697,6 +704,7 @@ def lab(
             overrides,
             variant or [],
             only=only,
+            targets=target or [],
             out=commands.Out(out_dir, force, lang=lang, images=images),
             options=_options(workers, backend, address, yes),
             listener=listener,
@@ -718,16 +726,23 @@ def lab_table(result: commands.Lab) -> Table:
     )
     table.add_column("#", justify="right")
     table.add_column("variant")
-    shown_metrics = ("net_yuan", "contacts", "lost_orders", "refunds_yuan", lablib.BREACH_DAYS)
+    shown_metrics = (
+        "net_yuan",
+        "contacts",
+        "lost_orders",
+        "refunds_yuan",
+        lablib.SHORT_HOURS,
+        lablib.BREACH_DAYS,
+    )
     metrics = [m for m in shown_metrics if m in result.ranking[0].figures]
+    own = {lablib.BREACH_DAYS: "KPI breach days", lablib.SHORT_HOURS: "short agent-hours"}
     for m in metrics:
-        header = "KPI breach days" if m == lablib.BREACH_DAYS else catalog.label(m)
-        table.add_column(header, justify="right")
+        table.add_column(own.get(m) or catalog.label(m), justify="right")
     table.add_column("gap to next", justify="right")
     for r in result.ranking:
         cells = []
         for m in metrics:
-            kind = "decimal" if m == lablib.BREACH_DAYS else catalog.fmt_of(m)
+            kind = "decimal" if m in own else catalog.fmt_of(m)
             mean, lo, hi = r.figures[m]
             stat: Stat | None = None
             if math.isfinite(mean):
@@ -753,7 +768,9 @@ def lab_table(result: commands.Lab) -> Table:
     legend = "; ".join(f"{shown(r.arm)}: {shown(r.variant.title)}" for r in result.ranking)
     table.caption = (
         f"{legend}. net: the promotion arm's net (the baseline is common to every variant); "
-        "kpi_breach_days: days × platform KPIs missing their bar; lab.csv has every figure"
+        "short agent-hours: short of the targets by Erlang on each replication's load "
+        f"({', '.join(str(t) for t in result.targets)}); kpi_breach_days: days × platform "
+        "KPIs missing their bar; lab.csv has every figure"
     )
     return table
 
@@ -1288,11 +1305,19 @@ def migrate(
     upgrading (for CI), 2 for bad input (that file is left as it was).
     """
     from sim.config import SCHEMA_VERSION
-    from sim.loading import ScenarioError, migrate_file
+    from sim.loading import ScenarioError, is_platform_pack, migrate_file
     from sim.outputs import OutputError, replace_file
 
     bad = stale = False
     for path in files:
+        if is_platform_pack(path):
+            # a pack has no schema_version of its own: it is part of the scenario naming it
+            out.print(
+                f"{shown(path)}: a platform rule pack, nothing to migrate",
+                markup=False,
+                highlight=False,
+            )
+            continue
         try:
             done = migrate_file(path)
         except ScenarioError as e:
@@ -1343,23 +1368,39 @@ def erlang(
     threshold: Annotated[
         float, typer.Option(help="Service-level threshold, seconds.", min=0)
     ] = 20.0,
+    concurrency: Annotated[
+        int,
+        typer.Option(
+            help="Contacts one agent holds at once (chat, as channels.<c>.concurrency): "
+            "N agents are N × this servers.",
+            min=1,
+        ),
+    ] = 1,
 ) -> None:
-    """Exact Erlang C (no abandonment) or Erlang A (exponential patience) figures."""
+    """Exact Erlang C (no abandonment) or Erlang A (exponential patience) figures.
+
+    With --concurrency K (a chat desk) each agent holds K contacts at once: N agents are
+    N·K servers, as `promosim staff` plans a chat channel.
+    """
     with _bad_inputs():
-        figures = commands.erlang(rate, aht, agents, patience, threshold)
+        figures = commands.erlang(rate, aht, agents, patience, threshold, concurrency)
     model = "Erlang C" if patience is None else f"Erlang A (patience {patience:g} s)"
     load = rate * aht / 3600.0
+    desk = (
+        "" if concurrency == 1 else f" · concurrency {concurrency} (agents × {concurrency} slots)"
+    )
     table = Table(
         title=f"{model} · {rate:g} contacts/h · AHT {aht:g} s · load {load:.2f} Erlang · "
-        f"SL threshold {threshold:g} s"
+        f"SL threshold {threshold:g} s{desk}"
     )
     metrics = ("service_level", "abandon_rate", "asa_seconds", "mean_wait_seconds")
     for col in ("agents", "P(wait)", *(catalog.label(k) for k in metrics), "occupancy"):
         table.add_column(col, justify="right")
     for n, f in figures:
         if not f.stable:
+            servers = "agents" if concurrency == 1 else "slots"
             table.add_row(
-                str(n), "1", "unstable: load ≥ agents and nobody abandons", "", "", "", ""
+                str(n), "1", f"unstable: load ≥ {servers} and nobody abandons", "", "", "", ""
             )
             continue
         table.add_row(

@@ -28,6 +28,7 @@ from sim.catalog import EFFECT_PREFIX
 if TYPE_CHECKING:  # the simulation's modules: each command imports what it runs
     from sim import compare as comparelib
     from sim import lab as lablib
+    from sim import staffing
     from sim.calibrate import Fit
     from sim.compare import Comparison, Sweep, TornadoBar
     from sim.config import Scenario
@@ -166,9 +167,11 @@ def load(path: Path, overrides: Sequence[str], listener: Listener) -> LoadedScen
 
 
 def notices(loaded: LoadedScenario, listener: Listener) -> None:
-    """Tell which files were upgraded from an older format on load."""
+    """Tell which files were upgraded from an older format on load, and its warnings."""
     for notice in loaded.notices:
         listener.say(f"notice: {notice}")
+    for warning in loaded.warnings:
+        listener.say(f"warning: {warning}")
 
 
 def overrides(set_: Sequence[str] | None, replications: int | None, seed: int | None) -> list[str]:
@@ -284,12 +287,20 @@ def _folder(
 
 
 def write(folder: Folder[Any], listener: Listener | None = None) -> Path:
-    """Write a command's folder atomically, its report built from its files; return it.
+    """Write a command's folder atomically, its report and workbook built from its files.
 
     A default folder name that is taken gets a suffix; a taken ``--out`` is bad input.
-    The folder's caches of finished replications are removed once it is written.
+    The folder's caches of finished replications are removed once it is written. Returns
+    the folder.
     """
-    from sim.outputs import REPORT, OutputError, clean_leftovers, write_run
+    from sim.outputs import (
+        REPORT,
+        WORKBOOK,
+        OutputError,
+        clean_leftovers,
+        folder_workbook,
+        write_run,
+    )
 
     listener = listener or Listener()
     out = folder.out
@@ -302,10 +313,11 @@ def write(folder: Folder[Any], listener: Listener | None = None) -> Path:
     # the report (and its pictures) go in before the folder appears, unless it is a file
     # already (a run's, built from the files in memory) and there are no pictures
     finish = report_in if out.images is not None or REPORT not in folder.files else None
+    files = {**folder.files, WORKBOOK: folder_workbook(folder.kind, folder.files, out.lang)}
     try:
         written = write_run(
             folder.target,
-            folder.files,
+            files,
             force=out.force,
             unique=out.folder is None,
             finish=finish,
@@ -412,6 +424,8 @@ class Lab:
     comparison: comparelib.Comparison
     variants: list[lablib.Variant]
     ranking: list[lablib.Ranked]
+    targets: tuple[staffing.Target, ...] = ()
+    """What the ranking's short agent-hours are counted against."""
 
 
 def lab(
@@ -420,6 +434,7 @@ def lab(
     extra: Sequence[str],
     *,
     only: Sequence[str] = (),
+    targets: Sequence[str] = (),
     out: Out = Out(),
     options: Options = Options(),
     listener: Listener | None = None,
@@ -428,9 +443,13 @@ def lab(
 
     ``base``: overrides of every arm (``--set``, ``--replications``, ``--seed``);
     ``extra``: ``--variant`` texts; ``only``: the built-in variants to keep (all if empty;
-    ``as-written`` is always the reference). A compare folder with ``lab.csv``.
+    ``as-written`` is always the reference); ``targets``: what the short agent-hours are
+    counted against (``--target`` texts; default :func:`sim.lab.default_targets`). A
+    compare folder with ``lab.csv``.
     """
     from sim import lab as lablib
+    from sim import staffing
+    from sim.loading import ScenarioError
     from sim.outputs import lab_csv
 
     listener = listener or Listener()
@@ -440,6 +459,15 @@ def lab(
         mine = [lablib.parse_variant(text) for text in extra]
     except ValueError as e:
         raise BadInput(f"promosim lab: {e}") from None
+    try:
+        goals = (
+            [staffing.parse_target(text) for text in targets]
+            if targets
+            else lablib.default_targets(reference.scenario)
+        )
+        staffing.check_targets(reference.scenario, goals)
+    except ScenarioError as e:
+        raise BadInput(str(e)) from None
     known = [v.name for v in builtin]
     unknown = [name for name in only if name not in known]
     if unknown:
@@ -455,9 +483,9 @@ def lab(
         raise BadInput(f"--variant: the name(s) {', '.join(repeated)} are taken")
     loaded = [load(path, [*base, *v.sets, f"name={v.name}"], listener) for v in variants]
     folder = compare(loaded, out=out, options=options, listener=listener, named_by=reference)
-    ranking = lablib.rank(folder.result, variants)
+    ranking = lablib.rank(folder.result, variants, goals)
     files = {**folder.files, "lab.csv": lab_csv(ranking)}
-    lab = Lab(folder.result, variants, ranking)
+    lab = Lab(folder.result, variants, ranking, tuple(goals))
     return Folder(folder.kind, files, folder.target, out, lab, folder.caches)
 
 
@@ -734,16 +762,33 @@ def agent_counts(text: str) -> list[int]:
 
 
 def erlang(
-    rate: float, aht: float, agents: str, patience: float | None, threshold: float
+    rate: float,
+    aht: float,
+    agents: str,
+    patience: float | None,
+    threshold: float,
+    concurrency: int = 1,
 ) -> list[tuple[int, QueueFigures]]:
-    """Exact Erlang C (``patience`` None) or Erlang A figures for each agent count."""
+    """Exact Erlang C (``patience`` None) or Erlang A figures for each agent count.
+
+    With ``concurrency`` k each agent holds k contacts at once (chat): ``n`` agents are
+    ``n·k`` servers, each contact one slot for its handle time, as ``staff`` plans a chat
+    desk. The figures' ``agents`` are then the servers; their occupancy is busy slots ÷
+    slots, the same as busy agent-time ÷ agent-time with a chat counted 1/k of an agent.
+    """
     from sim import staffing
+    from sim.config import MAX_CONCURRENCY
 
     if aht <= 0:
         raise BadInput("--aht: must be greater than 0 seconds")
     if patience is not None and patience <= 0:
         raise BadInput("--patience: must be greater than 0 seconds (omit it for Erlang C)")
-    return [(n, staffing.erlang_a(rate, aht, patience, n, threshold)) for n in agent_counts(agents)]
+    if not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise BadInput(f"--concurrency: {concurrency} is not from 1 to {MAX_CONCURRENCY}")
+    return [
+        (n, staffing.erlang_a(rate, aht, patience, n * concurrency, threshold))
+        for n in agent_counts(agents)
+    ]
 
 
 @dataclass(frozen=True)

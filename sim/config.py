@@ -69,6 +69,8 @@ Rate = Annotated[float, Field(ge=0, le=1e7, allow_inf_nan=False, strict=True)]
 """Contacts per hour."""
 Agents = Annotated[int, Field(ge=0, le=100_000, strict=True)]
 """A number of agents."""
+MAX_CONCURRENCY = 20
+"""Most contacts of a channel one agent may hold at once (``channels.<c>.concurrency``)."""
 
 
 # --------------------------------------------------------------------------- distributions
@@ -406,7 +408,7 @@ class Channel(Model):
     """Time a waiting customer stays before abandoning; null = infinite patience."""
     service_level_seconds: Annotated[float, Field(ge=0, le=86400, strict=True)] = 20
     """Threshold of ``service_level``: answered within it ÷ offered."""
-    concurrency: Annotated[int, Field(ge=1, le=20, strict=True)] = 1
+    concurrency: Annotated[int, Field(ge=1, le=MAX_CONCURRENCY, strict=True)] = 1
     """Contacts of this channel one agent can hold at once (chat: typically 2–4)."""
     silent_abandon_share: Annotated[float, Field(ge=0, le=1, strict=True)] = 0.0
     """Of the contacts that abandon, the share who leave without a word (chat: 0.7,
@@ -1112,12 +1114,18 @@ class ContactReason(Model):
     refunds if the customer insists (their type's ``refund_insistence``); ``never``."""
     refund_yuan: Yuan | None = None
     """Refund per granted issue; a promotion's reasons default to the money at stake."""
+    refund_route: str | None = Field(None, pattern=NAME)
+    """How a granted refund is paid: one of the platform's ``refund_routes`` (小额打款,
+    部分退款, …), whose ``handle_seconds`` the answering agent spends on top (null: the
+    handle time covers it)."""
     redial_probability: Probability | None = None
     """Overrides the journey's ``redial_probability`` (money at stake: 0.8 [X])."""
     activity_profile: ActivityProfile | None = None
     """Overrides ``customers.activity_profile`` for this reason's lags."""
 
-    unset_omitted: ClassVar[frozenset[str]] = frozenset({"activity_profile", "only_if_unshipped"})
+    unset_omitted: ClassVar[frozenset[str]] = frozenset(
+        {"activity_profile", "only_if_unshipped", "refund_route"}
+    )
 
     @field_validator("activity_profile")
     @classmethod
@@ -1625,12 +1633,22 @@ class FlashSale(PromotionBase):
 class PriceProtection(PromotionBase):
     """价保: the price drops at ``price_drop_at``; buyers in the claim window claim the gap."""
 
+    unset_omitted: ClassVar[frozenset[str]] = frozenset({"claim_anchor", "self_service_share"})
+
     kind: Literal["price_protection"]
     price_drop_at: dt.datetime
     price_drop_yuan: Yuan = 10
-    claim_window_days: Annotated[float, Field(gt=0, le=90, strict=True)] = 15
-    """Orders placed this many days before the drop may claim."""
+    claim_window_days: Annotated[float, Field(gt=0, le=365, strict=True)] | None = None
+    """An order is protected this many days from its anchor (``claim_anchor``); null: the
+    platform's ``price_protection.window_days``, else 15."""
+    claim_anchor: Literal["order", "receipt"] | None = None
+    """Where the window counts from: the order (付款/下单) or its receipt (签收; an order not
+    delivered by the drop is protected). Null: the platform's, else ``order``."""
+    self_service_share: Probability | None = None
+    """Of the claims, the share made with the platform's one-click button (一键价保): paid,
+    with no contact. Null: the platform's ``price_protection.self_service_share``, else 0."""
     claim_rate: Probability = 0.05
+    """Claims (by contact or button) per protected order."""
     claim: ContactReason | None = None
     """Timing after the drop and channels of claims."""
 
@@ -1733,12 +1751,61 @@ class PlatformKpi(Model):
         return self
 
 
+class PriceProtectionRule(Model):
+    """A platform's 价保: how long an order is protected, from when, and the one-click share.
+
+    An order is protected for ``window_days`` from its anchor; an order placed inside the
+    promotion's window, with ``after_promotion_days``, at least until that many days after
+    the promotion ends, and never more than ``max_days`` from its anchor (Tmall's 双11 全程
+    价保). A scenario's ``price_protection`` promotion uses these unless it sets its own.
+    """
+
+    window_days: Annotated[float, Field(gt=0, le=365, strict=True)]
+    anchor: Literal["order", "receipt"] = "order"
+    """``order``: from the order (payment is taken as the order's time); ``receipt``: from
+    its delivery (an order not yet delivered at the drop is protected)."""
+    after_promotion_days: Annotated[float, Field(gt=0, le=365, strict=True)] | None = None
+    max_days: Annotated[float, Field(gt=0, le=365, strict=True)] | None = None
+    one_click: bool = False
+    """The platform offers a one-click claim (一键价保 / 一键退差价) computed by the system."""
+    self_service_share: Probability = 0.0
+    """Of the claims, the share made with the button, without a contact (0 without one)."""
+    source: str = Field(pattern=NAME)
+    share_source: str | None = Field(None, pattern=NAME)
+    """The source of ``self_service_share`` (a grade X assumption, most likely)."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PriceProtectionRule:
+        problems = []
+        if self.self_service_share > 0 and not self.one_click:
+            problems.append("self_service_share: a share above 0 needs one_click: true")
+        if self.max_days is not None and self.max_days < self.window_days:
+            problems.append("max_days: below window_days")
+        if self.max_days is not None and self.after_promotion_days is None:
+            problems.append("max_days: caps after_promotion_days, which is not set")
+        if problems:
+            raise ValueError(PathErrors(problems))
+        return self
+
+
+class RefundRoute(Model):
+    """A way a shop pays a refund on the platform, and the agent time it takes."""
+
+    label: Annotated[str, Field(min_length=1, max_length=60)]
+    handle_seconds: Annotated[float, Field(ge=0, le=3600, allow_inf_nan=False, strict=True)]
+    """Seconds the agent granting a refund spends on the route, on top of the contact's
+    handle time (opening the tool, the amount, the note, the buyer's confirmation)."""
+    source: str = Field(pattern=NAME)
+
+
 class PlatformRules(Model):
     """A platform's service rules (``configs/platforms/``): its KPIs, each with a source.
 
     ``platform: tmall`` in a scenario reads the bundled pack; a mapping with ``pack: tmall``
     reads it and overrides what the mapping sets (``kpis.response_3min_rate.threshold``).
     """
+
+    unset_omitted: ClassVar[frozenset[str]] = frozenset({"price_protection", "refund_routes"})
 
     pack: str | None = Field(None, pattern=NAME)
     """The bundled pack the rules come from (null: written out in the scenario)."""
@@ -1750,10 +1817,27 @@ class PlatformRules(Model):
     """The scenario's channel the KPIs are computed on (the platform's IM)."""
     sources: dict[Annotated[str, Field(pattern=NAME)], RuleSource] = Field(min_length=1)
     kpis: dict[Annotated[str, Field(pattern=NAME)], PlatformKpi] = Field(min_length=1)
+    price_protection: PriceProtectionRule | None = None
+    """The platform's 价保 (null: none stated; a ``price_protection`` promotion then uses
+    its own terms or their defaults)."""
+    refund_routes: dict[Annotated[str, Field(pattern=NAME)], RefundRoute] = Field(
+        default_factory=dict
+    )
+    """How refunds can be paid, by name; a reason's ``refund_route`` picks one."""
 
     @model_validator(mode="after")
     def _sources_exist(self) -> PlatformRules:
         problems = []
+        for name, route in self.refund_routes.items():
+            if route.source not in self.sources:
+                problems.append(
+                    f"refund_routes.{name}.source: no source {_q(route.source)} in sources"
+                )
+        pp = self.price_protection
+        if pp is not None:
+            for field, key in (("source", pp.source), ("share_source", pp.share_source)):
+                if key is not None and key not in self.sources:
+                    problems.append(f"price_protection.{field}: no source {_q(key)} in sources")
         for k, kpi in self.kpis.items():
             if kpi.source not in self.sources:
                 problems.append(f"kpis.{k}.source: no source {_q(kpi.source)} in sources")
@@ -1978,6 +2062,18 @@ class Scenario(Model):
                     problems.append(f"{where}.channel_mix.{c}: unknown channel {_q(c)}")
             if reason.anchor == "price_drop" and where not in fixed_anchor:
                 problems.append(f"{where}.anchor: price_drop is only for a price_protection claim")
+            route = reason.refund_route
+            if route is not None:
+                routes = self.platform.refund_routes if self.platform is not None else {}
+                if route not in routes:
+                    known_routes = ", ".join(routes) or "none: name a platform with refund_routes"
+                    problems.append(
+                        f"{where}.refund_route: unknown route {_q(route)} ({known_routes})"
+                    )
+                elif reason.refund_policy == "never":
+                    problems.append(
+                        f"{where}.refund_route: the reason never refunds (refund_policy: never)"
+                    )
         known = set(seen) | arrival_reasons
         for c, spec in self.channels.items():
             if spec.bot is None:

@@ -190,6 +190,8 @@ class Demand:
     order_in_window: NDArray[np.bool_]
     promotion_active: bool = False
     """The arm runs the scenario's promotion (False in the baseline arm)."""
+    served: tuple[tuple[NDArray[np.float64], float], ...] = ()
+    """Issues the buyers settled alone: their times and refund each (see :class:`OrderTally`)."""
 
 
 # --------------------------------------------------------------------------- reasons
@@ -237,6 +239,8 @@ class Reason:
     refund_yuan: float
     redial_probability: float | None
     mix: tuple[float, ...]
+    refund_seconds: float = 0.0
+    """Agent seconds a granted refund adds to its contact (the reason's ``refund_route``)."""
 
 
 _POLICY = {"never": NEVER, "if_insist": IF_INSIST, "always": ALWAYS}
@@ -266,6 +270,11 @@ def _rules(scenario: Scenario, spec: ContactReason, promo: bool, field: str | No
         ),
         redial_probability=spec.redial_probability,
         mix=tuple(spec.channel_mix.get(c, 0.0) for c in channels),
+        refund_seconds=(
+            scenario.platform.refund_routes[spec.refund_route].handle_seconds
+            if spec.refund_route is not None and scenario.platform is not None
+            else 0.0
+        ),
     )
 
 
@@ -371,23 +380,33 @@ def _breakpoints(scenario: Scenario, promotion: Promotion | None) -> list[float]
 
 
 def mechanic_probability(
-    scenario: Scenario, promotion: Promotion, field: str, t: NDArray[np.float64]
+    scenario: Scenario,
+    promotion: Promotion,
+    field: str,
+    t: NDArray[np.float64],
+    delivery: NDArray[np.float64] | None = None,
 ) -> NDArray[np.float64]:
-    """Probability per order placed at ``t`` that the promotion's reason ``field`` brings a contact.
+    """Probability per order placed at ``t`` that the promotion's reason ``field`` brings an issue.
 
     Rule questions come from orders of the promotion's window at ``rule_question_rate``
-    (times the mechanic's factor); the mechanic's own reasons from orders of its span at
-    its rate (:class:`sim.mechanics.Mechanic`).
+    (times the mechanic's factor); the mechanic's own reasons from orders of its span it
+    says may bring them (``protected``, which may read the orders' ``delivery``) at its
+    rate (:class:`sim.mechanics.Mechanic`). An issue is a contact unless the buyer settles
+    it alone (:meth:`sim.mechanics.Mechanic.self_service_share`).
     """
     mechanic = mechanic_of(promotion)
     lo, hi = _mechanic_span(scenario, promotion, field)
+    inside = (t >= lo) & (t < hi)
     if field == "rule_question":
         p = promotion.rule_question_rate * mechanic.rule_question_factor(promotion)
         live = live_factor(scenario, promotion, t, "rule_question_factor")
     else:
         p = mechanic.rate(promotion, field)
         live = live_factor(scenario, promotion, t, "miss_factor")
-    return np.where((t >= lo) & (t < hi), np.minimum(1.0, p * live), 0.0)
+        mask = mechanic.protected(scenario, promotion, field, t, delivery)
+        if mask is not None:
+            inside &= mask
+    return np.where(inside, np.minimum(1.0, p * live), 0.0)
 
 
 def _mechanic_span(scenario: Scenario, promotion: Promotion, field: str) -> tuple[float, float]:
@@ -847,6 +866,8 @@ class _Day:
     times: list[NDArray[np.float64]]  # the arm's orders, per layer
     in_window: list[NDArray[np.bool_]]
     rows: list[_Rows]  # empty unless asked for
+    served: list[tuple[NDArray[np.float64], float]]
+    """Issues the buyer settled alone (one-click claims): their times and refund each, ¥."""
 
 
 class _OrderDays:
@@ -880,6 +901,18 @@ class _OrderDays:
         if self.presale is not None:
             self.reasons.append((self.presale.inquiry, PRESALE))
         self.bots = _Bots(scenario)
+        self.served = [
+            (
+                mechanic_of(scenario.promotion).self_service_share(
+                    scenario, scenario.promotion, field
+                ),
+                r.refund_yuan if r.refund_yuan is not None else _money_at_stake(scenario, field),
+            )
+            if scenario.promotion is not None and field not in (None, PRESALE)
+            else (0.0, 0.0)
+            for r, field in self.reasons
+        ]
+        """Per reason, the share of its issues the buyer settles alone, and their refund, ¥."""
         channels = scenario_channels(scenario)
         self.pickers = [_Picker(r.channel_mix, channels) for r, _ in self.reasons]
         """Per reason, its channel mix's picker."""
@@ -967,7 +1000,7 @@ class _OrderDays:
         )
         assert orders is not None
         d = self.days[di]
-        out = _Day([], [], [], [])
+        out = _Day([], [], [], [], [])
         day0 = self.local.at(float(d), 0.0)  # local midnight: the profile's hours are local
         probe = np.array([day0, *[b for b in self.breaks if day0 <= b < day0 + DAY]])
         layers = max(1, math.ceil(float(multiplier(scenario, promotion, probe).max()) - 1e-12))
@@ -1011,7 +1044,7 @@ class _OrderDays:
                 elif promotion is None:
                     continue  # the baseline arm: the mechanic's reasons never fire
                 else:
-                    p = mechanic_probability(scenario, promotion, field, t)
+                    p = mechanic_probability(scenario, promotion, field, t, delivery)
                 if not (inside.any() and np.max(p) > 0.0):
                     # no candidate can have the issue (a uniform is never below 0): nothing
                     # of this reason's streams would be read, so they are not drawn
@@ -1052,6 +1085,14 @@ class _OrderDays:
                 if reason.only_if_unshipped:
                     due &= when < ship[fire]
                 fire, when = fire[due], when[due]
+                share, stake = self.served[ri]
+                if share > 0.0:
+                    # one uniform decides the issue and how it is settled: the contacts are
+                    # those of share 0 thinned, the same in every arm and staffing
+                    p_fire = p if isinstance(p, float) else p[fire]
+                    alone = u[ORDER_ISSUE, fire] >= p_fire * (1.0 - share)
+                    out.served.append((when[alone], stake))
+                    fire, when = fire[~alone], when[~alone]
                 if not fire.size:
                     continue
                 decide = _float32_columns(streams(f"{block}.{reason.name}.decide"), n, fire)
@@ -1471,7 +1512,11 @@ def generate(scenario: Scenario, streams: Streams, arm: Arm = "promotion") -> De
     assert stream._kept is not None
     times, window = stream._kept
     return Demand(
-        contacts, _cat(times, np.float64), _cat(window, np.bool_), stream.promotion_active
+        contacts,
+        _cat(times, np.float64),
+        _cat(window, np.bool_),
+        stream.promotion_active,
+        tuple(stream._served),
     )
 
 
@@ -1530,6 +1575,11 @@ class OrderTally:
     placed: int
     placed_in_window: int
     per_day: NDArray[np.float64]
+    self_served: int = 0
+    """Issues the buyers settled alone (one-click 价保 claims), arriving after the warm-up
+    and inside the horizon: no contact, a refund each."""
+    self_served_yuan: float = 0.0
+    """Their refunds, ¥."""
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, OrderTally):
@@ -1538,6 +1588,8 @@ class OrderTally:
             self.placed == other.placed
             and self.placed_in_window == other.placed_in_window
             and np.array_equal(self.per_day, other.per_day)
+            and self.self_served == other.self_served
+            and self.self_served_yuan == other.self_served_yuan
         )
 
     __hash__ = None  # type: ignore[assignment]  # holds an array
@@ -1550,8 +1602,16 @@ class _Counts:
         cal = scenario.calendar
         self.warmup, self.horizon = cal.warmup_seconds, cal.horizon_seconds
         self.first_day = int(self.warmup // DAY)
-        self.placed = self.in_window = 0
+        self.placed = self.in_window = self.served = 0
+        self.served_yuan = 0.0
         self.per_day = np.zeros(math.ceil(self.horizon / DAY - 1e-9) - self.first_day, np.int64)
+
+    def add_served(self, served: Sequence[tuple[NDArray[np.float64], float]]) -> None:
+        """Count issues settled alone at the given times, each with its refund (¥)."""
+        for when, stake in served:
+            n = int(((when >= self.warmup) & (when < self.horizon)).sum())
+            self.served += n
+            self.served_yuan += n * stake
 
     def add(self, t: NDArray[np.float64], in_window: NDArray[np.bool_]) -> None:
         """Count the orders placed at times ``t`` (seconds)."""
@@ -1565,13 +1625,20 @@ class _Counts:
         self.per_day[: counts.size] += counts
 
     def tally(self) -> OrderTally:
-        return OrderTally(self.placed, self.in_window, self.per_day.astype(np.float64))
+        return OrderTally(
+            self.placed,
+            self.in_window,
+            self.per_day.astype(np.float64),
+            self.served,
+            self.served_yuan,
+        )
 
 
 def order_tally(scenario: Scenario, demand: Demand) -> OrderTally:
     """The tally of a whole arm's orders (all zero without an orders section)."""
     counts = _Counts(scenario)
     counts.add(demand.order_seconds, demand.order_in_window)
+    counts.add_served(demand.served)
     return counts.tally()
 
 
@@ -1648,6 +1715,8 @@ class DemandStream:
             ([], []) if keep_orders else None
         )
         """With ``keep_orders``: the orders' times and window flags, per (layer, day) block."""
+        self._served: list[tuple[NDArray[np.float64], float]] = []
+        """Issues settled alone, as drawn (see :class:`OrderTally`)."""
         self._handed = -math.inf
         self._bots = bots.any
         self._horizon = scenario.calendar.horizon_seconds
@@ -1711,6 +1780,7 @@ class DemandStream:
         if self._kept is not None:
             counts = _Counts(self._scenario)
             counts.add(_cat(self._kept[0], np.float64), _cat(self._kept[1], np.bool_))
+            counts.add_served(self._served)
             return counts.tally()
         return self._counts.tally()
 
@@ -1726,7 +1796,9 @@ class DemandStream:
         if self._kept is not None:  # counted when asked (orders): one count, not one a block
             self._kept[0].extend(day.times)
             self._kept[1].extend(day.in_window)
+            self._served.extend(day.served)
         else:  # counts add up: one count for the day's layers
             self._counts.add(_cat(day.times, np.float64), _cat(day.in_window, np.bool_))
+            self._counts.add_served(day.served)
         self._drawn[di] = True
         self._pending += day.chunks

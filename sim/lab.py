@@ -26,6 +26,7 @@ import numpy as np
 from sim.compare import Comparison
 from sim.config import Scenario
 from sim.metrics import ReplicationMetrics
+from sim.staffing import Target, erlang_short_agent_hours, parse_target
 from sim.stats import describe
 
 RANK_METRIC = "net_yuan"
@@ -36,6 +37,24 @@ LOAD_METRICS = ("contacts", "lost_orders", "abandon_rate", "refunds_yuan", "serv
 
 BREACH_DAYS = "kpi_breach_days"
 """Per replication: days × platform KPIs whose daily value misses the platform's bar."""
+
+SHORT_HOURS = "short_agent_hours"
+"""Per replication: agent-hours short of the lab's targets, by Erlang on its own load
+(:func:`sim.staffing.erlang_short_agent_hours`)."""
+
+
+def default_targets(scenario: Scenario) -> list[Target]:
+    """80% service level on every customer-facing channel a group serves.
+
+    80% within the channel's ``service_level_seconds`` (20 s on the phone [C], 180 s on the
+    bundled chat: 三分钟响应率) — the common bar; ``--target`` replaces it.
+    """
+    served = {c for g in scenario.staffing.groups for c in g.channels}
+    return [
+        parse_target(f"{c}.service_level>=0.8")
+        for c, spec in scenario.channels.items()
+        if c in served and not spec.internal
+    ]
 
 
 @dataclass(frozen=True)
@@ -177,21 +196,31 @@ def _paired(a: Sequence[float], b: Sequence[float]) -> tuple[float, float, float
     return mean, lo, hi, bool(math.isfinite(lo) and (lo > 0 or hi < 0))
 
 
-def _values(c: Comparison, arm: str, metric: str) -> list[float]:
+def _values(c: Comparison, arm: str, metric: str, targets: Sequence[Target]) -> list[float]:
     reps = c.runs[arm]
+    scenario = c.plan.scenarios[arm]
     if metric == BREACH_DAYS:
-        return [breach_days(r, c.plan.scenarios[arm]) for r in reps]
+        return [breach_days(r, scenario) for r in reps]
+    if metric == SHORT_HOURS:
+        return [erlang_short_agent_hours(scenario, r, targets) for r in reps]
     return [float(r.overall.get(metric, math.nan)) for r in reps]
 
 
-def rank(c: Comparison, variants: Sequence[Variant]) -> list[Ranked]:
-    """The variants (the comparison's arms, in the same order) ranked by :data:`RANK_METRIC`."""
+def rank(
+    c: Comparison, variants: Sequence[Variant], targets: Sequence[Target] = ()
+) -> list[Ranked]:
+    """The variants (the comparison's arms, in the same order) ranked by :data:`RANK_METRIC`.
+
+    With ``targets``, each variant's :data:`SHORT_HOURS` against them too.
+    """
     by_arm = dict(zip(c.arms, variants, strict=True))
     reference = c.arms[0]
     metrics = [RANK_METRIC, *(m for m in LOAD_METRICS if m in c.stats)]
+    if targets:
+        metrics.append(SHORT_HOURS)
     if c.plan.scenarios[reference].platform is not None:
         metrics.append(BREACH_DAYS)
-    values = {a: {m: _values(c, a, m) for m in metrics} for a in c.arms}
+    values = {a: {m: _values(c, a, m, targets) for m in metrics} for a in c.arms}
     order = sorted(c.arms, key=lambda a: -_figure(values[a][RANK_METRIC])[0])
     out = []
     for i, arm in enumerate(order):

@@ -19,7 +19,8 @@ The stages:
    ``{dist: lognormal, median: …, sigma: …}`` to ``{dist: exponential, mean: …}`` does not
    leave stale fields behind;
 3. apply ``--set field.path=value`` overrides (values parsed as YAML);
-4. validate with :class:`sim.config.Scenario`.
+4. validate with :class:`sim.config.Scenario`; then the values that look like a slip are
+   located as warnings (:mod:`sim.plausibility`), which never stop a load.
 
 The canonical resolved form is ``scenario.model_dump(mode="json")`` (defaults included); its
 sha256 over sorted, compact JSON is the config hash, so comments, key order, formatting and
@@ -155,6 +156,10 @@ class LoadedScenario:
     notices: tuple[str, ...] = ()
     """One line per older-format file upgraded and per change made (``file:line: path:
     renamed to …``), in the order the files were read; for the user, not errors."""
+    warnings: tuple[Problem, ...] = ()
+    """Values that look like a slip (:mod:`sim.plausibility`: a percentage typed for a
+    factor, a value outside its sourced range, agents far too few for the load), each
+    where it was written; not errors."""
 
 
 @dataclass(frozen=True)
@@ -362,6 +367,8 @@ def _guarded(
 def _load(
     text: str, display: str, fs_path: Path, *, is_file: bool, overrides: Sequence[str]
 ) -> LoadedScenario:
+    from sim import plausibility  # numpy and scipy: not for a report's reading of YAML
+
     if isinstance(overrides, str):  # a lone string is one override, not a list of characters
         overrides = (overrides,)
     overrides = tuple(overrides)
@@ -409,6 +416,10 @@ def _load(
     except ValueError as exc:  # a NaN or infinity that slipped past the models
         msg = f"the resolved scenario is not plain JSON data: {exc}"
         raise ScenarioError([Problem(display, None, "", msg)]) from None
+    warnings = []
+    for field, message in plausibility.warnings(scenario):
+        loc = _locate(field, smap)
+        warnings.append(Problem(loc.file, loc.line, _dotted(field), message))
     return LoadedScenario(
         scenario=scenario,
         source=fs_path,
@@ -417,6 +428,7 @@ def _load(
         resolved=resolved,
         hash=digest,
         notices=tuple(chain.notices),
+        warnings=tuple(_sorted(warnings, order)),
     )
 
 

@@ -62,7 +62,7 @@ from sim.economics import (
     source_rates,
 )
 from sim.hours import is_open, open_spans
-from sim.mechanics import mechanic_of, promotion_reasons, seconds
+from sim.mechanics import mechanic_of, promotion_reasons, seconds, self_service
 from sim.outcomes import CSAT_DRIVERS as CSAT_DRIVERS  # its home is the outcomes stage
 from sim.outcomes import decide, issue_table
 
@@ -679,12 +679,20 @@ class Tally:
         if scenario.staffing.shrinkage > 0:
             overall["break_hours"] = float(break_all.sum() / 3600.0)
         self._finish_journey(overall)
+        if orders is not None and self_service(scenario):
+            # one-click claims: refunds paid with no contact, counted with service's refunds
+            overall["self_service_refunds"] = orders.self_served
+            overall["self_service_refunds_yuan"] = orders.self_served_yuan
+            overall["refunds"] = overall.get("refunds", 0) + orders.self_served
+            overall["refunds_yuan"] = overall.get("refunds_yuan", 0.0) + orders.self_served_yuan
         would_be = orders
         if orders is not None and self.presale is not None:
             orders = OrderTally(
                 orders.placed - int(self.lost_d.sum()),
                 orders.placed_in_window - self.lost_in_window,
                 orders.per_day - self.lost_d,
+                orders.self_served,
+                orders.self_served_yuan,
             )
         daily = self._finish_days(overall, orders)
         if self.platform is not None:

@@ -54,7 +54,17 @@ if TYPE_CHECKING:  # the simulation's modules: their writers import them when ca
     from sim.metrics import ReplicationMetrics
     from sim.staffing import StaffPlan, Target
 
-DEPENDENCIES = ("simpy", "numpy", "scipy", "pydantic", "typer", "rich", "plotly", "PyYAML")
+DEPENDENCIES = (
+    "simpy",
+    "numpy",
+    "scipy",
+    "pydantic",
+    "typer",
+    "rich",
+    "plotly",
+    "PyYAML",
+    "openpyxl",
+)
 
 
 class OutputError(Exception):
@@ -82,6 +92,8 @@ MANIFEST = "manifest.json"
 """Every folder's provenance: ``"tool": "promosim"``, its ``kind``, the command, versions."""
 REPORT = "report.html"
 """Every folder's self-contained report, built from its other files."""
+WORKBOOK = "results.xlsx"
+"""Every folder's tables as one Excel workbook (:mod:`sim.workbook`), built from its CSVs."""
 VARIED = "*"
 """In a table's declared columns: one column per varied path (sweep) or target metric (staff)."""
 
@@ -169,6 +181,7 @@ FOLDERS: Mapping[str, FolderKind] = {
             "intervals.csv",
             "daily.csv",
             REPORT,
+            WORKBOOK,
         ),
         optional=(*_EVENT_LOG, "hourly.csv", "scorecard.csv", "images"),
         columns={
@@ -183,7 +196,7 @@ FOLDERS: Mapping[str, FolderKind] = {
     ),
     "compare": FolderKind(
         kind="compare",
-        files=(MANIFEST, "comparison.csv", "arms.json", REPORT),
+        files=(MANIFEST, "comparison.csv", "arms.json", REPORT, WORKBOOK),
         optional=("lab.csv", "images"),
         columns={"comparison.csv": COMPARISON_COLUMNS, "lab.csv": LAB_COLUMNS},
         mark="comparison.csv",
@@ -191,7 +204,7 @@ FOLDERS: Mapping[str, FolderKind] = {
     ),
     "sweep": FolderKind(
         kind="sweep",
-        files=(MANIFEST, "sweep.csv", REPORT),
+        files=(MANIFEST, "sweep.csv", REPORT, WORKBOOK),
         optional=("tornado.json", "images"),
         columns={"sweep.csv": SWEEP_COLUMNS},
         mark="sweep.csv",
@@ -207,6 +220,7 @@ FOLDERS: Mapping[str, FolderKind] = {
             "schedule.yaml",
             "scenario.resolved.yaml",
             REPORT,
+            WORKBOOK,
         ),
         optional=("images",),
         columns={"staffing.csv": STAFFING_COLUMNS, "roster.csv": ROSTER_COLUMNS},
@@ -218,6 +232,24 @@ FOLDERS: Mapping[str, FolderKind] = {
 
 KINDS = tuple(FOLDERS)
 """The folder kinds promosim writes; each holds a manifest.json with its ``kind``."""
+
+
+def folder_workbook(kind: str, files: Mapping[str, FileContent], lang: str = "en") -> bytes:
+    """``results.xlsx`` of a folder of ``kind``: a sheet per table among its ``files``.
+
+    The tables are the CSVs :data:`FOLDERS` declares for the kind, as the folder holds them
+    (the event log, raw and often longer than a sheet, is left to its CSVs); the header's
+    labels are in ``lang``.
+    """
+    from sim.workbook import workbook  # openpyxl only when a folder is written
+
+    declared = FOLDERS[kind].columns
+    tables = {
+        name: text
+        for name, text in files.items()
+        if name in declared and name not in _EVENT_LOG and isinstance(text, str)
+    }
+    return workbook(tables, lang)
 
 
 def header(columns: Sequence[str], varied: Sequence[str] = ()) -> list[str]:

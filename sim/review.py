@@ -393,7 +393,9 @@ _COMMENTS: Final = {
     "spike_decay_minutes": "how fast the spike fades",
     "price_drop_at": "when the price drops",
     "price_drop_yuan": "how much it drops",
-    "claim_window_days": "orders this many days before the drop may claim",
+    "claim_window_days": "days an order is protected",
+    "claim_anchor": "what the 价保 window counts from",
+    "self_service_share": "claims made with the one-click button",
     "claim_rate": "buyers who claim the difference",
 }
 _WINDOW = ("start", "end", "order_uplift", "peak_day", "peak_day_factor")

@@ -70,7 +70,7 @@ class Score:
     """Mean over replications with sessions that day (nan: none had any)."""
     low: float
     high: float
-    """95% CI of the mean (nan with fewer than two replications)."""
+    """95% CI of the mean, within the KPI's range (nan with fewer than two replications)."""
     sessions: float
     """Mean sessions per replication the KPI counted (its denominator)."""
     status: Status
@@ -126,6 +126,10 @@ def scorecard(result: RunResult) -> list[Score]:
                     values = np.array([r.daily[f"platform.{name}"][d] for r in reps])
                     sessions = np.array([r.daily[f"platform.{name}.sessions"][d] for r in reps])
                 mean, low, high = _stat(values)
+                # the t-interval is symmetric: a share's stays in [0, 1], a mean response's
+                # in [0, its cap] (a value outside can never be observed)
+                top = 1.0 if rule.measure == "answered_within" else rule.cap_seconds or math.inf
+                low, high = max(low, 0.0), min(high, top)
                 rows.append(
                     Score(
                         day=day,

@@ -1447,6 +1447,42 @@ class _Model:
 # --------------------------------------------------------------------------- the search
 
 
+def erlang_short_agent_hours(
+    scenario: Scenario, rep: ReplicationMetrics, targets: Sequence[Target]
+) -> float:
+    """Agent-hours short of the targets in one replication, by Erlang (no refinement).
+
+    The search's Erlang start (:func:`staff`, steps 1–2) on this replication's own load: per
+    group serving a targeted channel and interval, the least agents meeting the targets
+    (0 where the group's channels are closed) less the agents scheduled, where positive,
+    × the interval's hours; summed over groups and intervals. Surplus is not netted. A
+    quick, comparable figure (the lab ranks mechanics by it); ``staff`` refines it by
+    simulation.
+
+    Raises:
+        ScenarioError: For an unknown channel in a target, or targets Erlang cannot meet.
+    """
+    check_targets(scenario, targets)
+    targeted = {t.channel for t in targets}
+    model = _Model(scenario, _estimate_load(scenario, [rep]), targets)
+    closed = closed_intervals(scenario)
+    scheduled = scheduled_agents(scenario)
+    hours = scenario.calendar.interval_seconds / _SECONDS_PER_HOUR
+    short = 0.0
+    for g in scenario.staffing.groups:
+        if not targeted & set(g.channels):
+            continue
+        need = np.array(
+            [
+                0 if closed[g.name][k] else model.least_agents(g.name, k)
+                for k in range(scenario.calendar.n_intervals)
+            ],
+            dtype=np.float64,
+        )
+        short += float(np.maximum(need - scheduled[g.name], 0.0).sum()) * hours
+    return short
+
+
 def _with_plan(scenario: Scenario, plan: Mapping[str, NDArray[np.int64]]) -> Scenario:
     """The scenario with each planned group on an ``intervals`` schedule of the plan."""
     groups = [

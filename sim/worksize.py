@@ -19,6 +19,7 @@ import numpy as np
 from sim.config import FlashSale, PriceProtection, ProfileArrivals, Scenario, promotion_reasons
 from sim.demand import mechanic_probability
 from sim.localtime import LocalClock
+from sim.mechanics.price_protection import terms as protection_terms
 
 WARN_CONTACTS = 10_000_000
 """Contacts × replications (× arms or points) above which a simulating command warns.
@@ -107,13 +108,15 @@ def estimate(scenario: Scenario) -> WorkSize:
             orders += max(0.0, window - top * overlap)
             for field, _ in promotion_reasons(p, tuple(scenario.channels)):
                 if isinstance(p, PriceProtection) and field == "claim":
-                    drop = (p.price_drop_at - cal.start).total_seconds()
-                    t = np.array([drop - 1.0])
-                    span = top * p.claim_window_days
+                    # every order of the longest window protected: an upper bound
+                    k = protection_terms(scenario, p)
+                    days = max(k.window_days, k.max_days or 0.0, k.after_promotion_days or 0.0)
+                    prob = p.claim_rate * (1.0 - k.self_service_share)
+                    span = top * min(days, cal.days)
                 else:
                     t = np.array([(p.start - cal.start).total_seconds()])
+                    prob = float(mechanic_probability(scenario, p, field, t)[0])
                     span = window
-                prob = float(mechanic_probability(scenario, p, field, t)[0])
                 from_orders += prob * span
     j = scenario.journey
     follow = 1.0 + j.repeat_probability + j.redial_probability + j.escalation_probability

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
-from sim import commands
+from sim import commands, staffing
 from sim import compare as comparelib
 from sim.cli import _fmt, app
 from sim.loading import load_scenario
@@ -229,6 +229,32 @@ def test_erlang_prints_exact_figures() -> None:
     assert unstable.exit_code == 0 and "unstable" in unstable.output
     bad = runner.invoke(app, ["erlang", "--rate", "10", "--aht", "300", "--agents", "x"])
     assert bad.exit_code == 2
+
+
+def test_erlang_concurrency_makes_each_agent_k_servers() -> None:
+    """4 chat agents at concurrency 3 print the figures of 12 servers (the validation desk)."""
+    args = ["erlang", "--rate", "150", "--aht", "240", "--patience", "300", "--threshold", "60"]
+
+    def row(result: Result, agents: str) -> list[str]:
+        assert result.exit_code == 0, result.output
+        (line,) = [x for x in result.output.splitlines() if x.split("│")[1:2] == [f" {agents:>6} "]]
+        return [cell.strip() for cell in line.split("│")[2:-1]]
+
+    chat = runner.invoke(
+        app, [*args, "--agents", "4", "--concurrency", "3"], env={"COLUMNS": "200"}
+    )
+    servers = runner.invoke(app, [*args, "--agents", "12"], env={"COLUMNS": "200"})
+    assert "concurrency 3" in chat.output and "concurrency" not in servers.output
+    exact = staffing.erlang_a(150, 240, 300, 12, 60)
+    assert row(chat, "4") == row(servers, "12")
+    assert row(chat, "4")[:3] == [
+        f"{exact.prob_wait:.4f}",
+        f"{exact.service_level:.2%}",
+        f"{exact.abandon_rate:.2%}",
+    ]
+    for bad in ("0", "21", "1.5"):
+        refused = runner.invoke(app, [*args, "--agents", "4", "--concurrency", bad])
+        assert refused.exit_code == 2, bad
 
 
 MINIMAL = (Path(__file__).parent / "data" / "good" / "minimal.yaml").read_text(encoding="utf-8")

@@ -20,7 +20,7 @@ from sim.commands import BadInput, Folder, Listener, Options, Out
 from sim.compare import Comparison
 from sim.experiment import RunResult
 from sim.loading import LoadedScenario, load_scenario
-from sim.outputs import FOLDERS, MANIFEST, REPORT, TOOL, folder_kind, header
+from sim.outputs import FOLDERS, MANIFEST, REPORT, TOOL, WORKBOOK, folder_kind, header
 from tests.conftest import CONFIGS, tiny_scenario
 
 ONE = Options(workers=1, command=("promosim", "test"))
@@ -79,7 +79,7 @@ def test_run_returns_its_folder_before_writing_it(tiny: LoadedScenario, tmp_path
     assert isinstance(folder, Folder) and isinstance(folder.result, RunResult)
     assert folder.kind == "run" and folder.target == out.folder
     assert not out.folder.exists()  # contents only: nothing written yet
-    assert tuple(folder.files) == FOLDERS["run"].files
+    assert (*folder.files, WORKBOOK) == FOLDERS["run"].files  # the workbook: when written
     assert folder.manifest["tool"] == TOOL and folder.manifest["kind"] == "run"
     assert folder.manifest["command"] == ["promosim", "test"]
     assert folder.manifest["config_hash"] == tiny.hash
@@ -157,6 +157,9 @@ def test_bad_input_is_an_exception_with_the_message(tiny: LoadedScenario, tmp_pa
     with pytest.raises(BadInput, match="at least 1 agent"):
         commands.erlang(30, 300, "0:2", None, 20)
     assert [n for n, _ in commands.erlang(30, 300, "3:4", None, 20)] == [3, 4]
+    for k in (0, 21):
+        with pytest.raises(BadInput, match="--concurrency"):
+            commands.erlang(30, 300, "3", None, 20, concurrency=k)
     assert (taken / "mine.txt").read_text() == "keep"
     assert not (tmp_path / ".promosim-cache").exists()  # refused before any work
 

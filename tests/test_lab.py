@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from sim import commands
 from sim.cli import app
-from sim.lab import BREACH_DAYS, RANK_METRIC, builtin_variants, parse_variant
+from sim.lab import BREACH_DAYS, RANK_METRIC, SHORT_HOURS, builtin_variants, parse_variant
 from sim.loading import load_scenario, load_text
 from tests.conftest import CONFIGS
 from tests.test_cli import promo_scenario, write
@@ -109,7 +109,18 @@ def test_the_lab_ranks_the_bundled_deal_s_variants_with_paired_cis(tmp_path: Pat
         rows = list(csv.DictReader(f))
     ranked = [r for r in rows if r["metric"] == RANK_METRIC]
     assert len(ranked) >= 6  # as-written and five variants
-    assert {r["metric"] for r in rows} >= {RANK_METRIC, "contacts", "lost_orders", BREACH_DAYS}
+    assert {r["metric"] for r in rows} >= {
+        RANK_METRIC,
+        "contacts",
+        "lost_orders",
+        SHORT_HOURS,
+        BREACH_DAYS,
+    }
+    short = {r["arm"]: float(r["mean"]) for r in rows if r["metric"] == SHORT_HOURS}
+    assert all(v >= 0 for v in short.values())
+    # the bot answers rule questions the agents would: less short than as written
+    assert short["bot-faq"] < short["as-written"]
+    assert "short agent-hours" in result.output
     for r in ranked[:-1]:
         lo, hi = float(r["gap_ci95_lo"]), float(r["gap_ci95_hi"])
         assert r["gap_significant"] == str(int(lo > 0 or hi < 0))
@@ -138,3 +149,11 @@ def test_unknown_mechanics_are_bad_input(tmp_path: Path) -> None:
     assert "unknown variant(s) teleport" in result.output
     result = runner.invoke(app, ["lab", str(scenario), "--variant", "auto-apply: seed=3"])
     assert result.exit_code == 2 and "taken" in result.output
+
+
+def test_a_bad_target_is_bad_input(tmp_path: Path) -> None:
+    args = ["lab", str(CONFIGS / "second_item_1yuan.yaml"), "--target", "fax.service_level>=0.8"]
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "lab")])
+    assert result.exit_code == 2
+    assert "fax" in result.output
+    assert not (tmp_path / "lab").exists()

@@ -28,9 +28,10 @@ from typer.testing import CliRunner
 
 from sim.cli import app
 from sim.report import build_report, run, used_labels
-from sim.report.data import dict_rows, text_lines
+from sim.report.data import dict_rows
 from sim.report.figures import subplots
 from sim.report.page import PLOTLY_CONFIG, figure_html, plotly_template, round_array, rounded
+from sim.text import text_lines
 from tests.test_presale_views import presale_promo
 from tests.test_report import TEXTS, _titles
 

@@ -199,10 +199,11 @@ def test_a_scenario_overrides_a_pack_rule_and_names_unknown_packs() -> None:
 def test_a_scenario_without_a_platform_keeps_its_hash_and_writes_no_scorecard(
     tmp_path: Path,
 ) -> None:
-    plain = load_scenario(CONFIGS / "default.yaml")
+    path = CONFIGS / "validation" / "erlang_a_light.yaml"
+    plain = load_scenario(path)
     assert "platform" not in plain.resolved
     out = tmp_path / "run"
-    args = ["run", str(CONFIGS / "default.yaml"), "--replications", "1", "--quiet"]
+    args = ["run", str(path), "--replications", "1", "--quiet"]
     result = runner.invoke(app, [*args, "--out", str(out), "--set", "calendar.days=1"])
     assert result.exit_code == 0, result.output
     assert not (out / "scorecard.csv").exists()
@@ -238,3 +239,21 @@ def test_the_hours_of_a_kpi_add_up_to_its_days() -> None:
     for b in run_breaches(result):  # each span's value, from its hours' sums, misses
         t = s.platform.kpis[b.kpi].threshold if s.platform else None
         assert t is not None and (b.value < t.value if t.op == ">=" else b.value > t.value)
+
+
+def test_the_scorecard_s_intervals_stay_within_each_kpi_s_range() -> None:
+    """A share's CI within [0, 1], a mean response's within [0, its cap].
+
+    The goldens run two replications: their symmetric t-intervals would reach past both.
+    """
+    rows = []
+    for path in sorted((Path(__file__).parent / "golden").glob("*/scorecard.csv")):
+        with path.open(encoding="utf-8") as f:
+            rows += list(csv.DictReader(f))
+    shares = [r for r in rows if r["measure"] == "answered_within" and r["ci95_hi"]]
+    assert shares and any(float(r["ci95_hi"]) == 1.0 for r in shares)
+    for r in rows:
+        if r["ci95_lo"]:
+            assert float(r["ci95_lo"]) >= 0.0
+        if r["measure"] == "answered_within" and r["ci95_hi"]:
+            assert float(r["ci95_hi"]) <= 1.0

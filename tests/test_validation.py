@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim import staffing
+from sim import commands, staffing
 from sim.center import ANSWERED, simulate_center
-from sim.config import Exponential, PoissonArrivals, ProfileArrivals
+from sim.config import Exponential, PoissonArrivals, ProfileArrivals, Scenario
 from sim.demand import first_contacts
 from sim.experiment import run_scenario
 from sim.loading import load_scenario
@@ -46,10 +46,8 @@ def test_every_validation_scenario_is_covered() -> None:
     assert "erlang_c_" in names and "overloaded" in names and "chat" in names
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("filename", ERLANG)
-def test_stationary_queue_matches_erlang(filename: str) -> None:
-    s = load_scenario(VALIDATION / filename).scenario
+def _desk(s: Scenario) -> tuple[str, float, float, float | None, int, float, int]:
+    """A validation scenario's desk: channel, rate/h, AHT, patience, agents, SL s, concurrency."""
     (arr,) = s.arrivals
     assert isinstance(arr, PoissonArrivals) and arr.channel is not None
     channel = s.channels[arr.channel]
@@ -58,19 +56,42 @@ def test_stationary_queue_matches_erlang(filename: str) -> None:
     assert patience is None or isinstance(patience, Exponential)
     (group,) = s.staffing.groups
     assert group.schedule.kind == "constant"
-    servers = group.schedule.agents * channel.concurrency
-    exact = staffing.erlang_a(
+    return (
+        arr.channel,
         arr.contacts_per_hour,
         channel.handle_time_seconds.mean,
         None if patience is None else patience.mean,
-        servers,
+        group.schedule.agents,
         channel.service_level_seconds,
+        channel.concurrency,
     )
+
+
+@pytest.mark.parametrize("filename", ERLANG)
+def test_the_erlang_command_gives_the_figures_the_simulation_is_held_to(filename: str) -> None:
+    """`promosim erlang --concurrency k`: n agents are n·k servers, as the chat desk runs."""
+    _, rate, aht, patience, agents, threshold, k = _desk(
+        load_scenario(VALIDATION / filename).scenario
+    )
+    ((n, shown),) = commands.erlang(rate, aht, str(agents), patience, threshold, concurrency=k)
+    assert n == agents
+    assert shown == staffing.erlang_a(rate, aht, patience, agents * k, threshold)
+    if k > 1:  # the chat desk: 4 agents × 3 slots are 12 single-contact agents
+        ((_, single),) = commands.erlang(rate, aht, str(agents * k), patience, threshold)
+        assert shown == single
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("filename", ERLANG)
+def test_stationary_queue_matches_erlang(filename: str) -> None:
+    s = load_scenario(VALIDATION / filename).scenario
+    name, rate, aht, patience, agents, threshold, k = _desk(s)
+    exact = staffing.erlang_a(rate, aht, patience, agents * k, threshold)
     assert exact.stable
     result = run_scenario(s)
     failures = []
     for metric, atol in ATOL.items():
-        values = np.array([r.overall[f"{arr.channel}.{metric}"] for r in result.replications])
+        values = np.array([r.overall[f"{name}.{metric}"] for r in result.replications])
         expected = getattr(exact, metric)
         mean = float(values.mean())
         half = ci_halfwidth(values, 0.99)

@@ -196,6 +196,9 @@ class Acd:
         self.env = clock.env
         self.t = t
         self.horizon = scenario.calendar.horizon_seconds
+        self.refund_seconds: list[float] | None = None
+        """Per reason, the agent seconds its refund route adds to a refunding contact (None:
+        no reason has a route; set by the engine)."""
         self.live: list[Timeout] | None = None
         """While streaming, the queued calls that name a contact, but for the ends of
         service (``ends``; see ``compact``)."""
@@ -306,6 +309,10 @@ class Acd:
         """Contact i, whose end was left undecided (ending -1), is answered (the engine's)."""
         raise NotImplementedError
 
+    def _refund_route(self, i: int) -> None:
+        """Contact i is answered: a refund it grants adds its route's time (the engine's)."""
+        raise NotImplementedError
+
     def hours_actions(self) -> list[tuple[float, Callable[[Any], None], Any]]:
         """The channels' openings and closings inside the horizon, as schedule actions."""
         out: list[tuple[float, Callable[[Any], None], Any]] = []
@@ -385,6 +392,8 @@ class Acd:
             self._paced(i, agent.pace)
         if t.ending[i] < 0:  # decided only now (the engine's follow-up messages)
             self._decide(i)
+        if self.refund_seconds is not None:
+            self._refund_route(i)
         handle = t.handle[i]
         free = self.ends_free
         if free:

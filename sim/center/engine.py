@@ -138,6 +138,8 @@ class Center(Acd):
         j = scenario.journey
         self.journey = j
         self.reasons = all_reasons(scenario)
+        if any(r.refund_seconds for r in self.reasons):
+            self.refund_seconds = [r.refund_seconds for r in self.reasons]
         self.rules = Rules.of(scenario)
         self.rules_one = self.rules.scalars()
         """The rules as Python scalars, for each follow-up's fate."""
@@ -557,6 +559,17 @@ class Center(Acd):
     def _decide(self, i: int) -> None:
         """Contact i, a follow-up message, is answered with its buyer there: its fate now."""
         self.t.ending[i] = self._ending(i, self.rules_one, self.t.channel[i])
+
+    def _refund_route(self, i: int) -> None:
+        """Contact i is answered and grants a refund: its agent also pays it by the route."""
+        t = self.t
+        assert self.refund_seconds is not None
+        extra = self.refund_seconds[t.reason[i]]
+        if extra and t.ending[i] & _REFUND:
+            served = t.handle[i] + extra
+            t.handle[i] = served
+            if i < t.n_fixed:
+                t.fixed["handle"][i] = served
 
     def _served(self, i: int, factor: float) -> None:
         """Contact i is held for its drawn handle time times ``factor`` (its served time)."""

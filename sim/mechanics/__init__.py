@@ -32,6 +32,7 @@ __all__ = [
     "promotion_reasons",
     "register",
     "seconds",
+    "self_service",
     "unregister",
 ]
 
@@ -148,3 +149,15 @@ def promotion_reasons(
             )
         out.append(("rule_question", reason))
     return out + mechanic_of(promotion).reasons(promotion, channels)
+
+
+def self_service(scenario: Scenario) -> bool:
+    """Whether some of the promotion's issues may be settled by the buyer alone (one-click)."""
+    promotion = scenario.promotion
+    if promotion is None:
+        return False
+    mechanic = mechanic_of(promotion)
+    return any(
+        mechanic.self_service_share(scenario, promotion, field) > 0
+        for field, _ in promotion_reasons(promotion, tuple(scenario.channels))
+    )

@@ -100,6 +100,27 @@ class Mechanic(Protocol[P]):
         """Order times ``[lo, hi)`` whose orders may bring reason ``field``: the window."""
         return seconds(scenario, promotion.start), seconds(scenario, promotion.end)
 
+    def protected(
+        self,
+        scenario: Scenario,
+        promotion: P,
+        field: str,
+        t: NDArray[np.float64],
+        delivery: NDArray[np.float64] | None,
+    ) -> NDArray[np.bool_] | None:
+        """Per order placed at ``t`` (delivered at ``delivery``), may it bring ``field``.
+
+        Only orders inside :meth:`order_span` are asked; None: every order of the span.
+        """
+        return None
+
+    def self_service_share(self, scenario: Scenario, promotion: P, field: str) -> float:
+        """Of reason ``field``'s issues, the share the buyer settles alone.
+
+        A platform's one-click button: the refund is paid, no contact is made.
+        """
+        return 0.0
+
     def rule_question_factor(self, promotion: P) -> float:
         """Multiplier on the promotion's ``rule_question_rate``."""
         return 1.0

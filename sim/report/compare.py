@@ -173,7 +173,14 @@ def _recovered(c: ComparisonData, t: Text) -> str:
     )
 
 
-LAB_SHOWN = ("net_yuan", "contacts", "lost_orders", "refunds_yuan", "kpi_breach_days")
+LAB_SHOWN = (
+    "net_yuan",
+    "contacts",
+    "lost_orders",
+    "refunds_yuan",
+    "short_agent_hours",
+    "kpi_breach_days",
+)
 """The lab table's metrics, as lab.csv names them, in order (those the folder has)."""
 
 
@@ -184,8 +191,10 @@ def _lab_section(c: ComparisonData, t: Text) -> str:
     arms = list(dict.fromkeys(r["arm"] for r in sorted(c.lab, key=lambda r: int(r["rank"]))))
     metrics = [m for m in LAB_SHOWN if any(k[1] == m for k in by)]
 
+    own = {"kpi_breach_days": "lab_breach_days", "short_agent_hours": "lab_short_hours"}
+
     def label(m: str) -> str:
-        return t("lab_breach_days") if m == "kpi_breach_days" else catalog.capital(t(m))
+        return t(own[m]) if m in own else catalog.capital(t(m))
 
     head = [t("lab_rank"), t("lab_variant"), *(label(m) for m in metrics), t("lab_gap")]
     rows = []
@@ -198,7 +207,7 @@ def _lab_section(c: ComparisonData, t: Text) -> str:
         ]
         for m in metrics:
             r = by.get((arm, m)) or {}
-            kind = "decimal" if m == "kpi_breach_days" else catalog.fmt_of(m)
+            kind = "decimal" if m in own else catalog.fmt_of(m)
             text = html.escape(ci_cell(r, "", kind))
             if r.get("diff_mean"):
                 mark = " *" if r.get("significant") == "1" else ""

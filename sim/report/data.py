@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import itertools
 import json
 import math
 import operator
 import os
 import re
 from array import array
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -27,6 +26,7 @@ from sim.config import KpiMeasure
 from sim.files import UnreadableFile, read_bounded
 from sim.loading import ScenarioError, load_data_text
 from sim.scorecard import SCORECARD_COLUMNS
+from sim.text import text_lines
 
 
 class ReportError(Exception):
@@ -99,39 +99,6 @@ def read_file(folder: Path, name: str, what: str) -> str:
         raise ReportError(f"{folder}: {name} is not UTF-8 text") from None
     # newlines as a text file reads them (universal newlines), as the CSV readers expect
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
-
-
-def text_lines(text: str) -> Iterator[str]:
-    """The lines of a text, each with its newline, one at a time.
-
-    What ``io.StringIO(text)`` yields, without its copy of the whole text at four bytes a
-    character (144 MB for a year's intervals.csv of 36 MB): a piece of about a MB at a time
-    is split.
-    """
-    return itertools.chain.from_iterable(_pieces(text))
-
-
-_PIECE = 1 << 20
-"""Characters split into lines at a time by :func:`text_lines`."""
-
-_OTHER_BREAKS = ("\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
-"""What ``str.splitlines`` also ends a line at, and a text file does not."""
-
-
-def _pieces(text: str) -> Iterator[list[str]]:
-    """A text's lines, each with its newline, a list per piece of whole lines."""
-    start, size = 0, len(text)
-    while start < size:
-        end = text.find("\n", min(start + _PIECE, size) - 1)
-        end = size if end < 0 else end + 1
-        piece = text[start:end]
-        if not any(c in piece for c in _OTHER_BREAKS):
-            yield piece.splitlines(keepends=True)
-        else:  # splitlines would end lines at these too: only at newlines
-            yield [line + "\n" for line in piece.split("\n")[:-1]] + (
-                [] if piece.endswith("\n") else [piece.rsplit("\n", 1)[-1]]
-            )
-        start = end
 
 
 def dict_rows(text: str) -> list[dict[str, Any]]:

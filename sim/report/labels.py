@@ -257,6 +257,7 @@ LABELS: dict[str, dict[str, str]] = {
     "lab_variant": {"en": "variant", "zh": "玩法"},
     "lab_gap": {"en": "gap to the next", "zh": "与下一名的间距"},
     "lab_breach_days": {"en": "KPI breach days", "zh": "考核未达标天数"},
+    "lab_short_hours": {"en": "Short agent-hours (Erlang)", "zh": "人力缺口（人时，Erlang）"},
     "compare_note": {
         "en": "All arms run on common random numbers; a difference is the paired "
         "difference of each later arm minus the first.",
