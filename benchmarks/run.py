@@ -13,7 +13,9 @@ d. peak memory of ``promosim run`` on the baseline over 30, 90, 180 and 365 days
    soak), and over 90 days with ``--event-log`` (see ``memory.py``);
 e. the parallel speed-up of a 64-run sweep (see ``bench_sweep.py``);
 f. ``promosim staff`` on the bundled 第二件1元 scenario with two targets against a
-   ``promosim run`` of it (see ``bench_staff.py``).
+   ``promosim run`` of it (see ``bench_staff.py``);
+g. ``promosim report`` of a 21-day and of a 365-day run folder, the whole command (see
+   ``bench_report.py``).
 
 Targets are ratios measured in this one run, so a loaded machine moves both sides alike.
 ``--quick`` scales every workload down (a smoke test: seconds, not minutes) and writes no
@@ -36,7 +38,7 @@ from pathlib import Path
 import numpy as np
 import simpy
 
-from benchmarks import bench_demand, bench_staff, bench_sweep, erlang_a, memory
+from benchmarks import bench_demand, bench_report, bench_staff, bench_sweep, erlang_a, memory
 from sim.demand import generate
 from sim.experiment import run_replication
 from sim.loading import load_scenario
@@ -332,6 +334,39 @@ def bench_f(suite: Suite, workers: int) -> None:
     )
 
 
+def bench_g(suite: Suite, workers: int) -> None:
+    """``promosim report`` of a 21-day and a 365-day run folder, against absolute targets."""
+    m = bench_report.measure(quick=suite.quick, repeats=1 if suite.quick else 3, workers=workers)
+    for name, seconds in m.seconds.items():
+        target = bench_report.TARGETS[name]
+        suite.rows.append(
+            Row(
+                f"g. report of a {name} run",
+                f"{seconds:.2f} s ({m.page_mb[name]:.1f} MB page)",
+                target=f"< {target:g} s, the whole command",
+                passed=None if suite.quick else seconds < target,
+            )
+        )
+    runs = "; ".join(
+        f"`promosim {' '.join(Path(c).name if '/' in c else c for c in command)}`"
+        for command in bench_report.FOLDERS.values()
+    )
+    suite.details.append(
+        "### (g) report\n\n"
+        f"Two run folders written first, two replications each ({runs}"
+        + (", quick: 2 and 40 days" if suite.quick else "")
+        + "), then `promosim report FOLDER --out PAGE --force` in a child process (start, "
+        "imports, reading the files, the figures, writing the page), the folders "
+        f"alternately, fastest of {1 if suite.quick else 3}: "
+        + ", ".join(
+            f"{name} {seconds:.2f} s ({m.page_mb[name]:.1f} MB)"
+            for name, seconds in m.seconds.items()
+        )
+        + f". Fixed costs beside them: `promosim --help` {m.help_seconds:.2f} s, a bare "
+        f"interpreter (`python -c pass`) {m.python_seconds:.2f} s."
+    )
+
+
 def machine() -> list[str]:
     """The machine's description: CPU, cores, memory, versions, date, load."""
     cpu = platform.processor() or platform.machine()
@@ -387,12 +422,12 @@ def main(argv: list[str] | None = None) -> int:
     """Run the selected workloads, print the table and write the results file."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="scaled-down smoke test")
-    parser.add_argument("--only", default="a,b,c,d,e,f", help="comma-separated workloads")
+    parser.add_argument("--only", default="a,b,c,d,e,f,g", help="comma-separated workloads")
     parser.add_argument("--out", type=Path, help="results file (full run: RESULTS.md)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args(argv)
     only = {x.strip() for x in args.only.split(",") if x.strip()}
-    unknown = only - set("abcdef")
+    unknown = only - set("abcdefg")
     if unknown:
         parser.error(f"unknown workloads: {', '.join(sorted(unknown))}")
     suite = Suite(args.quick, [], [])
@@ -407,8 +442,9 @@ def main(argv: list[str] | None = None) -> int:
         "d": lambda: bench_d(suite),
         "e": lambda: bench_e(suite, args.workers),
         "f": lambda: bench_f(suite, args.workers),
+        "g": lambda: bench_g(suite, args.workers),
     }
-    for key in "abcdef":
+    for key in "abcdefg":
         if key in only:
             print(f"running {key} …", end=" ", file=sys.stderr, flush=True)
             t = time.perf_counter()
@@ -425,7 +461,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"Measured {started:%Y-%m-%d %H:%M} UTC by `python -m benchmarks"
         f"{' --quick' if args.quick else ''}"
-        f"{'' if only == set('abcdef') else ' --only ' + ','.join(sorted(only))}` "
+        f"{'' if only == set('abcdefg') else ' --only ' + ','.join(sorted(only))}` "
         f"in {elapsed / 60:.1f} min.",
         "",
         *machine(),

@@ -51,8 +51,8 @@ from numpy.typing import NDArray
 from scipy import optimize, special
 
 from sim import config, fmath
+from sim.columns import CONTACT_COLUMNS, ORDER_COLUMNS
 from sim.config import Satisfaction
-from sim.eventlog import CONTACT_COLUMNS, ORDER_COLUMNS
 from sim.files import UnreadableFile, read_bounded
 from sim.localtime import LocalClock
 from sim.text import shown

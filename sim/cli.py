@@ -16,11 +16,9 @@ import signal
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
 import typer
-from numpy.typing import NDArray
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -34,25 +32,19 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from sim import catalog, commands, review, staffing, worksize
-from sim import compare as comparelib
-from sim import lab as lablib
-from sim.config import MAX_CONCURRENCY, SCHEMA_VERSION, Scenario, scenario_json_schema
-from sim.experiment import ClusterError, RunResult, paired_daily, silence_foreign_logs
-from sim.loading import (
-    LoadedScenario,
-    ScenarioError,
-    is_platform_pack,
-    load_platform_pack,
-    load_scenario,
-    migrate_file,
-)
-from sim.localtime import day_label
-from sim.outputs import OutputError, replace_file
-from sim.roster import extra_shifts_block
-from sim.scorecard import ALL_DAYS, Score, run_breaches, scorecard
-from sim.stats import Stat, describe
+from sim import catalog, commands
 from sim.text import json_dumps, shown
+
+if TYPE_CHECKING:  # a command imports what it runs: `promosim --help` loads none of them
+    import numpy as np
+    from numpy.typing import NDArray
+
+    from sim import compare as comparelib
+    from sim import staffing
+    from sim.config import Scenario
+    from sim.experiment import RunResult
+    from sim.loading import LoadedScenario
+    from sim.stats import Stat
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 """The bundled scenarios (a checkout's configs/ folder)."""
@@ -328,6 +320,12 @@ def view_tables(result: RunResult) -> list[Table]:
 
 def daily_effect_table(result: RunResult) -> Table | None:
     """Extra contacts per day (promotion − baseline) by reason, mean ± 95% CI."""
+    import numpy as np
+
+    from sim.experiment import paired_daily
+    from sim.localtime import day_label
+    from sim.stats import describe
+
     if "baseline" not in result.arms:
         return None
     diffs = paired_daily(result.arms["promotion"], result.arms["baseline"])
@@ -351,6 +349,10 @@ def daily_effect_table(result: RunResult) -> Table | None:
 
 def _day_stat(values: NDArray[np.float64]) -> Stat | None:
     """Mean and 95% CI of one day's replication values (a ratio's days without one left out)."""
+    import numpy as np
+
+    from sim.stats import describe
+
     finite = values[np.isfinite(values)]
     return describe(finite) if finite.size else None
 
@@ -361,6 +363,11 @@ def presale_daily_table(result: RunResult) -> Table | None:
     A row per day and arm: with a promotion the promotion, the baseline and their paired
     difference. None when the run has neither a bot nor pre-sale inquiries.
     """
+    import numpy as np
+
+    from sim.experiment import paired_daily
+    from sim.localtime import day_label
+
     reps = result.arms["promotion"]
     keys = [k for k in catalog.PRESALE_DAILY if k in reps[0].daily]
     if not keys:
@@ -401,6 +408,9 @@ _STYLES = {"met": "green", "at_risk": "yellow", "breach": "bold red", "": ""}
 
 def scorecard_table(result: RunResult) -> Table | None:
     """The platform KPIs per day, the scenario as written: mean ± 95% CI, judged (✓ ? ✗)."""
+    from sim.localtime import day_label
+    from sim.scorecard import ALL_DAYS, Score, scorecard
+
     rules = result.scenario.platform
     scores = [s for s in scorecard(result) if s.arm in ("promotion", "scenario")]
     if rules is None or not scores:
@@ -446,6 +456,8 @@ MAX_BREACHES = 12
 
 def breach_lines(result: RunResult) -> list[str]:
     """The hours in which a platform KPI's mean misses its bar, one line per span."""
+    from sim.scorecard import run_breaches
+
     found = run_breaches(result)
     if not found:
         return []
@@ -599,6 +611,8 @@ def compare(
     Every arm runs with the first scenario's seed and replications, so replication r of
     every arm sees the same draws; differences marked * have a 95% CI that excludes 0.
     """
+    from sim import compare as comparelib
+
     _check_lang(lang)
     overrides = commands.overrides(set_, replications, seed)
     loaded = [_load(p, overrides) for p in scenarios]
@@ -703,6 +717,8 @@ def lab(
 
 def lab_table(result: commands.Lab) -> Table:
     """The lab's ranking: figures, paired differences to as-written, gaps to the next."""
+    from sim import lab as lablib
+
     c = result.comparison
     table = Table(
         title=f"Mechanic lab · {c.plan.replications} replications on common random numbers · "
@@ -888,6 +904,8 @@ def _progress(quiet: bool) -> Progress:
 
 def _days_text(by_day: Mapping[str, float], most: int = 6) -> str:
     """Dates as MM-DD ranges ("11-01–11-05, 11-11"); past ``most`` ranges, how many more."""
+    from sim import staffing
+
     ranges = staffing.date_ranges(list(by_day))
     parts = [a[5:] if a == b else f"{a[5:]}–{b[5:]}" for a, b in ranges]
     more = f" and {len(parts) - most} more ranges" if len(parts) > most else ""
@@ -943,6 +961,8 @@ def _staff_answer(plan: staffing.StaffPlan) -> list[str]:
 
 def _roster_table(plan: staffing.StaffPlan, most: int = 20) -> Table | None:
     """The roster's bookings, consecutive dates merged, at most ``most`` rows."""
+    from sim.roster import extra_shifts_block
+
     roster = plan.roster
     if roster is None or not roster.bookings:
         return None
@@ -1129,6 +1149,9 @@ def diff(
     Like diff(1): exit 0 when the two resolve to the same scenario, 1 when they differ,
     2 for bad input.
     """
+    from sim import review
+    from sim.loading import ScenarioError
+
     if format_ not in ("table", "json", "markdown"):
         raise _bad_input(f"--format: {format_!r} is not table, json or markdown")
     try:
@@ -1162,6 +1185,8 @@ def runs(
     root: Annotated[Path, typer.Option(help="Where run folders live.")] = Path("outputs"),
 ) -> None:
     """Past runs, newest first: name, version label, hash, created, headline metrics."""
+    from sim import review
+
     found = review.list_runs(root, name)
     table = Table(title=f"{len(found)} run(s) under {shown(root)}")
     for col in ("folder", "name", "version", "hash", "created", *review.HEADLINE_METRICS):
@@ -1187,6 +1212,8 @@ def show(
     run_dir: Annotated[Path, typer.Argument(help="A run folder.")],
 ) -> None:
     """One run: its manifest (what, when, from which files and commit) and headline metrics."""
+    from sim import review
+
     try:
         info = review.show_run(run_dir)
     except ValueError as e:
@@ -1220,6 +1247,9 @@ def validate(
 
     A platform rule pack (configs/platforms/NAME.yaml) is checked as a pack.
     """
+    from sim import worksize
+    from sim.loading import ScenarioError, is_platform_pack, load_platform_pack, load_scenario
+
     bad = False
     for path in scenarios:
         if is_platform_pack(path):
@@ -1256,6 +1286,8 @@ def schema() -> None:
     It checks a file as written: a file that extends another may leave any field to its
     parent, so none is required here; `promosim validate` checks the resolved scenario.
     """
+    from sim.config import scenario_json_schema
+
     sys.stdout.write(json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False) + "\n")
 
 
@@ -1272,6 +1304,10 @@ def migrate(
     Exit 0 when every file is current or was upgraded, 1 with --check when one needs
     upgrading (for CI), 2 for bad input (that file is left as it was).
     """
+    from sim.config import SCHEMA_VERSION
+    from sim.loading import ScenarioError, is_platform_pack, migrate_file
+    from sim.outputs import OutputError, replace_file
+
     bad = stale = False
     for path in files:
         if is_platform_pack(path):
@@ -1338,7 +1374,6 @@ def erlang(
             help="Contacts one agent holds at once (chat, as channels.<c>.concurrency): "
             "N agents are N × this servers.",
             min=1,
-            max=MAX_CONCURRENCY,
         ),
     ] = 1,
 ) -> None:
@@ -1538,16 +1573,18 @@ def main() -> None:
             highlight=False,
         )
         sys.exit(128 + received.value)
-    except ClusterError as e:  # Dask's traceback is no help: say what failed, in one line
-        silence_foreign_logs()  # Dask's late complaints about its own tasks included
-        err.print(
-            f"promosim: {shown(e)}. Finished replications are kept: "
-            "run the same command again to resume.",
-            markup=False,
-            highlight=False,
-        )
-        sys.exit(1)
     except Exception as e:  # the last line of defence: report, don't dump a traceback
+        if _cluster_error(e):  # Dask's traceback is no help: say what failed, in one line
+            from sim.experiment import silence_foreign_logs
+
+            silence_foreign_logs()  # Dask's late complaints about its own tasks included
+            err.print(
+                f"promosim: {shown(e)}. Finished replications are kept: "
+                "run the same command again to resume.",
+                markup=False,
+                highlight=False,
+            )
+            sys.exit(1)
         if os.environ.get("PROMOSIM_DEBUG"):
             raise
         err.print(
@@ -1556,3 +1593,15 @@ def main() -> None:
             highlight=False,
         )
         sys.exit(1)
+
+
+def _cluster_error(e: Exception) -> bool:
+    """Whether ``e`` is :class:`sim.experiment.ClusterError`.
+
+    Only a command that imported sim.experiment can raise one; no other imports it here.
+    """
+    if "sim.experiment" not in sys.modules:
+        return False
+    from sim.experiment import ClusterError
+
+    return isinstance(e, ClusterError)

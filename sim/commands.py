@@ -22,53 +22,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
-from sim import catalog, review, staffing, worksize
-from sim import compare as comparelib
-from sim import lab as lablib
+from sim import catalog
 from sim.catalog import EFFECT_PREFIX
-from sim.compare import Comparison, Sweep, TornadoBar
-from sim.config import MAX_CONCURRENCY, Scenario
-from sim.demand import Arm, reasons_of
-from sim.experiment import Runner, RunResult, arms_of, event_log_of
-from sim.loading import (
-    LoadedScenario,
-    ScenarioError,
-    config_hash,
-    load_data_file,
-    load_scenario,
-)
-from sim.outputs import (
-    FOLDERS,
-    MANIFEST,
-    REPORT,
-    WORKBOOK,
-    DiskCache,
-    FileContent,
-    OutputError,
-    check_file_target,
-    check_paths,
-    check_target,
-    clean_leftovers,
-    compare_files,
-    default_run_dir,
-    folder_kind,
-    folder_manifest,
-    folder_workbook,
-    lab_csv,
-    run_files,
-    staff_files,
-    sweep_files,
-    write_file,
-    write_new_file,
-    write_report,
-    write_run,
-)
-from sim.roster import extra_shifts_block
-from sim.staffing import QueueFigures, StaffPlan, Target
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the simulation's modules: each command imports what it runs
+    from sim import compare as comparelib
+    from sim import lab as lablib
+    from sim import staffing
     from sim.calibrate import Fit
+    from sim.compare import Comparison, Sweep, TornadoBar
+    from sim.config import Scenario
+    from sim.demand import Arm
+    from sim.experiment import Runner, RunResult
     from sim.funnel import FunnelFit
+    from sim.loading import LoadedScenario
+    from sim.outputs import DiskCache, FileContent
+    from sim.staffing import QueueFigures, StaffPlan, Target
 
 CACHE_FOLDER = ".promosim-cache"
 """Where finished replications wait, beside the command's folder, until it is written."""
@@ -163,6 +132,8 @@ class Folder(Generic[T]):
     @property
     def manifest(self) -> dict[str, Any]:
         """The folder's ``manifest.json``."""
+        from sim.outputs import MANIFEST
+
         data: dict[str, Any] = json.loads(str(self.files[MANIFEST]))
         return data
 
@@ -185,6 +156,8 @@ def check_backend(backend: str) -> Literal["local", "dask"]:
 
 def load(path: Path, overrides: Sequence[str], listener: Listener) -> LoadedScenario:
     """Load a scenario; the files upgraded from an older format are told to the listener."""
+    from sim.loading import ScenarioError, load_scenario
+
     try:
         loaded = load_scenario(path, list(overrides))
     except ScenarioError as e:
@@ -216,6 +189,8 @@ def check_out(out: Out, inputs: Sequence[Path] = ()) -> None:
 
     Nor may it be (or hold) one of the command's inputs.
     """
+    from sim.outputs import OutputError, check_paths, check_target
+
     try:
         if out.folder is not None:
             check_paths([out.folder], inputs)
@@ -226,6 +201,8 @@ def check_out(out: Out, inputs: Sequence[Path] = ()) -> None:
 
 def check_work(runs: Sequence[tuple[Scenario, int]], yes: bool, listener: Listener) -> None:
     """Refuse (unless ``yes``) or warn before simulating work this large (:mod:`sim.worksize`)."""
+    from sim import worksize
+
     decision, line = worksize.assess(list(runs))
     if decision == "refuse" and not yes:
         raise BadInput(f"promosim: refused: too large to simulate: {line}; add --yes to run it")
@@ -249,6 +226,10 @@ class _Engine:
         workers: int,
         key: Callable[[Scenario, tuple[Arm, ...]], str] | None = None,
     ) -> None:
+        from sim.experiment import Runner
+        from sim.loading import config_hash
+        from sim.outputs import DiskCache
+
         backend = check_backend(options.backend)
         self.listener = listener
         self.caches: list[DiskCache] = []
@@ -299,6 +280,8 @@ def _folder(
     result: T,
     engine: _Engine,
 ) -> Folder[T]:
+    from sim.outputs import default_run_dir
+
     target = out.folder or default_run_dir(out.root, named_by, created.astimezone(), kind)
     return Folder(kind, files, target, out, result, engine.caches)
 
@@ -310,6 +293,15 @@ def write(folder: Folder[Any], listener: Listener | None = None) -> Path:
     The folder's caches of finished replications are removed once it is written. Returns
     the folder.
     """
+    from sim.outputs import (
+        REPORT,
+        WORKBOOK,
+        OutputError,
+        clean_leftovers,
+        folder_workbook,
+        write_run,
+    )
+
     listener = listener or Listener()
     out = folder.out
     for line in clean_leftovers(folder.target.parent):
@@ -358,6 +350,9 @@ def run(
         listener: Told of progress, notices and warnings.
         event_log: Also hold ``orders.csv`` and ``contacts.csv`` of replication 0.
     """
+    from sim.experiment import RunResult, arms_of, event_log_of
+    from sim.outputs import run_files
+
     listener = listener or Listener()
     s = loaded.scenario
     check_out(out, loaded.files)
@@ -402,6 +397,9 @@ def compare(
 
     ``named_by``: the scenario the default folder is named after (the first arm's).
     """
+    from sim import compare as comparelib
+    from sim.outputs import compare_files, folder_manifest
+
     listener = listener or Listener()
     check_out(out, [f for one in loaded for f in one.files])
     plan = comparelib.plan_comparison(loaded)
@@ -449,6 +447,11 @@ def lab(
     counted against (``--target`` texts; default :func:`sim.lab.default_targets`). A
     compare folder with ``lab.csv``.
     """
+    from sim import lab as lablib
+    from sim import staffing
+    from sim.loading import ScenarioError
+    from sim.outputs import lab_csv
+
     listener = listener or Listener()
     reference = load(path, base, listener)
     try:
@@ -509,6 +512,10 @@ def sweep(
     listener: Listener | None = None,
 ) -> Folder[Swept]:
     """A scenario over a grid, or one path at a time (tornado of ``metric``): a sweep folder."""
+    from sim import compare as comparelib
+    from sim.loading import ScenarioError
+    from sim.outputs import folder_manifest, sweep_files
+
     listener = listener or Listener()
     mode: comparelib.Mode = "one-at-a-time" if one_at_a_time else "grid"
     try:
@@ -539,6 +546,8 @@ def sweep(
 
 def check_metric(metric: str, scenario: Scenario) -> None:
     """Refuse a ``--metric`` no run of ``scenario`` can hold, before anything is simulated."""
+    from sim.demand import reasons_of
+
     key = metric.removeprefix(EFFECT_PREFIX)
     if key != metric and scenario.promotion is None:
         raise BadInput(f"--metric {metric!r}: effect.… needs a scenario with a promotion")
@@ -584,6 +593,11 @@ def staff(
     listener: Listener | None = None,
 ) -> Folder[Staffed]:
     """Agents per interval and group meeting every target at the least agent-hours."""
+    from sim import staffing
+    from sim.loading import ScenarioError
+    from sim.outputs import folder_manifest, staff_files
+    from sim.roster import extra_shifts_block
+
     listener = listener or Listener()
     s = loaded.scenario
     try:
@@ -642,6 +656,7 @@ def staff(
 def build_report(folder: Path, lang: str, figures: dict[str, Any] | None = None) -> str:
     """The report of any command's folder, by its kind (plotly only when called)."""
     from sim import report as reports
+    from sim.outputs import folder_kind
 
     builders = {
         "run": reports.build_report,
@@ -671,6 +686,7 @@ def add_report(
     Without ``replace`` no existing file is written over.
     """
     from sim import report as reports
+    from sim.outputs import REPORT, OutputError, write_report
 
     target = target or folder / REPORT
     # the figures are kept only for pictures: a year's figures hold tens of MB
@@ -700,6 +716,8 @@ def report(
     force: bool = False,
 ) -> Path:
     """Rebuild a folder's report from its files (the same bytes its command wrote)."""
+    from sim.outputs import REPORT, OutputError, check_file_target, check_paths
+
     check_lang(lang)
     target = out_file or folder / REPORT
     if out_file is not None:
@@ -717,6 +735,9 @@ def report(
 
 def init(name: str, template: str, configs: Path, folder: Path) -> Path:
     """Write ``folder/<name>.yaml``, a new scenario extending the bundled ``template``."""
+    from sim import review
+    from sim.outputs import OutputError, write_new_file
+
     dest = folder / f"{name}.yaml"
     try:
         write_new_file(dest, review.init_scenario(name, template, configs, dest))
@@ -755,6 +776,9 @@ def erlang(
     desk. The figures' ``agents`` are then the servers; their occupancy is busy slots ÷
     slots, the same as busy agent-time ÷ agent-time with a chat counted 1/k of an agent.
     """
+    from sim import staffing
+    from sim.config import MAX_CONCURRENCY
+
     if aht <= 0:
         raise BadInput("--aht: must be greater than 0 seconds")
     if patience is not None and patience <= 0:
@@ -803,6 +827,8 @@ def calibrate(
     from sim import calibrate as cal
     from sim import funnel as fun
     from sim import report as reports
+    from sim.loading import ScenarioError, load_data_file
+    from sim.outputs import OutputError, check_file_target, check_paths, write_file, write_report
 
     check_lang(lang)
     if (orders is None) != (contacts is None):
@@ -872,7 +898,6 @@ def calibrate(
 
 
 __all__ = [
-    "FOLDERS",
     "BadInput",
     "Calibration",
     "Folder",

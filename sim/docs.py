@@ -8,7 +8,8 @@ Nothing here reads, writes or prints.
 from __future__ import annotations
 
 from sim.catalog import METRICS, VIEW_LABELS
-from sim.metrics import CSAT_BANDS, CSAT_DRIVERS, INTERVAL_METRICS, csat_band
+from sim.columns import INTERVAL_METRICS
+from sim.metrics import CSAT_BANDS, CSAT_DRIVERS, csat_band
 
 _INTRO = """\
 # Metrics

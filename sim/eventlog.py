@@ -34,33 +34,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.center import ABANDONED, ANSWERED, CLOSED, FIRST, CenterResult
+from sim.columns import CONTACT_COLUMNS, ORDER_COLUMNS
 from sim.config import Scenario
 from sim.demand import Contacts, OrderRows
 from sim.economics import order_amounts
 from sim.outcomes import issue_table, satisfied
 from sim.rng import Streams
-
-ORDER_COLUMNS = ("order_id", "created", "items", "amount_yuan", "promotion", "shipped", "delivered")
-"""``orders.csv`` columns, in order."""
-
-CONTACT_COLUMNS = (
-    "contact_id",
-    "order_id",
-    "customer_id",
-    "channel",
-    "reason",
-    "arrived",
-    "answered",
-    "ended",
-    "resolved",
-    "csat",
-    "refunded",
-    "asked",
-    "bot",
-)
-"""``contacts.csv`` columns, in order (``refunded``, ``asked`` and ``bot`` are optional on
-input). ``asked``: when the buyer wrote (before a bot; ``arrived`` is then the hand-over to
-a human); ``bot``: ``settled`` (the bot settled it alone), ``handed_over`` or empty."""
 
 BOT_LABELS = ("", "settled", "handed_over")
 """``contacts.csv``'s ``bot`` cell per bot stage (``NO_BOT``, ``SETTLED``, ``HANDED_OVER``)."""

@@ -49,17 +49,19 @@ from collections.abc import Iterator, Sequence
 from copy import deepcopy
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, NamedTuple, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.representer import RoundTripRepresenter
 
-from sim import migrations, plausibility
+from sim import migrations
 from sim.config import NAME, PathErrors, PlatformRules, Scenario
 from sim.files import UnreadableFile, read_bounded
 from sim.text import shown as _printable  # the one escaping rule for shown text
+
+if TYPE_CHECKING:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.representer import RoundTripRepresenter
 
 __all__ = [
     "FileMigration",
@@ -365,6 +367,8 @@ def _guarded(
 def _load(
     text: str, display: str, fs_path: Path, *, is_file: bool, overrides: Sequence[str]
 ) -> LoadedScenario:
+    from sim import plausibility  # numpy and scipy: not for a report's reading of YAML
+
     if isinstance(overrides, str):  # a lone string is one override, not a list of characters
         overrides = (overrides,)
     overrides = tuple(overrides)
@@ -793,6 +797,8 @@ def _migrate_text(text: str, display: str, fs_path: Path) -> FileMigration:
 
 
 def _round_trip() -> YAML:
+    from ruamel.yaml import YAML  # only migrate rewrites files: no other command loads it
+
     rt = YAML(typ="rt")
     rt.preserve_quotes = True
     rt.width = 4096  # never re-fold a long line

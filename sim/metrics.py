@@ -66,19 +66,6 @@ from sim.mechanics import mechanic_of, promotion_reasons, seconds, self_service
 from sim.outcomes import CSAT_DRIVERS as CSAT_DRIVERS  # its home is the outcomes stage
 from sim.outcomes import decide, issue_table
 
-INTERVAL_METRICS = (
-    "offered",
-    "answered",
-    "abandoned",
-    "service_level",
-    "asa_seconds",
-    "queue_length",
-    "agents",
-    "occupancy",
-)
-"""Per interval and channel, in ``intervals.csv`` column order."""
-
-
 # The metric vocabulary lives in sim.catalog; these names stay importable from here.
 GLOSSARY = catalog.GLOSSARY
 """Each metric's definition and denominator, as written into summary.json and reports."""

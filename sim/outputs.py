@@ -32,25 +32,27 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import yaml
 from numpy.typing import NDArray
 
-from sim.compare import Comparison, Sweep, TornadoBar
-from sim.demand import Arm
-from sim.eventlog import CONTACT_COLUMNS, ORDER_COLUMNS, EventLog
-from sim.experiment import RunResult, paired_daily
-from sim.lab import RANK_METRIC, Ranked
-from sim.loading import LoadedScenario, resolved_yaml
+from sim.catalog import GLOSSARY, glossary_key
+from sim.columns import CONTACT_COLUMNS, INTERVAL_METRICS, ORDER_COLUMNS, ROSTER_COLUMNS
 from sim.localtime import day_label
-from sim.metrics import GLOSSARY, INTERVAL_METRICS, ReplicationMetrics, glossary_key
-from sim.roster import CSV_COLUMNS as ROSTER_COLUMNS
-from sim.roster import roster_csv
 from sim.scorecard import SCORECARD_COLUMNS, scorecard
-from sim.staffing import StaffPlan, Target, staffing_csv
 from sim.stats import Stat, describe, describe_columns
+
+if TYPE_CHECKING:  # the simulation's modules: their writers import them when called
+    from sim.compare import Comparison, Sweep, TornadoBar
+    from sim.demand import Arm
+    from sim.eventlog import EventLog
+    from sim.experiment import RunResult
+    from sim.lab import Ranked
+    from sim.loading import LoadedScenario
+    from sim.metrics import ReplicationMetrics
+    from sim.staffing import StaffPlan, Target
 
 DEPENDENCIES = (
     "simpy",
@@ -828,6 +830,8 @@ def _decode_arms(
     npz: Any, header: dict[str, Any], expected: tuple[Arm, ...] | None
 ) -> dict[Arm, ReplicationMetrics]:
     """The arms of an opened cache file, every field checked (:class:`CacheFileError`)."""
+    from sim.metrics import ReplicationMetrics
+
     for info in npz.zip.infolist():
         # stored, not compressed: nothing expands beyond the file's own size
         if info.compress_type != zipfile.ZIP_STORED or info.file_size > info.compress_size:
@@ -1161,6 +1165,8 @@ def daily_csv(result: RunResult) -> str:
     start: named by its date at a midnight start, else by its first instant
     (:func:`sim.localtime.day_label`).
     """
+    from sim.experiment import paired_daily
+
     scenario = result.scenario
     first_day = int(scenario.calendar.warmup_seconds // 86400.0)
     arms: dict[str, dict[str, NDArray[np.float64]]] = {
@@ -1288,6 +1294,8 @@ def run_files(
     With ``event_log``, ``orders.csv`` and ``contacts.csv`` (calibrate's formats) are added,
     as pieces of text made while they are written.
     """
+    from sim.loading import resolved_yaml
+
     created = created or dt.datetime.now(dt.UTC)
     files: dict[str, FileContent] = {
         MANIFEST: _json(manifest(loaded, command or sys.argv, created, workers)),
@@ -1392,6 +1400,8 @@ def arms_json(c: Comparison) -> str:
 
 def lab_csv(ranking: Sequence[Ranked]) -> str:
     """The mechanic lab's ranking (:func:`sim.lab.rank`), a row per variant and metric."""
+    from sim.lab import RANK_METRIC
+
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(LAB_COLUMNS)
@@ -1549,6 +1559,10 @@ def staff_files(
     manifest_json: str,
 ) -> dict[str, FileContent]:
     """Every file of a staff folder but its report; ``blocks`` are the schedule blocks."""
+    from sim.loading import resolved_yaml
+    from sim.roster import roster_csv
+    from sim.staffing import staffing_csv
+
     return {
         MANIFEST: manifest_json,
         "staffing.csv": staffing_csv(plan),

@@ -57,6 +57,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_matrix, csr_matrix, hstack, vstack
 
 from sim.center.rota import schedule_levels
+from sim.columns import ROSTER_COLUMNS
 from sim.config import (
     IN_HOUSE,
     AnySource,
@@ -650,14 +651,11 @@ def uncovered_spans(roster: Roster, grid: Grid) -> list[tuple[str, dt.datetime, 
     return out
 
 
-CSV_COLUMNS = ("date", "group", "source", "start", "end", "agents", "cost_yuan")
-
-
 def roster_csv(roster: Roster) -> str:
     """The bookings as CSV: ``date,group,source,start,end,agents,cost_yuan`` (¥, 2 decimals)."""
     buf = io.StringIO()
     out = csv.writer(buf, lineterminator="\n")
-    out.writerow(CSV_COLUMNS)
+    out.writerow(ROSTER_COLUMNS)
     for b in roster.bookings:
         out.writerow(
             [b.date.isoformat(), b.group, b.source, b.start, b.end, b.agents, f"{b.cost_yuan:.2f}"]

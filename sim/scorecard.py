@@ -26,11 +26,11 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.config import KpiThreshold, PlatformKpi, Scenario
 from sim.localtime import day_label
 from sim.stats import describe
 
-if TYPE_CHECKING:  # the report reads SCORECARD_COLUMNS without the simulation's imports
+if TYPE_CHECKING:  # the report reads this module without the simulation's imports
+    from sim.config import KpiThreshold, PlatformKpi, Scenario
     from sim.demand import Arm
     from sim.experiment import RunResult
 

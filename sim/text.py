@@ -14,6 +14,7 @@ C0 and C1 controls, DEL, line and paragraph separators, bidirectional overrides,
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -55,11 +56,30 @@ def text_lines(text: str) -> Iterator[str]:
     r"""The lines of a text, each with its newline, one at a time (a CSV's rows to read).
 
     What ``io.StringIO(text)`` yields, without its copy of the whole text at four bytes a
-    character (144 MB for a year's intervals.csv of 36 MB): only ``\n`` ends a line.
+    character (144 MB for a year's intervals.csv of 36 MB): only ``\n`` ends a line. A piece
+    of about a MB is split at a time.
     """
+    return itertools.chain.from_iterable(_pieces(text))
+
+
+_PIECE = 1 << 20
+"""Characters split into lines at a time by :func:`text_lines`."""
+
+_OTHER_BREAKS = ("\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+"""What ``str.splitlines`` also ends a line at, and a text file does not."""
+
+
+def _pieces(text: str) -> Iterator[list[str]]:
+    """A text's lines, each with its newline, a list per piece of whole lines."""
     start, size = 0, len(text)
     while start < size:
-        end = text.find("\n", start)
+        end = text.find("\n", min(start + _PIECE, size) - 1)
         end = size if end < 0 else end + 1
-        yield text[start:end]
+        piece = text[start:end]
+        if not any(c in piece for c in _OTHER_BREAKS):
+            yield piece.splitlines(keepends=True)
+        else:  # splitlines would end lines at these too: only at newlines
+            yield [line + "\n" for line in piece.split("\n")[:-1]] + (
+                [] if piece.endswith("\n") else [piece.rsplit("\n", 1)[-1]]
+            )
         start = end

@@ -23,7 +23,7 @@ def test_quick_suite_prints_the_table_and_writes_results(
     printed = capsys.readouterr().out
     assert printed.startswith("| workload | promosim | reference | ratio | target | result |")
     expected = ("| a. Erlang A", "| b. default", "| c. demand", "| d. peak memory", "| e. 8-run")
-    for row in (*expected, "| f. staff"):
+    for row in (*expected, "| f. staff", "| g. report of a 21-day run"):
         assert row in printed, row
     text = out.read_text(encoding="utf-8")
     assert "CPU:" in text and "numpy" in text and "simpy" in text

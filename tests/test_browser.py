@@ -114,6 +114,52 @@ def test_a_platform_run_draws_its_kpis_by_day(tmp_path: Path) -> None:
         assert shot.stat().st_size > 10_000
 
 
+def test_a_long_run_s_buttons_switch_its_figures_to_every_interval(tmp_path: Path) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from tests.test_report_figures import long_folder
+
+    report = long_folder(tmp_path) / "report.html"
+    plot_ids = re.findall(
+        r'<div id="(fig-[a-z0-9-]+)" class="plotly-graph-div"', report.read_text()
+    )
+    switched = ("fig-service-level", "fig-lost-hourly")
+    assert set(switched) <= set(plot_ids)
+    shown = "(id) => document.getElementById(id).data.map(t => t.visible !== false)"
+    changed = (
+        "([id, was]) => document.getElementById(id).data"
+        ".some((t, i) => (t.visible !== false) !== was[i])"
+    )
+    errors: list[str] = []
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(report.as_uri())
+            for div_id in plot_ids:
+                page.wait_for_selector(f"#{div_id} .main-svg", state="attached", timeout=30_000)
+            for div_id in switched:
+                days: list[bool] = page.evaluate(shown, div_id)
+                assert any(days) and not all(days), div_id
+                buttons = page.locator(f"#{div_id} .updatemenu-button")
+                assert buttons.count() == 2, div_id
+                buttons.nth(1).click()
+                page.wait_for_function(changed, arg=[div_id, days])
+                detail: list[bool] = page.evaluate(shown, div_id)
+                # each trace in one view; in both only the service level's 80% reference
+                both = sum(d and v for d, v in zip(days, detail, strict=True))
+                assert both == (div_id == "fig-service-level"), div_id
+                assert all(d or v for d, v in zip(days, detail, strict=True)), div_id
+                assert page.locator(f"#{div_id} .scatterlayer .trace").count() == sum(detail)
+                buttons.nth(0).click()
+                page.wait_for_function(changed, arg=[div_id, detail])
+                assert page.evaluate(shown, div_id) == days, div_id
+        finally:
+            browser.close()
+    assert errors == []
+
+
 def _open_in_browser(
     report: Path, plot_ids: list[str], shot: Path, counts: dict[str, int] | None = None
 ) -> list[str]:

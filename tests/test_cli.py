@@ -6,6 +6,8 @@ import json
 import os
 import re
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -642,3 +644,38 @@ def test_console_numbers_read_as_a_manager_writes_them() -> None:
     assert _fmt({"mean": 0.5, "ci95": [0.4, 0.6], "n": 5}, "share") == "50.0% ± 10.0%"
     assert _fmt({"mean": -3.0, "n": 1}, "count", diff=True) == "−3"
     assert _fmt(None, "count") == "–"
+
+
+HEAVY = ("plotly", "scipy", "distributed", "dask", "openpyxl", "simpy", "numpy")
+"""What `promosim --help` must not import: each command imports what it runs, when it runs
+(pydantic it may: typer reads a command's options with it)."""
+
+_LOADED = """
+import json, sys
+from sim import cli
+try:
+    cli.app(sys.argv[1:])
+except SystemExit:
+    pass
+sys.stderr.write("\\n" + json.dumps(sorted(sys.modules)))
+"""
+
+
+def _imported(*args: str) -> list[str]:
+    """The modules a fresh interpreter has after importing sim.cli and running ``args``."""
+    done = subprocess.run(
+        [sys.executable, "-c", _LOADED, *args], capture_output=True, text=True, check=True
+    )
+    loaded: list[str] = json.loads(done.stderr.rsplit("\n", 1)[-1])
+    return loaded
+
+
+@pytest.mark.parametrize("args", [(), ("--help",), ("run", "--help"), ("report", "--help")])
+def test_the_command_line_imports_no_heavy_module_before_a_command_runs(
+    args: tuple[str, ...],
+) -> None:
+    loaded = _imported(*args)
+    assert "sim.cli" in loaded and "typer" in loaded
+    heavy = [m for m in loaded if m.split(".")[0] in HEAVY]
+    assert heavy == []
+    assert not any(m.startswith(("sim.center", "sim.experiment", "sim.config")) for m in loaded)

@@ -14,9 +14,10 @@ from typer.testing import CliRunner
 
 from sim import calibrate as cal
 from sim.cli import app
+from sim.columns import CONTACT_COLUMNS, ORDER_COLUMNS
 from sim.config import Scenario
 from sim.demand import generate, orders_by_day
-from sim.eventlog import CONTACT_COLUMNS, ORDER_COLUMNS, EventLog
+from sim.eventlog import EventLog
 from sim.experiment import event_log_of, run_arm
 from sim.loading import load_text
 from sim.rng import Streams

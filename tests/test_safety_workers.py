@@ -290,9 +290,10 @@ def test_a_bad_dask_timeout_in_the_environment_is_refused(
 ORPHAN = """
 import asyncio, atexit, gc
 import sim.cli as cli
+from sim.experiment import ClusterError
 
 def app():
-    raise cli.ClusterError("the Dask cluster has had no worker for 3 s")
+    raise ClusterError("the Dask cluster has had no worker for 3 s")
 
 async def orphan():  # as Dask's gather leaves one behind: failed, never awaited
     raise RuntimeError("AllExit")

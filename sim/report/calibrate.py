@@ -7,7 +7,6 @@ import math
 from typing import Any
 
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from sim.report.figures import PALETTE, layout, subplot_grid, top_legend
 from sim.report.labels import LABELS, Text
@@ -253,6 +252,7 @@ def _cal_intraday_figure(f: Any, t: Text) -> go.Figure | None:
 
 def _cal_lag_figure(f: Any, t: Text) -> go.Figure | None:
     import numpy as np
+    from plotly.subplots import make_subplots
 
     fits = [r for r in f.reasons if r.lag is not None]
     if not fits:
@@ -304,6 +304,7 @@ def _cal_lag_figure(f: Any, t: Text) -> go.Figure | None:
 
 def _cal_handle_figure(f: Any, t: Text) -> go.Figure | None:
     import numpy as np
+    from plotly.subplots import make_subplots
     from scipy import special
 
     from sim import fmath

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from sim import catalog
 from sim.report.data import ComparisonData, num
@@ -29,6 +28,8 @@ RECOVERED = catalog.MARGIN_RECOVERED
 def _compare_arms_figure(
     c: ComparisonData, t: Text, metrics: Sequence[tuple[str, str]]
 ) -> go.Figure:
+    from plotly.subplots import make_subplots
+
     n_rows, n_cols = subplot_grid(len(metrics), 3)
     fig = make_subplots(
         rows=n_rows,
@@ -70,6 +71,8 @@ def _compare_arms_figure(
 def _compare_diff_figure(
     c: ComparisonData, t: Text, metrics: Sequence[tuple[str, str]]
 ) -> go.Figure | None:
+    from plotly.subplots import make_subplots
+
     later = c.arms[1:]
     if not later:
         return None

@@ -10,6 +10,7 @@ import csv
 import datetime as dt
 import json
 import math
+import operator
 import os
 import re
 from array import array
@@ -17,6 +18,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
+
+import numpy as np
+from numpy.typing import NDArray
 
 from sim.config import KpiMeasure
 from sim.files import UnreadableFile, read_bounded
@@ -97,6 +101,29 @@ def read_file(folder: Path, name: str, what: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
+def dict_rows(text: str) -> list[dict[str, Any]]:
+    """A CSV text's rows as ``csv.DictReader`` reads them, a few times faster.
+
+    Keyed by the header's names; a short row's missing cells are None, a long row's extra
+    cells a list under None; empty rows are skipped.
+    """
+    reader = csv.reader(text_lines(text))
+    names = next(reader, [])
+    n = len(names)
+    out: list[dict[str, Any]] = []
+    for row in reader:
+        if len(row) == n and row:
+            out.append(dict(zip(names, row, strict=True)))
+        elif row:
+            d: dict[Any, Any] = dict(zip(names, row, strict=False))
+            if len(row) > n:
+                d[None] = row[n:]
+            else:
+                d.update(dict.fromkeys(names[len(row) :]))
+            out.append(d)
+    return out
+
+
 def num(cell: str) -> float | None:
     """A CSV cell as a number, ``None`` when empty."""
     return float(cell) if cell else None
@@ -106,10 +133,12 @@ DRAWN_INTERVAL_METRICS = ("offered", "service_level", "asa_seconds", "queue_leng
 """The intervals.csv metrics with a figure per interval, each with its CI (``_ci95_lo/hi``)."""
 
 
-CHANNEL_COLUMNS = tuple(
-    f"{m}{end}" for m in DRAWN_INTERVAL_METRICS for end in ("", "_ci95_lo", "_ci95_hi")
+CHANNEL_COLUMNS = (
+    *(f"{m}{end}" for m in DRAWN_INTERVAL_METRICS for end in ("", "_ci95_lo", "_ci95_hi")),
+    "answered",
 )
-"""The numeric columns the report reads from a channel's rows of intervals.csv."""
+"""The numeric columns the report reads from a channel's rows of intervals.csv (``answered``
+weighs a day's ASA when a long run is drawn by day)."""
 
 
 GROUP_COLUMNS = ("occupancy",)
@@ -125,27 +154,45 @@ class Series:
     MB, where a dict of strings per row cost over a kB a row.
     """
 
-    __slots__ = ("starts", "values", "where")
+    __slots__ = ("_cells", "_flat", "_index", "_table", "_width", "starts")
 
     def __init__(self, columns: Sequence[str], pos: Mapping[str, int]) -> None:
         self.starts: list[str] = []
-        self.where = [(c, pos[c]) for c in columns if c in pos]
-        self.values = {c: array("d") for c, _ in self.where}
+        kept = [c for c in columns if c in pos]
+        self._index = {c: j for j, c in enumerate(kept)}
+        at = [pos[c] for c in kept]
+        self._cells = operator.itemgetter(*at, 0)  # 0: a tuple even for one column
+        self._width = max(at, default=0) + 1
+        self._flat = array("d")
+        """The kept cells row after row (a row's cells together: one extend a row)."""
+        self._table: NDArray[np.float64] | None = None
 
     def add(self, start: str, row: Sequence[str]) -> None:
         """Append one row of intervals.csv (its start and cells)."""
         self.starts.append(start)
-        n = len(row)
-        for name, i in self.where:
-            cell = row[i] if i < n else ""
-            self.values[name].append(float(cell) if cell else math.nan)
+        if len(row) < self._width:  # a short row's missing cells are empty
+            row = [*row, *[""] * (self._width - len(row))]
+        cells = self._cells(row)[:-1]
+        try:
+            values = list(map(float, cells))
+        except ValueError:  # an empty cell (no value), or not a number
+            values = [float(cell) if cell else math.nan for cell in cells]
+        self._flat.extend(values)
+
+    def values(self, name: str) -> NDArray[np.float64]:
+        """A numeric column, NaN where the cell is empty (a view: nothing is copied)."""
+        j = self._index.get(name)
+        if j is None:
+            raise ReportError(f"intervals.csv: no column {name} (or not one kept for these rows)")
+        if self._table is None:  # the rows are all in: the flat cells as a table
+            self._table = np.frombuffer(self._flat, dtype=np.float64).reshape(
+                len(self.starts), len(self._index)
+            )
+        return self._table[:, j]
 
     def column(self, name: str) -> list[float | None]:
         """A numeric column, ``None`` where the cell is empty."""
-        values = self.values.get(name)
-        if values is None:
-            raise ReportError(f"intervals.csv: no column {name} (or not one kept for these rows)")
-        return [None if math.isnan(v) else v for v in values]
+        return [None if math.isnan(v) else v for v in self.values(name).tolist()]
 
 
 class Intervals:
@@ -161,12 +208,14 @@ class Intervals:
         self.series: dict[tuple[str, str], Series] = {}
         """By (arm, channel), in the order of their first rows."""
         starts: dict[str, str] = {}
+        where = operator.itemgetter(*at)
+        width = max(at) + 1
         for row in reader:
             if not row:
                 continue
             if missing:
                 raise ReportError(f"intervals.csv has no column {', '.join(missing)}")
-            arm, channel, start = (row[i] if i < len(row) else "" for i in at)
+            arm, channel, start = where(row) if len(row) >= width else where([*row, "", "", ""])
             series = self.series.get((arm, channel))
             if series is None:
                 group = channel.startswith("group.")
@@ -189,10 +238,10 @@ class RunData:
                 files["scenario.resolved.yaml"], "scenario.resolved.yaml"
             )
             self.intervals = Intervals(files["intervals.csv"])
-            self.daily = list(csv.DictReader(text_lines(files["daily.csv"])))
+            self.daily = dict_rows(files["daily.csv"])
             self.days = list(dict.fromkeys(r["day"] for r in self.daily))
             self.daily_rows = {(r["day"], r["series"], r["arm"]): r for r in self.daily}
-            hourly = list(csv.DictReader(text_lines(files.get("hourly.csv", ""))))
+            hourly = dict_rows(files.get("hourly.csv", ""))
             self.hours = list(dict.fromkeys(r["hour"] for r in hourly))
             """Hours of hourly.csv (none without the file)."""
             self.hourly_rows = {(r["hour"], r["series"], r["arm"]): r for r in hourly}

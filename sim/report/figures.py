@@ -1,13 +1,21 @@
-"""What the reports' figures share: colours, layout, legends, grids, axes and error bars."""
+"""What the reports' figures share: colours, layout, legends, grids, axes and error bars.
+
+A figure is built either as a plotly ``go.Figure`` or, where it plots many points (the run
+report), as a plain :data:`Fig` dict that nothing validates: plotly checks every value of a
+``go`` trace one by one, which took seconds for a run's interval figures. The dict helpers
+here lay a figure out as the ``go`` ones do (:func:`subplots` as plotly's ``make_subplots``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import re
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
-import plotly.graph_objects as go
+from sim.report.page import Fig, rounded
 
-from sim.report.page import rounded
+if TYPE_CHECKING:  # the dict figures need no plotly: its classes load only for go figures
+    import plotly.graph_objects as go
 
 PALETTE = (
     "#4c78a8",
@@ -23,28 +31,192 @@ PALETTE = (
 )
 
 
+YL_OR_RD = [
+    [0.0, "rgb(255,255,204)"],
+    [0.125, "rgb(255,237,160)"],
+    [0.25, "rgb(254,217,118)"],
+    [0.375, "rgb(254,178,76)"],
+    [0.5, "rgb(253,141,60)"],
+    [0.625, "rgb(252,78,42)"],
+    [0.75, "rgb(227,26,28)"],
+    [0.875, "rgb(189,0,38)"],
+    [1.0, "rgb(128,0,38)"],
+]
+"""plotly's ``YlOrRd`` colour scale, pale to dark red (plotly.js's own ``YlOrRd`` runs dark
+to pale): for a dict figure, which plotly does not resolve."""
+
+
 LIGHT = ("#a5bcd4", "#fac28b", "#a9d0a5", "#f1abaa", "#b8dbd8", "#d8bcd0")
 """Lighter PALETTE colours, for a baseline beside its promotion arm."""
 
 
-def layout(fig: go.Figure, height: int, **extra: Any) -> None:
-    """The reports' common look: template, height, margins, legend on top, fonts."""
-    fig.update_layout(
-        template="plotly_white",
-        height=height,
-        margin={"l": 70, "r": 30, "t": 40, "b": 50},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
-        font={"family": "system-ui, 'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif"},
+def look(height: int, **extra: Any) -> dict[str, Any]:
+    """The reports' common look as layout properties.
+
+    Template, height, margins, legend on top, fonts; ``extra``: more properties, or ones to
+    replace.
+    """
+    return {
+        "template": "plotly_white",
+        "height": height,
+        "margin": {"l": 70, "r": 30, "t": 40, "b": 50},
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        "font": {"family": "system-ui, 'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif"},
         **extra,
-    )
+    }
+
+
+def legend_on_top(lines: int) -> dict[str, Any]:
+    """Layout properties that put the legend at the very top, clear of subplot titles."""
+    return {
+        "legend": {"yref": "container", "y": 1.0, "yanchor": "top"},
+        "margin": {"t": 50 + 22 * lines},
+    }
+
+
+def layout(fig: go.Figure, height: int, **extra: Any) -> None:
+    """The reports' common look (:func:`look`) on a ``go`` figure."""
+    fig.update_layout(**look(height, **extra))
 
 
 def top_legend(fig: go.Figure, lines: int) -> None:
-    """The legend at the very top of a figure of subplots, clear of their titles."""
-    fig.update_layout(
-        legend={"yref": "container", "y": 1.0, "yanchor": "top"},
-        margin={"t": 50 + 22 * lines},
+    """The legend at the very top of a ``go`` figure of subplots (:func:`legend_on_top`)."""
+    fig.update_layout(**legend_on_top(lines))
+
+
+def merge(target: dict[str, Any], patch: Mapping[str, Any]) -> None:
+    """Properties of ``patch`` into ``target``, nested dicts merged (as plotly's ``update``)."""
+    for key, value in patch.items():
+        old = target.get(key)
+        if isinstance(value, Mapping) and isinstance(old, dict):
+            merge(old, value)
+        else:
+            target[key] = dict(value) if isinstance(value, Mapping) else value
+
+
+def style(fig: Fig, height: int, **extra: Any) -> None:
+    """The reports' common look (:func:`look`) on a dict figure."""
+    merge(fig["layout"], look(height, **extra))
+
+
+_AXIS = {"x": re.compile(r"xaxis\d*"), "y": re.compile(r"yaxis\d*")}
+
+
+def axes(fig: Fig, which: str, ids: Sequence[int] = (), **props: Any) -> None:
+    """Properties of a dict figure's ``x`` or ``y`` axes.
+
+    Those numbered ``ids`` (1 is the first), or every one it has (as plotly's
+    ``update_xaxes`` without ``row`` and ``col``).
+    """
+    lay = fig["layout"]
+    names = (
+        [f"{which}axis{i if i > 1 else ''}" for i in ids]
+        or [k for k in lay if _AXIS[which].fullmatch(k)]
+        or [f"{which}axis"]
     )
+    for name in names:
+        merge(lay.setdefault(name, {}), props)
+
+
+def hline(fig: Fig, y: float, line: Mapping[str, Any], subplots: int = 1) -> None:
+    """A horizontal line at ``y`` across each of the first ``subplots`` subplots.
+
+    As plotly's ``add_hline`` draws it: a shape from edge to edge of the subplot's x domain.
+    """
+    shapes = fig["layout"].setdefault("shapes", [])
+    for i in range(1, subplots + 1):
+        k = "" if i == 1 else str(i)
+        shapes.append(
+            {
+                "line": dict(line),
+                "type": "line",
+                "x0": 0,
+                "x1": 1,
+                "xref": f"x{k} domain",
+                "y0": y,
+                "y1": y,
+                "yref": f"y{k}",
+            }
+        )
+
+
+def subplots(
+    rows: int,
+    cols: int,
+    *,
+    titles: Sequence[str] = (),
+    shared_x: bool = False,
+    shared_y: bool = False,
+    h_spacing: float | None = None,
+    v_spacing: float | None = None,
+    column_widths: Sequence[float] = (),
+    secondary_y: bool = False,
+) -> Fig:
+    """An empty dict figure laid out as plotly's ``make_subplots`` lays out its grid.
+
+    Subplot ``k`` (row by row from the top left, 1 first) draws on axes ``x{k}``/``y{k}``
+    (:func:`on`); ``shared_x`` matches each column's x axes to its bottom one (ticks only
+    there), ``shared_y`` each row's y axes to its first; ``secondary_y`` (one subplot) adds
+    a right-hand ``y2``.
+    """
+    h = (0.4 if secondary_y else 0.2) / cols if h_spacing is None else h_spacing
+    v = (0.5 if titles else 0.3) / rows if v_spacing is None else v_spacing
+    max_width = 0.94 if secondary_y else 1.0
+    total = float(sum(column_widths)) if column_widths else 0.0
+    widths = (
+        [(max_width - h * (cols - 1)) * (w / total) for w in column_widths]
+        if column_widths
+        else [(max_width - h * (cols - 1)) / cols] * cols
+    )
+    heights = [(1.0 - v * (rows - 1)) / rows] * rows
+    lay: dict[str, Any] = {}
+    notes: list[dict[str, Any]] = []
+    for r in range(rows):
+        y0 = sum(heights[: rows - 1 - r]) + (rows - 1 - r) * v
+        # as plotly: bounds a rounding error puts past 0 or 1 are held to them
+        y_domain = [min(1.0, max(0.0, y)) for y in (y0, y0 + heights[-1 - r])]
+        for c in range(cols):
+            k = r * cols + c + 1
+            x0 = sum(widths[:c]) + c * h
+            x_domain = [x0, x0 + widths[c]]
+            n = "" if k == 1 else str(k)
+            domain = [max(0.0, x_domain[0]), min(1.0, x_domain[1])]  # the title: unheld
+            lay[f"xaxis{n}"] = {"anchor": f"y{n}", "domain": domain}
+            lay[f"yaxis{n}"] = {"anchor": f"x{n}", "domain": y_domain}
+            if shared_x and r < rows - 1:
+                bottom = (rows - 1) * cols + c + 1
+                lay[f"xaxis{n}"] |= {"matches": _ref("x", bottom), "showticklabels": False}
+            if shared_y and c > 0:
+                first = r * cols + 1
+                lay[f"yaxis{n}"] |= {"matches": _ref("y", first), "showticklabels": False}
+            if k <= len(titles) and titles[k - 1]:
+                notes.append(
+                    {
+                        "font": {"size": 16},
+                        "showarrow": False,
+                        "text": titles[k - 1],
+                        "x": sum(x_domain) / 2.0,
+                        "xanchor": "center",
+                        "xref": "paper",
+                        "y": y_domain[1],
+                        "yanchor": "bottom",
+                        "yref": "paper",
+                    }
+                )
+    if secondary_y:
+        lay["yaxis2"] = {"anchor": "x", "overlaying": "y", "side": "right"}
+    if notes:
+        lay["annotations"] = notes
+    return {"data": [], "layout": lay}
+
+
+def _ref(which: str, k: int) -> str:
+    return which if k == 1 else f"{which}{k}"
+
+
+def on(trace: dict[str, Any], k: int, y: int | None = None) -> dict[str, Any]:
+    """A trace drawn in subplot ``k`` of :func:`subplots` (on y axis ``y`` if given)."""
+    return trace | {"xaxis": _ref("x", k), "yaxis": _ref("y", k if y is None else y)}
 
 
 def subplot_grid(n: int, cols: int) -> tuple[int, int]:
@@ -89,7 +261,7 @@ def error_bars(
 
 
 def _band(
-    x: list[str], lo: list[float | None], hi: list[float | None]
+    x: Sequence[str], lo: Sequence[float | None], hi: Sequence[float | None]
 ) -> tuple[list[str | None], list[float | None]]:
     """A CI band as closed shapes, one per run of intervals where both bounds exist."""
     bx: list[str | None] = []
@@ -108,6 +280,30 @@ def _band(
     return bx, by
 
 
+def band(
+    x: Sequence[str],
+    lo: Sequence[float | None],
+    hi: Sequence[float | None],
+    color: str,
+    name: str,
+    **more: Any,
+) -> dict[str, Any]:
+    """A band from ``lo`` to ``hi`` over ``x`` as a dict trace: filled, without hover."""
+    band_x, band_y = _band(x, lo, hi)
+    return {
+        "fill": "toself",
+        "fillcolor": color,
+        "hoverinfo": "skip",
+        "line": {"width": 0},
+        "mode": "lines",
+        "name": name,
+        "x": band_x,
+        "y": band_y,
+        "type": "scatter",
+        **more,
+    }
+
+
 def band_trace(
     x: list[str],
     lo: list[float | None],
@@ -116,16 +312,7 @@ def band_trace(
     name: str,
     **more: Any,
 ) -> go.Scatter:
-    """A CI band from ``lo`` to ``hi`` over ``x``, filled, without hover."""
-    band_x, band_y = _band(x, lo, hi)
-    return go.Scatter(
-        x=band_x,
-        y=band_y,
-        mode="lines",
-        line={"width": 0},
-        fill="toself",
-        fillcolor=color,
-        name=name,
-        hoverinfo="skip",
-        **more,
-    )
+    """A CI band from ``lo`` to ``hi`` over ``x`` (:func:`band`) as a ``go`` trace."""
+    import plotly.graph_objects as go
+
+    return go.Scatter(band(x, lo, hi, color, name, **more))

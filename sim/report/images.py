@@ -6,10 +6,12 @@ import os
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-
-import plotly.graph_objects as go
+from typing import TYPE_CHECKING
 
 from sim.report.data import ReportError
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 
 def figure_images(figures: Mapping[str, go.Figure], fmt: str) -> dict[str, bytes]:

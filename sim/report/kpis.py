@@ -14,14 +14,13 @@ import math
 import re
 from collections.abc import Callable
 
-import plotly.graph_objects as go
 from pydantic import ValidationError
 
 from sim.config import PlatformRules
 from sim.report.data import KpiRule, KpiScore, ReportError, RunData, Scorecard
-from sim.report.figures import PALETTE, band_trace, clip, layout
+from sim.report.figures import PALETTE, axes, band, clip, hline, style
 from sim.report.labels import Text
-from sim.report.page import note_html, plotly_text, rounded
+from sim.report.page import Fig, note_html, plotly_text, rounded
 from sim.scorecard import Breach, breaches
 
 MAX_BREACHES = 12
@@ -249,7 +248,7 @@ def _series(
     )
 
 
-def figure(run: RunData, card: Scorecard, rule: KpiRule, t: Text) -> go.Figure | None:
+def figure(run: RunData, card: Scorecard, rule: KpiRule, t: Text) -> Fig | None:
     """One KPI per day: the main arm with its CI band, the baseline dotted, the bar, the marks."""
     x = card.days
     mean, lo, hi, status = _series(card, rule.kpi, run.main_arm)
@@ -257,66 +256,73 @@ def figure(run: RunData, card: Scorecard, rule: KpiRule, t: Text) -> go.Figure |
         return None
     rate = rule.measure == "answered_within"
     upper = 1.0 if rate else None
-    fig = go.Figure()
-    fig.add_trace(
-        band_trace(
-            x, clip(lo, 0.0, upper), clip(hi, 0.0, upper), "rgba(76,120,168,0.25)", t("ci95")
-        )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=mean,
-            mode="lines+markers",
-            line={"color": PALETTE[0], "width": 2},
-            name=t(f"arm_{run.main_arm}"),
-        )
-    )
+    data = [
+        band(x, clip(lo, 0.0, upper), clip(hi, 0.0, upper), "rgba(76,120,168,0.25)", t("ci95")),
+        {
+            "type": "scatter",
+            "x": x,
+            "y": mean,
+            "mode": "lines+markers",
+            "line": {"color": PALETTE[0], "width": 2},
+            "name": t(f"arm_{run.main_arm}"),
+        },
+    ]
     if run.promo:
         base = _series(card, rule.kpi, "baseline")[0]
         if any(v is not None for v in base):
-            fig.add_trace(
-                go.Scatter(
-                    x=x,
-                    y=base,
-                    mode="lines+markers",
-                    line={"color": "#888", "width": 1.5, "dash": "dot"},
-                    marker={"size": 5},
-                    name=t("arm_baseline"),
-                )
+            data.append(
+                {
+                    "type": "scatter",
+                    "x": x,
+                    "y": base,
+                    "mode": "lines+markers",
+                    "line": {"color": "#888", "width": 1.5, "dash": "dot"},
+                    "marker": {"size": 5},
+                    "name": t("arm_baseline"),
+                }
             )
     for which, symbol, color in (("breach", "x", "#c0392b"), ("at_risk", "circle-open", "#b7791f")):
         days = [i for i, s in enumerate(status) if s == which]
         if days:
-            fig.add_trace(
-                go.Scatter(
-                    x=[x[i] for i in days],
-                    y=[mean[i] for i in days],
-                    mode="markers",
-                    marker={"symbol": symbol, "size": 14, "color": color, "line": {"width": 2}},
-                    name=t(f"status_{which}"),
-                )
+            data.append(
+                {
+                    "type": "scatter",
+                    "x": [x[i] for i in days],
+                    "y": [mean[i] for i in days],
+                    "mode": "markers",
+                    "marker": {"symbol": symbol, "size": 14, "color": color, "line": {"width": 2}},
+                    "name": t(f"status_{which}"),
+                }
             )
+    fig: Fig = {"data": data, "layout": {}}
     if rule.bar is not None:
-        fig.add_hline(
-            y=rule.bar[1],
-            line={"color": "#e45756", "dash": "dash", "width": 1},
-            annotation_text=plotly_text(t("platform_bar", bar=bar_text(rule))),
-            annotation_position="top left",
-            annotation_font={"color": "#e45756", "size": 12},
-        )
-    layout(fig, 340, hovermode="x unified")
+        line = {"color": "#e45756", "dash": "dash", "width": 1}
+        hline(fig, rule.bar[1], line)
+        fig["layout"]["annotations"] = [
+            {
+                "font": {"color": "#e45756", "size": 12},
+                "showarrow": False,
+                "text": plotly_text(t("platform_bar", bar=bar_text(rule))),
+                "x": 0,
+                "xanchor": "left",
+                "xref": "x domain",
+                "y": rule.bar[1],
+                "yanchor": "bottom",
+                "yref": "y",
+            }
+        ]
+    style(fig, 340, hovermode="x unified")
     # a tick a day (a few days apart over a long run): not plotly's half days, each label twice
     every = max(1, math.ceil(len(x) / 14)) * 86_400_000
-    fig.update_xaxes(title_text=t("axis_day"), tickformat="%m-%d", dtick=every)
+    axes(fig, "x", title={"text": t("axis_day")}, tickformat="%m-%d", dtick=every)
     if rate:
-        fig.update_yaxes(title_text=t("axis_kpi_rate"), tickformat=".0%", range=[0, 1.05])
+        axes(fig, "y", title={"text": t("axis_kpi_rate")}, tickformat=".0%", range=[0, 1.05])
     else:
-        fig.update_yaxes(title_text=t("axis_kpi_seconds"), rangemode="tozero")
+        axes(fig, "y", title={"text": t("axis_kpi_seconds")}, rangemode="tozero")
     return fig
 
 
-def section(run: RunData, t: Text, plot: Callable[[go.Figure | None, str], str]) -> str:
+def section(run: RunData, t: Text, plot: Callable[[Fig | None, str], str]) -> str:
     """The section's content: a note, the hours missing a bar, the table, a figure per KPI."""
     card = run.scorecard
     assert card is not None

@@ -80,6 +80,7 @@ LABELS: dict[str, dict[str, str]] = {
         "（该小时各时段之和）。阴影：各次重复的 95% 置信区间。",
     },
     "axis_lost_orders": {"en": "Orders lost per hour", "zh": "每小时流失订单数"},
+    "axis_lost_per_day": {"en": "Orders lost per day", "zh": "每日流失订单数"},
     "sec_presale_daily": {"en": "Pre-sale inquiries and the bot by day", "zh": "每日询单与机器人"},
     "presale_daily_note": {
         "en": "Per day, mean over replications [95% CI]. Inquiries, those the bot settled and "
@@ -190,6 +191,19 @@ LABELS: dict[str, dict[str, str]] = {
         "service-level threshold (seconds), not a service-level target.",
         "zh": "80% 虚线仅供参考：场景只设定各渠道的服务水平时限（秒），未设定服务水平目标。",
     },
+    "note_by_day": {
+        "en": "Over {days} days the figures over time show days: the line is each day's mean "
+        "of its intervals (service level weighted by contacts offered, ASA by contacts "
+        "answered), the band its lowest to highest interval; the buttons above each figure "
+        "show every interval (or hour) with its 95% CI.",
+        "zh": "共 {days} 天：随时间变化的图按天显示，折线为当天各时段的均值（服务水平按进线量"
+        "加权，平均应答时长按接起量加权），阴影为当天最低至最高的时段；点击图上方的按钮可查看"
+        "每个时段（或每小时）及其 95% 置信区间。",
+    },
+    "day_range": {"en": "lowest–highest interval of the day", "zh": "当天最低–最高时段"},
+    "view_by_day": {"en": "By day", "zh": "按天"},
+    "view_intervals": {"en": "Every interval", "zh": "每个时段"},
+    "view_hours": {"en": "Every hour", "zh": "每小时"},
     "band_note": {
         "en": "Shaded: 95% CI over replications, clipped to the possible range.",
         "zh": "阴影：各次重复的 95% 置信区间，已截断到可能取值范围。",

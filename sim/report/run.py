@@ -10,15 +10,16 @@ or a bot only), satisfaction, the money waterfall and the glossary.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import itertools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
+import numpy as np
+from numpy.typing import NDArray
 
 from sim import catalog
 from sim.report import kpis
@@ -26,14 +27,33 @@ from sim.report.data import RunData, num, read_run
 from sim.report.figures import (
     LIGHT,
     PALETTE,
-    band_trace,
+    YL_OR_RD,
+    axes,
+    band,
     clip,
     error_bars,
-    layout,
-    top_legend,
+    hline,
+    legend_on_top,
+    merge,
+    on,
+    style,
+    subplots,
 )
 from sim.report.labels import Text
-from sim.report.page import Plots, ci_cell, fmt, page, rounded, signed
+from sim.report.page import (
+    Fig,
+    Plots,
+    ci_cell,
+    fmt,
+    listed,
+    page,
+    round_array,
+    rounded,
+    signed,
+)
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 
 def _ci_text(stat: Mapping[str, Any], kind: str, t: Text) -> str:
@@ -148,7 +168,7 @@ def _channel_table(run: RunData, t: Text) -> str:
     )
 
 
-def _contacts_figure(run: RunData, t: Text) -> go.Figure | None:
+def _contacts_figure(run: RunData, t: Text) -> Fig | None:
     rows = [r for r in run.daily if r["series"].startswith("contacts.")]
     if not rows:
         return None
@@ -158,76 +178,88 @@ def _contacts_figure(run: RunData, t: Text) -> go.Figure | None:
     def series(key: str, arm: str, col: str = "mean") -> list[float | None]:
         return _daily(run, key, arm)[1][col]
 
-    fig = go.Figure()
+    data: list[dict[str, Any]] = []
     stack_arm = "baseline" if run.promo else "scenario"
     for i, reason in enumerate(reasons):
         color = PALETTE[i % len(PALETTE)]
         name = reason if not run.promo else f"{reason} · {t('arm_baseline')}"
-        fig.add_trace(
-            go.Bar(
-                x=days,
-                y=series(f"contacts.{reason}", stack_arm),
-                name=name,
-                legendgroup=reason,
-                marker={"color": color},
-            )
+        data.append(
+            {
+                "type": "bar",
+                "x": days,
+                "y": series(f"contacts.{reason}", stack_arm),
+                "name": name,
+                "legendgroup": reason,
+                "marker": {"color": color},
+            }
         )
     if run.promo:
         for i, reason in enumerate(reasons):
             y = series(f"contacts.{reason}", "effect")
             if not any(v for v in y):
                 continue
-            fig.add_trace(
-                go.Bar(
-                    x=days,
-                    y=y,
-                    name=f"{reason} · {t('promo_caused')}",
-                    legendgroup=reason,
-                    marker={
+            data.append(
+                {
+                    "type": "bar",
+                    "x": days,
+                    "y": y,
+                    "name": f"{reason} · {t('promo_caused')}",
+                    "legendgroup": reason,
+                    "marker": {
                         "color": PALETTE[i % len(PALETTE)],
                         "pattern": {"shape": "/", "fgcolor": "white", "solidity": 0.4},
                     },
-                )
+                }
             )
     mean = series("contacts", run.main_arm)
     lo = series("contacts", run.main_arm, "ci95_lo")
     hi = series("contacts", run.main_arm, "ci95_hi")
     up = [None if m is None or h is None else h - m for m, h in zip(mean, hi, strict=True)]
     down = [None if m is None or w is None else m - w for m, w in zip(mean, lo, strict=True)]
-    fig.add_trace(
-        go.Scatter(
-            x=days,
-            y=mean,
-            mode="markers",
-            name=f"{t('total_contacts')} ({t('ci95')})",
-            marker={"color": "#222", "size": 6, "symbol": "diamond"},
-            error_y={
+    data.append(
+        {
+            "type": "scatter",
+            "x": days,
+            "y": mean,
+            "mode": "markers",
+            "name": f"{t('total_contacts')} ({t('ci95')})",
+            "marker": {"color": "#222", "size": 6, "symbol": "diamond"},
+            "error_y": {
                 "type": "data",
                 "symmetric": False,
                 "array": up,
                 "arrayminus": down,
                 "color": "#222",
             },
-        )
+        }
     )
-    layout(fig, 460, barmode="relative", bargap=0.15)
-    fig.update_xaxes(title_text=t("axis_day"), tickformat="%m-%d")
-    fig.update_yaxes(title_text=t("axis_contacts"))
+    fig: Fig = {"data": data, "layout": {}}
+    style(fig, 460, barmode="relative", bargap=0.15)
+    axes(fig, "x", title={"text": t("axis_day")}, tickformat="%m-%d")
+    axes(fig, "y", title={"text": t("axis_contacts")})
     return fig
 
 
-def _interval_series(
-    run: RunData, arm: str, channel: str, metric: str
-) -> tuple[list[str], list[float | None], list[float | None], list[float | None]]:
+def _interval_column(
+    run: RunData, arm: str, channel: str, column: str, upper: float | None = -1.0
+) -> list[float | None]:
+    """One column of a channel's intervals, rounded (:func:`rounded`); ``None``: no value.
+
+    ``upper``: unless -1, the values are held to [0, ``upper``] (None: no upper bound), as
+    :func:`clip` holds a CI's bounds to the possible range.
+    """
     s = run.intervals.series.get((arm, channel))
     if s is None:
-        return [], [], [], []
-    return (
-        s.starts,
-        rounded(s.column(metric)),
-        rounded(s.column(f"{metric}_ci95_lo")),
-        rounded(s.column(f"{metric}_ci95_hi")),
-    )
+        return []
+    values = round_array(s.values(column))
+    if upper != -1.0:
+        values = np.clip(values, 0.0, np.inf if upper is None else upper)
+    return listed(values)
+
+
+def _starts(run: RunData, arm: str, channel: str) -> list[str]:
+    s = run.intervals.series.get((arm, channel))
+    return [] if s is None else s.starts
 
 
 _NAIVE_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
@@ -242,18 +274,192 @@ def _times(x: Sequence[str], n: int) -> dict[str, Any]:
     line's number of points: any other count, or any time not a naive ISO time to the
     second, keeps ``x``.
     """
-    if n != len(x) or n < 2 or not all(_NAIVE_TIME.fullmatch(v) for v in x):
+    if n != len(x) or n < 2:
         return {"x": x}
+    step = _step(tuple(x))
+    return {"x": x} if step is None else {"x0": x[0], "dx": step}
+
+
+@functools.lru_cache(maxsize=16)
+def _step(x: tuple[str, ...]) -> int | None:
+    """The step of evenly spaced naive ISO times, ms; None if they are not (:func:`_times`).
+
+    Remembered: a channel's lines in four figures share their times.
+    """
+    if not all(_NAIVE_TIME.fullmatch(v) for v in x):
+        return None
     times = [dt.datetime.fromisoformat(v) for v in x]
     step = times[1] - times[0]
     if step <= dt.timedelta(0) or any(b - a != step for a, b in itertools.pairwise(times)):
-        return {"x": x}
-    return {"x0": x[0], "dx": step // dt.timedelta(milliseconds=1)}
+        return None
+    return step // dt.timedelta(milliseconds=1)
+
+
+DAILY_FROM_DAYS = 31
+"""A run of more days draws its interval and hourly figures by day, every interval (or hour)
+one click away on the figure's buttons: a year of 30-minute intervals is 17,520 points a
+line, far more than a screen shows."""
+
+DAY_WEIGHTS = {"service_level": "offered", "asa_seconds": "answered"}
+"""A day's mean of a ratio's interval values is weighted by the ratio's denominator."""
+
+_DAY_MS = 86_400_000
+_BY_DAY = {"xperiod": _DAY_MS, "xperiodalignment": "middle"}
+"""A date's value drawn at the middle of its day, where that day's intervals are."""
+
+CI_FILL = "rgba(76,120,168,0.25)"
+RANGE_FILL = "rgba(76,120,168,0.15)"
+REFERENCE = {"color": "#e45756", "dash": "dash", "width": 1}
+
+
+def _by_day(
+    starts: Sequence[str],
+    values: NDArray[np.float64],
+    weights: NDArray[np.float64] | None = None,
+) -> tuple[list[str], list[float | None], list[float | None], list[float | None]]:
+    """Each date's mean of the values at its times, and the lowest and highest of them.
+
+    Dates in order; NaN is no value. ``weights`` (a ratio's denominators, per time) weight
+    the mean; a date without a value (or, weighted, without weight) has None.
+    """
+    days, which = np.unique(np.array([s[:10] for s in starts]), return_inverse=True)
+    n = len(days)
+    present = ~np.isnan(values)
+    w = present.astype(np.float64)
+    if weights is not None:
+        w = np.where(present & (weights > 0), weights, 0.0)
+    total = np.bincount(which, weights=w, minlength=n)
+    sums = np.bincount(which, weights=np.where(w > 0, values, 0.0) * w, minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.where(total > 0, sums / total, np.nan)
+    lows, highs = np.full(n, np.inf), np.full(n, -np.inf)
+    np.fmin.at(lows, which, values)  # fmin and fmax pass over NaN
+    np.fmax.at(highs, which, values)
+    lows[np.isinf(lows)] = np.nan
+    highs[np.isinf(highs)] = np.nan
+    return (
+        [str(d) for d in days],
+        listed(round_array(means)),
+        listed(round_array(lows)),
+        listed(round_array(highs)),
+    )
+
+
+def _line(
+    x: Sequence[str], y: Sequence[float | None], line: Mapping[str, Any], name: str, **more: Any
+) -> dict[str, Any]:
+    """A line over times, given as ``x0``/``dx`` where evenly spaced (:func:`_times`)."""
+    return {
+        "type": "scatter",
+        **_times(x, len(y)),
+        "y": y,
+        "mode": "lines",
+        "line": dict(line),
+        "name": name,
+        **more,
+    }
+
+
+def _day_lines(
+    run: RunData, t: Text, channel: str, metric: str, first: bool
+) -> list[dict[str, Any]]:
+    """A channel's interval metric by day.
+
+    The range of the main arm's intervals of each day, its days' means
+    (:data:`DAY_WEIGHTS`) and the baseline's.
+    """
+    arms = [run.main_arm, "baseline"] if run.promo else [run.main_arm]
+    out = []
+    for arm in arms:
+        s = run.intervals.series.get((arm, channel))
+        if s is None:
+            continue
+        weight = DAY_WEIGHTS.get(metric)
+        days, mean, low, high = _by_day(
+            s.starts, s.values(metric), s.values(weight) if weight else None
+        )
+        if arm == run.main_arm:
+            out.append(
+                band(
+                    days,
+                    low,
+                    high,
+                    RANGE_FILL,
+                    t("day_range"),
+                    showlegend=first,
+                    legendgroup="range",
+                    **_BY_DAY,
+                )
+            )
+            line = {"color": PALETTE[0], "width": 1.5}
+            name, group = t(f"arm_{arm}"), "main"
+        else:
+            line = {"color": "#888", "width": 1, "dash": "dot"}
+            name, group = t("arm_baseline"), "base"
+        out.append(
+            {
+                "type": "scatter",
+                "x": days,
+                "y": mean,
+                "mode": "lines",
+                "line": line,
+                "name": name,
+                "showlegend": first,
+                "legendgroup": group,
+                **_BY_DAY,
+            }
+        )
+    return out
+
+
+def _views(
+    fig: Fig,
+    views: Sequence[bool | None],
+    t: Text,
+    detail: str,
+    day_layout: Mapping[str, Any],
+    detail_layout: Mapping[str, Any],
+) -> None:
+    """Buttons between a figure drawn by day (shown first) and its detail.
+
+    ``views``: per trace, True for the days only, False for the detail only, None for both;
+    ``detail``: the detail button's label key; the layouts: what each view changes.
+    """
+    day = [v is not False for v in views]
+    fine = [v is not True for v in views]
+    for trace, shown in zip(fig["data"], day, strict=True):
+        if not shown:
+            trace["visible"] = False
+    fig["layout"]["updatemenus"] = [
+        {
+            "type": "buttons",
+            "direction": "left",
+            "active": 0,
+            "showactive": True,
+            "x": 1,
+            "xanchor": "right",
+            "y": 1.02,
+            "yanchor": "bottom",
+            "pad": {"t": 0, "r": 0},
+            "buttons": [
+                {
+                    "label": t("view_by_day"),
+                    "method": "update",
+                    "args": [{"visible": day}, dict(day_layout)],
+                },
+                {
+                    "label": t(detail),
+                    "method": "update",
+                    "args": [{"visible": fine}, dict(detail_layout)],
+                },
+            ],
+        }
+    ]
 
 
 def _interval_figure(
     run: RunData, t: Text, metric: str, axis: str, upper: float | None, reference: bool
-) -> go.Figure | None:
+) -> Fig | None:
     channels = [c for c in run.channels if c in run.intervals.channels]
     if not channels:
         return None
@@ -267,96 +473,107 @@ def _interval_figure(
             return f"{c} · {t('sl_threshold', s=f'{s:g}')}"
         return c
 
-    fig = make_subplots(
-        rows=len(channels),
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.08 if len(channels) > 1 else 0.0,
-        subplot_titles=[title(c) for c in channels],
+    fig = subplots(
+        len(channels),
+        1,
+        titles=[title(c) for c in channels],
+        shared_x=True,
+        v_spacing=0.08 if len(channels) > 1 else 0.0,
     )
+    by_day = run.intervals.n_days > DAILY_FROM_DAYS
+    views: list[bool | None] = []
     arm_name = t(f"arm_{run.main_arm}")
     for row, c in enumerate(channels, start=1):
-        x, mean, lo, hi = _interval_series(run, run.main_arm, c, metric)
         first = row == 1
-        fig.add_trace(
-            band_trace(
+        if by_day:
+            days = _day_lines(run, t, c, metric, first)
+            fig["data"] += [on(tr, row) for tr in days]
+            views += [True] * len(days)
+        x = _starts(run, run.main_arm, c)
+        lo, hi = (
+            _interval_column(run, run.main_arm, c, f"{metric}_ci95_{end}", upper)
+            for end in ("lo", "hi")
+        )
+        traces = [
+            band(
                 x,
-                clip(lo, 0.0, upper),
-                clip(hi, 0.0, upper),
-                "rgba(76,120,168,0.25)",
+                lo,
+                hi,
+                CI_FILL,
                 t("ci95"),
                 showlegend=first,
                 legendgroup="ci",
             ),
-            row=row,
-            col=1,
-        )
-        fig.add_trace(
-            go.Scatter(
-                **_times(x, len(mean)),
-                y=mean,
-                mode="lines",
-                line={"color": PALETTE[0], "width": 1.5},
-                name=arm_name,
+            _line(
+                x,
+                _interval_column(run, run.main_arm, c, metric),
+                {"color": PALETTE[0], "width": 1.5},
+                arm_name,
                 showlegend=first,
                 legendgroup="main",
             ),
-            row=row,
-            col=1,
-        )
+        ]
         if run.promo:
-            _, base, _, _ = _interval_series(run, "baseline", c, metric)
-            fig.add_trace(
-                go.Scatter(
-                    **_times(x, len(base)),
-                    y=base,
-                    mode="lines",
-                    line={"color": "#888", "width": 1, "dash": "dot"},
-                    name=t("arm_baseline"),
+            traces.append(
+                _line(
+                    x,
+                    _interval_column(run, "baseline", c, metric),
+                    {"color": "#888", "width": 1, "dash": "dot"},
+                    t("arm_baseline"),
                     showlegend=first,
                     legendgroup="base",
-                ),
-                row=row,
-                col=1,
+                )
             )
-        fig.update_yaxes(title_text=t(axis), row=row, col=1)
+        fig["data"] += [on(tr, row) for tr in traces]
+        views += [False if by_day else None] * len(traces)
+        axes(fig, "y", [row], title={"text": t(axis)})
         if metric == "service_level":
-            fig.update_yaxes(tickformat=".0%", range=[0, 1.05], row=row, col=1)
+            axes(fig, "y", [row], tickformat=".0%", range=[0, 1.05])
     if reference:
-        fig.add_hline(
-            y=0.8,
-            line={"color": "#e45756", "dash": "dash", "width": 1},
-            row="all",
-            col=1,
+        hline(fig, 0.8, REFERENCE, len(channels))
+        fig["data"].append(
+            on(
+                {
+                    "type": "scatter",
+                    "x": [None],
+                    "y": [None],
+                    "mode": "lines",
+                    "line": dict(REFERENCE),
+                    "name": t("sl_reference"),
+                },
+                1,
+            )
         )
-        fig.add_trace(
-            go.Scatter(
-                x=[None],
-                y=[None],
-                mode="lines",
-                line={"color": "#e45756", "dash": "dash", "width": 1},
-                name=t("sl_reference"),
-            ),
-            row=1,
-            col=1,
+        views.append(None)
+    times = "%m-%d %H:%M"
+    axes(fig, "x", tickformat="%m-%d" if by_day else times)
+    axes(fig, "x", [len(channels)], title={"text": t("axis_time")})
+    style(fig, 120 + 230 * len(channels), hovermode="x unified")
+    if by_day:
+        names = [k for k in fig["layout"] if k.startswith("xaxis")]
+        _views(
+            fig,
+            views,
+            t,
+            "view_intervals",
+            {f"{k}.tickformat": "%m-%d" for k in names},
+            {f"{k}.tickformat": times for k in names},
         )
-    fig.update_xaxes(tickformat="%m-%d %H:%M")
-    fig.update_xaxes(title_text=t("axis_time"), row=len(channels), col=1)
-    layout(fig, 120 + 230 * len(channels), hovermode="x unified")
     return fig
 
 
-def _occupancy_figure(run: RunData, t: Text) -> go.Figure | None:
+def _occupancy_figure(run: RunData, t: Text) -> Fig | None:
     groups = [c for a, c in run.intervals.series if c.startswith("group.") and a == run.main_arm]
     if not groups:
         return None
-    fig = make_subplots(
-        rows=1,
-        cols=len(groups),
-        shared_yaxes=True,
-        horizontal_spacing=0.03,
-        subplot_titles=[f"{t('group')} {g.removeprefix('group.')}" for g in groups],
+    fig = subplots(
+        1,
+        len(groups),
+        titles=[f"{t('group')} {g.removeprefix('group.')}" for g in groups],
+        shared_y=True,
+        h_spacing=0.03,
     )
+    long = run.intervals.n_days > DAILY_FROM_DAYS
     for col, g in enumerate(groups, start=1):
         cells: dict[tuple[str, int], list[float]] = {}
         series = run.intervals.series[run.main_arm, g]
@@ -377,32 +594,33 @@ def _occupancy_figure(run: RunData, t: Text) -> go.Figure | None:
             )
             for d in days
         ]
-        fig.add_trace(
-            go.Heatmap(
-                x=hours,
-                y=days,
-                z=z,
-                zmin=0,
-                zmax=1,
-                colorscale="YlOrRd",
-                showscale=col == 1,
-                colorbar={"tickformat": ".0%", "title": {"text": t("occupancy")}},
-                hovertemplate="%{y} %{x}:00 · %{z:.0%}<extra></extra>",
-            ),
-            row=1,
-            col=col,
-        )
-        fig.update_xaxes(title_text=t("axis_hour"), dtick=3, range=[-0.5, 23.5], row=1, col=col)
-    fig.update_yaxes(type="category", autorange="reversed")
-    fig.update_yaxes(title_text=t("axis_day"), row=1, col=1)
-    layout(fig, max(260, 140 + 22 * run.intervals.n_days))
+        heat = {
+            "type": "heatmap",
+            "x": hours,
+            "y": days,
+            "z": z,
+            "zmin": 0,
+            "zmax": 1,
+            "colorscale": YL_OR_RD,
+            "showscale": col == 1,
+            "colorbar": {"tickformat": ".0%", "title": {"text": t("occupancy")}},
+            "hovertemplate": "%{y|%Y-%m-%d} %{x}:00 · %{z:.0%}<extra></extra>"
+            if long
+            else "%{y} %{x}:00 · %{z:.0%}<extra></extra>",
+        }
+        fig["data"].append(on(heat, col))
+        axes(fig, "x", [col], title={"text": t("axis_hour")}, dtick=3, range=[-0.5, 23.5])
+    # a row a day; over a long run the days are a date axis, not a label per row
+    axes(fig, "y", type="date" if long else "category", autorange="reversed")
+    axes(fig, "y", [1], title={"text": t("axis_day")})
+    style(fig, max(260, 140 + 22 * min(run.intervals.n_days, DAILY_FROM_DAYS)))
     return fig
 
 
 WATERFALL_STEPS = catalog.WATERFALL
 
 
-def _waterfall_figure(run: RunData, t: Text) -> go.Figure | None:
+def _waterfall_figure(run: RunData, t: Text) -> Fig | None:
     if run.promo:
         arm, start, end = "effect", "promo_gross_profit_yuan", "net_impact_yuan"
     else:
@@ -413,22 +631,22 @@ def _waterfall_figure(run: RunData, t: Text) -> go.Figure | None:
         return None
     values = [0.0 if stats[k] is None else float(stats[k]["mean"]) for k in keys]  # type: ignore[index]
     y = [values[0], *(-v for v in values[1:-1]), values[-1]]
-    fig = go.Figure(
-        go.Waterfall(
-            x=[t(k) for k in keys],
-            y=rounded(y, 8),
-            measure=["absolute", *["relative"] * len(WATERFALL_STEPS), "total"],
-            text=[fmt(v, "yuan") for v in y],
-            textposition="outside",
-            connector={"line": {"color": "#aaa"}},
-            increasing={"marker": {"color": PALETTE[2]}},
-            decreasing={"marker": {"color": PALETTE[3]}},
-            totals={"marker": {"color": PALETTE[0]}},
-            cliponaxis=False,
-        )
-    )
-    layout(fig, 420, showlegend=False)
-    fig.update_yaxes(title_text=t("axis_yuan"), tickprefix="¥", tickformat=",.0f")
+    fall = {
+        "type": "waterfall",
+        "x": [t(k) for k in keys],
+        "y": rounded(y, 8),
+        "measure": ["absolute", *["relative"] * len(WATERFALL_STEPS), "total"],
+        "text": [fmt(v, "yuan") for v in y],
+        "textposition": "outside",
+        "connector": {"line": {"color": "#aaa"}},
+        "increasing": {"marker": {"color": PALETTE[2]}},
+        "decreasing": {"marker": {"color": PALETTE[3]}},
+        "totals": {"marker": {"color": PALETTE[0]}},
+        "cliponaxis": False,
+    }
+    fig: Fig = {"data": [fall], "layout": {}}
+    style(fig, 420, showlegend=False)
+    axes(fig, "y", title={"text": t("axis_yuan")}, tickprefix="¥", tickformat=",.0f")
     return fig
 
 
@@ -442,10 +660,10 @@ def _daily(run: RunData, key: str, arm: str) -> tuple[list[str], dict[str, list[
     return run.days, cols
 
 
-def _abandonment_figure(run: RunData, t: Text) -> go.Figure | None:
+def _abandonment_figure(run: RunData, t: Text) -> Fig | None:
     if not any(r["series"] == "abandoned" for r in run.daily):
         return None
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig = subplots(1, 1, secondary_y=True)
     arms = [run.main_arm, "baseline"] if run.promo else [run.main_arm]
     for k, series in enumerate(("abandoned", "redials")):
         for arm in arms:
@@ -453,16 +671,15 @@ def _abandonment_figure(run: RunData, t: Text) -> go.Figure | None:
             if all(v is None for v in col["mean"]):
                 continue
             name = t(series) + (f" · {t(f'arm_{arm}')}" if run.promo else "")
-            fig.add_trace(
-                go.Bar(
-                    x=days,
-                    y=col["mean"],
-                    name=name,
-                    marker={"color": PALETTE[3 + k] if arm == run.main_arm else LIGHT[3 + k]},
-                    error_y=error_bars(col["mean"], col["ci95_lo"], col["ci95_hi"], "count"),
-                ),
-                secondary_y=False,
-            )
+            bar = {
+                "type": "bar",
+                "x": days,
+                "y": col["mean"],
+                "name": name,
+                "marker": {"color": PALETTE[3 + k] if arm == run.main_arm else LIGHT[3 + k]},
+                "error_y": error_bars(col["mean"], col["ci95_lo"], col["ci95_hi"], "count"),
+            }
+            fig["data"].append(on(bar, 1))
     for arm in arms:
         days, ab = _daily(run, "abandoned", arm)
         _, n = _daily(run, "contacts", arm)
@@ -470,26 +687,27 @@ def _abandonment_figure(run: RunData, t: Text) -> go.Figure | None:
             None if a is None or c is None or c <= 0 else a / c
             for a, c in zip(ab["mean"], n["mean"], strict=True)
         ]
-        fig.add_trace(
-            go.Scatter(
-                x=days,
-                y=rounded(share),
-                mode="lines+markers",
-                name=t("abandoned_share") + (f" · {t(f'arm_{arm}')}" if run.promo else ""),
-                line={"color": "#222", "dash": "solid" if arm == run.main_arm else "dot"},
-            ),
-            secondary_y=True,
-        )
-    layout(fig, 420, barmode="group", bargap=0.15)
-    fig.update_xaxes(title_text=t("axis_day"), tickformat="%m-%d")
-    fig.update_yaxes(title_text=t("axis_per_day"), rangemode="tozero", secondary_y=False)
-    fig.update_yaxes(
-        title_text=t("abandoned_share"),
+        line = {
+            "type": "scatter",
+            "x": days,
+            "y": rounded(share),
+            "mode": "lines+markers",
+            "name": t("abandoned_share") + (f" · {t(f'arm_{arm}')}" if run.promo else ""),
+            "line": {"color": "#222", "dash": "solid" if arm == run.main_arm else "dot"},
+        }
+        fig["data"].append(on(line, 1, y=2))
+    style(fig, 420, barmode="group", bargap=0.15)
+    axes(fig, "x", title={"text": t("axis_day")}, tickformat="%m-%d")
+    axes(fig, "y", [1], title={"text": t("axis_per_day")}, rangemode="tozero")
+    axes(
+        fig,
+        "y",
+        [2],
+        title={"text": t("abandoned_share")},
         tickformat=".0%",
         rangemode="tozero",
         tickmode="auto",
         showgrid=False,
-        secondary_y=True,
     )
     return fig
 
@@ -503,43 +721,76 @@ def _hourly(run: RunData, key: str, arm: str) -> tuple[list[float | None], ...]:
     )
 
 
-def _lost_hourly_figure(run: RunData, t: Text) -> go.Figure | None:
-    """Orders lost to slow answers per hour, each arm with its CI band."""
+def _lost_hourly_figure(run: RunData, t: Text) -> Fig | None:
+    """Orders lost to slow answers per hour, each arm with its CI band.
+
+    Over a long run (:data:`DAILY_FROM_DAYS`) daily.csv's orders lost per day come first,
+    the hours one click away.
+    """
     if not any(k[1] == "lost_orders" for k in run.hourly_rows):
         return None
-    fig = go.Figure()
+    fig: Fig = {"data": [], "layout": {}}
     x = run.hours
     arms = [run.main_arm, "baseline"] if run.promo else [run.main_arm]
     styles = {
         run.main_arm: (PALETTE[3], "rgba(228,87,86,0.22)", "solid"),
         "baseline": ("#888", "rgba(136,136,136,0.22)", "dot"),
     }
-    for arm in arms:
-        mean, lo, hi = _hourly(run, "lost_orders", arm)
-        line, fill, dash = styles[arm]
-        fig.add_trace(
-            band_trace(
-                x,
-                clip(lo, 0.0, None),
-                clip(hi, 0.0, None),
-                fill,
-                f"{t('ci95')} · {t(f'arm_{arm}')}",
-                legendgroup=arm,
-            )
+    by_day = run.intervals.n_days > DAILY_FROM_DAYS and any(
+        r["series"] == "lost_orders" for r in run.daily
+    )
+    views: list[bool | None] = []
+    for detail in (False, True) if by_day else (True,):
+        for arm in arms:
+            line, fill, dash = styles[arm]
+            at: Sequence[str]
+            if detail:
+                at, period = x, {}
+                mean, lo, hi = _hourly(run, "lost_orders", arm)
+                where = _times(x, len(mean))
+            else:
+                at, cols = _daily(run, "lost_orders", arm)
+                mean, lo, hi = cols["mean"], cols["ci95_lo"], cols["ci95_hi"]
+                where, period = {"x": at}, _BY_DAY
+            ci = f"{t('ci95')} · {t(f'arm_{arm}')}"
+            fig["data"] += [
+                band(
+                    at,
+                    clip(lo, 0.0, None),
+                    clip(hi, 0.0, None),
+                    fill,
+                    ci,
+                    legendgroup=arm,
+                    **period,
+                ),
+                {
+                    "type": "scatter",
+                    **where,
+                    **period,
+                    "y": mean,
+                    "mode": "lines",
+                    "line": {"color": line, "width": 1.5, "dash": dash},
+                    "name": t(f"arm_{arm}"),
+                    "legendgroup": arm,
+                },
+            ]
+            views += [not detail if by_day else None] * 2
+    style(fig, 380, hovermode="x unified")
+    times = "%m-%d %H:%M"
+    axes(fig, "x", title={"text": t("axis_time")}, tickformat="%m-%d" if by_day else times)
+    per_hour = t("axis_lost_orders")
+    axes(
+        fig, "y", title={"text": t("axis_lost_per_day") if by_day else per_hour}, rangemode="tozero"
+    )
+    if by_day:
+        _views(
+            fig,
+            views,
+            t,
+            "view_hours",
+            {"xaxis.tickformat": "%m-%d", "yaxis.title.text": t("axis_lost_per_day")},
+            {"xaxis.tickformat": times, "yaxis.title.text": per_hour},
         )
-        fig.add_trace(
-            go.Scatter(
-                **_times(x, len(mean)),
-                y=mean,
-                mode="lines",
-                line={"color": line, "width": 1.5, "dash": dash},
-                name=t(f"arm_{arm}"),
-                legendgroup=arm,
-            )
-        )
-    layout(fig, 380, hovermode="x unified")
-    fig.update_xaxes(title_text=t("axis_time"), tickformat="%m-%d %H:%M")
-    fig.update_yaxes(title_text=t("axis_lost_orders"), rangemode="tozero")
     return fig
 
 
@@ -593,17 +844,17 @@ def _stat_columns(
     return [s.get("mean") for s in stats], [c[0] for c in cis], [c[1] for c in cis]
 
 
-def _csat_figure(run: RunData, t: Text) -> go.Figure | None:
+def _csat_figure(run: RunData, t: Text) -> Fig | None:
     bands = [k for k in (run.summary.get("metrics") or {}) if k.startswith("csat_dist.")]
     drivers = [k for k in (run.summary.get("metrics") or {}) if k.startswith("csat_lost.")]
     if not bands:
         return None
-    fig = make_subplots(
-        rows=1,
-        cols=2,
+    fig = subplots(
+        1,
+        2,
+        titles=(t("csat_distribution"), t("csat_drivers")),
+        h_spacing=0.2,
         column_widths=[0.55, 0.45],
-        horizontal_spacing=0.2,
-        subplot_titles=(t("csat_distribution"), t("csat_drivers")),
     )
     arms = (
         [("metrics", run.main_arm), ("baseline", "baseline")]
@@ -618,41 +869,37 @@ def _csat_figure(run: RunData, t: Text) -> go.Figure | None:
             "–".join(str(int(b)) for b in k.removeprefix("csat_dist.").split("-")) + "%"
             for k in bands
         ]
-        fig.add_trace(
-            go.Bar(
-                x=labels,
-                y=rounded(mean),
-                name=name,
-                legendgroup=arm,
-                marker={"color": color},
-                error_y=error_bars(mean, lo, hi, "share"),
-            ),
-            row=1,
-            col=1,
-        )
+        bar: dict[str, Any] = {
+            "type": "bar",
+            "x": labels,
+            "y": rounded(mean),
+            "name": name,
+            "legendgroup": arm,
+            "marker": {"color": color},
+            "error_y": error_bars(mean, lo, hi, "share"),
+        }
+        fig["data"].append(on(bar, 1))
         if not drivers:
             continue
         mean, lo, hi = _stat_columns(run, block, drivers)
-        fig.add_trace(
-            go.Bar(
-                y=[_driver_label(run, t, k.removeprefix("csat_lost.")) for k in drivers],
-                x=rounded(mean),
-                orientation="h",
-                name=name,
-                legendgroup=arm,
-                showlegend=False,
-                marker={"color": color},
-                error_x=error_bars(mean, lo, hi),
-            ),
-            row=1,
-            col=2,
-        )
-    layout(fig, 440, barmode="group", bargap=0.2)
-    fig.update_xaxes(title_text=t("axis_p_satisfied"), row=1, col=1)
-    fig.update_yaxes(title_text=t("axis_issue_share"), tickformat=".0%", row=1, col=1)
-    fig.update_xaxes(title_text=t("axis_csat_lost"), tickformat=".1%", row=1, col=2)
-    fig.update_yaxes(autorange="reversed", row=1, col=2)
-    top_legend(fig, 1)
+        bar = {
+            "type": "bar",
+            "y": [_driver_label(run, t, k.removeprefix("csat_lost.")) for k in drivers],
+            "x": rounded(mean),
+            "orientation": "h",
+            "name": name,
+            "legendgroup": arm,
+            "showlegend": False,
+            "marker": {"color": color},
+            "error_x": error_bars(mean, lo, hi),
+        }
+        fig["data"].append(on(bar, 2))
+    style(fig, 440, barmode="group", bargap=0.2)
+    axes(fig, "x", [1], title={"text": t("axis_p_satisfied")})
+    axes(fig, "y", [1], title={"text": t("axis_issue_share")}, tickformat=".0%")
+    axes(fig, "x", [2], title={"text": t("axis_csat_lost")}, tickformat=".1%")
+    axes(fig, "y", [2], autorange="reversed")
+    merge(fig["layout"], legend_on_top(1))
     return fig
 
 
@@ -780,6 +1027,8 @@ def _render(
     for anchor, key, render in sections:
         body.append(f'<section id="{anchor}"><h2>{html.escape(t(key))}</h2>{render()}</section>')
     notes = [t("note_ci")] + ([t("note_paired")] if run.promo else [])
+    if run.intervals.n_days > DAILY_FROM_DAYS:
+        notes.append(t("note_by_day", days=run.intervals.n_days))
     return f"{title} · {t('report_title')}", meta, notes, body
 
 

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from sim import catalog
 from sim.report.data import Booked, ReportError, StaffingData, num
@@ -255,6 +254,8 @@ def _staff_cards(s: StaffingData, t: Text) -> str:
 
 
 def _staff_agents_figure(s: StaffingData, t: Text) -> go.Figure | None:
+    from plotly.subplots import make_subplots
+
     if not s.groups:
         return None
     fig = make_subplots(
@@ -387,6 +388,8 @@ def hour_grids(s: StaffingData) -> dict[str, HourGrid]:
 
 def _heatmap_figure(s: StaffingData, t: Text) -> go.Figure | None:
     """Per group, agent-hours short (left) and of surplus (right) by local date and hour."""
+    from plotly.subplots import make_subplots
+
     grids = hour_grids(s)
     if not grids:
         return None
@@ -463,6 +466,8 @@ def _heatmap_figure(s: StaffingData, t: Text) -> go.Figure | None:
 
 
 def _staff_targets_figure(s: StaffingData, t: Text) -> go.Figure | None:
+    from plotly.subplots import make_subplots
+
     if not s.metrics:
         return None
     fig = make_subplots(

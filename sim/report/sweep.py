@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from sim import catalog
 from sim.report.data import ReportError, SweepData, num
@@ -72,6 +71,8 @@ def _tornado_figure(s: SweepData, t: Text) -> go.Figure | None:
 
 
 def _response_figure(s: SweepData, t: Text) -> go.Figure | None:
+    from plotly.subplots import make_subplots
+
     rows = [r for r in s.rows if r["metric"] == s.metric]
     if not rows or not s.paths:
         return None
