@@ -250,7 +250,6 @@ def test_the_same_contacts_however_many_follow_ups_are_drawn_ahead(
     runs = {}
     for ahead in (0, table.AHEAD, 6):
         monkeypatch.setattr(engine, "AHEAD", ahead)
-        monkeypatch.setitem(table.SHAPES, "ahead", (ahead, FOLLOW_ROWS))
         runs[ahead] = simulate_center(s, contacts, Streams(s.seed, 0).issues)
     first = runs[0]
     assert first.issue is not None and first.kind is not None
@@ -289,3 +288,27 @@ def test_each_follow_up_has_its_issues_draws() -> None:
             u = d.row(int(c.issue_key[head]), j * FOLLOW_ROWS, FOLLOW_ROWS)
             assert c.handle_seconds[f] == handle_at(u[FOLLOW_HANDLE])
             assert c.patience_seconds[f] == patience_at(u[FOLLOW_PATIENCE])
+
+
+def test_without_the_journey_s_follow_ups_nothing_is_drawn_ahead() -> None:
+    """Rare follow-ups (a call that finds its channel closed) take their rows one at a time.
+
+    No contact fed pays for rows it will almost never use.
+    """
+    s, _ = many_follow_ups()
+    assert engine.Center(s, None).t.ahead == table.AHEAD
+    quiet = s.model_copy(
+        update={
+            "journey": s.journey.model_copy(
+                update={
+                    "repeat_probability": 0.0,
+                    "redial_probability": 0.0,
+                    "escalation_probability": 0.0,
+                }
+            ),
+            "contact_reasons": [
+                r.model_copy(update={"redial_probability": None}) for r in s.contact_reasons
+            ],
+        }
+    )
+    assert engine.Center(quiet, None).t.ahead == 0

@@ -116,7 +116,17 @@ class Center(Acd):
         None: replication 0's); ``named``: its named streams (:class:`~sim.center.acd.Acd`).
         """
         clock = Clock()
-        table = Table(carries_more(scenario))
+        j = scenario.journey
+        # without repeats, redials or escalations follow-ups are rare (a call that finds its
+        # channel closed): their rows are then computed one at a time, the same draws, not
+        # ahead for every contact fed
+        often = (
+            j.repeat_probability > 0
+            or j.redial_probability > 0
+            or j.escalation_probability > 0
+            or any(r.redial_probability for r in all_reasons(scenario))
+        )
+        table = Table(carries_more(scenario), AHEAD if often else 0)
         super().__init__(scenario, clock, table, named)
         self._at = clock.call_in
         self.input_event: Timeout | None = None
@@ -246,8 +256,9 @@ class Center(Acd):
                 else np.full((n, DECISIONS), 0.5)
             ),
         }
-        new["ahead"] = self.issues.uniforms(new["key"], 0, AHEAD * FOLLOW_ROWS).reshape(
-            n, AHEAD, FOLLOW_ROWS
+        ahead = self.t.ahead
+        new["ahead"] = self.issues.uniforms(new["key"], 0, ahead * FOLLOW_ROWS).reshape(
+            n, ahead, FOLLOW_ROWS
         )
         if t.more:
             for name, column in (
@@ -714,7 +725,7 @@ class Center(Acd):
         issue = t.issue[i]
         j = self.drawn.get(issue, 0)
         self.drawn[issue] = j + 1
-        if j < AHEAD:
+        if j < t.ahead:
             row: list[float] = t.fixed["ahead"][issue, j].tolist()
             return row
         return self.issues.row(t.key[issue], j * FOLLOW_ROWS, FOLLOW_ROWS)

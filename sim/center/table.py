@@ -74,11 +74,15 @@ class Table:
     )
     """The per-contact list columns."""
 
-    def __init__(self, more: bool = False) -> None:
+    def __init__(self, more: bool = False, ahead: int = AHEAD) -> None:
         self.more = more
         """Contacts carry the bot and pre-sale columns (:data:`MORE_HEADS`)."""
         self.heads = (*self.HEADS, *(self.MORE_HEADS if more else ()))
         """The head columns this table keeps."""
+        self.ahead = ahead
+        """Follow-up rows computed ahead per issue (the ``ahead`` column's width; 0 where
+        follow-ups are rare, which then take the same draws one at a time)."""
+        self.shapes = {**SHAPES, "ahead": (ahead, FOLLOW_ROWS)}
         self.n = 0
         self.arrival: list[float] = []
         self.handle: list[float] = []
@@ -121,7 +125,7 @@ class Table:
         self.key: list[int] = []
         self.n_fixed = 0
         self.fixed: dict[str, NDArray[Any]] = {
-            name: np.zeros((0, *SHAPES.get(name, ())), dtype=DTYPES[name])
+            name: np.zeros((0, *self.shapes.get(name, ())), dtype=DTYPES[name])
             for name in (*self.FIXED, *self.heads)
         }
 
@@ -163,7 +167,8 @@ class Table:
             self.fixed[name] = np.concatenate(parts) if len(parts) > 1 else parts[0]
         for name in self.heads:
             blank = BLANKS[name]
-            parts = [self.fixed[name], np.full((tail, *SHAPES.get(name, ())), blank, DTYPES[name])]
+            shape = (tail, *self.shapes.get(name, ()))
+            parts = [self.fixed[name], np.full(shape, blank, DTYPES[name])]
             if more is not None:
                 parts.append(more[name])
             self.fixed[name] = np.concatenate(parts)
