@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -115,7 +118,7 @@ def test_a_platform_run_draws_its_kpis_by_day(tmp_path: Path) -> None:
 
 
 def test_a_long_run_s_buttons_switch_its_figures_to_every_interval(tmp_path: Path) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
+    pytest.importorskip("playwright.sync_api")
     from tests.test_report_figures import long_folder
 
     report = long_folder(tmp_path) / "report.html"
@@ -130,6 +133,33 @@ def test_a_long_run_s_buttons_switch_its_figures_to_every_interval(tmp_path: Pat
         ".some((t, i) => (t.visible !== false) !== was[i])"
     )
     errors: list[str] = []
+    with _drawn(report, plot_ids, errors) as page:
+        for div_id in switched:
+            days: list[bool] = page.evaluate(shown, div_id)
+            assert any(days) and not all(days), div_id
+            buttons = page.locator(f"#{div_id} .updatemenu-button")
+            assert buttons.count() == 2, div_id
+            buttons.nth(1).click()
+            page.wait_for_function(changed, arg=[div_id, days])
+            detail: list[bool] = page.evaluate(shown, div_id)
+            # each trace in one view; in both only the service level's 80% reference
+            both = sum(d and v for d, v in zip(days, detail, strict=True))
+            assert both == (div_id == "fig-service-level"), div_id
+            assert all(d or v for d, v in zip(days, detail, strict=True)), div_id
+            assert page.locator(f"#{div_id} .scatterlayer .trace").count() == sum(detail)
+            buttons.nth(0).click()
+            page.wait_for_function(changed, arg=[div_id, detail])
+            assert page.evaluate(shown, div_id) == days, div_id
+    assert errors == []
+
+
+@contextlib.contextmanager
+def _drawn(report: Path, plot_ids: list[str], errors: list[str]) -> Iterator[Any]:
+    """A Chromium page with ``report`` open and an svg drawn in every plot.
+
+    The page's console errors and uncaught exceptions are appended to ``errors``.
+    """
+    sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
@@ -139,25 +169,9 @@ def test_a_long_run_s_buttons_switch_its_figures_to_every_interval(tmp_path: Pat
             page.goto(report.as_uri())
             for div_id in plot_ids:
                 page.wait_for_selector(f"#{div_id} .main-svg", state="attached", timeout=30_000)
-            for div_id in switched:
-                days: list[bool] = page.evaluate(shown, div_id)
-                assert any(days) and not all(days), div_id
-                buttons = page.locator(f"#{div_id} .updatemenu-button")
-                assert buttons.count() == 2, div_id
-                buttons.nth(1).click()
-                page.wait_for_function(changed, arg=[div_id, days])
-                detail: list[bool] = page.evaluate(shown, div_id)
-                # each trace in one view; in both only the service level's 80% reference
-                both = sum(d and v for d, v in zip(days, detail, strict=True))
-                assert both == (div_id == "fig-service-level"), div_id
-                assert all(d or v for d, v in zip(days, detail, strict=True)), div_id
-                assert page.locator(f"#{div_id} .scatterlayer .trace").count() == sum(detail)
-                buttons.nth(0).click()
-                page.wait_for_function(changed, arg=[div_id, detail])
-                assert page.evaluate(shown, div_id) == days, div_id
+            yield page
         finally:
             browser.close()
-    assert errors == []
 
 
 def _open_in_browser(
@@ -168,24 +182,13 @@ def _open_in_browser(
     ``counts``: CSS selector → how many elements it must find once drawn (a miss is
     returned as an error).
     """
-    sync_api = pytest.importorskip("playwright.sync_api")
     errors: list[str] = []
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(report.as_uri())
-            for div_id in plot_ids:
-                page.wait_for_selector(f"#{div_id} .main-svg", state="attached", timeout=30_000)
-            for selector, n in (counts or {}).items():
-                found = page.locator(selector).count()
-                if found != n:
-                    errors.append(f"{selector}: {found} drawn, not {n}")
-            page.screenshot(path=str(shot), full_page=True)
-        finally:
-            browser.close()
+    with _drawn(report, plot_ids, errors) as page:
+        for selector, n in (counts or {}).items():
+            found = page.locator(selector).count()
+            if found != n:
+                errors.append(f"{selector}: {found} drawn, not {n}")
+        page.screenshot(path=str(shot), full_page=True)
     return errors
 
 
