@@ -582,6 +582,65 @@ def report(
     out.print(f"report: {shown(target)}", highlight=False)
 
 
+@app.command()
+def brief(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder written by promosim run.")],
+    lang: LangOption = "en",
+    pdf: Annotated[
+        bool, typer.Option("--pdf", help="Also print brief.pdf (one A4 page) with Chromium.")
+    ] = False,
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write the brief here instead of RUN_DIR/brief.html."),
+    ] = None,
+    replications: Annotated[
+        int,
+        typer.Option(
+            help="Replications per point of the assumptions' sensitivity (0: none).", min=0
+        ),
+    ] = commands.BRIEF_REPLICATIONS,
+    staff_dir: Annotated[
+        Path | None,
+        typer.Option("--staff", help="A staff folder of the same scenario: shortfall, roster."),
+    ] = None,
+    compare_dir: Annotated[
+        Path | None,
+        typer.Option("--compare", help="A compare or lab folder: the alternatives side by side."),
+    ] = None,
+    workers: WorkersOption = None,
+    quiet: QuietOption = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing --out or brief.pdf.")
+    ] = False,
+) -> None:
+    """One printable page for the negotiation: the three views, the money, the assumptions.
+
+    Every number is a mean with its 95% CI. The assumptions are the unsourced [X]
+    parameters that move the net impact most, each taken alone to the ends of its range
+    (the sensitivity is kept in RUN_DIR/sensitivity.json and reused by the next brief).
+    """
+    _check_lang(lang)
+    listener = _Console(quiet)
+    with _bad_inputs():
+        done = commands.brief(
+            run_dir,
+            lang,
+            pdf=pdf,
+            out_file=out_file,
+            force=force,
+            replications=replications,
+            staff_folder=staff_dir,
+            compare_folder=compare_dir,
+            options=_options(workers, "local", None, True),
+            listener=listener,
+        )
+    if done.reused:
+        out.print("sensitivity: reused from sensitivity.json", highlight=False)
+    out.print(f"brief: {shown(done.html)}", highlight=False)
+    if done.pdf is not None:
+        out.print(f"brief (pdf): {shown(done.pdf)}", highlight=False)
+
+
 # --------------------------------------------------------------------------- compare, sweep
 
 

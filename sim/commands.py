@@ -730,6 +730,292 @@ def report(
     return add_report(folder, lang, images, target, replace=out_file is None or force)
 
 
+# --------------------------------------------------------------------------- brief
+
+BRIEF = "brief.html"
+BRIEF_PDF = "brief.pdf"
+SENSITIVITY = "sensitivity.json"
+_SENSITIVITY_GENERATOR = "promosim brief"
+BRIEF_REPLICATIONS = 3
+"""Replications per point of a brief's sensitivity: a quick ranking, not a study (a sweep
+of the same paths is the study)."""
+
+
+@dataclass(frozen=True)
+class Briefed:
+    """What ``promosim brief`` wrote."""
+
+    html: Path
+    pdf: Path | None
+    sensitivity: Path | None
+    reused: bool
+    """The sensitivity was read from the folder's sensitivity.json (same scenario, same
+    paths and ranges, same replications), not run again."""
+
+
+def _sensitivity_key(
+    config_hash: str, metric: str, replications: int, assumptions: Sequence[Any]
+) -> dict[str, Any]:
+    return {
+        "generator": _SENSITIVITY_GENERATOR,
+        "config_hash": config_hash,
+        "metric": metric,
+        "replications": replications,
+        "paths": [[a.path, a.low, a.high] for a in assumptions],
+    }
+
+
+def _cached_sensitivity(folder: Path, key: dict[str, Any]) -> dict[str, Any] | None:
+    """The folder's sensitivity.json when it is promosim's and answers ``key``, else None."""
+    from sim.report.data import ReportError, read_json
+
+    if not os.path.lexists(folder / SENSITIVITY):
+        return None
+    try:
+        data = read_json(folder, SENSITIVITY, "sensitivity")
+    except ReportError:
+        return None
+    if any(data.get(k) != v for k, v in key.items()):
+        return None
+    points = data.get("points")
+    return data if isinstance(points, list) else None
+
+
+def _run_sensitivity(
+    folder: Path,
+    metric: str,
+    replications: int,
+    assumptions: Sequence[Any],
+    options: Options,
+    listener: Listener,
+) -> list[dict[str, Any]]:
+    """Per assumption, ``metric``'s statistics at its low and its high end."""
+    from sim import assumptions as alib
+    from sim import compare as comparelib
+    from sim.loading import ScenarioError
+
+    try:
+        plan = comparelib.plan_sweep(
+            folder / "scenario.resolved.yaml",
+            [f"replications={replications}"],
+            alib.vary_options(assumptions),
+            "one-at-a-time",
+        )
+    except ScenarioError as e:
+        raise BadInput(f"promosim: the run's scenario cannot be varied: {e}") from None
+    workers = options.workers or (os.cpu_count() or 1)
+    engine = _Engine(options, Out(root=folder.parent), listener, workers=workers)
+    description = f"brief: {len(assumptions)} assumptions, {len(plan.points)} points"
+    try:
+        with engine.running(description, plan.total_replications) as runner:
+            result = comparelib.run_sweep(plan, on_done=lambda _: listener.advance(), runner=runner)
+    finally:
+        for cache in engine.caches:
+            cache.clear()
+    base = next(p for p in result.points if p.varied is None)
+
+    def at(path: str, value: float) -> dict[str, Any]:
+        for p in result.points:
+            if p.varied == path and float(p.values[path]) == value:
+                return dict(p.stats.get(metric) or {})
+        return dict(base.stats.get(metric) or {})  # the end is the base value itself
+
+    out = []
+    for a in assumptions:
+        at_low, at_high = at(a.path, a.low), at(a.path, a.high)
+        out.append({"path": a.path, "low": at_low, "high": at_high})
+    return out
+
+
+def brief(
+    folder: Path,
+    lang: str = "en",
+    *,
+    pdf: bool = False,
+    out_file: Path | None = None,
+    force: bool = False,
+    replications: int = BRIEF_REPLICATIONS,
+    staff_folder: Path | None = None,
+    compare_folder: Path | None = None,
+    options: Options = Options(),
+    listener: Listener | None = None,
+) -> Briefed:
+    """Write a run folder's one-page brief (HTML; PDF through Chromium with ``pdf``).
+
+    The sensitivity (``replications`` per point; 0: none) is kept in the folder's
+    sensitivity.json and reused by the next brief of the same run (another language).
+    """
+    from sim import assumptions as alib
+    from sim.outputs import OutputError, check_file_target, check_paths, write_report
+    from sim.report import brief as brieflib
+    from sim.report.data import ReportError
+
+    listener = listener or Listener()
+    check_lang(lang)
+    if replications < 0:
+        raise BadInput("--replications: must be 0 (no sensitivity) or more")
+    try:
+        run = brieflib.read_brief_run(folder)
+    except ReportError as e:
+        raise BadInput(f"promosim: {e}") from None
+    target = out_file or folder / BRIEF
+    pdf_target = target.with_suffix(".pdf") if pdf else None
+    try:
+        inputs = [p for p in folder.iterdir() if p.name not in (BRIEF, BRIEF_PDF, SENSITIVITY)]
+        check_paths([target, *([pdf_target] if pdf_target else [])], inputs)
+        if out_file is not None or os.path.lexists(target):
+            # the folder's own brief.html is replaced like report.html, but only promosim's
+            check_file_target(target, "report", force=force or out_file is None)
+        if pdf_target is not None and os.path.lexists(pdf_target):
+            if not force:
+                raise OutputError(f"{pdf_target}: exists; choose another name, or add --force")
+            if not _our_pdf(pdf_target):
+                raise OutputError(
+                    f"{pdf_target}: --force replaces only a brief promosim printed; this file "
+                    "is not, so it is left alone"
+                )
+    except OutputError as e:
+        raise BadInput(f"promosim: {e}") from None
+
+    sens: brieflib.Sensitivity | None = None
+    sens_path: Path | None = None
+    reused = False
+    metric = brieflib.brief_metric(run)
+    if replications:
+        chosen = alib.applicable(run.scenario or {})
+        key = _sensitivity_key(
+            str(run.summary.get("config_hash", "")), metric, replications, chosen
+        )
+        cached = _cached_sensitivity(folder, key)
+        reused = cached is not None
+        if cached is None:
+            points = _run_sensitivity(folder, metric, replications, chosen, options, listener)
+            cached = {**key, "points": points}
+            sens_path = folder / SENSITIVITY
+            try:
+                if os.path.lexists(sens_path) and _cached_sensitivity_owner(folder) is False:
+                    raise OutputError(f"{sens_path}: exists and is not promosim's; left alone")
+                write_report(
+                    sens_path,
+                    json.dumps(cached, ensure_ascii=False, indent=1, allow_nan=False) + "\n",
+                )
+            except OutputError as e:
+                raise BadInput(f"promosim: {e}") from None
+        else:
+            sens_path = folder / SENSITIVITY
+        by_path = {p.get("path"): p for p in cached["points"] if isinstance(p, dict)}
+        rows = []
+        for a in chosen:
+            p = by_path.get(a.path)
+            if p is None:
+                continue
+            rows.append(
+                brieflib.AssumptionRow(
+                    a.path, a.label(lang), a.unit, a.low, a.high, p["low"], p["high"]
+                )
+            )
+        sens = brieflib.Sensitivity(metric, replications, tuple(rows))
+    try:
+        page = brieflib.build_brief(
+            folder, lang, sensitivity=sens, staff_folder=staff_folder, compare_folder=compare_folder
+        )
+        write_report(target, page)
+    except ReportError as e:
+        raise BadInput(f"promosim: {e}") from None
+    except OutputError as e:
+        raise BadInput(f"promosim: {e}") from None
+    if pdf_target is not None:
+        print_pdf(target, pdf_target)
+    return Briefed(target, pdf_target, sens_path, reused)
+
+
+def _our_pdf(path: Path) -> bool:
+    """Whether ``path`` is a regular file holding a PDF brief promosim printed (its title)."""
+    from sim.files import UnreadableFile, read_bounded
+    from sim.report.brief import PDF_MARK
+
+    if path.is_symlink() or not path.is_file():
+        return False
+    try:
+        data = read_bounded(path, 64 * 2**20)
+    except UnreadableFile:
+        return False
+    utf16 = PDF_MARK.encode("utf-16-be").hex().upper().encode()
+    return data.startswith(b"%PDF-") and (
+        f"{PDF_MARK})".encode() in data or utf16 + b">" in data.upper()
+    )
+
+
+def _cached_sensitivity_owner(folder: Path) -> bool:
+    """Whether the folder's sensitivity.json is one a brief wrote (its ``generator``)."""
+    from sim.report.data import ReportError, read_json
+
+    try:
+        return read_json(folder, SENSITIVITY, "sensitivity").get("generator") == (
+            _SENSITIVITY_GENERATOR
+        )
+    except ReportError:
+        return False
+
+
+def chromium() -> str:
+    """The system's Chromium (``PROMOSIM_CHROMIUM``, else chromium on the PATH).
+
+    Raises:
+        BadInput: None is installed.
+    """
+    import shutil
+
+    named = os.environ.get("PROMOSIM_CHROMIUM")
+    for candidate in ([named] if named else []) + ["chromium", "chromium-browser"]:
+        found = shutil.which(candidate)
+        if found:
+            return found
+    raise BadInput(
+        "promosim: --pdf prints with Chromium, and none was found "
+        "(install it: apt-get install chromium, or set PROMOSIM_CHROMIUM)"
+    )
+
+
+def print_pdf(html_file: Path, pdf_file: Path) -> Path:
+    """Print an HTML file to PDF (A4, its own @page margins) with headless Chromium."""
+    import subprocess
+    import tempfile
+
+    exe = chromium()
+    with tempfile.TemporaryDirectory(prefix="promosim-pdf-") as tmp:
+        out = Path(tmp) / "brief.pdf"
+        args = [
+            exe,
+            "--headless",
+            "--disable-gpu",
+            "--no-first-run",
+            f"--user-data-dir={tmp}/profile",
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={out}",
+            html_file.resolve().as_uri(),
+        ]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            args.insert(1, "--no-sandbox")  # Chromium refuses root without it
+        try:
+            done = subprocess.run(args, capture_output=True, timeout=120, check=False)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            raise BadInput(f"promosim: Chromium could not print the brief: {e}") from None
+        if done.returncode != 0 or not out.is_file():
+            tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:]
+            raise BadInput(
+                f"promosim: Chromium could not print the brief (exit {done.returncode}"
+                f"{': ' + tail[0] if tail else ''})"
+            )
+        from sim.outputs import OutputError, write_report
+
+        try:
+            write_report(pdf_file, out.read_bytes())
+        except OutputError as e:
+            raise BadInput(f"promosim: {e}") from None
+    return pdf_file
+
+
 # ------------------------------------------------------------------- init, erlang, calibrate
 
 

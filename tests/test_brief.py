@@ -1,0 +1,244 @@
+"""``promosim brief``: the one-page negotiation brief, its sensitivity, and its A4 print."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from sim import assumptions as alib
+from sim import commands
+from sim.cli import app
+from sim.commands import BadInput, print_pdf
+from sim.loading import load_scenario
+from sim.report import brief as brieflib
+from tests.test_cli import promo_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def _run(tmp_path: Path, data: dict[str, Any], name: str = "run", *sets: str) -> Path:
+    scenario = tmp_path / f"{name}.yaml"
+    scenario.write_text(json.dumps(data), encoding="utf-8")
+    out = tmp_path / name
+    args = ["run", str(scenario), "--out", str(out), "--workers", "1", "--quiet"]
+    for s in sets:
+        args += ["--set", s]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def _pages(pdf: Path) -> int:
+    return len(re.findall(rb"/Type\s*/Page[^s]", pdf.read_bytes()))
+
+
+# --------------------------------------------------------------------------- assumptions
+
+
+def test_the_assumptions_a_scenario_holds() -> None:
+    def paths(config: str) -> set[str]:
+        resolved = load_scenario(ROOT / "configs" / config).resolved
+        return {a.path for a in alib.applicable(resolved)}
+
+    second = paths("second_item_1yuan.yaml")
+    assert {"promotion.bundle_miss_rate", "promotion.notice_probability"} <= second
+    assert "promotion.claim_rate" not in second
+    protection = paths("price_protection.yaml")
+    assert {"promotion.claim_rate", "promotion.self_service_share"} <= protection
+    assert "promotion.bundle_miss_rate" not in protection
+    plain = paths("default.yaml")  # no promotion
+    assert not any(p.startswith("promotion.") for p in plain)
+    assert "economics.value_of_bad_review_yuan" in plain
+
+
+def test_every_assumption_is_an_unsourced_parameter_of_the_model_docs() -> None:
+    """Each varied field is on a docs/model.md line graded [X], and its range is a range."""
+    lines = (ROOT / "docs" / "model.md").read_text(encoding="utf-8").splitlines()
+    for a in alib.ASSUMPTIONS:
+        field = a.path.split(".")[-1]
+        if field == "mean":  # a distribution's mean: the docs name the distribution
+            field = a.path.split(".")[-2]
+        named = re.compile(rf"[`.]{re.escape(field)}`")
+        assert any(named.search(ln) and "[X]" in ln for ln in lines), a.path
+        assert a.low < a.high, a.path
+
+
+# --------------------------------------------------------------------------- the command
+
+
+@pytest.fixture(scope="module")
+def promo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _run(tmp_path_factory.mktemp("brief"), promo_scenario(), "promo")
+
+
+def test_brief_sensitivity_is_exactly_the_runs_at_each_end(promo_run: Path) -> None:
+    """A sensitivity point is the same scenario run with the one field set (same seed)."""
+    result = CliRunner().invoke(
+        app, ["brief", str(promo_run), "--replications", "2", "--workers", "1", "--quiet"]
+    )
+    assert result.exit_code == 0, result.output
+    sens = json.loads((promo_run / "sensitivity.json").read_text(encoding="utf-8"))
+    assert sens["replications"] == 2 and sens["metric"] == "effect.net_impact_yuan"
+    points = {p["path"]: p for p in sens["points"]}
+    path, high = "economics.value_of_bad_review_yuan", 2000
+    again = _run(
+        promo_run.parent,
+        promo_scenario(),
+        "again",
+        "replications=2",
+        f"{path}={high}",
+    )
+    summary = json.loads((again / "summary.json").read_text(encoding="utf-8"))
+    assert points[path]["high"]["mean"] == summary["effect"]["net_impact_yuan"]["mean"]
+    # a dearer 差评 can only lower the promotion's net impact when it brings bad reviews
+    bad = summary["effect"]["bad_reviews"]["mean"]
+    assert bad > 0
+    assert points[path]["high"]["mean"] < points[path]["low"]["mean"]
+    page = (promo_run / "brief.html").read_text(encoding="utf-8")
+    assert "value of a 差评 [X]" in page
+
+
+def test_a_second_brief_reuses_the_sensitivity_and_a_stale_one_is_not_read(
+    promo_run: Path,
+) -> None:
+    args = ["brief", str(promo_run), "--replications", "2", "--workers", "1", "--quiet"]
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0, first.output
+    zh = CliRunner().invoke(app, [*args, "--lang", "zh"])
+    assert zh.exit_code == 0, zh.output
+    assert "reused" in zh.output
+    assert "谈判简报" in (promo_run / "brief.html").read_text(encoding="utf-8")
+    sens = promo_run / "sensitivity.json"
+    data = json.loads(sens.read_text(encoding="utf-8"))
+    data["config_hash"] = "0" * 64  # another scenario's: run again, not read
+    sens.write_text(json.dumps(data), encoding="utf-8")
+    third = CliRunner().invoke(app, args)
+    assert third.exit_code == 0, third.output
+    assert "reused" not in third.output
+    assert json.loads(sens.read_text(encoding="utf-8"))["config_hash"] != "0" * 64
+
+
+def test_a_foreign_sensitivity_file_is_left_alone(tmp_path: Path) -> None:
+    run = _run(tmp_path, promo_scenario(), "promo", "replications=2")
+    (run / "sensitivity.json").write_text('{"mine": true}\n', encoding="utf-8")
+    result = CliRunner().invoke(
+        app, ["brief", str(run), "--replications", "1", "--workers", "1", "--quiet"]
+    )
+    assert result.exit_code == 2
+    assert "not promosim's" in result.output
+    assert (run / "sensitivity.json").read_text(encoding="utf-8") == '{"mine": true}\n'
+
+
+def test_brief_bad_input_is_one_line_and_exit_2(tmp_path: Path, promo_run: Path) -> None:
+    missing = CliRunner().invoke(app, ["brief", str(tmp_path / "nope")])
+    assert missing.exit_code == 2
+    assert "Traceback" not in missing.output and "not a run folder" in missing.output
+    other = tmp_path / "other.html"
+    other.write_text("<p>mine</p>", encoding="utf-8")
+    taken = CliRunner().invoke(
+        app, ["brief", str(promo_run), "--replications", "0", "--out", str(other), "--force"]
+    )
+    assert taken.exit_code == 2 and "left alone" in taken.output
+    assert other.read_text(encoding="utf-8") == "<p>mine</p>"
+
+
+def test_no_chromium_is_a_clear_message(
+    tmp_path: Path, promo_run: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("PROMOSIM_CHROMIUM", raising=False)
+    with pytest.raises(BadInput, match="Chromium"):
+        print_pdf(promo_run / "report.html", tmp_path / "x.pdf")
+
+
+def test_the_brief_escapes_what_it_reads(tmp_path: Path) -> None:
+    data = promo_scenario()
+    data["title"] = "<script>alert(1)</script>"
+    run = _run(tmp_path, data, "escaped", "replications=2")
+    page = brieflib.build_brief(run, "en", sensitivity=None)
+    assert "<script>" not in page
+    assert "&lt;script&gt;" in page
+
+
+# --------------------------------------------------------------------------- one A4 page
+
+
+def _sensitivity_like(run: Path) -> brieflib.Sensitivity:
+    """Five assumption rows carrying the run's own net-impact statistics (layout only)."""
+    summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
+    stat = summary["effect"]["net_impact_yuan"]
+    resolved = yaml.safe_load((run / "scenario.resolved.yaml").read_text(encoding="utf-8"))
+    rows = tuple(
+        brieflib.AssumptionRow(a.path, a.label(lang), a.unit, a.low, a.high, stat, stat)
+        for lang in ("zh",)
+        for a in alib.applicable(resolved)
+    )
+    return brieflib.Sensitivity("effect.net_impact_yuan", 3, rows)
+
+
+@pytest.fixture(scope="module")
+def bundled_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("bundled") / "run"
+    result = CliRunner().invoke(
+        app,
+        [
+            "run",
+            str(ROOT / "configs" / "second_item_1yuan.yaml"),
+            "--replications",
+            "2",
+            "--out",
+            str(out),
+            "--quiet",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="apt-get install -y chromium fonts-noto-cjk")
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_bundled_scenarios_brief_prints_on_one_a4_page(
+    lang: str, bundled_run: Path, tmp_path: Path
+) -> None:
+    """The bundled 第二件1元 run: one A4 page, every figure with its CI, both nets."""
+    page = brieflib.build_brief(bundled_run, lang, sensitivity=_sensitivity_like(bundled_run))
+    html_file = tmp_path / "brief.html"
+    html_file.write_text(page, encoding="utf-8")
+    pdf = print_pdf(html_file, tmp_path / "brief.pdf")
+    assert _pages(pdf) == 1
+    assert commands._our_pdf(pdf)  # --force may replace it; not any other PDF
+    other = tmp_path / "other.pdf"
+    other.write_bytes(b"%PDF-1.4\n% a PDF promosim did not print\n")
+    assert not commands._our_pdf(other)
+    # every estimate carries its CI (2 replications: one can be estimated)
+    figures = [c for c in re.findall(r"<td class=n>(.*?)</td>", page) if c != "–"]
+    assert len(figures) > 30
+    assert all('class="ci"' in c for c in figures), figures
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="apt-get install -y chromium fonts-noto-cjk")
+def test_pdf_is_printed_and_only_promosims_is_replaced(tmp_path: Path) -> None:
+    run = _run(tmp_path, promo_scenario(), "promo", "replications=2")
+    args = ["brief", str(run), "--replications", "0", "--pdf"]
+    foreign = b"%PDF-1.4\n% someone else's\n"
+    (run / "brief.pdf").write_bytes(foreign)
+    refused = CliRunner().invoke(app, [*args, "--force"])
+    assert refused.exit_code == 2 and "left alone" in refused.output
+    assert (run / "brief.pdf").read_bytes() == foreign
+    (run / "brief.pdf").unlink()
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert _pages(run / "brief.pdf") == 1
+    taken = CliRunner().invoke(app, args)
+    assert taken.exit_code == 2 and "exists" in taken.output
+    again = CliRunner().invoke(app, [*args, "--force", "--lang", "zh"])
+    assert again.exit_code == 0, again.output
