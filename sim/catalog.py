@@ -313,6 +313,18 @@ METRICS: Final[tuple[Metric, ...]] = (
        "churned customers × the margin of a retained customer, yuan"),
     _m("net_yuan", "yuan (¥)", "", "net", "净利", "operations", "yuan",
        "gross profit − service cost − refunds − bad-review cost − churn cost, yuan"),
+    _m("hard_net_yuan", "yuan (¥)", "", "hard net", "实际净利", "operations", "yuan",
+       "money that moves: gross profit − payroll − platform cost − bot cost − refunds, "
+       "yuan (net_yuan = hard_net_yuan − modelled_cost_yuan)"),
+    _m("labour_over_payroll_yuan", "yuan (¥)", "", "agent time beyond payroll",
+       "接待工时超出排班成本", "operations", "yuan",
+       "labour_cost_yuan − payroll_yuan: the net charges the agent time the contacts used "
+       "at the loaded hourly cost instead of the rota's bill (negative where staffed hours "
+       "sit idle), yuan"),
+    _m("modelled_cost_yuan", "yuan (¥)", "", "modelled costs", "模型估算成本", "operations",
+       "yuan",
+       "labour_over_payroll_yuan + bad_review_cost_yuan + churn_cost_yuan: costs priced by "
+       "an assumption rather than paid, yuan"),
     _m("reason.price_difference.issues", "count", "", "price-difference issues",
        "退差价问题数", "operations", "count", "price-difference (退差价) issues"),
     _m("reason.price_difference.refund_share", "ratio", "price-difference issues",
@@ -328,6 +340,10 @@ METRICS: Final[tuple[Metric, ...]] = (
        "operations", "yuan",
        "net of the promotion arm − the baseline's: what the promotion earns "
        "after its service, refund, review and churn costs, yuan"),
+    _m("hard_net_impact_yuan", "yuan (¥)", "", "promotion's hard net impact",
+       "促销实际净影响", "operations", "yuan",
+       "hard net of the promotion arm − the baseline's: margins, wages, platform and bot "
+       "charges and refunds that move, without modelled costs, yuan"),
     _m("service_cost_per_promo_order_yuan", "yuan (¥)", "orders in the promotion's window",
        "service cost per promotion order", "每笔促销订单的客服成本", "operations",
        "yuan_cents",
@@ -478,7 +494,9 @@ HEADLINE: Final = (
     "orders",
     "gross_profit_yuan",
     "net_yuan",
+    "hard_net_yuan",
     "net_impact_yuan",
+    "hard_net_impact_yuan",
     "contacts",
     "all.service_level",
     "all.abandon_rate",
@@ -516,11 +534,14 @@ VIEW_ROWS: Final[dict[View, tuple[str, ...]]] = {
         "bad_review_cost_yuan",
         "churn_cost_yuan",
         "net_yuan",
+        "hard_net_yuan",
+        "modelled_cost_yuan",
         "bot_cost_yuan",
         "lost_orders",
         "lost_margin_yuan",
         "promo_gross_profit_yuan",
         "net_impact_yuan",
+        "hard_net_impact_yuan",
         "service_cost_per_promo_order_yuan",
         "break_even_miss_rate",
     ),
@@ -584,6 +605,7 @@ COMPARE_TABLE: Final = (
     "refunds_yuan",
     "service_cost_yuan",
     "net_yuan",
+    "hard_net_yuan",
     "lost_margin_yuan",
     "margin_recovered_per_agent_hour_yuan",
 )
@@ -614,7 +636,52 @@ WATERFALL: Final = (
     "bad_review_cost_yuan",
     "churn_cost_yuan",
 )
-"""The run report's steps from gross profit to net (each subtracted)."""
+"""The run report's steps from gross profit to net (each subtracted), for a folder written
+before the net was split in hard and modelled money."""
+
+WATERFALL_HARD: Final = ("refunds_yuan", "payroll_yuan", "platform_cost_yuan", "bot_cost_yuan")
+"""The run report's steps from gross profit to the hard net (each subtracted)."""
+
+WATERFALL_MODELLED: Final = ("labour_over_payroll_yuan", "bad_review_cost_yuan", "churn_cost_yuan")
+"""Then its steps from the hard net to the net: the modelled costs (each subtracted)."""
+
+NET_SPLIT: Final = (
+    "hard_net_yuan",
+    "labour_over_payroll_yuan",
+    "bad_review_cost_yuan",
+    "churn_cost_yuan",
+    "modelled_cost_yuan",
+    "net_yuan",
+)
+"""The net in two parts, after a run (console and report): the hard net, each modelled cost
+with what it rests on, their sum, and the net (= hard net − modelled costs)."""
+
+PARAMETER_TEXTS: Final[dict[str, tuple[str, str]]] = {
+    "agent_monthly_wage_yuan": ("wage ¥{v:,.0f} a month", "月薪 ¥{v:,.0f}"),
+    "loading_factor": ("loading ×{v:g}", "社保及管理费 ×{v:g}"),
+    "paid_hours_per_month": ("{v:g} paid hours a month", "每月计薪 {v:g} 小时"),
+    "group_hourly_cost_yuan": ("{g} ¥{v:,.1f} an hour", "{g} 每小时 ¥{v:,.1f}"),
+    "value_of_bad_review_yuan": ("¥{v:,.0f} per bad review", "每条差评 ¥{v:,.0f}"),
+    "clv_margin_yuan": ("¥{v:,.0f} per customer lost", "每位流失客户 ¥{v:,.0f}"),
+}
+"""How an economics parameter a modelled cost rests on reads, en and zh (``{v}`` its value,
+``{g}`` a group)."""
+
+
+def assumption_text(field: str, value: float, grade: str, lang: str = "en") -> str:
+    """One assumption as a reader sees it: ``¥200 per bad review [X]``.
+
+    Args:
+        field: The parameter under ``economics`` (``group_hourly_cost_yuan.<group>`` for a
+            group's own hourly cost).
+        value: Its value.
+        grade: Its source grade (A, B, C or X).
+        lang: ``en`` or ``zh``.
+    """
+    name, _, group = field.partition(".")
+    en, zh = PARAMETER_TEXTS[name]
+    return (zh if lang == "zh" else en).format(v=value, g=group) + f" [{grade}]"
+
 
 DISPLAYS: Final[dict[str, tuple[str, ...]]] = {
     "headline": HEADLINE,
@@ -624,6 +691,9 @@ DISPLAYS: Final[dict[str, tuple[str, ...]]] = {
     "compare_figures": COMPARE_FIGURES,
     "runs_columns": RUNS_COLUMNS,
     "waterfall": WATERFALL,
+    "waterfall_hard": WATERFALL_HARD,
+    "waterfall_modelled": WATERFALL_MODELLED,
+    "net_split": NET_SPLIT,
     "presale_daily": PRESALE_DAILY,
 }
 """Every display list by name (for checks that each names catalog metrics)."""

@@ -357,6 +357,56 @@ def _day_stat(values: NDArray[np.float64]) -> Stat | None:
     return describe(finite) if finite.size else None
 
 
+def net_split_table(result: RunResult) -> Table | None:
+    """The net in two parts: hard money, each modelled cost with what it rests on, the net.
+
+    Rows :data:`sim.catalog.NET_SPLIT`; with a promotion each arm and the difference, whose
+    hard net and net are the promotion's hard net impact and net impact.
+    """
+    from sim.economics import modelled_parts
+
+    promo = result.summary
+    if "hard_net_yuan" not in promo:
+        return None
+    base, effect = result.baseline_summary, result.effect_summary
+    arms = (
+        [("promotion", promo), ("baseline", base), ("difference", effect)]
+        if base is not None and effect is not None
+        else [("value", promo)]
+    )
+    rests = {
+        p.key: ", ".join(catalog.assumption_text(a.field, a.value, a.grade) for a in p.assumptions)
+        for p in modelled_parts(result.scenario.economics)
+    }
+    rests["hard_net_yuan"] = "counted: orders, payroll, platform and bot charges, refunds"
+    table = Table(
+        title="Net in two parts · hard money moves; modelled costs rest on assumptions "
+        "([X]: ours) · mean ± 95% CI"
+    )
+    table.add_column("metric")
+    for name, _ in arms:
+        table.add_column(name, justify="right")
+    table.add_column("rests on")
+    for key in catalog.NET_SPLIT:
+        m = catalog.CATALOG[key]
+        label = m.en if key in ("hard_net_yuan", "net_yuan") else f"− {m.en}"
+        if key == "modelled_cost_yuan":
+            label = f"= {m.en}"
+        cells = [_fmt(stats.get(key), "yuan", name == "difference") for name, stats in arms]
+        table.add_row(shown(label), *cells, rests.get(key, ""), end_section=key.startswith("mod"))
+    stats = effect if effect is not None else promo
+    parts = [stats.get(k) for k in ("net_yuan", "hard_net_yuan", "modelled_cost_yuan")]
+    if all(p is not None for p in parts):
+        net, hard, modelled = (_fmt({"mean": p["mean"], "n": p["n"]}, "yuan") for p in parts if p)
+        what = "the promotion's net impact" if effect is not None else "net"
+        table.caption = (
+            f"{catalog.capital(what)} {net} = hard money {hard} − modelled costs {modelled}, "
+            f"resting on {rests['bad_review_cost_yuan']}, {rests['churn_cost_yuan']} and the "
+            "agent time valued at the hourly cost."
+        )
+    return table
+
+
 def presale_daily_table(result: RunResult) -> Table | None:
     """Pre-sale inquiries and the bot per day (:data:`sim.catalog.PRESALE_DAILY`), mean ± 95% CI.
 
@@ -543,6 +593,7 @@ def run(
         out.print(headline_table(result))
         extras = [
             *view_tables(result),
+            net_split_table(result),
             daily_effect_table(result),
             presale_daily_table(result),
             scorecard_table(result),

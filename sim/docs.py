@@ -32,8 +32,8 @@ channel); per staffing group `group.<group>.<metric>`; contacts by reason
 **Arms.** With a promotion, `summary.json` has three blocks: `metrics` (the scenario as
 written), `baseline` (the same scenario without its promotion) and `effect` (per
 replication promotion − baseline on common random numbers, then its mean and CI).
-`promo_gross_profit_yuan`, `net_impact_yuan`, `service_cost_per_promo_order_yuan` and
-`break_even_miss_rate` exist only in `effect`.
+`promo_gross_profit_yuan`, `net_impact_yuan`, `hard_net_impact_yuan`,
+`service_cost_per_promo_order_yuan` and `break_even_miss_rate` exist only in `effect`.
 
 **Counting rules.** A contact counts in the interval and day in which it *arrived*, and
 only if it arrived after the warm-up and before the horizon; an issue counts from its

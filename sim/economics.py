@@ -22,6 +22,7 @@ from sim.config import (
     IN_HOUSE,
     CloudSource,
     Economics,
+    Grade,
     OutsourceSource,
     OvertimeSource,
     Scenario,
@@ -44,6 +45,12 @@ MONEY_KEYS = (
     "net_yuan",
 )
 """The keys of :func:`money_view`, in order: the ``summary.json`` metric names."""
+
+SPLIT_KEYS = ("hard_net_yuan", "labour_over_payroll_yuan", "modelled_cost_yuan")
+"""The keys of :func:`hard_and_modelled`, in order: the ``summary.json`` metric names."""
+
+MODELLED_KEYS = ("labour_over_payroll_yuan", "bad_review_cost_yuan", "churn_cost_yuan")
+"""The modelled parts of the net, each a cost: ``net_yuan = hard_net_yuan − Σ parts``."""
 
 _HOURS_TOLERANCE = 1e-9
 """Relative slack when checking that overtime hours lie inside agent-hours."""
@@ -458,6 +465,120 @@ def money_view(
         "churn_cost_yuan": churn_cost,
         "net_yuan": net,
     }
+
+
+# --------------------------------------------------------------------------- hard and modelled
+
+
+def hard_and_modelled(
+    view: Mapping[str, float], *, payroll_yuan: float, bot_yuan: float = 0.0
+) -> dict[str, float]:
+    """The net of a :func:`money_view` in two parts: money that moves, and modelled costs.
+
+    - ``hard_net_yuan`` = gross profit − payroll − platform cost − bots' cost − refunds:
+      margins, the rota's wages, platform and bot charges and refunds, all paid or received;
+    - ``labour_over_payroll_yuan`` = labour cost − payroll: the net charges the agent time the
+      contacts used at the loaded hourly cost rather than the rota's bill (negative where
+      staffed hours sit idle; in a promotion's effect, the extra agent time its contacts
+      took beyond any change in the rota's bill);
+    - ``modelled_cost_yuan`` = that + bad-review cost + churn cost (:data:`MODELLED_KEYS`):
+      prices put on things that move no money in the run's window.
+
+    Hence ``net_yuan`` = ``hard_net_yuan`` − ``modelled_cost_yuan`` (up to rounding). Every
+    output is linear in the inputs, so a paired difference's split is the difference of
+    the arms' splits.
+
+    Args:
+        view: A :func:`money_view`.
+        payroll_yuan: What the rota costs, ¥ (staffed agent-hours and booked extra shifts).
+        bot_yuan: What the bots' sessions cost, ¥ (as given to :func:`money_view`).
+
+    Returns:
+        Exactly the keys of :data:`SPLIT_KEYS`, ¥ each.
+    """
+    hard = math.fsum(
+        (
+            view["gross_profit_yuan"],
+            -payroll_yuan,
+            -view["platform_cost_yuan"],
+            -bot_yuan,
+            -view["refunds_yuan"],
+        )
+    )
+    over = view["labour_cost_yuan"] - payroll_yuan
+    modelled = math.fsum((over, view["bad_review_cost_yuan"], view["churn_cost_yuan"]))
+    return {
+        "hard_net_yuan": hard,
+        "labour_over_payroll_yuan": over,
+        "modelled_cost_yuan": modelled,
+    }
+
+
+ECONOMICS_GRADES: dict[str, Grade] = {
+    "agent_monthly_wage_yuan": "C",
+    "loading_factor": "X",
+    "paid_hours_per_month": "X",
+    "group_hourly_cost_yuan": "X",
+    "value_of_bad_review_yuan": "X",
+    "clv_margin_yuan": "X",
+}
+"""Source grade of each :class:`~sim.config.Economics` field a modelled part rests on
+(docs/model.md#economics; the fields' docstrings say the same)."""
+
+
+@dataclass(frozen=True)
+class Assumption:
+    """One parameter a modelled part of the net rests on.
+
+    Attributes:
+        field: Its scenario field under ``economics`` (``value_of_bad_review_yuan``; a
+            group's hourly cost as ``group_hourly_cost_yuan.<group>``).
+        value: Its value in the scenario.
+        grade: Its source grade (docs/model.md#grades); ``X``: our assumption.
+    """
+
+    field: str
+    value: float
+    grade: Grade
+
+
+@dataclass(frozen=True)
+class ModelledPart:
+    """A modelled part of the net: its cost's summary key, what it prices, and on what.
+
+    Attributes:
+        key: The cost's summary key (one of :data:`MODELLED_KEYS`).
+        count: The summary key of what it prices (``bad_reviews``); ``""`` for the agent time.
+        assumptions: The parameters it rests on, the price first.
+    """
+
+    key: str
+    count: str
+    assumptions: tuple[Assumption, ...]
+
+
+def modelled_parts(e: Economics) -> tuple[ModelledPart, ...]:
+    """The modelled parts of the net (:data:`MODELLED_KEYS`, in order) and their parameters.
+
+    The agent time rests on the loaded hourly cost: wage × loading ÷ paid hours, or a group's
+    own hourly cost where the scenario gives one.
+    """
+
+    def a(name: str) -> Assumption:
+        value = getattr(e, name)
+        assert isinstance(value, float)
+        return Assumption(name, value, ECONOMICS_GRADES[name])
+
+    groups = tuple(
+        Assumption(f"group_hourly_cost_yuan.{g}", v, ECONOMICS_GRADES["group_hourly_cost_yuan"])
+        for g, v in sorted((e.group_hourly_cost_yuan or {}).items())
+    )
+    rate = (a("agent_monthly_wage_yuan"), a("loading_factor"), a("paid_hours_per_month"))
+    return (
+        ModelledPart("labour_over_payroll_yuan", "", (*rate, *groups)),
+        ModelledPart("bad_review_cost_yuan", "bad_reviews", (a("value_of_bad_review_yuan"),)),
+        ModelledPart("churn_cost_yuan", "churned_customers", (a("clv_margin_yuan"),)),
+    )
 
 
 # --------------------------------------------------------------------------- break-even

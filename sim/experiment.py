@@ -265,6 +265,8 @@ def _effect_figures(
         out["promo_gross_profit_yuan"] = diff["gross_profit_yuan"]
     if "net_yuan" in diff:
         out["net_impact_yuan"] = diff["net_yuan"]
+    if "hard_net_yuan" in diff:
+        out["hard_net_impact_yuan"] = diff["hard_net_yuan"]
     in_window = promo.get("orders_in_window", 0)
     if in_window and "service_cost_yuan" in diff:
         extra = diff["service_cost_yuan"] + diff.get("refunds_yuan", 0.0)

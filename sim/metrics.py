@@ -55,6 +55,7 @@ from sim.demand import (
 )
 from sim.economics import (
     contact_labour_cost_yuan,
+    hard_and_modelled,
     issues_cost_yuan,
     labour_cost_yuan,
     money_view,
@@ -970,16 +971,17 @@ def _money_metrics(
             scenario, orders.placed, orders.placed_in_window, promotion_active=promotion_active
         )
         overall["orders_in_window"] = orders.placed_in_window
-    overall.update(
-        money_view(
-            gmv_yuan=gmv,
-            goods_cost_yuan=goods,
-            labour_yuan=labour,
-            refunds_yuan=overall.get("refunds_yuan", 0.0),
-            bad_reviews=overall.get("bad_reviews", 0),
-            churned=overall.get("churned_customers", 0),
-            platform_interventions=overall.get("platform_interventions", 0),
-            e=e,
-            bot_yuan=overall.get("bot_cost_yuan", 0.0),
-        )
+    bot = overall.get("bot_cost_yuan", 0.0)
+    view = money_view(
+        gmv_yuan=gmv,
+        goods_cost_yuan=goods,
+        labour_yuan=labour,
+        refunds_yuan=overall.get("refunds_yuan", 0.0),
+        bad_reviews=overall.get("bad_reviews", 0),
+        churned=overall.get("churned_customers", 0),
+        platform_interventions=overall.get("platform_interventions", 0),
+        e=e,
+        bot_yuan=bot,
     )
+    overall.update(view)
+    overall.update(hard_and_modelled(view, payroll_yuan=overall["payroll_yuan"], bot_yuan=bot))

@@ -60,6 +60,27 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "What the promotion adds: from gross profit to net impact",
         "zh": "促销带来的增量：从毛利到净影响",
     },
+    "sec_net_split": {
+        "en": "The net in two parts: hard and modelled money",
+        "zh": "净利拆分：实际收支与模型估算",
+    },
+    "net_split_note": {
+        "en": "Hard money moves: margins, the rota's wages, platform and bot charges, refunds. "
+        "Modelled costs are prices put on what moves no money in the run (a bad review, a "
+        "lost customer, agent time valued at the hourly cost rather than the rota's bill); "
+        "each rests on the parameters beside it, [X] our assumption. "
+        "Net = hard net − modelled costs.",
+        "zh": "实际收支：毛利、排班工资、平台与机器人费用、退款，均为真实发生的钱。"
+        "模型估算成本是给本次模拟中不产生现金流的事项定的价（一条差评、一位流失客户、"
+        "按小时成本而非排班成本计价的接待工时），各自依赖右列参数，[X] 为本工具的假设。"
+        "净利 = 实际净利 − 模型估算成本。",
+    },
+    "net_split_rests_on": {"en": "Rests on", "zh": "依据参数"},
+    "see_net_split": {"en": "see the net in two parts", "zh": "见净利拆分"},
+    "net_split_paid": {
+        "en": "counted money: orders, payroll, platform and bot charges, refunds",
+        "zh": "实际发生：订单、排班工资、平台与机器人费用、退款",
+    },
     "sec_glossary": {"en": "Glossary", "zh": "指标释义"},
     "sec_abandonment": {"en": "Abandonment and redials per day", "zh": "每日放弃与重拨"},
     "abandonment_note": {

@@ -22,6 +22,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim import catalog
+from sim.config import Economics
+from sim.economics import modelled_parts
 from sim.report import kpis
 from sim.report.data import RunData, num, read_run
 from sim.report.figures import (
@@ -93,6 +95,19 @@ def _partial(run: RunData, stat: Mapping[str, Any], t: Text) -> str:
     return ""
 
 
+EFFECT_ONLY = frozenset({"net_impact_yuan", "hard_net_impact_yuan"})
+"""Headline metrics of a promotion's effect only (promotion − baseline)."""
+
+
+def _modelled_note(run: RunData, key: str, t: Text) -> str:
+    """Under the net impact: how much of it is modelled costs (HTML, may be empty)."""
+    modelled = run.stat("effect", "modelled_cost_yuan")
+    if key != "net_impact_yuan" or modelled is None:
+        return ""
+    text = f"{t('modelled_cost_yuan')} {signed(modelled['mean'], 'yuan')} ({t('see_net_split')})"
+    return html.escape(text)
+
+
 def _cards(run: RunData, t: Text) -> str:
     """The headline cards (:data:`sim.catalog.HEADLINE`), by view."""
     parts = []
@@ -103,12 +118,12 @@ def _cards(run: RunData, t: Text) -> str:
             if m is None or m.view != view:
                 continue
             label, kind = m.key, m.fmt
-            if key == "net_impact_yuan":  # the effect of a promotion: no card without one
+            if key in EFFECT_ONLY:  # the effect of a promotion: no card without one
                 if not run.promo:
                     continue
                 eff = run.stat("effect", key)
                 if eff is not None:
-                    items.append(_card(t(label), eff, kind, "", t))
+                    items.append(_card(t(label), eff, kind, _modelled_note(run, key, t), t))
                 continue
             main = run.stat("metrics", key)
             if main is None:
@@ -620,22 +635,91 @@ def _occupancy_figure(run: RunData, t: Text) -> Fig | None:
 WATERFALL_STEPS = catalog.WATERFALL
 
 
+def _net_split(run: RunData, t: Text) -> str:
+    """The net in two parts (:data:`sim.catalog.NET_SPLIT`) per arm, with what each rests on.
+
+    A modelled cost's parameters (value and grade) from the folder's resolved scenario; empty
+    for a folder written before the split.
+    """
+    arms = ["metrics", "baseline", "effect"] if run.promo else ["metrics"]
+    if run.stat("metrics", "hard_net_yuan") is None:
+        return ""
+    try:
+        e = Economics.model_validate((run.scenario or {}).get("economics") or {})
+    except ValueError:
+        e = Economics()
+    rests = {
+        p.key: ", ".join(
+            catalog.assumption_text(a.field, a.value, a.grade, t.lang) for a in p.assumptions
+        )
+        for p in modelled_parts(e)
+    }
+    names = {"metrics": run.main_arm, "baseline": "baseline", "effect": "effect"}
+    head = "".join(f"<th>{html.escape(t(f'arm_{names[a]}'))}</th>" for a in arms)
+    rows = []
+    for key in catalog.NET_SPLIT:
+        cells = []
+        for a in arms:
+            stat = run.stat(a, key)
+            if stat is None:
+                cells.append("<td>–</td>")
+                continue
+            text = (signed if a == "effect" else fmt)(stat["mean"], "yuan")
+            ci = stat.get("ci95")
+            if ci:
+                text += f" [{fmt(ci[0], 'yuan')}, {fmt(ci[1], 'yuan')}]"
+            cells.append(f"<td>{html.escape(text)}</td>")
+        rest = rests.get(key, t("net_split_paid") if key == "hard_net_yuan" else "")
+        label = t(key) if key in ("hard_net_yuan", "net_yuan") else "− " + t(key)
+        if key == "modelled_cost_yuan":
+            label = "= " + t(key)
+        rows.append(
+            f"<tr><th>{html.escape(label)}</th>{''.join(cells)}<td>{html.escape(rest)}</td></tr>"
+        )
+    return (
+        f'<p class="note">{html.escape(t("net_split_note"))}</p>'
+        f'<table class="channels"><thead><tr><th>{html.escape(t("glossary_metric"))}</th>'
+        f"{head}<th>{html.escape(t('net_split_rests_on'))}</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
 def _waterfall_figure(run: RunData, t: Text) -> Fig | None:
+    """Gross profit to net; split at the hard net where the folder has it.
+
+    The hard steps (:data:`sim.catalog.WATERFALL_HARD`) lead to the hard net, a total; the
+    modelled costs (:data:`sim.catalog.WATERFALL_MODELLED`) from there to the net. A folder
+    written before the split has the steps of :data:`sim.catalog.WATERFALL`.
+    """
     if run.promo:
-        arm, start, end = "effect", "promo_gross_profit_yuan", "net_impact_yuan"
+        arm, start, hard, end = (
+            "effect",
+            "promo_gross_profit_yuan",
+            "hard_net_impact_yuan",
+            "net_impact_yuan",
+        )
     else:
-        arm, start, end = "metrics", "gross_profit_yuan", "net_yuan"
-    keys = [start, *WATERFALL_STEPS, end]
-    stats = {k: run.stat(arm, k) for k in keys}
-    if stats[start] is None or stats[end] is None:
+        arm, start, hard, end = "metrics", "gross_profit_yuan", "hard_net_yuan", "net_yuan"
+    if run.stat(arm, start) is None or run.stat(arm, end) is None:
         return None
+    split = run.stat(arm, hard) is not None
+    steps: list[tuple[str, str]] = [(start, "absolute")]
+    if split:
+        steps += [(k, "relative") for k in catalog.WATERFALL_HARD if run.stat(arm, k)]
+        steps.append((hard, "total"))
+        steps += [(k, "relative") for k in catalog.WATERFALL_MODELLED if run.stat(arm, k)]
+    else:
+        steps += [(k, "relative") for k in WATERFALL_STEPS]
+    steps.append((end, "total"))
+    keys = [k for k, _ in steps]
+    stats = {k: run.stat(arm, k) for k in keys}
     values = [0.0 if stats[k] is None else float(stats[k]["mean"]) for k in keys]  # type: ignore[index]
-    y = [values[0], *(-v for v in values[1:-1]), values[-1]]
+    y = [v if m != "relative" else -v for v, (_, m) in zip(values, steps, strict=True)]
     fall = {
         "type": "waterfall",
         "x": [t(k) for k in keys],
         "y": rounded(y, 8),
-        "measure": ["absolute", *["relative"] * len(WATERFALL_STEPS), "total"],
+        "measure": [m for _, m in steps],
         "text": [fmt(v, "yuan") for v in y],
         "textposition": "outside",
         "connector": {"line": {"color": "#aaa"}},
@@ -1023,6 +1107,9 @@ def _render(
         ),
         ("glossary", "sec_glossary", lambda: _glossary(run, t)),
     ]
+    split = _net_split(run, t)
+    if split:  # beside the waterfall it explains
+        sections.insert(-1, ("net-split", "sec_net_split", lambda: split))
     body = []
     for anchor, key, render in sections:
         body.append(f'<section id="{anchor}"><h2>{html.escape(t(key))}</h2>{render()}</section>')
