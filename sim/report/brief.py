@@ -76,14 +76,17 @@ TEXTS: dict[str, dict[str, str]] = {
     "money": {"en": "Money", "zh": "利润"},
     "hard": {"en": "Money that moves", "zh": "实际发生的钱"},
     "hard_note": {
-        "en": "margins, refunds, wages paid and platform costs",
-        "zh": "毛利、退款、实付工资和平台费用",
+        "en": "margins, refunds, the rota's wages, platform and bot charges",
+        "zh": "毛利、退款、排班工资、平台和机器人费用",
     },
     "modelled": {"en": "With modelled costs", "zh": "加上模型估算的成本"},
     "modelled_note": {
-        "en": "adds {parts}: assumptions, not cash",
-        "zh": "另加{parts}：估算，不是现金",
+        "en": "the money that moves minus the modelled costs below: prices put on what moves "
+        "no money in the window",
+        "zh": "实际发生的钱减去下列估算成本：给窗口内不产生现金的事项定的价",
     },
+    "modelled_part": {"en": "modelled cost", "zh": "估算成本"},
+    "rests_on": {"en": "rests on", "zh": "依据的假设"},
     "no_hard": {
         "en": "this folder does not split hard from modelled money (rerun it)",
         "zh": "该文件夹未区分实际与估算的钱（请重新运行）",
@@ -178,9 +181,7 @@ TOP_ASSUMPTIONS = 5
 TOP_PEAKS = 3
 
 HARD_NET = "hard_net_yuan"
-"""The net of the money that actually moves (when the folder's summary holds it)."""
-MODELLED = ("bad_review_cost_yuan", "churn_cost_yuan", "lost_margin_yuan")
-"""The modelled costs ``net_yuan`` subtracts beyond the hard money."""
+"""The net of the money that actually moves (a folder written before it lacks it)."""
 
 
 @dataclass(frozen=True)
@@ -265,6 +266,8 @@ def _ci(
     value = _e(_text(mean, kind, lang, diff=diff, signed=diff))
     if ci is None:
         return value
+    if not diff and kind in ("count", "yuan", "share", "decimal") and ci[0] < 0 <= mean:
+        ci = (0.0, ci[1])  # a count, sum or share is never below 0: its CI is cut there
     # the bounds of a difference of shares without their "pp": the value says it
     lo, hi = (_e(_text(x, kind, lang, diff=diff).removesuffix(" pp")) for x in ci)
     return f'{value}{"<br>" if br else " "}<span class="ci">[{lo}, {hi}]</span>'
@@ -325,28 +328,58 @@ def _views(run: RunData, t: _T) -> str:
     return f'<div class="views">{"".join(columns)}</div>'
 
 
+def _modelled(run: RunData, t: _T) -> str:
+    """The modelled parts of the net, each with what it rests on (rows of a table)."""
+    from sim.config import Economics
+    from sim.economics import modelled_parts
+
+    try:
+        e = Economics.model_validate((run.scenario or {}).get("economics") or {})
+    except ValueError:
+        return ""
+    rows = []
+    for part in modelled_parts(e):
+        stat = run.stat("effect", part.key) if run.promo else run.stat("metrics", part.key)
+        if stat is None:
+            continue
+        basis = ", ".join(
+            catalog.assumption_text(a.field, a.value, a.grade, t.lang) for a in part.assumptions
+        )
+        rows.append(
+            f"<tr><td>{_e(_label(part.key, t.lang))}</td>"
+            f"<td class=n>{_signed_ci(stat, 'yuan', t.lang)}</td>"
+            f'<td class="meta">{_e(basis)}</td></tr>'
+        )
+    if not rows:
+        return ""
+    return (
+        f"<table><tr><th>{_e(t('modelled_part'))}</th><th class=n></th>"
+        f"<th>{_e(t('rests_on'))}</th></tr>{''.join(rows)}</table>"
+    )
+
+
 def _money(run: RunData, t: _T) -> str:
-    arm = "metrics"
     net_key = "net_impact_yuan" if run.promo else "net_yuan"
     hard_key = "hard_net_impact_yuan" if run.promo else HARD_NET
-    net = run.stat("effect", net_key) if run.promo else run.stat(arm, net_key)
-    hard = run.stat("effect", hard_key) if run.promo else run.stat(arm, hard_key)
-    parts = [k for k in MODELLED if run.stat(arm, k) is not None]
-    names = "、" if t.lang == "zh" else ", "
-    modelled_names = names.join(_label(k, t.lang) for k in parts)
+    arm = "effect" if run.promo else "metrics"
+    net, hard = run.stat(arm, net_key), run.stat(arm, hard_key)
     hard_text = (
         f'<p class="big">{_signed_ci(hard, "yuan", t.lang)}</p>'
         f'<p class="meta">{_e(t("hard_note"))}</p>'
         if hard is not None
         else f'<p class="meta">{_e(t("no_hard"))}</p>'
     )
-    hard_box = f'<div class="box"><p>{_e(t("hard"))}</p>{hard_text}</div>'
+    hard_box = (
+        f'<div class="box"><p>{_e(t("hard"))} · {_e(_label(hard_key, t.lang))}</p>{hard_text}</div>'
+    )
     net_box = (
         f'<div class="box"><p>{_e(t("modelled"))} · {_e(_label(net_key, t.lang))}</p>'
         f'<p class="big">{_signed_ci(net, "yuan", t.lang)}</p>'
-        f'<p class="meta">{_e(t("modelled_note", parts=modelled_names or "–"))}</p></div>'
+        f'<p class="meta">{_e(t("modelled_note"))}</p></div>'
     )
-    return f'<h2>{_e(t("money"))}</h2><div class="money">{hard_box}{net_box}</div>'
+    return (
+        f'<h2>{_e(t("money"))}</h2><div class="money">{hard_box}{net_box}</div>{_modelled(run, t)}'
+    )
 
 
 def _peaks(run: RunData, t: _T) -> str:
