@@ -983,3 +983,6 @@ def _money_metrics(
             bot_yuan=overall.get("bot_cost_yuan", 0.0),
         )
     )
+    if orders is None or scenario.orders is None:
+        # no orders modelled: no sales to measure (net is then the contacts' costs alone)
+        del overall["gmv_yuan"], overall["gross_profit_yuan"]
