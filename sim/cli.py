@@ -1229,7 +1229,7 @@ def diff(
 
 
 MAX_FOLDER = 36
-"""The widest folder name ``runs`` prints, characters (a longer one is cut in the middle)."""
+"""The widest folder path ``runs`` prints, characters (its scenario folder cut to fit)."""
 
 
 def _short(text: str, most: int = MAX_FOLDER) -> str:
@@ -1238,6 +1238,17 @@ def _short(text: str, most: int = MAX_FOLDER) -> str:
         return text
     head = (most - 1) // 3
     return text[:head] + "…" + text[len(text) - (most - 1 - head) :]
+
+
+def _short_folder(rel: str, most: int = MAX_FOLDER) -> str:
+    """A run folder's path under the root, its scenario folder cut to fit ``most``.
+
+    The run's own folder name is kept whole: it is what tells two runs apart.
+    """
+    parent, sep, own = rel.rpartition("/")
+    if len(rel) <= most or not sep:
+        return rel
+    return _short(parent, max(most - len(own) - 1, 6)) + sep + own
 
 
 def _when(created: str) -> str:
@@ -1298,8 +1309,8 @@ def runs(
             rel = str(folder)
         reps = run_info.replications
         lines = [
-            _short(rel),
-            _short(" · ".join(p for p in (run_info.title or run_info.name, run_info.version) if p)),
+            _short_folder(rel),
+            " · ".join(p for p in (run_info.title or run_info.name, run_info.version) if p),
             " · ".join(
                 p
                 for p in (

@@ -17,7 +17,7 @@ from typer.testing import CliRunner, Result
 
 from sim import commands, staffing
 from sim import compare as comparelib
-from sim.cli import MAX_FOLDER, TORNADO_WIDTH, _fmt, _short, app
+from sim.cli import MAX_FOLDER, TORNADO_WIDTH, _fmt, _short, _short_folder, app
 from sim.loading import load_scenario
 from sim.review import show_run
 from sim.stats import Stat
@@ -661,9 +661,10 @@ def test_runs_says_when_there_is_nothing_to_list(tmp_path: Path) -> None:
 
 def test_a_long_folder_name_is_cut_in_its_middle() -> None:
     name = "second-item-1-yuan-with-a-long-name/20261203-120011-66f6b7bf"
-    cut = _short(name)
-    assert len(cut) == MAX_FOLDER and cut.endswith("20261203-120011-66f6b7bf") and "…" in cut
-    assert _short("baseline/b1") == "baseline/b1"
+    cut = _short_folder(name)
+    assert len(cut) == MAX_FOLDER and cut.endswith("/20261203-120011-66f6b7bf") and "…" in cut
+    assert _short_folder("baseline/b1") == "baseline/b1"
+    assert _short("x" * 50) == "x" * 11 + "…" + "x" * 24
 
 
 def test_a_misspelt_grid_metric_or_vary_is_refused_before_any_simulation(
