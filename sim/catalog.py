@@ -294,9 +294,10 @@ METRICS: Final[tuple[Metric, ...]] = (
        "operations", "count", "orders placed inside the promotion's window (and after the "
        "warm-up)"),
     _m("gmv_yuan", "yuan (¥)", "", "GMV", "成交额（GMV）", "operations", "yuan",
-       "what buyers paid for the orders, yuan (expected per order by mechanic)"),
+       "what buyers paid for the orders, yuan (expected per order by mechanic); absent "
+       "when the scenario models no orders"),
     _m("gross_profit_yuan", "yuan (¥)", "", "gross profit", "毛利", "operations", "yuan",
-       "GMV − unit costs − fulfilment, yuan"),
+       "GMV − unit costs − fulfilment, yuan; absent when the scenario models no orders"),
     _m("labour_cost_yuan", "yuan (¥)", "", "labour cost", "人工成本", "operations", "yuan",
        "agent time the contacts used (busy agent-hours, silent abandoners "
        "included) at the loaded hourly cost, plus the overtime premium, yuan"),
@@ -382,6 +383,16 @@ CATALOG: Final[dict[str, Metric]] = {m.key: m for m in METRICS}
 
 GLOSSARY: Final[dict[str, str]] = {m.key: m.definition for m in METRICS}
 """Each metric's definition and denominator, as written into summary.json and reports."""
+
+ALL_CHANNELS: Final = "all.<metric>"
+"""The glossary entry of the ``all.`` prefix (a run with an ``all.`` metric writes it)."""
+
+ALL_CHANNELS_DEFINITION: Final = (
+    "a per-channel metric over the channels customers write to together; an internal queue "
+    "(channels.<c>.internal, by default the journey's escalation channel, such as the team "
+    "lead's call-back queue) is of no customer's wait: it is reported on its own and left "
+    "out of all (contacts still counts every channel)"
+)
 
 CHANNEL_METRICS: Final = (
     "offered",

@@ -14,6 +14,7 @@ import os
 import re
 import signal
 import sys
+import textwrap
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -186,6 +187,11 @@ def _notices(loaded: LoadedScenario) -> None:
 # --------------------------------------------------------------------------- run
 
 
+def _ci_words(n: int | None) -> str:
+    """What a table's cells are: mean ± 95% CI, or one replication's value (then no CI)."""
+    return "one replication: no CI" if n == 1 else "mean ± 95% CI"
+
+
 def _fmt(stat: Stat | None, kind: catalog.Format, diff: bool = False) -> str:
     """A mean ± its 95% CI half-width, in the catalog's format ``kind``.
 
@@ -234,7 +240,8 @@ def headline_table(result: RunResult) -> Table:
     n = s.replications
     arm = " · with the promotion" if s.promotion is not None else ""
     table = Table(
-        title=f"{shown(s.title or s.name)}{arm} · {n} replication{'s' * (n != 1)} · mean ± 95% CI"
+        title=f"{shown(s.title or s.name)}{arm} · "
+        + (_ci_words(n) if n == 1 else f"{n} replications · {_ci_words(n)}")
     )
     table.add_column("metric")
     columns = [*s.channels, "all"] if len(s.channels) > 1 else list(s.channels)
@@ -295,10 +302,8 @@ def view_tables(result: RunResult) -> list[Table]:
         else [("value", promo)]
     )
     suffix = (
-        " · promotion vs baseline, paired on common random numbers · mean ± 95% CI"
-        if len(arms) > 1
-        else " · mean ± 95% CI"
-    )
+        " · promotion vs baseline, paired on common random numbers" if len(arms) > 1 else ""
+    ) + f" · {_ci_words(result.scenario.replications)}"
     tables = []
     for view, rows in _view_rows(result).items():
         table = Table(title=view + suffix)
@@ -330,7 +335,10 @@ def daily_effect_table(result: RunResult) -> Table | None:
         return None
     diffs = paired_daily(result.arms["promotion"], result.arms["baseline"])
     keys = [k for k in diffs if k.startswith("contacts.") and np.any(diffs[k] != 0)]
-    table = Table(title="Extra contacts per day · promotion − baseline · mean ± 95% CI")
+    table = Table(
+        title="Extra contacts per day · promotion − baseline · "
+        + _ci_words(result.scenario.replications)
+    )
     table.add_column("day")
     table.add_column("all", justify="right")
     for k in keys:
@@ -434,7 +442,7 @@ def presale_daily_table(result: RunResult) -> Table | None:
     title = "Pre-sale and bot per day"
     if len(arms) > 1:
         title += " · promotion vs baseline, paired on common random numbers"
-    table = Table(title=title + " · mean ± 95% CI")
+    table = Table(title=f"{title} · {_ci_words(result.scenario.replications)}")
     table.add_column("day")
     table.add_column("arm")
     for k in keys:
@@ -466,7 +474,7 @@ def scorecard_table(result: RunResult) -> Table | None:
     if rules is None or not scores:
         return None
     title = f"Platform KPIs · {shown(rules.title or rules.name)} (rules checked {rules.checked})"
-    table = Table(title=title + " · mean ± 95% CI")
+    table = Table(title=f"{title} · {_ci_words(result.scenario.replications)}")
     table.add_column("day")
     for kpi in rules.kpis.values():
         t = kpi.threshold
@@ -740,7 +748,7 @@ def compare(
     if not quiet:
         table = Table(
             title=f"Compare · {plan.replications} replications on common random numbers · "
-            "mean ± 95% CI; Δ to the first arm, * where its CI excludes 0"
+            f"{_ci_words(plan.replications)}; Δ to the first arm, * where its CI excludes 0"
         )
         table.add_column("metric")
         for i, arm in enumerate(result.arms):
@@ -832,7 +840,7 @@ def lab_table(result: commands.Lab) -> Table:
     c = result.comparison
     table = Table(
         title=f"Mechanic lab · {c.plan.replications} replications on common random numbers · "
-        "ranked by net; mean ± 95% CI, Δ to as-written (* its CI excludes 0)"
+        f"ranked by net; {_ci_words(c.plan.replications)}, Δ to as-written (* its CI excludes 0)"
     )
     table.add_column("#", justify="right")
     table.add_column("variant")
@@ -935,33 +943,32 @@ def sweep(
         target_dir = commands.write(folder, listener)
     bars = folder.result.bars
     n_points = len(folder.result.sweep.points)
-    if not quiet and bars:
-        table = Table(title=f"Tornado · {shown(metric)} at each path's lowest and highest value")
-        for col in ("path", "low", "high", "swing"):
-            table.add_column(col, justify="left" if col == "path" else "right")
-        for b in bars:
-
-            def num(x: float | None) -> str:
-                return "–" if x is None else f"{x:,.4g}"
-
-            table.add_row(
-                shown(b.path),
-                f"{shown(b.low_value)} → {num(b.low_mean)}",
-                f"{shown(b.high_value)} → {num(b.high_mean)}",
-                num(b.swing),
-            )
-        out.print(table)
-    if not quiet and not bars:
+    if not quiet:
         out.print(sweep_table(folder.result.sweep, metric))
+        if bars:
+            out.print(tornado_table(bars, metric, folder.result.sweep))
     out.print(f"sweep folder: {shown(target_dir)} ({n_points} points)", highlight=False)
 
 
 MAX_SWEEP_ROWS = 60
 """The most points a grid's console table lists (sweep.csv holds them all)."""
 
+TORNADO_WIDTH = 16
+"""The widest tornado bar, characters (the widest swing)."""
+
+
+def _sweep_label(key: str) -> str:
+    """A sweep column's label: an ``effect.`` metric is the promotion − baseline difference."""
+    if key.startswith(catalog.EFFECT_PREFIX):
+        return f"{_metric_label(key.removeprefix(catalog.EFFECT_PREFIX))} (Δ promotion)"
+    return _metric_label(key)
+
 
 def sweep_table(sweep: comparelib.Sweep, metric: str) -> Table:
-    """A grid's points: each path's value, then --metric and the headline means ± 95% CI."""
+    """The sweep's points: each path's value, then --metric and the headline, mean ± 95% CI.
+
+    One at a time, the base point comes first.
+    """
     promo = any(p.effect for p in sweep.points)
     keys = list(
         dict.fromkeys(
@@ -973,26 +980,68 @@ def sweep_table(sweep: comparelib.Sweep, metric: str) -> Table:
             ]
         )
     )
-    table = Table(title=f"Sweep · {len(sweep.points)} points · mean ± 95% CI")
+    n = sweep.points[0].loaded.scenario.replications if sweep.points else None
+    table = Table(title=f"Sweep · {sweep.mode} · {len(sweep.points)} points · {_ci_words(n)}")
     for path in sweep.paths:
-        table.add_column(shown(path))
+        table.add_column(shown(path), overflow="fold")
     for key in keys:
-        table.add_column(
-            shown(
-                catalog.label(key.removeprefix("effect."))
-                + (" (Δ)" if key.startswith("effect.") else "")
-            ),
-            justify="right",
-        )
+        table.add_column(shown(_sweep_label(key)), justify="right")
+    kinds = [catalog.fmt_of(k) for k in keys]
     for point in sweep.points[:MAX_SWEEP_ROWS]:
         stats = point.stats
-        kinds = [catalog.fmt_of(k) for k in keys]
         table.add_row(
             *(shown(point.values.get(path, "")) for path in sweep.paths),
-            *(_fmt(stats.get(k), kind) for k, kind in zip(keys, kinds, strict=True)),
+            *(
+                _fmt(stats.get(k), kind, k.startswith(catalog.EFFECT_PREFIX))
+                for k, kind in zip(keys, kinds, strict=True)
+            ),
         )
+    notes = []
+    if sweep.mode == "one-at-a-time":
+        notes.append("the first row is the base; each other varies one path")
     if len(sweep.points) > MAX_SWEEP_ROWS:
-        table.caption = f"the first {MAX_SWEEP_ROWS} points; sweep.csv has every one"
+        notes.append(f"the first {MAX_SWEEP_ROWS} points; sweep.csv has every one")
+    table.caption = "; ".join(notes) or None
+    return table
+
+
+def tornado_table(
+    bars: Sequence[comparelib.TornadoBar], metric: str, sweep: comparelib.Sweep
+) -> Table:
+    """The tornado: ``metric`` at each path's lowest and highest value, widest swing first."""
+    kind = catalog.fmt_of(metric)
+    diff = metric.startswith(catalog.EFFECT_PREFIX)
+
+    def value(x: float | None) -> str:
+        return "–" if x is None else _mean(x, metric, diff)
+
+    base = next((b.base_mean for b in bars if b.base_mean is not None), None)
+    table = Table(
+        title=f"Tornado · {shown(_sweep_label(metric))} at each path's lowest and highest "
+        f"value · base {value(base)} · means"
+    )
+    table.add_column("path", overflow="fold")
+    for col in ("lowest value", "highest value", "swing"):
+        table.add_column(col, justify="right")
+    table.add_column("", no_wrap=True, min_width=TORNADO_WIDTH)
+    widest = max((b.swing for b in bars if b.swing is not None), default=0.0)
+    for b in bars:
+        swing = "–"
+        if b.swing is not None:
+            # a swing is a difference of two means: a share's in pp
+            swing = _fmt({"mean": b.swing, "n": 1}, kind, diff=True).lstrip("+")
+        length = round(TORNADO_WIDTH * b.swing / widest) if b.swing and widest > 0 else 0
+        table.add_row(
+            shown(b.path),
+            f"{shown(b.low_value)} → {value(b.low_mean)}",
+            f"{shown(b.high_value)} → {value(b.high_mean)}",
+            swing,
+            "█" * length,
+        )
+    table.caption = (
+        f"each path varied alone, the others at their base values; sweep.csv has every point "
+        f"({len(sweep.points)})"
+    )
     return table
 
 
@@ -1289,46 +1338,232 @@ def diff(
         raise typer.Exit(code=1)
 
 
+MAX_FOLDER = 36
+"""The widest folder path ``runs`` prints, characters (its scenario folder cut to fit)."""
+
+
+def _short(text: str, most: int = MAX_FOLDER) -> str:
+    """``text`` cut in its middle to at most ``most`` characters (both ends say most)."""
+    if len(text) <= most:
+        return text
+    head = (most - 1) // 3
+    return text[:head] + "…" + text[len(text) - (most - 1 - head) :]
+
+
+def _short_folder(rel: str, most: int = MAX_FOLDER) -> str:
+    """A run folder's path under the root, its scenario folder cut to fit ``most``.
+
+    The run's own folder name is kept whole: it is what tells two runs apart.
+    """
+    parent, sep, own = rel.rpartition("/")
+    if len(rel) <= most or not sep:
+        return rel
+    return _short(parent, max(most - len(own) - 1, 6)) + sep + own
+
+
+def _when(created: str) -> str:
+    """An ISO time as local ``YYYY-MM-DD HH:MM`` (as written if it is no ISO time)."""
+    try:
+        t = dt.datetime.fromisoformat(created)
+    except ValueError:
+        return created
+    return f"{t.astimezone() if t.tzinfo else t:%Y-%m-%d %H:%M}"
+
+
+def _metric_label(key: str) -> str:
+    """A summary key's label, its channel or group named (``all channels service level``)."""
+    m = catalog.lookup(key)
+    label = catalog.label(key)
+    head = key.split(".", 1)[0]
+    if m is not None and key.count(".") == 1 and head not in ("contacts", "platform"):
+        label = f"{'all channels' if head == 'all' else head} {label}"
+    return label
+
+
+def _mean(value: float, key: str, diff: bool = False) -> str:
+    """A mean alone, in ``key``'s catalog format (a difference signed)."""
+    return _fmt({"mean": value, "n": 1}, catalog.fmt_of(key), diff)
+
+
 @app.command()
 def runs(
     name: Annotated[str | None, typer.Option(help="Only this scenario's runs.")] = None,
     root: Annotated[Path, typer.Option(help="Where run folders live.")] = Path("outputs"),
 ) -> None:
-    """Past runs, newest first: name, version label, hash, created, headline metrics."""
+    """Past runs, newest first: folder, scenario, version, created, headline means.
+
+    A promotion run's net impact is its promotion − baseline difference; the full figures,
+    with their CIs, are in `promosim show FOLDER`.
+    """
     from sim import review
 
+    if not root.is_dir():
+        raise _bad_input(
+            f"promosim runs: {shown(root)} is not a folder: run folders are written under "
+            "outputs/ (or the --root a run's --out sits in); `promosim run SCENARIO` makes one"
+        )
     found = review.list_runs(root, name)
-    table = Table(title=f"{len(found)} run(s) under {shown(root)}")
-    for col in ("folder", "name", "version", "hash", "created", *review.HEADLINE_METRICS):
-        table.add_column(col, overflow="fold")
+    if not found:
+        what = f"runs of {shown(name)}" if name is not None else "run folders"
+        names = sorted({i.name for i in review.list_runs(root)}) if name is not None else []
+        others = f"; runs of: {', '.join(shown(n) for n in names)}" if names else ""
+        out.print(f"no {what} under {shown(root)}{others}", highlight=False)
+        return
+    rows = []
     for run_info in found:
         # every field is read from a folder anyone with write access may have planted
-        table.add_row(
-            shown(run_info.folder),
-            shown(run_info.name),
-            shown(run_info.version),
-            shown(run_info.config_hash[:8]),
-            shown(run_info.created_at),
-            *(
-                f"{run_info.metrics[m]:,.4g}" if m in run_info.metrics else "–"
-                for m in review.HEADLINE_METRICS
+        folder = run_info.folder
+        try:
+            rel = str(folder.relative_to(root))
+        except ValueError:
+            rel = str(folder)
+        reps = run_info.replications
+        lines = [
+            _short_folder(rel),
+            " · ".join(p for p in (run_info.title or run_info.name, run_info.version) if p),
+            " · ".join(
+                p
+                for p in (
+                    _when(run_info.created_at),
+                    "" if reps is None else f"{reps:,} replication{'s' * (reps != 1)}",
+                )
+                if p
             ),
-        )
+        ]
+        cells = [
+            _mean(run_info.metrics[m], m, m in run_info.effects) if m in run_info.metrics else "–"
+            for m in review.HEADLINE_METRICS
+        ]
+        rows.append(("\n".join(shown(line) for line in lines if line), cells))
+    table = Table(title=f"{len(found)} run(s) under {shown(root)} · means over replications")
+    table.add_column("run", overflow="fold", min_width=20)
+    for i, m in enumerate(review.HEADLINE_METRICS):
+        # the numbers are never cut: the headers wrap to them and the run column gives way
+        label = _metric_label(m)
+        width = max(8, *(len(cells[i]) for _, cells in rows), *map(len, label.split()))
+        table.add_column(textwrap.fill(label, width), justify="right", no_wrap=True)
+    for about, cells in rows:
+        table.add_row(Text(about), *cells, end_section=True)
+    table.caption = (
+        "– absent: no value (no promotion for a net impact; nothing offered for a service "
+        "level); `promosim show FOLDER`: the CIs and the baseline"
+    )
     out.print(table)
 
 
 @app.command()
 def show(
     run_dir: Annotated[Path, typer.Argument(help="A run folder.")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the manifest and means as JSON instead.")
+    ] = False,
 ) -> None:
-    """One run: its manifest (what, when, from which files and commit) and headline metrics."""
+    """One run: what, when, from which files and commit, and its headline with 95% CIs."""
     from sim import review
 
+    if not run_dir.is_dir():
+        raise _bad_input(f"promosim show: {shown(run_dir)} is not a folder")
     try:
         info = review.show_run(run_dir)
     except ValueError as e:
         raise _bad_input(f"promosim: {e}") from None
-    sys.stdout.write(json_dumps(info, indent=2, default=str) + "\n")
+    if as_json:
+        sys.stdout.write(json_dumps(info, indent=2, default=str) + "\n")
+        return
+    for line in _manifest_lines(info):
+        out.print(shown(line), highlight=False)
+    reps = info.get("replications")
+    n = reps if isinstance(reps, int) and not isinstance(reps, bool) else None
+    table = show_table(review.headline_stats(run_dir), n)
+    if table is None:
+        out.print("no headline metrics (summary.json missing or unreadable)", highlight=False)
+    else:
+        out.print(table)
+    warning = commands.few_replications(n) if n is not None else None
+    if warning is not None:
+        out.print(warning, highlight=False)
+
+
+def _manifest_lines(info: Mapping[str, Any]) -> list[str]:
+    """A manifest's provenance as labelled lines (a field that is missing is left out)."""
+
+    def text(key: str) -> str:
+        value = info.get(key)
+        return value if isinstance(value, str) else ""
+
+    def listed(key: str) -> str:
+        value = info.get(key)
+        return ", ".join(str(v) for v in value) if isinstance(value, list) else ""
+
+    name, title, version = text("name"), text("title"), text("version")
+    scenario = f"{title} ({name})" if title and name not in title else title or name
+    versions, git = info.get("versions"), info.get("git")
+    tool = versions.get("promosim") if isinstance(versions, dict) else None
+    commit = git.get("commit") if isinstance(git, dict) else None
+    dirty = isinstance(git, dict) and git.get("dirty") is True
+    created = " · ".join(
+        part
+        for part in (
+            _when(text("created_at")),
+            f"promosim {tool}" if isinstance(tool, str) else "",
+            f"commit {commit[:8]}{' (uncommitted changes)' if dirty else ''}"
+            if isinstance(commit, str)
+            else "",
+        )
+        if part
+    )
+    seed, reps = info.get("seed"), info.get("replications")
+    run = " · ".join(
+        part
+        for part in (
+            f"seed {seed}" if isinstance(seed, int) else "",
+            f"{reps:,} replication{'s' * (reps != 1)}" if isinstance(reps, int) else "",
+            f"config hash {text('config_hash')[:12]}" if text("config_hash") else "",
+        )
+        if part
+    )
+    command = info.get("command")
+    rows = [
+        ("folder", text("folder")),
+        ("scenario", scenario + (f" · version {version}" if version else "")),
+        ("kind", text("kind") if text("kind") not in ("", "run") else ""),
+        ("created", created),
+        ("files", listed("scenario_files") or text("scenario_file")),
+        ("overrides", listed("overrides")),
+        ("run", run),
+        ("command", " ".join(str(c) for c in command) if isinstance(command, list) else ""),
+    ]
+    return [f"{label:<10}{value}" for label, value in rows if value]
+
+
+def show_table(stats: Mapping[str, Mapping[str, Any]], n: int | None) -> Table | None:
+    """A run's headline (:data:`sim.review.SHOW_METRICS`): each arm and the effect.
+
+    None when summary.json holds none of them.
+    """
+    from sim import review
+
+    promo, base, effect = (stats.get(arm, {}) for arm in review.ARMS)
+    arms = (
+        [("promotion", promo), ("baseline", base), ("difference", effect)]
+        if base or effect
+        else [("value", promo)]
+    )
+    keys = [k for k in review.SHOW_METRICS if any(k in a for _, a in arms)]
+    if not keys:
+        return None
+    vs = " · promotion vs baseline, paired" if len(arms) > 1 else ""
+    table = Table(title=f"Headline{vs} · {_ci_words(n)}")
+    table.add_column("metric")
+    for arm, _ in arms:
+        table.add_column(arm, justify="right")
+    for key in keys:
+        kind = catalog.fmt_of(key)
+        table.add_row(
+            shown(_metric_label(key)),
+            *(_fmt(a.get(key), kind, arm == "difference") for arm, a in arms),
+        )
+    return table
 
 
 @app.command()

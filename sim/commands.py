@@ -210,6 +210,28 @@ def check_work(runs: Sequence[tuple[Scenario, int]], yes: bool, listener: Listen
         listener.say(f"warning: a large run: {line}")
 
 
+FEW_REPLICATIONS = 5
+"""Below this many replications a 95% CI rests on too few values to be read closely."""
+
+
+def few_replications(n: int) -> str | None:
+    """The warning for a run of ``n`` replications, if fewer than :data:`FEW_REPLICATIONS`."""
+    if n >= FEW_REPLICATIONS:
+        return None
+    why = "no CI can be drawn from one" if n == 1 else "its 95% CIs rest on very few values"
+    return (
+        f"warning: {n} replication{'s' * (n != 1)}: {why}; run {2 * FEW_REPLICATIONS} or "
+        "more (--replications) before deciding on the figures"
+    )
+
+
+def check_replications(n: int, listener: Listener) -> None:
+    """Warn the listener of a run of too few replications to read its CIs."""
+    warning = few_replications(n)
+    if warning is not None:
+        listener.say(warning)
+
+
 class _Engine:
     """One backend for a command's replications, and a cache folder per job.
 
@@ -357,6 +379,7 @@ def run(
     s = loaded.scenario
     check_out(out, loaded.files)
     check_work([(s, s.replications)], options.yes, listener)
+    check_replications(s.replications, listener)
     workers = options.workers or min(os.cpu_count() or 1, s.replications)
     arms = arms_of(s)
     engine = _Engine(
@@ -406,6 +429,7 @@ def compare(
     for note in plan.notes:
         listener.say(f"note: {note}")
     check_work([(sc, plan.replications) for sc in plan.scenarios.values()], options.yes, listener)
+    check_replications(plan.replications, listener)
     workers = options.workers or (os.cpu_count() or 1)
     engine = _Engine(options, out, listener, workers=workers)
     with engine.running("compare: replications", plan.total_replications) as runner:
@@ -523,11 +547,11 @@ def sweep(
     except ScenarioError as e:
         raise BadInput(str(e)) from None
     notices(plan.base, listener)
-    if one_at_a_time:
-        check_metric(metric, plan.base.scenario)
+    check_metric(metric, plan.base.scenario)  # the tornado's metric, and a grid's column
     check_out(out, plan.base.files)
     runs = [(ls.scenario, ls.scenario.replications) for ls in plan.loaded]
     check_work(runs, options.yes, listener)
+    check_replications(min(n for _, n in runs), listener)
     workers = options.workers or (os.cpu_count() or 1)
     engine = _Engine(options, out, listener, workers=workers)
     description = f"sweep: {len(plan.points)} points"
@@ -563,7 +587,8 @@ def check_metric(metric: str, scenario: Scenario) -> None:
     head = key.split(".", 1)[0]
     if head in ("csat_dist", "issues_with", "csat_lost") and catalog.lookup(key) is not None:
         return
-    close = difflib.get_close_matches(key, keys, n=3, cutoff=0.6)
+    prefix = metric[: len(metric) - len(key)]  # effect., if given: the suggestions keep it
+    close = [prefix + k for k in difflib.get_close_matches(key, keys, n=3, cutoff=0.6)]
     hint = f"; did you mean {', '.join(close)}?" if close else " (docs/metrics.md lists them)"
     raise BadInput(f"--metric {metric!r} is not a metric of this scenario{hint}")
 
@@ -1198,9 +1223,11 @@ __all__ = [
     "calibrate",
     "check_lang",
     "check_out",
+    "check_replications",
     "check_work",
     "compare",
     "erlang",
+    "few_replications",
     "init",
     "load",
     "overrides",

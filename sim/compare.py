@@ -30,7 +30,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -41,6 +41,7 @@ from sim.config import Scenario
 from sim.demand import Arm
 from sim.experiment import Runner, RunResult, arms_of, paired
 from sim.loading import (
+    SET,
     LoadedScenario,
     Problem,
     ScenarioError,
@@ -690,6 +691,20 @@ def _as_vary(v: Vary | str) -> Vary:
     return v if isinstance(v, Vary) else parse_vary(v)
 
 
+def _from_vary(problem: Problem, varies: Sequence[Vary]) -> Problem:
+    """A point's problem with a varied path is the ``--vary``'s, not a ``--set``'s."""
+    if problem.file != SET:
+        return problem
+    for v in varies:
+        if problem.path and (
+            v.path == problem.path
+            or v.path.startswith(problem.path + ".")
+            or problem.path.startswith(v.path + ".")
+        ):
+            return replace(problem, file="--vary")
+    return problem
+
+
 def plan_sweep(
     base_path: str | Path,
     overrides: Sequence[str],
@@ -729,7 +744,7 @@ def plan_sweep(
         try:
             loaded.append(load_scenario(base_path, [*overrides, *extra]))
         except ScenarioError as exc:
-            problems += exc.problems
+            problems += [_from_vary(p, vs) for p in exc.problems]
     if problems:
         raise ScenarioError(list(dict.fromkeys(problems)))
     # each point's values as validated (20 for a float field reads 20.0, like the base's)

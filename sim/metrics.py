@@ -985,3 +985,6 @@ def _money_metrics(
     )
     overall.update(view)
     overall.update(hard_and_modelled(view, payroll_yuan=overall["payroll_yuan"], bot_yuan=bot))
+    if orders is None or scenario.orders is None:
+        # no orders modelled: no sales to measure (net is then the contacts' costs alone)
+        del overall["gmv_yuan"], overall["gross_profit_yuan"]

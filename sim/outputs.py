@@ -38,7 +38,7 @@ import numpy as np
 import yaml
 from numpy.typing import NDArray
 
-from sim.catalog import GLOSSARY, glossary_key
+from sim.catalog import ALL_CHANNELS, ALL_CHANNELS_DEFINITION, GLOSSARY, glossary_key
 from sim.columns import CONTACT_COLUMNS, INTERVAL_METRICS, ORDER_COLUMNS, ROSTER_COLUMNS
 from sim.localtime import day_label
 from sim.scorecard import SCORECARD_COLUMNS, scorecard
@@ -1083,6 +1083,8 @@ def summary(loaded: LoadedScenario, result: RunResult) -> dict[str, Any]:
         out["effect"] = result.effect_summary
     keys = {glossary_key(m) for m in metrics}
     out["glossary"] = {k: v for k, v in GLOSSARY.items() if k in keys}
+    if any(m.startswith("all.") for m in metrics):
+        out["glossary"][ALL_CHANNELS] = ALL_CHANNELS_DEFINITION
     return out
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -26,15 +27,18 @@ from sim.outputs import folder_kind
 from sim.text import json_dumps, shown
 
 __all__ = [
+    "ARMS",
     "HEADLINE_METRICS",
     "MISSING",
     "SCHEMA_FILE",
+    "SHOW_METRICS",
     "DiffRow",
     "RunInfo",
     "diff_json",
     "diff_markdown",
     "diff_resolved",
     "diff_table_rows",
+    "headline_stats",
     "init_scenario",
     "is_run_folder",
     "list_runs",
@@ -253,6 +257,8 @@ class RunInfo:
     replications: int | None
     metrics: dict[str, float] = field(default_factory=dict)
     """Means of the :data:`HEADLINE_METRICS` present in ``summary.json``."""
+    effects: frozenset[str] = frozenset()
+    """Those of :attr:`metrics` that are the promotion's effect (promotion − baseline)."""
 
 
 _JSON_MAX_BYTES = 64 * 2**20
@@ -273,20 +279,64 @@ def _headline(folder: Path) -> dict[str, float]:
     The scenario's, and the promotion's effect where only the effect has the metric
     (``net_impact_yuan`` is promotion − baseline).
     """
+    return _headline_from(folder)[0]
+
+
+def _headline_from(folder: Path) -> tuple[dict[str, float], frozenset[str]]:
+    """:func:`_headline`, and which of its keys were read from the effect."""
     summary = _read_json(folder / SUMMARY_FILE)
     metrics = summary.get("metrics") if isinstance(summary, dict) else None
     if not isinstance(metrics, dict):
-        return {}
+        return {}, frozenset()
     effect = summary.get("effect") if isinstance(summary, dict) else None
     out = {}
+    effects = set()
     for key in HEADLINE_METRICS:
         stat = metrics.get(key)
         if stat is None and isinstance(effect, dict):
             stat = effect.get(key)
+            effects.add(key)
         mean = stat.get("mean") if isinstance(stat, dict) else None
         if isinstance(mean, int | float) and not isinstance(mean, bool):
             out[key] = float(mean)
+    return out, frozenset(effects & out.keys())
+
+
+SHOW_METRICS: Final = catalog.HEADLINE
+"""Metrics ``promosim show`` tables: each arm's mean ± 95% CI and the promotion's effect."""
+
+ARMS: Final = ("metrics", "baseline", "effect")
+"""summary.json's blocks of statistics: the run (its promotion arm), the baseline, the effect."""
+
+
+def headline_stats(folder: Path, keys: Sequence[str] = SHOW_METRICS) -> dict[str, dict[str, Any]]:
+    """``keys``' statistics (``{"mean", "ci95"?, …}``) in each block of :data:`ARMS`.
+
+    A block or a statistic that is missing or malformed (summary.json may be anyone's) is
+    left out; a statistic kept has a finite number as its mean and, if any, a pair of
+    numbers as its ``ci95``.
+    """
+    summary = _read_json(Path(folder) / SUMMARY_FILE)
+    out: dict[str, dict[str, Any]] = {}
+    for arm in ARMS:
+        block = summary.get(arm) if isinstance(summary, dict) else None
+        if not isinstance(block, dict):
+            continue
+        stats = {}
+        for key in keys:
+            stat = block.get(key)
+            if isinstance(stat, dict) and _number(stat.get("mean")):
+                kept: dict[str, Any] = {"mean": float(stat["mean"]), "n": stat.get("n")}
+                ci = stat.get("ci95")
+                if isinstance(ci, list) and len(ci) == 2 and all(map(_number, ci)):
+                    kept["ci95"] = [float(ci[0]), float(ci[1])]
+                stats[key] = kept
+        out[arm] = stats
     return out
+
+
+def _number(x: object) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
 
 
 def _info(folder: Path) -> RunInfo | None:
@@ -302,6 +352,7 @@ def _info(folder: Path) -> RunInfo | None:
         value = manifest.get(key)
         return value if isinstance(value, int) and not isinstance(value, bool) else None
 
+    metrics, effects = _headline_from(folder)
     return RunInfo(
         folder=folder,
         name=text("name") or folder.parent.name,
@@ -311,7 +362,8 @@ def _info(folder: Path) -> RunInfo | None:
         created_at=text("created_at"),
         seed=integer("seed"),
         replications=integer("replications"),
-        metrics=_headline(folder),
+        metrics=metrics,
+        effects=effects,
     )
 
 

@@ -48,6 +48,7 @@ def test_every_summary_key_of_the_bundled_scenarios_is_in_the_catalog_and_back()
         # the glossary a run writes is the catalog's text, word for word
         glossary = summary["glossary"]
         assert isinstance(glossary, dict)
+        assert glossary.pop(catalog.ALL_CHANNELS) == catalog.ALL_CHANNELS_DEFINITION, name
         assert glossary == {k: v for k, v in GLOSSARY.items() if k in glossary}, name
     assert len(seen) > 50
     unused = {m.key for m in METRICS} - seen - ONLY_SOMETIMES

@@ -8,6 +8,7 @@ import re
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from typer.testing import CliRunner, Result
 
 from sim import commands, staffing
 from sim import compare as comparelib
-from sim.cli import _fmt, app
+from sim.cli import MAX_FOLDER, TORNADO_WIDTH, _fmt, _short, _short_folder, app
 from sim.loading import load_scenario
 from sim.review import show_run
 from sim.stats import Stat
@@ -374,7 +375,7 @@ def promo_scenario() -> dict[str, object]:
 
 def test_a_promotion_runs_both_arms_and_reports_the_paired_effect(tmp_path: Path) -> None:
     scenario = write(tmp_path / "promo.yaml", promo_scenario())
-    out = tmp_path / "run"
+    out = tmp_path / "outputs" / "promo" / "run"
     result = runner.invoke(app, ["run", str(scenario), "--out", str(out), "--workers", "1"])
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "summary.json").read_text())
@@ -402,6 +403,21 @@ def test_a_promotion_runs_both_arms_and_reports_the_paired_effect(tmp_path: Path
     # runs and show name the promotion's net impact (it lives under "effect" only)
     shown_run = show_run(out)
     assert shown_run["metrics"]["net_impact_yuan"] == e["net_impact_yuan"]["mean"]
+    # … as a manager reads them: labels, grouped digits, a signed ¥ difference, no 2.6e+04
+    impact = _fmt({"mean": e["net_impact_yuan"]["mean"], "n": 1}, "yuan", diff=True)
+    listed = runner.invoke(app, ["runs", "--root", str(tmp_path / "outputs")])
+    assert listed.exit_code == 0, listed.output
+    assert "promo/run" in listed.output and impact in listed.output
+    assert "net impact" in listed.output and "service level" in listed.output
+    assert not re.search(r"\de[+-]\d", listed.output)
+    shown = runner.invoke(app, ["show", str(out)])
+    assert shown.exit_code == 0, shown.output
+    assert "promotion vs baseline" in shown.output and impact in shown.output
+    assert " pp ± " in shown.output  # a difference of shares is in percentage points
+    assert "warning: 3 replications" in shown.output
+    assert not re.search(r"\d\.\d{5}", shown.output)  # no 0.7040042365681385
+    raw = runner.invoke(app, ["show", str(out), "--json"])
+    assert json.loads(raw.output)["metrics"]["net_impact_yuan"] == e["net_impact_yuan"]["mean"]
 
 
 @pytest.mark.slow
@@ -545,9 +561,9 @@ def test_sweep_one_at_a_time_writes_the_tornado(tiny: Path, tmp_path: Path) -> N
     )
     bad = runner.invoke(app, ["sweep", str(tiny), "--vary", "staffing.groups.0.schedule.agents"])
     assert bad.exit_code == 2 and bad.output.startswith("--vary")
-    # a value the field rejects is reported like a --set
+    # a value the field rejects is reported as the --vary's, like a --set's
     bad = runner.invoke(app, ["sweep", str(tiny), "--vary", "staffing.groups.0.schedule.agents=x"])
-    assert bad.exit_code == 2 and "--set" in bad.output
+    assert bad.exit_code == 2 and bad.output.startswith("--vary: staffing.groups.0.schedule")
 
 
 def test_diff_of_a_scenario_and_its_parent_and_exit_codes(tmp_path: Path) -> None:
@@ -579,7 +595,7 @@ def test_runs_show_and_init(tiny: Path, tmp_path: Path, monkeypatch: pytest.Monk
     listed = runner.invoke(app, ["runs"])
     assert listed.exit_code == 0 and "2 run(s)" in listed.output
     folder = next((tmp_path / "outputs" / "tiny").iterdir())
-    shown = runner.invoke(app, ["show", str(folder)])
+    shown = runner.invoke(app, ["show", str(folder), "--json"])
     assert shown.exit_code == 0 and json.loads(shown.output)["name"] == "tiny"
     mine = tmp_path / "mine"
     made = runner.invoke(
@@ -626,9 +642,91 @@ def test_a_grid_sweep_prints_a_table_of_its_points(tiny: Path, tmp_path: Path) -
     args = ["sweep", str(tiny), "--vary", "replications=2,3", "--vary", "seed=1,2"]
     result = runner.invoke(app, [*args, "--out", str(tmp_path / "s"), "--workers", "1"])
     assert result.exit_code == 0, result.output
-    assert "Sweep · 4 points" in result.output
+    assert "Sweep · grid · 4 points" in result.output
     rows = [ln for ln in result.output.splitlines() if ln.startswith("│")]
     assert len(rows) == 4 and all("%" in ln for ln in rows)  # every point, its service level
+
+
+def test_runs_says_when_there_is_nothing_to_list(tmp_path: Path) -> None:
+    missing = runner.invoke(app, ["runs", "--root", str(tmp_path / "nowhere")])
+    assert missing.exit_code == 2 and "is not a folder" in missing.output
+    empty = runner.invoke(app, ["runs", "--root", str(tmp_path)])
+    assert empty.exit_code == 0 and f"no run folders under {tmp_path}" in empty.output
+    (tmp_path / "a").mkdir()
+    none = runner.invoke(app, ["runs", "--root", str(tmp_path), "--name", "a"])
+    assert none.exit_code == 0 and "no runs of a under" in none.output
+    gone = runner.invoke(app, ["show", str(tmp_path / "nowhere")])
+    assert gone.exit_code == 2 and "is not a folder" in gone.output
+
+
+def test_a_long_folder_name_is_cut_in_its_middle() -> None:
+    name = "second-item-1-yuan-with-a-long-name/20261203-120011-66f6b7bf"
+    cut = _short_folder(name)
+    assert len(cut) == MAX_FOLDER and cut.endswith("/20261203-120011-66f6b7bf") and "…" in cut
+    assert _short_folder("baseline/b1") == "baseline/b1"
+    assert _short("x" * 50) == "x" * 11 + "…" + "x" * 24
+
+
+def test_a_misspelt_grid_metric_or_vary_is_refused_before_any_simulation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sim.experiment import Runner
+
+    def never(*_: object, **__: object) -> None:
+        raise AssertionError("simulated before checking the options")
+
+    monkeypatch.setattr(Runner, "run", never)
+    scenario = write(tmp_path / "promo.yaml", promo_scenario())
+    args = ["sweep", str(scenario), "--vary", "replications=2,3", "--out", str(tmp_path / "s")]
+    metric = runner.invoke(app, [*args, "--metric", "all.servce_level"])
+    assert metric.exit_code == 2, metric.output
+    assert "did you mean all.service_level" in metric.output
+    vary = runner.invoke(app, [*args, "--vary", "promotoin.order_uplift=1,2"])
+    assert vary.exit_code == 2, vary.output
+    assert "--vary: promotoin: unknown field; did you mean 'promotion'?" in vary.output
+    assert not (tmp_path / "s").exists()
+
+
+def test_a_misspelt_metric_is_refused_in_less_time_than_one_replication(tmp_path: Path) -> None:
+    """The bundled deal: refusing --metric costs a load, far less than one replication."""
+    from sim.experiment import run_replication
+
+    path = CONFIGS / "second_item_1yuan.yaml"
+    args = ["sweep", str(path), "--vary", "promotion.order_uplift=1.2,1.5"]
+    start = time.perf_counter()
+    refused = runner.invoke(app, [*args, "--metric", "effect.net_impcat_yuan"])
+    refusing = time.perf_counter() - start
+    assert refused.exit_code == 2 and "did you mean effect.net_impact_yuan" in refused.output
+    start = time.perf_counter()
+    run_replication(load_scenario(path).scenario, 0)
+    one = time.perf_counter() - start
+    assert refusing < one / 2, (refusing, one)
+
+
+def test_one_replication_has_no_ci_and_few_are_warned_of(tiny: Path, tmp_path: Path) -> None:
+    one = runner.invoke(
+        app, ["run", str(tiny), "--replications", "1", "--out", str(tmp_path / "a")]
+    )
+    assert one.exit_code == 0, one.output
+    assert "one replication: no CI" in one.output and "95% CI" not in one.output
+    assert "warning: 1 replication: no CI can be drawn from one" in one.output
+    five = runner.invoke(
+        app, ["run", str(tiny), "--replications", "5", "--out", str(tmp_path / "b")]
+    )
+    assert five.exit_code == 0, five.output
+    assert "mean ± 95% CI" in five.output and "warning: 5" not in five.output
+
+
+def test_one_at_a_time_prints_its_points_and_the_tornado(tiny: Path, tmp_path: Path) -> None:
+    args = ["sweep", str(tiny), "--vary", "channels.phone.service_level_seconds=10,40"]
+    result = runner.invoke(
+        app, [*args, "--one-at-a-time", "--out", str(tmp_path / "s"), "--workers", "1"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Sweep · one-at-a-time · 3 points" in result.output
+    assert "Tornado · all channels service level" in result.output
+    # the swing of a share is in percentage points, its bar the widest
+    assert re.search(rf"│ \d+\.\d pp │ █{{{TORNADO_WIDTH}}} ", result.output), result.output
 
 
 def test_console_numbers_read_as_a_manager_writes_them() -> None:

@@ -368,12 +368,16 @@ def test_a_grid_sweep_of_a_promotion_has_its_effect(tmp_path: Path) -> None:
 
 
 def test_a_bad_value_gets_the_set_error_before_anything_runs(tmp_path: Path) -> None:
+    """A varied value is checked as a --set is, and its problem named as the --vary's."""
     path = write(tmp_path / "t.yaml", tiny_scenario())
     with pytest.raises(ScenarioError) as info:
         plan_sweep(path, [], [f"{AGENTS}=-1,3,x"], "grid")
     problems = info.value.problems
-    assert len(problems) == 2 and {p.file for p in problems} == {"--set"}
+    assert len(problems) == 2 and {p.file for p in problems} == {"--vary"}
     assert all(p.path == AGENTS for p in problems)
     with pytest.raises(ScenarioError) as info:
         plan_sweep(path, [], ["channels.phone.no_such_field=1,2"], "grid")
     assert "unknown field" in str(info.value)
+    with pytest.raises(ScenarioError) as info:  # a --set's own problem stays the --set's
+        plan_sweep(path, ["channels.phone.service_level_seconds=-5"], [f"{AGENTS}=2,3"], "grid")
+    assert {p.file for p in info.value.problems} == {"--set"}

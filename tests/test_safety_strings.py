@@ -132,7 +132,10 @@ def test_runs_and_show_print_planted_manifest_fields_escaped(tmp_path: Path) -> 
     result = invoke("runs", "--root", str(tmp_path / "outputs"))
     assert result.exit_code == 0, result.output
     assert_shown(result, MARKUP, NAME_MARKUP)
-    shown_json = invoke("show", str(folder))
+    readable = invoke("show", str(folder))
+    assert readable.exit_code == 0, readable.output
+    assert_shown(readable)
+    shown_json = invoke("show", str(folder), "--json")
     assert shown_json.exit_code == 0, shown_json.output
     assert_shown(shown_json)
     info = json.loads(shown_json.stdout)  # still JSON, with the planted values unchanged
