@@ -1570,13 +1570,31 @@ def show_table(stats: Mapping[str, Mapping[str, Any]], n: int | None) -> Table |
 def init(
     name: Annotated[str, typer.Argument(help="The new scenario's name (a slug).")],
     from_: Annotated[
-        str, typer.Option("--from", help="Bundled scenario to extend, e.g. second_item_1yuan.")
+        str,
+        typer.Option(
+            "--from", help="Scenario to extend: a bundled one (second_item_1yuan) or a file."
+        ),
     ],
     folder: Annotated[Path, typer.Option("--dir", help="Where to write NAME.yaml.")] = Path("."),
+    title: Annotated[
+        str | None, typer.Option(help="The campaign's title, any language (default: NAME).")
+    ] = None,
+    version: Annotated[
+        str | None, typer.Option(help="The campaign-review label (default: draft).")
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(help="First day of the calendar, YYYY-MM-DD; the promotion's dates move."),
+    ] = None,
 ) -> None:
-    """Write a new scenario that extends a bundled one, its usual campaign fields commented."""
+    """Write a new scenario that extends another, with its own name, title, version, calendar.
+
+    The fields a campaign usually changes are listed commented with the parent's values.
+    """
     with _bad_inputs():
-        dest = commands.init(name, from_, CONFIGS, folder)
+        dest = commands.init(
+            name, from_, CONFIGS, folder, title=title, version=version, start=start
+        )
     out.print(f"wrote {shown(dest)}", highlight=False)
 
 

@@ -1044,16 +1044,40 @@ def print_pdf(html_file: Path, pdf_file: Path) -> Path:
 # ------------------------------------------------------------------- init, erlang, calibrate
 
 
-def init(name: str, template: str, configs: Path, folder: Path) -> Path:
-    """Write ``folder/<name>.yaml``, a new scenario extending the bundled ``template``."""
+def init(
+    name: str,
+    template: str,
+    configs: Path,
+    folder: Path,
+    *,
+    title: str | None = None,
+    version: str | None = None,
+    start: str | None = None,
+) -> Path:
+    """Write ``folder/<name>.yaml``, a new scenario extending ``template`` (bundled or a file).
+
+    ``start`` (YYYY-MM-DD): the new calendar's first day; the promotion's dates move with it.
+    """
     from sim import review
+    from sim.loading import ScenarioError
     from sim.outputs import OutputError, write_new_file
 
+    day = None
+    if start is not None:
+        try:
+            day = dt.date.fromisoformat(start)
+        except ValueError:
+            raise BadInput(f"--start: {start!r} is not a date YYYY-MM-DD") from None
     dest = folder / f"{name}.yaml"
     try:
-        write_new_file(dest, review.init_scenario(name, template, configs, dest))
+        text = review.init_scenario(
+            name, template, configs, dest, title=title, version=version, start=day
+        )
+        write_new_file(dest, text)
     except (ValueError, OutputError) as e:
         raise BadInput(f"promosim: {e}") from None
+    except ScenarioError as e:
+        raise BadInput(f"promosim: --from {template}: {e}") from None
     return dest
 
 

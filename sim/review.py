@@ -475,23 +475,55 @@ def _commented(line: str, note: str = "") -> str:
     return f"# {line}" + (f"  # {note}" if note else "")
 
 
-def _promotion_lines(promotion: Mapping[str, Any] | None) -> list[str]:
+_DATED = ("start", "end", "peak_day", "price_drop_at")
+"""Promotion fields holding a date or a time: they move with the calendar's start."""
+
+
+def _shifted(value: Any, days: int) -> Any:
+    """An ISO date or date-time text moved by ``days``; anything else as it is."""
+    if not isinstance(value, str) or not days:
+        return value
+    try:
+        if len(value) == 10:
+            return (dt.date.fromisoformat(value) + dt.timedelta(days=days)).isoformat()
+        return (dt.datetime.fromisoformat(value) + dt.timedelta(days=days)).isoformat()
+    except ValueError:
+        return value
+
+
+def _promotion_lines(promotion: Mapping[str, Any] | None, shift_days: int = 0) -> list[str]:
     if not promotion:
         note = "none in the template; a promotion block has kind, start, end, … (promosim schema)"
         return [_commented("promotion: null", note)]
-    lines = [
-        _commented("promotion:", "mappings merge: uncomment this line and the fields you change"),
-        _commented(f"  kind: {_value(promotion['kind'])}", "keep: the mechanic"),
-    ]
+    if shift_days:
+        # the window moves with the calendar: written, not commented
+        lines = [f"promotion:  # its dates moved {shift_days:+d} days with the calendar"]
+        for key in _DATED:
+            if isinstance(promotion.get(key), str):
+                parent = _value(promotion[key])
+                lines.append(
+                    f"  {key}: {_value(_shifted(promotion[key], shift_days))}  # parent: {parent}"
+                )
+        lines.append(_commented(f"  kind: {_value(promotion['kind'])}", "keep: the mechanic"))
+    else:
+        lines = [
+            _commented(
+                "promotion:", "mappings merge: uncomment this line and the fields you change"
+            ),
+            _commented(f"  kind: {_value(promotion['kind'])}", "keep: the mechanic"),
+        ]
     mechanic = [
         k
         for k, v in promotion.items()
         if k not in (*_WINDOW, "kind", *_NESTED_PROMOTION) and not isinstance(v, dict | list)
     ]
     for key in (*_WINDOW, *mechanic):
-        if key in promotion:
+        if key in promotion and not (shift_days and key in _DATED):
             note = _COMMENTS.get(key, "mechanic parameter")
             lines.append(_commented(f"  {key}: {_value(promotion[key])}", note))
+    dated_lists = [k for k in ("moments", "live_streams") if promotion.get(k)]
+    if shift_days and dated_lists:
+        lines.append(f"# note: {', '.join(dated_lists)} keep the parent's dates; move them by hand")
     return lines
 
 
@@ -532,18 +564,52 @@ def schema_header(schema: Path, dest: Path) -> str:
     return f"# yaml-language-server: $schema={_relative(schema, dest)}"
 
 
-def init_scenario(name: str, template: str, configs: Path, dest: Path) -> str:
-    """The text of a new scenario file at ``dest`` that ``extends`` a bundled scenario.
+def _template(template: str, configs: Path) -> Path:
+    """A bundled scenario's file by its stem, or a user's scenario file by its path."""
+    given = Path(template)
+    if given.suffix in (".yaml", ".yml") and (given.is_file() or given.parent != Path(".")):
+        if not given.is_file():
+            raise ValueError(f"--from {template!r}: no such scenario file")
+        return given
+    stem = template.removesuffix(".yaml").removesuffix(".yml")
+    known = template_names(configs)
+    if stem not in known:
+        raise ValueError(
+            f"unknown template {template!r}; available: {', '.join(known)} "
+            "(or the path of your own scenario file)"
+        )
+    return Path(configs) / f"{stem}.yaml"
 
-    The fields a campaign usually changes (promotion window and mechanic, orders per day,
-    the staffing groups' schedules) are listed commented out with the template's values, so
-    the file as returned resolves to the template with only ``name`` changed.
+
+def init_scenario(
+    name: str,
+    template: str,
+    configs: Path,
+    dest: Path,
+    *,
+    title: str | None = None,
+    version: str | None = None,
+    start: dt.date | None = None,
+) -> str:
+    """The text of a new scenario file at ``dest`` that ``extends`` another.
+
+    The new campaign's own ``name``, ``title`` and ``version`` are written (each with the
+    parent's value in a comment), so a 618 run started from a 双11 file is not titled 双11.
+    With ``start`` the calendar starts that day and the promotion's dates (start, end,
+    peak day, price drop) move by as many days; without it the calendar is listed
+    commented. The other fields a campaign usually changes (mechanic parameters, orders per
+    day, the staffing groups' schedules) are listed commented out with the parent's values:
+    the file as returned resolves to the parent with only those written fields changed.
 
     Args:
         name: The new scenario's name (a slug: lower-case letters, digits, dashes).
-        template: A bundled scenario's file stem (``second_item_1yuan``) in ``configs``.
+        template: A bundled scenario's file stem (``second_item_1yuan``) in ``configs``,
+            or the path of a scenario file (``campaigns/double11.yaml``).
         configs: The folder of bundled scenarios.
         dest: Where the new file will be written; ``extends`` is relative to its folder.
+        title: The new title (default: the name); any language.
+        version: The campaign-review label (default ``draft``).
+        start: The first day of the new calendar (default: the parent's).
 
     Raises:
         ValueError: An invalid name or an unknown template (the message lists the known
@@ -553,16 +619,26 @@ def init_scenario(name: str, template: str, configs: Path, dest: Path) -> str:
     if not re.fullmatch(SLUG, name):
         raise ValueError(
             f"name {name!r} is not a slug: lower-case letters and digits, words joined by "
-            "single dashes (e.g. double-11-second-item)"
+            "single dashes (e.g. double-11-second-item); a title or label may be in any "
+            "language"
         )
-    stem = template.removesuffix(".yaml").removesuffix(".yml")
-    known = template_names(configs)
-    if stem not in known:
-        raise ValueError(f"unknown template {template!r}; available: {', '.join(known)}")
-    source = Path(configs) / f"{stem}.yaml"
+    source = _template(template, configs)
+    stem = source.stem
     resolved = load_scenario(source).resolved
     extends = _relative(source, dest)
-
+    cal = resolved["calendar"]
+    parent_start = dt.datetime.fromisoformat(str(cal["start"]))
+    shift = (start - parent_start.date()).days if start is not None else 0
+    calendar = [_commented("calendar:")] + [
+        _commented(f"  {k}: {_value(v)}") for k, v in cal.items() if v is not None
+    ]
+    if start is not None:
+        new_start = dt.datetime.combine(start, parent_start.time()).isoformat()
+        calendar = [
+            "calendar:",
+            f"  start: {_value(new_start)}  # parent: {_value(cal['start'])}",
+            *[_commented(f"  {k}: {_value(v)}") for k, v in cal.items() if k != "start"],
+        ]
     lines = [
         schema_header(Path(configs) / SCHEMA_FILE, dest),
         f"# promosim scenario {name}: starts from {stem}.yaml "
@@ -575,10 +651,14 @@ def init_scenario(name: str, template: str, configs: Path, dest: Path) -> str:
         f"name: {name}",
         f"extends: {_value(extends)}",
         "",
-        _commented(f"title: {_value(resolved['title'])}"),
-        _commented(f"version: {_value(resolved['version'])}", "the campaign-review label"),
+        f"title: {_value(title if title is not None else name)}  "
+        f"# parent: {_value(resolved['title'])}",
+        f"version: {_value(version if version is not None else 'draft')}  "
+        f"# the campaign-review label; parent: {_value(resolved['version'])}",
         "",
-        *_promotion_lines(resolved.get("promotion")),
+        *calendar,
+        "",
+        *_promotion_lines(resolved.get("promotion"), shift),
     ]
     orders = resolved.get("orders")
     if orders:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import shutil
@@ -227,24 +228,70 @@ def _uncomment(text: str) -> str:
 
 
 @pytest.mark.parametrize("template", template_names(CONFIGS))
-def test_init_loads_as_the_template_with_a_new_name(template: str, tmp_path: Path) -> None:
+def test_init_loads_as_the_template_with_its_own_name_title_and_version(
+    template: str, tmp_path: Path
+) -> None:
     configs = tmp_path / "configs"  # a copy: the new file goes next to the configs
     shutil.copytree(CONFIGS, configs)
     dest = configs / "my-campaign.yaml"
     original = load_scenario(configs / f"{template}.yaml")
-    text = init_scenario("my-campaign", template, configs, dest)
+    text = init_scenario("my-campaign", template, configs, dest, title="大促 · 618")
     assert "\nname: my-campaign\n" in text
     assert f'\nextends: "{template}.yaml"\n' in text
     dest.write_text(text, encoding="utf-8")
     loaded = load_scenario(dest)
-    renamed = load_scenario(configs / f"{template}.yaml", ["name=my-campaign"])
+    sets = ["name=my-campaign", "title=大促 · 618", "version=draft"]
+    renamed = load_scenario(configs / f"{template}.yaml", sets)
     assert loaded.hash == renamed.hash
-    assert diff_resolved(original.resolved, loaded.resolved) == [
-        DiffRow("name", original.resolved["name"], "my-campaign")
-    ]
+    changed = {r.path for r in diff_resolved(original.resolved, loaded.resolved)}
+    assert changed == {"name", "title", "version"} - (
+        {"version"} if original.resolved["version"] == "draft" else set()
+    )
     # every commented value is the template's: uncommented, nothing changes
     dest.write_text(_uncomment(text), encoding="utf-8")
     assert load_scenario(dest).hash == renamed.hash
+
+
+def test_init_with_a_start_moves_the_calendar_and_the_promotions_dates(tmp_path: Path) -> None:
+    """A 618 from the 双11 file: the calendar and the window move together, all else stays."""
+    dest = tmp_path / "my-618.yaml"
+    start = dt.date(2026, 6, 4)
+    text = init_scenario("my-618", "second_item_1yuan", CONFIGS, dest, start=start)
+    dest.write_text(text, encoding="utf-8")
+    parent = load_scenario(CONFIGS / "second_item_1yuan.yaml").resolved
+    loaded = load_scenario(dest).resolved
+    days = (start - dt.date(2026, 10, 28)).days
+    assert days == -146
+    moved = {
+        r.path: (r.a, r.b)
+        for r in diff_resolved(parent, loaded)
+        if r.path not in ("name", "title", "version")
+    }
+    assert moved == {
+        "calendar.start": ("2026-10-28T00:00:00", "2026-06-04T00:00:00"),
+        "promotion.start": ("2026-11-01T00:00:00", "2026-06-08T00:00:00"),
+        "promotion.end": ("2026-11-12T00:00:00", "2026-06-19T00:00:00"),
+        "promotion.peak_day": ("2026-11-11", "2026-06-18"),
+    }
+    # uncommented, the rest is still the parent's
+    dest.write_text(_uncomment(text), encoding="utf-8")
+    assert load_scenario(dest).resolved == loaded
+
+
+def test_init_from_a_users_own_file(tmp_path: Path) -> None:
+    mine = tmp_path / "team" / "double11.yaml"
+    mine.parent.mkdir()
+    init_text = init_scenario("double11", "flash_sale", CONFIGS, mine, title="秒杀 · 双11")
+    mine.write_text(init_text, encoding="utf-8")
+    dest = tmp_path / "next" / "spring.yaml"
+    dest.parent.mkdir()
+    text = init_scenario("spring", str(mine), CONFIGS, dest)
+    assert '\nextends: "../team/double11.yaml"\n' in text
+    assert 'parent: "秒杀 · 双11"' in text
+    dest.write_text(text, encoding="utf-8")
+    assert load_scenario(dest).scenario.name == "spring"
+    with pytest.raises(ValueError, match="no such scenario file"):
+        init_scenario("x", str(tmp_path / "nope.yaml"), CONFIGS, dest)
 
 
 def test_init_lists_the_campaign_fields() -> None:
@@ -273,6 +320,6 @@ def test_init_rejects_a_bad_name(name: str) -> None:
 
 
 def test_init_rejects_an_unknown_template() -> None:
-    with pytest.raises(ValueError, match=r"unknown template 'nope'; available: baseline, "):
+    with pytest.raises(ValueError, match=r"unknown template 'nope'; available: baseline, .* file"):
         init_scenario("x", "nope", CONFIGS, CONFIGS / "x.yaml")
     assert "erlang_c_light" not in template_names(CONFIGS)  # validation/ is not a template
