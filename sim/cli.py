@@ -1075,7 +1075,9 @@ def _roster_table(plan: staffing.StaffPlan, most: int = 20) -> Table | None:
         )
     )
     for col in ("group", "dates", "source", "shift", "agents"):
-        table.add_column(_t(col), justify="right" if col == "agents" else "left")
+        # "agents" is a metric's key too: its zh text here is the agents booked
+        header = col if _session.lang == "en" else _t("agents booked" if col == "agents" else col)
+        table.add_column(header, justify="right" if col == "agents" else "left")
     rows = [(g, e) for g in plan.required for e in extra_shifts_block(roster, g)]
     for g, e in rows[:most]:
         first, last = str(e["first_day"])[5:], str(e["last_day"])[5:]

@@ -111,7 +111,7 @@ ZH: Final[dict[str, str]] = {
     "dates": "日期",
     "source": "来源",
     "shift": "班次",
-    "agents": "坐席数",
+    "agents booked": "坐席数",
     "and {n} more rows in schedule.yaml and roster.csv": (
         "另有 {n} 行，见 schedule.yaml 与 roster.csv"
     ),

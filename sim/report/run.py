@@ -22,7 +22,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim import catalog
-from sim.glossary_zh import DEFINITIONS_ZH
 from sim.labels import Labels
 from sim.report import kpis
 from sim.report.data import RunData, num, read_run
@@ -911,7 +910,7 @@ def _glossary(run: RunData, t: Text) -> str:
     glossary = run.summary.get("glossary") or {}
     if t.lang == "zh":
         pairs = [
-            (catalog.label(str(k), "zh"), DEFINITIONS_ZH.get(str(k), str(v)))
+            (catalog.label(str(k), "zh"), catalog.DEFINITIONS_ZH.get(str(k), str(v)))
             for k, v in glossary.items()
         ]
     else:
