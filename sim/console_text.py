@@ -185,23 +185,40 @@ def day(lang: str, label: str) -> str:
     return re.sub(r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b", lambda m: WEEKDAYS_ZH[m.group(1)], label)
 
 
+STAGES_ZH: Final = {
+    "refine": "模拟修正",
+    "trim": "削减",
+    "fresh check": "新种子复核",
+    "roster check": "排班复核",
+}
+"""``promosim staff``'s stages (``refine 2``), by their English name."""
+
+
 def progress(lang: str, description: str) -> str:
-    """A progress bar's description (``NAME: replications``) in ``lang``."""
+    """A progress bar's description (``NAME: replications``, ``NAME: refine 2``) in ``lang``."""
     if lang != "zh":
         return description
-    head, sep, tail = description.rpartition(": ")
-    if sep and tail in ZH:
-        return f"{head}：{ZH[tail]}"
     m = re.fullmatch(r"sweep: (\d+) points", description)
     if m:
         return f"参数扫描：{m.group(1)} 个参数组合"
-    return description
+    head, sep, tail = description.rpartition(": ")
+    stage = re.fullmatch(r"(refine|trim|fresh check|roster check) (\d+)", tail)
+    if stage:
+        tail = f"{STAGES_ZH[stage.group(1)]} 第 {stage.group(2)} 轮"
+    else:
+        tail = ZH.get(tail, tail)
+    return f"{ZH.get(head, head)}：{tail}" if sep else tail
 
 
 def line(lang: str, message: str) -> str:
     """A notice, warning or note line (``notice: …``) with its prefix in ``lang``."""
     if lang != "zh":
         return message
+    m = re.fullmatch(
+        r"resumed: (\d+) replication\(s\) finished by an interrupted run were reused", message
+    )
+    if m:
+        return f"续跑：沿用被中断的运行已完成的 {m.group(1)} 次重复"
     for prefix in ("notice: ", "warning: ", "note: ", "resumed: "):
         if message.startswith(prefix):
             return ZH[prefix] + message.removeprefix(prefix)
