@@ -542,6 +542,8 @@ LangOption = Annotated[
 
 
 def _check_lang(lang: str) -> None:
+    if lang not in commands.LANGS and os.environ.get(words.LANG_ENV) == lang:
+        raise _bad_input(f"{words.LANG_ENV}: {lang!r} is not en or zh")
     with _bad_inputs():
         commands.check_lang(lang)
     _session.lang = lang

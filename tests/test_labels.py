@@ -22,7 +22,7 @@ from sim import catalog, labels
 from sim.cli import app
 from sim.loading import ScenarioError, load_scenario
 from sim.mechanics import promotion_reasons
-from tests.conftest import CONFIGS
+from tests.conftest import CONFIGS, tiny_scenario
 
 runner = CliRunner()
 
@@ -108,13 +108,28 @@ def visible_text(page: str) -> str:
     return "\n".join(parts)
 
 
+OWN_PHONE = "热线电话"
+"""The zh run's own label of its phone channel (over the built-in 电话)."""
+
+
 @pytest.fixture(scope="module")
 def zh_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     """The bundled scenario run in zh (one replication): console output and folder."""
     out = tmp_path_factory.mktemp("zh") / "run"
     result = runner.invoke(
         app,
-        ["run", str(BUNDLED), "--replications", "1", "--out", str(out), "--lang", "zh"],
+        [
+            "run",
+            str(BUNDLED),
+            "--replications",
+            "1",
+            "--out",
+            str(out),
+            "--lang",
+            "zh",
+            "--set",
+            f"channels.phone.label={OWN_PHONE}",
+        ],
         env={"COLUMNS": "400"},
     )
     assert result.exit_code == 0, result.output
@@ -124,6 +139,7 @@ def zh_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
 def test_zh_console_shows_labels_not_identifiers(zh_run: tuple[str, Path]) -> None:
     output, _ = zh_run
     assert "查物流" in output and "热线组" in output and "在线" in output
+    assert OWN_PHONE in output and "┃ 电话 (" not in output  # the scenario's label wins
     # the folder's path is the user's own, not a label's place
     shown = "\n".join(line for line in output.splitlines() if str(zh_run[1]) not in line)
     assert hits(shown, identifiers()) == {}
@@ -134,6 +150,7 @@ def test_zh_report_shows_labels_not_identifiers(zh_run: tuple[str, Path]) -> Non
     page = (folder / "report.html").read_text(encoding="utf-8")
     text = visible_text(page)
     assert "退差价" in text and "组长回电" in text and "指标释义" in text
+    assert OWN_PHONE in text
     assert hits(text, identifiers()) == {}
     # the glossary in zh: a definition of the catalog's, in Chinese
     assert catalog.DEFINITIONS_ZH["fcr"] in text
@@ -245,3 +262,19 @@ def test_every_console_text_has_a_zh_translation() -> None:
     missing = [t for t in texts if t not in console_text.ZH]
     assert missing == []
     assert cli.ABSENT in console_text.ZH
+
+
+def test_the_environment_sets_the_default_language(tmp_path: Path) -> None:
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(tiny_scenario(replications=2)), encoding="utf-8")
+    args = ["run", str(path), "--out", str(tmp_path / "run"), "--workers", "1"]
+    result = runner.invoke(app, args, env={"PROMOSIM_LANG": "zh", "COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "均值 ± 95% 置信区间" in result.output and "运行目录" in result.output
+    assert 'lang="zh-CN"' in (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
+    # --lang wins over the environment
+    args = ["run", str(path), "--out", str(tmp_path / "en"), "--workers", "1", "--lang", "en"]
+    result = runner.invoke(app, args, env={"PROMOSIM_LANG": "zh", "COLUMNS": "200"})
+    assert result.exit_code == 0 and "mean ± 95% CI" in result.output
+    result = runner.invoke(app, args[:-2], env={"PROMOSIM_LANG": "fr"})
+    assert result.exit_code == 2 and "PROMOSIM_LANG" in result.output
