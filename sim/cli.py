@@ -34,6 +34,8 @@ from rich.table import Table
 from rich.text import Text
 
 from sim import catalog, commands
+from sim import console_text as words
+from sim.labels import Labels
 from sim.text import json_dumps, shown
 
 if TYPE_CHECKING:  # a command imports what it runs: `promosim --help` loads none of them
@@ -63,6 +65,27 @@ app = typer.Typer(
 # as typed, never as a link or a style (control characters: every such string is `shown`)
 out = Console(soft_wrap=True, emoji=False, markup=False)
 err = Console(stderr=True, soft_wrap=True, emoji=False, markup=False)
+
+
+class _Session:
+    """The language of this command's console (``--lang``, else $PROMOSIM_LANG, else en)."""
+
+    lang = "en"
+
+
+_session = _Session()
+
+
+@app.callback()
+def _language() -> None:
+    # every command: the environment's default language, until its --lang is checked
+    env = os.environ.get(words.LANG_ENV, "en")
+    _session.lang = env if env in commands.LANGS else "en"
+
+
+def _t(en: str, /, **fields: object) -> str:
+    """The console's text ``en`` in this command's language (:mod:`sim.console_text`)."""
+    return words.text(_session.lang, en, **fields)
 
 
 SetOption = Annotated[
@@ -145,9 +168,10 @@ class _Console(commands.Listener):
         self._task: TaskID | None = None
 
     def say(self, line: str) -> None:
-        err.print(shown(line), markup=False, highlight=False)
+        err.print(shown(words.line(_session.lang, line)), markup=False, highlight=False)
 
     def start(self, description: str, total: int) -> None:
+        description = words.progress(_session.lang, description)
         if self._progress is None or self._task is None:
             self._progress = _progress(self.quiet)
             self._progress.start()
@@ -189,7 +213,7 @@ def _notices(loaded: LoadedScenario) -> None:
 
 def _ci_words(n: int | None) -> str:
     """What a table's cells are: mean ± 95% CI, or one replication's value (then no CI)."""
-    return "one replication: no CI" if n == 1 else "mean ± 95% CI"
+    return _t("one replication: no CI") if n == 1 else _t("mean ± 95% CI")
 
 
 def _fmt(stat: Stat | None, kind: catalog.Format, diff: bool = False) -> str:
@@ -238,21 +262,25 @@ def headline_table(result: RunResult) -> Table:
     s = result.scenario
     summary = result.summary
     n = s.replications
-    arm = " · with the promotion" if s.promotion is not None else ""
+    lang, names = _session.lang, Labels(_session.lang, s)
+    arm = _t(" · with the promotion") if s.promotion is not None else ""
+    reps = words.plural(lang, "{n} replication", n)
     table = Table(
-        title=f"{shown(s.title or s.name)}{arm} · "
-        + (_ci_words(n) if n == 1 else f"{n} replications · {_ci_words(n)}")
+        title=f"{shown(names('scenario', s.name))}{arm} · "
+        + (_ci_words(n) if n == 1 else f"{reps} · {_ci_words(n)}")
     )
-    table.add_column("metric")
+    table.add_column(_t("metric"))
     columns = [*s.channels, "all"] if len(s.channels) > 1 else list(s.channels)
     for c in columns:
-        label = c if c == "all" else f"{c} (SL ≤ {s.channels[c].service_level_seconds:g}s)"
+        label = names("channel", c)
+        if c != "all":
+            label += f" ({_t('SL ≤ {s}s', s=f'{s.channels[c].service_level_seconds:g}')})"
         table.add_column(shown(label), justify="right")
     for key in catalog.CHANNEL_TABLE:
         m = catalog.CATALOG[key]
-        table.add_row(m.en, *(_fmt(summary.get(f"{c}.{key}"), m.fmt) for c in columns))
+        table.add_row(m.label(lang), *(_fmt(summary.get(f"{c}.{key}"), m.fmt) for c in columns))
     if any(f"{c}.{key}" not in summary for c in columns for key in catalog.CHANNEL_TABLE):
-        table.caption = ABSENT
+        table.caption = _t(ABSENT)
     return table
 
 
@@ -273,22 +301,22 @@ def _view_rows(result: RunResult) -> dict[str, list[Row]]:
     channels, groups and the run's contact reasons filled in.
     """
     s = result.scenario
+    lang, names = _session.lang, Labels(_session.lang, s)
     reasons = [k.removeprefix("contacts.") for k in result.summary if k.startswith("contacts.")]
     views: dict[str, list[Row]] = {}
     for view in catalog.VIEWS:
         rows: list[Row] = []
         keys = catalog.VIEW_ROWS[view]
-        for key, name in catalog.expand(
+        for key, _ in catalog.expand(
             keys, s.channels, [g.name for g in s.staffing.groups], reasons
         ):
             m = catalog.lookup(key)
             assert m is not None  # every display key is in the catalog (tests/test_catalog.py)
+            label = names.metric(key)
             if key.startswith("contacts."):
-                label = f"  {name}"  # under the contacts row
-            else:
-                label = f"{name} {m.en}" if name else m.en
+                label = f"  {label}"  # under the contacts row
             rows.append((key, label, m.fmt))
-        views[catalog.VIEW_LABELS[view][0]] = rows
+        views[catalog.VIEW_LABELS[view][catalog.LANGS.index(lang)]] = rows
     return views
 
 
@@ -302,14 +330,14 @@ def view_tables(result: RunResult) -> list[Table]:
         else [("value", promo)]
     )
     suffix = (
-        " · promotion vs baseline, paired on common random numbers" if len(arms) > 1 else ""
+        _t(" · promotion vs baseline, paired on common random numbers") if len(arms) > 1 else ""
     ) + f" · {_ci_words(result.scenario.replications)}"
     tables = []
     for view, rows in _view_rows(result).items():
         table = Table(title=view + suffix)
-        table.add_column("metric")
+        table.add_column(_t("metric"))
         for name, _ in arms:
-            table.add_column(name, justify="right")
+            table.add_column(_t(name), justify="right")
         for key, label, kind in rows:
             if not any(key in stats for _, stats in arms):
                 continue
@@ -318,7 +346,7 @@ def view_tables(result: RunResult) -> list[Table]:
                 *(_fmt(stats.get(key), kind, name == "difference") for name, stats in arms),
             )
             if any(key not in stats for _, stats in arms):
-                table.caption = ABSENT
+                table.caption = _t(ABSENT)
         tables.append(table)
     return tables
 
@@ -335,18 +363,20 @@ def daily_effect_table(result: RunResult) -> Table | None:
         return None
     diffs = paired_daily(result.arms["promotion"], result.arms["baseline"])
     keys = [k for k in diffs if k.startswith("contacts.") and np.any(diffs[k] != 0)]
-    table = Table(
-        title="Extra contacts per day · promotion − baseline · "
-        + _ci_words(result.scenario.replications)
+    lang, names = _session.lang, Labels(_session.lang, result.scenario)
+    title = (
+        f"{_t('Extra contacts per day · promotion − baseline')} · "
+        f"{_ci_words(result.scenario.replications)}"
     )
-    table.add_column("day")
-    table.add_column("all", justify="right")
+    table = Table(title=title)
+    table.add_column(_t("day"))
+    table.add_column(names("channel", "all"), justify="right")
     for k in keys:
-        table.add_column(shown(k.removeprefix("contacts.")), justify="right")
+        table.add_column(shown(names("reason", k.removeprefix("contacts."))), justify="right")
     cal = result.scenario.calendar
     first_day = int(cal.warmup_seconds // 86400.0)
     for d in range(diffs["contacts"].shape[1]):
-        day = day_label(cal.start, first_day + d, short=True)
+        day = words.day(lang, day_label(cal.start, first_day + d, short=True))
         cells = [
             _fmt(describe(diffs[k][:, d]), catalog.fmt_of(k), diff=True)
             for k in ["contacts", *keys]
@@ -382,35 +412,49 @@ def net_split_table(result: RunResult) -> Table | None:
         if base is not None and effect is not None
         else [("value", promo)]
     )
+    lang = _session.lang
     rests = {
-        p.key: ", ".join(catalog.assumption_text(a.field, a.value, a.grade) for a in p.assumptions)
+        p.key: ", ".join(
+            catalog.assumption_text(a.field, a.value, a.grade, lang) for a in p.assumptions
+        )
         for p in modelled_parts(result.scenario.economics)
     }
-    rests["hard_net_yuan"] = "counted: orders, payroll, platform and bot charges, refunds"
+    rests["hard_net_yuan"] = _t("counted: orders, payroll, platform and bot charges, refunds")
     table = Table(
-        title="Net in two parts · hard money moves; modelled costs rest on assumptions "
-        "([X]: ours) · mean ± 95% CI"
+        title=_t(
+            "Net in two parts · hard money moves; modelled costs rest on assumptions "
+            "([X]: ours) · {ci}",
+            ci=_ci_words(result.scenario.replications),
+        )
     )
-    table.add_column("metric")
+    table.add_column(_t("metric"))
     for name, _ in arms:
-        table.add_column(name, justify="right")
-    table.add_column("rests on")
+        table.add_column(_t(name), justify="right")
+    table.add_column(_t("rests on"))
     for key in catalog.NET_SPLIT:
         m = catalog.CATALOG[key]
-        label = m.en if key in ("hard_net_yuan", "net_yuan") else f"− {m.en}"
+        text = m.label(lang)
+        label = text if key in ("hard_net_yuan", "net_yuan") else f"− {text}"
         if key == "modelled_cost_yuan":
-            label = f"= {m.en}"
+            label = f"= {text}"
         cells = [_fmt(stats.get(key), "yuan", name == "difference") for name, stats in arms]
         table.add_row(shown(label), *cells, rests.get(key, ""), end_section=key.startswith("mod"))
     stats = effect if effect is not None else promo
     parts = [stats.get(k) for k in ("net_yuan", "hard_net_yuan", "modelled_cost_yuan")]
     if all(p is not None for p in parts):
         net, hard, modelled = (_fmt({"mean": p["mean"], "n": p["n"]}, "yuan") for p in parts if p)
-        what = "the promotion's net impact" if effect is not None else "net"
-        table.caption = (
-            f"{catalog.capital(what)} {net} = hard money {hard} − modelled costs {modelled}, "
-            f"resting on {rests['bad_review_cost_yuan']}, {rests['churn_cost_yuan']} and the "
-            "agent time valued at the hourly cost."
+        what = catalog.capital(
+            catalog.label("net_impact_yuan" if effect is not None else "net_yuan", lang)
+        )
+        table.caption = _t(
+            "{what} {net} = hard money {hard} − modelled costs {modelled}, resting on "
+            "{reviews}, {churn} and the agent time valued at the hourly cost.",
+            what=what,
+            net=net,
+            hard=hard,
+            modelled=modelled,
+            reviews=rests["bad_review_cost_yuan"],
+            churn=rests["churn_cost_yuan"],
         )
     return table
 
@@ -439,24 +483,25 @@ def presale_daily_table(result: RunResult) -> Table | None:
         arms.append(("difference", paired_daily(reps, result.arms["baseline"])))
     else:
         arms[0] = ("value", arms[0][1])
-    title = "Pre-sale and bot per day"
+    lang = _session.lang
+    title = _t("Pre-sale and bot per day")
     if len(arms) > 1:
-        title += " · promotion vs baseline, paired on common random numbers"
+        title += _t(" · promotion vs baseline, paired on common random numbers")
     table = Table(title=f"{title} · {_ci_words(result.scenario.replications)}")
-    table.add_column("day")
-    table.add_column("arm")
+    table.add_column(_t("day"))
+    table.add_column(_t("arm"))
     for k in keys:
-        table.add_column(catalog.label(k), justify="right")
+        table.add_column(catalog.label(k, lang), justify="right")
     cal = result.scenario.calendar
     first_day = int(cal.warmup_seconds // 86400.0)
     for d in range(arms[0][1][keys[0]].shape[1]):
-        day = day_label(cal.start, first_day + d, short=True)
+        day = words.day(lang, day_label(cal.start, first_day + d, short=True))
         for i, (name, series) in enumerate(arms):
             cells = [
                 _fmt(_day_stat(series[k][:, d]), catalog.fmt_of(k), name == "difference")
                 for k in keys
             ]
-            table.add_row(day if i == 0 else "", name, *cells, end_section=i == len(arms) - 1)
+            table.add_row(day if i == 0 else "", _t(name), *cells, end_section=i == len(arms) - 1)
     return table
 
 
@@ -473,9 +518,13 @@ def scorecard_table(result: RunResult) -> Table | None:
     scores = [s for s in scorecard(result) if s.arm in ("promotion", "scenario")]
     if rules is None or not scores:
         return None
-    title = f"Platform KPIs · {shown(rules.title or rules.name)} (rules checked {rules.checked})"
+    title = _t(
+        "Platform KPIs · {platform} (rules checked {checked})",
+        platform=shown(rules.title or rules.name),
+        checked=rules.checked,
+    )
     table = Table(title=f"{title} · {_ci_words(result.scenario.replications)}")
-    table.add_column("day")
+    table.add_column(_t("day"))
     for kpi in rules.kpis.values():
         t = kpi.threshold
         op = {">=": "≥", "<=": "≤"}
@@ -488,7 +537,11 @@ def scorecard_table(result: RunResult) -> Table | None:
     for sc in scores:
         by_day.setdefault(sc.day, []).append(sc)
     for d, (day, row) in enumerate(by_day.items()):
-        label = "whole run" if day == ALL_DAYS else day_label(cal.start, first_day + d, short=True)
+        label = (
+            _t("whole run")
+            if day == ALL_DAYS
+            else words.day(_session.lang, day_label(cal.start, first_day + d, short=True))
+        )
         cells = []
         for sc in row:
             if not math.isfinite(sc.mean):
@@ -501,7 +554,7 @@ def scorecard_table(result: RunResult) -> Table | None:
             mark = _MARKS[sc.status]
             cells.append(Text(text + (f" {mark}" if mark else ""), style=_STYLES[sc.status]))
         table.add_row(label, *cells, end_section=day == ALL_DAYS)
-    table.caption = (
+    table.caption = _t(
         "✓ the CI meets the bar · ? it straddles it · ✗ it misses it; [X]: a bar that is our "
         "assumption (scorecard.csv has both arms and the sessions counted)"
     )
@@ -519,7 +572,9 @@ def breach_lines(result: RunResult) -> list[str]:
     found = run_breaches(result)
     if not found:
         return []
-    lines = [f"Hours missing a platform bar ({len(found)} span(s), means over replications):"]
+    lines = [
+        _t("Hours missing a platform bar ({n} span(s), means over replications):", n=len(found))
+    ]
     rules = result.scenario.platform
     assert rules is not None
     for b in found[:MAX_BREACHES]:
@@ -527,15 +582,24 @@ def breach_lines(result: RunResult) -> list[str]:
         t = rule.threshold
         assert t is not None
         op = {">=": "≥", "<=": "≤"}[t.op]
-        day = b.start.strftime("%m-%d %a")
+        day = words.day(_session.lang, b.start.strftime("%m-%d %a"))
         end = "24:00" if b.end.time() == dt.time() else b.end.strftime("%H:%M")
-        lines.append(
-            f"  {shown(rule.label)} {op} {_kpi_value(rule.measure, t.value)}: "
-            f"{day} {b.start:%H:%M}–{end}, {_kpi_value(rule.measure, b.value)} "
-            f"over {b.sessions:,.0f} sessions"
+        text = _t(
+            "{label} {op} {bar}: {day} {start}–{end}, {value} over {sessions} sessions",
+            label=shown(rule.label),
+            op=op,
+            bar=_kpi_value(rule.measure, t.value),
+            day=day,
+            start=f"{b.start:%H:%M}",
+            end=end,
+            value=_kpi_value(rule.measure, b.value),
+            sessions=f"{b.sessions:,.0f}",
         )
+        lines.append(f"  {text}")
     if len(found) > MAX_BREACHES:
-        lines.append(f"  … {len(found) - MAX_BREACHES} more (hourly.csv: platform.* series)")
+        lines.append(
+            _t("  … {n} more (hourly.csv: platform.* series)", n=len(found) - MAX_BREACHES)
+        )
     return lines
 
 
@@ -543,12 +607,22 @@ def _kpi_value(measure: str, x: float) -> str:
     return f"{x:.1%}" if measure == "answered_within" else f"{x:,.0f} s"
 
 
-LangOption = Annotated[str, typer.Option(help="Language of report.html: en or zh.")]
+LangOption = Annotated[
+    str,
+    typer.Option(
+        envvar=words.LANG_ENV,
+        help="Language of the console and report.html: en or zh (default: $PROMOSIM_LANG, "
+        "else en).",
+    ),
+]
 
 
 def _check_lang(lang: str) -> None:
+    if lang not in commands.LANGS and os.environ.get(words.LANG_ENV) == lang:
+        raise _bad_input(f"{words.LANG_ENV}: {lang!r} is not en or zh")
     with _bad_inputs():
         commands.check_lang(lang)
+    _session.lang = lang
 
 
 @app.command()
@@ -611,7 +685,7 @@ def run(
                 out.print(extra)
         for line in breach_lines(result):
             out.print(line, highlight=False)
-    out.print(f"run folder: {shown(target)}", highlight=False)
+    out.print(_t("run folder: {path}", path=shown(target)), highlight=False)
 
 
 def _options(workers: int | None, backend: str, address: str | None, yes: bool) -> commands.Options:
@@ -636,9 +710,10 @@ def report(
 
     Works on the folders of run, compare, sweep and staff.
     """
+    _check_lang(lang)
     with _bad_inputs():
         target = commands.report(run_dir, lang, out_file, images, force)
-    out.print(f"report: {shown(target)}", highlight=False)
+    out.print(_t("report: {path}", path=shown(target)), highlight=False)
 
 
 @app.command()
@@ -747,10 +822,14 @@ def compare(
     plan = result.plan
     if not quiet:
         table = Table(
-            title=f"Compare · {plan.replications} replications on common random numbers · "
-            f"{_ci_words(plan.replications)}; Δ to the first arm, * where its CI excludes 0"
+            title=_t(
+                "Compare · {n} replications on common random numbers · {ci}; Δ to "
+                "the first arm, * where its CI excludes 0",
+                n=plan.replications,
+                ci=_ci_words(plan.replications),
+            )
         )
-        table.add_column("metric")
+        table.add_column(_t("metric"))
         for i, arm in enumerate(result.arms):
             table.add_column(shown(arm), justify="right")
             if i:
@@ -763,9 +842,10 @@ def compare(
                 if i:
                     mark = " *" if cell.diff is not None and cell.diff["significant"] else ""
                     cells.append(_fmt(cell.diff, kind, diff=True) + mark)
-            table.add_row(shown(row.metric), *cells)
+            metric = row.metric if _session.lang == "en" else Labels("zh").metric(row.metric)
+            table.add_row(shown(metric), *cells)
         out.print(table)
-    out.print(f"comparison folder: {shown(target_dir)}", highlight=False)
+    out.print(_t("comparison folder: {path}", path=shown(target_dir)), highlight=False)
 
 
 @app.command()
@@ -830,7 +910,7 @@ def lab(
         target_dir = commands.write(folder, listener)
     if not quiet:
         out.print(lab_table(folder.result))
-    out.print(f"lab folder: {shown(target_dir)}", highlight=False)
+    out.print(_t("lab folder: {path}", path=shown(target_dir)), highlight=False)
 
 
 def lab_table(result: commands.Lab) -> Table:
@@ -838,12 +918,18 @@ def lab_table(result: commands.Lab) -> Table:
     from sim import lab as lablib
 
     c = result.comparison
+    lang = _session.lang
+    names = Labels(lang)
     table = Table(
-        title=f"Mechanic lab · {c.plan.replications} replications on common random numbers · "
-        f"ranked by net; {_ci_words(c.plan.replications)}, Δ to as-written (* its CI excludes 0)"
+        title=_t(
+            "Mechanic lab · {n} replications on common random numbers · ranked by net; "
+            "{ci}, Δ to as-written (* its CI excludes 0)",
+            n=c.plan.replications,
+            ci=_ci_words(c.plan.replications),
+        )
     )
     table.add_column("#", justify="right")
-    table.add_column("variant")
+    table.add_column(_t("variant"))
     shown_metrics = (
         "net_yuan",
         "contacts",
@@ -855,8 +941,8 @@ def lab_table(result: commands.Lab) -> Table:
     metrics = [m for m in shown_metrics if m in result.ranking[0].figures]
     own = {lablib.BREACH_DAYS: "KPI breach days", lablib.SHORT_HOURS: "short agent-hours"}
     for m in metrics:
-        table.add_column(own.get(m) or catalog.label(m), justify="right")
-    table.add_column("gap to next", justify="right")
+        table.add_column(_t(own[m]) if m in own else catalog.label(m, lang), justify="right")
+    table.add_column(_t("gap to next"), justify="right")
     for r in result.ranking:
         cells = []
         for m in metrics:
@@ -882,13 +968,21 @@ def lab_table(result: commands.Lab) -> Table:
             if math.isfinite(gap[1]):
                 gstat["ci95"] = [gap[1], gap[2]]
             gap_text = _fmt(gstat, "yuan", diff=True) + (" *" if gap[3] else "")
-        table.add_row(str(r.rank), shown(r.arm), *cells, gap_text, end_section=True)
-    legend = "; ".join(f"{shown(r.arm)}: {shown(r.variant.title)}" for r in result.ranking)
-    table.caption = (
-        f"{legend}. net: the promotion arm's net (the baseline is common to every variant); "
-        "short agent-hours: short of the targets by Erlang on each replication's load "
-        f"({', '.join(str(t) for t in result.targets)}); kpi_breach_days: days × platform "
-        "KPIs missing their bar; lab.csv has every figure"
+        table.add_row(
+            str(r.rank), shown(names("variant", r.arm)), *cells, gap_text, end_section=True
+        )
+    legend = "; ".join(
+        f"{shown(names('variant', r.arm))}: {shown(r.variant.title)}"
+        if lang == "en" or names("variant", r.arm) == r.arm
+        else shown(names("variant", r.arm))
+        for r in result.ranking
+    )
+    table.caption = _t(
+        "{legend}. net: the promotion arm's net (the baseline is common to every variant); short "
+        "agent-hours: short of the targets by Erlang on each replication's load ({targets}); "
+        "kpi_breach_days: days × platform KPIs missing their bar; lab.csv has every figure",
+        legend=legend,
+        targets=", ".join(str(t) for t in result.targets),
     )
     return table
 
@@ -947,7 +1041,10 @@ def sweep(
         out.print(sweep_table(folder.result.sweep, metric))
         if bars:
             out.print(tornado_table(bars, metric, folder.result.sweep))
-    out.print(f"sweep folder: {shown(target_dir)} ({n_points} points)", highlight=False)
+    out.print(
+        _t("sweep folder: {path} ({n} points)", path=shown(target_dir), n=n_points),
+        highlight=False,
+    )
 
 
 MAX_SWEEP_ROWS = 60
@@ -1067,7 +1164,7 @@ def _days_text(by_day: Mapping[str, float], most: int = 6) -> str:
 
     ranges = staffing.date_ranges(list(by_day))
     parts = [a[5:] if a == b else f"{a[5:]}–{b[5:]}" for a, b in ranges]
-    more = f" and {len(parts) - most} more ranges" if len(parts) > most else ""
+    more = _t(" and {n} more ranges", n=len(parts) - most) if len(parts) > most else ""
     return ", ".join(parts[:most]) + more
 
 
@@ -1075,45 +1172,72 @@ def _staff_answer(plan: staffing.StaffPlan) -> list[str]:
     """The answer first: per planned group what to add and what could go, never netted."""
     lines = []
     roster = plan.roster
+    names = Labels(_session.lang, plan.scenario)
     for g in plan.required:
         short = plan.by_day(plan.short_agents(g))
+        name = names("group", g)
         if short:
             agents, date, start, end = plan.peak_short(g)
-            line = (
-                f"{g}: add up to {agents} agents on {_days_text(short)} "
-                f"(the most on {date[5:]} {start}–{end}): {plan.short_agent_hours(g):,.0f} "
-                "agent-hours short"
+            line = _t(
+                "{g}: add up to {agents} agents on {days} (the most on {date} {start}–{end}): "
+                "{hours} agent-hours short",
+                g=name,
+                agents=agents,
+                days=_days_text(short),
+                date=date[5:],
+                start=start,
+                end=end,
+                hours=f"{plan.short_agent_hours(g):,.0f}",
             )
             if roster is not None:
                 mine = [b for b in roster.bookings if b.group == g]
                 cost: dict[str, float] = {}
                 for b in mine:
                     cost[b.source] = cost.get(b.source, 0.0) + b.cost_yuan
-                parts = ", ".join(f"{src} ¥{v:,.0f}" for src, v in sorted(cost.items()))
+                parts = ", ".join(
+                    f"{names('source', src)} ¥{v:,.0f}" for src, v in sorted(cost.items())
+                )
                 total = math.fsum(cost.values())
                 hours = math.fsum(b.agent_hours for b in mine)
-                line += f"; the roster books {hours:,.0f} agent-hours for ¥{total:,.0f}"
+                line += _t(
+                    "; the roster books {hours} agent-hours for ¥{cost}",
+                    hours=f"{hours:,.0f}",
+                    cost=f"{total:,.0f}",
+                )
                 line += f" ({parts})" if parts else ""
             else:
-                line += (
-                    f", about ¥{plan.short_cost_yuan(g):,.0f} at "
-                    f"¥{plan.hourly_cost_yuan[g]:,.1f} an hour"
+                line += _t(
+                    ", about ¥{cost} at ¥{rate} an hour",
+                    cost=f"{plan.short_cost_yuan(g):,.0f}",
+                    rate=f"{plan.hourly_cost_yuan[g]:,.1f}",
                 )
             lines.append(line)
             waiting, at = plan.peak_backlog(g)
             if waiting > 0:
                 lines.append(
-                    f"{g}: at {at} on {date[5:]} the desk opens on about {waiting:,.0f} messages "
-                    "written while it was closed: that is the peak; opening earlier that day "
-                    "would spread them"
+                    _t(
+                        "{g}: at {at} on {date} the desk opens on about {waiting} messages "
+                        "written while it was closed: that is the peak; opening earlier that "
+                        "day would spread them",
+                        g=name,
+                        at=at,
+                        date=date[5:],
+                        waiting=f"{waiting:,.0f}",
+                    )
                 )
         else:
-            lines.append(f"{g}: no shortfall: the schedule covers the plan in every interval")
+            lines.append(
+                _t("{g}: no shortfall: the schedule covers the plan in every interval", g=name)
+            )
         surplus = plan.by_day(plan.surplus_agents(g))
         if surplus:
             lines.append(
-                f"{g}: you could release {plan.surplus_agent_hours(g):,.0f} agent-hours on "
-                f"{_days_text(surplus)}"
+                _t(
+                    "{g}: you could release {hours} agent-hours on {days}",
+                    g=name,
+                    hours=f"{plan.surplus_agent_hours(g):,.0f}",
+                    days=_days_text(surplus),
+                )
             )
     return lines
 
@@ -1125,31 +1249,49 @@ def _roster_table(plan: staffing.StaffPlan, most: int = 20) -> Table | None:
     roster = plan.roster
     if roster is None or not roster.bookings:
         return None
-    table = Table(title=f"Extra shifts to book (¥{roster.cost_yuan:,.0f} in all; roster.csv)")
+    names = Labels(_session.lang, plan.scenario)
+    table = Table(
+        title=_t(
+            "Extra shifts to book (¥{cost} in all; roster.csv)", cost=f"{roster.cost_yuan:,.0f}"
+        )
+    )
     for col in ("group", "dates", "source", "shift", "agents"):
-        table.add_column(col, justify="right" if col == "agents" else "left")
+        # "agents" is a metric's key too: its zh text here is the agents booked
+        header = col if _session.lang == "en" else _t("agents booked" if col == "agents" else col)
+        table.add_column(header, justify="right" if col == "agents" else "left")
     rows = [(g, e) for g in plan.required for e in extra_shifts_block(roster, g)]
     for g, e in rows[:most]:
         first, last = str(e["first_day"])[5:], str(e["last_day"])[5:]
         dates = first if first == last else f"{first}–{last}"
         table.add_row(
-            shown(g), dates, shown(str(e["source"])), f"{e['start']}–{e['end']}", str(e["agents"])
+            shown(names("group", g)),
+            dates,
+            shown(names("source", str(e["source"]))),
+            f"{e['start']}–{e['end']}",
+            str(e["agents"]),
         )
     if len(rows) > most:
-        table.caption = f"and {len(rows) - most} more rows in schedule.yaml and roster.csv"
+        table.caption = _t("and {n} more rows in schedule.yaml and roster.csv", n=len(rows) - most)
     return table
 
 
 def _check_lines(check: staffing.FreshCheck, where: str) -> list[str]:
     def missed(t: str) -> str:
         n, left = check.missed[t], check.uncovered.get(t, 0)
-        return f"{n} miss significantly" + (
-            f" ({left} where the roster left agents short)" if left else ""
+        return _t("{n} miss significantly", n=n) + (
+            _t(" ({n} where the roster left agents short)", n=left) if left else ""
         )
 
     return [
-        f"  {t}: {check.met[t]}/{judged} {where} meet it, {check.within[t]} miss within the CI, "
-        f"{missed(t)}"
+        _t(
+            "  {t}: {met}/{judged} {where} meet it, {within} miss within the CI, {missed}",
+            t=t,
+            met=check.met[t],
+            judged=judged,
+            where=_t(where),
+            within=check.within[t],
+            missed=missed(t),
+        )
         for t, judged in check.judged.items()
     ]
 
@@ -1157,9 +1299,10 @@ def _check_lines(check: staffing.FreshCheck, where: str) -> list[str]:
 def _paste_line(blocks: Mapping[str, Mapping[str, Any]]) -> str:
     """Where the blocks to paste are: schedule.yaml (a horizon's plan is no console read)."""
     shifts = sum(len(b.get("extra_shifts") or ()) for b in blocks.values())
-    return (
-        f"to paste, in schedule.yaml: per group its extra_shifts ({shifts:,} entries in all) "
-        "beside its schedule, or the plan as an intervals schedule instead of it"
+    return _t(
+        "to paste, in schedule.yaml: per group its extra_shifts ({n} entries in all) beside its "
+        "schedule, or the plan as an intervals schedule instead of it",
+        n=f"{shifts:,}",
     )
 
 
@@ -1168,31 +1311,40 @@ def _fresh_lines(plan: staffing.StaffPlan) -> list[str]:
     f = plan.fresh
     where = "intervals" if plan.per_interval else "run"
     lines = [
-        f"fresh-seed check of the plan ({f.replications} replications, {f.rounds} round"
-        f"{'s' if f.rounds > 1 else ''}, {f.confidence:.0%} intervals):",
+        _t(
+            "fresh-seed check of the plan ({n} replications, {rounds}, {level} intervals):",
+            n=f.replications,
+            rounds=words.plural(_session.lang, "{n} round", f.rounds),
+            level=f"{f.confidence:.0%}",
+        ),
         *_check_lines(f, where),
     ]
     roster, check = plan.roster, plan.roster_check
     if roster is not None and check is not None:
         lines.append(
-            f"the rota with the roster booked, on fresh seeds ({check.replications} replications):"
+            _t(
+                "the rota with the roster booked, on fresh seeds ({n} replications):",
+                n=check.replications,
+            )
         )
         lines += _check_lines(check, where)
         if not roster.covered:
             left = sum(float(u.sum()) for u in roster.uncovered.values())
             hours = left * plan.interval_seconds / 3600
             lines.append(
-                f"the roster leaves {hours:,.0f} agent-hours uncovered: no source reaches them "
-                "(lead days, caps); see staffing.json"
+                _t(
+                    "the roster leaves {hours} agent-hours uncovered: no source reaches them "
+                    "(lead days, caps); see staffing.json",
+                    hours=f"{hours:,.0f}",
+                )
             )
+    n = plan.simulations
     if plan.met:
-        lines.append(f"targets met after {plan.simulations} simulations")
+        lines.append(_t("targets met after {n} simulations", n=n))
     elif not f.passed:
-        lines.append(f"targets NOT met on fresh seeds after {plan.simulations} simulations")
+        lines.append(_t("targets NOT met on fresh seeds after {n} simulations", n=n))
     else:
-        lines.append(
-            f"targets NOT met (iteration cap reached) after {plan.simulations} simulations"
-        )
+        lines.append(_t("targets NOT met (iteration cap reached) after {n} simulations", n=n))
     return lines
 
 
@@ -1269,12 +1421,15 @@ def staff(
     if not quiet:
         for line in _staff_answer(plan):
             out.print(shown(line), highlight=False)
-        table = Table(title=f"Staffing for {', '.join(shown(t) for t in targets)}")
+        table = Table(
+            title=_t("Staffing for {targets}", targets=", ".join(shown(t) for t in targets))
+        )
         for col in ("group", "plan agent-hours", "scheduled", "short", "surplus", "short at ¥/h"):
-            table.add_column(col, justify="left" if col == "group" else "right")
+            table.add_column(_t(col), justify="left" if col == "group" else "right")
+        names = Labels(_session.lang, plan.scenario)
         for g in plan.required:
             table.add_row(
-                shown(g),
+                shown(names("group", g)),
                 f"{plan.required_agent_hours(g):,.0f}",
                 f"{plan.scheduled_agent_hours(g):,.0f}",
                 f"{plan.short_agent_hours(g):,.0f}",
@@ -1288,7 +1443,7 @@ def staff(
         for line in _fresh_lines(plan):
             out.print(shown(line), highlight=False)
         out.print(_paste_line(blocks), highlight=False)
-    out.print(f"staffing folder: {shown(target_dir)}", highlight=False)
+    out.print(_t("staffing folder: {path}", path=shown(target_dir)), highlight=False)
 
 
 # --------------------------------------------------------------------------- review

@@ -39,6 +39,11 @@ Written for pydantic's and JSON Schema's regex engines, where ``$`` is the end o
 in Python match them with :func:`re.fullmatch` only (Python's ``$`` also matches before a
 trailing newline, so ``re.match(NAME, "phone\\n")`` would pass)."""
 
+MAX_LABEL = 40
+"""Longest ``label:`` (characters): a column header or a legend entry, not a sentence."""
+Label = Annotated[str, Field(max_length=MAX_LABEL)]
+"""What people read for a name (any language; names stay identifiers): :mod:`sim.labels`."""
+
 
 class Model(BaseModel):
     """Base of every scenario model: frozen, unknown keys forbidden."""
@@ -437,6 +442,9 @@ class Channel(Model):
     """An internal queue no customer writes to (a team lead's call-back queue): left out of
     the ``all.`` metrics, reported on its own. Null: internal if it is the journey's
     ``escalation_channel``."""
+    label: Label = ""
+    """What the console and reports show for the channel (empty: a built-in label or the
+    name)."""
 
     unset_omitted: ClassVar[frozenset[str]] = frozenset(
         {
@@ -447,6 +455,7 @@ class Channel(Model):
             "kpi_hours",
             "bot",
             "internal",
+            "label",
         }
     )
 
@@ -546,8 +555,10 @@ class Group(Model):
     schedule: Schedule
     extra_shifts: list[ExtraShift] = []
     """Extra agents booked on top of the schedule (``promosim staff`` writes them)."""
+    label: Label = ""
+    """What the console and reports show for the group (empty: a built-in label or the name)."""
 
-    unset_omitted: ClassVar[frozenset[str]] = frozenset({"extra_shifts"})
+    unset_omitted: ClassVar[frozenset[str]] = frozenset({"extra_shifts", "label"})
 
 
 class Staffing(Model):
@@ -1122,9 +1133,12 @@ class ContactReason(Model):
     """Overrides the journey's ``redial_probability`` (money at stake: 0.8 [X])."""
     activity_profile: ActivityProfile | None = None
     """Overrides ``customers.activity_profile`` for this reason's lags."""
+    label: Label = ""
+    """What the console and reports show for the reason (empty: a built-in label or the
+    name)."""
 
     unset_omitted: ClassVar[frozenset[str]] = frozenset(
-        {"activity_profile", "only_if_unshipped", "refund_route"}
+        {"activity_profile", "only_if_unshipped", "refund_route", "label"}
     )
 
     @field_validator("activity_profile")
@@ -1483,9 +1497,12 @@ class PromotionBase(Model):
     """The campaign's 直播 (docs/model.md#live-streams)."""
     presale_shipping: PresaleShipping | None = None
     """预售 orders that ship only after the balance payment (docs/model.md#presale-shipping)."""
+    label: Label = ""
+    """What the console and reports show for the mechanic (empty: a built-in label of its
+    ``kind``)."""
 
     unset_omitted: ClassVar[frozenset[str]] = frozenset(
-        {"moments", "live_streams", "presale_shipping"}
+        {"moments", "live_streams", "presale_shipping", "label"}
     )
 
     @field_validator("start", "end", "peak_day")
@@ -1633,7 +1650,9 @@ class FlashSale(PromotionBase):
 class PriceProtection(PromotionBase):
     """价保: the price drops at ``price_drop_at``; buyers in the claim window claim the gap."""
 
-    unset_omitted: ClassVar[frozenset[str]] = frozenset({"claim_anchor", "self_service_share"})
+    unset_omitted: ClassVar[frozenset[str]] = frozenset(
+        {"claim_anchor", "self_service_share", "label"}
+    )
 
     kind: Literal["price_protection"]
     price_drop_at: dt.datetime
@@ -1866,6 +1885,9 @@ class Scenario(Model):
     validation (:mod:`sim.migrations`), so a model only ever sees the current one."""
     name: str = Field("scenario", pattern=SLUG)
     title: str = ""
+    label: Label = ""
+    """A short name people read (any language), where the title is too long (empty: the
+    title)."""
     version: str = ""
     description: str = ""
     calendar: Calendar = Calendar()
@@ -1887,7 +1909,7 @@ class Scenario(Model):
     platform: PlatformRules | None = None
     """The platform's service rules its KPI scorecard is judged by (null: none)."""
 
-    unset_omitted: ClassVar[frozenset[str]] = frozenset({"presale", "platform"})
+    unset_omitted: ClassVar[frozenset[str]] = frozenset({"presale", "platform", "label"})
 
     @field_validator("channels")
     @classmethod
@@ -1897,7 +1919,9 @@ class Scenario(Model):
         if bad:
             raise ValueError(
                 "channel names must be lower-case identifiers other than 'all', 'group', "
-                f"'contacts' and 'platform' (metric prefixes): {', '.join(_q(k) for k in bad)}"
+                f"'contacts' and 'platform' (metric prefixes): {', '.join(_q(k) for k in bad)}; "
+                "keep the name a slug (phone, chat) and put the words people read (any "
+                "language) in the channel's label:"
             )
         return v
 

@@ -55,7 +55,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from sim import migrations
-from sim.config import NAME, PathErrors, PlatformRules, Scenario
+from sim.config import NAME, SLUG, PathErrors, PlatformRules, Scenario
 from sim.files import UnreadableFile, read_bounded
 from sim.text import shown as _printable  # the one escaping rule for shown text
 
@@ -1364,6 +1364,8 @@ def _validation_problems(
                 add((*path, disc), f"required field missing: which {disc}, {expected}")
         elif kind in ("model_type", "model_attributes_type", "dict_type"):
             add(path, "should be a mapping of fields (name: value)" + _got(err.get("input")))
+        elif kind == "string_pattern_mismatch" and ctx.get("pattern") in (NAME, SLUG):
+            add(path, _not_a_name(err.get("input"), path, ctx.get("pattern") == SLUG))
         else:
             message = str(err["msg"])
             for prefix in ("Value error, ", "Assertion failed, "):
@@ -1372,6 +1374,21 @@ def _validation_problems(
                 message += _got(err.get("input"))
             add(path, message)
     return problems
+
+
+def _not_a_name(value: Any, path: FieldPath, slug: bool) -> str:
+    """Why a name was refused, and where the words people read go instead (``label:``)."""
+    form = (
+        "lower-case letters, digits and hyphens (second-item-1-yuan)"
+        if slug
+        else "a lower-case letter, then lower-case letters, digits and _ (price_difference)"
+    )
+    where = "title: or label:" if slug and len(path) == 1 else "label:"
+    return (
+        f"{_short(value)} is not a name: names are identifiers, {form}, as metric keys and "
+        f"files use them; keep the name a slug and put the words people read (any language) "
+        f"in {where} beside it"
+    )
 
 
 def _locate(path: FieldPath, smap: dict[FieldPath, _Loc]) -> _Loc:

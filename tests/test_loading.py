@@ -226,7 +226,7 @@ def test_three_problems_at_once() -> None:
     text = Path(path).read_text(encoding="utf-8")
     found = problems(path)
     assert len(found) == 3, "\n".join(map(str, found))
-    assert_at(found[0], path, line_of(text, "name:"), "name", "pattern")
+    assert_at(found[0], path, line_of(text, "name:"), "name", "not a name")
     assert_at(found[1], path, line_of(text, "replication:"), "replication", "unknown")
     assert_at(
         found[2],

@@ -525,7 +525,8 @@ def test_the_staff_report_draws_the_roster_by_source_and_its_bill(
         f'<td class="num">3</td><td class="num">{over_h:,.1f}</td>'
         f'<td class="num">¥{over_cost:,.2f}</td>'
     ) in rest
-    assert "<td>&lt;b&gt;vendor&lt;/b&gt;</td><td>chat</td>" in rest
+    chat = {"en": "chat", "zh": "在线客服组"}[lang]  # the group's built-in label
+    assert f"<td>&lt;b&gt;vendor&lt;/b&gt;</td><td>{chat}</td>" in rest
     # the card: the roster's cost (staffing.json has none here: roster.csv's sum)
     assert f"{t['roster_cost']} · {t['total']}" in _titles(page)
     assert f"¥{total_cost:,.0f}" in rest

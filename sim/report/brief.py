@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from sim import catalog
+from sim.labels import Labels
 from sim.report.data import (
     ComparisonData,
     ReportError,
@@ -140,10 +141,12 @@ TEXTS: dict[str, dict[str, str]] = {
 
 
 class _T:
-    def __init__(self, lang: str) -> None:
+    def __init__(self, lang: str, scenario: Mapping[str, Any] | None = None) -> None:
         if lang not in catalog.LANGS:
             raise ReportError(f"language {lang!r} is not one of {', '.join(catalog.LANGS)}")
         self.lang = lang
+        self.names = Labels(lang, scenario)
+        """What a reason, channel, group, mechanic or variant is called (its label)."""
 
     def __call__(self, key: str, **fields: object) -> str:
         text = TEXTS[key][self.lang]
@@ -277,13 +280,11 @@ def _signed_ci(stat: Mapping[str, Any] | None, kind: str, lang: str, *, br: bool
     return _ci(stat, kind, lang, diff=True, br=br)
 
 
-def _label(key: str, lang: str) -> str:
+def _label(key: str, lang: str, names: Labels | None = None) -> str:
     m = catalog.lookup(key)
     head = key.split(".", 1)
     if head[0] == "contacts" and len(head) == 2:
-        return f"· {head[1]}"
-    if head[0] == "all" and m is not None:
-        return catalog.capital(m.label(lang))
+        return f"· {names('reason', head[1]) if names else head[1]}"
     return catalog.capital(m.label(lang)) if m is not None else key
 
 
@@ -313,7 +314,7 @@ def _views(run: RunData, t: _T) -> str:
         for key in _view_keys(run, view):
             kind = catalog.fmt_of(key)
             value = _ci(run.stat("metrics", key), kind, t.lang, br=True)
-            cells = f"<td>{_e(_label(key, t.lang))}</td><td class=n>{value}</td>"
+            cells = f"<td>{_e(_label(key, t.lang, t.names))}</td><td class=n>{value}</td>"
             if run.promo:
                 effect = _signed_ci(run.stat("effect", key), kind, t.lang, br=True)
                 cells += f"<td class=n>{effect}</td>"
@@ -450,7 +451,7 @@ def _alternatives(comparison: ComparisonData | None, t: _T) -> str:
                 if lo is not None and hi is not None:
                     stat["ci95"] = [lo, hi]
             cells.append(f"<td class=n>{_ci(stat, catalog.fmt_of(k), t.lang)}</td>")
-        rows.append(f"<tr><td>{_e(arm)}</td>{''.join(cells)}</tr>")
+        rows.append(f"<tr><td>{_e(t.names('variant', arm))}</td>{''.join(cells)}</tr>")
     return (
         f"<h2>{_e(t('alternatives'))}</h2><table><tr><th>{_e(t('arm'))}</th>{head}</tr>"
         f"{''.join(rows)}</table>"
@@ -506,8 +507,8 @@ def build_brief(
     Raises:
         ReportError: A folder is missing, or does not hold what the brief needs.
     """
-    t = _T(lang)
     run = read_brief_run(folder)
+    t = _T(lang, run.scenario)
     staff = read_json(staff_folder, "staffing.json", "staff") if staff_folder else None
     if staff is not None and staff.get("config_hash") != run.summary.get("config_hash"):
         raise ReportError(
@@ -518,11 +519,11 @@ def build_brief(
     scenario = run.scenario or {}
     promotion = scenario.get("promotion") or {}
     cal = scenario.get("calendar") or {}
-    title = str(run.summary.get("title") or run.summary.get("name") or folder.name)
+    title = str(run.summary.get("title") or t.names("scenario", str(run.summary.get("name"))))
     if run.promo:
         question = t(
             "question_promo",
-            promotion=str(promotion.get("kind", "")),
+            promotion=t.names("mechanic", str(promotion.get("kind", ""))),
             start=str(promotion.get("start", ""))[:10],
             end=str(promotion.get("end", ""))[:10],
         )

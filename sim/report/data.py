@@ -452,6 +452,14 @@ class StaffingData:
             text = read_file(folder, "roster.csv", "staffing")
             rows = read_csv(text, "roster.csv", ROSTER_COLUMNS)
             self.roster = [_booked(r, n) for n, r in enumerate(rows, start=2)]
+        self.scenario: dict[str, Any] | None = None
+        """scenario.resolved.yaml (its ``label:`` fields name the groups); None without it."""
+        if os.path.lexists(folder / "scenario.resolved.yaml"):
+            text = read_file(folder, "scenario.resolved.yaml", "staffing")
+            try:
+                self.scenario = load_data_text(text, "scenario.resolved.yaml")
+            except ScenarioError as e:
+                raise ReportError(f"{folder}: {e}") from None
 
 
 KPI_MEASURES = ("answered_within", "mean_response")

@@ -7,7 +7,11 @@ notes, axis titles, arm names.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from sim import catalog
+from sim.labels import Kind, Labels
 from sim.report.data import ReportError
 
 LANGS = catalog.LANGS
@@ -238,7 +242,7 @@ LABELS: dict[str, dict[str, str]] = {
     "glossary_definition": {"en": "Definition", "zh": "定义"},
     "glossary_note": {
         "en": "Definitions as the run folder's summary.json gives them.",
-        "zh": "定义取自运行目录中的 summary.json（英文原文）。",
+        "zh": "各指标的定义（运行目录中 summary.json 以英文记录同样的定义）。",
     },
     "not_available": {"en": "Not in this run.", "zh": "本次运行无此数据。"},
     "absent_card": {
@@ -469,11 +473,21 @@ METRIC_TEXTS: dict[str, dict[str, str]] = {
 class Text:
     """Translates label keys into one language and records which keys were used."""
 
-    def __init__(self, lang: str) -> None:
+    def __init__(self, lang: str, scenario: Mapping[str, Any] | None = None) -> None:
         if lang not in LANGS:
             raise ReportError(f"language {lang!r} is not one of {', '.join(LANGS)}")
         self.lang = lang
         self.used: set[str] = set()
+        self.names = Labels(lang, scenario)
+        """What a reason, channel or group is shown as (:func:`sim.labels.label`)."""
+
+    def name(self, kind: Kind, name: str) -> str:
+        """The label of a reason, channel, group, … (the scenario's ``label:`` first)."""
+        return self.names(kind, name)
+
+    def metric(self, key: str) -> str:
+        """A summary key's words, its channel, group or reason by label (as a title)."""
+        return catalog.capital(self.names.metric(key))
 
     def __call__(self, key: str, **fields: object) -> str:
         """The text of a :data:`LABELS` key or a catalog key (:data:`METRIC_TEXTS`)."""

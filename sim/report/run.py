@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 from sim import catalog
 from sim.config import Economics
 from sim.economics import modelled_parts
+from sim.labels import Labels
 from sim.report import kpis
 from sim.report.data import RunData, num, read_run
 from sim.report.figures import (
@@ -153,7 +154,7 @@ def _channel_table(run: RunData, t: Text) -> str:
     Mean and 95% CI per channel and for all; a row no channel has is left out.
     """
     channels = [*run.channels, "all"] if len(run.channels) > 1 else list(run.channels)
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in channels)
+    head = "".join(f"<th>{html.escape(t.name('channel', c))}</th>" for c in channels)
     rows = []
     for key in catalog.CHANNEL_TABLE:
         m = catalog.CATALOG[key]
@@ -197,7 +198,8 @@ def _contacts_figure(run: RunData, t: Text) -> Fig | None:
     stack_arm = "baseline" if run.promo else "scenario"
     for i, reason in enumerate(reasons):
         color = PALETTE[i % len(PALETTE)]
-        name = reason if not run.promo else f"{reason} · {t('arm_baseline')}"
+        label = t.name("reason", reason)
+        name = label if not run.promo else f"{label} · {t('arm_baseline')}"
         data.append(
             {
                 "type": "bar",
@@ -218,7 +220,7 @@ def _contacts_figure(run: RunData, t: Text) -> Fig | None:
                     "type": "bar",
                     "x": days,
                     "y": y,
-                    "name": f"{reason} · {t('promo_caused')}",
+                    "name": f"{t.name('reason', reason)} · {t('promo_caused')}",
                     "legendgroup": reason,
                     "marker": {
                         "color": PALETTE[i % len(PALETTE)],
@@ -485,8 +487,8 @@ def _interval_figure(
     def title(c: str) -> str:
         s = thresholds[c]
         if metric == "service_level" and isinstance(s, int | float):
-            return f"{c} · {t('sl_threshold', s=f'{s:g}')}"
-        return c
+            return f"{t.name('channel', c)} · {t('sl_threshold', s=f'{s:g}')}"
+        return t.name("channel", c)
 
     fig = subplots(
         len(channels),
@@ -584,7 +586,7 @@ def _occupancy_figure(run: RunData, t: Text) -> Fig | None:
     fig = subplots(
         1,
         len(groups),
-        titles=[f"{t('group')} {g.removeprefix('group.')}" for g in groups],
+        titles=[f"{t('group')} {t.name('group', g.removeprefix('group.'))}" for g in groups],
         shared_y=True,
         h_spacing=0.03,
     )
@@ -988,11 +990,21 @@ def _csat_figure(run: RunData, t: Text) -> Fig | None:
 
 
 def _glossary(run: RunData, t: Text) -> str:
+    """The folder's glossary: in English as summary.json has it, in Chinese by label."""
     glossary = run.summary.get("glossary") or {}
-    rows = "".join(
-        f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>"
-        for k, v in glossary.items()
-    )
+    if t.lang == "zh":
+        pairs = [
+            (
+                catalog.label(str(k), "zh"),
+                catalog.ALL_CHANNELS_DEFINITION_ZH
+                if k == catalog.ALL_CHANNELS
+                else catalog.DEFINITIONS_ZH.get(str(k), str(v)),
+            )
+            for k, v in glossary.items()
+        ]
+    else:
+        pairs = [(str(k), str(v)) for k, v in glossary.items()]
+    rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in pairs)
     return (
         f'<p class="note">{html.escape(t("glossary_note"))}</p>'
         '<table class="glossary"><thead><tr>'
@@ -1143,6 +1155,7 @@ def _build(
     """
     t = Text(lang)
     run = RunData(files)
+    t.names = Labels(lang, run.scenario)
     if owned and isinstance(files, dict):
         files.clear()
     heading, meta, notes, body = _render(run, t, figures)

@@ -14,6 +14,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from sim import catalog
+from sim.labels import Labels
 from sim.report.data import Booked, ReportError, StaffingData, num
 from sim.report.figures import PALETTE, axis_format, band_trace, clip, layout
 from sim.report.labels import Text
@@ -237,7 +238,7 @@ def _staff_cards(s: StaffingData, t: Text) -> str:
         if not isinstance(total, int | float) or not isinstance(per_group, dict):
             continue
         extra = " · ".join(
-            f"{t('group')} {g} {fmt(float(v), kind)}"
+            f"{t('group')} {t.name('group', str(g))} {fmt(float(v), kind)}"
             for g, v in per_group.items()
             if isinstance(v, int | float)
         )
@@ -263,7 +264,7 @@ def _staff_agents_figure(s: StaffingData, t: Text) -> go.Figure | None:
         cols=1,
         shared_xaxes=True,
         vertical_spacing=0.08 if len(s.groups) > 1 else 0.0,
-        subplot_titles=[f"{t('group')} {plotly_text(g)}" for g in s.groups],
+        subplot_titles=[f"{t('group')} {plotly_text(t.name('group', g))}" for g in s.groups],
     )
     for row, g in enumerate(s.groups, start=1):
         rows = [r for r in s.rows if r["group"] == g]
@@ -398,7 +399,7 @@ def _heatmap_figure(s: StaffingData, t: Text) -> go.Figure | None:
     total = sum(heights) + gap * (len(heights) - 1)
     titles = []
     for g in grids:
-        name = f"{t('group')} {plotly_text(g)}"
+        name = f"{t('group')} {plotly_text(t.name('group', g))}"
         titles += [f"{name} · {t('heat_short')}", f"{name} · {t('heat_surplus')}"]
     fig = make_subplots(
         rows=len(grids),
@@ -574,7 +575,7 @@ def _roster_figure(s: StaffingData, t: Text) -> go.Figure | None:
     for g in groups:
         for source in sources:
             ends: list[dt.datetime] = []
-            name = f"{plotly_text(g)} · {plotly_text(_source_name(source, t))}"
+            name = f"{plotly_text(t.name('group', g))} · {plotly_text(_source_name(source, t))}"
             for i, b in enumerate(drawn):
                 if b.group != g or b.source != source:
                     continue
@@ -605,7 +606,7 @@ def _roster_figure(s: StaffingData, t: Text) -> go.Figure | None:
                 name=plotly_text(_source_name(source, t)),
                 customdata=[
                     [
-                        plotly_text(b.group),
+                        plotly_text(t.name("group", b.group)),
                         plotly_text(_source_name(source, t)),
                         b.date,
                         _clock_text(b),
@@ -677,7 +678,7 @@ def _bill_html(s: StaffingData, t: Text) -> str:
     for n, b in enumerate(lines):
         last = n == len(lines) - 1
         source = t("total") if last else _source_name(b.source, t)
-        group = "" if last else b.group if b.group is not None else t("all_groups")
+        group = "" if last else t.name("group", b.group) if b.group is not None else t("all_groups")
         rate = b.cost_yuan / b.agent_hours if b.agent_hours > 0 else None
         cells = [
             f"<td>{html.escape(source)}</td><td>{html.escape(group)}</td>",
@@ -732,7 +733,7 @@ def _bill_figure(s: StaffingData, t: Text) -> go.Figure | None:
     fig = go.Figure()
     for k, g in enumerate(groups):
         mine = {b.source: b for b in lines if b.group == g}
-        group = f"{t('group')} {plotly_text(str(g))}"
+        group = f"{t('group')} {plotly_text(t.name('group', str(g)))}"
         fig.add_trace(
             go.Bar(
                 x=names,
@@ -784,6 +785,7 @@ def build_with_labels(
     """The staffing page and the label keys it used."""
     t = Text(lang)
     s = StaffingData(folder)
+    t.names = Labels(lang, s.scenario)
     plot = Plots(t, figures)
     targets_note = note_html(t("targets_note", level=_level(s))) if _has_band(s) else ""
     body = [
