@@ -20,15 +20,27 @@ What is timed:
 
 Each side runs ``repeats`` times, alternately, and the fastest run counts (the least
 disturbed by other work on a shared machine).
+
+:func:`whole` times the commands as users run them, each in a child process (interpreter
+start, imports and all): ``promosim run`` of the scenario written as a YAML file (one
+replication, one worker: demand, engine, metrics, every file of the run folder, the
+report) against :mod:`benchmarks.naive_simpy` run as a script on the same horizon.
 """
 
 from __future__ import annotations
 
+import json
 import math
+import subprocess
+import sys
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
+import yaml
 from numpy.typing import NDArray
 
 from benchmarks import naive_simpy
@@ -51,40 +63,47 @@ LEVEL = 0.99
 METRICS = ("abandon_rate", "asa_seconds", "service_level")
 
 
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def spec(contacts: int, seed: int = 20261122) -> dict[str, Any]:
+    """The promosim scenario as a file holds it.
+
+    Its horizon (whole 30-minute intervals) holds ``contacts`` on average.
+    """
+    intervals = max(8, round(contacts / RATE_PER_HOUR * 2))
+    return {
+        "name": "bench-erlang-a",
+        "calendar": {
+            "days": intervals / 48,
+            "warmup_hours": WARMUP_HOURS,
+            "interval_minutes": 30,
+        },
+        "seed": seed,
+        "replications": 1,
+        "arrivals": [{"kind": "poisson", "channel": "phone", "contacts_per_hour": RATE_PER_HOUR}],
+        "channels": {
+            "phone": {
+                "handle_time_seconds": {"dist": "exponential", "mean": HANDLE},
+                "patience_seconds": {"dist": "exponential", "mean": PATIENCE},
+                "service_level_seconds": THRESHOLD,
+            }
+        },
+        "staffing": {
+            "groups": [
+                {
+                    "name": "agents",
+                    "channels": ["phone"],
+                    "schedule": {"kind": "constant", "agents": AGENTS},
+                }
+            ]
+        },
+    }
+
+
 def scenario(contacts: int, seed: int = 20261122) -> Scenario:
     """The promosim scenario: the horizon (whole 30-minute intervals) holds ``contacts``."""
-    intervals = max(8, round(contacts / RATE_PER_HOUR * 2))
-    return Scenario.model_validate(
-        {
-            "name": "bench-erlang-a",
-            "calendar": {
-                "days": intervals / 48,
-                "warmup_hours": WARMUP_HOURS,
-                "interval_minutes": 30,
-            },
-            "seed": seed,
-            "replications": 1,
-            "arrivals": [
-                {"kind": "poisson", "channel": "phone", "contacts_per_hour": RATE_PER_HOUR}
-            ],
-            "channels": {
-                "phone": {
-                    "handle_time_seconds": {"dist": "exponential", "mean": HANDLE},
-                    "patience_seconds": {"dist": "exponential", "mean": PATIENCE},
-                    "service_level_seconds": THRESHOLD,
-                }
-            },
-            "staffing": {
-                "groups": [
-                    {
-                        "name": "agents",
-                        "channels": ["phone"],
-                        "schedule": {"kind": "constant", "agents": AGENTS},
-                    }
-                ]
-            },
-        }
-    )
+    return Scenario.model_validate(spec(contacts, seed))
 
 
 @dataclass(frozen=True)
@@ -247,4 +266,91 @@ def run(contacts: int, repeats: int = 2, seed: int = 20261122) -> Result:
         reference=reference,
         exact={m: float(getattr(exact, m)) for m in METRICS},
         same_inputs_identical=_same_inputs(s, inputs, out, horizon),
+    )
+
+
+@dataclass(frozen=True)
+class Whole:
+    """The whole commands, each in a child process.
+
+    Timings (fastest run, wall seconds), and the run's answers beside its contacts' batch
+    means and the exact figures.
+    """
+
+    contacts: int
+    reference_contacts: int
+    promosim_seconds: float
+    reference_seconds: float
+    figures: dict[str, float]
+    """The run's own figures (``summary.json``, one replication)."""
+    promosim: dict[str, Estimate]
+    """Batch means of the same contacts (the same scenario and seed, in this process)."""
+    exact: dict[str, float]
+    repeats: int
+
+    @property
+    def ratio(self) -> float:
+        """Reference time per contact ÷ promosim time per contact (whole commands)."""
+        return (self.reference_seconds / self.reference_contacts) / (
+            self.promosim_seconds / self.contacts
+        )
+
+    def holds(self, metric: str) -> bool:
+        """The run's figure and the exact one both lie in its contacts' 99% CI."""
+        e = self.promosim[metric]
+        return all(abs(x - e.mean) <= e.half for x in (self.figures[metric], self.exact[metric]))
+
+    @property
+    def answers_agree(self) -> bool:
+        """Every metric :meth:`holds`."""
+        return all(self.holds(m) for m in METRICS)
+
+
+def _child(argv: list[str]) -> float:
+    """Wall seconds of a child process running ``argv`` (which must succeed)."""
+    t0 = time.perf_counter()
+    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - t0
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed:\n{done.stderr}")
+    return seconds
+
+
+def whole(contacts: int, repeats: int = 2, seed: int = 20261122) -> Whole:
+    """Time ``promosim run`` and the naive script, alternately, ``repeats`` times each."""
+    s = scenario(contacts, seed)
+    horizon = s.calendar.horizon_seconds
+    rate = RATE_PER_HOUR / 3600.0
+    n_ref = round(horizon * rate * 1.01) + 1000
+    best_p = best_r = math.inf
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "erlang_a.yaml"
+        path.write_text(yaml.safe_dump(spec(contacts, seed), sort_keys=False), encoding="utf-8")
+        for k in range(repeats):
+            out = Path(tmp) / f"run{k}"
+            run = [sys.executable, "-m", "sim", "run", str(path), "--replications", "1"]
+            run += ["--workers", "1", "--out", str(out), "--quiet"]
+            best_p = min(best_p, _child(run))
+            ref = [sys.executable, "-m", "benchmarks.naive_simpy", "--contacts", str(n_ref)]
+            ref += ["--seed", str(seed), "--horizon", repr(horizon)]
+            best_r = min(best_r, _child(ref))
+        summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    figures = {m: float(summary["metrics"][f"all.{m}"]["mean"]) for m in METRICS}
+    streams = Streams(s.seed, 0)
+    demand = generate(s, streams)
+    result = simulate_center(s, demand.contacts, streams.issues)
+    estimates = batch_means(
+        demand.contacts.arrival_seconds, result.answer_seconds, result.outcome == ABANDONED, horizon
+    )
+    inputs = naive_simpy.draw(n_ref, rate, HANDLE, PATIENCE, seed)
+    exact = erlang_a(RATE_PER_HOUR, HANDLE, PATIENCE, AGENTS, THRESHOLD)
+    return Whole(
+        contacts=len(demand.contacts),
+        reference_contacts=int(np.count_nonzero(inputs.arrival < horizon)),
+        promosim_seconds=best_p,
+        reference_seconds=best_r,
+        figures=figures,
+        promosim=estimates,
+        exact={m: float(getattr(exact, m)) for m in METRICS},
+        repeats=repeats,
     )

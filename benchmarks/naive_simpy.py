@@ -10,7 +10,7 @@ contact), so the reference pays only for the simulation itself, and :func:`simul
 given the very same contacts promosim sees (then both must give the same per-contact
 answers, not only the same averages).
 
-    .venv/bin/python benchmarks/naive_simpy.py [--contacts N] [--seed S]
+    .venv/bin/python benchmarks/naive_simpy.py [--contacts N] [--seed S] [--horizon SECONDS]
 """
 
 from __future__ import annotations
@@ -98,11 +98,15 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=100_000)
     parser.add_argument("--agents", type=int, default=50)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--horizon", type=float, default=None, help="seconds (default: the last arrival's)"
+    )
     args = parser.parse_args()
     rate = 48.0 / 300.0
     t0 = time.perf_counter()
     inputs = draw(args.contacts, rate, 300.0, 180.0, args.seed)
-    out = simulate(inputs, args.agents, float(inputs.arrival[-1]) + 1.0)
+    horizon = float(inputs.arrival[-1]) + 1.0 if args.horizon is None else args.horizon
+    out = simulate(inputs, args.agents, horizon)
     seconds = time.perf_counter() - t0
     print(
         f"{args.contacts:,} contacts in {seconds:.2f} s "
