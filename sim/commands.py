@@ -897,6 +897,16 @@ def brief(
     check_lang(lang)
     if replications < 0:
         raise BadInput("--replications: must be 0 (no sensitivity) or more")
+    from sim.outputs import folder_kind
+
+    kind = folder_kind(folder) if folder.is_dir() else None
+    if kind is not None and kind != "run":
+        hint = (
+            "; pass a run folder of the reference scenario and this one with --compare"
+            if kind == "compare"
+            else ""
+        )
+        raise BadInput(f"promosim: {folder}: a {kind} folder, and a brief is of a run{hint}")
     try:
         run = brieflib.read_brief_run(folder)
     except ReportError as e:

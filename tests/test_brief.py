@@ -149,6 +149,24 @@ def test_brief_bad_input_is_one_line_and_exit_2(tmp_path: Path, promo_run: Path)
     assert other.read_text(encoding="utf-8") == "<p>mine</p>"
 
 
+def test_a_compare_folder_is_an_alternative_not_the_brief(tmp_path: Path) -> None:
+    scenario = tmp_path / "promo.yaml"
+    scenario.write_text(json.dumps(promo_scenario()), encoding="utf-8")
+    args = ["--replications", "2", "--workers", "1", "--quiet"]
+    lab = tmp_path / "lab"
+    done = CliRunner().invoke(app, ["lab", str(scenario), *args, "--out", str(lab)])
+    assert done.exit_code == 0, done.output
+    refused = CliRunner().invoke(app, ["brief", str(lab)])
+    assert refused.exit_code == 2 and "--compare" in refused.output
+    run = _run(tmp_path, promo_scenario(), "run", "replications=2")
+    brief = CliRunner().invoke(
+        app, ["brief", str(run), "--replications", "0", "--compare", str(lab), "--lang", "zh"]
+    )
+    assert brief.exit_code == 0, brief.output
+    page = (run / "brief.html").read_text(encoding="utf-8")
+    assert "备选方案" in page and page.count("<tr><td>") >= 4  # the lab's variants
+
+
 def test_no_chromium_is_a_clear_message(
     tmp_path: Path, promo_run: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
