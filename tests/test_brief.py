@@ -240,6 +240,10 @@ def test_the_bundled_scenarios_brief_prints_on_one_a4_page(
     figures = [c for c in re.findall(r"<td class=n>(.*?)</td>", page) if c != "–"]
     assert len(figures) > 30
     assert all('class="ci"' in c for c in figures), figures
+    # both nets, each with its CI: the money that moves and the one with modelled costs
+    nets = re.findall(r'<p class="big">([+\u2212]¥[^<]*)<span class="ci">\[', page)
+    assert len(nets) == 2, nets
+    assert "hard_net_impact_yuan" not in page and brieflib.TEXTS["hard"][lang] in page
 
 
 @pytest.mark.slow
