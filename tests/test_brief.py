@@ -17,6 +17,7 @@ from sim.cli import app
 from sim.commands import BadInput, print_pdf
 from sim.loading import load_scenario
 from sim.report import brief as brieflib
+from sim.report.page import fmt
 from tests.test_cli import promo_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -284,7 +285,7 @@ def test_a_staff_folder_of_the_same_scenario_brings_the_shortfall_and_the_bill(
     assert result.exit_code == 0, result.output
     page = (run / "brief.html").read_text(encoding="utf-8")
     plan = json.loads((staff / "staffing.json").read_text(encoding="utf-8"))
-    short = brieflib.fmt(plan["total_short_agent_hours"], "decimal")
+    short = fmt(plan["total_short_agent_hours"], "decimal")
     assert f"人力缺口（人时）</td><td class=d>{short}<" in page
     assert "在线服务水平 ≥ 80.0%" in page and "chat.service_level" not in page
     other = _run(tmp_path, promo_scenario(), "other", "replications=3")
