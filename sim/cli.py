@@ -14,12 +14,12 @@ import os
 import re
 import signal
 import sys
-import textwrap
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.cells import cell_len
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -1057,7 +1057,7 @@ TORNADO_WIDTH = 16
 def _sweep_label(key: str) -> str:
     """A sweep column's label: an ``effect.`` metric is the promotion − baseline difference."""
     if key.startswith(catalog.EFFECT_PREFIX):
-        return f"{_metric_label(key.removeprefix(catalog.EFFECT_PREFIX))} (Δ promotion)"
+        return f"{_metric_label(key.removeprefix(catalog.EFFECT_PREFIX))} {_t('(Δ promotion)')}"
     return _metric_label(key)
 
 
@@ -1078,7 +1078,14 @@ def sweep_table(sweep: comparelib.Sweep, metric: str) -> Table:
         )
     )
     n = sweep.points[0].loaded.scenario.replications if sweep.points else None
-    table = Table(title=f"Sweep · {sweep.mode} · {len(sweep.points)} points · {_ci_words(n)}")
+    table = Table(
+        title=_t(
+            "Sweep · {mode} · {n} points · {ci}",
+            mode=_t(sweep.mode),
+            n=len(sweep.points),
+            ci=_ci_words(n),
+        )
+    )
     for path in sweep.paths:
         table.add_column(shown(path), overflow="fold")
     for key in keys:
@@ -1095,9 +1102,9 @@ def sweep_table(sweep: comparelib.Sweep, metric: str) -> Table:
         )
     notes = []
     if sweep.mode == "one-at-a-time":
-        notes.append("the first row is the base; each other varies one path")
+        notes.append(_t("the first row is the base; each other varies one path"))
     if len(sweep.points) > MAX_SWEEP_ROWS:
-        notes.append(f"the first {MAX_SWEEP_ROWS} points; sweep.csv has every one")
+        notes.append(_t("the first {n} points; sweep.csv has every one", n=MAX_SWEEP_ROWS))
     table.caption = "; ".join(notes) or None
     return table
 
@@ -1114,12 +1121,15 @@ def tornado_table(
 
     base = next((b.base_mean for b in bars if b.base_mean is not None), None)
     table = Table(
-        title=f"Tornado · {shown(_sweep_label(metric))} at each path's lowest and highest "
-        f"value · base {value(base)} · means"
+        title=_t(
+            "Tornado · {metric} at each path's lowest and highest value · base {base} · means",
+            metric=shown(_sweep_label(metric)),
+            base=value(base),
+        )
     )
-    table.add_column("path", overflow="fold")
+    table.add_column(_t("path"), overflow="fold")
     for col in ("lowest value", "highest value", "swing"):
-        table.add_column(col, justify="right")
+        table.add_column(_t(col), justify="right")
     table.add_column("", no_wrap=True, min_width=TORNADO_WIDTH)
     widest = max((b.swing for b in bars if b.swing is not None), default=0.0)
     for b in bars:
@@ -1135,9 +1145,9 @@ def tornado_table(
             swing,
             "█" * length,
         )
-    table.caption = (
-        f"each path varied alone, the others at their base values; sweep.csv has every point "
-        f"({len(sweep.points)})"
+    table.caption = _t(
+        "each path varied alone, the others at their base values; sweep.csv has every point ({n})",
+        n=len(sweep.points),
     )
     return table
 
@@ -1516,6 +1526,28 @@ def _short_folder(rel: str, most: int = MAX_FOLDER) -> str:
     return _short(parent, max(most - len(own) - 1, 6)) + sep + own
 
 
+def _wrapped(label: str, width: int) -> str:
+    """``label`` in lines of at most ``width`` terminal cells (a Chinese character takes 2).
+
+    Words are kept whole (a longer word takes its own line); Chinese text, which has no
+    spaces, breaks between characters.
+    """
+    lines: list[str] = []
+    line, used = "", 0
+    for piece in re.findall(r"[\u2e80-\uffef]|[^\s\u2e80-\uffef]+|\s+", label):
+        if piece.isspace():
+            if line:
+                line, used = line + " ", used + 1
+            continue
+        size = cell_len(piece)
+        if line and used + size > width:
+            lines.append(line.rstrip())
+            line, used = "", 0
+        line, used = line + piece, used + size
+    lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
 def _when(created: str) -> str:
     """An ISO time as local ``YYYY-MM-DD HH:MM`` (as written if it is no ISO time)."""
     try:
@@ -1527,11 +1559,13 @@ def _when(created: str) -> str:
 
 def _metric_label(key: str) -> str:
     """A summary key's label, its channel or group named (``all channels service level``)."""
+    lang = _session.lang
     m = catalog.lookup(key)
-    label = catalog.label(key)
+    label = catalog.label(key, lang)
     head = key.split(".", 1)[0]
     if m is not None and key.count(".") == 1 and head not in ("contacts", "platform"):
-        label = f"{'all channels' if head == 'all' else head} {label}"
+        channel = _t("all channels") if head == "all" else Labels(lang)("channel", head)
+        label = f"{channel}{'' if lang == 'zh' else ' '}{label}"
     return label
 
 
@@ -1544,6 +1578,7 @@ def _mean(value: float, key: str, diff: bool = False) -> str:
 def runs(
     name: Annotated[str | None, typer.Option(help="Only this scenario's runs.")] = None,
     root: Annotated[Path, typer.Option(help="Where run folders live.")] = Path("outputs"),
+    lang: LangOption = "en",
 ) -> None:
     """Past runs, newest first: folder, scenario, version, created, headline means.
 
@@ -1552,6 +1587,7 @@ def runs(
     """
     from sim import review
 
+    _check_lang(lang)
     if not root.is_dir():
         raise _bad_input(
             f"promosim runs: {shown(root)} is not a folder: run folders are written under "
@@ -1559,10 +1595,12 @@ def runs(
         )
     found = review.list_runs(root, name)
     if not found:
-        what = f"runs of {shown(name)}" if name is not None else "run folders"
+        what = _t("runs of {name}", name=shown(name)) if name is not None else _t("run folders")
         names = sorted({i.name for i in review.list_runs(root)}) if name is not None else []
-        others = f"; runs of: {', '.join(shown(n) for n in names)}" if names else ""
-        out.print(f"no {what} under {shown(root)}{others}", highlight=False)
+        others = _t("; runs of: {names}", names=", ".join(shown(n) for n in names)) if names else ""
+        out.print(
+            _t("no {what} under {root}", what=what, root=shown(root)) + others, highlight=False
+        )
         return
     rows = []
     for run_info in found:
@@ -1580,7 +1618,7 @@ def runs(
                 p
                 for p in (
                     _when(run_info.created_at),
-                    "" if reps is None else f"{reps:,} replication{'s' * (reps != 1)}",
+                    "" if reps is None else words.plural(_session.lang, "{n} replication", reps),
                 )
                 if p
             ),
@@ -1590,16 +1628,20 @@ def runs(
             for m in review.HEADLINE_METRICS
         ]
         rows.append(("\n".join(shown(line) for line in lines if line), cells))
-    table = Table(title=f"{len(found)} run(s) under {shown(root)} · means over replications")
-    table.add_column("run", overflow="fold", min_width=20)
+    table = Table(
+        title=_t(
+            "{n} run(s) under {root} · means over replications", n=len(found), root=shown(root)
+        )
+    )
+    table.add_column(_t("run folder"), overflow="fold", min_width=20)
     for i, m in enumerate(review.HEADLINE_METRICS):
         # the numbers are never cut: the headers wrap to them and the run column gives way
         label = _metric_label(m)
-        width = max(8, *(len(cells[i]) for _, cells in rows), *map(len, label.split()))
-        table.add_column(textwrap.fill(label, width), justify="right", no_wrap=True)
+        width = max(8, *(len(cells[i]) for _, cells in rows))
+        table.add_column(_wrapped(label, width), justify="right", no_wrap=True)
     for about, cells in rows:
         table.add_row(Text(about), *cells, end_section=True)
-    table.caption = (
+    table.caption = _t(
         "– absent: no value (no promotion for a net impact; nothing offered for a service "
         "level); `promosim show FOLDER`: the CIs and the baseline"
     )
@@ -1612,10 +1654,12 @@ def show(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the manifest and means as JSON instead.")
     ] = False,
+    lang: LangOption = "en",
 ) -> None:
     """One run: what, when, from which files and commit, and its headline with 95% CIs."""
     from sim import review
 
+    _check_lang(lang)
     if not run_dir.is_dir():
         raise _bad_input(f"promosim show: {shown(run_dir)} is not a folder")
     try:
@@ -1631,7 +1675,7 @@ def show(
     n = reps if isinstance(reps, int) and not isinstance(reps, bool) else None
     table = show_table(review.headline_stats(run_dir), n)
     if table is None:
-        out.print("no headline metrics (summary.json missing or unreadable)", highlight=False)
+        out.print(_t("no headline metrics (summary.json missing or unreadable)"), highlight=False)
     else:
         out.print(table)
     warning = commands.few_replications(n) if n is not None else None
@@ -1707,11 +1751,11 @@ def show_table(stats: Mapping[str, Mapping[str, Any]], n: int | None) -> Table |
     keys = [k for k in review.SHOW_METRICS if any(k in a for _, a in arms)]
     if not keys:
         return None
-    vs = " · promotion vs baseline, paired" if len(arms) > 1 else ""
-    table = Table(title=f"Headline{vs} · {_ci_words(n)}")
-    table.add_column("metric")
+    vs = _t(" · promotion vs baseline, paired") if len(arms) > 1 else ""
+    table = Table(title=f"{_t('Headline')}{vs} · {_ci_words(n)}")
+    table.add_column(_t("metric"))
     for arm, _ in arms:
-        table.add_column(arm, justify="right")
+        table.add_column(_t(arm), justify="right")
     for key in keys:
         kind = catalog.fmt_of(key)
         table.add_row(

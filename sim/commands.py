@@ -69,6 +69,23 @@ class Listener:
         """``folder`` is complete on disk (an interruption from now on loses nothing)."""
 
 
+class _Once(Listener):
+    """Passes everything on to ``inner``, each line said only the first time.
+
+    ``lab`` loads the scenario once per variant: a warning of the scenario as written
+    would otherwise be printed once per variant.
+    """
+
+    def __init__(self, inner: Listener) -> None:
+        self.inner = inner
+        self.said: set[str] = set()
+
+    def say(self, line: str) -> None:
+        if line not in self.said:
+            self.said.add(line)
+            self.inner.say(line)
+
+
 @dataclass(frozen=True)
 class Out:
     """Where a command's folder goes and how its report is made."""
@@ -477,7 +494,8 @@ def lab(
     from sim.outputs import lab_csv
 
     listener = listener or Listener()
-    reference = load(path, base, listener)
+    once = _Once(listener)
+    reference = load(path, base, once)
     try:
         builtin = lablib.builtin_variants(reference.scenario)
         mine = [lablib.parse_variant(text) for text in extra]
@@ -505,7 +523,7 @@ def lab(
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         raise BadInput(f"--variant: the name(s) {', '.join(repeated)} are taken")
-    loaded = [load(path, [*base, *v.sets, f"name={v.name}"], listener) for v in variants]
+    loaded = [load(path, [*base, *v.sets, f"name={v.name}"], once) for v in variants]
     folder = compare(loaded, out=out, options=options, listener=listener, named_by=reference)
     ranking = lablib.rank(folder.result, variants, goals)
     files = {**folder.files, "lab.csv": lab_csv(ranking)}
@@ -879,6 +897,16 @@ def brief(
     check_lang(lang)
     if replications < 0:
         raise BadInput("--replications: must be 0 (no sensitivity) or more")
+    from sim.outputs import folder_kind
+
+    kind = folder_kind(folder) if folder.is_dir() else None
+    if kind is not None and kind != "run":
+        hint = (
+            "; pass a run folder of the reference scenario and this one with --compare"
+            if kind == "compare"
+            else ""
+        )
+        raise BadInput(f"promosim: {folder}: a {kind} folder, and a brief is of a run{hint}")
     try:
         run = brieflib.read_brief_run(folder)
     except ReportError as e:

@@ -14,6 +14,38 @@ LANG_ENV: Final = "PROMOSIM_LANG"
 """The environment variable holding the default language of the console and reports."""
 
 ZH: Final[dict[str, str]] = {
+    " · promotion vs baseline, paired": " · 促销组对基线组，配对",
+    "(Δ promotion)": "（Δ 促销）",
+    "; runs of: {names}": "；已有的场景：{names}",
+    "Headline": "主要指标",
+    "Sweep · {mode} · {n} points · {ci}": "参数扫描 · {mode} · {n} 个点 · {ci}",
+    "grid": "网格",
+    "one-at-a-time": "逐一变动",
+    "Tornado · {metric} at each path's lowest and highest value · base {base} · means": (
+        "龙卷风图 · 各参数取最低与最高值时的{metric} · 基准 {base} · 均值"
+    ),
+    "all channels": "全部渠道",
+    "each path varied alone, the others at their base values; sweep.csv has every point "
+    "({n})": "每次只变动一个参数，其余取基准值；sweep.csv 含全部 {n} 个点",
+    "no headline metrics (summary.json missing or unreadable)": (
+        "没有主要指标（summary.json 缺失或无法读取）"
+    ),
+    "no {what} under {root}": "{root} 下没有{what}",
+    "path": "参数",
+    "run folder": "运行文件夹",
+    "lowest value": "最低值",
+    "highest value": "最高值",
+    "swing": "摆幅",
+    "run folders": "运行文件夹",
+    "runs of {name}": "{name} 的运行",
+    "the first row is the base; each other varies one path": "第一行为基准；其余每行变动一个参数",
+    "the first {n} points; sweep.csv has every one": "仅列前 {n} 个点；sweep.csv 含全部",
+    "{n} run(s) under {root} · means over replications": "{root} 下的 {n} 次运行 · 各次重复的均值",
+    "– absent: no value (no promotion for a net impact; nothing offered for a service level); "
+    "`promosim show FOLDER`: the CIs and the baseline": (
+        "– 表示无值（无促销则无净影响；无进线则无服务水平）；"
+        "`promosim show FOLDER` 可看置信区间和基线"
+    ),
     # run
     " · with the promotion": " · 含促销",
     "{n} replication": "{n} 次重复",

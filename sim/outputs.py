@@ -249,7 +249,41 @@ def folder_workbook(kind: str, files: Mapping[str, FileContent], lang: str = "en
         for name, text in files.items()
         if name in declared and name not in _EVENT_LOG and isinstance(text, str)
     }
+    text = files.get("summary.json")
+    if kind == "run" and isinstance(text, str):
+        # the figures a manager looks for first: the summary's, as its own first sheet
+        tables = {SUMMARY_SHEET: summary_table(json.loads(text)), **tables}
     return workbook(tables, lang)
+
+
+SUMMARY_SHEET = "summary.csv"
+SUMMARY_COLUMNS = ("arm", "metric", "mean", "ci95_lo", "ci95_hi", "replications")
+
+
+def summary_table(summary: Mapping[str, Any]) -> str:
+    """summary.json's statistics as a long CSV: one row per arm and metric, as it holds them.
+
+    Arms: ``metrics`` (the scenario as written: ``promotion`` with a promotion, else
+    ``scenario``), ``baseline`` and ``effect`` (paired promotion − baseline). Numbers are
+    written with ``repr`` (exactly summary.json's); a CI is empty with one replication.
+    """
+    promo = "effect" in summary
+    arms = (
+        ("metrics", "promotion" if promo else "scenario"),
+        ("baseline", "baseline"),
+        ("effect", "effect"),
+    )
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(SUMMARY_COLUMNS)
+    for block, arm in arms:
+        for key, got in (summary.get(block) or {}).items():
+            if not isinstance(got, Mapping) or not isinstance(got.get("mean"), int | float):
+                continue
+            ci = got.get("ci95")
+            bounds = [repr(x) for x in ci] if ci else ["", ""]
+            w.writerow([arm, key, repr(got["mean"]), *bounds, got.get("n", "")])
+    return buf.getvalue()
 
 
 def header(columns: Sequence[str], varied: Sequence[str] = ()) -> list[str]:

@@ -71,6 +71,7 @@ _FIGURES = frozenset(
     }
 )
 ROW_METRIC: Mapping[str, str] = {
+    "summary.csv": "metric",
     "replications.csv": "metric",
     "comparison.csv": "metric",
     "sweep.csv": "metric",
@@ -108,6 +109,7 @@ COLUMN_LABELS: Mapping[str, tuple[str, str]] = {
     "date": ("date", "日期"),
     "series": ("series", "序列"),
     "mean": ("mean", "均值"),
+    "replications": ("replications", "重复次数"),
     "ci95_lo": ("95% CI low", "95% 置信下限"),
     "ci95_hi": ("95% CI high", "95% 置信上限"),
     "diff_mean": ("difference", "差值"),

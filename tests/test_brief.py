@@ -17,6 +17,7 @@ from sim.cli import app
 from sim.commands import BadInput, print_pdf
 from sim.loading import load_scenario
 from sim.report import brief as brieflib
+from sim.report.page import fmt
 from tests.test_cli import promo_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -149,6 +150,24 @@ def test_brief_bad_input_is_one_line_and_exit_2(tmp_path: Path, promo_run: Path)
     assert other.read_text(encoding="utf-8") == "<p>mine</p>"
 
 
+def test_a_compare_folder_is_an_alternative_not_the_brief(tmp_path: Path) -> None:
+    scenario = tmp_path / "promo.yaml"
+    scenario.write_text(json.dumps(promo_scenario()), encoding="utf-8")
+    args = ["--replications", "2", "--workers", "1", "--quiet"]
+    lab = tmp_path / "lab"
+    done = CliRunner().invoke(app, ["lab", str(scenario), *args, "--out", str(lab)])
+    assert done.exit_code == 0, done.output
+    refused = CliRunner().invoke(app, ["brief", str(lab)])
+    assert refused.exit_code == 2 and "--compare" in refused.output
+    run = _run(tmp_path, promo_scenario(), "run", "replications=2")
+    brief = CliRunner().invoke(
+        app, ["brief", str(run), "--replications", "0", "--compare", str(lab), "--lang", "zh"]
+    )
+    assert brief.exit_code == 0, brief.output
+    page = (run / "brief.html").read_text(encoding="utf-8")
+    assert "备选方案" in page and page.count("<tr><td>") >= 4  # the lab's variants
+
+
 def test_no_chromium_is_a_clear_message(
     tmp_path: Path, promo_run: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -222,6 +241,10 @@ def test_the_bundled_scenarios_brief_prints_on_one_a4_page(
     figures = [c for c in re.findall(r"<td class=n>(.*?)</td>", page) if c != "–"]
     assert len(figures) > 30
     assert all('class="ci"' in c for c in figures), figures
+    # both nets, each with its CI: the money that moves and the one with modelled costs
+    nets = re.findall(r'<p class="big">([+\u2212]¥[^<]*)<span class="ci">\[', page)
+    assert len(nets) == 2, nets
+    assert "hard_net_impact_yuan" not in page and brieflib.TEXTS["hard"][lang] in page
 
 
 @pytest.mark.slow
@@ -242,3 +265,48 @@ def test_pdf_is_printed_and_only_promosims_is_replaced(tmp_path: Path) -> None:
     assert taken.exit_code == 2 and "exists" in taken.output
     again = CliRunner().invoke(app, [*args, "--force", "--lang", "zh"])
     assert again.exit_code == 0, again.output
+
+
+def test_a_staff_folder_of_the_same_scenario_brings_the_shortfall_and_the_bill(
+    tmp_path: Path,
+) -> None:
+    run = _run(tmp_path, promo_scenario(), "promo", "replications=2")
+    scenario = tmp_path / "promo.yaml"
+    staff = tmp_path / "staff"
+    done = CliRunner().invoke(
+        app,
+        ["staff", str(scenario), "--set", "replications=2", "--target",
+         "chat.service_level>=0.8", "--workers", "1", "--quiet", "--out", str(staff)],
+    )  # fmt: skip
+    assert done.exit_code == 0, done.output
+    result = CliRunner().invoke(
+        app, ["brief", str(run), "--replications", "0", "--staff", str(staff), "--lang", "zh"]
+    )
+    assert result.exit_code == 0, result.output
+    page = (run / "brief.html").read_text(encoding="utf-8")
+    plan = json.loads((staff / "staffing.json").read_text(encoding="utf-8"))
+    short = fmt(plan["total_short_agent_hours"], "decimal")
+    assert f"人力缺口（人时）</td><td class=d>{short}<" in page
+    assert "在线服务水平 ≥ 80.0%" in page and "chat.service_level" not in page
+    other = _run(tmp_path, promo_scenario(), "other", "replications=3")
+    refused = CliRunner().invoke(app, ["brief", str(other), "--staff", str(staff)])
+    assert refused.exit_code == 2 and "another scenario" in refused.output
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "lang", "diff", "text"),
+    [
+        (-9090.0, "yuan", "en", True, "\u2212¥9,090"),
+        (9090.0, "yuan", "en", True, "+¥9,090"),
+        (16_883_419.0, "yuan", "en", False, "¥16.88M"),
+        (16_883_419.0, "yuan", "zh", False, "¥1,688.3万"),
+        (-0.627, "share", "en", True, "\u221262.7 pp"),
+        (0.251, "share", "zh", False, "25.1%"),
+        (96_661.0, "count", "en", False, "96,661"),
+        (-0.0, "yuan", "en", True, "+¥0"),
+    ],
+)
+def test_numbers_read_as_a_manager_reads_them(
+    value: float, kind: str, lang: str, diff: bool, text: str
+) -> None:
+    assert brieflib._text(value, kind, lang, diff=diff, signed=diff) == text

@@ -7,6 +7,7 @@ import itertools
 import math
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -157,3 +158,25 @@ def test_a_bad_target_is_bad_input(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "fax" in result.output
     assert not (tmp_path / "lab").exists()
+
+
+def test_a_warning_of_the_scenario_is_told_once_not_once_per_variant(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+    from tests.test_cli import promo_scenario
+
+    data: dict[str, Any] = promo_scenario()
+    data["promotion"]["order_uplift"] = 50  # meant +50%: a plausibility warning
+    scenario = tmp_path / "promo.yaml"
+    scenario.write_text(json.dumps(data), encoding="utf-8")
+    result = CliRunner().invoke(
+        app,
+        ["lab", str(scenario), "--replications", "2", "--workers", "1", "--quiet", "--out",
+         str(tmp_path / "lab")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    warned = [ln for ln in result.output.splitlines() if "order_uplift" in ln]
+    assert len(warned) == 1, result.output

@@ -288,3 +288,21 @@ def test_zh_brief_shows_labels_not_identifiers(zh_run: tuple[str, Path]) -> None
     text = visible_text(build_brief(folder, "zh", sensitivity=None))
     assert "查物流" in text and "谈判简报" in text
     assert hits(text, identifiers()) == {}
+
+
+def test_runs_and_show_speak_zh(zh_run: tuple[str, Path], tmp_path: Path) -> None:
+    import shutil
+
+    _, folder = zh_run
+    root = tmp_path / "outputs"
+    shutil.copytree(folder, root / "second-item-1-yuan" / folder.name)
+    listed = runner.invoke(
+        app, ["runs", "--root", str(root), "--lang", "zh"], env={"COLUMNS": "200"}
+    )
+    assert listed.exit_code == 0, listed.output
+    assert "运行文件夹" in listed.output and "促销净影响" in listed.output
+    assert "means over replications" not in listed.output
+    shown = runner.invoke(app, ["show", str(folder), "--lang", "zh"], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.output
+    assert "主要指标" in shown.output and "Headline" not in shown.output
+    assert hits(shown.output.split("主要指标", 1)[1], identifiers()) == {}

@@ -62,7 +62,8 @@ def _check_sheet(ws: Worksheet, table: str, rows: list[list[str]], lang: str) ->
 def _check_folder(folder: Path, kind: str, lang: str) -> Any:
     book = load_workbook(folder / WORKBOOK)
     tables = [n for n in FOLDERS[kind].columns if (folder / n).exists() and n not in _EVENT_LOG]
-    assert book.sheetnames == [sheet_name(t) for t in tables]
+    first = ["summary"] if kind == "run" else []  # a run's summary.json, its first sheet
+    assert book.sheetnames == first + [sheet_name(t) for t in tables]
     for table in tables:
         _check_sheet(book[sheet_name(table)], table, _rows(folder / table), lang)
     return book
@@ -78,6 +79,35 @@ def test_every_folder_s_workbook_is_its_tables(
     folder, _ = _folder(kind, tiny, tmp_path)
     written = commands.write(dataclasses.replace(folder, out=Out(folder.target, lang=lang)))
     _check_folder(written, kind, lang)
+
+
+def test_a_runs_summary_sheet_holds_summary_json_s_numbers(tmp_path: Path) -> None:
+    """results.xlsx opens with openpyxl and its numbers equal summary.json's, every one."""
+    import json
+
+    loaded = load_scenario(write(tmp_path / "promo.yaml", promo_scenario()))
+    written = commands.write(commands.run(loaded, out=Out(tmp_path / "run"), options=ONE))
+    summary = json.loads((written / "summary.json").read_text(encoding="utf-8"))
+    ws = load_workbook(written / WORKBOOK)["summary"]
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0] == ("arm", "metric", "mean", "95% CI low", "95% CI high", "replications")
+    got = {(r[0], r[1]): r[2:] for r in rows[1:]}
+    blocks = {"promotion": "metrics", "baseline": "baseline", "effect": "effect"}
+
+    def cell(x: float) -> float:
+        return float(f"{x:.16g}")  # openpyxl writes 16 significant digits (Excel shows 15)
+
+    want = {
+        (arm, key): (
+            cell(stat["mean"]),
+            *(cell(x) for x in stat.get("ci95", ())),
+            stat["n"],
+        )
+        for arm, block in blocks.items()
+        for key, stat in summary[block].items()
+    }
+    assert got == want
+    assert len(want) > 200  # both arms and the effect, every metric
 
 
 def test_figures_take_their_metric_s_format(tiny: LoadedScenario, tmp_path: Path) -> None:
@@ -164,7 +194,7 @@ def test_the_event_log_stays_in_its_csvs(tiny: LoadedScenario, tmp_path: Path) -
     folder = commands.run(tiny, out=Out(tmp_path / "run"), options=ONE, event_log=True)
     book = load_workbook(io.BytesIO(folder_workbook("run", folder.files)))
     assert "orders" not in book.sheetnames and "contacts" not in book.sheetnames
-    assert book.sheetnames[:3] == ["replications", "intervals", "daily"]
+    assert book.sheetnames[:4] == ["summary", "replications", "intervals", "daily"]
 
 
 def test_labels_name_metrics_only_where_columns_are_metrics() -> None:

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -402,6 +403,21 @@ def _peaks(run: RunData, t: _T) -> str:
     )
 
 
+def _target(text: str, t: _T) -> str:
+    """A staff target (``chat.service_level>=0.9``) in words: 在线服务水平 ≥ 90.0%."""
+    m = re.fullmatch(r"([a-z0-9_-]+)\.([a-z_]+)\s*(>=|<=)\s*([0-9.eE+-]+)", text)
+    metric = catalog.lookup(m.group(2)) if m else None
+    if m is None or metric is None:
+        return text
+    try:
+        value = _text(float(m.group(4)), metric.fmt, t.lang)
+    except ValueError:
+        return text
+    op = "≥" if m.group(3) == ">=" else "≤"
+    channel = t.names("channel", m.group(1))
+    return f"{channel}{'' if t.lang == 'zh' else ' '}{metric.label(t.lang)} {op} {value}"
+
+
 def _staffing(staff: Mapping[str, Any] | None, t: _T) -> str:
     if staff is None:
         note = f"<p class=meta>{_e(t('no_staff'))}</p>"
@@ -417,11 +433,11 @@ def _staffing(staff: Mapping[str, Any] | None, t: _T) -> str:
         rows.append((t("roster_bill"), fmt(float(roster["cost_yuan"]), "yuan")))
         for source, cost in sorted((roster.get("cost_yuan_by_source") or {}).items()):
             if isinstance(cost, int | float) and cost > 0:
-                rows.append((f"· {source}", fmt(float(cost), "yuan")))
+                rows.append((f"· {t.names('source', str(source))}", fmt(float(cost), "yuan")))
     check = (roster or {}).get("check") if isinstance(roster, Mapping) else None
     passed = (check or {}).get("passed", staff.get("met"))
     verdict = t("passed") if passed else t("failed")
-    targets = ", ".join(str(x) for x in staff.get("targets") or [])
+    targets = ", ".join(_target(str(x), t) for x in staff.get("targets") or [])
     # decisions and bills of the plan, not estimates: no CI
     body = "".join(f"<tr><td>{_e(a)}</td><td class=d>{_e(b)}</td></tr>" for a, b in rows)
     return (
@@ -561,10 +577,3 @@ def build_brief(
         + "\n".join(b for b in body if b)
         + "</main></body></html>\n"
     )
-
-
-def sensitivity_rows(
-    points: Sequence[tuple[str, str, str, float, float, Mapping[str, Any], Mapping[str, Any]]],
-) -> tuple[AssumptionRow, ...]:
-    """:class:`AssumptionRow` of (path, label, unit, low, high, at low, at high) tuples."""
-    return tuple(AssumptionRow(*p) for p in points)
