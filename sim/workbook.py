@@ -337,11 +337,14 @@ def _sheets(
             fmt = own[k] if k < len(own) else None
             if fmt is None and k < len(figures) and figures[k]:
                 fmt = fmt_row
-            style = "" if fmt is None else styles.get(fmt)
-            if style is None:
-                c = WriteOnlyCell(ws)
-                c.number_format = fmt
-                style = styles[fmt] = f' s="{c.style_id}"' if c.has_style else ""
+            style = ""
+            if fmt is not None:
+                got = styles.get(fmt)
+                if got is None:
+                    c = WriteOnlyCell(ws)
+                    c.number_format = fmt
+                    got = styles[fmt] = f' s="{c.style_id}"' if c.has_style else ""
+                style = got
             cells.append(f'<c r="{ref}"{style} t="n"><v>{x:.16g}</v></c>')
         cells.append("</row>")
         body.append("".join(cells))

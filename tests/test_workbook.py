@@ -6,6 +6,7 @@ import csv
 import dataclasses
 import datetime as dt
 import io
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -225,3 +226,66 @@ def test_the_same_tables_give_the_same_bytes(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr("openpyxl.writer.excel.datetime.datetime", Later)
     monkeypatch.setattr("time.localtime", lambda *_: (2031, 5, 6, 7, 8, 9, 0, 0, 0))
     assert workbook.workbook(tables) == first
+
+
+def _openpyxl_sheet(table: str, text: str) -> tuple[bytes, bytes]:
+    """One table's sheet data and styles.xml as openpyxl writes them cell by cell."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    from sim.text import text_lines
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("x")
+    rows = csv.reader(line.replace("\r", "\\r") for line in text_lines(text))
+    header = next(rows)
+    ws.append([column_label(table, c) for c in header])
+    own = [workbook._column_format(table, c) for c in header]
+    long = table in workbook.ROW_METRIC or table == "scorecard.csv"
+    for row in rows:
+        fmt_row = workbook._row_format(table, header, row) if long else None
+        out: list[Any] = []
+        for k, cell in enumerate(row):
+            x = number(cell)
+            if cell == "":
+                out.append(None)
+            elif x is None:
+                safe = ILLEGAL_CHARACTERS_RE.sub(lambda m: repr(m.group())[1:-1], cell)
+                c = WriteOnlyCell(ws, safe)
+                if safe.startswith("="):
+                    c.data_type = "s"
+                out.append(c)
+            else:
+                fmt = own[k] if k < len(own) else None
+                if fmt is None and k < len(header) and header[k] in workbook._FIGURES:
+                    fmt = fmt_row
+                c = WriteOnlyCell(ws, x)
+                if fmt is not None:
+                    c.number_format = fmt
+                out.append(c)
+        ws.append(out)
+    buf = io.BytesIO()
+    wb.save(buf)
+    with zipfile.ZipFile(buf) as z:
+        return _sheet_data(z.read("xl/worksheets/sheet1.xml")), z.read("xl/styles.xml")
+
+
+def _sheet_data(xml: bytes) -> bytes:
+    return xml[xml.index(b"<sheetData>") : xml.index(b"</sheetData>")]
+
+
+def test_rows_are_the_xml_openpyxl_writes() -> None:
+    """The rows written here are openpyxl's own bytes, odd cells and styles included."""
+    odd = [" lead", "trail ", "=1+2", "=", "#N/A", "#DIV/0!", "a&b<c>'\"", "中文", "😀", "\x01x"]
+    odd += ["\x85", "\u2028", "x" * 40_000, "12345678901234567890", "1e-05", "-0.5", ".5", "5."]
+    lines = ["arm,replication,metric,value"]
+    for k, cell in enumerate(odd):
+        metric = ("service_level", "net_yuan", "contacts", "", "unknown")[k % 5]
+        lines.append(f'scenario,{k},{metric},"{cell}"')
+    lines += ["", ",,,", "a,b", "1,2,3,4,5,6"]
+    text = "\n".join(lines) + "\n"
+    for table in ("replications.csv", "intervals.csv", "other.csv"):
+        with zipfile.ZipFile(io.BytesIO(workbook.workbook({table: text}))) as z:
+            mine = _sheet_data(z.read("xl/worksheets/sheet1.xml")), z.read("xl/styles.xml")
+        assert mine == _openpyxl_sheet(table, text), table
