@@ -4,8 +4,10 @@
 
 Workloads:
 
-a. Erlang A, 1,000,000 contacts, 50 agents: promosim against a naive simpy reference (one
-   process per contact), time per contact and the same answers (see ``erlang_a.py``);
+a. Erlang A, 50 agents: the whole ``promosim run`` (500,000 contacts) against a naive simpy
+   script (one process per contact), each in a child process; and, in this process, the
+   demand and engine alone on 1,000,000 contacts; time per contact and the same answers
+   (see ``erlang_a.py``);
 b. the default promotion scenario (``configs/second_item_1yuan.yaml``, both arms):
    contacts per second of a replication (demand, engine and metrics, one process);
 c. demand generation for about 1,000,000 orders (see ``bench_demand.py``);
@@ -102,7 +104,7 @@ def bench_a(suite: Suite) -> None:
     )
     suite.rows.append(
         Row(
-            f"a'. the same, demand + engine alone, {r.contacts:,} contacts",
+            f"a′. the same, demand + engine alone, {r.contacts:,} contacts",
             f"{us_p:.2f} µs/contact ({r.promosim_seconds:.1f} s)",
             f"{us_r:.2f} µs/contact ({r.reference_seconds:.1f} s)",
             f"{r.ratio:.2f}×",
@@ -110,7 +112,7 @@ def bench_a(suite: Suite) -> None:
     )
     suite.rows.append(
         Row(
-            "a''. demand + engine with all its metrics",
+            "a″. demand + engine with all its metrics",
             f"{us_m:.2f} µs/contact ({r.promosim_seconds + r.metrics_seconds:.1f} s)",
             f"{us_r:.2f} µs/contact",
             f"{r.ratio_with_metrics:.2f}×",

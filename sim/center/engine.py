@@ -882,16 +882,20 @@ class Center(Acd):
         calls: list[Any] = [e.value for e in self.live if not e.processed]  # [contact, …]
         calls += [call for call in self.ends if not call[3].processed]
         refs += [call[0] for call in calls]
-        # the result's columns as arrays; the engine's own columns stay lists (picked below)
-        cols = self._columns(RESULT_COLUMNS)
-        issue = cols["issue"]
+        t.seal()
+        issue = t.fixed["issue"]
         live_issue = np.zeros(n, dtype=bool)
         live_issue[issue[np.array(refs, dtype=np.int64)]] = True
         keep = live_issue[issue]
         order = np.flatnonzero(keep)
+        out_idx = np.flatnonzero(~keep)
+        # the result's columns as arrays, the list columns only as far as the last contact
+        # handed out (the rest, mostly inputs fed ahead, is not read); the engine's own
+        # columns stay lists (picked below)
+        cols = self._arrays(RESULT_COLUMNS, int(out_idx[-1]) + 1 if out_idx.size else 0)
         # contacts still to come arrive from now on (the inputs before now were all fed)
         complete = min(self.clock.now, float(cols["arrival"][order].min(initial=math.inf)))
-        out = self._batch(cols, np.flatnonzero(~keep), np.zeros((0, 3)), np.zeros((0, 4)), complete)
+        out = self._batch(cols, out_idx, np.zeros((0, 3)), np.zeros((0, 4)), complete)
         new = np.full(n + 1, -1, dtype=np.int64)  # new[-1]: "none" stays -1
         new[order] = np.arange(order.size)
         cols["issue"] = new[issue]
@@ -968,12 +972,18 @@ class Center(Acd):
 
     def _columns(self, names: tuple[str, ...] = Table.LISTS) -> dict[str, NDArray[Any]]:
         """The table's columns (these, and every array column) as numpy arrays."""
+        self.t.seal()
+        return self._arrays(names)
+
+    def _arrays(self, names: tuple[str, ...], stop: int | None = None) -> dict[str, NDArray[Any]]:
+        """:meth:`_columns` of a sealed table; list columns only up to ``stop`` (None: all)."""
         t = self.t
-        t.seal()
-        cols = {
-            name: t.fixed[name] if name in t.fixed else np.array(getattr(t, name), DTYPES[name])
-            for name in names
-        }
+
+        def array(name: str) -> NDArray[Any]:
+            column: list[Any] = getattr(t, name)
+            return np.array(column if stop is None else column[:stop], DTYPES[name])
+
+        cols = {name: t.fixed[name] if name in t.fixed else array(name) for name in names}
         cols.update((name, t.fixed[name]) for name in t.heads)
         cols["decide"] = t.decide
         return cols
