@@ -118,6 +118,11 @@ def test_a_second_brief_reuses_the_sensitivity_and_a_stale_one_is_not_read(
     assert "谈判简报" in (promo_run / "brief.html").read_text(encoding="utf-8")
     sens = promo_run / "sensitivity.json"
     data = json.loads(sens.read_text(encoding="utf-8"))
+    planted = {**data, "points": [{"path": "x", "low": [1], "high": "<b>"}]}
+    sens.write_text(json.dumps(planted), encoding="utf-8")  # a malformed point: not read
+    fourth = CliRunner().invoke(app, args)
+    assert fourth.exit_code == 0, fourth.output
+    assert "reused" not in fourth.output and "Traceback" not in fourth.output
     data["config_hash"] = "0" * 64  # another scenario's: run again, not read
     sens.write_text(json.dumps(data), encoding="utf-8")
     third = CliRunner().invoke(app, args)
