@@ -182,6 +182,28 @@ def test_no_chromium_is_a_clear_message(
         print_pdf(promo_run / "report.html", tmp_path / "x.pdf")
 
 
+def test_a_planted_staff_folder_cannot_crash_the_brief(tmp_path: Path, promo_run: Path) -> None:
+    summary = json.loads((promo_run / "summary.json").read_text(encoding="utf-8"))
+    staff = tmp_path / "staff"
+    staff.mkdir()
+    planted = {
+        "config_hash": summary["config_hash"],
+        "total_short_agent_hours": "<b>many</b>",
+        "total_surplus_agent_hours": [1],
+        "targets": "chat.service_level>=0.9",
+        "roster": {"cost_yuan": True, "cost_yuan_by_source": [1, 2], "check": "yes"},
+    }
+    (staff / "staffing.json").write_text(json.dumps(planted), encoding="utf-8")
+    out = tmp_path / "b.html"
+    result = CliRunner().invoke(
+        app,
+        ["brief", str(promo_run), "--replications", "0", "--staff", str(staff), "--out", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert "<b>many" not in page and "not passed" in page
+
+
 def test_the_brief_escapes_what_it_reads(tmp_path: Path) -> None:
     data = promo_scenario()
     data["title"] = "<script>alert(1)</script>"
