@@ -1,5 +1,4 @@
-"""Workload (g): ``promosim report`` of a 21-day and of a 365-day run folder, and of a year's
-staffing plan.
+"""Workload (g): ``promosim report`` of a 21-day and a 365-day run and a year's staffing plan.
 
     .venv/bin/python -m benchmarks.bench_report [--quick] [--repeats N]
 
@@ -49,7 +48,7 @@ QUICK = {
 """The smoke test: 11-10 and 11.11, and 40 days (still more than a report draws interval by
 interval)."""
 
-STAFF = "365-day staffing"
+STAFF = "365-day staffing plan"
 """The staffing folder's name among the measured folders."""
 
 STAFF_COMMAND = [
@@ -184,7 +183,6 @@ def measure(*, quick: bool = False, repeats: int = 3, workers: int = 2) -> Measu
             ],
             check=True,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,  # the scenario's staffing warning
         )
         stretch_staffing(folders[STAFF], STAFF_DAYS[quick])
         pages = {name: Path(tmp) / f"page{k}.html" for k, name in enumerate(folders)}
@@ -200,6 +198,11 @@ def measure(*, quick: bool = False, repeats: int = 3, workers: int = 2) -> Measu
     )
 
 
+def label(name: str) -> str:
+    """A measured folder as the results name it: ``21-day run``, ``365-day staffing plan``."""
+    return name if name == STAFF else f"{name} run"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print the measurement."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -209,8 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     m = measure(quick=args.quick, repeats=args.repeats, workers=args.workers)
     for name, seconds in m.seconds.items():
-        what = name if name == STAFF else f"{name} run"
-        print(f"report of a {what}: {seconds:.2f} s ({m.page_mb[name]:.1f} MB)")
+        print(f"report of a {label(name)}: {seconds:.2f} s ({m.page_mb[name]:.1f} MB)")
     print(f"promosim --help {m.help_seconds:.2f} s; python -c pass {m.python_seconds:.2f} s")
     return 0
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from sim import catalog
 from sim.labels import Labels
 from sim.report.data import Booked, ReportError, StaffingData, num
@@ -30,9 +32,11 @@ from sim.report.page import (
     Fig,
     Plots,
     fmt,
+    listed,
     note_html,
     page,
     plotly_text,
+    round_array,
     rounded,
     section_html,
 )
@@ -98,6 +102,12 @@ def _number(value: Any) -> float | None:
 def _numbers(values: Mapping[Any, Any]) -> dict[str, float]:
     """A JSON object's number values by key as text; anything else left out."""
     return {str(k): x for k, v in values.items() if (x := _number(v)) is not None}
+
+
+def _rounded(values: Sequence[float | None]) -> list[float | None]:
+    """:func:`~sim.report.page.rounded` of a long series, on an array: the same numbers."""
+    array = np.array([math.nan if v is None else v for v in values], dtype=np.float64)
+    return listed(round_array(array))
 
 
 def _level(s: StaffingData) -> str:
@@ -299,7 +309,7 @@ def _staff_agents_figure(s: StaffingData, t: Text) -> Fig | None:
                 "name": t(label),
                 "showlegend": k == 1,
                 "x": x,
-                "y": rounded([num(r[col]) for r in rows]),
+                "y": _rounded([num(r[col]) for r in rows]),
                 "type": "scatter",
             }
             fig["data"].append(on(trace, k))
@@ -377,29 +387,37 @@ def hour_grids(s: StaffingData) -> dict[str, HourGrid]:
     if step is None:
         return {}
     hour = dt.timedelta(hours=1)
+    # each interval's pieces, once for all groups: ((date, hour), part of an hour in it)
+    pieces: dict[str, list[tuple[tuple[str, int], float]]] = {}
+    for text, at in parsed.items():
+        end, mine = at + step, []
+        while at < end:
+            cut = min(end, at.replace(minute=0, second=0, microsecond=0) + hour)
+            mine.append(((at.date().isoformat(), at.hour), (cut - at) / hour))
+            at = cut
+        pieces[text] = mine
     # per group, (date, hour) → [short h, surplus h, peak short, peak surplus]
     by_group: dict[str, dict[tuple[str, int], list[float]]] = {g: {} for g in s.groups}
     for r in s.rows:
         cells = by_group[r["group"]]
         short, surplus = _short_surplus(s, r)
-        at = parsed[r["interval_start"] or ""]
-        end = at + step
-        while at < end:
-            cut = min(end, at.replace(minute=0, second=0, microsecond=0) + hour)
-            part = (cut - at) / hour
-            cell = cells.setdefault((at.date().isoformat(), at.hour), [0.0, 0.0, 0.0, 0.0])
+        for key, part in pieces[r["interval_start"] or ""]:
+            cell = cells.get(key)
+            if cell is None:
+                cell = cells[key] = [0.0, 0.0, 0.0, 0.0]
             cell[0] += short * part
             cell[1] += surplus * part
             cell[2] = max(cell[2], short)
             cell[3] = max(cell[3], surplus)
-            at = cut
     grids = {}
     for g, cells in by_group.items():
         grid = HourGrid(sorted({d for d, _ in cells}))
-        for date in grid.dates:
-            for k, out in enumerate((grid.short, grid.surplus, grid.peak_short, grid.peak_surplus)):
-                values = [cells[date, h][k] if (date, h) in cells else None for h in range(24)]
-                out.append(rounded(values))
+        row_of = {d: i for i, d in enumerate(grid.dates)}
+        table = np.full((4, len(grid.dates), 24), np.nan)
+        for (date, h), cell in cells.items():
+            table[:, row_of[date], h] = cell
+        for k, out in enumerate((grid.short, grid.surplus, grid.peak_short, grid.peak_surplus)):
+            out += (listed(line) for line in round_array(table[k].ravel()).reshape(table[k].shape))
         grids[g] = grid
     return grids
 
@@ -510,8 +528,8 @@ def _staff_targets_figure(s: StaffingData, t: Text) -> Fig | None:
         if any(a is not None and b is not None for a, b in zip(lo, hi, strict=True)):
             ci = band(
                 x,
-                rounded(lo),
-                rounded(hi),
+                _rounded(lo),
+                _rounded(hi),
                 BAND_COLOR,
                 t("ci_level", level=_level(s)),
                 showlegend=not shown,
@@ -526,7 +544,7 @@ def _staff_targets_figure(s: StaffingData, t: Text) -> Fig | None:
             "name": plotly_text(metric),
             "showlegend": False,
             "x": x,
-            "y": rounded(mean),
+            "y": _rounded(mean),
             "type": "scatter",
         }
         fig["data"].append(on(trace, k))
