@@ -16,8 +16,8 @@ d. peak memory of ``promosim run`` on the baseline over 30, 90, 180 and 365 days
 e. the parallel speed-up of a 64-run sweep (see ``bench_sweep.py``);
 f. ``promosim staff`` on the bundled 第二件1元 scenario with two targets against a
    ``promosim run`` of it (see ``bench_staff.py``);
-g. ``promosim report`` of a 21-day and of a 365-day run folder, the whole command (see
-   ``bench_report.py``).
+g. ``promosim report`` of a 21-day and of a 365-day run folder and of a 365-day staffing
+   plan, the whole command (see ``bench_report.py``).
 
 Targets are ratios measured in this one run, so a loaded machine moves both sides alike.
 ``--quick`` scales every workload down (a smoke test: seconds, not minutes) and writes no
@@ -367,13 +367,13 @@ def bench_f(suite: Suite, workers: int) -> None:
 
 
 def bench_g(suite: Suite, workers: int) -> None:
-    """``promosim report`` of a 21-day and a 365-day run folder, against absolute targets."""
+    """``promosim report`` of a 21-day and a 365-day run and a year's staffing plan."""
     m = bench_report.measure(quick=suite.quick, repeats=1 if suite.quick else 3, workers=workers)
     for name, seconds in m.seconds.items():
         target = bench_report.TARGETS[name]
         suite.rows.append(
             Row(
-                f"g. report of a {name} run",
+                f"g. report of a {bench_report.label(name)}",
                 f"{seconds:.2f} s ({m.page_mb[name]:.1f} MB page)",
                 target=f"< {target:g} s, the whole command",
                 passed=None if suite.quick else seconds < target,
@@ -383,11 +383,14 @@ def bench_g(suite: Suite, workers: int) -> None:
         f"`promosim {' '.join(Path(c).name if '/' in c else c for c in command)}`"
         for command in bench_report.FOLDERS.values()
     )
+    staff = " ".join(Path(c).name if "/" in c else c for c in bench_report.STAFF_COMMAND)
     suite.details.append(
         "### (g) report\n\n"
         f"Two run folders written first, two replications each ({runs}"
         + (", quick: 2 and 40 days" if suite.quick else "")
-        + "), then `promosim report FOLDER --out PAGE --force` in a child process (start, "
+        + f"), and a staffing folder (`promosim {staff}`, two replications) whose plan and "
+        f"roster are repeated to {bench_report.STAFF_DAYS[suite.quick]} days, "
+        "then `promosim report FOLDER --out PAGE --force` in a child process (start, "
         "imports, reading the files, the figures, writing the page), the folders "
         f"alternately, fastest of {1 if suite.quick else 3}: "
         + ", ".join(

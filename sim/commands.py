@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import json
+import math
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -821,7 +822,29 @@ def _cached_sensitivity(folder: Path, key: dict[str, Any]) -> dict[str, Any] | N
     if any(data.get(k) != v for k, v in key.items()):
         return None
     points = data.get("points")
-    return data if isinstance(points, list) else None
+    if not isinstance(points, list) or not all(_sensitivity_point(p) for p in points):
+        return None  # not what a brief writes: run the sensitivity again
+    return data
+
+
+def _number(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _sensitivity_point(point: Any) -> bool:
+    """Whether ``point`` is a sensitivity.json point as a brief writes it."""
+    if not isinstance(point, dict) or not isinstance(point.get("path"), str):
+        return False
+    for end in ("low", "high"):
+        stat = point.get(end)
+        if not isinstance(stat, dict):
+            return False
+        if stat and not _number(stat.get("mean")):
+            return False
+        ci = stat.get("ci95")
+        if ci is not None and not (isinstance(ci, list) and len(ci) == 2 and all(map(_number, ci))):
+            return False
+    return True
 
 
 def _run_sensitivity(

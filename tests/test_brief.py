@@ -118,6 +118,11 @@ def test_a_second_brief_reuses_the_sensitivity_and_a_stale_one_is_not_read(
     assert "谈判简报" in (promo_run / "brief.html").read_text(encoding="utf-8")
     sens = promo_run / "sensitivity.json"
     data = json.loads(sens.read_text(encoding="utf-8"))
+    planted = {**data, "points": [{"path": "x", "low": [1], "high": "<b>"}]}
+    sens.write_text(json.dumps(planted), encoding="utf-8")  # a malformed point: not read
+    fourth = CliRunner().invoke(app, args)
+    assert fourth.exit_code == 0, fourth.output
+    assert "reused" not in fourth.output and "Traceback" not in fourth.output
     data["config_hash"] = "0" * 64  # another scenario's: run again, not read
     sens.write_text(json.dumps(data), encoding="utf-8")
     third = CliRunner().invoke(app, args)
@@ -175,6 +180,28 @@ def test_no_chromium_is_a_clear_message(
     monkeypatch.delenv("PROMOSIM_CHROMIUM", raising=False)
     with pytest.raises(BadInput, match="Chromium"):
         print_pdf(promo_run / "report.html", tmp_path / "x.pdf")
+
+
+def test_a_planted_staff_folder_cannot_crash_the_brief(tmp_path: Path, promo_run: Path) -> None:
+    summary = json.loads((promo_run / "summary.json").read_text(encoding="utf-8"))
+    staff = tmp_path / "staff"
+    staff.mkdir()
+    planted = {
+        "config_hash": summary["config_hash"],
+        "total_short_agent_hours": "<b>many</b>",
+        "total_surplus_agent_hours": [1],
+        "targets": "chat.service_level>=0.9",
+        "roster": {"cost_yuan": True, "cost_yuan_by_source": [1, 2], "check": "yes"},
+    }
+    (staff / "staffing.json").write_text(json.dumps(planted), encoding="utf-8")
+    out = tmp_path / "b.html"
+    result = CliRunner().invoke(
+        app,
+        ["brief", str(promo_run), "--replications", "0", "--staff", str(staff), "--out", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert "<b>many" not in page and "not passed" in page
 
 
 def test_the_brief_escapes_what_it_reads(tmp_path: Path) -> None:

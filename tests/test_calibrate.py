@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -547,3 +548,21 @@ def test_the_fit_report_speaks_both_languages(exported: Path) -> None:
     en, zh = build_calibration_report(f, "en"), build_calibration_report(f, "zh")
     assert "Goodness of fit" in en and "拟合优度" in zh and "Goodness of fit" not in zh
     assert build_calibration_report(f, "en") == en  # deterministic
+
+
+def test_the_fit_report_s_figures_are_written_as_plotly_takes_them(exported: Path) -> None:
+    import plotly.io as pio
+
+    from sim.report import build_calibration_report
+    from tests.test_funnel import fitted
+    from tests.test_report_figures import _page_figures
+
+    run = exported / "run"
+    f = cal.fit(cal.load_exports(run / "orders.csv", run / "contacts.csv"))
+    figures: dict[str, Any] = {}
+    page = build_calibration_report(f, "en", fitted(3), figures=figures)
+    assert page == build_calibration_report(f, "en", fitted(3))
+    written = _page_figures(page)
+    assert written.keys() == figures.keys() and "fig-cal-funnel" in written
+    for div_id, fig in figures.items():  # plotly validated each: it changed nothing
+        assert written[div_id] == json.loads(pio.to_json(fig, validate=False)), div_id

@@ -12,6 +12,7 @@ import io
 import json
 import math
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -32,6 +33,7 @@ from sim.report.data import dict_rows
 from sim.report.figures import subplots
 from sim.report.page import PLOTLY_CONFIG, figure_html, plotly_template, round_array, rounded
 from sim.text import text_lines
+from tests import test_report
 from tests.test_presale_views import presale_promo
 from tests.test_report import TEXTS, _titles
 
@@ -215,6 +217,22 @@ def test_a_long_run_s_occupancy_is_a_date_axis_of_bounded_height(
             {"rows": 1, "cols": 2, "column_widths": [0.55, 0.45], "h_spacing": 0.2},
         ),
         ({"rows": 2, "cols": 3}, {"rows": 2, "cols": 3}),
+        (
+            {
+                "rows": 3,
+                "cols": 2,
+                "row_heights": [0.2, 0.5, 0.3],
+                "vertical_spacing": 0.07,
+                "horizontal_spacing": 0.1,
+            },
+            {
+                "rows": 3,
+                "cols": 2,
+                "row_heights": [0.2, 0.5, 0.3],
+                "v_spacing": 0.07,
+                "h_spacing": 0.1,
+            },
+        ),
     ],
 )
 def test_subplots_lay_out_their_grid_as_make_subplots(
@@ -285,20 +303,67 @@ print(json.dumps(sorted(sys.modules)))
 """
 
 
-def test_building_a_report_imports_neither_the_simulation_nor_plotly_s_validators(
-    long_run: Path, tmp_path: Path
-) -> None:
-    folder = shutil.copytree(long_run, tmp_path / "run")
+def _loaded_by_report(folder: Path, page: Path) -> list[str]:
+    """The modules ``promosim report`` of ``folder`` loads, in a fresh interpreter."""
     done = subprocess.run(
-        [sys.executable, "-c", LOADED, str(folder), str(tmp_path / "page.html")],
+        [sys.executable, "-c", LOADED, str(folder), str(page)],
         capture_output=True,
         text=True,
         check=True,
     )
-    loaded = json.loads(done.stdout)
-    assert "sim.report.run" in loaded and (tmp_path / "page.html").stat().st_size > 0
+    assert page.stat().st_size > 0
+    loaded: list[str] = json.loads(done.stdout)
+    return loaded
+
+
+def test_building_a_report_imports_neither_the_simulation_nor_plotly_s_validators(
+    long_run: Path, tmp_path: Path
+) -> None:
+    folder = shutil.copytree(long_run, tmp_path / "run")
+    loaded = _loaded_by_report(folder, tmp_path / "page.html")
+    assert "sim.report.run" in loaded
     roots = {m.split(".")[0] for m in loaded}
     assert not roots & {"scipy", "simpy", "distributed", "dask", "openpyxl", "narwhals"}
     assert "plotly.basedatatypes" not in loaded  # go figures' validation: not for this one
     simulation = ("sim.center", "sim.demand", "sim.experiment", "sim.metrics", "sim.roster")
     assert not [m for m in loaded if m.startswith(simulation)]
+
+
+@pytest.fixture(scope="module")
+def command_folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A compare, a sweep and a staff folder, the staff one with a roster (chart and bill)."""
+    folders = test_report.command_folders(tmp_path_factory.mktemp("commands"))
+    folders["staff"] = test_report.with_roster(
+        folders["staff"], tmp_path_factory.mktemp("roster") / "staff"
+    )
+    return folders
+
+
+@pytest.mark.parametrize("kind", ["compare", "sweep", "staff"])
+def test_a_command_s_report_is_built_without_plotly_s_figure_classes(
+    command_folders: dict[str, Path], kind: str, tmp_path: Path
+) -> None:
+    folder = command_folders[kind]
+    loaded = _loaded_by_report(folder, tmp_path / "page.html")
+    assert f"sim.report.{kind}" in loaded
+    assert not [m for m in loaded if m.startswith(("plotly.graph_objs", "plotly.subplots"))]
+    assert "plotly.basedatatypes" not in loaded
+    # with figures asked for (pictures, tests): plotly takes each as written, unchanged
+    figures: dict[str, go.Figure] = {}
+    page = test_report.BUILDERS[kind](folder, figures=figures)
+    written = _page_figures(page)
+    assert list(written) == list(figures) and written
+    for div_id, fig in figures.items():
+        assert written[div_id] == json.loads(pio.to_json(fig, validate=False)), div_id
+
+
+def _page_figures(page: str) -> dict[str, dict[str, Any]]:
+    """Each figure of a page by its div id, as ``{"data": …, "layout": …}``."""
+    decoder = json.JSONDecoder()
+    out = {}
+    for m in re.finditer(r'Plotly\.newPlot\(\s*"([^"]+)",\s*', page):
+        data, end = decoder.raw_decode(page, m.end())
+        end = page.index(",", end) + 1
+        layout, _ = decoder.raw_decode(page, end + len(page[end:]) - len(page[end:].lstrip()))
+        out[m.group(1)] = {"data": data, "layout": layout}
+    return out

@@ -6,9 +6,8 @@ The only package that imports plotly. One module per report kind (:mod:`.run`,
 (:mod:`.labels`: the reports' own, and every metric's from :mod:`sim.catalog`). Pages are
 deterministic: the same folder gives byte-identical HTML.
 
-The run report draws plain dict figures (:mod:`.figures`); the other reports draw plotly
-``go`` figures, whose classes (and ``make_subplots``, imported where it is called) load
-only when such a report is built.
+Every report draws plain dict figures (:mod:`.figures`) that plotly never validates:
+plotly's ``go`` classes load only when figures are asked for (``--images``, tests).
 """
 
 from __future__ import annotations

@@ -386,14 +386,15 @@ def _money(run: RunData, t: _T) -> str:
 
 def _peaks(run: RunData, t: _T) -> str:
     rows = [r for r in run.daily if r.get("series") == "contacts" and r.get("arm") == run.main_arm]
-    ranked = sorted(rows, key=lambda r: (-(num(r.get("mean") or "") or 0.0), r["day"]))
+    ranked = sorted(rows, key=lambda r: (-(num(r.get("mean") or "") or 0.0), str(r.get("day"))))
     cells = []
     for r in ranked[:TOP_PEAKS]:
-        lo, hi = num(r["ci95_lo"]), num(r["ci95_hi"])
-        stat: dict[str, Any] = {"mean": num(r["mean"])}
+        lo, hi = num(r.get("ci95_lo") or ""), num(r.get("ci95_hi") or "")
+        stat: dict[str, Any] = {"mean": num(r.get("mean") or "")}
         if lo is not None and hi is not None:
             stat["ci95"] = [lo, hi]
-        cells.append(f"<td>{_e(r['day'])}</td><td class=n>{_ci(stat, 'count', t.lang)}</td>")
+        day = _e(str(r.get("day") or ""))
+        cells.append(f"<td>{day}</td><td class=n>{_ci(stat, 'count', t.lang)}</td>")
     if not cells:
         return ""
     body = "".join(f"<tr>{c}</tr>" for c in cells)
@@ -401,6 +402,13 @@ def _peaks(run: RunData, t: _T) -> str:
         f"<section><h2>{_e(t('peaks'))}</h2><table><tr><th></th>"
         f"<th class=n>{_e(t('contacts_day'))}</th></tr>{body}</table></section>"
     )
+
+
+def _number(x: Any) -> float | None:
+    """``x`` when it is a finite number (not a bool), else None."""
+    if isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x):
+        return float(x)
+    return None
 
 
 def _target(text: str, t: _T) -> str:
@@ -422,22 +430,26 @@ def _staffing(staff: Mapping[str, Any] | None, t: _T) -> str:
     if staff is None:
         note = f"<p class=meta>{_e(t('no_staff'))}</p>"
         return f"<section><h2>{_e(t('staffing'))}</h2>{note}</section>"
-    short = float(staff.get("total_short_agent_hours") or 0.0)
-    surplus = float(staff.get("total_surplus_agent_hours") or 0.0)
+    # staffing.json is read from a folder anyone may have written: numbers or nothing
     rows = [
-        (t("short"), fmt(short, "decimal")),
-        (t("surplus"), fmt(surplus, "decimal")),
+        (t("short"), fmt(_number(staff.get("total_short_agent_hours")), "decimal")),
+        (t("surplus"), fmt(_number(staff.get("total_surplus_agent_hours")), "decimal")),
     ]
     roster = staff.get("roster")
-    if isinstance(roster, Mapping) and isinstance(roster.get("cost_yuan"), int | float):
-        rows.append((t("roster_bill"), fmt(float(roster["cost_yuan"]), "yuan")))
-        for source, cost in sorted((roster.get("cost_yuan_by_source") or {}).items()):
-            if isinstance(cost, int | float) and cost > 0:
-                rows.append((f"· {t.names('source', str(source))}", fmt(float(cost), "yuan")))
-    check = (roster or {}).get("check") if isinstance(roster, Mapping) else None
-    passed = (check or {}).get("passed", staff.get("met"))
-    verdict = t("passed") if passed else t("failed")
-    targets = ", ".join(_target(str(x), t) for x in staff.get("targets") or [])
+    roster = roster if isinstance(roster, Mapping) else {}
+    if _number(roster.get("cost_yuan")) is not None:
+        rows.append((t("roster_bill"), fmt(_number(roster["cost_yuan"]), "yuan")))
+        by_source = roster.get("cost_yuan_by_source")
+        for source, cost in sorted((by_source if isinstance(by_source, Mapping) else {}).items()):
+            if (_number(cost) or 0.0) > 0:
+                rows.append((f"· {t.names('source', str(source))}", fmt(_number(cost), "yuan")))
+    check = roster.get("check")
+    passed = check.get("passed") if isinstance(check, Mapping) else staff.get("met")
+    verdict = t("passed") if passed is True else t("failed")
+    targets_given = staff.get("targets")
+    targets = ", ".join(
+        _target(str(x), t) for x in (targets_given if isinstance(targets_given, list) else [])
+    )
     # decisions and bills of the plan, not estimates: no CI
     body = "".join(f"<tr><td>{_e(a)}</td><td class=d>{_e(b)}</td></tr>" for a, b in rows)
     return (
@@ -461,9 +473,9 @@ def _alternatives(comparison: ComparisonData | None, t: _T) -> str:
         for k in keys:
             r = comparison.rows.get((k, arm))
             stat: dict[str, Any] | None = None
-            if r is not None and num(r["mean"]) is not None:
-                stat = {"mean": num(r["mean"])}
-                lo, hi = num(r["ci95_lo"]), num(r["ci95_hi"])
+            if r is not None and num(r.get("mean") or "") is not None:
+                stat = {"mean": num(r.get("mean") or "")}
+                lo, hi = num(r.get("ci95_lo") or ""), num(r.get("ci95_hi") or "")
                 if lo is not None and hi is not None:
                     stat["ci95"] = [lo, hi]
             cells.append(f"<td class=n>{_ci(stat, catalog.fmt_of(k), t.lang)}</td>")

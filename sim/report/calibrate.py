@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import plotly.graph_objects as go
-
-from sim.report.figures import PALETTE, layout, subplot_grid, top_legend
+from sim.report.figures import PALETTE, axes, on, style, subplot_grid, subplots, top_legend
 from sim.report.labels import LABELS, Text
-from sim.report.page import Plots, note_html, page, plotly_text, section_html
+from sim.report.page import Fig, Plots, note_html, page, plotly_text, section_html
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 CAL_LABELS: dict[str, dict[str, str]] = {
     "cal_title": {"en": "Calibration report", "zh": "校准报告"},
@@ -211,48 +213,67 @@ def _cal_gof(f: Any, t: Text) -> str:
     return f'<table class="glossary"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def _cal_orders_figure(f: Any, t: Text) -> go.Figure | None:
-    import datetime as _dt
+def _titled(text: str) -> dict[str, Any]:
+    """An axis with its title (as plotly's ``xaxis_title=text``)."""
+    return {"title": {"text": text}}
 
+
+def _cal_orders_figure(f: Any, t: Text) -> Fig | None:
     o = f.orders
     if o is None:
         return None
-    fig = go.Figure()
     colors = [PALETTE[1] if p else PALETTE[0] for p in o.day_promo]
-    fig.add_bar(x=o.day_dates, y=o.day_counts, name=t("cal_observed"), marker_color=colors)
     fitted = []
     for d in o.day_dates:
-        e = o.weekday_means[_dt.date.fromisoformat(d).weekday()]
+        e = o.weekday_means[dt.date.fromisoformat(d).weekday()]
         fitted.append(e.value if e is not None else None)
-    fig.add_scatter(x=o.day_dates, y=fitted, mode="lines+markers", name=t("cal_fitted"))
-    layout(fig, 380, yaxis_title=t("orders"))
+    fig: Fig = {
+        "data": [
+            {
+                "marker": {"color": colors},
+                "name": t("cal_observed"),
+                "x": list(o.day_dates),
+                "y": list(o.day_counts),
+                "type": "bar",
+            },
+            {
+                "mode": "lines+markers",
+                "name": t("cal_fitted"),
+                "x": list(o.day_dates),
+                "y": fitted,
+                "type": "scatter",
+            },
+        ],
+        "layout": {},
+    }
+    style(fig, 380, yaxis=_titled(t("orders")))
     return fig
 
 
-def _cal_intraday_figure(f: Any, t: Text) -> go.Figure | None:
+def _cal_intraday_figure(f: Any, t: Text) -> Fig | None:
     o = f.orders
     if o is None:
         return None
-    fig = go.Figure()
     shares = o.intraday_share
-    fig.add_bar(
-        x=list(range(24)),
-        y=[e.value for e in shares],
-        name=t("cal_observed"),
-        error_y={
+    bar = {
+        "error_y": {
             "type": "data",
             "symmetric": False,
             "array": [e.hi - e.value for e in shares],
             "arrayminus": [e.value - e.lo for e in shares],
         },
-    )
-    layout(fig, 340, xaxis_title=t("cal_axis_hour"), yaxis_title=t("cal_axis_share"))
+        "name": t("cal_observed"),
+        "x": list(range(24)),
+        "y": [e.value for e in shares],
+        "type": "bar",
+    }
+    fig: Fig = {"data": [bar], "layout": {}}
+    style(fig, 340, xaxis=_titled(t("cal_axis_hour")), yaxis=_titled(t("cal_axis_share")))
     return fig
 
 
-def _cal_lag_figure(f: Any, t: Text) -> go.Figure | None:
+def _cal_lag_figure(f: Any, t: Text) -> Fig | None:
     import numpy as np
-    from plotly.subplots import make_subplots
 
     fits = [r for r in f.reasons if r.lag is not None]
     if not fits:
@@ -268,8 +289,8 @@ def _cal_lag_figure(f: Any, t: Text) -> go.Figure | None:
         )
         for r in fits
     ]
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles)
-    for i, r in enumerate(fits):
+    fig = subplots(rows, cols, titles=titles)
+    for k, r in enumerate(fits, start=1):
         lag = r.lag
         hi = float(np.quantile(lag.lags_hours, 0.99))
         edges = np.linspace(0.0, hi, 41)
@@ -277,34 +298,33 @@ def _cal_lag_figure(f: Any, t: Text) -> go.Figure | None:
         dens = counts / max(1, lag.lags_hours.size) / np.diff(edges)
         mid = (edges[1:] + edges[:-1]) / 2
         grid = np.linspace(hi / 400, hi, 200)
-        cell = {"row": i // cols + 1, "col": i % cols + 1}
-        fig.add_bar(
-            x=mid.tolist(),
-            y=dens.tolist(),
-            name=t("cal_observed"),
-            marker_color=PALETTE[0],
-            showlegend=i == 0,
-            **cell,
-        )
-        fig.add_scatter(
-            x=grid.tolist(),
-            y=lag.pdf(grid).tolist(),
-            mode="lines",
-            name=t("cal_fitted"),
-            line={"color": PALETTE[1]},
-            showlegend=i == 0,
-            **cell,
-        )
-        fig.update_xaxes(title_text=t("cal_axis_lag"), **cell)
-        fig.update_yaxes(title_text=t("cal_axis_density"), **cell)
-    layout(fig, 320 * rows, bargap=0)
+        bar = {
+            "marker": {"color": PALETTE[0]},
+            "name": t("cal_observed"),
+            "showlegend": k == 1,
+            "x": mid.tolist(),
+            "y": dens.tolist(),
+            "type": "bar",
+        }
+        curve = {
+            "line": {"color": PALETTE[1]},
+            "mode": "lines",
+            "name": t("cal_fitted"),
+            "showlegend": k == 1,
+            "x": grid.tolist(),
+            "y": lag.pdf(grid).tolist(),
+            "type": "scatter",
+        }
+        fig["data"] += [on(bar, k), on(curve, k)]
+        axes(fig, "x", [k], title={"text": t("cal_axis_lag")})
+        axes(fig, "y", [k], title={"text": t("cal_axis_density")})
+    style(fig, 320 * rows, bargap=0)
     top_legend(fig, 1)
     return fig
 
 
-def _cal_handle_figure(f: Any, t: Text) -> go.Figure | None:
+def _cal_handle_figure(f: Any, t: Text) -> Fig | None:
     import numpy as np
-    from plotly.subplots import make_subplots
     from scipy import special
 
     from sim import fmath
@@ -314,12 +334,12 @@ def _cal_handle_figure(f: Any, t: Text) -> go.Figure | None:
     names = list(f.handle)
     rows, cols = subplot_grid(len(names), 2)
     titles = [t("cal_handle_title", channel=plotly_text(c), ks=f.handle[c].ks) for c in names]
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles)
-    for i, c in enumerate(names):
+    fig = subplots(rows, cols, titles=titles)
+    for k, c in enumerate(names, start=1):
         h = f.handle[c]
         x = np.sort(h.observed_seconds)
-        k = max(1, x.size // 300)
-        grid = x[::k]
+        step = max(1, x.size // 300)
+        grid = x[::step]
         # the channel's fitted mixture over reasons: each cell's median, the channel's sigma
         total = sum(e.n for e in h.cell_median.values())
         s = h.sigma.value
@@ -327,33 +347,33 @@ def _cal_handle_figure(f: Any, t: Text) -> go.Figure | None:
             e.n / total * special.ndtr((fmath.log(grid) - math.log(e.value)) / s)
             for e in h.cell_median.values()
         )
-        cell = {"row": i // cols + 1, "col": i % cols + 1}
-        fig.add_scatter(
-            x=grid.tolist(),
-            y=(np.arange(x.size)[::k] / x.size).tolist(),
-            mode="lines",
-            name=t("cal_observed"),
-            line={"color": PALETTE[0]},
-            showlegend=i == 0,
-            **cell,
-        )
-        fig.add_scatter(
-            x=grid.tolist(),
-            y=np.asarray(cdf).tolist(),
-            mode="lines",
-            name=t("cal_fitted"),
-            line={"color": PALETTE[1], "dash": "dash"},
-            showlegend=i == 0,
-            **cell,
-        )
-        fig.update_xaxes(title_text=t("cal_axis_handle"), type="log", **cell)
-        fig.update_yaxes(title_text=t("cal_axis_cdf"), range=[0, 1], **cell)
-    layout(fig, 320 * rows)
+        observed = {
+            "line": {"color": PALETTE[0]},
+            "mode": "lines",
+            "name": t("cal_observed"),
+            "showlegend": k == 1,
+            "x": grid.tolist(),
+            "y": (np.arange(x.size)[::step] / x.size).tolist(),
+            "type": "scatter",
+        }
+        fitted = {
+            "line": {"color": PALETTE[1], "dash": "dash"},
+            "mode": "lines",
+            "name": t("cal_fitted"),
+            "showlegend": k == 1,
+            "x": grid.tolist(),
+            "y": np.asarray(cdf).tolist(),
+            "type": "scatter",
+        }
+        fig["data"] += [on(observed, k), on(fitted, k)]
+        axes(fig, "x", [k], title={"text": t("cal_axis_handle")}, type="log")
+        axes(fig, "y", [k], title={"text": t("cal_axis_cdf")}, range=[0, 1])
+    style(fig, 320 * rows)
     top_legend(fig, 1)
     return fig
 
 
-def _cal_patience_figure(f: Any, t: Text) -> go.Figure | None:
+def _cal_patience_figure(f: Any, t: Text) -> Fig | None:
     import numpy as np
 
     from sim import fmath
@@ -361,66 +381,79 @@ def _cal_patience_figure(f: Any, t: Text) -> go.Figure | None:
     fits = {c: p for c, p in f.patience.items() if p.abandoned}
     if not fits:
         return None
-    fig = go.Figure()
+    fig: Fig = {"data": [], "layout": {}}
     for i, (name, p) in enumerate(fits.items()):
         c = plotly_text(name)
         color = PALETTE[i % len(PALETTE)]
-        fig.add_scatter(
-            x=p.km_time.tolist(),
-            y=p.km_survival.tolist(),
-            mode="lines",
-            line={"shape": "hv", "color": color},
-            name=f"{c} · {t('cal_km')}",
+        fig["data"].append(
+            {
+                "line": {"color": color, "shape": "hv"},
+                "mode": "lines",
+                "name": f"{c} · {t('cal_km')}",
+                "x": p.km_time.tolist(),
+                "y": p.km_survival.tolist(),
+                "type": "scatter",
+            }
         )
         top = float(p.km_time.max()) if p.km_time.size else 1.0
         grid = np.linspace(0.0, max(top, 1.0), 100)
-        fig.add_scatter(
-            x=grid.tolist(),
-            y=fmath.exp(-grid / p.mean.value).tolist(),
-            mode="lines",
-            line={"dash": "dash", "color": color},
-            name=f"{c} · {t('cal_exp', mean=p.mean.value)}",
+        fig["data"].append(
+            {
+                "line": {"color": color, "dash": "dash"},
+                "mode": "lines",
+                "name": f"{c} · {t('cal_exp', mean=p.mean.value)}",
+                "x": grid.tolist(),
+                "y": fmath.exp(-grid / p.mean.value).tolist(),
+                "type": "scatter",
+            }
         )
         if math.isfinite(p.naive_mean):
-            fig.add_scatter(
-                x=[p.naive_mean, p.naive_mean],
-                y=[0, 1],
-                mode="lines",
-                line={"dash": "dot", "color": color},
-                name=f"{c} · {t('cal_naive', mean=p.naive_mean)}",
+            fig["data"].append(
+                {
+                    "line": {"color": color, "dash": "dot"},
+                    "mode": "lines",
+                    "name": f"{c} · {t('cal_naive', mean=p.naive_mean)}",
+                    "x": [p.naive_mean, p.naive_mean],
+                    "y": [0, 1],
+                    "type": "scatter",
+                }
             )
-    layout(
+    style(
         fig,
         420,
-        xaxis_title=t("cal_axis_wait"),
-        yaxis_title=t("cal_axis_patient"),
-        yaxis_range=[0, 1.02],
+        xaxis=_titled(t("cal_axis_wait")),
+        yaxis=_titled(t("cal_axis_patient")) | {"range": [0, 1.02]},
     )
     top_legend(fig, len(fits))  # one legend row per channel
     return fig
 
 
-def _cal_csat_figure(f: Any, t: Text) -> go.Figure | None:
+def _cal_csat_figure(f: Any, t: Text) -> Fig | None:
     if f.csat is None or not f.csat.calibration:
         return None
     pred = [c[0] for c in f.csat.calibration]
     obs = [c[1] for c in f.csat.calibration]
-    fig = go.Figure()
-    fig.add_scatter(
-        x=[0, 1],
-        y=[0, 1],
-        mode="lines",
-        line={"dash": "dot", "color": "#999"},
-        name=t("cal_ideal"),
-    )
-    fig.add_scatter(x=pred, y=obs, mode="lines+markers", name=t("cal_observed"))
-    layout(
+    ideal = {
+        "line": {"color": "#999", "dash": "dot"},
+        "mode": "lines",
+        "name": t("cal_ideal"),
+        "x": [0, 1],
+        "y": [0, 1],
+        "type": "scatter",
+    }
+    observed = {
+        "mode": "lines+markers",
+        "name": t("cal_observed"),
+        "x": pred,
+        "y": obs,
+        "type": "scatter",
+    }
+    fig: Fig = {"data": [ideal, observed], "layout": {}}
+    style(
         fig,
         380,
-        xaxis_title=t("cal_axis_predicted"),
-        yaxis_title=t("cal_axis_satisfied"),
-        xaxis_range=[0, 1],
-        yaxis_range=[0, 1],
+        xaxis=_titled(t("cal_axis_predicted")) | {"range": [0, 1]},
+        yaxis=_titled(t("cal_axis_satisfied")) | {"range": [0, 1]},
     )
     return fig
 
@@ -447,7 +480,7 @@ def _funnel_rows(ff: Any) -> list[tuple[str, Any]]:
     return rows
 
 
-def _funnel_figure(ff: Any, t: Text) -> go.Figure | None:
+def _funnel_figure(ff: Any, t: Text) -> Fig | None:
     cv = ff.conversion
     if cv is None:
         return None
@@ -455,31 +488,28 @@ def _funnel_figure(ff: Any, t: Text) -> go.Figure | None:
 
     w = cv.wait_minutes
     grid = np.linspace(0.0, float(w.max()) * 1.05, 200)
-    fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=w,
-            y=cv.converted / cv.inquiries,
-            mode="markers",
-            name=t("cal_observed"),
-            marker={"color": PALETTE[0], "size": 5, "opacity": 0.5},
-        )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=grid,
-            y=cv.curve(grid),
-            mode="lines",
-            name=t("cal_fitted"),
-            line={"color": PALETTE[1], "width": 2},
-        )
-    )
-    layout(
+    observed = {
+        "marker": {"color": PALETTE[0], "opacity": 0.5, "size": 5},
+        "mode": "markers",
+        "name": t("cal_observed"),
+        "x": np.asarray(w, dtype=float).tolist(),
+        "y": np.asarray(cv.converted / cv.inquiries, dtype=float).tolist(),
+        "type": "scatter",
+    }
+    fitted = {
+        "line": {"color": PALETTE[1], "width": 2},
+        "mode": "lines",
+        "name": t("cal_fitted"),
+        "x": grid.tolist(),
+        "y": np.asarray(cv.curve(grid), dtype=float).tolist(),
+        "type": "scatter",
+    }
+    fig: Fig = {"data": [observed, fitted], "layout": {}}
+    style(
         fig,
         380,
-        xaxis_title=t("cal_axis_response"),
-        yaxis_title=t("inquiry_conversion"),
-        yaxis_range=[0, 1],
+        xaxis=_titled(t("cal_axis_response")),
+        yaxis=_titled(t("inquiry_conversion")) | {"range": [0, 1]},
     )
     return fig
 

@@ -5,14 +5,25 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from pathlib import Path
-
-import plotly.graph_objects as go
+from typing import TYPE_CHECKING
 
 from sim import catalog
 from sim.report.data import ComparisonData, num
-from sim.report.figures import PALETTE, axis_format, error_bars, layout, subplot_grid, top_legend
+from sim.report.figures import (
+    PALETTE,
+    axes,
+    axis_format,
+    error_bars,
+    hline,
+    on,
+    style,
+    subplot_grid,
+    subplots,
+    top_legend,
+)
 from sim.report.labels import Text
 from sim.report.page import (
+    Fig,
     Plots,
     ci_cell,
     note_html,
@@ -22,74 +33,67 @@ from sim.report.page import (
     table_html,
 )
 
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
 RECOVERED = catalog.MARGIN_RECOVERED
 
 
-def _compare_arms_figure(
-    c: ComparisonData, t: Text, metrics: Sequence[tuple[str, str]]
-) -> go.Figure:
-    from plotly.subplots import make_subplots
-
+def _grid(t: Text, metrics: Sequence[tuple[str, str]]) -> tuple[Fig, int]:
+    """An empty figure of a subplot per metric, three abreast, and its rows."""
     n_rows, n_cols = subplot_grid(len(metrics), 3)
-    fig = make_subplots(
-        rows=n_rows,
-        cols=n_cols,
-        subplot_titles=[t(label) for _, label in metrics],
-        vertical_spacing=0.5 / n_rows if n_rows > 1 else 0.0,
-        horizontal_spacing=0.08,
+    fig = subplots(
+        n_rows,
+        n_cols,
+        titles=[t(label) for _, label in metrics],
+        v_spacing=0.5 / n_rows if n_rows > 1 else 0.0,
+        h_spacing=0.08,
     )
-    for k, (metric, _) in enumerate(metrics):
-        row, col = k // n_cols + 1, k % n_cols + 1
+    return fig, n_rows
+
+
+def _compare_arms_figure(c: ComparisonData, t: Text, metrics: Sequence[tuple[str, str]]) -> Fig:
+    fig, n_rows = _grid(t, metrics)
+    for k, (metric, _) in enumerate(metrics, start=1):
         for i, arm in enumerate(c.arms):
             r = c.rows.get((metric, arm))
             if r is None:
                 continue
             mean, lo, hi = num(r["mean"]), num(r["ci95_lo"]), num(r["ci95_hi"])
-            fig.add_trace(
-                go.Bar(
-                    x=[arm],
-                    y=rounded([mean]),
-                    name=arm,
-                    legendgroup=arm,
-                    showlegend=k == 0,
-                    marker={"color": PALETTE[i % len(PALETTE)]},
-                    error_y={
-                        **error_bars([mean], [lo], [hi], catalog.fmt_of(metric)),
-                        "color": "#222",
-                    },
-                ),
-                row=row,
-                col=col,
-            )
-        axis_format(fig, catalog.fmt_of(metric), row=row, col=col)
-    fig.update_xaxes(showticklabels=False)
-    layout(fig, 80 + 260 * n_rows, bargap=0.3)
+            bar = {
+                "error_y": {
+                    **error_bars([mean], [lo], [hi], catalog.fmt_of(metric)),
+                    "color": "#222",
+                },
+                "legendgroup": arm,
+                "marker": {"color": PALETTE[i % len(PALETTE)]},
+                "name": arm,
+                "showlegend": k == 1,
+                "x": [arm],
+                "y": rounded([mean]),
+                "type": "bar",
+            }
+            fig["data"].append(on(bar, k))
+        axis_format(fig, catalog.fmt_of(metric), [k])
+    axes(fig, "x", showticklabels=False)
+    style(fig, 80 + 260 * n_rows, bargap=0.3)
     top_legend(fig, 1)
     return fig
 
 
 def _compare_diff_figure(
     c: ComparisonData, t: Text, metrics: Sequence[tuple[str, str]]
-) -> go.Figure | None:
-    from plotly.subplots import make_subplots
-
+) -> Fig | None:
     later = c.arms[1:]
     if not later:
         return None
-    n_rows, n_cols = subplot_grid(len(metrics), 3)
-    fig = make_subplots(
-        rows=n_rows,
-        cols=n_cols,
-        subplot_titles=[t(label) for _, label in metrics],
-        vertical_spacing=0.5 / n_rows if n_rows > 1 else 0.0,
-        horizontal_spacing=0.08,
-    )
+    fig, n_rows = _grid(t, metrics)
     styles = {
         True: ("significant", PALETTE[3], "diamond"),
         False: ("not_significant", "#999", "circle-open"),
     }
-    for k, (metric, _) in enumerate(metrics):
-        row, col = k // n_cols + 1, k % n_cols + 1
+    drawn: list[int] = []
+    for k, (metric, _) in enumerate(metrics, start=1):
         for arm in later:
             r = c.rows.get((metric, arm))
             mean = None if r is None else num(r["diff_mean"])
@@ -97,41 +101,39 @@ def _compare_diff_figure(
                 continue
             lo, hi = num(r.get("diff_ci95_lo", "")), num(r.get("diff_ci95_hi", ""))
             label, color, symbol = styles[r["significant"].strip().lower() == "true"]
-            fig.add_trace(
-                go.Scatter(
-                    x=[t("minus_first", arm=arm, first=c.arms[0])],
-                    y=rounded([mean]),
-                    mode="markers",
-                    name=t(label),
-                    legendgroup=label,
-                    showlegend=False,
-                    marker={"color": color, "size": 11, "symbol": symbol},
-                    error_y={
-                        "type": "data",
-                        "symmetric": False,
-                        "array": rounded([None if hi is None else hi - mean]),
-                        "arrayminus": rounded([None if lo is None else mean - lo]),
-                        "color": color,
-                    },
-                ),
-                row=row,
-                col=col,
-            )
-        axis_format(fig, catalog.fmt_of(metric), row=row, col=col)
-    fig.add_hline(y=0, line={"color": "#555", "width": 1}, row="all", col="all")
+            point = {
+                "error_y": {
+                    "type": "data",
+                    "symmetric": False,
+                    "array": rounded([None if hi is None else hi - mean]),
+                    "arrayminus": rounded([None if lo is None else mean - lo]),
+                    "color": color,
+                },
+                "legendgroup": label,
+                "marker": {"color": color, "size": 11, "symbol": symbol},
+                "mode": "markers",
+                "name": t(label),
+                "showlegend": False,
+                "x": [t("minus_first", arm=arm, first=c.arms[0])],
+                "y": rounded([mean]),
+                "type": "scatter",
+            }
+            fig["data"].append(on(point, k))
+            drawn.append(k)
+        axis_format(fig, catalog.fmt_of(metric), [k])
+    if drawn:  # as plotly's add_hline(row="all", col="all"): across subplots with a point
+        hline(fig, 0, {"color": "#555", "width": 1}, ids=sorted(set(drawn)))
     for label, color, symbol in styles.values():  # one legend entry per style
-        fig.add_trace(
-            go.Scatter(
-                x=[None],
-                y=[None],
-                mode="markers",
-                name=t(label),
-                marker={"color": color, "size": 11, "symbol": symbol},
-            ),
-            row=1,
-            col=1,
-        )
-    layout(fig, 80 + 260 * n_rows)
+        entry = {
+            "marker": {"color": color, "size": 11, "symbol": symbol},
+            "mode": "markers",
+            "name": t(label),
+            "x": [None],
+            "y": [None],
+            "type": "scatter",
+        }
+        fig["data"].append(on(entry, 1))
+    style(fig, 80 + 260 * n_rows)
     top_legend(fig, 1)
     return fig
 

@@ -1,21 +1,19 @@
 """What the reports' figures share: colours, layout, legends, grids, axes and error bars.
 
-A figure is built either as a plotly ``go.Figure`` or, where it plots many points (the run
-report), as a plain :data:`Fig` dict that nothing validates: plotly checks every value of a
-``go`` trace one by one, which took seconds for a run's interval figures. The dict helpers
-here lay a figure out as the ``go`` ones do (:func:`subplots` as plotly's ``make_subplots``).
+Every report builds its figures as plain :data:`Fig` dicts that nothing validates: plotly
+checks every value of a ``go`` trace one by one, which took seconds for a run's interval
+figures and a year's staffing plan. The helpers here lay a figure out as plotly's ``go``
+methods do (:func:`subplots` as ``make_subplots``, :func:`axes` as ``update_xaxes``,
+:func:`hline` and :func:`vline` as ``add_hline`` and ``add_vline``).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sim.report.page import Fig, rounded
-
-if TYPE_CHECKING:  # the dict figures need no plotly: its classes load only for go figures
-    import plotly.graph_objects as go
 
 PALETTE = (
     "#4c78a8",
@@ -74,16 +72,6 @@ def legend_on_top(lines: int) -> dict[str, Any]:
     }
 
 
-def layout(fig: go.Figure, height: int, **extra: Any) -> None:
-    """The reports' common look (:func:`look`) on a ``go`` figure."""
-    fig.update_layout(**look(height, **extra))
-
-
-def top_legend(fig: go.Figure, lines: int) -> None:
-    """The legend at the very top of a ``go`` figure of subplots (:func:`legend_on_top`)."""
-    fig.update_layout(**legend_on_top(lines))
-
-
 def merge(target: dict[str, Any], patch: Mapping[str, Any]) -> None:
     """Properties of ``patch`` into ``target``, nested dicts merged (as plotly's ``update``)."""
     for key, value in patch.items():
@@ -97,6 +85,11 @@ def merge(target: dict[str, Any], patch: Mapping[str, Any]) -> None:
 def style(fig: Fig, height: int, **extra: Any) -> None:
     """The reports' common look (:func:`look`) on a dict figure."""
     merge(fig["layout"], look(height, **extra))
+
+
+def top_legend(fig: Fig, lines: int) -> None:
+    """The legend at the very top of a figure of subplots (:func:`legend_on_top`)."""
+    merge(fig["layout"], legend_on_top(lines))
 
 
 _AXIS = {"x": re.compile(r"xaxis\d*"), "y": re.compile(r"yaxis\d*")}
@@ -118,13 +111,16 @@ def axes(fig: Fig, which: str, ids: Sequence[int] = (), **props: Any) -> None:
         merge(lay.setdefault(name, {}), props)
 
 
-def hline(fig: Fig, y: float, line: Mapping[str, Any], subplots: int = 1) -> None:
+def hline(
+    fig: Fig, y: float, line: Mapping[str, Any], subplots: int = 1, ids: Sequence[int] = ()
+) -> None:
     """A horizontal line at ``y`` across each of the first ``subplots`` subplots.
 
-    As plotly's ``add_hline`` draws it: a shape from edge to edge of the subplot's x domain.
+    Or across those numbered ``ids`` (1 is the first). As plotly's ``add_hline`` draws it:
+    a shape from edge to edge of the subplot's x domain.
     """
     shapes = fig["layout"].setdefault("shapes", [])
-    for i in range(1, subplots + 1):
+    for i in ids or range(1, subplots + 1):
         k = "" if i == 1 else str(i)
         shapes.append(
             {
@@ -140,6 +136,25 @@ def hline(fig: Fig, y: float, line: Mapping[str, Any], subplots: int = 1) -> Non
         )
 
 
+def vline(fig: Fig, x: float | str, line: Mapping[str, Any]) -> None:
+    """A vertical line at ``x`` from the bottom to the top of a figure without subplots.
+
+    As plotly's ``add_vline`` draws it: a shape across the y axis' domain.
+    """
+    fig["layout"].setdefault("shapes", []).append(
+        {
+            "line": dict(line),
+            "type": "line",
+            "x0": x,
+            "x1": x,
+            "xref": "x",
+            "y0": 0,
+            "y1": 1,
+            "yref": "y domain",
+        }
+    )
+
+
 def subplots(
     rows: int,
     cols: int,
@@ -150,14 +165,16 @@ def subplots(
     h_spacing: float | None = None,
     v_spacing: float | None = None,
     column_widths: Sequence[float] = (),
+    row_heights: Sequence[float] = (),
     secondary_y: bool = False,
 ) -> Fig:
     """An empty dict figure laid out as plotly's ``make_subplots`` lays out its grid.
 
     Subplot ``k`` (row by row from the top left, 1 first) draws on axes ``x{k}``/``y{k}``
     (:func:`on`); ``shared_x`` matches each column's x axes to its bottom one (ticks only
-    there), ``shared_y`` each row's y axes to its first; ``secondary_y`` (one subplot) adds
-    a right-hand ``y2``.
+    there), ``shared_y`` each row's y axes to its first; ``column_widths`` and
+    ``row_heights`` (top first) are relative; ``secondary_y`` (one subplot) adds a
+    right-hand ``y2``.
     """
     h = (0.4 if secondary_y else 0.2) / cols if h_spacing is None else h_spacing
     v = (0.5 if titles else 0.3) / rows if v_spacing is None else v_spacing
@@ -168,7 +185,12 @@ def subplots(
         if column_widths
         else [(max_width - h * (cols - 1)) / cols] * cols
     )
-    heights = [(1.0 - v * (rows - 1)) / rows] * rows
+    total_h = float(sum(row_heights)) if row_heights else 0.0
+    heights = (  # bottom first, as plotly keeps them
+        [(1.0 - v * (rows - 1)) * (h / total_h) for h in row_heights][::-1]
+        if row_heights
+        else [(1.0 - v * (rows - 1)) / rows] * rows
+    )
     lay: dict[str, Any] = {}
     notes: list[dict[str, Any]] = []
     for r in range(rows):
@@ -225,12 +247,15 @@ def subplot_grid(n: int, cols: int) -> tuple[int, int]:
     return (n + cols - 1) // cols, cols
 
 
-def axis_format(fig: go.Figure, kind: str, **where: Any) -> None:
-    """Percent or ¥ ticks on y axes, by the metric's format."""
+def axis_format(fig: Fig, kind: str, ids: Sequence[int] = (), which: str = "y") -> None:
+    """Percent or ¥ ticks by the metric's format, on the ``which`` axes numbered ``ids``.
+
+    Every one of the figure's ``which`` axes when ``ids`` is empty (as :func:`axes`).
+    """
     if kind == "share":
-        fig.update_yaxes(tickformat=".0%", **where)
+        axes(fig, which, ids, tickformat=".0%")
     elif kind in ("yuan", "yuan_cents"):
-        fig.update_yaxes(tickprefix="¥", tickformat=",.0f", **where)
+        axes(fig, which, ids, tickprefix="¥", tickformat=",.0f")
 
 
 def clip(values: list[float | None], lo: float, hi: float | None) -> list[float | None]:
@@ -302,17 +327,3 @@ def band(
         "type": "scatter",
         **more,
     }
-
-
-def band_trace(
-    x: list[str],
-    lo: list[float | None],
-    hi: list[float | None],
-    color: str,
-    name: str,
-    **more: Any,
-) -> go.Scatter:
-    """A CI band from ``lo`` to ``hi`` over ``x`` (:func:`band`) as a ``go`` trace."""
-    import plotly.graph_objects as go
-
-    return go.Scatter(band(x, lo, hi, color, name, **more))

@@ -162,8 +162,8 @@ def page(heading: str, meta: str, notes: Sequence[str], body: Sequence[str], t: 
 class Plots:
     """Figures as page fragments: plotly.js embedded with the first one only.
 
-    A figure is a :data:`Fig` dict, written as plotly writes one (:func:`figure_html`), or
-    a ``go.Figure``; ``figures``, if given, receives each as a ``go.Figure`` by its div id.
+    A figure is a :data:`Fig` dict, written as plotly writes one (:func:`figure_html`);
+    ``figures``, if given, receives each as a ``go.Figure`` by its div id.
     """
 
     def __init__(self, t: Text, figures: dict[str, go.Figure] | None = None) -> None:
@@ -171,26 +171,16 @@ class Plots:
         self.done = 0
         self.figures = figures
 
-    def __call__(self, fig: Fig | go.Figure | None, div_id: str) -> str:
+    def __call__(self, fig: Fig | None, div_id: str) -> str:
         """A figure as a page fragment (a note when there is none)."""
         if fig is None:
             return f'<p class="note">{html.escape(self.t("not_available"))}</p>'
-        if isinstance(fig, dict):
-            fig_html = figure_html(fig, div_id, plotly_js() if self.done == 0 else None)
-            if self.figures is not None:  # pictures and tests: plotly checks the dict here
-                import plotly.graph_objects as go
+        fig_html = figure_html(fig, div_id, plotly_js() if self.done == 0 else None)
+        if self.figures is not None:  # pictures and tests: plotly checks the dict here
+            import plotly.graph_objects as go
 
-                # after the page's fragment: plotly moves each trace's "type" to its end
-                self.figures[div_id] = go.Figure(fig)
-        else:
-            if self.figures is not None:
-                self.figures[div_id] = fig
-            fig_html = fig.to_html(
-                full_html=False,
-                include_plotlyjs=self.done == 0,
-                div_id=div_id,
-                config=PLOTLY_CONFIG,
-            )
+            # after the page's fragment: plotly moves each trace's "type" to its end
+            self.figures[div_id] = go.Figure(fig)
         self.done += 1
         return f'<div class="plot">{fig_html}</div>'
 

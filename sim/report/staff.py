@@ -9,16 +9,40 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import plotly.graph_objects as go
+import numpy as np
 
 from sim import catalog
 from sim.labels import Labels
 from sim.report.data import Booked, ReportError, StaffingData, num
-from sim.report.figures import PALETTE, axis_format, band_trace, clip, layout
+from sim.report.figures import (
+    PALETTE,
+    axes,
+    axis_format,
+    band,
+    clip,
+    hline,
+    on,
+    style,
+    subplots,
+)
 from sim.report.labels import Text
-from sim.report.page import Plots, fmt, note_html, page, plotly_text, rounded, section_html
+from sim.report.page import (
+    Fig,
+    Plots,
+    fmt,
+    listed,
+    note_html,
+    page,
+    plotly_text,
+    round_array,
+    rounded,
+    section_html,
+)
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 SOURCES = ("in_house", "overtime", "temp", "cloud", "outsource")
 """The built-in sources of extra shifts, in the order the report lists them."""
@@ -78,6 +102,12 @@ def _number(value: Any) -> float | None:
 def _numbers(values: Mapping[Any, Any]) -> dict[str, float]:
     """A JSON object's number values by key as text; anything else left out."""
     return {str(k): x for k, v in values.items() if (x := _number(v)) is not None}
+
+
+def _rounded(values: Sequence[float | None]) -> list[float | None]:
+    """:func:`~sim.report.page.rounded` of a long series, on an array: the same numbers."""
+    array = np.array([math.nan if v is None else v for v in values], dtype=np.float64)
+    return listed(round_array(array))
 
 
 def _level(s: StaffingData) -> str:
@@ -254,42 +284,39 @@ def _staff_cards(s: StaffingData, t: Text) -> str:
 # --------------------------------------------------------------------------- agents
 
 
-def _staff_agents_figure(s: StaffingData, t: Text) -> go.Figure | None:
-    from plotly.subplots import make_subplots
-
+def _staff_agents_figure(s: StaffingData, t: Text) -> Fig | None:
     if not s.groups:
         return None
-    fig = make_subplots(
-        rows=len(s.groups),
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.08 if len(s.groups) > 1 else 0.0,
-        subplot_titles=[f"{t('group')} {plotly_text(t.name('group', g))}" for g in s.groups],
+    n = len(s.groups)
+    fig = subplots(
+        n,
+        1,
+        titles=[f"{t('group')} {plotly_text(t.name('group', g))}" for g in s.groups],
+        shared_x=True,
+        v_spacing=0.08 if n > 1 else 0.0,
     )
-    for row, g in enumerate(s.groups, start=1):
+    for k, g in enumerate(s.groups, start=1):
         rows = [r for r in s.rows if r["group"] == g]
         x = [r["interval_start"] for r in rows]
         for col, label, line in (
             ("required_agents", "required_agents", {"color": PALETTE[3], "width": 2}),
             ("scheduled_agents", "scheduled_agents", {"color": PALETTE[0], "dash": "dash"}),
         ):
-            fig.add_trace(
-                go.Scatter(
-                    x=x,
-                    y=rounded([num(r[col]) for r in rows]),
-                    mode="lines",
-                    line={**line, "shape": "hv"},
-                    name=t(label),
-                    legendgroup=label,
-                    showlegend=row == 1,
-                ),
-                row=row,
-                col=1,
-            )
-        fig.update_yaxes(title_text=t("axis_agents"), rangemode="tozero", row=row, col=1)
-    fig.update_xaxes(tickformat="%m-%d %H:%M")
-    fig.update_xaxes(title_text=t("axis_time"), row=len(s.groups), col=1)
-    layout(fig, 120 + 230 * len(s.groups), hovermode="x unified")
+            trace = {
+                "legendgroup": label,
+                "line": {**line, "shape": "hv"},
+                "mode": "lines",
+                "name": t(label),
+                "showlegend": k == 1,
+                "x": x,
+                "y": _rounded([num(r[col]) for r in rows]),
+                "type": "scatter",
+            }
+            fig["data"].append(on(trace, k))
+        axes(fig, "y", [k], title={"text": t("axis_agents")}, rangemode="tozero")
+    axes(fig, "x", tickformat="%m-%d %H:%M")
+    axes(fig, "x", [n], title={"text": t("axis_time")})
+    style(fig, 120 + 230 * n, hovermode="x unified")
     return fig
 
 
@@ -360,37 +387,43 @@ def hour_grids(s: StaffingData) -> dict[str, HourGrid]:
     if step is None:
         return {}
     hour = dt.timedelta(hours=1)
+    # each interval's pieces, once for all groups: ((date, hour), part of an hour in it)
+    pieces: dict[str, list[tuple[tuple[str, int], float]]] = {}
+    for text, at in parsed.items():
+        end, mine = at + step, []
+        while at < end:
+            cut = min(end, at.replace(minute=0, second=0, microsecond=0) + hour)
+            mine.append(((at.date().isoformat(), at.hour), (cut - at) / hour))
+            at = cut
+        pieces[text] = mine
     # per group, (date, hour) → [short h, surplus h, peak short, peak surplus]
     by_group: dict[str, dict[tuple[str, int], list[float]]] = {g: {} for g in s.groups}
     for r in s.rows:
         cells = by_group[r["group"]]
         short, surplus = _short_surplus(s, r)
-        at = parsed[r["interval_start"] or ""]
-        end = at + step
-        while at < end:
-            cut = min(end, at.replace(minute=0, second=0, microsecond=0) + hour)
-            part = (cut - at) / hour
-            cell = cells.setdefault((at.date().isoformat(), at.hour), [0.0, 0.0, 0.0, 0.0])
+        for key, part in pieces[r["interval_start"] or ""]:
+            cell = cells.get(key)
+            if cell is None:
+                cell = cells[key] = [0.0, 0.0, 0.0, 0.0]
             cell[0] += short * part
             cell[1] += surplus * part
             cell[2] = max(cell[2], short)
             cell[3] = max(cell[3], surplus)
-            at = cut
     grids = {}
     for g, cells in by_group.items():
         grid = HourGrid(sorted({d for d, _ in cells}))
-        for date in grid.dates:
-            for k, out in enumerate((grid.short, grid.surplus, grid.peak_short, grid.peak_surplus)):
-                values = [cells[date, h][k] if (date, h) in cells else None for h in range(24)]
-                out.append(rounded(values))
+        row_of = {d: i for i, d in enumerate(grid.dates)}
+        table = np.full((4, len(grid.dates), 24), np.nan)
+        for (date, h), cell in cells.items():
+            table[:, row_of[date], h] = cell
+        for k, out in enumerate((grid.short, grid.surplus, grid.peak_short, grid.peak_surplus)):
+            out += (listed(line) for line in round_array(table[k].ravel()).reshape(table[k].shape))
         grids[g] = grid
     return grids
 
 
-def _heatmap_figure(s: StaffingData, t: Text) -> go.Figure | None:
+def _heatmap_figure(s: StaffingData, t: Text) -> Fig | None:
     """Per group, agent-hours short (left) and of surplus (right) by local date and hour."""
-    from plotly.subplots import make_subplots
-
     grids = hour_grids(s)
     if not grids:
         return None
@@ -401,13 +434,13 @@ def _heatmap_figure(s: StaffingData, t: Text) -> go.Figure | None:
     for g in grids:
         name = f"{t('group')} {plotly_text(t.name('group', g))}"
         titles += [f"{name} · {t('heat_short')}", f"{name} · {t('heat_surplus')}"]
-    fig = make_subplots(
-        rows=len(grids),
-        cols=2,
+    fig = subplots(
+        len(grids),
+        2,
+        titles=titles,
+        h_spacing=0.1,
+        v_spacing=gap / total if len(grids) > 1 else 0.0,
         row_heights=[h / sum(heights) for h in heights],
-        vertical_spacing=gap / total if len(grids) > 1 else 0.0,
-        horizontal_spacing=0.1,
-        subplot_titles=titles,
     )
     unit = t("agent_hours")  # the catalog's word
 
@@ -419,31 +452,30 @@ def _heatmap_figure(s: StaffingData, t: Text) -> go.Figure | None:
         )
 
     top = {"short": 0.0, "surplus": 0.0}
-    for row, grid in enumerate(grids.values(), start=1):
+    hours = list(range(24))
+    for row, grid in enumerate(grids.values()):
         for col, kind, z, peak in (
             (1, "short", grid.short, grid.peak_short),
             (2, "surplus", grid.surplus, grid.peak_surplus),
         ):
             top[kind] = max([top[kind], *(v for line in z for v in line if v is not None)])
-            fig.add_trace(
-                go.Heatmap(
-                    z=z,
-                    x=list(range(24)),
-                    y=grid.dates,
-                    customdata=peak,
-                    coloraxis="coloraxis" if kind == "short" else "coloraxis2",
-                    xgap=1,
-                    ygap=1,
-                    name=t(f"heat_{kind}"),
-                    hovertemplate=hover(kind),
-                ),
-                row=row,
-                col=col,
-            )
-        fig.update_yaxes(showticklabels=False, row=row, col=2)
-    fig.update_yaxes(type="category", autorange="reversed")
-    fig.update_xaxes(range=[-0.5, 23.5], dtick=2)
-    fig.update_xaxes(title_text=t("axis_hour"), row=len(grids))
+            heat = {
+                "coloraxis": "coloraxis" if kind == "short" else "coloraxis2",
+                "customdata": peak,
+                "hovertemplate": hover(kind),
+                "name": t(f"heat_{kind}"),
+                "x": hours,
+                "xgap": 1,
+                "y": grid.dates,
+                "ygap": 1,
+                "z": z,
+                "type": "heatmap",
+            }
+            fig["data"].append(on(heat, 2 * row + col))
+        axes(fig, "y", [2 * row + 2], showticklabels=False)
+    axes(fig, "y", type="category", autorange="reversed")
+    axes(fig, "x", range=[-0.5, 23.5], dtick=2)
+    axes(fig, "x", [2 * len(grids) - 1, 2 * len(grids)], title={"text": t("axis_hour")})
 
     def scale(color: str, peak: float, x: float) -> dict[str, Any]:
         return {
@@ -453,7 +485,7 @@ def _heatmap_figure(s: StaffingData, t: Text) -> go.Figure | None:
             "colorbar": {"title": {"text": unit}, "x": x, "xanchor": "left", "thickness": 12},
         }
 
-    layout(
+    style(
         fig,
         100 + total,
         coloraxis=scale(SHORT_COLOR, top["short"], 0.455),
@@ -466,20 +498,19 @@ def _heatmap_figure(s: StaffingData, t: Text) -> go.Figure | None:
 # --------------------------------------------------------------------------- targets
 
 
-def _staff_targets_figure(s: StaffingData, t: Text) -> go.Figure | None:
-    from plotly.subplots import make_subplots
-
+def _staff_targets_figure(s: StaffingData, t: Text) -> Fig | None:
     if not s.metrics:
         return None
-    fig = make_subplots(
-        rows=len(s.metrics),
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.08 if len(s.metrics) > 1 else 0.0,
-        subplot_titles=[plotly_text(m) for m in s.metrics],
+    n = len(s.metrics)
+    fig = subplots(
+        n,
+        1,
+        titles=[plotly_text(m) for m in s.metrics],
+        shared_x=True,
+        v_spacing=0.08 if n > 1 else 0.0,
     )
     shown = False
-    for row, metric in enumerate(s.metrics, start=1):
+    for k, metric in enumerate(s.metrics, start=1):
         kind = catalog.fmt_of(metric)
         # the metric repeats on every group's row of an interval: the first with a value
         values: dict[str, tuple[float | None, float | None, float | None]] = {}
@@ -491,60 +522,53 @@ def _staff_targets_figure(s: StaffingData, t: Text) -> go.Figure | None:
                     _cell(r, f"{metric}_high"),
                 )
         x = list(values)
-        mean, lo, hi = ([v[k] for v in values.values()] for k in range(3))
+        mean, lo, hi = ([v[i] for v in values.values()] for i in range(3))
         if kind == "share":
             lo, hi = clip(lo, 0.0, 1.0), clip(hi, 0.0, 1.0)
         if any(a is not None and b is not None for a, b in zip(lo, hi, strict=True)):
-            fig.add_trace(
-                band_trace(
-                    x,
-                    rounded(lo),
-                    rounded(hi),
-                    BAND_COLOR,
-                    t("ci_level", level=_level(s)),
-                    showlegend=not shown,
-                    legendgroup="ci",
-                ),
-                row=row,
-                col=1,
+            ci = band(
+                x,
+                _rounded(lo),
+                _rounded(hi),
+                BAND_COLOR,
+                t("ci_level", level=_level(s)),
+                showlegend=not shown,
+                legendgroup="ci",
             )
+            fig["data"].append(on(ci, k))
             shown = True
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=rounded(mean),
-                mode="lines+markers",
-                line={"color": PALETTE[0]},
-                marker={"size": 4},
-                name=plotly_text(metric),
-                showlegend=False,
-            ),
-            row=row,
-            col=1,
-        )
+        trace = {
+            "line": {"color": PALETTE[0]},
+            "marker": {"size": 4},
+            "mode": "lines+markers",
+            "name": plotly_text(metric),
+            "showlegend": False,
+            "x": x,
+            "y": _rounded(mean),
+            "type": "scatter",
+        }
+        fig["data"].append(on(trace, k))
         for target, op, level in s.targets:
             if target != metric:
                 continue
             line = {"color": PALETTE[3], "dash": "dash", "width": 1.5}
-            fig.add_hline(y=level, line=line, row=row, col=1)
-            fig.add_trace(
-                go.Scatter(
-                    x=[None],
-                    y=[None],
-                    mode="lines",
-                    line=line,
-                    name=f"{t('target')} {op} {level:g}",
-                ),
-                row=row,
-                col=1,
-            )
+            hline(fig, level, line, ids=[k])
+            entry = {
+                "line": line,
+                "mode": "lines",
+                "name": f"{t('target')} {op} {level:g}",
+                "x": [None],
+                "y": [None],
+                "type": "scatter",
+            }
+            fig["data"].append(on(entry, k))
             shown = True
-        axis_format(fig, kind, row=row, col=1)
+        axis_format(fig, kind, [k])
         if kind == "share":
-            fig.update_yaxes(range=[0, 1.05], row=row, col=1)
-    fig.update_xaxes(tickformat="%m-%d %H:%M")
-    fig.update_xaxes(title_text=t("axis_time"), row=len(s.metrics), col=1)
-    layout(fig, 120 + 230 * len(s.metrics), showlegend=shown)
+            axes(fig, "y", [k], range=[0, 1.05])
+    axes(fig, "x", tickformat="%m-%d %H:%M")
+    axes(fig, "x", [n], title={"text": t("axis_time")})
+    style(fig, 120 + 230 * n, showlegend=shown)
     return fig
 
 
@@ -561,7 +585,7 @@ def _clock_text(b: Booked) -> str:
     return f"{b.start:%H:%M}–{b.end:%H:%M}" + (f" (+{days})" if days else "")
 
 
-def _roster_figure(s: StaffingData, t: Text) -> go.Figure | None:
+def _roster_figure(s: StaffingData, t: Text) -> Fig | None:
     """The first :data:`MAX_BARS` booked shifts as bars in time, a lane per group and source."""
     roster = s.roster or []
     if not roster:
@@ -590,21 +614,13 @@ def _roster_figure(s: StaffingData, t: Text) -> go.Figure | None:
         f"{t('axis_agents')} %{{customdata[4]}} · {t('agent_hours')} %{{customdata[5]:.1f}}"
         "<br>¥%{customdata[6]:,.2f}<extra></extra>"
     )
-    fig = go.Figure()
+    fig: Fig = {"data": [], "layout": {}}
     for source in sources:
         mine = [(i, b) for i, b in enumerate(drawn) if b.source == source]
-        fig.add_trace(
-            go.Bar(
-                orientation="h",
-                y=[lane_of[i] for i, _ in mine],
-                base=[b.start.isoformat() for _, b in mine],
-                x=[(b.end - b.start) // dt.timedelta(milliseconds=1) for _, b in mine],
-                text=[str(b.agents) for _, b in mine],
-                textposition="inside",
-                insidetextanchor="middle",
-                marker={"color": colors[source]},
-                name=plotly_text(_source_name(source, t)),
-                customdata=[
+        fig["data"].append(
+            {
+                "base": [b.start.isoformat() for _, b in mine],
+                "customdata": [
                     [
                         plotly_text(t.name("group", b.group)),
                         plotly_text(_source_name(source, t)),
@@ -616,13 +632,22 @@ def _roster_figure(s: StaffingData, t: Text) -> go.Figure | None:
                     ]
                     for _, b in mine
                 ],
-                hovertemplate=hover,
-            )
+                "hovertemplate": hover,
+                "insidetextanchor": "middle",
+                "marker": {"color": colors[source]},
+                "name": plotly_text(_source_name(source, t)),
+                "orientation": "h",
+                "text": [str(b.agents) for _, b in mine],
+                "textposition": "inside",
+                "x": [(b.end - b.start) // dt.timedelta(milliseconds=1) for _, b in mine],
+                "y": [lane_of[i] for i, _ in mine],
+                "type": "bar",
+            }
         )
-    fig.update_xaxes(type="date", title_text=t("axis_time"))
-    fig.update_yaxes(type="category", categoryorder="array", categoryarray=lanes)
-    fig.update_yaxes(autorange="reversed")
-    layout(fig, max(260, 140 + 26 * len(lanes)), barmode="overlay", bargap=0.25)
+    axes(fig, "x", type="date", title={"text": t("axis_time")})
+    axes(fig, "y", type="category", categoryorder="array", categoryarray=lanes)
+    axes(fig, "y", autorange="reversed")
+    style(fig, max(260, 140 + 26 * len(lanes)), barmode="overlay", bargap=0.25)
     return fig
 
 
@@ -721,7 +746,7 @@ def _bill_html(s: StaffingData, t: Text) -> str:
     )
 
 
-def _bill_figure(s: StaffingData, t: Text) -> go.Figure | None:
+def _bill_figure(s: StaffingData, t: Text) -> Fig | None:
     """The cost by source, in the roster chart's source colours; groups stacked, patterned."""
     lines = [b for b in bill(s)[:-1] if b.group is not None]
     if not lines:
@@ -730,31 +755,32 @@ def _bill_figure(s: StaffingData, t: Text) -> go.Figure | None:
     colors = _source_colors(sources)
     names = [plotly_text(_source_name(x, t)) for x in sources]
     groups = list(dict.fromkeys(b.group for b in lines))
-    fig = go.Figure()
+    fig: Fig = {"data": [], "layout": {}}
     for k, g in enumerate(groups):
         mine = {b.source: b for b in lines if b.group == g}
         group = f"{t('group')} {plotly_text(t.name('group', str(g)))}"
-        fig.add_trace(
-            go.Bar(
-                x=names,
-                y=[round(mine[x].cost_yuan, 2) if x in mine else None for x in sources],
-                customdata=[
+        fig["data"].append(
+            {
+                "customdata": [
                     rounded([mine[x].agent_hours])[0] if x in mine else None for x in sources
                 ],
-                name=group,
-                marker={
-                    "color": [colors[x] for x in sources],
-                    "pattern": {"shape": PATTERNS[k % len(PATTERNS)]},
-                    "line": {"color": "#ffffff", "width": 1},
-                },
-                hovertemplate=(
+                "hovertemplate": (
                     f"%{{x}} · {group}<br>¥%{{y:,.2f}} · "
                     f"{t('agent_hours')} %{{customdata:.1f}}<extra></extra>"
                 ),
-            )
+                "marker": {
+                    "color": [colors[x] for x in sources],
+                    "line": {"color": "#ffffff", "width": 1},
+                    "pattern": {"shape": PATTERNS[k % len(PATTERNS)]},
+                },
+                "name": group,
+                "x": names,
+                "y": [round(mine[x].cost_yuan, 2) if x in mine else None for x in sources],
+                "type": "bar",
+            }
         )
-    fig.update_yaxes(title_text=t("axis_cost"), tickprefix="¥", tickformat=",.0f")
-    layout(fig, 360, barmode="stack", showlegend=len(groups) > 1)
+    axes(fig, "y", title={"text": t("axis_cost")}, tickprefix="¥", tickformat=",.0f")
+    style(fig, 360, barmode="stack", showlegend=len(groups) > 1)
     return fig
 
 

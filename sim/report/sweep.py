@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 from pathlib import Path
-
-import plotly.graph_objects as go
+from typing import TYPE_CHECKING
 
 from sim import catalog
 from sim.report.data import ReportError, SweepData, num
-from sim.report.figures import PALETTE, axis_format, error_bars, layout, subplot_grid, top_legend
+from sim.report.figures import (
+    PALETTE,
+    axes,
+    axis_format,
+    error_bars,
+    on,
+    style,
+    subplot_grid,
+    subplots,
+    top_legend,
+    vline,
+)
 from sim.report.labels import Text
-from sim.report.page import Plots, fmt, note_html, page, rounded, section_html
+from sim.report.page import Fig, Plots, fmt, note_html, page, rounded, section_html
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 
 def _value_key(text: str) -> tuple[int, float, str]:
@@ -21,7 +34,7 @@ def _value_key(text: str) -> tuple[int, float, str]:
         return 1, 0.0, text
 
 
-def _tornado_figure(s: SweepData, t: Text) -> go.Figure | None:
+def _tornado_figure(s: SweepData, t: Text) -> Fig | None:
     bars = [b for b in (s.tornado or {}).get("bars") or [] if isinstance(b, dict)]
     if not bars:
         return None
@@ -29,64 +42,61 @@ def _tornado_figure(s: SweepData, t: Text) -> go.Figure | None:
     paths = [str(b["path"]) for b in bars]
     base = float(bars[0]["base_mean"])
     kind = catalog.fmt_of(s.metric)
-    fig = go.Figure()
+    fig: Fig = {"data": [], "layout": {}}
     for end, label, color in (("low", "at_low", PALETTE[0]), ("high", "at_high", PALETTE[1])):
         means = [float(b[f"{end}_mean"]) for b in bars]
         bases = [float(b["base_mean"]) for b in bars]
         fig_x = [m - b for m, b in zip(means, bases, strict=True)]
-        fig.add_trace(
-            go.Bar(
-                y=paths,
-                x=rounded(fig_x, 6),
-                base=rounded(bases, 6),
-                orientation="h",
-                name=t(label),
-                marker={"color": color},
-                text=[
+        fig["data"].append(
+            {
+                "base": rounded(bases, 6),
+                "hovertemplate": "%{y}: %{text}<extra></extra>",
+                "marker": {"color": color},
+                "name": t(label),
+                "orientation": "h",
+                "text": [
                     f"{b[f'{end}_value']} → {fmt(m, kind)}"
                     for b, m in zip(bars, means, strict=True)
                 ],
-                textposition="auto",
-                hovertemplate="%{y}: %{text}<extra></extra>",
-            )
+                "textposition": "auto",
+                "x": rounded(fig_x, 6),
+                "y": paths,
+                "type": "bar",
+            }
         )
-    fig.add_vline(x=base, line={"color": "#222", "width": 1.5})
-    fig.add_trace(
-        go.Scatter(
-            x=[None],
-            y=[None],
-            mode="lines",
-            line={"color": "#222", "width": 1.5},
-            name=f"{t('base')} {fmt(base, kind)}",
-        )
+    vline(fig, base, {"color": "#222", "width": 1.5})
+    fig["data"].append(
+        {
+            "line": {"color": "#222", "width": 1.5},
+            "mode": "lines",
+            "name": f"{t('base')} {fmt(base, kind)}",
+            "x": [None],
+            "y": [None],
+            "type": "scatter",
+        }
     )
-    layout(fig, 140 + 50 * len(bars), barmode="overlay", bargap=0.35)
-    fig.update_yaxes(autorange="reversed", automargin=True)
-    fig.update_xaxes(title_text=s.metric)
-    if kind == "share":
-        fig.update_xaxes(tickformat=".0%")
-    elif kind in ("yuan", "yuan_cents"):
-        fig.update_xaxes(tickprefix="¥", tickformat=",.0f")
+    style(fig, 140 + 50 * len(bars), barmode="overlay", bargap=0.35)
+    axes(fig, "y", autorange="reversed", automargin=True)
+    axes(fig, "x", title={"text": s.metric})
+    axis_format(fig, kind, which="x")
     return fig
 
 
-def _response_figure(s: SweepData, t: Text) -> go.Figure | None:
-    from plotly.subplots import make_subplots
-
+def _response_figure(s: SweepData, t: Text) -> Fig | None:
     rows = [r for r in s.rows if r["metric"] == s.metric]
     if not rows or not s.paths:
         return None
     n_rows, n_cols = subplot_grid(len(s.paths), 2)
-    fig = make_subplots(
-        rows=n_rows,
-        cols=n_cols,
-        subplot_titles=s.paths,
-        vertical_spacing=0.4 / n_rows if n_rows > 1 else 0.0,
-        horizontal_spacing=0.1,
+    fig = subplots(
+        n_rows,
+        n_cols,
+        titles=s.paths,
+        v_spacing=0.4 / n_rows if n_rows > 1 else 0.0,
+        h_spacing=0.1,
     )
     kind = catalog.fmt_of(s.metric)
     shown: list[str] = []
-    for k, path in enumerate(s.paths):
+    for k, path in enumerate(s.paths, start=1):
         others = [p for p in s.paths if p != path]
         lines: dict[tuple[str, ...], list[dict[str, str]]] = {}
         for r in rows:
@@ -103,24 +113,22 @@ def _response_figure(s: SweepData, t: Text) -> go.Figure | None:
             x: list[float] | list[str] = (
                 [float(r[path]) for r in line] if numeric else [r[path] for r in line]
             )
-            fig.add_trace(
-                go.Scatter(
-                    x=x,
-                    y=rounded(mean),
-                    mode="lines+markers",
-                    name=name,
-                    legendgroup=name,
-                    showlegend=True,
-                    line={"color": PALETTE[len(shown) % len(PALETTE)]},
-                    error_y=error_bars(mean, lo, hi, kind),
-                ),
-                row=k // n_cols + 1,
-                col=k % n_cols + 1,
-            )
+            trace = {
+                "error_y": error_bars(mean, lo, hi, kind),
+                "legendgroup": name,
+                "line": {"color": PALETTE[len(shown) % len(PALETTE)]},
+                "mode": "lines+markers",
+                "name": name,
+                "showlegend": True,
+                "x": x,
+                "y": rounded(mean),
+                "type": "scatter",
+            }
+            fig["data"].append(on(trace, k))
             shown.append(name)
-        axis_format(fig, kind, row=k // n_cols + 1, col=k % n_cols + 1)
-        fig.update_yaxes(title_text=s.metric, row=k // n_cols + 1, col=k % n_cols + 1)
-    layout(fig, 120 + 320 * n_rows)
+        axis_format(fig, kind, [k])
+        axes(fig, "y", [k], title={"text": s.metric})
+    style(fig, 120 + 320 * n_rows)
     top_legend(fig, (len(shown) + 2) // 3)
     return fig
 
