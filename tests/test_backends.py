@@ -15,8 +15,10 @@ from sim.config import Scenario
 from sim.experiment import run_scenario
 from sim.loading import load_scenario
 from sim.outputs import DiskCache, summary
+from tests.conftest import PROCESSES
 from tests.test_cli import promo_scenario
 
+pytestmark = PROCESSES  # Dask clusters and worker pools
 runner = CliRunner()
 
 

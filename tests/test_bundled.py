@@ -10,13 +10,15 @@ from sim.demand import generate
 from sim.experiment import RunResult, run_scenario
 from sim.loading import load_scenario
 from sim.rng import Streams
-from tests.conftest import CONFIGS
+from tests.conftest import BUNDLED_RUNS, CONFIGS, bundled_run
 
 
 def run(name: str, replications: int) -> RunResult:
-    return run_scenario(load_scenario(CONFIGS / name, [f"replications={replications}"]).scenario)
+    """The bundled scenario's run, shared with the golden-file tests (``tests/conftest.py``)."""
+    return bundled_run(name.removesuffix(".yaml"), replications)[1]
 
 
+@BUNDLED_RUNS
 @pytest.mark.slow
 def test_auto_applying_the_bundle_cuts_the_deals_contacts_refunds_and_reviews() -> None:
     manual = run("second_item_1yuan.yaml", 2).effect_summary
@@ -37,12 +39,13 @@ def test_auto_applying_the_bundle_cuts_the_deals_contacts_refunds_and_reviews() 
     assert m(auto, "csat_mean") > m(manual, "csat_mean")
 
 
+@BUNDLED_RUNS
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "name", ["threshold_discount.yaml", "flash_sale.yaml", "price_protection.yaml"]
 )
 def test_each_mechanic_brings_its_own_contacts(name: str) -> None:
-    res = run(name, 1)
+    res = run(name, 2)  # the golden files' run
     effect = res.effect_summary
     assert effect is not None
     assert effect["promo_contacts"]["mean"] > 0

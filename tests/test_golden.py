@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import functools
 import gzip
 import json
 import os
@@ -31,10 +30,10 @@ from typing import Any
 
 import pytest
 
-from sim.experiment import run_scenario
-from sim.loading import load_scenario
 from sim.outputs import run_files
-from tests.conftest import CONFIGS
+from tests.conftest import BUNDLED_RUNS, CONFIGS, bundled_run
+
+pytestmark = BUNDLED_RUNS
 
 GOLDEN = Path(__file__).parent / "golden"
 REPLICATIONS = 2
@@ -48,11 +47,10 @@ UPDATE = bool(os.environ.get("PROMOSIM_UPDATE_GOLDEN"))
 CREATED = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
-@functools.cache
 def _files(stem: str) -> dict[str, str]:
     """The compared files of ``configs/<stem>.yaml`` run with ``REPLICATIONS``, name → text."""
-    loaded = load_scenario(CONFIGS / f"{stem}.yaml", [f"replications={REPLICATIONS}"])
-    files = run_files(loaded, run_scenario(loaded.scenario), command=["promosim"], created=CREATED)
+    loaded, result = bundled_run(stem, REPLICATIONS)
+    files = run_files(loaded, result, command=["promosim"], created=CREATED)
     out = {}
     for name in COMPARED:
         if name in OPTIONAL and name not in files:

@@ -28,7 +28,7 @@ from sim import outputs
 from sim.cli import app
 from sim.metrics import ReplicationMetrics
 from sim.outputs import DiskCache, write_run
-from tests.conftest import tiny_scenario
+from tests.conftest import PROCESSES, tiny_scenario
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="needs Linux /proc")
 
@@ -173,6 +173,7 @@ CASES = {
 }
 
 
+@PROCESSES
 @pytest.mark.slow
 @pytest.mark.parametrize("command", sorted(CASES))
 def test_interrupted_command_leaves_nothing_and_resumes_identically(
@@ -375,6 +376,7 @@ def _killed_writer(code: str) -> None:
     assert child.wait(timeout=60) == -signal.SIGKILL
 
 
+@PROCESSES
 @pytest.mark.slow
 def test_a_killed_command_leaves_hidden_folders_the_next_one_tidies(tmp_path: Path) -> None:
     runs = tmp_path / "runs"
@@ -404,6 +406,7 @@ def test_a_killed_command_leaves_hidden_folders_the_next_one_tidies(tmp_path: Pa
     assert outputs.clean_leftovers(runs) == []
 
 
+@PROCESSES
 @pytest.mark.slow
 def test_the_next_run_says_what_it_tidied(tmp_path: Path) -> None:
     out = tmp_path / "runs" / "a"

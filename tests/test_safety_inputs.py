@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from sim import worksize
 from sim.cli import _check_work, app
 from sim.loading import MAX_BYTES, MAX_NODES, ScenarioError, load_data_file, load_scenario
-from tests.conftest import CONFIGS, ROOT, SCENARIO_FILES, tiny_scenario
+from tests.conftest import CONFIGS, PROCESSES, ROOT, SCENARIO_FILES, tiny_scenario
 
 runner = CliRunner()
 
@@ -53,6 +53,7 @@ def measured(*args: str) -> tuple[int, float, int, str]:
     return int(code), float(seconds), int(mb), done.stderr
 
 
+@PROCESSES  # timed and measured subprocesses
 @pytest.mark.slow
 def test_a_flow_list_of_a_million_items_stops_while_composing(tmp_path: Path) -> None:
     n = (MAX_BYTES - 100) // 2
@@ -66,6 +67,7 @@ def test_a_flow_list_of_a_million_items_stops_while_composing(tmp_path: Path) ->
     assert seconds < 60 and mb < 300, (seconds, mb)
 
 
+@PROCESSES  # timed and measured subprocesses
 @pytest.mark.slow
 def test_an_oversized_file_is_not_read_and_an_alias_bomb_stops(tmp_path: Path) -> None:
     big = tmp_path / "big.yaml"

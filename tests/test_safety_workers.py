@@ -28,7 +28,10 @@ from sim.experiment import (
     _dask_timeout,
     _foreign_logs_quiet,
 )
+from tests.conftest import PROCESSES
 from tests.test_interrupt import PROMOSIM, descendants, heavy, running, write
+
+pytestmark = PROCESSES
 
 LINUX = pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="needs Linux /proc")
 
@@ -221,7 +224,8 @@ def test_an_unreachable_scheduler_fails_in_bounded_time_in_one_line(tmp_path: Pa
     with socket.socket() as s:  # a loopback port nothing listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    scenario = write(tmp_path / "tiny.yaml", {**heavy(), "replications": 2})
+    # 10 replications: fewer add a warning line (none runs: the scheduler is never reached)
+    scenario = write(tmp_path / "tiny.yaml", {**heavy(), "replications": 10})
     env = {**ENV, "PROMOSIM_DASK_TIMEOUT": "2"}
     address = f"tcp://127.0.0.1:{port}"
     args = ["run", str(scenario), "--quiet", "--backend", "dask", "--address", address]

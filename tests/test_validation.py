@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +23,7 @@ from sim import commands, staffing
 from sim.center import ANSWERED, simulate_center
 from sim.config import Exponential, PoissonArrivals, ProfileArrivals, Scenario
 from sim.demand import first_contacts
-from sim.experiment import run_scenario
+from sim.experiment import RunResult, run_scenario
 from sim.loading import load_scenario
 from sim.rng import Streams
 from sim.stats import ci_halfwidth
@@ -38,6 +40,18 @@ ATOL = {
     "mean_wait_seconds": 0.5,
     "occupancy": 0.003,
 }
+
+
+@pytest.fixture(scope="module")
+def erlang_run() -> Callable[[str], tuple[Scenario, RunResult]]:
+    """A validation scenario and its run, once per file (two tests check erlang_a_heavy)."""
+
+    @cache
+    def run(filename: str) -> tuple[Scenario, RunResult]:
+        s = load_scenario(VALIDATION / filename).scenario
+        return s, run_scenario(s)
+
+    return run
 
 
 def test_every_validation_scenario_is_covered() -> None:
@@ -83,12 +97,13 @@ def test_the_erlang_command_gives_the_figures_the_simulation_is_held_to(filename
 
 @pytest.mark.slow
 @pytest.mark.parametrize("filename", ERLANG)
-def test_stationary_queue_matches_erlang(filename: str) -> None:
-    s = load_scenario(VALIDATION / filename).scenario
+def test_stationary_queue_matches_erlang(
+    filename: str, erlang_run: Callable[[str], tuple[Scenario, RunResult]]
+) -> None:
+    s, result = erlang_run(filename)
     name, rate, aht, patience, agents, threshold, k = _desk(s)
     exact = staffing.erlang_a(rate, aht, patience, agents * k, threshold)
     assert exact.stable
-    result = run_scenario(s)
     failures = []
     for metric, atol in ATOL.items():
         values = np.array([r.overall[f"{name}.{metric}"] for r in result.replications])
@@ -164,12 +179,13 @@ def test_time_varying_infinite_server_matches_mt_m_infinity() -> None:
 
 
 @pytest.mark.slow
-def test_erlang_a_identity_abandonment_equals_theta_times_mean_wait() -> None:
+def test_erlang_a_identity_abandonment_equals_theta_times_mean_wait(
+    erlang_run: Callable[[str], tuple[Scenario, RunResult]],
+) -> None:
     """Exponential patience: P(abandon) = θ·E[wait over all offered] (Mandelbaum–Zeltyn)."""
-    s = load_scenario(VALIDATION / "erlang_a_heavy.yaml").scenario
+    s, result = erlang_run("erlang_a_heavy.yaml")
     patience = s.channels["phone"].patience_seconds
     assert isinstance(patience, Exponential)
-    result = run_scenario(s)
     d = np.array(
         [
             r.overall["phone.abandon_rate"] - r.overall["phone.mean_wait_seconds"] / patience.mean
