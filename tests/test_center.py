@@ -417,3 +417,47 @@ def test_a_redial_with_no_patience_whose_deadline_rounds_before_now_abandons() -
     check_invariants(s, c, r)
     assert (r.outcome == ABANDONED).all()  # no agent: every contact, redials too, abandons
     assert r.contacts is not None and len(r.outcome) > len(c.arrival_seconds)  # redials came
+
+
+def test_a_slot_freed_by_a_silent_abandoner_is_not_taken_before_its_contact_ended() -> None:
+    """Found by hypothesis: a ghost closed at the clock, before its slot's contact ended.
+
+    An agent finding a silent abandoner (0 s to notice) closed it at the clock, a hair
+    before the end of the contact whose slot it had taken, and the next contact started
+    then: 3 chats on an agent of concurrency 2 for 2e-12 s.
+    """
+    data = {
+        "journey": {
+            "repeat_probability": 0.0,
+            "repeat_lag_hours": {"dist": "exponential", "mean": 0.2},
+            "channel_switch_probability": 0.0,
+            "redial_probability": 0.0,
+            "redial_lag_minutes": {"dist": "exponential", "mean": 5},
+            "max_contacts_per_issue": 2,
+        },
+        "calendar": {"days": 0.25, "warmup_hours": 0},
+        "seed": 128,
+        "replications": 1,
+        "arrivals": [
+            {"kind": "poisson", "channel": "chat", "contacts_per_hour": 45.0},
+            {"kind": "profile", "channel": "chat", "contacts_per_hour": [0.0] * 24},
+        ],
+        "channels": {
+            "chat": {
+                "handle_time_seconds": {"dist": "exponential", "mean": 38.0},
+                "patience_seconds": {"dist": "exponential", "mean": 15.0},
+                "service_level_seconds": 0,
+                "concurrency": 2,
+                "silent_abandon_share": 0.3,
+                "silent_detect_seconds": 0.0,
+                "hours": {"open": "02:00", "close": "10:00"},
+            }
+        },
+        "staffing": {
+            "groups": [
+                {"name": "g", "channels": ["chat"], "schedule": {"kind": "constant", "agents": 2}}
+            ],
+            "channel_priority": None,
+        },
+    }
+    check_invariants(*simulate(data))

@@ -445,14 +445,16 @@ class Acd:
         self._take(agent, need)
         hold = self.channel_specs[c].silent_detect_seconds
         self.ghosts.append((g.index, c, now, now + hold, need / g.capacity))
-        self.clock.call_in(hold, self._finish_ghost, (agent, need))
+        self.clock.call_in(hold, self._finish_ghost, (agent, need, now + hold))
 
     def _finish_ghost(self, event: Timeout) -> None:
         if not self.clock.tick():
             return
         call: Any = event.value
-        agent, need = call
-        self._free(agent, need, self.clock.now)
+        agent, need, end = call
+        # the recorded end, not the clock (as _finish): the clock may sit a hair before it,
+        # and the contact taken next must not start before the one this slot held had ended
+        self._free(agent, need, end)
 
     def _free(self, agent: Agent, need: int, end: float) -> None:
         """Agent gives back ``need`` units at ``end`` and takes waiting work.
