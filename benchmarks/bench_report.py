@@ -149,9 +149,10 @@ def measure(*, quick: bool = False, repeats: int = 3, workers: int = 2) -> Measu
     times: dict[str, list[float]] = {name: [] for name in [*FOLDERS, STAFF]}
     with tempfile.TemporaryDirectory() as tmp:
         folders = {}
-        for k, (name, command) in enumerate(FOLDERS.items()):
+        commands = {**FOLDERS, STAFF: STAFF_COMMAND}
+        for k, (name, command) in enumerate(commands.items()):
             folders[name] = Path(tmp) / f"run{k}"
-            extra = QUICK[name] if quick else []
+            extra = QUICK.get(name, []) if quick else []
             subprocess.run(
                 [
                     *promosim,
@@ -168,22 +169,6 @@ def measure(*, quick: bool = False, repeats: int = 3, workers: int = 2) -> Measu
                 check=True,
                 stdout=subprocess.DEVNULL,
             )
-        folders[STAFF] = Path(tmp) / "staff"
-        subprocess.run(
-            [
-                *promosim,
-                *STAFF_COMMAND,
-                "--replications",
-                "2",
-                "--workers",
-                str(workers),
-                "--quiet",
-                "--out",
-                str(folders[STAFF]),
-            ],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
         stretch_staffing(folders[STAFF], STAFF_DAYS[quick])
         pages = {name: Path(tmp) / f"page{k}.html" for k, name in enumerate(folders)}
         for _ in range(repeats):

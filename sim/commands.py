@@ -954,10 +954,10 @@ def brief(
         raise BadInput(f"promosim: {e}") from None
 
     sens: brieflib.Sensitivity | None = None
-    sens_path: Path | None = None
+    sens_path = folder / SENSITIVITY if replications else None
     reused = False
     metric = brieflib.brief_metric(run)
-    if replications:
+    if sens_path is not None:
         chosen = alib.applicable(run.scenario or {})
         key = _sensitivity_key(
             str(run.summary.get("config_hash", "")), metric, replications, chosen
@@ -965,20 +965,16 @@ def brief(
         cached = _cached_sensitivity(folder, key)
         reused = cached is not None
         if cached is None:
+            # refused before the simulations, not after them
+            if os.path.lexists(sens_path) and not _cached_sensitivity_owner(folder):
+                raise BadInput(f"promosim: {sens_path}: exists and is not promosim's; left alone")
             points = _run_sensitivity(folder, metric, replications, chosen, options, listener)
             cached = {**key, "points": points}
-            sens_path = folder / SENSITIVITY
+            text = json.dumps(cached, ensure_ascii=False, indent=1, allow_nan=False) + "\n"
             try:
-                if os.path.lexists(sens_path) and _cached_sensitivity_owner(folder) is False:
-                    raise OutputError(f"{sens_path}: exists and is not promosim's; left alone")
-                write_report(
-                    sens_path,
-                    json.dumps(cached, ensure_ascii=False, indent=1, allow_nan=False) + "\n",
-                )
+                write_report(sens_path, text)
             except OutputError as e:
                 raise BadInput(f"promosim: {e}") from None
-        else:
-            sens_path = folder / SENSITIVITY
         by_path = {p.get("path"): p for p in cached["points"] if isinstance(p, dict)}
         rows = []
         for a in chosen:

@@ -131,9 +131,16 @@ def test_a_second_brief_reuses_the_sensitivity_and_a_stale_one_is_not_read(
     assert json.loads(sens.read_text(encoding="utf-8"))["config_hash"] != "0" * 64
 
 
-def test_a_foreign_sensitivity_file_is_left_alone(tmp_path: Path) -> None:
+def test_a_foreign_sensitivity_file_is_left_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     run = _run(tmp_path, promo_scenario(), "promo", "replications=2")
     (run / "sensitivity.json").write_text('{"mine": true}\n', encoding="utf-8")
+
+    def no_simulation(*args: object, **kwargs: object) -> None:
+        raise AssertionError("refused only after simulating")
+
+    monkeypatch.setattr(commands, "_run_sensitivity", no_simulation)
     result = CliRunner().invoke(
         app, ["brief", str(run), "--replications", "1", "--workers", "1", "--quiet"]
     )

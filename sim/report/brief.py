@@ -31,6 +31,7 @@ from sim.report.data import (
     read_json,
     read_run,
 )
+from sim.report.labels import Text
 from sim.report.page import fmt
 
 BRIEF_CSS = """
@@ -141,11 +142,11 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
-class _T:
+class _T(Text):
+    """The brief's words (:data:`TEXTS`) in one language, and what names are called."""
+
     def __init__(self, lang: str, scenario: Mapping[str, Any] | None = None) -> None:
-        if lang not in catalog.LANGS:
-            raise ReportError(f"language {lang!r} is not one of {', '.join(catalog.LANGS)}")
-        self.lang = lang
+        super().__init__(lang)  # refuses a language the reports have no words for
         self.names = Labels(lang, scenario)
         """What a reason, channel, group, mechanic or variant is called (its label)."""
 
