@@ -231,7 +231,6 @@ def day(lang: str, label: str) -> str:
 
 STAGES_ZH: Final = {
     "refine": "模拟修正",
-    "trim": "削减",
     "fresh check": "新种子复核",
     "roster check": "排班复核",
 }
@@ -246,7 +245,7 @@ def progress(lang: str, description: str) -> str:
     if m:
         return f"参数扫描：{m.group(1)} 个参数组合"
     head, sep, tail = description.rpartition(": ")
-    stage = re.fullmatch(r"(refine|trim|fresh check|roster check) (\d+)", tail)
+    stage = re.fullmatch(r"(refine|fresh check|roster check) (\d+)", tail)
     if stage:
         tail = f"{STAGES_ZH[stage.group(1)]} 第 {stage.group(2)} 轮"
     else:

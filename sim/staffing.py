@@ -521,7 +521,6 @@ _TARGET_RE = re.compile(
 _TARGET_FILE = "--target"
 
 _DEFAULT_MAX_ITERATIONS = 8
-_TRIM_PASSES = 2
 
 CONFIDENCE = 0.99
 """Confidence of the intervals ``staff`` states and of its fresh-seed check of a plan."""
@@ -679,7 +678,7 @@ class StaffPlan:
             search's simulation and its fresh check passed (no significant miss).
         fresh: The fresh-seed check of the plan.
         iterations: Refinement simulations before every target was met or the cap hit.
-        simulations: Every simulation run (as it is, refinement, trimming, fresh checks).
+        simulations: Every simulation run (as it is, refinement, fresh and roster checks).
         scale: With ``per_interval`` False, the uniform factor on the Erlang start.
         hourly_cost_yuan: Group → cost of one agent-hour (``scenario.economics``).
         backlog: Planned group → its share of the messages expected to wait at an opening
@@ -817,7 +816,8 @@ class StaffPlan:
 OnDone = Callable[[str, int, int], None]
 """Progress callback of :func:`staff`: ``(stage, replication, replications)`` as each
 replication of each simulation finishes, ``replications`` the stage's count; stage is
-``"as-is"``, ``"refine 1"``, ``"refine 2"``, …, ``"trim 1"``, … or ``"fresh check 1"``, …"""
+``"as-is"``, ``"refine 1"``, ``"refine 2"``, …, ``"fresh check 1"``, … or
+``"roster check 1"``, …"""
 
 
 class _Runner:
@@ -1585,9 +1585,13 @@ def staff(
        interval's cheapest serving group gets agents (one, or more when Erlang, shifted by
        the simulation's bias, says one is not enough), until
        every target holds in every interval or ``max_iterations`` simulations have run.
-       Then up to two trimming passes take one agent out of every (group, interval) where
-       every target has slack (the simulated value worsened by Erlang's change for one
-       agent fewer still meets it), keeping the removals only if the targets still hold.
+       With the first correction the Erlang start is also trimmed: one agent out of
+       every (group, interval) not corrected where every target has slack (the end of
+       its :data:`CONFIDENCE` interval nearer a miss, worsened by Erlang's change for one
+       agent fewer, still meets it); a trim that misses is corrected like any miss. No
+       trimming pass follows the search (one costs a simulation, and with backlog
+       carried between intervals Erlang's change for one agent fewer is optimistic: on
+       the bundled scenario such passes failed and cost two).
        Otherwise (``per_interval`` False): the least uniform factor ``s`` on the Erlang
        start (agents ``ceil(s × start)`` in every interval) whose simulation meets the
        overall targets, by bracketing and bisection within ``max_iterations`` simulations.
@@ -1727,59 +1731,54 @@ def _refine_per_interval(
         reps = runner.run(_with_plan(scenario, p), stage, memo=True)
         return _measure(scenario, reps, targets, judged)
 
+    channels = {g.name: g.channels for g in scenario.staffing.groups}
     iterations = 1
     measured = simulate(plan, "refine 1")
     misses = _misses(measured, targets)
-    while misses and iterations < max(1, max_iterations):
+    # the Erlang start's surplus is trimmed once, with its first correction: a pass of its
+    # own after the search would cost a simulation, and a failed one two or more
+    trim = True
+    while iterations < max(1, max_iterations):
         add: dict[tuple[str, int], int] = {}
         for t, k in misses:
             g = _pick_group(scenario, t.channel, planned)
             x = float(measured.interval[t.metric][k])
             step = model.step(g, k, t, int(plan[g][k]), x)
             add[(g, k)] = max(add.get((g, k), 0), step)
+        take = (
+            [
+                (g, k)
+                for g in planned
+                for k in range(len(plan[g]))
+                if plan[g][k] > 0
+                and (g, k) not in add
+                and all(
+                    model.slack(g, k, t, int(plan[g][k]), _bad_end(measured, t, k))
+                    for t in targets
+                    if t.channel in channels[g]
+                )
+            ]
+            if trim
+            else []
+        )
+        trim = False
+        if not add and not take:
+            break
         for (g, k), step in add.items():
             plan[g][k] += step
+        for g, k in take:
+            plan[g][k] -= 1
         iterations += 1
         measured = simulate(plan, f"refine {iterations}")
         misses = _misses(measured, targets)
-    if misses:
-        return plan, measured, False, iterations
+    return plan, measured, not misses, iterations
 
-    channels = {g.name: g.channels for g in scenario.staffing.groups}
 
-    def holds(m: _Measured, g: str, k: int) -> bool:
-        return all(
-            t.met(float(m.interval[t.metric][k])) for t in targets if t.channel in channels[g]
-        )
-
-    for trim in range(1, _TRIM_PASSES + 1):
-        candidates = [
-            (g, k)
-            for g in planned
-            for k in range(len(plan[g]))
-            if plan[g][k] > 0
-            and all(
-                model.slack(g, k, t, int(plan[g][k]), float(measured.interval[t.metric][k]))
-                for t in targets
-                if t.channel in channels[g]
-            )
-        ]
-        if not candidates:
-            break
-        trial = _minus_one(plan, candidates)
-        tried = simulate(trial, f"trim {trim}")
-        if not _misses(tried, targets):
-            plan, measured = trial, tried
-            continue
-        keep = [(g, k) for g, k in candidates if holds(tried, g, k)]
-        if not keep:
-            break
-        trial = _minus_one(plan, keep)
-        tried = simulate(trial, f"trim {trim}")
-        if _misses(tried, targets):
-            break
-        plan, measured = trial, tried
-    return plan, measured, True, iterations
+def _bad_end(measured: _Measured, target: Target, k: int) -> float:
+    """Interval k's value at its CI's end nearer a miss of ``target`` (no CI: the mean)."""
+    bound = measured.low if target.op == ">=" else measured.high
+    x = float(bound[target.metric][k])
+    return x if math.isfinite(x) else float(measured.interval[target.metric][k])
 
 
 def _recheck(
@@ -1808,7 +1807,8 @@ def _recheck(
         rounds += 1
         seed = fresh_seed(scenario.seed, rounds)
         fresh = scenario.model_copy(update={"seed": seed})
-        reps = runner.run(_with_plan(fresh, plan), f"fresh check {rounds}")
+        # its demand kept: the roster's first check judges the rostered plan on this seed
+        reps = runner.run(_with_plan(fresh, plan), f"fresh check {rounds}", memo=True)
         measured = _measure(scenario, reps, targets, judged)
         check, wrong = _fresh_check(
             measured,
@@ -1863,11 +1863,13 @@ def _book(
     """Book the shortfall (:func:`sim.roster.book_for`) and judge the booking on fresh seeds.
 
     No shift of a group is on duty while every channel it serves is closed
-    (:func:`closed_intervals`). The scenario with the roster booked runs on a seed no
-    earlier check used. Where a
+    (:func:`closed_intervals`). The scenario with the roster booked runs on the seed of the
+    plan's last fresh check (``first_round``): fresh for the roster too, since no plan
+    was fitted on it, and its orders and contacts are already drawn. Where a
     target misses significantly there (shifts start and end on the clock, the plan's
     agents could come and go per interval), one more agent is short in that interval and
-    the roster is booked again, up to :data:`_ROSTER_ROUNDS` bookings. Misses in an
+    the roster is booked again, up to :data:`_ROSTER_ROUNDS` bookings, each judged on a
+    seed never used before (the previous one was fitted on). Misses in an
     interval the roster left short (:attr:`Roster.uncovered`: no allowed shift reaches it,
     e.g. before a source's lead days) are counted apart (:attr:`FreshCheck.uncovered`) and
     book nothing more.
@@ -1882,9 +1884,12 @@ def _book(
             closed=closed_intervals(scenario),
         )
         rounds += 1
-        seed = fresh_seed(scenario.seed, rounds)
+        # first on the plan's last fresh check's seed (no plan was fitted on it), its
+        # demand kept from that check; after a re-booking, on a seed never used
+        seed = fresh_seed(scenario.seed, rounds - 1)
         booked = with_roster(scenario, roster).model_copy(update={"seed": seed})
-        reps = runner.run(booked, f"roster check {rounds - first_round}")
+        again = rounds - first_round
+        reps = runner.run(booked, f"roster check {again}", memo=again == 1)
         measured = _measure(scenario, reps, targets, judged)
         check, wrong = _fresh_check(
             measured,
@@ -1911,16 +1916,6 @@ def _book(
         short = {g: a.copy() for g, a in short.items()}
         for g, k in set(fixable):
             short[g][k] += 1
-
-
-def _minus_one(
-    plan: Mapping[str, NDArray[np.int64]], cells: Sequence[tuple[str, int]]
-) -> dict[str, NDArray[np.int64]]:
-    """A copy of ``plan`` with one agent fewer in each (group, interval) of ``cells``."""
-    trial = {g: a.copy() for g, a in plan.items()}
-    for g, k in cells:
-        trial[g][k] -= 1
-    return trial
 
 
 def _refine_overall(
