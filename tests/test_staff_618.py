@@ -98,8 +98,10 @@ def test_short_and_surplus_apart_and_never_negative(plan: Any) -> None:
 
 @pytest.mark.slow
 def test_the_erlang_start_is_trimmed_with_its_first_correction(plan: Any) -> None:
-    """Where the Erlang start has slack, the first correction takes an agent out; no
-    trimming pass of its own follows the search (every simulation is accounted for)."""
+    """Where the Erlang start has slack, the first correction takes an agent out.
+
+    No trimming pass of its own follows the search: every simulation is accounted for.
+    """
     assert np.any(plan.required["chat"] < plan.erlang["chat"])
     assert plan.met and plan.fresh.passed
     check = plan.roster_check
