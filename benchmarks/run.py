@@ -302,6 +302,10 @@ def bench_d(suite: Suite) -> None:
 
 def bench_e(suite: Suite, workers: int) -> None:
     """Parallel speed-up of the sweep."""
+    if workers < 2:  # one worker runs the sweep in this process: nothing parallel to measure
+        suite.rows.append(Row("e. sweep", "not measured: --workers 1 runs nothing in parallel"))
+        suite.details.append("### (e) sweep\n\nNot measured: `--workers 1`.")
+        return
     m = bench_sweep.measure(workers, quick=suite.quick, repeats=1 if suite.quick else 2)
     suite.rows.append(
         Row(
