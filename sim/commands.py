@@ -243,6 +243,26 @@ def few_replications(n: int) -> str | None:
     )
 
 
+FEW_CHECK_REPLICATIONS = 10
+"""Below this many replications ``staff``'s fresh checks prove little (:func:`few_for_staff`)."""
+
+
+def few_for_staff(n: int) -> str | None:
+    """The warning for ``staff`` on ``n`` replications (fewer than :data:`FEW_CHECK_REPLICATIONS`).
+
+    A fresh check calls an interval missed only when its 99% CI lies wholly on the wrong
+    side: on few replications the CIs are so wide that hardly any miss is significant,
+    and a passing check says little about the plan.
+    """
+    if n >= FEW_CHECK_REPLICATIONS:
+        return None
+    return (
+        f"warning: {n} replication{'s' * (n != 1)}: the fresh checks' 99% CIs are too wide "
+        "to find a miss, so a plan that passes them may still miss its targets; staff with "
+        f"{FEW_CHECK_REPLICATIONS} or more (--replications; the default is 20)"
+    )
+
+
 def check_replications(n: int, listener: Listener) -> None:
     """Warn the listener of a run of too few replications to read its CIs."""
     warning = few_replications(n)
@@ -651,6 +671,9 @@ def staff(
         raise BadInput(str(e)) from None
     check_out(out, loaded.files)
     check_work([(s, s.replications)], options.yes, listener)  # per simulation; staff runs several
+    warning = few_for_staff(s.replications)
+    if warning is not None:
+        listener.say(warning)
     search = min(s.replications, search_replications or staffing.SEARCH_REPLICATIONS)
     workers = options.workers or min(os.cpu_count() or 1, s.replications)
     engine = _Engine(options, out, listener, workers=workers)
@@ -1298,6 +1321,7 @@ __all__ = [
     "check_work",
     "compare",
     "erlang",
+    "few_for_staff",
     "few_replications",
     "init",
     "load",

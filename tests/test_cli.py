@@ -475,6 +475,30 @@ def test_staff_writes_a_plan_and_a_pasteable_schedule(tiny: Path, tmp_path: Path
     assert plan["fresh_check"]["passed"] is True
 
 
+def test_staff_on_few_replications_says_its_checks_prove_little(tiny: Path, tmp_path: Path) -> None:
+    few = runner.invoke(
+        app,
+        ["staff", str(tiny), "--target", "phone.service_level>=0.8", "--out", str(tmp_path / "a")],
+    )
+    assert few.exit_code == 0, few.output
+    assert "warning: 2 replications: the fresh checks' 99% CIs are too wide" in few.output
+    enough = runner.invoke(
+        app,
+        [
+            "staff",
+            str(tiny),
+            "--target",
+            "phone.service_level>=0.8",
+            "--replications",
+            "10",
+            "--out",
+            str(tmp_path / "b"),
+        ],
+    )
+    assert enough.exit_code == 0, enough.output
+    assert "fresh checks' 99% CIs" not in enough.output
+
+
 def test_staff_rejects_a_bad_target(tiny: Path) -> None:
     result = runner.invoke(app, ["staff", str(tiny), "--target", "phone.service_level<=0.8"])
     assert result.exit_code == 2
