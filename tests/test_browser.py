@@ -41,7 +41,9 @@ pytestmark = [
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_report_draws_every_plot_without_console_errors(lang: str, tmp_path: Path) -> None:
+def test_report_draws_every_plot_without_console_errors(
+    lang: str, browser: Any, tmp_path: Path
+) -> None:
     pytest.importorskip("playwright.sync_api")
     scenario = tmp_path / "promo.yaml"
     scenario.write_text(json.dumps(promo_scenario()), encoding="utf-8")
@@ -68,13 +70,15 @@ def test_report_draws_every_plot_without_console_errors(lang: str, tmp_path: Pat
     ]
 
     shot = tmp_path / f"report-{lang}.png"
-    errors = _open_in_browser(report, plot_ids, shot)
+    errors = _open_in_browser(browser, report, plot_ids, shot)
     assert errors == []
     assert shot.stat().st_size > 10_000
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_a_pre_sale_run_draws_its_sales_lost_by_hour(lang: str, tmp_path: Path) -> None:
+def test_a_pre_sale_run_draws_its_sales_lost_by_hour(
+    lang: str, browser: Any, tmp_path: Path
+) -> None:
     pytest.importorskip("playwright.sync_api")
     from tests.test_presale_views import presale_promo
 
@@ -90,11 +94,11 @@ def test_a_pre_sale_run_draws_its_sales_lost_by_hour(lang: str, tmp_path: Path) 
     plot_ids = re.findall(r'<div id="(fig-[a-z-]+)" class="plotly-graph-div"', text)
     assert "fig-lost-hourly" in plot_ids
     shot = tmp_path / f"presale-{lang}.png"
-    assert _open_in_browser(report, plot_ids, shot) == []
+    assert _open_in_browser(browser, report, plot_ids, shot) == []
     assert shot.stat().st_size > 10_000
 
 
-def test_a_platform_run_draws_its_kpis_by_day(tmp_path: Path) -> None:
+def test_a_platform_run_draws_its_kpis_by_day(browser: Any, tmp_path: Path) -> None:
     pytest.importorskip("playwright.sync_api")
     out, _ = platform_folder(tmp_path / "run")
     for lang in ("en", "zh"):
@@ -113,11 +117,13 @@ def test_a_platform_run_draws_its_kpis_by_day(tmp_path: Path) -> None:
             f"#{kpis[0]} .annotation": 1,
         }
         shot = tmp_path / f"platform-{lang}.png"
-        assert _open_in_browser(report, plot_ids, shot, counts) == [], lang
+        assert _open_in_browser(browser, report, plot_ids, shot, counts) == [], lang
         assert shot.stat().st_size > 10_000
 
 
-def test_a_long_run_s_buttons_switch_its_figures_to_every_interval(tmp_path: Path) -> None:
+def test_a_long_run_s_buttons_switch_its_figures_to_every_interval(
+    browser: Any, tmp_path: Path
+) -> None:
     pytest.importorskip("playwright.sync_api")
     from tests.test_report_figures import long_folder
 
@@ -133,7 +139,7 @@ def test_a_long_run_s_buttons_switch_its_figures_to_every_interval(tmp_path: Pat
         ".some((t, i) => (t.visible !== false) !== was[i])"
     )
     errors: list[str] = []
-    with _drawn(report, plot_ids, errors) as page:
+    with _drawn(browser, report, plot_ids, errors) as page:
         for div_id in switched:
             days: list[bool] = page.evaluate(shown, div_id)
             assert any(days) and not all(days), div_id
@@ -153,29 +159,42 @@ def test_a_long_run_s_buttons_switch_its_figures_to_every_interval(tmp_path: Pat
     assert errors == []
 
 
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One Chromium for the module's pages: a launch costs about a second, a page little."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
 @contextlib.contextmanager
-def _drawn(report: Path, plot_ids: list[str], errors: list[str]) -> Iterator[Any]:
-    """A Chromium page with ``report`` open and an svg drawn in every plot.
+def _drawn(browser: Any, report: Path, plot_ids: list[str], errors: list[str]) -> Iterator[Any]:
+    """A page of ``browser`` (a context of its own) with ``report`` open, every plot drawn.
 
     The page's console errors and uncaught exceptions are appended to ``errors``.
     """
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(report.as_uri())
-            for div_id in plot_ids:
-                page.wait_for_selector(f"#{div_id} .main-svg", state="attached", timeout=30_000)
-            yield page
-        finally:
-            browser.close()
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(report.as_uri())
+        for div_id in plot_ids:
+            page.wait_for_selector(f"#{div_id} .main-svg", state="attached", timeout=30_000)
+        yield page
+    finally:
+        page.context.close()
 
 
 def _open_in_browser(
-    report: Path, plot_ids: list[str], shot: Path, counts: dict[str, int] | None = None
+    browser: Any,
+    report: Path,
+    plot_ids: list[str],
+    shot: Path,
+    counts: dict[str, int] | None = None,
 ) -> list[str]:
     """Open a report, wait for an svg in every plot, take a screenshot: the console errors.
 
@@ -183,7 +202,7 @@ def _open_in_browser(
     returned as an error).
     """
     errors: list[str] = []
-    with _drawn(report, plot_ids, errors) as page:
+    with _drawn(browser, report, plot_ids, errors) as page:
         for selector, n in (counts or {}).items():
             found = page.locator(selector).count()
             if found != n:
@@ -192,12 +211,22 @@ def _open_in_browser(
     return errors
 
 
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A compare, a sweep and a staff folder, made once for both languages.
+
+    The staff one has booked extra shifts: its roster chart and bill draw too.
+    """
+    found = command_folders(tmp_path_factory.mktemp("commands"))
+    found["staff"] = with_roster(found["staff"], tmp_path_factory.mktemp("roster") / "staff")
+    return found
+
+
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_compare_sweep_and_staff_reports_draw_every_plot(lang: str, tmp_path: Path) -> None:
+def test_compare_sweep_and_staff_reports_draw_every_plot(
+    lang: str, folders: dict[str, Path], browser: Any, tmp_path: Path
+) -> None:
     pytest.importorskip("playwright.sync_api")
-    folders = command_folders(tmp_path)
-    # the staff folder with booked extra shifts: its roster chart and bill draw too
-    folders["staff"] = with_roster(folders["staff"], tmp_path / "staff-roster")
     builders = {
         "compare": build_compare_report,
         "sweep": build_sweep_report,
@@ -228,7 +257,7 @@ def test_compare_sweep_and_staff_reports_draw_every_plot(lang: str, tmp_path: Pa
             if kind == "staff"
             else None
         )
-        assert _open_in_browser(report, plot_ids, shot, counts) == [], kind
+        assert _open_in_browser(browser, report, plot_ids, shot, counts) == [], kind
         assert shot.stat().st_size > 10_000, kind
 
 
