@@ -1588,7 +1588,8 @@ def staff(
        With the first correction the Erlang start is also trimmed: one agent out of
        every (group, interval) not corrected where every target has slack (the end of
        its :data:`CONFIDENCE` interval nearer a miss, worsened by Erlang's change for one
-       agent fewer, still meets it); a trim that misses is corrected like any miss. No
+       agent fewer, still meets it); a trim that misses is corrected like any miss (with
+       no simulation left under the cap, the last plan that met every target stands). No
        trimming pass follows the search (one costs a simulation, and with backlog
        carried between intervals Erlang's change for one agent fewer is optimistic: on
        the bundled scenario such passes failed and cost two).
@@ -1738,7 +1739,10 @@ def _refine_per_interval(
     # the Erlang start's surplus is trimmed once, with its first correction: a pass of its
     # own after the search would cost a simulation, and a failed one two or more
     trim = True
+    met: tuple[dict[str, NDArray[np.int64]], _Measured] | None = None
     while iterations < max(1, max_iterations):
+        if not misses:
+            met = ({g: a.copy() for g, a in plan.items()}, measured)
         add: dict[tuple[str, int], int] = {}
         for t, k in misses:
             g = _pick_group(scenario, t.channel, planned)
@@ -1771,6 +1775,9 @@ def _refine_per_interval(
         iterations += 1
         measured = simulate(plan, f"refine {iterations}")
         misses = _misses(measured, targets)
+    if misses and met is not None:
+        # the trim missed and the cap left no simulation to correct it: the plan before it
+        return met[0], met[1], True, iterations
     return plan, measured, not misses, iterations
 
 

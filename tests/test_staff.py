@@ -739,3 +739,56 @@ def test_the_erlang_start_loads_a_chat_desk_with_the_answers_to_buyers_still_the
     phone = _present_handle(reps, "phone", s.channels["phone"])
     total = sum(r.overall["phone.aht_seconds"] * r.overall["phone.answered"] for r in reps)
     assert phone == pytest.approx(total / sum(r.overall["phone.answered"] for r in reps))
+
+
+class _Line:
+    """A stand-in for the search's simulations and for Erlang.
+
+    Service level 0.80 + 0.02 × agents in every interval (its CI ± 0.001), Erlang's change
+    for one agent fewer 0.001 (every interval looks trimmable), one agent added per miss.
+    """
+
+    def run(self, s: Scenario, stage: str, *, memo: bool = False) -> list[Scenario]:
+        return [s]
+
+    def slack(self, g: str, k: int, t: Target, agents: int, simulated: float) -> bool:
+        return agents > 0 and t.met(simulated - 0.001)
+
+    def step(self, g: str, k: int, t: Target, agents: int, simulated: float) -> int:
+        return 1
+
+
+def _line_measured(scenario: Scenario, reps: list[Scenario], *_: Any) -> Any:
+    from sim.staffing import _Measured
+
+    schedule = reps[0].staffing.groups[0].schedule
+    sl = 0.80 + 0.02 * np.array(schedule.agents, dtype=np.float64)  # type: ignore[union-attr]
+    name = "phone.service_level"
+    return _Measured(
+        {name: sl}, {name: float(sl.mean())}, {name: sl - 0.001}, {name: sl + 0.001}, {}
+    )
+
+
+@pytest.mark.parametrize(("cap", "agents"), [(2, 3), (3, 3)])
+def test_a_trim_that_misses_is_corrected_or_undone_at_the_cap(
+    monkeypatch: pytest.MonkeyPatch, cap: int, agents: int
+) -> None:
+    """A trim that misses is corrected, or undone when the cap leaves no simulation.
+
+    The Erlang start (3 agents: 0.86 ≥ 0.85) is trimmed to 2 (0.84, a miss) with its first
+    correction. With a simulation left the miss gets its agent back; at the cap the plan
+    before the trim is returned, met, never the trimmed one that misses.
+    """
+    from sim import staffing as st
+
+    monkeypatch.setattr(st, "_measure", _line_measured)
+    s = Scenario.model_validate(_stationary())
+    target = parse_target("phone.service_level>=0.85")
+    line: Any = _Line()
+    erlang = {"agents": np.full(24, 3, dtype=np.int64)}
+    plan, measured, met, iterations = st._refine_per_interval(
+        s, [target], {}, line, erlang, ["agents"], line, cap
+    )
+    assert met and np.all(plan["agents"] == agents)
+    assert np.all(measured.interval["phone.service_level"] >= 0.85)
+    assert iterations == cap
