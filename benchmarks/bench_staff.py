@@ -87,6 +87,40 @@ def measure(workers: int, *, quick: bool = False, repeats: int = 1) -> Measured:
     )
 
 
+def stages(workers: int, *, quick: bool = False) -> list[tuple[str, int, float]]:
+    """Where the same search's time goes: ``(stage, replications, seconds)`` per simulation.
+
+    :func:`sim.staffing.staff` in this process on a pool of ``workers``, timed from the
+    end of the previous simulation to the end of this one's last replication (the work in
+    between, the Erlang start or the roster's booking, counts with the simulation after it;
+    the pool's start with the first).
+    """
+    from sim.experiment import Runner
+    from sim.loading import load_scenario
+    from sim.staffing import parse_target, staff
+
+    options = dict(zip(QUICK[::2], QUICK[1::2], strict=True)) if quick else {}
+    sets = [v for flag, v in zip(QUICK[::2], QUICK[1::2], strict=True) if flag == "--set"]
+    scenario = load_scenario(SCENARIO, sets if quick else []).scenario
+    if "--replications" in options:
+        scenario = scenario.model_copy(update={"replications": int(options["--replications"])})
+    ends: dict[str, float] = {}
+    counts: dict[str, int] = {}
+    t0 = time.perf_counter()
+
+    def done(stage: str, _: int, replications: int) -> None:
+        ends[stage] = time.perf_counter() - t0
+        counts[stage] = replications
+
+    with Runner(workers=workers) as runner:
+        staff(scenario, [parse_target(t) for t in TARGETS], runner=runner, on_done=done)
+    out, before = [], 0.0
+    for stage, end in ends.items():
+        out.append((stage, counts[stage], end - before))
+        before = end
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print the measurement."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

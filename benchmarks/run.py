@@ -376,6 +376,19 @@ def bench_f(suite: Suite, workers: int) -> None:
         f"The plan's fresh check {'passed' if m.fresh_passed else 'FAILED'}; {roster}; "
         f"{m.short_agent_hours:,.1f} agent-hours short."
     )
+    # where the time goes: the same search in this process, simulation by simulation
+    timed = bench_staff.stages(workers, quick=suite.quick)
+    checks = sum(seconds for stage, _, seconds in timed if "check" in stage)
+    suite.details.append(
+        "Where its time goes (the same search in this process, each simulation from the end "
+        "of the one before: the Erlang start and the roster's booking count with the "
+        "simulation after them, the pool's start with the first):\n\n"
+        "| simulation | replications | seconds |\n| --- | --- | --- |\n"
+        + "\n".join(f"| {stage} | {n} | {seconds:.1f} |" for stage, n, seconds in timed)
+        + f"\n\nThe fresh and roster checks alone (the scenario's replications each) took "
+        f"{checks:.1f} s = {checks / m.run_seconds:.2f} × the run above: what the target of "
+        f"{STAFF_RATIO:g} × a run leaves for the rest."
+    )
 
 
 def bench_g(suite: Suite, workers: int) -> None:
