@@ -832,22 +832,25 @@ def _sensitivity_key(
     }
 
 
-def _cached_sensitivity(folder: Path, key: dict[str, Any]) -> dict[str, Any] | None:
-    """The folder's sensitivity.json when it is promosim's and answers ``key``, else None."""
+def _read_sensitivity(folder: Path) -> dict[str, Any] | None:
+    """The folder's sensitivity.json as read (None: there is none, or it is unreadable)."""
     from sim.report.data import ReportError, read_json
 
     if not os.path.lexists(folder / SENSITIVITY):
         return None
     try:
-        data = read_json(folder, SENSITIVITY, "sensitivity")
+        return read_json(folder, SENSITIVITY, "sensitivity")
     except ReportError:
         return None
+
+
+def _answers(data: dict[str, Any], key: dict[str, Any]) -> bool:
+    """Whether a read sensitivity.json is promosim's and answers ``key``."""
     if any(data.get(k) != v for k, v in key.items()):
-        return None
+        return False
     points = data.get("points")
-    if not isinstance(points, list) or not all(_sensitivity_point(p) for p in points):
-        return None  # not what a brief writes: run the sensitivity again
-    return data
+    # not what a brief writes: run the sensitivity again
+    return isinstance(points, list) and all(_sensitivity_point(p) for p in points)
 
 
 def _number(x: Any) -> bool:
@@ -985,11 +988,15 @@ def brief(
         key = _sensitivity_key(
             str(run.summary.get("config_hash", "")), metric, replications, chosen
         )
-        cached = _cached_sensitivity(folder, key)
-        reused = cached is not None
-        if cached is None:
+        found = _read_sensitivity(folder)
+        reused = found is not None and _answers(found, key)
+        if found is not None and reused:
+            cached = found
+        else:
             # refused before the simulations, not after them
-            if os.path.lexists(sens_path) and not _cached_sensitivity_owner(folder):
+            if os.path.lexists(sens_path) and (
+                found is None or found.get("generator") != _SENSITIVITY_GENERATOR
+            ):
                 raise BadInput(f"promosim: {sens_path}: exists and is not promosim's; left alone")
             points = _run_sensitivity(folder, metric, replications, chosen, options, listener)
             cached = {**key, "points": points}
@@ -1012,7 +1019,12 @@ def brief(
         sens = brieflib.Sensitivity(metric, replications, tuple(rows))
     try:
         page = brieflib.build_brief(
-            folder, lang, sensitivity=sens, staff_folder=staff_folder, compare_folder=compare_folder
+            folder,
+            lang,
+            sensitivity=sens,
+            staff_folder=staff_folder,
+            compare_folder=compare_folder,
+            run=run,
         )
         write_report(target, page)
     except ReportError as e:
@@ -1039,18 +1051,6 @@ def _our_pdf(path: Path) -> bool:
     return data.startswith(b"%PDF-") and (
         f"{PDF_MARK})".encode() in data or utf16 + b">" in data.upper()
     )
-
-
-def _cached_sensitivity_owner(folder: Path) -> bool:
-    """Whether the folder's sensitivity.json is one a brief wrote (its ``generator``)."""
-    from sim.report.data import ReportError, read_json
-
-    try:
-        return read_json(folder, SENSITIVITY, "sensitivity").get("generator") == (
-            _SENSITIVITY_GENERATOR
-        )
-    except ReportError:
-        return False
 
 
 def chromium() -> str:

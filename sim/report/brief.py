@@ -530,13 +530,18 @@ def build_brief(
     sensitivity: Sensitivity | None,
     staff_folder: Path | None = None,
     compare_folder: Path | None = None,
+    run: RunData | None = None,
 ) -> str:
     """The brief's HTML page.
+
+    ``run``: the folder's contents when the caller has read them (:func:`read_brief_run`),
+    so that the page shows what the sensitivity was computed for.
 
     Raises:
         ReportError: A folder is missing, or does not hold what the brief needs.
     """
-    run = read_brief_run(folder)
+    if run is None:
+        run = read_brief_run(folder)
     t = _T(lang, run.scenario)
     staff = read_json(staff_folder, "staffing.json", "staff") if staff_folder else None
     if staff is not None and staff.get("config_hash") != run.summary.get("config_hash"):
