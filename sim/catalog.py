@@ -292,7 +292,7 @@ METRICS: Final[tuple[Metric, ...]] = (
     # money
     _m("orders_in_window", "count", "", "orders in the promotion's window", "促销期内订单数",
        "operations", "count", "orders placed inside the promotion's window (and after the "
-       "warm-up)"),
+       "warm-up); absent when the scenario has no promotion"),
     _m("gmv_yuan", "yuan (¥)", "", "GMV", "成交额（GMV）", "operations", "yuan",
        "what buyers paid for the orders, yuan (expected per order by mechanic); absent "
        "when the scenario models no orders"),
@@ -616,7 +616,7 @@ DEFINITIONS_ZH: Final[dict[str, str]] = {
     "group.<group>.break_hours": "该坐席组在班但离席（staffing.shrinkage）的时长，小时",
     "group.<group>.occupancy": "该坐席组的忙碌时长 ÷ 在班时长",
     "group.<group>.intervals_over_90": "该坐席组在班时段中占用率超过 90% 的时段占比",
-    "orders_in_window": "促销期内（且在预热期之后）下的订单",
+    "orders_in_window": "促销期内（且在预热期之后）下的订单；无促销的场景不输出",
     "gmv_yuan": "买家为订单支付的金额，元（按玩法计算每单期望值）",
     "gross_profit_yuan": "成交额 − 商品成本 − 履约成本，元",
     "labour_cost_yuan": "进线占用的坐席时长（忙碌工时，含沉默放弃者）按含社保的小时成本计，"

@@ -970,7 +970,8 @@ def _money_metrics(
         gmv, goods = orders_yuan(
             scenario, orders.placed, orders.placed_in_window, promotion_active=promotion_active
         )
-        overall["orders_in_window"] = orders.placed_in_window
+        if scenario.promotion is not None:  # without one there is no window to count in
+            overall["orders_in_window"] = orders.placed_in_window
     bot = overall.get("bot_cost_yuan", 0.0)
     view = money_view(
         gmv_yuan=gmv,
