@@ -65,17 +65,47 @@ def run_arm(
     process drew it (same scenario but for its staffing, same seed, replication and arm),
     and kept there otherwise: the same contacts, not drawn again (see :class:`DemandMemo`).
     """
+    return _tallied((scenario,), replication, arm, memo)[0]
+
+
+TALLY_ONLY: frozenset[str] = frozenset({"economics", "satisfaction"})
+"""Scenario sections that neither the demand nor the contact centre reads, only the tally
+(money and the customer's view): scenarios that differ in nothing else simulate the same
+orders and contacts, with the same fates, in every replication."""
+
+
+def simulated_key(scenario: Scenario) -> str:
+    """What a replication simulates, as a hash: the scenario but for :data:`TALLY_ONLY`.
+
+    Two scenarios of the same key (and seed, which the key holds) give the same contacts
+    and outcomes in replication r, whatever their money or satisfaction parameters; their
+    replications are simulated once and tallied for each (:func:`run_replications`).
+    """
+    text = scenario.model_dump_json(exclude={*TALLY_ONLY, "replications"})
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _tallied(
+    scenarios: Sequence[Scenario], replication: int, arm: Arm, memo: DemandMemo | None
+) -> list[ReplicationMetrics]:
+    """:func:`run_arm` of scenarios of one :func:`simulated_key`: one simulation, a tally each.
+
+    The first scenario's demand and contact centre run; every scenario's own tally counts
+    each result handed out (a tally reads its results and never writes to them).
+    """
+    scenario = scenarios[0]
     streams = Streams(scenario.seed, replication)
     demand: DemandStream | _Replay = (
         DemandStream(scenario, streams, arm)
         if memo is None
         else memo.demand(scenario, replication, arm)
     )
-    tally = Tally(scenario)
+    tallies = [Tally(s) for s in scenarios]
     for result in stream_center(scenario, demand.take, streams.issues, named=streams):
-        tally.add(result)
+        for tally in tallies:
+            tally.add(result)
     # the last result carries the agents' overtime
-    return tally.finish(result, demand.orders, demand.promotion_active)
+    return [t.finish(result, demand.orders, demand.promotion_active) for t in tallies]
 
 
 class _Replay:
@@ -199,7 +229,26 @@ def run_replication(
 
     ``memo``: where the arms' demand is kept and taken from (see :func:`run_arm`).
     """
-    return {arm: run_arm(scenario, replication, arm, memo) for arm in (arms or arms_of(scenario))}
+    return run_replications((scenario,), replication, arms, memo)[0]
+
+
+def run_replications(
+    scenarios: Sequence[Scenario],
+    replication: int,
+    arms: tuple[Arm, ...] | None = None,
+    memo: DemandMemo | None = None,
+) -> list[dict[Arm, ReplicationMetrics]]:
+    """:func:`run_replication` of each scenario, all of one :func:`simulated_key`.
+
+    Each arm is simulated once and tallied for every scenario: the same metrics, bit for
+    bit, as a replication of each alone.
+    """
+    scenario = scenarios[0]
+    out: list[dict[Arm, ReplicationMetrics]] = [{} for _ in scenarios]
+    for arm in arms or arms_of(scenario):
+        for metrics, m in zip(out, _tallied(scenarios, replication, arm, memo), strict=True):
+            metrics[arm] = m
+    return out
 
 
 def paired(a: list[ReplicationMetrics], b: list[ReplicationMetrics]) -> list[dict[str, float]]:
@@ -291,6 +340,26 @@ Backend = Literal["local", "dask"]
 
 
 Job = tuple[Scenario, tuple[Arm, ...]]
+
+_Task = tuple[tuple[int, ...], int]
+"""Jobs (their indices) whose replication r (the second item) is simulated once."""
+
+
+def _shared(jobs: Sequence[Job], todo: Sequence[tuple[int, int]]) -> list[_Task]:
+    """The ``(job, replication)`` pairs to run, grouped where one simulation serves several.
+
+    Jobs of one :func:`simulated_key` and the same arms share each replication (a sweep of
+    a money or satisfaction parameter simulates once a replication); the others run alone.
+    Groups come in the order of their first pair.
+    """
+    # one job has nothing to share with: no need to hash its scenario
+    keys = [simulated_key(s) for s, _ in jobs] if len(jobs) > 1 else [""] * len(jobs)
+    groups: dict[tuple[str, tuple[Arm, ...], int], list[int]] = {}
+    for j, r in todo:
+        groups.setdefault((keys[j], jobs[j][1], r), []).append(j)
+    return [(tuple(members), r) for (_, _, r), members in groups.items()]
+
+
 """A scenario and the arms to run of each of its replications."""
 
 CacheFor = Callable[[Scenario, tuple[Arm, ...]], ReplicationCache | None]
@@ -356,16 +425,19 @@ _WORKER_MEMO: DemandMemo | None = None
 with the worker (the pool ends with its :class:`Runner`)."""
 
 
-def _pool_replication(
-    scenario: Scenario, replication: int, arms: tuple[Arm, ...], memo: bool = False
-) -> dict[Arm, ReplicationMetrics]:
-    """:func:`run_replication` in a pool worker, which first checks its parent is alive."""
+def _pool_replications(
+    scenarios: tuple[Scenario, ...],
+    replication: int,
+    arms: tuple[Arm, ...],
+    memo: bool = False,
+) -> list[dict[Arm, ReplicationMetrics]]:
+    """:func:`run_replications` in a pool worker, which first checks its parent is alive."""
     global _WORKER_MEMO
     if _parent_gone():
         os._exit(1)
     if memo and _WORKER_MEMO is None:
         _WORKER_MEMO = DemandMemo()
-    return run_replication(scenario, replication, arms, _WORKER_MEMO if memo else None)
+    return run_replications(scenarios, replication, arms, _WORKER_MEMO if memo else None)
 
 
 @contextlib.contextmanager
@@ -630,22 +702,31 @@ class Runner:
                 else:
                     todo.append((j, r))
 
-        def done(j: int, r: int, arms: dict[Arm, ReplicationMetrics]) -> None:
-            out[j][r] = arms
-            cache = caches[j]
-            if cache is not None:
-                cache.put(r, arms)
-            if on_done:
-                on_done(j, r)
-            complete(j)
+        def done(task: _Task, results: list[dict[Arm, ReplicationMetrics]]) -> None:
+            members, r = task
+            for j, arms in zip(members, results, strict=True):
+                out[j][r] = arms
+                cache = caches[j]
+                if cache is not None:
+                    cache.put(r, arms)
+                if on_done:
+                    on_done(j, r)
+                complete(j)
+
+        tasks = _shared(jobs, todo)
+
+        def scenarios(task: _Task) -> tuple[Scenario, ...]:
+            return tuple(jobs[j][0] for j in task[0])
 
         if self.backend == "dask":
-            self._run_dask(jobs, todo, done)
-        elif self.workers <= 1 or len(todo) <= 1:
+            self._run_dask(jobs, tasks, done)
+        elif self.workers <= 1 or len(tasks) <= 1:
             if memo and self._memo is None:
                 self._memo = DemandMemo()
-            for j, r in todo:
-                done(j, r, run_replication(jobs[j][0], r, jobs[j][1], self._memo if memo else None))
+            for task in tasks:
+                members, r = task
+                arms = jobs[members[0]][1]
+                done(task, run_replications(scenarios(task), r, arms, self._memo if memo else None))
         else:
             if self._pool is None:
                 # spawn: workers start clean, with no state inherited from this process
@@ -656,12 +737,13 @@ class Runner:
             # workers start (on submit) with Ctrl-C held back and one BLAS thread each
             with _sigint_blocked(), _single_threaded_children():
                 futures = {
-                    self._pool.submit(_pool_replication, jobs[j][0], r, jobs[j][1], memo): (j, r)
-                    for j, r in todo
+                    self._pool.submit(
+                        _pool_replications, scenarios(task), task[1], jobs[task[0][0]][1], memo
+                    ): task
+                    for task in tasks
                 }
             for future in as_completed(futures):
-                j, r = futures[future]
-                done(j, r, future.result())
+                done(futures[future], future.result())
         result = []
         for row in out:
             finished = [x for x in row if x is not None]
@@ -672,8 +754,8 @@ class Runner:
     def _run_dask(
         self,
         jobs: Sequence[Job],
-        todo: list[tuple[int, int]],
-        done: Callable[[int, int, dict[Arm, ReplicationMetrics]], None],
+        tasks: list[_Task],
+        done: Callable[[_Task, list[dict[Arm, ReplicationMetrics]]], None],
     ) -> None:
         try:
             from distributed import Client, LocalCluster
@@ -703,8 +785,14 @@ class Runner:
                     ) from e
         where = f"the Dask scheduler at {self.address}" if self.address else "the LocalCluster"
         futures = {
-            self._client.submit(run_replication, jobs[j][0], r, jobs[j][1], pure=False): (j, r)
-            for j, r in todo
+            self._client.submit(
+                run_replications,
+                tuple(jobs[j][0] for j in task[0]),
+                task[1],
+                jobs[task[0][0]][1],
+                pure=False,
+            ): task
+            for task in tasks
         }
         pending = dask_completed(list(futures))
         no_workers = _NoWorkers(self._client, timeout)
@@ -715,8 +803,7 @@ class Runner:
                     no_workers.check()
                 time.sleep(0.05)
             for future in batch:
-                j, r = futures[future]
-                done(j, r, _dask_result(future, where, no_workers))
+                done(futures[future], _dask_result(future, where, no_workers))
 
 
 @contextlib.contextmanager
@@ -735,8 +822,10 @@ def _cluster_errors(where: str) -> Iterator[None]:
         raise ClusterError(f"lost the connection to {where}") from e
 
 
-def _dask_result(future: Any, where: str, no_workers: _NoWorkers) -> dict[Arm, ReplicationMetrics]:
-    """A finished replication's arms; an error of the replication's own is raised as is.
+def _dask_result(
+    future: Any, where: str, no_workers: _NoWorkers
+) -> list[dict[Arm, ReplicationMetrics]]:
+    """A finished task's arms per scenario; an error of the replication's own is raised as is.
 
     Fetched a second at a time: a result still on a worker that has died is computed
     again, which never happens if no worker is left.
@@ -748,7 +837,7 @@ def _dask_result(future: Any, where: str, no_workers: _NoWorkers) -> dict[Arm, R
     with _cluster_errors(where):
         while True:
             try:
-                result: dict[Arm, ReplicationMetrics] = future.result(timeout=1)
+                result: list[dict[Arm, ReplicationMetrics]] = future.result(timeout=1)
             except TimeoutError:
                 no_workers.check()
             else:
