@@ -42,6 +42,7 @@ from sim.mechanics import mechanic_of
 from sim.metrics import ReplicationMetrics, Tally
 from sim.rng import Streams
 from sim.stats import Stat, summarise
+from sim.worksize import estimate
 
 ARMS: tuple[Arm, ...] = ("promotion", "baseline")
 
@@ -82,6 +83,17 @@ def simulated_key(scenario: Scenario) -> str:
     replications are simulated once and tallied for each (:func:`run_replications`).
     """
     text = scenario.model_dump_json(exclude={*TALLY_ONLY, "replications"})
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def demand_key(scenario: Scenario) -> str:
+    """What a replication's demand draws from, as a hash: also without the ``staffing``.
+
+    No order or contact depends on the agents (:class:`DemandMemo` relies on it too):
+    scenarios of one key draw the same demand in replication r, and a task running
+    several of them draws it once (:func:`run_replications`).
+    """
+    text = scenario.model_dump_json(exclude={*TALLY_ONLY, "staffing", "replications"})
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -170,8 +182,7 @@ class DemandMemo:
 
     def demand(self, scenario: Scenario, replication: int, arm: Arm) -> _Replay:
         """The arm's demand: kept, or drawn whole now (and kept if it fits)."""
-        text = scenario.model_dump_json(exclude={"staffing", "replications"})
-        key = (hashlib.sha256(text.encode()).hexdigest(), replication, arm)
+        key = (demand_key(scenario), replication, arm)
         kept = self._kept.get(key)
         if kept is not None:
             self.hits += 1
@@ -238,16 +249,24 @@ def run_replications(
     arms: tuple[Arm, ...] | None = None,
     memo: DemandMemo | None = None,
 ) -> list[dict[Arm, ReplicationMetrics]]:
-    """:func:`run_replication` of each scenario, all of one :func:`simulated_key`.
+    """:func:`run_replication` of each scenario, all of one :func:`demand_key`.
 
-    Each arm is simulated once and tallied for every scenario: the same metrics, bit for
-    bit, as a replication of each alone.
+    Each arm's demand is drawn once; the contact centre runs once per
+    :func:`simulated_key` among them (staffing variants each run their own), and every
+    scenario's own tally counts its results: the same metrics, bit for bit, as a
+    replication of each alone.
     """
-    scenario = scenarios[0]
+    groups: dict[str, list[int]] = {}
+    for k, s in enumerate(scenarios):
+        groups.setdefault(simulated_key(s) if len(scenarios) > 1 else "", []).append(k)
+    if memo is None and len(groups) > 1:
+        memo = DemandMemo()  # this task's: the demand of its staffing variants drawn once
     out: list[dict[Arm, ReplicationMetrics]] = [{} for _ in scenarios]
-    for arm in arms or arms_of(scenario):
-        for metrics, m in zip(out, _tallied(scenarios, replication, arm, memo), strict=True):
-            metrics[arm] = m
+    for arm in arms or arms_of(scenarios[0]):
+        for members in groups.values():
+            group = [scenarios[k] for k in members]
+            for k, m in zip(members, _tallied(group, replication, arm, memo), strict=True):
+                out[k][arm] = m
     return out
 
 
@@ -341,23 +360,45 @@ Backend = Literal["local", "dask"]
 
 Job = tuple[Scenario, tuple[Arm, ...]]
 
+SHARED_DEMAND_CONTACTS = 300_000
+"""Contacts a replication may hold (:func:`sim.worksize.estimate`) for its staffing
+variants to share one draw of its demand: the task holds that draw whole while they run
+(≈ 170 bytes a contact, so ≈ 50 MB at most), where a replication alone streams it."""
+
 _Task = tuple[tuple[int, ...], int]
-"""Jobs (their indices) whose replication r (the second item) is simulated once."""
+"""Jobs (their indices) whose replication r (the second item) runs as one task."""
 
 
-def _shared(jobs: Sequence[Job], todo: Sequence[tuple[int, int]]) -> list[_Task]:
-    """The ``(job, replication)`` pairs to run, grouped where one simulation serves several.
+def _shared(jobs: Sequence[Job], todo: Sequence[tuple[int, int]], workers: int = 1) -> list[_Task]:
+    """The ``(job, replication)`` pairs to run, grouped where one task serves several.
 
-    Jobs of one :func:`simulated_key` and the same arms share each replication (a sweep of
-    a money or satisfaction parameter simulates once a replication); the others run alone.
-    Groups come in the order of their first pair.
+    Jobs of one :func:`demand_key` and the same arms share replication r's demand (up to
+    :data:`SHARED_DEMAND_CONTACTS`), and those also of one :func:`simulated_key` its
+    simulation (a sweep of staffing draws the orders once a replication; one of a money or
+    satisfaction parameter simulates once).
+    While there are fewer tasks than ``workers``, the largest splits between its
+    simulations, so the cores stay busy. Tasks come in the order of their first pair.
     """
-    # one job has nothing to share with: no need to hash its scenario
-    keys = [simulated_key(s) for s, _ in jobs] if len(jobs) > 1 else [""] * len(jobs)
-    groups: dict[tuple[str, tuple[Arm, ...], int], list[int]] = {}
+    if len(jobs) <= 1:
+        return [((j,), r) for j, r in todo]
+    simulated = [simulated_key(s) for s, _ in jobs]
+    demand = [
+        demand_key(s) if estimate(s).contacts <= SHARED_DEMAND_CONTACTS else simulated[j]
+        for j, (s, _) in enumerate(jobs)
+    ]
+    groups: dict[tuple[str, tuple[Arm, ...], int], dict[str, list[int]]] = {}
     for j, r in todo:
-        groups.setdefault((keys[j], jobs[j][1], r), []).append(j)
-    return [(tuple(members), r) for (_, _, r), members in groups.items()]
+        group = groups.setdefault((demand[j], jobs[j][1], r), {})
+        group.setdefault(simulated[j], []).append(j)
+    tasks = [(list(g.values()), r) for (_, _, r), g in groups.items()]
+    while len(tasks) < workers:
+        k = max(range(len(tasks)), key=lambda i: len(tasks[i][0]), default=-1)
+        if k < 0 or len(tasks[k][0]) < 2:
+            break
+        parts, r = tasks[k]
+        half = len(parts) // 2
+        tasks[k : k + 1] = [(parts[:half], r), (parts[half:], r)]
+    return [(tuple(j for part in parts for j in part), r) for parts, r in tasks]
 
 
 """A scenario and the arms to run of each of its replications."""
@@ -713,7 +754,7 @@ class Runner:
                     on_done(j, r)
                 complete(j)
 
-        tasks = _shared(jobs, todo)
+        tasks = _shared(jobs, todo, self.workers)
 
         def scenarios(task: _Task) -> tuple[Scenario, ...]:
             return tuple(jobs[j][0] for j in task[0])

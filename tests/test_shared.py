@@ -15,10 +15,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import sim.center
+import sim.demand
 import sim.experiment
 from sim.config import Scenario
 from sim.demand import Arm
-from sim.experiment import Runner, arms_of, run_replication, run_replications, simulated_key
+from sim.experiment import (
+    Runner,
+    _shared,
+    arms_of,
+    run_replication,
+    run_replications,
+    simulated_key,
+)
 from sim.loading import load_scenario
 from sim.metrics import ReplicationMetrics
 from tests.conftest import CONFIGS, tiny_scenario
@@ -73,7 +81,7 @@ def test_the_bundled_deal_tallied_three_ways_is_each_run_alone() -> None:
 def test_the_runner_simulates_a_replication_once_for_scenarios_of_one_key(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Three money/satisfaction variants share; a staffing variant runs on its own."""
+    """Three money/satisfaction variants share a simulation; a staffing variant its demand."""
     small = tiny_scenario(replications=3)
     small["calendar"] = {"days": 1, "interval_minutes": 60}
     data = _money_and_mood(small)
@@ -81,22 +89,61 @@ def test_the_runner_simulates_a_replication_once_for_scenarios_of_one_key(
     other["staffing"]["groups"][0]["schedule"] = {"kind": "constant", "agents": 4}
     promotion: tuple[Arm, ...] = ("promotion",)
     jobs = [(Scenario.model_validate(d), promotion) for d in [*data, other]]
-    calls = 0
+    calls = draws = 0
     real = sim.center.stream_center
+    real_demand = sim.demand.DemandStream
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         nonlocal calls
         calls += 1
         return real(*args, **kwargs)
 
+    def drawn(*args: Any, **kwargs: Any) -> Any:
+        nonlocal draws
+        draws += 1
+        return real_demand(*args, **kwargs)
+
     monkeypatch.setattr(sim.experiment, "stream_center", counted)
+    monkeypatch.setattr(sim.experiment, "DemandStream", drawn)
     done: list[tuple[int, int]] = []
     with Runner(workers=1) as runner:
         out = runner.run(jobs, on_done=lambda j, r: done.append((j, r)))
     replications = jobs[0][0].replications
     assert calls == 2 * replications  # one simulation per replication and key, not four
+    assert draws == replications  # the staffing variant's orders too are drawn once
     assert sorted(done) == [(j, r) for j in range(4) for r in range(replications)]
     for (s, arms), reps in zip(jobs, out, strict=True):
         assert [_bytes(m) for m in reps] == [
             _bytes(run_replication(s, r, arms)) for r in range(replications)
         ]
+
+
+def test_tasks_split_between_simulations_to_keep_the_workers_busy() -> None:
+    """One replication, two simulations' worth of jobs: two tasks on two workers, not one."""
+    small = tiny_scenario(replications=1)
+    data = _money_and_mood(small)
+    other = copy.deepcopy(small)
+    other["staffing"]["groups"][0]["schedule"] = {"kind": "constant", "agents": 4}
+    promotion: tuple[Arm, ...] = ("promotion",)
+    jobs = [(Scenario.model_validate(d), promotion) for d in [*data, other]]
+    todo = [(j, 0) for j in range(4)]
+    assert _shared(jobs, todo, 1) == [((0, 1, 2, 3), 0)]
+    assert _shared(jobs, todo, 2) == [((0, 1, 2), 0), ((3,), 0)]
+    # a simulation's tallies are never split: no more tasks than simulations
+    assert _shared(jobs, todo, 8) == [((0, 1, 2), 0), ((3,), 0)]
+    assert _shared(jobs[:1], [(0, 0)], 2) == [((0,), 0)]
+
+
+def test_a_large_replication_s_staffing_variants_stream_their_demand_apart(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Sharing demand holds it whole: beyond the bound each simulation streams its own."""
+    small = tiny_scenario(replications=1)
+    other = copy.deepcopy(small)
+    other["staffing"]["groups"][0]["schedule"] = {"kind": "constant", "agents": 4}
+    promotion: tuple[Arm, ...] = ("promotion",)
+    jobs = [(Scenario.model_validate(d), promotion) for d in [*_money_and_mood(small), other]]
+    todo = [(j, 0) for j in range(4)]
+    assert _shared(jobs, todo, 1) == [((0, 1, 2, 3), 0)]
+    monkeypatch.setattr(sim.experiment, "SHARED_DEMAND_CONTACTS", 0)
+    assert _shared(jobs, todo, 1) == [((0, 1, 2), 0), ((3,), 0)]
