@@ -259,13 +259,13 @@ def run_replications(
     groups: dict[str, list[int]] = {}
     for k, s in enumerate(scenarios):
         groups.setdefault(simulated_key(s) if len(scenarios) > 1 else "", []).append(k)
-    if memo is None and len(groups) > 1:
-        memo = DemandMemo()  # this task's: the demand of its staffing variants drawn once
     out: list[dict[Arm, ReplicationMetrics]] = [{} for _ in scenarios]
     for arm in arms or arms_of(scenarios[0]):
+        # this arm's demand drawn once for the staffing variants, let go after them
+        shared = memo if memo is not None or len(groups) == 1 else DemandMemo()
         for members in groups.values():
             group = [scenarios[k] for k in members]
-            for k, m in zip(members, _tallied(group, replication, arm, memo), strict=True):
+            for k, m in zip(members, _tallied(group, replication, arm, shared), strict=True):
                 out[k][arm] = m
     return out
 
@@ -359,6 +359,7 @@ Backend = Literal["local", "dask"]
 
 
 Job = tuple[Scenario, tuple[Arm, ...]]
+"""A scenario and the arms to run of each of its replications."""
 
 SHARED_DEMAND_CONTACTS = 300_000
 """Contacts a replication may hold (:func:`sim.worksize.estimate`) for its staffing
@@ -400,8 +401,6 @@ def _shared(jobs: Sequence[Job], todo: Sequence[tuple[int, int]], workers: int =
         tasks[k : k + 1] = [(parts[:half], r), (parts[half:], r)]
     return [(tuple(j for part in parts for j in part), r) for parts, r in tasks]
 
-
-"""A scenario and the arms to run of each of its replications."""
 
 CacheFor = Callable[[Scenario, tuple[Arm, ...]], ReplicationCache | None]
 """Gives the cache of a job (or None): finished replications are kept there."""

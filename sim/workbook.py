@@ -21,8 +21,11 @@ import csv
 import datetime as dt
 import io
 import re
+import shutil
+import tempfile
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
+from typing import IO
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -279,12 +282,14 @@ def _sheets(
     taken: list[str],
     rows: Iterator[list[str]],
     lang: str,
-    bodies: dict[int, list[str]],
+    bodies: dict[int, IO[bytes]],
 ) -> None:
     """Write one table as one sheet (or more, past :data:`MAX_ROWS`).
 
     openpyxl writes each sheet's header row; the XML of the rows under it goes into
-    ``bodies`` under the sheet's number (from 1, its file's), to be put in at saving.
+    ``bodies`` under the sheet's number (from 1, its file's), to be put in at saving:
+    a spooled file each (:data:`SPOOL_BYTES` in memory, then on disk), so a long run's
+    rows are never held as text.
     """
     try:
         header = next(rows)
@@ -296,7 +301,7 @@ def _sheets(
     long = table in ROW_METRIC or table == "scorecard.csv"
     letters: list[str] = []
 
-    def start() -> tuple[WriteOnlyWorksheet, list[str]]:
+    def start() -> tuple[WriteOnlyWorksheet, IO[bytes]]:
         name = sheet_name(table, taken)
         taken.append(name)
         ws: WriteOnlyWorksheet = wb.create_sheet(name)
@@ -308,17 +313,24 @@ def _sheets(
             dims = ws.column_dimensions  # type: ignore[attr-defined]
             dims[get_column_letter(k)].width = min(width, 48)
         ws.append(labels)
-        body: list[str] = []
+        body: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
         bodies[len(wb.worksheets)] = body
         return ws, body
 
+    def put(xml: list[str]) -> None:
+        # openpyxl writes its sheets in ASCII: other characters as references
+        body.write("".join(xml).encode("ascii", "xmlcharrefreplace"))
+        xml.clear()
+
     ws, body = start()
+    pending: list[str] = []
     written = 1
     # a number format's style: its attribute, registered with the workbook where openpyxl
     # registered it (its first cell), so that styles.xml is the same too
     styles: dict[str, str] = {}
     for row in rows:
         if written == MAX_ROWS:
+            put(pending)
             ws, body = start()
             written = 1
         written += 1
@@ -347,43 +359,61 @@ def _sheets(
                 style = got
             cells.append(f'<c r="{ref}"{style} t="n"><v>{x:.16g}</v></c>')
         cells.append("</row>")
-        body.append("".join(cells))
+        pending.append("".join(cells))
+        if len(pending) >= _ROWS_A_WRITE:
+            put(pending)
+    put(pending)
 
 
 def workbook(tables: Mapping[str, str], lang: str = "en") -> bytes:
     """``results.xlsx`` of the tables ``tables`` (file name → CSV text), in their order."""
     wb = Workbook(write_only=True)
     taken: list[str] = []
-    bodies: dict[int, list[str]] = {}
-    for table, text in tables.items():
-        # a value's \r is not quoted in promosim's CSVs (lines end with \n): shown escaped
-        lines = (line.replace("\r", "\\r") for line in text_lines(text))
-        _sheets(wb, table, taken, csv.reader(lines), lang, bodies)
-    if not taken:
-        wb.create_sheet("empty")
-    # the same tables give the same bytes: no clock in the properties or the zip's entries
-    wb.properties.creator = "promosim"
-    wb.properties.created = FIXED_TIME
-    buf = io.BytesIO()
-    wb.save(buf)
-    # saving stamps "modified" with the clock: the properties are written again without it
-    wb.properties.modified = FIXED_TIME
-    replaced = {ARC_CORE: tostring(wb.properties.to_tree())}
-    inserted = {f"xl/worksheets/sheet{k}.xml": "".join(rows) for k, rows in bodies.items()}
-    return _without_times(buf.getvalue(), replaced, inserted)
+    bodies: dict[int, IO[bytes]] = {}
+    try:
+        for table, text in tables.items():
+            # a value's \r is not quoted in promosim's CSVs (lines end with \n): shown escaped
+            lines = (line.replace("\r", "\\r") for line in text_lines(text))
+            _sheets(wb, table, taken, csv.reader(lines), lang, bodies)
+        if not taken:
+            wb.create_sheet("empty")
+        # the same tables give the same bytes: no clock in the properties or the zip's entries
+        wb.properties.creator = "promosim"
+        wb.properties.created = FIXED_TIME
+        buf = io.BytesIO()
+        wb.save(buf)
+        # saving stamps "modified" with the clock: the properties are written again without it
+        wb.properties.modified = FIXED_TIME
+        replaced = {ARC_CORE: tostring(wb.properties.to_tree())}
+        inserted = {f"xl/worksheets/sheet{k}.xml": body for k, body in bodies.items()}
+        return _without_times(buf.getvalue(), replaced, inserted)
+    finally:
+        for body in bodies.values():
+            body.close()
 
 
 FIXED_TIME = dt.datetime(2000, 1, 1)
 """The workbook's created and modified time: a fixed one, so its bytes repeat."""
 
+SPOOL_BYTES = 8 * 2**20
+"""A sheet's rows (XML) kept in memory up to this size, then in a temporary file: a long
+run's intervals sheet is a hundred megabytes of XML or more, compressed only when saved."""
+
+_ROWS_A_WRITE = 1000
+"""Rows of XML gathered before they are written to the sheet's spooled file."""
+
+_COPY_BYTES = 2**20
+"""Chunk of a sheet's rows copied into the zip at a time."""
+
 
 def _without_times(
-    data: bytes, replaced: Mapping[str, bytes], inserted: Mapping[str, str]
+    data: bytes, replaced: Mapping[str, bytes], inserted: Mapping[str, IO[bytes]]
 ) -> bytes:
     """The zip ``data`` with every entry dated :data:`FIXED_TIME`, in the same order.
 
     The entries named in ``replaced`` hold those bytes instead of their own; a sheet named
-    in ``inserted`` gets those rows (XML) after its header row, at the end of its data.
+    in ``inserted`` gets those rows (XML) after its header row, at the end of its data,
+    copied a chunk at a time.
     """
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
@@ -394,10 +424,16 @@ def _without_times(
             body = replaced.get(info.filename)
             if body is None:
                 body = src.read(info.filename)
-                rows = inserted.get(info.filename)
-                if rows:
-                    # openpyxl writes its sheets in ASCII: other characters as references
-                    xml = rows.encode("ascii", "xmlcharrefreplace")
-                    body = body.replace(b"</sheetData>", xml + b"</sheetData>", 1)
-            dst.writestr(fixed, body)
+            rows = inserted.get(info.filename)
+            if rows is None:
+                dst.writestr(fixed, body)
+                continue
+            head, tail = body.split(b"</sheetData>", 1)
+            tail = b"</sheetData>" + tail
+            fixed.file_size = len(head) + rows.seek(0, io.SEEK_END) + len(tail)
+            rows.seek(0)
+            with dst.open(fixed, "w") as entry:
+                entry.write(head)
+                shutil.copyfileobj(rows, entry, _COPY_BYTES)
+                entry.write(tail)
     return out.getvalue()
