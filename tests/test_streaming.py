@@ -178,7 +178,7 @@ def test_a_streamed_replication_has_the_one_piece_metrics(path: Any) -> None:
     The streamed side is the run the golden files read (``bundled_run``: replications 0
     and 1), not simulated again; replication 1 does not depend on how many there are.
     """
-    loaded, result = bundled_run(path.stem)
+    loaded, result = bundled_run(path.stem, 2)  # the golden files' runs (one cache key)
     scenario = loaded.scenario
     assert result.scenario.replications >= 2
     for arm in arms_of(scenario):
