@@ -1,8 +1,9 @@
 """Scenarios that differ only in money or satisfaction share each replication's simulation.
 
 A sweep, a comparison or a brief's sensitivity over ``economics`` or ``satisfaction``
-simulates each replication once and tallies it for every scenario: the metrics must be
-those of each scenario run alone, bit for bit.
+simulates each replication once and tallies it for every scenario; staffing variants draw
+the replication's demand once and simulate it each. The metrics must be those of each
+scenario run alone, bit for bit.
 """
 
 from __future__ import annotations
@@ -48,11 +49,21 @@ def _money_and_mood(data: dict[str, Any]) -> list[dict[str, Any]]:
     return [data, dearer, gloomier]
 
 
+def _other_staffing(data: dict[str, Any]) -> dict[str, Any]:
+    """The same scenario with other agents: a constant 4 in every group."""
+    other = copy.deepcopy(data)
+    for g in other["staffing"]["groups"]:
+        g["schedule"] = {"kind": "constant", "agents": 4}
+    return other
+
+
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
 def test_one_simulation_tallied_for_each_is_each_run_alone(data: dict[str, Any]) -> None:
     group = [Scenario.model_validate(d) for d in _money_and_mood(data)]
     assert len({simulated_key(s) for s in group}) == 1
+    # a staffing variant: the same demand, drawn once, its own simulation
+    group.append(Scenario.model_validate(_other_staffing(data)))
     shared = run_replications(group, 0)
     assert [_bytes(m) for m in shared] == [_bytes(run_replication(s, 0)) for s in group]
 
@@ -85,8 +96,7 @@ def test_the_runner_simulates_a_replication_once_for_scenarios_of_one_key(
     small = tiny_scenario(replications=3)
     small["calendar"] = {"days": 1, "interval_minutes": 60}
     data = _money_and_mood(small)
-    other = copy.deepcopy(data[0])
-    other["staffing"]["groups"][0]["schedule"] = {"kind": "constant", "agents": 4}
+    other = _other_staffing(data[0])
     promotion: tuple[Arm, ...] = ("promotion",)
     jobs = [(Scenario.model_validate(d), promotion) for d in [*data, other]]
     calls = draws = 0
@@ -122,8 +132,7 @@ def test_tasks_split_between_simulations_to_keep_the_workers_busy() -> None:
     """One replication, two simulations' worth of jobs: two tasks on two workers, not one."""
     small = tiny_scenario(replications=1)
     data = _money_and_mood(small)
-    other = copy.deepcopy(small)
-    other["staffing"]["groups"][0]["schedule"] = {"kind": "constant", "agents": 4}
+    other = _other_staffing(small)
     promotion: tuple[Arm, ...] = ("promotion",)
     jobs = [(Scenario.model_validate(d), promotion) for d in [*data, other]]
     todo = [(j, 0) for j in range(4)]
@@ -139,8 +148,7 @@ def test_a_large_replication_s_staffing_variants_stream_their_demand_apart(
 ) -> None:
     """Sharing demand holds it whole: beyond the bound each simulation streams its own."""
     small = tiny_scenario(replications=1)
-    other = copy.deepcopy(small)
-    other["staffing"]["groups"][0]["schedule"] = {"kind": "constant", "agents": 4}
+    other = _other_staffing(small)
     promotion: tuple[Arm, ...] = ("promotion",)
     jobs = [(Scenario.model_validate(d), promotion) for d in [*_money_and_mood(small), other]]
     todo = [(j, 0) for j in range(4)]
