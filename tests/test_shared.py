@@ -32,6 +32,7 @@ from sim.loading import load_scenario
 from sim.metrics import ReplicationMetrics
 from tests.conftest import CONFIGS, tiny_scenario
 from tests.test_center import scenarios
+from tests.test_streaming import _other_staffing
 
 
 def _bytes(arms: dict[Arm, ReplicationMetrics]) -> bytes:
@@ -47,14 +48,6 @@ def _money_and_mood(data: dict[str, Any]) -> list[dict[str, Any]]:
     gloomier = copy.deepcopy(data)
     gloomier.setdefault("satisfaction", {}).update({"b0": -1.2, "k_dissatisfied": 4.0})
     return [data, dearer, gloomier]
-
-
-def _other_staffing(data: dict[str, Any]) -> dict[str, Any]:
-    """The same scenario with other agents: a constant 4 in every group."""
-    other = copy.deepcopy(data)
-    for g in other["staffing"]["groups"]:
-        g["schedule"] = {"kind": "constant", "agents": 4}
-    return other
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
