@@ -254,14 +254,17 @@ def bench_d(suite: Suite) -> None:
     simulated = [memory.simulation_peak(d) for d in days] + [
         memory.simulation_peak(mid, per_day=rates[-1] * per_day.per_day)
     ]
-    passed = at_mid.mb < 300.0 and slope < 10.0
+    soak = next((p for p in points if p.days == 365.0), None)
+    # the soak is held to the same bound: a cost that grows with the horizon shows there
+    passed = at_mid.mb < 300.0 and slope < 10.0 and (soak is None or soak.mb < 300.0)
     suite.rows.append(
         Row(
             f"d. peak memory, baseline over {mid:g} days",
             f"{_mb(at_mid.mb)} ({at_mid.contacts:,.0f} contacts); "
             f"{slope:+.1f} MB per 100,000 more contacts",
             "with --event-log: " + (_mb(logged.mb) if logged else "n/a (not implemented)"),
-            target="< 300 MB without the log, not growing with contacts (< 10 MB per 100,000)",
+            target="< 300 MB without the log (the 365-day soak too), not growing with "
+            "contacts (< 10 MB per 100,000)",
             passed=None if suite.quick else passed,
         )
     )
@@ -298,11 +301,12 @@ def bench_d(suite: Suite) -> None:
             f"| {p.days:g} | {p.orders / p.days:,.0f} | {p.contacts:,.0f} | {_mb(p.mb)} | "
             f"{p.seconds:.1f} s |"
         )
-    soak = next((p for p in points if p.days == 365.0), None)
     if soak is not None:
+        within = "within" if soak.mb < 300.0 else "over"
         lines += [
             "",
-            f"Soak: the 365-day run ends normally at {_mb(soak.mb)} peak.",
+            f"Soak: the 365-day run ends normally at {_mb(soak.mb)} peak, {within} the "
+            "300 MB bound.",
         ]
     if not logged:
         lines.append("\n`--event-log` is not in this tree's command line: rerun when it is.")
