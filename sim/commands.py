@@ -989,9 +989,8 @@ def brief(
             str(run.summary.get("config_hash", "")), metric, replications, chosen
         )
         found = _read_sensitivity(folder)
-        reused = found is not None and _answers(found, key)
-        if found is not None and reused:
-            cached = found
+        if found is not None and _answers(found, key):
+            cached, reused = found, True
         else:
             # refused before the simulations, not after them
             if os.path.lexists(sens_path) and (
