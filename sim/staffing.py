@@ -69,7 +69,7 @@ from sim import fmath
 from sim.center import group_levels
 from sim.config import Channel, ExtraShift, IntervalSchedule, Scenario, dist_mean
 from sim.economics import hourly_cost_yuan
-from sim.experiment import Runner
+from sim.experiment import Job, Runner
 from sim.hours import open_spans
 from sim.loading import Problem, ScenarioError
 from sim.localtime import LocalClock
@@ -814,10 +814,11 @@ class StaffPlan:
 # --------------------------------------------------------------------------- simulation
 
 OnDone = Callable[[str, int, int], None]
-"""Progress callback of :func:`staff`: ``(stage, replication, replications)`` as each
-replication of each simulation finishes, ``replications`` the stage's count; stage is
-``"as-is"``, ``"refine 1"``, ``"refine 2"``, …, ``"fresh check 1"``, … or
-``"roster check 1"``, …"""
+"""Progress callback of :func:`staff`: ``(stage, finished, total)`` as each replication of
+each simulation finishes, ``finished`` how many of the stage's ``total`` replications (of
+all its simulations) had finished before it; stage is ``"as-is"``, ``"refine 1"``,
+``"refine 2"``, …, ``"fresh check 1 and roster check 1"`` (the plan and its roster judged
+together), ``"fresh check 2"``, … or ``"roster check 1"``, …"""
 
 
 class _Runner:
@@ -836,15 +837,32 @@ class _Runner:
         ``memo`` for the search's simulations, which share one seed: their demand is drawn
         once per worker (:class:`sim.experiment.DemandMemo`).
         """
-        self.runs += 1
+        (reps,) = self.run_many([scenario], stage, memo=memo)
+        return reps
+
+    def run_many(
+        self, scenarios: Sequence[Scenario], stage: str, *, memo: bool = False
+    ) -> list[list[ReplicationMetrics]]:
+        """:meth:`run` of several scenarios at once, one stage of progress for them all.
+
+        Scenarios that differ only in their staffing share each replication's demand draw
+        (:meth:`sim.experiment.Runner.run`), so judging two plans on one seed together
+        costs one draw a replication, not two.
+        """
+        self.runs += len(scenarios)
         on_done = self.on_done
+        total = sum(s.replications for s in scenarios)
+        finished = 0
 
-        def tick(_j: int, r: int) -> None:
+        def tick(_j: int, _r: int) -> None:
+            nonlocal finished
             if on_done is not None:
-                on_done(stage, r, scenario.replications)
+                on_done(stage, finished, total)
+            finished += 1
 
-        (reps,) = self.runner.run([(scenario, ("promotion",))], on_done=tick, memo=memo)
-        return [rep["promotion"] for rep in reps]
+        jobs: list[Job] = [(s, ("promotion",)) for s in scenarios]
+        done = self.runner.run(jobs, on_done=tick, memo=memo)
+        return [[rep["promotion"] for rep in reps] for reps in done]
 
 
 def _nanmean(stack: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -1663,7 +1681,22 @@ def staff(
             plan, _, met, iterations, scale = _refine_overall(
                 search, targets, judged, erlang, sims, max_iterations
             )
-        measured, fresh = _recheck(
+        scheduled = scheduled_agents(scenario)
+
+        def shortfall() -> dict[str, NDArray[np.int64]]:
+            return {g: _whole(plan[g] - scheduled[g]) for g in planned}
+
+        # the plan's roster is booked now and judged with the plan's first fresh check, on
+        # its seed and demand: that check seldom changes the plan, and when it does the
+        # changed plan is booked and judged again below
+        before = book_for(
+            scenario,
+            shortfall(),
+            aht_seconds=model.load.aht,
+            lengths_hours=shift_hours,
+            closed=closed,
+        )
+        measured, fresh, booked = _recheck(
             scenario,
             targets,
             judged,
@@ -1673,9 +1706,9 @@ def staff(
             sims,
             met=met,
             per_interval=per_interval,
+            rostered=with_roster(scenario, before),
         )
-        scheduled = scheduled_agents(scenario)
-        short = {g: _whole(plan[g] - scheduled[g]) for g in planned}
+        short = shortfall()
         roster, roster_check = _book(
             scenario,
             targets,
@@ -1687,6 +1720,7 @@ def staff(
             first_round=fresh.rounds,
             per_interval=per_interval,
             lengths_hours=shift_hours,
+            first=None if booked is None else (before, booked),
         )
         simulations = sims.runs
     return StaffPlan(
@@ -1799,7 +1833,8 @@ def _recheck(
     *,
     met: bool,
     per_interval: bool,
-) -> tuple[_Measured, FreshCheck]:
+    rostered: Scenario | None = None,
+) -> tuple[_Measured, FreshCheck, list[ReplicationMetrics] | None]:
     """Judge ``plan`` (changed in place) on fresh seeds; fix significant misses per interval.
 
     Each round simulates the plan with :func:`fresh_seed`'s seed. Where a per-interval
@@ -1808,14 +1843,26 @@ def _recheck(
     new seeds, judges the result; at most :data:`_FRESH_ROUNDS` rounds. A plan whose
     search did not meet the targets, or overall targets, get one round: it states how
     the plan fares.
+
+    ``rostered``: the scenario with the roster of the plan as it comes in, simulated with
+    the first round on its seed (one demand draw for both); its replications are returned
+    when that round is the last (the plan unchanged, so the roster is the one to check),
+    else None.
     """
     rounds = 0
     while True:
         rounds += 1
         seed = fresh_seed(scenario.seed, rounds)
         fresh = scenario.model_copy(update={"seed": seed})
-        # its demand kept: the roster's first check judges the rostered plan on this seed
-        reps = runner.run(_with_plan(fresh, plan), f"fresh check {rounds}", memo=True)
+        booked: list[ReplicationMetrics] | None = None
+        if rounds == 1 and rostered is not None:
+            booked_fresh = rostered.model_copy(update={"seed": seed})
+            reps, booked = runner.run_many(
+                [_with_plan(fresh, plan), booked_fresh], "fresh check 1 and roster check 1"
+            )
+        else:
+            # its demand kept: the roster's first check judges the rostered plan on this seed
+            reps = runner.run(_with_plan(fresh, plan), f"fresh check {rounds}", memo=True)
         measured = _measure(scenario, reps, targets, judged)
         check, wrong = _fresh_check(
             measured,
@@ -1826,7 +1873,7 @@ def _recheck(
             replications=scenario.replications,
         )
         if not wrong or not met or not per_interval or rounds >= _FRESH_ROUNDS:
-            return measured, check
+            return measured, check, booked
         add: dict[tuple[str, int], int] = {}
         for t, k in wrong:
             g = _pick_group(scenario, t.channel, planned)
@@ -1866,6 +1913,7 @@ def _book(
     first_round: int,
     per_interval: bool,
     lengths_hours: Sequence[float] | None,
+    first: tuple[Roster, list[ReplicationMetrics]] | None = None,
 ) -> tuple[Roster, FreshCheck]:
     """Book the shortfall (:func:`sim.roster.book_for`) and judge the booking on fresh seeds.
 
@@ -1880,23 +1928,29 @@ def _book(
     interval the roster left short (:attr:`Roster.uncovered`: no allowed shift reaches it,
     e.g. before a source's lead days) are counted apart (:attr:`FreshCheck.uncovered`) and
     book nothing more.
+
+    ``first``: the first booking and its check's replications, when they were simulated
+    with the plan's last fresh check (:func:`_recheck`'s ``rostered``).
     """
     rounds = first_round
     while True:
-        roster = book_for(
-            scenario,
-            short,
-            aht_seconds=model.load.aht,
-            lengths_hours=lengths_hours,
-            closed=closed_intervals(scenario),
-        )
         rounds += 1
         # first on the plan's last fresh check's seed (no plan was fitted on it), its
         # demand kept from that check; after a re-booking, on a seed never used
         seed = fresh_seed(scenario.seed, rounds - 1)
-        booked = with_roster(scenario, roster).model_copy(update={"seed": seed})
         again = rounds - first_round
-        reps = runner.run(booked, f"roster check {again}", memo=again == 1)
+        if again == 1 and first is not None:
+            roster, reps = first
+        else:
+            roster = book_for(
+                scenario,
+                short,
+                aht_seconds=model.load.aht,
+                lengths_hours=lengths_hours,
+                closed=closed_intervals(scenario),
+            )
+            booked = with_roster(scenario, roster).model_copy(update={"seed": seed})
+            reps = runner.run(booked, f"roster check {again}", memo=again == 1)
         measured = _measure(scenario, reps, targets, judged)
         check, wrong = _fresh_check(
             measured,
