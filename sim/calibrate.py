@@ -40,6 +40,7 @@ import datetime as dt
 import io
 import math
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -538,13 +539,22 @@ def _wald(value: float, se: float, n: int) -> Estimate:
 
 def _log_wald(log_value: float, se: float, n: int) -> Estimate:
     return Estimate(
-        math.exp(log_value),
-        math.exp(log_value - Z95 * se),
-        math.exp(log_value + Z95 * se),
+        _exp(log_value),
+        _exp(log_value - Z95 * se),
+        _exp(log_value + Z95 * se),
         n,
         se,
         log=True,
     )
+
+
+_EXP_MAX = math.log(sys.float_info.max)
+"""The largest x whose e**x is a finite float."""
+
+
+def _exp(x: float) -> float:
+    """e**x, infinite where a float cannot hold it (a flat likelihood's interval: unbounded)."""
+    return math.exp(x) if x <= _EXP_MAX else math.inf
 
 
 def _share(k: int, n: int) -> Estimate:

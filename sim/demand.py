@@ -55,7 +55,7 @@ from sim.config import (
 from sim.distributions import draw, quantile
 from sim.localtime import LocalClock
 from sim.mechanics import mechanic_of, promotion_reasons, seconds
-from sim.rng import Streams
+from sim.rng import Streams, stream_key
 from sim.uniforms import (
     DECISIONS,
     DIRECT_DECISIONS,
@@ -63,9 +63,17 @@ from sim.uniforms import (
     DIRECT_PATIENCE,
     DIRECT_ROWS,
     DIRECT_TYPE,
+    FIRST_BOT,
+    FIRST_CHANNEL,
+    FIRST_DECISIONS,
+    FIRST_DRAW,
+    FIRST_HANDLE,
+    FIRST_KEEP,
+    FIRST_LAG,
+    FIRST_PATIENCE,
+    FIRST_ROWS,
     ORDER_CHANNEL,
     ORDER_HANDLE,
-    ORDER_ISSUE,
     ORDER_PATIENCE,
     ORDER_ROWS,
 )
@@ -914,6 +922,8 @@ class _OrderDays:
         ]
         """Per reason, the share of its issues the buyer settles alone, and their refund, ¥."""
         channels = scenario_channels(scenario)
+        self.first_draws = [FIRST_DRAW | stream_key(r.name) << 8 for r, _ in self.reasons]
+        """Per reason, the counter of its first contacts' first draw (:mod:`sim.uniforms`)."""
         self.pickers = [_Picker(r.channel_mix, channels) for r, _ in self.reasons]
         """Per reason, its channel mix's picker."""
         self.bound = [
@@ -999,6 +1009,7 @@ class _OrderDays:
             self.scenario.orders,
         )
         assert orders is not None
+        issues = streams.issues
         d = self.days[di]
         out = _Day([], [], [], [], [])
         day0 = self.local.at(float(d), 0.0)  # local midnight: the profile's hours are local
@@ -1049,14 +1060,17 @@ class _OrderDays:
                     # no candidate can have the issue (a uniform is never below 0): nothing
                     # of this reason's streams would be read, so they are not drawn
                     continue
-                # issue, channel, handle and patience uniforms: one stream, one shape; the
-                # journey's decisions need no more than float32's 24 bits, at half the cost
-                u = streams(f"{block}.{reason.name}.u").random((ORDER_ROWS, n))
-                lag = draw(reason.lag_hours, streams(f"{block}.{reason.name}.lag"), n)
+                # whether each candidate has the issue: one uniform each
+                u_issue = streams(f"{block}.{reason.name}.issue").random(n)
                 # the candidates with the issue; only their arrival is worked out (every
                 # step is element by element: the same bits as over the whole block)
-                fire = np.flatnonzero(inside & (u[ORDER_ISSUE] < p))
-                lag = lag[fire]
+                fire = np.flatnonzero(inside & (u_issue < p))
+                # an issue is (order, reason): the same in every arm; its first contact's
+                # uniforms are its order's draws under the reason's name, computed for the
+                # issues that happen
+                key = (ids[fire] << 6) | (self.first_reason + ri)
+                v = issues.uniforms(ids[fire], self.first_draws[ri], FIRST_ROWS)
+                lag = quantile(reason.lag_hours, v[:, FIRST_LAG])
                 if reason.before_anchor:
                     # the model's lag before an anchor is cut at its bound: no contact arrives
                     # before earliest() (a change below TAIL per contact, none in any bundled run)
@@ -1084,19 +1098,20 @@ class _OrderDays:
                     due &= when < delivery[fire]
                 if reason.only_if_unshipped:
                     due &= when < ship[fire]
-                fire, when = fire[due], when[due]
+                fire, when, key, v = fire[due], when[due], key[due], v[due]
                 share, stake = self.served[ri]
                 if share > 0.0:
                     # one uniform decides the issue and how it is settled: the contacts are
                     # those of share 0 thinned, the same in every arm and staffing
                     p_fire = p if isinstance(p, float) else p[fire]
-                    alone = u[ORDER_ISSUE, fire] >= p_fire * (1.0 - share)
+                    alone = u_issue[fire] >= p_fire * (1.0 - share)
                     out.served.append((when[alone], stake))
-                    fire, when = fire[~alone], when[~alone]
+                    handed = ~alone
+                    fire, when, key, v = fire[handed], when[handed], key[handed], v[handed]
                 if not fire.size:
                     continue
-                decide = _float32_columns(streams(f"{block}.{reason.name}.decide"), n, fire)
-                channel = self.pickers[ri](u[ORDER_CHANNEL, fire])
+                decide = v[:, FIRST_DECISIONS:]
+                channel = self.pickers[ri](v[:, FIRST_CHANNEL])
                 more = None
                 if self.bots.more:
                     asks = field == PRESALE
@@ -1104,26 +1119,24 @@ class _OrderDays:
                         when,
                         channel,
                         self.first_reason + ri,
-                        self._bot_draws(f"{block}.{reason.name}", n, fire),
-                        streams(f"{block}.{reason.name}.keep").random(n)[fire] if asks else None,
+                        v[:, FIRST_BOT : FIRST_BOT + 2].T if self.bots.any else None,
+                        v[:, FIRST_KEEP] if asks else None,
                         t[fire] if asks else None,
                         None if last is None or not asks else np.maximum(last[fire], when),
                     )
                     if last is not None:
                         np.maximum.at(last, fire, when)
-                order = ids[fire]
                 out.chunks.append(
                     _chunk(
                         when,
                         channel,
                         self.first_reason + ri,
                         u_type[fire],
-                        order,
-                        u[ORDER_HANDLE, fire],
-                        u[ORDER_PATIENCE, fire],
+                        ids[fire],
+                        v[:, FIRST_HANDLE],
+                        v[:, FIRST_PATIENCE],
                         decide,
-                        # an issue is (order, reason): the same in every arm
-                        (order << 6) | (self.first_reason + ri),
+                        key,
                         delivery[fire],
                         more,
                     )

@@ -13,10 +13,12 @@ bit, without running numpy's ``SeedSequence``: its hashing of the entropy into a
 the pool into PCG64's seed is restated below in Python ints, and the part that depends only
 on the seed and the replication is done once per replication.
 
-A customer issue's follow-ups (redials, repeats, transfers) draw from no generator: the
-uniforms of every issue of a replication are one function of the issue's key and a draw
-counter (:class:`IssueDraws`), so they can be computed for a chunk of issues at once in
-numpy, or for one issue in Python ints, and the two give the same bits.
+A customer issue's follow-ups (redials, repeats, transfers), and the first contact of an
+order's issue, draw from no generator: their uniforms are one function of a key (the
+issue's, or for a first contact its order's) and a draw counter (:class:`IssueDraws`), so
+they can be computed for a chunk of issues at once in numpy, or for one issue in Python
+ints, and the two give the same bits — and only for the issues that happen, not for every
+order that might have had one.
 """
 
 from __future__ import annotations
@@ -107,8 +109,10 @@ class IssueDraws:
     every arm and under any staffing.
 
     The engine reads draw ``c = j · FOLLOW_ROWS + r`` as row ``r`` of the issue's follow-up
-    ``j`` (:mod:`sim.uniforms`). :meth:`uniforms` computes draws of many issues at once in
-    numpy; :meth:`row` those of one issue in Python ints: the same bits.
+    ``j``; the demand reads an order's draws from ``FIRST_DRAW | stream_key(reason) << 8``
+    as its first contact's rows for that reason (:mod:`sim.uniforms`). :meth:`uniforms`
+    computes draws of many issues at once in numpy; :meth:`row` those of one issue in
+    Python ints: the same bits.
 
     Args:
         k0: The replication's first word (K0).

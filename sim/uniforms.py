@@ -9,9 +9,16 @@ the contact comes from:
 
 * a direct arrival (``DIRECT_*``): one stream draws ``DIRECT_ROWS × n`` uniforms at once,
   row after row: customer type, handle time, patience, then the decisions;
-* an order's contact reason (``ORDER_*``): one stream draws ``ORDER_ROWS × n`` (whether the
-  issue happens, channel, handle time, patience); the decisions come from a stream of their
-  own, ``DECISIONS × n`` in float32;
+* an order's contact reason: one stream draws ``n`` uniforms, one per candidate order
+  (whether it has the issue); the first contact of each issue that happens takes
+  ``FIRST_ROWS`` counter-based draws of its *order's* key (:class:`sim.rng.IssueDraws`, as
+  follow-ups do) from counter ``FIRST_DRAW | stream_key(reason name) << 8`` (``FIRST_*``):
+  channel, handle time, patience, lag, the bot's two, the pre-sale keep, then the
+  decisions — computed for the issues that happen only, not for every candidate, and
+  named by the reason, so adding a reason changes no other reason's numbers;
+* a pre-sale browser (``ORDER_*``): one stream draws ``ORDER_ROWS × n`` (a row unused,
+  channel, handle time, patience); the decisions come from a stream of their own,
+  ``DECISIONS × n`` in float32;
 * a follow-up (redial, repeat, escalation; ``FOLLOW_*``): the issue's j-th follow-up takes
   the issue's draws ``j · FOLLOW_ROWS`` to ``(j + 1) · FOLLOW_ROWS - 1``, counter-based
   uniforms of the issue's key and the counter alone (:class:`sim.rng.IssueDraws`): handle
@@ -63,10 +70,32 @@ DIRECT_DECISIONS: Final = 3
 """First decision row; row ``DIRECT_DECISIONS + U_x`` is column ``U_x``."""
 DIRECT_ROWS: Final = DIRECT_DECISIONS + DECISIONS
 
-# ---- an order's contact reason's rows, drawn as one ORDER_ROWS × n array per reason and block
+# ---- an order's first contact: FIRST_ROWS of its issue's counter-based draws from FIRST_DRAW
+
+FIRST_DRAW: Final = 1 << 63
+"""The bit set in the counters of first contacts' draws: a follow-up's (``j · FOLLOW_ROWS``
+for ``j`` below ``max_contacts_per_issue``) never has it, so the two never meet, even where
+an order's key equals some issue's."""
+FIRST_CHANNEL: Final = 0
+"""The channel, from the reason's channel mix."""
+FIRST_HANDLE: Final = 1
+"""Handle time."""
+FIRST_PATIENCE: Final = 2
+"""Patience."""
+FIRST_LAG: Final = 3
+"""Lag from the reason's anchor (a quantile of its ``lag_hours``)."""
+FIRST_BOT: Final = 4
+"""The bot's containment uniform; ``FIRST_BOT + 1`` its session's."""
+FIRST_KEEP: Final = 6
+"""Whether a pre-sale inquiry answered late still buys (``keep``)."""
+FIRST_DECISIONS: Final = 7
+"""First decision; ``FIRST_DECISIONS + U_x`` is the contact's column ``U_x``."""
+FIRST_ROWS: Final = FIRST_DECISIONS + DECISIONS
+
+# ---- a pre-sale browser's rows, drawn as one ORDER_ROWS × n array per block
 
 ORDER_ISSUE: Final = 0
-"""Whether the order has the issue (against the reason's probability)."""
+"""Unused by a browser, who has no order (drawn: the rows after it keep their place)."""
 ORDER_CHANNEL: Final = 1
 """The channel, from the reason's channel mix."""
 ORDER_HANDLE: Final = 2

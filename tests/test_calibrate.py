@@ -566,3 +566,14 @@ def test_the_fit_report_s_figures_are_written_as_plotly_takes_them(exported: Pat
     assert written.keys() == figures.keys() and "fig-cal-funnel" in written
     for div_id, fig in figures.items():  # plotly validated each: it changed nothing
         assert written[div_id] == json.loads(pio.to_json(fig, validate=False)), div_id
+
+
+def test_a_flat_likelihood_gives_an_unbounded_interval_not_an_overflow() -> None:
+    """A flat likelihood's interval is unbounded above, not an OverflowError.
+
+    A lag whose window hides its scale (few, short lags, an exponential) has a huge
+    log-scale estimate and standard error, and e**x of them is beyond a float.
+    """
+    e = cal._log_wald(50.0, 400.0, 12)
+    assert e.value == pytest.approx(math.exp(50.0)) and e.lo < 1e-300 and e.hi == math.inf
+    assert cal._log_wald(800.0, 1.0, 12).value == math.inf

@@ -167,23 +167,23 @@ def test_flagship_headline_numbers() -> None:
     plain = json.loads(_files("second_item_1yuan")["summary.json"])
     auto = json.loads(_files("second_item_1yuan_autoapply")["summary.json"])
     faq = json.loads(_files("second_item_1yuan_botfaq")["summary.json"])
-    assert _stat(plain, "effect", "contacts") == 47768.5
-    assert _stat(plain, "effect", "promo_contacts") == 12416.0
-    assert _stat(plain, "effect", "contacts.price_difference") == 688.5
+    assert _stat(plain, "effect", "contacts") == 47686.5
+    assert _stat(plain, "effect", "promo_contacts") == 12335.5
+    assert _stat(plain, "effect", "contacts.price_difference") == 687.5
     assert _stat(plain, "effect", "refunds_yuan") == 17545.0
-    assert _stat(plain, "effect", "promo_gross_profit_yuan") == 2752117.098
-    assert _stat(plain, "effect", "lost_orders") == 8599.5
-    assert _stat(plain, "effect", "lost_margin_yuan") == 244701.38700000104
-    assert _stat(plain, "effect", "net_impact_yuan") == 1119838.5315114604
+    assert _stat(plain, "effect", "promo_gross_profit_yuan") == 2752270.1920000007
+    assert _stat(plain, "effect", "lost_orders") == 8598.5
+    assert _stat(plain, "effect", "lost_margin_yuan") == 244548.29300000053
+    assert _stat(plain, "effect", "net_impact_yuan") == 1092998.065393262
 
-    assert _stat(auto, "effect", "contacts") == 44401.5
-    assert _stat(auto, "effect", "promo_contacts") == 5939.0
-    assert _stat(auto, "effect", "refunds_yuan") == 3103.0
-    assert _stat(auto, "effect", "net_impact_yuan") == 1185741.4363271734
+    assert _stat(auto, "effect", "contacts") == 44478.0
+    assert _stat(auto, "effect", "promo_contacts") == 5888.5
+    assert _stat(auto, "effect", "refunds_yuan") == 2958.0
+    assert _stat(auto, "effect", "net_impact_yuan") == 1152700.6091822893
 
-    assert _stat(faq, "effect", "contacts") == 32285.0
-    assert _stat(faq, "effect", "lost_orders") == 6669.0
-    assert _stat(faq, "effect", "net_impact_yuan") == 1554843.0811928818
+    assert _stat(faq, "effect", "contacts") == 32286.5
+    assert _stat(faq, "effect", "lost_orders") == 6690.0
+    assert _stat(faq, "effect", "net_impact_yuan") == 1533384.6022047247
 
     # the cart applying the bundle saves contacts and 退差价 refunds, and earns more net
     for key in ("contacts", "promo_contacts", "contacts.price_difference", "refunds_yuan"):
