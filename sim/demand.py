@@ -1065,10 +1065,8 @@ class _OrderDays:
                 # the candidates with the issue; only their arrival is worked out (every
                 # step is element by element: the same bits as over the whole block)
                 fire = np.flatnonzero(inside & (u_issue < p))
-                # an issue is (order, reason): the same in every arm; its first contact's
-                # uniforms are its order's draws under the reason's name, computed for the
-                # issues that happen
-                key = (ids[fire] << 6) | (self.first_reason + ri)
+                # its first contact's uniforms: its order's draws under the reason's name,
+                # computed for the issues that happen
                 v = issues.uniforms(ids[fire], self.first_draws[ri], FIRST_ROWS)
                 lag = quantile(reason.lag_hours, v[:, FIRST_LAG])
                 if reason.before_anchor:
@@ -1098,7 +1096,7 @@ class _OrderDays:
                     due &= when < delivery[fire]
                 if reason.only_if_unshipped:
                     due &= when < ship[fire]
-                fire, when, key, v = fire[due], when[due], key[due], v[due]
+                fire, when, v = fire[due], when[due], v[due]
                 share, stake = self.served[ri]
                 if share > 0.0:
                     # one uniform decides the issue and how it is settled: the contacts are
@@ -1107,7 +1105,7 @@ class _OrderDays:
                     alone = u_issue[fire] >= p_fire * (1.0 - share)
                     out.served.append((when[alone], stake))
                     handed = ~alone
-                    fire, when, key, v = fire[handed], when[handed], key[handed], v[handed]
+                    fire, when, v = fire[handed], when[handed], v[handed]
                 if not fire.size:
                     continue
                 decide = v[:, FIRST_DECISIONS:]
@@ -1126,17 +1124,19 @@ class _OrderDays:
                     )
                     if last is not None:
                         np.maximum.at(last, fire, when)
+                order = ids[fire]
                 out.chunks.append(
                     _chunk(
                         when,
                         channel,
                         self.first_reason + ri,
                         u_type[fire],
-                        ids[fire],
+                        order,
                         v[:, FIRST_HANDLE],
                         v[:, FIRST_PATIENCE],
                         decide,
-                        key,
+                        # an issue is (order, reason): the same in every arm
+                        (order << 6) | (self.first_reason + ri),
                         delivery[fire],
                         more,
                     )
