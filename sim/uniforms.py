@@ -70,7 +70,7 @@ DIRECT_DECISIONS: Final = 3
 """First decision row; row ``DIRECT_DECISIONS + U_x`` is column ``U_x``."""
 DIRECT_ROWS: Final = DIRECT_DECISIONS + DECISIONS
 
-# ---- an order's first contact: FIRST_ROWS of its issue's counter-based draws from FIRST_DRAW
+# ---- an order's first contact: FIRST_ROWS counter-based draws of its order, per reason
 
 FIRST_DRAW: Final = 1 << 63
 """The bit set in the counters of first contacts' draws: a follow-up's (``j · FOLLOW_ROWS``
@@ -85,7 +85,9 @@ FIRST_PATIENCE: Final = 2
 FIRST_LAG: Final = 3
 """Lag from the reason's anchor (a quantile of its ``lag_hours``)."""
 FIRST_BOT: Final = 4
-"""The bot's containment uniform; ``FIRST_BOT + 1`` its session's."""
+"""Whether the channel's bot settles the contact (against its containment)."""
+FIRST_SESSION: Final = 5
+"""The bot session's length."""
 FIRST_KEEP: Final = 6
 """Whether a pre-sale inquiry answered late still buys (``keep``)."""
 FIRST_DECISIONS: Final = 7
