@@ -905,10 +905,6 @@ class Center(Acd):
                 t.issue = cols["issue"][order].tolist()
             else:
                 setattr(t, name, pick(getattr(t, name)))
-        for name in t.fixed:
-            t.fixed[name] = cols[name][order]
-        t.n_fixed = int(order.size)
-        t.decide = cols["decide"][order]
         renumber: list[int] = new.tolist()  # Python ints: read one at a time below
         t.refunded = [renumber[i] for i in t.refunded if renumber[i] >= 0]
         t.platform = [renumber[i] for i in t.platform if renumber[i] >= 0]
@@ -925,6 +921,7 @@ class Center(Acd):
         self.drawn = {renumber[k]: d for k, d in self.drawn.items() if renumber[k] >= 0}
         if self.presale is not None:
             self._compact_asking(cols, renumber)
+        t.keep_rows(order, cols["issue"])  # last: ``cols`` are views of the table's arrays
         return out
 
     def _compact_asking(self, cols: dict[str, NDArray[Any]], renumber: list[int]) -> None:

@@ -115,7 +115,7 @@ class Table:
         self.left: list[bool] = []
         """Answered on an asynchronous channel after its buyer had left."""
         self.decide: NDArray[np.float64] = np.zeros((0, DECISIONS))
-        """Decision uniforms of the first ``len(decide)`` contacts."""
+        """Decision uniforms of the first ``len(decide)`` (``n_fixed``) contacts."""
         self.extra: list[float] = []
         """Decision uniforms of the contacts after them, in order: ``DECISIONS`` each, in one
         list (made into an array at once)."""
@@ -124,10 +124,18 @@ class Table:
         self.issue_refunded: list[bool] = []
         self.key: list[int] = []
         self.n_fixed = 0
-        self.fixed: dict[str, NDArray[Any]] = {
+        self.store: dict[str, NDArray[Any]] = {
             name: np.zeros((0, *self.shapes.get(name, ())), dtype=DTYPES[name])
-            for name in (*self.FIXED, *self.heads)
+            for name in (*self.FIXED, *self.heads, "decide")
         }
+        """The arrays behind :attr:`fixed` and :attr:`decide`, with room to grow: a
+        :meth:`seal` writes the new rows after the old ones instead of copying every column
+        whole (their first ``n_fixed`` rows hold values)."""
+        self.fixed: dict[str, NDArray[Any]] = {
+            name: self.store[name][:0] for name in (*self.FIXED, *self.heads)
+        }
+        """The fixed and head columns of the first ``n_fixed`` contacts (views of
+        :attr:`store`: writing to one writes there)."""
 
     def decisions(self, i: int) -> list[float]:
         """Contact i's decision uniforms."""
@@ -157,27 +165,58 @@ class Table:
         ``more``: new contacts' arrays (every fixed and head column, and ``decide``) to put
         after them, for contacts the caller adds to the lists itself.
         """
-        tail = self.n - self.n_fixed
+        start = self.n_fixed
+        tail = self.n - start
+        stop = self.n + (len(more["decide"]) if more is not None else 0)
+        self._reserve(stop)
+        store = self.store
         for name in self.FIXED:
-            parts = [self.fixed[name]]
+            column = store[name]
             if tail:
-                parts.append(np.array(getattr(self, name)[self.n_fixed :], dtype=DTYPES[name]))
+                column[start : self.n] = getattr(self, name)[start:]
             if more is not None:
-                parts.append(more[name])
-            self.fixed[name] = np.concatenate(parts) if len(parts) > 1 else parts[0]
+                column[self.n : stop] = more[name]
+            self.fixed[name] = column[:stop]
         for name in self.heads:
-            blank = BLANKS[name]
-            shape = (tail, *self.shapes.get(name, ()))
-            parts = [self.fixed[name], np.full(shape, blank, DTYPES[name])]
+            column = store[name]
+            column[start : self.n] = BLANKS[name]
             if more is not None:
-                parts.append(more[name])
-            self.fixed[name] = np.concatenate(parts)
-        extra = (
-            [np.array(self.extra, dtype=np.float64).reshape(-1, DECISIONS)] if self.extra else []
-        )
-        self.decide = np.concatenate([self.decide, *extra, *([more["decide"]] if more else [])])
+                column[self.n : stop] = more[name]
+            self.fixed[name] = column[:stop]
+        column = store["decide"]
+        assert len(self.extra) == tail * DECISIONS, "a contact without its decision uniforms"
+        if self.extra:
+            column[start : self.n] = np.array(self.extra, dtype=np.float64).reshape(-1, DECISIONS)
+        if more is not None:
+            column[self.n : stop] = more["decide"]
+        self.decide = column[:stop]
         self.extra = []
-        self.n_fixed = self.n + (len(more["decide"]) if more is not None else 0)
+        self.n_fixed = stop
+
+    def _reserve(self, rows: int) -> None:
+        """Room in :attr:`store` for ``rows`` contacts (doubling, so that growth is cheap)."""
+        have = len(self.store["decide"])
+        if rows <= have:
+            return
+        size = max(rows, 2 * have)
+        for name, column in self.store.items():
+            grown = np.empty((size, *column.shape[1:]), dtype=column.dtype)
+            grown[: self.n_fixed] = column[: self.n_fixed]
+            self.store[name] = grown
+
+    def keep_rows(self, rows: NDArray[np.intp], issue: NDArray[np.int64]) -> None:
+        """Keep only the arrays' rows ``rows`` (ascending), moved to the front.
+
+        ``issue``: the issue column to take them from (renumbered, a value for every row).
+        """
+        k = int(rows.size)
+        for name, column in self.store.items():
+            column[:k] = (issue if name == "issue" else column[: self.n_fixed])[rows]
+            if name == "decide":
+                self.decide = column[:k]
+            else:
+                self.fixed[name] = column[:k]
+        self.n_fixed = k
 
 
 DTYPES: dict[str, type[np.generic]] = {
@@ -211,10 +250,11 @@ DTYPES: dict[str, type[np.generic]] = {
     "keep": np.float64,
     "last": np.float64,
     "ahead": np.float64,
+    "decide": np.float64,
 }
 """numpy types of the table's columns."""
 
-SHAPES: dict[str, tuple[int, ...]] = {"ahead": (AHEAD, FOLLOW_ROWS)}
+SHAPES: dict[str, tuple[int, ...]] = {"ahead": (AHEAD, FOLLOW_ROWS), "decide": (DECISIONS,)}
 """A contact's shape in the columns whose rows are not single values."""
 
 BLANKS: dict[str, float] = {
