@@ -147,7 +147,8 @@ class Group:
     # (channel index, units) in the order a free agent looks at its channels
     order: list[tuple[int, int]]
     units: dict[int, int]
-    # available agents (on duty, not leaving) by free units; dicts as insertion-ordered sets
+    # available agents (on duty, not leaving) by free units; dicts as insertion-ordered sets,
+    # never replaced (Acd.serving holds them)
     buckets: list[dict[Agent, None]] = field(default_factory=list)
     crews: dict[int, list[Agent]] = field(default_factory=dict)
     leaving: list[Agent] = field(default_factory=list)
@@ -227,12 +228,16 @@ class Acd:
             group.serve = [(c, need) for c, need in group.order if self.open[c]]
             self.groups.append(group)
         # per channel, the groups serving it: (group, units a contact takes, the channels
-        # the group ranks above it)
-        self.serving: list[list[tuple[Group, int, tuple[int, ...]]]] = [[] for _ in names]
+        # the group ranks above it, the group's agents by free units that can take the
+        # contact, most room first: (units, the bucket of agents with that many free))
+        self.serving: list[
+            list[tuple[Group, int, tuple[int, ...], tuple[tuple[int, dict[Agent, None]], ...]]]
+        ] = [[] for _ in names]
         for group in self.groups:
             ranked = [c for c, _ in group.order]
             for k, (c, need) in enumerate(group.order):
-                self.serving[c].append((group, need, tuple(ranked[:k])))
+                rooms = tuple((f, group.buckets[f]) for f in range(group.capacity, need - 1, -1))
+                self.serving[c].append((group, need, tuple(ranked[:k]), rooms))
         # channels each channel outranks in some group's priority order
         self.outranks: list[set[int]] = [set() for _ in names]
         for group in self.groups:
@@ -359,12 +364,10 @@ class Acd:
         if not q or (self.t.deadline[q[0]] <= now and self._live_head(c, now) is None):
             # FCFS: nobody may overtake a waiting contact
             best_free = best_need = -1
-            for g, need, above in self.serving[c]:
+            for _, need, above, rooms in self.serving[c]:
                 if above and self._reserved(above):
                     continue
-                buckets = g.buckets
-                for free in range(g.capacity, need - 1, -1):
-                    bucket = buckets[free]
+                for free, bucket in rooms:
                     if bucket:
                         if free > best_free:
                             best, best_free, best_need = next(iter(bucket)), free, need
