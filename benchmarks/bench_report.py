@@ -42,14 +42,18 @@ FOLDERS = {
 """The two runs whose folders are reported, by name (their commands, before --out)."""
 
 QUICK = {
-    "21-day": ["--set", "calendar.start=2026-11-10T00:00:00", "--set", "calendar.days=2"],
-    "365-day": ["--set", "calendar.days=40"],
+    "21-day": ["--set", "calendar.start=2026-11-11T00:00:00", "--set", "calendar.days=1"],
+    "365-day": ["--set", "calendar.days=32"],
 }
-"""The smoke test: 11-10 and 11.11, and 40 days (still more than a report draws interval by
-interval)."""
+"""The smoke test: 11.11 alone, and 32 days (still more than a report draws interval by
+interval: ``sim.report.run.DAILY_FROM_DAYS``, 31); the staffing folder's search on 11.11
+alone (see :data:`STAFF_QUICK`)."""
 
 STAFF = "365-day staffing plan"
 """The staffing folder's name among the measured folders."""
+
+STAFF_QUICK = ["--set", "calendar.start=2026-11-11T00:00:00", "--set", "calendar.days=1"]
+"""The smoke test's staffing folder: 11.11 alone (set after the command's own two days)."""
 
 STAFF_COMMAND = [
     "staff",
@@ -152,7 +156,7 @@ def measure(*, quick: bool = False, repeats: int = 3, workers: int = 2) -> Measu
         commands = {**FOLDERS, STAFF: STAFF_COMMAND}
         for k, (name, command) in enumerate(commands.items()):
             folders[name] = Path(tmp) / f"run{k}"
-            extra = QUICK.get(name, []) if quick else []
+            extra = {**QUICK, STAFF: STAFF_QUICK}.get(name, []) if quick else []
             subprocess.run(
                 [
                     *promosim,
@@ -191,7 +195,9 @@ def label(name: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Print the measurement."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="2 and 40 days")
+    parser.add_argument(
+        "--quick", action="store_true", help="1 and 32 days, the plan of 11.11 alone"
+    )
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)

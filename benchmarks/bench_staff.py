@@ -29,13 +29,14 @@ SCENARIO = HERE.parent / "configs" / "second_item_1yuan.yaml"
 TARGETS = ("chat.service_level>=0.9", "phone.service_level>=0.8")
 QUICK = (
     "--set",
-    "calendar.start=2026-11-10T00:00:00",
+    "calendar.start=2026-11-11T00:00:00",
     "--set",
-    "calendar.days=2",
+    "calendar.days=1",
     "--replications",
-    "3",
+    "2",
 )
-"""The smoke test: 11-10 and 11.11, three replications."""
+"""The smoke test: 11.11 alone, two replications (the search, its fresh check and the
+roster all still run; their figures are not the benchmark's)."""
 
 
 @dataclass
@@ -124,7 +125,7 @@ def stages(workers: int, *, quick: bool = False) -> list[tuple[str, int, float]]
 def main(argv: list[str] | None = None) -> int:
     """Print the measurement."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="two days, three replications")
+    parser.add_argument("--quick", action="store_true", help="11.11 alone, two replications")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=1)
     args = parser.parse_args(argv)

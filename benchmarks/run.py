@@ -180,9 +180,13 @@ CONTACTS_PER_SECOND = 60_000
 it moves with the host's speed, which the results file records beside it)."""
 
 
+QUICK_B = ["calendar.start=2026-11-11T00:00:00", "calendar.days=1"]
+"""(b) in the smoke test: 11.11 alone (the full run times all 21 days)."""
+
+
 def bench_b(suite: Suite) -> None:
     """Contacts per second of the default promotion scenario."""
-    s = load_scenario(DEFAULT_SCENARIO).scenario
+    s = load_scenario(DEFAULT_SCENARIO, QUICK_B if suite.quick else []).scenario
     reps = 1 if suite.quick else 4
     contacts = 0.0
     t0 = time.perf_counter()
@@ -423,7 +427,7 @@ def bench_g(suite: Suite, workers: int) -> None:
     suite.details.append(
         "### (g) report\n\n"
         f"Two run folders written first, two replications each ({runs}"
-        + (", quick: 2 and 40 days" if suite.quick else "")
+        + (", quick: 1 and 32 days, the staffing search on 11.11 alone" if suite.quick else "")
         + f"), and a staffing folder (`promosim {staff}`, two replications) whose plan and "
         f"roster are repeated to {bench_report.STAFF_DAYS[suite.quick]} days, "
         "then `promosim report FOLDER --out PAGE --force` in a child process (start, "
