@@ -16,8 +16,10 @@ from sim import commands
 from sim.cli import app
 from sim.commands import BadInput, print_pdf
 from sim.loading import load_scenario
+from sim.outputs import run_files, write_run
 from sim.report import brief as brieflib
 from sim.report.page import fmt
+from tests.conftest import BUNDLED_RUNS, bundled_run
 from tests.test_cli import promo_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -237,32 +239,27 @@ def _sensitivity_like(run: Path) -> brieflib.Sensitivity:
 
 
 @pytest.fixture(scope="module")
-def bundled_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("bundled") / "run"
-    result = CliRunner().invoke(
-        app,
-        [
-            "run",
-            str(ROOT / "configs" / "second_item_1yuan.yaml"),
-            "--replications",
-            "2",
-            "--out",
-            str(out),
-            "--quiet",
-        ],
-    )
-    assert result.exit_code == 0, result.output
-    return out
+def bundled_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder ``promosim run configs/second_item_1yuan.yaml --replications 2`` writes.
+
+    Its files are built by the code the command writes them with (``run_files``, report in
+    English) from the golden files' run of the same scenario (``bundled_run``, computed once
+    a worker: results do not depend on the workers), instead of simulating it once more.
+    """
+    loaded, result = bundled_run("second_item_1yuan", 2)
+    files = run_files(loaded, result, command=["promosim", "run"], report_lang="en")
+    return write_run(tmp_path_factory.mktemp("bundled") / "run", files)
 
 
+@BUNDLED_RUNS
 @pytest.mark.slow
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="apt-get install -y chromium fonts-noto-cjk")
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_the_bundled_scenarios_brief_prints_on_one_a4_page(
-    lang: str, bundled_run: Path, tmp_path: Path
+    lang: str, bundled_folder: Path, tmp_path: Path
 ) -> None:
     """The bundled 第二件1元 run: one A4 page, every figure with its CI, both nets."""
-    page = brieflib.build_brief(bundled_run, lang, sensitivity=_sensitivity_like(bundled_run))
+    page = brieflib.build_brief(bundled_folder, lang, sensitivity=_sensitivity_like(bundled_folder))
     html_file = tmp_path / "brief.html"
     html_file.write_text(page, encoding="utf-8")
     pdf = print_pdf(html_file, tmp_path / "brief.pdf")
