@@ -41,19 +41,15 @@ FOLDERS = {
 }
 """The two runs whose folders are reported, by name (their commands, before --out)."""
 
-QUICK = {
-    "21-day": ["--set", "calendar.start=2026-11-11T00:00:00", "--set", "calendar.days=1"],
-    "365-day": ["--set", "calendar.days=32"],
-}
-"""The smoke test: 11.11 alone, and 32 days (still more than a report draws interval by
-interval: ``sim.report.run.DAILY_FROM_DAYS``, 31); the staffing folder's search on 11.11
-alone (see :data:`STAFF_QUICK`)."""
-
 STAFF = "365-day staffing plan"
 """The staffing folder's name among the measured folders."""
 
-STAFF_QUICK = ["--set", "calendar.start=2026-11-11T00:00:00", "--set", "calendar.days=1"]
-"""The smoke test's staffing folder: 11.11 alone (set after the command's own two days)."""
+ELEVEN = ["--set", "calendar.start=2026-11-11T00:00:00", "--set", "calendar.days=1"]
+"""11.11 alone (for the staffing folder, set after its command's own two days)."""
+
+QUICK = {"21-day": ELEVEN, "365-day": ["--set", "calendar.days=32"], STAFF: ELEVEN}
+"""The smoke test's options by folder: 11.11 alone, and 32 days (still more than a report
+draws interval by interval: ``sim.report.run.DAILY_FROM_DAYS``, 31)."""
 
 STAFF_COMMAND = [
     "staff",
@@ -156,7 +152,7 @@ def measure(*, quick: bool = False, repeats: int = 3, workers: int = 2) -> Measu
         commands = {**FOLDERS, STAFF: STAFF_COMMAND}
         for k, (name, command) in enumerate(commands.items()):
             folders[name] = Path(tmp) / f"run{k}"
-            extra = {**QUICK, STAFF: STAFF_QUICK}.get(name, []) if quick else []
+            extra = QUICK.get(name, []) if quick else []
             subprocess.run(
                 [
                     *promosim,
