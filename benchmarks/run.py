@@ -400,7 +400,7 @@ def bench_f(suite: Suite, workers: int) -> None:
         "simulation after them, the pool's start with the first):\n\n"
         "| simulation | replications | seconds |\n| --- | --- | --- |\n"
         + "\n".join(f"| {stage} | {n} | {seconds:.1f} |" for stage, n, seconds in timed)
-        + f"\n\nThe fresh and roster checks alone (the scenario's replications each) took "
+        + f"\n\nThe fresh checks alone (the scenario's replications each) took "
         f"{checks:.1f} s = {checks / m.run_seconds:.2f} × the run above: what the target of "
         f"{STAFF_RATIO:g} × a run leaves for the rest."
     )

@@ -1317,37 +1317,30 @@ def _paste_line(blocks: Mapping[str, Mapping[str, Any]]) -> str:
 
 
 def _fresh_lines(plan: staffing.StaffPlan) -> list[str]:
-    """How the plan, and the roster booked for it, fared on fresh seeds."""
+    """How the plan as booked (surplus released, roster added) fared on fresh seeds."""
     f = plan.fresh
     where = "intervals" if plan.per_interval else "run"
     lines = [
         _t(
-            "fresh-seed check of the plan ({n} replications, {rounds}, {level} intervals):",
+            "fresh-seed check of the plan as booked ({n} replications, {rounds}, {level} "
+            "intervals):",
             n=f.replications,
             rounds=words.plural(_session.lang, "{n} round", f.rounds),
             level=f"{f.confidence:.0%}",
         ),
         *_check_lines(f, where),
     ]
-    roster, check = plan.roster, plan.roster_check
-    if roster is not None and check is not None:
+    roster = plan.roster
+    if roster is not None and not roster.covered:
+        left = sum(float(u.sum()) for u in roster.uncovered.values())
+        hours = left * plan.interval_seconds / 3600
         lines.append(
             _t(
-                "the rota with the roster booked, on fresh seeds ({n} replications):",
-                n=check.replications,
+                "the roster leaves {hours} agent-hours uncovered: no source reaches them "
+                "(lead days, caps); see staffing.json",
+                hours=f"{hours:,.0f}",
             )
         )
-        lines += _check_lines(check, where)
-        if not roster.covered:
-            left = sum(float(u.sum()) for u in roster.uncovered.values())
-            hours = left * plan.interval_seconds / 3600
-            lines.append(
-                _t(
-                    "the roster leaves {hours} agent-hours uncovered: no source reaches them "
-                    "(lead days, caps); see staffing.json",
-                    hours=f"{hours:,.0f}",
-                )
-            )
     n = plan.simulations
     if plan.met:
         lines.append(_t("targets met after {n} simulations", n=n))

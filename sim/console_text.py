@@ -159,14 +159,12 @@ ZH: Final[dict[str, str]] = {
     "and {n} more rows in schedule.yaml and roster.csv": (
         "另有 {n} 行，见 schedule.yaml 与 roster.csv"
     ),
-    "fresh-seed check of the plan ({n} replications, {rounds}, {level} intervals):": (
-        "方案的新种子复核（{n} 次重复，{rounds}，{level} 置信区间）："
+    "fresh-seed check of the plan as booked ({n} replications, {rounds}, {level} intervals):": (
+        "按方案排班后的新种子复核（释放富余、排入新增班次；"
+        "{n} 次重复，{rounds}，{level} 置信区间）："
     ),
     "{n} round": "{n} 轮",
     "{n} rounds": "{n} 轮",
-    "the rota with the roster booked, on fresh seeds ({n} replications):": (
-        "排入新增班次后的新种子复核（{n} 次重复）："
-    ),
     "  {t}: {met}/{judged} {where} meet it, {within} miss within the CI, {missed}": (
         "  {t}：{judged} 个{where}中 {met} 个达标，{within} 个未达标但在置信区间内，{missed}"
     ),
@@ -232,7 +230,6 @@ def day(lang: str, label: str) -> str:
 STAGES_ZH: Final = {
     "refine": "模拟修正",
     "fresh check": "新种子复核",
-    "roster check": "排班复核",
 }
 """``promosim staff``'s stages (``refine 2``), by their English name."""
 
@@ -245,7 +242,7 @@ def progress(lang: str, description: str) -> str:
     if m:
         return f"参数扫描：{m.group(1)} 个参数组合"
     head, sep, tail = description.rpartition(": ")
-    stage = re.fullmatch(r"(refine|fresh check|roster check) (\d+)", tail)
+    stage = re.fullmatch(r"(refine|fresh check) (\d+)", tail)
     if stage:
         tail = f"{STAGES_ZH[stage.group(1)]} 第 {stage.group(2)} 轮"
     else:

@@ -529,10 +529,8 @@ SEARCH_REPLICATIONS = 10
 """Replications of the search's simulations (at most the scenario's): the fresh-seed check,
 with all of the scenario's, is what a plan is judged on."""
 
-# Fresh checks of a plan before ``staff`` gives up fixing what they find.
+# Fresh checks of a booked plan before ``staff`` gives up fixing what they find.
 _FRESH_ROUNDS = 3
-# Bookings of a roster judged on fresh seeds before ``staff`` gives up fixing them.
-_ROSTER_ROUNDS = 2
 # Spawn-key word of the fresh checks' seeds ("FRSH"), apart from every stream's key.
 _FRESH_KEY = 0x4652_5348
 
@@ -666,19 +664,20 @@ class StaffPlan:
         erlang: Planned group → the Erlang A start of the search, per interval.
         scheduled: Every group → the scenario's scheduled agents per interval (time average
             over the interval of :func:`sim.center.group_levels`: extra shifts included).
-        metrics: Target metric → its value with the plan per interval on fresh seeds (the
-            last :class:`FreshCheck`): the mean over replications of each replication's
-            interval value (``nan`` in the warm-up, where the target is not judged —
-            :func:`judged_intervals` — and where no replication has a value).
+        metrics: Target metric → its value per interval on fresh seeds with the plan
+            booked (:func:`booked_scenario`, the last :class:`FreshCheck`): the mean over
+            replications of each replication's interval value (``nan`` in the warm-up,
+            where the target is not judged — :func:`judged_intervals` — and where no
+            replication has a value).
         low: Target metric → the low end of its :data:`CONFIDENCE` interval, per interval.
         high: Target metric → the high end, per interval.
         overall: Target metric → mean over the fresh replications of its whole-run value.
         overall_ci: Target metric → its :data:`CONFIDENCE` interval.
         met: Whether the plan meets every target (per interval or overall, as asked) in the
-            search's simulation and its fresh check passed (no significant miss).
-        fresh: The fresh-seed check of the plan.
+            search's simulation and its fresh check found no significant miss.
+        fresh: The fresh-seed check of the plan as booked (:func:`booked_scenario`).
         iterations: Refinement simulations before every target was met or the cap hit.
-        simulations: Every simulation run (as it is, refinement, fresh and roster checks).
+        simulations: Every simulation run (as it is, refinement, fresh checks).
         scale: With ``per_interval`` False, the uniform factor on the Erlang start.
         hourly_cost_yuan: Group → cost of one agent-hour (``scenario.economics``).
         backlog: Planned group → its share of the messages expected to wait at an opening
@@ -686,8 +685,8 @@ class StaffPlan:
             desk was closed, they make the first open interval the most demanding.
         roster: The extra shifts to book for the shortfall (:func:`sim.roster.book_for`),
             the least-cost cover of :meth:`short_booked`.
-        roster_check: The scenario with the roster booked (its own schedules plus the
-            extra shifts), simulated on fresh seeds: what the booking achieves.
+        roster_check: The same check as ``fresh`` (one simulation judges the plan and its
+            booking), kept for the roster's part of the outputs.
     """
 
     scenario: Scenario
@@ -817,8 +816,7 @@ OnDone = Callable[[str, int, int], None]
 """Progress callback of :func:`staff`: ``(stage, finished, total)`` as each replication of
 each simulation finishes, ``finished`` how many of the stage's ``total`` replications (of
 all its simulations) had finished before it; stage is ``"as-is"``, ``"refine 1"``,
-``"refine 2"``, …, ``"fresh check 1 and roster check 1"`` (the plan and its roster judged
-together), ``"fresh check 2"``, … or ``"roster check 1"``, …"""
+``"refine 2"``, …, ``"fresh check 1"``, … (the plan as booked, :func:`booked_scenario`)."""
 
 
 class _Runner:
@@ -1006,9 +1004,9 @@ class FreshCheck:
             the next one, on new seeds, judged the result.
         replications: Replications per check (the scenario's).
         confidence: :data:`CONFIDENCE`.
-        uncovered: Of ``missed``, those in intervals a roster left short (no allowed
-            shift could be booked there: :attr:`sim.roster.Roster.uncovered`); empty for
-            the plan's own check.
+        uncovered: Of ``missed``, those in intervals the roster left short (no allowed
+            shift could be booked there: :attr:`sim.roster.Roster.uncovered`; the check
+            has the plan's agents there all the same).
     """
 
     seed: int
@@ -1614,14 +1612,21 @@ def staff(
        Otherwise (``per_interval`` False): the least uniform factor ``s`` on the Erlang
        start (agents ``ceil(s × start)`` in every interval) whose simulation meets the
        overall targets, by bracketing and bisection within ``max_iterations`` simulations.
-    4. **Fresh-seed check.** A plan fitted on some replications looks better on them than
-       it is (the search keeps what happened to pass), so it is judged on the scenario's
-       replications of another seed (:func:`fresh_seed`): per interval the mean and its
-       :data:`CONFIDENCE` Student-t interval. Where a target's interval lies wholly on the
-       wrong side (a significant miss), agents are added as in step 3 and a new seed
-       judges again, up to :data:`_FRESH_ROUNDS` checks (:func:`_recheck`). The plan's
-       reported figures are the last check's; it counts as met only if the search met
-       the targets and that check found no significant miss (:class:`FreshCheck`).
+    4. **Booking and fresh-seed check.** The shortfall (plan − scheduled, whole agents)
+       is booked as extra shifts (:func:`sim.roster.book_for`). A plan fitted on some
+       replications looks better on them than it is (the search keeps what happened to
+       pass), so what the manager is told to run — the groups' own agents released down to
+       the plan where they have surplus, the roster on top (:func:`booked_scenario`) — is
+       judged on the scenario's replications of another seed (:func:`fresh_seed`): per
+       interval the mean and its :data:`CONFIDENCE` Student-t interval. Where a target's
+       interval lies wholly on the wrong side (a significant miss), the plan gets agents
+       there, the roster is booked again and a new seed judges it, up to
+       :data:`_FRESH_ROUNDS` checks (:func:`_check_booked`). The plan's reported figures
+       are the last check's; it counts as met only if the search met the targets and
+       that check found no significant miss (:class:`FreshCheck`). One simulation judges
+       plan and booking together: the booked plan is the plan where a group has surplus
+       and at least the plan where it is short (what no source could book is in the
+       check all the same, and reported as uncovered).
 
     Limits: a miss is fixed in its own interval by the cheapest group serving the channel;
     load is never moved between groups, so with blended groups the plan meets the targets
@@ -1643,7 +1648,7 @@ def staff(
             (None: ``staffing.shift_templates`` as they are).
 
     Returns:
-        The plan and the fresh-seed figures of exactly that plan.
+        The plan and the fresh-seed figures of exactly that plan as booked.
 
     Raises:
         ScenarioError: For an unknown channel in a target, or targets Erlang cannot meet.
@@ -1682,21 +1687,7 @@ def staff(
                 search, targets, judged, erlang, sims, max_iterations
             )
         scheduled = scheduled_agents(scenario)
-
-        def shortfall() -> dict[str, NDArray[np.int64]]:
-            return {g: _whole(plan[g] - scheduled[g]) for g in planned}
-
-        # the plan's roster is booked now and judged with the plan's first fresh check, on
-        # its seed and demand: that check seldom changes the plan, and when it does the
-        # changed plan is booked and judged again below
-        before = book_for(
-            scenario,
-            shortfall(),
-            aht_seconds=model.load.aht,
-            lengths_hours=shift_hours,
-            closed=closed,
-        )
-        measured, fresh, booked = _recheck(
+        measured, fresh, roster = _check_booked(
             scenario,
             targets,
             judged,
@@ -1706,21 +1697,7 @@ def staff(
             sims,
             met=met,
             per_interval=per_interval,
-            rostered=with_roster(scenario, before),
-        )
-        short = shortfall()
-        roster, roster_check = _book(
-            scenario,
-            targets,
-            judged,
-            short,
-            planned,
-            model,
-            sims,
-            first_round=fresh.rounds,
-            per_interval=per_interval,
             lengths_hours=shift_hours,
-            first=None if booked is None else (before, booked),
         )
         simulations = sims.runs
     return StaffPlan(
@@ -1746,7 +1723,7 @@ def staff(
         hourly_cost_yuan={g: hourly_cost_yuan(e, g) for g in planned},
         backlog={g: model.backlog(g) for g in planned},
         roster=roster,
-        roster_check=roster_check,
+        roster_check=fresh,
     )
 
 
@@ -1822,68 +1799,6 @@ def _bad_end(measured: _Measured, target: Target, k: int) -> float:
     return x if math.isfinite(x) else float(measured.interval[target.metric][k])
 
 
-def _recheck(
-    scenario: Scenario,
-    targets: Sequence[Target],
-    judged: Mapping[str, NDArray[np.bool_]],
-    model: _Model,
-    plan: dict[str, NDArray[np.int64]],
-    planned: Sequence[str],
-    runner: _Runner,
-    *,
-    met: bool,
-    per_interval: bool,
-    rostered: Scenario | None = None,
-) -> tuple[_Measured, FreshCheck, list[ReplicationMetrics] | None]:
-    """Judge ``plan`` (changed in place) on fresh seeds; fix significant misses per interval.
-
-    Each round simulates the plan with :func:`fresh_seed`'s seed. Where a per-interval
-    target's :data:`CONFIDENCE` interval lies wholly on the wrong side, the interval's
-    cheapest serving group gets agents (as the search adds them) and the next round, on
-    new seeds, judges the result; at most :data:`_FRESH_ROUNDS` rounds. A plan whose
-    search did not meet the targets, or overall targets, get one round: it states how
-    the plan fares.
-
-    ``rostered``: the scenario with the roster of the plan as it comes in, simulated with
-    the first round on its seed (one demand draw for both); its replications are returned
-    when that round is the last (the plan unchanged, so the roster is the one to check),
-    else None.
-    """
-    rounds = 0
-    while True:
-        rounds += 1
-        seed = fresh_seed(scenario.seed, rounds)
-        fresh = scenario.model_copy(update={"seed": seed})
-        booked: list[ReplicationMetrics] | None = None
-        if rounds == 1 and rostered is not None:
-            booked_fresh = rostered.model_copy(update={"seed": seed})
-            reps, booked = runner.run_many(
-                [_with_plan(fresh, plan), booked_fresh], "fresh check 1 and roster check 1"
-            )
-        else:
-            # its demand kept: the roster's first check judges the rostered plan on this seed
-            reps = runner.run(_with_plan(fresh, plan), f"fresh check {rounds}", memo=True)
-        measured = _measure(scenario, reps, targets, judged)
-        check, wrong = _fresh_check(
-            measured,
-            targets,
-            per_interval,
-            seed=seed,
-            rounds=rounds,
-            replications=scenario.replications,
-        )
-        if not wrong or not met or not per_interval or rounds >= _FRESH_ROUNDS:
-            return measured, check, booked
-        add: dict[tuple[str, int], int] = {}
-        for t, k in wrong:
-            g = _pick_group(scenario, t.channel, planned)
-            x = float(measured.interval[t.metric][k])
-            step = model.step(g, k, t, int(plan[g][k]), x)
-            add[(g, k)] = max(add.get((g, k), 0), step)
-        for (g, k), step in add.items():
-            plan[g][k] += step
-
-
 def _whole(short: NDArray[np.float64]) -> NDArray[np.int64]:
     """Whole agents covering a (fractional) shortfall: rounded up, 0 where none."""
     return np.ceil(np.maximum(short, 0.0) - 1e-9).astype(np.int64)
@@ -1901,82 +1816,107 @@ def with_roster(scenario: Scenario, roster: Roster) -> Scenario:
     return scenario.model_copy(update={"staffing": staffing})
 
 
-def _book(
+def booked_scenario(
+    scenario: Scenario,
+    plan: Mapping[str, NDArray[np.int64]],
+    roster: Roster,
+    scheduled: Mapping[str, NDArray[np.float64]],
+) -> Scenario:
+    """What ``staff`` tells the manager to run: surplus released, the roster booked.
+
+    Each planned group is on an ``intervals`` schedule of its own agents, whole and down
+    to the plan where it has more (``min(required, floor(scheduled))``), plus what the
+    roster could not book (:attr:`Roster.uncovered`: the plan still needs them, found
+    some other way), with the roster's extra shifts on top (:func:`with_roster`). Where
+    the group is short this is its own agents plus the shifts booked for the gap, at least
+    the plan (``floor(s) + ceil(p − s) = p``); where it has surplus it is the plan.
+    """
+    base = {}
+    for g in plan:
+        own = np.minimum(plan[g], np.floor(scheduled[g] + 1e-9).astype(np.int64))
+        left = roster.uncovered.get(g)
+        base[g] = own if left is None else own + left
+    return with_roster(_with_plan(scenario, base), roster)
+
+
+def _check_booked(
     scenario: Scenario,
     targets: Sequence[Target],
     judged: Mapping[str, NDArray[np.bool_]],
-    short: dict[str, NDArray[np.int64]],
-    planned: Sequence[str],
     model: _Model,
+    plan: dict[str, NDArray[np.int64]],
+    planned: Sequence[str],
     runner: _Runner,
     *,
-    first_round: int,
+    met: bool,
     per_interval: bool,
     lengths_hours: Sequence[float] | None,
-    first: tuple[Roster, list[ReplicationMetrics]] | None = None,
-) -> tuple[Roster, FreshCheck]:
-    """Book the shortfall (:func:`sim.roster.book_for`) and judge the booking on fresh seeds.
+) -> tuple[_Measured, FreshCheck, Roster]:
+    """Book the plan's shortfall and judge what is booked on fresh seeds (``plan`` in place).
 
-    No shift of a group is on duty while every channel it serves is closed
-    (:func:`closed_intervals`). The scenario with the roster booked runs on the seed of the
-    plan's last fresh check (``first_round``): fresh for the roster too, since no plan
-    was fitted on it, and its orders and contacts are already drawn. Where a
-    target misses significantly there (shifts start and end on the clock, the plan's
-    agents could come and go per interval), one more agent is short in that interval and
-    the roster is booked again, up to :data:`_ROSTER_ROUNDS` bookings, each judged on a
-    seed never used before (the previous one was fitted on). Misses in an
-    interval the roster left short (:attr:`Roster.uncovered`: no allowed shift reaches it,
-    e.g. before a source's lead days) are counted apart (:attr:`FreshCheck.uncovered`) and
-    book nothing more.
+    Each round books the shortfall (:func:`sim.roster.book_for`; no shift of a group is
+    on duty while every channel it serves is closed) and simulates
+    :func:`booked_scenario` — the group's own agents released down to the plan, the
+    roster on top — on :func:`fresh_seed`'s seed of that round: no plan was fitted on it.
+    Per interval the mean of each target metric and its :data:`CONFIDENCE` Student-t
+    interval. Where a per-interval target's interval lies wholly on the wrong side (a
+    significant miss), the interval's cheapest serving group needs more agents: the plan
+    gets them (as the search adds them, and at least one more than the booked plan had
+    there), the roster is booked again and a new seed judges it, up to
+    :data:`_FRESH_ROUNDS` rounds. Misses where the roster left agents short
+    (:attr:`Roster.uncovered`: no allowed shift reaches the interval, e.g. before a
+    source's lead days; the check has the plan's agents there all the same) are also
+    counted apart (:attr:`FreshCheck.uncovered`). A plan whose search did not meet the
+    targets, or overall targets, get one round: it states how the plan fares.
 
-    ``first``: the first booking and its check's replications, when they were simulated
-    with the plan's last fresh check (:func:`_recheck`'s ``rostered``).
+    One simulation judges both the plan and its booking: the booked plan has at least the
+    plan's agents in every interval, and exactly the plan where the group has surplus, so
+    a check that passes for it passes for the plan too.
     """
-    rounds = first_round
+    scheduled = scheduled_agents(scenario)
+    closed = closed_intervals(scenario)
+    rounds = 0
     while True:
         rounds += 1
-        # first on the plan's last fresh check's seed (no plan was fitted on it), its
-        # demand kept from that check; after a re-booking, on a seed never used
-        seed = fresh_seed(scenario.seed, rounds - 1)
-        again = rounds - first_round
-        if again == 1 and first is not None:
-            roster, reps = first
-        else:
-            roster = book_for(
-                scenario,
-                short,
-                aht_seconds=model.load.aht,
-                lengths_hours=lengths_hours,
-                closed=closed_intervals(scenario),
-            )
-            booked = with_roster(scenario, roster).model_copy(update={"seed": seed})
-            reps = runner.run(booked, f"roster check {again}", memo=again == 1)
+        short = {g: _whole(plan[g] - scheduled[g]) for g in planned}
+        roster = book_for(
+            scenario, short, aht_seconds=model.load.aht, lengths_hours=lengths_hours, closed=closed
+        )
+        seed = fresh_seed(scenario.seed, rounds)
+        booked = booked_scenario(scenario, plan, roster, scheduled)
+        reps = runner.run(booked.model_copy(update={"seed": seed}), f"fresh check {rounds}")
         measured = _measure(scenario, reps, targets, judged)
         check, wrong = _fresh_check(
             measured,
             targets,
             per_interval,
             seed=seed,
-            rounds=rounds - first_round,
+            rounds=rounds,
             replications=scenario.replications,
         )
-        # a miss where the roster left agents short says nothing new: no shift could go there
         uncovered = {str(t): 0 for t in targets}
-        fixable: list[tuple[str, int]] = []
+        fixable: list[tuple[Target, int, str]] = []
         for t, k in wrong:
             if k < 0:
                 continue
             g = _pick_group(scenario, t.channel, planned)
             if g in roster.uncovered and roster.uncovered[g][k] > 0:
                 uncovered[str(t)] += 1
-            else:
-                fixable.append((g, k))
+            fixable.append((t, k, g))
         check = replace(check, uncovered=uncovered)
-        if not fixable or not per_interval or rounds - first_round >= _ROSTER_ROUNDS:
-            return roster, check
-        short = {g: a.copy() for g, a in short.items()}
-        for g, k in set(fixable):
-            short[g][k] += 1
+        if not fixable or not met or not per_interval or rounds >= _FRESH_ROUNDS:
+            return measured, check, roster
+        had = scheduled_agents(booked)
+        add: dict[tuple[str, int], int] = {}
+        for t, k, g in fixable:
+            x = float(measured.interval[t.metric][k])
+            step = model.step(g, k, t, int(plan[g][k]), x)
+            # the booked plan may have had more than the plan there (whole shifts): what
+            # missed was that many agents, so the plan needs more than it
+            need = max(int(plan[g][k]) + step, math.ceil(float(had[g][k]) - 1e-9) + 1)
+            add[(g, k)] = max(add.get((g, k), 0), need - int(plan[g][k]))
+        for (g, k), n_add in add.items():
+            plan[g][k] += n_add
 
 
 def _refine_overall(
@@ -2043,7 +1983,8 @@ def staffing_csv(plan: StaffPlan) -> str:
     ``scheduled_agents`` (the scenario's, time average over the interval),
     ``short_agents`` and ``surplus_agents`` (:meth:`StaffPlan.short_agents`,
     :meth:`StaffPlan.surplus_agents`: one of them is 0), then per target metric its value
-    with the plan on fresh seeds (mean over replications) and the low and high ends of its
+    with the plan as booked on fresh seeds (:func:`booked_scenario`; mean over
+    replications) and the low and high ends of its
     :data:`CONFIDENCE` interval (``<metric>_low``, ``<metric>_high``); empty where there is
     none, e.g. in the warm-up.
     """

@@ -726,7 +726,8 @@ def test_the_staff_report_cards_the_rostered_rota_s_fresh_check(
     t = {k: v["en"] for k, v in TEXTS.items()}
     check = json.loads((folders["staff"] / "staffing.json").read_text())["roster"]["check"]
     page = build_staff_report(folders["staff"])
-    assert t["roster_check"] in _titles(page)
+    # one simulation judges the plan as booked: one card for staffing.json's two entries
+    assert t["roster_check"] in _titles(page) and t["fresh_check"] not in _titles(page)
     target = next(iter(check["judged"]))
     assert html.escape(_fresh_line(check, target)) in page
     # a roster that could not book everything: its misses there are said apart, and a check
@@ -743,6 +744,7 @@ def test_the_staff_report_cards_the_rostered_rota_s_fresh_check(
     (folder / "staffing.json").write_text(json.dumps(info))
     page = build_staff_report(folder)
     assert html.escape(t["roster_uncovered"].format(hours="2.5", missed="3")) in page
+    assert t["fresh_check"] in _titles(page)  # an older folder's two checks: two cards
     card = page.split(html.escape(t["roster_check"]), 1)[0].rsplit('<div class="card', 1)[1]
     assert card.startswith(' good"')
 

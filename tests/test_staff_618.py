@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from sim.config import Scenario
-from sim.staffing import parse_target, scheduled_agents, staff, with_roster
+from sim.staffing import booked_scenario, parse_target, scheduled_agents, staff, with_roster
 
 DAYS = 21
 # chats an hour by local hour: quiet nights (the desk is closed), a day plateau, an evening peak
@@ -104,8 +104,9 @@ def test_the_erlang_start_is_trimmed_with_its_first_correction(plan: Any) -> Non
     """
     assert np.any(plan.required["chat"] < plan.erlang["chat"])
     assert plan.met and plan.fresh.passed
-    check = plan.roster_check
-    assert plan.simulations == 1 + plan.iterations + plan.fresh.rounds + check.rounds
+    # one simulation a fresh check, judging the plan and its roster together
+    assert plan.roster_check is plan.fresh
+    assert plan.simulations == 1 + plan.iterations + plan.fresh.rounds
 
 
 @pytest.mark.slow
@@ -123,13 +124,22 @@ def test_the_roster_covers_every_short_interval_and_meets_the_target(plan: Any) 
     # shifts on the peak days, none on quiet ones: a peak gets its own shifts
     days = {b.date.isoformat() for b in roster.bookings}
     assert "2026-06-18" in days and "2026-06-02" not in days
-    # the rota with the roster booked, on fresh seeds: no interval misses significantly
+    # what the check simulates: the rota released down to the plan where it has surplus
+    # (plus any booked shift running on into it), at least the plan where it is short
+    checked = scheduled_agents(
+        booked_scenario(plan.scenario, plan.required, roster, plan.scheduled)
+    )["chat"]
+    required = plan.required["chat"]
+    spare = plan.scheduled["chat"] >= required
+    shifts = booked - plan.scheduled["chat"]
+    assert np.allclose(checked[spare], required[spare] + shifts[spare])
+    assert np.all(checked >= required - 1e-9)
+    assert np.any(checked[~spare] > required[~spare])  # whole shifts overshoot somewhere
+    # the plan as booked, on fresh seeds: no interval misses significantly, judged on a
+    # seed the search never saw
     check = plan.roster_check
-    assert check is not None and check.passed
-    # judged on the plan's last fresh seed (fitted on by nothing), or a new one after a
-    # re-booking; never the search's
+    assert check is plan.fresh and check.passed
     assert check.seed != plan.scenario.seed
-    assert (check.seed == plan.fresh.seed) == (check.rounds == 1)
 
 
 @pytest.mark.slow
@@ -146,12 +156,13 @@ def test_shrinkage_gets_more_paid_agents() -> None:
 
 
 @pytest.mark.slow
-def test_misses_where_the_roster_could_not_book_are_counted_apart() -> None:
-    """Misses where no shift could be booked are counted apart and book nothing more.
+def test_what_the_roster_could_not_book_is_reported_and_still_checked() -> None:
+    """Shortfall no shift can reach is reported as uncovered; the check still judges the plan.
 
     Booked on 06-14: temps (3 days' notice) come from 06-17, so the first peak day gets
-    only overtime next to the rota's shifts, and dates before 06-14 nothing. No interval
-    the roster covered misses significantly.
+    only overtime next to the rota's shifts, and dates before 06-14 nothing. The check
+    simulates the plan's agents there all the same (the plan is what is needed, however it
+    is found), so the plan is judged everywhere and meets the target.
     """
     data = scenario_618()
     data["staffing"] = {**data["staffing"], "book_on": "2026-06-14"}
@@ -162,6 +173,9 @@ def test_misses_where_the_roster_could_not_book_are_counted_apart() -> None:
     assert roster is not None and check is not None and not roster.covered
     days = {int(k) // 48 for k in np.flatnonzero(roster.uncovered["chat"])}
     assert 15 in days and max(days) == 15  # 06-16, the first peak day, is the last one short
+    checked = scheduled_agents(
+        booked_scenario(late.scenario, late.required, roster, late.scheduled)
+    )["chat"]
+    assert np.all(checked >= late.required["chat"] - 1e-9)
     key = "chat.service_level>=0.9"
-    assert 0 < check.uncovered[key] == check.missed[key]
-    assert check.passed_where_covered and not check.passed
+    assert late.met and check.passed and check.uncovered[key] == 0

@@ -384,8 +384,8 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "fresh_check": {"en": "Fresh-seed check", "zh": "新种子复核"},
     "roster_check": {
-        "en": "Fresh-seed check, rota with the roster booked",
-        "zh": "新种子复核（排入新增班次后）",
+        "en": "Fresh-seed check of the plan as booked",
+        "zh": "按方案排班后的新种子复核",
     },
     "roster_uncovered": {
         "en": "{hours} agent-hours no source could book (lead days, caps, closed hours); "

@@ -139,6 +139,21 @@ def _card(
     )
 
 
+def _one_check(info: Mapping[str, object]) -> bool:
+    """Whether the roster's check is the plan's own: one card for both, then.
+
+    Since one simulation judges the plan as booked, the two entries of staffing.json are
+    one check; older folders hold two (the plan alone, then the rota with its roster),
+    and where those two agree in every figure, one card says all of both.
+    """
+    fresh, roster = info.get("fresh_check"), info.get("roster")
+    check = roster.get("check") if isinstance(roster, dict) else None
+    if not isinstance(fresh, dict) or not isinstance(check, dict):
+        return False
+    keys = ("seed", "replications", "judged", "met", "within_ci", "missed")
+    return all(fresh.get(k) == check.get(k) for k in keys)
+
+
 def _roster_check_card(s: StaffingData, t: Text) -> str:
     """The rota with the roster booked, on fresh seeds; misses where no shift could go apart."""
     roster = s.info.get("roster")
@@ -242,7 +257,7 @@ def _staff_cards(s: StaffingData, t: Text) -> str:
             good=met,
             sub="ci",
         ),
-        _fresh_card(s, t),
+        *([] if _one_check(s.info) else [_fresh_card(s, t)]),
         _roster_check_card(s, t),
     ]
     for label, total, per_group, kind in (
