@@ -17,7 +17,7 @@ from sim.demand import Contacts
 from sim.experiment import run_scenario
 from sim.loading import load_scenario
 from sim.metrics import GLOSSARY, glossary_key, overlap, replication_metrics
-from sim.stats import describe, summarise
+from sim.stats import describe, summarise, t_quantile
 from tests.conftest import CONFIGS, tiny_scenario
 
 
@@ -132,6 +132,15 @@ def test_describe_student_t_interval() -> None:
     half = 3.182446305284263 * sd / 2  # t(0.975, 3)
     assert d["ci95"] == pytest.approx([2.5 - half, 2.5 + half])
     assert describe([5.0]) == {"mean": 5.0, "n": 1}  # no spread from one value
+
+
+def test_t_quantile_is_scipy_stats_t_ppf_exactly() -> None:
+    """The cheaper import gives the same numbers, so every CI is byte-identical."""
+    from scipy import stats
+
+    for level in (0.9, 0.95, 0.99):
+        for n in (2, 3, 5, 10, 20, 37, 200, 5000):
+            assert t_quantile(level, n) == float(stats.t.ppf(0.5 + level / 2, n - 1))
 
 
 def test_summarise_leaves_out_what_a_replication_lacks() -> None:
