@@ -8,9 +8,13 @@ checks, the roster and its check, the files and the report):
     promosim staff configs/second_item_1yuan.yaml
         --target 'chat.service_level>=0.9' --target 'phone.service_level>=0.8'
 
-against the reference ``promosim run`` of the same scenario (both arms, the scenario's
-replications, the same workers), alternately, fastest of ``repeats`` each. The ratio
-staff ÷ run is the figure to watch: a loaded or slower host moves both alike.
+against two references, alternately, fastest of ``repeats`` each: ``promosim run`` of the
+same scenario (both arms, the scenario's replications, the same workers), and the naive
+simpy Erlang A script on :data:`PROBE_CONTACTS` contacts (``benchmarks.naive_simpy``), which
+does not change when promosim gets faster. The target, 30 s on this machine, is held as a
+multiple of that probe (:data:`PROBE_TARGET`): a loaded or slower host moves both alike,
+and promosim's own speed-ups do not move the bar (they would if it were a multiple of
+``run``).
 """
 
 from __future__ import annotations
@@ -38,6 +42,13 @@ QUICK = (
 """The smoke test: 11.11 alone, two replications (the search, its fresh check and the
 roster all still run; their figures are not the benchmark's)."""
 
+PROBE_CONTACTS = 200_000
+"""Contacts of the host-speed probe: the naive simpy script, one process, about 5 s."""
+
+PROBE_TARGET = 6.4
+"""30 s as a multiple of the probe: the probe took 4.66 s (fastest of 3) on this machine on
+2026-12-04, and 30 / 4.66 ≈ 6.4."""
+
 
 @dataclass
 class Measured:
@@ -45,6 +56,7 @@ class Measured:
 
     staff_seconds: float
     run_seconds: float
+    probe_seconds: float
     simulations: int
     fresh_passed: bool
     roster_passed_where_covered: bool | None
@@ -55,10 +67,15 @@ class Measured:
         """Staff seconds ÷ run seconds."""
         return self.staff_seconds / self.run_seconds
 
+    @property
+    def probe_ratio(self) -> float:
+        """Staff seconds ÷ probe seconds: the target's measure (:data:`PROBE_TARGET`)."""
+        return self.staff_seconds / self.probe_seconds
 
-def _timed(args: list[str]) -> float:
+
+def _timed(args: list[str], module: str = "sim") -> float:
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "sim", *args], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([sys.executable, "-m", module, *args], check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - t
 
 
@@ -67,6 +84,8 @@ def measure(workers: int, *, quick: bool = False, repeats: int = 1) -> Measured:
     common = [*(QUICK if quick else ()), "--workers", str(workers), "--quiet"]
     staff_times: list[float] = []
     run_times: list[float] = []
+    probe_times: list[float] = []
+    probe = ["--contacts", str(PROBE_CONTACTS // 10 if quick else PROBE_CONTACTS), "--seed", "1"]
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(repeats):
             out = Path(tmp) / f"staff{i}"
@@ -75,12 +94,14 @@ def measure(workers: int, *, quick: bool = False, repeats: int = 1) -> Measured:
                 _timed(["staff", str(SCENARIO), *targets, *common, "--out", str(out)])
             )
             run_times.append(_timed(["run", str(SCENARIO), *common, "--out", f"{tmp}/run{i}"]))
+            probe_times.append(_timed(probe, "benchmarks.naive_simpy"))
         info = json.loads((out / "staffing.json").read_text(encoding="utf-8"))
     roster = info.get("roster") or {}
     check = roster.get("check") or {}
     return Measured(
         staff_seconds=min(staff_times),
         run_seconds=min(run_times),
+        probe_seconds=min(probe_times),
         simulations=int(info["simulations"]),
         fresh_passed=bool(info["fresh_check"]["passed"]),
         roster_passed_where_covered=check.get("passed_where_covered"),
@@ -131,8 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     m = measure(args.workers, quick=args.quick, repeats=args.repeats)
     print(
-        f"staff {m.staff_seconds:.1f} s ({m.simulations} simulations), run {m.run_seconds:.1f} s: "
-        f"{m.ratio:.2f}× a run"
+        f"staff {m.staff_seconds:.1f} s ({m.simulations} simulations), run {m.run_seconds:.1f} s "
+        f"({m.ratio:.2f}× a run), probe {m.probe_seconds:.2f} s ({m.probe_ratio:.2f}× the probe; "
+        f"target ≤ {PROBE_TARGET:g}×, 30 s on this machine)"
     )
     return 0
 
