@@ -786,7 +786,7 @@ def test_a_trim_that_misses_is_corrected_or_undone_at_the_cap(
     target = parse_target("phone.service_level>=0.85")
     line: Any = _Line()
     erlang = {"agents": np.full(24, 3, dtype=np.int64)}
-    plan, measured, met, iterations = st._refine_per_interval(
+    plan, measured, met, iterations, _ = st._refine_per_interval(
         s, [target], {}, line, erlang, ["agents"], line, cap
     )
     assert met and np.all(plan["agents"] == 3)
