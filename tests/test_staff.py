@@ -769,6 +769,32 @@ def _line_measured(scenario: Scenario, reps: list[Scenario], *_: Any) -> Any:
     )
 
 
+@pytest.mark.parametrize(("short", "simulations"), [(1, 2), (2, 3)])
+def test_a_few_misses_after_the_trim_get_agents_without_another_simulation(
+    monkeypatch: pytest.MonkeyPatch, short: int, simulations: int
+) -> None:
+    """After the trim is simulated, a few misses get agents with no simulation of their own.
+
+    At most 0.5% of the judged cells (at least one); the fresh check judges them. More
+    misses cost another search simulation. 4 agents (0.88) everywhere is trimmed to 3
+    (0.86, met); the first ``short`` intervals start at 1 (0.82), get one agent (0.84,
+    still a miss) and then another (0.86).
+    """
+    from sim import staffing as st
+
+    monkeypatch.setattr(st, "_measure", _line_measured)
+    s = Scenario.model_validate(_stationary())
+    target = parse_target("phone.service_level>=0.85")
+    line: Any = _Line()
+    start = np.full(24, 4, dtype=np.int64)
+    start[:short] = 1
+    plan, _, met, iterations, _ = st._refine_per_interval(
+        s, [target], {}, line, {"agents": start}, ["agents"], line, 8
+    )
+    assert met and iterations == simulations
+    assert np.all(plan["agents"] == 3)
+
+
 @pytest.mark.parametrize("cap", [2, 3])
 def test_a_trim_that_misses_is_corrected_or_undone_at_the_cap(
     monkeypatch: pytest.MonkeyPatch, cap: int
