@@ -677,7 +677,7 @@ def staff(
     search = min(s.replications, search_replications or staffing.SEARCH_REPLICATIONS)
     workers = options.workers or min(os.cpu_count() or 1, s.replications)
     engine = _Engine(options, out, listener, workers=workers)
-    stage = "as-is"
+    stage = "load"
 
     def on_done(now: str, _: int, total: int) -> None:
         nonlocal stage
@@ -686,7 +686,7 @@ def staff(
             listener.start(f"{s.name}: {now}", total)
         listener.advance()
 
-    with engine.running("as-is", search) as runner:
+    with engine.running("load", search) as runner:
         plan = staffing.staff(
             s,
             parsed,

@@ -193,7 +193,7 @@ ZH: Final[dict[str, str]] = {
     "note: ": "说明：",
     "resumed: ": "续跑：",
     "replications": "重复",
-    "as-is": "现状",
+    "load": "负荷测算",
     "compare": "方案对比",
 }
 """The console's English texts (the keys) in Chinese."""

@@ -40,7 +40,7 @@ incomplete beta function: exact and cheap for every j at once.
 
 The second half is the search behind ``promosim staff`` (:func:`staff`): targets such as
 ``chat.service_level>=0.9`` (:func:`parse_target`), an Erlang A start per group and interval
-from the offered load of a simulation of the scenario as it is, refined by simulation on
+from the offered load of a simulation with every planned group ample, refined by simulation on
 common random numbers with the groups on ``intervals`` schedules, judged on fresh seeds,
 and the resulting :class:`StaffPlan`: its shortfall and surplus (never netted), the
 roster of extra shifts that covers the shortfall at the least cost (:mod:`sim.roster`),
@@ -529,6 +529,12 @@ SEARCH_REPLICATIONS = 10
 """Replications of the search's simulations (at most the scenario's): the fresh-seed check,
 with all of the scenario's, is what a plan is judged on."""
 
+AMPLE_FACTOR = 10
+"""The load is measured with each planned group this many times its most agents on duty in
+its own schedule, and at least :data:`AMPLE_AGENTS`: so many that hardly a buyer waits."""
+AMPLE_AGENTS = 100
+"""The least agents of a planned group while the load is measured (:data:`AMPLE_FACTOR`)."""
+
 # Misses of a search simulation after the trim's, as a share of its judged (target,
 # interval) cells, few enough to get their agents without another search simulation: the
 # fresh check judges them on new seeds, as it judges the whole plan.
@@ -681,7 +687,7 @@ class StaffPlan:
             search's simulation and its fresh check found no significant miss.
         fresh: The fresh-seed check of the plan as booked (:func:`booked_scenario`).
         iterations: Refinement simulations before every target was met or the cap hit.
-        simulations: Every simulation run (as it is, refinement, fresh checks).
+        simulations: Every simulation run (the load, refinement, fresh checks).
         scale: With ``per_interval`` False, the uniform factor on the Erlang start.
         hourly_cost_yuan: Group → cost of one agent-hour (``scenario.economics``).
         backlog: Planned group → its share of the messages expected to wait at an opening
@@ -819,7 +825,7 @@ class StaffPlan:
 OnDone = Callable[[str, int, int], None]
 """Progress callback of :func:`staff`: ``(stage, finished, total)`` as each replication of
 each simulation finishes, ``finished`` how many of the stage's ``total`` replications (of
-all its simulations) had finished before it; stage is ``"as-is"``, ``"refine 1"``,
+all its simulations) had finished before it; stage is ``"load"``, ``"refine 1"``,
 ``"refine 2"``, …, ``"fresh check 1"``, … (the plan as booked, :func:`booked_scenario`)."""
 
 
@@ -1183,7 +1189,7 @@ class _Load:
 
 
 def _estimate_load(scenario: Scenario, reps: list[ReplicationMetrics]) -> _Load:
-    """Offered load of the scenario as it is: mean offered contacts per interval → rate.
+    """Offered load of a simulation of the scenario: mean offered contacts per interval → rate.
 
     Intervals inside the warm-up have no figures: they take the rate of the same time of
     day on the first later day reported, else the first reported interval's. An
@@ -1542,6 +1548,20 @@ def scheduled_agents(scenario: Scenario) -> dict[str, NDArray[np.float64]]:
     return out
 
 
+def _ample(scenario: Scenario, planned: Sequence[str]) -> Scenario:
+    """The scenario with every planned group on a constant, ample rota (step 1 of :func:`staff`).
+
+    :data:`AMPLE_FACTOR` × the group's most scheduled agents, at least :data:`AMPLE_AGENTS`.
+    """
+    most = {g: float(a.max(initial=0.0)) for g, a in scheduled_agents(scenario).items()}
+    n = scenario.calendar.n_intervals
+    crowd = {
+        g: np.full(n, max(AMPLE_AGENTS, math.ceil(AMPLE_FACTOR * most[g])), dtype=np.int64)
+        for g in planned
+    }
+    return _with_plan(scenario, crowd)
+
+
 def _pick_group(scenario: Scenario, channel: str, planned: Sequence[str]) -> str:
     """The group that gets the agent for a channel's miss.
 
@@ -1576,7 +1596,10 @@ def staff(
     Every simulation of steps 1 and 3 runs the scenario's seed and its first
     ``search_replications`` replications (common random numbers throughout).
 
-    1. **Load.** Simulate the scenario as it is (its own schedules). Per channel and
+    1. **Load.** Simulate the scenario with every planned group on an ample constant rota
+       (:func:`_ample`: hardly a buyer waits, so none abandons and calls again — load a
+       plan meeting the targets would not have either; the scenario's own rota, short at
+       a peak, carried it). Per channel and
        calendar interval, the mean offered contacts over replications ÷ the interval's
        length is the arrival rate (follow-ups included);
        the handle time is the run's mean ``aht_seconds`` of answers to buyers still there
@@ -1610,11 +1633,9 @@ def staff(
        one) ends the search: those cells get their agents and the fresh check (step 4)
        judges them, as it judges every interval (on the bundled scenario with two
        targets this saves a simulation confirming two quiet-hour intervals).
-       The first refinement's replications measure the load again as in step 1 (a plan
-       near the targets: none of the calls again after abandoning that a rota short at
-       the peak brings), and the steps and trims from then on use it (on the bundled
-       scenario with two targets: the same simulations, a plan 5.5% cheaper in
-       agent-hours, its fresh check passed). With the first
+       The first refinement's replications measure the load again as in step 1, under a
+       plan near the targets (its abandonments and the calls again they bring), and the
+       steps and trims from then on use it. With the first
        correction the Erlang start is also trimmed: one agent out of
        every (group, interval) not corrected where every target has slack (the end of
        its :data:`CONFIDENCE` interval nearer a miss, worsened by Erlang's change for one
@@ -1680,8 +1701,8 @@ def staff(
         sims = _Runner(engine, on_done)
         r = max(1, min(search_replications, scenario.replications))
         search = scenario.model_copy(update={"replications": r})
-        as_is = sims.run(search, "as-is", memo=True)
-        model = _Model(scenario, _estimate_load(search, as_is), targets)
+        ample = sims.run(_ample(search, planned), "load", memo=True)
+        model = _Model(scenario, _estimate_load(search, ample), targets)
         closed = closed_intervals(scenario)
         erlang = {
             g: np.array(

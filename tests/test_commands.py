@@ -134,8 +134,8 @@ def test_sweep_and_staff_return_what_they_show(tiny: LoadedScenario, tmp_path: P
         "phone.service_level>=0.8"
     ]
     assert set(staffed.result.blocks["agents"]) == {"extra_shifts", "schedule"}
-    # the first stage is the scenario as it is; each later one names the scenario
-    assert heard.stages[0] == ("as-is", 2)
+    # the first stage measures the load; each later one names the scenario
+    assert heard.stages[0] == ("load", 2)
     assert all(d.startswith("tiny: ") for d, _ in heard.stages[1:]) and heard.stages[1:]
     assert json.loads(str(staffed.files["staffing.json"]))["met"] is True
 

@@ -427,9 +427,30 @@ def test_stationary_day_gives_the_erlang_a_minimum() -> None:
     assert f.passed and f.judged["phone.service_level>=0.85"] == 24
     assert f.met["phone.service_level>=0.85"] + f.within["phone.service_level>=0.85"] == 24
     # progress: every replication of every simulation, the scenario as it is first
-    assert stages[:10] == ["as-is"] * 10
+    assert stages[:10] == ["load"] * 10
     assert len(stages) == 10 * plan.simulations
     assert 1 <= plan.iterations <= 8 and plan.simulations >= plan.iterations + 1
+
+
+def test_the_load_is_measured_on_an_ample_rota() -> None:
+    """Step 1 simulates each planned group with 10× its most scheduled agents, at least 100.
+
+    Unplanned groups keep their rota; so many agents answer nearly every call at once.
+    """
+    from sim import staffing as st
+
+    small = Scenario.model_validate(_stationary())  # 7 agents: at least 100
+    assert np.all(st.scheduled_agents(st._ample(small, ["agents"]))["agents"] == 100)
+    data = _stationary()
+    data["staffing"]["groups"][0]["schedule"] = {
+        "kind": "hourly",
+        "agents": [12] * 8 + [23] * 16,
+    }
+    large = Scenario.model_validate(data)
+    assert np.all(st.scheduled_agents(st._ample(large, ["agents"]))["agents"] == 230)
+    assert st._ample(large, []) == large
+    reps = [run_arm(st._ample(small, ["agents"]), r) for r in range(2)]
+    assert all(r.overall["phone.service_level"] > 0.999 for r in reps)
 
 
 def test_chat_concurrency_erlang_on_slots() -> None:

@@ -580,11 +580,17 @@ class Acd:
 
     def _settle(self) -> None:
         """Let agents who held room back take work, once no higher-priority contact waits."""
+        queues = self.queues
         while self._release_due:
             self._release_due = False
             for g in self.groups:
+                serve = [queues[c] for c, _ in g.serve]
                 for free in range(g.capacity, 0, -1):
                     for agent in list(g.buckets[free]):
+                        if not any(serve):
+                            # nothing waits for the group: every further pull is a no-op (an
+                            # idle crowd, e.g. staff's ample as-is rota, made this O(agents))
+                            break
                         if agent.free > 0 and not agent.leaving:
                             self._pull(agent)
 
