@@ -747,6 +747,14 @@ def test_the_staff_report_cards_the_rostered_rota_s_fresh_check(
     assert t["fresh_check"] in _titles(page)  # an older folder's two checks: two cards
     card = page.split(html.escape(t["roster_check"]), 1)[0].rsplit('<div class="card', 1)[1]
     assert card.startswith(' good"')
+    # one check of the plan as booked had the plan's agents where nothing could be booked:
+    # a miss there is the plan's, no excuse
+    info["fresh_check"].update(passed=False, missed={target: 3})
+    (folder / "staffing.json").write_text(json.dumps(info))
+    page = build_staff_report(folder)
+    assert t["fresh_check"] not in _titles(page)
+    card = page.split(html.escape(t["roster_check"]), 1)[0].rsplit('<div class="card', 1)[1]
+    assert not card.startswith(' good"')
 
 
 # --------------------------------------------------------------------------- platform KPIs
