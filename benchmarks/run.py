@@ -357,7 +357,7 @@ def bench_e(suite: Suite, workers: int) -> None:
 
 def bench_f(suite: Suite, workers: int) -> None:
     """``promosim staff`` on the bundled scenario against a ``promosim run`` of it."""
-    m = bench_staff.measure(workers, quick=suite.quick, repeats=1)
+    m = bench_staff.measure(workers, quick=suite.quick, repeats=1 if suite.quick else 2)
     suite.rows.append(
         Row(
             f"f. staff, 第二件1元, two targets, {workers} workers",
@@ -381,7 +381,8 @@ def bench_f(suite: Suite, workers: int) -> None:
         + " ".join(f"--target '{t}'" for t in bench_staff.TARGETS)
         + f" --workers {workers} --quiet`"
         + (" (quick: `" + " ".join(bench_staff.QUICK) + "`)" if suite.quick else "")
-        + f" in a child process: {m.staff_seconds:.1f} s, {m.simulations} simulations; "
+        + f" in a child process, the three commands alternately, fastest of "
+        f"{1 if suite.quick else 2} each: {m.staff_seconds:.1f} s, {m.simulations} simulations; "
         f"`promosim run` of the same scenario {m.run_seconds:.1f} s (ratio {m.ratio:.2f}); the "
         f"host-speed probe (`python -m benchmarks.naive_simpy --contacts "
         f"{bench_staff.PROBE_CONTACTS // 10 if suite.quick else bench_staff.PROBE_CONTACTS}`, "
