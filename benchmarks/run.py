@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import compileall
 import datetime as dt
+import math
 import os
 import platform
 import statistics
@@ -188,12 +189,17 @@ def bench_b(suite: Suite) -> None:
     """Contacts per second of the default promotion scenario."""
     s = load_scenario(DEFAULT_SCENARIO, QUICK_B if suite.quick else []).scenario
     reps = 1 if suite.quick else 4
-    contacts = 0.0
-    t0 = time.perf_counter()
-    for r in range(reps):
-        for metrics in run_replication(s, r).values():
-            contacts += metrics.overall["contacts"]
-    seconds = time.perf_counter() - t0
+    passes = 1 if suite.quick else 2
+    # fastest of two passes, as elsewhere: the first also pays one-off costs (modules a
+    # replication imports on first use), and a shared host's stalls hit one pass, not both
+    seconds = math.inf
+    for _ in range(passes):
+        contacts = 0.0
+        t0 = time.perf_counter()
+        for r in range(reps):
+            for metrics in run_replication(s, r).values():
+                contacts += metrics.overall["contacts"]
+        seconds = min(seconds, time.perf_counter() - t0)
     rate = contacts / seconds
     suite.rows.append(
         Row(
@@ -206,9 +212,9 @@ def bench_b(suite: Suite) -> None:
     suite.details.append(
         "### (b) default promotion scenario\n\n"
         f"`{DEFAULT_SCENARIO.relative_to(HERE.parent)}` ({s.calendar.days:g} days), "
-        f"replications 0–{reps - 1}, both arms, in this process: {contacts:,.0f} contacts "
-        f"offered in {seconds:.2f} s = {contacts / seconds:,.0f} contacts per second "
-        "(demand, engine and every metric)."
+        f"replications 0–{reps - 1}, both arms, in this process, fastest of {passes} passes: "
+        f"{contacts:,.0f} contacts offered in {seconds:.2f} s = {contacts / seconds:,.0f} "
+        "contacts per second (demand, engine and every metric)."
     )
 
 
