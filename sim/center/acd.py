@@ -589,7 +589,8 @@ class Acd:
                     for agent in list(g.buckets[free]):
                         if not any(serve):
                             # nothing waits for the group: every further pull is a no-op (an
-                            # idle crowd, e.g. staff's ample as-is rota, made this O(agents))
+                            # idle crowd, e.g. the ample rota staff measures load on, made
+                            # this O(agents))
                             break
                         if agent.free > 0 and not agent.leaving:
                             self._pull(agent)
