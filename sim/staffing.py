@@ -695,8 +695,6 @@ class StaffPlan:
             desk was closed, they make the first open interval the most demanding.
         roster: The extra shifts to book for the shortfall (:func:`sim.roster.book_for`),
             the least-cost cover of :meth:`short_booked`.
-        roster_check: The same check as ``fresh`` (one simulation judges the plan and its
-            booking), kept for the roster's part of the outputs.
     """
 
     scenario: Scenario
@@ -721,7 +719,14 @@ class StaffPlan:
     hourly_cost_yuan: dict[str, float]
     backlog: dict[str, NDArray[np.float64]] = field(default_factory=dict)
     roster: Roster | None = None
-    roster_check: FreshCheck | None = None
+
+    @property
+    def roster_check(self) -> FreshCheck | None:
+        """The check of the roster: ``fresh`` itself, None without a roster.
+
+        One simulation judges the plan as booked (:func:`booked_scenario`).
+        """
+        return None if self.roster is None else self.fresh
 
     def required_agent_hours(self, group: str) -> float:
         """Agent-hours of the plan for a planned group over the whole horizon."""
@@ -845,21 +850,9 @@ class _Runner:
         ``memo`` for the search's simulations, which share one seed: their demand is drawn
         once per worker (:class:`sim.experiment.DemandMemo`).
         """
-        (reps,) = self.run_many([scenario], stage, memo=memo)
-        return reps
-
-    def run_many(
-        self, scenarios: Sequence[Scenario], stage: str, *, memo: bool = False
-    ) -> list[list[ReplicationMetrics]]:
-        """:meth:`run` of several scenarios at once, one stage of progress for them all.
-
-        Scenarios that differ only in their staffing share each replication's demand draw
-        (:meth:`sim.experiment.Runner.run`), so judging two plans on one seed together
-        costs one draw a replication, not two.
-        """
-        self.runs += len(scenarios)
+        self.runs += 1
         on_done = self.on_done
-        total = sum(s.replications for s in scenarios)
+        total = scenario.replications
         finished = 0
 
         def tick(_j: int, _r: int) -> None:
@@ -868,9 +861,9 @@ class _Runner:
                 on_done(stage, finished, total)
             finished += 1
 
-        jobs: list[Job] = [(s, ("promotion",)) for s in scenarios]
-        done = self.runner.run(jobs, on_done=tick, memo=memo)
-        return [[rep["promotion"] for rep in reps] for reps in done]
+        jobs: list[Job] = [(scenario, ("promotion",))]
+        (done,) = self.runner.run(jobs, on_done=tick, memo=memo)
+        return [rep["promotion"] for rep in done]
 
 
 def _nanmean(stack: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -1738,6 +1731,7 @@ def staff(
             plan,
             planned,
             sims,
+            scheduled=scheduled,
             met=met,
             per_interval=per_interval,
             lengths_hours=shift_hours,
@@ -1766,7 +1760,6 @@ def staff(
         hourly_cost_yuan={g: hourly_cost_yuan(e, g) for g in planned},
         backlog={g: model.backlog(g) for g in planned},
         roster=roster,
-        roster_check=fresh,
     )
 
 
@@ -1910,6 +1903,7 @@ def _check_booked(
     planned: Sequence[str],
     runner: _Runner,
     *,
+    scheduled: Mapping[str, NDArray[np.float64]],
     met: bool,
     per_interval: bool,
     lengths_hours: Sequence[float] | None,
@@ -1935,7 +1929,6 @@ def _check_booked(
     plan's agents in every interval, and exactly the plan where the group has surplus, so
     a check that passes for it passes for the plan too.
     """
-    scheduled = scheduled_agents(scenario)
     closed = closed_intervals(scenario)
     rounds = 0
     while True:
