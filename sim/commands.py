@@ -686,7 +686,7 @@ def staff(
             listener.start(f"{s.name}: {now}", total)
         listener.advance()
 
-    with engine.running("load", search) as runner:
+    with engine.running("load", min(search, staffing.LOAD_REPLICATIONS)) as runner:
         plan = staffing.staff(
             s,
             parsed,
