@@ -53,12 +53,12 @@ from simpy.events import NORMAL, Timeout
 from sim.center.acd import Acd, Agent, Pace
 from sim.center.clock import Clock
 from sim.center.journey import (
-    ONE,
     Ending,
     Fate,
     Kind,
     Rules,
     fate,
+    fate_one,
     moved_channel,
     switch_cum,
 )
@@ -594,19 +594,16 @@ class Center(Acd):
         """Contact i's fate under ``rules`` from its own uniforms, as answered on ``channel``."""
         t = self.t
         issue = t.issue[i]
-        return int(
-            fate(
-                rules,
-                t.decisions(i),
-                channel,
-                t.reason[i],
-                t.ctype[i],
-                t.kind[i],
-                not t.issue_refunded[issue],
-                t.contacts_of_issue[issue] < self.max_contacts,
-                ONE,
-            ).ending
-        )
+        return fate_one(
+            rules,
+            t.decisions(i),
+            channel,
+            t.reason[i],
+            t.ctype[i],
+            t.kind[i],
+            not t.issue_refunded[issue],
+            t.contacts_of_issue[issue] < self.max_contacts,
+        )[2]
 
     def _start_left(self, i: int, c: int, need: int, agent: Agent, now: float) -> None:
         """Agent answers message i, whose buyer has left: a short session, a weaker answer.
@@ -773,7 +770,7 @@ class Center(Acd):
             t.redial.append(False)
             t.ending.append(-1)
         else:
-            f = fate(
+            silent, redial, ending = fate_one(
                 self.rules_one,
                 decide,
                 channel,
@@ -782,11 +779,10 @@ class Center(Acd):
                 kind,
                 not t.issue_refunded[issue],
                 contacts < self.max_contacts,
-                ONE,
             )
-            t.silent.append(bool(f.silent))
-            t.redial.append(bool(f.redial))
-            t.ending.append(int(f.ending))
+            t.silent.append(silent)
+            t.redial.append(redial)
+            t.ending.append(ending)
         t.left_ending.append(-1)
         t.left.append(False)
         t.extra += decide

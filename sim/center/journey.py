@@ -6,8 +6,8 @@ platform intervention, or, unresolved, an escalation or a repeat). It reads only
 contact's decision uniforms (``U_*`` in :mod:`sim.uniforms`) and what is known when the
 contact is created (an issue has one contact going at a time, so nothing that happens while
 it waits or is served changes its rule). The engine applies it to each chunk of first
-contacts at once with numpy arrays (:data:`BULK`) and to each follow-up with Python scalars
-(:data:`ONE`): the same code either way.
+contacts at once with numpy arrays; :func:`fate_one` is the same rule for one contact with
+Python scalars (each follow-up, each answer of a follow-up message), tested to agree.
 
 When and where a follow-up arrives (its lag, a repeat's channel) comes from the issue's own
 uniforms when the follow-up is created (:func:`repeat_channel`; ``FOLLOW_*`` rows).
@@ -19,7 +19,6 @@ import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import IntEnum, IntFlag
-from types import SimpleNamespace
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -73,11 +72,6 @@ class Fate(NamedTuple):
     """What its end does if it is answered: :class:`Ending` flags (``int``)."""
 
 
-BULK = SimpleNamespace(where=np.where, minimum=np.minimum)
-"""Operations on arrays: :func:`fate` for many contacts at once."""
-ONE = SimpleNamespace(where=lambda c, a, b: a if c else b, minimum=min)
-"""Operations on Python scalars: :func:`fate` for one contact (with :meth:`Rules.scalars`)."""
-
 _ESCALATION = int(Kind.ESCALATION)
 _RESOLVE, _REFUND, _PLATFORM, _ESCALATE, _REPEAT = (
     int(e) for e in (Ending.RESOLVE, Ending.REFUND, Ending.PLATFORM, Ending.ESCALATE, Ending.REPEAT)
@@ -119,7 +113,7 @@ class Rules:
     def scalars(self) -> Rules:
         """The same rules as Python lists (``resolution``: a dict by ``(reason, channel)``).
 
-        What :func:`fate` reads for one contact (:data:`ONE`): indexing a list and comparing
+        What :func:`fate_one` reads: indexing a list and comparing
         Python floats costs a tenth of numpy scalars, and gives the same answers (the
         probabilities are the same doubles).
         """
@@ -184,21 +178,21 @@ def fate(
     kind: Any,
     may_refund: Any,
     room: Any,
-    ops: SimpleNamespace = BULK,
 ) -> Fate:
-    """What a contact will do, from its decision uniforms.
+    """What contacts will do, from their decision uniforms, in bulk (numpy arrays).
+
+    Each argument after ``u`` is an array over the contacts or one value for all of them.
 
     Args:
-        rules: The journey's rules (for one contact, best :meth:`Rules.scalars`).
-        u: The contact's decision uniforms by ``U_*`` index: a list of floats, or in bulk a
-            ``(DECISIONS, n)`` array (the transpose of ``Contacts.decide``).
+        rules: The journey's rules.
+        u: The contacts' decision uniforms by ``U_*`` index: a ``(DECISIONS, n)`` array
+            (the transpose of ``Contacts.decide``).
         channel: Its channel index.
         reason: Its reason index.
         ctype: Its customer type index.
         kind: Its :class:`Kind`.
         may_refund: No earlier contact of its issue granted a refund.
         room: Its issue may have another contact (``max_contacts_per_issue``).
-        ops: :data:`BULK` for arrays, :data:`ONE` for scalars.
     """
     share = rules.silent_share[channel]
     silent = (share > 0) & (u[U_SILENT] < share)
@@ -207,12 +201,12 @@ def fate(
     escalated = kind == _ESCALATION
     insists = rules.if_insist[reason] & (u[U_INSIST] < rules.insist[ctype])
     refund = may_refund & (rules.always[reason] | insists)
-    p = ops.where(escalated, rules.escalation_resolution, rules.resolution[reason, channel])
+    p = np.where(escalated, rules.escalation_resolution, rules.resolution[reason, channel])
     resolve = refund | (u[U_RESOLVE] < p)
     platform = (resolve ^ True) & escalated & (u[U_ESCALATE] < rules.platform)
     resolve = resolve | platform
     go_on = (resolve ^ True) & room
-    limit = ops.minimum(1.0, rules.escalation * rules.escalation_factor[ctype])
+    limit = np.minimum(1.0, rules.escalation * rules.escalation_factor[ctype])
     escalate = go_on & (rules.tier2 >= 0) & (escalated ^ True) & (u[U_ESCALATE] < limit)
     repeat = go_on & (escalate ^ True) & (u[U_REPEAT] < rules.repeat)
     ending = (
@@ -223,6 +217,46 @@ def fate(
         + _REPEAT * repeat
     )
     return Fate(silent=silent, redial=redial, ending=ending)
+
+
+def fate_one(
+    rules: Rules,
+    u: Sequence[float],
+    channel: int,
+    reason: int,
+    ctype: int,
+    kind: int,
+    may_refund: bool,
+    room: bool,
+) -> tuple[bool, bool, int]:
+    """:func:`fate` of one contact, ``(silent, redial, ending)``, with ``rules`` as scalars.
+
+    The same comparisons of the same doubles as ``fate(..., ONE)``, so the same answers,
+    in the order a contact's end is decided: those not needed (a refund's resolution, a
+    resolved contact's escalation) are skipped. The engine's follow-ups and answers of
+    follow-up messages call it, tens of thousands of times a replication.
+    """
+    share = rules.silent_share[channel]
+    silent = share > 0 and u[U_SILENT] < share
+    p = rules.redial[reason]
+    redial = p > 0 and u[U_REDIAL] < p
+    escalated = kind == _ESCALATION
+    if may_refund and (
+        rules.always[reason] or (rules.if_insist[reason] and u[U_INSIST] < rules.insist[ctype])
+    ):
+        return silent, redial, _RESOLVE + _REFUND
+    p = rules.escalation_resolution if escalated else rules.resolution[reason, channel]
+    if u[U_RESOLVE] < p:
+        return silent, redial, _RESOLVE
+    if escalated:
+        if u[U_ESCALATE] < rules.platform:
+            return silent, redial, _RESOLVE + _PLATFORM
+    elif room and rules.tier2 >= 0:
+        if u[U_ESCALATE] < min(1.0, rules.escalation * rules.escalation_factor[ctype]):
+            return silent, redial, _ESCALATE
+    if room and u[U_REPEAT] < rules.repeat:
+        return silent, redial, _REPEAT
+    return silent, redial, 0
 
 
 def repeat_channel(
