@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sim import staffing
 from sim.center import (
@@ -423,3 +425,51 @@ def test_the_journey_rule_gives_the_same_fates_in_bulk_and_one_at_a_time(policy:
         expected.add(Ending.RESOLVE | Ending.REFUND)
     assert expected <= endings
     assert bulk.silent.any() and bulk.redial.any()
+
+
+_P = st.sampled_from([0.0, 0.25, 0.5, 1.0]) | st.floats(0.0, 1.0)
+"""Probabilities: the edges (never, always) and anything between."""
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    p=st.lists(_P, min_size=9, max_size=9),
+    policy=st.sampled_from(["always", "if_insist", "never"]),
+    u=st.lists(st.floats(0.0, 1.0, exclude_max=True), min_size=DECISIONS, max_size=DECISIONS),
+    kind=st.sampled_from(list(Kind)),
+    may_refund=st.booleans(),
+    room=st.booleans(),
+    tier2=st.sampled_from([-1, 0]),
+)
+def test_fate_one_is_the_bulk_rule_for_any_probabilities(
+    p: list[float],
+    policy: str,
+    u: list[float],
+    kind: Kind,
+    may_refund: bool,
+    room: bool,
+    tier2: int,
+) -> None:
+    """The engine's rule for one contact agrees with the bulk rule, edges included.
+
+    Probabilities of 0 and 1 (a share that never or always applies) and every kind of
+    contact, with and without a second tier: the short cuts of ``fate_one`` skip only draws
+    whose answer cannot matter.
+    """
+    rules = Rules(
+        silent_share=np.array([p[0]]),
+        redial=np.array([p[1]]),
+        always=np.array([policy == "always"]),
+        if_insist=np.array([policy == "if_insist"]),
+        resolution=np.array([[p[2]]]),
+        insist=np.array([p[3]]),
+        escalation_factor=np.array([4.0 * p[4]]),
+        escalation=p[5],
+        escalation_resolution=p[6],
+        platform=p[7],
+        repeat=p[8],
+        tier2=tier2,
+    )
+    bulk = fate(rules, np.array(u)[:, None], 0, 0, 0, int(kind), may_refund, room)
+    expected = (bool(bulk.silent[0]), bool(bulk.redial[0]), int(bulk.ending[0]))
+    assert fate_one(rules.scalars(), u, 0, 0, 0, int(kind), may_refund, room) == expected
