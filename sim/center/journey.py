@@ -113,9 +113,9 @@ class Rules:
     def scalars(self) -> Rules:
         """The same rules as Python lists (``resolution``: a dict by ``(reason, channel)``).
 
-        What :func:`fate_one` reads: indexing a list and comparing
-        Python floats costs a tenth of numpy scalars, and gives the same answers (the
-        probabilities are the same doubles).
+        What :func:`fate_one` reads: indexing a list and comparing Python floats costs a
+        tenth of numpy scalars, and gives the same answers (the probabilities are the same
+        doubles).
         """
         resolution = np.asarray(self.resolution)
         return replace(
@@ -231,10 +231,10 @@ def fate_one(
 ) -> tuple[bool, bool, int]:
     """:func:`fate` of one contact, ``(silent, redial, ending)``, with ``rules`` as scalars.
 
-    The same comparisons of the same doubles as ``fate(..., ONE)``, so the same answers,
-    in the order a contact's end is decided: those not needed (a refund's resolution, a
-    resolved contact's escalation) are skipped. The engine's follow-ups and answers of
-    follow-up messages call it, tens of thousands of times a replication.
+    The same comparisons of the same doubles as :func:`fate`, so the same answers, in the
+    order a contact's end is decided: those not needed (a refund's resolution, a resolved
+    contact's escalation) are skipped. The engine's follow-ups and answers of follow-up
+    messages call it, tens of thousands of times a replication.
     """
     share = rules.silent_share[channel]
     silent = share > 0 and u[U_SILENT] < share
