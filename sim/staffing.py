@@ -1794,18 +1794,17 @@ def _refine_per_interval(
     """
     plan = {g: a.copy() for g, a in erlang.items()}
 
-    def simulate(p: dict[str, NDArray[np.int64]], stage: str) -> _Measured:
-        nonlocal model
-        reps = runner.run(_with_plan(scenario, p), stage, memo=True)
-        if stage == "refine 1" and remodel is not None:
-            # the load again, on every search replication and under a plan near the
-            # targets: the steps and trims below size changes with it
-            model = remodel(reps)
-        return _measure(scenario, reps, targets, judged)
+    def simulate(p: dict[str, NDArray[np.int64]], stage: str) -> list[ReplicationMetrics]:
+        return runner.run(_with_plan(scenario, p), stage, memo=True)
 
     channels = {g.name: g.channels for g in scenario.staffing.groups}
     iterations = 1
-    measured = simulate(plan, "refine 1")
+    reps = simulate(plan, "refine 1")
+    if remodel is not None:
+        # the load again, on every search replication and under a plan near the targets:
+        # the steps and trims below size changes with it
+        model = remodel(reps)
+    measured = _measure(scenario, reps, targets, judged)
     misses = _misses(measured, targets)
     # the Erlang start's surplus is trimmed once, with its first correction: a pass of its
     # own after the search would cost a simulation, and a failed one two or more
@@ -1839,8 +1838,7 @@ def _refine_per_interval(
         trim = False
         if not add and not take:
             break
-        cells = sum(int(np.count_nonzero(~np.isnan(v))) for v in measured.interval.values())
-        if not take and iterations >= 2 and len(misses) <= max(1, _CLOSE_SHARE * cells):
+        if not take and iterations >= 2 and len(misses) <= max(1, _CLOSE_SHARE * _cells(measured)):
             # the trim simulated, a few misses left: a whole simulation to confirm their
             # agents would spend replications where the decision is not close
             for (g, k), step in add.items():
@@ -1851,12 +1849,17 @@ def _refine_per_interval(
         for g, k in take:
             plan[g][k] -= 1
         iterations += 1
-        measured = simulate(plan, f"refine {iterations}")
+        measured = _measure(scenario, simulate(plan, f"refine {iterations}"), targets, judged)
         misses = _misses(measured, targets)
     if misses and met is not None:
         # the trim missed and the cap left no simulation to correct it: the plan before it
         return met[0], met[1], True, iterations, model
     return plan, measured, not misses, iterations, model
+
+
+def _cells(measured: _Measured) -> int:
+    """The (target metric, interval) cells a simulation judged: those with a value."""
+    return sum(int(np.count_nonzero(~np.isnan(v))) for v in measured.interval.values())
 
 
 def _bad_end(measured: _Measured, target: Target, k: int) -> float:

@@ -585,12 +585,14 @@ class Acd:
             self._release_due = False
             for g in self.groups:
                 serve = [queues[c] for c, _ in g.serve]
+                # once nothing waits for the group every further pull is a no-op: checked
+                # before each agent, and before a bucket is copied at all (an idle crowd,
+                # e.g. the ample rota staff measures load on, made this O(agents))
                 for free in range(g.capacity, 0, -1):
+                    if not any(serve):
+                        break
                     for agent in list(g.buckets[free]):
                         if not any(serve):
-                            # nothing waits for the group: every further pull is a no-op (an
-                            # idle crowd, e.g. the ample rota staff measures load on, made
-                            # this O(agents))
                             break
                         if agent.free > 0 and not agent.leaving:
                             self._pull(agent)
