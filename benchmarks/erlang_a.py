@@ -17,6 +17,8 @@ What is timed:
   the reference does); the replication's full metrics (``replication_metrics``: intervals,
   journey, satisfaction, money) are timed apart and reported as well.
 - reference: drawing the inputs + the simpy run (:mod:`benchmarks.naive_simpy`).
+- the anchor: drawing the inputs + :mod:`benchmarks.bare_simpy`, the same queue as bare
+  simpy events, which must answer every contact as the reference does.
 
 Each side runs ``repeats`` times, alternately, and the fastest run counts (the least
 disturbed by other work on a shared machine).
@@ -25,7 +27,8 @@ disturbed by other work on a shared machine).
 start, imports and all): ``promosim run`` of the scenario written as a YAML file (one
 replication, one worker: demand, engine, metrics, every file of the run folder, the
 report) against :mod:`benchmarks.naive_simpy` run as a script on the same horizon, both
-from Python's bytecode cache as an installed package runs (see :func:`_env`).
+from Python's bytecode cache as an installed package runs (see :func:`_env`), and a
+``promosim run`` of :data:`FIXED_CONTACTS` contacts: the command's fixed costs.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ import numpy as np
 import yaml
 from numpy.typing import NDArray
 
-from benchmarks import naive_simpy
+from benchmarks import bare_simpy, naive_simpy
 from sim.center import ABANDONED, ANSWERED, simulate_center
 from sim.config import Scenario
 from sim.demand import Contacts, generate
@@ -66,6 +69,10 @@ METRICS = ("abandon_rate", "asa_seconds", "service_level")
 
 
 ROOT = Path(__file__).resolve().parent.parent
+
+FIXED_CONTACTS = 2000
+"""Contacts of the small ``promosim run`` that measures the command's fixed costs (its
+simulation takes about 10 ms of them)."""
 
 
 def spec(contacts: int, seed: int = 20261122) -> dict[str, Any]:
@@ -155,10 +162,14 @@ class Result:
     promosim_seconds: float
     metrics_seconds: float
     reference_seconds: float
+    bare_seconds: float
+    """Drawing + :mod:`benchmarks.bare_simpy` on the reference's contacts."""
     promosim: dict[str, Estimate]
     reference: dict[str, Estimate]
     exact: dict[str, float]
     same_inputs_identical: bool
+    bare_identical: bool
+    """The bare-events model gave every reference contact the reference's answer."""
 
     @property
     def ratio(self) -> float:
@@ -166,6 +177,11 @@ class Result:
         return (self.reference_seconds / self.reference_contacts) / (
             self.promosim_seconds / self.contacts
         )
+
+    @property
+    def bare_ratio(self) -> float:
+        """Reference time ÷ bare-events time (the same contacts)."""
+        return self.reference_seconds / self.bare_seconds
 
     @property
     def ratio_with_metrics(self) -> float:
@@ -229,12 +245,12 @@ def run(contacts: int, repeats: int = 2, seed: int = 20261122) -> Result:
     # the reference draws a few more contacts than promosim's horizon holds on average (so
     # that arrivals run to the horizon); those past it are not simulated
     n_ref = round(horizon * rate * 1.01) + 1000
-    best_p = best_m = best_r = math.inf
+    best_p = best_m = best_r = best_b = math.inf
     n_p = 0
     promosim: dict[str, Estimate] = {}
     reference: dict[str, Estimate] = {}
     inputs = naive_simpy.draw(n_ref, rate, HANDLE, PATIENCE, seed)
-    out = naive_simpy.Outputs(np.zeros(0), np.zeros(0, dtype=np.bool_))
+    out = bare = naive_simpy.Outputs(np.zeros(0), np.zeros(0, dtype=np.bool_))
     for _ in range(repeats):
         streams = Streams(s.seed, 0)
         t0 = time.perf_counter()
@@ -257,6 +273,11 @@ def run(contacts: int, repeats: int = 2, seed: int = 20261122) -> Result:
         out = naive_simpy.simulate(inputs, AGENTS, horizon)
         best_r = min(best_r, time.perf_counter() - t0)
         reference = batch_means(inputs.arrival, out.answer, out.abandoned, horizon)
+        t0 = time.perf_counter()
+        bare = bare_simpy.simulate(
+            naive_simpy.draw(n_ref, rate, HANDLE, PATIENCE, seed), AGENTS, horizon
+        )
+        best_b = min(best_b, time.perf_counter() - t0)
     exact = erlang_a(RATE_PER_HOUR, HANDLE, PATIENCE, AGENTS, THRESHOLD)
     return Result(
         contacts=n_p,
@@ -264,10 +285,15 @@ def run(contacts: int, repeats: int = 2, seed: int = 20261122) -> Result:
         promosim_seconds=best_p,
         metrics_seconds=best_m,
         reference_seconds=best_r,
+        bare_seconds=best_b,
         promosim=promosim,
         reference=reference,
         exact={m: float(getattr(exact, m)) for m in METRICS},
         same_inputs_identical=_same_inputs(s, inputs, out, horizon),
+        bare_identical=bool(
+            np.array_equal(bare.abandoned, out.abandoned)
+            and np.array_equal(bare.answer, out.answer, equal_nan=True)
+        ),
     )
 
 
@@ -283,6 +309,9 @@ class Whole:
     reference_contacts: int
     promosim_seconds: float
     reference_seconds: float
+    fixed_seconds: float
+    """``promosim run`` of :data:`FIXED_CONTACTS` contacts: what the command costs besides
+    its contacts (start-up, imports, reading the scenario, the files and the report)."""
     figures: dict[str, float]
     """The run's own figures (``summary.json``, one replication)."""
     promosim: dict[str, Estimate]
@@ -296,6 +325,16 @@ class Whole:
         return (self.reference_seconds / self.reference_contacts) / (
             self.promosim_seconds / self.contacts
         )
+
+    def ceiling(self, bare_us: float) -> float:
+        """The ratio a whole command would reach with an engine of ``bare_us`` µs a contact.
+
+        The reference's µs a contact ÷ (``bare_us`` + this command's fixed seconds spread
+        over its contacts): what promosim's whole run could reach if its demand, engine and
+        metrics together cost no more than bare simpy events.
+        """
+        fixed_us = self.fixed_seconds / self.contacts * 1e6
+        return (self.reference_seconds / self.reference_contacts * 1e6) / (bare_us + fixed_us)
 
     def holds(self, metric: str) -> bool:
         """The run's figure and the exact one both lie in its contacts' 99% CI."""
@@ -336,7 +375,7 @@ def whole(contacts: int, repeats: int = 2, seed: int = 20261122) -> Whole:
     horizon = s.calendar.horizon_seconds
     rate = RATE_PER_HOUR / 3600.0
     n_ref = round(horizon * rate * 1.01) + 1000
-    best_p = best_r = math.inf
+    best_p = best_r = best_f = math.inf
     with tempfile.TemporaryDirectory() as tmp:
         env = _env(Path(tmp) / "pycache")
 
@@ -352,12 +391,13 @@ def whole(contacts: int, repeats: int = 2, seed: int = 20261122) -> Whole:
             return [sys.executable, "-m", "benchmarks.naive_simpy", *options]
 
         # untimed small runs of both: the bytecode cache filled, as after installing
-        _child(run(2000, Path(tmp) / "warm-up"), env)
+        _child(run(FIXED_CONTACTS, Path(tmp) / "warm-up"), env)
         _child(ref(1000, 3600.0), env)
         for k in range(repeats):
             out = Path(tmp) / f"run{k}"
             best_p = min(best_p, _child(run(contacts, out), env))
             best_r = min(best_r, _child(ref(n_ref, horizon), env))
+            best_f = min(best_f, _child(run(FIXED_CONTACTS, Path(tmp) / f"fixed{k}"), env))
         summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     figures = {m: float(summary["metrics"][f"all.{m}"]["mean"]) for m in METRICS}
     streams = Streams(s.seed, 0)
@@ -373,6 +413,7 @@ def whole(contacts: int, repeats: int = 2, seed: int = 20261122) -> Whole:
         reference_contacts=int(np.count_nonzero(inputs.arrival < horizon)),
         promosim_seconds=best_p,
         reference_seconds=best_r,
+        fixed_seconds=best_f,
         figures=figures,
         promosim=estimates,
         exact={m: float(getattr(exact, m)) for m in METRICS},

@@ -1,0 +1,104 @@
+"""The M/M/c+M (Erlang A) model as bare simpy events with callbacks: workload (a)'s ceiling.
+
+Issue 22 names it among its research anchors ("simpy bare events with callbacks"): the
+fastest a model can be while simpy queues and runs every event that depends on the queue's
+state, as promosim's design asks (STYLE.md: "let simpy handle only what depends on the
+state of the queue"). No process, no resource, no condition event: an arrival, an end of
+service and a waiting contact's deadline are each a ``Timeout`` whose callback is a plain
+function, over a count of free agents and a FIFO queue of waiting contacts. It does what
+:mod:`benchmarks.naive_simpy` does, contact for contact (same inputs, same answers), and
+nothing a scenario needs: no channel, reason, group, interval, journey or metric.
+
+Each arrival makes the next arrival's event; a contact that waits gets a deadline event
+(it abandons then unless answered: it is skipped when it reaches the head); an answered
+contact gets its end-of-service event, which answers the first live contact waiting or
+frees its agent.
+
+    .venv/bin/python -m benchmarks.bare_simpy [--contacts N] [--seed S] [--horizon SECONDS]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections import deque
+from typing import Any
+
+import numpy as np
+import simpy
+
+from benchmarks.naive_simpy import Inputs, Outputs, draw
+
+
+def simulate(inputs: Inputs, agents: int, horizon: float) -> Outputs:
+    """Run the contacts through ``agents`` agents until ``horizon`` (seconds)."""
+    env = simpy.Environment()
+    n = inputs.arrival.size
+    answer = [float("nan")] * n
+    abandoned = [False] * n
+    arrival = inputs.arrival.tolist()
+    handle = inputs.handle.tolist()
+    patience = inputs.patience.tolist()
+    waiting: deque[int] = deque()
+    state = [agents, 0]  # free agents, next arrival's index
+
+    def serve(i: int) -> None:
+        answer[i] = env.now
+        env.timeout(handle[i]).callbacks.append(finish)
+
+    def arrive(_: Any) -> None:
+        i = state[1]
+        state[1] = i + 1
+        if i + 1 < n:
+            env.timeout(arrival[i + 1] - env.now).callbacks.append(arrive)
+        if state[0] > 0 and not waiting:
+            state[0] -= 1
+            serve(i)
+            return
+        waiting.append(i)
+        env.timeout(patience[i], i).callbacks.append(give_up)
+
+    def give_up(event: Any) -> None:
+        i = event.value
+        if answer[i] != answer[i]:  # nan: still waiting
+            abandoned[i] = True
+
+    def finish(_: Any) -> None:
+        while waiting:
+            i = waiting.popleft()
+            if not abandoned[i]:
+                serve(i)
+                return
+        state[0] += 1
+
+    if n:
+        env.timeout(arrival[0]).callbacks.append(arrive)
+    env.run(until=horizon)
+    return Outputs(np.array(answer), np.array(abandoned, dtype=np.bool_))
+
+
+def main() -> None:
+    """Time one run from the command line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contacts", type=int, default=100_000)
+    parser.add_argument("--agents", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--horizon", type=float, default=None, help="seconds (default: the last arrival's)"
+    )
+    args = parser.parse_args()
+    rate = 48.0 / 300.0
+    t0 = time.perf_counter()
+    inputs = draw(args.contacts, rate, 300.0, 180.0, args.seed)
+    horizon = float(inputs.arrival[-1]) + 1.0 if args.horizon is None else args.horizon
+    out = simulate(inputs, args.agents, horizon)
+    seconds = time.perf_counter() - t0
+    print(
+        f"{args.contacts:,} contacts in {seconds:.2f} s "
+        f"({seconds / args.contacts * 1e6:.1f} µs per contact); "
+        f"abandon rate {out.abandoned.mean():.4f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
