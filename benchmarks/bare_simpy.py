@@ -1,11 +1,13 @@
 """The M/M/c+M (Erlang A) model as bare simpy events with callbacks: workload (a)'s ceiling.
 
-Issue 22 names it among its research anchors ("simpy bare events with callbacks"): the
+One of the research anchors for this workload ("simpy bare events with callbacks"): the
 fastest a model can be while simpy queues and runs every event that depends on the queue's
-state, as promosim's design asks (STYLE.md: "let simpy handle only what depends on the
-state of the queue"). No process, no resource, no condition event: an arrival, an end of
-service and a waiting contact's deadline are each a ``Timeout`` whose callback is a plain
-function, over a count of free agents and a FIFO queue of waiting contacts. It does what
+state, as in promosim's engine (docs/architecture.md: the demand draws what does not depend
+on the queue up front, ``sim/center`` runs the rest on simpy).
+
+No process, no resource, no condition event: an arrival, an end of service and a waiting
+contact's deadline are each a ``Timeout`` whose callback is a plain function, over a count
+of free agents and a FIFO queue of waiting contacts. It does what
 :mod:`benchmarks.naive_simpy` does, contact for contact (same inputs, same answers), and
 nothing a scenario needs: no channel, reason, group, interval, journey or metric.
 
