@@ -17,8 +17,9 @@ What is timed:
   the reference does); the replication's full metrics (``replication_metrics``: intervals,
   journey, satisfaction, money) are timed apart and reported as well.
 - reference: drawing the inputs + the simpy run (:mod:`benchmarks.naive_simpy`).
-- the anchor: drawing the inputs + :mod:`benchmarks.bare_simpy`, the same queue as bare
-  simpy events, which must answer every contact as the reference does.
+- the anchors: drawing the inputs + :mod:`benchmarks.bare_simpy`, the same queue as bare
+  simpy events, and + :mod:`benchmarks.heapq_loop`, the same events on a hand-written heap;
+  each must answer every contact as the reference does.
 
 Each side runs ``repeats`` times, alternately, and the fastest run counts (the least
 disturbed by other work on a shared machine).
@@ -48,7 +49,7 @@ import numpy as np
 import yaml
 from numpy.typing import NDArray
 
-from benchmarks import bare_simpy, naive_simpy
+from benchmarks import bare_simpy, heapq_loop, naive_simpy
 from sim.center import ABANDONED, ANSWERED, simulate_center
 from sim.config import Scenario
 from sim.demand import Contacts, generate
@@ -164,12 +165,14 @@ class Result:
     reference_seconds: float
     bare_seconds: float
     """Drawing + :mod:`benchmarks.bare_simpy` on the reference's contacts."""
+    heapq_seconds: float
+    """Drawing + :mod:`benchmarks.heapq_loop` on the reference's contacts."""
     promosim: dict[str, Estimate]
     reference: dict[str, Estimate]
     exact: dict[str, float]
     same_inputs_identical: bool
     bare_identical: bool
-    """The bare-events model gave every reference contact the reference's answer."""
+    """Both anchors gave every reference contact the reference's answer."""
 
     @property
     def ratio(self) -> float:
@@ -182,6 +185,11 @@ class Result:
     def bare_ratio(self) -> float:
         """Reference time ÷ bare-events time (the same contacts)."""
         return self.reference_seconds / self.bare_seconds
+
+    @property
+    def heapq_ratio(self) -> float:
+        """Reference time ÷ heapq-loop time (the same contacts)."""
+        return self.reference_seconds / self.heapq_seconds
 
     @property
     def ratio_with_metrics(self) -> float:
@@ -245,12 +253,12 @@ def run(contacts: int, repeats: int = 2, seed: int = 20261122) -> Result:
     # the reference draws a few more contacts than promosim's horizon holds on average (so
     # that arrivals run to the horizon); those past it are not simulated
     n_ref = round(horizon * rate * 1.01) + 1000
-    best_p = best_m = best_r = best_b = math.inf
+    best_p = best_m = best_r = best_b = best_h = math.inf
     n_p = 0
     promosim: dict[str, Estimate] = {}
     reference: dict[str, Estimate] = {}
     inputs = naive_simpy.draw(n_ref, rate, HANDLE, PATIENCE, seed)
-    out = bare = naive_simpy.Outputs(np.zeros(0), np.zeros(0, dtype=np.bool_))
+    out = bare = heap = naive_simpy.Outputs(np.zeros(0), np.zeros(0, dtype=np.bool_))
     for _ in range(repeats):
         streams = Streams(s.seed, 0)
         t0 = time.perf_counter()
@@ -278,6 +286,11 @@ def run(contacts: int, repeats: int = 2, seed: int = 20261122) -> Result:
             naive_simpy.draw(n_ref, rate, HANDLE, PATIENCE, seed), AGENTS, horizon
         )
         best_b = min(best_b, time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        heap = heapq_loop.simulate(
+            naive_simpy.draw(n_ref, rate, HANDLE, PATIENCE, seed), AGENTS, horizon
+        )
+        best_h = min(best_h, time.perf_counter() - t0)
     exact = erlang_a(RATE_PER_HOUR, HANDLE, PATIENCE, AGENTS, THRESHOLD)
     return Result(
         contacts=n_p,
@@ -286,13 +299,15 @@ def run(contacts: int, repeats: int = 2, seed: int = 20261122) -> Result:
         metrics_seconds=best_m,
         reference_seconds=best_r,
         bare_seconds=best_b,
+        heapq_seconds=best_h,
         promosim=promosim,
         reference=reference,
         exact={m: float(getattr(exact, m)) for m in METRICS},
         same_inputs_identical=_same_inputs(s, inputs, out, horizon),
-        bare_identical=bool(
-            np.array_equal(bare.abandoned, out.abandoned)
-            and np.array_equal(bare.answer, out.answer, equal_nan=True)
+        bare_identical=all(
+            np.array_equal(x.abandoned, out.abandoned)
+            and np.array_equal(x.answer, out.answer, equal_nan=True)
+            for x in (bare, heap)
         ),
     )
 

@@ -121,12 +121,21 @@ def bench_a(suite: Suite) -> None:
         )
     )
     us_b = r.bare_seconds / r.reference_contacts * 1e6
+    us_h = r.heapq_seconds / r.reference_contacts * 1e6
     suite.rows.append(
         Row(
             "a‴. not promosim: bare simpy events, no model (the reference's contacts)",
             f"{us_b:.2f} µs/contact ({r.bare_seconds:.1f} s)",
             f"{us_r:.2f} µs/contact",
             f"{r.bare_ratio:.2f}×",
+        )
+    )
+    suite.rows.append(
+        Row(
+            "a⁗. not promosim: the same events on a hand-written heapq loop, no simpy",
+            f"{us_h:.2f} µs/contact ({r.heapq_seconds:.1f} s)",
+            f"{us_r:.2f} µs/contact",
+            f"{r.heapq_ratio:.2f}×",
         )
     )
     lines = [
@@ -188,21 +197,23 @@ def bench_a(suite: Suite) -> None:
         "are plain functions over a count of free agents and a FIFO queue (no process, no "
         "resource; an event for each arrival, end of service and waiting contact's deadline), "
         "and no channel, group, interval, journey or metric: the fastest a model can be while "
-        "simpy runs every event that depends on the queue's state. On the reference's "
-        "contacts it gave "
+        "simpy runs every event that depends on the queue's state. a⁗ "
+        "(`benchmarks/heapq_loop.py`) runs the same events in the same order on a heap of "
+        "its own, without simpy. On the reference's contacts both gave "
         + (
             "every contact the reference's answer (bit for bit)"
             if r.bare_identical
             else "DIFFERENT answers from the reference: a bug in one of them"
         )
-        + f", at {us_b:.2f} µs a contact against promosim's {us_m:.2f} with every metric (a″). "
+        + f", a‴ at {us_b:.2f} µs a contact, a⁗ at {us_h:.2f}, against promosim's {us_m:.2f} "
+        "with every metric (a″). "
         f"The command's fixed costs, `promosim run` of {erlang_a.FIXED_CONTACTS:,} contacts "
         f"(start-up, imports, the files, results.xlsx and the report), took "
         f"{w.fixed_seconds:.2f} s (fastest of {w.repeats}), "
         f"{w.fixed_seconds / w.contacts * 1e6:.2f} µs a contact of (a)'s run. A whole command "
         "whose demand, engine and metrics cost no more than a‴ would reach "
-        f"{w.ceiling(us_b):.2f}× in (a); with no fixed costs at all "
-        f"{us_r / us_b:.2f}× (in this process).",
+        f"{w.ceiling(us_b):.2f}× in (a), no more than a⁗ {w.ceiling(us_h):.2f}×; with no "
+        f"fixed costs at all {us_r / us_b:.2f}× and {us_r / us_h:.2f}× (in this process).",
     ]
     suite.details.append("\n".join(lines))
 

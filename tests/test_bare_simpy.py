@@ -1,9 +1,10 @@
-"""Benchmark (a)'s bare-events anchor gives the naive simpy model's answers, contact by contact.
+"""Benchmark (a)'s anchors give the naive simpy model's answers, contact by contact.
 
 ``benchmarks/bare_simpy.py`` times the fastest a simpy model of the Erlang A workload can be
-(no process, no resource, callbacks only). Its time says something only if it simulates the
+(no process, no resource, callbacks only), ``benchmarks/heapq_loop.py`` the same events on
+a hand-written heap without simpy. Their times say something only if they simulate the
 same queue: fed the same arrivals, handle times and patience, every contact must be answered
-at the same instant or abandon in both.
+at the same instant or abandon in each.
 """
 
 from __future__ import annotations
@@ -11,17 +12,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmarks import bare_simpy, naive_simpy
+from benchmarks import bare_simpy, heapq_loop, naive_simpy
 
 RATE = 48.0 / 300.0  # contacts a second: 48 Erlang at 5-minute handle times
 
 
 def assert_same(inputs: naive_simpy.Inputs, agents: int, horizon: float) -> naive_simpy.Outputs:
     ref = naive_simpy.simulate(inputs, agents, horizon)
-    bare = bare_simpy.simulate(inputs, agents, horizon)
-    np.testing.assert_array_equal(bare.abandoned, ref.abandoned)
-    # equal, not close: both add the same floats in the same order
-    np.testing.assert_array_equal(bare.answer, ref.answer)
+    for anchor in (bare_simpy, heapq_loop):
+        out = anchor.simulate(inputs, agents, horizon)
+        np.testing.assert_array_equal(out.abandoned, ref.abandoned, anchor.__name__)
+        # equal, not close: they add the same floats in the same order
+        np.testing.assert_array_equal(out.answer, ref.answer, anchor.__name__)
     return ref
 
 
@@ -30,7 +32,7 @@ def assert_same(inputs: naive_simpy.Inputs, agents: int, horizon: float) -> naiv
     [(40, 300, 1000), (50, 50, 500), (60, 0, 10)],
     ids=["overloaded", "erlang-a", "underloaded"],
 )
-def test_bare_events_answer_every_contact_as_the_naive_model(
+def test_the_anchors_answer_every_contact_as_the_naive_model(
     agents: int, least_abandoned: int, least_waited: int
 ) -> None:
     inputs = naive_simpy.draw(10_000, RATE, 300.0, 180.0, seed=agents)
@@ -42,7 +44,7 @@ def test_bare_events_answer_every_contact_as_the_naive_model(
     assert int(waited.sum()) >= least_waited
 
 
-def test_bare_events_resolve_ties_as_the_naive_model() -> None:
+def test_the_anchors_resolve_ties_as_the_naive_model() -> None:
     """Whole seconds: simultaneous arrivals, and arrivals at the instant an agent frees.
 
     Patience is a whole number plus 0.5 s, so no deadline meets an end of service (there
