@@ -171,7 +171,7 @@ class Result:
     reference: dict[str, Estimate]
     exact: dict[str, float]
     same_inputs_identical: bool
-    bare_identical: bool
+    anchors_identical: bool
     """Both anchors gave every reference contact the reference's answer."""
 
     @property
@@ -304,7 +304,7 @@ def run(contacts: int, repeats: int = 2, seed: int = 20261122) -> Result:
         reference=reference,
         exact={m: float(getattr(exact, m)) for m in METRICS},
         same_inputs_identical=_same_inputs(s, inputs, out, horizon),
-        bare_identical=all(
+        anchors_identical=all(
             np.array_equal(x.abandoned, out.abandoned)
             and np.array_equal(x.answer, out.answer, equal_nan=True)
             for x in (bare, heap)
@@ -341,15 +341,15 @@ class Whole:
             self.promosim_seconds / self.contacts
         )
 
-    def ceiling(self, bare_us: float) -> float:
-        """The ratio a whole command would reach with an engine of ``bare_us`` µs a contact.
+    def ceiling(self, us: float) -> float:
+        """The ratio a whole command would reach with a simulation of ``us`` µs a contact.
 
-        The reference's µs a contact ÷ (``bare_us`` + this command's fixed seconds spread
-        over its contacts): what promosim's whole run could reach if its demand, engine and
-        metrics together cost no more than bare simpy events.
+        The reference's µs a contact ÷ (``us`` + this command's fixed seconds spread over
+        its contacts): what promosim's whole run could reach if its demand, engine and
+        metrics together cost no more than an anchor's events without a model.
         """
         fixed_us = self.fixed_seconds / self.contacts * 1e6
-        return (self.reference_seconds / self.reference_contacts * 1e6) / (bare_us + fixed_us)
+        return (self.reference_seconds / self.reference_contacts * 1e6) / (us + fixed_us)
 
     def holds(self, metric: str) -> bool:
         """The run's figure and the exact one both lie in its contacts' 99% CI."""

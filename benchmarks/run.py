@@ -191,7 +191,7 @@ def bench_a(suite: Suite) -> None:
             for m in erlang_a.METRICS
         ),
         "",
-        "### (a) the ceiling of a simpy engine",
+        "### (a) the ceilings: simpy events, or a heap of its own, and no model",
         "",
         "a‴ is `benchmarks/bare_simpy.py`: the same queue as bare simpy events whose callbacks "
         "are plain functions over a count of free agents and a FIFO queue (no process, no "
@@ -202,7 +202,7 @@ def bench_a(suite: Suite) -> None:
         "its own, without simpy. On the reference's contacts both gave "
         + (
             "every contact the reference's answer (bit for bit)"
-            if r.bare_identical
+            if r.anchors_identical
             else "DIFFERENT answers from the reference: a bug in one of them"
         )
         + f", a‴ at {us_b:.2f} µs a contact, a⁗ at {us_h:.2f}, against promosim's {us_m:.2f} "

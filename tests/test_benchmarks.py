@@ -40,6 +40,6 @@ def test_quick_suite_prints_the_table_and_writes_results(
     assert all(r.rstrip(" |").endswith("yes") for r in rows), rows
     assert "the same outcome for every contact" in answers
     # the ceiling's anchors simulate the same queue, and the ceiling is stated
-    ceiling = text.split("### (a) the ceiling of a simpy engine", 1)[1].split("###", 1)[0]
+    ceiling = text.split("### (a) the ceilings", 1)[1].split("###", 1)[0]
     assert "every contact the reference's answer (bit for bit)" in ceiling
     assert "would reach" in ceiling and "with no fixed costs at all" in ceiling
