@@ -12,14 +12,12 @@ every contact as :mod:`benchmarks.naive_simpy` does, and models nothing else.
 
 from __future__ import annotations
 
-import argparse
 import heapq
-import time
 from collections import deque
 
 import numpy as np
 
-from benchmarks.naive_simpy import Inputs, Outputs, draw
+from benchmarks.naive_simpy import Inputs, Outputs, script
 
 _ARRIVE, _END, _DEADLINE = 0, 1, 2
 
@@ -73,25 +71,7 @@ def simulate(inputs: Inputs, agents: int, horizon: float) -> Outputs:
 
 def main() -> None:
     """Time one run from the command line."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--contacts", type=int, default=100_000)
-    parser.add_argument("--agents", type=int, default=50)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument(
-        "--horizon", type=float, default=None, help="seconds (default: the last arrival's)"
-    )
-    args = parser.parse_args()
-    rate = 48.0 / 300.0
-    t0 = time.perf_counter()
-    inputs = draw(args.contacts, rate, 300.0, 180.0, args.seed)
-    horizon = float(inputs.arrival[-1]) + 1.0 if args.horizon is None else args.horizon
-    out = simulate(inputs, args.agents, horizon)
-    seconds = time.perf_counter() - t0
-    print(
-        f"{args.contacts:,} contacts in {seconds:.2f} s "
-        f"({seconds / args.contacts * 1e6:.1f} µs per contact); "
-        f"abandon rate {out.abandoned.mean():.4f}"
-    )
+    script(simulate, __doc__.splitlines()[0])
 
 
 if __name__ == "__main__":

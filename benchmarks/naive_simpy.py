@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,7 +94,16 @@ def simulate(inputs: Inputs, agents: int, horizon: float) -> Outputs:
 
 def main() -> None:
     """Time one run from the command line."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    script(simulate, __doc__.splitlines()[0])
+
+
+def script(run: Callable[[Inputs, int, float], Outputs], description: str) -> None:
+    """The command line of a model's script: draw, ``run`` and time it, print the result.
+
+    Shared by this reference and the benchmark's anchors (:mod:`benchmarks.bare_simpy`,
+    :mod:`benchmarks.heapq_loop`).
+    """
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--contacts", type=int, default=100_000)
     parser.add_argument("--agents", type=int, default=50)
     parser.add_argument("--seed", type=int, default=1)
@@ -106,7 +115,7 @@ def main() -> None:
     t0 = time.perf_counter()
     inputs = draw(args.contacts, rate, 300.0, 180.0, args.seed)
     horizon = float(inputs.arrival[-1]) + 1.0 if args.horizon is None else args.horizon
-    out = simulate(inputs, args.agents, horizon)
+    out = run(inputs, args.agents, horizon)
     seconds = time.perf_counter() - t0
     print(
         f"{args.contacts:,} contacts in {seconds:.2f} s "
