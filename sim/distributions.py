@@ -7,7 +7,6 @@ from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import special
 
 from sim import fmath
 from sim.config import Deterministic, Distribution, Empirical, Exponential, Gamma, Lognormal
@@ -60,10 +59,14 @@ def quantile(d: Distribution, u: NDArray[np.float64]) -> NDArray[np.float64]:
             return -m * fmath.log1p(-u)
         case Lognormal():
             mu, sigma = d.mu_sigma
-            return fmath.exp(mu + sigma * np.asarray(special.ndtri(u), dtype=np.float64))
+            return fmath.exp(
+                mu + sigma * np.asarray(fmath.scipy_special().ndtri(u), dtype=np.float64)
+            )
         case Gamma(mean=m, cv=cv):
             shape = 1.0 / cv**2
-            return np.asarray(special.gammaincinv(shape, u) * (m / shape), dtype=np.float64)
+            return np.asarray(
+                fmath.scipy_special().gammaincinv(shape, u) * (m / shape), dtype=np.float64
+            )
         case Deterministic(value=v):
             return np.full(u.shape, float(v))
         case Empirical(values=vs):
@@ -84,10 +87,10 @@ def quantile_one(d: Distribution, u: float) -> float:
             return -m * math.log1p(-u)
         case Lognormal():
             mu, sigma = d.mu_sigma
-            return math.exp(mu + sigma * float(special.ndtri(u)))
+            return math.exp(mu + sigma * float(fmath.scipy_special().ndtri(u)))
         case Gamma(mean=m, cv=cv):
             shape = 1.0 / cv**2
-            return float(special.gammaincinv(shape, u)) * (m / shape)
+            return float(fmath.scipy_special().gammaincinv(shape, u)) * (m / shape)
         case Deterministic(value=v):
             return float(v)
         case Empirical(values=vs):
@@ -107,12 +110,12 @@ def quantile_fn(d: Distribution) -> Callable[[float], float]:
             return lambda u: scale * math.log1p(-u)
         case Lognormal():
             mu, sigma = d.mu_sigma
-            ndtri = special.ndtri
+            ndtri = fmath.scipy_special().ndtri
             return lambda u: math.exp(mu + sigma * float(ndtri(u)))
         case Gamma(mean=m, cv=cv):
             shape = 1.0 / cv**2
             scale = m / shape
-            inverse = special.gammaincinv
+            inverse = fmath.scipy_special().gammaincinv
             return lambda u: float(inverse(shape, u)) * scale
         case Deterministic(value=v):
             value = float(v)

@@ -34,11 +34,26 @@ do depend on the CPU: the bundled OpenBLAS picks its kernels by CPU; :func:`dot`
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import special
 
-__all__ = ["dot", "exp", "expm1", "log", "log1p"]
+__all__ = ["dot", "exp", "expm1", "log", "log1p", "scipy_special"]
+
+
+@functools.cache
+def scipy_special() -> Any:
+    """``scipy.special``, imported at the first call (about 0.14 s).
+
+    Commands that read scenarios without simulating them (``validate``, ``diff``) import
+    this module and :mod:`sim.distributions` but never call them.
+    """
+    from scipy import special
+
+    return special
+
 
 _LAMBDA = np.zeros(())
 """Box–Cox λ = 0 as a float64 array: a Python 0.0 would cost a conversion on every call."""
@@ -47,25 +62,25 @@ _LAMBDA.flags.writeable = False
 
 def exp(x: ArrayLike) -> NDArray[np.float64]:
     """The exponential ``e**x``, as ``math.exp`` (overflow gives ``inf``)."""
-    y: NDArray[np.float64] = special.inv_boxcox(x, _LAMBDA, dtype=np.float64)
+    y: NDArray[np.float64] = scipy_special().inv_boxcox(x, _LAMBDA, dtype=np.float64)
     return y
 
 
 def expm1(x: ArrayLike) -> NDArray[np.float64]:
     """``exp(x) − 1``, accurate near 0, as ``math.expm1`` (overflow gives ``inf``)."""
-    y: NDArray[np.float64] = special.inv_boxcox1p(x, _LAMBDA, dtype=np.float64)
+    y: NDArray[np.float64] = scipy_special().inv_boxcox1p(x, _LAMBDA, dtype=np.float64)
     return y
 
 
 def log(x: ArrayLike) -> NDArray[np.float64]:
     """Natural logarithm, as ``math.log``; ``-inf`` at 0 and ``nan`` below, like ``np.log``."""
-    y: NDArray[np.float64] = special.boxcox(x, _LAMBDA, dtype=np.float64)
+    y: NDArray[np.float64] = scipy_special().boxcox(x, _LAMBDA, dtype=np.float64)
     return y
 
 
 def log1p(x: ArrayLike) -> NDArray[np.float64]:
     """``log(1 + x)``, accurate near 0, as ``math.log1p``; ``-inf`` at −1, ``nan`` below."""
-    y: NDArray[np.float64] = special.boxcox1p(x, _LAMBDA, dtype=np.float64)
+    y: NDArray[np.float64] = scipy_special().boxcox1p(x, _LAMBDA, dtype=np.float64)
     return y
 
 

@@ -801,3 +801,18 @@ def test_the_command_line_imports_no_heavy_module_before_a_command_runs(
     heavy = [m for m in loaded if m.split(".")[0] in HEAVY]
     assert heavy == []
     assert not any(m.startswith(("sim.center", "sim.experiment", "sim.config")) for m in loaded)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("validate", str(CONFIGS / "second_item_1yuan.yaml")),
+        ("diff", str(CONFIGS / "second_item_1yuan.yaml"), str(CONFIGS / "baseline.yaml")),
+    ],
+    ids=["validate", "diff"],
+)
+def test_reading_scenarios_imports_no_scipy(args: tuple[str, ...]) -> None:
+    """The commands that check scenarios (plausibility, work size) simulate nothing."""
+    loaded = _imported(*args)
+    assert "sim.plausibility" in loaded and "sim.distributions" in loaded  # they did the work
+    assert [m for m in loaded if m.split(".")[0] == "scipy"] == []
