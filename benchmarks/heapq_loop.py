@@ -1,11 +1,12 @@
 """The M/M/c+M (Erlang A) model as a hand-written event loop on :mod:`heapq`, no simpy.
 
 The other research anchor for workload (a) ("a hand-written heapq loop"): what an engine
-could reach if it kept its own event queue instead of simpy's. The same events as
-:mod:`benchmarks.bare_simpy` (an arrival, an end of service, a waiting contact's deadline),
-in the same order: a heap of ``(time, order, kind, contact)`` where ``order`` counts the
-events as they are made, as simpy's event ids do, so ties resolve as in simpy. It answers
-every contact as :mod:`benchmarks.naive_simpy` does, and models nothing else.
+could reach if it kept its own event queue instead of simpy's. It does what
+:mod:`benchmarks.bare_simpy` does, the same way: the ends of service on a heap of
+``(time, order, contact)`` (``order`` counts them as they are made, as simpy's event ids
+do, so ends at one instant keep their order), the arrivals read in passing from their
+sorted array, abandonment decided at the head of the queue. It answers every contact as
+:mod:`benchmarks.naive_simpy` does, and models nothing else.
 
     .venv/bin/python -m benchmarks.heapq_loop [--contacts N] [--seed S] [--horizon SECONDS]
 """
@@ -13,59 +14,62 @@ every contact as :mod:`benchmarks.naive_simpy` does, and models nothing else.
 from __future__ import annotations
 
 import heapq
+import math
 from collections import deque
 
 import numpy as np
 
 from benchmarks.naive_simpy import Inputs, Outputs, script
 
-_ARRIVE, _END, _DEADLINE = 0, 1, 2
-
 
 def simulate(inputs: Inputs, agents: int, horizon: float) -> Outputs:
     """Run the contacts through ``agents`` agents until ``horizon`` (seconds)."""
     n = inputs.arrival.size
-    answer = [float("nan")] * n
+    answer = [math.nan] * n
     abandoned = [False] * n
     arrival = inputs.arrival.tolist()
     handle = inputs.handle.tolist()
     patience = inputs.patience.tolist()
+    deadline = [math.inf] * n  # a waiting contact's: its arrival instant plus its patience
     waiting: deque[int] = deque()
     free = agents
     order = 0
-    events: list[tuple[float, int, int, int]] = []
+    ends: list[tuple[float, int, int]] = []  # (time, order, contact)
     push, pop = heapq.heappush, heapq.heappop
-    if n:
-        push(events, (arrival[0], order, _ARRIVE, 0))
-        order += 1
-    while events and events[0][0] < horizon:  # simpy's run(until) stops before the horizon
-        now, _, kind, i = pop(events)
-        if kind == _ARRIVE:
-            if i + 1 < n:
-                # simpy adds the delay to its now: the same float sum
-                push(events, (now + (arrival[i + 1] - now), order, _ARRIVE, i + 1))
-                order += 1
+    k = 0
+    now = arrival[0] if n else math.inf  # the next arrival's instant
+    while True:
+        if k < n and (not ends or now < ends[0][0]):  # an arrival, first
+            if now >= horizon:  # simpy's run(until) stops before the horizon
+                break
             if free > 0 and not waiting:
                 free -= 1
-                answer[i] = now
-                push(events, (now + handle[i], order, _END, i))
+                answer[k] = now
+                push(ends, (now + handle[k], order, k))
                 order += 1
             else:
-                waiting.append(i)
-                push(events, (now + patience[i], order, _DEADLINE, i))
+                deadline[k] = now + patience[k]
+                waiting.append(k)
+            k += 1
+            if k < n:
+                # the reference's arrivals are a chain of delays (see bare_simpy)
+                now += arrival[k] - now
+            continue
+        if not ends or ends[0][0] >= horizon:
+            break
+        end, _, _ = pop(ends)
+        while waiting:
+            j = waiting.popleft()
+            if deadline[j] > end:
+                answer[j] = end
+                push(ends, (end + handle[j], order, j))
                 order += 1
-        elif kind == _END:
-            while waiting:
-                j = waiting.popleft()
-                if not abandoned[j]:
-                    answer[j] = now
-                    push(events, (now + handle[j], order, _END, j))
-                    order += 1
-                    break
-            else:
-                free += 1
-        elif answer[i] != answer[i]:  # a deadline, the contact still waiting (nan)
-            abandoned[i] = True
+                break
+            abandoned[j] = True  # at its deadline, before this end
+        else:
+            free += 1
+    for j in waiting:
+        abandoned[j] = deadline[j] < horizon
     return Outputs(np.array(answer), np.array(abandoned, dtype=np.bool_))
 
 

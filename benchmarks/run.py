@@ -194,12 +194,13 @@ def bench_a(suite: Suite) -> None:
         "### (a) the ceilings: simpy events, or a heap of its own, and no model",
         "",
         "a‴ is `benchmarks/bare_simpy.py`: the same queue as bare simpy events whose callbacks "
-        "are plain functions over a count of free agents and a FIFO queue (no process, no "
-        "resource; an event for each arrival, end of service and waiting contact's deadline), "
-        "and no channel, group, interval, journey or metric: the fastest a model can be while "
-        "simpy runs every event that depends on the queue's state. a⁗ "
-        "(`benchmarks/heapq_loop.py`) runs the same events in the same order on a heap of "
-        "its own, without simpy. On the reference's contacts both gave "
+        "are plain functions over a count of free agents and a FIFO queue, with the savings "
+        "promosim's engine makes (an arrival in passing while it comes before every queued "
+        "event, abandonment decided when a contact reaches the head: an event for each end of "
+        "service and about half the arrivals), and no channel, group, interval, journey or "
+        "metric: the fastest a model can be while simpy runs what depends on the queue's "
+        "state. a⁗ (`benchmarks/heapq_loop.py`) does the same on a heap of its own, without "
+        "simpy. On the reference's contacts both gave "
         + (
             "every contact the reference's answer (bit for bit)"
             if r.anchors_identical
