@@ -15,12 +15,12 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_ruff_is_clean() -> None:
-    result = run(str(BIN / "ruff"), "check", "sim", "tests")
+    result = run(str(BIN / "ruff"), "check", "sim", "tests", "benchmarks")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_ruff_format_is_clean() -> None:
-    result = run(str(BIN / "ruff"), "format", "--check", "sim", "tests")
+    result = run(str(BIN / "ruff"), "format", "--check", "sim", "tests", "benchmarks")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
