@@ -121,7 +121,7 @@ def pytest_configure_node(node: Any) -> None:
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's worker reads the groups into the test ids
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Keep the tests sharing a costly fixture on one worker; put the slow tests first.
+    """Keep the tests sharing a costly fixture on one worker, so it is computed once.
 
     A module-scoped fixture of ours groups its module's tests that use it; a session-scoped
     one groups its users across modules. An explicit ``xdist_group`` mark wins.
@@ -140,9 +140,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         )
         if shared:
             item.add_marker(pytest.mark.xdist_group(shared[0]))
-    # the long tests first, in collection order among themselves: the workers share them
-    # out while everything else is still to come, instead of one of them running last
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's worker reports the ids
