@@ -44,8 +44,8 @@ def simulate(inputs: Inputs, agents: int, horizon: float) -> Outputs:
     patience = inputs.patience.tolist()
     deadline = [math.inf] * n  # a waiting contact's: its arrival instant plus its patience
     waiting: deque[int] = deque()
-    free = [agents]
-    next_arrival: list[Any] = [0, arrival[0] if n else math.inf]  # its index and instant
+    free = agents
+    k_next, t_next = 0, arrival[0] if n else math.inf  # the next arrival: index and instant
 
     def at(when: float) -> float:
         """The delay from simpy's now that lands on ``when``, or the float just after.
@@ -68,10 +68,11 @@ def simulate(inputs: Inputs, agents: int, horizon: float) -> Outputs:
         Timeout(env, at(end), end).callbacks.append(finish)
 
     def arrive(event: Any) -> None:
-        k, now = next_arrival  # its exact instant: simpy's may be a float after it
+        nonlocal free, k_next, t_next
+        k, now = k_next, t_next  # its exact instant: simpy's may be a float after it
         while True:
-            if free[0] > 0 and not waiting:
-                free[0] -= 1
+            if free > 0 and not waiting:
+                free -= 1
                 serve(k, now)
             else:
                 deadline[k] = now + patience[k]
@@ -83,12 +84,13 @@ def simulate(inputs: Inputs, agents: int, horizon: float) -> Outputs:
             # arrival's plus (this one's time − that), which may differ in the last bit
             now += arrival[k] - now
             if now >= env.peek():  # not first: it waits for its turn
-                next_arrival[:] = k, now
+                k_next, t_next = k, now
                 event.callbacks = arrivals  # simpy took the list away as it ran them
                 env.schedule(event, NORMAL, at(now))
                 return
 
     def finish(event: Any) -> None:
+        nonlocal free
         now = event.value  # the exact end, not simpy's now
         while waiting:
             j = waiting.popleft()
@@ -96,7 +98,7 @@ def simulate(inputs: Inputs, agents: int, horizon: float) -> Outputs:
                 serve(j, now)
                 return
             abandoned[j] = True  # at its deadline, before now
-        free[0] += 1
+        free += 1
 
     arrivals: list[Callable[[Any], None]] = [arrive]
     if n:
